@@ -1,0 +1,66 @@
+// swift-tools-version: 6.2
+//
+// sockscope: a network diagnostics utility for Linux.
+//
+// Layout:
+//   CShim          — the few libc calls Swift's Glibc module hides (epoll, strerrorname_np, …)
+//   CPcap          — the system libpcap (pkg-config `libpcap`, Debian `libpcap-dev`)
+//   SockscopeCore  — sockets, addresses, event loop, relay, resolution, kernel socket table, demo
+//   sockscope      — the command line: one file per subcommand, output formatting
+import PackageDescription
+
+let strictSwift: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "sockscope",
+    products: [
+        .executable(name: "sockscope", targets: ["sockscope"]),
+        .library(name: "SockscopeCore", targets: ["SockscopeCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+    ],
+    targets: [
+        .target(name: "CShim"),
+        .systemLibrary(
+            name: "CPcap",
+            pkgConfig: "libpcap",
+            providers: [.apt(["libpcap-dev"])]
+        ),
+        .target(
+            name: "SockscopeCore",
+            dependencies: [
+                "CShim",
+                "CPcap",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "sockscope",
+            dependencies: [
+                "SockscopeCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "SockscopeCoreTests",
+            dependencies: ["SockscopeCore", "CShim"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strictSwift
+        ),
+    ]
+)

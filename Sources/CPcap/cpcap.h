@@ -1,0 +1,2 @@
+// The system libpcap, as Swift sees it.
+#include <pcap/pcap.h>

@@ -1,0 +1,47 @@
+// cshim: the handful of Linux calls that Swift's Glibc module does not expose,
+// or exposes in a shape Swift cannot use (packed structs, variadic functions).
+#ifndef SOCKSCOPE_CSHIM_H
+#define SOCKSCOPE_CSHIM_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+/// One readiness report from epoll, unpacked (the kernel's `struct epoll_event`
+/// is packed on x86-64, which Swift cannot import faithfully).
+typedef struct {
+    uint32_t events;
+    uint64_t data;
+} cshim_epoll_event;
+
+enum {
+    CSHIM_EPOLLIN = 0x001,
+    CSHIM_EPOLLPRI = 0x002,
+    CSHIM_EPOLLOUT = 0x004,
+    CSHIM_EPOLLERR = 0x008,
+    CSHIM_EPOLLHUP = 0x010,
+    CSHIM_EPOLLRDHUP = 0x2000,
+};
+
+int cshim_epoll_create(void);
+int cshim_epoll_add(int epfd, int fd, uint32_t events, uint64_t data);
+int cshim_epoll_modify(int epfd, int fd, uint32_t events, uint64_t data);
+int cshim_epoll_remove(int epfd, int fd);
+int cshim_epoll_wait(int epfd, cshim_epoll_event *events, int capacity, int timeout_ms);
+
+/// The symbolic name of an errno value ("ECONNREFUSED"), or NULL when unknown.
+const char *cshim_errno_name(int error);
+
+/// fcntl(2) without varargs.
+int cshim_get_status_flags(int fd);
+int cshim_set_status_flags(int fd, int flags);
+int cshim_set_cloexec(int fd);
+/// Grows a pipe's buffer (F_SETPIPE_SZ); returns the new size or -1.
+int cshim_set_pipe_size(int fd, int size);
+
+struct sockaddr;
+/// accept4(2), which needs _GNU_SOURCE.
+int cshim_accept4(int fd, struct sockaddr *address, unsigned int *length, int flags);
+
+ssize_t cshim_splice(int fd_in, int fd_out, size_t length, unsigned int flags);
+
+#endif

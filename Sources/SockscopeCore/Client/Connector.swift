@@ -1,0 +1,82 @@
+import SystemPackage
+
+/// Opens a client socket to the first of several addresses that accepts, the way
+/// nc and most programs do: try each getaddrinfo result in order.
+public enum Connector {
+    /// What to connect to and how.
+    public struct Request: Sendable {
+        /// Candidate addresses, in the order to try them.
+        public var destinations: [SocketAddress]
+        public var type: SocketType
+        /// Local address to bind first (`-s`), possibly with a port (`-p`).
+        public var sourceAddress: IPAddress?
+        public var sourcePort: UInt16?
+        /// Options set before connecting (TCP_NODELAY, SO_LINGER, buffers, …).
+        public var options: [SocketOption]
+        /// How long to wait for each handshake; nil waits as long as the kernel does.
+        public var timeout: Duration?
+
+        public init(destinations: [SocketAddress], type: SocketType, sourceAddress: IPAddress? = nil, sourcePort: UInt16? = nil, options: [SocketOption] = [], timeout: Duration? = nil) {
+            self.destinations = destinations
+            self.type = type
+            self.sourceAddress = sourceAddress
+            self.sourcePort = sourcePort
+            self.options = options
+            self.timeout = timeout
+        }
+    }
+
+    /// Connects to the first destination that accepts.
+    /// - Throws: `SockscopeError` for the last failure when every address failed.
+    public static func open(_ request: Request, tracer: SocketTracer) throws(SockscopeError) -> Socket {
+        var lastFailure: SockscopeError?
+        for destination in request.destinations {
+            do {
+                return try attempt(destination, request, tracer: tracer)
+            } catch {
+                lastFailure = error
+                if request.destinations.count > 1 {
+                    tracer.record("\(destination): \(error.message); trying the next address")
+                }
+            }
+        }
+        throw lastFailure ?? .usage("no address to connect to")
+    }
+
+    private static func attempt(_ destination: SocketAddress, _ request: Request, tracer: SocketTracer) throws(SockscopeError) -> Socket {
+        let source = try sourceAddress(for: destination, request)
+        do {
+            let socket = try Socket(family: destination.family, type: request.type, tracer: tracer)
+            for option in request.options { try socket.set(option) }
+            if let source {
+                try socket.bind(to: source)
+            } else if case .unix = destination, request.type == .datagram {
+                // A Unix datagram client needs a name of its own to get replies: autobind.
+                try socket.bind(to: .unix(.unnamed))
+            }
+            try socket.connect(to: destination, timeout: request.timeout)
+            socket.traceEndpoints()
+            return socket
+        } catch {
+            throw SockscopeError(error)
+        }
+    }
+
+    private static func sourceAddress(for destination: SocketAddress, _ request: Request) throws(SockscopeError) -> SocketAddress? {
+        guard request.sourceAddress != nil || request.sourcePort != nil else { return nil }
+        let port = request.sourcePort ?? 0
+        switch (destination, request.sourceAddress) {
+        case (.unix, _):
+            throw .usage("-s/--source and -p/--source-port apply to IP sockets, not Unix sockets")
+        case (_, .some(let address)):
+            guard address.family == destination.family else {
+                throw .usage("source address \(address) and destination \(destination) are of different families")
+            }
+            return SocketAddress(address, port: port)
+        case (.ipv4, .none):
+            return .ipv4(.any, port: port)
+        case (.ipv6, .none):
+            return .ipv6(.any, port: port)
+        }
+    }
+}

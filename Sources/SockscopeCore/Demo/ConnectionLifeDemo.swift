@@ -1,0 +1,198 @@
+import Glibc
+import Synchronization
+
+/// The embedded walk-through: one TCP connection's whole life on loopback, in one
+/// process — socket, bind, listen, connect, accept, send, recv, shutdown, close —
+/// with the kernel's TCP state of every socket after each call, ending with the
+/// client's socket in TIME-WAIT.
+public struct ConnectionLifeDemo {
+    /// The loopback address to use (127.0.0.1 or ::1).
+    public var address: IPAddress
+    /// The message the client sends; the server answers it upper-cased.
+    public var message: String
+
+    public init(address: IPAddress = .v4(.loopback), message: String = "hello, sockets\n") {
+        self.address = address
+        self.message = message
+    }
+
+    /// Runs the demo, handing each step to `observe` as it happens.
+    public func run(observe: @escaping (DemoStep) -> Void) throws(SockscopeError) {
+        var run = DemoRun(observe: observe)
+        do {
+            try run.play(address: address, message: message)
+        } catch let error as SockscopeError {
+            throw error
+        } catch let error as SocketCallError {
+            throw SockscopeError(error)
+        } catch {
+            throw SockscopeError("demo failed: \(error)", status: .internalError)
+        }
+    }
+}
+
+/// Collects the lines a socket narrates, so each demo step can show its call.
+private final class CallLog: Sendable {
+    let lines = Mutex<[String]>([])
+    func take() -> [String] { lines.withLock { lines in defer { lines = [] }; return lines } }
+}
+
+private struct DemoRun {
+    let observe: (DemoStep) -> Void
+    let log = CallLog()
+    var number = 0
+    var listenerAddress: SocketAddress?
+    var clientAddress: SocketAddress?
+    var clientExists = false
+    var serverConnectionExists = false
+    var listenerExists = false
+
+    init(observe: @escaping (DemoStep) -> Void) { self.observe = observe }
+
+    var tracer: SocketTracer {
+        let log = self.log
+        return SocketTracer { line in log.lines.withLock { $0.append(line) } }
+    }
+
+    mutating func play(address: IPAddress, message: String) throws {
+        let listener = try Socket(family: address.family, type: .stream, tracer: tracer)
+        listenerExists = true
+        step(.server, "a socket is only a descriptor until it has an address; the kernel lists it as CLOSED")
+        try listener.set(.reuseAddress(true))
+        step(.server, "SO_REUSEADDR lets a restarted server bind this port while old connections sit in TIME-WAIT")
+        try listener.bind(to: SocketAddress(address, port: 0))
+        listenerAddress = listener.localAddress
+        step(.server, "port 0 asks the kernel for a free port: getsockname says \(listenerAddress.map { "\($0)" } ?? "?")")
+        try listener.listen(backlog: 8)
+        step(.server, "the socket now accepts handshakes; up to 8 finished connections may wait for accept()", expect: (listener: .listen, client: nil, server: nil))
+
+        guard let listenerAddress else { throw SockscopeError("getsockname failed on the listener", status: .internalError) }
+        let client = try Socket(family: address.family, type: .stream, tracer: tracer)
+        clientExists = true
+        step(.client, "the client's socket; connect() will give it an ephemeral port")
+        try client.connect(to: listenerAddress, timeout: .seconds(5))
+        clientAddress = client.localAddress
+        serverConnectionExists = true
+        step(.client, "SYN → SYN/ACK → ACK: the kernel finished the three-way handshake before the server called accept(); the client got port \(clientAddress?.port.map(String.init) ?? "?")",
+             expect: (listener: .listen, client: .established, server: .established))
+
+        try listener.waitUntil(writable: false, timeout: .seconds(5))
+        guard let (server, peer) = try listener.accept() else { throw SockscopeError("accept found no connection", status: .internalError) }
+        step(.server, "accept() takes the finished connection off the queue as a new socket; the listener keeps listening (peer \(peer))")
+
+        let request = Array(message.utf8)
+        try request.withUnsafeBytes { try client.sendAll($0) }
+        record("send(fd \(client.fd), \(request.count) bytes) → \(request.count)")
+        step(.client, "send() copies bytes into the kernel's send buffer and returns; TCP delivers them when it can")
+
+        let received = try receiveSome(server)
+        record("recv(fd \(server.fd), 1024) → \(received.count) bytes \(quoted(received))")
+        step(.server, "recv() returns what has arrived so far — TCP is a byte stream, so one send may arrive as several recvs, or several as one")
+
+        let reply = received.map { $0 >= 0x61 && $0 <= 0x7a ? $0 - 0x20 : $0 }
+        try reply.withUnsafeBytes { try server.sendAll($0) }
+        record("send(fd \(server.fd), \(reply.count) bytes) → \(reply.count)")
+        step(.server, "the classic first server: answer with the message upper-cased")
+
+        let answer = try receiveSome(client)
+        record("recv(fd \(client.fd), 1024) → \(answer.count) bytes \(quoted(answer))")
+        step(.client, "the reply arrives on the client")
+
+        client.shutdownWrite()
+        step(.client, "shutdown(SHUT_WR) sends FIN: \"I have no more to send\"; the client can still receive (a half-close)",
+             expect: (listener: .listen, client: .finWait2, server: .closeWait))
+
+        let end = try receiveSome(server)
+        record("recv(fd \(server.fd), 1024) → \(end.count) (end of stream)")
+        step(.server, "recv() returning 0 bytes is how a program learns the peer closed its sending side")
+
+        server.close()
+        step(.server, "the server closes too: its FIN is acknowledged at once, and the socket is gone (LAST-ACK → CLOSED)",
+             expect: (listener: .listen, client: .timeWait, server: nil))
+
+        let finalRead = try receiveSome(client)
+        record("recv(fd \(client.fd), 1024) → \(finalRead.count) (end of stream)")
+        step(.client, "the client reads the server's FIN as end of stream")
+
+        client.close()
+        step(.client, "the descriptor is closed, but the kernel keeps the connection in TIME-WAIT: the side that closed first waits 2×MSL (60 s on Linux) so late packets of this connection cannot be mistaken for a new one",
+             expect: (listener: .listen, client: .timeWait, server: nil))
+
+        listener.close()
+        step(.server, "closing the listener does not end TIME-WAIT; SO_REUSEADDR is what lets a new server bind port \(listenerAddress.port.map(String.init) ?? "?") now",
+             expect: (listener: nil, client: .timeWait, server: nil))
+    }
+
+    private func receiveSome(_ socket: Socket) throws -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: 1024)
+        let deadline = ContinuousClock.now.advanced(by: .seconds(5))
+        while ContinuousClock.now < deadline {
+            try socket.waitUntil(writable: false, timeout: .milliseconds(100))
+            if let count = try buffer.withUnsafeMutableBytes({ try socket.receive(into: $0) }) {
+                return Array(buffer.prefix(count))
+            }
+        }
+        throw SockscopeError("the demo's loopback connection stalled", status: .internalError)
+    }
+
+    private func record(_ line: String) { log.lines.withLock { $0.append(line) } }
+
+    private func quoted(_ bytes: [UInt8]) -> String {
+        let text = String(decoding: bytes, as: UTF8.self)
+        return "\"" + text.replacingNewlines() + "\""
+    }
+
+    /// Emits a step with the kernel's states, waiting briefly (bounded) for the
+    /// states a loopback exchange is known to reach, since the packets are
+    /// processed asynchronously to the call that sent them.
+    private mutating func step(_ side: DemoStep.Side, _ explanation: String,
+                               expect: (listener: TCPState?, client: TCPState?, server: TCPState?)? = nil) {
+        number += 1
+        var table = KernelTCPTable.snapshot()
+        if let expect {
+            for _ in 0..<50 {
+                let seen = states(in: table)
+                if seen.listener?.state == expect.listener && seen.client?.state == expect.client && seen.server?.state == expect.server { break }
+                usleep(10_000)
+                table = KernelTCPTable.snapshot()
+            }
+        }
+        let seen = states(in: table)
+        func label(_ socket: KernelTCPSocket?, exists: Bool) -> String? {
+            if let socket { return socket.state.name }
+            return exists ? TCPState.closed.name : nil
+        }
+        let call = log.take().joined(separator: "; ")
+        observe(DemoStep(
+            number: number, side: side, call: call, explanation: explanation,
+            listenerState: label(seen.listener, exists: listenerExists),
+            clientState: label(seen.client, exists: clientExists),
+            serverState: label(seen.server, exists: serverConnectionExists),
+            timeWaitLeft: seen.client?.state == .timeWait ? seen.client?.timeWaitLeft : nil))
+    }
+
+    private func states(in table: [KernelTCPSocket]) -> (listener: KernelTCPSocket?, client: KernelTCPSocket?, server: KernelTCPSocket?) {
+        guard let listenerAddress else { return (nil, nil, nil) }
+        let listener = table.first { $0.local == listenerAddress && $0.state == .listen }
+        guard let clientAddress else { return (listener, nil, nil) }
+        let client = table.first { $0.local == clientAddress && $0.remote == listenerAddress }
+        let server = table.first { $0.local == listenerAddress && $0.remote == clientAddress }
+        return (listener, client, server)
+    }
+}
+
+extension String {
+    /// Shows line breaks and tabs as escapes, for one-line display of received text.
+    func replacingNewlines() -> String {
+        var result = ""
+        for scalar in unicodeScalars {
+            switch scalar {
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,39 @@
+/// The process exit codes sockscope uses, following `sysexits.h`.
+///
+/// | code | meaning |
+/// |---|---|
+/// | 0 | success |
+/// | 1 | the operation ran but found nothing (no open port, no reply) |
+/// | 64 | usage error: a bad option, port, address or path |
+/// | 68 | unknown host |
+/// | 69 | refused, unreachable, or the address is unavailable (in use) |
+/// | 70 | internal error |
+/// | 74 | I/O error: reset by the peer, a failed read or write |
+/// | 75 | timed out, or a temporary failure worth retrying |
+/// | 77 | missing privilege (a port below 1024, CAP_NET_RAW for the tap) |
+public enum ExitStatus: Int32, Sendable, CaseIterable {
+    case success = 0
+    case nothingFound = 1
+    case usage = 64
+    case unknownHost = 68
+    case unavailable = 69
+    case internalError = 70
+    case ioError = 74
+    case timedOut = 75
+    case noPermission = 77
+
+    /// A short description, for the manual's exit-code table.
+    public var summary: String {
+        switch self {
+        case .success: "success"
+        case .nothingFound: "the operation ran but found nothing"
+        case .usage: "usage error (bad option, port, address or path)"
+        case .unknownHost: "unknown host"
+        case .unavailable: "connection refused, host or network unreachable, or address in use"
+        case .internalError: "internal error"
+        case .ioError: "I/O error (connection reset, failed read or write)"
+        case .timedOut: "timed out, or temporary failure"
+        case .noPermission: "missing privilege"
+        }
+    }
+}

@@ -1,0 +1,28 @@
+/// A failure sockscope reports to the user: one line of text and an exit status.
+///
+/// Every error the tool can meet ends up as one of these, so that the command line
+/// prints one clear line and exits with a documented code instead of trapping.
+public struct SockscopeError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong, in one sentence.
+    public var message: String
+    /// What it means or how to fix it, when that is worth saying.
+    public var explanation: String?
+    /// The exit status the process should end with.
+    public var status: ExitStatus
+
+    public init(_ message: String, explanation: String? = nil, status: ExitStatus) {
+        self.message = message
+        self.explanation = explanation
+        self.status = status
+    }
+
+    /// A usage error (exit 64): bad input on the command line.
+    public static func usage(_ message: String, explanation: String? = nil) -> SockscopeError {
+        SockscopeError(message, explanation: explanation, status: .usage)
+    }
+
+    public var description: String {
+        guard let explanation else { return message }
+        return "\(message) — \(explanation)"
+    }
+}

@@ -1,0 +1,104 @@
+/// Moves bytes one way, from a source endpoint to a sink, through a fixed buffer.
+///
+/// A pump reads only when its buffer is empty and writes until it is empty again,
+/// so every byte read is written (short writes are continued: sendall semantics).
+/// When the source reaches end of stream and the buffer has drained, the pump
+/// finishes, optionally sending FIN on a socket sink (`shutdown(SHUT_WR)`).
+final class Pump {
+    let source: RelayEndpoint
+    let sink: RelayEndpoint
+    let transform: ByteTransform
+    let shutsDownSinkAtEnd: Bool
+    private let buffer: UnsafeMutableRawBufferPointer
+    private var start = 0
+    private var end = 0
+
+    private(set) var sourceEnded = false
+    private(set) var finished = false
+    /// Bytes read from the source.
+    private(set) var bytesRead = 0
+    /// Bytes written to the sink.
+    private(set) var bytesWritten = 0
+
+    init(from source: RelayEndpoint, to sink: RelayEndpoint, bufferSize: Int, transform: ByteTransform = .none, shutsDownSinkAtEnd: Bool) {
+        self.source = source
+        self.sink = sink
+        self.transform = transform
+        self.shutsDownSinkAtEnd = shutsDownSinkAtEnd
+        buffer = .allocate(byteCount: bufferSize, alignment: 16)
+    }
+
+    deinit { buffer.deallocate() }
+
+    var wantsRead: Bool { !sourceEnded && start == end }
+    var wantsWrite: Bool { start < end }
+    var bufferedBytes: Int { end - start }
+
+    /// Does what readiness allows. Returns whether any byte moved or the stream ended.
+    /// Throws the failing call (a read error belongs to the source, a write error to the sink).
+    func step(sourceReadable: Bool, sinkWritable: Bool) throws(PumpFailure) -> Bool {
+        var progressed = false
+        if wantsWrite && sinkWritable {
+            progressed = try flush() || progressed
+        }
+        // A non-blocking socket can be drained in a few rounds without waking epoll again;
+        // a blocking descriptor is read once per readiness report so it never blocks us.
+        let rounds = source.isSocket ? 8 : 1
+        var round = 0
+        while round < rounds && wantsRead && (sourceReadable || round > 0) {
+            round += 1
+            let count: Int?
+            do { count = try source.read(into: buffer) } catch { throw .source(error) }
+            guard let count else { break }
+            progressed = true
+            if count == 0 {
+                sourceEnded = true
+                break
+            }
+            bytesRead += count
+            transform.apply(to: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]))
+            start = 0
+            end = count
+            _ = try flush()
+        }
+        if sourceEnded && !wantsWrite && !finished {
+            finished = true
+            progressed = true
+            if shutsDownSinkAtEnd, case .socket(let socket) = sink { socket.shutdownWrite() }
+        }
+        return progressed
+    }
+
+    /// Writes as much of the buffer as the sink takes now.
+    private func flush() throws(PumpFailure) -> Bool {
+        var progressed = false
+        while start < end {
+            let pending = UnsafeRawBufferPointer(rebasing: buffer[start..<end])
+            let written: Int?
+            do { written = try sink.write(pending) } catch { throw .sink(error) }
+            guard let written, written > 0 else { break }
+            start += written
+            bytesWritten += written
+            progressed = true
+        }
+        if start == end {
+            start = 0
+            end = 0
+        }
+        return progressed
+    }
+
+    /// Gives up on the rest of the stream (after the sink failed).
+    func abandon() {
+        sourceEnded = true
+        finished = true
+        start = 0
+        end = 0
+    }
+}
+
+/// Which side of a pump a failed call was on.
+enum PumpFailure: Error {
+    case source(SocketCallError)
+    case sink(SocketCallError)
+}

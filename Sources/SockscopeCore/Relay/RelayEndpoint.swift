@@ -1,0 +1,77 @@
+import Glibc
+import SystemPackage
+
+/// One end of a relay: a socket (non-blocking) or a plain descriptor such as
+/// stdin or stdout (left in whatever blocking mode the shell gave it).
+enum RelayEndpoint {
+    case socket(Socket)
+    case descriptor(Int32)
+
+    var fd: Int32 {
+        switch self {
+        case .socket(let socket): socket.fd
+        case .descriptor(let fd): fd
+        }
+    }
+
+    var isSocket: Bool {
+        if case .socket = self { return true }
+        return false
+    }
+
+    /// Reads once. Returns the byte count (0 at end of stream) or nil when no data
+    /// is ready. A descriptor that was never open (EBADF) reads as end of stream.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(SocketCallError) -> Int? {
+        switch self {
+        case .socket(let socket):
+            return try socket.receive(into: buffer)
+        case .descriptor(let fd):
+            while true {
+                let count = Glibc.read(fd, buffer.baseAddress, buffer.count)
+                if count >= 0 { return count }
+                let error = Errno.current
+                if error == .interrupted { continue }
+                if error == .resourceTemporarilyUnavailable { return nil }
+                if error == .badFileDescriptor { return 0 }
+                throw SocketCallError(.read, error)
+            }
+        }
+    }
+
+    /// Writes once. Returns the bytes written (maybe fewer than given) or nil when
+    /// the endpoint cannot take data now.
+    func write(_ bytes: UnsafeRawBufferPointer) throws(SocketCallError) -> Int? {
+        switch self {
+        case .socket(let socket):
+            return try socket.send(bytes)
+        case .descriptor(let fd):
+            while true {
+                let count = Glibc.write(fd, bytes.baseAddress, bytes.count)
+                if count >= 0 { return count }
+                let error = Errno.current
+                if error == .interrupted { continue }
+                if error == .resourceTemporarilyUnavailable { return nil }
+                throw SocketCallError(.write, error)
+            }
+        }
+    }
+}
+
+/// A change applied to bytes as they pass through a relay (`--upper`).
+public enum ByteTransform: Sendable {
+    case none
+    /// ASCII letters to upper case, every other byte unchanged (binary-safe).
+    case asciiUppercase
+
+    func apply(to buffer: UnsafeMutableRawBufferPointer) {
+        switch self {
+        case .none:
+            return
+        case .asciiUppercase:
+            for index in buffer.indices {
+                let byte = buffer[index]
+                if byte >= 0x61 && byte <= 0x7a { buffer[index] = byte - 0x20 }
+            }
+        }
+    }
+}

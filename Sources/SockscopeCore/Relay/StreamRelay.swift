@@ -1,0 +1,155 @@
+import SystemPackage
+
+/// Relays a connected stream socket (TCP or Unix) in both directions at once, on
+/// the event loop: stdin → socket and socket → stdout, or socket → socket for an
+/// echo server.
+///
+/// The life of the connection follows the socket's rules:
+/// - at end of input the relay sends FIN (`shutdown(SHUT_WR)`, the half-close) and
+///   keeps reading until the peer closes too, so a reply that comes after the
+///   request has ended is still received;
+/// - `recv` returning 0 means the peer closed its sending side: what was read is
+///   written out, and the relay ends;
+/// - every byte read is written (short writes are continued), and every byte that
+///   arrived before an error or end of stream reaches the output.
+public final class StreamRelay {
+    /// Where the bytes go.
+    public enum Mode {
+        /// stdin → socket, socket → stdout. A nil input is one already at its end.
+        case standardStreams(input: Int32?, output: Int32)
+        /// Everything received is sent back, transformed (an echo server).
+        case echo(ByteTransform)
+    }
+
+    public struct Options: Sendable {
+        /// Send FIN when input ends (nc's `-N`); when false the write side stays open.
+        public var halfClose: Bool = true
+        /// End the relay after this long with no byte moving either way.
+        public var idleTimeout: Duration?
+        /// Size of each direction's buffer; large buffers mean fewer system calls.
+        public var bufferSize: Int = 1 << 20
+
+        public init(halfClose: Bool = true, idleTimeout: Duration? = nil, bufferSize: Int = 1 << 20) {
+            self.halfClose = halfClose
+            self.idleTimeout = idleTimeout
+            self.bufferSize = bufferSize
+        }
+    }
+
+    /// How a relay ended.
+    public enum Ending: Sendable, Equatable {
+        /// The peer closed its side (recv returned 0) and everything it sent was written out.
+        case peerClosed
+        /// Nothing moved for the idle timeout.
+        case idleTimeout
+        /// Our output was closed by its reader (EPIPE on stdout).
+        case outputClosed
+    }
+
+    /// What happened on a finished relay.
+    public struct Report: Sendable {
+        public var bytesSent: Int
+        public var bytesReceived: Int
+        public var ending: Ending
+    }
+
+    private let socket: Socket
+    private let options: Options
+    private let inbound: Pump
+    private let outbound: Pump?
+
+    public init(socket: Socket, mode: Mode, options: Options) {
+        self.socket = socket
+        self.options = options
+        switch mode {
+        case .standardStreams(let input, let output):
+            inbound = Pump(from: .socket(socket), to: .descriptor(output), bufferSize: options.bufferSize, shutsDownSinkAtEnd: false)
+            outbound = input.map {
+                Pump(from: .descriptor($0), to: .socket(socket), bufferSize: options.bufferSize, shutsDownSinkAtEnd: options.halfClose)
+            }
+        case .echo(let transform):
+            inbound = Pump(from: .socket(socket), to: .socket(socket), bufferSize: options.bufferSize, transform: transform, shutsDownSinkAtEnd: true)
+            outbound = nil
+        }
+    }
+
+    /// Whether the input reached its end during the relay (for `--keep-open`, which
+    /// must not read an exhausted stdin again).
+    public var inputEnded: Bool { outbound?.sourceEnded ?? true }
+
+    /// Runs until the peer closes, the idle timeout passes, or an error.
+    /// - Throws: `SockscopeError` for a reset connection or a failed read or write;
+    ///   bytes received before the failure have already been written out.
+    public func run() throws(SockscopeError) -> Report {
+        if outbound == nil, case .descriptor = inbound.sink, options.halfClose {
+            socket.shutdownWrite()  // no input at all: tell the peer at once
+        }
+        let loop: EventLoop
+        do { loop = try EventLoop() } catch { throw SockscopeError(error) }
+        let clock = ContinuousClock()
+        var lastActivity = clock.now
+        var sendFailure: SocketCallError?
+
+        while !inbound.finished {
+            let timeout = options.idleTimeout.map { $0 - lastActivity.duration(to: clock.now) }
+            if let timeout, timeout <= .zero {
+                return report(.idleTimeout)
+            }
+            var ready: [EventLoop.Readiness]
+            do {
+                try updateInterest(loop)
+                ready = try loop.wait(timeout: timeout)
+            } catch {
+                throw SockscopeError(error)
+            }
+            let readable = Set(ready.filter(\.readable).map(\.fd))
+            let writable = Set(ready.filter(\.writable).map(\.fd))
+            var progressed = false
+            do {
+                progressed = try inbound.step(sourceReadable: readable.contains(inbound.source.fd), sinkWritable: writable.contains(inbound.sink.fd))
+            } catch {
+                switch error {
+                case .source(let failure): throw SockscopeError(failure)
+                case .sink(let failure):
+                    if failure.errno == .brokenPipe { return report(.outputClosed) }
+                    throw SockscopeError(failure)
+                }
+            }
+            if let outbound, !outbound.finished {
+                do {
+                    progressed = try outbound.step(sourceReadable: readable.contains(outbound.source.fd), sinkWritable: writable.contains(outbound.sink.fd)) || progressed
+                } catch {
+                    switch error {
+                    case .source(let failure): throw SockscopeError(failure)
+                    case .sink(let failure):
+                        // The peer stopped reading; keep receiving what it already sent.
+                        sendFailure = failure
+                        outbound.abandon()
+                    }
+                }
+            }
+            if progressed { lastActivity = clock.now }
+        }
+        if let sendFailure, let outbound, outbound.bytesRead > outbound.bytesWritten || !outbound.sourceEnded {
+            var error = SockscopeError(sendFailure)
+            error.message += " (\(outbound.bytesRead - outbound.bytesWritten) bytes of input not delivered)"
+            throw error
+        }
+        return report(.peerClosed)
+    }
+
+    private func updateInterest(_ loop: EventLoop) throws(SocketCallError) {
+        var interest: [Int32: EventLoop.Interest] = [:]
+        for pump in [inbound, outbound].compactMap({ $0 }) where !pump.finished {
+            if pump.wantsRead { interest[pump.source.fd, default: []].insert(.readable) }
+            if pump.wantsWrite { interest[pump.sink.fd, default: []].insert(.writable) }
+        }
+        for fd in Set([inbound.source.fd, inbound.sink.fd, outbound?.source.fd, outbound?.sink.fd].compactMap({ $0 })) {
+            try loop.setInterest(interest[fd] ?? [], for: fd)
+        }
+    }
+
+    private func report(_ ending: Ending) -> Report {
+        Report(bytesSent: outbound?.bytesWritten ?? inbound.bytesWritten, bytesReceived: inbound.bytesRead, ending: ending)
+    }
+}

@@ -1,0 +1,72 @@
+import Glibc
+import SystemPackage
+
+/// Turns a host name or numeric address into the socket addresses to try, the way
+/// the C library does it (`getaddrinfo`), in the order it returns them.
+public enum HostResolver {
+    /// Resolves `host` for a connection to `port`.
+    ///
+    /// Numeric addresses (`127.0.0.1`, `::1`, `[::1]`) are parsed directly and never
+    /// reach the resolver. Names go through getaddrinfo, which reads `/etc/hosts`
+    /// and may ask DNS, as `nsswitch.conf` says.
+    ///
+    /// - Parameter family: restrict to IPv4 or IPv6 (`-4`/`-6`); nil for both.
+    /// - Throws: `SockscopeError` — unknown host (68), temporary failure (75),
+    ///   or a numeric address of the wrong family (64).
+    public static func resolve(_ host: String, port: UInt16, family: AddressFamily?, type: SocketType) throws(SockscopeError) -> [SocketAddress] {
+        if let numeric = IPAddress(host) {
+            if let family, numeric.family != family {
+                throw .usage("\(host) is an \(numeric.family == .inet ? "IPv4" : "IPv6") address, but \(family == .inet ? "-4" : "-6") was given")
+            }
+            return [SocketAddress(numeric, port: port)]
+        }
+        if host.isEmpty {
+            throw .usage("empty host name")
+        }
+        if host.utf8.count > 253 {
+            throw .usage("host name is \(host.utf8.count) bytes; a DNS name is at most 253")
+        }
+        var hints = addrinfo()
+        hints.ai_family = family?.rawValue ?? AF_UNSPEC
+        hints.ai_socktype = type.rawValue
+        var list: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(host, String(port), &hints, &list)
+        guard status == 0 else {
+            let error = AddressInfoError(code: status, systemError: status == EAI_SYSTEM ? Errno.current : nil)
+            throw SockscopeError(resolving: host, error)
+        }
+        defer { freeaddrinfo(list) }
+        var addresses: [SocketAddress] = []
+        var entry = list
+        while let current = entry {
+            if let raw = current.pointee.ai_addr {
+                var storage = sockaddr_storage()
+                let length = current.pointee.ai_addrlen
+                withUnsafeMutableBytes(of: &storage) { target in
+                    target.copyMemory(from: UnsafeRawBufferPointer(start: raw, count: min(Int(length), target.count)))
+                }
+                if let address = SocketAddress(storage: storage, length: length), !addresses.contains(address) {
+                    addresses.append(address)
+                }
+            }
+            entry = current.pointee.ai_next
+        }
+        if addresses.isEmpty {
+            throw SockscopeError(resolving: host, AddressInfoError(code: EAI_NONAME))
+        }
+        return addresses
+    }
+}
+
+extension SockscopeError {
+    /// The user-facing error for a failed name lookup.
+    public init(resolving host: String, _ error: AddressInfoError) {
+        if error.isTemporary {
+            self.init("cannot resolve '\(host)': \(error)",
+                      explanation: "the name server could not be reached or did not answer; try again, or use a numeric address", status: .timedOut)
+        } else {
+            self.init("unknown host '\(host)': \(error)",
+                      explanation: "neither /etc/hosts nor DNS knows that name", status: .unknownHost)
+        }
+    }
+}

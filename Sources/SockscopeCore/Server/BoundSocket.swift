@@ -1,0 +1,74 @@
+import Glibc
+import SystemPackage
+
+/// Creates, configures and binds the socket of a listener, including the Unix-socket
+/// chores: refusing to steal a live socket's path, removing a stale one we own,
+/// and removing our own socket file when done.
+public final class BoundSocket {
+    public let socket: Socket
+    /// The address the kernel gave the socket (with the real port when 0 was asked).
+    public let address: SocketAddress
+    private let ownedPath: String?
+
+    public init(_ request: ListenRequest, tracer: SocketTracer) throws(SockscopeError) {
+        var ownedPath: String?
+        if case .unix(.path(let path)) = request.address {
+            try Self.clearStaleSocketFile(path, type: request.type, tracer: tracer)
+            ownedPath = path
+        }
+        do {
+            let socket = try Socket(family: request.address.family, type: request.type, tracer: tracer)
+            if request.reuseAddress, request.address.family != .unix {
+                try socket.set(.reuseAddress(true))
+            }
+            if let v6Only = request.ipv6Only, request.address.family == .inet6 {
+                try socket.set(.ipv6Only(v6Only))
+            }
+            for option in request.options { try socket.set(option) }
+            try socket.bind(to: request.address)
+            if request.type == .stream {
+                try socket.listen(backlog: request.backlog)
+            }
+            self.socket = socket
+            self.address = socket.localAddress ?? request.address
+            self.ownedPath = ownedPath
+        } catch {
+            throw SockscopeError(error)
+        }
+    }
+
+    deinit {
+        socket.close()
+        if let ownedPath { unlink(ownedPath) }
+    }
+
+    /// A socket file left by a dead server makes bind fail with EADDRINUSE. Remove it
+    /// only when it is a socket, we own it, and connecting to it is refused (nothing listens).
+    static func clearStaleSocketFile(_ path: String, type: SocketType, tracer: SocketTracer) throws(SockscopeError) {
+        var status = stat()
+        guard lstat(path, &status) == 0 else { return }
+        guard status.st_mode & S_IFMT == S_IFSOCK else {
+            throw SockscopeError("cannot listen on \(path): \(Errno.fileExists.nameAndText)",
+                                 explanation: "that path exists and is not a socket; sockscope will not remove it", status: .unavailable)
+        }
+        let probe: Socket
+        do { probe = try Socket(family: .unix, type: type) } catch { throw SockscopeError(error) }
+        defer { probe.close() }
+        do {
+            try probe.connect(to: .unix(.path(path)), timeout: .seconds(1))
+            throw SockscopeError("cannot listen on \(path): \(Errno.addressInUse.nameAndText)",
+                                 explanation: "another process is listening on that socket", status: .unavailable)
+        } catch let failure as SocketCallError {
+            guard failure.errno == .connectionRefused else { return }  // anything else: let bind report it
+        } catch {
+            throw error as? SockscopeError ?? SockscopeError("cannot check \(path)", status: .internalError)
+        }
+        guard status.st_uid == geteuid() else {
+            throw SockscopeError("cannot listen on \(path): a stale socket file owned by another user is in the way",
+                                 explanation: "remove it yourself if it is no longer used", status: .unavailable)
+        }
+        if unlink(path) == 0 {
+            tracer.record("unlink(\(path)) → ok (stale socket file: nothing was listening on it)")
+        }
+    }
+}

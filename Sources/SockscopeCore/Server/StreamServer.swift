@@ -1,0 +1,76 @@
+/// A TCP or Unix stream listener that accepts clients one after another and relays
+/// each (to stdin/stdout, or echoing).
+public final class StreamServer {
+    /// What to do with each client.
+    public enum Behaviour: Sendable {
+        /// stdin → client, client → stdout (nc -l).
+        case standardStreams
+        /// Send back what the client sends, transformed (`--echo`, `--upper`).
+        case echo(ByteTransform)
+    }
+
+    private let bound: BoundSocket
+    private let behaviour: Behaviour
+    private let keepOpen: Bool
+    private let relayOptions: StreamRelay.Options
+    private let acceptedOptions: [SocketOption]
+    private let events: (ListenerEvent) -> Void
+
+    /// Binds and listens at once, so errors such as EADDRINUSE surface here.
+    public init(_ request: ListenRequest, behaviour: Behaviour, keepOpen: Bool, relayOptions: StreamRelay.Options,
+                acceptedOptions: [SocketOption], tracer: SocketTracer, events: @escaping (ListenerEvent) -> Void) throws(SockscopeError) {
+        bound = try BoundSocket(request, tracer: tracer)
+        self.behaviour = behaviour
+        self.keepOpen = keepOpen
+        self.relayOptions = relayOptions
+        self.acceptedOptions = acceptedOptions
+        self.events = events
+    }
+
+    /// The address the listener is bound to.
+    public var address: SocketAddress { bound.address }
+
+    /// Serves one client, or clients one after another with `keepOpen`.
+    public func run() throws(SockscopeError) {
+        events(.listening(bound.address))
+        var input: Int32? = 0
+        repeat {
+            let (client, peer) = try acceptNext()
+            events(.accepted(peer: peer))
+            do {
+                for option in acceptedOptions { try client.set(option) }
+            } catch {
+                throw SockscopeError(error)
+            }
+            client.traceEndpoints()
+            let mode: StreamRelay.Mode
+            switch behaviour {
+            case .standardStreams: mode = .standardStreams(input: input, output: 1)
+            case .echo(let transform): mode = .echo(transform)
+            }
+            let relay = StreamRelay(socket: client, mode: mode, options: relayOptions)
+            do {
+                let report = try relay.run()
+                events(.finished(peer: peer, report: report))
+                if report.ending == .outputClosed { return }
+            } catch {
+                // One client's failure ends a one-shot server; a keep-open server goes on.
+                if !keepOpen { throw error }
+                client.tracer.record("\(peer): \(error)")
+            }
+            if relay.inputEnded { input = nil }
+            client.close()
+        } while keepOpen
+    }
+
+    private func acceptNext() throws(SockscopeError) -> (Socket, SocketAddress) {
+        while true {
+            do {
+                try bound.socket.waitUntil(writable: false)
+                if let accepted = try bound.socket.accept() { return accepted }
+            } catch {
+                throw SockscopeError(error)
+            }
+        }
+    }
+}

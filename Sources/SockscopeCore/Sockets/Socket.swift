@@ -1,0 +1,319 @@
+import CShim
+import Glibc
+import SystemPackage
+
+/// A socket that owns its file descriptor: created non-blocking and close-on-exec,
+/// closed when the value goes away.
+///
+/// Every call is narrated to the socket's `SocketTracer` the way `-v` shows it
+/// (`connect(fd 3, 127.0.0.1:8080) → ECONNREFUSED (Connection refused)`), and every
+/// failure is thrown as a `SocketCallError` carrying the errno.
+public final class Socket {
+    /// The descriptor, or -1 after `close()`.
+    public private(set) var fd: Int32
+    public let family: AddressFamily
+    public let type: SocketType
+    let tracer: SocketTracer
+
+    /// Creates a socket: `socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)`.
+    public init(family: AddressFamily, type: SocketType, tracer: SocketTracer = .silent) throws(SocketCallError) {
+        let flags = Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        let fd = Glibc.socket(family.rawValue, type.rawValue | flags, 0)
+        guard fd >= 0 else {
+            let error = Errno.current
+            tracer.record("socket(\(family.name), \(type.name)) → \(error.nameAndText)")
+            throw SocketCallError(.socket, error)
+        }
+        self.fd = fd
+        self.family = family
+        self.type = type
+        self.tracer = tracer
+        tracer.record("socket(\(family.name), \(type.name)) → fd \(fd)")
+    }
+
+    /// Takes ownership of a descriptor returned by `accept`.
+    init(adopting fd: Int32, family: AddressFamily, type: SocketType, tracer: SocketTracer) {
+        self.fd = fd
+        self.family = family
+        self.type = type
+        self.tracer = tracer
+    }
+
+    deinit {
+        if fd >= 0 { Glibc.close(fd) }
+    }
+
+    // MARK: Setting up
+
+    /// `setsockopt`. Options that do not apply to this socket (TCP_NODELAY on UDP) are skipped.
+    public func set(_ option: SocketOption) throws(SocketCallError) {
+        if option.isTCPOnly && (type != .stream || family == .unix) { return }
+        if let error = option.apply(to: fd, family: family) {
+            let failure = Errno(rawValue: error)
+            tracer.record("setsockopt(fd \(fd), \(option)) → \(failure.nameAndText)")
+            throw SocketCallError(.setsockopt, failure)
+        }
+        tracer.record("setsockopt(fd \(fd), \(option)) → ok")
+    }
+
+    /// `bind`: gives the socket its local address.
+    public func bind(to address: SocketAddress) throws(SocketCallError) {
+        let result = address.withSockaddr { Glibc.bind(fd, $0, $1) }
+        try check(result, .bind, "bind(fd \(fd), \(address))", address: address)
+    }
+
+    /// `listen`: marks a stream socket as accepting connections; `backlog` bounds the
+    /// queue of connections that completed the handshake but were not yet accepted.
+    public func listen(backlog: Int32) throws(SocketCallError) {
+        let result = Glibc.listen(fd, backlog)
+        try check(result, .listen, "listen(fd \(fd), \(backlog))", address: nil)
+    }
+
+    /// `accept4`: the next completed connection, or nil when none is waiting (EAGAIN).
+    public func accept() throws(SocketCallError) -> (socket: Socket, peer: SocketAddress)? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let flags = Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        let newFD = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { cshim_accept4(fd, $0, &length, flags) }
+        }
+        if newFD < 0 {
+            let error = Errno.current
+            if error == .resourceTemporarilyUnavailable || error == .interrupted || error == .connectionAbort { return nil }
+            tracer.record("accept(fd \(fd)) → \(error.nameAndText)")
+            throw SocketCallError(.accept, error)
+        }
+        let peer = SocketAddress(storage: storage, length: length) ?? .unix(.unnamed)
+        tracer.record("accept(fd \(fd)) → fd \(newFD) ← \(peer)")
+        return (Socket(adopting: newFD, family: family, type: type, tracer: tracer), peer)
+    }
+
+    /// Starts a non-blocking `connect`. Returns true when it completed at once,
+    /// false when it is in progress (EINPROGRESS): wait for writability, then
+    /// read the result with `pendingError()`.
+    public func startConnect(to address: SocketAddress) throws(SocketCallError) -> Bool {
+        let result = address.withSockaddr { Glibc.connect(fd, $0, $1) }
+        if result == 0 {
+            tracer.record("connect(fd \(fd), \(address)) → ok")
+            return true
+        }
+        let error = Errno.current
+        if error == .nowInProgress || error == .interrupted { return false }
+        tracer.record("connect(fd \(fd), \(address)) → \(error.nameAndText)")
+        throw SocketCallError(.connect, error, address: address)
+    }
+
+    /// `connect` with a deadline: starts the connection and waits up to `timeout`
+    /// (forever when nil) for the handshake to finish, then reads SO_ERROR.
+    public func connect(to address: SocketAddress, timeout: Duration?) throws(SocketCallError) {
+        if try startConnect(to: address) { return }
+        let clock = ContinuousClock()
+        let deadline = timeout.map { clock.now.advanced(by: $0) }
+        while true {
+            var waitMilliseconds: Int32 = -1
+            if let deadline {
+                let left = clock.now.duration(to: deadline)
+                if left <= .zero {
+                    tracer.record("connect(fd \(fd), \(address)) → no answer within \(SockscopeError.seconds(timeout ?? .zero)): ETIMEDOUT")
+                    throw SocketCallError(.connect, .timedOut, address: address, waited: timeout)
+                }
+                waitMilliseconds = Int32(clamping: left.milliseconds + 1)
+            }
+            var poller = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            let ready = poll(&poller, 1, waitMilliseconds)
+            if ready < 0, Errno.current != .interrupted {
+                throw SocketCallError(.connect, Errno.current, address: address)
+            }
+            if ready > 0 { break }
+        }
+        if let error = pendingError() {
+            tracer.record("connect(fd \(fd), \(address)) → \(error.nameAndText)")
+            throw SocketCallError(.connect, error, address: address)
+        }
+        tracer.record("connect(fd \(fd), \(address)) → ok")
+    }
+
+    /// Reads and clears SO_ERROR: the result of a non-blocking connect, or an
+    /// asynchronous error (an ICMP error on a connected UDP socket).
+    public func pendingError() -> Errno? {
+        var value: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(fd, SOL_SOCKET, SO_ERROR, &value, &length) == 0 else { return Errno.current }
+        return value == 0 ? nil : Errno(rawValue: value)
+    }
+
+    /// `getsockname`: the local address the kernel gave this socket.
+    public var localAddress: SocketAddress? { address(using: getsockname) }
+
+    /// `getpeername`: the connected peer's address.
+    public var remoteAddress: SocketAddress? { address(using: getpeername) }
+
+    private func address(using call: (Int32, UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) -> Int32) -> SocketAddress? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let result = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { call(fd, $0, &length) }
+        }
+        return result == 0 ? SocketAddress(storage: storage, length: length) : nil
+    }
+
+    /// Narrates getsockname and getpeername, as `-v` shows both ends of a connection.
+    public func traceEndpoints() {
+        guard tracer.isActive else { return }
+        let local = localAddress.map { "\($0)" } ?? "?"
+        let remote = remoteAddress.map { "\($0)" } ?? "?"
+        tracer.record("getsockname(fd \(fd)) → \(local)   getpeername(fd \(fd)) → \(remote)")
+    }
+
+    // MARK: Moving bytes
+
+    /// One non-blocking `send` (MSG_NOSIGNAL: a closed peer gives EPIPE, never SIGPIPE).
+    /// Returns the bytes written (possibly fewer than given), or nil on EAGAIN.
+    public func send(_ bytes: UnsafeRawBufferPointer) throws(SocketCallError) -> Int? {
+        while true {
+            let count = Glibc.send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
+            if count >= 0 { return count }
+            let error = Errno.current
+            if error == .interrupted { continue }
+            if error == .resourceTemporarilyUnavailable { return nil }
+            throw SocketCallError(.send, error, address: remoteAddress)
+        }
+    }
+
+    /// Sends every byte, waiting for buffer space as needed (Python's `sendall`).
+    public func sendAll(_ bytes: UnsafeRawBufferPointer) throws(SocketCallError) {
+        var offset = 0
+        while offset < bytes.count {
+            let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
+            if let count = try send(rest) {
+                offset += count
+            } else {
+                try waitUntil(writable: true)
+            }
+        }
+    }
+
+    /// One non-blocking `recv`. Returns the byte count (0 means the peer closed its
+    /// sending side: end of stream), or nil on EAGAIN.
+    public func receive(into buffer: UnsafeMutableRawBufferPointer) throws(SocketCallError) -> Int? {
+        while true {
+            let count = Glibc.recv(fd, buffer.baseAddress, buffer.count, 0)
+            if count >= 0 { return count }
+            let error = Errno.current
+            if error == .interrupted { continue }
+            if error == .resourceTemporarilyUnavailable { return nil }
+            throw SocketCallError(.recv, error, address: remoteAddress)
+        }
+    }
+
+    /// Blocks (in poll) until the socket is readable or writable, or the timeout passes.
+    /// Returns false on timeout.
+    @discardableResult
+    public func waitUntil(writable: Bool, timeout: Duration? = nil) throws(SocketCallError) -> Bool {
+        var poller = pollfd(fd: fd, events: Int16(writable ? POLLOUT : POLLIN), revents: 0)
+        let milliseconds = timeout.map { Int32(clamping: $0.milliseconds) } ?? -1
+        while true {
+            let ready = poll(&poller, 1, milliseconds)
+            if ready >= 0 { return ready > 0 }
+            if Errno.current != .interrupted { throw SocketCallError(writable ? .send : .recv, Errno.current) }
+        }
+    }
+
+    // MARK: Datagrams
+
+    /// One received datagram: where it came from, how many bytes arrived on the wire
+    /// and how many fit in the buffer (fewer when MSG_TRUNC cut it).
+    public struct Datagram: Sendable {
+        public var source: SocketAddress?
+        public var keptBytes: Int
+        public var arrivedBytes: Int
+        public var isTruncated: Bool { arrivedBytes > keptBytes }
+    }
+
+    /// One non-blocking `recvmsg` with MSG_TRUNC, so a datagram longer than the buffer
+    /// reports its real size. Returns nil on EAGAIN.
+    public func receiveDatagram(into buffer: UnsafeMutableRawBufferPointer) throws(SocketCallError) -> Datagram? {
+        var storage = sockaddr_storage()
+        var vector = iovec(iov_base: buffer.baseAddress, iov_len: buffer.count)
+        while true {
+            let (count, nameLength) = withUnsafeMutablePointer(to: &storage) { name in
+                withUnsafeMutablePointer(to: &vector) { vectorPointer in
+                    var message = msghdr()
+                    message.msg_name = UnsafeMutableRawPointer(name)
+                    message.msg_namelen = socklen_t(MemoryLayout<sockaddr_storage>.size)
+                    message.msg_iov = vectorPointer
+                    message.msg_iovlen = 1
+                    let count = recvmsg(fd, &message, Int32(MSG_TRUNC))
+                    return (count, message.msg_namelen)
+                }
+            }
+            if count >= 0 {
+                let source = nameLength > 0 ? SocketAddress(storage: storage, length: nameLength) : nil
+                return Datagram(source: source, keptBytes: min(count, buffer.count), arrivedBytes: count)
+            }
+            let error = Errno.current
+            if error == .interrupted { continue }
+            if error == .resourceTemporarilyUnavailable { return nil }
+            throw SocketCallError(.recvfrom, error, address: remoteAddress)
+        }
+    }
+
+    /// Sends one datagram, to `destination` (`sendto`) or to the connected peer.
+    /// Waits for buffer space rather than dropping it. A datagram is all or nothing.
+    public func sendDatagram(_ bytes: UnsafeRawBufferPointer, to destination: SocketAddress? = nil) throws(SocketCallError) {
+        while true {
+            let count: Int
+            if let destination {
+                count = destination.withSockaddr { Glibc.sendto(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL), $0, $1) }
+            } else {
+                count = Glibc.send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
+            }
+            if count >= 0 { return }
+            let error = Errno.current
+            if error == .interrupted { continue }
+            if error == .resourceTemporarilyUnavailable || error == .noBufferSpace {
+                try waitUntil(writable: true, timeout: .milliseconds(10))
+                continue
+            }
+            throw SocketCallError(destination == nil ? .send : .sendto, error, address: destination ?? remoteAddress)
+        }
+    }
+
+    // MARK: Ending
+
+    /// `shutdown(SHUT_WR)`: sends FIN; the peer's `recv` returns 0 once it has read
+    /// everything, while this side can still receive.
+    public func shutdownWrite() {
+        let result = Glibc.shutdown(fd, Int32(SHUT_WR))
+        if result == 0 {
+            tracer.record("shutdown(fd \(fd), SHUT_WR) → ok (FIN sent)")
+        } else {
+            tracer.record("shutdown(fd \(fd), SHUT_WR) → \(Errno.current.nameAndText)")
+        }
+    }
+
+    /// `close`. Safe to call twice.
+    public func close() {
+        guard fd >= 0 else { return }
+        Glibc.close(fd)
+        tracer.record("close(fd \(fd))")
+        fd = -1
+    }
+
+    private func check(_ result: Int32, _ call: SocketCall, _ text: @autoclosure () -> String, address: SocketAddress?) throws(SocketCallError) {
+        if result == 0 {
+            tracer.record("\(text()) → ok")
+            return
+        }
+        let error = Errno.current
+        tracer.record("\(text()) → \(error.nameAndText)")
+        throw SocketCallError(call, error, address: address)
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, rounded down.
+    public var milliseconds: Int64 {
+        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+    }
+}

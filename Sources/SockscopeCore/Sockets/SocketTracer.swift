@@ -1,0 +1,24 @@
+/// Receives one line per socket call, for `-v` narration:
+/// `bind(fd 3, 127.0.0.1:8080) → ok`.
+///
+/// The core describes each call; the command line decides where the lines go.
+public struct SocketTracer: Sendable {
+    private let sink: (@Sendable (String) -> Void)?
+
+    /// A tracer that hands each line to `sink`.
+    public init(_ sink: @escaping @Sendable (String) -> Void) { self.sink = sink }
+
+    private init() { sink = nil }
+
+    /// A tracer that drops everything (and costs nothing to call).
+    public static let silent = SocketTracer()
+
+    /// Whether anyone is listening; lets callers skip building expensive lines.
+    public var isActive: Bool { sink != nil }
+
+    /// Records one line. The text is built only when a sink is set.
+    public func record(_ line: @autoclosure () -> String) {
+        guard let sink else { return }
+        sink(line())
+    }
+}

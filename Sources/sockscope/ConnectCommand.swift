@@ -1,0 +1,130 @@
+import ArgumentParser
+import Glibc
+import SockscopeCore
+
+struct ConnectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "connect",
+        abstract: "Connect to HOST PORT and relay stdin to the socket and the socket to stdout.",
+        discussion: """
+            TCP by default; -u for UDP (each read of stdin becomes one datagram), -U for a Unix socket \
+            (a path, or @name for a Linux abstract socket).
+
+            At the end of stdin the client sends FIN (shutdown SHUT_WR) and keeps reading until the peer \
+            closes, so a reply to a request that ended is still received (--no-half-close keeps the write \
+            side open instead). UDP has no end of stream: after stdin ends, replies are printed until none \
+            has come for the idle timeout (default 0.5 s).
+
+            Examples:
+              printf 'GET / HTTP/1.0\\r\\n\\r\\n' | sockscope connect 127.0.0.1 8080
+              sockscope connect -v -w 2 ::1 22
+              echo ping | sockscope connect -u 127.0.0.1 9999
+              sockscope connect -U /run/app.sock
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Host name or address to connect to.", valueName: "host"))
+    var host: String?
+
+    @Argument(help: ArgumentHelp("Port number or service name.", valueName: "port"))
+    var port: String?
+
+    @Flag(name: [.customShort("u"), .customLong("udp")], help: "Use UDP (with -U: a Unix datagram socket).")
+    var udp = false
+
+    @Option(name: [.customShort("U"), .customLong("unix")], help: ArgumentHelp("Connect to a Unix socket at this path (@name: abstract).", valueName: "path"))
+    var unixPath: String?
+
+    @OptionGroup var family: FamilyOptions
+
+    @Option(name: [.customShort("s"), .customLong("source")], help: ArgumentHelp("Bind to this local address before connecting.", valueName: "addr"))
+    var sourceAddress: String?
+
+    @Option(name: [.customShort("p"), .customLong("source-port")], help: ArgumentHelp("Bind to this local port before connecting.", valueName: "port"))
+    var sourcePort: String?
+
+    @Option(name: [.customShort("w"), .customLong("timeout")], help: ArgumentHelp("Give up on a connection attempt after this many seconds.", valueName: "secs"))
+    var timeout: Seconds?
+
+    @Option(name: [.customShort("i"), .customLong("idle-timeout")], help: ArgumentHelp("Close after this many seconds with no data either way.", valueName: "secs"))
+    var idleTimeout: Seconds?
+
+    @Flag(name: .customLong("no-half-close"), help: "At the end of stdin, do not send FIN; wait for the peer to close.")
+    var noHalfClose = false
+
+    @OptionGroup var tuning: SocketTuningOptions
+
+    @Flag(name: .shortAndLong, help: "Narrate every socket call on stderr.")
+    var verbose = false
+
+    func run() throws {
+        signal(SIGPIPE, SIG_IGN)
+        do {
+            try connectAndRelay()
+        } catch {
+            Diagnostics.report(error)
+            throw ExitCode(error.status.rawValue)
+        }
+    }
+
+    private func connectAndRelay() throws(SockscopeError) {
+        let tracer = Diagnostics.tracer(verbose: verbose)
+        let type: SocketType = udp ? .datagram : .stream
+        let request = try connectRequest(type: type)
+        let socket = try Connector.open(request, tracer: tracer)
+        defer { socket.close() }
+
+        if type == .datagram {
+            let options = DatagramRelay.Options(idleTimeout: idleTimeout?.duration, replyWait: idleTimeout?.duration ?? .milliseconds(500))
+            let relay = DatagramRelay(socket: socket, input: 0, output: 1, peer: .connected, options: options, notices: Diagnostics.notices)
+            let report = try relay.run()
+            tracer.record("sent \(report.datagramsSent) datagrams (\(report.bytesSent) bytes), received \(report.datagramsReceived) (\(report.bytesReceived) bytes)")
+            return
+        }
+        let options = StreamRelay.Options(halfClose: !noHalfClose, idleTimeout: idleTimeout?.duration)
+        let report = try StreamRelay(socket: socket, mode: .standardStreams(input: 0, output: 1), options: options).run()
+        tracer.record("sent \(report.bytesSent) bytes, received \(report.bytesReceived) bytes; \(describe(report.ending))")
+    }
+
+    private func connectRequest(type: SocketType) throws(SockscopeError) -> Connector.Request {
+        let protocolName = udp ? "udp" : "tcp"
+        var request = Connector.Request(destinations: [], type: type, options: tuning.socketOptions, timeout: timeout?.duration)
+        if let unixPath {
+            if host != nil || port != nil {
+                throw .usage("with -U/--unix give only the socket path, not HOST PORT")
+            }
+            request.destinations = [.unix(try UnixSocketPath(parsing: unixPath))]
+            return request
+        }
+        guard let host, let port else {
+            throw .usage("connect needs HOST and PORT (or -U PATH)")
+        }
+        let portNumber = try PortNumber.parse(port, allowZero: false, protocolName: protocolName)
+        if let sourcePort {
+            request.sourcePort = try PortNumber.parse(sourcePort, allowZero: true, protocolName: protocolName)
+        }
+        if let sourceAddress {
+            guard let address = IPAddress(sourceAddress) else {
+                throw .usage("bad source address '\(sourceAddress)': give a numeric IPv4 or IPv6 address")
+            }
+            request.sourceAddress = address
+        }
+        request.destinations = try HostResolver.resolve(host, port: portNumber, family: family.family, type: type)
+        if let source = request.sourceAddress {
+            request.destinations = request.destinations.filter { $0.family == source.family }
+            if request.destinations.isEmpty {
+                throw .usage("\(host) has no \(source.family == .inet ? "IPv4" : "IPv6") address to match source \(source)")
+            }
+        }
+        return request
+    }
+}
+
+/// How a relay ended, for -v.
+func describe(_ ending: StreamRelay.Ending) -> String {
+    switch ending {
+    case .peerClosed: "the peer closed the connection"
+    case .idleTimeout: "closed after the idle timeout"
+    case .outputClosed: "stdout was closed by its reader"
+    }
+}

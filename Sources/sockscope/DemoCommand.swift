@@ -1,0 +1,99 @@
+import ArgumentParser
+import Glibc
+import SockscopeCore
+
+struct DemoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Walk through the life of one TCP connection on loopback, with the kernel's view at every step.",
+        discussion: """
+            Runs a server and a client in this process on loopback and narrates every socket call — \
+            socket, bind, listen, connect, accept, send, recv, shutdown, close — with the TCP state the \
+            kernel reports for each socket after it (from /proc/net/tcp), ending with the client's \
+            connection in TIME-WAIT. Needs no privileges and sends nothing off the machine.
+
+            --json prints one object per step with the fields: step, side, call, explanation, \
+            listener, client, server (TCP state names or null), time_wait_left_s.
+            """
+    )
+
+    @Flag(name: .customShort("6"), help: "Use ::1 instead of 127.0.0.1.")
+    var ipv6 = false
+
+    @Flag(name: .customLong("json"), help: "Print one JSON object per step (JSON Lines).")
+    var json = false
+
+    func run() throws {
+        signal(SIGPIPE, SIG_IGN)
+        let address: IPAddress = ipv6 ? .v6(.loopback) : .v4(.loopback)
+        let style = Style(enabled: !json && Diagnostics.usesColour(1))
+        if !json {
+            Diagnostics.output(style.bold("The life of one TCP connection on \(address), one socket call at a time") + "\n")
+            Diagnostics.output(style.dim("states: what the kernel lists for the listening socket, the client's socket and the server's connection socket") + "\n\n")
+        }
+        var lastStep: DemoStep?
+        let demo = ConnectionLifeDemo(address: address)
+        do {
+            try demo.run { step in
+                lastStep = step
+                Diagnostics.output(json ? Self.jsonLine(step) : Self.block(step, style: style))
+            }
+        } catch {
+            Diagnostics.report(error)
+            throw ExitCode(error.status.rawValue)
+        }
+        if !json, let lastStep {
+            Diagnostics.output(Self.summary(lastStep, style: style))
+        }
+    }
+
+    static func block(_ step: DemoStep, style: Style) -> String {
+        let number = String(step.number).leftPadded(to: 2)
+        let side = step.side.rawValue.padded(to: 7)
+        func state(_ value: String?) -> String { value.map { style.yellow($0) } ?? style.dim("—") }
+        var text = "\(number) \(style.cyan(side)) \(style.bold(step.call))\n"
+        text += "           \(step.explanation)\n"
+        text += "           " + style.dim("listener ") + state(step.listenerState) + style.dim("   client ") + state(step.clientState)
+            + style.dim("   server ") + state(step.serverState)
+        if let left = step.timeWaitLeft { text += style.dim("   (TIME-WAIT: \(formatSeconds(left)) left)") }
+        return text + "\n\n"
+    }
+
+    static func summary(_ step: DemoStep, style: Style) -> String {
+        guard step.clientState == TCPState.timeWait.name else {
+            return "The client's connection is \(step.clientState ?? "gone"): the kernel did not keep TIME-WAIT this time.\n"
+        }
+        let left = step.timeWaitLeft.map { ", \(formatSeconds($0)) left" } ?? ""
+        return style.bold("The client closed first, so its side of the connection stays in TIME-WAIT\(left).") + "\n"
+            + "Watch it expire with:  ss -tan -o state time-wait\n"
+    }
+
+    static func jsonLine(_ step: DemoStep) -> String {
+        var line = JSONLine()
+        line.add("step", step.number)
+        line.add("side", step.side.rawValue)
+        line.add("call", step.call)
+        line.add("explanation", step.explanation)
+        line.add("listener", step.listenerState)
+        line.add("client", step.clientState)
+        line.add("server", step.serverState)
+        line.add("time_wait_left_s", step.timeWaitLeft.map { Double($0.milliseconds) / 1000 })
+        return line.text
+    }
+}
+
+/// `59.9 s`.
+func formatSeconds(_ duration: Duration) -> String {
+    let tenths = duration.milliseconds / 100
+    return "\(tenths / 10).\(tenths % 10) s"
+}
+
+extension String {
+    func padded(to width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}

@@ -1,0 +1,171 @@
+import ArgumentParser
+import Glibc
+import SockscopeCore
+
+struct ListenCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "listen",
+        abstract: "Listen on [ADDR] PORT, accept a client, and relay it to stdin/stdout (or echo).",
+        discussion: """
+            Binds all addresses by default (IPv6 and IPv4 on one dual-stack socket; -4 or -6 for one \
+            family). Port 0 asks the kernel for a free port, which is printed on stderr. SO_REUSEADDR is \
+            set, so the listener can restart while old connections sit in TIME-WAIT; --no-reuseaddr \
+            shows the EADDRINUSE you get without it.
+
+            --keep-open serves clients one after another. UDP (-u) prints each datagram and sends stdin \
+            to whoever sent last, like nc -lu. With -U the listener owns its socket file: it removes a \
+            stale one (nothing listening) before binding, and its own when done.
+
+            Examples:
+              sockscope listen 8080 > received.bin
+              sockscope listen --echo --keep-open 127.0.0.1 7
+              sockscope listen --upper 127.0.0.1 0
+              sockscope listen -u 127.0.0.1 9999
+              sockscope listen -U /tmp/app.sock
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Local address to bind (default: all), then the port; port 0 picks a free one.", valueName: "addr"))
+    var first: String?
+
+    @Argument(help: ArgumentHelp("The port, when an address is given first.", valueName: "port"))
+    var second: String?
+
+    @Flag(name: [.customShort("u"), .customLong("udp")], help: "Use UDP (with -U: a Unix datagram socket).")
+    var udp = false
+
+    @Option(name: [.customShort("U"), .customLong("unix")], help: ArgumentHelp("Listen on a Unix socket at this path (@name: abstract).", valueName: "path"))
+    var unixPath: String?
+
+    @OptionGroup var family: FamilyOptions
+
+    @Option(name: .customLong("backlog"), help: ArgumentHelp("Queue length for connections not yet accepted.", valueName: "n"))
+    var backlog: Int32 = 128
+
+    @Flag(name: .customLong("no-reuseaddr"), help: "Do not set SO_REUSEADDR (binding then fails while TIME-WAIT sockets hold the port).")
+    var noReuseAddress = false
+
+    @Flag(name: [.customShort("k"), .customLong("keep-open")], help: "Keep listening after a client leaves; serve the next one.")
+    var keepOpen = false
+
+    @Flag(name: .customLong("echo"), help: "Send back everything a client sends.")
+    var echo = false
+
+    @Flag(name: .customLong("upper"), help: "Send back everything a client sends, upper-cased (ASCII letters).")
+    var upper = false
+
+    @Option(name: [.customShort("i"), .customLong("idle-timeout")], help: ArgumentHelp("Close a connection (or stop a UDP listener) after this many seconds with no data.", valueName: "secs"))
+    var idleTimeout: Seconds?
+
+    @Flag(name: .customLong("no-half-close"), help: "At the end of stdin, do not send FIN to the client.")
+    var noHalfClose = false
+
+    @OptionGroup var tuning: SocketTuningOptions
+
+    @Flag(name: .shortAndLong, help: "Narrate every socket call on stderr.")
+    var verbose = false
+
+    func validate() throws {
+        if backlog < 0 { throw ValidationError("--backlog must be 0 or more") }
+        if echo && upper { throw ValidationError("--echo and --upper cannot be used together") }
+    }
+
+    func run() throws {
+        signal(SIGPIPE, SIG_IGN)
+        do {
+            try listenAndServe()
+        } catch {
+            Diagnostics.report(error)
+            throw ExitCode(error.status.rawValue)
+        }
+    }
+
+    private var transform: ByteTransform? {
+        if upper { return .asciiUppercase }
+        if echo { return ByteTransform.none }
+        return nil
+    }
+
+    private func listenAndServe() throws(SockscopeError) {
+        let tracer = Diagnostics.tracer(verbose: verbose)
+        let type: SocketType = udp ? .datagram : .stream
+        let (address, ipv6Only, askedForAnyPort) = try bindAddress(type: type)
+        let request = ListenRequest(address: address, type: type, backlog: backlog, reuseAddress: !noReuseAddress,
+                                    ipv6Only: ipv6Only, options: tuning.socketOptions.filter(\.isListenerOption))
+        let events: (ListenerEvent) -> Void = { event in
+            switch event {
+            case .listening(let bound):
+                if askedForAnyPort || verbose {
+                    let dual = ipv6Only == false ? " (IPv6 and IPv4)" : ""
+                    Diagnostics.line("sockscope: listening on \(bound)\(dual)")
+                }
+            case .accepted(let peer):
+                tracer.record("connection from \(peer)")
+            case .finished(let peer, let report):
+                tracer.record("\(peer): sent \(report.bytesSent) bytes, received \(report.bytesReceived) bytes; \(describe(report.ending))")
+            }
+        }
+        if type == .datagram {
+            let options = DatagramRelay.Options(idleTimeout: idleTimeout?.duration, echo: transform)
+            let server = try DatagramServer(request, options: options, tracer: tracer, notices: Diagnostics.notices, events: events)
+            let report = try server.run()
+            tracer.record("received \(report.datagramsReceived) datagrams (\(report.bytesReceived) bytes), sent \(report.datagramsSent) (\(report.bytesSent) bytes)")
+            return
+        }
+        let behaviour: StreamServer.Behaviour = transform.map { .echo($0) } ?? .standardStreams
+        let relayOptions = StreamRelay.Options(halfClose: !noHalfClose, idleTimeout: idleTimeout?.duration)
+        let server = try StreamServer(request, behaviour: behaviour, keepOpen: keepOpen, relayOptions: relayOptions,
+                                      acceptedOptions: tuning.socketOptions.filter { !$0.isListenerOption },
+                                      tracer: tracer, events: events)
+        try server.run()
+    }
+
+    /// Works out the address to bind: a Unix path, a given address, or all addresses
+    /// (dual-stack `[::]` unless -4/-6 says otherwise).
+    private func bindAddress(type: SocketType) throws(SockscopeError) -> (SocketAddress, ipv6Only: Bool?, askedForAnyPort: Bool) {
+        if let unixPath {
+            if first != nil || second != nil {
+                throw .usage("with -U/--unix give only the socket path, not ADDR PORT")
+            }
+            return (.unix(try UnixSocketPath(parsing: unixPath)), nil, false)
+        }
+        let addressText: String?
+        let portText: String
+        switch (first, second) {
+        case (let address?, let port?): (addressText, portText) = (address, port)
+        case (let port?, nil): (addressText, portText) = (nil, port)
+        default: throw .usage("listen needs a PORT (or -U PATH)")
+        }
+        let port = try PortNumber.parse(portText, allowZero: true, protocolName: udp ? "udp" : "tcp")
+        guard let addressText else {
+            switch family.family {
+            case .inet: return (.ipv4(.any, port: port), nil, port == 0)
+            case .inet6: return (.ipv6(.any, port: port), true, port == 0)
+            default:
+                return Self.ipv6Available ? (.ipv6(.any, port: port), false, port == 0) : (.ipv4(.any, port: port), nil, port == 0)
+            }
+        }
+        let candidates = try HostResolver.resolve(addressText, port: port, family: family.family, type: type)
+        guard let address = candidates.first else { throw .usage("no address for '\(addressText)'") }
+        return (address, family.family == .inet6 ? true : nil, port == 0)
+    }
+
+    /// Whether this kernel can create IPv6 sockets (it may be built or booted without IPv6).
+    private static var ipv6Available: Bool {
+        let fd = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        close(fd)
+        return true
+    }
+}
+
+extension SocketOption {
+    /// Options that belong on the listening socket itself (accepted sockets inherit
+    /// buffer sizes from it; the rest are set on each accepted connection).
+    var isListenerOption: Bool {
+        switch self {
+        case .receiveBufferSize, .sendBufferSize, .timeToLive: true
+        default: false
+        }
+    }
+}

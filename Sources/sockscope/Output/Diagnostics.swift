@@ -1,0 +1,66 @@
+import Glibc
+import SockscopeCore
+
+/// Writing to the terminal: diagnostics and narration on stderr, colour only on a
+/// TTY and never when `NO_COLOR` is set.
+enum Diagnostics {
+    /// Writes a line to stderr (file descriptor 2), completing short writes.
+    static func line(_ text: String) {
+        writeAll(2, text + "\n")
+    }
+
+    /// Writes text to stdout.
+    static func output(_ text: String) {
+        writeAll(1, text)
+    }
+
+    /// Prints a failure as `sockscope: message — explanation`.
+    static func report(_ error: SockscopeError) {
+        line("sockscope: \(error)")
+    }
+
+    /// A tracer that prints each socket call on stderr, or a silent one.
+    static func tracer(verbose: Bool) -> SocketTracer {
+        verbose ? SocketTracer { line($0) } : .silent
+    }
+
+    /// Warnings shown whatever the verbosity (a truncated datagram).
+    static let notices = SocketTracer { line("sockscope: \($0)") }
+
+    /// Whether to colour output on `fd`.
+    static func usesColour(_ fd: Int32) -> Bool {
+        guard isatty(fd) == 1 else { return false }
+        if let value = getenv("NO_COLOR"), value.pointee != 0 { return false }
+        return true
+    }
+
+    private static func writeAll(_ fd: Int32, _ text: String) {
+        var bytes = Array(text.utf8)
+        var offset = 0
+        bytes.withUnsafeMutableBytes { buffer in
+            while offset < buffer.count {
+                let count = write(fd, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    return
+                }
+                offset += count
+            }
+        }
+    }
+}
+
+/// Terminal text styles (ANSI SGR), applied only when colour is on.
+struct Style {
+    let enabled: Bool
+
+    func bold(_ text: String) -> String { wrap(text, "1") }
+    func dim(_ text: String) -> String { wrap(text, "2") }
+    func cyan(_ text: String) -> String { wrap(text, "36") }
+    func yellow(_ text: String) -> String { wrap(text, "33") }
+    func green(_ text: String) -> String { wrap(text, "32") }
+
+    private func wrap(_ text: String, _ code: String) -> String {
+        enabled ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
+    }
+}
