@@ -1,3 +1,4 @@
+import Glibc
 import SystemPackage
 
 /// Relays a connected stream socket (TCP or Unix) in both directions at once, on
@@ -9,7 +10,9 @@ import SystemPackage
 ///   keeps reading until the peer closes too, so a reply that comes after the
 ///   request has ended is still received;
 /// - `recv` returning 0 means the peer closed its sending side: what was read is
-///   written out, and the relay ends;
+///   written out, and the relay goes on sending until input ends too (a FIN only
+///   says "no more from me"). The relay ends when both directions are done — or,
+///   when input is an interactive terminal, as soon as the peer has closed;
 /// - every byte read is written (short writes are continued), and every byte that
 ///   arrived before an error or end of stream reaches the output.
 public final class StreamRelay {
@@ -57,6 +60,8 @@ public final class StreamRelay {
     private let options: Options
     private let inbound: Pump
     private let outbound: Pump?
+    /// A person typing: the peer closing ends the session instead of waiting for Ctrl-D.
+    private let inputIsTerminal: Bool
 
     public init(socket: Socket, mode: Mode, options: Options) {
         self.socket = socket
@@ -67,9 +72,11 @@ public final class StreamRelay {
             outbound = input.map {
                 Pump(from: .descriptor($0), to: .socket(socket), bufferSize: options.bufferSize, shutsDownSinkAtEnd: options.halfClose)
             }
+            inputIsTerminal = input.map { isatty($0) == 1 } ?? false
         case .echo(let transform):
             inbound = Pump(from: .socket(socket), to: .socket(socket), bufferSize: options.bufferSize, transform: transform, shutsDownSinkAtEnd: true)
             outbound = nil
+            inputIsTerminal = false
         }
     }
 
@@ -90,7 +97,8 @@ public final class StreamRelay {
         var lastActivity = clock.now
         var sendFailure: SocketCallError?
 
-        while !inbound.finished {
+        while !(inbound.finished && (outbound?.finished ?? true)) {
+            if inbound.finished && inputIsTerminal { break }
             let timeout = options.idleTimeout.map { $0 - lastActivity.duration(to: clock.now) }
             if let timeout, timeout <= .zero {
                 return report(.idleTimeout)

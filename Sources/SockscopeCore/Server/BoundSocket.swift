@@ -43,7 +43,10 @@ public final class BoundSocket {
     }
 
     /// A socket file left by a dead server makes bind fail with EADDRINUSE. Remove it
-    /// only when it is a socket, we own it, and connecting to it is refused (nothing listens).
+    /// only when it is a socket, we own it, and nothing is bound to it: the kernel's
+    /// Unix socket table lists no live socket on that path, and a connection attempt
+    /// is refused. (The table is checked first so that a one-shot listener is not
+    /// handed our probe as its client.)
     static func clearStaleSocketFile(_ path: String, type: SocketType, tracer: SocketTracer) throws(SockscopeError) {
         var status = stat()
         guard lstat(path, &status) == 0 else { return }
@@ -51,13 +54,15 @@ public final class BoundSocket {
             throw SockscopeError("cannot listen on \(path): \(Errno.fileExists.nameAndText)",
                                  explanation: "that path exists and is not a socket; sockscope will not remove it", status: .unavailable)
         }
+        let inUse = SockscopeError("cannot listen on \(path): \(Errno.addressInUse.nameAndText)",
+                                   explanation: "another process is listening on that socket", status: .unavailable)
+        if KernelUnixTable.boundPaths().contains(path) || absolutePathIsBound(path) { throw inUse }
         let probe: Socket
         do { probe = try Socket(family: .unix, type: type) } catch { throw SockscopeError(error) }
         defer { probe.close() }
         do {
             try probe.connect(to: .unix(.path(path)), timeout: .seconds(1))
-            throw SockscopeError("cannot listen on \(path): \(Errno.addressInUse.nameAndText)",
-                                 explanation: "another process is listening on that socket", status: .unavailable)
+            throw inUse
         } catch let failure as SocketCallError {
             guard failure.errno == .connectionRefused else { return }  // anything else: let bind report it
         } catch {
@@ -70,5 +75,13 @@ public final class BoundSocket {
         if unlink(path) == 0 {
             tracer.record("unlink(\(path)) → ok (stale socket file: nothing was listening on it)")
         }
+    }
+
+    /// The kernel lists the path as it was given to bind; compare a relative path by
+    /// its absolute form too.
+    private static func absolutePathIsBound(_ path: String) -> Bool {
+        guard !path.hasPrefix("/"), let cwd = getcwd(nil, 0) else { return false }
+        defer { free(cwd) }
+        return KernelUnixTable.boundPaths().contains(String(cString: cwd) + "/" + path)
     }
 }

@@ -1,0 +1,49 @@
+import Testing
+
+/// `sockscope demo`: the whole life of a connection, checked against the kernel.
+@Suite("demo")
+struct DemoTests {
+    @Test("walks socket → … → close and ends with the client in TIME-WAIT, which ss confirms")
+    func lifeOfAConnection() async throws {
+        let outcome = try await sockscope("demo", "--json")
+        #expect(outcome.status == 0, "\(outcome)")
+        let lines = outcome.stdoutText.split(separator: "\n").map(String.init)
+        #expect(lines.count >= 15)
+        let calls = ["socket(AF_INET, SOCK_STREAM)", "bind(", "listen(", "connect(", "accept(", "send(", "recv(", "shutdown(", "close("]
+        for call in calls {
+            #expect(lines.contains { $0.contains("\"call\":\"\(call)") }, "no step calls \(call)")
+        }
+        let handshake = try #require(lines.first { $0.contains("\"call\":\"connect(") })
+        #expect(handshake.contains("\"client\":\"ESTABLISHED\""))
+        #expect(handshake.contains("\"server\":\"ESTABLISHED\""))
+        let halfClose = try #require(lines.first { $0.contains("\"call\":\"shutdown(") })
+        #expect(halfClose.contains("\"client\":\"FIN-WAIT-2\""))
+        #expect(halfClose.contains("\"server\":\"CLOSE-WAIT\""))
+        let last = try #require(lines.last)
+        #expect(last.contains("\"client\":\"TIME-WAIT\""))
+        #expect(last.contains("\"time_wait_left_s\":5") || last.contains("\"time_wait_left_s\":6"), "TIME-WAIT timer: \(last)")
+
+        // The kernel's own tool agrees: the 4-tuple is in TIME-WAIT.
+        let bind = try #require(lines.first { $0.contains("getsockname says 127.0.0.1:") })
+        let port = String(bind.split(separator: "getsockname says 127.0.0.1:")[1].prefix(while: \.isNumber))
+        let ss = try await run(Paths.ss, ["-Htan", "state", "time-wait", "( dport = :\(port) )"])
+        #expect(ss.stdoutText.contains("127.0.0.1:\(port)"), "ss: \(ss)")
+    }
+
+    @Test("human output names each step and the final TIME-WAIT")
+    func humanOutput() async throws {
+        let outcome = try await sockscope("demo")
+        #expect(outcome.status == 0)
+        #expect(outcome.stdoutText.contains("listener LISTEN"))
+        #expect(outcome.stdoutText.contains("The client closed first, so its side of the connection stays in TIME-WAIT"))
+        #expect(!outcome.stdoutText.contains("\u{1B}["), "no colour when stdout is not a terminal")
+    }
+
+    @Test("IPv6: the same life on ::1")
+    func ipv6() async throws {
+        let outcome = try await sockscope("demo", "-6", "--json")
+        #expect(outcome.status == 0, "\(outcome)")
+        #expect(outcome.stdoutText.contains("socket(AF_INET6, SOCK_STREAM)"))
+        #expect(outcome.stdoutText.split(separator: "\n").last?.contains("\"client\":\"TIME-WAIT\"") == true)
+    }
+}

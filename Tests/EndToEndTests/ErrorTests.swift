@@ -1,0 +1,166 @@
+import Glibc
+import Testing
+
+/// Every failure prints one clear line naming the errno and exits with the code the
+/// manual documents — never a crash.
+@Suite("Errors and exit codes")
+struct ErrorTests {
+    @Test("refused: a closed port on loopback → ECONNREFUSED, exit 69")
+    func refused() async throws {
+        let port = try freePort()
+        let outcome = try await sockscope("connect", "127.0.0.1", "\(port)")
+        #expect(outcome.status == 69)
+        #expect(outcome.stderr.contains("ECONNREFUSED (Connection refused)"))
+        #expect(outcome.stderr.split(separator: "\n").count == 1, "one line: \(outcome.stderr)")
+    }
+
+    @Test("bad ports → exit 64", arguments: [
+        (["connect", "127.0.0.1", "0"], "port 0"),
+        (["connect", "127.0.0.1", "65536"], "out of range"),
+        (["connect", "127.0.0.1", "abc"], "bad port 'abc'"),
+        (["listen", "70000"], "out of range"),
+        (["connect", "-p", "99999", "127.0.0.1", "80"], "bad port '99999'"),
+    ])
+    func badPort(arguments: [String], message: String) async throws {
+        let outcome = try await run(Paths.sockscope, arguments)
+        #expect(outcome.status == 64, "\(outcome)")
+        #expect(outcome.stderr.contains(message), "\(outcome.stderr)")
+    }
+
+    @Test("a Unix socket path over 107 bytes → exit 64")
+    func unixPathTooLong() async throws {
+        let path = "/tmp/" + String(repeating: "p", count: 103)  // 108 bytes
+        for command in ["connect", "listen"] {
+            let outcome = try await sockscope(command, "-U", path)
+            #expect(outcome.status == 64, "\(outcome)")
+            #expect(outcome.stderr.contains("108 bytes, over the limit of 107"))
+        }
+        // 107 bytes is still fine for listen.
+        let fits = "/tmp/" + String(repeating: "q", count: 102)
+        let listener = try BackgroundProcess(Paths.sockscope, ["listen", "-v", "-U", fits])
+        defer { Task { await listener.stop() } }
+        _ = try await listener.waitForLine(containing: "listen(fd")
+    }
+
+    @Test("address in use by a live Python listener → EADDRINUSE, exit 69")
+    func addressInUseByListener() async throws {
+        let holder = try BackgroundProcess(Paths.python, ["-c", """
+            import socket, time
+            s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1)
+            print(s.getsockname()[1], flush=True); time.sleep(30)
+            """])
+        defer { Task { await holder.stop() } }
+        let port = try await holder.announcedPort(marker: "", inStdout: true)
+        let outcome = try await sockscope("listen", "127.0.0.1", "\(port)")
+        #expect(outcome.status == 69, "\(outcome)")
+        #expect(outcome.stderr.contains("EADDRINUSE (Address already in use)"))
+        #expect(outcome.stderr.contains("already listening on port \(port)"))
+    }
+
+    @Test("TIME-WAIT blocks a restart without SO_REUSEADDR (exit 69, explained); with it the bind works")
+    func timeWaitAndReuseAddress() async throws {
+        // The listener closes first (its stdin is empty, so it sends FIN at once) and
+        // the client closes only after reading that FIN, so the listener's side of the
+        // connection ends in TIME-WAIT on its own port.
+        let listener = try BackgroundProcess(Paths.sockscope, ["listen", "127.0.0.1", "0"])
+        let port = try await listener.announcedPort()
+        let client = try await run(Paths.python, [Paths.peer("tcp_client.py"), "127.0.0.1", "\(port)", "read"])
+        #expect(client.status == 0, "\(client)")
+        #expect(try await listener.finish() == 0)
+        let ss = try await run(Paths.ss, ["-Htan", "state", "time-wait", "( sport = :\(port) )"])
+        #expect(!ss.stdoutText.isEmpty, "ss shows no TIME-WAIT socket on port \(port)")
+
+        let refused = try await sockscope("listen", "--no-reuseaddr", "127.0.0.1", "\(port)")
+        #expect(refused.status == 69, "\(refused)")
+        #expect(refused.stderr.contains("EADDRINUSE"))
+        #expect(refused.stderr.contains("TIME-WAIT"))
+        #expect(refused.stderr.contains("SO_REUSEADDR"))
+
+        let restarted = try BackgroundProcess(Paths.sockscope, ["listen", "-v", "127.0.0.1", "\(port)"])
+        defer { Task { await restarted.stop() } }
+        #expect(try await restarted.waitForLine(containing: "listening on").hasSuffix(":\(port)"))
+    }
+
+    @Test("a port below 1024 without CAP_NET_BIND_SERVICE → EACCES, exit 77",
+          .enabled(if: Paths.isRoot && unprivilegedPortStart() > 80, "skipped: needs root (to drop the capability with capsh) and ip_unprivileged_port_start above 80"))
+    func privilegedPort() async throws {
+        let outcome = try await run(Paths.capsh, ["--drop=cap_net_bind_service", "--", "-c", "exec \(Paths.sockscope) listen 127.0.0.1 80"])
+        #expect(outcome.status == 77, "\(outcome)")
+        #expect(outcome.stderr.contains("EACCES (Permission denied)"))
+        #expect(outcome.stderr.contains("CAP_NET_BIND_SERVICE"))
+    }
+
+    @Test("unknown host (lookups confined to a private /etc/hosts, no network) → exit 68",
+          .enabled(if: Paths.isRoot, "skipped: needs root for a mount and network namespace"))
+    func unknownHost() async throws {
+        let outcome = try await inLookupSandbox("exec \(Paths.sockscope) connect no-such-host.invalid 80", netns: true)
+        #expect(outcome.status == 68, "\(outcome)")
+        #expect(outcome.stderr.contains("unknown host 'no-such-host.invalid'"))
+        #expect(outcome.stderr.contains("EAI_NONAME"))
+    }
+
+    @Test("a name from /etc/hosts resolves and connects (private /etc/hosts, files only)",
+          .enabled(if: Paths.isRoot, "skipped: needs root for a mount namespace"))
+    func knownHost() async throws {
+        let server = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "upper"])
+        defer { Task { await server.stop() } }
+        let port = try await server.announcedPort(marker: "", inStdout: true)
+        let outcome = try await inLookupSandbox("echo named | exec \(Paths.sockscope) connect -v peer.test \(port)", netns: false)
+        #expect(outcome.status == 0, "\(outcome)")
+        #expect(outcome.stdoutText == "NAMED\n")
+        #expect(outcome.stderr.contains("connect(fd 3, 127.0.0.1:\(port)) → ok"))
+    }
+
+    @Test("refused, filtered, host- and net-unreachable from a test host in a namespace",
+          .enabled(if: Paths.isRoot, "skipped: needs root for network namespaces and nftables"))
+    func namespaceFailures() async throws {
+        let network = try await TestNetwork.make(targetRules: [
+            "tcp dport 81 reject with icmp type admin-prohibited",
+            "tcp dport 82 drop",
+            "tcp dport 84 reject with icmp type net-unreachable",
+        ])
+        defer { Task { await network.remove() } }
+        let target = network.targetAddress
+        let cases: [(port: Int, status: Int32, errno: String)] = [
+            (83, 69, "ECONNREFUSED"),  // nothing listens: RST
+            (81, 69, "EHOSTUNREACH"),  // ICMP admin-prohibited
+            (84, 69, "ENETUNREACH"),  // ICMP net-unreachable
+            (82, 75, "ETIMEDOUT"),  // dropped: no answer
+        ]
+        for item in cases {
+            let started = ContinuousClock.now
+            let outcome = try await network.runInClient(Paths.sockscope, ["connect", "-w", "1", target, "\(item.port)"])
+            #expect(outcome.status == item.status, "port \(item.port): \(outcome)")
+            #expect(outcome.stderr.contains(item.errno), "port \(item.port): \(outcome.stderr)")
+            if item.errno == "ETIMEDOUT" {
+                let waited = started.duration(to: .now)
+                #expect(waited >= .milliseconds(900) && waited < .seconds(10), "waited \(waited)")
+                #expect(outcome.stderr.contains("timed out after 1 s"))
+            }
+        }
+    }
+
+    /// Runs a shell command in a mount namespace whose /etc/hosts, nsswitch.conf and
+    /// resolv.conf are the test's own (files only; DNS pointed at 127.0.0.1), and with
+    /// `netns` also in an empty network namespace, so no lookup can leave the machine.
+    private func inLookupSandbox(_ command: String, netns: Bool) async throws -> Outcome {
+        let directory = try TemporaryDirectory.make()
+        try writeFile(directory + "/hosts", Array("127.0.0.1 localhost peer.test\n::1 localhost\n".utf8))
+        try writeFile(directory + "/nsswitch.conf", Array("hosts: files\nservices: files\n".utf8))
+        try writeFile(directory + "/resolv.conf", Array("nameserver 127.0.0.1\n".utf8))
+        let script = """
+            set -e
+            mount --bind \(directory)/hosts /etc/hosts
+            mount --bind \(directory)/nsswitch.conf /etc/nsswitch.conf
+            mount --bind \(directory)/resolv.conf /etc/resolv.conf
+            \(command)
+            """
+        return try await run(Paths.unshare, (netns ? ["--mount", "--net"] : ["--mount"]) + [Paths.sh, "-c", script])
+    }
+}
+
+/// `net.ipv4.ip_unprivileged_port_start`: ports below it need privilege.
+func unprivilegedPortStart() -> Int {
+    let text = (try? readFile("/proc/sys/net/ipv4/ip_unprivileged_port_start")).map { String(decoding: $0, as: UTF8.self) } ?? ""
+    return Int(text.filter(\.isNumber)) ?? 1024
+}

@@ -1,0 +1,38 @@
+import Glibc
+
+/// Where the things under test live.
+enum Paths {
+    /// The package root, found from this file's location.
+    static let packageRoot: String = {
+        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+        parts.removeLast(4)  // Tests/EndToEndTests/Support/Paths.swift
+        return parts.joined(separator: "/")
+    }()
+
+    /// The built `sockscope` binary: `SOCKSCOPE_BIN` (set by `make test`), else the debug build.
+    static let sockscope: String = {
+        if let value = getenv("SOCKSCOPE_BIN") { return String(cString: value) }
+        return packageRoot + "/.build/debug/sockscope"
+    }()
+
+    /// The Python peer programs.
+    static func peer(_ name: String) -> String { packageRoot + "/Tests/Peers/" + name }
+
+    /// The first of `candidates` that exists and is executable.
+    static func tool(_ candidates: String...) -> String {
+        candidates.first { access($0, X_OK) == 0 } ?? candidates[0]
+    }
+
+    static let python = tool("/usr/bin/python3", "/usr/local/bin/python3", "/root/.pyenv/shims/python3")
+    static let nc = tool("/usr/bin/nc", "/bin/nc")
+    static let socat = tool("/usr/bin/socat")
+    static let ip = tool("/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip")
+    static let nft = tool("/usr/sbin/nft", "/sbin/nft")
+    static let ss = tool("/usr/bin/ss", "/bin/ss")
+    static let unshare = tool("/usr/bin/unshare")
+    static let capsh = tool("/usr/sbin/capsh", "/sbin/capsh")
+    static let sha256sum = tool("/usr/bin/sha256sum")
+    static let sh = "/bin/sh"
+
+    static var isRoot: Bool { geteuid() == 0 }
+}

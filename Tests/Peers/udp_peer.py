@@ -1,0 +1,33 @@
+#!/usr/bin/env python3
+"""UDP peers written the way tutorials write them.
+
+usage:
+  udp_peer.py echo-server [HOST]     bind a free port, print it, answer each datagram
+                                     (recvfrom(1024)) with data.upper(), until 10 s of silence
+  udp_peer.py client HOST PORT TEXT  sendto TEXT, print the reply from recvfrom(1024)
+"""
+import socket
+import sys
+
+mode = sys.argv[1]
+if mode == "echo-server":
+    host = sys.argv[2] if len(sys.argv) > 2 else "127.0.0.1"
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    server = socket.socket(family, socket.SOCK_DGRAM)
+    server.bind((host, 0))
+    print(server.getsockname()[1], flush=True)
+    server.settimeout(10)
+    try:
+        while True:
+            data, address = server.recvfrom(1024)
+            server.sendto(data.upper(), address)
+    except socket.timeout:
+        pass
+elif mode == "client":
+    host, port, text = sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    client = socket.socket(family, socket.SOCK_DGRAM)
+    client.settimeout(10)
+    client.sendto(text.encode(), (host, port))
+    data, address = client.recvfrom(1024)
+    sys.stdout.buffer.write(data)

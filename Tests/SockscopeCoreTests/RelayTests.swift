@@ -1,0 +1,81 @@
+import Glibc
+import SockscopeCore
+import Testing
+
+/// The relay and event loop on real kernel objects: a TCP connection on loopback and pipes.
+@Suite("Stream relay")
+struct RelayTests {
+    @Test("echo relay returns every byte, upper-cased, then half-closes")
+    func echoUppercase() throws {
+        let listener = try BoundSocket(ListenRequest(address: .ipv4(.loopback, port: 0), type: .stream), tracer: .silent)
+        let client = try Socket(family: .inet, type: .stream)
+        try client.connect(to: listener.address, timeout: .seconds(2))
+        try listener.socket.waitUntil(writable: false, timeout: .seconds(2))
+        let (server, _) = try #require(try listener.socket.accept())
+
+        let message = Array("mixed Case 123 \u{00}\u{ff}".utf8)
+        try message.withUnsafeBytes { try client.sendAll($0) }
+        client.shutdownWrite()
+
+        let report = try StreamRelay(socket: server, mode: .echo(.asciiUppercase), options: .init()).run()
+        #expect(report.bytesReceived == message.count)
+        #expect(report.ending == .peerClosed)
+
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 256)
+        while true {
+            try client.waitUntil(writable: false, timeout: .seconds(2))
+            guard let count = try buffer.withUnsafeMutableBytes({ try client.receive(into: $0) }) else { continue }
+            if count == 0 { break }
+            received += buffer.prefix(count)
+        }
+        let expected = message.map { $0 >= 0x61 && $0 <= 0x7a ? $0 - 0x20 : $0 }
+        #expect(received == expected)
+    }
+
+    @Test("stdin-style relay: pipe → socket with FIN at end, socket → pipe")
+    func pipesToSocket() throws {
+        let listener = try BoundSocket(ListenRequest(address: .ipv4(.loopback, port: 0), type: .stream), tracer: .silent)
+        let client = try Socket(family: .inet, type: .stream)
+        try client.connect(to: listener.address, timeout: .seconds(2))
+        try listener.socket.waitUntil(writable: false, timeout: .seconds(2))
+        let (server, _) = try #require(try listener.socket.accept())
+
+        var input: [Int32] = [0, 0]
+        var output: [Int32] = [0, 0]
+        #expect(pipe(&input) == 0)
+        #expect(pipe(&output) == 0)
+        let payload = Array("request".utf8)
+        #expect(write(input[1], payload, payload.count) == payload.count)
+        close(input[1])
+        // The server side answers before the relay starts; the relay must deliver it.
+        try Array("reply".utf8).withUnsafeBytes { try server.sendAll($0) }
+        server.shutdownWrite()
+
+        let report = try StreamRelay(socket: client, mode: .standardStreams(input: input[0], output: output[1]), options: .init()).run()
+        close(output[1])
+        #expect(report.bytesSent == payload.count)
+        #expect(report.bytesReceived == 5)
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let count = read(output[0], &buffer, 64)
+        #expect(Array(buffer.prefix(max(0, count))) == Array("reply".utf8))
+
+        var serverGot = [UInt8](repeating: 0, count: 64)
+        try server.waitUntil(writable: false, timeout: .seconds(2))
+        let got = try serverGot.withUnsafeMutableBytes { try server.receive(into: $0) } ?? 0
+        #expect(Array(serverGot.prefix(got)) == payload)
+        close(input[0])
+        close(output[0])
+    }
+
+    @Test("idle timeout ends a quiet relay")
+    func idleTimeout() throws {
+        let listener = try BoundSocket(ListenRequest(address: .ipv4(.loopback, port: 0), type: .stream), tracer: .silent)
+        let client = try Socket(family: .inet, type: .stream)
+        try client.connect(to: listener.address, timeout: .seconds(2))
+        let started = ContinuousClock.now
+        let report = try StreamRelay(socket: client, mode: .echo(.none), options: .init(idleTimeout: .milliseconds(200))).run()
+        #expect(report.ending == .idleTimeout)
+        #expect(started.duration(to: .now) >= .milliseconds(190))
+    }
+}

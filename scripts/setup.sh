@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what sockscope needs to build, test and benchmark, when it is missing.
+#   build: libpcap-dev, pkg-config
+#   tests: the real peers (OpenBSD nc, socat, python3), iproute2 (ip netns, ss),
+#          nftables, util-linux (unshare), libcap2-bin (capsh), coreutils (sha256sum)
+#   bench: ncat, iperf3 (only with BENCH=1)
+# As root it uses apt-get; otherwise it lists what is missing and carries on.
+set -euo pipefail
+
+packages=(libpcap-dev pkg-config netcat-openbsd socat python3 iproute2 nftables util-linux libcap2-bin coreutils)
+if [ "${BENCH:-0}" = 1 ]; then packages+=(ncat iperf3 nmap); fi
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$package")
+  fi
+done
+# python3 may come from elsewhere (pyenv); accept any python3 on PATH.
+if command -v python3 >/dev/null 2>&1; then
+  missing=("${missing[@]/python3}")
+fi
+read -r -a missing <<< "${missing[*]:-}"
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup: missing Debian packages: ${missing[*]} (run 'make' as root, or: sudo apt-get install ${missing[*]})" >&2
+  exit 0
+fi
+echo "setup: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
