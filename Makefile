@@ -27,7 +27,7 @@ bench: release
 	bash bench/throughput.sh
 
 man:
-	$(SWIFT) package --allow-writing-to-package-directory generate-manual --multi-page=false
+	$(SWIFT) package --allow-writing-to-package-directory generate-manual
 	cp .build/plugins/GenerateManual/outputs/sockscope/sockscope.1 man/sockscope.1
 
 completions: build

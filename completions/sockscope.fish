@@ -1,0 +1,134 @@
+function __sockscope_should_offer_completions_for_flags_or_options -a expected_commands
+    set -l non_repeating_flags_or_options $argv[2..]
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __sockscope_parse_tokens
+    test "$commands" = "$expected_commands"; and return $non_repeating_flags_or_options_absent
+end
+
+function __sockscope_should_offer_completions_for_positional -a expected_commands positional_index_comparison expected_positional_index
+    set -l non_repeating_flags_or_options
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __sockscope_parse_tokens
+    test "$commands" = "$expected_commands" -a \( "$positional_index" "$positional_index_comparison" "$expected_positional_index" \)
+end
+
+function __sockscope_parse_tokens -S
+    set -l unparsed_tokens (__sockscope_tokens -pc)
+    switch $unparsed_tokens[1]
+    case 'sockscope'
+        __sockscope_parse_subcommand 0 'version' 'h/help'
+        switch $unparsed_tokens[1]
+        case 'connect'
+            __sockscope_parse_subcommand 2 'u/udp' 'U/unix=' '4' '6' 's/source=' 'p/source-port=' 'w/timeout=' 'i/idle-timeout=' 'no-half-close' 'nodelay' 'keepalive' 'linger=' 'recv-buffer=' 'send-buffer=' 'ttl=' 'v/verbose' 'version' 'h/help'
+        case 'listen'
+            __sockscope_parse_subcommand 2 'u/udp' 'U/unix=' '4' '6' 'backlog=' 'no-reuseaddr' 'k/keep-open' 'echo' 'upper' 'i/idle-timeout=' 'no-half-close' 'nodelay' 'keepalive' 'linger=' 'recv-buffer=' 'send-buffer=' 'ttl=' 'v/verbose' 'version' 'h/help'
+        case 'demo'
+            __sockscope_parse_subcommand 0 '6' 'json' 'version' 'h/help'
+        case 'help'
+            __sockscope_parse_subcommand -r 1 'version'
+        end
+    end
+end
+
+function __sockscope_tokens
+    if test (string split -m 1 -f 1 -- . "$FISH_VERSION") -gt 3
+        commandline --tokens-raw $argv
+    else
+        commandline -o $argv
+    end
+end
+
+function __sockscope_parse_subcommand -S -a positional_count
+    argparse -s r -- $argv
+    set -l option_specs $argv[2..]
+    set -l is_repeating_positional $_flag_r
+    set -el _flag_r
+    set -a commands $unparsed_tokens[1]
+    set positional_index 0
+    while true
+        set -e unparsed_tokens[1]
+        argparse -sn "$commands" $option_specs -- $unparsed_tokens 2> /dev/null
+        set unparsed_tokens $argv
+        set positional_index (math $positional_index + 1)
+        for non_repeating_flag_or_option in $non_repeating_flags_or_options
+            if set -ql "_flag_$(string replace -a - _ -- $non_repeating_flag_or_option)"
+                set non_repeating_flags_or_options_absent 1
+                break
+            end
+        end
+        test (count $unparsed_tokens) -eq 0 -o \( -z "$is_repeating_positional" -a "$positional_index" -gt "$positional_count" \) && break
+    end
+end
+
+function __sockscope_complete_directories
+    set -l token (commandline -t)
+    string match -- '*/' $token
+    set -l subdirs $token*/
+    printf %s\n $subdirs
+end
+
+function __sockscope_custom_completion
+    set -x SAP_SHELL fish
+    set -x SAP_SHELL_VERSION $FISH_VERSION
+    set -l tokens (__sockscope_tokens -p)
+    if test -z "$(__sockscope_tokens -t)"
+        set -l index (count (__sockscope_tokens -pc))
+        set tokens $tokens[..$index] \'\' $tokens[(math $index + 1)..]
+    end
+    command $tokens[1] $argv $tokens
+end
+
+complete -c 'sockscope' -f
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope" version' -l 'version' -d 'Show the version.'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_positional "sockscope" -eq 1' -fa 'connect' -d 'Connect to HOST PORT and relay stdin to the socket and the socket to stdout.'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_positional "sockscope" -eq 1' -fa 'listen' -d 'Listen on [ADDR] PORT, accept a client, and relay it to stdin/stdout (or echo).'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_positional "sockscope" -eq 1' -fa 'demo' -d 'Walk through the life of one TCP connection on loopback, with the kernel\'s view at every step.'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_positional "sockscope" -eq 1' -fa 'help' -d 'Show subcommand help information.'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope connect" u udp' -s 'u' -l 'udp' -d 'Use UDP (with -U: a Unix datagram socket).'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope connect" U unix' -s 'U' -l 'unix' -d 'Connect to a Unix socket at this path (@name: abstract).' -rfka ''
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope connect" 4' -s '4' -d 'Use IPv4 only.'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope connect" 6' -s '6' -d 'Use IPv6 only.'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope connect" s source' -s 's' -l 'source' -d 'Bind to this local address before connecting.' -rfka ''
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope connect" p source-port' -s 'p' -l 'source-port' -d 'Bind to this local port before connecting.' -rfka ''
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope connect" timeout w' -s 'w' -l 'timeout' -d 'Give up on a connection attempt after this many seconds.' -rfka ''
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope connect" i idle-timeout' -s 'i' -l 'idle-timeout' -d 'Close after this many seconds with no data either way.' -rfka ''
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope connect" no-half-close' -l 'no-half-close' -d 'At the end of stdin, do not send FIN; wait for the peer to close.'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope connect" nodelay' -l 'nodelay' -d 'Set TCP_NODELAY: send small writes at once (no Nagle coalescing).'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope connect" keepalive' -l 'keepalive' -d 'Set SO_KEEPALIVE: probe an idle connection so a vanished peer is noticed.'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope connect" linger' -l 'linger' -d 'Set SO_LINGER: 0 closes with RST (no TIME-WAIT); N waits up to N seconds for unsent data.' -rfka ''
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope connect" recv-buffer' -l 'recv-buffer' -d 'SO_RCVBUF in bytes (K/M suffixes).' -rfka ''
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope connect" send-buffer' -l 'send-buffer' -d 'SO_SNDBUF in bytes (K/M suffixes).' -rfka ''
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope connect" ttl' -l 'ttl' -d 'IP_TTL / IPV6_UNICAST_HOPS of outgoing packets (1-255).' -rfka ''
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope connect" v verbose' -l 'verbose' -s 'v' -d 'Narrate every socket call on stderr.'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope connect" version' -l 'version' -d 'Show the version.'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope connect" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope listen" u udp' -s 'u' -l 'udp' -d 'Use UDP (with -U: a Unix datagram socket).'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope listen" U unix' -s 'U' -l 'unix' -d 'Listen on a Unix socket at this path (@name: abstract).' -rfka ''
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope listen" 4' -s '4' -d 'Use IPv4 only.'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope listen" 6' -s '6' -d 'Use IPv6 only.'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope listen" backlog' -l 'backlog' -d 'Queue length for connections not yet accepted.' -rfka ''
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope listen" no-reuseaddr' -l 'no-reuseaddr' -d 'Do not set SO_REUSEADDR (binding then fails while TIME-WAIT sockets hold the port).'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope listen" k keep-open' -s 'k' -l 'keep-open' -d 'Keep listening after a client leaves; serve the next one.'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope listen" echo' -l 'echo' -d 'Send back everything a client sends.'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope listen" upper' -l 'upper' -d 'Send back everything a client sends, upper-cased (ASCII letters).'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope listen" i idle-timeout' -s 'i' -l 'idle-timeout' -d 'Close a connection (or stop a UDP listener) after this many seconds with no data.' -rfka ''
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope listen" no-half-close' -l 'no-half-close' -d 'At the end of stdin, do not send FIN to the client.'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope listen" nodelay' -l 'nodelay' -d 'Set TCP_NODELAY: send small writes at once (no Nagle coalescing).'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope listen" keepalive' -l 'keepalive' -d 'Set SO_KEEPALIVE: probe an idle connection so a vanished peer is noticed.'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope listen" linger' -l 'linger' -d 'Set SO_LINGER: 0 closes with RST (no TIME-WAIT); N waits up to N seconds for unsent data.' -rfka ''
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope listen" recv-buffer' -l 'recv-buffer' -d 'SO_RCVBUF in bytes (K/M suffixes).' -rfka ''
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope listen" send-buffer' -l 'send-buffer' -d 'SO_SNDBUF in bytes (K/M suffixes).' -rfka ''
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope listen" ttl' -l 'ttl' -d 'IP_TTL / IPV6_UNICAST_HOPS of outgoing packets (1-255).' -rfka ''
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope listen" v verbose' -l 'verbose' -s 'v' -d 'Narrate every socket call on stderr.'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope listen" version' -l 'version' -d 'Show the version.'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope listen" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope demo" 6' -s '6' -d 'Use ::1 instead of 127.0.0.1.'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope demo" json' -l 'json' -d 'Print one JSON object per step (JSON Lines).'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope demo" version' -l 'version' -d 'Show the version.'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope demo" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope help" version' -l 'version' -d 'Show the version.'
