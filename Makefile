@@ -18,9 +18,10 @@ release: setup
 run: build
 	$(BIN_DIR)/sockscope demo
 
-# End-to-end tests spawn the binary built above (SOCKSCOPE_BIN).
+# End-to-end tests spawn the binary built above (SOCKSCOPE_BIN). Every test bounds its
+# own waits; the whole run is bounded too, so a hang fails fast instead of stalling CI.
 test: build
-	SOCKSCOPE_BIN=$(BIN_DIR)/sockscope $(SWIFT) test
+	SOCKSCOPE_BIN=$(BIN_DIR)/sockscope timeout -k 10 1200 $(SWIFT) test
 
 bench: release
 	BENCH=1 bash scripts/setup.sh

@@ -111,6 +111,26 @@ struct ErrorTests {
         #expect(outcome.stderr.contains("connect(fd 3, 127.0.0.1:\(port)) → ok"))
     }
 
+    @Test("every address of a name is tried in getaddrinfo's order until one accepts",
+          .enabled(if: Paths.isRoot, "skipped: needs root for a mount namespace"))
+    func triesEveryAddress() async throws {
+        let hosts = "127.0.0.1 localhost\n127.0.0.1 multi.test\n::1 multi.test\n"
+        // getent (glibc, not us) says in which order getaddrinfo returns them.
+        let getent = try await inLookupSandbox("exec getent ahosts multi.test", netns: false, hosts: hosts)
+        let order = getent.stdoutText.split(separator: "\n").filter { $0.contains("STREAM") }.map { String($0.split(separator: " ")[0]) }
+        let last = try #require(order.last, "getent: \(getent)")
+        #expect(Set(order) == ["127.0.0.1", "::1"], "\(order)")
+        // Only the address tried last has a server, so the first attempt must be refused.
+        let server = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "upper", "--host", last])
+        defer { Task { await server.stop() } }
+        let port = try await server.announcedPort(marker: "", inStdout: true)
+        let outcome = try await inLookupSandbox("echo fallback | exec \(Paths.sockscope) connect -v multi.test \(port)", netns: false, hosts: hosts)
+        #expect(outcome.status == 0, "\(outcome)")
+        #expect(outcome.stdoutText == "FALLBACK\n")
+        #expect(outcome.stderr.contains("ECONNREFUSED"), "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("trying the next address"))
+    }
+
     @Test("refused, filtered, host- and net-unreachable from a test host in a namespace",
           .enabled(if: Paths.isRoot, "skipped: needs root for network namespaces and nftables"))
     func namespaceFailures() async throws {
@@ -143,9 +163,10 @@ struct ErrorTests {
     /// Runs a shell command in a mount namespace whose /etc/hosts, nsswitch.conf and
     /// resolv.conf are the test's own (files only; DNS pointed at 127.0.0.1), and with
     /// `netns` also in an empty network namespace, so no lookup can leave the machine.
-    private func inLookupSandbox(_ command: String, netns: Bool) async throws -> Outcome {
+    private func inLookupSandbox(_ command: String, netns: Bool,
+                                 hosts: String = "127.0.0.1 localhost peer.test\n::1 localhost\n") async throws -> Outcome {
         let directory = try TemporaryDirectory.make()
-        try writeFile(directory + "/hosts", Array("127.0.0.1 localhost peer.test\n::1 localhost\n".utf8))
+        try writeFile(directory + "/hosts", Array(hosts.utf8))
         try writeFile(directory + "/nsswitch.conf", Array("hosts: files\nservices: files\n".utf8))
         try writeFile(directory + "/resolv.conf", Array("nameserver 127.0.0.1\n".utf8))
         let script = """

@@ -117,4 +117,16 @@ struct ListenTests {
         #expect(client.stdoutText == "reply\n", "\(client)")
         #expect(listener.stdoutText == "hello")
     }
+
+    @Test("Unix datagram: listen -u -U --upper answers connect -u -U, which autobinds to get the reply")
+    func unixDatagram() async throws {
+        let directory = try TemporaryDirectory.make()
+        let path = directory + "/dgram.sock"
+        let listener = try BackgroundProcess(Paths.sockscope, ["listen", "-v", "-u", "--upper", "-i", "5", "-U", path])
+        defer { Task { await listener.stop() } }
+        _ = try await listener.waitForLine(containing: "listening on")
+        let outcome = try await sockscope("connect", "-v", "-u", "-U", path, input: Array("datagram".utf8))
+        #expect(outcome.stdoutText == "DATAGRAM", "\(outcome)")
+        #expect(outcome.stderr.contains("bind(fd 3, (unnamed)) → ok"))
+    }
 }

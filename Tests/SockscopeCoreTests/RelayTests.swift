@@ -5,6 +5,9 @@ import Testing
 /// The relay and event loop on real kernel objects: a TCP connection on loopback and pipes.
 @Suite("Stream relay")
 struct RelayTests {
+    /// Every relay in these tests ends within seconds, whatever breaks.
+    static let bounded = StreamRelay.Options(idleTimeout: .seconds(5))
+
     @Test("echo relay returns every byte, upper-cased, then half-closes")
     func echoUppercase() throws {
         let listener = try BoundSocket(ListenRequest(address: .ipv4(.loopback, port: 0), type: .stream), tracer: .silent)
@@ -17,18 +20,21 @@ struct RelayTests {
         try message.withUnsafeBytes { try client.sendAll($0) }
         client.shutdownWrite()
 
-        let report = try StreamRelay(socket: server, mode: .echo(.asciiUppercase), options: .init()).run()
+        let report = try StreamRelay(socket: server, mode: .echo(.asciiUppercase), options: Self.bounded).run()
         #expect(report.bytesReceived == message.count)
         #expect(report.ending == .peerClosed)
 
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 256)
-        while true {
-            try client.waitUntil(writable: false, timeout: .seconds(2))
+        var sawEndOfStream = false
+        let deadline = ContinuousClock.now.advanced(by: .seconds(5))
+        while !sawEndOfStream && ContinuousClock.now < deadline {
+            try client.waitUntil(writable: false, timeout: .milliseconds(100))
             guard let count = try buffer.withUnsafeMutableBytes({ try client.receive(into: $0) }) else { continue }
-            if count == 0 { break }
+            if count == 0 { sawEndOfStream = true }
             received += buffer.prefix(count)
         }
+        #expect(sawEndOfStream, "the echo relay did not send FIN after the client's")
         let expected = message.map { $0 >= 0x61 && $0 <= 0x7a ? $0 - 0x20 : $0 }
         #expect(received == expected)
     }
@@ -52,7 +58,7 @@ struct RelayTests {
         try Array("reply".utf8).withUnsafeBytes { try server.sendAll($0) }
         server.shutdownWrite()
 
-        let report = try StreamRelay(socket: client, mode: .standardStreams(input: input[0], output: output[1]), options: .init()).run()
+        let report = try StreamRelay(socket: client, mode: .standardStreams(input: input[0], output: output[1]), options: Self.bounded).run()
         close(output[1])
         #expect(report.bytesSent == payload.count)
         #expect(report.bytesReceived == 5)

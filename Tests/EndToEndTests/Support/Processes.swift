@@ -114,11 +114,14 @@ final class BackgroundProcess: Sendable {
     /// Waits for the process to exit by itself; kills it and throws after `timeout`.
     func finish(timeout: Duration = .seconds(30)) async throws -> Int32 {
         let task = self.task
-        do {
-            return try await withTimeout(timeout, "background process to exit") { try await task.value }
-        } catch {
-            task.cancel()
-            throw error
+        // Awaiting a Task's value does not react to cancellation by itself: forward it,
+        // so that the timeout kills the process instead of waiting for it forever.
+        return try await withTimeout(timeout, "background process to exit") {
+            try await withTaskCancellationHandler {
+                try await task.value
+            } onCancel: {
+                task.cancel()
+            }
         }
     }
 
