@@ -186,9 +186,9 @@ _sockscope() {
 
 _sockscope_connect() {
     repeating_flags=()
-    non_repeating_flags=(-u --udp -4 -6 --no-half-close --nodelay --keepalive --verbose -v --version -h --help)
+    non_repeating_flags=(-u --udp -4 -6 --nodelay --keepalive --no-half-close --verbose -v --version -h --help)
     repeating_options=()
-    non_repeating_options=(-U --unix -s --source -p --source-port -w --timeout -i --idle-timeout --linger --recv-buffer --send-buffer --ttl)
+    non_repeating_options=(-U --unix -s --source -p --source-port -w --timeout --linger --recv-buffer --send-buffer --ttl -i --idle-timeout)
     __sockscope_offer_flags_options 2
 
     # Offer option value completions
@@ -205,9 +205,6 @@ _sockscope_connect() {
     '-w'|'--timeout')
         return
         ;;
-    '-i'|'--idle-timeout')
-        return
-        ;;
     '--linger')
         return
         ;;
@@ -220,14 +217,17 @@ _sockscope_connect() {
     '--ttl')
         return
         ;;
+    '-i'|'--idle-timeout')
+        return
+        ;;
     esac
 }
 
 _sockscope_listen() {
     repeating_flags=()
-    non_repeating_flags=(-u --udp -4 -6 --no-reuseaddr -k --keep-open --echo --upper --no-half-close --nodelay --keepalive --verbose -v --version -h --help)
+    non_repeating_flags=(-u --udp -4 -6 --no-reuseaddr -k --keep-open --echo --upper --nodelay --keepalive --no-half-close --verbose -v --version -h --help)
     repeating_options=()
-    non_repeating_options=(-U --unix --backlog -i --idle-timeout --linger --recv-buffer --send-buffer --ttl)
+    non_repeating_options=(-U --unix --backlog --linger --recv-buffer --send-buffer --ttl -i --idle-timeout)
     __sockscope_offer_flags_options 2
 
     # Offer option value completions
@@ -238,9 +238,6 @@ _sockscope_listen() {
     '--backlog')
         return
         ;;
-    '-i'|'--idle-timeout')
-        return
-        ;;
     '--linger')
         return
         ;;
@@ -251,6 +248,9 @@ _sockscope_listen() {
         return
         ;;
     '--ttl')
+        return
+        ;;
+    '-i'|'--idle-timeout')
         return
         ;;
     esac

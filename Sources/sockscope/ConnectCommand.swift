@@ -29,11 +29,7 @@ struct ConnectCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Port number or service name.", valueName: "port"))
     var port: String?
 
-    @Flag(name: [.customShort("u"), .customLong("udp")], help: "Use UDP (with -U: a Unix datagram socket).")
-    var udp = false
-
-    @Option(name: [.customShort("U"), .customLong("unix")], help: ArgumentHelp("Connect to a Unix socket at this path (@name: abstract).", valueName: "path"))
-    var unixPath: String?
+    @OptionGroup var transport: TransportOptions
 
     @OptionGroup var family: FamilyOptions
 
@@ -46,16 +42,9 @@ struct ConnectCommand: ParsableCommand {
     @Option(name: [.customShort("w"), .customLong("timeout")], help: ArgumentHelp("Give up on a connection attempt after this many seconds.", valueName: "secs"))
     var timeout: Seconds?
 
-    @Option(name: [.customShort("i"), .customLong("idle-timeout")], help: ArgumentHelp("Close after this many seconds with no data either way.", valueName: "secs"))
-    var idleTimeout: Seconds?
-
-    @Flag(name: .customLong("no-half-close"), help: "At the end of stdin, do not send FIN; wait for the peer to close.")
-    var noHalfClose = false
-
     @OptionGroup var tuning: SocketTuningOptions
 
-    @Flag(name: .shortAndLong, help: "Narrate every socket call on stderr.")
-    var verbose = false
+    @OptionGroup var session: SessionOptions
 
     func run() throws {
         signal(SIGPIPE, SIG_IGN)
@@ -68,28 +57,28 @@ struct ConnectCommand: ParsableCommand {
     }
 
     private func connectAndRelay() throws(SockscopeError) {
-        let tracer = Diagnostics.tracer(verbose: verbose)
-        let type: SocketType = udp ? .datagram : .stream
+        let tracer = Diagnostics.tracer(verbose: session.verbose)
+        let type = transport.socketType
         let request = try connectRequest(type: type)
         let socket = try Connector.open(request, tracer: tracer)
         defer { socket.close() }
 
         if type == .datagram {
-            let options = DatagramRelay.Options(idleTimeout: idleTimeout?.duration, replyWait: idleTimeout?.duration ?? .milliseconds(500))
+            let options = DatagramRelay.Options(idleTimeout: session.idleTimeout?.duration, replyWait: session.idleTimeout?.duration ?? .milliseconds(500))
             let relay = DatagramRelay(socket: socket, input: 0, output: 1, peer: .connected, options: options, notices: Diagnostics.notices)
             let report = try relay.run()
             tracer.record("sent \(report.datagramsSent) datagrams (\(report.bytesSent) bytes), received \(report.datagramsReceived) (\(report.bytesReceived) bytes)")
             return
         }
-        let options = StreamRelay.Options(halfClose: !noHalfClose, idleTimeout: idleTimeout?.duration)
+        let options = session.relayOptions
         let report = try StreamRelay(socket: socket, mode: .standardStreams(input: 0, output: 1), options: options).run()
         tracer.record("sent \(report.bytesSent) bytes, received \(report.bytesReceived) bytes; \(describe(report.ending))")
     }
 
     private func connectRequest(type: SocketType) throws(SockscopeError) -> Connector.Request {
-        let protocolName = udp ? "udp" : "tcp"
+        let protocolName = transport.protocolName
         var request = Connector.Request(destinations: [], type: type, options: tuning.socketOptions, timeout: timeout?.duration)
-        if let unixPath {
+        if let unixPath = transport.unixPath {
             if host != nil || port != nil {
                 throw .usage("with -U/--unix give only the socket path, not HOST PORT")
             }

@@ -31,11 +31,7 @@ struct ListenCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The port, when an address is given first.", valueName: "port"))
     var second: String?
 
-    @Flag(name: [.customShort("u"), .customLong("udp")], help: "Use UDP (with -U: a Unix datagram socket).")
-    var udp = false
-
-    @Option(name: [.customShort("U"), .customLong("unix")], help: ArgumentHelp("Listen on a Unix socket at this path (@name: abstract).", valueName: "path"))
-    var unixPath: String?
+    @OptionGroup var transport: TransportOptions
 
     @OptionGroup var family: FamilyOptions
 
@@ -54,16 +50,9 @@ struct ListenCommand: ParsableCommand {
     @Flag(name: .customLong("upper"), help: "Send back everything a client sends, upper-cased (ASCII letters).")
     var upper = false
 
-    @Option(name: [.customShort("i"), .customLong("idle-timeout")], help: ArgumentHelp("Close a connection (or stop a UDP listener) after this many seconds with no data.", valueName: "secs"))
-    var idleTimeout: Seconds?
-
-    @Flag(name: .customLong("no-half-close"), help: "At the end of stdin, do not send FIN to the client.")
-    var noHalfClose = false
-
     @OptionGroup var tuning: SocketTuningOptions
 
-    @Flag(name: .shortAndLong, help: "Narrate every socket call on stderr.")
-    var verbose = false
+    @OptionGroup var session: SessionOptions
 
     func validate() throws {
         if backlog < 0 { throw ValidationError("--backlog must be 0 or more") }
@@ -87,15 +76,15 @@ struct ListenCommand: ParsableCommand {
     }
 
     private func listenAndServe() throws(SockscopeError) {
-        let tracer = Diagnostics.tracer(verbose: verbose)
-        let type: SocketType = udp ? .datagram : .stream
+        let tracer = Diagnostics.tracer(verbose: session.verbose)
+        let type = transport.socketType
         let (address, ipv6Only, askedForAnyPort) = try bindAddress(type: type)
         let request = ListenRequest(address: address, type: type, backlog: backlog, reuseAddress: !noReuseAddress,
                                     ipv6Only: ipv6Only, options: tuning.socketOptions.filter(\.isListenerOption))
         let events: (ListenerEvent) -> Void = { event in
             switch event {
             case .listening(let bound):
-                if askedForAnyPort || verbose {
+                if askedForAnyPort || session.verbose {
                     let dual = ipv6Only == false ? " (IPv6 and IPv4)" : ""
                     Diagnostics.line("sockscope: listening on \(bound)\(dual)")
                 }
@@ -106,14 +95,14 @@ struct ListenCommand: ParsableCommand {
             }
         }
         if type == .datagram {
-            let options = DatagramRelay.Options(idleTimeout: idleTimeout?.duration, echo: transform)
+            let options = DatagramRelay.Options(idleTimeout: session.idleTimeout?.duration, echo: transform)
             let server = try DatagramServer(request, options: options, tracer: tracer, notices: Diagnostics.notices, events: events)
             let report = try server.run()
             tracer.record("received \(report.datagramsReceived) datagrams (\(report.bytesReceived) bytes), sent \(report.datagramsSent) (\(report.bytesSent) bytes)")
             return
         }
         let behaviour: StreamServer.Behaviour = transform.map { .echo($0) } ?? .standardStreams
-        let relayOptions = StreamRelay.Options(halfClose: !noHalfClose, idleTimeout: idleTimeout?.duration)
+        let relayOptions = session.relayOptions
         let server = try StreamServer(request, behaviour: behaviour, keepOpen: keepOpen, relayOptions: relayOptions,
                                       acceptedOptions: tuning.socketOptions.filter { !$0.isListenerOption },
                                       tracer: tracer, events: events)
@@ -123,7 +112,7 @@ struct ListenCommand: ParsableCommand {
     /// Works out the address to bind: a Unix path, a given address, or all addresses
     /// (dual-stack `[::]` unless -4/-6 says otherwise).
     private func bindAddress(type: SocketType) throws(SockscopeError) -> (SocketAddress, ipv6Only: Bool?, askedForAnyPort: Bool) {
-        if let unixPath {
+        if let unixPath = transport.unixPath {
             if first != nil || second != nil {
                 throw .usage("with -U/--unix give only the socket path, not ADDR PORT")
             }
@@ -136,7 +125,7 @@ struct ListenCommand: ParsableCommand {
         case (let port?, nil): (addressText, portText) = (nil, port)
         default: throw .usage("listen needs a PORT (or -U PATH)")
         }
-        let port = try PortNumber.parse(portText, allowZero: true, protocolName: udp ? "udp" : "tcp")
+        let port = try PortNumber.parse(portText, allowZero: true, protocolName: transport.protocolName)
         guard let addressText else {
             switch family.family {
             case .inet: return (.ipv4(.any, port: port), nil, port == 0)

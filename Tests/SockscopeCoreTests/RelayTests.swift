@@ -8,13 +8,20 @@ struct RelayTests {
     /// Every relay in these tests ends within seconds, whatever breaks.
     static let bounded = StreamRelay.Options(idleTimeout: .seconds(5))
 
-    @Test("echo relay returns every byte, upper-cased, then half-closes")
-    func echoUppercase() throws {
+    /// A loopback TCP connection: the listener, the client's socket and the server's
+    /// accepted socket (which closes — sending FIN — as soon as the caller drops it).
+    static func connectedPair() throws -> (BoundSocket, Socket, Socket) {
         let listener = try BoundSocket(ListenRequest(address: .ipv4(.loopback, port: 0), type: .stream), tracer: .silent)
         let client = try Socket(family: .inet, type: .stream)
         try client.connect(to: listener.address, timeout: .seconds(2))
         try listener.socket.waitUntil(writable: false, timeout: .seconds(2))
         let (server, _) = try #require(try listener.socket.accept())
+        return (listener, client, server)
+    }
+
+    @Test("echo relay returns every byte, upper-cased, then half-closes")
+    func echoUppercase() throws {
+        let (_, client, server) = try Self.connectedPair()
 
         let message = Array("mixed Case 123 \u{00}\u{ff}".utf8)
         try message.withUnsafeBytes { try client.sendAll($0) }
@@ -41,11 +48,7 @@ struct RelayTests {
 
     @Test("stdin-style relay: pipe → socket with FIN at end, socket → pipe")
     func pipesToSocket() throws {
-        let listener = try BoundSocket(ListenRequest(address: .ipv4(.loopback, port: 0), type: .stream), tracer: .silent)
-        let client = try Socket(family: .inet, type: .stream)
-        try client.connect(to: listener.address, timeout: .seconds(2))
-        try listener.socket.waitUntil(writable: false, timeout: .seconds(2))
-        let (server, _) = try #require(try listener.socket.accept())
+        let (_, client, server) = try Self.connectedPair()
 
         var input: [Int32] = [0, 0]
         var output: [Int32] = [0, 0]
@@ -76,11 +79,12 @@ struct RelayTests {
 
     @Test("idle timeout ends a quiet relay")
     func idleTimeout() throws {
-        let listener = try BoundSocket(ListenRequest(address: .ipv4(.loopback, port: 0), type: .stream), tracer: .silent)
-        let client = try Socket(family: .inet, type: .stream)
-        try client.connect(to: listener.address, timeout: .seconds(2))
+        let (_, client, server) = try Self.connectedPair()
         let started = ContinuousClock.now
-        let report = try StreamRelay(socket: client, mode: .echo(.none), options: .init(idleTimeout: .milliseconds(200))).run()
+        // The server's socket stays open and silent for the whole relay.
+        let report = try withExtendedLifetime(server) {
+            try StreamRelay(socket: client, mode: .echo(.none), options: .init(idleTimeout: .milliseconds(200))).run()
+        }
         #expect(report.ending == .idleTimeout)
         #expect(started.duration(to: .now) >= .milliseconds(190))
     }
