@@ -85,9 +85,8 @@ struct ConnectCommand: ParsableCommand {
             request.destinations = [.unix(try UnixSocketPath(parsing: unixPath))]
             return request
         }
-        guard let host, let port else {
-            throw .usage("connect needs HOST and PORT (or -U PATH)")
-        }
+        guard let host else { throw .usage("connect needs HOST and PORT (or -U PATH)") }
+        guard let port else { throw .usage("connect needs a PORT after the host '\(host)'") }
         let portNumber = try PortNumber.parse(port, allowZero: false, protocolName: protocolName)
         if let sourcePort {
             request.sourcePort = try PortNumber.parse(sourcePort, allowZero: true, protocolName: protocolName)

@@ -14,6 +14,29 @@ struct ErrorTests {
         #expect(outcome.stderr.split(separator: "\n").count == 1, "one line: \(outcome.stderr)")
     }
 
+    @Test("connected UDP to a port with no receiver: the ICMP port-unreachable comes back as ECONNREFUSED, exit 69")
+    func udpPortUnreachable() async throws {
+        let port = try freePort()
+        let outcome = try await sockscope("connect", "-u", "127.0.0.1", "\(port)", input: Array("anyone?".utf8))
+        #expect(outcome.status == 69, "\(outcome)")
+        #expect(outcome.stderr.contains("ECONNREFUSED"))
+        #expect(outcome.stderr.contains("ICMP port-unreachable"))
+    }
+
+    @Test("missing operands → exit 64 with what is missing", arguments: [
+        (["connect"], "connect needs HOST and PORT"),
+        (["connect", "127.0.0.1"], "needs a PORT after the host '127.0.0.1'"),
+        (["listen"], "listen needs a PORT"),
+        (["listen", "-U", "/tmp/x.sock", "8080"], "give only the socket path"),
+        (["connect", "-4", "::1", "80"], "::1 is an IPv6 address, but -4 was given"),
+        (["connect", "-s", "1.2.3", "127.0.0.1", "80"], "bad source address '1.2.3'"),
+    ])
+    func missingOperands(arguments: [String], message: String) async throws {
+        let outcome = try await run(Paths.sockscope, arguments)
+        #expect(outcome.status == 64, "\(outcome)")
+        #expect(outcome.stderr.contains(message), "\(outcome.stderr)")
+    }
+
     @Test("bad ports → exit 64", arguments: [
         (["connect", "127.0.0.1", "0"], "port 0"),
         (["connect", "127.0.0.1", "65536"], "out of range"),
