@@ -70,7 +70,7 @@ struct ConnectCommand: ParsableCommand {
             tracer.record("sent \(report.datagramsSent) datagrams (\(report.bytesSent) bytes), received \(report.datagramsReceived) (\(report.bytesReceived) bytes)")
             return
         }
-        let options = session.relayOptions
+        let options = session.relayOptions(tuning: tuning)
         let report = try StreamRelay(socket: socket, mode: .standardStreams(input: 0, output: 1), options: options).run()
         tracer.record("sent \(report.bytesSent) bytes, received \(report.bytesReceived) bytes; \(describe(report.ending))")
     }

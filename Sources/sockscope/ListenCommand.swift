@@ -102,7 +102,7 @@ struct ListenCommand: ParsableCommand {
             return
         }
         let behaviour: StreamServer.Behaviour = transform.map { .echo($0) } ?? .standardStreams
-        let relayOptions = session.relayOptions
+        let relayOptions = session.relayOptions(tuning: tuning)
         let server = try StreamServer(request, behaviour: behaviour, keepOpen: keepOpen, relayOptions: relayOptions,
                                       acceptedOptions: tuning.socketOptions.filter { !$0.isListenerOption },
                                       tracer: tracer, events: events)

@@ -24,7 +24,10 @@ struct SessionOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Narrate every socket call on stderr.")
     var verbose = false
 
-    var relayOptions: StreamRelay.Options {
-        StreamRelay.Options(halfClose: !noHalfClose, idleTimeout: idleTimeout?.duration)
+    /// The relay's options. `--linger 0` asks for an abortive close, so no FIN is sent
+    /// at the end of stdin: the final close() then resets the connection (RST) instead
+    /// of completing a teardown that would leave TIME-WAIT behind.
+    func relayOptions(tuning: SocketTuningOptions) -> StreamRelay.Options {
+        StreamRelay.Options(halfClose: !noHalfClose && tuning.linger != 0, idleTimeout: idleTimeout?.duration)
     }
 }

@@ -1,0 +1,58 @@
+import Testing
+
+/// Socket options as the kernel sees them: `ss` (iproute2) is the oracle.
+@Suite("Socket options")
+struct SocketOptionTests {
+    @Test("a graceful close leaves TIME-WAIT; --linger 0 resets the connection (RST) and leaves none")
+    func lingerZero() async throws {
+        let directory = try TemporaryDirectory.make()
+        try writeFile(directory + "/reply", Array("the server's reply\n".utf8))
+        for linger in [false, true] {
+            // The server sends its reply and closes; our stdin is empty.
+            let server = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "send", "--file", directory + "/reply"])
+            defer { Task { await server.stop() } }
+            let port = try await server.announcedPort(marker: "", inStdout: true)
+            let options = linger ? ["--linger", "0"] : []
+            let outcome = try await run(Paths.sockscope, ["connect", "-v"] + options + ["127.0.0.1", "\(port)"])
+            #expect(outcome.status == 0, "\(outcome)")
+            #expect(outcome.stdoutText == "the server's reply\n", "every byte before the close arrives either way")
+            #expect(try await server.finish() == 0)
+            let ss = try await run(Paths.ss, ["-Htan", "state", "time-wait", "( sport = :\(port) or dport = :\(port) )"])
+            if linger {
+                #expect(outcome.stderr.contains("setsockopt(fd 3, SO_LINGER, {on, 0 s}) → ok"))
+                #expect(!outcome.stderr.contains("SHUT_WR"), "--linger 0 must not half-close")
+                #expect(ss.stdoutText.isEmpty, "TIME-WAIT left despite --linger 0: \(ss.stdoutText)")
+            } else {
+                #expect(ss.stdoutText.contains("127.0.0.1:\(port)"), "a graceful teardown leaves TIME-WAIT on one side: \(ss)")
+            }
+        }
+    }
+
+    @Test("-p binds the source port the server then sees")
+    func sourcePort() async throws {
+        let server = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "upper"])
+        defer { Task { await server.stop() } }
+        let port = try await server.announcedPort(marker: "", inStdout: true)
+        let sourcePort = try freePort()
+        let outcome = try await sockscope("connect", "-v", "-s", "127.0.0.1", "-p", "\(sourcePort)", "127.0.0.1", "\(port)", input: Array("x".utf8))
+        #expect(outcome.status == 0, "\(outcome)")
+        #expect(outcome.stderr.contains("bind(fd 3, 127.0.0.1:\(sourcePort)) → ok"))
+        #expect(outcome.stderr.contains("getsockname(fd 3) → 127.0.0.1:\(sourcePort)"))
+    }
+
+    @Test("--keepalive shows as a keepalive timer in ss; --nodelay and --ttl are set")
+    func tcpOptions() async throws {
+        let listener = try BackgroundProcess(Paths.sockscope, ["listen", "127.0.0.1", "0"], stdoutPath: "/dev/null")
+        defer { Task { await listener.stop() } }
+        let port = try await listener.announcedPort()
+        // stdin stays open and silent for a few seconds, so the connection stays up.
+        let client = try BackgroundProcess(Paths.sh, ["-c", "sleep 4 | exec \(Paths.sockscope) connect -v --keepalive --nodelay --ttl 7 127.0.0.1 \(port)"])
+        defer { Task { await client.stop() } }
+        _ = try await client.waitForLine(containing: "getsockname")
+        let ss = try await run(Paths.ss, ["-Htano", "( dport = :\(port) )"])
+        #expect(ss.stdoutText.contains("keepalive"), "ss shows no keepalive timer: \(ss.stdoutText)")
+        for line in ["setsockopt(fd 3, SO_KEEPALIVE, 1) → ok", "setsockopt(fd 3, TCP_NODELAY, 1) → ok", "setsockopt(fd 3, IP_TTL, 7) → ok"] {
+            #expect(client.stderrText.contains(line), "missing: \(line)")
+        }
+    }
+}
