@@ -31,8 +31,8 @@ int cshim_epoll_remove(int epfd, int fd) {
 }
 
 int cshim_epoll_wait(int epfd, cshim_epoll_event *events, int capacity, int timeout_ms) {
-    struct epoll_event raw[64];
-    if (capacity > 64) capacity = 64;
+    struct epoll_event raw[256];
+    if (capacity > 256) capacity = 256;
     int count = epoll_wait(epfd, raw, capacity, timeout_ms);
     for (int i = 0; i < count; i++) {
         events[i].events = raw[i].events;

@@ -70,9 +70,10 @@ public final class EventLoop {
         alwaysReady[fd] = nil
     }
 
-    /// Waits until a watched descriptor is ready or `timeout` passes (forever when nil).
+    /// Waits until a watched descriptor is ready or `timeout` passes (forever when nil),
+    /// reporting at most `capacity` (up to 256) descriptors at a time.
     /// Returns an empty list on timeout or when a signal interrupted the wait.
-    public func wait(timeout: Duration?) throws(SocketCallError) -> [Readiness] {
+    public func wait(timeout: Duration?, capacity: Int = 16) throws(SocketCallError) -> [Readiness] {
         var ready: [Readiness] = []
         for (fd, interest) in alwaysReady where !interest.isEmpty {
             ready.append(Readiness(fd: fd, readable: interest.contains(.readable), writable: interest.contains(.writable), hangUpOrError: false))
@@ -86,7 +87,7 @@ public final class EventLoop {
             }
             return ready
         }
-        var events = [cshim_epoll_event](repeating: cshim_epoll_event(), count: 16)
+        var events = [cshim_epoll_event](repeating: cshim_epoll_event(), count: min(max(capacity, 1), 256))
         let count = cshim_epoll_wait(epollFD, &events, Int32(events.count), milliseconds)
         if count < 0 {
             if Errno.current == .interrupted { return ready }

@@ -9,6 +9,11 @@ enum Diagnostics {
         writeAll(2, text + "\n")
     }
 
+    /// Writes text to stderr as it is (no newline added).
+    static func raw(_ text: String) {
+        writeAll(2, text)
+    }
+
     /// Writes text to stdout.
     static func output(_ text: String) {
         writeAll(1, text)

@@ -1,0 +1,480 @@
+import Dispatch
+import Glibc
+import Synchronization
+import SystemPackage
+
+/// Probes ports the way a connect scan does: many non-blocking connect() calls in
+/// flight on epoll loops, each port's result read from connect() or SO_ERROR.
+///
+/// Unanswered probes are waited for only a few smoothed round trips (srtt + 4·rttvar,
+/// measured from the ports that did answer) before a retry or a "filtered" verdict,
+/// unless a fixed timeout is given. Probes close with SO_LINGER 0 (RST), so a scan
+/// leaves no TIME-WAIT pile-up; local shortages (EMFILE, EADDRNOTAVAIL, ENOBUFS) make
+/// the scanner back off and retry, and are never reported as a port's state.
+public struct PortScanner: Sendable {
+    public struct Request: Sendable {
+        public var targets: [IPAddress]
+        public var ports: [UInt16]
+        public var transport: ProbeResult.Transport
+        /// Probes in flight at once; nil picks a default for the transport.
+        public var parallelism: Int?
+        /// Extra probes for a port that did not answer.
+        public var retries: Int
+        /// At most this many probes per second.
+        public var rate: Double?
+        /// Wait exactly this long for every answer instead of adapting to the RTT.
+        public var fixedTimeout: Duration?
+        /// Close with FIN instead of RST (leaves TIME-WAIT sockets).
+        public var graceful: Bool
+        /// What a UDP probe carries (empty by default).
+        public var udpPayload: [UInt8]
+        /// Threads probing at once, each with its own epoll loop; nil: one per CPU (at most 4).
+        public var workers: Int?
+
+        public init(targets: [IPAddress], ports: [UInt16], transport: ProbeResult.Transport = .tcp, parallelism: Int? = nil,
+                    retries: Int = 1, rate: Double? = nil, fixedTimeout: Duration? = nil, graceful: Bool = false, udpPayload: [UInt8] = [],
+                    workers: Int? = nil) {
+            self.targets = targets
+            self.ports = ports
+            self.transport = transport
+            self.parallelism = parallelism
+            self.retries = retries
+            self.rate = rate
+            self.fixedTimeout = fixedTimeout
+            self.graceful = graceful
+            self.udpPayload = udpPayload
+            self.workers = workers
+        }
+    }
+
+    /// A finished scan.
+    public struct Report: Sendable {
+        /// One result per target and port, targets in the order given, ports ascending.
+        public var results: [ProbeResult]
+        public var elapsed: Duration
+        /// The smoothed round-trip time of answered probes, if any answered.
+        public var smoothedRTT: Duration?
+        public var probesSent: Int
+        /// How many probes found their own socket (a loopback self-connect) and were redone.
+        public var selfConnects: Int
+    }
+
+    public static let defaultTCPParallelism = 1024
+    public static let defaultUDPParallelism = 128
+
+    private let request: Request
+
+    public init(_ request: Request) { self.request = request }
+
+    /// Runs the scan: the probes are dealt out to the workers in turn (so slow and fast
+    /// ports spread evenly); worker 0 runs on the calling thread and reports `progress`
+    /// as (done, total) for all of them.
+    public func run(progress: (Int, Int) -> Void = { _, _ in }) throws(SockscopeError) -> Report {
+        let total = request.targets.count * request.ports.count
+        let cpus = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        let workers = max(1, min(request.workers ?? min(cpus, 4), total, 64))
+        let limit = ScanWorker.raiseFileLimit()
+        let fallback = request.transport == .tcp ? Self.defaultTCPParallelism : Self.defaultUDPParallelism
+        let parallelism = max(1, min(request.parallelism ?? fallback, limit - 64) / workers)
+        let rate = request.rate.map { $0 / Double(workers) }
+        let shared = SharedScanState(total: total)
+        let started = ContinuousClock.now
+        let group = DispatchGroup()
+        for index in 1..<workers {
+            let request = self.request
+            DispatchQueue.global().async(group: group) {
+                shared.finish(worker: ScanWorker(request, slice: index, of: workers, parallelism: parallelism, rate: rate, shared: shared).runCatching())
+            }
+        }
+        let first = ScanWorker(request, slice: 0, of: workers, parallelism: parallelism, rate: rate, shared: shared)
+        shared.finish(worker: first.runCatching { progress(shared.done, total) })
+        group.wait()
+        return try shared.report(elapsed: started.duration(to: .now))
+    }
+}
+
+/// What the workers of one scan share: the result table, the count of finished
+/// probes, and the first error.
+final class SharedScanState: Sendable {
+    private let state: Mutex<(results: [ProbeResult?], error: SockscopeError?, selfConnects: Int, probesSent: Int, rtt: Duration?)>
+    private let finished = Atomic<Int>(0)
+
+    init(total: Int) {
+        state = Mutex((Array(repeating: nil, count: total), nil, 0, 0, nil))
+    }
+
+    var done: Int { finished.load(ordering: .relaxed) }
+
+    func countDone() { finished.add(1, ordering: .relaxed) }
+
+    func finish(worker outcome: Result<ScanWorker.Outcome, SockscopeError>) {
+        state.withLock { state in
+            switch outcome {
+            case .success(let outcome):
+                for (index, result) in outcome.results { state.results[index] = result }
+                state.selfConnects += outcome.selfConnects
+                state.probesSent += outcome.probesSent
+                state.rtt = state.rtt ?? outcome.smoothedRTT
+            case .failure(let error):
+                state.error = state.error ?? error
+            }
+        }
+    }
+
+    func report(elapsed: Duration) throws(SockscopeError) -> PortScanner.Report {
+        let snapshot = state.withLock { $0 }
+        if let error = snapshot.error { throw error }
+        return PortScanner.Report(results: snapshot.results.compactMap { $0 }, elapsed: elapsed, smoothedRTT: snapshot.rtt,
+                                  probesSent: snapshot.probesSent, selfConnects: snapshot.selfConnects)
+    }
+}
+
+/// One thread's share of a scan: every `workers`-th probe, on its own epoll loop.
+final class ScanWorker {
+    typealias Request = PortScanner.Request
+
+    /// A worker's results, by global probe index.
+    struct Outcome: Sendable {
+        var results: [(Int, ProbeResult)]
+        var selfConnects: Int
+        var probesSent: Int
+        var smoothedRTT: Duration?
+    }
+
+    private let request: Request
+    private let slice: Int
+    private let stride: Int
+    private let shared: SharedScanState
+    private let rate: Double?
+    private let total: Int
+    private var results: [(Int, ProbeResult)] = []
+    private var estimator = RTTEstimator()
+    private var parallelism: Int
+    private var nextFresh = 0
+    private var retryQueue: [Pending] = []
+    private var retryHead = 0
+    /// Probes in flight, indexed by descriptor (descriptors are small and reused).
+    private var flights: [Flight?] = []
+    private var inFlight = 0
+    private var order: [(fd: Int32, token: UInt64, sentAt: ContinuousClock.Instant)] = []
+    private var orderHead = 0
+    private var nextToken: UInt64 = 0
+    private var done = 0
+    private var probesSent = 0
+    private var selfConnects = 0
+    private var localFailures = 0
+    private let clock = ContinuousClock()
+
+    private struct Pending {
+        var index: Int
+        var attempt: Int
+        var firstSent: ContinuousClock.Instant?
+        var selfConnects = 0
+    }
+
+    private struct Flight {
+        var pending: Pending
+        var token: UInt64
+        var sentAt: ContinuousClock.Instant
+    }
+
+    init(_ request: Request, slice: Int, of workers: Int, parallelism: Int, rate: Double?, shared: SharedScanState) {
+        self.request = request
+        self.slice = slice
+        self.stride = workers
+        self.shared = shared
+        self.rate = rate
+        self.parallelism = parallelism
+        let all = request.targets.count * request.ports.count
+        total = all > slice ? (all - slice + workers - 1) / workers : 0
+    }
+
+    func runCatching(progress: () -> Void = {}) -> Result<Outcome, SockscopeError> {
+        do throws(SockscopeError) {
+            try run(progress: progress)
+            return .success(Outcome(results: results, selfConnects: selfConnects, probesSent: probesSent,
+                                    smoothedRTT: estimator.smoothed.map { .nanoseconds(Int64($0 * 1e9)) }))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Probes this worker's share.
+    private func run(progress: () -> Void) throws(SockscopeError) {
+        let loop: EventLoop
+        do { loop = try EventLoop() } catch { throw SockscopeError(error) }
+        var nextSendAllowed = clock.now
+        let interval = rate.map { Duration.nanoseconds(Int64(1e9 / max($0, 0.001))) }
+
+        while done < total {
+            // Launch what parallelism and rate allow: retries first, then fresh probes.
+            var backedOff = false
+            while inFlight < parallelism, let pending = nextPending() {
+                if interval != nil && clock.now < nextSendAllowed {
+                    pushBack(pending)
+                    break
+                }
+                if !(try launch(pending, loop: loop)) {
+                    backedOff = true
+                    break
+                }
+                if let interval { nextSendAllowed = max(nextSendAllowed, clock.now - interval) + interval }
+            }
+            if done >= total { break }
+
+            var wait = waitUntilNextExpiry()
+            if interval != nil, inFlight < parallelism, hasPending { wait = min(wait ?? .seconds(1), max(.zero, clock.now.duration(to: nextSendAllowed))) }
+            if backedOff && inFlight == 0 { wait = .milliseconds(10) }
+            let ready: [EventLoop.Readiness]
+            do { ready = try loop.wait(timeout: wait, capacity: 256) } catch { throw SockscopeError(error) }
+            for readiness in ready {
+                complete(readiness.fd, loop: loop)
+            }
+            expireOverdue(loop: loop)
+            progress()
+        }
+    }
+
+    // MARK: Queueing
+
+    private var hasPending: Bool { retryHead < retryQueue.count || nextFresh < total }
+
+    private func nextPending() -> Pending? {
+        if retryHead < retryQueue.count {
+            defer { retryHead += 1 }
+            return retryQueue[retryHead]
+        }
+        guard nextFresh < total else { return nil }
+        defer { nextFresh += 1 }
+        return Pending(index: nextFresh, attempt: 0, firstSent: nil)
+    }
+
+    private func pushBack(_ pending: Pending) {
+        if retryHead > 0 {
+            retryHead -= 1
+            retryQueue[retryHead] = pending
+        } else {
+            retryQueue.insert(pending, at: 0)
+        }
+    }
+
+    private func retry(_ pending: Pending) {
+        if retryHead > 1024 && retryHead * 2 > retryQueue.count {
+            retryQueue.removeFirst(retryHead)
+            retryHead = 0
+        }
+        retryQueue.append(pending)
+    }
+
+    /// The destination of this worker's `index`-th probe (global index slice + index·stride).
+    private func address(of index: Int) -> SocketAddress {
+        let global = slice + index * stride
+        let target = request.targets[global / request.ports.count]
+        return SocketAddress(target, port: request.ports[global % request.ports.count])
+    }
+
+    // MARK: Probing
+
+    /// Sends one probe. Returns false when a local shortage means "try later".
+    private func launch(_ pending: Pending, loop: EventLoop) throws(SockscopeError) -> Bool {
+        var pending = pending
+        let destination = address(of: pending.index)
+        let now = clock.now
+        if pending.firstSent == nil { pending.firstSent = now }
+        let type: SocketType = request.transport == .tcp ? .stream : .datagram
+        let (fd, start) = ProbeSocket.start(destination, type: type, payload: request.udpPayload)
+        switch start {
+        case .localShortage(let error):
+            if fd >= 0 { Glibc.close(fd) }
+            return try backOff(pending, error)
+        case .finished(let error):
+            probesSent += 1
+            localFailures = 0
+            if request.transport == .tcp {
+                finishTCP(pending, fd: fd, error: error, now: now, sentAt: now)
+            } else {
+                if fd >= 0 { Glibc.close(fd) }
+                record(pending, error: error, replied: false, now: now)
+            }
+            return true
+        case .pending:
+            probesSent += 1
+            localFailures = 0
+            do {
+                try loop.setInterest(request.transport == .tcp ? .writable : .readable, for: fd)
+            } catch {
+                Glibc.close(fd)
+                throw SockscopeError(error)
+            }
+            nextToken += 1
+            store(Flight(pending: pending, token: nextToken, sentAt: now), at: fd)
+            order.append((fd, nextToken, now))
+            return true
+        }
+    }
+
+    private func store(_ flight: Flight, at fd: Int32) {
+        let index = Int(fd)
+        if index >= flights.count { flights += Array(repeating: nil, count: index - flights.count + 256) }
+        flights[index] = flight
+        inFlight += 1
+    }
+
+    private func takeFlight(_ fd: Int32) -> Flight? {
+        let index = Int(fd)
+        guard index >= 0, index < flights.count, let flight = flights[index] else { return nil }
+        flights[index] = nil
+        inFlight -= 1
+        return flight
+    }
+
+    private func flight(at fd: Int32) -> Flight? {
+        let index = Int(fd)
+        return index >= 0 && index < flights.count ? flights[index] : nil
+    }
+
+    /// A local shortage: fewer probes in flight, and this one again later.
+    private func backOff(_ pending: Pending, _ error: SocketCallError) throws(SockscopeError) -> Bool {
+        localFailures += 1
+        if localFailures > 10_000 {
+            throw SockscopeError("probing stopped: \(error.call.rawValue) keeps failing with \(error.errno.nameAndText)",
+                                 explanation: "the machine is short of sockets, ports or buffers; try a smaller --parallel", status: .ioError)
+        }
+        parallelism = max(16, min(parallelism, inFlight * 3 / 4))
+        pushBack(pending)
+        return false
+    }
+
+    /// A descriptor became ready: read the probe's result.
+    private func complete(_ fd: Int32, loop: EventLoop) {
+        guard let flight = takeFlight(fd) else { return }
+        loop.forget(fd)
+        let now = clock.now
+        if request.transport == .udp {
+            var byte: UInt8 = 0
+            let count = recv(fd, &byte, 1, Int32(MSG_TRUNC))
+            let error: Errno? = count >= 0 ? nil : Errno(rawValue: errno)
+            if error == .resourceTemporarilyUnavailable {
+                store(flight, at: fd)  // a spurious wake-up: keep waiting
+                try? loop.setInterest(.readable, for: fd)
+                return
+            }
+            Glibc.close(fd)
+            if let error, ProbeResult.isLocalResourceLimit(error) {
+                retry(flight.pending)
+                return
+            }
+            addSample(attempt: flight.pending.attempt, sentAt: flight.sentAt, now: now)
+            record(flight.pending, error: error, replied: count >= 0, now: now)
+            return
+        }
+        finishTCP(flight.pending, fd: fd, error: ProbeSocket.pendingError(fd), now: now, sentAt: flight.sentAt)
+    }
+
+    private func finishTCP(_ pending: Pending, fd: Int32, error: Errno?, now: ContinuousClock.Instant, sentAt: ContinuousClock.Instant) {
+        if error == nil && ProbeSocket.isSelfConnected(fd) {
+            // The kernel picked the destination port as our source port and the socket
+            // connected to itself: nothing listens there. Probe again from another port.
+            selfConnects += 1
+            Glibc.close(fd)
+            var again = pending
+            again.selfConnects += 1
+            if again.selfConnects <= 3 {
+                retry(again)
+            } else {
+                record(pending, error: .connectionRefused, replied: false, now: now, reason: "self-connect")
+            }
+            return
+        }
+        if fd >= 0 { ProbeSocket.close(fd, connected: error == nil, graceful: request.graceful) }
+        if let error, ProbeResult.isLocalResourceLimit(error) {
+            retry(pending)
+            return
+        }
+        if error == nil || error == .connectionRefused {
+            addSample(attempt: pending.attempt, sentAt: sentAt, now: now)
+        }
+        record(pending, error: error, replied: false, now: now)
+    }
+
+    /// Feeds an answered probe's round trip to the estimator. Only first attempts count
+    /// (Karn's rule: an answer to a retried probe could belong to either send).
+    private func addSample(attempt: Int, sentAt: ContinuousClock.Instant, now: ContinuousClock.Instant) {
+        guard attempt == 0 else { return }
+        let rtt = sentAt.duration(to: now)
+        estimator.add(Double(rtt.components.seconds) + Double(rtt.components.attoseconds) / 1e18)
+    }
+
+    // MARK: Timeouts
+
+    private var currentTimeout: Duration { request.fixedTimeout ?? estimator.timeout }
+
+    /// How long until the oldest probe in flight is overdue.
+    private func waitUntilNextExpiry() -> Duration? {
+        skipStaleOrder()
+        guard orderHead < order.count else { return nil }
+        return max(.zero, clock.now.duration(to: order[orderHead].sentAt + currentTimeout))
+    }
+
+    /// Probes are sent in order, and every probe waits the same (current) timeout,
+    /// so the oldest in flight is always the first to be overdue.
+    private func expireOverdue(loop: EventLoop) {
+        let now = clock.now
+        let timeout = currentTimeout
+        while true {
+            skipStaleOrder()
+            guard orderHead < order.count, order[orderHead].sentAt + timeout <= now else { break }
+            let entry = order[orderHead]
+            orderHead += 1
+            guard let flight = takeFlight(entry.fd) else { continue }
+            loop.forget(entry.fd)
+            Glibc.close(entry.fd)
+            if flight.pending.attempt < request.retries {
+                var again = flight.pending
+                again.attempt += 1
+                retry(again)
+            } else {
+                record(flight.pending, error: .timedOut, replied: false, now: now)
+            }
+        }
+        if orderHead > 4096 && orderHead * 2 > order.count {
+            order.removeFirst(orderHead)
+            orderHead = 0
+        }
+    }
+
+    private func skipStaleOrder() {
+        while orderHead < order.count {
+            let entry = order[orderHead]
+            if let flight = flight(at: entry.fd), flight.token == entry.token { return }
+            orderHead += 1
+        }
+    }
+
+    // MARK: Results
+
+    private func record(_ pending: Pending, error: Errno?, replied: Bool, now: ContinuousClock.Instant, reason: String? = nil) {
+        let destination = address(of: pending.index)
+        let (state, classifiedReason) = request.transport == .tcp
+            ? ProbeResult.classify(tcp: error)
+            : ProbeResult.classify(udp: error, replied: replied)
+        results.append((slice + pending.index * stride, ProbeResult(
+            target: destination.ipAddress ?? .v4(.any), port: destination.port ?? 0, transport: request.transport,
+            state: state, error: error, reason: reason ?? classifiedReason,
+            elapsed: (pending.firstSent ?? now).duration(to: now), attempts: pending.attempt + 1)))
+        done += 1
+        shared.countDone()
+    }
+
+    /// Raises the soft RLIMIT_NOFILE to the hard limit; returns the limit in force.
+    static func raiseFileLimit() -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = limit.rlim_max
+            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+        }
+        return Int(min(limit.rlim_cur, 1 << 20))
+    }
+}

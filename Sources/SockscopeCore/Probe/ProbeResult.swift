@@ -1,0 +1,75 @@
+import SystemPackage
+
+/// What a probe concluded about a port, with nmap's connect-scan vocabulary.
+public enum PortState: String, Sendable, CaseIterable {
+    /// connect() succeeded (TCP), or a reply came back (UDP).
+    case open
+    /// The host answered RST (TCP: ECONNREFUSED) or ICMP port-unreachable (UDP).
+    case closed
+    /// No answer within the timeout, after every retry (TCP).
+    case filtered
+    /// No answer (UDP): a silent service and a firewall look the same.
+    case openFiltered = "open|filtered"
+    /// An ICMP error or the local routing table said the host or network cannot be
+    /// reached (EHOSTUNREACH, ENETUNREACH, EACCES/EPERM).
+    case unreachable
+}
+
+/// The outcome of probing one port of one target: the connect() result code and
+/// what it means.
+public struct ProbeResult: Sendable {
+    public enum Transport: String, Sendable {
+        case tcp, udp
+    }
+
+    public var target: IPAddress
+    public var port: UInt16
+    public var transport: Transport
+    public var state: PortState
+    /// The errno connect() (or the UDP exchange) produced; nil means success (0).
+    /// A probe that got no answer reports ETIMEDOUT.
+    public var error: Errno?
+    /// nmap's reason: syn-ack, conn-refused, no-response, host-unreach, net-unreach,
+    /// admin-prohibited, udp-response, port-unreach.
+    public var reason: String
+    /// From the first attempt to the answer (or, when none came, to giving up).
+    public var elapsed: Duration
+    /// How many probes were sent.
+    public var attempts: Int
+
+    /// The numeric result code, as `connect_ex` returns it: 0 or an errno value.
+    public var code: Int32 { error?.rawValue ?? 0 }
+}
+
+extension ProbeResult {
+    /// Classifies a TCP connect() result the way nmap's connect scan does.
+    static func classify(tcp error: Errno?) -> (PortState, String) {
+        guard let error else { return (.open, "syn-ack") }
+        switch error {
+        case .connectionRefused: return (.closed, "conn-refused")
+        case .timedOut, .hostIsDown: return (.filtered, "no-response")
+        case .noRouteToHost: return (.unreachable, "host-unreach")
+        case .networkUnreachable: return (.unreachable, "net-unreach")
+        case .permissionDenied, .notPermitted: return (.unreachable, "admin-prohibited")
+        default: return (.unreachable, error.symbolicName.lowercased())
+        }
+    }
+
+    /// Classifies the result of a UDP probe: a reply, an ICMP error, or silence.
+    static func classify(udp error: Errno?, replied: Bool) -> (PortState, String) {
+        if replied { return (.open, "udp-response") }
+        guard let error else { return (.openFiltered, "no-response") }
+        switch error {
+        case .connectionRefused: return (.closed, "port-unreach")
+        case .timedOut: return (.openFiltered, "no-response")
+        default: return classify(tcp: error)
+        }
+    }
+
+    /// Errors that say "this machine ran short" rather than anything about the port:
+    /// they are retried after backing off, never reported as a port state.
+    static func isLocalResourceLimit(_ error: Errno) -> Bool {
+        [.addressNotAvailable, .tooManyOpenFiles, .tooManyOpenFilesInSystem, .noBufferSpace,
+         .resourceTemporarilyUnavailable, .noMemory].contains(error)
+    }
+}

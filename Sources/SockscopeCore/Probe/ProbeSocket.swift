@@ -1,0 +1,90 @@
+import CShim
+import Glibc
+import SystemPackage
+
+/// The raw calls of one probe, kept to the fewest system calls: a scan makes
+/// tens of thousands of them, so each saved call is a measurable share of its time.
+enum ProbeSocket {
+    /// What starting a probe led to.
+    enum Start {
+        /// The outcome is already known: nil for connected (open), or the errno.
+        case finished(Errno?)
+        /// The handshake is under way; wait for writability (TCP) or a reply (UDP).
+        case pending
+        /// This machine ran short (EMFILE, EADDRNOTAVAIL, …): try again later.
+        case localShortage(SocketCallError)
+    }
+
+    /// Creates a non-blocking socket and starts connecting it. For TCP, a second
+    /// connect() right after EINPROGRESS reports the outcome in one call — EISCONN
+    /// (connected), EALREADY (still in progress) or the failure — so answers that
+    /// arrived during the first call (loopback RSTs) need no epoll round at all.
+    static func start(_ destination: SocketAddress, type: SocketType, payload: [UInt8]) -> (fd: Int32, start: Start) {
+        let flags = Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        let fd = socket(destination.family.rawValue, type.rawValue | flags, 0)
+        guard fd >= 0 else { return (-1, classify(Errno(rawValue: errno), call: .socket)) }
+        var result = destination.withSockaddr { connect(fd, $0, $1) }
+        if result == 0 {
+            if type == .datagram { return (fd, send(payload, on: fd)) }
+            return (fd, .finished(nil))
+        }
+        var error = Errno(rawValue: errno)
+        if error == .nowInProgress {
+            result = destination.withSockaddr { connect(fd, $0, $1) }
+            if result == 0 { return (fd, .finished(nil)) }
+            error = Errno(rawValue: errno)
+            switch error {
+            case .socketIsConnected: return (fd, .finished(nil))
+            case .alreadyInProcess, .nowInProgress: return (fd, .pending)
+            default: break
+            }
+        }
+        return (fd, classify(error, call: .connect))
+    }
+
+    private static func send(_ payload: [UInt8], on fd: Int32) -> Start {
+        let sent = payload.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        return sent >= 0 ? .pending : classify(Errno(rawValue: errno), call: .send)
+    }
+
+    private static func classify(_ error: Errno, call: SocketCall) -> Start {
+        ProbeResult.isLocalResourceLimit(error) ? .localShortage(SocketCallError(call, error)) : .finished(error)
+    }
+
+    /// SO_ERROR: the result of a connect that finished while we waited.
+    static func pendingError(_ fd: Int32) -> Errno? {
+        var value: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(fd, SOL_SOCKET, SO_ERROR, &value, &length) == 0 else { return Errno(rawValue: errno) }
+        return value == 0 ? nil : Errno(rawValue: value)
+    }
+
+    /// Whether a connected socket is connected to itself (source port = destination port).
+    static func isSelfConnected(_ fd: Int32) -> Bool {
+        var local = sockaddr_storage()
+        var remote = sockaddr_storage()
+        var localLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        var remoteLength = localLength
+        let ok = withUnsafeMutablePointer(to: &local) { localPointer in
+            withUnsafeMutablePointer(to: &remote) { remotePointer in
+                localPointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { l in
+                    remotePointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { r in
+                        getsockname(fd, l, &localLength) == 0 && getpeername(fd, r, &remoteLength) == 0
+                    }
+                }
+            }
+        }
+        guard ok else { return false }
+        return SocketAddress(storage: local, length: localLength) == SocketAddress(storage: remote, length: remoteLength)
+    }
+
+    /// Closes a probe. A connected TCP probe is reset (SO_LINGER 0) unless `graceful`,
+    /// so it leaves no TIME-WAIT; other probes have nothing to reset.
+    static func close(_ fd: Int32, connected: Bool, graceful: Bool) {
+        if connected && !graceful {
+            var value = linger(l_onoff: 1, l_linger: 0)
+            setsockopt(fd, SOL_SOCKET, SO_LINGER, &value, socklen_t(MemoryLayout<linger>.size))
+        }
+        Glibc.close(fd)
+    }
+}

@@ -1,0 +1,116 @@
+import SockscopeCore
+
+/// Prints a finished scan as a table with a summary per target, or as JSON Lines.
+struct ProbeOutput {
+    let report: PortScanner.Report
+    let targets: [TargetList.Target]
+    let protocolName: String
+    /// Show every port, not only the open ones.
+    let listAll: Bool
+    let graceful: Bool
+
+    func printTable(style: Style) {
+        var text = ""
+        for target in targets {
+            let rows = report.results.filter { $0.target == target.address }
+            let shown = listAll ? rows : rows.filter { $0.state == .open }
+            if targets.count > 1 || target.name != nil {
+                text += style.bold(target.name.map { "\($0) (\(target.address))" } ?? "\(target.address)") + "\n"
+            }
+            if !shown.isEmpty {
+                text += style.dim(header) + "\n"
+                for result in shown { text += row(result, style: style) + "\n" }
+            }
+            text += summary(rows, target: target.address) + "\n"
+        }
+        if graceful {
+            let left = timeWaitSocketsLeft()
+            text += "--graceful: \(left) TIME-WAIT socket\(left == 1 ? "" : "s") left by the probes (each holds its 4-tuple for 60 s)\n"
+        }
+        if report.selfConnects > 0 {
+            text += style.dim("\(report.selfConnects) probe\(report.selfConnects == 1 ? "" : "s") connected to itself (source port = destination port) and were redone") + "\n"
+        }
+        Diagnostics.output(text)
+    }
+
+    func printJSON() {
+        var text = ""
+        for result in report.results {
+            var line = JSONLine()
+            line.add("target", "\(result.target)")
+            line.add("port", Int(result.port))
+            line.add("protocol", protocolName)
+            line.add("state", result.state.rawValue)
+            line.add("code", Int(result.code))
+            line.add("errno", result.error?.symbolicName)
+            line.add("text", result.error?.text)
+            line.add("reason", result.reason)
+            line.add("service", PortList.serviceName(result.port, protocolName: protocolName))
+            line.add("time_ms", Double(result.elapsed.microseconds) / 1000)
+            line.add("attempts", result.attempts)
+            text += line.text
+            if text.utf8.count > 1 << 16 {
+                Diagnostics.output(text)
+                text = ""
+            }
+        }
+        Diagnostics.output(text)
+    }
+
+    private var header: String {
+        "PORT".padded(to: 12) + "STATE".padded(to: 15) + "CODE".padded(to: 6) + "ERRNO".padded(to: 14)
+            + "REASON".padded(to: 17) + "SERVICE".padded(to: 14) + "TIME"
+    }
+
+    private func row(_ result: ProbeResult, style: Style) -> String {
+        let state = result.state.rawValue.padded(to: 15)
+        let coloured = result.state == .open ? style.green(state) : state
+        return "\(result.port)/\(protocolName)".padded(to: 12) + coloured + String(result.code).padded(to: 6)
+            + (result.error?.symbolicName ?? "-").padded(to: 14) + result.reason.padded(to: 17)
+            + (PortList.serviceName(result.port, protocolName: protocolName) ?? "-").padded(to: 14)
+            + Self.milliseconds(result.elapsed)
+    }
+
+    /// `1000 ports on 10.200.0.2 in 1.32 s: 3 open, 990 closed, 7 filtered`
+    private func summary(_ rows: [ProbeResult], target: IPAddress) -> String {
+        var counts: [String] = []
+        for state in PortState.allCases {
+            let count = rows.filter { $0.state == state }.count
+            if count > 0 || state == .open { counts.append("\(count) \(state.rawValue)") }
+        }
+        let seconds = Double(report.elapsed.milliseconds) / 1000
+        let ports = rows.count == 1 ? "1 port" : "\(rows.count) ports"
+        var line = "\(ports) on \(target) in \(String(format2: seconds)) s: " + counts.joined(separator: ", ")
+        if let filtered = rows.first(where: { $0.state == .filtered || $0.state == .openFiltered }) {
+            line += " (no answer within \(Self.milliseconds(filtered.elapsed)) over \(filtered.attempts) probe\(filtered.attempts == 1 ? "" : "s"))"
+        }
+        return line
+    }
+
+    /// TIME-WAIT sockets the kernel holds towards the probed targets and ports.
+    private func timeWaitSocketsLeft() -> Int {
+        let addresses = Set(targets.map(\.address))
+        let ports = Set(report.results.map(\.port))
+        return KernelTCPTable.snapshot().filter {
+            $0.state == .timeWait && $0.remote.ipAddress.map(addresses.contains) == true && ports.contains($0.remote.port ?? 0)
+        }.count
+    }
+
+    static func milliseconds(_ duration: Duration) -> String {
+        let value = Double(duration.microseconds) / 1000
+        return value < 10 ? "\(String(format2: value)) ms" : "\(Int(value.rounded())) ms"
+    }
+}
+
+extension Duration {
+    var microseconds: Int64 { components.seconds * 1_000_000 + components.attoseconds / 1_000_000_000_000 }
+}
+
+extension String {
+    /// A number with two decimals, without Foundation's String(format:).
+    init(format2 value: Double) {
+        let hundredths = Int64((value * 100).rounded())
+        let fraction = abs(hundredths % 100)
+        self = "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+    }
+}

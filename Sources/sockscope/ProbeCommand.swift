@@ -1,0 +1,120 @@
+import ArgumentParser
+import Glibc
+import SockscopeCore
+
+struct ProbeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "probe",
+        abstract: "Probe ports with connect() and report each result code, like nmap -sT --reason.",
+        discussion: """
+            For every port, sockscope makes a non-blocking connect() and reports what it returned — the \
+            connect_ex code: 0 (open), ECONNREFUSED (closed: the host answered RST), no answer within the \
+            timeout (filtered, reported as ETIMEDOUT), or EHOSTUNREACH / ENETUNREACH / EACCES \
+            (unreachable: an ICMP error or a local route). UDP (-u) sends a datagram: a reply means \
+            open, ICMP port-unreachable closed, silence open|filtered.
+
+            Unanswered probes are waited for a few smoothed round trips of the ports that did \
+            answer (srtt + 4·rttvar), then retried; --timeout fixes the wait instead. Probes close \
+            with RST (SO_LINGER 0), so a scan leaves no TIME-WAIT sockets (--graceful closes with FIN).
+
+            TARGETS: a name, IPv4 or IPv6 address, CIDR block (10.200.0.0/29), or a comma list.
+            PORTS: 22, 20-25, 22,80,8000-8100, ssh,http, or - for all 65535.
+
+            Output: open ports (every port with --all, or when 25 or fewer are probed), then a summary. \
+            --json prints one object per port with the fields target, port, protocol, state, code, \
+            errno, text, reason, service, time_ms, attempts.
+
+            Exit status: 0 when at least one port is open, 1 when none is, 68 unknown host, 64 bad input.
+
+            Examples:
+              sockscope probe 127.0.0.1 1-1024
+              sockscope probe --all ::1 22,80,443
+              sockscope probe --json 127.0.0.1 - | grep '"open"'
+              sockscope probe -u 127.0.0.1 53
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Hosts to probe: names, addresses, CIDR blocks, comma-separated.", valueName: "targets"))
+    var targets: String
+
+    @Argument(help: ArgumentHelp("Ports: 22, 20-25, 22,80,8000-8100, ssh,http, or - for all.", valueName: "ports"))
+    var ports: String
+
+    @Flag(name: [.customShort("u"), .customLong("udp")], help: "Probe UDP ports instead of TCP.")
+    var udp = false
+
+    @OptionGroup var family: FamilyOptions
+
+    @Flag(name: .customLong("all-addresses"), help: "Probe every address a name resolves to, not just the first.")
+    var allAddresses = false
+
+    @Option(name: .customLong("parallel"), help: ArgumentHelp("Probes in flight at once (default 1024 for TCP, 128 for UDP).", valueName: "n"))
+    var parallel: Int?
+
+    @Option(name: .customLong("retries"), help: ArgumentHelp("Extra probes for a port that does not answer.", valueName: "n"))
+    var retries: Int = 1
+
+    @Option(name: .customLong("rate"), help: ArgumentHelp("Send at most this many probes per second.", valueName: "pps"))
+    var rate: Double?
+
+    @Option(name: [.customShort("w"), .customLong("timeout")], help: ArgumentHelp("Wait this many seconds for each answer instead of adapting to the round-trip time.", valueName: "secs"))
+    var timeout: Seconds?
+
+    @Flag(name: .customLong("graceful"), help: "Close probes with FIN instead of RST (leaves TIME-WAIT sockets; the summary counts them).")
+    var graceful = false
+
+    @Option(name: .customLong("payload"), help: ArgumentHelp("Text a UDP probe carries (default: an empty datagram).", valueName: "text"))
+    var payload: String?
+
+    @Flag(name: [.customShort("a"), .customLong("all")], help: "List every port, not only the open ones.")
+    var all = false
+
+    @Flag(name: .customLong("json"), help: "Print one JSON object per port (JSON Lines).")
+    var json = false
+
+    @Flag(name: [.customShort("q"), .customLong("quiet")], help: "Print nothing; the exit status says whether a port is open.")
+    var quiet = false
+
+    func validate() throws {
+        if let parallel, parallel < 1 || parallel > 65536 { throw ValidationError("--parallel takes 1 to 65536, not \(parallel)") }
+        if retries < 0 || retries > 10 { throw ValidationError("--retries takes 0 to 10, not \(retries)") }
+        if let rate, !(rate > 0 && rate.isFinite) { throw ValidationError("--rate must be a positive number of probes per second") }
+        if let timeout, timeout.duration <= .zero { throw ValidationError("--timeout must be more than 0 seconds") }
+        if payload != nil && !udp { throw ValidationError("--payload is for UDP probes (-u)") }
+        if json && quiet { throw ValidationError("--json and --quiet cannot be used together") }
+    }
+
+    func run() throws {
+        signal(SIGPIPE, SIG_IGN)
+        do {
+            let found = try probe()
+            throw ExitCode(found ? ExitStatus.success.rawValue : ExitStatus.nothingFound.rawValue)
+        } catch let error as SockscopeError {
+            Diagnostics.report(error)
+            throw ExitCode(error.status.rawValue)
+        }
+    }
+
+    /// Runs the scan and prints it; returns whether any port is open.
+    private func probe() throws(SockscopeError) -> Bool {
+        let protocolName = udp ? "udp" : "tcp"
+        let portList = try PortList(parsing: ports, protocolName: protocolName)
+        let targetList = try TargetList.parse(targets, allAddresses: allAddresses, family: family.family)
+            .filter { family.family == nil || $0.address.family == family.family }
+        guard !targetList.isEmpty else { throw .usage("no target address of the requested family in '\(targets)'") }
+        let request = PortScanner.Request(
+            targets: targetList.map(\.address), ports: portList.ports, transport: udp ? .udp : .tcp, parallelism: parallel,
+            retries: retries, rate: rate, fixedTimeout: timeout?.duration, graceful: graceful, udpPayload: Array((payload ?? "").utf8))
+        let progress = ProgressLine(enabled: !quiet && !json && isatty(2) == 1)
+        let report = try PortScanner(request).run(progress: progress.update)
+        progress.clear()
+        let output = ProbeOutput(report: report, targets: targetList, protocolName: protocolName,
+                                 listAll: all || portList.ports.count <= 25, graceful: graceful)
+        if json {
+            output.printJSON()
+        } else if !quiet {
+            output.printTable(style: Style(enabled: Diagnostics.usesColour(1)))
+        }
+        return report.results.contains { $0.state == .open }
+    }
+}
