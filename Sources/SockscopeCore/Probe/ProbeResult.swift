@@ -42,6 +42,16 @@ public struct ProbeResult: Sendable {
 }
 
 extension ProbeResult {
+    /// The state and reason a TCP connect() result means (nmap's connect-scan table).
+    public static func verdict(tcp error: Errno?) -> (state: PortState, reason: String) {
+        classify(tcp: error)
+    }
+
+    /// The state and reason a UDP probe's outcome means.
+    public static func verdict(udp error: Errno?, replied: Bool) -> (state: PortState, reason: String) {
+        classify(udp: error, replied: replied)
+    }
+
     /// Classifies a TCP connect() result the way nmap's connect scan does.
     static func classify(tcp error: Errno?) -> (PortState, String) {
         guard let error else { return (.open, "syn-ack") }

@@ -24,8 +24,8 @@ struct ProbeOutput {
             text += summary(rows, target: target.address) + "\n"
         }
         if graceful {
-            let left = timeWaitSocketsLeft()
-            text += "--graceful: \(left) TIME-WAIT socket\(left == 1 ? "" : "s") left by the probes (each holds its 4-tuple for 60 s)\n"
+            let left = closingSocketsLeft()
+            text += "--graceful: \(left) socket\(left == 1 ? "" : "s") left closing (FIN-WAIT or TIME-WAIT); each ends in TIME-WAIT, holding its 4-tuple for 60 s\n"
         }
         if report.selfConnects > 0 {
             text += style.dim("\(report.selfConnects) probe\(report.selfConnects == 1 ? "" : "s") connected to itself (source port = destination port) and were redone") + "\n"
@@ -87,12 +87,14 @@ struct ProbeOutput {
         return line
     }
 
-    /// TIME-WAIT sockets the kernel holds towards the probed targets and ports.
-    private func timeWaitSocketsLeft() -> Int {
+    /// Sockets the kernel still holds towards the probed ports after our FIN: FIN-WAIT
+    /// until the peer's FIN arrives, then TIME-WAIT.
+    private func closingSocketsLeft() -> Int {
         let addresses = Set(targets.map(\.address))
         let ports = Set(report.results.map(\.port))
+        let closing: Set<TCPState> = [.finWait1, .finWait2, .closing, .timeWait]
         return KernelTCPTable.snapshot().filter {
-            $0.state == .timeWait && $0.remote.ipAddress.map(addresses.contains) == true && ports.contains($0.remote.port ?? 0)
+            closing.contains($0.state) && $0.remote.ipAddress.map(addresses.contains) == true && ports.contains($0.remote.port ?? 0)
         }.count
     }
 

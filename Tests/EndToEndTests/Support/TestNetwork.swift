@@ -46,6 +46,16 @@ struct TestNetwork {
         try await run(Paths.ip, ["netns", "exec", client, executable] + arguments, input: input, timeout: timeout)
     }
 
+    /// Starts a program in the target namespace (a server), in the background.
+    func startInTarget(_ executable: String, _ arguments: [String]) throws -> BackgroundProcess {
+        try BackgroundProcess(Paths.ip, ["netns", "exec", target, executable] + arguments)
+    }
+
+    /// Adds a route in the client namespace, e.g. `["prohibit", "10.203.0.0/24"]`.
+    func addClientRoute(_ words: [String]) async throws {
+        try await ip(["-n", client, "route", "add"] + words)
+    }
+
     /// Deletes both namespaces (the veth pair goes with them).
     func remove() async {
         _ = try? await run(Paths.ip, ["netns", "del", client])

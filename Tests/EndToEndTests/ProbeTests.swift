@@ -1,0 +1,169 @@
+import Testing
+
+/// `probe` against ground truth the tests build: listeners, nftables rules and
+/// routes in network namespaces, and `ss` as the kernel's own witness.
+@Suite("probe")
+struct ProbeTests {
+    /// One line of `probe --json`, reduced to what the tests compare.
+    struct Row: Equatable, CustomStringConvertible {
+        var port: Int
+        var state: String
+        var code: Int
+        var errno: String?
+        var description: String { "\(port) \(state) \(code) \(errno ?? "-")" }
+    }
+
+    static func rows(_ outcome: Outcome) -> [Int: Row] {
+        var rows: [Int: Row] = [:]
+        for line in outcome.stdoutText.split(separator: "\n") {
+            func field(_ name: String) -> String? {
+                guard let range = line.firstRange(of: "\"\(name)\":") else { return nil }
+                let rest = line[range.upperBound...]
+                if rest.hasPrefix("null") { return nil }
+                if rest.hasPrefix("\"") { return String(rest.dropFirst().prefix(while: { $0 != "\"" })) }
+                return String(rest.prefix(while: { $0 != "," && $0 != "}" }))
+            }
+            guard let port = field("port").flatMap({ Int($0) }), let state = field("state"), let code = field("code").flatMap({ Int($0) }) else { continue }
+            rows[port] = Row(port: port, state: state, code: code, errno: field("errno"))
+        }
+        return rows
+    }
+
+    @Test("every state and code equals the ground truth built in namespaces",
+          .enabled(if: Paths.isRoot, "skipped: needs root for network namespaces and nftables"))
+    func groundTruth() async throws {
+        let network = try await TestNetwork.make(targetRules: [
+            "tcp dport 7001 drop",
+            "tcp dport 7002 reject with icmp type port-unreachable",
+            "tcp dport 7003 reject with icmp type admin-prohibited",
+            "tcp dport 7004 reject with tcp reset",
+        ])
+        defer { Task { await network.remove() } }
+        let listeners = try network.startInTarget(Paths.python, [Paths.peer("listeners.py"), "7000", "7010"])
+        defer { Task { await listeners.stop() } }
+        _ = try await listeners.waitForLine(containing: "ready", inStdout: true)
+
+        let outcome = try await network.runInClient(Paths.sockscope, ["probe", "--json", "--timeout", "0.5", network.targetAddress, "7000-7005,7010"])
+        #expect(outcome.status == 0, "an open port was found: \(outcome)")
+        let rows = Self.rows(outcome)
+        let expected: [Row] = [
+            Row(port: 7000, state: "open", code: 0, errno: nil),
+            Row(port: 7001, state: "filtered", code: 110, errno: "ETIMEDOUT"),
+            Row(port: 7002, state: "closed", code: 111, errno: "ECONNREFUSED"),
+            Row(port: 7003, state: "unreachable", code: 113, errno: "EHOSTUNREACH"),
+            Row(port: 7004, state: "closed", code: 111, errno: "ECONNREFUSED"),
+            Row(port: 7005, state: "closed", code: 111, errno: "ECONNREFUSED"),
+            Row(port: 7010, state: "open", code: 0, errno: nil),
+        ]
+        for row in expected {
+            #expect(rows[row.port] == row, "port \(row.port): got \(rows[row.port].map(\.description) ?? "nothing")")
+        }
+        #expect(rows.count == expected.count)
+    }
+
+    @Test("routes say no: a prohibit route gives EACCES, no route ENETUNREACH (both unreachable)",
+          .enabled(if: Paths.isRoot, "skipped: needs root for network namespaces"))
+    func routes() async throws {
+        let network = try await TestNetwork.make(targetRules: [])
+        defer { Task { await network.remove() } }
+        try await network.addClientRoute(["prohibit", "10.203.0.0/24"])
+        let outcome = try await network.runInClient(Paths.sockscope, ["probe", "--json", "10.203.0.1,10.204.0.1", "80"])
+        #expect(outcome.status == 1, "nothing is open: \(outcome)")
+        let lines = outcome.stdoutText.split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines.first?.contains("\"state\":\"unreachable\",\"code\":13,\"errno\":\"EACCES\"") == true, "\(outcome.stdoutText)")
+        #expect(lines.last?.contains("\"state\":\"unreachable\",\"code\":101,\"errno\":\"ENETUNREACH\"") == true, "\(outcome.stdoutText)")
+        #expect(lines.last?.contains("\"reason\":\"net-unreach\"") == true)
+    }
+
+    @Test("a full 1-65535 scan of loopback finds exactly the listeners ss lists",
+          .enabled(if: Paths.isRoot, "skipped: needs root for a network namespace of its own (so other tests' listeners do not interfere)"))
+    func fullScanMatchesSS() async throws {
+        let network = try await TestNetwork.make(targetRules: [])
+        defer { Task { await network.remove() } }
+        let listeners = try network.startInTarget(Paths.python, [Paths.peer("listeners.py"), "--host", "127.0.0.1", "1", "80", "8080", "65535"])
+        defer { Task { await listeners.stop() } }
+        _ = try await listeners.waitForLine(containing: "ready", inStdout: true)
+        let scan = try await run(Paths.ip, ["netns", "exec", network.target, Paths.sockscope, "probe", "--json", "127.0.0.1", "-"], timeout: .seconds(60))
+        #expect(scan.status == 0, "\(scan.stderr)")
+        let rows = Self.rows(scan)
+        #expect(rows.count == 65535)
+        let open = Set(rows.values.filter { $0.state == "open" }.map(\.port))
+        let ss = try await run(Paths.ip, ["netns", "exec", network.target, Paths.ss, "-Hltn"])
+        let listening = Set(ss.stdoutText.split(separator: "\n").compactMap { line -> Int? in
+            let local = line.split(separator: " ", omittingEmptySubsequences: true).dropFirst(3).first ?? ""
+            return Int(local.split(separator: ":").last ?? "")
+        })
+        #expect(open == listening, "probe: \(open.sorted()), ss: \(listening.sorted())")
+        #expect(open == [1, 80, 8080, 65535])
+        #expect(rows.values.allSatisfy { $0.state == "open" || ($0.state == "closed" && $0.errno == "ECONNREFUSED") })
+    }
+
+    @Test("UDP: a reply means open, ICMP port-unreachable closed (ECONNREFUSED)")
+    func udp() async throws {
+        let echo = try BackgroundProcess(Paths.python, [Paths.peer("udp_peer.py"), "echo-server"])
+        defer { Task { await echo.stop() } }
+        let openPort = try await echo.announcedPort(marker: "", inStdout: true)
+        let closedPort = try freePort()
+        let outcome = try await sockscope("probe", "-u", "--json", "--payload", "hi", "127.0.0.1", "\(openPort),\(closedPort)")
+        #expect(outcome.status == 0, "\(outcome)")
+        let rows = Self.rows(outcome)
+        #expect(rows[Int(openPort)] == Row(port: Int(openPort), state: "open", code: 0, errno: nil))
+        #expect(rows[Int(closedPort)] == Row(port: Int(closedPort), state: "closed", code: 111, errno: "ECONNREFUSED"))
+    }
+
+    @Test("table output, exit 1 when nothing is open, --quiet prints nothing")
+    func tableAndExitCodes() async throws {
+        let listener = try BackgroundProcess(Paths.python, [Paths.peer("listeners.py"), "--host", "127.0.0.1", "0"])
+        defer { Task { await listener.stop() } }
+        let closed = try freePort()
+        let none = try await sockscope("probe", "127.0.0.1", "\(closed)")
+        #expect(none.status == 1)
+        #expect(none.stdoutText.contains("1 port on 127.0.0.1 in"))
+        #expect(none.stdoutText.contains("0 open, 1 closed"))
+        #expect(none.stdoutText.contains("\(closed)/tcp"), "a small scan lists every port")
+        #expect(none.stdoutText.contains("ECONNREFUSED"))
+
+        let quiet = try await sockscope("probe", "--quiet", "127.0.0.1", "\(closed)")
+        #expect(quiet.status == 1)
+        #expect(quiet.stdout.isEmpty && quiet.stderr.isEmpty)
+    }
+
+    @Test("--graceful closes with FIN and counts the TIME-WAIT sockets it left; the default leaves none")
+    func graceful() async throws {
+        let server = try BackgroundProcess(Paths.sockscope, ["listen", "-k", "127.0.0.1", "0"])
+        defer { Task { await server.stop() } }
+        let port = try await server.announcedPort()
+        let gentle = try await sockscope("probe", "--graceful", "127.0.0.1", "\(port)")
+        #expect(gentle.status == 0, "\(gentle)")
+        #expect(gentle.stdoutText.contains("--graceful: 1 socket left closing"), "\(gentle.stdoutText)")
+        let abrupt = try await sockscope("probe", "--json", "127.0.0.1", "\(port)")
+        #expect(abrupt.stdoutText.contains("\"state\":\"open\""))
+        // Once the server has closed its side too, the graceful probe's socket is in
+        // TIME-WAIT; the RST-closed probe left nothing.
+        var timeWaits = 0
+        for _ in 0..<50 {
+            let ss = try await run(Paths.ss, ["-Htan", "state", "time-wait", "( dport = :\(port) )"])
+            timeWaits = ss.stdoutText.split(separator: "\n").count
+            if timeWaits > 0 { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(timeWaits == 1, "only the graceful probe's TIME-WAIT")
+    }
+
+    @Test("bad input → exit 64 with the reason", arguments: [
+        (["probe", "127.0.0.1", "0"], "1 to 65535"),
+        (["probe", "127.0.0.1", "70000"], "1 to 65535"),
+        (["probe", "127.0.0.1", "25-20"], "runs backwards"),
+        (["probe", "127.0.0.1", "22,,80"], "empty item"),
+        (["probe", "10.0.0.0/33", "80"], "prefix is 0 to 32"),
+        (["probe", "10.0.0.0/8", "80"], "at most 65536"),
+        (["probe", "--retries", "99", "127.0.0.1", "80"], "--retries"),
+        (["probe", "--payload", "x", "127.0.0.1", "80"], "--payload is for UDP"),
+    ])
+    func badInput(arguments: [String], message: String) async throws {
+        let outcome = try await run(Paths.sockscope, arguments)
+        #expect(outcome.status == 64, "\(outcome)")
+        #expect(outcome.stderr.contains(message), "\(outcome.stderr)")
+    }
+}
