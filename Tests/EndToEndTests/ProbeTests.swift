@@ -129,26 +129,34 @@ struct ProbeTests {
         #expect(quiet.stdout.isEmpty && quiet.stderr.isEmpty)
     }
 
-    @Test("--graceful closes with FIN and counts the TIME-WAIT sockets it left; the default leaves none")
+    @Test("--graceful closes with FIN and counts what it left; the default (RST) leaves no TIME-WAIT")
     func graceful() async throws {
-        let server = try BackgroundProcess(Paths.sockscope, ["listen", "-k", "127.0.0.1", "0"])
+        // A server that closes only after our FIN, so the probe is the side that closes
+        // first and keeps the TIME-WAIT.
+        let server = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "eof"])
         defer { Task { await server.stop() } }
-        let port = try await server.announcedPort()
+        let port = try await server.announcedPort(marker: "", inStdout: true)
         let gentle = try await sockscope("probe", "--graceful", "127.0.0.1", "\(port)")
         #expect(gentle.status == 0, "\(gentle)")
         #expect(gentle.stdoutText.contains("--graceful: 1 socket left closing"), "\(gentle.stdoutText)")
-        let abrupt = try await sockscope("probe", "--json", "127.0.0.1", "\(port)")
-        #expect(abrupt.stdoutText.contains("\"state\":\"open\""))
-        // Once the server has closed its side too, the graceful probe's socket is in
-        // TIME-WAIT; the RST-closed probe left nothing.
-        var timeWaits = 0
+        var timeWaits = ""
         for _ in 0..<50 {
-            let ss = try await run(Paths.ss, ["-Htan", "state", "time-wait", "( dport = :\(port) )"])
-            timeWaits = ss.stdoutText.split(separator: "\n").count
-            if timeWaits > 0 { break }
+            timeWaits = try await run(Paths.ss, ["-Htan", "state", "time-wait", "( dport = :\(port) )"]).stdoutText
+            if !timeWaits.isEmpty { break }
             try await Task.sleep(for: .milliseconds(50))
         }
-        #expect(timeWaits == 1, "only the graceful probe's TIME-WAIT")
+        #expect(timeWaits.split(separator: "\n").count == 1, "the graceful probe's TIME-WAIT: \(timeWaits)")
+
+        let holder = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "eof"])
+        defer { Task { await holder.stop() } }
+        let abruptPort = try await holder.announcedPort(marker: "", inStdout: true)
+        let abrupt = try await sockscope("probe", "--json", "127.0.0.1", "\(abruptPort)")
+        #expect(abrupt.stdoutText.contains("\"state\":\"open\""))
+        // The peer's view: its recv() failed with ECONNRESET — the probe closed with RST.
+        #expect(try await holder.finish() != 0)
+        #expect(holder.stderrText.contains("ConnectionResetError"), "\(holder.stderrText)")
+        let left = try await run(Paths.ss, ["-Htan", "( sport = :\(abruptPort) or dport = :\(abruptPort) )"])
+        #expect(!left.stdoutText.contains("TIME-WAIT") && !left.stdoutText.contains("FIN-WAIT"), "an RST close leaves nothing: \(left.stdoutText)")
     }
 
     @Test("bad input → exit 64 with the reason", arguments: [

@@ -6,12 +6,13 @@ Binds HOST (default 127.0.0.1) on a free port, prints the port on stdout, serves
   upper      the classic: conn.recv(1024), conn.send(data.upper()) until recv returns b''
   after-eof  read until EOF (the client's FIN), then reply b'received N bytes\n' and close
   send       send the bytes of --file, then close
+  eof        read until EOF, then close without sending anything (the client closes first)
 """
 import argparse
 import socket
 
 parser = argparse.ArgumentParser()
-parser.add_argument("mode", choices=["upper", "after-eof", "send"])
+parser.add_argument("mode", choices=["upper", "after-eof", "send", "eof"])
 parser.add_argument("--host", default="127.0.0.1")
 parser.add_argument("--file")
 arguments = parser.parse_args()
@@ -41,6 +42,9 @@ elif mode == "after-eof":
             break
         total += len(data)
     conn.sendall(b"received %d bytes\n" % total)
+elif mode == "eof":
+    while conn.recv(65536):
+        pass
 elif mode == "send":
     with open(arguments.file, "rb") as f:
         conn.sendall(f.read())

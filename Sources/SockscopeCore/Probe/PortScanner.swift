@@ -57,6 +57,9 @@ public struct PortScanner: Sendable {
         public var probesSent: Int
         /// How many probes found their own socket (a loopback self-connect) and were redone.
         public var selfConnects: Int
+        /// With `graceful`: the local address of every probe that connected, so the
+        /// caller can find the sockets those probes left in FIN-WAIT or TIME-WAIT.
+        public var gracefulSources: [SocketAddress] = []
     }
 
     public static let defaultTCPParallelism = 1024
@@ -96,11 +99,11 @@ public struct PortScanner: Sendable {
 /// What the workers of one scan share: the result table, the count of finished
 /// probes, and the first error.
 final class SharedScanState: Sendable {
-    private let state: Mutex<(results: [ProbeResult?], error: SockscopeError?, selfConnects: Int, probesSent: Int, rtt: Duration?)>
+    private let state: Mutex<(results: [ProbeResult?], error: SockscopeError?, selfConnects: Int, probesSent: Int, rtt: Duration?, sources: [SocketAddress])>
     private let finished = Atomic<Int>(0)
 
     init(total: Int) {
-        state = Mutex((Array(repeating: nil, count: total), nil, 0, 0, nil))
+        state = Mutex((Array(repeating: nil, count: total), nil, 0, 0, nil, []))
     }
 
     var done: Int { finished.load(ordering: .relaxed) }
@@ -115,6 +118,7 @@ final class SharedScanState: Sendable {
                 state.selfConnects += outcome.selfConnects
                 state.probesSent += outcome.probesSent
                 state.rtt = state.rtt ?? outcome.smoothedRTT
+                state.sources += outcome.gracefulSources
             case .failure(let error):
                 state.error = state.error ?? error
             }
@@ -125,7 +129,7 @@ final class SharedScanState: Sendable {
         let snapshot = state.withLock { $0 }
         if let error = snapshot.error { throw error }
         return PortScanner.Report(results: snapshot.results.compactMap { $0 }, elapsed: elapsed, smoothedRTT: snapshot.rtt,
-                                  probesSent: snapshot.probesSent, selfConnects: snapshot.selfConnects)
+                                  probesSent: snapshot.probesSent, selfConnects: snapshot.selfConnects, gracefulSources: snapshot.sources)
     }
 }
 
@@ -139,6 +143,7 @@ final class ScanWorker {
         var selfConnects: Int
         var probesSent: Int
         var smoothedRTT: Duration?
+        var gracefulSources: [SocketAddress]
     }
 
     private let request: Request
@@ -148,6 +153,7 @@ final class ScanWorker {
     private let rate: Double?
     private let total: Int
     private var results: [(Int, ProbeResult)] = []
+    private var gracefulSources: [SocketAddress] = []
     private var estimator = RTTEstimator()
     private var parallelism: Int
     private var nextFresh = 0
@@ -193,7 +199,7 @@ final class ScanWorker {
         do throws(SockscopeError) {
             try run(progress: progress)
             return .success(Outcome(results: results, selfConnects: selfConnects, probesSent: probesSent,
-                                    smoothedRTT: estimator.smoothed.map { .nanoseconds(Int64($0 * 1e9)) }))
+                                    smoothedRTT: estimator.smoothed.map { .nanoseconds(Int64($0 * 1e9)) }, gracefulSources: gracefulSources))
         } catch {
             return .failure(error)
         }
@@ -386,6 +392,7 @@ final class ScanWorker {
             }
             return
         }
+        if error == nil, request.graceful, let source = ProbeSocket.localAddress(fd) { gracefulSources.append(source) }
         if fd >= 0 { ProbeSocket.close(fd, connected: error == nil, graceful: request.graceful) }
         if let error, ProbeResult.isLocalResourceLimit(error) {
             retry(pending)

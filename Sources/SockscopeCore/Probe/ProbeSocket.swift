@@ -78,6 +78,16 @@ enum ProbeSocket {
         return SocketAddress(storage: local, length: localLength) == SocketAddress(storage: remote, length: remoteLength)
     }
 
+    /// getsockname: the probe's own address.
+    static func localAddress(_ fd: Int32) -> SocketAddress? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let result = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return result == 0 ? SocketAddress(storage: storage, length: length) : nil
+    }
+
     /// Closes a probe. A connected TCP probe is reset (SO_LINGER 0) unless `graceful`,
     /// so it leaves no TIME-WAIT; other probes have nothing to reset.
     static func close(_ fd: Int32, connected: Bool, graceful: Bool) {

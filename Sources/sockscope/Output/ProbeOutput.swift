@@ -87,15 +87,12 @@ struct ProbeOutput {
         return line
     }
 
-    /// Sockets the kernel still holds towards the probed ports after our FIN: FIN-WAIT
+    /// Sockets the kernel still holds for this scan's probes after their FIN: FIN-WAIT
     /// until the peer's FIN arrives, then TIME-WAIT.
     private func closingSocketsLeft() -> Int {
-        let addresses = Set(targets.map(\.address))
-        let ports = Set(report.results.map(\.port))
+        let sources = Set(report.gracefulSources)
         let closing: Set<TCPState> = [.finWait1, .finWait2, .closing, .timeWait]
-        return KernelTCPTable.snapshot().filter {
-            closing.contains($0.state) && $0.remote.ipAddress.map(addresses.contains) == true && ports.contains($0.remote.port ?? 0)
-        }.count
+        return KernelTCPTable.snapshot().filter { closing.contains($0.state) && sources.contains($0.local) }.count
     }
 
     static func milliseconds(_ duration: Duration) -> String {
