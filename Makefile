@@ -26,6 +26,7 @@ test: build
 bench: release
 	BENCH=1 bash scripts/setup.sh
 	bash bench/throughput.sh
+	bash bench/probe.sh
 
 man:
 	$(SWIFT) package --allow-writing-to-package-directory generate-manual

@@ -173,13 +173,13 @@ _sockscope() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    connect|listen|demo|help)
+    connect|listen|probe|demo|help)
         # Offer subcommand argument completions
         "_sockscope_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'connect listen demo help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'connect listen probe demo help' -- "${cur}"))
         ;;
     esac
 }
@@ -251,6 +251,33 @@ _sockscope_listen() {
         return
         ;;
     '-i'|'--idle-timeout')
+        return
+        ;;
+    esac
+}
+
+_sockscope_probe() {
+    repeating_flags=()
+    non_repeating_flags=(-u --udp -4 -6 --all-addresses --graceful -a --all --json -q --quiet --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--parallel --retries --rate -w --timeout --payload)
+    __sockscope_offer_flags_options 2
+
+    # Offer option value completions
+    case "${prev}" in
+    '--parallel')
+        return
+        ;;
+    '--retries')
+        return
+        ;;
+    '--rate')
+        return
+        ;;
+    '-w'|'--timeout')
+        return
+        ;;
+    '--payload')
         return
         ;;
     esac

@@ -47,7 +47,6 @@ public struct PortList: Sendable, Hashable {
 
     /// The service name the services database gives a port (`22/tcp` → `ssh`), if any.
     public static func serviceName(_ port: UInt16, protocolName: String) -> String? {
-        guard let entry = getservbyport(Int32(port.bigEndian), protocolName), let name = entry.pointee.s_name else { return nil }
-        return String(cString: name)
+        ServiceNames.name(of: port, protocolName: protocolName)
     }
 }

@@ -296,11 +296,12 @@ final class ScanWorker {
         case .finished(let error):
             probesSent += 1
             localFailures = 0
+            let answered = clock.now  // the answer came back during the connect() calls
             if request.transport == .tcp {
-                finishTCP(pending, fd: fd, error: error, now: now, sentAt: now)
+                finishTCP(pending, fd: fd, error: error, now: answered, sentAt: now)
             } else {
                 if fd >= 0 { Glibc.close(fd) }
-                record(pending, error: error, replied: false, now: now)
+                record(pending, error: error, replied: false, now: answered)
             }
             return true
         case .pending:

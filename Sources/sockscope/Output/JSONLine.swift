@@ -23,6 +23,9 @@ struct JSONLine {
 
     /// A JSON string literal, escaping quotes, backslashes and control characters.
     static func quote(_ text: String) -> String {
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            return "\"" + text + "\""  // the common case: nothing to escape
+        }
         var result = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

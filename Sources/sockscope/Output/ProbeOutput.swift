@@ -35,15 +35,24 @@ struct ProbeOutput {
 
     func printJSON() {
         var text = ""
+        var targetNames: [IPAddress: String] = [:]
+        var errnoNames: [Int32: (name: String, text: String)] = [:]
         for result in report.results {
+            let target = targetNames[result.target] ?? "\(result.target)"
+            targetNames[result.target] = target
+            let error = result.error.map { error in
+                let known = errnoNames[error.rawValue] ?? (error.symbolicName, error.text)
+                errnoNames[error.rawValue] = known
+                return known
+            }
             var line = JSONLine()
-            line.add("target", "\(result.target)")
+            line.add("target", target)
             line.add("port", Int(result.port))
             line.add("protocol", protocolName)
             line.add("state", result.state.rawValue)
             line.add("code", Int(result.code))
-            line.add("errno", result.error?.symbolicName)
-            line.add("text", result.error?.text)
+            line.add("errno", error?.name)
+            line.add("text", error?.text)
             line.add("reason", result.reason)
             line.add("service", PortList.serviceName(result.port, protocolName: protocolName))
             line.add("time_ms", Double(result.elapsed.microseconds) / 1000)
