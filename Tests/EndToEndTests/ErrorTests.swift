@@ -122,6 +122,21 @@ struct ErrorTests {
         #expect(outcome.stderr.contains("EAI_NONAME"))
     }
 
+    @Test("probe: an unknown host exits 68; --all-addresses probes every address of a name",
+          .enabled(if: Paths.isRoot, "skipped: needs root for a mount namespace"))
+    func probeNames() async throws {
+        let unknown = try await inLookupSandbox("exec \(Paths.sockscope) probe no-such-host.invalid 80", netns: true)
+        #expect(unknown.status == 68, "\(unknown)")
+        #expect(unknown.stderr.contains("unknown host 'no-such-host.invalid'"))
+        let hosts = "127.0.0.1 localhost\n127.0.0.1 multi.test\n::1 multi.test\n"
+        let port = try freePort()
+        let all = try await inLookupSandbox("exec \(Paths.sockscope) probe --json --all-addresses multi.test \(port)", netns: false, hosts: hosts)
+        #expect(all.stdoutText.contains("\"target\":\"127.0.0.1\""), "\(all)")
+        #expect(all.stdoutText.contains("\"target\":\"::1\""), "\(all)")
+        let first = try await inLookupSandbox("exec \(Paths.sockscope) probe --json multi.test \(port)", netns: false, hosts: hosts)
+        #expect(first.stdoutText.split(separator: "\n").count == 1, "\(first)")
+    }
+
     @Test("a name from /etc/hosts resolves and connects (private /etc/hosts, files only)",
           .enabled(if: Paths.isRoot, "skipped: needs root for a mount namespace"))
     func knownHost() async throws {

@@ -96,6 +96,10 @@ struct ProbeTests {
         })
         #expect(open == listening, "probe: \(open.sorted()), ss: \(listening.sorted())")
         #expect(open == [1, 80, 8080, 65535])
+        let order = scan.stdoutText.split(separator: "\n").compactMap { line in
+            line.split(separator: "\"port\":").dropFirst().first.flatMap { Int($0.prefix(while: \.isNumber)) }
+        }
+        #expect(order == Array(1...65535), "results in port order, whatever order the probes finished in")
         #expect(rows.values.allSatisfy { $0.state == "open" || ($0.state == "closed" && $0.errno == "ECONNREFUSED") })
     }
 
@@ -110,6 +114,38 @@ struct ProbeTests {
         let rows = Self.rows(outcome)
         #expect(rows[Int(openPort)] == Row(port: Int(openPort), state: "open", code: 0, errno: nil))
         #expect(rows[Int(closedPort)] == Row(port: Int(closedPort), state: "closed", code: 111, errno: "ECONNREFUSED"))
+    }
+
+    @Test("UDP silence: a bound socket that never answers is open|filtered, reported as ETIMEDOUT after the retries")
+    func udpSilence() async throws {
+        let silent = try BackgroundProcess(Paths.python, ["-c", """
+            import socket, time
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.1', 0))
+            print(s.getsockname()[1], flush=True); time.sleep(30)
+            """])
+        defer { Task { await silent.stop() } }
+        let port = try await silent.announcedPort(marker: "", inStdout: true)
+        let outcome = try await sockscope("probe", "-u", "--json", "--timeout", "0.2", "--retries", "2", "127.0.0.1", "\(port)")
+        #expect(outcome.status == 1, "open|filtered is not open: \(outcome)")
+        #expect(outcome.stdoutText.contains("\"state\":\"open|filtered\",\"code\":110,\"errno\":\"ETIMEDOUT\""), "\(outcome.stdoutText)")
+        #expect(outcome.stdoutText.contains("\"attempts\":3"))
+    }
+
+    @Test("--rate spaces the probes out: 40 probes at 100/s take at least 0.35 s")
+    func rateLimit() async throws {
+        let started = ContinuousClock.now
+        let outcome = try await sockscope("probe", "--rate", "100", "127.0.0.1", "20001-20040")
+        #expect(outcome.status == 1)
+        #expect(started.duration(to: .now) >= .milliseconds(350))
+        #expect(outcome.stdoutText.contains("40 ports on 127.0.0.1"))
+    }
+
+    @Test("a low descriptor limit shrinks the probes in flight instead of failing")
+    func lowFileLimit() async throws {
+        let outcome = try await run("/usr/bin/prlimit", ["--nofile=96:96", Paths.sockscope, "probe", "--json", "127.0.0.1", "30001-33000"])
+        #expect(outcome.status == 1, "\(outcome.stderr)")
+        #expect(outcome.stdoutText.split(separator: "\n").count == 3000)
+        #expect(!outcome.stdoutText.contains("EMFILE"))
     }
 
     @Test("table output, exit 1 when nothing is open, --quiet prints nothing")
