@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -61,3 +62,6 @@ ssize_t cshim_splice(int fd_in, int fd_out, size_t length, unsigned int flags) {
 int cshim_accept4(int fd, struct sockaddr *address, unsigned int *length, int flags) {
     return accept4(fd, address, (socklen_t *)length, flags);
 }
+
+int cshim_h_errno(void) { return h_errno; }
+const char *cshim_hstrerror(int error) { return hstrerror(error); }

@@ -22,6 +22,6 @@ struct Sockscope: ParsableCommand {
               77  missing privilege (e.g. a port below 1024)
             """,
         version: "0.1.0",
-        subcommands: [ConnectCommand.self, ListenCommand.self, ProbeCommand.self, DemoCommand.self]
+        subcommands: [ConnectCommand.self, ListenCommand.self, ProbeCommand.self, ResolveCommand.self, DemoCommand.self]
     )
 }

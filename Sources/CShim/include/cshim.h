@@ -44,4 +44,8 @@ int cshim_accept4(int fd, struct sockaddr *address, unsigned int *length, int fl
 
 ssize_t cshim_splice(int fd_in, int fd_out, size_t length, unsigned int flags);
 
+/// The legacy resolver's error (`h_errno`, a macro Swift cannot see) and its text.
+int cshim_h_errno(void);
+const char *cshim_hstrerror(int error);
+
 #endif

@@ -59,14 +59,24 @@ public enum HostResolver {
 }
 
 extension SockscopeError {
-    /// The user-facing error for a failed name lookup.
+    /// The user-facing error for a failed name lookup: 68 for a name that does not
+    /// exist, 75 for a temporary failure, 64 for a request getaddrinfo rejects.
     public init(resolving host: String, _ error: AddressInfoError) {
-        if error.isTemporary {
+        switch error.code {
+        case EAI_AGAIN:
             self.init("cannot resolve '\(host)': \(error)",
                       explanation: "the name server could not be reached or did not answer; try again, or use a numeric address", status: .timedOut)
-        } else {
+        case EAI_SERVICE:
+            self.init("cannot resolve '\(host)': \(error)", explanation: "the service is unknown for that socket type", status: .usage)
+        case EAI_FAMILY, EAI_SOCKTYPE, EAI_BADFLAGS:
+            self.init("cannot resolve '\(host)': \(error)", status: .usage)
+        case EAI_SYSTEM, EAI_MEMORY:
+            self.init("cannot resolve '\(host)': \(error)", status: .ioError)
+        case EAI_FAIL:
+            self.init("cannot resolve '\(host)': \(error)", explanation: "the name server reported a permanent failure", status: .unknownHost)
+        default:
             self.init("unknown host '\(host)': \(error)",
-                      explanation: "neither /etc/hosts nor DNS knows that name", status: .unknownHost)
+                      explanation: "neither /etc/hosts nor DNS knows that name (as nsswitch.conf orders them)", status: .unknownHost)
         }
     }
 }

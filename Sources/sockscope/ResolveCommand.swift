@@ -1,0 +1,269 @@
+import ArgumentParser
+import Glibc
+import SockscopeCore
+
+struct ResolveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resolve",
+        abstract: "Resolve names exactly as the C library does: getaddrinfo, gethostbyname, getnameinfo, services.",
+        discussion: """
+            With NAME [SERVICE], prints the whole getaddrinfo() result in the order the C library \
+            returns it — which is the order a program tries the addresses in: family, socket type, \
+            protocol, address, port and canonical name (AI_CANONNAME), with the call's duration. What \
+            it consults (/etc/hosts, DNS, …) and in which order is nsswitch.conf's business, as for \
+            every program on this machine.
+
+            --json prints one object per entry with the fields name, service, family, type, protocol, \
+            address, port, canonname, duration_ms (other modes: see their descriptions).
+
+            Exit status: 0, 68 when the name does not exist, 75 on a temporary failure (EAI_AGAIN), \
+            64 for a malformed name (empty, over 253 bytes, a label over 63 bytes) or bad flags, \
+            1 when a service lookup finds nothing.
+
+            Examples:
+              sockscope resolve localhost
+              sockscope resolve -4 --type stream localhost http
+              sockscope resolve --passive --numeric-service "" 8080
+              sockscope resolve --gethostbyname localhost
+              sockscope resolve --reverse 127.0.0.1
+              sockscope resolve --service ssh
+              sockscope resolve --port 53/udp
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The host name or address to resolve.", valueName: "name"))
+    var name: String?
+
+    @Argument(help: ArgumentHelp("A service name or port for getaddrinfo.", valueName: "service"))
+    var service: String?
+
+    @OptionGroup var family: FamilyOptions
+
+    @Option(name: .customLong("type"), help: ArgumentHelp("Socket type hint: stream, dgram or raw (default: any).", valueName: "type"))
+    var socketType: SocketTypeHint?
+
+    @Flag(name: .customLong("passive"), help: "AI_PASSIVE: addresses to bind a server to (with no NAME: the wildcard addresses).")
+    var passive = false
+
+    @Flag(name: .customLong("numeric-host"), help: "AI_NUMERICHOST: NAME must be a numeric address; never ask DNS.")
+    var numericHost = false
+
+    @Flag(name: .customLong("numeric-service"), help: "AI_NUMERICSERV: SERVICE must be a port number.")
+    var numericService = false
+
+    @Flag(name: .customLong("addrconfig"), help: "AI_ADDRCONFIG: only families this machine has a (non-loopback) address of.")
+    var addressConfig = false
+
+    @Flag(name: .customLong("v4mapped"), help: "AI_V4MAPPED: with -6, return IPv4 addresses as ::ffff:a.b.c.d when there is no IPv6 one.")
+    var v4Mapped = false
+
+    @Flag(name: .customLong("all"), help: "AI_ALL (with --v4mapped): IPv6 and mapped IPv4 addresses both.")
+    var all = false
+
+    @Flag(name: .customLong("gethostbyname"), help: "Use the legacy gethostbyname() instead (IPv4 only; official name, aliases, addresses).")
+    var legacy = false
+
+    @Flag(name: .customLong("fqdn"), help: "Print this host's name and fully qualified name as Python's socket.getfqdn() computes it.")
+    var fqdn = false
+
+    @Option(name: .customLong("reverse"), help: ArgumentHelp("Look up the name of an address with getnameinfo().", valueName: "addr"))
+    var reverse: String?
+
+    @Flag(name: .customLong("name-required"), help: "With --reverse: NI_NAMEREQD, fail when the address has no name.")
+    var nameRequired = false
+
+    @Option(name: .customLong("service"), help: ArgumentHelp("Look up a service by name in the services database (ssh, ssh/tcp).", valueName: "name"))
+    var serviceName: String?
+
+    @Option(name: .customLong("port"), help: ArgumentHelp("Look up a service by port (22, 22/tcp).", valueName: "port"))
+    var servicePort: String?
+
+    @Flag(name: .customLong("json"), help: "Print one JSON object per result (JSON Lines).")
+    var json = false
+
+    enum SocketTypeHint: String, ExpressibleByArgument, CaseIterable {
+        case stream, dgram, raw
+        var value: Int32 {
+            switch self {
+            case .stream: Int32(SOCK_STREAM.rawValue)
+            case .dgram: Int32(SOCK_DGRAM.rawValue)
+            case .raw: Int32(SOCK_RAW.rawValue)
+            }
+        }
+    }
+
+    func validate() throws {
+        let modes = [legacy, fqdn, reverse != nil, serviceName != nil, servicePort != nil].filter { $0 }.count
+        if modes > 1 { throw ValidationError("choose one of --gethostbyname, --fqdn, --reverse, --service, --port") }
+        if nameRequired && reverse == nil { throw ValidationError("--name-required goes with --reverse") }
+        if (fqdn || reverse != nil || serviceName != nil || servicePort != nil) && (name != nil || service != nil) {
+            throw ValidationError("this mode takes no NAME or SERVICE argument")
+        }
+    }
+
+    func run() throws {
+        signal(SIGPIPE, SIG_IGN)
+        do {
+            if fqdn { return printFQDN() }
+            if let reverse { return try printReverse(reverse) }
+            if let serviceName { return try printServices(lookup: serviceName, byPort: false) }
+            if let servicePort { return try printServices(lookup: servicePort, byPort: true) }
+            if legacy { return try printGethostbyname() }
+            try printAddressInfo()
+        } catch let error as SockscopeError {
+            Diagnostics.report(error)
+            throw ExitCode(error.status.rawValue)
+        }
+    }
+
+    // MARK: getaddrinfo
+
+    private func printAddressInfo() throws {
+        if name == nil && !passive { throw SockscopeError.usage("resolve needs a NAME (or --passive for the wildcard addresses)") }
+        if let name, !name.isEmpty || !passive { try Resolver.validateHostName(name) }
+        let host = name.flatMap { $0.isEmpty ? nil : $0 }
+        var flags = host == nil ? 0 : AI_CANONNAME  // a canonical name needs a name (else EAI_BADFLAGS)
+        if passive { flags |= AI_PASSIVE }
+        if numericHost { flags |= AI_NUMERICHOST }
+        if numericService { flags |= AI_NUMERICSERV }
+        if addressConfig { flags |= AI_ADDRCONFIG }
+        if v4Mapped { flags |= AI_V4MAPPED }
+        if all { flags |= AI_ALL }
+        let query = AddressInfoQuery(name: host, service: service, family: family.family, socketType: socketType?.value ?? 0, flags: flags)
+        let result: (entries: [AddressInfoEntry], duration: Duration)
+        do {
+            result = try Resolver.addressInfo(query)
+        } catch {
+            throw SockscopeError(resolving: host ?? "(null)", error)
+        }
+        if json {
+            var text = ""
+            for entry in result.entries {
+                var line = JSONLine()
+                line.add("name", host)
+                line.add("service", service)
+                line.add("family", entry.family.name)
+                line.add("type", entry.socketTypeName)
+                line.add("protocol", entry.protocolName)
+                line.add("address", entry.address.ipAddress.map { "\($0)" })
+                line.add("port", Int(entry.address.port ?? 0))
+                line.add("canonname", entry.canonicalName)
+                line.add("duration_ms", Double(result.duration.microseconds) / 1000)
+                text += line.text
+            }
+            Diagnostics.output(text)
+            return
+        }
+        let style = Style(enabled: Diagnostics.usesColour(1))
+        var text = style.dim("FAMILY".padded(to: 10) + "TYPE".padded(to: 13) + "PROTOCOL".padded(to: 10) + "ADDRESS".padded(to: 28) + "PORT".padded(to: 7) + "CANONNAME") + "\n"
+        for entry in result.entries {
+            text += entry.family.name.padded(to: 10) + entry.socketTypeName.padded(to: 13) + entry.protocolName.padded(to: 10)
+                + (entry.address.ipAddress.map { "\($0)" } ?? "?").padded(to: 28) + String(entry.address.port ?? 0).padded(to: 7)
+                + (entry.canonicalName ?? "-") + "\n"
+        }
+        let call = "getaddrinfo(\(host.map { "\"\($0)\"" } ?? "NULL"), \(service.map { "\"\($0)\"" } ?? "NULL"), "
+            + "{\(family.family?.name ?? "AF_UNSPEC"), \(AddressInfoEntry.socketTypeName(query.socketType)), \(query.flagNames)})"
+        let count = result.entries.count
+        text += style.dim("\(call) → \(count) entr\(count == 1 ? "y" : "ies") in \(ProbeOutput.milliseconds(result.duration))") + "\n"
+        Diagnostics.output(text)
+    }
+
+    // MARK: Legacy calls
+
+    private func printGethostbyname() throws {
+        guard let name else { throw SockscopeError.usage("--gethostbyname needs a NAME") }
+        try Resolver.validateHostName(name)
+        let result: (entry: HostEntry, duration: Duration)
+        do {
+            result = try Resolver.hostByName(name)
+        } catch {
+            let status: ExitStatus = error.code == 2 ? .timedOut : .unknownHost
+            throw SockscopeError("gethostbyname(\"\(name)\") failed: \(error)", status: status)
+        }
+        let entry = result.entry
+        if json {
+            var line = JSONLine()
+            line.add("name", name)
+            line.add("official_name", entry.officialName)
+            line.add("aliases", entry.aliases)
+            line.add("addresses", entry.addresses.map(\.description))
+            line.add("duration_ms", Double(result.duration.microseconds) / 1000)
+            Diagnostics.output(line.text)
+            return
+        }
+        var text = "official name  \(entry.officialName)\n"
+        text += "aliases        \(entry.aliases.isEmpty ? "-" : entry.aliases.joined(separator: " "))\n"
+        text += "addresses      \(entry.addresses.map(\.description).joined(separator: " "))\n"
+        text += "gethostbyname(\"\(name)\") in \(ProbeOutput.milliseconds(result.duration)) — legacy and IPv4-only; programs should use getaddrinfo\n"
+        Diagnostics.output(text)
+    }
+
+    private func printFQDN() {
+        let (hostName, fqdn) = Resolver.fullyQualifiedName()
+        if json {
+            var line = JSONLine()
+            line.add("hostname", hostName)
+            line.add("fqdn", fqdn)
+            Diagnostics.output(line.text)
+            return
+        }
+        Diagnostics.output("hostname  \(hostName)\nfqdn      \(fqdn)\n")
+    }
+
+    private func printReverse(_ text: String) throws {
+        guard let address = IPAddress(text) else {
+            throw SockscopeError.usage("--reverse takes a numeric IPv4 or IPv6 address, not '\(text)'")
+        }
+        let result: (name: String, duration: Duration)
+        do {
+            result = try Resolver.nameInfo(address, nameRequired: nameRequired)
+        } catch {
+            if error.code == EAI_NONAME && nameRequired {
+                throw SockscopeError("no name for \(address): \(error)", explanation: "neither /etc/hosts nor a PTR record names it", status: .unknownHost)
+            }
+            throw SockscopeError(resolving: "\(address)", error)
+        }
+        if json {
+            var line = JSONLine()
+            line.add("address", "\(address)")
+            line.add("name", result.name)
+            line.add("duration_ms", Double(result.duration.microseconds) / 1000)
+            Diagnostics.output(line.text)
+            return
+        }
+        Diagnostics.output("\(address)  \(result.name)\n")
+    }
+
+    private func printServices(lookup text: String, byPort: Bool) throws {
+        let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
+        guard let key = parts.first, !key.isEmpty else { throw SockscopeError.usage("empty service") }
+        let protocolName = parts.count == 2 ? parts[1] : nil
+        if let protocolName, protocolName != "tcp" && protocolName != "udp" {
+            throw SockscopeError.usage("unknown protocol '\(protocolName)': use tcp or udp")
+        }
+        let entries: [ServiceEntry]
+        if byPort {
+            guard let port = UInt16(key), port > 0 else { throw SockscopeError.usage("bad port '\(key)': a number from 1 to 65535") }
+            entries = Resolver.services(port: port, protocolName: protocolName)
+        } else {
+            entries = Resolver.services(named: key, protocolName: protocolName)
+        }
+        if entries.isEmpty {
+            throw SockscopeError("no service \(text) in the services database", status: .nothingFound)
+        }
+        var output = ""
+        for entry in entries {
+            if json {
+                var line = JSONLine()
+                line.add("name", entry.name)
+                line.add("port", Int(entry.port))
+                line.add("protocol", entry.protocolName)
+                line.add("aliases", entry.aliases)
+                output += line.text
+            } else {
+                output += entry.name.padded(to: 22) + "\(entry.port)/\(entry.protocolName)" + (entry.aliases.isEmpty ? "" : "  " + entry.aliases.joined(separator: " ")) + "\n"
+            }
+        }
+        Diagnostics.output(output)
+    }
+}
