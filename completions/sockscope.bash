@@ -173,13 +173,13 @@ _sockscope() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    connect|listen|probe|demo|help)
+    connect|listen|probe|resolve|demo|help)
         # Offer subcommand argument completions
         "_sockscope_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'connect listen probe demo help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'connect listen probe resolve demo help' -- "${cur}"))
         ;;
     esac
 }
@@ -278,6 +278,31 @@ _sockscope_probe() {
         return
         ;;
     '--payload')
+        return
+        ;;
+    esac
+}
+
+_sockscope_resolve() {
+    repeating_flags=()
+    non_repeating_flags=(-4 -6 --passive --numeric-host --numeric-service --addrconfig --v4mapped --all --gethostbyname --fqdn --name-required --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--type --reverse --service --port)
+    __sockscope_offer_flags_options 2
+
+    # Offer option value completions
+    case "${prev}" in
+    '--type')
+        __sockscope_add_completions -W 'stream'$'\n''dgram'$'\n''raw'
+        return
+        ;;
+    '--reverse')
+        return
+        ;;
+    '--service')
+        return
+        ;;
+    '--port')
         return
         ;;
     esac

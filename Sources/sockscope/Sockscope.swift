@@ -2,7 +2,6 @@ import ArgumentParser
 import Glibc
 import SockscopeCore
 
-@main
 struct Sockscope: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sockscope",

@@ -1,0 +1,33 @@
+import ArgumentParser
+import Glibc
+
+/// The process entry point.
+///
+/// Startup time matters for a shell tool. Parsing from the root command makes the
+/// argument parser reflect over every subcommand's options (its completion-script
+/// check alone walks the whole tree), so when the first argument names a
+/// subcommand, that subcommand is parsed directly. Anything that does not parse
+/// cleanly that way — an error, `--help`, `--version` — goes through the full root
+/// parser instead, so messages and help are exactly those of `Sockscope.main()`.
+/// Only parsing is ever retried, never running a command.
+@main
+enum Entry {
+    static let subcommands: [String: any ParsableCommand.Type] = [
+        "connect": ConnectCommand.self, "listen": ListenCommand.self, "probe": ProbeCommand.self,
+        "resolve": ResolveCommand.self, "demo": DemoCommand.self,
+    ]
+
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let name = arguments.first, let type = subcommands[name],
+           var command = try? type.parseAsRoot(Array(arguments.dropFirst())) {
+            do {
+                try command.run()
+                exit(0)
+            } catch {
+                Sockscope.exit(withError: error)
+            }
+        }
+        Sockscope.main()
+    }
+}
