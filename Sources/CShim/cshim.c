@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <stdlib.h>
 
 int cshim_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
 
@@ -65,3 +66,44 @@ int cshim_accept4(int fd, struct sockaddr *address, unsigned int *length, int fl
 
 int cshim_h_errno(void) { return h_errno; }
 const char *cshim_hstrerror(int error) { return hstrerror(error); }
+
+int cshim_receive_batch(int fd, void *buffers, size_t buffer_size, int count, cshim_datagram *datagrams) {
+    struct mmsghdr messages[64];
+    struct iovec vectors[64];
+    if (count > 64) count = 64;
+    memset(messages, 0, sizeof(struct mmsghdr) * (size_t)count);
+    for (int i = 0; i < count; i++) {
+        vectors[i].iov_base = (char *)buffers + (size_t)i * buffer_size;
+        vectors[i].iov_len = buffer_size;
+        messages[i].msg_hdr.msg_iov = &vectors[i];
+        messages[i].msg_hdr.msg_iovlen = 1;
+        messages[i].msg_hdr.msg_name = datagrams[i].source;
+        messages[i].msg_hdr.msg_namelen = sizeof datagrams[i].source;
+    }
+    int received = recvmmsg(fd, messages, (unsigned int)count, MSG_DONTWAIT | MSG_TRUNC, NULL);
+    for (int i = 0; i < received; i++) {
+        datagrams[i].length = messages[i].msg_len;
+        datagrams[i].truncated = (messages[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
+        datagrams[i].source_length = messages[i].msg_hdr.msg_namelen;
+    }
+    return received;
+}
+
+int cshim_send_batch(int fd, const void *base, const size_t *lengths, int count,
+                     const void *destination, unsigned int destination_length) {
+    struct mmsghdr messages[64];
+    struct iovec vectors[64];
+    if (count > 64) count = 64;
+    memset(messages, 0, sizeof(struct mmsghdr) * (size_t)count);
+    const char *cursor = base;
+    for (int i = 0; i < count; i++) {
+        vectors[i].iov_base = (void *)cursor;
+        vectors[i].iov_len = lengths[i];
+        cursor += lengths[i];
+        messages[i].msg_hdr.msg_iov = &vectors[i];
+        messages[i].msg_hdr.msg_iovlen = 1;
+        messages[i].msg_hdr.msg_name = (void *)destination;
+        messages[i].msg_hdr.msg_namelen = destination ? destination_length : 0;
+    }
+    return sendmmsg(fd, messages, (unsigned int)count, MSG_NOSIGNAL);
+}

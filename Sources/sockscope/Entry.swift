@@ -14,7 +14,8 @@ import Glibc
 enum Entry {
     static let subcommands: [String: any ParsableCommand.Type] = [
         "connect": ConnectCommand.self, "listen": ListenCommand.self, "probe": ProbeCommand.self,
-        "resolve": ResolveCommand.self, "demo": DemoCommand.self,
+        "resolve": ResolveCommand.self, "demo": DemoCommand.self, "send": SendCommand.self, "recv": RecvCommand.self,
+        "broadcast": BroadcastCommand.self,
     ]
 
     static func main() {

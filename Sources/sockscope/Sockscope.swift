@@ -18,9 +18,9 @@ struct Sockscope: ParsableCommand {
               70  internal error
               74  I/O error (connection reset, failed read or write)
               75  timed out, or temporary failure
-              77  missing privilege (e.g. a port below 1024)
+              77  missing privilege or permission (a port below 1024; broadcast without SO_BROADCAST)
             """,
         version: "0.1.0",
-        subcommands: [ConnectCommand.self, ListenCommand.self, ProbeCommand.self, ResolveCommand.self, DemoCommand.self]
+        subcommands: [ConnectCommand.self, ListenCommand.self, SendCommand.self, RecvCommand.self, BroadcastCommand.self, ProbeCommand.self, ResolveCommand.self, DemoCommand.self]
     )
 }

@@ -48,4 +48,21 @@ ssize_t cshim_splice(int fd_in, int fd_out, size_t length, unsigned int flags);
 int cshim_h_errno(void);
 const char *cshim_hstrerror(int error);
 
+/// One datagram of a batch: its length on the wire, MSG_TRUNC, and its source.
+typedef struct {
+    size_t length;
+    int truncated;
+    unsigned int source_length;
+    unsigned char source[128];
+} cshim_datagram;
+
+/// recvmmsg(2): up to `count` datagrams into `count` buffers of `buffer_size` bytes
+/// laid end to end at `buffers`, without waiting. Returns how many arrived, or -1.
+int cshim_receive_batch(int fd, void *buffers, size_t buffer_size, int count, cshim_datagram *datagrams);
+
+/// sendmmsg(2): `count` datagrams whose bytes lie end to end at `base` with the
+/// given lengths, to `destination` (NULL when connected). Returns how many were sent, or -1.
+int cshim_send_batch(int fd, const void *base, const size_t *lengths, int count,
+                     const void *destination, unsigned int destination_length);
+
 #endif

@@ -25,6 +25,9 @@ public struct IPv4Address: Hashable, Sendable, CustomStringConvertible {
     /// True for 127.0.0.0/8.
     public var isLoopback: Bool { value >> 24 == 127 }
 
+    /// True for 224.0.0.0/4.
+    public var isMulticast: Bool { value >> 28 == 0xe }
+
     public var description: String {
         "\(value >> 24).\((value >> 16) & 0xff).\((value >> 8) & 0xff).\(value & 0xff)"
     }
@@ -118,6 +121,14 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .v4: .inet
         case .v6: .inet6
+        }
+    }
+
+    /// True for 224.0.0.0/4 and ff00::/8.
+    public var isMulticast: Bool {
+        switch self {
+        case .v4(let address): address.isMulticast
+        case .v6(let address): address.bytes.first == 0xff
         }
     }
 

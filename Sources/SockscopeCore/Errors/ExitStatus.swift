@@ -33,7 +33,7 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
         case .internalError: "internal error"
         case .ioError: "I/O error (connection reset, failed read or write)"
         case .timedOut: "timed out, or temporary failure"
-        case .noPermission: "missing privilege"
+        case .noPermission: "missing privilege or permission"
         }
     }
 }

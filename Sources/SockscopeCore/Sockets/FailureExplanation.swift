@@ -7,6 +7,15 @@ extension SockscopeError {
         let code = failure.errno.nameAndText
         let target = failure.address.map { "\($0)" } ?? "the peer"
         switch (failure.call, failure.errno) {
+        case (.recv, .connectionRefused), (.recvfrom, .connectionRefused), (.send, .connectionRefused), (.sendto, .connectionRefused):
+            self.init("no one is receiving at \(target): \(code)",
+                      explanation: "an ICMP port-unreachable came back for a datagram sent there", status: .unavailable)
+        case (_, .messageTooLong):
+            self.init("datagram too large for \(target): \(code)",
+                      explanation: "a UDP payload is at most 65,507 bytes over IPv4 (65,527 over IPv6); send less, or use TCP", status: .usage)
+        case (.sendto, .permissionDenied), (.send, .permissionDenied):
+            self.init("sending to \(target) not permitted: \(code)",
+                      explanation: "a broadcast address needs SO_BROADCAST set on the socket (or a firewall rule refused it)", status: .noPermission)
         case (.connect, .connectionRefused):
             if case .unix = failure.address {
                 self.init("connection to \(target) refused: \(code)",

@@ -279,6 +279,19 @@ public final class Socket {
         }
     }
 
+    /// Sends `bytes` as one datagram (see the buffer-pointer variant).
+    public func sendDatagram(_ bytes: [UInt8], to destination: SocketAddress? = nil) throws(SocketCallError) {
+        let result: Result<Void, SocketCallError> = bytes.withUnsafeBytes { raw in
+            do throws(SocketCallError) {
+                try sendDatagram(raw, to: destination)
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
+        }
+        try result.get()
+    }
+
     // MARK: Ending
 
     /// `shutdown(SHUT_WR)`: sends FIN; the peer's `recv` returns 0 once it has read

@@ -23,6 +23,14 @@ public enum SocketOption: Sendable, Hashable, CustomStringConvertible {
     case ipv6Only(Bool)
     /// SO_BROADCAST: allow sending to a broadcast address.
     case broadcast(Bool)
+    /// IP_MULTICAST_TTL / IPV6_MULTICAST_HOPS: how far multicast datagrams travel.
+    case multicastTTL(Int)
+    /// IP_MULTICAST_LOOP / IPV6_MULTICAST_LOOP: deliver our own multicast to local receivers.
+    case multicastLoop(Bool)
+    /// IP_MULTICAST_IF / IPV6_MULTICAST_IF: the interface multicast leaves by (index; 0: the route's).
+    case multicastInterface(UInt32)
+    /// IP_ADD_MEMBERSHIP / IPV6_JOIN_GROUP: receive a multicast group on an interface (0: any).
+    case joinGroup(IPAddress, interfaceIndex: UInt32)
 
     public var description: String {
         switch self {
@@ -37,6 +45,10 @@ public enum SocketOption: Sendable, Hashable, CustomStringConvertible {
         case .timeToLive(let hops): "IP_TTL, \(hops)"
         case .ipv6Only(let on): "IPV6_V6ONLY, \(on ? 1 : 0)"
         case .broadcast(let on): "SO_BROADCAST, \(on ? 1 : 0)"
+        case .multicastTTL(let hops): "IP_MULTICAST_TTL, \(hops)"
+        case .multicastLoop(let on): "IP_MULTICAST_LOOP, \(on ? 1 : 0)"
+        case .multicastInterface(let index): "IP_MULTICAST_IF, interface \(index)"
+        case .joinGroup(let group, let index): "IP_ADD_MEMBERSHIP, \(group) on interface \(index == 0 ? "any" : String(index))"
         }
     }
 
@@ -68,6 +80,33 @@ public enum SocketOption: Sendable, Hashable, CustomStringConvertible {
             return setInt(Int32(IPPROTO_IP), IP_TTL, hops)
         case .ipv6Only(let on): return setInt(Int32(IPPROTO_IPV6), IPV6_V6ONLY, on ? 1 : 0)
         case .broadcast(let on): return setInt(SOL_SOCKET, SO_BROADCAST, on ? 1 : 0)
+        case .multicastTTL(let hops):
+            if family == .inet6 { return setInt(Int32(IPPROTO_IPV6), IPV6_MULTICAST_HOPS, hops) }
+            return setInt(Int32(IPPROTO_IP), IP_MULTICAST_TTL, hops)
+        case .multicastLoop(let on):
+            if family == .inet6 { return setInt(Int32(IPPROTO_IPV6), IPV6_MULTICAST_LOOP, on ? 1 : 0) }
+            return setInt(Int32(IPPROTO_IP), IP_MULTICAST_LOOP, on ? 1 : 0)
+        case .multicastInterface(let index):
+            if family == .inet6 { return setInt(Int32(IPPROTO_IPV6), IPV6_MULTICAST_IF, Int(index)) }
+            var request = ip_mreqn()
+            request.imr_ifindex = Int32(bitPattern: index)
+            let result = setsockopt(fd, Int32(IPPROTO_IP), IP_MULTICAST_IF, &request, socklen_t(MemoryLayout<ip_mreqn>.size))
+            return result == 0 ? nil : errno
+        case .joinGroup(let group, let index):
+            let result: Int32
+            switch group {
+            case .v4(let address):
+                var request = ip_mreqn()
+                request.imr_multiaddr = address.raw
+                request.imr_ifindex = Int32(bitPattern: index)
+                result = setsockopt(fd, Int32(IPPROTO_IP), IP_ADD_MEMBERSHIP, &request, socklen_t(MemoryLayout<ip_mreqn>.size))
+            case .v6(let address):
+                var request = ipv6_mreq()
+                request.ipv6mr_multiaddr = address.raw
+                request.ipv6mr_interface = index
+                result = setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_ADD_MEMBERSHIP, &request, socklen_t(MemoryLayout<ipv6_mreq>.size))
+            }
+            return result == 0 ? nil : errno
         }
     }
 

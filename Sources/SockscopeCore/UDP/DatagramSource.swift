@@ -1,0 +1,66 @@
+import Glibc
+import SystemPackage
+
+/// Cuts a byte stream (stdin) into datagrams, as it arrives, so that lines typed at
+/// a terminal go out at once.
+public struct DatagramSource {
+    public enum Cutting: Sendable, Equatable {
+        /// All of the input as one datagram (read up to one byte past the largest
+        /// possible datagram, so an oversized input fails with EMSGSIZE, not by
+        /// exhausting memory).
+        case whole
+        /// One datagram per line, the newline kept, so the datagrams joined back
+        /// together are the input again; a last line without a newline is sent too.
+        case lines
+        /// One datagram per `n` bytes; the last may be shorter.
+        case size(Int)
+    }
+
+    /// The most bytes read for `.whole`: more than any datagram can hold.
+    public static let wholeLimit = 65_536 + 1
+
+    public let fd: Int32
+    public let cutting: Cutting
+
+    public init(fd: Int32, cutting: Cutting) {
+        self.fd = fd
+        self.cutting = cutting
+    }
+
+    /// Reads to the end of the input, handing over datagrams in groups as they are
+    /// complete (each group: the datagrams cut from one read).
+    public func forEachGroup(_ body: ([ArraySlice<UInt8>]) throws(SockscopeError) -> Void) throws(SockscopeError) {
+        var pending: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if Errno(rawValue: errno) == .interrupted { continue }
+                throw SockscopeError(SocketCallError(.read, Errno(rawValue: errno)))
+            }
+            if count == 0 { break }
+            pending += chunk[0..<count]
+            switch cutting {
+            case .whole:
+                if pending.count >= Self.wholeLimit {
+                    try body([pending[...]])
+                    return
+                }
+            case .lines:
+                guard let last = pending.lastIndex(of: 0x0a) else { continue }
+                try body(pending[...last].split(separator: 0x0a, omittingEmptySubsequences: false).dropLast().map { line in
+                    pending[line.startIndex...line.endIndex]  // keep the newline
+                })
+                pending.removeFirst(last + 1)
+            case .size(let size):
+                let whole = pending.count / size * size
+                guard whole > 0 else { continue }
+                try body(stride(from: 0, to: whole, by: size).map { pending[$0..<($0 + size)] })
+                pending.removeFirst(whole)
+            }
+        }
+        if cutting == .whole || !pending.isEmpty {
+            try body([pending[...]])
+        }
+    }
+}

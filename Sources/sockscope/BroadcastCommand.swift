@@ -1,0 +1,111 @@
+import ArgumentParser
+import Glibc
+import SockscopeCore
+
+struct BroadcastCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "broadcast",
+        abstract: "Broadcast a UDP datagram to PORT (SO_BROADCAST) and collect who answers.",
+        discussion: """
+            Sends MESSAGE to 255.255.255.255, to the broadcast address of --interface IF, or to --to \
+            ADDR, from a socket with SO_BROADCAST set. Without SO_BROADCAST the kernel refuses a \
+            broadcast destination with EACCES — --no-so-broadcast shows exactly that. --collect SECS \
+            prints the replies (who answered, from where) until none has come for SECS.
+
+            Every machine on the segment receives a broadcast: try it between network namespaces, or \
+            on loopback with --to 127.255.255.255.
+
+            Examples:
+              sockscope broadcast --to 127.255.255.255 --collect 1 9999 "who is there?"
+              sockscope broadcast --interface eth0 --collect 2 9999 discover
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Destination port.", valueName: "port"))
+    var port: String
+
+    @Argument(help: ArgumentHelp("The message.", valueName: "message"))
+    var message: String
+
+    @Option(name: .customLong("to"), help: ArgumentHelp("Send to this address instead of 255.255.255.255.", valueName: "addr"))
+    var to: String?
+
+    @Option(name: [.customShort("i"), .customLong("interface")], help: ArgumentHelp("Send to this interface's broadcast address (from getifaddrs).", valueName: "name"))
+    var interface: String?
+
+    @Option(name: .customLong("collect"), help: ArgumentHelp("Print replies until none has come for this many seconds.", valueName: "secs"))
+    var collect: Seconds?
+
+    @Option(name: [.customShort("c"), .customLong("count")], help: ArgumentHelp("With --collect: stop after this many replies.", valueName: "n"))
+    var count: Int?
+
+    @Flag(name: .customLong("no-so-broadcast"), help: "Do not set SO_BROADCAST (see the kernel's EACCES).")
+    var noBroadcastOption = false
+
+    @Option(name: [.customShort("s"), .customLong("source")], help: ArgumentHelp("Send from this local IPv4 address.", valueName: "addr"))
+    var source: String?
+
+    @OptionGroup var output: DatagramOutputOptions
+
+    @Flag(name: .shortAndLong, help: "Narrate every socket call on stderr.")
+    var verbose = false
+
+    func validate() throws {
+        if to != nil && interface != nil { throw ValidationError("--to and --interface cannot be used together") }
+        if count != nil && collect == nil { throw ValidationError("--count goes with --collect") }
+    }
+
+    func run() throws {
+        signal(SIGPIPE, SIG_IGN)
+        do {
+            let replies = try broadcast()
+            if collect != nil && replies == 0 { throw ExitCode(ExitStatus.nothingFound.rawValue) }
+        } catch let error as SockscopeError {
+            Diagnostics.report(error)
+            throw ExitCode(error.status.rawValue)
+        }
+    }
+
+    private func broadcast() throws(SockscopeError) -> Int {
+        let tracer = Diagnostics.tracer(verbose: verbose)
+        let number = try PortNumber.parse(port, allowZero: false, protocolName: "udp")
+        let destination = SocketAddress.ipv4(try destinationAddress(), port: number)
+        let socket: Socket
+        do {
+            socket = try Socket(family: .inet, type: .datagram, tracer: tracer)
+            if !noBroadcastOption { try socket.set(.broadcast(true)) }
+            if let source {
+                guard case .v4(let address)? = IPAddress(source) else { throw SockscopeError.usage("bad source address '\(source)': give an IPv4 address") }
+                try socket.bind(to: .ipv4(address, port: 0))
+            }
+            try socket.sendDatagram(Array(message.utf8), to: destination)
+        } catch let error as SocketCallError {
+            throw SockscopeError(error)
+        } catch let error as SockscopeError {
+            throw error
+        } catch {
+            throw SockscopeError("\(error)", status: .internalError)
+        }
+        defer { socket.close() }
+        tracer.record("sent \(message.utf8.count) bytes to \(destination)")
+        guard let collect else { return 0 }
+        let printer = output.printer()
+        defer { printer.flush() }
+        return try DatagramListening.receive(on: socket, bufferSize: 65_535, idle: collect.duration, count: count) { printer.print($0) }
+    }
+
+    private func destinationAddress() throws(SockscopeError) -> IPv4Address {
+        if let to {
+            guard case .v4(let address)? = IPAddress(to) else { throw .usage("--to takes an IPv4 address, not '\(to)'") }
+            return address
+        }
+        if let interface {
+            guard let found = NetworkInterface.named(interface) else { throw .usage("no interface named '\(interface)'") }
+            guard let address = found.ipv4.compactMap(\.broadcast).first else {
+                throw .usage("interface \(interface) has no IPv4 broadcast address")
+            }
+            return address
+        }
+        return .broadcast
+    }
+}
