@@ -173,13 +173,13 @@ _sockscope() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    connect|listen|probe|resolve|demo|help)
+    connect|listen|send|recv|broadcast|probe|resolve|demo|help)
         # Offer subcommand argument completions
         "_sockscope_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'connect listen probe resolve demo help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'connect listen send recv broadcast probe resolve demo help' -- "${cur}"))
         ;;
     esac
 }
@@ -251,6 +251,99 @@ _sockscope_listen() {
         return
         ;;
     '-i'|'--idle-timeout')
+        return
+        ;;
+    esac
+}
+
+_sockscope_send() {
+    repeating_flags=()
+    non_repeating_flags=(--lines --connect -4 -6 --loop --hexdump --raw --json --verbose -v --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--size --wait -c --count -s --source --ttl --group -i --interface)
+    __sockscope_offer_flags_options 3
+
+    # Offer option value completions
+    case "${prev}" in
+    '--size')
+        return
+        ;;
+    '--wait')
+        return
+        ;;
+    '-c'|'--count')
+        return
+        ;;
+    '-s'|'--source')
+        return
+        ;;
+    '--ttl')
+        return
+        ;;
+    '--group')
+        return
+        ;;
+    '-i'|'--interface')
+        return
+        ;;
+    esac
+}
+
+_sockscope_recv() {
+    repeating_flags=()
+    non_repeating_flags=(-6 --echo --upper --reuseport --hexdump --raw --json --verbose -v --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--buffer --recv-buffer --reply -c --count -w --timeout --group -i --interface)
+    __sockscope_offer_flags_options 2
+
+    # Offer option value completions
+    case "${prev}" in
+    '--buffer')
+        return
+        ;;
+    '--recv-buffer')
+        return
+        ;;
+    '--reply')
+        return
+        ;;
+    '-c'|'--count')
+        return
+        ;;
+    '-w'|'--timeout')
+        return
+        ;;
+    '--group')
+        return
+        ;;
+    '-i'|'--interface')
+        return
+        ;;
+    esac
+}
+
+_sockscope_broadcast() {
+    repeating_flags=()
+    non_repeating_flags=(--no-so-broadcast --hexdump --raw --json --verbose -v --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--to -i --interface --collect -c --count -s --source)
+    __sockscope_offer_flags_options 2
+
+    # Offer option value completions
+    case "${prev}" in
+    '--to')
+        return
+        ;;
+    '-i'|'--interface')
+        return
+        ;;
+    '--collect')
+        return
+        ;;
+    '-c'|'--count')
+        return
+        ;;
+    '-s'|'--source')
         return
         ;;
     esac

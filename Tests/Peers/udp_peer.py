@@ -5,6 +5,9 @@ usage:
   udp_peer.py echo-server [HOST]     bind a free port, print it, answer each datagram
                                      (recvfrom(1024)) with data.upper(), until 10 s of silence
   udp_peer.py client HOST PORT TEXT  sendto TEXT, print the reply from recvfrom(1024)
+  udp_peer.py send HOST PORT SIZE    sendto one datagram of SIZE bytes of 'x' (0: empty)
+  udp_peer.py collect N              bind a free port, print it, then print each of N datagrams
+                                     received with recvfrom(65535) as "LENGTH HEX" (10 s limit)
 """
 import socket
 import sys
@@ -23,6 +26,18 @@ if mode == "echo-server":
             server.sendto(data.upper(), address)
     except socket.timeout:
         pass
+elif mode == "send":
+    host, port, size = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    client = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
+    client.sendto(b"x" * size, (host, port))
+elif mode == "collect":
+    server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    server.bind(("127.0.0.1", 0))
+    print(server.getsockname()[1], flush=True)
+    server.settimeout(10)
+    for _ in range(int(sys.argv[2])):
+        data, address = server.recvfrom(65535)
+        print(len(data), data.hex(), flush=True)
 elif mode == "client":
     host, port, text = sys.argv[2], int(sys.argv[3]), sys.argv[4]
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
