@@ -162,7 +162,7 @@ complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_op
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope send" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope recv" 6' -s '6' -d 'Bind [::] (IPv6) when no address is given.'
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope recv" buffer' -l 'buffer' -d 'Bytes kept of each datagram, like recvfrom(N) (default 65535).' -rfka ''
-complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope recv" recv-buffer' -l 'recv-buffer' -d 'SO_RCVBUF: the kernel\'s queue for this socket (K/M suffixes).' -rfka ''
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope recv" recv-buffer' -l 'recv-buffer' -d 'SO_RCVBUF: the kernel\'s queue for this socket (K/M suffixes; default 4M, so bursts are not dropped).' -rfka ''
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope recv" reply' -l 'reply' -d 'Answer each datagram with this text.' -rfka ''
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope recv" echo' -l 'echo' -d 'Answer each datagram with itself.'
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope recv" upper' -l 'upper' -d 'Answer each datagram with itself upper-cased.'

@@ -32,7 +32,7 @@ struct RecvCommand: ParsableCommand {
     @Option(name: .customLong("buffer"), help: ArgumentHelp("Bytes kept of each datagram, like recvfrom(N) (default 65535).", valueName: "bytes"))
     var buffer: Int = 65535
 
-    @Option(name: .customLong("recv-buffer"), help: ArgumentHelp("SO_RCVBUF: the kernel's queue for this socket (K/M suffixes).", valueName: "bytes"))
+    @Option(name: .customLong("recv-buffer"), help: ArgumentHelp("SO_RCVBUF: the kernel's queue for this socket (K/M suffixes; default 4M, so bursts are not dropped).", valueName: "bytes"))
     var receiveBuffer: ByteCount?
 
     @Option(name: .customLong("reply"), help: ArgumentHelp("Answer each datagram with this text.", valueName: "text"))
@@ -64,6 +64,8 @@ struct RecvCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Narrate every socket call on stderr.")
     var verbose = false
 
+    static let defaultReceiveBuffer = 4 << 20
+
     func validate() throws {
         if buffer < 0 || buffer > 65535 { throw ValidationError("--buffer takes 0 to 65535 bytes") }
         if [reply != nil, echo, upper].filter({ $0 }).count > 1 { throw ValidationError("choose one of --reply, --echo, --upper") }
@@ -87,7 +89,8 @@ struct RecvCommand: ParsableCommand {
         let (address, groupAddress) = try bindAddress()
         var options: [SocketOption] = []
         if reusePort { options.append(.reusePort(true)) }
-        if let receiveBuffer { options.append(.receiveBufferSize(receiveBuffer.value)) }
+        // A generous queue: a burst that outruns us waits instead of being dropped.
+        options.append(.receiveBufferSize(receiveBuffer?.value ?? Self.defaultReceiveBuffer))
         let bound = try BoundSocket(ListenRequest(address: address, type: .datagram, options: options), tracer: tracer)
         if let groupAddress {
             var index: UInt32 = 0
