@@ -105,6 +105,47 @@ struct UDPTests {
         #expect(denied.stderr.contains("EACCES (Permission denied)") && denied.stderr.contains("SO_BROADCAST"))
     }
 
+    @Test("recv --echo answers with the datagram itself; --timeout with nothing arriving exits 1")
+    func echoAndTimeout() async throws {
+        let receiver = try BackgroundProcess(Paths.sockscope, ["recv", "--echo", "--count", "1", "127.0.0.1", "0"])
+        defer { Task { await receiver.stop() } }
+        let port = try await receiver.announcedPort(marker: "receiving on")
+        let client = try await run(Paths.python, [Paths.peer("udp_peer.py"), "client", "127.0.0.1", "\(port)", "Same Bytes"])
+        #expect(client.stdoutText == "Same Bytes", "\(client)")
+
+        let started = ContinuousClock.now
+        let quiet = try await sockscope("recv", "--timeout", "0.3", "127.0.0.1", "0")
+        #expect(quiet.status == 1, "nothing received: \(quiet)")
+        #expect(started.duration(to: .now) >= .milliseconds(300))
+    }
+
+    @Test("a port held without SO_REUSEADDR gives EADDRINUSE; --reuseport receivers share the datagrams of many senders")
+    func reusePort() async throws {
+        let holder = try BackgroundProcess(Paths.python, ["-c", """
+            import socket, time
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.1', 0))
+            print(s.getsockname()[1], flush=True); time.sleep(30)
+            """])
+        defer { Task { await holder.stop() } }
+        let held = try await holder.announcedPort(marker: "", inStdout: true)
+        let refused = try await sockscope("recv", "--timeout", "0.2", "127.0.0.1", "\(held)")
+        #expect(refused.status == 69, "\(refused)")
+        #expect(refused.stderr.contains("EADDRINUSE"))
+
+        let first = try BackgroundProcess(Paths.sockscope, ["recv", "--json", "--reuseport", "--timeout", "1", "127.0.0.1", "0"])
+        defer { Task { await first.stop() } }
+        let port = try await first.announcedPort(marker: "receiving on")
+        let second = try BackgroundProcess(Paths.sockscope, ["recv", "-v", "--json", "--reuseport", "--timeout", "1", "127.0.0.1", "\(port)"])
+        defer { Task { await second.stop() } }
+        _ = try await second.waitForLine(containing: "receiving on")
+        _ = try await run(Paths.python, [Paths.peer("udp_peer.py"), "spray", "127.0.0.1", "\(port)", "40"])
+        #expect(try await first.finish() == 0)
+        #expect(try await second.finish() == 0)
+        let counts = [first, second].map { $0.stdoutText.split(separator: "\n").count }
+        #expect(counts[0] + counts[1] == 40, "\(counts)")
+        #expect(counts[0] > 0 && counts[1] > 0, "SO_REUSEPORT spreads senders over both receivers: \(counts)")
+    }
+
     @Test("--hexdump and --raw")
     func formats() async throws {
         let hex = try BackgroundProcess(Paths.sockscope, ["recv", "--hexdump", "--count", "1", "127.0.0.1", "0"])

@@ -6,6 +6,7 @@ usage:
                                      (recvfrom(1024)) with data.upper(), until 10 s of silence
   udp_peer.py client HOST PORT TEXT  sendto TEXT, print the reply from recvfrom(1024)
   udp_peer.py send HOST PORT SIZE    sendto one datagram of SIZE bytes of 'x' (0: empty)
+  udp_peer.py spray HOST PORT N      send N one-byte datagrams, each from a new socket (a new source port)
   udp_peer.py collect N              bind a free port, print it, then print each of N datagrams
                                      received with recvfrom(65535) as "LENGTH HEX" (10 s limit)
 """
@@ -30,6 +31,12 @@ elif mode == "send":
     host, port, size = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     client = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
     client.sendto(b"x" * size, (host, port))
+elif mode == "spray":
+    host, port, count = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    for _ in range(count):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.sendto(b"x", (host, port))
+        s.close()
 elif mode == "collect":
     server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     server.bind(("127.0.0.1", 0))
