@@ -1,0 +1,44 @@
+/// The link-layer header types sockscope decodes (libpcap's DLT_/LINKTYPE_ numbers).
+public enum LinkType: Sendable, Hashable {
+    /// Ethernet (and `lo`, which has a zeroed 14-byte Ethernet header).
+    case ethernet
+    /// BSD loopback: a 4-byte address family in host byte order (NULL) or network order (LOOP).
+    case null
+    case loop
+    /// Raw IP: no link header.
+    case raw
+    /// Linux "cooked" captures (`any`): version 1 (16 bytes) and 2 (20 bytes).
+    case linuxSLL
+    case linuxSLL2
+    /// Raw IPv4 or IPv6 only.
+    case ipv4
+    case ipv6
+
+    /// From a data-link type as pcap_datalink() or a file header gives it.
+    public init?(dlt: Int32) {
+        switch dlt {
+        case 1: self = .ethernet
+        case 0: self = .null
+        case 108: self = .loop
+        case 12, 14, 101: self = .raw
+        case 113: self = .linuxSLL
+        case 276: self = .linuxSLL2
+        case 228: self = .ipv4
+        case 229: self = .ipv6
+        default: return nil
+        }
+    }
+
+    public var name: String {
+        switch self {
+        case .ethernet: "EN10MB"
+        case .null: "NULL"
+        case .loop: "LOOP"
+        case .raw: "RAW"
+        case .linuxSLL: "LINUX_SLL"
+        case .linuxSLL2: "LINUX_SLL2"
+        case .ipv4: "IPV4"
+        case .ipv6: "IPV6"
+        }
+    }
+}

@@ -1,0 +1,209 @@
+/// Decodes captured frames into `Packet`s. Any input — truncated, malformed,
+/// hostile — gives a packet or nil, never a trap.
+public enum PacketDecoder {
+    /// Decodes one frame of the given link type. `timestamp` is stored as given.
+    public static func decode(_ frame: [UInt8], linkType: LinkType, timestamp: Duration = .zero) -> Packet? {
+        var reader = ByteReader(frame)
+        let etherType: UInt16?
+        switch linkType {
+        case .ethernet:
+            guard reader.skip(12), var type = reader.u16() else { return nil }
+            while type == 0x8100 || type == 0x88a8 {  // VLAN tags
+                guard reader.skip(2), let inner = reader.u16() else { return nil }
+                type = inner
+            }
+            etherType = type
+        case .null, .loop:
+            guard let raw = reader.take(4) else { return nil }
+            let bytes = Array(raw)
+            let family = linkType == .loop
+                ? UInt32(bytes[0]) << 24 | UInt32(bytes[1]) << 16 | UInt32(bytes[2]) << 8 | UInt32(bytes[3])
+                : UInt32(bytes[3]) << 24 | UInt32(bytes[2]) << 16 | UInt32(bytes[1]) << 8 | UInt32(bytes[0])  // host order: little-endian here
+            switch family {
+            case 2: etherType = 0x0800
+            case 10, 24, 28, 30: etherType = 0x86dd
+            default: return nil
+            }
+        case .linuxSLL:
+            guard reader.skip(14), let type = reader.u16() else { return nil }
+            etherType = type
+        case .linuxSLL2:
+            guard let type = reader.u16(), reader.skip(18) else { return nil }
+            etherType = type
+        case .raw, .ipv4, .ipv6:
+            etherType = nil
+        }
+        let payload = ByteReader(Array(frame[min(frame.count, reader.offset)...]))
+        switch etherType {
+        case 0x0800: return decodeIPv4(payload, timestamp: timestamp)
+        case 0x86dd: return decodeIPv6(payload, timestamp: timestamp)
+        case nil:
+            guard let first = payload.bytes.first else { return nil }
+            switch first >> 4 {
+            case 4: return decodeIPv4(payload, timestamp: timestamp)
+            case 6: return decodeIPv6(payload, timestamp: timestamp)
+            default: return nil
+            }
+        default: return nil
+        }
+    }
+
+    // MARK: Network layer
+
+    static func decodeIPv4(_ packet: ByteReader, timestamp: Duration) -> Packet? {
+        var reader = packet
+        guard let versionAndLength = reader.u8(), versionAndLength >> 4 == 4 else { return nil }
+        let headerLength = Int(versionAndLength & 0x0f) * 4
+        guard headerLength >= 20, reader.skip(1), let totalLength = reader.u16(), reader.skip(2),
+              let fragment = reader.u16(), let ttl = reader.u8(), let proto = reader.u8(), reader.skip(2),
+              let source = reader.u32(), let destination = reader.u32(),
+              reader.skip(headerLength - 20)  // options
+        else { return nil }
+        let payloadLength = max(0, Int(totalLength) - headerLength)
+        let isLaterFragment = fragment & 0x1fff != 0
+        let transport = isLaterFragment
+            ? .other(protocolNumber: proto)
+            : decodeTransport(proto, reader.sub(payloadLength), payloadLength: payloadLength, isVersion6: false)
+        return Packet(timestamp: timestamp, source: .v4(IPv4Address(source)), destination: .v4(IPv4Address(destination)),
+                      hopLimit: ttl, transport: transport)
+    }
+
+    static func decodeIPv6(_ packet: ByteReader, timestamp: Duration) -> Packet? {
+        var reader = packet
+        guard let first = reader.u8(), first >> 4 == 6, reader.skip(3), let length = reader.u16(),
+              var next = reader.u8(), let hops = reader.u8(),
+              let source = reader.take(16), let destination = reader.take(16),
+              let sourceAddress = ipv6(source), let destinationAddress = ipv6(destination)
+        else { return nil }
+        var remaining = Int(length)
+        // Extension headers: hop-by-hop, routing, fragment, destination options, (AH).
+        for _ in 0..<8 {
+            switch next {
+            case 0, 43, 60:
+                guard let following = reader.u8(), let extensionLength = reader.u8() else { return nil }
+                let size = (Int(extensionLength) + 1) * 8
+                guard reader.skip(size - 2) else { return nil }
+                next = following
+                remaining -= size
+            case 44:
+                guard let following = reader.u8(), reader.skip(1), let offset = reader.u16(), reader.skip(4) else { return nil }
+                remaining -= 8
+                if offset & 0xfff8 != 0 {
+                    return Packet(timestamp: timestamp, source: sourceAddress, destination: destinationAddress,
+                                  hopLimit: hops, transport: .other(protocolNumber: following))
+                }
+                next = following
+            case 51:
+                guard let following = reader.u8(), let extensionLength = reader.u8() else { return nil }
+                let size = (Int(extensionLength) + 2) * 4
+                guard reader.skip(size - 2) else { return nil }
+                next = following
+                remaining -= size
+            default:
+                let payloadLength = max(0, remaining)
+                return Packet(timestamp: timestamp, source: sourceAddress, destination: destinationAddress, hopLimit: hops,
+                              transport: decodeTransport(next, reader.sub(payloadLength), payloadLength: payloadLength, isVersion6: true))
+            }
+        }
+        return nil
+    }
+
+    private static func ipv6(_ bytes: ArraySlice<UInt8>) -> IPAddress? {
+        guard bytes.count == 16, var address = IPv6Address("::") else { return nil }
+        address.bytes = Array(bytes)
+        return .v6(address)
+    }
+
+    // MARK: Transport layer
+
+    static func decodeTransport(_ proto: UInt8, _ segment: ByteReader, payloadLength: Int, isVersion6: Bool) -> Packet.Transport {
+        switch proto {
+        case 6: return decodeTCP(segment, segmentLength: payloadLength).map { .tcp($0) } ?? .other(protocolNumber: proto)
+        case 17:
+            var reader = segment
+            guard let source = reader.u16(), let destination = reader.u16(), let length = reader.u16() else { return .other(protocolNumber: proto) }
+            return .udp(sourcePort: source, destinationPort: destination, payloadLength: max(0, Int(length) - 8))
+        case 1, 58:
+            return decodeICMP(segment, isVersion6: proto == 58).map { .icmp($0) } ?? .other(protocolNumber: proto)
+        default:
+            return .other(protocolNumber: proto)
+        }
+    }
+
+    static func decodeTCP(_ segment: ByteReader, segmentLength: Int) -> TCPSegment? {
+        var reader = segment
+        guard let source = reader.u16(), let destination = reader.u16(), let sequence = reader.u32(), let acknowledgment = reader.u32(),
+              let offsetByte = reader.u8(), let flags = reader.u8(), let window = reader.u16(), reader.skip(4)
+        else { return nil }
+        let headerLength = Int(offsetByte >> 4) * 4
+        guard headerLength >= 20 else { return nil }
+        var options: [TCPOption] = []
+        var optionReader = reader.sub(headerLength - 20)
+        while let kind = optionReader.u8() {
+            if kind == 0 { break }
+            if kind == 1 {
+                options.append(.noOperation)
+                continue
+            }
+            guard let length = optionReader.u8(), length >= 2, var body = optionReader.take(Int(length) - 2).map({ ByteReader(Array($0)) }) else { break }
+            switch (kind, length) {
+            case (2, 4): body.u16().map { options.append(.maximumSegmentSize($0)) }
+            case (3, 3): body.u8().map { options.append(.windowScale($0)) }
+            case (4, 2): options.append(.sackPermitted)
+            case (5, _):
+                var blocks: [TCPOption.SACKBlock] = []
+                while let left = body.u32(), let right = body.u32() { blocks.append(.init(left: left, right: right)) }
+                options.append(.sack(blocks))
+            case (8, 10):
+                if let value = body.u32(), let echo = body.u32() { options.append(.timestamp(value: value, echo: echo)) }
+            default: options.append(.unknown(kind: kind, length: Int(length)))
+            }
+        }
+        return TCPSegment(sourcePort: source, destinationPort: destination, sequence: sequence, acknowledgment: acknowledgment,
+                          flags: TCPFlags(rawValue: flags), window: window, options: options.filter { $0 != .noOperation },
+                          payloadLength: max(0, segmentLength - headerLength))
+    }
+
+    static func decodeICMP(_ segment: ByteReader, isVersion6: Bool) -> ICMPMessage? {
+        var reader = segment
+        guard let type = reader.u8(), let code = reader.u8(), reader.skip(6) else { return nil }
+        var message = ICMPMessage(isVersion6: isVersion6, type: type, code: code, quoted: nil)
+        let isError = isVersion6 ? type < 128 : [3, 4, 5, 11, 12].contains(type)
+        guard isError else { return message }
+        let inner = ByteReader(Array(reader.bytes[min(reader.bytes.count, reader.offset)...]))
+        let quotedPacket = isVersion6 ? decodeIPv6(inner, timestamp: .zero) : decodeIPv4(inner, timestamp: .zero)
+        if let quotedPacket {
+            var quoted = ICMPMessage.Quoted(source: quotedPacket.source, destination: quotedPacket.destination, protocolNumber: 0)
+            switch quotedPacket.transport {
+            case .tcp(let tcp):
+                quoted.protocolNumber = 6
+                (quoted.sourcePort, quoted.destinationPort) = (tcp.sourcePort, tcp.destinationPort)
+            case .udp(let sourcePort, let destinationPort, _):
+                quoted.protocolNumber = 17
+                (quoted.sourcePort, quoted.destinationPort) = (sourcePort, destinationPort)
+            case .icmp: quoted.protocolNumber = isVersion6 ? 58 : 1
+            case .other(let number):
+                quoted.protocolNumber = number
+                if !isVersion6, let ports = quotedPorts(inner) { quoted = ports }
+            }
+            message.quoted = quoted
+        } else if !isVersion6, let ports = quotedPorts(inner) {
+            // The quote holds the IP header and only the first 8 bytes of TCP/UDP.
+            message.quoted = ports
+        }
+        return message
+    }
+
+    /// An ICMPv4 error quotes the IP header and 8 bytes: enough for ports, not for a
+    /// whole TCP header, which decodeTCP would refuse.
+    private static func quotedPorts(_ inner: ByteReader) -> ICMPMessage.Quoted? {
+        var reader = inner
+        guard let first = reader.u8(), first >> 4 == 4 else { return nil }
+        let headerLength = Int(first & 0x0f) * 4
+        guard reader.skip(8), let proto = reader.u8(), reader.skip(2), let source = reader.u32(), let destination = reader.u32(),
+              reader.skip(headerLength - 20), let sourcePort = reader.u16(), let destinationPort = reader.u16()
+        else { return nil }
+        return ICMPMessage.Quoted(source: .v4(IPv4Address(source)), destination: .v4(IPv4Address(destination)),
+                                  protocolNumber: proto, sourcePort: sourcePort, destinationPort: destinationPort)
+    }
+}
