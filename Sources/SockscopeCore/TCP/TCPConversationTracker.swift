@@ -1,0 +1,226 @@
+/// Follows TCP conversations packet by packet and works out what each side's state
+/// becomes (RFC 9293), the way the two kernels do: a side changes state when it
+/// sends (SYN → SYN-SENT, FIN → FIN-WAIT-1 or LAST-ACK, RST → CLOSED) and when it
+/// receives (a SYN/ACK or the ACK of its SYN → ESTABLISHED, a FIN → CLOSE-WAIT or
+/// TIME-WAIT, the ACK of its FIN → FIN-WAIT-2, TIME-WAIT or CLOSED).
+///
+/// Sequence and acknowledgment numbers are made relative to each side's initial
+/// sequence number, as tcpdump shows them by default.
+public struct TCPConversationTracker: Sendable {
+    /// Which end of a conversation: the one that sent the first SYN is the client.
+    public enum Side: String, Sendable {
+        case client, server
+
+        public var other: Side { self == .client ? .server : .client }
+    }
+
+    /// One annotated packet.
+    public struct Event: Sendable {
+        public var conversation: Int
+        /// Since the conversation's first packet.
+        public var elapsed: Duration
+        public var from: Side
+        public var source: SocketAddress
+        public var destination: SocketAddress
+        public var segment: TCPSegment
+        public var relativeSequence: UInt32
+        /// Relative to the other side's initial sequence number; nil without ACK.
+        public var relativeAcknowledgment: UInt32?
+        /// The states entered because of this packet, sender first.
+        public var stateChanges: [(side: Side, state: TCPState)]
+        /// retransmission, zero window, …
+        public var notes: [String]
+    }
+
+    /// What is known about a conversation so far.
+    public struct Conversation: Sendable {
+        public var client: SocketAddress
+        public var server: SocketAddress
+        public var states: [Side: TCPState]
+        public var firstTimestamp: Duration
+        /// SYN → SYN/ACK (the client's view of the round trip), when both were seen.
+        public var handshakeRTT: Duration?
+        public var bytes: [Side: Int] = [.client: 0, .server: 0]
+        public var retransmissions = 0
+        public var zeroWindows = 0
+        public var resetBy: Side?
+        /// The side that sent the first FIN: the one that ends up in TIME-WAIT.
+        public var firstToClose: Side?
+        public var simultaneousOpen = false
+        public var simultaneousClose = false
+        public var packets = 0
+
+        var initialSequence: [Side: UInt32] = [:]
+        var highestSequenceEnd: [Side: UInt32] = [:]
+        var finSequence: [Side: UInt32] = [:]
+        var synTimestamp: Duration?
+
+        public func address(of side: Side) -> SocketAddress { side == .client ? client : server }
+    }
+
+    public private(set) var conversations: [Conversation] = []
+    private var index: [Key: Int] = [:]
+
+    private struct Key: Hashable {
+        var a: SocketAddress
+        var b: SocketAddress
+        init(_ x: SocketAddress, _ y: SocketAddress) {
+            (a, b) = "\(x)" < "\(y)" ? (x, y) : (y, x)
+        }
+    }
+
+    public init() {}
+
+    /// Feeds one packet; returns its annotation, or nil for anything but TCP.
+    public mutating func track(_ packet: Packet) -> Event? {
+        guard case .tcp(let segment) = packet.transport else { return nil }
+        let source = SocketAddress(packet.source, port: segment.sourcePort)
+        let destination = SocketAddress(packet.destination, port: segment.destinationPort)
+        let key = Key(source, destination)
+        let number: Int
+        if let known = index[key], !startsNewConversation(known, segment, from: source) {
+            number = known
+        } else {
+            number = conversations.count
+            index[key] = number
+            conversations.append(newConversation(segment, source: source, destination: destination, at: packet.timestamp))
+        }
+        return update(number, segment, source: source, destination: destination, at: packet.timestamp)
+    }
+
+    /// A fresh SYN on a 4-tuple whose conversation is over (closed or in TIME-WAIT) starts a new one.
+    private func startsNewConversation(_ number: Int, _ segment: TCPSegment, from source: SocketAddress) -> Bool {
+        guard segment.flags.contains(.syn), !segment.flags.contains(.ack) else { return false }
+        let conversation = conversations[number]
+        return conversation.states.values.allSatisfy { $0 == .closed || $0 == .timeWait }
+    }
+
+    private func newConversation(_ segment: TCPSegment, source: SocketAddress, destination: SocketAddress, at time: Duration) -> Conversation {
+        let isOpening = segment.flags.contains(.syn)
+        // The side sending SYN without ACK (or, mid-stream, the higher port) is the client.
+        let sourceIsClient: Bool
+        if isOpening {
+            sourceIsClient = !segment.flags.contains(.ack)
+        } else {
+            sourceIsClient = segment.sourcePort > segment.destinationPort
+        }
+        let initial: TCPState = isOpening ? .closed : .established
+        var conversation = Conversation(
+            client: sourceIsClient ? source : destination, server: sourceIsClient ? destination : source,
+            states: [.client: initial, .server: isOpening ? .listen : .established], firstTimestamp: time)
+        if !isOpening {
+            // Joined mid-stream: number from the first packets seen, as tcpdump does.
+            conversation.initialSequence[sourceIsClient ? .client : .server] = segment.sequence &- 1
+            if segment.flags.contains(.ack) { conversation.initialSequence[sourceIsClient ? .server : .client] = segment.acknowledgment &- 1 }
+        }
+        return conversation
+    }
+
+    private mutating func update(_ number: Int, _ segment: TCPSegment, source: SocketAddress, destination: SocketAddress, at time: Duration) -> Event {
+        var conversation = conversations[number]
+        conversation.packets += 1
+        let from: Side = source == conversation.client ? .client : .server
+        let to = from.other
+        var changes: [(Side, TCPState)] = []
+        var notes: [String] = []
+        func enter(_ side: Side, _ state: TCPState) {
+            guard conversation.states[side] != state else { return }
+            conversation.states[side] = state
+            changes.append((side, state))
+        }
+        let flags = segment.flags
+
+        // Numbering.
+        if flags.contains(.syn) { conversation.initialSequence[from] = segment.sequence }
+        if conversation.initialSequence[from] == nil { conversation.initialSequence[from] = segment.sequence &- 1 }
+        if flags.contains(.ack), conversation.initialSequence[to] == nil { conversation.initialSequence[to] = segment.acknowledgment &- 1 }
+        let base = conversation.initialSequence[from] ?? segment.sequence
+        let relativeSequence = segment.sequence &- base
+        let relativeAck = flags.contains(.ack) ? segment.acknowledgment &- (conversation.initialSequence[to] ?? 0) : nil
+
+        // Retransmissions: sequence space this side has already sent.
+        let end = segment.sequence &+ segment.sequenceLength
+        if segment.sequenceLength > 0 {
+            if let highest = conversation.highestSequenceEnd[from], Int32(bitPattern: end &- highest) <= 0 {
+                conversation.retransmissions += 1
+                notes.append("retransmission")
+            } else {
+                conversation.highestSequenceEnd[from] = end
+            }
+        }
+        if segment.window == 0 && !flags.contains(.rst) {
+            conversation.zeroWindows += 1
+            notes.append("zero window")
+        }
+        conversation.bytes[from, default: 0] += segment.payloadLength
+
+        // What sending this does to the sender.
+        if flags.contains(.rst) {
+            conversation.resetBy = conversation.resetBy ?? from
+            notes.append("reset by \(from.rawValue)")
+            enter(from, .closed)
+            enter(to, .closed)
+        } else {
+            if flags.contains(.syn) {
+                if flags.contains(.ack) {
+                    if conversation.states[from] == .synSent { conversation.simultaneousOpen = true }
+                    enter(from, .synReceived)
+                    if let synTime = conversation.synTimestamp, conversation.handshakeRTT == nil {
+                        conversation.handshakeRTT = time - synTime
+                    }
+                } else {
+                    if conversation.states[from] == .listen || conversation.states[to] == .synSent && from == .server {
+                        conversation.simultaneousOpen = true
+                    }
+                    enter(from, .synSent)
+                    conversation.synTimestamp = conversation.synTimestamp ?? time
+                }
+            }
+            if flags.contains(.fin) {
+                conversation.finSequence[from] = segment.sequence &+ UInt32(segment.payloadLength)
+                conversation.firstToClose = conversation.firstToClose ?? from
+                switch conversation.states[from] {
+                case .closeWait: enter(from, .lastAck)
+                case .established, .synReceived, .synSent: enter(from, .finWait1)
+                default: break
+                }
+            }
+
+            // What receiving it does to the other side.
+            if flags.contains(.ack) {
+                let acknowledged = segment.acknowledgment
+                if conversation.states[to] == .synSent && flags.contains(.syn) {
+                    enter(to, .established)  // the SYN/ACK: the client's SYN is acknowledged
+                } else if conversation.states[to] == .synReceived, let isn = conversation.initialSequence[to], acknowledged == isn &+ 1 || Int32(bitPattern: acknowledged &- isn) > 0 {
+                    enter(to, .established)
+                    if conversation.states[from] == .synReceived { enter(from, .established) }
+                }
+                if conversation.states[from] == .synReceived, !flags.contains(.syn) {
+                    enter(from, .established)
+                }
+                if let fin = conversation.finSequence[to], Int32(bitPattern: acknowledged &- (fin &+ 1)) >= 0 {
+                    switch conversation.states[to] {
+                    case .finWait1: enter(to, .finWait2)
+                    case .closing: enter(to, .timeWait)
+                    case .lastAck: enter(to, .closed)
+                    default: break
+                    }
+                }
+            }
+            if flags.contains(.fin) {
+                switch conversation.states[to] {
+                case .established, .synReceived: enter(to, .closeWait)
+                case .finWait1:
+                    conversation.simultaneousClose = true
+                    enter(to, .closing)
+                case .finWait2: enter(to, .timeWait)
+                default: break
+                }
+            }
+        }
+        conversations[number] = conversation
+        return Event(conversation: number, elapsed: time - conversation.firstTimestamp, from: from, source: source, destination: destination,
+                     segment: segment, relativeSequence: relativeSequence, relativeAcknowledgment: relativeAck,
+                     stateChanges: changes, notes: notes)
+    }
+}
