@@ -186,9 +186,9 @@ _sockscope() {
 
 _sockscope_connect() {
     repeating_flags=()
-    non_repeating_flags=(-u --udp -4 -6 --nodelay --keepalive --no-half-close --verbose -v --version -h --help)
+    non_repeating_flags=(-u --udp -4 -6 --nodelay --keepalive --tap --tap-payload --follow-timewait --no-half-close --verbose -v --version -h --help)
     repeating_options=()
-    non_repeating_options=(-U --unix -s --source -p --source-port -w --timeout --linger --recv-buffer --send-buffer --ttl -i --idle-timeout)
+    non_repeating_options=(-U --unix -s --source -p --source-port -w --timeout --linger --recv-buffer --send-buffer --ttl --tap-interface --pcap-out -i --idle-timeout)
     __sockscope_offer_flags_options 2
 
     # Offer option value completions
@@ -215,6 +215,12 @@ _sockscope_connect() {
         return
         ;;
     '--ttl')
+        return
+        ;;
+    '--tap-interface')
+        return
+        ;;
+    '--pcap-out')
         return
         ;;
     '-i'|'--idle-timeout')

@@ -44,6 +44,8 @@ struct ConnectCommand: ParsableCommand {
 
     @OptionGroup var tuning: SocketTuningOptions
 
+    @OptionGroup var tap: TapOptions
+
     @OptionGroup var session: SessionOptions
 
     func run() throws {
@@ -59,9 +61,25 @@ struct ConnectCommand: ParsableCommand {
     private func connectAndRelay() throws(SockscopeError) {
         let tracer = Diagnostics.tracer(verbose: session.verbose)
         let type = transport.socketType
-        let request = try connectRequest(type: type)
-        let socket = try Connector.open(request, tracer: tracer)
-        defer { socket.close() }
+        var request = try connectRequest(type: type)
+        let recorder = TapRecorder(options: tap)
+        if tap.enabled {
+            if type != .stream || transport.unixPath != nil {
+                throw .usage("--tap follows TCP connections; for UDP and other traffic use `sockscope tap`")
+            }
+            request.beforeConnect = recorder.start
+        }
+        let socket: Socket
+        do {
+            socket = try Connector.open(request, tracer: tracer)
+        } catch {
+            recorder.finish()
+            throw error
+        }
+        defer {
+            socket.close()
+            recorder.finish()
+        }
 
         if type == .datagram {
             let options = DatagramRelay.Options(idleTimeout: session.idleTimeout?.duration, replyWait: session.idleTimeout?.duration ?? .milliseconds(500))
@@ -73,6 +91,7 @@ struct ConnectCommand: ParsableCommand {
         let options = session.relayOptions(tuning: tuning)
         let report = try StreamRelay(socket: socket, mode: .standardStreams(input: 0, output: 1), options: options).run()
         tracer.record("sent \(report.bytesSent) bytes, received \(report.bytesReceived) bytes; \(describe(report.ending))")
+        socket.close()
     }
 
     private func connectRequest(type: SocketType) throws(SockscopeError) -> Connector.Request {

@@ -15,6 +15,10 @@ public enum Connector {
         public var options: [SocketOption]
         /// How long to wait for each handshake; nil waits as long as the kernel does.
         public var timeout: Duration?
+        /// Called with the bound socket just before connect() (the tap starts capturing
+        /// here, knowing the local port, so the SYN is not missed). Setting it makes the
+        /// socket bind an ephemeral port first.
+        public var beforeConnect: (@Sendable (Socket, SocketAddress) throws(SockscopeError) -> Void)?
 
         public init(destinations: [SocketAddress], type: SocketType, sourceAddress: IPAddress? = nil, sourcePort: UInt16? = nil, options: [SocketOption] = [], timeout: Duration? = nil) {
             self.destinations = destinations
@@ -44,7 +48,15 @@ public enum Connector {
     }
 
     private static func attempt(_ destination: SocketAddress, _ request: Request, tracer: SocketTracer) throws(SockscopeError) -> Socket {
-        let source = try sourceAddress(for: destination, request)
+        var source = try sourceAddress(for: destination, request)
+        if request.beforeConnect != nil, source == nil {
+            // Bind an ephemeral port first, so the local address is known before the SYN.
+            switch destination {
+            case .ipv4: source = .ipv4(.any, port: 0)
+            case .ipv6: source = .ipv6(.any, port: 0)
+            case .unix: break
+            }
+        }
         do {
             let socket = try Socket(family: destination.family, type: request.type, tracer: tracer)
             for option in request.options { try socket.set(option) }
@@ -54,11 +66,19 @@ public enum Connector {
                 // A Unix datagram client needs a name of its own to get replies: autobind.
                 try socket.bind(to: .unix(.unnamed))
             }
+            if let beforeConnect = request.beforeConnect, let local = socket.localAddress {
+                socket.pendingDestination = destination
+                try beforeConnect(socket, local)
+            }
             try socket.connect(to: destination, timeout: request.timeout)
             socket.traceEndpoints()
             return socket
-        } catch {
+        } catch let error as SocketCallError {
             throw SockscopeError(error)
+        } catch let error as SockscopeError {
+            throw error
+        } catch {
+            throw SockscopeError("\(error)", status: .internalError)
         }
     }
 

@@ -14,6 +14,8 @@ public final class Socket {
     public let family: AddressFamily
     public let type: SocketType
     let tracer: SocketTracer
+    /// Where the socket is about to connect (set just before connect(), for the tap).
+    public internal(set) var pendingDestination: SocketAddress?
 
     /// Creates a socket: `socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)`.
     public init(family: AddressFamily, type: SocketType, tracer: SocketTracer = .silent) throws(SocketCallError) {

@@ -1,0 +1,175 @@
+import CPcap
+import Glibc
+
+/// A live capture through libpcap on one interface, with a BPF filter.
+///
+/// Opened with pcap_create + immediate mode + pcap_activate (not pcap_open_live), and
+/// read without blocking: libpcap's read timeout does not bound a blocking read on
+/// Linux, so callers poll `selectableFD` with their own deadline and then `drain`.
+public final class PacketCapture {
+    public struct Options: Sendable {
+        public var interface: String
+        /// A BPF filter expression (tcpdump syntax); empty for everything.
+        public var filter: String
+        /// Bytes kept of each packet: enough for headers by default.
+        public var snapLength: Int32
+        /// Write every captured packet to this pcap file too.
+        public var pcapOut: String?
+
+        public init(interface: String, filter: String, snapLength: Int32 = 128, pcapOut: String? = nil) {
+            self.interface = interface
+            self.filter = filter
+            self.snapLength = snapLength
+            self.pcapOut = pcapOut
+        }
+    }
+
+    /// Packets seen and dropped, as pcap_stats reports them.
+    public struct Statistics: Sendable {
+        public var received: UInt32
+        public var droppedByKernel: UInt32
+        public var droppedByInterface: UInt32
+    }
+
+    private var handle: OpaquePointer?
+    private var dumper: OpaquePointer?
+    public let linkType: LinkType
+    public let options: Options
+
+    /// Opens and activates the capture.
+    /// - Throws: `SockscopeError` — exit 77 without CAP_NET_RAW (naming the fixes),
+    ///   64 for a bad filter or unknown interface, 74 otherwise.
+    public init(_ options: Options) throws(SockscopeError) {
+        self.options = options
+        var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
+        guard let handle = pcap_create(options.interface, &errorBuffer) else {
+            throw SockscopeError("cannot open \(options.interface) for capture: \(Self.text(errorBuffer))", status: .ioError)
+        }
+        self.handle = handle
+        pcap_set_snaplen(handle, options.snapLength)
+        pcap_set_immediate_mode(handle, 1)
+        pcap_set_promisc(handle, 0)
+        pcap_set_buffer_size(handle, 16 << 20)
+        let status = pcap_activate(handle)
+        if status < 0 {
+            let message = String(cString: pcap_geterr(handle))
+            pcap_close(handle)
+            self.handle = nil
+            switch status {
+            case PCAP_ERROR_PERM_DENIED, PCAP_ERROR_PROMISC_PERM_DENIED:
+                throw SockscopeError(
+                    "capturing on \(options.interface) needs the CAP_NET_RAW capability: \(message)",
+                    explanation: "run as root, or give the binary the capability once: sudo setcap cap_net_raw,cap_net_admin+ep \(Self.executablePath)",
+                    status: .noPermission)
+            case PCAP_ERROR_NO_SUCH_DEVICE:
+                throw SockscopeError("no interface named '\(options.interface)' to capture on: \(message)",
+                                     explanation: "see `ip link` for the names", status: .usage)
+            default:
+                throw SockscopeError("cannot capture on \(options.interface): \(message)", status: .ioError)
+            }
+        }
+        let dlt = pcap_datalink(handle)
+        guard let linkType = LinkType(dlt: dlt) else {
+            pcap_close(handle)
+            self.handle = nil
+            throw SockscopeError("cannot decode the link type of \(options.interface) (DLT \(dlt))", status: .ioError)
+        }
+        self.linkType = linkType
+        if !options.filter.isEmpty {
+            var program = bpf_program()
+            guard pcap_compile(handle, &program, options.filter, 1, PCAP_NETMASK_UNKNOWN) == 0 else {
+                let message = String(cString: pcap_geterr(handle))
+                pcap_close(handle)
+                self.handle = nil
+                throw SockscopeError("bad capture filter '\(options.filter)': \(message)", status: .usage)
+            }
+            defer { pcap_freecode(&program) }
+            guard pcap_setfilter(handle, &program) == 0 else {
+                let message = String(cString: pcap_geterr(handle))
+                pcap_close(handle)
+                self.handle = nil
+                throw SockscopeError("cannot set the capture filter: \(message)", status: .ioError)
+            }
+        }
+        guard pcap_setnonblock(handle, 1, &errorBuffer) == 0 else {
+            pcap_close(handle)
+            self.handle = nil
+            throw SockscopeError("cannot make the capture non-blocking: \(Self.text(errorBuffer))", status: .ioError)
+        }
+        if let path = options.pcapOut {
+            guard let dumper = pcap_dump_open(handle, path) else {
+                let message = String(cString: pcap_geterr(handle))
+                pcap_close(handle)
+                self.handle = nil
+                throw SockscopeError("cannot write \(path): \(message)", status: .ioError)
+            }
+            self.dumper = dumper
+        }
+    }
+
+    deinit { close() }
+
+    /// A descriptor that becomes readable when packets wait (for poll/epoll).
+    public var selectableFD: Int32 { handle.map { pcap_get_selectable_fd($0) } ?? -1 }
+
+    /// Reads every packet waiting, without blocking; hands each to `body` decoded
+    /// (nil when it is not IP) with its timestamp since the epoch. Returns the count.
+    @discardableResult
+    public func drain(_ body: (Packet?, _ length: Int) -> Void) -> Int {
+        guard let handle else { return 0 }
+        var count = 0
+        while count < 10_000 {
+            var header: UnsafeMutablePointer<pcap_pkthdr>?
+            var data: UnsafePointer<UInt8>?
+            let status = pcap_next_ex(handle, &header, &data)
+            guard status == 1, let header, let data else { break }
+            if let dumper { pcap_dump(UnsafeMutablePointer(dumper), header, data) }
+            let captured = Int(header.pointee.caplen)
+            let frame = Array(UnsafeBufferPointer(start: data, count: captured))
+            let time = Duration.seconds(header.pointee.ts.tv_sec) + .microseconds(header.pointee.ts.tv_usec)
+            body(PacketDecoder.decode(frame, linkType: linkType, timestamp: time), Int(header.pointee.len))
+            count += 1
+        }
+        return count
+    }
+
+    /// Waits up to `timeout` for packets, then drains them.
+    @discardableResult
+    public func poll(timeout: Duration, _ body: (Packet?, Int) -> Void) -> Int {
+        var descriptor = pollfd(fd: selectableFD, events: Int16(POLLIN), revents: 0)
+        _ = Glibc.poll(&descriptor, 1, Int32(clamping: timeout.milliseconds))
+        return drain(body)
+    }
+
+    /// pcap_stats: how many packets the filter passed and how many were dropped.
+    public var statistics: Statistics? {
+        guard let handle else { return nil }
+        var stats = pcap_stat()
+        guard pcap_stats(handle, &stats) == 0 else { return nil }
+        return Statistics(received: stats.ps_recv, droppedByKernel: stats.ps_drop, droppedByInterface: stats.ps_ifdrop)
+    }
+
+    /// Flushes the pcap file and releases the capture.
+    public func close() {
+        if let dumper {
+            pcap_dump_flush(dumper)
+            pcap_dump_close(dumper)
+            self.dumper = nil
+        }
+        if let handle {
+            pcap_close(handle)
+            self.handle = nil
+        }
+    }
+
+    private static func text(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// This program's path, for the setcap hint.
+    static var executablePath: String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        return count > 0 ? String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self) : "sockscope"
+    }
+}

@@ -1,0 +1,26 @@
+import ArgumentParser
+import SockscopeCore
+
+/// `--tap` and friends, for connect, listen and probe.
+struct TapOptions: ParsableArguments {
+    @Flag(name: .customLong("tap"), help: "Capture this connection's packets (libpcap; needs CAP_NET_RAW) and print them on stderr with the TCP states they cause.")
+    var tap = false
+
+    @Option(name: .customLong("tap-interface"), help: ArgumentHelp("Capture on this interface (implies --tap; default: lo for loopback, else the route's).", valueName: "iface"))
+    var interface: String?
+
+    @Flag(name: .customLong("tap-payload"), help: "Keep payload bytes in the capture, not just the headers.")
+    var payload = false
+
+    @Option(name: .customLong("pcap-out"), help: ArgumentHelp("Also write the captured packets to this pcap file (implies --tap).", valueName: "file"))
+    var pcapOut: String?
+
+    @Flag(name: .customLong("follow-timewait"), help: "After the close, keep reporting the TIME-WAIT socket until the kernel drops it (60 s).")
+    var followTimeWait = false
+
+    var enabled: Bool { tap || interface != nil || pcapOut != nil }
+
+    func captureOptions(interface fallback: String, filter: String) -> PacketCapture.Options {
+        PacketCapture.Options(interface: interface ?? fallback, filter: filter, snapLength: payload ? 65_535 : 128, pcapOut: pcapOut)
+    }
+}

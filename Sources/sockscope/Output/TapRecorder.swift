@@ -1,0 +1,61 @@
+import Glibc
+import SockscopeCore
+import Synchronization
+
+/// Runs the tap for one client connection: starts capturing when the socket is bound
+/// (before connect), prints the timeline on stderr as packets come, and after the
+/// close prints the summary and the kernel's TIME-WAIT.
+final class TapRecorder: Sendable {
+    private let options: TapOptions
+    private let tap = Mutex<ConnectionTap?>(nil)
+
+    init(options: TapOptions) { self.options = options }
+
+    /// For `Connector.Request.beforeConnect`: open the capture for this 4-tuple.
+    @Sendable func start(_ socket: Socket, _ local: SocketAddress) throws(SockscopeError) {
+        guard let remote = socket.pendingDestination else { return }
+        try start(local: local, remote: remote)
+    }
+
+    func start(local: SocketAddress, remote: SocketAddress) throws(SockscopeError) {
+        guard let interface = options.interface ?? ConnectionTap.interface(towards: remote) else {
+            throw .usage("cannot tell which interface reaches \(remote); name one with --tap-interface")
+        }
+        let filter = ConnectionTap.filter(local: local, remote: remote)
+        let capture = try ConnectionTap(options.captureOptions(interface: interface, filter: filter)) { event in
+            Diagnostics.line(TapTimeline.line(event))
+        }
+        Diagnostics.line("tap: capturing on \(options.interface ?? interface): \(filter)")
+        capture.start()
+        tap.withLock { $0 = capture }
+    }
+
+    /// Stops after the teardown (or a grace second), then prints the summary.
+    func finish() {
+        guard let capture = tap.withLock({ current -> ConnectionTap? in defer { current = nil }; return current }) else { return }
+        let result = capture.finish(grace: .seconds(1))
+        for line in TapTimeline.summary(result.conversations, statistics: result.statistics, packets: capture.packetsSeen) {
+            Diagnostics.line(line)
+        }
+        if let path = options.pcapOut { Diagnostics.line("tap: packets written to \(path)") }
+        guard options.followTimeWait, let conversation = result.conversations.last else { return }
+        followTimeWait(conversation)
+    }
+
+    /// Reports the TIME-WAIT socket every second until the kernel drops it (bounded by 61 s).
+    private func followTimeWait(_ conversation: TCPConversationTracker.Conversation) {
+        for _ in 0..<62 {
+            var found: KernelTCPSocket?
+            for side in [TCPConversationTracker.Side.client, .server] {
+                if let socket = KernelTCPTable.find(local: conversation.address(of: side), remote: conversation.address(of: side.other)),
+                   socket.state == .timeWait { found = socket }
+            }
+            guard let socket = found else {
+                Diagnostics.line("tap: TIME-WAIT is over: the kernel has dropped \(conversation.client) ↔ \(conversation.server)")
+                return
+            }
+            Diagnostics.line("tap: \(socket.local) → \(socket.remote) TIME-WAIT, \(socket.timeWaitLeft.map(formatSeconds) ?? "?") left")
+            sleep(1)
+        }
+    }
+}

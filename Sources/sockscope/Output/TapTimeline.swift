@@ -1,0 +1,89 @@
+import Glibc
+import SockscopeCore
+
+/// Writes the tap's timeline on stderr: one aligned line per packet, then a summary.
+///
+///     +0.000 ms  127.0.0.1:51234 → 127.0.0.1:8080  [S]   seq 0, win 65495, <mss 65495,sackOK,TS val 1 ecr 0,wscale 7>   client: SYN-SENT
+enum TapTimeline {
+    static func line(_ event: ConnectionTap.TapEvent) -> String {
+        switch event {
+        case .tcp(let event): return tcpLine(event)
+        case .icmp(let packet, let message, let elapsed):
+            var text = time(elapsed) + "  \(packet.source) → \(packet.destination)  ICMP\(message.isVersion6 ? "v6" : "") \(message.meaning)"
+            if let quoted = message.quoted, let port = quoted.destinationPort {
+                text += " for \(quoted.protocolNumber == 6 ? "tcp" : quoted.protocolNumber == 17 ? "udp" : "proto \(quoted.protocolNumber)") → \(quoted.destination):\(port)"
+            }
+            return text
+        case .udp(let packet, let elapsed):
+            guard case .udp(let sourcePort, let destinationPort, let length) = packet.transport else { return "" }
+            return time(elapsed) + "  \(SocketAddress(packet.source, port: sourcePort)) → \(SocketAddress(packet.destination, port: destinationPort))  UDP, length \(length)"
+        }
+    }
+
+    static func tcpLine(_ event: TCPConversationTracker.Event) -> String {
+        let segment = event.segment
+        let flags = "[\(segment.flags.tcpdumpNotation)]"
+        var fields: [String] = []
+        let sequence = event.relativeSequence
+        fields.append(segment.payloadLength > 0 ? "seq \(sequence):\(sequence &+ UInt32(segment.payloadLength))" : "seq \(sequence)")
+        if let ack = event.relativeAcknowledgment { fields.append("ack \(ack)") }
+        fields.append("win \(segment.window)")
+        if segment.flags.contains(.syn), !segment.options.isEmpty {
+            fields.append("<" + segment.options.map(\.description).joined(separator: ",") + ">")
+        }
+        fields.append("len \(segment.payloadLength)")
+        var text = time(event.elapsed) + "  " + "\(event.source) → \(event.destination)".padded(to: 44) + "  " + flags.padded(to: 5) + "  "
+            + fields.joined(separator: ", ")
+        let changes = event.stateChanges.map { "\($0.side.rawValue): \($0.state.name)" }
+        if !changes.isEmpty { text += "   " + changes.joined(separator: ", ") }
+        if !event.notes.isEmpty { text += "   (" + event.notes.joined(separator: ", ") + ")" }
+        return text
+    }
+
+    static func time(_ elapsed: Duration) -> String {
+        let microseconds = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+        let milliseconds = "\(microseconds / 1000).\(String(repeating: "0", count: 3 - String(microseconds % 1000).count))\(microseconds % 1000)"
+        return ("+" + milliseconds).leftPadded(to: 10) + " ms"
+    }
+
+    /// What the conversations came to: handshake, bytes, retransmissions, capture
+    /// counts, and who holds TIME-WAIT (read from the kernel after the close).
+    static func summary(_ conversations: [TCPConversationTracker.Conversation], statistics: PacketCapture.Statistics?, packets: Int) -> [String] {
+        var lines: [String] = []
+        for conversation in conversations {
+            var parts: [String] = []
+            if let rtt = conversation.handshakeRTT { parts.append("handshake RTT \(ProbeOutput.milliseconds(rtt)) (SYN → SYN/ACK)") }
+            parts.append("client sent \(conversation.bytes[.client] ?? 0) bytes, server \(conversation.bytes[.server] ?? 0)")
+            parts.append("\(conversation.retransmissions) retransmission\(conversation.retransmissions == 1 ? "" : "s")")
+            if conversation.zeroWindows > 0 { parts.append("\(conversation.zeroWindows) zero windows") }
+            if conversation.simultaneousOpen { parts.append("simultaneous open") }
+            if conversation.simultaneousClose { parts.append("simultaneous close") }
+            lines.append("tap: \(conversation.client) → \(conversation.server): " + parts.joined(separator: "; "))
+            lines.append("tap: " + timeWaitReport(conversation))
+        }
+        if let statistics {
+            lines.append("tap: \(packets) packets captured, \(statistics.droppedByKernel) dropped by the kernel, \(statistics.droppedByInterface) by the interface (pcap_stats)")
+        }
+        return lines
+    }
+
+    /// TIME-WAIT as the kernel lists it now, and why that side holds it.
+    static func timeWaitReport(_ conversation: TCPConversationTracker.Conversation) -> String {
+        if let side = conversation.resetBy {
+            return "reset by the \(side.rawValue) (RST): no TIME-WAIT on either side"
+        }
+        for side in [TCPConversationTracker.Side.client, .server] {
+            let local = conversation.address(of: side)
+            let remote = conversation.address(of: side.other)
+            if let socket = KernelTCPTable.find(local: local, remote: remote), socket.state == .timeWait {
+                let left = socket.timeWaitLeft.map { ", \(formatSeconds($0)) left" } ?? ""
+                let reason = conversation.firstToClose == side ? "it closed first" : "it was the side whose FIN went first"
+                return "TIME-WAIT held by the \(side.rawValue) \(local) → \(remote) (\(reason))\(left); the kernel keeps the 4-tuple 60 s"
+            }
+        }
+        if let closer = conversation.firstToClose {
+            return "the \(closer.rawValue) closed first; no TIME-WAIT is listed for this connection now"
+        }
+        return "the connection is not closed yet"
+    }
+}
