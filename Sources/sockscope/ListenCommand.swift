@@ -52,6 +52,8 @@ struct ListenCommand: ParsableCommand {
 
     @OptionGroup var tuning: SocketTuningOptions
 
+    @OptionGroup var tap: TapOptions
+
     @OptionGroup var session: SessionOptions
 
     func validate() throws {
@@ -79,8 +81,16 @@ struct ListenCommand: ParsableCommand {
         let tracer = Diagnostics.tracer(verbose: session.verbose)
         let type = transport.socketType
         let (address, ipv6Only, askedForAnyPort) = try bindAddress(type: type)
-        let request = ListenRequest(address: address, type: type, backlog: backlog, reuseAddress: !noReuseAddress,
+        var request = ListenRequest(address: address, type: type, backlog: backlog, reuseAddress: !noReuseAddress,
                                     ipv6Only: ipv6Only, options: tuning.socketOptions.filter(\.isListenerOption))
+        let recorder = TapRecorder(options: tap)
+        defer { recorder.finish() }
+        if tap.enabled {
+            if type != .stream || transport.unixPath != nil {
+                throw .usage("--tap follows TCP connections; for UDP and other traffic use `sockscope tap`")
+            }
+            request.beforeListen = recorder.startListening
+        }
         let events: (ListenerEvent) -> Void = { event in
             switch event {
             case .listening(let bound):

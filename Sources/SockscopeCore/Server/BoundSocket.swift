@@ -26,14 +26,19 @@ public final class BoundSocket {
             }
             for option in request.options { try socket.set(option) }
             try socket.bind(to: request.address)
+            if let beforeListen = request.beforeListen { try beforeListen(socket.localAddress ?? request.address) }
             if request.type == .stream {
                 try socket.listen(backlog: request.backlog)
             }
             self.socket = socket
             self.address = socket.localAddress ?? request.address
             self.ownedPath = ownedPath
-        } catch {
+        } catch let error as SocketCallError {
             throw SockscopeError(error)
+        } catch let error as SockscopeError {
+            throw error
+        } catch {
+            throw SockscopeError("\(error)", status: .internalError)
         }
     }
 

@@ -12,6 +12,8 @@ public struct ListenRequest: Sendable {
     public var ipv6Only: Bool?
     /// Options for the listening socket (buffers are inherited by accepted sockets).
     public var options: [SocketOption]
+    /// Called with the bound address just before listen() (the tap starts capturing here).
+    public var beforeListen: (@Sendable (SocketAddress) throws(SockscopeError) -> Void)?
 
     public init(address: SocketAddress, type: SocketType, backlog: Int32 = 128, reuseAddress: Bool = true, ipv6Only: Bool? = nil, options: [SocketOption] = []) {
         self.address = address

@@ -30,6 +30,19 @@ final class TapRecorder: Sendable {
         tap.withLock { $0 = capture }
     }
 
+    /// For `ListenRequest.beforeListen`: capture every connection to the listener's port.
+    @Sendable func startListening(_ bound: SocketAddress) throws(SockscopeError) {
+        guard let port = bound.port else { return }
+        let interface = options.interface ?? (bound.ipAddress.map { $0.isLoopback || $0 == .v4(.any) || $0 == .v6(.any) } == true ? "lo" : "any")
+        let filter = "tcp port \(port)"
+        let capture = try ConnectionTap(options.captureOptions(interface: interface, filter: filter)) { event in
+            Diagnostics.line(TapTimeline.line(event))
+        }
+        Diagnostics.line("tap: capturing on \(interface): \(filter)")
+        capture.start()
+        tap.withLock { $0 = capture }
+    }
+
     /// Stops after the teardown (or a grace second), then prints the summary.
     func finish() {
         guard let capture = tap.withLock({ current -> ConnectionTap? in defer { current = nil }; return current }) else { return }

@@ -1,0 +1,138 @@
+import ArgumentParser
+import Glibc
+import SockscopeCore
+import Synchronization
+
+/// Set by SIGINT/SIGTERM so a capture ends cleanly (summary printed, pcap file valid).
+private let stopRequested = Atomic<Bool>(false)
+
+struct TapCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tap",
+        abstract: "Capture TCP conversations on an interface and annotate every packet with the TCP states it causes.",
+        discussion: """
+            Like tcpdump -n, with sequence numbers relative to each side's first, plus what tcpdump \
+            cannot know: the state each side enters (SYN-SENT, ESTABLISHED, FIN-WAIT-2, TIME-WAIT, …), \
+            retransmissions, zero windows, who reset, and who holds TIME-WAIT at the end. UDP and ICMP \
+            packets are listed too (ICMP errors with the packet they answer).
+
+            FILTER is a BPF expression (tcpdump syntax), e.g. 'tcp port 8080'. Capturing needs \
+            CAP_NET_RAW: run as root or `sudo setcap cap_net_raw,cap_net_admin+ep $(which sockscope)`. \
+            Stops after --count packets, --duration seconds, or Ctrl-C; --pcap-out also writes a pcap \
+            file for tcpdump -r or Wireshark.
+
+            --json prints one object per packet: time_ms, from, to, protocol, flags, seq, ack, win, \
+            len, states, notes.
+
+            Examples:
+              sudo sockscope tap 'tcp port 8080'
+              sudo sockscope tap -i lo --count 20 --pcap-out handshake.pcap 'port 5600'
+            """
+    )
+
+    @Argument(parsing: .remaining, help: ArgumentHelp("BPF filter expression (default: tcp or udp or icmp).", valueName: "filter"))
+    var filter: [String] = []
+
+    @Option(name: [.customShort("i"), .customLong("interface")], help: ArgumentHelp("Interface to capture on (default lo).", valueName: "iface"))
+    var interface: String = "lo"
+
+    @Option(name: [.customShort("c"), .customLong("count")], help: ArgumentHelp("Stop after this many packets.", valueName: "n"))
+    var count: Int?
+
+    @Option(name: .customLong("duration"), help: ArgumentHelp("Stop after this many seconds.", valueName: "secs"))
+    var duration: Seconds?
+
+    @Option(name: .customLong("pcap-out"), help: ArgumentHelp("Also write the packets to this pcap file.", valueName: "file"))
+    var pcapOut: String?
+
+    @Flag(name: .customLong("tap-payload"), help: "Keep payload bytes in the capture, not just the headers.")
+    var payload = false
+
+    @Flag(name: .customLong("json"), help: "One JSON object per packet (JSON Lines) on stdout.")
+    var json = false
+
+    func validate() throws {
+        if let count, count < 1 { throw ValidationError("--count must be at least 1") }
+    }
+
+    func run() throws {
+        signal(SIGPIPE, SIG_IGN)
+        signal(SIGINT) { _ in stopRequested.store(true, ordering: .relaxed) }
+        signal(SIGTERM) { _ in stopRequested.store(true, ordering: .relaxed) }
+        do {
+            try capture()
+        } catch {
+            Diagnostics.report(error)
+            throw ExitCode(error.status.rawValue)
+        }
+    }
+
+    private func capture() throws(SockscopeError) {
+        let expression = filter.isEmpty ? "tcp or udp or icmp or icmp6" : filter.joined(separator: " ")
+        let capture = try PacketCapture(PacketCapture.Options(interface: interface, filter: expression,
+                                                              snapLength: payload ? 65_535 : 128, pcapOut: pcapOut))
+        Diagnostics.line("tap: capturing on \(interface) (\(capture.linkType.name)): \(expression)")
+        var tracker = TCPConversationTracker()
+        var first: Duration?
+        var seen = 0
+        let deadline = duration.map { ContinuousClock.now + $0.duration }
+        while !stopRequested.load(ordering: .relaxed) && count.map({ seen < $0 }) ?? true {
+            if let deadline, ContinuousClock.now >= deadline { break }
+            capture.poll(timeout: .milliseconds(100)) { packet, _ in
+                guard let packet, count.map({ seen < $0 }) ?? true else { return }
+                seen += 1
+                let start = first ?? packet.timestamp
+                first = start
+                let event: ConnectionTap.TapEvent?
+                switch packet.transport {
+                case .tcp: event = tracker.track(packet).map { .tcp($0) }
+                case .icmp(let message): event = .icmp(packet, message, elapsed: packet.timestamp - start)
+                case .udp: event = .udp(packet, elapsed: packet.timestamp - start)
+                case .other: event = nil
+                }
+                guard let event else { return }
+                if json {
+                    Diagnostics.output(Self.json(event))
+                } else {
+                    Diagnostics.output(TapTimeline.line(event) + "\n")
+                }
+            }
+        }
+        let statistics = capture.statistics
+        capture.close()
+        for line in TapTimeline.summary(tracker.conversations, statistics: statistics, packets: seen) { Diagnostics.line(line) }
+        if let pcapOut { Diagnostics.line("tap: \(seen) packets written to \(pcapOut)") }
+    }
+
+    static func json(_ event: ConnectionTap.TapEvent) -> String {
+        var line = JSONLine()
+        switch event {
+        case .tcp(let event):
+            line.add("time_ms", Double(event.elapsed.microseconds) / 1000)
+            line.add("from", "\(event.source)")
+            line.add("to", "\(event.destination)")
+            line.add("protocol", "tcp")
+            line.add("flags", event.segment.flags.tcpdumpNotation)
+            line.add("seq", Int(event.relativeSequence))
+            line.add("ack", event.relativeAcknowledgment.map { "\($0)" })
+            line.add("win", Int(event.segment.window))
+            line.add("len", event.segment.payloadLength)
+            line.add("states", event.stateChanges.map { "\($0.side.rawValue): \($0.state.name)" })
+            line.add("notes", event.notes)
+        case .icmp(let packet, let message, let elapsed):
+            line.add("time_ms", Double(elapsed.microseconds) / 1000)
+            line.add("from", "\(packet.source)")
+            line.add("to", "\(packet.destination)")
+            line.add("protocol", message.isVersion6 ? "icmp6" : "icmp")
+            line.add("message", message.meaning)
+        case .udp(let packet, let elapsed):
+            guard case .udp(let sourcePort, let destinationPort, let length) = packet.transport else { return "" }
+            line.add("time_ms", Double(elapsed.microseconds) / 1000)
+            line.add("from", "\(SocketAddress(packet.source, port: sourcePort))")
+            line.add("to", "\(SocketAddress(packet.destination, port: destinationPort))")
+            line.add("protocol", "udp")
+            line.add("len", length)
+        }
+        return line.text
+    }
+}
