@@ -173,13 +173,13 @@ _sockscope() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    connect|listen|send|recv|broadcast|probe|resolve|demo|help)
+    connect|listen|send|recv|broadcast|probe|resolve|tap|sockets|demo|help)
         # Offer subcommand argument completions
         "_sockscope_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'connect listen send recv broadcast probe resolve demo help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'connect listen send recv broadcast probe resolve tap sockets demo help' -- "${cur}"))
         ;;
     esac
 }
@@ -231,9 +231,9 @@ _sockscope_connect() {
 
 _sockscope_listen() {
     repeating_flags=()
-    non_repeating_flags=(-u --udp -4 -6 --no-reuseaddr -k --keep-open --echo --upper --nodelay --keepalive --no-half-close --verbose -v --version -h --help)
+    non_repeating_flags=(-u --udp -4 -6 --no-reuseaddr -k --keep-open --echo --upper --nodelay --keepalive --tap --tap-payload --follow-timewait --no-half-close --verbose -v --version -h --help)
     repeating_options=()
-    non_repeating_options=(-U --unix --backlog --linger --recv-buffer --send-buffer --ttl -i --idle-timeout)
+    non_repeating_options=(-U --unix --backlog --linger --recv-buffer --send-buffer --ttl --tap-interface --pcap-out -i --idle-timeout)
     __sockscope_offer_flags_options 2
 
     # Offer option value completions
@@ -254,6 +254,12 @@ _sockscope_listen() {
         return
         ;;
     '--ttl')
+        return
+        ;;
+    '--tap-interface')
+        return
+        ;;
+    '--pcap-out')
         return
         ;;
     '-i'|'--idle-timeout')
@@ -402,6 +408,48 @@ _sockscope_resolve() {
         return
         ;;
     '--port')
+        return
+        ;;
+    esac
+}
+
+_sockscope_tap() {
+    repeating_flags=()
+    non_repeating_flags=(--tap-payload --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-i --interface -c --count --duration --pcap-out)
+    __sockscope_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-i'|'--interface')
+        return
+        ;;
+    '-c'|'--count')
+        return
+        ;;
+    '--duration')
+        return
+        ;;
+    '--pcap-out')
+        return
+        ;;
+    esac
+}
+
+_sockscope_sockets() {
+    repeating_flags=()
+    non_repeating_flags=(--tcp --udp --unix -4 -6 --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--port --state)
+    __sockscope_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--port')
+        return
+        ;;
+    '--state')
         return
         ;;
     esac

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs what sockscope needs to build, test and benchmark, when it is missing.
 #   build: libpcap-dev, pkg-config
-#   tests: the real peers (OpenBSD nc, socat, python3), iproute2 (ip netns, ss),
+#   tests: the real peers (OpenBSD nc, socat, python3, tcpdump -r), iproute2 (ip netns, ss),
 #          nftables, util-linux (unshare), libcap2-bin (capsh), coreutils (sha256sum)
 #   bench: ncat, iperf3 (only with BENCH=1)
 # As root it uses apt-get; otherwise it lists what is missing and carries on.
 set -euo pipefail
 
-packages=(libpcap-dev pkg-config netcat-openbsd socat python3 iproute2 nftables util-linux libcap2-bin coreutils)
+packages=(libpcap-dev pkg-config netcat-openbsd socat python3 iproute2 nftables util-linux libcap2-bin coreutils tcpdump)
 if [ "${BENCH:-0}" = 1 ]; then packages+=(ncat iperf3 nmap); fi
 
 missing=()

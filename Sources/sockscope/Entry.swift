@@ -15,7 +15,7 @@ enum Entry {
     static let subcommands: [String: any ParsableCommand.Type] = [
         "connect": ConnectCommand.self, "listen": ListenCommand.self, "probe": ProbeCommand.self,
         "resolve": ResolveCommand.self, "demo": DemoCommand.self, "send": SendCommand.self, "recv": RecvCommand.self,
-        "broadcast": BroadcastCommand.self, "tap": TapCommand.self,
+        "broadcast": BroadcastCommand.self, "tap": TapCommand.self, "sockets": SocketsCommand.self,
     ]
 
     static func main() {

@@ -21,6 +21,6 @@ struct Sockscope: ParsableCommand {
               77  missing privilege or permission (a port below 1024; broadcast without SO_BROADCAST)
             """,
         version: "0.1.0",
-        subcommands: [ConnectCommand.self, ListenCommand.self, SendCommand.self, RecvCommand.self, BroadcastCommand.self, ProbeCommand.self, ResolveCommand.self, TapCommand.self, DemoCommand.self]
+        subcommands: [ConnectCommand.self, ListenCommand.self, SendCommand.self, RecvCommand.self, BroadcastCommand.self, ProbeCommand.self, ResolveCommand.self, TapCommand.self, SocketsCommand.self, DemoCommand.self]
     )
 }

@@ -22,9 +22,23 @@ public enum KernelTCPTable {
         return value > 0 ? Int64(value) : 100
     }()
 
-    /// Every IPv4 and IPv6 TCP socket visible in this network namespace.
-    /// An unreadable file yields no rows rather than an error.
+    /// Every IPv4 and IPv6 TCP socket visible in this network namespace, from netlink
+    /// sock_diag as `ss` reads it (with /proc/net/tcp as the fallback).
     public static func snapshot() -> [KernelTCPSocket] {
+        if let entries = try? SocketDiagnostics.inet(.tcp) {
+            return entries.compactMap { entry in
+                guard let remote = entry.remote ?? entry.local.ipAddress.map({ SocketAddress($0.family == .inet ? .v4(.any) : .v6(.any), port: 0) }) else { return nil }
+                var left: Duration?
+                if case .timeWait(let expires)? = entry.timer { left = expires }
+                return KernelTCPSocket(local: entry.local, remote: remote, state: entry.state, sendQueue: entry.sendQueue,
+                                       receiveQueue: entry.receiveQueue, timeWaitLeft: left, inode: UInt64(entry.inode))
+            }
+        }
+        return procSnapshot()
+    }
+
+    /// The same table read from procfs, as netstat does.
+    public static func procSnapshot() -> [KernelTCPSocket] {
         parse(readFile("/proc/net/tcp"), family: .inet) + parse(readFile("/proc/net/tcp6"), family: .inet6)
     }
 

@@ -11,6 +11,10 @@ struct JSONLine {
         fields.append("\(Self.quote(key)):\(value)")
     }
 
+    mutating func add(_ key: String, _ value: Int?) {
+        fields.append("\(Self.quote(key)):\(value.map { "\($0)" } ?? "null")")
+    }
+
     mutating func add(_ key: String, _ value: Double?) {
         fields.append("\(Self.quote(key)):\(value.map { "\($0)" } ?? "null")")
     }

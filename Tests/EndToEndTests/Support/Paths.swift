@@ -32,6 +32,7 @@ enum Paths {
     static let unshare = tool("/usr/bin/unshare")
     static let capsh = tool("/usr/sbin/capsh", "/sbin/capsh")
     static let sha256sum = tool("/usr/bin/sha256sum")
+    static let tcpdump = tool("/usr/bin/tcpdump", "/usr/sbin/tcpdump")
     static let sh = "/bin/sh"
 
     static var isRoot: Bool { geteuid() == 0 }

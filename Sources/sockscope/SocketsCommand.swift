@@ -1,0 +1,137 @@
+import ArgumentParser
+import Glibc
+import SockscopeCore
+
+struct SocketsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sockets",
+        abstract: "List the kernel's sockets (netlink sock_diag, as ss does), with queues and timers.",
+        discussion: """
+            TCP by default (--udp, --unix, or several). Filters: --port N (local or remote), --state \
+            (listen, established, syn-sent, syn-recv, fin-wait-1, fin-wait-2, time-wait, close-wait, \
+            last-ack, closing, closed), -4/-6. The TIMER column shows what the kernel is waiting for: \
+            timewait (time left before the 4-tuple is free again), keepalive, on (retransmission), \
+            persist (zero-window probe).
+
+            --json prints one object per socket: netid, state, recv_q, send_q, local, peer, timer, \
+            timer_ms, inode.
+
+            Examples:
+              sockscope sockets --state time-wait
+              sockscope sockets --port 8080
+              sockscope sockets --unix
+            """
+    )
+
+    @Flag(name: .customLong("tcp"), help: "TCP sockets (the default).")
+    var tcp = false
+
+    @Flag(name: .customLong("udp"), help: "UDP sockets.")
+    var udp = false
+
+    @Flag(name: .customLong("unix"), help: "Unix-domain sockets.")
+    var unix = false
+
+    @OptionGroup var family: FamilyOptions
+
+    @Option(name: .customLong("port"), help: ArgumentHelp("Only sockets with this local or remote port.", valueName: "port"))
+    var port: String?
+
+    @Option(name: .customLong("state"), help: ArgumentHelp("Only sockets in this state.", valueName: "state"))
+    var state: String?
+
+    @Flag(name: .customLong("json"), help: "One JSON object per socket (JSON Lines).")
+    var json = false
+
+    static let stateNames: [String: TCPState] = [
+        "listen": .listen, "established": .established, "syn-sent": .synSent, "syn-recv": .synReceived, "syn-received": .synReceived,
+        "fin-wait-1": .finWait1, "fin-wait-2": .finWait2, "time-wait": .timeWait, "close-wait": .closeWait,
+        "last-ack": .lastAck, "closing": .closing, "closed": .closed,
+    ]
+
+    func validate() throws {
+        if let state, Self.stateNames[state.lowercased()] == nil {
+            throw ValidationError("unknown state '\(state)': use one of \(Self.stateNames.keys.sorted().joined(separator: ", "))")
+        }
+    }
+
+    func run() throws {
+        signal(SIGPIPE, SIG_IGN)
+        do {
+            try list()
+        } catch {
+            Diagnostics.report(error)
+            throw ExitCode(error.status.rawValue)
+        }
+    }
+
+    private func list() throws(SockscopeError) {
+        let wanted = state.flatMap { Self.stateNames[$0.lowercased()] }
+        let portNumber = try port.map { text throws(SockscopeError) in try PortNumber.parse(text, allowZero: true) }
+        var entries: [SocketDiagnostics.Entry] = []
+        if tcp || !(udp || unix) { entries += try SocketDiagnostics.inet(.tcp, family: family.family) }
+        if udp { entries += try SocketDiagnostics.inet(.udp, family: family.family) }
+        if unix { entries += try SocketDiagnostics.unix() }
+        entries = entries.filter { entry in
+            if let wanted, entry.state != wanted { return false }
+            if let portNumber, entry.local.port != portNumber && entry.remote?.port != portNumber { return false }
+            return true
+        }
+        if json {
+            var text = ""
+            for entry in entries {
+                var line = JSONLine()
+                line.add("netid", entry.kind.rawValue)
+                line.add("state", stateName(entry))
+                line.add("recv_q", Int(entry.receiveQueue))
+                line.add("send_q", Int(entry.sendQueue))
+                line.add("local", "\(entry.local)")
+                line.add("peer", entry.remote.map { "\($0)" })
+                line.add("timer", timerName(entry.timer))
+                line.add("timer_ms", timerDuration(entry.timer).map { Int($0.milliseconds) })
+                line.add("inode", Int(entry.inode))
+                text += line.text
+            }
+            Diagnostics.output(text)
+            return
+        }
+        let style = Style(enabled: Diagnostics.usesColour(1))
+        let header: [(String, Int)] = [("NETID", 6), ("STATE", 13), ("RECV-Q", 8), ("SEND-Q", 8), ("LOCAL", 42), ("PEER", 42)]
+        var text = style.dim(header.map { $0.0.padded(to: $0.1) }.joined() + "TIMER") + "\n"
+        for entry in entries {
+            var timer = timerName(entry.timer) ?? ""
+            if let left = timerDuration(entry.timer) { timer += " " + formatSeconds(left) }
+            let peer = entry.remote.map { "\($0)" } ?? "*"
+            let columns: [(String, Int)] = [
+                (entry.kind.rawValue, 6), (stateName(entry), 13), (String(entry.receiveQueue), 8), (String(entry.sendQueue), 8),
+                ("\(entry.local)", 42), (peer, 42),
+            ]
+            text += columns.map { $0.0.padded(to: $0.1) }.joined() + timer + "\n"
+        }
+        text += style.dim("\(entries.count) socket\(entries.count == 1 ? "" : "s")") + "\n"
+        Diagnostics.output(text)
+    }
+
+    private func stateName(_ entry: SocketDiagnostics.Entry) -> String {
+        if entry.kind == .udp { return entry.state == .established ? "ESTABLISHED" : "UNCONN" }
+        if entry.kind == .unix, entry.state == .closed { return "UNCONN" }
+        return entry.state.name
+    }
+
+    private func timerName(_ timer: SocketDiagnostics.Entry.Timer?) -> String? {
+        switch timer {
+        case .retransmit: "on"
+        case .keepalive: "keepalive"
+        case .timeWait: "timewait"
+        case .zeroWindowProbe: "persist"
+        case nil: nil
+        }
+    }
+
+    private func timerDuration(_ timer: SocketDiagnostics.Entry.Timer?) -> Duration? {
+        switch timer {
+        case .retransmit(let left), .keepalive(let left), .timeWait(let left), .zeroWindowProbe(let left): left
+        case nil: nil
+        }
+    }
+}
