@@ -117,7 +117,7 @@ struct TapCommand: ParsableCommand {
             line.add("ack", event.relativeAcknowledgment.map { "\($0)" })
             line.add("win", Int(event.segment.window))
             line.add("len", event.segment.payloadLength)
-            line.add("states", event.stateChanges.map { "\($0.side.rawValue): \($0.state.name)" })
+            line.add("states", TapTimeline.stateChanges(event))
             line.add("notes", event.notes)
         case .icmp(let packet, let message, let elapsed):
             line.add("time_ms", Double(elapsed.microseconds) / 1000)

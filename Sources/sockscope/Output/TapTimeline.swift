@@ -34,10 +34,21 @@ enum TapTimeline {
         fields.append("len \(segment.payloadLength)")
         var text = time(event.elapsed) + "  " + "\(event.source) → \(event.destination)".padded(to: 44) + "  " + flags.padded(to: 5) + "  "
             + fields.joined(separator: ", ")
-        let changes = event.stateChanges.map { "\($0.side.rawValue): \($0.state.name)" }
+        let changes = stateChanges(event)
         if !changes.isEmpty { text += "   " + changes.joined(separator: ", ") }
         if !event.notes.isEmpty { text += "   (" + event.notes.joined(separator: ", ") + ")" }
         return text
+    }
+
+    /// State changes grouped by side, in order: `client: FIN-WAIT-2 → TIME-WAIT`.
+    static func stateChanges(_ event: TCPConversationTracker.Event) -> [String] {
+        var order: [TCPConversationTracker.Side] = []
+        var states: [TCPConversationTracker.Side: [String]] = [:]
+        for change in event.stateChanges {
+            if states[change.side] == nil { order.append(change.side) }
+            states[change.side, default: []].append(change.state.name)
+        }
+        return order.map { "\($0.rawValue): " + (states[$0] ?? []).joined(separator: " → ") }
     }
 
     static func time(_ elapsed: Duration) -> String {
