@@ -12,8 +12,11 @@ struct DemoCommand: ParsableCommand {
             kernel reports for each socket after it (from /proc/net/tcp), ending with the client's \
             connection in TIME-WAIT. Needs no privileges and sends nothing off the machine.
 
+            When it may capture (as root, or with CAP_NET_RAW), each step also shows the packets its \
+            call put on the wire — SYN, SYN/ACK, ACK, data, FIN — with the states they cause.
+
             --json prints one object per step with the fields: step, side, call, explanation, \
-            listener, client, server (TCP state names or null), time_wait_left_s.
+            listener, client, server (TCP state names or null), time_wait_left_s, packets.
             """
     )
 
@@ -22,6 +25,9 @@ struct DemoCommand: ParsableCommand {
 
     @Flag(name: .customLong("json"), help: "Print one JSON object per step (JSON Lines).")
     var json = false
+
+    @Flag(name: .customLong("no-packets"), help: "Do not capture the packets (capturing needs CAP_NET_RAW; without it the demo says so and goes on).")
+    var noPackets = false
 
     func run() throws {
         signal(SIGPIPE, SIG_IGN)
@@ -32,9 +38,12 @@ struct DemoCommand: ParsableCommand {
             Diagnostics.output(style.dim("states: what the kernel lists for the listening socket, the client's socket and the server's connection socket") + "\n\n")
         }
         var lastStep: DemoStep?
-        let demo = ConnectionLifeDemo(address: address)
+        let demo = ConnectionLifeDemo(address: address, capturePackets: !noPackets)
         do {
-            try demo.run { step in
+            try demo.run(captureFailure: { error in
+                let reason = error.status == .noPermission ? "capturing needs CAP_NET_RAW (run as root to see them)" : error.message
+                Diagnostics.line("sockscope: demo without packets: \(reason)")
+            }) { step in
                 lastStep = step
                 Diagnostics.output(json ? Self.jsonLine(step) : Self.block(step, style: style))
             }
@@ -56,6 +65,9 @@ struct DemoCommand: ParsableCommand {
         text += "           " + style.dim("listener ") + state(step.listenerState) + style.dim("   client ") + state(step.clientState)
             + style.dim("   server ") + state(step.serverState)
         if let left = step.timeWaitLeft { text += style.dim("   (TIME-WAIT: \(formatSeconds(left)) left)") }
+        for packet in step.packets {
+            text += "\n           " + style.green("packet") + " " + packetLine(packet)
+        }
         return text + "\n\n"
     }
 
@@ -68,6 +80,17 @@ struct DemoCommand: ParsableCommand {
             + "Watch it expire with:  ss -tan -o state time-wait\n"
     }
 
+    /// A packet in the demo's words: `client → server [S] seq 0  client: SYN-SENT`.
+    static func packetLine(_ packet: TCPConversationTracker.Event) -> String {
+        let direction = packet.from == .client ? "client → server" : "server → client"
+        var text = "\(direction) [\(packet.segment.flags.tcpdumpNotation)] seq \(packet.relativeSequence)"
+        if let ack = packet.relativeAcknowledgment { text += " ack \(ack)" }
+        if packet.segment.payloadLength > 0 { text += " len \(packet.segment.payloadLength)" }
+        let changes = TapTimeline.stateChanges(packet)
+        if !changes.isEmpty { text += "  " + changes.joined(separator: ", ") }
+        return text
+    }
+
     static func jsonLine(_ step: DemoStep) -> String {
         var line = JSONLine()
         line.add("step", step.number)
@@ -78,6 +101,7 @@ struct DemoCommand: ParsableCommand {
         line.add("client", step.clientState)
         line.add("server", step.serverState)
         line.add("time_wait_left_s", step.timeWaitLeft.map { Double($0.milliseconds) / 1000 })
+        line.add("packets", step.packets.map(packetLine))
         return line.text
     }
 }

@@ -46,4 +46,24 @@ struct DemoTests {
         #expect(outcome.stdoutText.contains("socket(AF_INET6, SOCK_STREAM)"))
         #expect(outcome.stdoutText.split(separator: "\n").last?.contains("\"client\":\"TIME-WAIT\"") == true)
     }
+
+    @Test("as root, each step shows its packets: connect → SYN, SYN/ACK, ACK; shutdown → FIN",
+          .enabled(if: Paths.isRoot, "skipped: capturing needs root (CAP_NET_RAW)"))
+    func packets() async throws {
+        let outcome = try await sockscope("demo", "--json")
+        #expect(outcome.status == 0, "\(outcome)")
+        let connect = try #require(outcome.stdoutText.split(separator: "\n").first { $0.contains("\"call\":\"connect(") })
+        #expect(connect.contains("\"packets\":[\"client → server [S] seq 0  client: SYN-SENT\",\"server → client [S.] seq 0 ack 1"), "\(connect)")
+        let shutdown = try #require(outcome.stdoutText.split(separator: "\n").first { $0.contains("\"call\":\"shutdown(") })
+        #expect(shutdown.contains("client → server [F.]"), "\(shutdown)")
+    }
+
+    @Test("without CAP_NET_RAW the demo still runs, and says why it shows no packets",
+          .enabled(if: Paths.isRoot, "skipped: needs root to drop the capability with capsh"))
+    func withoutCapture() async throws {
+        let outcome = try await run(Paths.capsh, ["--drop=cap_net_raw", "--", "-c", "exec \(Paths.sockscope) demo --json"])
+        #expect(outcome.status == 0, "\(outcome)")
+        #expect(outcome.stderr.contains("demo without packets: capturing needs CAP_NET_RAW"))
+        #expect(outcome.stdoutText.split(separator: "\n").last?.contains("\"client\":\"TIME-WAIT\"") == true)
+    }
 }

@@ -10,15 +10,23 @@ public struct ConnectionLifeDemo {
     public var address: IPAddress
     /// The message the client sends; the server answers it upper-cased.
     public var message: String
+    /// Capture the packets on `lo` and show them next to the calls (needs CAP_NET_RAW).
+    public var capturePackets: Bool
 
-    public init(address: IPAddress = .v4(.loopback), message: String = "hello, sockets\n") {
+    public init(address: IPAddress = .v4(.loopback), message: String = "hello, sockets\n", capturePackets: Bool = false) {
         self.address = address
         self.message = message
+        self.capturePackets = capturePackets
     }
 
     /// Runs the demo, handing each step to `observe` as it happens.
-    public func run(observe: @escaping (DemoStep) -> Void) throws(SockscopeError) {
+    /// Runs the demo, handing each step to `observe` as it happens. When packet capture
+    /// was asked for but is not allowed, `captureFailure` says why and the demo runs without.
+    public func run(captureFailure: ((SockscopeError) -> Void)? = nil, observe: @escaping (DemoStep) -> Void) throws(SockscopeError) {
         var run = DemoRun(observe: observe)
+        run.capturePackets = capturePackets
+        run.captureFailure = captureFailure
+        defer { _ = run.tap?.finish(grace: .zero) }
         do {
             try run.play(address: address, message: message)
         } catch let error as SockscopeError {
@@ -34,7 +42,9 @@ public struct ConnectionLifeDemo {
 /// Collects the lines a socket narrates, so each demo step can show its call.
 private final class CallLog: Sendable {
     let lines = Mutex<[String]>([])
+    let packets = Mutex<[TCPConversationTracker.Event]>([])
     func take() -> [String] { lines.withLock { lines in defer { lines = [] }; return lines } }
+    func takePackets() -> [TCPConversationTracker.Event] { packets.withLock { packets in defer { packets = [] }; return packets } }
 }
 
 private struct DemoRun {
@@ -43,6 +53,9 @@ private struct DemoRun {
     var number = 0
     var listenerAddress: SocketAddress?
     var clientAddress: SocketAddress?
+    var capturePackets = false
+    var captureFailure: ((SockscopeError) -> Void)?
+    var tap: ConnectionTap?
     var clientExists = false
     var serverConnectionExists = false
     var listenerExists = false
@@ -62,6 +75,7 @@ private struct DemoRun {
         step(.server, "SO_REUSEADDR lets a restarted server bind this port while old connections sit in TIME-WAIT")
         try listener.bind(to: SocketAddress(address, port: 0))
         listenerAddress = listener.localAddress
+        startCapture()
         step(.server, "port 0 asks the kernel for a free port: getsockname says \(listenerAddress.map { "\($0)" } ?? "?")")
         try listener.listen(backlog: 8)
         step(.server, "the socket now accepts handshakes; up to 8 finished connections may wait for accept()", expect: (listener: .listen, client: nil, server: nil))
@@ -123,6 +137,21 @@ private struct DemoRun {
              expect: (listener: nil, client: .timeWait, server: nil))
     }
 
+    /// Starts capturing the demo's port on lo, so the handshake's packets are seen.
+    private mutating func startCapture() {
+        guard capturePackets, let port = listenerAddress?.port else { return }
+        let log = self.log
+        do {
+            let tap = try ConnectionTap(PacketCapture.Options(interface: "lo", filter: "tcp port \(port)")) { event in
+                if case .tcp(let packet) = event { log.packets.withLock { $0.append(packet) } }
+            }
+            tap.start()
+            self.tap = tap
+        } catch {
+            captureFailure?(error)
+        }
+    }
+
     private func receiveSome(_ socket: Socket) throws -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: 1024)
         let deadline = ContinuousClock.now.advanced(by: .seconds(5))
@@ -162,13 +191,18 @@ private struct DemoRun {
             if let socket { return socket.state.name }
             return exists ? TCPState.closed.name : nil
         }
+        if tap != nil {
+            // Give the capture thread a moment to hand over this call's packets.
+            usleep(30_000)
+        }
         let call = log.take().joined(separator: "; ")
         observe(DemoStep(
             number: number, side: side, call: call, explanation: explanation,
             listenerState: label(seen.listener, exists: listenerExists),
             clientState: label(seen.client, exists: clientExists),
             serverState: label(seen.server, exists: serverConnectionExists),
-            timeWaitLeft: seen.client?.state == .timeWait ? seen.client?.timeWaitLeft : nil))
+            timeWaitLeft: seen.client?.state == .timeWait ? seen.client?.timeWaitLeft : nil,
+            packets: log.takePackets()))
     }
 
     private func states(in table: [KernelTCPSocket]) -> (listener: KernelTCPSocket?, client: KernelTCPSocket?, server: KernelTCPSocket?) {

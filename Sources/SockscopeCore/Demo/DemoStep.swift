@@ -19,4 +19,6 @@ public struct DemoStep: Sendable {
     public var serverState: String?
     /// For a socket in TIME-WAIT, the time its timer has left.
     public var timeWaitLeft: Duration?
+    /// The packets this call put on the wire (when the demo can capture).
+    public var packets: [TCPConversationTracker.Event] = []
 }
