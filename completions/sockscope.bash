@@ -363,9 +363,9 @@ _sockscope_broadcast() {
 
 _sockscope_probe() {
     repeating_flags=()
-    non_repeating_flags=(-u --udp -4 -6 --all-addresses --graceful -a --all --json -q --quiet --version -h --help)
+    non_repeating_flags=(-u --udp -4 -6 --all-addresses --graceful -a --all --json -q --quiet --tap --tap-payload --follow-timewait --version -h --help)
     repeating_options=()
-    non_repeating_options=(--parallel --retries --rate -w --timeout --payload)
+    non_repeating_options=(--parallel --retries --rate -w --timeout --payload --tap-interface --pcap-out)
     __sockscope_offer_flags_options 2
 
     # Offer option value completions
@@ -383,6 +383,12 @@ _sockscope_probe() {
         return
         ;;
     '--payload')
+        return
+        ;;
+    '--tap-interface')
+        return
+        ;;
+    '--pcap-out')
         return
         ;;
     esac
@@ -457,7 +463,7 @@ _sockscope_sockets() {
 
 _sockscope_demo() {
     repeating_flags=()
-    non_repeating_flags=(-6 --json --version -h --help)
+    non_repeating_flags=(-6 --json --no-packets --version -h --help)
     repeating_options=()
     non_repeating_options=()
     __sockscope_offer_flags_options 0

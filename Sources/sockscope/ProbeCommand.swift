@@ -1,6 +1,7 @@
 import ArgumentParser
 import Glibc
 import SockscopeCore
+import Synchronization
 
 struct ProbeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -75,6 +76,8 @@ struct ProbeCommand: ParsableCommand {
     @Flag(name: [.customShort("q"), .customLong("quiet")], help: "Print nothing; the exit status says whether a port is open.")
     var quiet = false
 
+    @OptionGroup var tap: TapOptions
+
     func validate() throws {
         if let parallel, parallel < 1 || parallel > 65536 { throw ValidationError("--parallel takes 1 to 65536, not \(parallel)") }
         if retries < 0 || retries > 10 { throw ValidationError("--retries takes 0 to 10, not \(retries)") }
@@ -95,6 +98,21 @@ struct ProbeCommand: ParsableCommand {
         }
     }
 
+    /// Starts capturing the probes' packets (TCP and ICMP to and from the targets).
+    private func startTap(targets: [IPAddress]) throws(SockscopeError) -> (tap: ConnectionTap, events: EventBox)? {
+        guard tap.enabled, let first = targets.first else { return nil }
+        guard let interface = tap.interface ?? ConnectionTap.interface(towards: SocketAddress(first, port: 9)) else {
+            throw .usage("cannot tell which interface reaches \(first); name one with --tap-interface")
+        }
+        let hosts = targets.prefix(64).map { "host \($0)" }.joined(separator: " or ")
+        let filter = "(tcp or icmp or icmp6) and (\(hosts))"
+        let box = EventBox()
+        let capture = try ConnectionTap(tap.captureOptions(interface: interface, filter: filter)) { event in box.append(event) }
+        Diagnostics.line("tap: capturing on \(interface): \(filter)")
+        capture.start()
+        return (capture, box)
+    }
+
     /// Runs the scan and prints it; returns whether any port is open.
     private func probe() throws(SockscopeError) -> Bool {
         let protocolName = udp ? "udp" : "tcp"
@@ -105,9 +123,19 @@ struct ProbeCommand: ParsableCommand {
         let request = PortScanner.Request(
             targets: targetList.map(\.address), ports: portList.ports, transport: udp ? .udp : .tcp, parallelism: parallel,
             retries: retries, rate: rate, fixedTimeout: timeout?.duration, graceful: graceful, udpPayload: Array((payload ?? "").utf8))
+        let capture = try startTap(targets: targetList.map(\.address))
         let progress = ProgressLine(enabled: !quiet && !json && isatty(2) == 1)
         let report = try PortScanner(request).run(progress: progress.update)
         progress.clear()
+        defer {
+            if let capture {
+                let shown = all || portList.ports.count <= 25 ? report.results : report.results.filter { $0.state == .open }
+                let (_, statistics) = capture.tap.finish(grace: .milliseconds(200))
+                let events = capture.events.all
+                for line in TapTimeline.probeLines(events, results: shown) { Diagnostics.line(line) }
+                if let statistics { Diagnostics.line("tap: \(events.count) packets captured, \(statistics.droppedByKernel) dropped by the kernel (pcap_stats)") }
+            }
+        }
         let output = ProbeOutput(report: report, targets: targetList, protocolName: protocolName,
                                  listAll: all || portList.ports.count <= 25, graceful: graceful)
         if json {
@@ -117,4 +145,11 @@ struct ProbeCommand: ParsableCommand {
         }
         return report.results.contains { $0.state == .open }
     }
+}
+
+/// Collects the tap's events from its thread.
+final class EventBox: Sendable {
+    private let events = Mutex<[ConnectionTap.TapEvent]>([])
+    func append(_ event: ConnectionTap.TapEvent) { events.withLock { $0.append(event) } }
+    var all: [ConnectionTap.TapEvent] { events.withLock { $0 } }
 }

@@ -106,6 +106,22 @@ struct TapTests {
         #expect(lines.first?.contains("\"flags\":\"S\"") == true && lines.first?.contains("\"states\":[\"client: SYN-SENT\"]") == true, "\(lines)")
     }
 
+    @Test("probe --tap: each port's packets — RST, SYN/ACK, silence, and an ICMP error tied back to its probe")
+    func probeTap() async throws {
+        let network = try await TestNetwork.make(targetRules: ["tcp dport 7001 drop", "tcp dport 7003 reject with icmp type admin-prohibited"])
+        defer { Task { await network.remove() } }
+        let listeners = try network.startInTarget(Paths.python, [Paths.peer("listeners.py"), "7000"])
+        defer { Task { await listeners.stop() } }
+        _ = try await listeners.waitForLine(containing: "ready", inStdout: true)
+        let outcome = try await network.runInClient(Paths.sockscope, ["probe", "--tap", "--timeout", "0.3", network.targetAddress, "7000-7003"])
+        let lines = outcome.stderr.split(separator: "\n").filter { $0.hasPrefix("tap 7") }.map(String.init)
+        #expect(lines.count == 4, "\(outcome.stderr)")
+        #expect(lines.first { $0.hasPrefix("tap 7000/tcp") }?.contains("[S] → [S.]") == true, "\(lines)")
+        #expect(lines.first { $0.hasPrefix("tap 7001/tcp") } == "tap 7001/tcp   [S] [S]  (no answer)", "\(lines)")
+        #expect(lines.first { $0.hasPrefix("tap 7002/tcp") }?.contains("[S] → [R.]") == true, "\(lines)")
+        #expect(lines.first { $0.hasPrefix("tap 7003/tcp") }?.contains("[S] → ICMP admin prohibited") == true, "\(lines)")
+    }
+
     @Test("a bad filter is a usage error naming libpcap's complaint")
     func badFilter() async throws {
         let outcome = try await sockscope("tap", "--count", "1", "tcp port nonsense!")

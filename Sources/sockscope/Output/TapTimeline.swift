@@ -57,6 +57,50 @@ enum TapTimeline {
         return ("+" + milliseconds).leftPadded(to: 10) + " ms"
     }
 
+    /// One compact line per probed port: what the probe sent and what came back.
+    ///
+    ///     tap 22/tcp     [S] → [R.]  0.03 ms
+    ///     tap 80/tcp     [S] → [S.] → [.] → [R.]  0.04 ms
+    ///     tap 7001/tcp   [S] [S]  (no answer)
+    ///     tap 7003/tcp   [S] → ICMP admin prohibited
+    static func probeLines(_ events: [ConnectionTap.TapEvent], results: [ProbeResult]) -> [String] {
+        var packets: [String: [String]] = [:]
+        var firstTime: [String: Duration] = [:]
+        var lastTime: [String: Duration] = [:]
+        var probeTime: Duration = .zero
+        for event in events {
+            switch event {
+            case .tcp(let packet):
+                let fromProbe = packet.from == .client
+                let target = fromProbe ? packet.destination : packet.source
+                let key = "\(target)"
+                let mark = "[\(packet.segment.flags.tcpdumpNotation)]"
+                packets[key, default: []].append(fromProbe ? mark : "→ \(mark)")
+                probeTime = packet.elapsed
+                if firstTime[key] == nil { firstTime[key] = packet.elapsed }
+                lastTime[key] = packet.elapsed
+            case .icmp(_, let message, let elapsed):
+                guard let quoted = message.quoted, let port = quoted.destinationPort else { continue }
+                let key = "\(SocketAddress(quoted.destination, port: port))"
+                packets[key, default: []].append("→ ICMP \(message.meaning)")
+                lastTime[key] = elapsed
+                _ = probeTime
+            case .udp:
+                continue
+            }
+        }
+        return results.map { result in
+            let key = "\(SocketAddress(result.target, port: result.port))"
+            let sequence = (packets[key] ?? ["(no packets captured)"]).joined(separator: " ")
+            var line = "tap " + "\(result.port)/\(result.transport.rawValue)".padded(to: 11) + sequence
+            if let start = firstTime[key], let end = lastTime[key], sequence.contains("→") {
+                line += "  " + ProbeOutput.milliseconds(end - start)
+            }
+            if !sequence.contains("→") && result.state == .filtered { line += "  (no answer)" }
+            return line
+        }
+    }
+
     /// What the conversations came to: handshake, bytes, retransmissions, capture
     /// counts, and who holds TIME-WAIT (read from the kernel after the close).
     static func summary(_ conversations: [TCPConversationTracker.Conversation], statistics: PacketCapture.Statistics?, packets: Int) -> [String] {
