@@ -465,8 +465,15 @@ _sockscope_demo() {
     repeating_flags=()
     non_repeating_flags=(-6 --json --no-packets --version -h --help)
     repeating_options=()
-    non_repeating_options=()
+    non_repeating_options=(--pcap-out)
     __sockscope_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--pcap-out')
+        return
+        ;;
+    esac
 }
 
 _sockscope_help() {

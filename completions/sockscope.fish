@@ -41,7 +41,7 @@ function __sockscope_parse_tokens -S
         case 'sockets'
             __sockscope_parse_subcommand 0 'tcp' 'udp' 'unix' '4' '6' 'port=' 'state=' 'json' 'version' 'h/help'
         case 'demo'
-            __sockscope_parse_subcommand 0 '6' 'json' 'no-packets' 'version' 'h/help'
+            __sockscope_parse_subcommand 0 '6' 'json' 'pcap-out=' 'no-packets' 'version' 'h/help'
         case 'help'
             __sockscope_parse_subcommand -r 1 'version'
         end
@@ -263,6 +263,7 @@ complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_op
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope sockets" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope demo" 6' -s '6' -d 'Use ::1 instead of 127.0.0.1.'
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope demo" json' -l 'json' -d 'Print one JSON object per step (JSON Lines).'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope demo" pcap-out' -l 'pcap-out' -d 'Also write the demo\'s packets to this pcap file.' -rfka ''
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope demo" no-packets' -l 'no-packets' -d 'Do not capture the packets (capturing needs CAP_NET_RAW; without it the demo says so and goes on).'
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope demo" version' -l 'version' -d 'Show the version.'
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope demo" h help' -s 'h' -l 'help' -d 'Show help information.'

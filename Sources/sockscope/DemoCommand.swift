@@ -26,6 +26,9 @@ struct DemoCommand: ParsableCommand {
     @Flag(name: .customLong("json"), help: "Print one JSON object per step (JSON Lines).")
     var json = false
 
+    @Option(name: .customLong("pcap-out"), help: ArgumentHelp("Also write the demo's packets to this pcap file.", valueName: "file"))
+    var pcapOut: String?
+
     @Flag(name: .customLong("no-packets"), help: "Do not capture the packets (capturing needs CAP_NET_RAW; without it the demo says so and goes on).")
     var noPackets = false
 
@@ -38,7 +41,7 @@ struct DemoCommand: ParsableCommand {
             Diagnostics.output(style.dim("states: what the kernel lists for the listening socket, the client's socket and the server's connection socket") + "\n\n")
         }
         var lastStep: DemoStep?
-        let demo = ConnectionLifeDemo(address: address, capturePackets: !noPackets)
+        let demo = ConnectionLifeDemo(address: address, capturePackets: !noPackets, pcapOut: pcapOut)
         do {
             try demo.run(captureFailure: { error in
                 let reason = error.status == .noPermission ? "capturing needs CAP_NET_RAW (run as root to see them)" : error.message
@@ -54,6 +57,7 @@ struct DemoCommand: ParsableCommand {
         if !json, let lastStep {
             Diagnostics.output(Self.summary(lastStep, style: style))
         }
+        if let pcapOut { Diagnostics.line("sockscope: the demo's packets are in \(pcapOut) (tcpdump -n -r \(pcapOut))") }
     }
 
     static func block(_ step: DemoStep, style: Style) -> String {

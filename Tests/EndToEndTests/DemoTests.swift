@@ -56,6 +56,14 @@ struct DemoTests {
         #expect(connect.contains("\"packets\":[\"client → server [S] seq 0  client: SYN-SENT\",\"server → client [S.] seq 0 ack 1"), "\(connect)")
         let shutdown = try #require(outcome.stdoutText.split(separator: "\n").first { $0.contains("\"call\":\"shutdown(") })
         #expect(shutdown.contains("client → server [F.]"), "\(shutdown)")
+
+        let directory = try TemporaryDirectory.make()
+        let saved = try await sockscope("demo", "--pcap-out", directory + "/demo.pcap")
+        #expect(saved.status == 0)
+        let tcpdump = try await run(Paths.tcpdump, ["-n", "-r", directory + "/demo.pcap"])
+        let flags = tcpdump.stdoutText.split(separator: "\n").compactMap { $0.split(separator: "Flags [").dropFirst().first?.prefix(while: { $0 != "]" }) }
+        #expect(Array(flags.prefix(3)) == ["S", "S.", "."], "tcpdump read: \(tcpdump.stdoutText)")
+        #expect(flags.contains("F."))
     }
 
     @Test("without CAP_NET_RAW the demo still runs, and says why it shows no packets",

@@ -12,11 +12,14 @@ public struct ConnectionLifeDemo {
     public var message: String
     /// Capture the packets on `lo` and show them next to the calls (needs CAP_NET_RAW).
     public var capturePackets: Bool
+    /// Also write the captured packets to this pcap file.
+    public var pcapOut: String?
 
-    public init(address: IPAddress = .v4(.loopback), message: String = "hello, sockets\n", capturePackets: Bool = false) {
+    public init(address: IPAddress = .v4(.loopback), message: String = "hello, sockets\n", capturePackets: Bool = false, pcapOut: String? = nil) {
         self.address = address
         self.message = message
         self.capturePackets = capturePackets
+        self.pcapOut = pcapOut
     }
 
     /// Runs the demo, handing each step to `observe` as it happens.
@@ -24,7 +27,8 @@ public struct ConnectionLifeDemo {
     /// was asked for but is not allowed, `captureFailure` says why and the demo runs without.
     public func run(captureFailure: ((SockscopeError) -> Void)? = nil, observe: @escaping (DemoStep) -> Void) throws(SockscopeError) {
         var run = DemoRun(observe: observe)
-        run.capturePackets = capturePackets
+        run.capturePackets = capturePackets || pcapOut != nil
+        run.pcapOut = pcapOut
         run.captureFailure = captureFailure
         defer { _ = run.tap?.finish(grace: .zero) }
         do {
@@ -54,6 +58,7 @@ private struct DemoRun {
     var listenerAddress: SocketAddress?
     var clientAddress: SocketAddress?
     var capturePackets = false
+    var pcapOut: String?
     var captureFailure: ((SockscopeError) -> Void)?
     var tap: ConnectionTap?
     var clientExists = false
@@ -133,6 +138,7 @@ private struct DemoRun {
              expect: (listener: .listen, client: .timeWait, server: nil))
 
         listener.close()
+        if tap != nil { usleep(50_000) }  // the last ACK
         step(.server, "closing the listener does not end TIME-WAIT; SO_REUSEADDR is what lets a new server bind port \(listenerAddress.port.map(String.init) ?? "?") now",
              expect: (listener: nil, client: .timeWait, server: nil))
     }
@@ -142,7 +148,7 @@ private struct DemoRun {
         guard capturePackets, let port = listenerAddress?.port else { return }
         let log = self.log
         do {
-            let tap = try ConnectionTap(PacketCapture.Options(interface: "lo", filter: "tcp port \(port)")) { event in
+            let tap = try ConnectionTap(PacketCapture.Options(interface: "lo", filter: "tcp port \(port)", pcapOut: pcapOut)) { event in
                 if case .tcp(let packet) = event { log.packets.withLock { $0.append(packet) } }
             }
             tap.start()
