@@ -122,6 +122,24 @@ struct TapTests {
         #expect(lines.first { $0.hasPrefix("tap 7003/tcp") }?.contains("[S] → ICMP admin prohibited") == true, "\(lines)")
     }
 
+    @Test("--follow-timewait counts the TIME-WAIT timer down from the kernel's table")
+    func followTimeWait() async throws {
+        let server = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "upper"])
+        defer { Task { await server.stop() } }
+        let port = try await server.announcedPort(marker: "", inStdout: true)
+        let client = try BackgroundProcess(Paths.sh, ["-c", "echo x | exec \(Paths.sockscope) connect --tap --follow-timewait 127.0.0.1 \(port)"])
+        defer { Task { await client.stop() } }
+        let deadline = ContinuousClock.now + .seconds(10)
+        var countdown: [String] = []
+        while countdown.count < 2 && ContinuousClock.now < deadline {
+            countdown = client.stderrText.split(separator: "\n").filter { $0.contains("TIME-WAIT,") && $0.hasSuffix("s left") }.map(String.init)
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(countdown.count >= 2, "\(client.stderrText)")
+        let seconds = countdown.compactMap { line in Double(line.split(separator: ", ").last?.split(separator: " ").first ?? "") }
+        #expect(seconds.count >= 2 && seconds[1] < seconds[0] && seconds[0] <= 60, "\(countdown)")
+    }
+
     @Test("a bad filter is a usage error naming libpcap's complaint")
     func badFilter() async throws {
         let outcome = try await sockscope("tap", "--count", "1", "tcp port nonsense!")
