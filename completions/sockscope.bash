@@ -231,9 +231,9 @@ _sockscope_connect() {
 
 _sockscope_listen() {
     repeating_flags=()
-    non_repeating_flags=(-u --udp -4 -6 --no-reuseaddr -k --keep-open --echo --upper --nodelay --keepalive --tap --tap-payload --follow-timewait --no-half-close --verbose -v --version -h --help)
-    repeating_options=()
-    non_repeating_options=(-U --unix --backlog --linger --recv-buffer --send-buffer --ttl --tap-interface --pcap-out -i --idle-timeout)
+    non_repeating_flags=(-u --udp -4 -6 --no-reuseaddr -k --keep-open --echo --upper --broker --chat --nodelay --keepalive --tap --tap-payload --follow-timewait --no-half-close --verbose -v --version -h --help)
+    repeating_options=(--allow --deny)
+    non_repeating_options=(-U --unix --backlog --max-clients --allow-file --linger --recv-buffer --send-buffer --ttl --tap-interface --pcap-out -i --idle-timeout)
     __sockscope_offer_flags_options 2
 
     # Offer option value completions
@@ -242,6 +242,18 @@ _sockscope_listen() {
         return
         ;;
     '--backlog')
+        return
+        ;;
+    '--max-clients')
+        return
+        ;;
+    '--allow')
+        return
+        ;;
+    '--deny')
+        return
+        ;;
+    '--allow-file')
         return
         ;;
     '--linger')

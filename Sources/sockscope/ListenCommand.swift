@@ -12,7 +12,10 @@ struct ListenCommand: ParsableCommand {
             set, so the listener can restart while old connections sit in TIME-WAIT; --no-reuseaddr \
             shows the EADDRINUSE you get without it.
 
-            --keep-open serves clients one after another. UDP (-u) prints each datagram and sends stdin \
+            --keep-open serves clients concurrently on one event loop: stdin goes to all of them, \
+            what they send to stdout; --broker relays each client's data to the others, --chat does \
+            so with names (<user1> text, /nick NAME). --allow/--deny (addresses or CIDR blocks) are \
+            checked at accept; refused clients are closed at once and logged. UDP (-u) prints each datagram and sends stdin \
             to whoever sent last, like nc -lu. With -U the listener owns its socket file: it removes a \
             stale one (nothing listening) before binding, and its own when done.
 
@@ -41,7 +44,7 @@ struct ListenCommand: ParsableCommand {
     @Flag(name: .customLong("no-reuseaddr"), help: "Do not set SO_REUSEADDR (binding then fails while TIME-WAIT sockets hold the port).")
     var noReuseAddress = false
 
-    @Flag(name: [.customShort("k"), .customLong("keep-open")], help: "Keep listening after a client leaves; serve the next one.")
+    @Flag(name: [.customShort("k"), .customLong("keep-open")], help: "Keep listening and serve clients concurrently.")
     var keepOpen = false
 
     @Flag(name: .customLong("echo"), help: "Send back everything a client sends.")
@@ -49,6 +52,24 @@ struct ListenCommand: ParsableCommand {
 
     @Flag(name: .customLong("upper"), help: "Send back everything a client sends, upper-cased (ASCII letters).")
     var upper = false
+
+    @Flag(name: .customLong("broker"), help: "Relay what each client sends to every other client (implies --keep-open).")
+    var broker = false
+
+    @Flag(name: .customLong("chat"), help: "A broker with names: <user1> text, join and leave notices, /nick NAME (implies --keep-open).")
+    var chat = false
+
+    @Option(name: .customLong("max-clients"), help: ArgumentHelp("With --keep-open: serve at most N clients at once; more are refused and logged.", valueName: "n"))
+    var maxClients: Int?
+
+    @Option(name: .customLong("allow"), help: ArgumentHelp("Accept only clients in this address or CIDR block (repeatable).", valueName: "cidr"))
+    var allow: [String] = []
+
+    @Option(name: .customLong("deny"), help: ArgumentHelp("Refuse clients in this address or CIDR block (repeatable).", valueName: "cidr"))
+    var deny: [String] = []
+
+    @Option(name: .customLong("allow-file"), help: ArgumentHelp("Read --allow blocks from a file, one per line.", valueName: "file"))
+    var allowFile: String?
 
     @OptionGroup var tuning: SocketTuningOptions
 
@@ -58,7 +79,18 @@ struct ListenCommand: ParsableCommand {
 
     func validate() throws {
         if backlog < 0 { throw ValidationError("--backlog must be 0 or more") }
-        if echo && upper { throw ValidationError("--echo and --upper cannot be used together") }
+        if [echo, upper, broker, chat].filter({ $0 }).count > 1 { throw ValidationError("choose one of --echo, --upper, --broker, --chat") }
+        if let maxClients, maxClients < 1 { throw ValidationError("--max-clients must be at least 1") }
+        if (broker || chat || maxClients != nil) && transport.udp { throw ValidationError("--broker, --chat and --max-clients serve TCP or Unix stream clients") }
+    }
+
+    /// The access rules from --allow, --deny and --allow-file.
+    private func accessControl() throws(SockscopeError) -> AccessControl {
+        var control = AccessControl()
+        for text in allow { control.allow.append(try AccessControl.Block(parsing: text)) }
+        for text in deny { control.deny.append(try AccessControl.Block(parsing: text)) }
+        if let allowFile { control.allow += try AccessControl.blocks(fromFile: allowFile) }
+        return control
     }
 
     func run() throws {
@@ -102,6 +134,8 @@ struct ListenCommand: ParsableCommand {
                 tracer.record("connection from \(peer)")
             case .finished(let peer, let report):
                 tracer.record("\(peer): sent \(report.bytesSent) bytes, received \(report.bytesReceived) bytes; \(describe(report.ending))")
+            case .refused(let peer, let reason):
+                Diagnostics.line("sockscope: refused \(peer): \(reason)")
             }
         }
         if type == .datagram {
@@ -111,9 +145,24 @@ struct ListenCommand: ParsableCommand {
             tracer.record("received \(report.datagramsReceived) datagrams (\(report.bytesReceived) bytes), sent \(report.datagramsSent) (\(report.bytesSent) bytes)")
             return
         }
+        let access = try accessControl()
+        if keepOpen || broker || chat || maxClients != nil {
+            let mode: MultiClientServer.Mode = broker ? .broker : chat ? .chat : transform.map { .echo($0) } ?? .standardStreams
+            let options = MultiClientServer.Options(maxClients: maxClients, idleTimeout: session.idleTimeout?.duration, access: access,
+                                                    acceptedOptions: tuning.socketOptions.filter { !$0.isListenerOption })
+            let server = try MultiClientServer(request, mode: mode, options: options, tracer: tracer) { event in
+                switch event {
+                case .listening(let bound): events(.listening(bound))
+                case .accepted(let peer, let client): tracer.record("client \(client) connected from \(peer)")
+                case .refused(let peer, let reason): Diagnostics.line("sockscope: refused \(peer): \(reason)")
+                case .closed(let peer, let client, let reason): tracer.record("client \(client) (\(peer)) gone: \(reason)")
+                }
+            }
+            try server.run()
+        }
         let behaviour: StreamServer.Behaviour = transform.map { .echo($0) } ?? .standardStreams
         let relayOptions = session.relayOptions(tuning: tuning)
-        let server = try StreamServer(request, behaviour: behaviour, keepOpen: keepOpen, relayOptions: relayOptions,
+        let server = try StreamServer(request, behaviour: behaviour, keepOpen: false, relayOptions: relayOptions, access: access,
                                       acceptedOptions: tuning.socketOptions.filter { !$0.isListenerOption },
                                       tracer: tracer, events: events)
         try server.run()

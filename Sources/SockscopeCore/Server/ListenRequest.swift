@@ -33,4 +33,6 @@ public enum ListenerEvent: Sendable {
     case accepted(peer: SocketAddress)
     /// A client's connection ended.
     case finished(peer: SocketAddress, report: StreamRelay.Report)
+    /// A client was refused by --allow/--deny, and closed at once.
+    case refused(peer: SocketAddress, reason: String)
 }

@@ -14,16 +14,18 @@ public final class StreamServer {
     private let keepOpen: Bool
     private let relayOptions: StreamRelay.Options
     private let acceptedOptions: [SocketOption]
+    private let access: AccessControl
     private let events: (ListenerEvent) -> Void
 
     /// Binds and listens at once, so errors such as EADDRINUSE surface here.
-    public init(_ request: ListenRequest, behaviour: Behaviour, keepOpen: Bool, relayOptions: StreamRelay.Options,
+    public init(_ request: ListenRequest, behaviour: Behaviour, keepOpen: Bool, relayOptions: StreamRelay.Options, access: AccessControl = AccessControl(),
                 acceptedOptions: [SocketOption], tracer: SocketTracer, events: @escaping (ListenerEvent) -> Void) throws(SockscopeError) {
         bound = try BoundSocket(request, tracer: tracer)
         self.behaviour = behaviour
         self.keepOpen = keepOpen
         self.relayOptions = relayOptions
         self.acceptedOptions = acceptedOptions
+        self.access = access
         self.events = events
     }
 
@@ -67,7 +69,14 @@ public final class StreamServer {
         while true {
             do {
                 try bound.socket.waitUntil(writable: false)
-                if let accepted = try bound.socket.accept() { return accepted }
+                if let accepted = try bound.socket.accept() {
+                    if let reason = access.refusal(for: accepted.peer) {
+                        accepted.socket.close()
+                        events(.refused(peer: accepted.peer, reason: reason))
+                        continue
+                    }
+                    return accepted
+                }
             } catch {
                 throw SockscopeError(error)
             }

@@ -1,0 +1,334 @@
+import Glibc
+import SystemPackage
+
+/// A TCP or Unix stream server that serves many clients at once on one event loop
+/// (no thread per client): `listen --keep-open`, `--broker`, `--chat`.
+///
+/// Each client has a bounded output queue; a client that stops reading until its
+/// queue passes `maximumQueuedBytes` is disconnected (with the reason logged) rather
+/// than buffered without limit.
+public final class MultiClientServer {
+    public enum Mode: Sendable {
+        /// stdin goes to every client; what clients send goes to stdout.
+        case standardStreams
+        /// Each client gets back what it sends, transformed.
+        case echo(ByteTransform)
+        /// What a client sends goes to every other client, a whole line at a time, so
+        /// that lines from clients sending at once never interleave mid-line.
+        case broker
+        /// A broker that names its clients (`<user1> text`), announces who joins and
+        /// leaves, and lets a client rename itself with a first line `/nick NAME`.
+        case chat
+    }
+
+    public struct Options: Sendable {
+        public var maxClients: Int?
+        public var idleTimeout: Duration?
+        public var access: AccessControl
+        public var acceptedOptions: [SocketOption]
+        public var maximumQueuedBytes: Int
+
+        public init(maxClients: Int? = nil, idleTimeout: Duration? = nil, access: AccessControl = AccessControl(),
+                    acceptedOptions: [SocketOption] = [], maximumQueuedBytes: Int = 4 << 20) {
+            self.maxClients = maxClients
+            self.idleTimeout = idleTimeout
+            self.access = access
+            self.acceptedOptions = acceptedOptions
+            self.maximumQueuedBytes = maximumQueuedBytes
+        }
+    }
+
+    /// What the server tells its caller as it runs.
+    public enum Event: Sendable {
+        case listening(SocketAddress)
+        case accepted(peer: SocketAddress, client: Int)
+        case refused(peer: SocketAddress, reason: String)
+        case closed(peer: SocketAddress, client: Int, reason: String)
+    }
+
+    private final class Client {
+        let id: Int
+        let socket: Socket
+        let peer: SocketAddress
+        var name: String
+        var output: [UInt8] = []
+        var outputStart = 0
+        var lastActivity: ContinuousClock.Instant
+        var pendingLine: [UInt8] = []
+        var saidSomething = false
+        var peerClosed = false
+        /// Set when the client must go (too slow); acted on after the current round.
+        var dropReason: String?
+
+        init(id: Int, socket: Socket, peer: SocketAddress, now: ContinuousClock.Instant) {
+            self.id = id
+            self.socket = socket
+            self.peer = peer
+            self.name = "user\(id)"
+            self.lastActivity = now
+        }
+
+        var queued: Int { output.count - outputStart }
+    }
+
+    private let bound: BoundSocket
+    private let mode: Mode
+    private let options: Options
+    private let events: (Event) -> Void
+    private var clients: [Int32: Client] = [:]
+    private var nextID = 1
+    private var inputOpen = true
+    private let clock = ContinuousClock()
+    private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+
+    /// Binds and listens at once, so errors such as EADDRINUSE surface here.
+    public init(_ request: ListenRequest, mode: Mode, options: Options, tracer: SocketTracer, events: @escaping (Event) -> Void) throws(SockscopeError) {
+        bound = try BoundSocket(request, tracer: tracer)
+        self.mode = mode
+        self.options = options
+        self.events = events
+    }
+
+    deinit { buffer.deallocate() }
+
+    public var address: SocketAddress { bound.address }
+
+    /// Serves until a fatal error (or the process is stopped).
+    public func run() throws(SockscopeError) -> Never {
+        events(.listening(bound.address))
+        let loop: EventLoop
+        do { loop = try EventLoop() } catch { throw SockscopeError(error) }
+        while true {
+            do {
+                try loop.setInterest(.readable, for: bound.socket.fd)
+                if case .standardStreams = mode { try loop.setInterest(inputOpen ? .readable : [], for: 0) }
+                for (fd, client) in clients {
+                    var interest: EventLoop.Interest = client.peerClosed ? [] : .readable
+                    if client.queued > 0 { interest.insert(.writable) }
+                    try loop.setInterest(interest, for: fd)
+                }
+            } catch {
+                throw SockscopeError(error)
+            }
+            let ready: [EventLoop.Readiness]
+            do { ready = try loop.wait(timeout: nextIdleDeadline(), capacity: 256) } catch { throw SockscopeError(error) }
+            for readiness in ready {
+                if readiness.fd == bound.socket.fd {
+                    acceptAll()
+                } else if readiness.fd == 0 {
+                    readInput()
+                } else if let client = clients[readiness.fd] {
+                    if readiness.writable { flush(client, loop: loop) }
+                    if readiness.readable, clients[readiness.fd] != nil { receive(from: client, loop: loop) }
+                }
+            }
+            for client in clients.values {
+                if let reason = client.dropReason { remove(client, reason: reason, loop: loop) }
+            }
+            expireIdle(loop: loop)
+        }
+    }
+
+    // MARK: Clients coming and going
+
+    private func acceptAll() {
+        while true {
+            let accepted: (socket: Socket, peer: SocketAddress)?
+            do { accepted = try bound.socket.accept() } catch { return }
+            guard let (socket, peer) = accepted else { return }
+            if let reason = options.access.refusal(for: peer) {
+                socket.close()
+                events(.refused(peer: peer, reason: reason))
+                continue
+            }
+            if let maximum = options.maxClients, clients.count >= maximum {
+                socket.close()
+                events(.refused(peer: peer, reason: "already serving \(maximum) client\(maximum == 1 ? "" : "s") (--max-clients)"))
+                continue
+            }
+            for option in options.acceptedOptions { try? socket.set(option) }
+            let client = Client(id: nextID, socket: socket, peer: peer, now: clock.now)
+            nextID += 1
+            clients[socket.fd] = client
+            events(.accepted(peer: peer, client: client.id))
+            if case .chat = mode {
+                announce("\(client.name) (\(peer)) has joined", except: client)
+                enqueue(Array("<announce> you are \(client.name); send /nick NAME to change it\n".utf8), to: client)
+            }
+            if case .standardStreams = mode, !inputOpen { socket.shutdownWrite() }
+        }
+    }
+
+    private func remove(_ client: Client, reason: String, loop: EventLoop) {
+        guard clients.removeValue(forKey: client.socket.fd) != nil else { return }
+        loop.forget(client.socket.fd)
+        client.socket.close()
+        events(.closed(peer: client.peer, client: client.id, reason: reason))
+        if case .chat = mode { announce("\(client.name) has left", except: nil) }
+    }
+
+    private func nextIdleDeadline() -> Duration? {
+        guard let idle = options.idleTimeout, let oldest = clients.values.map(\.lastActivity).min() else { return nil }
+        return max(.zero, clock.now.duration(to: oldest + idle))
+    }
+
+    private func expireIdle(loop: EventLoop) {
+        guard let idle = options.idleTimeout else { return }
+        let now = clock.now
+        for client in clients.values where client.lastActivity.duration(to: now) >= idle {
+            remove(client, reason: "idle for \(SockscopeError.seconds(idle)) (--idle-timeout)", loop: loop)
+        }
+    }
+
+    // MARK: Moving bytes
+
+    private func readInput() {
+        let count = read(0, buffer.baseAddress, buffer.count)
+        if count < 0 && (errno == EINTR || errno == EAGAIN) { return }
+        guard count > 0 else {
+            inputOpen = false
+            for client in clients.values { client.socket.shutdownWrite() }
+            return
+        }
+        let bytes = Array(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+        for client in clients.values { enqueue(bytes, to: client) }
+    }
+
+    private func receive(from client: Client, loop: EventLoop) {
+        let count: Int?
+        do {
+            count = try client.socket.receive(into: buffer)
+        } catch {
+            remove(client, reason: error.errno.nameAndText, loop: loop)
+            return
+        }
+        guard let count else { return }
+        client.lastActivity = clock.now
+        if count == 0 {
+            if case .broker = mode, !client.pendingLine.isEmpty {
+                let rest = client.pendingLine
+                client.pendingLine = []
+                for other in clients.values where other !== client { enqueue(rest, to: other) }
+            }
+            client.peerClosed = true
+            if client.queued == 0 || !isReplying { remove(client, reason: "the client closed", loop: loop) }
+            return
+        }
+        let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+        switch mode {
+        case .standardStreams:
+            writeOut(bytes)
+        case .echo(let transform):
+            let reply = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count])
+            transform.apply(to: reply)
+            enqueue(Array(reply), to: client)
+        case .broker:
+            client.pendingLine += bytes
+            let cut: Int?
+            if let newline = client.pendingLine.lastIndex(of: 0x0a) {
+                cut = newline + 1
+            } else {
+                cut = client.pendingLine.count > 64 << 10 ? client.pendingLine.count : nil  // no newline for 64 KiB: pass it on
+            }
+            if let cut {
+                let lines = Array(client.pendingLine[..<cut])
+                client.pendingLine.removeFirst(cut)
+                for other in clients.values where other !== client { enqueue(lines, to: other) }
+            }
+        case .chat:
+            client.pendingLine += bytes
+            while let newline = client.pendingLine.firstIndex(of: 0x0a) {
+                let line = Array(client.pendingLine[..<newline])
+                client.pendingLine.removeFirst(newline + 1)
+                chatLine(line, from: client)
+            }
+            if client.pendingLine.count > 64 << 10 {  // no newline for 64 KiB: pass it on as it is
+                chatLine(client.pendingLine, from: client)
+                client.pendingLine = []
+            }
+        }
+    }
+
+    /// Whether this mode sends the client something back after it closes (an echo still draining).
+    private var isReplying: Bool {
+        if case .echo = mode { return true }
+        return false
+    }
+
+    private func chatLine(_ line: [UInt8], from client: Client) {
+        let text = String(decoding: line, as: UTF8.self)
+        if !client.saidSomething, text.hasPrefix("/nick ") {
+            let name = text.dropFirst(6).filter { !$0.isWhitespace && $0 != "<" && $0 != ">" }.prefix(32)
+            if !name.isEmpty {
+                let old = client.name
+                client.name = String(name)
+                announce("\(old) is now \(client.name)", except: nil)
+                return
+            }
+        }
+        client.saidSomething = true
+        let message = Array("<\(client.name)> ".utf8) + line + [0x0a]
+        for other in clients.values where other !== client { enqueue(message, to: other) }
+    }
+
+    private func announce(_ text: String, except: Client?) {
+        let message = Array("<announce> \(text)\n".utf8)
+        for client in clients.values where client !== except { enqueue(message, to: client) }
+    }
+
+    private func enqueue(_ bytes: [UInt8], to client: Client) {
+        guard client.dropReason == nil else { return }
+        if client.queued + bytes.count > options.maximumQueuedBytes {
+            // Removing it here would disturb the caller's iteration: mark it, drop it after this round.
+            client.output = []
+            client.outputStart = 0
+            client.dropReason = "too slow: more than \(options.maximumQueuedBytes) bytes were waiting for it"
+            return
+        }
+        if client.outputStart > 1 << 16, client.outputStart * 2 > client.output.count {
+            client.output.removeFirst(client.outputStart)
+            client.outputStart = 0
+        }
+        client.output += bytes
+    }
+
+    private func flush(_ client: Client, loop: EventLoop) {
+        while client.queued > 0 {
+            let result: Result<Int?, SocketCallError> = client.output.withUnsafeBytes { bytes in
+                do throws(SocketCallError) {
+                    return .success(try client.socket.send(UnsafeRawBufferPointer(rebasing: bytes[client.outputStart...])))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            let sent: Int?
+            switch result {
+            case .success(let count): sent = count
+            case .failure(let error):
+                remove(client, reason: error.errno.nameAndText, loop: loop)
+                return
+            }
+            guard let sent, sent > 0 else { return }
+            client.outputStart += sent
+            client.lastActivity = clock.now
+        }
+        client.output = []
+        client.outputStart = 0
+        if client.peerClosed {
+            if isReplying { client.socket.shutdownWrite() }
+            remove(client, reason: "the client closed", loop: loop)
+        }
+    }
+
+    private func writeOut(_ bytes: UnsafeRawBufferPointer) {
+        var offset = 0
+        while offset < bytes.count {
+            let count = write(1, bytes.baseAddress.map { $0 + offset }, bytes.count - offset)
+            if count < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            offset += count
+        }
+    }
+}
