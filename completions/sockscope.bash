@@ -186,9 +186,9 @@ _sockscope() {
 
 _sockscope_connect() {
     repeating_flags=()
-    non_repeating_flags=(-u --udp -4 -6 --nodelay --keepalive --tap --tap-payload --follow-timewait --no-half-close --verbose -v --version -h --help)
+    non_repeating_flags=(-u --udp -4 -6 --nodelay --keepalive --tap --tap-payload --follow-timewait --frame-json --no-half-close --verbose -v --version -h --help)
     repeating_options=()
-    non_repeating_options=(-U --unix -s --source -p --source-port -w --timeout --linger --recv-buffer --send-buffer --ttl --tap-interface --pcap-out -i --idle-timeout)
+    non_repeating_options=(-U --unix -s --source -p --source-port -w --timeout --linger --recv-buffer --send-buffer --ttl --tap-interface --pcap-out --frame --max-frame -i --idle-timeout)
     __sockscope_offer_flags_options 2
 
     # Offer option value completions
@@ -223,6 +223,13 @@ _sockscope_connect() {
     '--pcap-out')
         return
         ;;
+    '--frame')
+        __sockscope_add_completions -W 'u32be'$'\n''u16be'$'\n''line'
+        return
+        ;;
+    '--max-frame')
+        return
+        ;;
     '-i'|'--idle-timeout')
         return
         ;;
@@ -231,9 +238,9 @@ _sockscope_connect() {
 
 _sockscope_listen() {
     repeating_flags=()
-    non_repeating_flags=(-u --udp -4 -6 --no-reuseaddr -k --keep-open --echo --upper --broker --chat --nodelay --keepalive --tap --tap-payload --follow-timewait --no-half-close --verbose -v --version -h --help)
+    non_repeating_flags=(-u --udp -4 -6 --no-reuseaddr -k --keep-open --echo --upper --broker --chat --nodelay --keepalive --tap --tap-payload --follow-timewait --frame-json --no-half-close --verbose -v --version -h --help)
     repeating_options=(--allow --deny)
-    non_repeating_options=(-U --unix --backlog --max-clients --allow-file --linger --recv-buffer --send-buffer --ttl --tap-interface --pcap-out -i --idle-timeout)
+    non_repeating_options=(-U --unix --backlog --max-clients --allow-file --linger --recv-buffer --send-buffer --ttl --tap-interface --pcap-out --frame --max-frame -i --idle-timeout)
     __sockscope_offer_flags_options 2
 
     # Offer option value completions
@@ -272,6 +279,13 @@ _sockscope_listen() {
         return
         ;;
     '--pcap-out')
+        return
+        ;;
+    '--frame')
+        __sockscope_add_completions -W 'u32be'$'\n''u16be'$'\n''line'
+        return
+        ;;
+    '--max-frame')
         return
         ;;
     '-i'|'--idle-timeout')

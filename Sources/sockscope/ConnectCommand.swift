@@ -46,6 +46,8 @@ struct ConnectCommand: ParsableCommand {
 
     @OptionGroup var tap: TapOptions
 
+    @OptionGroup var frame: FrameOptions
+
     @OptionGroup var session: SessionOptions
 
     func run() throws {
@@ -81,11 +83,20 @@ struct ConnectCommand: ParsableCommand {
             recorder.finish()
         }
 
+        if type == .datagram, frame.format != nil {
+            throw .usage("--frame is for stream sockets: UDP datagrams keep their boundaries already")
+        }
         if type == .datagram {
             let options = DatagramRelay.Options(idleTimeout: session.idleTimeout?.duration, replyWait: session.idleTimeout?.duration ?? .milliseconds(500))
             let relay = DatagramRelay(socket: socket, input: 0, output: 1, peer: .connected, options: options, notices: Diagnostics.notices)
             let report = try relay.run()
             tracer.record("sent \(report.datagramsSent) datagrams (\(report.bytesSent) bytes), received \(report.datagramsReceived) (\(report.bytesReceived) bytes)")
+            return
+        }
+        if frame.format != nil {
+            let counts = try frame.relay(socket, session: session, tuning: tuning)
+            tracer.record("sent \(counts.messagesSent) messages, received \(counts.messagesReceived)")
+            socket.close()
             return
         }
         let options = session.relayOptions(tuning: tuning)

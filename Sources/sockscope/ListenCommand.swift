@@ -75,6 +75,8 @@ struct ListenCommand: ParsableCommand {
 
     @OptionGroup var tap: TapOptions
 
+    @OptionGroup var frame: FrameOptions
+
     @OptionGroup var session: SessionOptions
 
     func validate() throws {
@@ -146,6 +148,28 @@ struct ListenCommand: ParsableCommand {
             return
         }
         let access = try accessControl()
+        if frame.format != nil {
+            if keepOpen || broker || chat || transform != nil || type == .datagram {
+                throw .usage("--frame serves one stream client at a time, without --keep-open, --broker, --chat, --echo or -u")
+            }
+            let bound = try BoundSocket(request, tracer: tracer)
+            events(.listening(bound.address))
+            while true {
+                do { try bound.socket.waitUntil(writable: false) } catch { throw SockscopeError(error) }
+                let accepted: (socket: Socket, peer: SocketAddress)?
+                do { accepted = try bound.socket.accept() } catch { throw SockscopeError(error) }
+                guard let (client, peer) = accepted else { continue }
+                if let reason = access.refusal(for: peer) {
+                    client.close()
+                    Diagnostics.line("sockscope: refused \(peer): \(reason)")
+                    continue
+                }
+                let counts = try frame.relay(client, session: session, tuning: tuning)
+                tracer.record("\(peer): sent \(counts.messagesSent) messages, received \(counts.messagesReceived)")
+                client.close()
+                return
+            }
+        }
         if keepOpen || broker || chat || maxClients != nil {
             let mode: MultiClientServer.Mode = broker ? .broker : chat ? .chat : transform.map { .echo($0) } ?? .standardStreams
             let options = MultiClientServer.Options(maxClients: maxClients, idleTimeout: session.idleTimeout?.duration, access: access,

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Glibc
+import SockscopeCore
+
+extension FrameFormat: ExpressibleByArgument {}
+
+/// `--frame` and `--max-frame`, for connect and listen.
+struct FrameOptions: ParsableArguments {
+    @Option(name: .customLong("frame"), help: ArgumentHelp("Send each stdin line as one message and print each message received as one line: u32be or u16be (length-prefixed, as struct.pack('>I', n)) or line.", valueName: "format"))
+    var format: FrameFormat?
+
+    @Option(name: .customLong("max-frame"), help: ArgumentHelp("Refuse (and close on) a frame announcing more than this many bytes (default 16M).", valueName: "bytes"))
+    var maximumFrame: ByteCount?
+
+    @Flag(name: .customLong("frame-json"), help: "With --frame: print each message as JSON with its length (length, text, hex).")
+    var json = false
+
+    var maximum: Int { maximumFrame?.value ?? 16 << 20 }
+
+    func validate() throws {
+        if maximumFrame != nil && format == nil { throw ValidationError("--max-frame goes with --frame") }
+        if json && format == nil { throw ValidationError("--frame-json goes with --frame") }
+    }
+
+    /// Prints one received message: as a line, or as a JSON object.
+    func deliver(_ message: [UInt8]) {
+        if json {
+            var line = JSONLine()
+            line.add("length", message.count)
+            line.add("text", String(validating: message, as: UTF8.self))
+            line.add("hex", message.withUnsafeBytes { DatagramPrinter.hex($0) })
+            Diagnostics.output(line.text)
+        } else {
+            Diagnostics.output(String(decoding: message + [0x0a], as: UTF8.self))
+        }
+    }
+
+    /// Runs a framed relay on a connected socket; returns (sent, received) message counts.
+    func relay(_ socket: Socket, session: SessionOptions, tuning: SocketTuningOptions, input: Int32? = 0) throws(SockscopeError) -> FramedRelay.Report {
+        guard let format else { throw .usage("no --frame format") }
+        return try FramedRelay(socket: socket, format: format, maximumFrame: maximum, input: input,
+                               options: session.relayOptions(tuning: tuning), deliver: deliver).run()
+    }
+}
