@@ -238,9 +238,9 @@ _sockscope_connect() {
 
 _sockscope_listen() {
     repeating_flags=()
-    non_repeating_flags=(-u --udp -4 -6 --no-reuseaddr -k --keep-open --echo --upper --broker --chat --nodelay --keepalive --tap --tap-payload --follow-timewait --frame-json --no-half-close --verbose -v --version -h --help)
+    non_repeating_flags=(-u --udp -4 -6 --no-reuseaddr -k --keep-open --echo --upper --broker --chat --stderr --nodelay --keepalive --tap --tap-payload --follow-timewait --frame-json --no-half-close --verbose -v --version -h --help)
     repeating_options=(--allow --deny)
-    non_repeating_options=(-U --unix --backlog --max-clients --allow-file --linger --recv-buffer --send-buffer --ttl --tap-interface --pcap-out --frame --max-frame -i --idle-timeout)
+    non_repeating_options=(-U --unix --backlog -e --exec -c --sh-exec --max-clients --allow-file --linger --recv-buffer --send-buffer --ttl --tap-interface --pcap-out --frame --max-frame -i --idle-timeout)
     __sockscope_offer_flags_options 2
 
     # Offer option value completions
@@ -249,6 +249,12 @@ _sockscope_listen() {
         return
         ;;
     '--backlog')
+        return
+        ;;
+    '-e'|'--exec')
+        return
+        ;;
+    '-c'|'--sh-exec')
         return
         ;;
     '--max-clients')

@@ -27,6 +27,10 @@ int cshim_epoll_modify(int epfd, int fd, uint32_t events, uint64_t data) {
     return epoll_control(epfd, EPOLL_CTL_MOD, fd, events, data);
 }
 
+int cshim_epoll_add_hangup(int epfd, int fd, uint64_t data) {
+    return epoll_control(epfd, EPOLL_CTL_ADD, fd, EPOLLRDHUP, data);
+}
+
 int cshim_epoll_remove(int epfd, int fd) {
     struct epoll_event unused;
     return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, &unused);

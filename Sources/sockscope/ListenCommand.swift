@@ -59,6 +59,15 @@ struct ListenCommand: ParsableCommand {
     @Flag(name: .customLong("chat"), help: "A broker with names: <user1> text, join and leave notices, /nick NAME (implies --keep-open).")
     var chat = false
 
+    @Option(name: [.customShort("e"), .customLong("exec")], help: ArgumentHelp("Serve each client with this program (split on spaces, run without a shell), its stdin and stdout the client's socket.", valueName: "command"))
+    var exec: String?
+
+    @Option(name: [.customShort("c"), .customLong("sh-exec")], help: ArgumentHelp("Serve each client with /bin/sh -c STRING.", valueName: "string"))
+    var shellExec: String?
+
+    @Flag(name: .customLong("stderr"), help: "With --exec/--sh-exec: send the program's stderr to the client too.")
+    var mergeStderr = false
+
     @Option(name: .customLong("max-clients"), help: ArgumentHelp("With --keep-open: serve at most N clients at once; more are refused and logged.", valueName: "n"))
     var maxClients: Int?
 
@@ -84,6 +93,11 @@ struct ListenCommand: ParsableCommand {
         if [echo, upper, broker, chat].filter({ $0 }).count > 1 { throw ValidationError("choose one of --echo, --upper, --broker, --chat") }
         if let maxClients, maxClients < 1 { throw ValidationError("--max-clients must be at least 1") }
         if (broker || chat || maxClients != nil) && transport.udp { throw ValidationError("--broker, --chat and --max-clients serve TCP or Unix stream clients") }
+        if exec != nil && shellExec != nil { throw ValidationError("--exec and --sh-exec cannot be used together") }
+        if (exec != nil || shellExec != nil) && ([echo, upper, broker, chat].contains(true) || transport.udp || frame.format != nil) {
+            throw ValidationError("--exec/--sh-exec serve stream clients with a program, not with --echo, --upper, --broker, --chat, --frame or -u")
+        }
+        if mergeStderr && exec == nil && shellExec == nil { throw ValidationError("--stderr goes with --exec or --sh-exec") }
     }
 
     /// The access rules from --allow, --deny and --allow-file.
@@ -105,6 +119,13 @@ struct ListenCommand: ParsableCommand {
         }
     }
 
+    /// The program to run per client: --exec split on spaces, or /bin/sh -c for --sh-exec.
+    private var execCommand: [String]? {
+        if let exec { return exec.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+        if let shellExec { return ["/bin/sh", "-c", shellExec] }
+        return nil
+    }
+
     private var transform: ByteTransform? {
         if upper { return .asciiUppercase }
         if echo { return ByteTransform.none }
@@ -112,6 +133,7 @@ struct ListenCommand: ParsableCommand {
     }
 
     private func listenAndServe() throws(SockscopeError) {
+        if let program = execCommand?.first { try ProcessSpawner.checkRunnable(program) }
         let tracer = Diagnostics.tracer(verbose: session.verbose)
         let type = transport.socketType
         let (address, ipv6Only, askedForAnyPort) = try bindAddress(type: type)
@@ -148,6 +170,24 @@ struct ListenCommand: ParsableCommand {
             return
         }
         let access = try accessControl()
+        if let command = execCommand {
+            if ipv6Only == false || address.ipAddress.map({ !$0.isLoopback }) == true, access.allow.isEmpty, transport.unixPath == nil {
+                Diagnostics.line("sockscope: warning: \(command.joined(separator: " ")) is served to anyone who can reach \(address); restrict it with --allow")
+            }
+            let options = ExecServer.Options(command: command, mergeStderr: mergeStderr, keepOpen: keepOpen, maxClients: maxClients, access: access)
+            let server = try ExecServer(request, options: options, tracer: tracer) { event in
+                switch event {
+                case .listening(let bound): events(.listening(bound))
+                case .started(let peer, let pid): tracer.record("\(peer): started \(command[0]) (pid \(pid))")
+                case .refused(let peer, let reason): Diagnostics.line("sockscope: refused \(peer): \(reason)")
+                case .hungUp(let peer, let pid): tracer.record("\(peer) hung up; pid \(pid) sees end of input")
+                case .terminated(let peer, let pid): Diagnostics.line("sockscope: \(peer) hung up; pid \(pid) still running after the grace time: SIGTERM")
+                case .exited(let peer, let pid, let status): tracer.record("\(peer): pid \(pid) exited (status \(status))")
+                }
+            }
+            try server.run()
+            return
+        }
         if frame.format != nil {
             if keepOpen || broker || chat || transform != nil || type == .datagram {
                 throw .usage("--frame serves one stream client at a time, without --keep-open, --broker, --chat, --echo or -u")
@@ -210,6 +250,10 @@ struct ListenCommand: ParsableCommand {
         }
         let port = try PortNumber.parse(portText, allowZero: true, protocolName: transport.protocolName)
         guard let addressText else {
+            if execCommand != nil {
+                Diagnostics.line("sockscope: --exec without an address: listening on loopback only (give ADDR to serve other hosts)")
+                return family.family == .inet6 ? (.ipv6(.loopback, port: port), true, port == 0) : (.ipv4(.loopback, port: port), nil, port == 0)
+            }
             switch family.family {
             case .inet: return (.ipv4(.any, port: port), nil, port == 0)
             case .inet6: return (.ipv6(.any, port: port), true, port == 0)

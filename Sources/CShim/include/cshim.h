@@ -26,6 +26,8 @@ int cshim_epoll_create(void);
 int cshim_epoll_add(int epfd, int fd, uint32_t events, uint64_t data);
 int cshim_epoll_modify(int epfd, int fd, uint32_t events, uint64_t data);
 int cshim_epoll_remove(int epfd, int fd);
+/// Watches only for the peer hanging up (EPOLLRDHUP), never for data.
+int cshim_epoll_add_hangup(int epfd, int fd, uint64_t data);
 int cshim_epoll_wait(int epfd, cshim_epoll_event *events, int capacity, int timeout_ms);
 
 /// The symbolic name of an errno value ("ECONNREFUSED"), or NULL when unknown.

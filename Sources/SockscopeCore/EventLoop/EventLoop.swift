@@ -64,6 +64,15 @@ public final class EventLoop {
         if result != 0 { throw SocketCallError(.socket, Errno.current) }
     }
 
+    /// Watches `fd` only for the peer hanging up (EPOLLRDHUP), never for data, so that
+    /// another process can read it undisturbed. Reported as `hangUpOrError`.
+    public func watchHangUp(_ fd: Int32) {
+        guard registered[fd] == nil else { return }
+        if cshim_epoll_add_hangup(epollFD, fd, UInt64(UInt32(bitPattern: fd))) == 0 {
+            registered[fd] = Interest(rawValue: 4)
+        }
+    }
+
     /// Stops watching `fd` (call before closing it).
     public func forget(_ fd: Int32) {
         if registered.removeValue(forKey: fd) != nil { _ = cshim_epoll_remove(epollFD, fd) }
@@ -95,7 +104,7 @@ public final class EventLoop {
         }
         for event in events.prefix(Int(count)) {
             let flags = event.events
-            let problem = flags & UInt32(CSHIM_EPOLLERR | CSHIM_EPOLLHUP) != 0
+            let problem = flags & UInt32(CSHIM_EPOLLERR | CSHIM_EPOLLHUP | CSHIM_EPOLLRDHUP) != 0
             ready.append(Readiness(
                 fd: Int32(bitPattern: UInt32(truncatingIfNeeded: event.data)),
                 readable: flags & UInt32(CSHIM_EPOLLIN) != 0 || problem,

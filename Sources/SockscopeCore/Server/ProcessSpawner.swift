@@ -1,0 +1,63 @@
+import Glibc
+import SystemPackage
+
+/// Starts a program with posix_spawn (never through a shell unless the program is
+/// one), its standard streams wired to a socket.
+public enum ProcessSpawner {
+    /// Spawns `arguments` (arguments[0] looked up in PATH) with stdin and stdout —
+    /// and stderr when `mergeStderr` — duplicated from `fd`. Signal dispositions and
+    /// the signal mask are reset to defaults, so the program gets SIGPIPE as usual.
+    /// - Returns: the child's process id.
+    public static func spawn(_ arguments: [String], streams fd: Int32, mergeStderr: Bool) throws(SockscopeError) -> pid_t {
+        guard let program = arguments.first, !program.isEmpty else { throw .usage("--exec needs a program") }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, fd, 0)
+        posix_spawn_file_actions_adddup2(&actions, fd, 1)
+        if mergeStderr { posix_spawn_file_actions_adddup2(&actions, fd, 2) }
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var emptyMask = sigset_t()
+        sigemptyset(&emptyMask)
+        posix_spawnattr_setsigmask(&attributes, &emptyMask)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
+        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let status = posix_spawnp(&pid, program, &actions, &attributes, argv, environ)
+        guard status == 0 else {
+            throw SockscopeError("cannot run \(program): \(Errno(rawValue: status).nameAndText)", status: status == ENOENT ? .usage : .ioError)
+        }
+        return pid
+    }
+
+    /// Finds `program` as posix_spawnp will: a path as given, else in each PATH directory.
+    /// - Throws: `SockscopeError` (usage, 64) when there is no such executable.
+    public static func checkRunnable(_ program: String) throws(SockscopeError) {
+        if program.contains("/") {
+            guard access(program, X_OK) == 0 else { throw .usage("cannot run \(program): \(Errno(rawValue: errno).nameAndText)") }
+            return
+        }
+        let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin"
+        for directory in path.split(separator: ":") where access("\(directory)/\(program)", X_OK) == 0 { return }
+        throw .usage("cannot run \(program): not found in PATH")
+    }
+
+    /// Reaps every child that has exited, without waiting; returns their ids and statuses.
+    public static func reapExited() -> [(pid: pid_t, status: Int32)] {
+        var reaped: [(pid_t, Int32)] = []
+        while true {
+            var status: Int32 = 0
+            let pid = waitpid(-1, &status, WNOHANG)
+            guard pid > 0 else { return reaped }
+            reaped.append((pid, status))
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import Glibc
+import Testing
+
+/// listen --exec / --sh-exec: a program per client, wired to its socket.
+@Suite("exec")
+struct ExecTests {
+    /// Zombie children of `pid`, from /proc.
+    static func zombies(of pid: Int32) -> [String] {
+        guard let directory = opendir("/proc") else { return [] }
+        defer { closedir(directory) }
+        var found: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            guard Int(name) != nil, let stat = try? readFile("/proc/\(name)/stat") else { continue }
+            let text = String(decoding: stat, as: UTF8.self)
+            guard let close = text.lastIndex(of: ")") else { continue }
+            let fields = text[text.index(after: close)...].split(separator: " ")
+            if fields.count > 2, fields[0] == "Z", fields[1] == "\(pid)" { found.append(name) }
+        }
+        return found
+    }
+
+    @Test("--exec /bin/cat round-trips 16 MiB of random bytes; the loopback-only default is announced")
+    func cat() async throws {
+        let directory = try TemporaryDirectory.make()
+        let data = try randomFile(megabytes: 16, in: directory)
+        let server = try BackgroundProcess(Paths.sockscope, ["listen", "--exec", "/bin/cat", "0"])
+        defer { Task { await server.stop() } }
+        let port = try await server.announcedPort(marker: "listening on 127.0.0.1:")
+        #expect(server.stderrText.contains("listening on loopback only"))
+        let client = try BackgroundProcess(Paths.sockscope, ["connect", "127.0.0.1", "\(port)"], stdinPath: data, stdoutPath: directory + "/back")
+        #expect(try await client.finish(timeout: .seconds(60)) == 0, "\(client.stderrText)")
+        #expect(try await server.finish() == 0)
+        #expect(try await sha256(directory + "/back") == (try await sha256(data)))
+    }
+
+    @Test("a program that exits early: its output arrives, the connection ends, nothing hangs")
+    func earlyExit() async throws {
+        let server = try BackgroundProcess(Paths.sockscope, ["listen", "--exec", "head -c 5", "127.0.0.1", "0"])
+        defer { Task { await server.stop() } }
+        let port = try await server.announcedPort()
+        let client = try await sockscope("connect", "127.0.0.1", "\(port)", input: [UInt8](repeating: 0x61, count: 100_000))
+        #expect(client.stdoutText == "aaaaa", "\(client)")
+        #expect(try await server.finish() == 0)
+    }
+
+    @Test("--sh-exec with --stderr, and -k serving several clients, each with its own process; no zombies left")
+    func shellAndKeepOpen() async throws {
+        let server = try BackgroundProcess(Paths.sockscope, ["listen", "-k", "--sh-exec", "echo out; echo err >&2; cat", "--stderr", "127.0.0.1", "0"])
+        defer { Task { await server.stop() } }
+        let port = try await server.announcedPort()
+        for index in 0..<3 {
+            let outcome = try await sockscope("connect", "127.0.0.1", "\(port)", input: Array("client \(index)\n".utf8))
+            #expect(outcome.stdoutText == "out\nerr\nclient \(index)\n", "\(outcome)")
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let pid = try #require(Int32(try await run("/usr/bin/pgrep", ["-f", "-n", "sh-exec echo out"]).stdoutText.split(separator: "\n").first ?? ""))
+        #expect(Self.zombies(of: pid).isEmpty, "zombie children of \(pid)")
+    }
+
+    @Test("a client that hangs up on a program that never ends: the program gets SIGTERM after the grace time")
+    func hangUp() async throws {
+        let server = try BackgroundProcess(Paths.sockscope, ["listen", "-v", "--sh-exec", "trap 'echo term >&2; exit 0' TERM; while :; do sleep 0.1; done", "127.0.0.1", "0"])
+        defer { Task { await server.stop() } }
+        let port = try await server.announcedPort()
+        let client = try await sockscope("connect", "-i", "0.3", "127.0.0.1", "\(port)")
+        #expect(client.status == 0)
+        #expect(try await server.waitForLine(containing: "SIGTERM", timeout: .seconds(10)).contains("still running after the grace time"))
+        #expect(try await server.finish(timeout: .seconds(10)) == 0, "the server ends when its one client's program has exited")
+    }
+
+    @Test("serving a program on all addresses without --allow warns; bad combinations are usage errors")
+    func warningsAndUsage() async throws {
+        let server = try BackgroundProcess(Paths.sockscope, ["listen", "--sh-exec", "true", "0.0.0.0", "0"])
+        defer { Task { await server.stop() } }
+        #expect(try await server.waitForLine(containing: "warning").contains("restrict it with --allow"))
+        let both = try await sockscope("listen", "--exec", "cat", "--sh-exec", "cat", "0")
+        #expect(both.status == 64)
+        let missing = try await sockscope("listen", "--exec", "/no/such/program", "127.0.0.1", "0")
+        #expect(missing.status == 64 && missing.stderr.contains("cannot run /no/such/program"), "\(missing)")
+        let unknown = try await sockscope("listen", "--exec", "no-such-program-anywhere", "127.0.0.1", "0")
+        #expect(unknown.status == 64 && unknown.stderr.contains("not found in PATH"), "\(unknown)")
+    }
+}
