@@ -186,9 +186,9 @@ _sockscope() {
 
 _sockscope_connect() {
     repeating_flags=()
-    non_repeating_flags=(-u --udp -4 -6 --nodelay --keepalive --tap --tap-payload --follow-timewait --frame-json --no-half-close --verbose -v --version -h --help)
+    non_repeating_flags=(-u --udp -4 -6 --nodelay --keepalive --tap --tap-payload --follow-timewait --frame-json --hexdump --no-half-close --verbose -v --version -h --help)
     repeating_options=()
-    non_repeating_options=(-U --unix -s --source -p --source-port -w --timeout --linger --recv-buffer --send-buffer --ttl --tap-interface --pcap-out --frame --max-frame -i --idle-timeout)
+    non_repeating_options=(-U --unix -s --source -p --source-port -w --timeout --linger --recv-buffer --send-buffer --ttl --tap-interface --pcap-out --frame --max-frame -o --output -i --idle-timeout)
     __sockscope_offer_flags_options 2
 
     # Offer option value completions
@@ -230,6 +230,9 @@ _sockscope_connect() {
     '--max-frame')
         return
         ;;
+    '-o'|'--output')
+        return
+        ;;
     '-i'|'--idle-timeout')
         return
         ;;
@@ -238,9 +241,9 @@ _sockscope_connect() {
 
 _sockscope_listen() {
     repeating_flags=()
-    non_repeating_flags=(-u --udp -4 -6 --no-reuseaddr -k --keep-open --echo --upper --broker --chat --stderr --nodelay --keepalive --tap --tap-payload --follow-timewait --frame-json --no-half-close --verbose -v --version -h --help)
+    non_repeating_flags=(-u --udp -4 -6 --no-reuseaddr -k --keep-open --echo --upper --broker --chat --stderr --nodelay --keepalive --tap --tap-payload --follow-timewait --frame-json --hexdump --no-half-close --verbose -v --version -h --help)
     repeating_options=(--allow --deny)
-    non_repeating_options=(-U --unix --backlog -e --exec -c --sh-exec --max-clients --allow-file --linger --recv-buffer --send-buffer --ttl --tap-interface --pcap-out --frame --max-frame -i --idle-timeout)
+    non_repeating_options=(-U --unix --backlog -e --exec -c --sh-exec --max-clients --allow-file --linger --recv-buffer --send-buffer --ttl --tap-interface --pcap-out --frame --max-frame -o --output -i --idle-timeout)
     __sockscope_offer_flags_options 2
 
     # Offer option value completions
@@ -292,6 +295,9 @@ _sockscope_listen() {
         return
         ;;
     '--max-frame')
+        return
+        ;;
+    '-o'|'--output')
         return
         ;;
     '-i'|'--idle-timeout')

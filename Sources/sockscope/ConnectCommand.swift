@@ -48,6 +48,8 @@ struct ConnectCommand: ParsableCommand {
 
     @OptionGroup var frame: FrameOptions
 
+    @OptionGroup var traffic: TrafficOptions
+
     @OptionGroup var session: SessionOptions
 
     func run() throws {
@@ -100,7 +102,10 @@ struct ConnectCommand: ParsableCommand {
             return
         }
         let options = session.relayOptions(tuning: tuning)
-        let report = try StreamRelay(socket: socket, mode: .standardStreams(input: 0, output: 1), options: options).run()
+        let relay = StreamRelay(socket: socket, mode: .standardStreams(input: 0, output: 1), options: options)
+        let log = try traffic.log()
+        if let log { relay.observe { log.record($0, $1) } }
+        let report = try relay.run()
         tracer.record("sent \(report.bytesSent) bytes, received \(report.bytesReceived) bytes; \(describe(report.ending))")
         socket.close()
     }

@@ -86,6 +86,8 @@ struct ListenCommand: ParsableCommand {
 
     @OptionGroup var frame: FrameOptions
 
+    @OptionGroup var traffic: TrafficOptions
+
     @OptionGroup var session: SessionOptions
 
     func validate() throws {
@@ -170,6 +172,9 @@ struct ListenCommand: ParsableCommand {
             return
         }
         let access = try accessControl()
+        if traffic.hexdump || traffic.output != nil, keepOpen || broker || chat || execCommand != nil || frame.format != nil || type == .datagram {
+            throw .usage("--hexdump and --output follow one stream client (not --keep-open, --broker, --chat, --exec, --frame or -u)")
+        }
         if let command = execCommand {
             if ipv6Only == false || address.ipAddress.map({ !$0.isLoopback }) == true, access.allow.isEmpty, transport.unixPath == nil {
                 Diagnostics.line("sockscope: warning: \(command.joined(separator: " ")) is served to anyone who can reach \(address); restrict it with --allow")
@@ -229,6 +234,7 @@ struct ListenCommand: ParsableCommand {
         let server = try StreamServer(request, behaviour: behaviour, keepOpen: false, relayOptions: relayOptions, access: access,
                                       acceptedOptions: tuning.socketOptions.filter { !$0.isListenerOption },
                                       tracer: tracer, events: events)
+        if let log = try traffic.log() { server.observer = { log.record($0, $1) } }
         try server.run()
     }
 

@@ -19,6 +19,8 @@ final class Pump {
     private(set) var bytesRead = 0
     /// Bytes written to the sink.
     private(set) var bytesWritten = 0
+    /// Sees every chunk read from the source, before any transform (for --hexdump).
+    var observer: ((UnsafeRawBufferPointer) -> Void)?
 
     init(from source: RelayEndpoint, to sink: RelayEndpoint, bufferSize: Int, transform: ByteTransform = .none, shutsDownSinkAtEnd: Bool) {
         self.source = source
@@ -56,6 +58,7 @@ final class Pump {
                 break
             }
             bytesRead += count
+            observer?(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
             transform.apply(to: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]))
             start = 0
             end = count

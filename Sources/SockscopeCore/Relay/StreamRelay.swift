@@ -80,6 +80,21 @@ public final class StreamRelay {
         }
     }
 
+    /// Which way bytes went, for an observer.
+    public enum Direction: Sendable {
+        /// Read from the input (stdin), on its way to the peer.
+        case sent
+        /// Read from the peer.
+        case received
+    }
+
+    /// Calls `observer` with every chunk the relay reads, in order, before it is
+    /// written on (echoes are observed as received).
+    public func observe(_ observer: @escaping (Direction, UnsafeRawBufferPointer) -> Void) {
+        inbound.observer = { observer(.received, $0) }
+        outbound?.observer = { observer(.sent, $0) }
+    }
+
     /// Whether the input reached its end during the relay (for `--keep-open`, which
     /// must not read an exhausted stdin again).
     public var inputEnded: Bool { outbound?.sourceEnded ?? true }

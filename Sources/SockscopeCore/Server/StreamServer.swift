@@ -16,6 +16,8 @@ public final class StreamServer {
     private let acceptedOptions: [SocketOption]
     private let access: AccessControl
     private let events: (ListenerEvent) -> Void
+    /// Sees every chunk each relay reads (for --hexdump and --output).
+    public var observer: ((StreamRelay.Direction, UnsafeRawBufferPointer) -> Void)?
 
     /// Binds and listens at once, so errors such as EADDRINUSE surface here.
     public init(_ request: ListenRequest, behaviour: Behaviour, keepOpen: Bool, relayOptions: StreamRelay.Options, access: AccessControl = AccessControl(),
@@ -51,6 +53,7 @@ public final class StreamServer {
             case .echo(let transform): mode = .echo(transform)
             }
             let relay = StreamRelay(socket: client, mode: mode, options: relayOptions)
+            if let observer { relay.observe(observer) }
             do {
                 let report = try relay.run()
                 events(.finished(peer: peer, report: report))

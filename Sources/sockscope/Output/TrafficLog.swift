@@ -1,0 +1,67 @@
+import ArgumentParser
+import Glibc
+import SockscopeCore
+
+/// `--hexdump` and `--output`: what went each way, as a hex dump on stderr (offsets
+/// counted per direction, `>` sent, `<` received) and as raw bytes in a file.
+final class TrafficLog {
+    private let hexdump: Bool
+    private let file: Int32?
+    private var offsets: [StreamRelay.Direction: Int] = [.sent: 0, .received: 0]
+
+    init(hexdump: Bool, outputPath: String?) throws(SockscopeError) {
+        self.hexdump = hexdump
+        if let outputPath {
+            let fd = open(outputPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw SockscopeError("cannot write \(outputPath): \(String(cString: strerror(errno)))", status: .ioError) }
+            file = fd
+        } else {
+            file = nil
+        }
+    }
+
+    deinit { if let file { close(file) } }
+
+    var isActive: Bool { hexdump || file != nil }
+
+    func record(_ direction: StreamRelay.Direction, _ bytes: UnsafeRawBufferPointer) {
+        if let file {
+            var offset = 0
+            while offset < bytes.count {
+                let count = write(file, bytes.baseAddress.map { $0 + offset }, bytes.count - offset)
+                if count <= 0 { break }
+                offset += count
+            }
+        }
+        guard hexdump else { return }
+        let marker = direction == .sent ? ">" : "<"
+        let start = offsets[direction] ?? 0
+        offsets[direction] = start + bytes.count
+        var text = ""
+        var index = 0
+        while index < bytes.count {
+            let line = bytes[index..<min(index + 16, bytes.count)]
+            let address = String(start + index, radix: 16)
+            var hexPart = line.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: " ")
+            hexPart += String(repeating: " ", count: 47 - hexPart.count)
+            let ascii = String(decoding: line.map { (0x20...0x7e).contains($0) ? $0 : UInt8(ascii: ".") }, as: UTF8.self)
+            text += "\(marker) " + String(repeating: "0", count: max(0, 8 - address.count)) + address + "  " + hexPart + "  |" + ascii + "|\n"
+            index += 16
+        }
+        Diagnostics.raw(text)
+    }
+}
+
+/// `--hexdump` and `--output`, shared by connect and listen.
+struct TrafficOptions: ParsableArguments {
+    @Flag(name: .customLong("hexdump"), help: "Show the traffic both ways on stderr as a hex dump (> sent, < received).")
+    var hexdump = false
+
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Also write the traffic, both ways, raw to this file.", valueName: "file"))
+    var output: String?
+
+    func log() throws(SockscopeError) -> TrafficLog? {
+        guard hexdump || output != nil else { return nil }
+        return try TrafficLog(hexdump: hexdump, outputPath: output)
+    }
+}
