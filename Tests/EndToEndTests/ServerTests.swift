@@ -84,6 +84,23 @@ struct ServerTests {
         #expect(try await server.waitForLine(containing: "idle for 500 ms").contains("gone"))
     }
 
+    @Test("1,000 concurrent clients of --keep-open --echo: every byte echoed; peak RSS recorded")
+    func thousandClients() async throws {
+        let server = try BackgroundProcess(Paths.sockscope, ["listen", "-k", "--echo", "--backlog", "1024", "127.0.0.1", "0"])
+        defer { Task { await server.stop() } }
+        let port = try await server.announcedPort()
+        let load = try await run(Paths.python, [Paths.peer("echo_load.py"), "127.0.0.1", "\(port)", "1000", "5", "1024", "60"], timeout: .seconds(90))
+        #expect(load.status == 0, "\(load)")
+        // The server's peak memory, from the kernel (VmHWM), found through ss.
+        let owner = try await run(Paths.ss, ["-Hltnp", "( sport = :\(port) )"]).stdoutText
+        let pid = owner.split(separator: "pid=").dropFirst().first.map { String($0.prefix(while: \.isNumber)) } ?? ""
+        let status = String(decoding: (try? readFile("/proc/\(pid)/status")) ?? [], as: UTF8.self)
+        let peak = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }.map(String.init) ?? "VmHWM: unknown"
+        print("1,000 echo clients: \(load.stdoutText.trimmingSuffix()); server \(peak)")
+        let kilobytes = Int(peak.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0
+        #expect(kilobytes > 0 && kilobytes < 200_000, "peak RSS \(peak)")
+    }
+
     @Test("bad rules are usage errors", arguments: [
         (["listen", "--allow", "10.0.0.0/33", "0"], "prefix length is 0 to 32"),
         (["listen", "--deny", "nonsense", "0"], "bad address or CIDR block"),
@@ -95,4 +112,8 @@ struct ServerTests {
         #expect(outcome.status == 64, "\(outcome)")
         #expect(outcome.stderr.contains(message), "\(outcome.stderr)")
     }
+}
+
+extension String {
+    func trimmingSuffix() -> String { String(reversed().drop(while: \.isNewline).reversed()) }
 }
