@@ -42,13 +42,33 @@ func withTimeout<T: Sendable>(_ limit: Duration, _ what: String, _ operation: @e
     }
 }
 
+/// The test process writes input to children that may exit without reading all of it
+/// (as `send` does on an oversized datagram): that must be EPIPE, not a SIGPIPE that
+/// kills the whole test run. Touched by every spawn below.
+let ignoringSIGPIPE: Void = {
+    signal(SIGPIPE, SIG_IGN)
+}()
+
 /// Runs a program to completion with `input` on stdin, collecting stdout and stderr.
 /// Killed (and the test failed) if it runs longer than `timeout`.
+///
+/// The input is given as a file, not a pipe: a program may rightly exit without
+/// reading all of it, and a pipe would then fail the writer (swift-subprocess traps
+/// on that error path).
 func run(_ executable: String, _ arguments: [String], input: [UInt8] = [], timeout: Duration = .seconds(30)) async throws -> Outcome {
-    try await withTimeout(timeout, "\(executable) \(arguments.joined(separator: " "))") {
+    _ = ignoringSIGPIPE
+    let inputPath: String
+    if input.isEmpty {
+        inputPath = "/dev/null"
+    } else {
+        inputPath = try TemporaryDirectory.make() + "/stdin"
+        try writeFile(inputPath, input)
+    }
+    let stdin = try FileDescriptor.open(FilePath(inputPath), .readOnly)
+    return try await withTimeout(timeout, "\(executable) \(arguments.joined(separator: " "))") {
         let result = try await Subprocess.run(
             .path(FilePath(executable)), arguments: Arguments(arguments),
-            input: .array(input), output: .bytes(limit: 64 << 20), error: .string(limit: 1 << 20))
+            input: .fileDescriptor(stdin, closeAfterSpawningProcess: true), output: .bytes(limit: 64 << 20), error: .string(limit: 1 << 20))
         return Outcome(status: result.terminationStatus.shellStatus, stdout: result.standardOutput, stderr: result.standardError)
     }
 }
@@ -69,6 +89,7 @@ final class BackgroundProcess: Sendable {
     /// Starts `executable`; stdin comes from `stdinPath` (or /dev/null), stdout goes
     /// to `stdoutPath` (or a temporary file).
     init(_ executable: String, _ arguments: [String], stdinPath: String? = nil, stdoutPath: String? = nil) throws {
+        _ = ignoringSIGPIPE
         let directory = try TemporaryDirectory.make()
         let outPath = stdoutPath ?? directory + "/stdout"
         let errPath = directory + "/stderr"
