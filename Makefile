@@ -26,7 +26,11 @@ test: build
 bench: release
 	BENCH=1 bash scripts/setup.sh
 	bash bench/throughput.sh
+	bash bench/clients.sh
 	bash bench/probe.sh
+	bash bench/udp.sh
+	bash bench/tap.sh
+	bash bench/startup.sh
 
 man:
 	$(SWIFT) package --allow-writing-to-package-directory generate-manual

@@ -1,81 +1,85 @@
 #!/usr/bin/env bash
-# Loopback TCP throughput: SIZE bytes from /dev/zero through one connection, for
-#   sockscope listen ← sockscope connect,  nc -l ← nc -N (OpenBSD),  socat ← socat,
-# interleaved run by run so that all tools see the same machine load. Prints each
-# tool's median MB/s and sockscope's ratio to the others.
+# Loopback throughput, in one run, interleaved run by run:
+#   TCP:  sockscope listen ← sockscope connect, nc -l ← nc -N (OpenBSD), socat, ncat,
+#         and iperf3 (memory to memory) as the physical reference;
+#   Unix: the same tools over a Unix stream socket (no iperf3).
+# Every client reads the same SIZE sparse file (zeros straight from the page cache, so
+# no pipe or disk is in the path) and every server writes to /dev/null.
+# Prints each tool's median MB/s and sockscope's ratio to it.
 #
-# usage: bench/throughput.sh [SIZE (head -c syntax, default 4G)] [RUNS (default 5)]
-# needs: a release build (make release), nc (netcat-openbsd), socat, python3
+# usage: bench/throughput.sh [SIZE (default 4G)] [RUNS (default 5)]
+# needs: a release build, nc (netcat-openbsd), socat, ncat, iperf3, python3
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
 SIZE=${1:-4G}
 RUNS=${2:-5}
 BIN=${SOCKSCOPE_BIN:-$(swift build -c release --show-bin-path)/sockscope}
-BYTES=$(head -c "$SIZE" /dev/zero | wc -c)   # exact byte count of SIZE
 WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+trap 'rm -rf "$WORK"; kill $(jobs -p) 2>/dev/null || true' EXIT
+truncate -s "$SIZE" "$WORK/input"
+BYTES=$(stat -c %s "$WORK/input")
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-
-wait_listening() {  # port
+now() { date +%s%N; }
+wait_for() {  # tcp PORT | unix PATH
   for _ in $(seq 1 250); do
-    ss -Hltn "( sport = :$1 )" | grep -q . && return 0
+    if [ "$1" = tcp ]; then ss -Hltn "( sport = :$2 )" | grep -q . && return 0; else [ -S "$2" ] && return 0; fi
     sleep 0.02
   done
-  echo "bench: nothing listens on port $1" >&2; return 1
+  echo "bench: nothing listens on $2" >&2; return 1
 }
 
-# Each runner prints elapsed nanoseconds for one transfer.
-run_sockscope() {
-  "$BIN" listen 127.0.0.1 0 > /dev/null 2> "$WORK/port" < /dev/null & local server=$!
-  local port=""
-  for _ in $(seq 1 250); do port=$(grep -o '[0-9]*$' "$WORK/port" || true); [ -n "$port" ] && break; sleep 0.02; done
-  local start=$(date +%s%N)
-  head -c "$SIZE" /dev/zero | "$BIN" connect 127.0.0.1 "$port"
-  wait "$server"
-  echo $(( $(date +%s%N) - start ))
+# run KIND TOOL → nanoseconds for one transfer of the input
+run() {
+  local kind=$1 tool=$2 port path start
+  port=$(free_port); path="$WORK/s.sock"; rm -f "$path"
+  case "$kind/$tool" in
+    tcp/sockscope) "$BIN" listen 127.0.0.1 "$port" > /dev/null < /dev/null & ;;
+    tcp/nc) nc -l 127.0.0.1 "$port" > /dev/null < /dev/null & ;;
+    tcp/socat) socat -u "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr" - > /dev/null & ;;
+    tcp/ncat) ncat -l 127.0.0.1 "$port" > /dev/null < /dev/null & ;;
+    tcp/iperf3) iperf3 -s -1 -B 127.0.0.1 -p "$port" > /dev/null & ;;
+    unix/sockscope) "$BIN" listen -U "$path" > /dev/null < /dev/null & ;;
+    unix/nc) nc -lU "$path" > /dev/null < /dev/null & ;;
+    unix/socat) socat -u "UNIX-LISTEN:$path" - > /dev/null & ;;
+    unix/ncat) ncat -lU "$path" > /dev/null < /dev/null & ;;
+  esac
+  local server=$!
+  if [ "$kind" = tcp ]; then wait_for tcp "$port"; else wait_for unix "$path"; fi
+  start=$(now)
+  case "$kind/$tool" in
+    tcp/sockscope) "$BIN" connect 127.0.0.1 "$port" < "$WORK/input" ;;
+    tcp/nc) nc -N 127.0.0.1 "$port" < "$WORK/input" ;;
+    tcp/socat) socat -u - "TCP:127.0.0.1:$port" < "$WORK/input" ;;
+    tcp/ncat) ncat --send-only 127.0.0.1 "$port" < "$WORK/input" ;;
+    tcp/iperf3) iperf3 -c 127.0.0.1 -p "$port" -n "$BYTES" > /dev/null ;;
+    unix/sockscope) "$BIN" connect -U "$path" < "$WORK/input" ;;
+    unix/nc) nc -NU "$path" < "$WORK/input" ;;
+    unix/socat) socat -u - "UNIX-CONNECT:$path" < "$WORK/input" ;;
+    unix/ncat) ncat --send-only -U "$path" < "$WORK/input" ;;
+  esac
+  wait "$server" || true
+  echo $(( $(now) - start ))
 }
 
-run_nc() {
-  local port=$(free_port)
-  nc -l 127.0.0.1 "$port" > /dev/null < /dev/null & local server=$!
-  wait_listening "$port"
-  local start=$(date +%s%N)
-  head -c "$SIZE" /dev/zero | nc -N 127.0.0.1 "$port"
-  wait "$server"
-  echo $(( $(date +%s%N) - start ))
-}
+median_mbps() { sort -n "$1" | awk -v bytes="$BYTES" '{ t[NR] = $1 } END { m = (NR % 2) ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2; printf "%.0f", bytes / (m / 1e9) / 1e6 }'; }
 
-run_socat() {
-  local port=$(free_port)
-  socat -u "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr" - > /dev/null & local server=$!
-  wait_listening "$port"
-  local start=$(date +%s%N)
-  head -c "$SIZE" /dev/zero | socat -u - "TCP:127.0.0.1:$port"
-  wait "$server"
-  echo $(( $(date +%s%N) - start ))
-}
-
-tools=(sockscope nc socat)
-for tool in "${tools[@]}"; do : > "$WORK/$tool.times"; done
-for run in $(seq 1 "$RUNS"); do
-  for tool in "${tools[@]}"; do
-    "run_$tool" >> "$WORK/$tool.times"
+report() {  # kind tools...
+  local kind=$1; shift
+  for tool in "$@"; do : > "$WORK/$kind-$tool"; done
+  for round in $(seq 1 "$RUNS"); do
+    for tool in "$@"; do run "$kind" "$tool" >> "$WORK/$kind-$tool"; done
+    echo "$kind: run $round/$RUNS done" >&2
   done
-  echo "run $run/$RUNS done" >&2
-done
-
-median_mbps() {  # file of nanosecond times → median MB/s
-  sort -n "$1" | awk -v bytes="$BYTES" '{ t[NR] = $1 } END {
-    m = (NR % 2) ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2
-    printf "%.0f", bytes / (m / 1e9) / 1e6 }'
+  echo "$kind loopback, $SIZE ($BYTES bytes) from a sparse file, median of $RUNS runs"
+  printf "%-10s %10s %16s\n" tool "MB/s" "sockscope ratio"
+  local ours; ours=$(median_mbps "$WORK/$kind-sockscope")
+  for tool in "$@"; do
+    local mbps; mbps=$(median_mbps "$WORK/$kind-$tool")
+    printf "%-10s %10s %15.2fx\n" "$tool" "$mbps" "$(awk -v a="$ours" -v b="$mbps" 'BEGIN { print a / b }')"
+  done
+  echo
 }
 
-echo "TCP loopback, $SIZE ($BYTES bytes) from /dev/zero through head -c, median of $RUNS runs"
-printf "%-10s %10s %16s\n" tool "MB/s" "sockscope ratio"
-ours=$(median_mbps "$WORK/sockscope.times")
-for tool in "${tools[@]}"; do
-  mbps=$(median_mbps "$WORK/$tool.times")
-  printf "%-10s %10s %15.2fx\n" "$tool" "$mbps" "$(awk -v a="$ours" -v b="$mbps" 'BEGIN { print a / b }')"
-done
+report tcp sockscope nc socat ncat iperf3
+report unix sockscope nc socat ncat
