@@ -310,7 +310,7 @@ _sockscope_send() {
     repeating_flags=()
     non_repeating_flags=(--lines --connect -4 -6 --loop --hexdump --raw --json --verbose -v --version -h --help)
     repeating_options=()
-    non_repeating_options=(--size --wait -c --count -s --source --ttl --group -i --interface)
+    non_repeating_options=(--size --wait -c --count -s --source --ttl --group -i --interface --color)
     __sockscope_offer_flags_options 3
 
     # Offer option value completions
@@ -336,6 +336,10 @@ _sockscope_send() {
     '-i'|'--interface')
         return
         ;;
+    '--color')
+        __sockscope_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
     esac
 }
 
@@ -343,7 +347,7 @@ _sockscope_recv() {
     repeating_flags=()
     non_repeating_flags=(-6 --echo --upper --reuseport --hexdump --raw --json --verbose -v --version -h --help)
     repeating_options=()
-    non_repeating_options=(--buffer --recv-buffer --reply -c --count -w --timeout --group -i --interface)
+    non_repeating_options=(--buffer --recv-buffer --reply -c --count -w --timeout --group -i --interface --color)
     __sockscope_offer_flags_options 2
 
     # Offer option value completions
@@ -369,6 +373,10 @@ _sockscope_recv() {
     '-i'|'--interface')
         return
         ;;
+    '--color')
+        __sockscope_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
     esac
 }
 
@@ -376,7 +384,7 @@ _sockscope_broadcast() {
     repeating_flags=()
     non_repeating_flags=(--no-so-broadcast --hexdump --raw --json --verbose -v --version -h --help)
     repeating_options=()
-    non_repeating_options=(--to -i --interface --collect -c --count -s --source)
+    non_repeating_options=(--to -i --interface --collect -c --count -s --source --color)
     __sockscope_offer_flags_options 2
 
     # Offer option value completions
@@ -396,6 +404,10 @@ _sockscope_broadcast() {
     '-s'|'--source')
         return
         ;;
+    '--color')
+        __sockscope_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
     esac
 }
 
@@ -403,7 +415,7 @@ _sockscope_probe() {
     repeating_flags=()
     non_repeating_flags=(-u --udp -4 -6 --all-addresses --graceful -a --all --json -q --quiet --tap --tap-payload --follow-timewait --version -h --help)
     repeating_options=()
-    non_repeating_options=(--parallel --retries --rate -w --timeout --payload --tap-interface --pcap-out)
+    non_repeating_options=(--parallel --retries --rate -w --timeout --payload --tap-interface --pcap-out --color)
     __sockscope_offer_flags_options 2
 
     # Offer option value completions
@@ -429,6 +441,10 @@ _sockscope_probe() {
     '--pcap-out')
         return
         ;;
+    '--color')
+        __sockscope_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
     esac
 }
 
@@ -436,7 +452,7 @@ _sockscope_resolve() {
     repeating_flags=()
     non_repeating_flags=(-4 -6 --passive --numeric-host --numeric-service --addrconfig --v4mapped --all --gethostbyname --fqdn --name-required --json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--type --reverse --service --port)
+    non_repeating_options=(--type --reverse --service --port --color)
     __sockscope_offer_flags_options 2
 
     # Offer option value completions
@@ -452,6 +468,10 @@ _sockscope_resolve() {
         return
         ;;
     '--port')
+        return
+        ;;
+    '--color')
+        __sockscope_add_completions -W 'auto'$'\n''always'$'\n''never'
         return
         ;;
     esac
@@ -485,7 +505,7 @@ _sockscope_sockets() {
     repeating_flags=()
     non_repeating_flags=(--tcp --udp --unix -4 -6 --json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--port --state)
+    non_repeating_options=(--port --state --color)
     __sockscope_offer_flags_options 0
 
     # Offer option value completions
@@ -496,6 +516,10 @@ _sockscope_sockets() {
     '--state')
         return
         ;;
+    '--color')
+        __sockscope_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
     esac
 }
 
@@ -503,12 +527,16 @@ _sockscope_demo() {
     repeating_flags=()
     non_repeating_flags=(-6 --json --no-packets --version -h --help)
     repeating_options=()
-    non_repeating_options=(--pcap-out)
+    non_repeating_options=(--pcap-out --color)
     __sockscope_offer_flags_options 0
 
     # Offer option value completions
     case "${prev}" in
     '--pcap-out')
+        return
+        ;;
+    '--color')
+        __sockscope_add_completions -W 'auto'$'\n''always'$'\n''never'
         return
         ;;
     esac

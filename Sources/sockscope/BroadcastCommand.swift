@@ -50,6 +50,8 @@ struct BroadcastCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Narrate every socket call on stderr.")
     var verbose = false
 
+    @OptionGroup var color: ColorOptions
+
     func validate() throws {
         if to != nil && interface != nil { throw ValidationError("--to and --interface cannot be used together") }
         if count != nil && collect == nil { throw ValidationError("--count goes with --collect") }
@@ -57,6 +59,7 @@ struct BroadcastCommand: ParsableCommand {
 
     func run() throws {
         signal(SIGPIPE, SIG_IGN)
+        color.apply()
         do {
             let replies = try broadcast()
             if collect != nil && replies == 0 { throw ExitCode(ExitStatus.nothingFound.rawValue) }

@@ -32,8 +32,11 @@ struct DemoCommand: ParsableCommand {
     @Flag(name: .customLong("no-packets"), help: "Do not capture the packets (capturing needs CAP_NET_RAW; without it the demo says so and goes on).")
     var noPackets = false
 
+    @OptionGroup var color: ColorOptions
+
     func run() throws {
         signal(SIGPIPE, SIG_IGN)
+        color.apply()
         let address: IPAddress = ipv6 ? .v6(.loopback) : .v4(.loopback)
         let style = Style(enabled: !json && Diagnostics.usesColour(1))
         if !json {

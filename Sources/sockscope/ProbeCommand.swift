@@ -78,6 +78,8 @@ struct ProbeCommand: ParsableCommand {
 
     @OptionGroup var tap: TapOptions
 
+    @OptionGroup var color: ColorOptions
+
     func validate() throws {
         if let parallel, parallel < 1 || parallel > 65536 { throw ValidationError("--parallel takes 1 to 65536, not \(parallel)") }
         if retries < 0 || retries > 10 { throw ValidationError("--retries takes 0 to 10, not \(retries)") }
@@ -89,6 +91,7 @@ struct ProbeCommand: ParsableCommand {
 
     func run() throws {
         signal(SIGPIPE, SIG_IGN)
+        color.apply()
         do {
             let found = try probe()
             throw ExitCode(found ? ExitStatus.success.rawValue : ExitStatus.nothingFound.rawValue)

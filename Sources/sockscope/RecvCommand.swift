@@ -66,6 +66,8 @@ struct RecvCommand: ParsableCommand {
 
     static let defaultReceiveBuffer = 4 << 20
 
+    @OptionGroup var color: ColorOptions
+
     func validate() throws {
         if buffer < 0 || buffer > 65535 { throw ValidationError("--buffer takes 0 to 65535 bytes") }
         if [reply != nil, echo, upper].filter({ $0 }).count > 1 { throw ValidationError("choose one of --reply, --echo, --upper") }
@@ -75,6 +77,7 @@ struct RecvCommand: ParsableCommand {
 
     func run() throws {
         signal(SIGPIPE, SIG_IGN)
+        color.apply()
         do {
             let received = try receive()
             throw ExitCode(received > 0 ? 0 : ExitStatus.nothingFound.rawValue)

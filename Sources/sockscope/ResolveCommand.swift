@@ -92,6 +92,8 @@ struct ResolveCommand: ParsableCommand {
         }
     }
 
+    @OptionGroup var color: ColorOptions
+
     func validate() throws {
         let modes = [legacy, fqdn, reverse != nil, serviceName != nil, servicePort != nil].filter { $0 }.count
         if modes > 1 { throw ValidationError("choose one of --gethostbyname, --fqdn, --reverse, --service, --port") }
@@ -103,6 +105,7 @@ struct ResolveCommand: ParsableCommand {
 
     func run() throws {
         signal(SIGPIPE, SIG_IGN)
+        color.apply()
         do {
             if fqdn { return printFQDN() }
             if let reverse { return try printReverse(reverse) }

@@ -70,6 +70,8 @@ struct SendCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Narrate every socket call on stderr.")
     var verbose = false
 
+    @OptionGroup var color: ColorOptions
+
     func validate() throws {
         if lines && size != nil { throw ValidationError("--lines and --size cannot be used together") }
         if let size, size < 1 || size > 65_527 {
@@ -82,6 +84,7 @@ struct SendCommand: ParsableCommand {
 
     func run() throws {
         signal(SIGPIPE, SIG_IGN)
+        color.apply()
         do {
             let replies = try send()
             if wait != nil && replies == 0 { throw ExitCode(ExitStatus.nothingFound.rawValue) }

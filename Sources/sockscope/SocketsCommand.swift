@@ -49,6 +49,8 @@ struct SocketsCommand: ParsableCommand {
         "last-ack": .lastAck, "closing": .closing, "closed": .closed,
     ]
 
+    @OptionGroup var color: ColorOptions
+
     func validate() throws {
         if let state, Self.stateNames[state.lowercased()] == nil {
             throw ValidationError("unknown state '\(state)': use one of \(Self.stateNames.keys.sorted().joined(separator: ", "))")
@@ -57,6 +59,7 @@ struct SocketsCommand: ParsableCommand {
 
     func run() throws {
         signal(SIGPIPE, SIG_IGN)
+        color.apply()
         do {
             try list()
         } catch {

@@ -1,5 +1,6 @@
 import Glibc
 import SockscopeCore
+import Synchronization
 
 /// Writing to the terminal: diagnostics and narration on stderr, colour only on a
 /// TTY and never when `NO_COLOR` is set.
@@ -32,8 +33,17 @@ enum Diagnostics {
     /// Warnings shown whatever the verbosity (a truncated datagram).
     static let notices = SocketTracer { line("sockscope: \($0)") }
 
-    /// Whether to colour output on `fd`.
+    /// `--color`: 0 auto, 1 always, 2 never.
+    static let colourChoice = Atomic<UInt8>(0)
+
+    /// Whether to colour output on `fd`: `--color=always|never`, else only on a
+    /// terminal and never when `NO_COLOR` is set.
     static func usesColour(_ fd: Int32) -> Bool {
+        switch colourChoice.load(ordering: .relaxed) {
+        case 1: return true
+        case 2: return false
+        default: break
+        }
         guard isatty(fd) == 1 else { return false }
         if let value = getenv("NO_COLOR"), value.pointee != 0 { return false }
         return true

@@ -1,0 +1,50 @@
+import Testing
+
+/// Every `sh` block of the README runs as written (on loopback), so the cookbook
+/// cannot rot. The set-up block (`make …`) is the one not run here: it is what runs
+/// these tests.
+@Suite("README", .serialized)
+struct ReadmeTests {
+    static func shellBlocks() throws -> [String] {
+        let text = String(decoding: try readFile(Paths.packageRoot + "/README.md"), as: UTF8.self)
+        var blocks: [String] = []
+        var current: [Substring]?
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if current == nil, line == "```sh" {
+                current = []
+            } else if let lines = current, line == "```" {
+                blocks.append(lines.joined(separator: "\n"))
+                current = nil
+            } else {
+                current?.append(line)
+            }
+        }
+        return blocks.filter { !$0.contains("make ") }
+    }
+
+    @Test("every shell example in the README runs and succeeds",
+          .enabled(if: Paths.isRoot, "skipped: the --tap example needs root (CAP_NET_RAW)"))
+    func examples() async throws {
+        let blocks = try Self.shellBlocks()
+        #expect(blocks.count >= 8, "found \(blocks.count) blocks")
+        let binaryDirectory = String(Paths.sockscope.split(separator: "/").dropLast().joined(separator: "/"))
+        for block in blocks {
+            let directory = try TemporaryDirectory.make()
+            let script = """
+                cd \(directory)
+                trap 'kill $(jobs -p) 2>/dev/null' EXIT
+                export PATH="/\(binaryDirectory):$PATH"
+                \(block.replacingOccurrences(of: "$PWD/.build/debug", with: "/\(binaryDirectory)"))
+                """
+            let outcome = try await run("/bin/bash", ["-c", script], timeout: .seconds(30))
+            #expect(outcome.status == 0, "README block failed:\n\(block)\n\(outcome)")
+            #expect(!outcome.stderr.contains("command not found") && !outcome.stderr.contains("Usage:"), "\(block)\n\(outcome.stderr)")
+        }
+    }
+}
+
+extension String {
+    func replacingOccurrences(of target: String, with replacement: String) -> String {
+        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}
