@@ -3,8 +3,13 @@
 #   make test   install what is missing, build, run every test
 SWIFT ?= swift
 BIN_DIR = $(shell $(SWIFT) build --show-bin-path 2>/dev/null)
+# The manual's date: fixed, so that regenerating it gives the same file.
+MAN_DATE = 2026-11-21
 
-.PHONY: run test build release setup bench man completions clean
+.PHONY: run test build release setup bench man completions install uninstall clean
+PREFIX ?= /usr/local
+DESTDIR ?=
+STATIC_BIN = .build/static/release/sockscope
 
 setup:
 	@bash scripts/setup.sh
@@ -20,7 +25,10 @@ run: build
 
 # End-to-end tests spawn the binary built above (SOCKSCOPE_BIN). Every test bounds its
 # own waits; the whole run is bounded too, so a hang fails fast instead of stalling CI.
+# First: the committed man page and completions must be what the commands generate.
 test: build
+	bash scripts/check-generated.sh $(BIN_DIR) $(MAN_DATE)
+	bash scripts/check-install.sh
 	SOCKSCOPE_BIN=$(BIN_DIR)/sockscope timeout -k 10 1200 $(SWIFT) test
 
 bench: release
@@ -32,14 +40,31 @@ bench: release
 	bash bench/tap.sh
 	bash bench/startup.sh
 
-man:
-	$(SWIFT) package --allow-writing-to-package-directory generate-manual
-	cp .build/plugins/GenerateManual/outputs/sockscope/sockscope.1 man/sockscope.1
+man: build
+	$(SWIFT) build --product generate-manual
+	$(BIN_DIR)/generate-manual $(BIN_DIR)/sockscope --date $(MAN_DATE) --authors 'the sockscope developers' -o - > man/sockscope.1
 
 completions: build
 	$(BIN_DIR)/sockscope --generate-completion-script bash > completions/sockscope.bash
 	$(BIN_DIR)/sockscope --generate-completion-script zsh > completions/_sockscope
 	$(BIN_DIR)/sockscope --generate-completion-script fish > completions/sockscope.fish
+
+# A release binary with the Swift runtime linked in: it needs only glibc and libpcap.
+install: setup
+	$(SWIFT) build -c release --static-swift-stdlib --build-path .build/static
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 755 $(STATIC_BIN) $(DESTDIR)$(PREFIX)/bin/sockscope
+	install -m 644 man/sockscope.1 $(DESTDIR)$(PREFIX)/share/man/man1/sockscope.1
+	install -m 644 completions/sockscope.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/sockscope
+	install -m 644 completions/_sockscope $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_sockscope
+	install -m 644 completions/sockscope.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/sockscope.fish
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/sockscope $(DESTDIR)$(PREFIX)/share/man/man1/sockscope.1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/sockscope $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_sockscope \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/sockscope.fish
 
 clean:
 	rm -rf .build

@@ -218,6 +218,7 @@ _sockscope_connect() {
         return
         ;;
     '--tap-interface')
+        __sockscope_add_completions -W "$(eval 'ls /sys/class/net')"
         return
         ;;
     '--pcap-out')
@@ -234,6 +235,14 @@ _sockscope_connect() {
         return
         ;;
     '-i'|'--idle-timeout')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    2)
+        __sockscope_add_completions -W "$(eval 'awk '\''!/^#/ && NF { split($2, p, "/"); print $1; print p[1] }'\'' /etc/services | sort -u')"
         return
         ;;
     esac
@@ -285,6 +294,7 @@ _sockscope_listen() {
         return
         ;;
     '--tap-interface')
+        __sockscope_add_completions -W "$(eval 'ls /sys/class/net')"
         return
         ;;
     '--pcap-out')
@@ -301,6 +311,14 @@ _sockscope_listen() {
         return
         ;;
     '-i'|'--idle-timeout')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    2)
+        __sockscope_add_completions -W "$(eval 'awk '\''!/^#/ && NF { split($2, p, "/"); print $1; print p[1] }'\'' /etc/services | sort -u')"
         return
         ;;
     esac
@@ -334,6 +352,7 @@ _sockscope_send() {
         return
         ;;
     '-i'|'--interface')
+        __sockscope_add_completions -W "$(eval 'ls /sys/class/net')"
         return
         ;;
     '--color')
@@ -371,6 +390,7 @@ _sockscope_recv() {
         return
         ;;
     '-i'|'--interface')
+        __sockscope_add_completions -W "$(eval 'ls /sys/class/net')"
         return
         ;;
     '--color')
@@ -393,6 +413,7 @@ _sockscope_broadcast() {
         return
         ;;
     '-i'|'--interface')
+        __sockscope_add_completions -W "$(eval 'ls /sys/class/net')"
         return
         ;;
     '--collect')
@@ -436,6 +457,7 @@ _sockscope_probe() {
         return
         ;;
     '--tap-interface')
+        __sockscope_add_completions -W "$(eval 'ls /sys/class/net')"
         return
         ;;
     '--pcap-out')
@@ -443,6 +465,14 @@ _sockscope_probe() {
         ;;
     '--color')
         __sockscope_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    2)
+        __sockscope_add_completions -W "$(eval 'awk '\''!/^#/ && NF { split($2, p, "/"); print $1; print p[1] }'\'' /etc/services | sort -u')"
         return
         ;;
     esac
@@ -487,6 +517,7 @@ _sockscope_tap() {
     # Offer option value completions
     case "${prev}" in
     '-i'|'--interface')
+        __sockscope_add_completions -W "$(eval 'ls /sys/class/net')"
         return
         ;;
     '-c'|'--count')

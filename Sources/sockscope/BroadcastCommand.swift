@@ -30,7 +30,7 @@ struct BroadcastCommand: ParsableCommand {
     @Option(name: .customLong("to"), help: ArgumentHelp("Send to this address instead of 255.255.255.255.", valueName: "addr"))
     var to: String?
 
-    @Option(name: [.customShort("i"), .customLong("interface")], help: ArgumentHelp("Send to this interface's broadcast address (from getifaddrs).", valueName: "name"))
+    @Option(name: [.customShort("i"), .customLong("interface")], help: ArgumentHelp("Send to this interface's broadcast address (from getifaddrs).", valueName: "name"), completion: .shellCommand("ls /sys/class/net"))
     var interface: String?
 
     @Option(name: .customLong("collect"), help: ArgumentHelp("Print replies until none has come for this many seconds.", valueName: "secs"))

@@ -26,7 +26,7 @@ struct ConnectCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Host name or address to connect to.", valueName: "host"))
     var host: String?
 
-    @Argument(help: ArgumentHelp("Port number or service name.", valueName: "port"))
+    @Argument(help: ArgumentHelp("Port number or service name.", valueName: "port"), completion: .shellCommand("awk '!/^#/ && NF { split($2, p, \"/\"); print $1; print p[1] }' /etc/services | sort -u"))
     var port: String?
 
     @OptionGroup var transport: TransportOptions

@@ -31,7 +31,7 @@ struct ListenCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Local address to bind (default: all), then the port; port 0 picks a free one.", valueName: "addr"))
     var first: String?
 
-    @Argument(help: ArgumentHelp("The port, when an address is given first.", valueName: "port"))
+    @Argument(help: ArgumentHelp("The port, when an address is given first.", valueName: "port"), completion: .shellCommand("awk '!/^#/ && NF { split($2, p, \"/\"); print $1; print p[1] }' /etc/services | sort -u"))
     var second: String?
 
     @OptionGroup var transport: TransportOptions

@@ -38,7 +38,7 @@ struct ProbeCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Hosts to probe: names, addresses, CIDR blocks, comma-separated.", valueName: "targets"))
     var targets: String
 
-    @Argument(help: ArgumentHelp("Ports: 22, 20-25, 22,80,8000-8100, ssh,http, or - for all.", valueName: "ports"))
+    @Argument(help: ArgumentHelp("Ports: 22, 20-25, 22,80,8000-8100, ssh,http, or - for all.", valueName: "ports"), completion: .shellCommand("awk '!/^#/ && NF { split($2, p, \"/\"); print $1; print p[1] }' /etc/services | sort -u"))
     var ports: String
 
     @Flag(name: [.customShort("u"), .customLong("udp")], help: "Probe UDP ports instead of TCP.")

@@ -56,7 +56,7 @@ struct RecvCommand: ParsableCommand {
     @Option(name: .customLong("group"), help: ArgumentHelp("Join this multicast group (IP_ADD_MEMBERSHIP / IPV6_JOIN_GROUP).", valueName: "addr"))
     var group: String?
 
-    @Option(name: [.customShort("i"), .customLong("interface")], help: ArgumentHelp("The interface to join the group on (default: the route's).", valueName: "name"))
+    @Option(name: [.customShort("i"), .customLong("interface")], help: ArgumentHelp("The interface to join the group on (default: the route's).", valueName: "name"), completion: .shellCommand("ls /sys/class/net"))
     var interface: String?
 
     @OptionGroup var output: DatagramOutputOptions

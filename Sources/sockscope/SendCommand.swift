@@ -62,7 +62,7 @@ struct SendCommand: ParsableCommand {
     @Flag(name: .customLong("loop"), help: "With --group: IP_MULTICAST_LOOP, deliver to receivers on this host too.")
     var loop = false
 
-    @Option(name: [.customShort("i"), .customLong("interface")], help: ArgumentHelp("With --group: the interface to send by (IP_MULTICAST_IF).", valueName: "name"))
+    @Option(name: [.customShort("i"), .customLong("interface")], help: ArgumentHelp("With --group: the interface to send by (IP_MULTICAST_IF).", valueName: "name"), completion: .shellCommand("ls /sys/class/net"))
     var interface: String?
 
     @OptionGroup var output: DatagramOutputOptions

@@ -19,6 +19,26 @@ struct Sockscope: ParsableCommand {
               74  I/O error (connection reset, failed read or write)
               75  timed out, or temporary failure
               77  missing privilege or permission (a port below 1024; broadcast without SO_BROADCAST)
+
+            JSON
+              --json prints one object per result (JSON Lines); each command's help lists its fields.
+
+            FILES
+              /etc/hosts, /etc/nsswitch.conf, /etc/resolv.conf  name resolution, as for every program
+              /etc/services                                     service names for ports
+              /proc/net/tcp, /proc/net/unix, netlink sock_diag  the kernel's socket tables
+
+            PRIVILEGES
+              Capturing (--tap, tap, demo's packets) needs CAP_NET_RAW: run as root, or once
+              `sudo setcap cap_net_raw,cap_net_admin+ep $(which sockscope)`. Ports below 1024
+              need CAP_NET_BIND_SERVICE. Everything else runs as any user.
+
+            EXAMPLES
+              sockscope demo
+              sockscope listen --upper 127.0.0.1 5599 & echo hi | sockscope connect 127.0.0.1 5599
+              sockscope probe 127.0.0.1 1-1024
+              sockscope resolve --reverse 127.0.0.1
+              sudo sockscope tap 'tcp port 5599'
             """,
         version: "0.1.0",
         subcommands: [ConnectCommand.self, ListenCommand.self, SendCommand.self, RecvCommand.self, BroadcastCommand.self, ProbeCommand.self, ResolveCommand.self, TapCommand.self, SocketsCommand.self, DemoCommand.self]

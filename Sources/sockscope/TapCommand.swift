@@ -33,7 +33,7 @@ struct TapCommand: ParsableCommand {
     @Argument(parsing: .remaining, help: ArgumentHelp("BPF filter expression (default: tcp or udp or icmp).", valueName: "filter"))
     var filter: [String] = []
 
-    @Option(name: [.customShort("i"), .customLong("interface")], help: ArgumentHelp("Interface to capture on (default lo).", valueName: "iface"))
+    @Option(name: [.customShort("i"), .customLong("interface")], help: ArgumentHelp("Interface to capture on (default lo).", valueName: "iface"), completion: .shellCommand("ls /sys/class/net"))
     var interface: String = "lo"
 
     @Option(name: [.customShort("c"), .customLong("count")], help: ArgumentHelp("Stop after this many packets.", valueName: "n"))

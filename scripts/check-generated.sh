@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Fails when man/sockscope.1 or completions/ differ from what the argument parser
+# generates for the commands as they are now (`make man completions` fixes it).
+# usage: scripts/check-generated.sh BIN_DIR MAN_DATE
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=$1; date=$2
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+swift build --product generate-manual > /dev/null
+"$bin/generate-manual" "$bin/sockscope" --date "$date" --authors 'the sockscope developers' -o - > "$work/sockscope.1"
+"$bin/sockscope" --generate-completion-script bash > "$work/sockscope.bash"
+"$bin/sockscope" --generate-completion-script zsh > "$work/_sockscope"
+"$bin/sockscope" --generate-completion-script fish > "$work/sockscope.fish"
+stale=0
+for pair in "man/sockscope.1:sockscope.1" "completions/sockscope.bash:sockscope.bash" "completions/_sockscope:_sockscope" "completions/sockscope.fish:sockscope.fish"; do
+  committed=${pair%%:*}; fresh=$work/${pair##*:}
+  if ! cmp -s "$committed" "$fresh"; then
+    echo "generated files: $committed is out of date with the commands (run: make man completions)" >&2
+    diff -u "$committed" "$fresh" | head -20 >&2 || true
+    stale=1
+  fi
+done
+[ "$stale" = 0 ] && echo "generated files: man/sockscope.1 and completions/ are up to date"
+exit "$stale"
