@@ -41,8 +41,7 @@ bench: release
 	bash bench/startup.sh
 
 man: build
-	$(SWIFT) build --product generate-manual
-	$(BIN_DIR)/generate-manual $(BIN_DIR)/sockscope --date $(MAN_DATE) --authors 'the sockscope developers' -o - > man/sockscope.1
+	bash scripts/generate-man.sh $(BIN_DIR) $(MAN_DATE) > man/sockscope.1
 
 completions: build
 	$(BIN_DIR)/sockscope --generate-completion-script bash > completions/sockscope.bash

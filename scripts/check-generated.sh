@@ -6,8 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$1; date=$2
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-swift build --product generate-manual > /dev/null
-"$bin/generate-manual" "$bin/sockscope" --date "$date" --authors 'the sockscope developers' -o - > "$work/sockscope.1"
+bash scripts/generate-man.sh "$bin" "$date" > "$work/sockscope.1"
 "$bin/sockscope" --generate-completion-script bash > "$work/sockscope.bash"
 "$bin/sockscope" --generate-completion-script zsh > "$work/_sockscope"
 "$bin/sockscope" --generate-completion-script fish > "$work/sockscope.fish"
