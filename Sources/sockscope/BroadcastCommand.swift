@@ -73,28 +73,20 @@ struct BroadcastCommand: ParsableCommand {
         let tracer = Diagnostics.tracer(verbose: verbose)
         let number = try PortNumber.parse(port, allowZero: false, protocolName: "udp")
         let destination = SocketAddress.ipv4(try destinationAddress(), port: number)
-        let socket: Socket
-        do {
-            socket = try Socket(family: .inet, type: .datagram, tracer: tracer)
+        let socket = try SockscopeError.converting {
+            let socket = try Socket(family: .inet, type: .datagram, tracer: tracer)
             if !noBroadcastOption { try socket.set(.broadcast(true)) }
             if let source {
                 guard case .v4(let address)? = IPAddress(source) else { throw SockscopeError.usage("bad source address '\(source)': give an IPv4 address") }
                 try socket.bind(to: .ipv4(address, port: 0))
             }
             try socket.sendDatagram(Array(message.utf8), to: destination)
-        } catch let error as SocketCallError {
-            throw SockscopeError(error)
-        } catch let error as SockscopeError {
-            throw error
-        } catch {
-            throw SockscopeError("\(error)", status: .internalError)
+            return socket
         }
         defer { socket.close() }
         tracer.record("sent \(message.utf8.count) bytes to \(destination)")
         guard let collect else { return 0 }
-        let printer = output.printer()
-        defer { printer.flush() }
-        return try DatagramListening.receive(on: socket, bufferSize: 65_535, idle: collect.duration, count: count) { printer.print($0) }
+        return try output.printReplies(on: socket, idle: collect.duration, count: count)
     }
 
     private func destinationAddress() throws(SockscopeError) -> IPv4Address {

@@ -101,9 +101,8 @@ struct SendCommand: ParsableCommand {
         if let size, destination.family == .inet, size > 65_507 {
             throw .usage("--size \(size) is over 65507, the most an IPv4 UDP datagram holds")
         }
-        let socket: Socket
-        do {
-            socket = try Socket(family: destination.family, type: .datagram, tracer: tracer)
+        let socket = try SockscopeError.converting {
+            let socket = try Socket(family: destination.family, type: .datagram, tracer: tracer)
             if let source {
                 guard let address = IPAddress(source), address.family == destination.family else {
                     throw SockscopeError.usage("bad source address '\(source)' for \(destination)")
@@ -121,12 +120,7 @@ struct SendCommand: ParsableCommand {
                 try socket.set(.timeToLive(ttl))
             }
             if connect { try socket.connect(to: destination, timeout: nil) }
-        } catch let error as SocketCallError {
-            throw SockscopeError(error)
-        } catch let error as SockscopeError {
-            throw error
-        } catch {
-            throw SockscopeError("\(error)", status: .internalError)
+            return socket
         }
         defer { socket.close() }
 
@@ -150,9 +144,7 @@ struct SendCommand: ParsableCommand {
         }
         tracer.record("sent \(datagrams) datagram\(datagrams == 1 ? "" : "s") (\(bytes) bytes) to \(destination)")
         guard let wait else { return 0 }
-        let printer = output.printer()
-        defer { printer.flush() }
-        return try DatagramListening.receive(on: socket, bufferSize: 65_535, idle: wait.duration, count: count) { printer.print($0) }
+        return try output.printReplies(on: socket, idle: wait.duration, count: count)
     }
 
     private func destinationAndMessage() throws(SockscopeError) -> (SocketAddress, String?) {

@@ -57,7 +57,7 @@ public enum Connector {
             case .unix: break
             }
         }
-        do {
+        return try SockscopeError.converting {
             let socket = try Socket(family: destination.family, type: request.type, tracer: tracer)
             for option in request.options { try socket.set(option) }
             if let source {
@@ -73,12 +73,6 @@ public enum Connector {
             try socket.connect(to: destination, timeout: request.timeout)
             socket.traceEndpoints()
             return socket
-        } catch let error as SocketCallError {
-            throw SockscopeError(error)
-        } catch let error as SockscopeError {
-            throw error
-        } catch {
-            throw SockscopeError("\(error)", status: .internalError)
         }
     }
 

@@ -26,3 +26,20 @@ public struct SockscopeError: Error, Sendable, CustomStringConvertible {
         return "\(message) — \(explanation)"
     }
 }
+
+extension SockscopeError {
+    /// Runs `body`, turning whatever it throws into a `SockscopeError`: a failed socket
+    /// call is explained (`SockscopeError(SocketCallError)`), a `SockscopeError` passes
+    /// through, anything else is an internal error.
+    public static func converting<Result>(_ body: () throws -> Result) throws(SockscopeError) -> Result {
+        do {
+            return try body()
+        } catch let error as SocketCallError {
+            throw SockscopeError(error)
+        } catch let error as SockscopeError {
+            throw error
+        } catch {
+            throw SockscopeError("\(error)", status: .internalError)
+        }
+    }
+}

@@ -16,7 +16,7 @@ public final class BoundSocket {
             try Self.clearStaleSocketFile(path, type: request.type, tracer: tracer)
             ownedPath = path
         }
-        do {
+        let socket = try SockscopeError.converting {
             let socket = try Socket(family: request.address.family, type: request.type, tracer: tracer)
             if request.reuseAddress, request.address.family != .unix {
                 try socket.set(.reuseAddress(true))
@@ -30,16 +30,11 @@ public final class BoundSocket {
             if request.type == .stream {
                 try socket.listen(backlog: request.backlog)
             }
-            self.socket = socket
-            self.address = socket.localAddress ?? request.address
-            self.ownedPath = ownedPath
-        } catch let error as SocketCallError {
-            throw SockscopeError(error)
-        } catch let error as SockscopeError {
-            throw error
-        } catch {
-            throw SockscopeError("\(error)", status: .internalError)
+            return socket
         }
+        self.socket = socket
+        self.address = socket.localAddress ?? request.address
+        self.ownedPath = ownedPath
     }
 
     deinit {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SockscopeCore
 
 /// How received datagrams are shown (recv, and replies for send and broadcast).
 struct DatagramOutputOptions: ParsableArguments {
@@ -18,5 +19,13 @@ struct DatagramOutputOptions: ParsableArguments {
     func printer() -> DatagramPrinter {
         let format: DatagramPrinter.Format = hexdump ? .hexdump : raw ? .raw : json ? .json : .text
         return DatagramPrinter(format: format, style: Style(enabled: format != .raw && format != .json && Diagnostics.usesColour(1)))
+    }
+
+    /// Prints the replies that come to `socket` until none has come for `idle` (or
+    /// `count` have); returns how many came.
+    func printReplies(on socket: Socket, idle: Duration, count: Int?) throws(SockscopeError) -> Int {
+        let printer = printer()
+        defer { printer.flush() }
+        return try DatagramListening.receive(on: socket, bufferSize: 65_535, idle: idle, count: count) { printer.print($0) }
     }
 }
