@@ -1,5 +1,6 @@
 import ArgumentParser
 import Glibc
+import SockscopeCore
 
 /// The process entry point.
 ///
@@ -19,6 +20,7 @@ enum Entry {
     ]
 
     static func main() {
+        Interruption.install()
         let arguments = Array(CommandLine.arguments.dropFirst())
         if let name = arguments.first, let type = subcommands[name],
            var command = try? type.parseAsRoot(Array(arguments.dropFirst())) {

@@ -3,9 +3,6 @@ import Glibc
 import SockscopeCore
 import Synchronization
 
-/// Set by SIGINT/SIGTERM so a capture ends cleanly (summary printed, pcap file valid).
-private let stopRequested = Atomic<Bool>(false)
-
 struct TapCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tap",
@@ -57,8 +54,6 @@ struct TapCommand: ParsableCommand {
 
     func run() throws {
         signal(SIGPIPE, SIG_IGN)
-        signal(SIGINT) { _ in stopRequested.store(true, ordering: .relaxed) }
-        signal(SIGTERM) { _ in stopRequested.store(true, ordering: .relaxed) }
         do {
             try capture()
         } catch {
@@ -76,7 +71,8 @@ struct TapCommand: ParsableCommand {
         var first: Duration?
         var seen = 0
         let deadline = duration.map { ContinuousClock.now + $0.duration }
-        while !stopRequested.load(ordering: .relaxed) && count.map({ seen < $0 }) ?? true {
+        // Ctrl-C or SIGTERM ends the capture cleanly: summary printed, pcap file complete.
+        while Interruption.pending == nil && count.map({ seen < $0 }) ?? true {
             if let deadline, ContinuousClock.now >= deadline { break }
             capture.poll(timeout: .milliseconds(100)) { packet, _ in
                 guard let packet, count.map({ seen < $0 }) ?? true else { return }

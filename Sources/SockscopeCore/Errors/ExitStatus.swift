@@ -11,6 +11,8 @@
 /// | 74 | I/O error: reset by the peer, a failed read or write |
 /// | 75 | timed out, or a temporary failure worth retrying |
 /// | 77 | missing privilege (a port below 1024, CAP_NET_RAW for the tap) |
+/// | 130 | stopped by SIGINT (Ctrl-C), after writing out what had arrived |
+/// | 143 | stopped by SIGTERM, likewise |
 public enum ExitStatus: Int32, Sendable, CaseIterable {
     case success = 0
     case nothingFound = 1
@@ -21,6 +23,8 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     case ioError = 74
     case timedOut = 75
     case noPermission = 77
+    case interrupted = 130
+    case terminated = 143
 
     /// A short description, for the manual's exit-code table.
     public var summary: String {
@@ -34,6 +38,8 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
         case .ioError: "I/O error (connection reset, failed read or write)"
         case .timedOut: "timed out, or temporary failure"
         case .noPermission: "missing privilege or permission"
+        case .interrupted: "stopped by SIGINT, after writing out what had arrived"
+        case .terminated: "stopped by SIGTERM, after writing out what had arrived"
         }
     }
 }

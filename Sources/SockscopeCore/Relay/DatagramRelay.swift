@@ -97,6 +97,7 @@ public final class DatagramRelay {
             } catch {
                 throw SockscopeError(error)
             }
+            try Interruption.check()
             for readiness in ready where readiness.readable {
                 if readiness.fd == socket.fd {
                     try receiveAll(into: receiveBuffer, report: &report)

@@ -65,6 +65,7 @@ public final class FramedRelay {
             } catch {
                 throw SockscopeError(error)
             }
+            try Interruption.check()
             for readiness in ready {
                 lastActivity = clock.now
                 if readiness.fd == socket.fd {

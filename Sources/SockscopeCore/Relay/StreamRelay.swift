@@ -125,6 +125,7 @@ public final class StreamRelay {
             } catch {
                 throw SockscopeError(error)
             }
+            try Interruption.check()  // everything read so far has been written out
             let readable = Set(ready.filter(\.readable).map(\.fd))
             let writable = Set(ready.filter(\.writable).map(\.fd))
             var progressed = false

@@ -75,6 +75,10 @@ public final class ExecServer {
             }
             let ready: [EventLoop.Readiness]
             do { ready = try loop.wait(timeout: .milliseconds(100), capacity: 64) } catch { throw SockscopeError(error) }
+            if Interruption.pending != nil {
+                for pid in children.keys { kill(pid, SIGTERM) }
+                try Interruption.check()
+            }
             for readiness in ready {
                 if readiness.fd == bound.socket.fd {
                     try acceptClients()

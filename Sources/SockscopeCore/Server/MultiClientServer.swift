@@ -112,6 +112,7 @@ public final class MultiClientServer {
             }
             let ready: [EventLoop.Readiness]
             do { ready = try loop.wait(timeout: nextIdleDeadline(), capacity: 256) } catch { throw SockscopeError(error) }
+            try Interruption.check()
             for readiness in ready {
                 if readiness.fd == bound.socket.fd {
                     acceptAll()

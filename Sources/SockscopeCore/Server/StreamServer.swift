@@ -71,7 +71,8 @@ public final class StreamServer {
     private func acceptNext() throws(SockscopeError) -> (Socket, SocketAddress) {
         while true {
             do {
-                try bound.socket.waitUntil(writable: false)
+                try bound.socket.waitUntil(writable: false, timeout: .milliseconds(200))
+                try Interruption.check()
                 if let accepted = try bound.socket.accept() {
                     if let reason = access.refusal(for: accepted.peer) {
                         accepted.socket.close()
@@ -80,8 +81,10 @@ public final class StreamServer {
                     }
                     return accepted
                 }
-            } catch {
+            } catch let error as SocketCallError {
                 throw SockscopeError(error)
+            } catch {
+                throw error as? SockscopeError ?? SockscopeError("\(error)", status: .internalError)
             }
         }
     }

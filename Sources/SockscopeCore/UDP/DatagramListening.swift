@@ -23,9 +23,13 @@ public enum DatagramListening {
             let wait = idle.map { $0 - lastArrival.duration(to: clock.now) }
             if let wait, wait <= .zero { break }
             do {
-                if try loop.wait(timeout: wait).isEmpty { continue }
-            } catch {
+                let ready = try loop.wait(timeout: wait)
+                try Interruption.check()
+                if ready.isEmpty { continue }
+            } catch let error as SocketCallError {
                 throw SockscopeError(error)
+            } catch {
+                throw error as? SockscopeError ?? SockscopeError("\(error)", status: .internalError)
             }
             var failure: SockscopeError?
             let arrived: Int
