@@ -6,7 +6,9 @@ BIN_DIR = $(shell $(SWIFT) build --show-bin-path 2>/dev/null)
 # The manual's date: fixed, so that regenerating it gives the same file.
 MAN_DATE = 2026-11-21
 
-.PHONY: run test build release setup bench man completions install uninstall clean
+.PHONY: run test build release setup bench man completions install uninstall fuzz clean
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS = decoder tracker parsers frames filters
 PREFIX ?= /usr/local
 DESTDIR ?=
 STATIC_BIN = .build/static/release/sockscope
@@ -64,6 +66,19 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/sockscope $(DESTDIR)$(PREFIX)/share/man/man1/sockscope.1 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/sockscope $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_sockscope \
 		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/sockscope.fish
+
+# libFuzzer on every target for FUZZ_SECONDS each, starting from the corpus in
+# Tests/Fuzz/TARGET. A crash leaves its input in .build/fuzz-crashes/: add it to the
+# corpus so that `make test` replays it from then on.
+fuzz: setup
+	$(SWIFT) build -c release --product sockscope-fuzz --build-path .build/fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
+	mkdir -p .build/fuzz-crashes
+	set -e; for target in $(FUZZ_TARGETS); do \
+		work=$$(mktemp -d); cp Tests/Fuzz/$$target/* $$work/; \
+		SOCKSCOPE_FUZZ_TARGET=$$target .build/fuzz/release/sockscope-fuzz -max_total_time=$(FUZZ_SECONDS) \
+			-artifact_prefix=.build/fuzz-crashes/$$target- $$work 2>&1 | tail -2; \
+		rm -rf $$work; \
+	done
 
 clean:
 	rm -rf .build

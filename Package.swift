@@ -49,6 +49,13 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        // Fuzz targets: replays a corpus normally; with -DFUZZING and -sanitize=fuzzer
+        // (make fuzz) it is a libFuzzer binary.
+        .executableTarget(
+            name: "sockscope-fuzz",
+            dependencies: ["SockscopeCore"],
+            swiftSettings: strictSwift
+        ),
         .testTarget(
             name: "SockscopeCoreTests",
             dependencies: ["SockscopeCore", "CShim"],

@@ -80,6 +80,15 @@ struct HostileInputTests {
         #expect(json.stdoutText.contains("\"text\":null,\"hex\":\"ff00\""), "\(json.stdoutText)")
     }
 
+    @Test("the fuzz corpus (seeds and every crash ever found) replays through each target without a crash",
+          arguments: ["decoder", "tracker", "parsers", "frames", "filters"])
+    func fuzzCorpus(target: String) async throws {
+        let fuzzer = Paths.sockscope.split(separator: "/").dropLast().joined(separator: "/") + "/sockscope-fuzz"
+        let outcome = try await run("/" + fuzzer, [target, Paths.packageRoot + "/Tests/Fuzz/" + target])
+        #expect(outcome.status == 0, "\(outcome)")
+        #expect(outcome.stdoutText.contains("inputs replayed, no crash"))
+    }
+
     @Test("arguments at and past their size limits get a clear error, never a trap", arguments: [
         (["connect", String(repeating: "a", count: 100_000), "80"], 64, "253"),
         (["resolve", String(repeating: "b.", count: 60_000)], 64, "253"),

@@ -162,6 +162,19 @@ public final class PacketCapture {
         }
     }
 
+    /// Compiles a BPF filter without capturing (pcap_open_dead): nil when it is valid,
+    /// else libpcap's complaint.
+    public static func filterProblem(_ expression: String, linkType dlt: Int32 = 1) -> String? {
+        guard let dead = pcap_open_dead(dlt, 128) else { return "libpcap could not open a dead handle" }
+        defer { pcap_close(dead) }
+        var program = bpf_program()
+        guard pcap_compile(dead, &program, expression, 1, PCAP_NETMASK_UNKNOWN) == 0 else {
+            return String(cString: pcap_geterr(dead))
+        }
+        pcap_freecode(&program)
+        return nil
+    }
+
     private static func text(_ buffer: [CChar]) -> String {
         String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }

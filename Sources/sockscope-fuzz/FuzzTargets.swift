@@ -1,0 +1,65 @@
+import SockscopeCore
+
+/// The fuzz targets: each takes arbitrary bytes and must return without trapping.
+enum FuzzTargets {
+    static let all: [String: @Sendable ([UInt8]) -> Void] = [
+        "decoder": decoder, "tracker": tracker, "parsers": parsers, "frames": frames, "filters": filters,
+    ]
+
+    static let linkTypes: [LinkType] = [.ethernet, .null, .loop, .raw, .linuxSLL, .linuxSLL2, .ipv4, .ipv6]
+
+    /// The first byte picks the link type; the rest is the frame.
+    static func decoder(_ bytes: [UInt8]) {
+        guard let first = bytes.first else { return }
+        _ = PacketDecoder.decode(Array(bytes.dropFirst()), linkType: linkTypes[Int(first) % linkTypes.count])
+    }
+
+    /// Frames separated by a length byte, all decoded as raw IP and fed to one tracker.
+    static func tracker(_ bytes: [UInt8]) {
+        var tracker = TCPConversationTracker()
+        var index = 0
+        var time = 0
+        while index < bytes.count {
+            let length = Int(bytes[index])
+            index += 1
+            let frame = Array(bytes[index..<min(bytes.count, index + length)])
+            index += length
+            time += 1
+            if let packet = PacketDecoder.decode(frame, linkType: .raw, timestamp: .milliseconds(time)) { _ = tracker.track(packet) }
+        }
+    }
+
+    /// The input as text, through every parser of user input.
+    static func parsers(_ bytes: [UInt8]) {
+        let text = String(decoding: bytes, as: UTF8.self)
+        _ = SocketAddress.parse(text)
+        _ = IPAddress(text)
+        _ = try? PortNumber.parse(text, allowZero: true)
+        _ = try? PortList(parsing: text)
+        if text.utf8.count < 64 { _ = try? TargetList.expand(cidr: text) }
+        _ = try? AccessControl.Block(parsing: text)
+        _ = try? UnixSocketPath(parsing: text)
+        _ = try? Resolver.validateHostName(text)
+        _ = KernelTCPTable.parse(text, family: .inet)
+        _ = KernelUnixTable.parseBoundPaths(text)
+    }
+
+    /// The first byte picks the format and the chunk size; the rest is the stream.
+    static func frames(_ bytes: [UInt8]) {
+        guard let first = bytes.first else { return }
+        let format = FrameFormat.allCases[Int(first) % FrameFormat.allCases.count]
+        var decoder = FrameDecoder(format: format, maximumFrame: 1 << 16)
+        let chunk = Int(first >> 2) + 1
+        var index = 1
+        while index < bytes.count {
+            guard (try? decoder.feed(bytes[index..<min(bytes.count, index + chunk)])) != nil else { return }
+            index += chunk
+        }
+    }
+
+    /// The input as a BPF filter expression, compiled by libpcap.
+    static func filters(_ bytes: [UInt8]) {
+        let text = String(decoding: bytes.prefix(512).filter { $0 != 0 }, as: UTF8.self)
+        _ = PacketCapture.filterProblem(text)
+    }
+}
