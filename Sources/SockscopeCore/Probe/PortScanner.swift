@@ -57,9 +57,20 @@ public struct PortScanner: Sendable {
         public var probesSent: Int
         /// How many probes found their own socket (a loopback self-connect) and were redone.
         public var selfConnects: Int
-        /// With `graceful`: the local address of every probe that connected, so the
-        /// caller can find the sockets those probes left in FIN-WAIT or TIME-WAIT.
-        public var gracefulSources: [SocketAddress] = []
+        /// With `graceful`: the 4-tuple (local, remote) of every probe that connected,
+        /// so the caller can find the sockets those probes left in FIN-WAIT or TIME-WAIT.
+        public var gracefulConnections: [GracefulConnection] = []
+    }
+
+    /// A probe's connection, closed with FIN.
+    public struct GracefulConnection: Sendable, Hashable {
+        public var local: SocketAddress
+        public var remote: SocketAddress
+
+        public init(local: SocketAddress, remote: SocketAddress) {
+            self.local = local
+            self.remote = remote
+        }
     }
 
     public static let defaultTCPParallelism = 1024
@@ -99,7 +110,7 @@ public struct PortScanner: Sendable {
 /// What the workers of one scan share: the result table, the count of finished
 /// probes, and the first error.
 final class SharedScanState: Sendable {
-    private let state: Mutex<(results: [ProbeResult?], error: SockscopeError?, selfConnects: Int, probesSent: Int, rtt: Duration?, sources: [SocketAddress])>
+    private let state: Mutex<(results: [ProbeResult?], error: SockscopeError?, selfConnects: Int, probesSent: Int, rtt: Duration?, sources: [PortScanner.GracefulConnection])>
     private let finished = Atomic<Int>(0)
 
     init(total: Int) {
@@ -118,7 +129,7 @@ final class SharedScanState: Sendable {
                 state.selfConnects += outcome.selfConnects
                 state.probesSent += outcome.probesSent
                 state.rtt = state.rtt ?? outcome.smoothedRTT
-                state.sources += outcome.gracefulSources
+                state.sources += outcome.gracefulConnections
             case .failure(let error):
                 state.error = state.error ?? error
             }
@@ -129,7 +140,7 @@ final class SharedScanState: Sendable {
         let snapshot = state.withLock { $0 }
         if let error = snapshot.error { throw error }
         return PortScanner.Report(results: snapshot.results.compactMap { $0 }, elapsed: elapsed, smoothedRTT: snapshot.rtt,
-                                  probesSent: snapshot.probesSent, selfConnects: snapshot.selfConnects, gracefulSources: snapshot.sources)
+                                  probesSent: snapshot.probesSent, selfConnects: snapshot.selfConnects, gracefulConnections: snapshot.sources)
     }
 }
 
@@ -143,7 +154,7 @@ final class ScanWorker {
         var selfConnects: Int
         var probesSent: Int
         var smoothedRTT: Duration?
-        var gracefulSources: [SocketAddress]
+        var gracefulConnections: [PortScanner.GracefulConnection]
     }
 
     private let request: Request
@@ -153,7 +164,7 @@ final class ScanWorker {
     private let rate: Double?
     private let total: Int
     private var results: [(Int, ProbeResult)] = []
-    private var gracefulSources: [SocketAddress] = []
+    private var gracefulConnections: [PortScanner.GracefulConnection] = []
     private var estimator = RTTEstimator()
     private var parallelism: Int
     private var nextFresh = 0
@@ -199,7 +210,7 @@ final class ScanWorker {
         do throws(SockscopeError) {
             try run(progress: progress)
             return .success(Outcome(results: results, selfConnects: selfConnects, probesSent: probesSent,
-                                    smoothedRTT: estimator.smoothed.map { .nanoseconds(Int64($0 * 1e9)) }, gracefulSources: gracefulSources))
+                                    smoothedRTT: estimator.smoothed.map { .nanoseconds(Int64($0 * 1e9)) }, gracefulConnections: gracefulConnections))
         } catch {
             return .failure(error)
         }
@@ -393,7 +404,9 @@ final class ScanWorker {
             }
             return
         }
-        if error == nil, request.graceful, let source = ProbeSocket.localAddress(fd) { gracefulSources.append(source) }
+        if error == nil, request.graceful, let source = ProbeSocket.localAddress(fd) {
+            gracefulConnections.append(.init(local: source, remote: address(of: pending.index)))
+        }
         if fd >= 0 { ProbeSocket.close(fd, connected: error == nil, graceful: request.graceful) }
         if let error, ProbeResult.isLocalResourceLimit(error) {
             retry(pending)

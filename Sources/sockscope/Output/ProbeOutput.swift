@@ -99,9 +99,15 @@ struct ProbeOutput {
     /// Sockets the kernel still holds for this scan's probes after their FIN: FIN-WAIT
     /// until the peer's FIN arrives, then TIME-WAIT.
     private func closingSocketsLeft() -> Int {
-        let sources = Set(report.gracefulSources)
+        let probes = Set(report.gracefulConnections)
         let closing: Set<TCPState> = [.finWait1, .finWait2, .closing, .timeWait]
-        return KernelTCPTable.snapshot().filter { closing.contains($0.state) && sources.contains($0.local) }.count
+        // The whole 4-tuple must match: the kernel reuses a local port for other
+        // destinations. Counted once each, as the kernel can list a socket twice for a
+        // moment while it passes from FIN-WAIT to TIME-WAIT.
+        let left = KernelTCPTable.snapshot().filter {
+            closing.contains($0.state) && probes.contains(PortScanner.GracefulConnection(local: $0.local, remote: $0.remote))
+        }
+        return Set(left.map { "\($0.local) \($0.remote)" }).count
     }
 
     static func milliseconds(_ duration: Duration) -> String {
