@@ -77,6 +77,25 @@ struct WireFaultTests {
         #expect(try await client.finish(timeout: .seconds(8)) == 0, "\(client.stderrText)")
         #expect(client.stderrText.contains("closed after the idle timeout"), "\(client.stderrText)")
     }
+
+    @Test("the peer vanishes and keepalive notices: ETIMEDOUT explained, exit 75")
+    func keepaliveNotices() async throws {
+        let network = try await TestNetwork.make(targetRules: [])
+        defer { Task { await network.remove() } }
+        let server = try network.startInTarget(Paths.sh, ["-c", "sleep 10 | exec \(Paths.sockscope) listen 0.0.0.0 5653"])
+        defer { Task { await server.stop() } }
+        try await Task.sleep(for: .milliseconds(300))
+        let client = try BackgroundProcess(Paths.sh, ["-c", "sleep 9 | exec \(Paths.ip) netns exec \(network.client) \(Paths.sockscope) connect -v --keepalive-time 1 \(network.targetAddress) 5653"])
+        defer { Task { await client.stop() } }
+        _ = try await client.waitForLine(containing: "getsockname")
+        #expect(client.stderrText.contains("TCP_KEEPIDLE/TCP_KEEPINTVL, 1 s, TCP_KEEPCNT 3"))
+        // Silence the target without a word: drop everything it would receive.
+        _ = try await run(Paths.ip, ["netns", "exec", network.target, Paths.nft, "add", "table", "inet", "gone"])
+        _ = try await run(Paths.ip, ["netns", "exec", network.target, Paths.nft, "add", "chain", "inet", "gone", "in", "{ type filter hook input priority 0 ; policy drop ; }"])
+        let line = try await client.waitForLine(containing: "timed out", timeout: .seconds(9))
+        #expect(line.contains("ETIMEDOUT") && line.contains("keepalive probes"), "\(line)")
+        #expect(try await client.finish(timeout: .seconds(10)) == 75)
+    }
 }
 
 extension Substring {

@@ -28,6 +28,9 @@ extension SockscopeError {
             let waited = failure.waited.map { " after \(Self.seconds($0))" } ?? ""
             self.init("connection to \(target) timed out\(waited): \(code)",
                       explanation: "no answer to the SYN: the host is down or a firewall drops the packets", status: .timedOut)
+        case (.recv, .timedOut), (.send, .timedOut):
+            self.init("connection to \(target) timed out: \(code)",
+                      explanation: "the peer stopped answering: keepalive probes or retransmissions went unacknowledged (is its host or link down?)", status: .timedOut)
         case (_, .noRouteToHost):
             self.init("\(failure.call.rawValue) to \(target) failed: \(code)",
                       explanation: "no route to that host, or a router or firewall answered with ICMP host-unreachable or admin-prohibited", status: .unavailable)

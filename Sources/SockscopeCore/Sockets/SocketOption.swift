@@ -10,6 +10,9 @@ public enum SocketOption: Sendable, Hashable, CustomStringConvertible {
     case noDelay(Bool)
     /// SO_KEEPALIVE: probe an idle connection so a vanished peer is noticed.
     case keepAlive(Bool)
+    /// TCP_KEEPIDLE, TCP_KEEPINTVL (both this many seconds) and TCP_KEEPCNT 3: with
+    /// SO_KEEPALIVE, a peer that stops answering is declared gone after about 4× this.
+    case keepAliveTime(Int)
     /// SO_LINGER: nil turns lingering off; 0 makes close() send RST (no TIME-WAIT);
     /// N makes close() wait up to N seconds for unsent data.
     case linger(seconds: Int?)
@@ -38,6 +41,7 @@ public enum SocketOption: Sendable, Hashable, CustomStringConvertible {
         case .reusePort(let on): "SO_REUSEPORT, \(on ? 1 : 0)"
         case .noDelay(let on): "TCP_NODELAY, \(on ? 1 : 0)"
         case .keepAlive(let on): "SO_KEEPALIVE, \(on ? 1 : 0)"
+        case .keepAliveTime(let seconds): "TCP_KEEPIDLE/TCP_KEEPINTVL, \(seconds) s, TCP_KEEPCNT 3"
         case .linger(let seconds):
             if let seconds { "SO_LINGER, {on, \(seconds) s}" } else { "SO_LINGER, {off}" }
         case .receiveBufferSize(let bytes): "SO_RCVBUF, \(bytes)"
@@ -64,6 +68,9 @@ public enum SocketOption: Sendable, Hashable, CustomStringConvertible {
         case .reusePort(let on): return setInt(SOL_SOCKET, SO_REUSEPORT, on ? 1 : 0)
         case .noDelay(let on): return setInt(Int32(IPPROTO_TCP), TCP_NODELAY, on ? 1 : 0)
         case .keepAlive(let on): return setInt(SOL_SOCKET, SO_KEEPALIVE, on ? 1 : 0)
+        case .keepAliveTime(let seconds):
+            return setInt(Int32(IPPROTO_TCP), TCP_KEEPIDLE, seconds) ?? setInt(Int32(IPPROTO_TCP), TCP_KEEPINTVL, seconds)
+                ?? setInt(Int32(IPPROTO_TCP), TCP_KEEPCNT, 3)
         case .linger(let seconds):
             var value = Glibc.linger(l_onoff: seconds == nil ? 0 : 1, l_linger: Int32(clamping: seconds ?? 0))
             let result = setsockopt(fd, SOL_SOCKET, SO_LINGER, &value, socklen_t(MemoryLayout<Glibc.linger>.size))
@@ -113,7 +120,7 @@ public enum SocketOption: Sendable, Hashable, CustomStringConvertible {
     /// Whether the option only means something on TCP sockets.
     var isTCPOnly: Bool {
         switch self {
-        case .noDelay: true
+        case .noDelay, .keepAliveTime: true
         default: false
         }
     }

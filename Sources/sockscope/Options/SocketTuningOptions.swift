@@ -9,6 +9,9 @@ struct SocketTuningOptions: ParsableArguments {
     @Flag(name: .customLong("keepalive"), help: "Set SO_KEEPALIVE: probe an idle connection so a vanished peer is noticed.")
     var keepAlive = false
 
+    @Option(name: .customLong("keepalive-time"), help: ArgumentHelp("With --keepalive (implied): probe after this many idle seconds, then every as many, and give up after 3 unanswered probes.", valueName: "secs"))
+    var keepAliveTime: Int?
+
     @Option(name: .customLong("linger"), help: ArgumentHelp("Set SO_LINGER: 0 ends the connection with RST instead of FIN (no half-close, no TIME-WAIT); N makes close() wait up to N seconds for unsent data.", valueName: "secs"))
     var linger: Int?
 
@@ -25,6 +28,9 @@ struct SocketTuningOptions: ParsableArguments {
         if let linger, linger < 0 || linger > 65535 {
             throw ValidationError("--linger takes 0 to 65535 seconds, not \(linger)")
         }
+        if let keepAliveTime, keepAliveTime < 1 || keepAliveTime > 32767 {
+            throw ValidationError("--keepalive-time takes 1 to 32767 seconds, not \(keepAliveTime)")
+        }
         if let ttl, ttl < 1 || ttl > 255 {
             throw ValidationError("--ttl takes 1 to 255 hops, not \(ttl)")
         }
@@ -34,7 +40,8 @@ struct SocketTuningOptions: ParsableArguments {
     var socketOptions: [SocketOption] {
         var options: [SocketOption] = []
         if noDelay { options.append(.noDelay(true)) }
-        if keepAlive { options.append(.keepAlive(true)) }
+        if keepAlive || keepAliveTime != nil { options.append(.keepAlive(true)) }
+        if let keepAliveTime { options.append(.keepAliveTime(keepAliveTime)) }
         if let linger { options.append(.linger(seconds: linger)) }
         if let receiveBuffer { options.append(.receiveBufferSize(receiveBuffer.value)) }
         if let sendBuffer { options.append(.sendBufferSize(sendBuffer.value)) }
