@@ -20,6 +20,9 @@ enum Entry {
     ]
 
     static func main() {
+        // From the first instruction: a closed stdout or stderr is EPIPE, never a fatal
+        // SIGPIPE — even while the argument parser prints usage.
+        signal(SIGPIPE, SIG_IGN)
         Interruption.install()
         let arguments = Array(CommandLine.arguments.dropFirst())
         if let name = arguments.first, let type = subcommands[name],

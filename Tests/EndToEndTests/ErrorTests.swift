@@ -37,6 +37,12 @@ struct ErrorTests {
         #expect(outcome.stderr.contains(message), "\(outcome.stderr)")
     }
 
+    @Test("usage errors exit 64 even when stderr's reader has gone (no SIGPIPE death)")
+    func usageIntoClosedPipe() async throws {
+        let status = try await run("/bin/bash", ["-c", "\(Paths.sockscope) probe 127.0.0.1 2>&1 | head -c 1 > /dev/null; echo ${PIPESTATUS[0]}"])
+        #expect(status.stdoutText == "64\n", "\(status)")
+    }
+
     @Test("bad ports → exit 64", arguments: [
         (["connect", "127.0.0.1", "0"], "port 0"),
         (["connect", "127.0.0.1", "65536"], "out of range"),
