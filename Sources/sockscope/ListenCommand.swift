@@ -231,7 +231,7 @@ struct ListenCommand: ParsableCommand {
         }
         let behaviour: StreamServer.Behaviour = transform.map { .echo($0) } ?? .standardStreams
         let relayOptions = session.relayOptions(tuning: tuning)
-        let server = try StreamServer(request, behaviour: behaviour, keepOpen: false, relayOptions: relayOptions, access: access,
+        let server = try StreamServer(request, behaviour: behaviour, relayOptions: relayOptions, access: access,
                                       acceptedOptions: tuning.socketOptions.filter { !$0.isListenerOption },
                                       tracer: tracer, events: events)
         if let log = try traffic.log() { server.observer = { log.record($0, $1) } }

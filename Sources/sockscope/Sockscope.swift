@@ -19,6 +19,8 @@ struct Sockscope: ParsableCommand {
               74  I/O error (connection reset, failed read or write)
               75  timed out, or temporary failure
               77  missing privilege or permission (a port below 1024; broadcast without SO_BROADCAST)
+              130 stopped by SIGINT (Ctrl-C), after writing out what had arrived
+              143 stopped by SIGTERM, likewise
 
             JSON
               --json prints one object per result (JSON Lines); each command's help lists its fields.

@@ -95,10 +95,6 @@ public final class StreamRelay {
         outbound?.observer = { observer(.sent, $0) }
     }
 
-    /// Whether the input reached its end during the relay (for `--keep-open`, which
-    /// must not read an exhausted stdin again).
-    public var inputEnded: Bool { outbound?.sourceEnded ?? true }
-
     /// Runs until the peer closes, the idle timeout passes, or an error.
     /// - Throws: `SockscopeError` for a reset connection or a failed read or write;
     ///   bytes received before the failure have already been written out.

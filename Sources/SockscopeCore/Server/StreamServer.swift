@@ -1,5 +1,5 @@
-/// A TCP or Unix stream listener that accepts clients one after another and relays
-/// each (to stdin/stdout, or echoing).
+/// A TCP or Unix stream listener that serves one client (`nc -l`): relays it to
+/// stdin/stdout, or echoes it. Many clients at once: `MultiClientServer`.
 public final class StreamServer {
     /// What to do with each client.
     public enum Behaviour: Sendable {
@@ -11,7 +11,6 @@ public final class StreamServer {
 
     private let bound: BoundSocket
     private let behaviour: Behaviour
-    private let keepOpen: Bool
     private let relayOptions: StreamRelay.Options
     private let acceptedOptions: [SocketOption]
     private let access: AccessControl
@@ -20,11 +19,10 @@ public final class StreamServer {
     public var observer: ((StreamRelay.Direction, UnsafeRawBufferPointer) -> Void)?
 
     /// Binds and listens at once, so errors such as EADDRINUSE surface here.
-    public init(_ request: ListenRequest, behaviour: Behaviour, keepOpen: Bool, relayOptions: StreamRelay.Options, access: AccessControl = AccessControl(),
+    public init(_ request: ListenRequest, behaviour: Behaviour, relayOptions: StreamRelay.Options, access: AccessControl = AccessControl(),
                 acceptedOptions: [SocketOption], tracer: SocketTracer, events: @escaping (ListenerEvent) -> Void) throws(SockscopeError) {
         bound = try BoundSocket(request, tracer: tracer)
         self.behaviour = behaviour
-        self.keepOpen = keepOpen
         self.relayOptions = relayOptions
         self.acceptedOptions = acceptedOptions
         self.access = access
@@ -34,38 +32,28 @@ public final class StreamServer {
     /// The address the listener is bound to.
     public var address: SocketAddress { bound.address }
 
-    /// Serves one client, or clients one after another with `keepOpen`.
+    /// Accepts one client (refusing any that --allow/--deny exclude) and serves it.
+    /// - Throws: `SockscopeError` for a failed call or a failed relay.
     public func run() throws(SockscopeError) {
         events(.listening(bound.address))
-        var input: Int32? = 0
-        repeat {
-            let (client, peer) = try acceptNext()
-            events(.accepted(peer: peer))
-            do {
-                for option in acceptedOptions { try client.set(option) }
-            } catch {
-                throw SockscopeError(error)
-            }
-            client.traceEndpoints()
-            let mode: StreamRelay.Mode
-            switch behaviour {
-            case .standardStreams: mode = .standardStreams(input: input, output: 1)
-            case .echo(let transform): mode = .echo(transform)
-            }
-            let relay = StreamRelay(socket: client, mode: mode, options: relayOptions)
-            if let observer { relay.observe(observer) }
-            do {
-                let report = try relay.run()
-                events(.finished(peer: peer, report: report))
-                if report.ending == .outputClosed { return }
-            } catch {
-                // One client's failure ends a one-shot server; a keep-open server goes on.
-                if !keepOpen { throw error }
-                client.tracer.record("\(peer): \(error)")
-            }
-            if relay.inputEnded { input = nil }
-            client.close()
-        } while keepOpen
+        let (client, peer) = try acceptNext()
+        defer { client.close() }
+        events(.accepted(peer: peer))
+        do {
+            for option in acceptedOptions { try client.set(option) }
+        } catch {
+            throw SockscopeError(error)
+        }
+        client.traceEndpoints()
+        let mode: StreamRelay.Mode
+        switch behaviour {
+        case .standardStreams: mode = .standardStreams(input: 0, output: 1)
+        case .echo(let transform): mode = .echo(transform)
+        }
+        let relay = StreamRelay(socket: client, mode: mode, options: relayOptions)
+        if let observer { relay.observe(observer) }
+        let report = try relay.run()
+        events(.finished(peer: peer, report: report))
     }
 
     private func acceptNext() throws(SockscopeError) -> (Socket, SocketAddress) {
