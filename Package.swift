@@ -18,7 +18,6 @@ let package = Package(
     name: "sockscope",
     products: [
         .executable(name: "sockscope", targets: ["sockscope"]),
-        .library(name: "SockscopeCore", targets: ["SockscopeCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

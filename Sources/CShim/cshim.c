@@ -6,6 +6,7 @@
 #include <netdb.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <unistd.h>
 #include <sys/socket.h>
 #include <stdlib.h>
 
@@ -25,10 +26,6 @@ int cshim_epoll_add(int epfd, int fd, uint32_t events, uint64_t data) {
 
 int cshim_epoll_modify(int epfd, int fd, uint32_t events, uint64_t data) {
     return epoll_control(epfd, EPOLL_CTL_MOD, fd, events, data);
-}
-
-int cshim_epoll_add_hangup(int epfd, int fd, uint64_t data) {
-    return epoll_control(epfd, EPOLL_CTL_ADD, fd, EPOLLRDHUP, data);
 }
 
 int cshim_epoll_remove(int epfd, int fd) {
@@ -110,4 +107,18 @@ int cshim_send_batch(int fd, const void *base, const size_t *lengths, int count,
         messages[i].msg_hdr.msg_namelen = destination ? destination_length : 0;
     }
     return sendmmsg(fd, messages, (unsigned int)count, MSG_NOSIGNAL);
+}
+
+int cshim_pipe_cloexec_nonblock(int ends[2]) {
+    if (pipe2(ends, O_CLOEXEC | O_NONBLOCK) != 0) return -1;
+    /* Move both ends out of the way (fd 100 and up, when the limit allows), so the
+       program's sockets keep the small numbers -v narrates (socket() → fd 3). */
+    for (int i = 0; i < 2; i++) {
+        int moved = fcntl(ends[i], F_DUPFD_CLOEXEC, 100);
+        if (moved >= 0) {
+            close(ends[i]);
+            ends[i] = moved;
+        }
+    }
+    return 0;
 }

@@ -52,62 +52,68 @@ struct ConnectCommand: ParsableCommand {
 
     @OptionGroup var session: SessionOptions
 
-    func run() throws {
-        signal(SIGPIPE, SIG_IGN)
-        do {
-            try connectAndRelay()
-        } catch {
-            Diagnostics.report(error)
-            throw ExitCode(error.status.rawValue)
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        let stream = !transport.udp
+        if !stream && frame.format != nil { throw ValidationError("--frame is for stream sockets: UDP datagrams keep their boundaries already") }
+        if (!stream || transport.unixPath != nil) && tap.enabled {
+            throw ValidationError("--tap (and --tap-interface, --tap-payload, --pcap-out, --follow-timewait) follow TCP connections; for other traffic use `sockscope tap`")
         }
+        if frame.format != nil && (traffic.hexdump || traffic.output != nil) {
+            throw ValidationError("--hexdump and --output show raw traffic; with --frame, use --frame-json")
+        }
+        if transport.unixPath != nil && sourcePort != nil { throw ValidationError("-p/--source-port applies to IP sockets; with -U give -s PATH") }
+    }
+
+    func run() throws {
+        try CommandRunner.run(json: output.json) { () throws(SockscopeError) in try connectAndRelay() }
     }
 
     private func connectAndRelay() throws(SockscopeError) {
         let tracer = Diagnostics.tracer(verbose: session.verbose)
-        let type = transport.socketType
-        var request = try connectRequest(type: type)
+        var request = try connectRequest(type: transport.socketType)
         let recorder = TapRecorder(options: tap)
-        if tap.enabled {
-            if type != .stream || transport.unixPath != nil {
-                throw .usage("--tap follows TCP connections; for UDP and other traffic use `sockscope tap`")
-            }
-            request.beforeConnect = recorder.start
-        }
+        if tap.enabled { request.beforeConnect = recorder.start }
         let socket: Socket
         do {
             socket = try Connector.open(request, tracer: tracer)
         } catch {
-            recorder.finish()
+            try recorder.finish()
             throw error
         }
-        defer {
+        let reporter = ConnectionReporter(json: output.json, tracer: tracer, protocolName: protocolName)
+        reporter.connected(socket)
+        do {
+            try relay(socket, reporter: reporter)
+        } catch {
             socket.close()
-            recorder.finish()
+            try? recorder.finish()
+            throw error
         }
-
-        if type == .datagram, frame.format != nil {
-            throw .usage("--frame is for stream sockets: UDP datagrams keep their boundaries already")
-        }
-        if type == .datagram {
-            let options = DatagramRelay.Options(idleTimeout: session.idleTimeout?.duration, replyWait: session.idleTimeout?.duration ?? .milliseconds(500))
-            let relay = DatagramRelay(socket: socket, input: 0, output: 1, peer: .connected, options: options, notices: Diagnostics.notices)
-            let report = try relay.run()
-            tracer.record("sent \(report.datagramsSent) datagrams (\(report.bytesSent) bytes), received \(report.datagramsReceived) (\(report.bytesReceived) bytes)")
-            return
-        }
-        if frame.format != nil {
-            let counts = try frame.relay(socket, session: session, tuning: tuning)
-            tracer.record("sent \(counts.messagesSent) messages, received \(counts.messagesReceived)")
-            socket.close()
-            return
-        }
-        let options = session.relayOptions(tuning: tuning)
-        let relay = StreamRelay(socket: socket, mode: .standardStreams(input: 0, output: 1), options: options)
-        let log = try traffic.log()
-        if let log { relay.observe { log.record($0, $1) } }
-        let report = try relay.run()
-        tracer.record("sent \(report.bytesSent) bytes, received \(report.bytesReceived) bytes; \(describe(report.ending))")
         socket.close()
+        try recorder.finish()
+    }
+
+    private var protocolName: String { transport.unixPath != nil ? "unix" : transport.protocolName }
+
+    private func relay(_ socket: Socket, reporter: ConnectionReporter) throws(SockscopeError) {
+        let log = try traffic.log()
+        if transport.udp {
+            let wait = session.idleTimeout?.duration
+            let options = DatagramRelay.Options(idleTimeout: wait, replyWait: wait ?? .milliseconds(500))
+            let relay = DatagramRelay(socket: socket, input: 0, output: 1, peer: .connected, options: options, notices: Diagnostics.notices)
+            if let log { relay.observer = { log.record($0, $1) } }
+            reporter.datagramsDone(try relay.run())
+        } else if frame.format != nil {
+            let counts = try frame.relay(socket, session: session, tuning: tuning)
+            reporter.messagesDone(counts)
+        } else {
+            let relay = StreamRelay(socket: socket, mode: .standardStreams(input: 0, output: 1), options: session.relayOptions(tuning: tuning))
+            if let log { relay.observe { log.record($0, $1) } }
+            reporter.streamDone(try relay.run())
+        }
+        try log?.finish()
     }
 
     private func connectRequest(type: SocketType) throws(SockscopeError) -> Connector.Request {
@@ -118,6 +124,7 @@ struct ConnectCommand: ParsableCommand {
                 throw .usage("with -U/--unix give only the socket path, not HOST PORT")
             }
             request.destinations = [.unix(try UnixSocketPath(parsing: unixPath))]
+            request.sourcePath = try sourceAddress.map { (path) throws(SockscopeError) in try UnixSocketPath(parsing: path) }
             return request
         }
         guard let host else { throw .usage("connect needs HOST and PORT (or -U PATH)") }
@@ -140,14 +147,5 @@ struct ConnectCommand: ParsableCommand {
             }
         }
         return request
-    }
-}
-
-/// How a relay ended, for -v.
-func describe(_ ending: StreamRelay.Ending) -> String {
-    switch ending {
-    case .peerClosed: "the peer closed the connection"
-    case .idleTimeout: "closed after the idle timeout"
-    case .outputClosed: "stdout was closed by its reader"
     }
 }

@@ -90,35 +90,48 @@ struct ListenCommand: ParsableCommand {
 
     @OptionGroup var session: SessionOptions
 
+    @OptionGroup var output: OutputOptions
+
     func validate() throws {
         if backlog < 0 { throw ValidationError("--backlog must be 0 or more") }
         if [echo, upper, broker, chat].filter({ $0 }).count > 1 { throw ValidationError("choose one of --echo, --upper, --broker, --chat") }
         if let maxClients, maxClients < 1 { throw ValidationError("--max-clients must be at least 1") }
-        if (broker || chat || maxClients != nil) && transport.udp { throw ValidationError("--broker, --chat and --max-clients serve TCP or Unix stream clients") }
-        if exec != nil && shellExec != nil { throw ValidationError("--exec and --sh-exec cannot be used together") }
-        if (exec != nil || shellExec != nil) && ([echo, upper, broker, chat].contains(true) || transport.udp || frame.format != nil) {
-            throw ValidationError("--exec/--sh-exec serve stream clients with a program, not with --echo, --upper, --broker, --chat, --frame or -u")
+        let exec = execCommand != nil
+        if self.exec != nil && shellExec != nil { throw ValidationError("--exec and --sh-exec cannot be used together") }
+        if transport.udp {
+            let streamOnly = [("--broker", broker), ("--chat", chat), ("--max-clients", maxClients != nil), ("--exec/--sh-exec", exec),
+                              ("--frame", frame.format != nil), ("--tap", tap.enabled), ("--backlog", backlog != 128)]
+            if let (name, _) = streamOnly.first(where: { $0.1 }) {
+                throw ValidationError("\(name) serves stream (TCP or Unix) clients, not -u datagrams")
+            }
         }
-        if mergeStderr && exec == nil && shellExec == nil { throw ValidationError("--stderr goes with --exec or --sh-exec") }
+        if exec && ([echo, upper, broker, chat].contains(true) || frame.format != nil) {
+            throw ValidationError("--exec/--sh-exec serve clients with a program, not with --echo, --upper, --broker, --chat or --frame")
+        }
+        if mergeStderr && !exec { throw ValidationError("--stderr goes with --exec or --sh-exec") }
+        if frame.format != nil && (keepOpen || broker || chat || echo || upper || maxClients != nil) {
+            throw ValidationError("--frame serves one stream client, without --keep-open, --broker, --chat, --echo, --upper or --max-clients")
+        }
+        if (traffic.hexdump || traffic.output != nil) && !transport.udp && (keepOpen || broker || chat || exec || frame.format != nil || maxClients != nil) {
+            throw ValidationError("--hexdump and --output follow one stream client (not --keep-open, --broker, --chat, --exec, --frame or --max-clients)")
+        }
+        if transport.unixPath != nil && (!allow.isEmpty || !deny.isEmpty || allowFile != nil) {
+            throw ValidationError("--allow/--deny match IP addresses; a Unix socket's clients are limited by its file's permissions")
+        }
+        if transport.unixPath != nil && tap.enabled { throw ValidationError("--tap follows TCP connections, not Unix sockets") }
     }
 
     /// The access rules from --allow, --deny and --allow-file.
-    private func accessControl() throws(SockscopeError) -> AccessControl {
+    private func policy() throws(SockscopeError) -> Listener.Policy {
         var control = AccessControl()
         for text in allow { control.allow.append(try AccessControl.Block(parsing: text)) }
         for text in deny { control.deny.append(try AccessControl.Block(parsing: text)) }
         if let allowFile { control.allow += try AccessControl.blocks(fromFile: allowFile) }
-        return control
+        return Listener.Policy(access: control, maxClients: maxClients, acceptedOptions: tuning.socketOptions.filter { !$0.isListenerOption })
     }
 
     func run() throws {
-        signal(SIGPIPE, SIG_IGN)
-        do {
-            try listenAndServe()
-        } catch {
-            Diagnostics.report(error)
-            throw ExitCode(error.status.rawValue)
-        }
+        try CommandRunner.run(json: output.json) { () throws(SockscopeError) in try listenAndServe() }
     }
 
     /// The program to run per client: --exec split on spaces, or /bin/sh -c for --sh-exec.
@@ -142,100 +155,62 @@ struct ListenCommand: ParsableCommand {
         var request = ListenRequest(address: address, type: type, backlog: backlog, reuseAddress: !noReuseAddress,
                                     ipv6Only: ipv6Only, options: tuning.socketOptions.filter(\.isListenerOption))
         let recorder = TapRecorder(options: tap)
-        defer { recorder.finish() }
-        if tap.enabled {
-            if type != .stream || transport.unixPath != nil {
-                throw .usage("--tap follows TCP connections; for UDP and other traffic use `sockscope tap`")
-            }
-            request.beforeListen = recorder.startListening
+        if tap.enabled { request.beforeListen = recorder.startListening }
+        let reporter = ListenerReporter(json: output.json, tracer: tracer, announce: askedForAnyPort || session.verbose,
+                                        dualStack: ipv6Only == false, protocolName: transport.unixPath != nil ? "unix" : transport.protocolName)
+        do {
+            try serve(request, policy: try policy(), reporter: reporter, tracer: tracer)
+        } catch {
+            try? recorder.finish()
+            throw error
         }
-        let events: (ListenerEvent) -> Void = { event in
-            switch event {
-            case .listening(let bound):
-                if askedForAnyPort || session.verbose {
-                    let dual = ipv6Only == false ? " (IPv6 and IPv4)" : ""
-                    Diagnostics.line("sockscope: listening on \(bound)\(dual)")
-                }
-            case .accepted(let peer):
-                tracer.record("connection from \(peer)")
-            case .finished(let peer, let report):
-                tracer.record("\(peer): sent \(report.bytesSent) bytes, received \(report.bytesReceived) bytes; \(describe(report.ending))")
-            case .refused(let peer, let reason):
-                Diagnostics.line("sockscope: refused \(peer): \(reason)")
-            }
-        }
-        if type == .datagram {
+        try recorder.finish()
+    }
+
+    /// Serves in the mode the options chose; every mode goes through the one `Listener`.
+    private func serve(_ request: ListenRequest, policy: Listener.Policy, reporter: ListenerReporter, tracer: SocketTracer) throws(SockscopeError) {
+        let events: (ListenerEvent) -> Void = { reporter.report($0) }
+        if request.type == .datagram {
             let options = DatagramRelay.Options(idleTimeout: session.idleTimeout?.duration, echo: transform)
-            let server = try DatagramServer(request, options: options, tracer: tracer, notices: Diagnostics.notices, events: events)
-            let report = try server.run()
-            tracer.record("received \(report.datagramsReceived) datagrams (\(report.bytesReceived) bytes), sent \(report.datagramsSent) (\(report.bytesSent) bytes)")
-            return
-        }
-        let access = try accessControl()
-        if traffic.hexdump || traffic.output != nil, keepOpen || broker || chat || execCommand != nil || frame.format != nil || type == .datagram {
-            throw .usage("--hexdump and --output follow one stream client (not --keep-open, --broker, --chat, --exec, --frame or -u)")
-        }
-        if let command = execCommand {
-            if ipv6Only == false || address.ipAddress.map({ !$0.isLoopback }) == true, access.allow.isEmpty, transport.unixPath == nil {
-                Diagnostics.line("sockscope: warning: \(command.joined(separator: " ")) is served to anyone who can reach \(address); restrict it with --allow")
-            }
-            let options = ExecServer.Options(command: command, mergeStderr: mergeStderr, keepOpen: keepOpen, maxClients: maxClients, access: access)
-            let server = try ExecServer(request, options: options, tracer: tracer) { event in
-                switch event {
-                case .listening(let bound): events(.listening(bound))
-                case .started(let peer, let pid): tracer.record("\(peer): started \(command[0]) (pid \(pid))")
-                case .refused(let peer, let reason): Diagnostics.line("sockscope: refused \(peer): \(reason)")
-                case .hungUp(let peer, let pid): tracer.record("\(peer) hung up; pid \(pid) sees end of input")
-                case .terminated(let peer, let pid): Diagnostics.line("sockscope: \(peer) hung up; pid \(pid) still running after the grace time: SIGTERM")
-                case .exited(let peer, let pid, let status): tracer.record("\(peer): pid \(pid) exited (status \(status))")
-                }
-            }
-            try server.run()
-            return
-        }
-        if frame.format != nil {
-            if keepOpen || broker || chat || transform != nil || type == .datagram {
-                throw .usage("--frame serves one stream client at a time, without --keep-open, --broker, --chat, --echo or -u")
-            }
-            let bound = try BoundSocket(request, tracer: tracer)
-            events(.listening(bound.address))
-            while true {
-                do { try bound.socket.waitUntil(writable: false) } catch { throw SockscopeError(error) }
-                let accepted: (socket: Socket, peer: SocketAddress)?
-                do { accepted = try bound.socket.accept() } catch { throw SockscopeError(error) }
-                guard let (client, peer) = accepted else { continue }
-                if let reason = access.refusal(for: peer) {
-                    client.close()
-                    Diagnostics.line("sockscope: refused \(peer): \(reason)")
-                    continue
-                }
-                let counts = try frame.relay(client, session: session, tuning: tuning)
-                tracer.record("\(peer): sent \(counts.messagesSent) messages, received \(counts.messagesReceived)")
-                client.close()
-                return
-            }
-        }
-        if keepOpen || broker || chat || maxClients != nil {
+            let server = try DatagramServer(request, options: options, policy: policy, tracer: tracer, notices: Diagnostics.notices, events: events)
+            let log = try traffic.log()
+            if let log { server.observer = { log.record($0, $1) } }
+            let report = try server.run(input: 0, output: 1)
+            try log?.finish()
+            reporter.datagramsDone(report)
+        } else if let command = execCommand {
+            try serveExec(command, request: request, policy: policy, events: events, tracer: tracer)
+        } else if frame.format != nil {
+            let listener = try Listener(request, policy: policy, tracer: tracer, events: events)
+            listener.announce()
+            let client = try listener.acceptNext()
+            defer { client.socket.close() }
+            let counts = try frame.relay(client.socket, session: session, tuning: tuning)
+            events(.closed(peer: client.peer, client: client.number,
+                           reason: "sent \(counts.messagesSent) messages, received \(counts.messagesReceived)", report: nil))
+        } else if keepOpen || broker || chat || maxClients != nil {
             let mode: MultiClientServer.Mode = broker ? .broker : chat ? .chat : transform.map { .echo($0) } ?? .standardStreams
-            let options = MultiClientServer.Options(maxClients: maxClients, idleTimeout: session.idleTimeout?.duration, access: access,
-                                                    acceptedOptions: tuning.socketOptions.filter { !$0.isListenerOption })
-            let server = try MultiClientServer(request, mode: mode, options: options, tracer: tracer) { event in
-                switch event {
-                case .listening(let bound): events(.listening(bound))
-                case .accepted(let peer, let client): tracer.record("client \(client) connected from \(peer)")
-                case .refused(let peer, let reason): Diagnostics.line("sockscope: refused \(peer): \(reason)")
-                case .closed(let peer, let client, let reason): tracer.record("client \(client) (\(peer)) gone: \(reason)")
-                }
-            }
+            let options = MultiClientServer.Options(idleTimeout: session.idleTimeout?.duration)
+            try MultiClientServer(request, mode: mode, options: options, policy: policy, tracer: tracer, events: events).run()
+        } else {
+            let behaviour: StreamServer.Behaviour = transform.map { .echo($0) } ?? .standardStreams(input: 0, output: 1)
+            let server = try StreamServer(request, behaviour: behaviour, relayOptions: session.relayOptions(tuning: tuning),
+                                          policy: policy, tracer: tracer, events: events)
+            let log = try traffic.log()
+            if let log { server.observer = { log.record($0, $1) } }
             try server.run()
+            try log?.finish()
         }
-        let behaviour: StreamServer.Behaviour = transform.map { .echo($0) } ?? .standardStreams
-        let relayOptions = session.relayOptions(tuning: tuning)
-        let server = try StreamServer(request, behaviour: behaviour, relayOptions: relayOptions, access: access,
-                                      acceptedOptions: tuning.socketOptions.filter { !$0.isListenerOption },
-                                      tracer: tracer, events: events)
-        if let log = try traffic.log() { server.observer = { log.record($0, $1) } }
-        try server.run()
+    }
+
+    private func serveExec(_ command: [String], request: ListenRequest, policy: Listener.Policy,
+                           events: @escaping (ListenerEvent) -> Void, tracer: SocketTracer) throws(SockscopeError) {
+        let exposed = request.ipv6Only == false || request.address.ipAddress.map({ !$0.isLoopback }) == true
+        if exposed, policy.access.allow.isEmpty, transport.unixPath == nil {
+            Diagnostics.line("sockscope: warning: \(command.joined(separator: " ")) is served to anyone who can reach \(request.address); restrict it with --allow")
+        }
+        let options = ExecServer.Options(command: command, mergeStderr: mergeStderr, keepOpen: keepOpen)
+        try ExecServer(request, options: options, policy: policy, tracer: tracer, events: events).run()
     }
 
     /// Works out the address to bind: a Unix path, a given address, or all addresses

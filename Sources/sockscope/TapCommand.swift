@@ -67,37 +67,30 @@ struct TapCommand: ParsableCommand {
         let capture = try PacketCapture(PacketCapture.Options(interface: interface, filter: expression,
                                                               snapLength: payload ? 65_535 : 128, pcapOut: pcapOut))
         Diagnostics.line("tap: capturing on \(interface) (\(capture.linkType.name)): \(expression)")
-        var tracker = TCPConversationTracker()
-        var first: Duration?
+        var annotator = PacketAnnotator()
         var seen = 0
         let deadline = duration.map { ContinuousClock.now + $0.duration }
-        // Ctrl-C or SIGTERM ends the capture cleanly: summary printed, pcap file complete.
-        while Interruption.pending == nil && count.map({ seen < $0 }) ?? true {
+        // Ctrl-C or SIGTERM ends the capture cleanly: summary printed, pcap file
+        // complete, then exit 130/143.
+        var stoppedBy: SocketCallError?
+        while stoppedBy == nil && count.map({ seen < $0 }) ?? true {
             if let deadline, ContinuousClock.now >= deadline { break }
-            capture.poll(timeout: .milliseconds(100)) { packet, _ in
-                guard let packet, count.map({ seen < $0 }) ?? true else { return }
-                seen += 1
-                let start = first ?? packet.timestamp
-                first = start
-                let event: ConnectionTap.TapEvent?
-                switch packet.transport {
-                case .tcp: event = tracker.track(packet).map { .tcp($0) }
-                case .icmp(let message): event = .icmp(packet, message, elapsed: packet.timestamp - start)
-                case .udp: event = .udp(packet, elapsed: packet.timestamp - start)
-                case .other: event = nil
+            do {
+                try capture.waitAndDrain(until: deadline ?? .now + .seconds(3600)) { packet, _ in
+                    guard let packet, count.map({ seen < $0 }) ?? true else { return }
+                    seen += 1
+                    guard let event = annotator.annotate(packet) else { return }
+                    Diagnostics.output(json ? Self.json(event) : TapTimeline.line(event) + "\n")
                 }
-                guard let event else { return }
-                if json {
-                    Diagnostics.output(Self.json(event))
-                } else {
-                    Diagnostics.output(TapTimeline.line(event) + "\n")
-                }
+            } catch {
+                stoppedBy = error
             }
         }
         let statistics = capture.statistics
         capture.close()
-        for line in TapTimeline.summary(tracker.conversations, statistics: statistics, packets: seen) { Diagnostics.line(line) }
+        for line in TapTimeline.summary(annotator.tracker.conversations, statistics: statistics, packets: seen) { Diagnostics.line(line) }
         if let pcapOut { Diagnostics.line("tap: \(seen) packets written to \(pcapOut)") }
+        if let stoppedBy { throw SockscopeError(stoppedBy) }
     }
 
     static func json(_ event: ConnectionTap.TapEvent) -> String {

@@ -26,8 +26,6 @@ int cshim_epoll_create(void);
 int cshim_epoll_add(int epfd, int fd, uint32_t events, uint64_t data);
 int cshim_epoll_modify(int epfd, int fd, uint32_t events, uint64_t data);
 int cshim_epoll_remove(int epfd, int fd);
-/// Watches only for the peer hanging up (EPOLLRDHUP), never for data.
-int cshim_epoll_add_hangup(int epfd, int fd, uint64_t data);
 int cshim_epoll_wait(int epfd, cshim_epoll_event *events, int capacity, int timeout_ms);
 
 /// The symbolic name of an errno value ("ECONNREFUSED"), or NULL when unknown.
@@ -37,6 +35,9 @@ const char *cshim_errno_name(int error);
 int cshim_get_status_flags(int fd);
 int cshim_set_status_flags(int fd, int flags);
 int cshim_set_cloexec(int fd);
+/// pipe2(2) with O_CLOEXEC | O_NONBLOCK (pipe2 needs _GNU_SOURCE), both ends moved to
+/// descriptors 100 and up when the limit allows.
+int cshim_pipe_cloexec_nonblock(int ends[2]);
 /// Grows a pipe's buffer (F_SETPIPE_SZ); returns the new size or -1.
 int cshim_set_pipe_size(int fd, int size);
 

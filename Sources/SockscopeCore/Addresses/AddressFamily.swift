@@ -1,13 +1,13 @@
 import Glibc
 
 /// A socket address family, named the way the C headers name it.
-public enum AddressFamily: Sendable, Hashable, CaseIterable {
+package enum AddressFamily: Sendable, Hashable, CaseIterable {
     case inet
     case inet6
     case unix
 
     /// The `AF_*` constant.
-    public var rawValue: Int32 {
+    package var rawValue: Int32 {
         switch self {
         case .inet: AF_INET
         case .inet6: AF_INET6
@@ -15,7 +15,7 @@ public enum AddressFamily: Sendable, Hashable, CaseIterable {
         }
     }
 
-    public init?(rawValue: Int32) {
+    package init?(rawValue: Int32) {
         switch rawValue {
         case AF_INET: self = .inet
         case AF_INET6: self = .inet6
@@ -25,7 +25,7 @@ public enum AddressFamily: Sendable, Hashable, CaseIterable {
     }
 
     /// `AF_INET`, `AF_INET6` or `AF_UNIX`.
-    public var name: String {
+    package var name: String {
         switch self {
         case .inet: "AF_INET"
         case .inet6: "AF_INET6"
@@ -35,12 +35,12 @@ public enum AddressFamily: Sendable, Hashable, CaseIterable {
 }
 
 /// A socket type: a byte stream or datagrams.
-public enum SocketType: Sendable, Hashable {
+package enum SocketType: Sendable, Hashable {
     case stream
     case datagram
 
     /// The `SOCK_*` constant.
-    public var rawValue: Int32 {
+    package var rawValue: Int32 {
         switch self {
         case .stream: Int32(SOCK_STREAM.rawValue)
         case .datagram: Int32(SOCK_DGRAM.rawValue)
@@ -48,7 +48,7 @@ public enum SocketType: Sendable, Hashable {
     }
 
     /// `SOCK_STREAM` or `SOCK_DGRAM`.
-    public var name: String {
+    package var name: String {
         switch self {
         case .stream: "SOCK_STREAM"
         case .datagram: "SOCK_DGRAM"

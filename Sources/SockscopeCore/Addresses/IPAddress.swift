@@ -1,14 +1,14 @@
 import Glibc
 
 /// An IPv4 address, held in host byte order.
-public struct IPv4Address: Hashable, Sendable, CustomStringConvertible {
+package struct IPv4Address: Hashable, Sendable, CustomStringConvertible {
     /// The address as a 32-bit number, host byte order (`127.0.0.1` is `0x7f000001`).
-    public var value: UInt32
+    package var value: UInt32
 
-    public init(_ value: UInt32) { self.value = value }
+    package init(_ value: UInt32) { self.value = value }
 
     /// Parses dotted-quad text (`127.0.0.1`); nil for anything else.
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         var raw = in_addr()
         guard inet_pton(AF_INET, text, &raw) == 1 else { return nil }
         value = UInt32(bigEndian: raw.s_addr)
@@ -18,30 +18,30 @@ public struct IPv4Address: Hashable, Sendable, CustomStringConvertible {
 
     var raw: in_addr { in_addr(s_addr: value.bigEndian) }
 
-    public static let any = IPv4Address(0)
-    public static let loopback = IPv4Address(0x7f00_0001)
-    public static let broadcast = IPv4Address(0xffff_ffff)
+    package static let any = IPv4Address(0)
+    package static let loopback = IPv4Address(0x7f00_0001)
+    package static let broadcast = IPv4Address(0xffff_ffff)
 
     /// True for 127.0.0.0/8.
-    public var isLoopback: Bool { value >> 24 == 127 }
+    package var isLoopback: Bool { value >> 24 == 127 }
 
     /// True for 224.0.0.0/4.
-    public var isMulticast: Bool { value >> 28 == 0xe }
+    package var isMulticast: Bool { value >> 28 == 0xe }
 
-    public var description: String {
+    package var description: String {
         "\(value >> 24).\((value >> 16) & 0xff).\((value >> 8) & 0xff).\(value & 0xff)"
     }
 }
 
 /// An IPv6 address with its scope (interface index for link-local addresses).
-public struct IPv6Address: Hashable, Sendable, CustomStringConvertible {
+package struct IPv6Address: Hashable, Sendable, CustomStringConvertible {
     /// The 16 bytes of the address, network order.
-    public var bytes: [UInt8]
+    package var bytes: [UInt8]
     /// The scope id (`%eth0` as an interface index), 0 when none.
-    public var scopeID: UInt32
+    package var scopeID: UInt32
 
     /// Parses IPv6 text (`::1`, `fe80::1%2`); nil for anything else.
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         var addressText = Substring(text)
         var scope: UInt32 = 0
         if let percent = text.firstIndex(of: "%") {
@@ -73,24 +73,24 @@ public struct IPv6Address: Hashable, Sendable, CustomStringConvertible {
         return value
     }
 
-    public static let any = IPv6Address(in6_addr(), scopeID: 0)
-    public static let loopback: IPv6Address = {
+    package static let any = IPv6Address(in6_addr(), scopeID: 0)
+    package static let loopback: IPv6Address = {
         var value = in6_addr()
         withUnsafeMutableBytes(of: &value) { $0[15] = 1 }
         return IPv6Address(value, scopeID: 0)
     }()
 
     /// True for `::1`.
-    public var isLoopback: Bool { self == IPv6Address.loopback }
+    package var isLoopback: Bool { self == IPv6Address.loopback }
 
     /// The embedded IPv4 address of an IPv4-mapped address (`::ffff:127.0.0.1`).
-    public var mappedIPv4: IPv4Address? {
+    package var mappedIPv4: IPv4Address? {
         guard bytes.count == 16, bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xff, bytes[11] == 0xff
         else { return nil }
         return IPv4Address(UInt32(bytes[12]) << 24 | UInt32(bytes[13]) << 16 | UInt32(bytes[14]) << 8 | UInt32(bytes[15]))
     }
 
-    public var description: String {
+    package var description: String {
         var value = raw
         var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
         guard inet_ntop(AF_INET6, &value, &buffer, socklen_t(buffer.count)) != nil else { return "?" }
@@ -100,12 +100,12 @@ public struct IPv6Address: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// An IP address of either family.
-public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
+package enum IPAddress: Hashable, Sendable, CustomStringConvertible {
     case v4(IPv4Address)
     case v6(IPv6Address)
 
     /// Parses a numeric IPv4 or IPv6 address, with or without IPv6 brackets.
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         var text = text
         if text.hasPrefix("["), text.hasSuffix("]") { text = String(text.dropFirst().dropLast()) }
         if let v4 = IPv4Address(text) {
@@ -117,7 +117,7 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    public var family: AddressFamily {
+    package var family: AddressFamily {
         switch self {
         case .v4: .inet
         case .v6: .inet6
@@ -125,21 +125,21 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// True for 224.0.0.0/4 and ff00::/8.
-    public var isMulticast: Bool {
+    package var isMulticast: Bool {
         switch self {
         case .v4(let address): address.isMulticast
         case .v6(let address): address.bytes.first == 0xff
         }
     }
 
-    public var isLoopback: Bool {
+    package var isLoopback: Bool {
         switch self {
         case .v4(let address): address.isLoopback
         case .v6(let address): address.isLoopback || (address.mappedIPv4?.isLoopback ?? false)
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .v4(let address): address.description
         case .v6(let address): address.description

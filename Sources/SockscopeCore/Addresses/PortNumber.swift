@@ -1,7 +1,7 @@
 import Glibc
 
 /// Parsing of port numbers and service names from the command line.
-public enum PortNumber {
+package enum PortNumber {
     /// Parses a port: a number from 0 (or 1) to 65535, or a service name from the
     /// services database (`http`, `ssh`).
     ///
@@ -10,7 +10,7 @@ public enum PortNumber {
     ///   - allowZero: whether 0 ("pick a free port") is acceptable, as it is for a listener.
     ///   - protocolName: `tcp` or `udp`, for service-name lookups.
     /// - Throws: `SockscopeError` (usage, exit 64) naming the bad value and the valid range.
-    public static func parse(_ text: String, allowZero: Bool, protocolName: String = "tcp") throws(SockscopeError) -> UInt16 {
+    package static func parse(_ text: String, allowZero: Bool, protocolName: String = "tcp") throws(SockscopeError) -> UInt16 {
         let lowest = allowZero ? 0 : 1
         let range = "\(lowest)-65535"
         if let number = Int(text) {

@@ -5,20 +5,20 @@ import Glibc
 ///
 /// Prints the way sockscope shows addresses everywhere: `127.0.0.1:80`,
 /// `[::1]:80`, `/run/app.sock`, `@abstract`.
-public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
+package enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
     case ipv4(IPv4Address, port: UInt16)
     case ipv6(IPv6Address, port: UInt16)
     case unix(UnixSocketPath)
 
     /// An IP address and port.
-    public init(_ address: IPAddress, port: UInt16) {
+    package init(_ address: IPAddress, port: UInt16) {
         switch address {
         case .v4(let v4): self = .ipv4(v4, port: port)
         case .v6(let v6): self = .ipv6(v6, port: port)
         }
     }
 
-    public var family: AddressFamily {
+    package var family: AddressFamily {
         switch self {
         case .ipv4: .inet
         case .ipv6: .inet6
@@ -27,7 +27,7 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The port of an IP address; nil for Unix sockets.
-    public var port: UInt16? {
+    package var port: UInt16? {
         switch self {
         case .ipv4(_, let port), .ipv6(_, let port): port
         case .unix: nil
@@ -35,7 +35,7 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The IP address without the port; nil for Unix sockets.
-    public var ipAddress: IPAddress? {
+    package var ipAddress: IPAddress? {
         switch self {
         case .ipv4(let address, _): .v4(address)
         case .ipv6(let address, _): .v6(address)
@@ -44,7 +44,7 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The same address with another port (Unix addresses are returned unchanged).
-    public func withPort(_ port: UInt16) -> SocketAddress {
+    package func withPort(_ port: UInt16) -> SocketAddress {
         switch self {
         case .ipv4(let address, _): .ipv4(address, port: port)
         case .ipv6(let address, _): .ipv6(address, port: port)
@@ -54,7 +54,7 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses a numeric address with port (`127.0.0.1:80`, `[::1]:80`) or a Unix
     /// socket (`/path`, `./path`, `@name`). Returns nil when the text is none of these.
-    public static func parse(_ text: String) -> SocketAddress? {
+    package static func parse(_ text: String) -> SocketAddress? {
         if text.hasPrefix("/") || text.hasPrefix("./") || text.hasPrefix("@") {
             return (try? UnixSocketPath(parsing: text)).map { .unix($0) }
         }
@@ -70,7 +70,7 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
         return .ipv4(v4, port: port)
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .ipv4(let address, let port): "\(address):\(port)"
         case .ipv6(let address, let port): "[\(address)]:\(port)"
@@ -84,7 +84,7 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
 extension SocketAddress {
     /// Reads an address the kernel filled in (`accept`, `recvfrom`, `getsockname`).
     /// Returns nil for families sockscope does not handle.
-    public init?(storage: sockaddr_storage, length: socklen_t) {
+    package init?(storage: sockaddr_storage, length: socklen_t) {
         var storage = storage
         let family = Int32(storage.ss_family)
         switch family {
@@ -113,7 +113,7 @@ extension SocketAddress {
     }
 
     /// Calls `body` with this address laid out as a `sockaddr` and its length.
-    public func withSockaddr<Result>(_ body: (UnsafePointer<sockaddr>, socklen_t) throws -> Result) rethrows -> Result {
+    package func withSockaddr<Result>(_ body: (UnsafePointer<sockaddr>, socklen_t) throws -> Result) rethrows -> Result {
         var storage = sockaddr_storage()
         let length: Int
         switch self {

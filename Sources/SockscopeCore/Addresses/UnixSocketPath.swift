@@ -2,19 +2,19 @@ import Glibc
 
 /// Where a Unix-domain socket lives: a filesystem path, a Linux abstract name
 /// (written `@name`), or nowhere (an unbound or autobound peer).
-public enum UnixSocketPath: Hashable, Sendable, CustomStringConvertible {
+package enum UnixSocketPath: Hashable, Sendable, CustomStringConvertible {
     case path(String)
     case abstract(String)
     case unnamed
 
     /// The most bytes `sun_path` holds for a name, leaving room for the terminating NUL
     /// (or, for an abstract name, the leading NUL).
-    public static let maximumLength = 107
+    package static let maximumLength = 107
 
     /// Parses `PATH` or `@name`, checking the length limit of `sun_path`.
     ///
     /// - Throws: `SockscopeError` (usage) for an empty or too-long name.
-    public init(parsing text: String) throws(SockscopeError) {
+    package init(parsing text: String) throws(SockscopeError) {
         if text.isEmpty {
             throw .usage("empty Unix socket path")
         }
@@ -34,7 +34,7 @@ public enum UnixSocketPath: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .path(let path): path
         case .abstract(let name): "@\(name)"

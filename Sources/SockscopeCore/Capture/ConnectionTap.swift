@@ -9,11 +9,11 @@ import Synchronization
 /// tracker; `finish` asks it to stop and waits for it (a semaphore), after which
 /// the caller may read `conversations` and `statistics`. That hand-over is why the
 /// class can be shared with the thread (`@unchecked Sendable`).
-public final class ConnectionTap: @unchecked Sendable {
-    public typealias Report = @Sendable (TapEvent) -> Void
+package final class ConnectionTap: @unchecked Sendable {
+    package typealias Report = @Sendable (TapEvent) -> Void
 
     /// What the tap reports as it goes.
-    public enum TapEvent: Sendable {
+    package enum TapEvent: Sendable {
         case tcp(TCPConversationTracker.Event)
         case icmp(Packet, ICMPMessage, elapsed: Duration)
         case udp(Packet, elapsed: Duration)
@@ -21,21 +21,20 @@ public final class ConnectionTap: @unchecked Sendable {
 
     private let capture: PacketCapture
     private let report: Report
-    private var tracker = TCPConversationTracker()
+    private var annotator = PacketAnnotator()
     private let stopAt = Mutex<ContinuousClock.Instant?>(nil)
     private let done = DispatchSemaphore(value: 0)
-    private var firstTimestamp: Duration?
     private var started = false
-    public private(set) var packetsSeen = 0
+    package private(set) var packetsSeen = 0
 
     /// Opens the capture at once (so nothing sent after this returns is missed).
-    public init(_ options: PacketCapture.Options, report: @escaping Report) throws(SockscopeError) {
+    package init(_ options: PacketCapture.Options, report: @escaping Report) throws(SockscopeError) {
         capture = try PacketCapture(options)
         self.report = report
     }
 
     /// Starts reading packets on a background thread.
-    public func start() {
+    package func start() {
         guard !started else { return }
         started = true
         DispatchQueue.global().async { [self] in
@@ -46,9 +45,15 @@ public final class ConnectionTap: @unchecked Sendable {
 
     private func run() {
         while true {
-            capture.poll(timeout: .milliseconds(20)) { packet, _ in handle(packet) }
+            do {
+                try capture.waitAndDrain(until: .now + .milliseconds(20)) { packet, _ in handle(packet) }
+            } catch {
+                // SIGINT or SIGTERM: keep what has arrived, and stop.
+                capture.drain { packet, _ in handle(packet) }
+                return
+            }
             guard let deadline = stopAt.withLock({ $0 }) else { continue }
-            let everyoneClosed = !tracker.conversations.isEmpty && tracker.conversations.allSatisfy { conversation in
+            let everyoneClosed = !annotator.tracker.conversations.isEmpty && annotator.tracker.conversations.allSatisfy { conversation in
                 conversation.states.values.allSatisfy { $0 == .closed || $0 == .timeWait }
             }
             if everyoneClosed || ContinuousClock.now >= deadline {
@@ -61,41 +66,30 @@ public final class ConnectionTap: @unchecked Sendable {
     private func handle(_ packet: Packet?) {
         guard let packet else { return }
         packetsSeen += 1
-        let first = firstTimestamp ?? packet.timestamp
-        firstTimestamp = first
-        switch packet.transport {
-        case .tcp:
-            if let event = tracker.track(packet) { report(.tcp(event)) }
-        case .icmp(let message):
-            report(.icmp(packet, message, elapsed: packet.timestamp - first))
-        case .udp:
-            report(.udp(packet, elapsed: packet.timestamp - first))
-        case .other:
-            break
-        }
+        if let event = annotator.annotate(packet) { report(event) }
     }
 
     /// Stops once every conversation seen has closed (CLOSED or TIME-WAIT) or
     /// `grace` has passed, flushes the pcap file, and returns what was tracked.
-    public func finish(grace: Duration) -> (conversations: [TCPConversationTracker.Conversation], statistics: PacketCapture.Statistics?) {
+    package func finish(grace: Duration) -> (conversations: [TCPConversationTracker.Conversation], statistics: PacketCapture.Statistics?) {
         guard started else { return ([], capture.statistics) }
         stopAt.withLock { $0 = ContinuousClock.now + grace }
         done.wait()
         started = false
         let statistics = capture.statistics
         capture.close()
-        return (tracker.conversations, statistics)
+        return (annotator.tracker.conversations, statistics)
     }
 
     /// The BPF filter for one TCP connection: its own ports and the peer's address.
-    public static func filter(local: SocketAddress, remote: SocketAddress) -> String {
+    package static func filter(local: SocketAddress, remote: SocketAddress) -> String {
         guard let localPort = local.port, let remotePort = remote.port, let peer = remote.ipAddress else { return "tcp" }
         return "tcp and host \(peer) and ((src port \(localPort) and dst port \(remotePort)) or (src port \(remotePort) and dst port \(localPort)))"
     }
 
     /// The interface traffic to `destination` leaves by: `lo` for loopback, else the
     /// interface holding the source address the routing table picks.
-    public static func interface(towards destination: SocketAddress) -> String? {
+    package static func interface(towards destination: SocketAddress) -> String? {
         if destination.ipAddress?.isLoopback == true { return "lo" }
         guard let probe = try? Socket(family: destination.family, type: .datagram) else { return nil }
         defer { probe.close() }
@@ -105,5 +99,27 @@ public final class ConnectionTap: @unchecked Sendable {
         }
         if case .v6 = local { return "any" }
         return nil
+    }
+}
+
+/// Turns captured packets into tap events: TCP segments through the conversation
+/// tracker (states, relative numbers), ICMP and UDP with their time since the first
+/// packet. The one path from a packet to what the tap shows, for `--tap` and `tap`.
+package struct PacketAnnotator {
+    package private(set) var tracker = TCPConversationTracker()
+    private var firstTimestamp: Duration?
+
+    package init() {}
+
+    /// The event `packet` makes, or nil for a packet the tap does not show.
+    package mutating func annotate(_ packet: Packet) -> ConnectionTap.TapEvent? {
+        let first = firstTimestamp ?? packet.timestamp
+        firstTimestamp = first
+        switch packet.transport {
+        case .tcp: return tracker.track(packet).map { .tcp($0) }
+        case .icmp(let message): return .icmp(packet, message, elapsed: packet.timestamp - first)
+        case .udp: return .udp(packet, elapsed: packet.timestamp - first)
+        case .other: return nil
+        }
     }
 }

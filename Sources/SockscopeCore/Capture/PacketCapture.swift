@@ -6,17 +6,17 @@ import Glibc
 /// Opened with pcap_create + immediate mode + pcap_activate (not pcap_open_live), and
 /// read without blocking: libpcap's read timeout does not bound a blocking read on
 /// Linux, so callers poll `selectableFD` with their own deadline and then `drain`.
-public final class PacketCapture {
-    public struct Options: Sendable {
-        public var interface: String
+package final class PacketCapture {
+    package struct Options: Sendable {
+        package var interface: String
         /// A BPF filter expression (tcpdump syntax); empty for everything.
-        public var filter: String
+        package var filter: String
         /// Bytes kept of each packet: enough for headers by default.
-        public var snapLength: Int32
+        package var snapLength: Int32
         /// Write every captured packet to this pcap file too.
-        public var pcapOut: String?
+        package var pcapOut: String?
 
-        public init(interface: String, filter: String, snapLength: Int32 = 128, pcapOut: String? = nil) {
+        package init(interface: String, filter: String, snapLength: Int32 = 128, pcapOut: String? = nil) {
             self.interface = interface
             self.filter = filter
             self.snapLength = snapLength
@@ -25,21 +25,21 @@ public final class PacketCapture {
     }
 
     /// Packets seen and dropped, as pcap_stats reports them.
-    public struct Statistics: Sendable {
-        public var received: UInt32
-        public var droppedByKernel: UInt32
-        public var droppedByInterface: UInt32
+    package struct Statistics: Sendable {
+        package var received: UInt32
+        package var droppedByKernel: UInt32
+        package var droppedByInterface: UInt32
     }
 
     private var handle: OpaquePointer?
     private var dumper: OpaquePointer?
-    public let linkType: LinkType
-    public let options: Options
+    package let linkType: LinkType
+    package let options: Options
 
     /// Opens and activates the capture.
     /// - Throws: `SockscopeError` — exit 77 without CAP_NET_RAW (naming the fixes),
     ///   64 for a bad filter or unknown interface, 74 otherwise.
-    public init(_ options: Options) throws(SockscopeError) {
+    package init(_ options: Options) throws(SockscopeError) {
         self.options = options
         var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
         guard let handle = pcap_create(options.interface, &errorBuffer) else {
@@ -110,12 +110,12 @@ public final class PacketCapture {
     deinit { close() }
 
     /// A descriptor that becomes readable when packets wait (for poll/epoll).
-    public var selectableFD: Int32 { handle.map { pcap_get_selectable_fd($0) } ?? -1 }
+    package var selectableFD: Int32 { handle.map { pcap_get_selectable_fd($0) } ?? -1 }
 
     /// Reads every packet waiting, without blocking; hands each to `body` decoded
     /// (nil when it is not IP) with its timestamp since the epoch. Returns the count.
     @discardableResult
-    public func drain(_ body: (Packet?, _ length: Int) -> Void) -> Int {
+    package func drain(_ body: (Packet?, _ length: Int) -> Void) -> Int {
         guard let handle else { return 0 }
         var count = 0
         while count < 10_000 {
@@ -133,16 +133,17 @@ public final class PacketCapture {
         return count
     }
 
-    /// Waits up to `timeout` for packets, then drains them.
+    /// Waits (through the event loop) until packets are ready or `deadline` passes,
+    /// then drains them. Returns how many were handed to `body`.
+    /// - Throws: EINTR when SIGINT or SIGTERM arrived (drain what is left, then stop).
     @discardableResult
-    public func poll(timeout: Duration, _ body: (Packet?, Int) -> Void) -> Int {
-        var descriptor = pollfd(fd: selectableFD, events: Int16(POLLIN), revents: 0)
-        _ = Glibc.poll(&descriptor, 1, Int32(clamping: timeout.milliseconds))
+    package func waitAndDrain(until deadline: ContinuousClock.Instant, _ body: (Packet?, Int) -> Void) throws(SocketCallError) -> Int {
+        _ = try EventLoop.wait(for: selectableFD, .readable, deadline: deadline)
         return drain(body)
     }
 
     /// pcap_stats: how many packets the filter passed and how many were dropped.
-    public var statistics: Statistics? {
+    package var statistics: Statistics? {
         guard let handle else { return nil }
         var stats = pcap_stat()
         guard pcap_stats(handle, &stats) == 0 else { return nil }
@@ -150,7 +151,7 @@ public final class PacketCapture {
     }
 
     /// Flushes the pcap file and releases the capture.
-    public func close() {
+    package func close() {
         if let dumper {
             pcap_dump_flush(dumper)
             pcap_dump_close(dumper)
@@ -164,7 +165,7 @@ public final class PacketCapture {
 
     /// Compiles a BPF filter without capturing (pcap_open_dead): nil when it is valid,
     /// else libpcap's complaint.
-    public static func filterProblem(_ expression: String, linkType dlt: Int32 = 1) -> String? {
+    package static func filterProblem(_ expression: String, linkType dlt: Int32 = 1) -> String? {
         guard let dead = pcap_open_dead(dlt, 128) else { return "libpcap could not open a dead handle" }
         defer { pcap_close(dead) }
         var program = bpf_program()

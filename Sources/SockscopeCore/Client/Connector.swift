@@ -2,25 +2,28 @@ import SystemPackage
 
 /// Opens a client socket to the first of several addresses that accepts, the way
 /// nc and most programs do: try each getaddrinfo result in order.
-public enum Connector {
+package enum Connector {
     /// What to connect to and how.
-    public struct Request: Sendable {
+    package struct Request: Sendable {
         /// Candidate addresses, in the order to try them.
-        public var destinations: [SocketAddress]
-        public var type: SocketType
+        package var destinations: [SocketAddress]
+        package var type: SocketType
         /// Local address to bind first (`-s`), possibly with a port (`-p`).
-        public var sourceAddress: IPAddress?
-        public var sourcePort: UInt16?
+        package var sourceAddress: IPAddress?
+        package var sourcePort: UInt16?
+        /// For a Unix socket: the path (or @name) the client binds first (`-s`), so the
+        /// server sees a named peer.
+        package var sourcePath: UnixSocketPath?
         /// Options set before connecting (TCP_NODELAY, SO_LINGER, buffers, …).
-        public var options: [SocketOption]
+        package var options: [SocketOption]
         /// How long to wait for each handshake; nil waits as long as the kernel does.
-        public var timeout: Duration?
+        package var timeout: Duration?
         /// Called with the bound socket just before connect() (the tap starts capturing
         /// here, knowing the local port, so the SYN is not missed). Setting it makes the
         /// socket bind an ephemeral port first.
-        public var beforeConnect: (@Sendable (Socket, SocketAddress) throws(SockscopeError) -> Void)?
+        package var beforeConnect: (@Sendable (Socket, SocketAddress) throws(SockscopeError) -> Void)?
 
-        public init(destinations: [SocketAddress], type: SocketType, sourceAddress: IPAddress? = nil, sourcePort: UInt16? = nil, options: [SocketOption] = [], timeout: Duration? = nil) {
+        package init(destinations: [SocketAddress], type: SocketType, sourceAddress: IPAddress? = nil, sourcePort: UInt16? = nil, options: [SocketOption] = [], timeout: Duration? = nil) {
             self.destinations = destinations
             self.type = type
             self.sourceAddress = sourceAddress
@@ -32,7 +35,7 @@ public enum Connector {
 
     /// Connects to the first destination that accepts.
     /// - Throws: `SockscopeError` for the last failure when every address failed.
-    public static func open(_ request: Request, tracer: SocketTracer) throws(SockscopeError) -> Socket {
+    package static func open(_ request: Request, tracer: SocketTracer) throws(SockscopeError) -> Socket {
         var lastFailure: SockscopeError?
         for destination in request.destinations {
             do {
@@ -77,11 +80,12 @@ public enum Connector {
     }
 
     private static func sourceAddress(for destination: SocketAddress, _ request: Request) throws(SockscopeError) -> SocketAddress? {
+        if case .unix = destination, let path = request.sourcePath { return .unix(path) }
         guard request.sourceAddress != nil || request.sourcePort != nil else { return nil }
         let port = request.sourcePort ?? 0
         switch (destination, request.sourceAddress) {
         case (.unix, _):
-            throw .usage("-s/--source and -p/--source-port apply to IP sockets, not Unix sockets")
+            throw .usage("-p/--source-port applies to IP sockets; with -U give -s PATH")
         case (_, .some(let address)):
             guard address.family == destination.family else {
                 throw .usage("source address \(address) and destination \(destination) are of different families")

@@ -5,17 +5,17 @@ import Synchronization
 /// process — socket, bind, listen, connect, accept, send, recv, shutdown, close —
 /// with the kernel's TCP state of every socket after each call, ending with the
 /// client's socket in TIME-WAIT.
-public struct ConnectionLifeDemo {
+package struct ConnectionLifeDemo {
     /// The loopback address to use (127.0.0.1 or ::1).
-    public var address: IPAddress
+    package var address: IPAddress
     /// The message the client sends; the server answers it upper-cased.
-    public var message: String
+    package var message: String
     /// Capture the packets on `lo` and show them next to the calls (needs CAP_NET_RAW).
-    public var capturePackets: Bool
+    package var capturePackets: Bool
     /// Also write the captured packets to this pcap file.
-    public var pcapOut: String?
+    package var pcapOut: String?
 
-    public init(address: IPAddress = .v4(.loopback), message: String = "hello, sockets\n", capturePackets: Bool = false, pcapOut: String? = nil) {
+    package init(address: IPAddress = .v4(.loopback), message: String = "hello, sockets\n", capturePackets: Bool = false, pcapOut: String? = nil) {
         self.address = address
         self.message = message
         self.capturePackets = capturePackets
@@ -25,7 +25,7 @@ public struct ConnectionLifeDemo {
     /// Runs the demo, handing each step to `observe` as it happens.
     /// Runs the demo, handing each step to `observe` as it happens. When packet capture
     /// was asked for but is not allowed, `captureFailure` says why and the demo runs without.
-    public func run(captureFailure: ((SockscopeError) -> Void)? = nil, observe: @escaping (DemoStep) -> Void) throws(SockscopeError) {
+    package func run(captureFailure: ((SockscopeError) -> Void)? = nil, observe: @escaping (DemoStep) -> Void) throws(SockscopeError) {
         var run = DemoRun(observe: observe)
         run.capturePackets = capturePackets || pcapOut != nil
         run.pcapOut = pcapOut
@@ -75,71 +75,71 @@ private struct DemoRun {
     mutating func play(address: IPAddress, message: String) throws {
         let listener = try Socket(family: address.family, type: .stream, tracer: tracer)
         listenerExists = true
-        step(.server, "a socket is only a descriptor until it has an address; the kernel lists it as CLOSED")
+        try step(.server, "a socket is only a descriptor until it has an address; the kernel lists it as CLOSED")
         try listener.set(.reuseAddress(true))
-        step(.server, "SO_REUSEADDR lets a restarted server bind this port while old connections sit in TIME-WAIT")
+        try step(.server, "SO_REUSEADDR lets a restarted server bind this port while old connections sit in TIME-WAIT")
         try listener.bind(to: SocketAddress(address, port: 0))
         listenerAddress = listener.localAddress
         startCapture()
-        step(.server, "port 0 asks the kernel for a free port: getsockname says \(listenerAddress.map { "\($0)" } ?? "?")")
+        try step(.server, "port 0 asks the kernel for a free port: getsockname says \(listenerAddress.map { "\($0)" } ?? "?")")
         try listener.listen(backlog: 8)
-        step(.server, "the socket now accepts handshakes; up to 8 finished connections may wait for accept()", expect: (listener: .listen, client: nil, server: nil))
+        try step(.server, "the socket now accepts handshakes; up to 8 finished connections may wait for accept()", expect: (listener: .listen, client: nil, server: nil))
 
         guard let listenerAddress else { throw SockscopeError("getsockname failed on the listener", status: .internalError) }
         let client = try Socket(family: address.family, type: .stream, tracer: tracer)
         clientExists = true
-        step(.client, "the client's socket; connect() will give it an ephemeral port")
+        try step(.client, "the client's socket; connect() will give it an ephemeral port")
         try client.connect(to: listenerAddress, timeout: .seconds(5))
         clientAddress = client.localAddress
         serverConnectionExists = true
-        step(.client, "SYN → SYN/ACK → ACK: the kernel finished the three-way handshake before the server called accept(); the client got port \(clientAddress?.port.map(String.init) ?? "?")",
+        try step(.client, "SYN → SYN/ACK → ACK: the kernel finished the three-way handshake before the server called accept(); the client got port \(clientAddress?.port.map(String.init) ?? "?")",
              expect: (listener: .listen, client: .established, server: .established))
 
-        try listener.waitUntil(writable: false, timeout: .seconds(5))
+        _ = try EventLoop.wait(for: listener.fd, .readable, deadline: .now + .seconds(5))
         guard let (server, peer) = try listener.accept() else { throw SockscopeError("accept found no connection", status: .internalError) }
-        step(.server, "accept() takes the finished connection off the queue as a new socket; the listener keeps listening (peer \(peer))")
+        try step(.server, "accept() takes the finished connection off the queue as a new socket; the listener keeps listening (peer \(peer))")
 
         let request = Array(message.utf8)
         try request.withUnsafeBytes { try client.sendAll($0) }
         record("send(fd \(client.fd), \(request.count) bytes) → \(request.count)")
-        step(.client, "send() copies bytes into the kernel's send buffer and returns; TCP delivers them when it can")
+        try step(.client, "send() copies bytes into the kernel's send buffer and returns; TCP delivers them when it can")
 
         let received = try receiveSome(server)
         record("recv(fd \(server.fd), 1024) → \(received.count) bytes \(quoted(received))")
-        step(.server, "recv() returns what has arrived so far — TCP is a byte stream, so one send may arrive as several recvs, or several as one")
+        try step(.server, "recv() returns what has arrived so far — TCP is a byte stream, so one send may arrive as several recvs, or several as one")
 
         let reply = received.map { $0 >= 0x61 && $0 <= 0x7a ? $0 - 0x20 : $0 }
         try reply.withUnsafeBytes { try server.sendAll($0) }
         record("send(fd \(server.fd), \(reply.count) bytes) → \(reply.count)")
-        step(.server, "the classic first server: answer with the message upper-cased")
+        try step(.server, "the classic first server: answer with the message upper-cased")
 
         let answer = try receiveSome(client)
         record("recv(fd \(client.fd), 1024) → \(answer.count) bytes \(quoted(answer))")
-        step(.client, "the reply arrives on the client")
+        try step(.client, "the reply arrives on the client")
 
         client.shutdownWrite()
-        step(.client, "shutdown(SHUT_WR) sends FIN: \"I have no more to send\"; the client can still receive (a half-close)",
+        try step(.client, "shutdown(SHUT_WR) sends FIN: \"I have no more to send\"; the client can still receive (a half-close)",
              expect: (listener: .listen, client: .finWait2, server: .closeWait))
 
         let end = try receiveSome(server)
         record("recv(fd \(server.fd), 1024) → \(end.count) (end of stream)")
-        step(.server, "recv() returning 0 bytes is how a program learns the peer closed its sending side")
+        try step(.server, "recv() returning 0 bytes is how a program learns the peer closed its sending side")
 
         server.close()
-        step(.server, "the server closes too: its FIN is acknowledged at once, and the socket is gone (LAST-ACK → CLOSED)",
+        try step(.server, "the server closes too: its FIN is acknowledged at once, and the socket is gone (LAST-ACK → CLOSED)",
              expect: (listener: .listen, client: .timeWait, server: nil))
 
         let finalRead = try receiveSome(client)
         record("recv(fd \(client.fd), 1024) → \(finalRead.count) (end of stream)")
-        step(.client, "the client reads the server's FIN as end of stream")
+        try step(.client, "the client reads the server's FIN as end of stream")
 
         client.close()
-        step(.client, "the descriptor is closed, but the kernel keeps the connection in TIME-WAIT: the side that closed first waits 2×MSL (60 s on Linux) so late packets of this connection cannot be mistaken for a new one",
+        try step(.client, "the descriptor is closed, but the kernel keeps the connection in TIME-WAIT: the side that closed first waits 2×MSL (60 s on Linux) so late packets of this connection cannot be mistaken for a new one",
              expect: (listener: .listen, client: .timeWait, server: nil))
 
         listener.close()
-        if tap != nil { usleep(50_000) }  // the last ACK
-        step(.server, "closing the listener does not end TIME-WAIT; SO_REUSEADDR is what lets a new server bind port \(listenerAddress.port.map(String.init) ?? "?") now",
+        if tap != nil { try pause(.milliseconds(50)) }  // the last ACK
+        try step(.server, "closing the listener does not end TIME-WAIT; SO_REUSEADDR is what lets a new server bind port \(listenerAddress.port.map(String.init) ?? "?") now",
              expect: (listener: nil, client: .timeWait, server: nil))
     }
 
@@ -162,7 +162,7 @@ private struct DemoRun {
         var buffer = [UInt8](repeating: 0, count: 1024)
         let deadline = ContinuousClock.now.advanced(by: .seconds(5))
         while ContinuousClock.now < deadline {
-            try socket.waitUntil(writable: false, timeout: .milliseconds(100))
+            _ = try EventLoop.wait(for: socket.fd, .readable, deadline: .now + .milliseconds(100))
             if let count = try buffer.withUnsafeMutableBytes({ try socket.receive(into: $0) }) {
                 return Array(buffer.prefix(count))
             }
@@ -177,18 +177,25 @@ private struct DemoRun {
         return "\"" + text.replacingNewlines() + "\""
     }
 
+    /// Lets time pass for the kernel or the capture thread; a signal ends the demo.
+    private func pause(_ duration: Duration) throws(SockscopeError) {
+        do { try EventLoop.sleep(for: duration) } catch { throw SockscopeError(error) }
+    }
+
     /// Emits a step with the kernel's states, waiting briefly (bounded) for the
     /// states a loopback exchange is known to reach, since the packets are
     /// processed asynchronously to the call that sent them.
-    private mutating func step(_ side: DemoStep.Side, _ explanation: String,
-                               expect: (listener: TCPState?, client: TCPState?, server: TCPState?)? = nil) {
+    private mutating func step(
+        _ side: DemoStep.Side, _ explanation: String,
+        expect: (listener: TCPState?, client: TCPState?, server: TCPState?)? = nil
+    ) throws(SockscopeError) {
         number += 1
         var table = KernelTCPTable.snapshot()
         if let expect {
             for _ in 0..<50 {
                 let seen = states(in: table)
                 if seen.listener?.state == expect.listener && seen.client?.state == expect.client && seen.server?.state == expect.server { break }
-                usleep(10_000)
+                try pause(.milliseconds(10))
                 table = KernelTCPTable.snapshot()
             }
         }
@@ -199,7 +206,7 @@ private struct DemoRun {
         }
         if tap != nil {
             // Give the capture thread a moment to hand over this call's packets.
-            usleep(30_000)
+            try pause(.milliseconds(30))
         }
         let call = log.take().joined(separator: "; ")
         observe(DemoStep(

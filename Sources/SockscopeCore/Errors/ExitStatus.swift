@@ -13,7 +13,7 @@
 /// | 77 | missing privilege (a port below 1024, CAP_NET_RAW for the tap) |
 /// | 130 | stopped by SIGINT (Ctrl-C), after writing out what had arrived |
 /// | 143 | stopped by SIGTERM, likewise |
-public enum ExitStatus: Int32, Sendable, CaseIterable {
+package enum ExitStatus: Int32, Sendable, CaseIterable {
     case success = 0
     case nothingFound = 1
     case usage = 64
@@ -27,7 +27,7 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     case terminated = 143
 
     /// A short description, for the manual's exit-code table.
-    public var summary: String {
+    package var summary: String {
         switch self {
         case .success: "success"
         case .nothingFound: "the operation ran but found nothing"

@@ -2,26 +2,26 @@
 ///
 /// Every error the tool can meet ends up as one of these, so that the command line
 /// prints one clear line and exits with a documented code instead of trapping.
-public struct SockscopeError: Error, Sendable, CustomStringConvertible {
+package struct SockscopeError: Error, Sendable, CustomStringConvertible {
     /// What went wrong, in one sentence.
-    public var message: String
+    package var message: String
     /// What it means or how to fix it, when that is worth saying.
-    public var explanation: String?
+    package var explanation: String?
     /// The exit status the process should end with.
-    public var status: ExitStatus
+    package var status: ExitStatus
 
-    public init(_ message: String, explanation: String? = nil, status: ExitStatus) {
+    package init(_ message: String, explanation: String? = nil, status: ExitStatus) {
         self.message = message
         self.explanation = explanation
         self.status = status
     }
 
     /// A usage error (exit 64): bad input on the command line.
-    public static func usage(_ message: String, explanation: String? = nil) -> SockscopeError {
+    package static func usage(_ message: String, explanation: String? = nil) -> SockscopeError {
         SockscopeError(message, explanation: explanation, status: .usage)
     }
 
-    public var description: String {
+    package var description: String {
         guard let explanation else { return message }
         return "\(message) — \(explanation)"
     }
@@ -31,7 +31,7 @@ extension SockscopeError {
     /// Runs `body`, turning whatever it throws into a `SockscopeError`: a failed socket
     /// call is explained (`SockscopeError(SocketCallError)`), a `SockscopeError` passes
     /// through, anything else is an internal error.
-    public static func converting<Result>(_ body: () throws -> Result) throws(SockscopeError) -> Result {
+    package static func converting<Result>(_ body: () throws -> Result) throws(SockscopeError) -> Result {
         do {
             return try body()
         } catch let error as SocketCallError {

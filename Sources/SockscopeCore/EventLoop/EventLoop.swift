@@ -2,122 +2,187 @@ import CShim
 import Glibc
 import SystemPackage
 
-/// A level-triggered readiness loop on epoll.
+/// The one place sockscope waits: readiness (epoll), deadlines, and signals.
 ///
-/// Callers state, before each `wait`, which descriptors they want to read or write;
-/// the loop keeps the epoll set in step with as few `epoll_ctl` calls as it can.
+/// Callers state which descriptors they want to read or write (`setInterest`), then
+/// `wait` until one is ready, a deadline passes, or SIGINT/SIGTERM arrives. Every
+/// loop watches `Interruption.descriptor`, the self-pipe the signal handler writes
+/// to, so a signal ends any wait at once and is never lost between a check and the
+/// wait: `wait` then throws EINTR as a `SocketCallError`, which
+/// `SockscopeError(_:)` turns into "stopped by SIGINT" (exit 130) or SIGTERM (143).
+///
 /// Descriptors that epoll refuses (EPERM: regular files, `/dev/zero`, `/dev/null`)
 /// are treated as always ready, which is what `read` and `write` on them are.
-public final class EventLoop {
+/// A single descriptor can be waited for without a loop object (`wait(for:_:deadline:)`,
+/// on `poll(2)` with the same self-pipe), and so can time alone (`sleep(for:)`).
+package final class EventLoop {
     /// What a caller waits for on a descriptor.
-    public struct Interest: OptionSet, Sendable, Hashable {
-        public let rawValue: UInt8
-        public init(rawValue: UInt8) { self.rawValue = rawValue }
-        public static let readable = Interest(rawValue: 1)
-        public static let writable = Interest(rawValue: 2)
+    package struct Interest: OptionSet, Sendable, Hashable {
+        package let rawValue: UInt8
+        package init(rawValue: UInt8) { self.rawValue = rawValue }
+        package static let readable = Interest(rawValue: 1)
+        package static let writable = Interest(rawValue: 2)
+        /// Only the peer hanging up (EPOLLRDHUP), never data.
+        package static let hangUp = Interest(rawValue: 4)
     }
 
     /// What the kernel reported for one descriptor.
-    public struct Readiness: Sendable {
-        public var fd: Int32
-        public var readable: Bool
-        public var writable: Bool
-        /// EPOLLHUP or EPOLLERR: the peer hung up, or an error is pending; a read or
-        /// write will tell which.
-        public var hangUpOrError: Bool
+    package struct Readiness: Sendable {
+        package var fd: Int32
+        package var readable: Bool
+        package var writable: Bool
+        /// EPOLLHUP, EPOLLERR or EPOLLRDHUP: the peer hung up, or an error is
+        /// pending; a read or write will tell which.
+        package var hangUpOrError: Bool
     }
+
+    /// The clock every deadline is on.
+    package typealias Instant = ContinuousClock.Instant
 
     private let epollFD: Int32
     private var registered: [Int32: Interest] = [:]
     private var alwaysReady: [Int32: Interest] = [:]
+    private static let signalToken: UInt64 = 1 << 40
 
-    public init() throws(SocketCallError) {
+    /// `epoll_create1(EPOLL_CLOEXEC)`, with the signal pipe already watched.
+    package init() throws(SocketCallError) {
         epollFD = cshim_epoll_create()
-        guard epollFD >= 0 else { throw SocketCallError(.socket, Errno.current) }
+        guard epollFD >= 0 else { throw SocketCallError(.epollWait, Errno.current) }
+        let signals = Interruption.descriptor
+        if signals >= 0, cshim_epoll_add(epollFD, signals, UInt32(CSHIM_EPOLLIN), Self.signalToken) != 0 {
+            let error = Errno.current
+            Glibc.close(epollFD)
+            throw SocketCallError(.epollWait, error)
+        }
     }
 
-    deinit { close(epollFD) }
+    deinit { Glibc.close(epollFD) }
 
-    /// Sets what to wait for on `fd`; an empty interest stops watching it.
-    public func setInterest(_ interest: Interest, for fd: Int32) throws(SocketCallError) {
+    /// Sets what to wait for on `fd` (`epoll_ctl` ADD, MOD or DEL, only when it
+    /// changes); an empty interest stops watching it.
+    package func setInterest(_ interest: Interest, for fd: Int32) throws(SocketCallError) {
         if alwaysReady[fd] != nil {
             alwaysReady[fd] = interest
             return
         }
         let current = registered[fd]
         if current == interest || (current == nil && interest.isEmpty) { return }
+        let token = UInt64(UInt32(bitPattern: fd))
         let result: Int32
         if interest.isEmpty {
             result = cshim_epoll_remove(epollFD, fd)
             registered[fd] = nil
         } else if current == nil {
-            result = cshim_epoll_add(epollFD, fd, Self.events(for: interest), UInt64(UInt32(bitPattern: fd)))
+            result = cshim_epoll_add(epollFD, fd, Self.events(for: interest), token)
             if result != 0 && Errno.current == .notPermitted {
                 alwaysReady[fd] = interest
                 return
             }
             registered[fd] = interest
         } else {
-            result = cshim_epoll_modify(epollFD, fd, Self.events(for: interest), UInt64(UInt32(bitPattern: fd)))
+            result = cshim_epoll_modify(epollFD, fd, Self.events(for: interest), token)
             registered[fd] = interest
         }
-        if result != 0 { throw SocketCallError(.socket, Errno.current) }
-    }
-
-    /// Watches `fd` only for the peer hanging up (EPOLLRDHUP), never for data, so that
-    /// another process can read it undisturbed. Reported as `hangUpOrError`.
-    public func watchHangUp(_ fd: Int32) {
-        guard registered[fd] == nil else { return }
-        if cshim_epoll_add_hangup(epollFD, fd, UInt64(UInt32(bitPattern: fd))) == 0 {
-            registered[fd] = Interest(rawValue: 4)
-        }
+        if result != 0 { throw SocketCallError(.epollWait, Errno.current) }
     }
 
     /// Stops watching `fd` (call before closing it).
-    public func forget(_ fd: Int32) {
+    package func forget(_ fd: Int32) {
         if registered.removeValue(forKey: fd) != nil { _ = cshim_epoll_remove(epollFD, fd) }
         alwaysReady[fd] = nil
     }
 
-    /// Waits until a watched descriptor is ready or `timeout` passes (forever when nil),
-    /// reporting at most `capacity` (up to 256) descriptors at a time.
-    /// Returns an empty list on timeout or when a signal interrupted the wait.
-    public func wait(timeout: Duration?, capacity: Int = 16) throws(SocketCallError) -> [Readiness] {
+    /// Waits until a watched descriptor is ready or `timeout` passes (forever when
+    /// nil), reporting at most `capacity` (up to 256) descriptors at a time.
+    /// Returns an empty list when the time ran out.
+    /// - Throws: EINTR when SIGINT or SIGTERM has arrived; an `epoll_wait` failure.
+    package func wait(timeout: Duration?, capacity: Int = 16) throws(SocketCallError) -> [Readiness] {
         var ready: [Readiness] = []
         for (fd, interest) in alwaysReady where !interest.isEmpty {
-            ready.append(Readiness(fd: fd, readable: interest.contains(.readable), writable: interest.contains(.writable), hangUpOrError: false))
+            ready.append(
+                Readiness(
+                    fd: fd, readable: interest.contains(.readable), writable: interest.contains(.writable),
+                    hangUpOrError: false))
         }
-        var milliseconds: Int32 = timeout.map { Int32(clamping: max(0, $0.milliseconds + ($0 > .zero ? 1 : 0))) } ?? -1
-        if !ready.isEmpty { milliseconds = 0 }
-        if registered.isEmpty {
-            if ready.isEmpty, milliseconds != 0 {
-                // Nothing to watch: just let the timeout pass.
-                _ = poll(nil, 0, milliseconds)
-            }
-            return ready
-        }
+        try Self.checkSignal()
+        let milliseconds = ready.isEmpty ? Self.milliseconds(timeout) : 0
         var events = [cshim_epoll_event](repeating: cshim_epoll_event(), count: min(max(capacity, 1), 256))
         let count = cshim_epoll_wait(epollFD, &events, Int32(events.count), milliseconds)
         if count < 0 {
             if Errno.current == .interrupted { return ready }
-            throw SocketCallError(.socket, Errno.current)
+            throw SocketCallError(.epollWait, Errno.current)
         }
         for event in events.prefix(Int(count)) {
+            if event.data == Self.signalToken { throw SocketCallError(.epollWait, .interrupted) }
             let flags = event.events
             let problem = flags & UInt32(CSHIM_EPOLLERR | CSHIM_EPOLLHUP | CSHIM_EPOLLRDHUP) != 0
-            ready.append(Readiness(
-                fd: Int32(bitPattern: UInt32(truncatingIfNeeded: event.data)),
-                readable: flags & UInt32(CSHIM_EPOLLIN) != 0 || problem,
-                writable: flags & UInt32(CSHIM_EPOLLOUT) != 0 || problem,
-                hangUpOrError: problem))
+            ready.append(
+                Readiness(
+                    fd: Int32(bitPattern: UInt32(truncatingIfNeeded: event.data)),
+                    readable: flags & UInt32(CSHIM_EPOLLIN) != 0 || problem,
+                    writable: flags & UInt32(CSHIM_EPOLLOUT) != 0 || problem,
+                    hangUpOrError: problem))
         }
         return ready
+    }
+
+    /// Waits until `deadline` at the latest (forever when nil); see `wait(timeout:capacity:)`.
+    package func wait(until deadline: Instant?, capacity: Int = 16) throws(SocketCallError) -> [Readiness] {
+        try wait(timeout: deadline.map { ContinuousClock.now.duration(to: $0) }, capacity: capacity)
+    }
+
+    // MARK: Waiting without a loop object
+
+    /// Waits for one descriptor (`poll(2)` on it and the signal pipe) until `deadline`
+    /// (forever when nil). Returns false when the deadline passed first.
+    /// - Throws: EINTR when SIGINT or SIGTERM has arrived; a `poll` failure.
+    package static func wait(for fd: Int32, _ interest: Interest, deadline: Instant?) throws(SocketCallError) -> Bool {
+        var events: Int16 = 0
+        if interest.contains(.readable) { events |= Int16(POLLIN) }
+        if interest.contains(.writable) { events |= Int16(POLLOUT) }
+        var descriptors = [pollfd(fd: fd, events: events, revents: 0), pollfd(fd: Interruption.descriptor, events: Int16(POLLIN), revents: 0)]
+        while true {
+            try checkSignal()
+            let timeout = milliseconds(deadline.map { ContinuousClock.now.duration(to: $0) })
+            let count = poll(&descriptors, descriptors[1].fd >= 0 ? 2 : 1, timeout)
+            if count < 0 {
+                if Errno.current == .interrupted { continue }
+                throw SocketCallError(.epollWait, Errno.current)
+            }
+            if descriptors[1].revents != 0 { throw SocketCallError(.epollWait, .interrupted) }
+            if descriptors[0].revents != 0 { return true }
+            if let deadline, ContinuousClock.now >= deadline { return false }
+        }
+    }
+
+    /// Lets `duration` pass, unless a signal arrives first (then throws EINTR).
+    package static func sleep(for duration: Duration) throws(SocketCallError) {
+        let deadline = ContinuousClock.now + duration
+        var signals = pollfd(fd: Interruption.descriptor, events: Int16(POLLIN), revents: 0)
+        while ContinuousClock.now < deadline {
+            try checkSignal()
+            _ = poll(&signals, 1, milliseconds(ContinuousClock.now.duration(to: deadline)))
+        }
+        try checkSignal()
+    }
+
+    /// Throws EINTR when a signal has asked the program to stop.
+    private static func checkSignal() throws(SocketCallError) {
+        if Interruption.pending != nil { throw SocketCallError(.epollWait, .interrupted) }
+    }
+
+    /// A timeout for epoll_wait/poll: -1 for none, else whole milliseconds rounded up.
+    private static func milliseconds(_ timeout: Duration?) -> Int32 {
+        guard let timeout else { return -1 }
+        guard timeout > .zero else { return 0 }
+        return Int32(clamping: timeout.milliseconds + 1)
     }
 
     private static func events(for interest: Interest) -> UInt32 {
         var events: UInt32 = 0
         if interest.contains(.readable) { events |= UInt32(CSHIM_EPOLLIN) }
         if interest.contains(.writable) { events |= UInt32(CSHIM_EPOLLOUT) }
+        if interest.contains(.hangUp) { events |= UInt32(CSHIM_EPOLLRDHUP) }
         return events
     }
 }

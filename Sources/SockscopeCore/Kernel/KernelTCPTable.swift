@@ -1,21 +1,21 @@
 import Glibc
 
 /// One TCP socket as the kernel lists it in `/proc/net/tcp` or `/proc/net/tcp6`.
-public struct KernelTCPSocket: Sendable, Hashable {
-    public var local: SocketAddress
-    public var remote: SocketAddress
-    public var state: TCPState
+package struct KernelTCPSocket: Sendable, Hashable {
+    package var local: SocketAddress
+    package var remote: SocketAddress
+    package var state: TCPState
     /// Bytes queued to send / waiting to be read (for a listener: accept-queue length).
-    public var sendQueue: UInt32
-    public var receiveQueue: UInt32
+    package var sendQueue: UInt32
+    package var receiveQueue: UInt32
     /// Time left on the socket's timer when it is the TIME-WAIT timer.
-    public var timeWaitLeft: Duration?
+    package var timeWaitLeft: Duration?
     /// The socket's inode; 0 for TIME-WAIT sockets, which no descriptor owns.
-    public var inode: UInt64
+    package var inode: UInt64
 }
 
 /// The kernel's TCP socket table, read from procfs the way `netstat` does.
-public enum KernelTCPTable {
+package enum KernelTCPTable {
     /// Clock ticks per second used by `/proc/net/tcp` timers (USER_HZ).
     static let ticksPerSecond: Int64 = {
         let value = sysconf(Int32(_SC_CLK_TCK))
@@ -24,7 +24,7 @@ public enum KernelTCPTable {
 
     /// Every IPv4 and IPv6 TCP socket visible in this network namespace, from netlink
     /// sock_diag as `ss` reads it (with /proc/net/tcp as the fallback).
-    public static func snapshot() -> [KernelTCPSocket] {
+    package static func snapshot() -> [KernelTCPSocket] {
         if let entries = try? SocketDiagnostics.inet(.tcp) {
             return entries.compactMap { entry in
                 guard let remote = entry.remote ?? entry.local.ipAddress.map({ SocketAddress($0.family == .inet ? .v4(.any) : .v6(.any), port: 0) }) else { return nil }
@@ -38,17 +38,17 @@ public enum KernelTCPTable {
     }
 
     /// The same table read from procfs, as netstat does.
-    public static func procSnapshot() -> [KernelTCPSocket] {
+    package static func procSnapshot() -> [KernelTCPSocket] {
         parse(readFile("/proc/net/tcp"), family: .inet) + parse(readFile("/proc/net/tcp6"), family: .inet6)
     }
 
     /// The socket with exactly this local and remote address, if the kernel has one.
-    public static func find(local: SocketAddress, remote: SocketAddress) -> KernelTCPSocket? {
+    package static func find(local: SocketAddress, remote: SocketAddress) -> KernelTCPSocket? {
         snapshot().first { normalized($0.local) == normalized(local) && normalized($0.remote) == normalized(remote) }
     }
 
     /// Parses the text of `/proc/net/tcp` (or `tcp6` with `family: .inet6`).
-    public static func parse(_ text: String, family: AddressFamily) -> [KernelTCPSocket] {
+    package static func parse(_ text: String, family: AddressFamily) -> [KernelTCPSocket] {
         var sockets: [KernelTCPSocket] = []
         for line in text.split(separator: "\n").dropFirst() {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)

@@ -1,13 +1,13 @@
 /// The kernel's Unix-domain socket table, from `/proc/net/unix`.
-public enum KernelUnixTable {
+package enum KernelUnixTable {
     /// Filesystem paths that live sockets in this network namespace are bound to.
-    public static func boundPaths() -> Set<String> {
+    package static func boundPaths() -> Set<String> {
         parseBoundPaths(KernelTCPTable.readFile("/proc/net/unix"))
     }
 
     /// Parses `/proc/net/unix`: `Num RefCount Protocol Flags Type St Inode Path`,
     /// where Path (absent for unbound sockets, `@…` for abstract ones) may hold spaces.
-    public static func parseBoundPaths(_ text: String) -> Set<String> {
+    package static func parseBoundPaths(_ text: String) -> Set<String> {
         var paths = Set<String>()
         for line in text.split(separator: "\n").dropFirst() {
             var fields = 0

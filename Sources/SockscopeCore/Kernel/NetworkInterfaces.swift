@@ -1,20 +1,20 @@
 import Glibc
 
 /// A network interface and its IPv4 addresses, as getifaddrs() lists them.
-public struct NetworkInterface: Sendable, Hashable {
-    public struct IPv4Binding: Sendable, Hashable {
-        public var address: IPv4Address
+package struct NetworkInterface: Sendable, Hashable {
+    package struct IPv4Binding: Sendable, Hashable {
+        package var address: IPv4Address
         /// The interface's broadcast address for this subnet (IFF_BROADCAST), if any.
-        public var broadcast: IPv4Address?
+        package var broadcast: IPv4Address?
     }
 
-    public var name: String
-    public var index: UInt32
-    public var isUp: Bool
-    public var ipv4: [IPv4Binding]
+    package var name: String
+    package var index: UInt32
+    package var isUp: Bool
+    package var ipv4: [IPv4Binding]
 
     /// Every interface of this network namespace.
-    public static func all() -> [NetworkInterface] {
+    package static func all() -> [NetworkInterface] {
         var list: UnsafeMutablePointer<ifaddrs>?
         guard getifaddrs(&list) == 0 else { return [] }
         defer { freeifaddrs(list) }
@@ -42,7 +42,7 @@ public struct NetworkInterface: Sendable, Hashable {
     }
 
     /// The interface with this name.
-    public static func named(_ name: String) -> NetworkInterface? {
+    package static func named(_ name: String) -> NetworkInterface? {
         all().first { $0.name == name }
     }
 }

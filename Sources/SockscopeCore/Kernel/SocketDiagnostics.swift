@@ -3,35 +3,35 @@ import SystemPackage
 
 /// The kernel's socket table through netlink sock_diag — what `ss` reads: every
 /// TCP, UDP or Unix socket with its state, queues and timer.
-public enum SocketDiagnostics {
+package enum SocketDiagnostics {
     /// One socket as sock_diag reports it.
-    public struct Entry: Sendable, Hashable {
-        public enum Kind: String, Sendable { case tcp, udp, unix }
-        public enum Timer: Sendable, Hashable {
+    package struct Entry: Sendable, Hashable {
+        package enum Kind: String, Sendable { case tcp, udp, unix }
+        package enum Timer: Sendable, Hashable {
             case retransmit(Duration)
             case keepalive(Duration)
             case timeWait(Duration)
             case zeroWindowProbe(Duration)
         }
 
-        public var kind: Kind
-        public var family: AddressFamily
+        package var kind: Kind
+        package var family: AddressFamily
         /// TCP: the connection state; UDP: ESTABLISHED (connected) or CLOSED (unconnected);
         /// Unix: LISTEN, ESTABLISHED or CLOSED.
-        public var state: TCPState
-        public var local: SocketAddress
-        public var remote: SocketAddress?
-        public var receiveQueue: UInt32
-        public var sendQueue: UInt32
-        public var timer: Timer?
-        public var inode: UInt32
+        package var state: TCPState
+        package var local: SocketAddress
+        package var remote: SocketAddress?
+        package var receiveQueue: UInt32
+        package var sendQueue: UInt32
+        package var timer: Timer?
+        package var inode: UInt32
         /// Unix: SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET.
-        public var unixType: String?
+        package var unixType: String?
     }
 
     /// Queries TCP or UDP sockets of one family (or both, when nil).
     /// - Throws: `SockscopeError` when netlink is unavailable.
-    public static func inet(_ kind: Entry.Kind, family: AddressFamily? = nil) throws(SockscopeError) -> [Entry] {
+    package static func inet(_ kind: Entry.Kind, family: AddressFamily? = nil) throws(SockscopeError) -> [Entry] {
         var entries: [Entry] = []
         for each in family.map({ [$0] }) ?? [.inet, .inet6] {
             var request: [UInt8] = []
@@ -46,7 +46,7 @@ public enum SocketDiagnostics {
     }
 
     /// Queries Unix-domain sockets (with their names and queues).
-    public static func unix() throws(SockscopeError) -> [Entry] {
+    package static func unix() throws(SockscopeError) -> [Entry] {
         var request: [UInt8] = [UInt8(AF_UNIX), 0, 0, 0]
         request += le32(0xffff_ffff)  // states
         request += le32(0)  // inode

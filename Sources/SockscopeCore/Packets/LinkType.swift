@@ -1,5 +1,5 @@
 /// The link-layer header types sockscope decodes (libpcap's DLT_/LINKTYPE_ numbers).
-public enum LinkType: Sendable, Hashable {
+package enum LinkType: Sendable, Hashable {
     /// Ethernet (and `lo`, which has a zeroed 14-byte Ethernet header).
     case ethernet
     /// BSD loopback: a 4-byte address family in host byte order (NULL) or network order (LOOP).
@@ -15,7 +15,7 @@ public enum LinkType: Sendable, Hashable {
     case ipv6
 
     /// From a data-link type as pcap_datalink() or a file header gives it.
-    public init?(dlt: Int32) {
+    package init?(dlt: Int32) {
         switch dlt {
         case 1: self = .ethernet
         case 0: self = .null
@@ -29,7 +29,7 @@ public enum LinkType: Sendable, Hashable {
         }
     }
 
-    public var name: String {
+    package var name: String {
         switch self {
         case .ethernet: "EN10MB"
         case .null: "NULL"

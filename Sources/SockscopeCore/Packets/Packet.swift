@@ -1,14 +1,14 @@
 /// A decoded packet: addresses, and what the transport header says.
-public struct Packet: Sendable {
+package struct Packet: Sendable {
     /// When the packet was captured (since the epoch, or since the capture began).
-    public var timestamp: Duration
-    public var source: IPAddress
-    public var destination: IPAddress
+    package var timestamp: Duration
+    package var source: IPAddress
+    package var destination: IPAddress
     /// IPv4 TTL or IPv6 hop limit.
-    public var hopLimit: UInt8
-    public var transport: Transport
+    package var hopLimit: UInt8
+    package var transport: Transport
 
-    public enum Transport: Sendable {
+    package enum Transport: Sendable {
         case tcp(TCPSegment)
         case udp(sourcePort: UInt16, destinationPort: UInt16, payloadLength: Int)
         case icmp(ICMPMessage)
@@ -18,39 +18,39 @@ public struct Packet: Sendable {
 }
 
 /// A TCP segment's header fields.
-public struct TCPSegment: Sendable, Hashable {
-    public var sourcePort: UInt16
-    public var destinationPort: UInt16
-    public var sequence: UInt32
-    public var acknowledgment: UInt32
-    public var flags: TCPFlags
-    public var window: UInt16
-    public var options: [TCPOption]
+package struct TCPSegment: Sendable, Hashable {
+    package var sourcePort: UInt16
+    package var destinationPort: UInt16
+    package var sequence: UInt32
+    package var acknowledgment: UInt32
+    package var flags: TCPFlags
+    package var window: UInt16
+    package var options: [TCPOption]
     /// Bytes of data the segment carries (from the IP length, even when the capture
     /// kept only the headers).
-    public var payloadLength: Int
+    package var payloadLength: Int
 
     /// Sequence space the segment occupies: its data, plus one each for SYN and FIN.
-    public var sequenceLength: UInt32 {
+    package var sequenceLength: UInt32 {
         UInt32(payloadLength) + (flags.contains(.syn) ? 1 : 0) + (flags.contains(.fin) ? 1 : 0)
     }
 }
 
 /// TCP header flags.
-public struct TCPFlags: OptionSet, Sendable, Hashable {
-    public let rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
-    public static let fin = TCPFlags(rawValue: 0x01)
-    public static let syn = TCPFlags(rawValue: 0x02)
-    public static let rst = TCPFlags(rawValue: 0x04)
-    public static let psh = TCPFlags(rawValue: 0x08)
-    public static let ack = TCPFlags(rawValue: 0x10)
-    public static let urg = TCPFlags(rawValue: 0x20)
-    public static let ece = TCPFlags(rawValue: 0x40)
-    public static let cwr = TCPFlags(rawValue: 0x80)
+package struct TCPFlags: OptionSet, Sendable, Hashable {
+    package let rawValue: UInt8
+    package init(rawValue: UInt8) { self.rawValue = rawValue }
+    package static let fin = TCPFlags(rawValue: 0x01)
+    package static let syn = TCPFlags(rawValue: 0x02)
+    package static let rst = TCPFlags(rawValue: 0x04)
+    package static let psh = TCPFlags(rawValue: 0x08)
+    package static let ack = TCPFlags(rawValue: 0x10)
+    package static let urg = TCPFlags(rawValue: 0x20)
+    package static let ece = TCPFlags(rawValue: 0x40)
+    package static let cwr = TCPFlags(rawValue: 0x80)
 
     /// tcpdump's spelling: `S`, `S.`, `P.`, `F.`, `R`, `.` (a bare ACK).
-    public var tcpdumpNotation: String {
+    package var tcpdumpNotation: String {
         var text = ""
         if contains(.syn) { text += "S" }
         if contains(.fin) { text += "F" }
@@ -65,7 +65,7 @@ public struct TCPFlags: OptionSet, Sendable, Hashable {
 }
 
 /// A TCP option, decoded.
-public enum TCPOption: Sendable, Hashable {
+package enum TCPOption: Sendable, Hashable {
     case maximumSegmentSize(UInt16)
     case windowScale(UInt8)
     case sackPermitted
@@ -74,13 +74,13 @@ public enum TCPOption: Sendable, Hashable {
     case noOperation
     case unknown(kind: UInt8, length: Int)
 
-    public struct SACKBlock: Sendable, Hashable {
-        public var left: UInt32
-        public var right: UInt32
+    package struct SACKBlock: Sendable, Hashable {
+        package var left: UInt32
+        package var right: UInt32
     }
 
     /// As tcpdump writes it: `mss 65495`, `wscale 7`, `sackOK`, `TS val 1 ecr 0`.
-    public var description: String {
+    package var description: String {
         switch self {
         case .maximumSegmentSize(let value): "mss \(value)"
         case .windowScale(let shift): "wscale \(shift)"
@@ -94,26 +94,26 @@ public enum TCPOption: Sendable, Hashable {
 }
 
 /// An ICMP or ICMPv6 message; for errors, the header of the packet that caused it.
-public struct ICMPMessage: Sendable, Hashable {
-    public var isVersion6: Bool
-    public var type: UInt8
-    public var code: UInt8
+package struct ICMPMessage: Sendable, Hashable {
+    package var isVersion6: Bool
+    package var type: UInt8
+    package var code: UInt8
     /// For an error message: the quoted packet's addresses, protocol and ports.
-    public var quoted: Quoted?
+    package var quoted: Quoted?
 
-    public struct Quoted: Sendable, Hashable {
-        public var source: IPAddress
-        public var destination: IPAddress
-        public var protocolNumber: UInt8
-        public var sourcePort: UInt16?
-        public var destinationPort: UInt16?
+    package struct Quoted: Sendable, Hashable {
+        package var source: IPAddress
+        package var destination: IPAddress
+        package var protocolNumber: UInt8
+        package var sourcePort: UInt16?
+        package var destinationPort: UInt16?
     }
 
     /// Destination unreachable (v4 type 3, v6 type 1), the kind probes meet.
-    public var isUnreachable: Bool { isVersion6 ? type == 1 : type == 3 }
+    package var isUnreachable: Bool { isVersion6 ? type == 1 : type == 3 }
 
     /// What the message means, in the words nmap and the kernel use.
-    public var meaning: String {
+    package var meaning: String {
         if isVersion6 {
             switch (type, code) {
             case (1, 4): return "port unreachable"

@@ -1,8 +1,8 @@
 /// Decodes captured frames into `Packet`s. Any input — truncated, malformed,
 /// hostile — gives a packet or nil, never a trap.
-public enum PacketDecoder {
+package enum PacketDecoder {
     /// Decodes one frame of the given link type. `timestamp` is stored as given.
-    public static func decode(_ frame: [UInt8], linkType: LinkType, timestamp: Duration = .zero) -> Packet? {
+    package static func decode(_ frame: [UInt8], linkType: LinkType, timestamp: Duration = .zero) -> Packet? {
         var reader = ByteReader(frame)
         let etherType: UInt16?
         switch linkType {

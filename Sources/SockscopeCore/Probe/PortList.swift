@@ -2,17 +2,17 @@ import Glibc
 
 /// The ports of a probe, parsed from `22`, `20-25`, `22,80,8000-8100`, `-` (all),
 /// or service names (`ssh,http`), sorted and without repeats.
-public struct PortList: Sendable, Hashable {
-    public private(set) var ports: [UInt16]
+package struct PortList: Sendable, Hashable {
+    package private(set) var ports: [UInt16]
 
-    public init(_ ports: [UInt16]) {
+    package init(_ ports: [UInt16]) {
         self.ports = Array(Set(ports)).sorted()
     }
 
     /// Parses a port specification.
     /// - Throws: `SockscopeError` (usage, 64) naming the bad item: 0, over 65535,
     ///   a reversed range, an unknown service, an empty item.
-    public init(parsing text: String, protocolName: String = "tcp") throws(SockscopeError) {
+    package init(parsing text: String, protocolName: String = "tcp") throws(SockscopeError) {
         if text == "-" {
             self.init(Array(1...65535))
             return
@@ -46,7 +46,7 @@ public struct PortList: Sendable, Hashable {
     }
 
     /// The service name the services database gives a port (`22/tcp` → `ssh`), if any.
-    public static func serviceName(_ port: UInt16, protocolName: String) -> String? {
+    package static func serviceName(_ port: UInt16, protocolName: String) -> String? {
         ServiceNames.name(of: port, protocolName: protocolName)
     }
 }

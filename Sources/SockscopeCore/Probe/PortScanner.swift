@@ -11,27 +11,27 @@ import SystemPackage
 /// unless a fixed timeout is given. Probes close with SO_LINGER 0 (RST), so a scan
 /// leaves no TIME-WAIT pile-up; local shortages (EMFILE, EADDRNOTAVAIL, ENOBUFS) make
 /// the scanner back off and retry, and are never reported as a port's state.
-public struct PortScanner: Sendable {
-    public struct Request: Sendable {
-        public var targets: [IPAddress]
-        public var ports: [UInt16]
-        public var transport: ProbeResult.Transport
+package struct PortScanner: Sendable {
+    package struct Request: Sendable {
+        package var targets: [IPAddress]
+        package var ports: [UInt16]
+        package var transport: ProbeResult.Transport
         /// Probes in flight at once; nil picks a default for the transport.
-        public var parallelism: Int?
+        package var parallelism: Int?
         /// Extra probes for a port that did not answer.
-        public var retries: Int
+        package var retries: Int
         /// At most this many probes per second.
-        public var rate: Double?
+        package var rate: Double?
         /// Wait exactly this long for every answer instead of adapting to the RTT.
-        public var fixedTimeout: Duration?
+        package var fixedTimeout: Duration?
         /// Close with FIN instead of RST (leaves TIME-WAIT sockets).
-        public var graceful: Bool
+        package var graceful: Bool
         /// What a UDP probe carries (empty by default).
-        public var udpPayload: [UInt8]
+        package var udpPayload: [UInt8]
         /// Threads probing at once, each with its own epoll loop; nil: one per CPU (at most 4).
-        public var workers: Int?
+        package var workers: Int?
 
-        public init(targets: [IPAddress], ports: [UInt16], transport: ProbeResult.Transport = .tcp, parallelism: Int? = nil,
+        package init(targets: [IPAddress], ports: [UInt16], transport: ProbeResult.Transport = .tcp, parallelism: Int? = nil,
                     retries: Int = 1, rate: Double? = nil, fixedTimeout: Duration? = nil, graceful: Bool = false, udpPayload: [UInt8] = [],
                     workers: Int? = nil) {
             self.targets = targets
@@ -48,42 +48,42 @@ public struct PortScanner: Sendable {
     }
 
     /// A finished scan.
-    public struct Report: Sendable {
+    package struct Report: Sendable {
         /// One result per target and port, targets in the order given, ports ascending.
-        public var results: [ProbeResult]
-        public var elapsed: Duration
+        package var results: [ProbeResult]
+        package var elapsed: Duration
         /// The smoothed round-trip time of answered probes, if any answered.
-        public var smoothedRTT: Duration?
-        public var probesSent: Int
+        package var smoothedRTT: Duration?
+        package var probesSent: Int
         /// How many probes found their own socket (a loopback self-connect) and were redone.
-        public var selfConnects: Int
+        package var selfConnects: Int
         /// With `graceful`: the 4-tuple (local, remote) of every probe that connected,
         /// so the caller can find the sockets those probes left in FIN-WAIT or TIME-WAIT.
-        public var gracefulConnections: [GracefulConnection] = []
+        package var gracefulConnections: [GracefulConnection] = []
     }
 
     /// A probe's connection, closed with FIN.
-    public struct GracefulConnection: Sendable, Hashable {
-        public var local: SocketAddress
-        public var remote: SocketAddress
+    package struct GracefulConnection: Sendable, Hashable {
+        package var local: SocketAddress
+        package var remote: SocketAddress
 
-        public init(local: SocketAddress, remote: SocketAddress) {
+        package init(local: SocketAddress, remote: SocketAddress) {
             self.local = local
             self.remote = remote
         }
     }
 
-    public static let defaultTCPParallelism = 1024
-    public static let defaultUDPParallelism = 128
+    package static let defaultTCPParallelism = 1024
+    package static let defaultUDPParallelism = 128
 
     private let request: Request
 
-    public init(_ request: Request) { self.request = request }
+    package init(_ request: Request) { self.request = request }
 
     /// Runs the scan: the probes are dealt out to the workers in turn (so slow and fast
     /// ports spread evenly); worker 0 runs on the calling thread and reports `progress`
     /// as (done, total) for all of them.
-    public func run(progress: (Int, Int) -> Void = { _, _ in }) throws(SockscopeError) -> Report {
+    package func run(progress: (Int, Int) -> Void = { _, _ in }) throws(SockscopeError) -> Report {
         let total = request.targets.count * request.ports.count
         let cpus = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         let workers = max(1, min(request.workers ?? min(cpus, 4), total, 64))

@@ -1,7 +1,7 @@
 import SystemPackage
 
 /// What a probe concluded about a port, with nmap's connect-scan vocabulary.
-public enum PortState: String, Sendable, CaseIterable {
+package enum PortState: String, Sendable, CaseIterable {
     /// connect() succeeded (TCP), or a reply came back (UDP).
     case open
     /// The host answered RST (TCP: ECONNREFUSED) or ICMP port-unreachable (UDP).
@@ -17,38 +17,38 @@ public enum PortState: String, Sendable, CaseIterable {
 
 /// The outcome of probing one port of one target: the connect() result code and
 /// what it means.
-public struct ProbeResult: Sendable {
-    public enum Transport: String, Sendable {
+package struct ProbeResult: Sendable {
+    package enum Transport: String, Sendable {
         case tcp, udp
     }
 
-    public var target: IPAddress
-    public var port: UInt16
-    public var transport: Transport
-    public var state: PortState
+    package var target: IPAddress
+    package var port: UInt16
+    package var transport: Transport
+    package var state: PortState
     /// The errno connect() (or the UDP exchange) produced; nil means success (0).
     /// A probe that got no answer reports ETIMEDOUT.
-    public var error: Errno?
+    package var error: Errno?
     /// nmap's reason: syn-ack, conn-refused, no-response, host-unreach, net-unreach,
     /// admin-prohibited, udp-response, port-unreach.
-    public var reason: String
+    package var reason: String
     /// From the first attempt to the answer (or, when none came, to giving up).
-    public var elapsed: Duration
+    package var elapsed: Duration
     /// How many probes were sent.
-    public var attempts: Int
+    package var attempts: Int
 
     /// The numeric result code, as `connect_ex` returns it: 0 or an errno value.
-    public var code: Int32 { error?.rawValue ?? 0 }
+    package var code: Int32 { error?.rawValue ?? 0 }
 }
 
 extension ProbeResult {
     /// The state and reason a TCP connect() result means (nmap's connect-scan table).
-    public static func verdict(tcp error: Errno?) -> (state: PortState, reason: String) {
+    package static func verdict(tcp error: Errno?) -> (state: PortState, reason: String) {
         classify(tcp: error)
     }
 
     /// The state and reason a UDP probe's outcome means.
-    public static func verdict(udp error: Errno?, replied: Bool) -> (state: PortState, reason: String) {
+    package static func verdict(udp error: Errno?, replied: Bool) -> (state: PortState, reason: String) {
         classify(udp: error, replied: replied)
     }
 

@@ -5,11 +5,11 @@ import Synchronization
 ///
 /// `getservbyport` scans the whole file on every call; a scan that names 65535
 /// ports would read it 65535 times.
-public enum ServiceNames {
+package enum ServiceNames {
     private static let tables = Mutex<[String: [UInt16: String]]>([:])
 
     /// The name of `port` for `protocolName` (`tcp`, `udp`), e.g. 22/tcp → `ssh`.
-    public static func name(of port: UInt16, protocolName: String) -> String? {
+    package static func name(of port: UInt16, protocolName: String) -> String? {
         tables.withLock { tables in
             if tables[protocolName] == nil { tables[protocolName] = load(protocolName) }
             return tables[protocolName]?[port]

@@ -1,13 +1,13 @@
 /// The hosts of a probe: names, IPv4 and IPv6 addresses, CIDR blocks
 /// (`10.200.0.0/29`), in a comma-separated list.
-public enum TargetList {
+package enum TargetList {
     /// The largest block a CIDR may expand to.
-    public static let maximumHosts = 65_536
+    package static let maximumHosts = 65_536
 
     /// One probe target: the address and the text it came from (for output).
-    public struct Target: Sendable, Hashable {
-        public var address: IPAddress
-        public var name: String?
+    package struct Target: Sendable, Hashable {
+        package var address: IPAddress
+        package var name: String?
     }
 
     /// Parses and resolves a target specification.
@@ -15,7 +15,7 @@ public enum TargetList {
     ///   - allAddresses: every address a name resolves to, instead of the first.
     ///   - family: restrict names to IPv4 or IPv6.
     /// - Throws: `SockscopeError`: usage (64) for a malformed CIDR or address, unknown host (68).
-    public static func parse(_ text: String, allAddresses: Bool, family: AddressFamily?) throws(SockscopeError) -> [Target] {
+    package static func parse(_ text: String, allAddresses: Bool, family: AddressFamily?) throws(SockscopeError) -> [Target] {
         var targets: [Target] = []
         for item in text.split(separator: ",", omittingEmptySubsequences: false) {
             let item = String(item)
@@ -37,7 +37,7 @@ public enum TargetList {
 
     /// Every address in a CIDR block, network and broadcast addresses included
     /// (as nmap does), in order.
-    public static func expand(cidr: String) throws(SockscopeError) -> [IPAddress] {
+    package static func expand(cidr: String) throws(SockscopeError) -> [IPAddress] {
         let parts = cidr.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, let prefix = Int(parts[1]), let base = IPAddress(String(parts[0])) else {
             throw .usage("bad CIDR block '\(cidr)': write ADDRESS/PREFIX, e.g. 10.200.0.0/29")

@@ -7,9 +7,9 @@ import SystemPackage
 /// stdout whole. Datagrams keep their boundaries; an empty one is valid. There is
 /// no end-of-stream in UDP, so after stdin ends the relay keeps printing replies
 /// until none has come for `replyWait`.
-public final class DatagramRelay {
+package final class DatagramRelay {
     /// Who outgoing datagrams go to.
-    public enum Peer {
+    package enum Peer {
         /// The socket is connected: `send` goes to its peer, and ICMP errors for it
         /// come back as ECONNREFUSED.
         case connected
@@ -19,19 +19,19 @@ public final class DatagramRelay {
     }
 
     /// The largest UDP payload over IPv4: 65,535 − 20 (IP header) − 8 (UDP header).
-    public static let maximumPayload = 65_507
+    package static let maximumPayload = 65_507
 
-    public struct Options: Sendable {
+    package struct Options: Sendable {
         /// End after this long with no datagram either way.
-        public var idleTimeout: Duration?
+        package var idleTimeout: Duration?
         /// After stdin ends, how long to wait for more replies.
-        public var replyWait: Duration = .milliseconds(500)
+        package var replyWait: Duration = .milliseconds(500)
         /// Bytes read from stdin per datagram.
-        public var datagramSize: Int = DatagramRelay.maximumPayload
+        package var datagramSize: Int = DatagramRelay.maximumPayload
         /// Echo each received datagram back to its sender (transformed), instead of writing it out.
-        public var echo: ByteTransform?
+        package var echo: ByteTransform?
 
-        public init(idleTimeout: Duration? = nil, replyWait: Duration = .milliseconds(500), datagramSize: Int = DatagramRelay.maximumPayload, echo: ByteTransform? = nil) {
+        package init(idleTimeout: Duration? = nil, replyWait: Duration = .milliseconds(500), datagramSize: Int = DatagramRelay.maximumPayload, echo: ByteTransform? = nil) {
             self.idleTimeout = idleTimeout
             self.replyWait = replyWait
             self.datagramSize = datagramSize
@@ -40,12 +40,12 @@ public final class DatagramRelay {
     }
 
     /// Counts for a finished relay.
-    public struct Report: Sendable {
-        public var datagramsSent = 0
-        public var bytesSent = 0
-        public var datagramsReceived = 0
-        public var bytesReceived = 0
-        public var timedOut = false
+    package struct Report: Sendable {
+        package var datagramsSent = 0
+        package var bytesSent = 0
+        package var datagramsReceived = 0
+        package var bytesReceived = 0
+        package var timedOut = false
     }
 
     private let socket: Socket
@@ -55,9 +55,14 @@ public final class DatagramRelay {
     private let options: Options
     private let notices: SocketTracer
     private var lastSender: SocketAddress?
+    /// Decides whether a received datagram is served (a listener's --allow/--deny);
+    /// one it refuses is dropped unseen.
+    package var admit: ((SocketAddress?) -> Bool)?
+    /// Sees every datagram's payload, sent and received (for --hexdump and --output).
+    package var observer: ((StreamRelay.Direction, UnsafeRawBufferPointer) -> Void)?
 
     /// - Parameter notices: where warnings go (a truncated datagram), shown even without `-v`.
-    public init(socket: Socket, input: Int32?, output: Int32, peer: Peer, options: Options, notices: SocketTracer) {
+    package init(socket: Socket, input: Int32?, output: Int32, peer: Peer, options: Options, notices: SocketTracer) {
         self.socket = socket
         self.input = input
         self.output = output
@@ -66,7 +71,7 @@ public final class DatagramRelay {
         self.notices = notices
     }
 
-    public func run() throws(SockscopeError) -> Report {
+    package func run() throws(SockscopeError) -> Report {
         var report = Report()
         let loop: EventLoop
         do { loop = try EventLoop() } catch { throw SockscopeError(error) }
@@ -97,24 +102,20 @@ public final class DatagramRelay {
             } catch {
                 throw SockscopeError(error)
             }
-            try Interruption.check()
             for readiness in ready where readiness.readable {
                 if readiness.fd == socket.fd {
-                    try receiveAll(into: receiveBuffer, report: &report)
-                    lastActivity = clock.now
+                    if try receiveAll(into: receiveBuffer, report: &report) { lastActivity = clock.now }
                 } else if readiness.fd == input, let input {
-                    let count = Glibc.read(input, sendBuffer.baseAddress, sendBuffer.count)
-                    if count < 0 {
-                        if Errno.current == .interrupted || Errno.current == .resourceTemporarilyUnavailable { continue }
-                        throw SockscopeError(SocketCallError(.read, Errno.current))
-                    }
+                    guard let count = try readFromInput(input, into: sendBuffer) else { continue }
                     lastActivity = clock.now
                     if count == 0 {
                         inputOpen = false
                         try? loop.setInterest([], for: input)
                         continue
                     }
-                    try send(UnsafeRawBufferPointer(rebasing: sendBuffer[0..<count]), to: peerMode == .connected ? nil : lastSender)
+                    let datagram = UnsafeRawBufferPointer(rebasing: sendBuffer[0..<count])
+                    observer?(.sent, datagram)
+                    try send(datagram, to: peerMode == .connected ? nil : lastSender)
                     report.datagramsSent += 1
                     report.bytesSent += count
                 }
@@ -122,16 +123,29 @@ public final class DatagramRelay {
         }
     }
 
-    /// Reads every datagram waiting (up to a bound, to stay fair to stdin).
-    private func receiveAll(into buffer: UnsafeMutableRawBufferPointer, report: inout Report) throws(SockscopeError) {
+    /// One read from the input: a datagram's worth, 0 at its end, nil when nothing is ready.
+    private func readFromInput(_ input: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(SockscopeError) -> Int? {
+        do {
+            return try SystemCall.read(input, into: buffer)
+        } catch {
+            throw SockscopeError(SocketCallError(.read, error))
+        }
+    }
+
+    /// Reads every datagram waiting (up to a bound, to stay fair to stdin). Returns
+    /// whether any was admitted.
+    private func receiveAll(into buffer: UnsafeMutableRawBufferPointer, report: inout Report) throws(SockscopeError) -> Bool {
+        var admitted = false
         for _ in 0..<64 {
             let datagram: Socket.Datagram?
             do {
                 datagram = try socket.receiveDatagram(into: buffer)
             } catch {
-                throw explain(error)
+                throw SockscopeError(error, peer: socket.remoteAddress)
             }
-            guard let datagram else { return }
+            guard let datagram else { return admitted }
+            if let admit, !admit(datagram.source) { continue }
+            admitted = true
             report.datagramsReceived += 1
             report.bytesReceived += datagram.keptBytes
             if datagram.isTruncated {
@@ -139,6 +153,7 @@ public final class DatagramRelay {
             }
             if let source = datagram.source, source != .unix(.unnamed) { lastSender = source }
             let payload = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<datagram.keptBytes])
+            observer?(.received, UnsafeRawBufferPointer(payload))
             if let transform = options.echo {
                 transform.apply(to: payload)
                 if let source = datagram.source, source != .unix(.unnamed) {
@@ -147,43 +162,17 @@ public final class DatagramRelay {
                     report.bytesSent += payload.count
                 }
             } else {
-                try writeAll(UnsafeRawBufferPointer(payload))
+                do { try SystemCall.writeAll(output, UnsafeRawBufferPointer(payload)) } catch { throw SockscopeError(error) }
             }
         }
+        return admitted
     }
 
     private func send(_ bytes: UnsafeRawBufferPointer, to destination: SocketAddress?) throws(SockscopeError) {
         do {
             try socket.sendDatagram(bytes, to: destination)
         } catch {
-            throw explain(error)
+            throw SockscopeError(error, peer: socket.remoteAddress)
         }
-    }
-
-    private func writeAll(_ bytes: UnsafeRawBufferPointer) throws(SockscopeError) {
-        var offset = 0
-        while offset < bytes.count {
-            let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
-            let count = Glibc.write(output, rest.baseAddress, rest.count)
-            if count < 0 {
-                if Errno.current == .interrupted { continue }
-                throw SockscopeError(SocketCallError(.write, Errno.current))
-            }
-            offset += count
-        }
-    }
-
-    /// ECONNREFUSED on a UDP socket is the ICMP port-unreachable the peer's host sent back.
-    private func explain(_ failure: SocketCallError) -> SockscopeError {
-        if failure.errno == .connectionRefused {
-            let peer = socket.remoteAddress.map { "\($0)" } ?? "the peer"
-            return SockscopeError("no one is receiving at \(peer): \(failure.errno.nameAndText)",
-                                  explanation: "an ICMP port-unreachable came back for a datagram sent there", status: .unavailable)
-        }
-        if failure.errno == .messageTooLong {
-            return SockscopeError("datagram too large: \(failure.errno.nameAndText)",
-                                  explanation: "a UDP payload is at most 65,507 bytes over IPv4", status: .usage)
-        }
-        return SockscopeError(failure)
     }
 }

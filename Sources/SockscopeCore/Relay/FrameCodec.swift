@@ -1,7 +1,7 @@
 /// Length-prefixed (or newline-delimited) messages over a byte stream — the usual
 /// answer to TCP's "sticky packets": writes coalesce and split in transit, so a
 /// receiver needs the message boundaries spelled out in the stream itself.
-public enum FrameFormat: String, Sendable, CaseIterable {
+package enum FrameFormat: String, Sendable, CaseIterable {
     /// A 4-byte big-endian length, then the message (`struct.pack('>I', n)`).
     case u32be
     /// A 2-byte big-endian length, then the message (`struct.pack('>H', n)`).
@@ -10,7 +10,7 @@ public enum FrameFormat: String, Sendable, CaseIterable {
     case line
 
     /// The largest message this format can describe.
-    public var maximumLength: Int {
+    package var maximumLength: Int {
         switch self {
         case .u32be: Int(UInt32.max)
         case .u16be: Int(UInt16.max)
@@ -19,7 +19,7 @@ public enum FrameFormat: String, Sendable, CaseIterable {
     }
 
     /// The bytes that carry `message`.
-    public func encode(_ message: ArraySlice<UInt8>) throws(SockscopeError) -> [UInt8] {
+    package func encode(_ message: ArraySlice<UInt8>) throws(SockscopeError) -> [UInt8] {
         guard message.count <= maximumLength else {
             throw .usage("a \(message.count)-byte message does not fit a \(rawValue) frame (at most \(maximumLength) bytes)")
         }
@@ -39,22 +39,22 @@ public enum FrameFormat: String, Sendable, CaseIterable {
 /// Reassembles messages from a byte stream however it was split or coalesced.
 /// Never allocates for a message before its bytes have arrived, and refuses a
 /// header announcing more than `maximumFrame`.
-public struct FrameDecoder: Sendable {
-    public let format: FrameFormat
-    public let maximumFrame: Int
+package struct FrameDecoder: Sendable {
+    package let format: FrameFormat
+    package let maximumFrame: Int
     private var buffer: [UInt8] = []
 
-    public init(format: FrameFormat, maximumFrame: Int) {
+    package init(format: FrameFormat, maximumFrame: Int) {
         self.format = format
         self.maximumFrame = maximumFrame
     }
 
     /// Bytes received but not yet part of a whole message.
-    public var pendingBytes: Int { buffer.count }
+    package var pendingBytes: Int { buffer.count }
 
     /// Adds received bytes and returns every message they complete.
     /// - Throws: `SockscopeError` when a frame announces more than `maximumFrame` bytes.
-    public mutating func feed(_ bytes: some Collection<UInt8>) throws(SockscopeError) -> [[UInt8]] {
+    package mutating func feed(_ bytes: some Collection<UInt8>) throws(SockscopeError) -> [[UInt8]] {
         buffer += bytes
         var messages: [[UInt8]] = []
         var start = 0

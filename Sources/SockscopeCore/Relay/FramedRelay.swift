@@ -3,10 +3,10 @@ import SystemPackage
 
 /// Relays messages instead of bytes: each line of input is sent as one frame, and
 /// each frame received is handed to `deliver` whole, however TCP split or coalesced it.
-public final class FramedRelay {
-    public struct Report: Sendable {
-        public var messagesSent = 0
-        public var messagesReceived = 0
+package final class FramedRelay {
+    package struct Report: Sendable {
+        package var messagesSent = 0
+        package var messagesReceived = 0
     }
 
     private let socket: Socket
@@ -16,7 +16,7 @@ public final class FramedRelay {
     private let options: StreamRelay.Options
     private let deliver: ([UInt8]) -> Void
 
-    public init(socket: Socket, format: FrameFormat, maximumFrame: Int, input: Int32?, options: StreamRelay.Options, deliver: @escaping ([UInt8]) -> Void) {
+    package init(socket: Socket, format: FrameFormat, maximumFrame: Int, input: Int32?, options: StreamRelay.Options, deliver: @escaping ([UInt8]) -> Void) {
         self.socket = socket
         self.format = format
         self.decoder = FrameDecoder(format: format, maximumFrame: maximumFrame)
@@ -27,7 +27,7 @@ public final class FramedRelay {
 
     /// Runs until both directions are done (or the idle timeout passes).
     /// - Throws: `SockscopeError` for a malformed frame (exit 74) or a failed call.
-    public func run() throws(SockscopeError) -> Report {
+    package func run() throws(SockscopeError) -> Report {
         var report = Report()
         let loop: EventLoop
         do { loop = try EventLoop() } catch { throw SockscopeError(error) }
@@ -65,7 +65,6 @@ public final class FramedRelay {
             } catch {
                 throw SockscopeError(error)
             }
-            try Interruption.check()
             for readiness in ready {
                 lastActivity = clock.now
                 if readiness.fd == socket.fd {
@@ -84,11 +83,9 @@ public final class FramedRelay {
                         deliver(message)
                     }
                 } else if let input, readiness.fd == input {
-                    let count = read(input, buffer.baseAddress, buffer.count)
-                    if count < 0 {
-                        if errno == EINTR || errno == EAGAIN { continue }
-                        throw SockscopeError(SocketCallError(.read, Errno(rawValue: errno)))
-                    }
+                    let result: Int?
+                    do { result = try SystemCall.read(input, into: buffer) } catch { throw SockscopeError(SocketCallError(.read, error)) }
+                    guard let count = result else { continue }
                     if count == 0 {
                         inputOpen = false
                         if !pendingLine.isEmpty { try send(pendingLine[...]) }

@@ -26,13 +26,11 @@ enum RelayEndpoint {
         case .socket(let socket):
             return try socket.receive(into: buffer)
         case .descriptor(let fd):
-            while true {
-                let count = Glibc.read(fd, buffer.baseAddress, buffer.count)
-                if count >= 0 { return count }
-                let error = Errno.current
-                if error == .interrupted { continue }
-                if error == .resourceTemporarilyUnavailable { return nil }
-                if error == .badFileDescriptor { return 0 }
+            do {
+                return try SystemCall.read(fd, into: buffer)
+            } catch where error == .badFileDescriptor {
+                return 0
+            } catch {
                 throw SocketCallError(.read, error)
             }
         }
@@ -45,20 +43,13 @@ enum RelayEndpoint {
         case .socket(let socket):
             return try socket.send(bytes)
         case .descriptor(let fd):
-            while true {
-                let count = Glibc.write(fd, bytes.baseAddress, bytes.count)
-                if count >= 0 { return count }
-                let error = Errno.current
-                if error == .interrupted { continue }
-                if error == .resourceTemporarilyUnavailable { return nil }
-                throw SocketCallError(.write, error)
-            }
+            do { return try SystemCall.write(fd, bytes) } catch { throw SocketCallError(.write, error) }
         }
     }
 }
 
 /// A change applied to bytes as they pass through a relay (`--upper`).
-public enum ByteTransform: Sendable {
+package enum ByteTransform: Sendable {
     case none
     /// ASCII letters to upper case, every other byte unchanged (binary-safe).
     case asciiUppercase

@@ -15,24 +15,24 @@ import SystemPackage
 ///   when input is an interactive terminal, as soon as the peer has closed;
 /// - every byte read is written (short writes are continued), and every byte that
 ///   arrived before an error or end of stream reaches the output.
-public final class StreamRelay {
+package final class StreamRelay {
     /// Where the bytes go.
-    public enum Mode {
+    package enum Mode {
         /// stdin → socket, socket → stdout. A nil input is one already at its end.
         case standardStreams(input: Int32?, output: Int32)
         /// Everything received is sent back, transformed (an echo server).
         case echo(ByteTransform)
     }
 
-    public struct Options: Sendable {
+    package struct Options: Sendable {
         /// Send FIN when input ends (nc's `-N`); when false the write side stays open.
-        public var halfClose: Bool = true
+        package var halfClose: Bool = true
         /// End the relay after this long with no byte moving either way.
-        public var idleTimeout: Duration?
+        package var idleTimeout: Duration?
         /// Size of each direction's buffer; large buffers mean fewer system calls.
-        public var bufferSize: Int = 1 << 20
+        package var bufferSize: Int = 1 << 20
 
-        public init(halfClose: Bool = true, idleTimeout: Duration? = nil, bufferSize: Int = 1 << 20) {
+        package init(halfClose: Bool = true, idleTimeout: Duration? = nil, bufferSize: Int = 1 << 20) {
             self.halfClose = halfClose
             self.idleTimeout = idleTimeout
             self.bufferSize = bufferSize
@@ -40,20 +40,35 @@ public final class StreamRelay {
     }
 
     /// How a relay ended.
-    public enum Ending: Sendable, Equatable {
+    package enum Ending: Sendable, Equatable, CustomStringConvertible {
         /// The peer closed its side (recv returned 0) and everything it sent was written out.
         case peerClosed
         /// Nothing moved for the idle timeout.
         case idleTimeout
         /// Our output was closed by its reader (EPIPE on stdout).
         case outputClosed
+
+        package var description: String {
+            switch self {
+            case .peerClosed: "the peer closed the connection"
+            case .idleTimeout: "closed after the idle timeout"
+            case .outputClosed: "the output was closed by its reader"
+            }
+        }
+    }
+
+    /// Which side ended its sending first (sent the first FIN).
+    package enum Side: String, Sendable {
+        case local, peer
     }
 
     /// What happened on a finished relay.
-    public struct Report: Sendable {
-        public var bytesSent: Int
-        public var bytesReceived: Int
-        public var ending: Ending
+    package struct Report: Sendable {
+        package var bytesSent: Int
+        package var bytesReceived: Int
+        package var ending: Ending
+        /// Who sent FIN first, when either did.
+        package var closedFirst: Side?
     }
 
     private let socket: Socket
@@ -63,7 +78,7 @@ public final class StreamRelay {
     /// A person typing: the peer closing ends the session instead of waiting for Ctrl-D.
     private let inputIsTerminal: Bool
 
-    public init(socket: Socket, mode: Mode, options: Options) {
+    package init(socket: Socket, mode: Mode, options: Options) {
         self.socket = socket
         self.options = options
         switch mode {
@@ -81,7 +96,7 @@ public final class StreamRelay {
     }
 
     /// Which way bytes went, for an observer.
-    public enum Direction: Sendable {
+    package enum Direction: Sendable {
         /// Read from the input (stdin), on its way to the peer.
         case sent
         /// Read from the peer.
@@ -90,7 +105,7 @@ public final class StreamRelay {
 
     /// Calls `observer` with every chunk the relay reads, in order, before it is
     /// written on (echoes are observed as received).
-    public func observe(_ observer: @escaping (Direction, UnsafeRawBufferPointer) -> Void) {
+    package func observe(_ observer: @escaping (Direction, UnsafeRawBufferPointer) -> Void) {
         inbound.observer = { observer(.received, $0) }
         outbound?.observer = { observer(.sent, $0) }
     }
@@ -98,7 +113,7 @@ public final class StreamRelay {
     /// Runs until the peer closes, the idle timeout passes, or an error.
     /// - Throws: `SockscopeError` for a reset connection or a failed read or write;
     ///   bytes received before the failure have already been written out.
-    public func run() throws(SockscopeError) -> Report {
+    package func run() throws(SockscopeError) -> Report {
         if outbound == nil, case .descriptor = inbound.sink, options.halfClose {
             socket.shutdownWrite()  // no input at all: tell the peer at once
         }
@@ -121,7 +136,6 @@ public final class StreamRelay {
             } catch {
                 throw SockscopeError(error)
             }
-            try Interruption.check()  // everything read so far has been written out
             let readable = Set(ready.filter(\.readable).map(\.fd))
             let writable = Set(ready.filter(\.writable).map(\.fd))
             var progressed = false
@@ -149,6 +163,7 @@ public final class StreamRelay {
                 }
             }
             if progressed { lastActivity = clock.now }
+            noteFirstClose()
         }
         if let sendFailure, let outbound, outbound.bytesRead > outbound.bytesWritten || !outbound.sourceEnded {
             var error = SockscopeError(sendFailure)
@@ -169,7 +184,20 @@ public final class StreamRelay {
         }
     }
 
+    private var closedFirst: Side?
+
+    private func noteFirstClose() {
+        guard closedFirst == nil else { return }
+        if inbound.sourceEnded {
+            closedFirst = .peer
+        } else if let outbound, outbound.finished, options.halfClose {
+            closedFirst = .local
+        }
+    }
+
     private func report(_ ending: Ending) -> Report {
-        Report(bytesSent: outbound?.bytesWritten ?? inbound.bytesWritten, bytesReceived: inbound.bytesRead, ending: ending)
+        Report(
+            bytesSent: outbound?.bytesWritten ?? inbound.bytesWritten, bytesReceived: inbound.bytesRead, ending: ending,
+            closedFirst: closedFirst)
     }
 }

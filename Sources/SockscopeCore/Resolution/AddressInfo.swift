@@ -2,22 +2,22 @@ import Glibc
 import SystemPackage
 
 /// One entry of a getaddrinfo result, in the order the C library returned it.
-public struct AddressInfoEntry: Sendable, Hashable {
+package struct AddressInfoEntry: Sendable, Hashable {
     /// `ai_family`: AF_INET or AF_INET6.
-    public var family: AddressFamily
+    package var family: AddressFamily
     /// `ai_socktype`: SOCK_STREAM, SOCK_DGRAM, SOCK_RAW (as the raw number).
-    public var socketType: Int32
+    package var socketType: Int32
     /// `ai_protocol`: IPPROTO_TCP, IPPROTO_UDP, or 0.
-    public var socketProtocol: Int32
-    public var address: SocketAddress
+    package var socketProtocol: Int32
+    package var address: SocketAddress
     /// `ai_canonname`: set (on the first entry) when AI_CANONNAME was asked for.
-    public var canonicalName: String?
+    package var canonicalName: String?
 
     /// `SOCK_STREAM`, `SOCK_DGRAM`, `SOCK_RAW`.
-    public var socketTypeName: String { Self.socketTypeName(socketType) }
+    package var socketTypeName: String { Self.socketTypeName(socketType) }
 
     /// `tcp`, `udp`, `ip` (0), or the number.
-    public var protocolName: String {
+    package var protocolName: String {
         switch socketProtocol {
         case Int32(IPPROTO_TCP): "tcp"
         case Int32(IPPROTO_UDP): "udp"
@@ -26,7 +26,7 @@ public struct AddressInfoEntry: Sendable, Hashable {
         }
     }
 
-    public static func socketTypeName(_ type: Int32) -> String {
+    package static func socketTypeName(_ type: Int32) -> String {
         switch type {
         case Int32(SOCK_STREAM.rawValue): "SOCK_STREAM"
         case Int32(SOCK_DGRAM.rawValue): "SOCK_DGRAM"
@@ -38,17 +38,17 @@ public struct AddressInfoEntry: Sendable, Hashable {
 }
 
 /// A getaddrinfo call, with its hints spelled out.
-public struct AddressInfoQuery: Sendable {
-    public var name: String?
-    public var service: String?
+package struct AddressInfoQuery: Sendable {
+    package var name: String?
+    package var service: String?
     /// `ai_family`: nil for AF_UNSPEC.
-    public var family: AddressFamily?
+    package var family: AddressFamily?
     /// `ai_socktype`: 0 for any.
-    public var socketType: Int32
+    package var socketType: Int32
     /// `ai_flags`: AI_* bits.
-    public var flags: Int32
+    package var flags: Int32
 
-    public init(name: String?, service: String? = nil, family: AddressFamily? = nil, socketType: Int32 = 0, flags: Int32 = AI_CANONNAME) {
+    package init(name: String?, service: String? = nil, family: AddressFamily? = nil, socketType: Int32 = 0, flags: Int32 = AI_CANONNAME) {
         self.name = name
         self.service = service
         self.family = family
@@ -57,7 +57,7 @@ public struct AddressInfoQuery: Sendable {
     }
 
     /// The flags by their C names: `AI_CANONNAME | AI_PASSIVE`.
-    public var flagNames: String {
+    package var flagNames: String {
         let known: [(Int32, String)] = [
             (AI_PASSIVE, "AI_PASSIVE"), (AI_CANONNAME, "AI_CANONNAME"), (AI_NUMERICHOST, "AI_NUMERICHOST"),
             (AI_NUMERICSERV, "AI_NUMERICSERV"), (AI_V4MAPPED, "AI_V4MAPPED"), (AI_ALL, "AI_ALL"), (AI_ADDRCONFIG, "AI_ADDRCONFIG"),
@@ -68,10 +68,10 @@ public struct AddressInfoQuery: Sendable {
 }
 
 /// The C library's resolver functions, called as a program would call them.
-public enum Resolver {
+package enum Resolver {
     /// Calls getaddrinfo and returns every entry in order, with how long the call took.
     /// - Throws: `AddressInfoError` with the EAI code (and errno for EAI_SYSTEM).
-    public static func addressInfo(_ query: AddressInfoQuery) throws(AddressInfoError) -> (entries: [AddressInfoEntry], duration: Duration) {
+    package static func addressInfo(_ query: AddressInfoQuery) throws(AddressInfoError) -> (entries: [AddressInfoEntry], duration: Duration) {
         var hints = addrinfo()
         hints.ai_family = query.family?.rawValue ?? AF_UNSPEC
         hints.ai_socktype = query.socketType
@@ -103,7 +103,7 @@ public enum Resolver {
 
     /// Checks a host name's shape before asking the resolver: not empty, at most 253
     /// bytes, labels of at most 63 bytes (RFC 1035). Numeric addresses pass as they are.
-    public static func validateHostName(_ name: String) throws(SockscopeError) {
+    package static func validateHostName(_ name: String) throws(SockscopeError) {
         if name.isEmpty { throw .usage("empty host name") }
         if IPAddress(name) != nil { return }
         let length = name.utf8.count

@@ -2,19 +2,19 @@ import Glibc
 import SystemPackage
 
 /// A getaddrinfo failure: an `EAI_*` code with its symbolic name and `gai_strerror` text.
-public struct AddressInfoError: Error, Sendable, Hashable, CustomStringConvertible {
+package struct AddressInfoError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The raw `EAI_*` value (negative on glibc).
-    public var code: Int32
+    package var code: Int32
     /// For EAI_SYSTEM, the errno behind it.
-    public var systemError: Errno?
+    package var systemError: Errno?
 
-    public init(code: Int32, systemError: Errno? = nil) {
+    package init(code: Int32, systemError: Errno? = nil) {
         self.code = code
         self.systemError = systemError
     }
 
     /// `EAI_NONAME`, `EAI_AGAIN`, …
-    public var symbolicName: String {
+    package var symbolicName: String {
         switch code {
         case EAI_BADFLAGS: "EAI_BADFLAGS"
         case EAI_NONAME: "EAI_NONAME"
@@ -33,12 +33,12 @@ public struct AddressInfoError: Error, Sendable, Hashable, CustomStringConvertib
     }
 
     /// `gai_strerror`'s text, e.g. `Name or service not known`.
-    public var text: String { String(cString: gai_strerror(code)) }
+    package var text: String { String(cString: gai_strerror(code)) }
 
     /// Whether trying again later may succeed (the resolver could not be reached).
-    public var isTemporary: Bool { code == EAI_AGAIN }
+    package var isTemporary: Bool { code == EAI_AGAIN }
 
-    public var description: String {
+    package var description: String {
         if let systemError { return "\(symbolicName) (\(text): \(systemError.nameAndText))" }
         return "\(symbolicName) (\(text))"
     }

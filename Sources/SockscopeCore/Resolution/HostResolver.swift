@@ -3,7 +3,7 @@ import SystemPackage
 
 /// Turns a host name or numeric address into the socket addresses to try, the way
 /// the C library does it (`getaddrinfo`), in the order it returns them.
-public enum HostResolver {
+package enum HostResolver {
     /// Resolves `host` for a connection to `port`.
     ///
     /// Numeric addresses (`127.0.0.1`, `::1`, `[::1]`) are parsed directly and never
@@ -13,7 +13,7 @@ public enum HostResolver {
     /// - Parameter family: restrict to IPv4 or IPv6 (`-4`/`-6`); nil for both.
     /// - Throws: `SockscopeError` — unknown host (68), temporary failure (75),
     ///   or a numeric address of the wrong family (64).
-    public static func resolve(_ host: String, port: UInt16, family: AddressFamily?, type: SocketType) throws(SockscopeError) -> [SocketAddress] {
+    package static func resolve(_ host: String, port: UInt16, family: AddressFamily?, type: SocketType) throws(SockscopeError) -> [SocketAddress] {
         if let numeric = IPAddress(host) {
             if let family, numeric.family != family {
                 throw .usage("\(host) is an \(numeric.family == .inet ? "IPv4" : "IPv6") address, but \(family == .inet ? "-4" : "-6") was given")
@@ -61,7 +61,7 @@ public enum HostResolver {
 extension SockscopeError {
     /// The user-facing error for a failed name lookup: 68 for a name that does not
     /// exist, 75 for a temporary failure, 64 for a request getaddrinfo rejects.
-    public init(resolving host: String, _ error: AddressInfoError) {
+    package init(resolving host: String, _ error: AddressInfoError) {
         switch error.code {
         case EAI_AGAIN:
             self.init("cannot resolve '\(host)': \(error)",

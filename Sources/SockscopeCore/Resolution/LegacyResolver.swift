@@ -4,18 +4,18 @@ import SystemPackage
 
 /// What `gethostbyname` and `gethostbyaddr` return: the official name, the aliases
 /// and the addresses of a host.
-public struct HostEntry: Sendable, Hashable {
-    public var officialName: String
-    public var aliases: [String]
-    public var addresses: [IPAddress]
+package struct HostEntry: Sendable, Hashable {
+    package var officialName: String
+    package var aliases: [String]
+    package var addresses: [IPAddress]
 }
 
 /// A failure of the legacy resolver calls, reported through `h_errno`.
-public struct HostLookupError: Error, Sendable, CustomStringConvertible {
-    public var code: Int32
+package struct HostLookupError: Error, Sendable, CustomStringConvertible {
+    package var code: Int32
 
     /// `HOST_NOT_FOUND`, `TRY_AGAIN`, `NO_RECOVERY`, `NO_DATA`.
-    public var symbolicName: String {
+    package var symbolicName: String {
         switch code {
         case 1: "HOST_NOT_FOUND"
         case 2: "TRY_AGAIN"
@@ -25,21 +25,21 @@ public struct HostLookupError: Error, Sendable, CustomStringConvertible {
         }
     }
 
-    public var text: String { cshim_hstrerror(code).map { String(cString: $0) } ?? "unknown error" }
+    package var text: String { cshim_hstrerror(code).map { String(cString: $0) } ?? "unknown error" }
 
-    public var description: String { "\(symbolicName) (\(text))" }
+    package var description: String { "\(symbolicName) (\(text))" }
 }
 
 extension Resolver {
     /// `gethostbyname`: the legacy, IPv4-only lookup, kept for comparison with getaddrinfo.
-    public static func hostByName(_ name: String) throws(HostLookupError) -> (entry: HostEntry, duration: Duration) {
+    package static func hostByName(_ name: String) throws(HostLookupError) -> (entry: HostEntry, duration: Duration) {
         let started = ContinuousClock.now
         guard let host = gethostbyname(name) else { throw HostLookupError(code: cshim_h_errno()) }
         return (hostEntry(host.pointee), started.duration(to: .now))
     }
 
     /// `gethostbyaddr`: the name (and aliases) the hosts file or DNS gives an address.
-    public static func hostByAddress(_ address: IPAddress) throws(HostLookupError) -> HostEntry {
+    package static func hostByAddress(_ address: IPAddress) throws(HostLookupError) -> HostEntry {
         let result: UnsafeMutablePointer<hostent>?
         switch address {
         case .v4(let v4):
@@ -74,7 +74,7 @@ extension Resolver {
     }
 
     /// This machine's `gethostname()`.
-    public static var hostName: String {
+    package static var hostName: String {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count) == 0 else { return "" }
         return String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -84,7 +84,7 @@ extension Resolver {
     /// computes it: gethostname(), then gethostbyaddr() of its first address; the
     /// first of that entry's name and aliases that contains a dot, else its name;
     /// the plain host name when the lookup fails.
-    public static func fullyQualifiedName() -> (hostName: String, fqdn: String) {
+    package static func fullyQualifiedName() -> (hostName: String, fqdn: String) {
         let name = hostName
         guard let address = try? addressInfo(AddressInfoQuery(name: name, flags: 0)).entries.first?.address.ipAddress,
               let entry = try? hostByAddress(address)
@@ -96,7 +96,7 @@ extension Resolver {
     /// `getnameinfo` for an address: its name from /etc/hosts or a PTR record, or the
     /// numeric form when there is none — unless `nameRequired` (NI_NAMEREQD), which
     /// makes "no name" an error (EAI_NONAME).
-    public static func nameInfo(_ address: IPAddress, nameRequired: Bool) throws(AddressInfoError) -> (name: String, duration: Duration) {
+    package static func nameInfo(_ address: IPAddress, nameRequired: Bool) throws(AddressInfoError) -> (name: String, duration: Duration) {
         var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
         let flags = nameRequired ? NI_NAMEREQD : 0
         let started = ContinuousClock.now
@@ -112,22 +112,22 @@ extension Resolver {
 }
 
 /// An entry of the services database (`/etc/services`).
-public struct ServiceEntry: Sendable, Hashable {
-    public var name: String
-    public var port: UInt16
-    public var protocolName: String
-    public var aliases: [String]
+package struct ServiceEntry: Sendable, Hashable {
+    package var name: String
+    package var port: UInt16
+    package var protocolName: String
+    package var aliases: [String]
 }
 
 extension Resolver {
     /// `getservbyname` for each protocol (tcp, then udp, unless one is given).
-    public static func services(named name: String, protocolName: String?) -> [ServiceEntry] {
+    package static func services(named name: String, protocolName: String?) -> [ServiceEntry] {
         let protocols: [String] = protocolName.map { [$0] } ?? ["tcp", "udp"]
         return protocols.compactMap { proto in getservbyname(name, proto).map { serviceEntry($0.pointee) } }
     }
 
     /// `getservbyport` for each protocol (tcp, then udp, unless one is given).
-    public static func services(port: UInt16, protocolName: String?) -> [ServiceEntry] {
+    package static func services(port: UInt16, protocolName: String?) -> [ServiceEntry] {
         let protocols: [String] = protocolName.map { [$0] } ?? ["tcp", "udp"]
         return protocols.compactMap { proto in getservbyport(Int32(port.bigEndian), proto).map { serviceEntry($0.pointee) } }
     }

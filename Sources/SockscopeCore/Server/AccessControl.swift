@@ -6,14 +6,14 @@ import Glibc
 /// A client is refused when a deny rule matches it, or when allow rules exist and
 /// none matches. IPv4-mapped IPv6 clients (`::ffff:a.b.c.d`, on a dual-stack
 /// listener) are matched as the IPv4 address they are.
-public struct AccessControl: Sendable {
+package struct AccessControl: Sendable {
     /// An address block.
-    public struct Block: Sendable, Hashable, CustomStringConvertible {
-        public var network: IPAddress
-        public var prefixLength: Int
+    package struct Block: Sendable, Hashable, CustomStringConvertible {
+        package var network: IPAddress
+        package var prefixLength: Int
 
         /// Parses `10.0.0.0/8`, `::1`, `192.168.1.7` (a single address is a /32 or /128).
-        public init(parsing text: String) throws(SockscopeError) {
+        package init(parsing text: String) throws(SockscopeError) {
             let parts = text.split(separator: "/", omittingEmptySubsequences: false)
             guard parts.count <= 2, let address = IPAddress(String(parts[0])) else {
                 throw .usage("bad address or CIDR block '\(text)'")
@@ -27,10 +27,17 @@ public struct AccessControl: Sendable {
             } else {
                 prefixLength = maximum
             }
-            network = address
+            // An IPv4-mapped rule (::ffff:a.b.c.d, ::ffff:a.b.c.0/120) means the IPv4 one,
+            // whatever the family of the listening socket.
+            if case .v6(let v6) = address, let v4 = v6.mappedIPv4, prefixLength >= 96 {
+                network = .v4(v4)
+                prefixLength -= 96
+            } else {
+                network = address
+            }
         }
 
-        public func contains(_ address: IPAddress) -> Bool {
+        package func contains(_ address: IPAddress) -> Bool {
             let candidate: IPAddress
             if case .v6(let v6) = address, let v4 = v6.mappedIPv4, network.family == .inet { candidate = .v4(v4) } else { candidate = address }
             switch (network, candidate) {
@@ -50,22 +57,22 @@ public struct AccessControl: Sendable {
             }
         }
 
-        public var description: String { "\(network)/\(prefixLength)" }
+        package var description: String { "\(network)/\(prefixLength)" }
     }
 
-    public var allow: [Block]
-    public var deny: [Block]
+    package var allow: [Block]
+    package var deny: [Block]
 
-    public init(allow: [Block] = [], deny: [Block] = []) {
+    package init(allow: [Block] = [], deny: [Block] = []) {
         self.allow = allow
         self.deny = deny
     }
 
     /// Whether anything restricts clients.
-    public var isRestricted: Bool { !allow.isEmpty || !deny.isEmpty }
+    package var isRestricted: Bool { !allow.isEmpty || !deny.isEmpty }
 
     /// nil when `address` may connect, else the reason it may not.
-    public func refusal(for address: SocketAddress) -> String? {
+    package func refusal(for address: SocketAddress) -> String? {
         guard let ip = address.ipAddress else { return nil }  // Unix-socket peers: the file's permissions decide
         if let rule = deny.first(where: { $0.contains(ip) }) { return "denied by --deny \(rule)" }
         if !allow.isEmpty, !allow.contains(where: { $0.contains(ip) }) { return "not in any --allow block" }
@@ -73,7 +80,7 @@ public struct AccessControl: Sendable {
     }
 
     /// Reads blocks from a file: one address or CIDR block per line; `#` starts a comment.
-    public static func blocks(fromFile path: String) throws(SockscopeError) -> [Block] {
+    package static func blocks(fromFile path: String) throws(SockscopeError) -> [Block] {
         let text = KernelTCPTable.readFile(path)
         if text.isEmpty, access(path, R_OK) != 0 { throw .usage("cannot read \(path)") }
         var blocks: [Block] = []

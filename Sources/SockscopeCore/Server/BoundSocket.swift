@@ -4,13 +4,13 @@ import SystemPackage
 /// Creates, configures and binds the socket of a listener, including the Unix-socket
 /// chores: refusing to steal a live socket's path, removing a stale one we own,
 /// and removing our own socket file when done.
-public final class BoundSocket {
-    public let socket: Socket
+package final class BoundSocket {
+    package let socket: Socket
     /// The address the kernel gave the socket (with the real port when 0 was asked).
-    public let address: SocketAddress
+    package let address: SocketAddress
     private let ownedPath: String?
 
-    public init(_ request: ListenRequest, tracer: SocketTracer) throws(SockscopeError) {
+    package init(_ request: ListenRequest, tracer: SocketTracer) throws(SockscopeError) {
         var ownedPath: String?
         if case .unix(.path(let path)) = request.address {
             try Self.clearStaleSocketFile(path, type: request.type, tracer: tracer)

@@ -1,26 +1,33 @@
 /// A UDP or Unix datagram listener: prints what arrives and sends stdin to whoever
-/// sent last (like `nc -lu`), or echoes each datagram back to its sender.
-public final class DatagramServer {
-    private let bound: BoundSocket
+/// sent last (like `nc -lu`), or echoes each datagram back to its sender. Datagrams
+/// from sources the policy refuses are dropped (and logged) before anything else.
+package final class DatagramServer {
+    private let listener: Listener
     private let options: DatagramRelay.Options
     private let notices: SocketTracer
-    private let events: (ListenerEvent) -> Void
+    /// Sees every datagram sent and received (for --hexdump and --output).
+    package var observer: ((StreamRelay.Direction, UnsafeRawBufferPointer) -> Void)?
 
-    public init(_ request: ListenRequest, options: DatagramRelay.Options, tracer: SocketTracer, notices: SocketTracer,
-                events: @escaping (ListenerEvent) -> Void) throws(SockscopeError) {
-        bound = try BoundSocket(request, tracer: tracer)
+    package init(
+        _ request: ListenRequest, options: DatagramRelay.Options, policy: Listener.Policy, tracer: SocketTracer,
+        notices: SocketTracer, events: @escaping (ListenerEvent) -> Void
+    ) throws(SockscopeError) {
+        if policy.maxClients != nil { throw .usage("--max-clients counts stream clients; a datagram listener has none") }
+        listener = try Listener(request, policy: policy, tracer: tracer, events: events)
         self.options = options
         self.notices = notices
-        self.events = events
     }
 
-    public var address: SocketAddress { bound.address }
+    package var address: SocketAddress { listener.address }
 
     /// Runs until the idle timeout passes (forever without one).
-    public func run() throws(SockscopeError) -> DatagramRelay.Report {
-        events(.listening(bound.address))
-        let relay = DatagramRelay(socket: bound.socket, input: options.echo == nil ? 0 : nil, output: 1, peer: .lastSender,
-                                  options: options, notices: notices)
+    package func run(input: Int32, output: Int32) throws(SockscopeError) -> DatagramRelay.Report {
+        listener.announce()
+        let relay = DatagramRelay(
+            socket: listener.socket, input: options.echo == nil ? input : nil, output: output, peer: .lastSender,
+            options: options, notices: notices)
+        relay.admit = { [listener] in listener.admits(datagramFrom: $0) }
+        relay.observer = observer
         return try relay.run()
     }
 }

@@ -11,32 +11,19 @@ import SystemPackage
 /// `grace`, it gets SIGTERM. When the program exits, the server closes its copy,
 /// so the kernel delivers everything the program wrote and then sends FIN. Every
 /// child is reaped.
-public final class ExecServer {
-    public struct Options: Sendable {
-        public var command: [String]
-        public var mergeStderr: Bool
-        public var keepOpen: Bool
-        public var maxClients: Int?
-        public var access: AccessControl
-        public var grace: Duration
+package final class ExecServer {
+    package struct Options: Sendable {
+        package var command: [String]
+        package var mergeStderr: Bool
+        package var keepOpen: Bool
+        package var grace: Duration
 
-        public init(command: [String], mergeStderr: Bool, keepOpen: Bool, maxClients: Int?, access: AccessControl, grace: Duration = .seconds(2)) {
+        package init(command: [String], mergeStderr: Bool, keepOpen: Bool, grace: Duration = .seconds(2)) {
             self.command = command
             self.mergeStderr = mergeStderr
             self.keepOpen = keepOpen
-            self.maxClients = maxClients
-            self.access = access
             self.grace = grace
         }
-    }
-
-    public enum Event: Sendable {
-        case listening(SocketAddress)
-        case started(peer: SocketAddress, pid: Int32)
-        case refused(peer: SocketAddress, reason: String)
-        case hungUp(peer: SocketAddress, pid: Int32)
-        case terminated(peer: SocketAddress, pid: Int32)
-        case exited(peer: SocketAddress, pid: Int32, status: Int32)
     }
 
     private struct Child {
@@ -46,84 +33,80 @@ public final class ExecServer {
         var terminated = false
     }
 
-    private let bound: BoundSocket
+    private let listener: Listener
     private let options: Options
-    private let events: (Event) -> Void
+    private let events: (ListenerEvent) -> Void
     private var children: [pid_t: Child] = [:]
     private var served = 0
 
-    public init(_ request: ListenRequest, options: Options, tracer: SocketTracer, events: @escaping (Event) -> Void) throws(SockscopeError) {
-        bound = try BoundSocket(request, tracer: tracer)
+    package init(
+        _ request: ListenRequest, options: Options, policy: Listener.Policy, tracer: SocketTracer,
+        events: @escaping (ListenerEvent) -> Void
+    ) throws(SockscopeError) {
+        listener = try Listener(request, policy: policy, tracer: tracer, events: events)
         self.options = options
         self.events = events
     }
 
-    /// Serves clients; without `keepOpen`, returns when the first client's program has exited.
-    public func run() throws(SockscopeError) {
-        events(.listening(bound.address))
+    /// Serves clients; without `keepOpen`, returns when the first client's program
+    /// has exited. SIGINT or SIGTERM sends SIGTERM to every program, then ends the server.
+    package func run() throws(SockscopeError) {
+        listener.announce()
         let loop: EventLoop
         do { loop = try EventLoop() } catch { throw SockscopeError(error) }
         while true {
-            let accepting = options.keepOpen || served == 0
+            let ready: [EventLoop.Readiness]
             do {
-                try loop.setInterest(accepting ? .readable : [], for: bound.socket.fd)
+                try loop.setInterest(options.keepOpen || served == 0 ? .readable : [], for: listener.socket.fd)
+                for (_, child) in children where child.hangUpTime == nil {
+                    try loop.setInterest(.hangUp, for: child.socket.fd)
+                }
+                // Children are reaped on a short period: exits are not descriptors.
+                ready = try loop.wait(timeout: .milliseconds(100), capacity: 64)
             } catch {
+                for pid in children.keys { kill(pid, SIGTERM) }
                 throw SockscopeError(error)
             }
-            for (_, child) in children where child.hangUpTime == nil {
-                loop.watchHangUp(child.socket.fd)
-            }
-            let ready: [EventLoop.Readiness]
-            do { ready = try loop.wait(timeout: .milliseconds(100), capacity: 64) } catch { throw SockscopeError(error) }
-            if Interruption.pending != nil {
-                for pid in children.keys { kill(pid, SIGTERM) }
-                try Interruption.check()
-            }
             for readiness in ready {
-                if readiness.fd == bound.socket.fd {
+                if readiness.fd == listener.socket.fd {
                     try acceptClients()
-                } else if let pid = children.first(where: { $0.value.socket.fd == readiness.fd })?.key, readiness.hangUpOrError || readiness.readable {
-                    // Only the hang-up is watched: the client has gone.
-                    loop.forget(readiness.fd)
-                    if children[pid]?.hangUpTime == nil, let peer = children[pid]?.peer {
-                        children[pid]?.hangUpTime = .now
-                        events(.hungUp(peer: peer, pid: pid))
-                    }
+                } else if let pid = children.first(where: { $0.value.socket.fd == readiness.fd })?.key {
+                    hungUp(pid, loop: loop)
                 }
             }
             terminateLingering()
-            for (pid, status) in ProcessSpawner.reapExited() {
-                guard let child = children.removeValue(forKey: pid) else { continue }
-                loop.forget(child.socket.fd)
-                child.socket.close()
-                events(.exited(peer: child.peer, pid: pid, status: status))
-            }
+            reap(loop: loop)
             if !options.keepOpen && served > 0 && children.isEmpty { return }
         }
     }
 
+    /// Only the hang-up is watched: the client has gone.
+    private func hungUp(_ pid: pid_t, loop: EventLoop) {
+        guard let child = children[pid] else { return }
+        loop.forget(child.socket.fd)
+        guard child.hangUpTime == nil else { return }
+        children[pid]?.hangUpTime = .now
+        events(.hungUp(peer: child.peer, pid: pid))
+    }
+
+    private func reap(loop: EventLoop) {
+        for (pid, status) in ProcessSpawner.reapExited() {
+            guard let child = children.removeValue(forKey: pid) else { continue }
+            loop.forget(child.socket.fd)
+            child.socket.close()
+            events(.exited(peer: child.peer, pid: pid, status: status))
+        }
+    }
+
     private func acceptClients() throws(SockscopeError) {
-        while true {
-            let accepted: (socket: Socket, peer: SocketAddress)?
-            do { accepted = try bound.socket.accept() } catch { throw SockscopeError(error) }
-            guard let (socket, peer) = accepted else { return }
-            if let reason = options.access.refusal(for: peer) {
-                socket.close()
-                events(.refused(peer: peer, reason: reason))
-                continue
-            }
-            if let maximum = options.maxClients, children.count >= maximum {
-                socket.close()
-                events(.refused(peer: peer, reason: "already serving \(maximum) client\(maximum == 1 ? "" : "s") (--max-clients)"))
-                continue
-            }
+        for client in try listener.acceptWaiting(serving: children.count, limit: options.keepOpen ? .max : 1) {
             // The program gets a blocking socket, as programs expect of stdin and stdout.
-            _ = cshim_set_status_flags(socket.fd, cshim_get_status_flags(socket.fd) & ~O_NONBLOCK)
-            let pid = try ProcessSpawner.spawn(options.command, streams: socket.fd, mergeStderr: options.mergeStderr)
-            children[pid] = Child(socket: socket, peer: peer)
+            let fd = client.socket.fd
+            _ = cshim_set_status_flags(fd, cshim_get_status_flags(fd) & ~O_NONBLOCK)
+            let pid = try ProcessSpawner.spawn(options.command, streams: fd, mergeStderr: options.mergeStderr)
+            children[pid] = Child(socket: client.socket, peer: client.peer)
             served += 1
-            events(.started(peer: peer, pid: pid))
-            if !options.keepOpen { return }
+            events(.started(peer: client.peer, pid: pid))
         }
     }
 

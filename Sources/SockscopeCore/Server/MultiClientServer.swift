@@ -7,8 +7,8 @@ import SystemPackage
 /// Each client has a bounded output queue; a client that stops reading until its
 /// queue passes `maximumQueuedBytes` is disconnected (with the reason logged) rather
 /// than buffered without limit.
-public final class MultiClientServer {
-    public enum Mode: Sendable {
+package final class MultiClientServer {
+    package enum Mode: Sendable {
         /// stdin goes to every client; what clients send goes to stdout.
         case standardStreams
         /// Each client gets back what it sends, transformed.
@@ -21,29 +21,19 @@ public final class MultiClientServer {
         case chat
     }
 
-    public struct Options: Sendable {
-        public var maxClients: Int?
-        public var idleTimeout: Duration?
-        public var access: AccessControl
-        public var acceptedOptions: [SocketOption]
-        public var maximumQueuedBytes: Int
+    package struct Options: Sendable {
+        package var idleTimeout: Duration?
+        package var maximumQueuedBytes: Int
+        /// Where stdin comes from and clients' data goes (standard streams mode).
+        package var input: Int32
+        package var output: Int32
 
-        public init(maxClients: Int? = nil, idleTimeout: Duration? = nil, access: AccessControl = AccessControl(),
-                    acceptedOptions: [SocketOption] = [], maximumQueuedBytes: Int = 4 << 20) {
-            self.maxClients = maxClients
+        package init(idleTimeout: Duration? = nil, maximumQueuedBytes: Int = 4 << 20, input: Int32 = 0, output: Int32 = 1) {
             self.idleTimeout = idleTimeout
-            self.access = access
-            self.acceptedOptions = acceptedOptions
             self.maximumQueuedBytes = maximumQueuedBytes
+            self.input = input
+            self.output = output
         }
-    }
-
-    /// What the server tells its caller as it runs.
-    public enum Event: Sendable {
-        case listening(SocketAddress)
-        case accepted(peer: SocketAddress, client: Int)
-        case refused(peer: SocketAddress, reason: String)
-        case closed(peer: SocketAddress, client: Int, reason: String)
     }
 
     private final class Client {
@@ -71,19 +61,21 @@ public final class MultiClientServer {
         var queued: Int { output.count - outputStart }
     }
 
-    private let bound: BoundSocket
+    private let listener: Listener
     private let mode: Mode
     private let options: Options
-    private let events: (Event) -> Void
+    private let events: (ListenerEvent) -> Void
     private var clients: [Int32: Client] = [:]
-    private var nextID = 1
     private var inputOpen = true
     private let clock = ContinuousClock()
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
 
     /// Binds and listens at once, so errors such as EADDRINUSE surface here.
-    public init(_ request: ListenRequest, mode: Mode, options: Options, tracer: SocketTracer, events: @escaping (Event) -> Void) throws(SockscopeError) {
-        bound = try BoundSocket(request, tracer: tracer)
+    package init(
+        _ request: ListenRequest, mode: Mode, options: Options, policy: Listener.Policy, tracer: SocketTracer,
+        events: @escaping (ListenerEvent) -> Void
+    ) throws(SockscopeError) {
+        listener = try Listener(request, policy: policy, tracer: tracer, events: events)
         self.mode = mode
         self.options = options
         self.events = events
@@ -91,36 +83,35 @@ public final class MultiClientServer {
 
     deinit { buffer.deallocate() }
 
-    public var address: SocketAddress { bound.address }
+    package var address: SocketAddress { listener.address }
 
-    /// Serves until a fatal error (or the process is stopped).
-    public func run() throws(SockscopeError) -> Never {
-        events(.listening(bound.address))
+    /// Serves until a fatal error, or SIGINT/SIGTERM (thrown as the error that ends the program).
+    package func run() throws(SockscopeError) -> Never {
+        listener.announce()
         let loop: EventLoop
         do { loop = try EventLoop() } catch { throw SockscopeError(error) }
         while true {
+            let ready: [EventLoop.Readiness]
             do {
-                try loop.setInterest(.readable, for: bound.socket.fd)
-                if case .standardStreams = mode { try loop.setInterest(inputOpen ? .readable : [], for: 0) }
+                try loop.setInterest(.readable, for: listener.socket.fd)
+                if case .standardStreams = mode { try loop.setInterest(inputOpen ? .readable : [], for: options.input) }
                 for (fd, client) in clients {
                     var interest: EventLoop.Interest = client.peerClosed ? [] : .readable
                     if client.queued > 0 { interest.insert(.writable) }
                     try loop.setInterest(interest, for: fd)
                 }
+                ready = try loop.wait(timeout: nextIdleDeadline(), capacity: 256)
             } catch {
                 throw SockscopeError(error)
             }
-            let ready: [EventLoop.Readiness]
-            do { ready = try loop.wait(timeout: nextIdleDeadline(), capacity: 256) } catch { throw SockscopeError(error) }
-            try Interruption.check()
             for readiness in ready {
-                if readiness.fd == bound.socket.fd {
-                    acceptAll()
-                } else if readiness.fd == 0 {
-                    readInput()
+                if readiness.fd == listener.socket.fd {
+                    try acceptAll()
+                } else if readiness.fd == options.input {
+                    try readInput()
                 } else if let client = clients[readiness.fd] {
                     if readiness.writable { flush(client, loop: loop) }
-                    if readiness.readable, clients[readiness.fd] != nil { receive(from: client, loop: loop) }
+                    if readiness.readable, clients[readiness.fd] != nil { try receive(from: client, loop: loop) }
                 }
             }
             for client in clients.values {
@@ -132,31 +123,15 @@ public final class MultiClientServer {
 
     // MARK: Clients coming and going
 
-    private func acceptAll() {
-        while true {
-            let accepted: (socket: Socket, peer: SocketAddress)?
-            do { accepted = try bound.socket.accept() } catch { return }
-            guard let (socket, peer) = accepted else { return }
-            if let reason = options.access.refusal(for: peer) {
-                socket.close()
-                events(.refused(peer: peer, reason: reason))
-                continue
-            }
-            if let maximum = options.maxClients, clients.count >= maximum {
-                socket.close()
-                events(.refused(peer: peer, reason: "already serving \(maximum) client\(maximum == 1 ? "" : "s") (--max-clients)"))
-                continue
-            }
-            for option in options.acceptedOptions { try? socket.set(option) }
-            let client = Client(id: nextID, socket: socket, peer: peer, now: clock.now)
-            nextID += 1
-            clients[socket.fd] = client
-            events(.accepted(peer: peer, client: client.id))
+    private func acceptAll() throws(SockscopeError) {
+        for admitted in try listener.acceptWaiting(serving: clients.count) {
+            let client = Client(id: admitted.number, socket: admitted.socket, peer: admitted.peer, now: clock.now)
+            clients[admitted.socket.fd] = client
             if case .chat = mode {
-                announce("\(client.name) (\(peer)) has joined", except: client)
+                announce("\(client.name) (\(client.peer)) has joined", except: client)
                 enqueue(Array("<announce> you are \(client.name); send /nick NAME to change it\n".utf8), to: client)
             }
-            if case .standardStreams = mode, !inputOpen { socket.shutdownWrite() }
+            if case .standardStreams = mode, !inputOpen { client.socket.shutdownWrite() }
         }
     }
 
@@ -164,7 +139,7 @@ public final class MultiClientServer {
         guard clients.removeValue(forKey: client.socket.fd) != nil else { return }
         loop.forget(client.socket.fd)
         client.socket.close()
-        events(.closed(peer: client.peer, client: client.id, reason: reason))
+        events(.closed(peer: client.peer, client: client.id, reason: reason, report: nil))
         if case .chat = mode { announce("\(client.name) has left", except: nil) }
     }
 
@@ -183,9 +158,16 @@ public final class MultiClientServer {
 
     // MARK: Moving bytes
 
-    private func readInput() {
-        let count = read(0, buffer.baseAddress, buffer.count)
-        if count < 0 && (errno == EINTR || errno == EAGAIN) { return }
+    private func readInput() throws(SockscopeError) {
+        let count: Int?
+        do {
+            count = try SystemCall.read(options.input, into: buffer)
+        } catch where error == .badFileDescriptor {
+            count = 0  // no stdin at all: input has ended
+        } catch {
+            throw SockscopeError(SocketCallError(.read, error))
+        }
+        guard let count else { return }
         guard count > 0 else {
             inputOpen = false
             for client in clients.values { client.socket.shutdownWrite() }
@@ -195,7 +177,7 @@ public final class MultiClientServer {
         for client in clients.values { enqueue(bytes, to: client) }
     }
 
-    private func receive(from client: Client, loop: EventLoop) {
+    private func receive(from client: Client, loop: EventLoop) throws(SockscopeError) {
         let count: Int?
         do {
             count = try client.socket.receive(into: buffer)
@@ -218,7 +200,7 @@ public final class MultiClientServer {
         let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
         switch mode {
         case .standardStreams:
-            writeOut(bytes)
+            try writeOut(bytes)
         case .echo(let transform):
             let reply = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count])
             transform.apply(to: reply)
@@ -321,15 +303,7 @@ public final class MultiClientServer {
         }
     }
 
-    private func writeOut(_ bytes: UnsafeRawBufferPointer) {
-        var offset = 0
-        while offset < bytes.count {
-            let count = write(1, bytes.baseAddress.map { $0 + offset }, bytes.count - offset)
-            if count < 0 {
-                if errno == EINTR { continue }
-                return
-            }
-            offset += count
-        }
+    private func writeOut(_ bytes: UnsafeRawBufferPointer) throws(SockscopeError) {
+        do { try SystemCall.writeAll(options.output, bytes) } catch { throw SockscopeError(error) }
     }
 }

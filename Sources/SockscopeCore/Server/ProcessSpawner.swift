@@ -3,12 +3,12 @@ import SystemPackage
 
 /// Starts a program with posix_spawn (never through a shell unless the program is
 /// one), its standard streams wired to a socket.
-public enum ProcessSpawner {
+package enum ProcessSpawner {
     /// Spawns `arguments` (arguments[0] looked up in PATH) with stdin and stdout —
     /// and stderr when `mergeStderr` — duplicated from `fd`. Signal dispositions and
     /// the signal mask are reset to defaults, so the program gets SIGPIPE as usual.
     /// - Returns: the child's process id.
-    public static func spawn(_ arguments: [String], streams fd: Int32, mergeStderr: Bool) throws(SockscopeError) -> pid_t {
+    package static func spawn(_ arguments: [String], streams fd: Int32, mergeStderr: Bool) throws(SockscopeError) -> pid_t {
         guard let program = arguments.first, !program.isEmpty else { throw .usage("--exec needs a program") }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -40,7 +40,7 @@ public enum ProcessSpawner {
 
     /// Finds `program` as posix_spawnp will: a path as given, else in each PATH directory.
     /// - Throws: `SockscopeError` (usage, 64) when there is no such executable.
-    public static func checkRunnable(_ program: String) throws(SockscopeError) {
+    package static func checkRunnable(_ program: String) throws(SockscopeError) {
         if program.contains("/") {
             guard access(program, X_OK) == 0 else { throw .usage("cannot run \(program): \(Errno(rawValue: errno).nameAndText)") }
             return
@@ -51,7 +51,7 @@ public enum ProcessSpawner {
     }
 
     /// Reaps every child that has exited, without waiting; returns their ids and statuses.
-    public static func reapExited() -> [(pid: pid_t, status: Int32)] {
+    package static func reapExited() -> [(pid: pid_t, status: Int32)] {
         var reaped: [(pid_t, Int32)] = []
         while true {
             var status: Int32 = 0

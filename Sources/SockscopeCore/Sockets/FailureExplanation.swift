@@ -1,9 +1,16 @@
+import Glibc
 import SystemPackage
 
 extension SockscopeError {
     /// Turns a failed socket call into the one line the user sees, with what the
     /// errno means on the wire and how to fix it, and the documented exit status.
-    public init(_ failure: SocketCallError) {
+    package init(_ failure: SocketCallError) {
+        if failure.errno == .interrupted {
+            // Every EINTR is retried where it happens; one that comes back up means
+            // the event loop saw SIGINT or SIGTERM.
+            self = Interruption.error(for: Interruption.pending ?? SIGINT)
+            return
+        }
         let code = failure.errno.nameAndText
         let target = failure.address.map { "\($0)" } ?? "the peer"
         switch (failure.call, failure.errno) {

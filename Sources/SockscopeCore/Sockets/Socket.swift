@@ -8,17 +8,17 @@ import SystemPackage
 /// Every call is narrated to the socket's `SocketTracer` the way `-v` shows it
 /// (`connect(fd 3, 127.0.0.1:8080) → ECONNREFUSED (Connection refused)`), and every
 /// failure is thrown as a `SocketCallError` carrying the errno.
-public final class Socket {
+package final class Socket {
     /// The descriptor, or -1 after `close()`.
-    public private(set) var fd: Int32
-    public let family: AddressFamily
-    public let type: SocketType
+    package private(set) var fd: Int32
+    package let family: AddressFamily
+    package let type: SocketType
     let tracer: SocketTracer
     /// Where the socket is about to connect (set just before connect(), for the tap).
-    public internal(set) var pendingDestination: SocketAddress?
+    package internal(set) var pendingDestination: SocketAddress?
 
     /// Creates a socket: `socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)`.
-    public init(family: AddressFamily, type: SocketType, tracer: SocketTracer = .silent) throws(SocketCallError) {
+    package init(family: AddressFamily, type: SocketType, tracer: SocketTracer = .silent) throws(SocketCallError) {
         let flags = Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
         let fd = Glibc.socket(family.rawValue, type.rawValue | flags, 0)
         guard fd >= 0 else {
@@ -48,7 +48,7 @@ public final class Socket {
     // MARK: Setting up
 
     /// `setsockopt`. Options that do not apply to this socket (TCP_NODELAY on UDP) are skipped.
-    public func set(_ option: SocketOption) throws(SocketCallError) {
+    package func set(_ option: SocketOption) throws(SocketCallError) {
         if option.isTCPOnly && (type != .stream || family == .unix) { return }
         if let error = option.apply(to: fd, family: family) {
             let failure = Errno(rawValue: error)
@@ -59,20 +59,20 @@ public final class Socket {
     }
 
     /// `bind`: gives the socket its local address.
-    public func bind(to address: SocketAddress) throws(SocketCallError) {
+    package func bind(to address: SocketAddress) throws(SocketCallError) {
         let result = address.withSockaddr { Glibc.bind(fd, $0, $1) }
         try check(result, .bind, "bind(fd \(fd), \(address))", address: address)
     }
 
     /// `listen`: marks a stream socket as accepting connections; `backlog` bounds the
     /// queue of connections that completed the handshake but were not yet accepted.
-    public func listen(backlog: Int32) throws(SocketCallError) {
+    package func listen(backlog: Int32) throws(SocketCallError) {
         let result = Glibc.listen(fd, backlog)
         try check(result, .listen, "listen(fd \(fd), \(backlog))", address: nil)
     }
 
     /// `accept4`: the next completed connection, or nil when none is waiting (EAGAIN).
-    public func accept() throws(SocketCallError) -> (socket: Socket, peer: SocketAddress)? {
+    package func accept() throws(SocketCallError) -> (socket: Socket, peer: SocketAddress)? {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let flags = Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
@@ -93,7 +93,7 @@ public final class Socket {
     /// Starts a non-blocking `connect`. Returns true when it completed at once,
     /// false when it is in progress (EINPROGRESS): wait for writability, then
     /// read the result with `pendingError()`.
-    public func startConnect(to address: SocketAddress) throws(SocketCallError) -> Bool {
+    package func startConnect(to address: SocketAddress) throws(SocketCallError) -> Bool {
         let result = address.withSockaddr { Glibc.connect(fd, $0, $1) }
         if result == 0 {
             tracer.record("connect(fd \(fd), \(address)) → ok")
@@ -106,27 +106,15 @@ public final class Socket {
     }
 
     /// `connect` with a deadline: starts the connection and waits up to `timeout`
-    /// (forever when nil) for the handshake to finish, then reads SO_ERROR.
-    public func connect(to address: SocketAddress, timeout: Duration?) throws(SocketCallError) {
+    /// (forever when nil) for the handshake to finish, then reads SO_ERROR. The wait
+    /// goes through the event loop, so SIGINT or SIGTERM ends it (EINTR).
+    package func connect(to address: SocketAddress, timeout: Duration?) throws(SocketCallError) {
         if try startConnect(to: address) { return }
-        let clock = ContinuousClock()
-        let deadline = timeout.map { clock.now.advanced(by: $0) }
-        while true {
-            var waitMilliseconds: Int32 = -1
-            if let deadline {
-                let left = clock.now.duration(to: deadline)
-                if left <= .zero {
-                    tracer.record("connect(fd \(fd), \(address)) → no answer within \(SockscopeError.seconds(timeout ?? .zero)): ETIMEDOUT")
-                    throw SocketCallError(.connect, .timedOut, address: address, waited: timeout)
-                }
-                waitMilliseconds = Int32(clamping: left.milliseconds + 1)
-            }
-            var poller = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-            let ready = poll(&poller, 1, waitMilliseconds)
-            if ready < 0, Errno.current != .interrupted {
-                throw SocketCallError(.connect, Errno.current, address: address)
-            }
-            if ready > 0 { break }
+        let deadline = timeout.map { ContinuousClock.now + $0 }
+        guard try EventLoop.wait(for: fd, .writable, deadline: deadline) else {
+            let waited = SockscopeError.seconds(timeout ?? .zero)
+            tracer.record("connect(fd \(fd), \(address)) → no answer within \(waited): ETIMEDOUT")
+            throw SocketCallError(.connect, .timedOut, address: address, waited: timeout)
         }
         if let error = pendingError() {
             tracer.record("connect(fd \(fd), \(address)) → \(error.nameAndText)")
@@ -137,7 +125,7 @@ public final class Socket {
 
     /// Reads and clears SO_ERROR: the result of a non-blocking connect, or an
     /// asynchronous error (an ICMP error on a connected UDP socket).
-    public func pendingError() -> Errno? {
+    package func pendingError() -> Errno? {
         var value: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)
         guard getsockopt(fd, SOL_SOCKET, SO_ERROR, &value, &length) == 0 else { return Errno.current }
@@ -145,10 +133,10 @@ public final class Socket {
     }
 
     /// `getsockname`: the local address the kernel gave this socket.
-    public var localAddress: SocketAddress? { address(using: getsockname) }
+    package var localAddress: SocketAddress? { address(using: getsockname) }
 
     /// `getpeername`: the connected peer's address.
-    public var remoteAddress: SocketAddress? { address(using: getpeername) }
+    package var remoteAddress: SocketAddress? { address(using: getpeername) }
 
     private func address(using call: (Int32, UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) -> Int32) -> SocketAddress? {
         var storage = sockaddr_storage()
@@ -160,7 +148,7 @@ public final class Socket {
     }
 
     /// Narrates getsockname and getpeername, as `-v` shows both ends of a connection.
-    public func traceEndpoints() {
+    package func traceEndpoints() {
         guard tracer.isActive else { return }
         let local = localAddress.map { "\($0)" } ?? "?"
         let remote = remoteAddress.map { "\($0)" } ?? "?"
@@ -171,53 +159,34 @@ public final class Socket {
 
     /// One non-blocking `send` (MSG_NOSIGNAL: a closed peer gives EPIPE, never SIGPIPE).
     /// Returns the bytes written (possibly fewer than given), or nil on EAGAIN.
-    public func send(_ bytes: UnsafeRawBufferPointer) throws(SocketCallError) -> Int? {
-        while true {
-            let count = Glibc.send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
-            if count >= 0 { return count }
-            let error = Errno.current
-            if error == .interrupted { continue }
-            if error == .resourceTemporarilyUnavailable { return nil }
+    package func send(_ bytes: UnsafeRawBufferPointer) throws(SocketCallError) -> Int? {
+        do {
+            return try SystemCall.nonBlocking { Glibc.send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL)) }
+        } catch {
             throw SocketCallError(.send, error, address: remoteAddress)
         }
     }
 
     /// Sends every byte, waiting for buffer space as needed (Python's `sendall`).
-    public func sendAll(_ bytes: UnsafeRawBufferPointer) throws(SocketCallError) {
+    package func sendAll(_ bytes: UnsafeRawBufferPointer) throws(SocketCallError) {
         var offset = 0
         while offset < bytes.count {
             let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
             if let count = try send(rest) {
                 offset += count
             } else {
-                try waitUntil(writable: true)
+                _ = try EventLoop.wait(for: fd, .writable, deadline: nil)
             }
         }
     }
 
     /// One non-blocking `recv`. Returns the byte count (0 means the peer closed its
     /// sending side: end of stream), or nil on EAGAIN.
-    public func receive(into buffer: UnsafeMutableRawBufferPointer) throws(SocketCallError) -> Int? {
-        while true {
-            let count = Glibc.recv(fd, buffer.baseAddress, buffer.count, 0)
-            if count >= 0 { return count }
-            let error = Errno.current
-            if error == .interrupted { continue }
-            if error == .resourceTemporarilyUnavailable { return nil }
+    package func receive(into buffer: UnsafeMutableRawBufferPointer) throws(SocketCallError) -> Int? {
+        do {
+            return try SystemCall.nonBlocking { Glibc.recv(fd, buffer.baseAddress, buffer.count, 0) }
+        } catch {
             throw SocketCallError(.recv, error, address: remoteAddress)
-        }
-    }
-
-    /// Blocks (in poll) until the socket is readable or writable, or the timeout passes.
-    /// Returns false on timeout.
-    @discardableResult
-    public func waitUntil(writable: Bool, timeout: Duration? = nil) throws(SocketCallError) -> Bool {
-        var poller = pollfd(fd: fd, events: Int16(writable ? POLLOUT : POLLIN), revents: 0)
-        let milliseconds = timeout.map { Int32(clamping: $0.milliseconds) } ?? -1
-        while true {
-            let ready = poll(&poller, 1, milliseconds)
-            if ready >= 0 { return ready > 0 }
-            if Errno.current != .interrupted { throw SocketCallError(writable ? .send : .recv, Errno.current) }
         }
     }
 
@@ -225,64 +194,68 @@ public final class Socket {
 
     /// One received datagram: where it came from, how many bytes arrived on the wire
     /// and how many fit in the buffer (fewer when MSG_TRUNC cut it).
-    public struct Datagram: Sendable {
-        public var source: SocketAddress?
-        public var keptBytes: Int
-        public var arrivedBytes: Int
-        public var isTruncated: Bool { arrivedBytes > keptBytes }
+    package struct Datagram: Sendable {
+        package var source: SocketAddress?
+        package var keptBytes: Int
+        package var arrivedBytes: Int
+        package var isTruncated: Bool { arrivedBytes > keptBytes }
     }
 
     /// One non-blocking `recvmsg` with MSG_TRUNC, so a datagram longer than the buffer
     /// reports its real size. Returns nil on EAGAIN.
-    public func receiveDatagram(into buffer: UnsafeMutableRawBufferPointer) throws(SocketCallError) -> Datagram? {
+    package func receiveDatagram(into buffer: UnsafeMutableRawBufferPointer) throws(SocketCallError) -> Datagram? {
         var storage = sockaddr_storage()
         var vector = iovec(iov_base: buffer.baseAddress, iov_len: buffer.count)
-        while true {
-            let (count, nameLength) = withUnsafeMutablePointer(to: &storage) { name in
-                withUnsafeMutablePointer(to: &vector) { vectorPointer in
-                    var message = msghdr()
-                    message.msg_name = UnsafeMutableRawPointer(name)
-                    message.msg_namelen = socklen_t(MemoryLayout<sockaddr_storage>.size)
-                    message.msg_iov = vectorPointer
-                    message.msg_iovlen = 1
-                    let count = recvmsg(fd, &message, Int32(MSG_TRUNC))
-                    return (count, message.msg_namelen)
+        var nameLength = socklen_t(0)
+        let received: Int?
+        do {
+            received = try SystemCall.nonBlocking {
+                withUnsafeMutablePointer(to: &storage) { name in
+                    withUnsafeMutablePointer(to: &vector) { vectorPointer in
+                        var message = msghdr()
+                        message.msg_name = UnsafeMutableRawPointer(name)
+                        message.msg_namelen = socklen_t(MemoryLayout<sockaddr_storage>.size)
+                        message.msg_iov = vectorPointer
+                        message.msg_iovlen = 1
+                        let count = recvmsg(fd, &message, Int32(MSG_TRUNC))
+                        nameLength = message.msg_namelen
+                        return count
+                    }
                 }
             }
-            if count >= 0 {
-                let source = nameLength > 0 ? SocketAddress(storage: storage, length: nameLength) : nil
-                return Datagram(source: source, keptBytes: min(count, buffer.count), arrivedBytes: count)
-            }
-            let error = Errno.current
-            if error == .interrupted { continue }
-            if error == .resourceTemporarilyUnavailable { return nil }
+        } catch {
             throw SocketCallError(.recvfrom, error, address: remoteAddress)
         }
+        guard let count = received else { return nil }
+        let source = nameLength > 0 ? SocketAddress(storage: storage, length: nameLength) : nil
+        return Datagram(source: source, keptBytes: min(count, buffer.count), arrivedBytes: count)
     }
 
     /// Sends one datagram, to `destination` (`sendto`) or to the connected peer.
     /// Waits for buffer space rather than dropping it. A datagram is all or nothing.
-    public func sendDatagram(_ bytes: UnsafeRawBufferPointer, to destination: SocketAddress? = nil) throws(SocketCallError) {
+    package func sendDatagram(_ bytes: UnsafeRawBufferPointer, to destination: SocketAddress? = nil) throws(SocketCallError) {
         while true {
-            let count: Int
-            if let destination {
-                count = destination.withSockaddr { Glibc.sendto(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL), $0, $1) }
-            } else {
-                count = Glibc.send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
+            let sent: Int?
+            do {
+                sent = try SystemCall.nonBlocking {
+                    if let destination {
+                        return destination.withSockaddr { Glibc.sendto(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL), $0, $1) }
+                    }
+                    return Glibc.send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
+                }
+            } catch where error == .noBufferSpace {
+                sent = nil
+            } catch {
+                throw SocketCallError(destination == nil ? .send : .sendto, error, address: destination ?? remoteAddress)
             }
-            if count >= 0 { return }
-            let error = Errno.current
-            if error == .interrupted { continue }
-            if error == .resourceTemporarilyUnavailable || error == .noBufferSpace {
-                try waitUntil(writable: true, timeout: .milliseconds(10))
-                continue
-            }
-            throw SocketCallError(destination == nil ? .send : .sendto, error, address: destination ?? remoteAddress)
+            if sent != nil { return }
+            // EAGAIN, or ENOBUFS (which readiness does not signal): look again after a short wait.
+            _ = try EventLoop.wait(for: fd, .writable, deadline: .now + .milliseconds(10))
         }
     }
 
     /// Sends `bytes` as one datagram (see the buffer-pointer variant).
-    public func sendDatagram(_ bytes: [UInt8], to destination: SocketAddress? = nil) throws(SocketCallError) {
+    package func sendDatagram(_ bytes: [UInt8], to destination: SocketAddress? = nil) throws(SocketCallError) {
         let result: Result<Void, SocketCallError> = bytes.withUnsafeBytes { raw in
             do throws(SocketCallError) {
                 try sendDatagram(raw, to: destination)
@@ -298,7 +271,7 @@ public final class Socket {
 
     /// `shutdown(SHUT_WR)`: sends FIN; the peer's `recv` returns 0 once it has read
     /// everything, while this side can still receive.
-    public func shutdownWrite() {
+    package func shutdownWrite() {
         let result = Glibc.shutdown(fd, Int32(SHUT_WR))
         if result == 0 {
             tracer.record("shutdown(fd \(fd), SHUT_WR) → ok (FIN sent)")
@@ -308,7 +281,7 @@ public final class Socket {
     }
 
     /// `close`. Safe to call twice.
-    public func close() {
+    package func close() {
         guard fd >= 0 else { return }
         Glibc.close(fd)
         tracer.record("close(fd \(fd))")
@@ -328,7 +301,7 @@ public final class Socket {
 
 extension Duration {
     /// Whole milliseconds, rounded down.
-    public var milliseconds: Int64 {
+    package var milliseconds: Int64 {
         components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
     }
 }

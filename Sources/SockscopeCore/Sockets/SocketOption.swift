@@ -1,7 +1,7 @@
 import Glibc
 
 /// A socket option sockscope can set, with the C name it prints in narration.
-public enum SocketOption: Sendable, Hashable, CustomStringConvertible {
+package enum SocketOption: Sendable, Hashable, CustomStringConvertible {
     /// SO_REUSEADDR: bind a listener's port even while old connections on it sit in TIME-WAIT.
     case reuseAddress(Bool)
     /// SO_REUSEPORT: let several sockets bind the same address and port.
@@ -35,7 +35,7 @@ public enum SocketOption: Sendable, Hashable, CustomStringConvertible {
     /// IP_ADD_MEMBERSHIP / IPV6_JOIN_GROUP: receive a multicast group on an interface (0: any).
     case joinGroup(IPAddress, interfaceIndex: UInt32)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .reuseAddress(let on): "SO_REUSEADDR, \(on ? 1 : 0)"
         case .reusePort(let on): "SO_REUSEPORT, \(on ? 1 : 0)"

@@ -2,22 +2,22 @@
 /// `bind(fd 3, 127.0.0.1:8080) → ok`.
 ///
 /// The core describes each call; the command line decides where the lines go.
-public struct SocketTracer: Sendable {
+package struct SocketTracer: Sendable {
     private let sink: (@Sendable (String) -> Void)?
 
     /// A tracer that hands each line to `sink`.
-    public init(_ sink: @escaping @Sendable (String) -> Void) { self.sink = sink }
+    package init(_ sink: @escaping @Sendable (String) -> Void) { self.sink = sink }
 
     private init() { sink = nil }
 
     /// A tracer that drops everything (and costs nothing to call).
-    public static let silent = SocketTracer()
+    package static let silent = SocketTracer()
 
     /// Whether anyone is listening; lets callers skip building expensive lines.
-    public var isActive: Bool { sink != nil }
+    package var isActive: Bool { sink != nil }
 
     /// Records one line. The text is built only when a sink is set.
-    public func record(_ line: @autoclosure () -> String) {
+    package func record(_ line: @autoclosure () -> String) {
         guard let sink else { return }
         sink(line())
     }

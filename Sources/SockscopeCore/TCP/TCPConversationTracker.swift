@@ -6,59 +6,59 @@
 ///
 /// Sequence and acknowledgment numbers are made relative to each side's initial
 /// sequence number, as tcpdump shows them by default.
-public struct TCPConversationTracker: Sendable {
+package struct TCPConversationTracker: Sendable {
     /// Which end of a conversation: the one that sent the first SYN is the client.
-    public enum Side: String, Sendable {
+    package enum Side: String, Sendable {
         case client, server
 
-        public var other: Side { self == .client ? .server : .client }
+        package var other: Side { self == .client ? .server : .client }
     }
 
     /// One annotated packet.
-    public struct Event: Sendable {
-        public var conversation: Int
+    package struct Event: Sendable {
+        package var conversation: Int
         /// Since the conversation's first packet.
-        public var elapsed: Duration
-        public var from: Side
-        public var source: SocketAddress
-        public var destination: SocketAddress
-        public var segment: TCPSegment
-        public var relativeSequence: UInt32
+        package var elapsed: Duration
+        package var from: Side
+        package var source: SocketAddress
+        package var destination: SocketAddress
+        package var segment: TCPSegment
+        package var relativeSequence: UInt32
         /// Relative to the other side's initial sequence number; nil without ACK.
-        public var relativeAcknowledgment: UInt32?
+        package var relativeAcknowledgment: UInt32?
         /// The states entered because of this packet, sender first.
-        public var stateChanges: [(side: Side, state: TCPState)]
+        package var stateChanges: [(side: Side, state: TCPState)]
         /// retransmission, zero window, …
-        public var notes: [String]
+        package var notes: [String]
     }
 
     /// What is known about a conversation so far.
-    public struct Conversation: Sendable {
-        public var client: SocketAddress
-        public var server: SocketAddress
-        public var states: [Side: TCPState]
-        public var firstTimestamp: Duration
+    package struct Conversation: Sendable {
+        package var client: SocketAddress
+        package var server: SocketAddress
+        package var states: [Side: TCPState]
+        package var firstTimestamp: Duration
         /// SYN → SYN/ACK (the client's view of the round trip), when both were seen.
-        public var handshakeRTT: Duration?
-        public var bytes: [Side: Int] = [.client: 0, .server: 0]
-        public var retransmissions = 0
-        public var zeroWindows = 0
-        public var resetBy: Side?
+        package var handshakeRTT: Duration?
+        package var bytes: [Side: Int] = [.client: 0, .server: 0]
+        package var retransmissions = 0
+        package var zeroWindows = 0
+        package var resetBy: Side?
         /// The side that sent the first FIN: the one that ends up in TIME-WAIT.
-        public var firstToClose: Side?
-        public var simultaneousOpen = false
-        public var simultaneousClose = false
-        public var packets = 0
+        package var firstToClose: Side?
+        package var simultaneousOpen = false
+        package var simultaneousClose = false
+        package var packets = 0
 
         var initialSequence: [Side: UInt32] = [:]
         var highestSequenceEnd: [Side: UInt32] = [:]
         var finSequence: [Side: UInt32] = [:]
         var synTimestamp: Duration?
 
-        public func address(of side: Side) -> SocketAddress { side == .client ? client : server }
+        package func address(of side: Side) -> SocketAddress { side == .client ? client : server }
     }
 
-    public private(set) var conversations: [Conversation] = []
+    package private(set) var conversations: [Conversation] = []
     private var index: [Key: Int] = [:]
 
     private struct Key: Hashable {
@@ -69,10 +69,10 @@ public struct TCPConversationTracker: Sendable {
         }
     }
 
-    public init() {}
+    package init() {}
 
     /// Feeds one packet; returns its annotation, or nil for anything but TCP.
-    public mutating func track(_ packet: Packet) -> Event? {
+    package mutating func track(_ packet: Packet) -> Event? {
         guard case .tcp(let segment) = packet.transport else { return nil }
         let source = SocketAddress(packet.source, port: segment.sourcePort)
         let destination = SocketAddress(packet.destination, port: segment.destinationPort)

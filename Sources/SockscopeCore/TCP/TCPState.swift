@@ -1,7 +1,7 @@
 /// A TCP connection state, as RFC 9293 names it.
 ///
 /// `kernelCode` is the number Linux uses in `/proc/net/tcp` and sock_diag.
-public enum TCPState: UInt8, Sendable, CaseIterable {
+package enum TCPState: UInt8, Sendable, CaseIterable {
     case established = 1
     case synSent = 2
     case synReceived = 3
@@ -16,10 +16,10 @@ public enum TCPState: UInt8, Sendable, CaseIterable {
     case newSynReceived = 12
 
     /// The kernel's number for this state (`TCP_ESTABLISHED` = 1 …).
-    public var kernelCode: UInt8 { rawValue }
+    package var kernelCode: UInt8 { rawValue }
 
     /// The RFC 9293 spelling: `SYN-SENT`, `TIME-WAIT`, `CLOSE-WAIT`.
-    public var name: String {
+    package var name: String {
         switch self {
         case .established: "ESTABLISHED"
         case .synSent: "SYN-SENT"

@@ -6,18 +6,18 @@ import SystemPackage
 ///
 /// Each datagram keeps its boundary, its real size on the wire (MSG_TRUNC) and
 /// its source, even when the buffer was too small for it.
-public final class DatagramBatchReceiver {
+package final class DatagramBatchReceiver {
     /// A datagram of the last batch.
-    public struct Received {
-        public var source: SocketAddress?
+    package struct Received {
+        package var source: SocketAddress?
         /// The bytes kept (at most the buffer size).
-        public var payload: UnsafeRawBufferPointer
+        package var payload: UnsafeRawBufferPointer
         /// How many bytes the datagram had on the wire.
-        public var arrivedBytes: Int
-        public var isTruncated: Bool { arrivedBytes > payload.count }
+        package var arrivedBytes: Int
+        package var isTruncated: Bool { arrivedBytes > payload.count }
     }
 
-    public let bufferSize: Int
+    package let bufferSize: Int
     private let capacity: Int
     private let storage: UnsafeMutableRawBufferPointer
     private var datagrams: [cshim_datagram]
@@ -25,7 +25,7 @@ public final class DatagramBatchReceiver {
     /// - Parameters:
     ///   - bufferSize: the most bytes kept of each datagram (a larger one is truncated).
     ///   - batch: datagrams per system call (1 to 64).
-    public init(bufferSize: Int, batch: Int = 64) {
+    package init(bufferSize: Int, batch: Int = 64) {
         self.bufferSize = max(bufferSize, 0)
         capacity = min(max(batch, 1), 64)
         storage = .allocate(byteCount: max(self.bufferSize, 1) * capacity, alignment: 16)
@@ -38,7 +38,7 @@ public final class DatagramBatchReceiver {
     /// Returns how many arrived (0 when none was waiting).
     /// - Throws: the errno of recvmmsg (ECONNREFUSED on a connected socket whose
     ///   peer's host answered with ICMP port-unreachable).
-    public func receive(on fd: Int32, _ body: (Received) throws -> Void) throws -> Int {
+    package func receive(on fd: Int32, _ body: (Received) throws -> Void) throws -> Int {
         let count = datagrams.withUnsafeMutableBufferPointer {
             cshim_receive_batch(fd, storage.baseAddress, max(bufferSize, 1), Int32(capacity), $0.baseAddress)
         }
@@ -67,10 +67,10 @@ public final class DatagramBatchReceiver {
 
 /// Sends many datagrams with few system calls (sendmmsg), waiting for buffer
 /// space rather than dropping anything on our side.
-public enum DatagramBatchSender {
+package enum DatagramBatchSender {
     /// Sends each of `datagrams` (slices of one buffer) as its own datagram.
     /// - Throws: `SocketCallError` with the errno (EMSGSIZE, ECONNREFUSED, EACCES, …).
-    public static func send(_ datagrams: [ArraySlice<UInt8>], on socket: Socket, to destination: SocketAddress?) throws(SocketCallError) {
+    package static func send(_ datagrams: [ArraySlice<UInt8>], on socket: Socket, to destination: SocketAddress?) throws(SocketCallError) {
         var index = 0
         while index < datagrams.count {
             let batch = datagrams[index..<min(index + 64, datagrams.count)]
@@ -92,7 +92,7 @@ public enum DatagramBatchSender {
             }
             let error = Errno(rawValue: errno)
             if sent == 0 || error == .resourceTemporarilyUnavailable || error == .noBufferSpace || error == .interrupted {
-                try socket.waitUntil(writable: true, timeout: .milliseconds(10))
+                _ = try EventLoop.wait(for: socket.fd, .writable, deadline: .now + .milliseconds(10))
                 continue
             }
             throw SocketCallError(destination == nil ? .send : .sendto, error, address: destination ?? socket.remoteAddress)

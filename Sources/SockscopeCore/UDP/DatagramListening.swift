@@ -1,12 +1,12 @@
 /// Receiving datagrams until enough have come, or none has come for a while.
-public enum DatagramListening {
+package enum DatagramListening {
     /// Receives on `socket` in batches and hands each datagram to `handle`, until
     /// `count` datagrams have arrived or `idle` passes without one (forever when both
     /// are nil). Returns how many arrived.
     /// - Throws: `SockscopeError` for a failed receive (ECONNREFUSED: the peer's host
     ///   answered a connected socket's datagram with ICMP port-unreachable), or
     ///   whatever `handle` throws.
-    public static func receive(on socket: Socket, bufferSize: Int, idle: Duration?, count: Int?,
+    package static func receive(on socket: Socket, bufferSize: Int, idle: Duration?, count: Int?,
                                handle: (DatagramBatchReceiver.Received) throws(SockscopeError) -> Void) throws(SockscopeError) -> Int {
         let receiver = DatagramBatchReceiver(bufferSize: bufferSize, batch: count.map { min($0, 64) } ?? 64)
         let loop: EventLoop
@@ -24,12 +24,9 @@ public enum DatagramListening {
             if let wait, wait <= .zero { break }
             do {
                 let ready = try loop.wait(timeout: wait)
-                try Interruption.check()
                 if ready.isEmpty { continue }
-            } catch let error as SocketCallError {
-                throw SockscopeError(error)
             } catch {
-                throw error as? SockscopeError ?? SockscopeError("\(error)", status: .internalError)
+                throw SockscopeError(error)
             }
             var failure: SockscopeError?
             let arrived: Int
@@ -53,7 +50,7 @@ public enum DatagramListening {
 
 extension SockscopeError {
     /// A failed datagram call, explained with the peer it concerned.
-    public init(_ failure: SocketCallError, peer: SocketAddress?) {
+    package init(_ failure: SocketCallError, peer: SocketAddress?) {
         var failure = failure
         if failure.address == nil { failure.address = peer }
         self.init(failure)

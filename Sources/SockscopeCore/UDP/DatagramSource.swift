@@ -3,8 +3,8 @@ import SystemPackage
 
 /// Cuts a byte stream (stdin) into datagrams, as it arrives, so that lines typed at
 /// a terminal go out at once.
-public struct DatagramSource {
-    public enum Cutting: Sendable, Equatable {
+package struct DatagramSource {
+    package enum Cutting: Sendable, Equatable {
         /// All of the input as one datagram (read up to one byte past the largest
         /// possible datagram, so an oversized input fails with EMSGSIZE, not by
         /// exhausting memory).
@@ -17,29 +17,36 @@ public struct DatagramSource {
     }
 
     /// The most bytes read for `.whole`: more than any datagram can hold.
-    public static let wholeLimit = 65_536 + 1
+    package static let wholeLimit = 65_536 + 1
 
-    public let fd: Int32
-    public let cutting: Cutting
+    package let fd: Int32
+    package let cutting: Cutting
 
-    public init(fd: Int32, cutting: Cutting) {
+    package init(fd: Int32, cutting: Cutting) {
         self.fd = fd
         self.cutting = cutting
     }
 
     /// Reads to the end of the input, handing over datagrams in groups as they are
     /// complete (each group: the datagrams cut from one read).
-    public func forEachGroup(_ body: ([ArraySlice<UInt8>]) throws(SockscopeError) -> Void) throws(SockscopeError) {
+    package func forEachGroup(_ body: ([ArraySlice<UInt8>]) throws(SockscopeError) -> Void) throws(SockscopeError) {
         var pending: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+        defer { chunk.deallocate() }
         while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if Errno(rawValue: errno) == .interrupted { continue }
-                throw SockscopeError(SocketCallError(.read, Errno(rawValue: errno)))
+            let result: Int?
+            do {
+                // Wait through the event loop, so Ctrl-C ends a quiet input at once.
+                _ = try EventLoop.wait(for: fd, .readable, deadline: nil)
+                result = try SystemCall.read(fd, into: chunk)
+            } catch let error as SocketCallError {
+                throw SockscopeError(error)
+            } catch {
+                throw SockscopeError(SocketCallError(.read, error as? Errno ?? .ioError))
             }
+            guard let count = result else { continue }
             if count == 0 { break }
-            pending += chunk[0..<count]
+            pending += UnsafeRawBufferPointer(rebasing: chunk[0..<count])
             switch cutting {
             case .whole:
                 if pending.count >= Self.wholeLimit {

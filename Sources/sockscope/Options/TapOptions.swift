@@ -9,16 +9,17 @@ struct TapOptions: ParsableArguments {
     @Option(name: .customLong("tap-interface"), help: ArgumentHelp("Capture on this interface (implies --tap; default: lo for loopback, else the route's).", valueName: "iface"), completion: .shellCommand("ls /sys/class/net"))
     var interface: String?
 
-    @Flag(name: .customLong("tap-payload"), help: "Keep payload bytes in the capture, not just the headers.")
+    @Flag(name: .customLong("tap-payload"), help: "Keep payload bytes in the capture, not just the headers (implies --tap).")
     var payload = false
 
     @Option(name: .customLong("pcap-out"), help: ArgumentHelp("Also write the captured packets to this pcap file (implies --tap).", valueName: "file"))
     var pcapOut: String?
 
-    @Flag(name: .customLong("follow-timewait"), help: "After the close, keep reporting the TIME-WAIT socket until the kernel drops it (60 s).")
+    @Flag(name: .customLong("follow-timewait"), help: "After the close, keep reporting the TIME-WAIT socket until the kernel drops it (60 s; implies --tap).")
     var followTimeWait = false
 
-    var enabled: Bool { tap || interface != nil || pcapOut != nil }
+    /// Whether to capture: --tap, or any option that only makes sense with it.
+    var enabled: Bool { tap || interface != nil || pcapOut != nil || payload || followTimeWait }
 
     func captureOptions(interface fallback: String, filter: String) -> PacketCapture.Options {
         PacketCapture.Options(interface: interface ?? fallback, filter: filter, snapLength: payload ? 65_535 : 128, pcapOut: pcapOut)

@@ -55,18 +55,7 @@ final class DatagramPrinter {
     /// Writes out what has been collected.
     func flush() {
         guard !pending.isEmpty else { return }
-        pending.withUnsafeBytes { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
-                let count = write(1, rest.baseAddress, rest.count)
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                offset += count
-            }
-        }
+        try? SystemCall.writeAll(1, pending)
         pending.removeAll(keepingCapacity: true)
     }
 

@@ -1,7 +1,18 @@
+import SockscopeCore
+
 /// Builds one JSON object per line (JSON Lines) without Foundation: keys keep the
 /// order they were added in, values are strings, numbers, booleans or null.
 struct JSONLine {
     private var fields: [String] = []
+
+    init() {}
+
+    /// A record of one kind (`"type"` first, as every record in the schema has), stamped
+    /// with the wall-clock time it was made (`"time"`, RFC 3339 with a date).
+    init(type: String) {
+        add("type", type)
+        add("time", Timestamp.now())
+    }
 
     mutating func add(_ key: String, _ value: String?) {
         fields.append("\(Self.quote(key)):\(value.map(Self.quote) ?? "null")")
@@ -25,6 +36,29 @@ struct JSONLine {
 
     mutating func add(_ key: String, _ value: Bool) {
         fields.append("\(Self.quote(key)):\(value)")
+    }
+
+    /// An endpoint as two fields, `ROLE_address` and `ROLE_port` (null for a Unix
+    /// socket, whose address is its path, `@name` for an abstract one).
+    mutating func add(endpoint role: String, _ address: SocketAddress?) {
+        guard let address else {
+            add("\(role)_address", String?.none)
+            add("\(role)_port", Int?.none)
+            return
+        }
+        switch address {
+        case .unix(let path):
+            add("\(role)_address", "\(path)")
+            add("\(role)_port", Int?.none)
+        default:
+            add("\(role)_address", address.ipAddress.map { "\($0)" })
+            add("\(role)_port", address.port.map(Int.init))
+        }
+    }
+
+    /// A duration as a number of milliseconds (`NAME_ms`).
+    mutating func add(milliseconds key: String, _ duration: Duration?) {
+        add(key + "_ms", duration.map(Timestamp.milliseconds))
     }
 
     var text: String { "{" + fields.joined(separator: ",") + "}\n" }

@@ -44,7 +44,8 @@ final class TapRecorder: Sendable {
     }
 
     /// Stops after the teardown (or a grace second), then prints the summary.
-    func finish() {
+    /// - Throws: the interruption, when SIGINT or SIGTERM ends --follow-timewait.
+    func finish() throws(SockscopeError) {
         guard let capture = tap.withLock({ current -> ConnectionTap? in defer { current = nil }; return current }) else { return }
         let result = capture.finish(grace: .seconds(1))
         for line in TapTimeline.summary(result.conversations, statistics: result.statistics, packets: capture.packetsSeen) {
@@ -52,11 +53,11 @@ final class TapRecorder: Sendable {
         }
         if let path = options.pcapOut { Diagnostics.line("tap: packets written to \(path)") }
         guard options.followTimeWait, let conversation = result.conversations.last else { return }
-        followTimeWait(conversation)
+        try followTimeWait(conversation)
     }
 
     /// Reports the TIME-WAIT socket every second until the kernel drops it (bounded by 61 s).
-    private func followTimeWait(_ conversation: TCPConversationTracker.Conversation) {
+    private func followTimeWait(_ conversation: TCPConversationTracker.Conversation) throws(SockscopeError) {
         for _ in 0..<62 {
             var found: KernelTCPSocket?
             for side in [TCPConversationTracker.Side.client, .server] {
@@ -68,7 +69,7 @@ final class TapRecorder: Sendable {
                 return
             }
             Diagnostics.line("tap: \(socket.local) → \(socket.remote) TIME-WAIT, \(socket.timeWaitLeft.map(formatSeconds) ?? "?") left")
-            sleep(1)
+            do { try EventLoop.sleep(for: .seconds(1)) } catch { throw SockscopeError(error) }
         }
     }
 }

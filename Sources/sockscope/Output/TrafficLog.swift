@@ -24,14 +24,17 @@ final class TrafficLog {
 
     var isActive: Bool { hexdump || file != nil }
 
+    /// Throws the first write error the --output file met, so that a full disk is an error, not a short file.
+    func finish() throws(SockscopeError) {
+        if let failure { throw SockscopeError(failure) }
+    }
+
+    /// The first failed write to the --output file (ENOSPC, EIO): reported by `finish`.
+    private var failure: SocketCallError?
+
     func record(_ direction: StreamRelay.Direction, _ bytes: UnsafeRawBufferPointer) {
-        if let file {
-            var offset = 0
-            while offset < bytes.count {
-                let count = write(file, bytes.baseAddress.map { $0 + offset }, bytes.count - offset)
-                if count <= 0 { break }
-                offset += count
-            }
+        if let file, failure == nil {
+            do { try SystemCall.writeAll(file, bytes) } catch { failure = error }
         }
         guard hexdump else { return }
         let marker = direction == .sent ? ">" : "<"

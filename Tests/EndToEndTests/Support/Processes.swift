@@ -116,7 +116,7 @@ final class BackgroundProcess: Sendable {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while ContinuousClock.now < deadline {
             let text = inStdout ? stdoutText : stderrText
-            if let line = text.split(separator: "\n").first(where: { $0.contains(marker) }) { return String(line) }
+            if let line = text.split(separator: "\n").first(where: { marker.isEmpty || $0.contains(marker) }) { return String(line) }
             try await Task.sleep(for: .milliseconds(20))
         }
         throw TimedOut(what: "waiting for '\(marker)'; stderr: \(stderrText)")

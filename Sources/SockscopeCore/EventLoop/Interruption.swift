@@ -1,0 +1,63 @@
+import CShim
+import Glibc
+import Synchronization
+
+/// SIGINT and SIGTERM, turned into readiness: the handler records the signal and
+/// writes one byte into a self-pipe whose read end every `EventLoop` watches.
+///
+/// The pipe is never drained, so once a signal has arrived it stays readable for
+/// every loop on every thread: a signal can never fall between a check and a wait
+/// (the race a flag checked before `epoll_wait` has). Each loop then ends its work
+/// the usual way — what arrived is written out, a pcap file is closed — and the
+/// command exits with 128 + signal (130, 143).
+///
+/// A second signal while the first is being handled ends the process at once
+/// (`_exit`), so even a call that no loop watches (a slow DNS lookup) gives way
+/// to a second Ctrl-C.
+package enum Interruption {
+    private static let received = Atomic<Int32>(0)
+    private static let writeEnd = Atomic<Int32>(-1)
+    private static let readEnd = Atomic<Int32>(-1)
+
+    /// Creates the pipe (`pipe2(O_CLOEXEC | O_NONBLOCK)`) and installs the handlers.
+    /// Call once, early, before any thread starts.
+    package static func install() {
+        guard readEnd.load(ordering: .acquiring) < 0 else { return }
+        var ends: [Int32] = [-1, -1]
+        guard cshim_pipe_cloexec_nonblock(&ends) == 0 else { return }
+        writeEnd.store(ends[1], ordering: .releasing)
+        readEnd.store(ends[0], ordering: .releasing)
+        signal(SIGINT) { number in Interruption.handle(number) }
+        signal(SIGTERM) { number in Interruption.handle(number) }
+    }
+
+    /// The signal handler: only async-signal-safe work (an atomic exchange, `write`, `_exit`).
+    private static func handle(_ number: Int32) {
+        let previous = received.exchange(number, ordering: .relaxed)
+        if previous != 0 { _exit(128 + previous) }
+        var byte: UInt8 = 1
+        _ = write(writeEnd.load(ordering: .relaxed), &byte, 1)
+    }
+
+    /// The descriptor that becomes readable when a signal has arrived, or -1 before `install`.
+    package static var descriptor: Int32 { readEnd.load(ordering: .acquiring) }
+
+    /// The signal that asked us to stop, if one has.
+    package static var pending: Int32? {
+        let number = received.load(ordering: .relaxed)
+        return number == 0 ? nil : number
+    }
+
+    /// The error that ends the program as `signal` asked: exit 130 for SIGINT, 143 for SIGTERM.
+    package static func error(for signal: Int32) -> SockscopeError {
+        SockscopeError(
+            "stopped by \(signal == SIGINT ? "SIGINT" : "SIGTERM")",
+            status: signal == SIGINT ? .interrupted : .terminated)
+    }
+
+    /// Throws the error that ends the program as the signal asked, when one is pending.
+    package static func check() throws(SockscopeError) {
+        guard let number = pending else { return }
+        throw error(for: number)
+    }
+}

@@ -1,0 +1,164 @@
+import Glibc
+import SystemPackage
+
+/// The one listener behind every `listen` mode — plain, keep-open, echo, broker,
+/// chat, exec, framed and UDP: it binds (through `BoundSocket`), accepts stream
+/// clients or admits datagrams, and applies the same policy everywhere: `--allow`/
+/// `--deny`, `--max-clients`, the options set on each accepted socket, and the
+/// logging of every refusal.
+package final class Listener {
+    /// Who may be served, and how many at once.
+    package struct Policy: Sendable {
+        package var access: AccessControl
+        /// Stream clients served at once; more are accepted and closed at once.
+        package var maxClients: Int?
+        /// Options set on each accepted socket (TCP_NODELAY, SO_LINGER, …).
+        package var acceptedOptions: [SocketOption]
+
+        package init(access: AccessControl = AccessControl(), maxClients: Int? = nil, acceptedOptions: [SocketOption] = []) {
+            self.access = access
+            self.maxClients = maxClients
+            self.acceptedOptions = acceptedOptions
+        }
+    }
+
+    /// An admitted stream client.
+    package struct Client {
+        package var socket: Socket
+        package var peer: SocketAddress
+        /// 1 for the first client admitted, then 2, 3, …
+        package var number: Int
+    }
+
+    private let bound: BoundSocket
+    private let policy: Policy
+    private let events: (ListenerEvent) -> Void
+    private var admitted = 0
+    /// Datagrams refused per source since their last report (rate-limited logging).
+    private var refusedDatagrams: [IPAddress: (count: Int, reported: ContinuousClock.Instant)] = [:]
+
+    /// Binds (and for streams listens) at once, so EADDRINUSE and friends surface here.
+    package init(_ request: ListenRequest, policy: Policy, tracer: SocketTracer, events: @escaping (ListenerEvent) -> Void) throws(SockscopeError) {
+        if request.address.family == .unix, policy.access.isRestricted {
+            throw .usage("--allow/--deny match IP addresses; a Unix socket's clients are limited by the file's permissions")
+        }
+        bound = try BoundSocket(request, tracer: tracer)
+        self.policy = policy
+        self.events = events
+    }
+
+    /// The listening (or receiving) socket.
+    package var socket: Socket { bound.socket }
+
+    /// The address bound, with the port the kernel chose for port 0.
+    package var address: SocketAddress { bound.address }
+
+    /// Tells the caller the listener is ready (`ListenerEvent.listening`).
+    package func announce() { events(.listening(bound.address)) }
+
+    /// Accepts every connection waiting now (`accept4` until EAGAIN) and returns those
+    /// the policy admits, given that `serving` clients are being served already.
+    /// Refused ones are closed at once and reported.
+    /// At most `limit` are taken; the rest stay in the kernel's queue.
+    package func acceptWaiting(serving: Int, limit: Int = .max) throws(SockscopeError) -> [Client] {
+        var clients: [Client] = []
+        while clients.count < limit, let client = try acceptOne(serving: serving + clients.count) {
+            clients.append(client)
+        }
+        return clients
+    }
+
+    /// Waits (through the event loop: a signal ends the wait) for the next client the
+    /// policy admits.
+    package func acceptNext() throws(SockscopeError) -> Client {
+        while true {
+            do {
+                _ = try EventLoop.wait(for: bound.socket.fd, .readable, deadline: nil)
+            } catch {
+                throw SockscopeError(error)
+            }
+            if let client = try acceptOne(serving: 0) { return client }
+        }
+    }
+
+    /// One `accept4`; nil when none is waiting. A refused client is closed and the next tried.
+    private func acceptOne(serving: Int) throws(SockscopeError) -> Client? {
+        while true {
+            let accepted: (socket: Socket, peer: SocketAddress)?
+            do {
+                accepted = try bound.socket.accept()
+            } catch {
+                // Out of descriptors or memory: the connection waits in the queue; say so once per round.
+                if [.tooManyOpenFiles, .tooManyOpenFilesInSystem, .noBufferSpace, .noMemory].contains(error.errno) {
+                    events(.acceptFailed(error.errno.nameAndText))
+                    return nil
+                }
+                throw SockscopeError(error)
+            }
+            guard let (socket, peer) = accepted else { return nil }
+            if let reason = refusal(for: peer, serving: serving) {
+                socket.close()
+                events(.refused(peer: peer, reason: reason, count: 1))
+                continue
+            }
+            for option in policy.acceptedOptions {
+                do { try socket.set(option) } catch { throw SockscopeError(error) }
+            }
+            socket.traceEndpoints()
+            admitted += 1
+            events(.accepted(peer: peer, client: admitted))
+            return Client(socket: socket, peer: peer, number: admitted)
+        }
+    }
+
+    private func refusal(for peer: SocketAddress, serving: Int) -> String? {
+        if let reason = policy.access.refusal(for: peer) { return reason }
+        if let maximum = policy.maxClients, serving >= maximum {
+            return "already serving \(maximum) client\(maximum == 1 ? "" : "s") (--max-clients)"
+        }
+        return nil
+    }
+
+    /// Whether a datagram from `source` may be served. A refused one is dropped; the
+    /// first from each host is reported at once, later ones at most once a second
+    /// per host, with how many were dropped since.
+    package func admits(datagramFrom source: SocketAddress?) -> Bool {
+        guard let source, let reason = policy.access.refusal(for: source), let host = source.ipAddress else { return true }
+        let now = ContinuousClock.now
+        if let previous = refusedDatagrams[host] {
+            let count = previous.count + 1
+            if previous.reported.duration(to: now) >= .seconds(1) {
+                events(.refused(peer: source, reason: reason, count: count))
+                refusedDatagrams[host] = (0, now)
+            } else {
+                refusedDatagrams[host] = (count, previous.reported)
+            }
+        } else {
+            events(.refused(peer: source, reason: reason, count: 1))
+            refusedDatagrams[host] = (0, now)
+        }
+        return false
+    }
+}
+
+/// What a listener tells its caller as it runs, in every mode.
+package enum ListenerEvent: Sendable {
+    /// Bound and (for streams) listening; the address has the port the kernel chose for port 0.
+    case listening(SocketAddress)
+    /// A client connected and was admitted.
+    case accepted(peer: SocketAddress, client: Int)
+    /// A client (or `count` datagrams from one source) refused by --allow/--deny or --max-clients.
+    case refused(peer: SocketAddress, reason: String, count: Int)
+    /// accept() failed for want of a resource (EMFILE, ENFILE, ENOBUFS, ENOMEM); the client waits in the queue.
+    case acceptFailed(String)
+    /// A client's connection ended; the relay's report when one client was relayed.
+    case closed(peer: SocketAddress, client: Int, reason: String, report: StreamRelay.Report?)
+    /// `--exec`: a program started for a client.
+    case started(peer: SocketAddress, pid: Int32)
+    /// `--exec`: the client hung up; the program sees end of input.
+    case hungUp(peer: SocketAddress, pid: Int32)
+    /// `--exec`: the program outlived its client's hang-up by the grace time and got SIGTERM.
+    case terminated(peer: SocketAddress, pid: Int32)
+    /// `--exec`: the program exited with this wait status.
+    case exited(peer: SocketAddress, pid: Int32, status: Int32)
+}

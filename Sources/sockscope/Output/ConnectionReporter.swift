@@ -1,0 +1,66 @@
+import SockscopeCore
+
+/// Tells the user what a client connection did: -v lines on stderr, or with
+/// `--json` one record per event on stderr (stdout carries the data).
+struct ConnectionReporter {
+    let json: Bool
+    let tracer: SocketTracer
+    let protocolName: String
+
+    func connected(_ socket: Socket) {
+        guard json else { return }  // -v already narrated connect()
+        var line = JSONLine(type: "connected")
+        line.add("protocol", protocolName)
+        line.add(endpoint: "local", socket.localAddress)
+        line.add(endpoint: "peer", socket.remoteAddress)
+        Diagnostics.raw(line.text)
+    }
+
+    func streamDone(_ report: StreamRelay.Report) {
+        emit(bytesSent: report.bytesSent, bytesReceived: report.bytesReceived, reason: report.ending.description,
+             closedFirst: report.closedFirst?.rawValue)
+    }
+
+    func datagramsDone(_ report: DatagramRelay.Report) {
+        if json {
+            var line = JSONLine(type: "closed")
+            line.add("protocol", protocolName)
+            line.add("bytes_sent", report.bytesSent)
+            line.add("bytes_received", report.bytesReceived)
+            line.add("datagrams_sent", report.datagramsSent)
+            line.add("datagrams_received", report.datagramsReceived)
+            line.add("reason", report.timedOut ? "idle timeout" : "no more replies")
+            Diagnostics.raw(line.text)
+            return
+        }
+        tracer.record("sent \(report.datagramsSent) datagrams (\(report.bytesSent) bytes), received \(report.datagramsReceived) (\(report.bytesReceived) bytes)")
+    }
+
+    func messagesDone(_ report: FramedRelay.Report) {
+        if json {
+            var line = JSONLine(type: "closed")
+            line.add("protocol", protocolName)
+            line.add("messages_sent", report.messagesSent)
+            line.add("messages_received", report.messagesReceived)
+            line.add("reason", "finished")
+            Diagnostics.raw(line.text)
+            return
+        }
+        tracer.record("sent \(report.messagesSent) messages, received \(report.messagesReceived)")
+    }
+
+    private func emit(bytesSent: Int, bytesReceived: Int, reason: String, closedFirst: String?) {
+        if json {
+            var line = JSONLine(type: "closed")
+            line.add("protocol", protocolName)
+            line.add("bytes_sent", bytesSent)
+            line.add("bytes_received", bytesReceived)
+            line.add("closed_first", closedFirst)
+            line.add("reason", reason)
+            Diagnostics.raw(line.text)
+            return
+        }
+        let first = closedFirst.map { "; \($0 == "local" ? "we" : "the peer") closed first" } ?? ""
+        tracer.record("sent \(bytesSent) bytes, received \(bytesReceived) bytes; \(reason)\(first)")
+    }
+}

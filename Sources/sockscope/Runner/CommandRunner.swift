@@ -1,0 +1,41 @@
+import ArgumentParser
+import SockscopeCore
+
+/// The one path every command runs through: the command's work is one function
+/// that returns an exit status or throws a `SockscopeError`; the runner reports the
+/// error (a line on stderr, or a JSON object with `--json`) and exits with the
+/// documented status.
+enum CommandRunner {
+    /// Runs `body`; a status other than success ends the process with that code.
+    static func run(json: Bool = false, _ body: () throws(SockscopeError) -> ExitStatus) throws {
+        let status: ExitStatus
+        do {
+            status = try body()
+        } catch {
+            report(error, json: json)
+            status = error.status
+        }
+        if status != .success { throw ExitCode(status.rawValue) }
+    }
+
+    /// Runs `body`, which succeeds or throws.
+    static func run(json: Bool = false, _ body: () throws(SockscopeError) -> Void) throws {
+        try run(json: json) { () throws(SockscopeError) -> ExitStatus in
+            try body()
+            return .success
+        }
+    }
+
+    /// `sockscope: message — explanation` on stderr, or one JSON error record there.
+    static func report(_ error: SockscopeError, json: Bool) {
+        if json {
+            var line = JSONLine(type: "error")
+            line.add("message", error.message)
+            line.add("explanation", error.explanation)
+            line.add("exit_status", Int(error.status.rawValue))
+            Diagnostics.raw(line.text)
+        } else {
+            Diagnostics.report(error)
+        }
+    }
+}

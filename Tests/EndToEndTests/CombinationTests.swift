@@ -1,0 +1,86 @@
+import Testing
+
+/// Options that were once accepted and silently ignored: each now works, or is a
+/// usage error (exit 64) naming the conflict.
+@Suite("Option combinations")
+struct CombinationTests {
+    /// Sends `text` from `source` to 127.0.0.1:`port` as one datagram (Python sendto).
+    static func datagram(_ text: String, from source: String, to port: UInt16) async throws {
+        let script = "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('\(source)', 0)); s.sendto(b'\(text)', ('127.0.0.1', \(port)))"
+        let outcome = try await run(Paths.python, ["-c", script])
+        #expect(outcome.status == 0, "\(outcome)")
+    }
+
+    @Test("listen -u --allow/--deny: datagrams from a refused source are dropped and logged; allowed ones pass",
+          arguments: [["--allow", "127.0.0.1"], ["--deny", "127.0.0.2"], ["--deny", "::ffff:127.0.0.2"]])
+    func udpAccessControl(_ rule: [String]) async throws {
+        let listener = try BackgroundProcess(Paths.sockscope, ["listen", "-u", "-i", "5"] + rule + ["127.0.0.1", "0"])
+        defer { Task { await listener.stop() } }
+        let port = try await listener.announcedPort()
+        try await Self.datagram("from-two", from: "127.0.0.2", to: port)
+        try await Self.datagram("from-one", from: "127.0.0.1", to: port)
+        try await Self.datagram("again-two", from: "127.0.0.2", to: port)
+        #expect(try await listener.finish() == 0, "\(listener.stderrText)")
+        #expect(listener.stdoutText == "from-one", "\(listener.stdoutText)")
+        let refusals = listener.stderrText.split(separator: "\n").filter { $0.contains("refused 127.0.0.2:") }
+        #expect(refusals.count == 1, "the first refusal from a source is logged, later ones counted: \(listener.stderrText)")
+    }
+
+    @Test("listen -u with a bad --allow is a usage error, not a listener that lets everyone in")
+    func udpBadRule() async throws {
+        let outcome = try await sockscope("listen", "-u", "--allow", "not-an-address", "127.0.0.1", "0")
+        #expect(outcome.status == 64, "\(outcome)")
+        #expect(outcome.stderr.contains("not-an-address"))
+    }
+
+    @Test("listen -u --hexdump and -o show and keep each datagram; connect -u likewise")
+    func udpTrafficLog() async throws {
+        let directory = try TemporaryDirectory.make()
+        let listener = try BackgroundProcess(Paths.sockscope, ["listen", "-u", "--upper", "--hexdump", "-o", directory + "/server", "-i", "5", "127.0.0.1", "0"])
+        defer { Task { await listener.stop() } }
+        let port = try await listener.announcedPort()
+        let client = try await sockscope("connect", "-u", "--hexdump", "-o", directory + "/client", "127.0.0.1", "\(port)", input: Array("abc".utf8))
+        #expect(client.status == 0, "\(client)")
+        #expect(client.stdoutText == "ABC")
+        #expect(client.stderr.contains("> 00000000  61 62 63"), "\(client.stderr)")
+        #expect(client.stderr.contains("< 00000000  41 42 43"), "\(client.stderr)")
+        #expect(try readFile(directory + "/client") == Array("abcABC".utf8))
+        #expect(try await listener.finish() == 0)
+        #expect(listener.stderrText.contains("< 00000000  61 62 63"), "\(listener.stderrText)")
+        #expect(try readFile(directory + "/server") == Array("abc".utf8))
+    }
+
+    @Test("connect -U -s PATH binds the client's own path: the server sees a named peer")
+    func unixSourcePath() async throws {
+        let directory = try TemporaryDirectory.make()
+        let script = """
+            import socket, sys
+            s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1); print('ready', flush=True)
+            c, peer = s.accept(); print(peer, flush=True); c.close()
+            """
+        let server = try BackgroundProcess(Paths.python, ["-c", script, directory + "/server.sock"])
+        defer { Task { await server.stop() } }
+        _ = try await server.waitForLine(containing: "ready", inStdout: true)
+        let outcome = try await sockscope("connect", "-U", directory + "/server.sock", "-s", directory + "/client.sock")
+        #expect(outcome.status == 0, "\(outcome)")
+        #expect(try await server.finish() == 0)
+        #expect(server.stdoutText.contains(directory + "/client.sock"), "\(server.stdoutText)")
+    }
+
+    @Test("combinations that cannot work are usage errors naming the conflict", arguments: [
+        (["listen", "-u", "--frame", "line", "127.0.0.1", "0"], "--frame"),
+        (["listen", "-u", "--max-clients", "2", "127.0.0.1", "0"], "--max-clients"),
+        (["listen", "-u", "--broker", "127.0.0.1", "0"], "--broker"),
+        (["listen", "-U", "/tmp/sockscope-never.sock", "--allow", "127.0.0.1"], "--allow"),
+        (["listen", "-k", "--hexdump", "127.0.0.1", "0"], "--hexdump"),
+        (["connect", "-U", "/tmp/sockscope-never.sock", "-p", "5000"], "-p"),
+        (["connect", "-u", "--frame", "line", "127.0.0.1", "9"], "--frame"),
+        (["connect", "-u", "--follow-timewait", "127.0.0.1", "9"], "--tap"),
+        (["connect", "--frame", "line", "--hexdump", "127.0.0.1", "9"], "--hexdump"),
+    ])
+    func usageErrors(_ arguments: [String], _ named: String) async throws {
+        let outcome = try await run(Paths.sockscope, arguments)
+        #expect(outcome.status == 64, "\(arguments): \(outcome)")
+        #expect(outcome.stderr.contains(named), "\(arguments): \(outcome.stderr)")
+    }
+}
