@@ -23,7 +23,7 @@ one_run() {  # tool size count → "sent_ns received_bytes"
   : > "$out"
   case $tool in
     sockscope)
-      "$BIN" recv --raw --timeout 1 127.0.0.1 "$port" > "$out" 2>/dev/null & local receiver=$!
+      "$BIN" recv --raw --idle-timeout 1 127.0.0.1 "$port" > "$out" 2>/dev/null & local receiver=$!
       sleep 0.2; local start=$(now)
       "$BIN" send --size "$size" 127.0.0.1 "$port" < "$input"
       local sent=$(( $(now) - start )); wait "$receiver" || true ;;

@@ -186,7 +186,7 @@ _sockscope() {
 
 _sockscope_connect() {
     repeating_flags=()
-    non_repeating_flags=(-u --udp -4 -6 --nodelay --keepalive --tap --tap-payload --follow-timewait --frame-json --hexdump --no-half-close --verbose -v --version -h --help)
+    non_repeating_flags=(-u --udp -4 -6 --nodelay --keepalive --tap --tap-payload --follow-timewait --frame-json --hexdump --no-half-close --verbose -v --json --version -h --help)
     repeating_options=()
     non_repeating_options=(-U --unix -s --source -p --source-port -w --timeout --keepalive-time --linger --recv-buffer --send-buffer --ttl --tap-interface --pcap-out --frame --max-frame -o --output -i --idle-timeout)
     __sockscope_offer_flags_options 2
@@ -253,7 +253,7 @@ _sockscope_connect() {
 
 _sockscope_listen() {
     repeating_flags=()
-    non_repeating_flags=(-u --udp -4 -6 --no-reuseaddr -k --keep-open --echo --upper --broker --chat --stderr --nodelay --keepalive --tap --tap-payload --follow-timewait --frame-json --hexdump --no-half-close --verbose -v --version -h --help)
+    non_repeating_flags=(-u --udp -4 -6 --no-reuseaddr -k --keep-open --echo --upper --broker --chat --stderr --nodelay --keepalive --tap --tap-payload --follow-timewait --frame-json --hexdump --no-half-close --verbose -v --json --version -h --help)
     repeating_options=(--allow --deny)
     non_repeating_options=(-U --unix --backlog -e --exec -c --sh-exec --max-clients --allow-file --keepalive-time --linger --recv-buffer --send-buffer --ttl --tap-interface --pcap-out --frame --max-frame -o --output -i --idle-timeout)
     __sockscope_offer_flags_options 2
@@ -334,7 +334,7 @@ _sockscope_send() {
     repeating_flags=()
     non_repeating_flags=(--lines --connect -4 -6 --loop --hexdump --raw --json --verbose -v --version -h --help)
     repeating_options=()
-    non_repeating_options=(--size --wait -c --count -s --source --ttl --group -i --interface --color)
+    non_repeating_options=(--size --wait --count -s --source --ttl --group --interface --color)
     __sockscope_offer_flags_options 3
 
     # Offer option value completions
@@ -345,7 +345,7 @@ _sockscope_send() {
     '--wait')
         return
         ;;
-    '-c'|'--count')
+    '--count')
         return
         ;;
     '-s'|'--source')
@@ -357,7 +357,7 @@ _sockscope_send() {
     '--group')
         return
         ;;
-    '-i'|'--interface')
+    '--interface')
         __sockscope_add_completions -W "$(eval 'ls /sys/class/net')"
         return
         ;;
@@ -370,9 +370,9 @@ _sockscope_send() {
 
 _sockscope_recv() {
     repeating_flags=()
-    non_repeating_flags=(-6 --echo --upper --reuseport --hexdump --raw --json --verbose -v --version -h --help)
+    non_repeating_flags=(-4 -6 --echo --upper --reuseport --hexdump --raw --json --verbose -v --version -h --help)
     repeating_options=()
-    non_repeating_options=(--buffer --recv-buffer --reply -c --count -w --timeout --group -i --interface --color)
+    non_repeating_options=(--buffer --recv-buffer --reply --count -w --idle-timeout --group --interface --color)
     __sockscope_offer_flags_options 2
 
     # Offer option value completions
@@ -386,16 +386,16 @@ _sockscope_recv() {
     '--reply')
         return
         ;;
-    '-c'|'--count')
+    '--count')
         return
         ;;
-    '-w'|'--timeout')
+    '-w'|'--idle-timeout')
         return
         ;;
     '--group')
         return
         ;;
-    '-i'|'--interface')
+    '--interface')
         __sockscope_add_completions -W "$(eval 'ls /sys/class/net')"
         return
         ;;
@@ -410,7 +410,7 @@ _sockscope_broadcast() {
     repeating_flags=()
     non_repeating_flags=(--no-so-broadcast --hexdump --raw --json --verbose -v --version -h --help)
     repeating_options=()
-    non_repeating_options=(--to -i --interface --collect -c --count -s --source --color)
+    non_repeating_options=(--to --interface --wait --count -s --source --color)
     __sockscope_offer_flags_options 2
 
     # Offer option value completions
@@ -418,14 +418,14 @@ _sockscope_broadcast() {
     '--to')
         return
         ;;
-    '-i'|'--interface')
+    '--interface')
         __sockscope_add_completions -W "$(eval 'ls /sys/class/net')"
         return
         ;;
-    '--collect')
+    '--wait')
         return
         ;;
-    '-c'|'--count')
+    '--count')
         return
         ;;
     '-s'|'--source')
@@ -442,7 +442,7 @@ _sockscope_probe() {
     repeating_flags=()
     non_repeating_flags=(-u --udp -4 -6 --all-addresses --graceful -a --all --json -q --quiet --tap --tap-payload --follow-timewait --version -h --help)
     repeating_options=()
-    non_repeating_options=(--parallel --retries --rate -w --timeout --payload --tap-interface --pcap-out --color)
+    non_repeating_options=(--parallel --retries --rate --timeout --payload --tap-interface --pcap-out --color)
     __sockscope_offer_flags_options 2
 
     # Offer option value completions
@@ -456,7 +456,7 @@ _sockscope_probe() {
     '--rate')
         return
         ;;
-    '-w'|'--timeout')
+    '--timeout')
         return
         ;;
     '--payload')
@@ -517,7 +517,7 @@ _sockscope_tap() {
     repeating_flags=()
     non_repeating_flags=(--tap-payload --json --version -h --help)
     repeating_options=()
-    non_repeating_options=(-i --interface -c --count --duration --pcap-out)
+    non_repeating_options=(-i --interface -c --count --duration -w --pcap-out)
     __sockscope_offer_flags_options -1
 
     # Offer option value completions
@@ -532,7 +532,7 @@ _sockscope_tap() {
     '--duration')
         return
         ;;
-    '--pcap-out')
+    '-w'|'--pcap-out')
         return
         ;;
     esac
@@ -540,7 +540,7 @@ _sockscope_tap() {
 
 _sockscope_sockets() {
     repeating_flags=()
-    non_repeating_flags=(--tcp --udp --unix -4 -6 --json --version -h --help)
+    non_repeating_flags=(-t --tcp -u --udp -x --unix -4 -6 --json --version -h --help)
     repeating_options=()
     non_repeating_options=(--port --state --color)
     __sockscope_offer_flags_options 0

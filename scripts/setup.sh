@@ -2,12 +2,13 @@
 # Installs what sockscope needs to build, test and benchmark, when it is missing.
 #   build: libpcap-dev, pkg-config
 #   tests: the real peers (OpenBSD nc, socat, python3, tcpdump -r), iproute2 (ip netns, ss),
-#          nftables, util-linux (unshare), libcap2-bin (capsh), coreutils (sha256sum)
+#          nftables, util-linux (unshare), libcap2-bin (capsh), coreutils (sha256sum);
+#          python3-jsonschema for the JSON schema test
 #   bench: ncat, iperf3 (only with BENCH=1)
 # As root it uses apt-get; otherwise it lists what is missing and carries on.
 set -euo pipefail
 
-packages=(libpcap-dev pkg-config netcat-openbsd socat python3 iproute2 nftables util-linux libcap2-bin coreutils tcpdump man-db)
+packages=(libpcap-dev pkg-config netcat-openbsd socat python3 python3-jsonschema iproute2 nftables util-linux libcap2-bin coreutils tcpdump man-db)
 if [ "${BENCH:-0}" = 1 ]; then packages+=(ncat iperf3 nmap); fi
 
 missing=()
@@ -18,7 +19,9 @@ for package in "${packages[@]}"; do
 done
 # python3 may come from elsewhere (pyenv); accept any python3 on PATH.
 if command -v python3 >/dev/null 2>&1; then
-  missing=("${missing[@]/python3}")
+  kept=()
+  for package in "${missing[@]}"; do [ "$package" = python3 ] || kept+=("$package"); done
+  missing=("${kept[@]}")
 fi
 read -r -a missing <<< "${missing[*]:-}"
 

@@ -9,15 +9,15 @@ struct BroadcastCommand: ParsableCommand {
         discussion: """
             Sends MESSAGE to 255.255.255.255, to the broadcast address of --interface IF, or to --to \
             ADDR, from a socket with SO_BROADCAST set. Without SO_BROADCAST the kernel refuses a \
-            broadcast destination with EACCES — --no-so-broadcast shows exactly that. --collect SECS \
+            broadcast destination with EACCES — --no-so-broadcast shows exactly that. --wait SECS \
             prints the replies (who answered, from where) until none has come for SECS.
 
             Every machine on the segment receives a broadcast: try it between network namespaces, or \
             on loopback with --to 127.255.255.255.
 
             Examples:
-              sockscope broadcast --to 127.255.255.255 --collect 1 9999 "who is there?"
-              sockscope broadcast --interface eth0 --collect 2 9999 discover
+              sockscope broadcast --to 127.255.255.255 --wait 1 9999 "who is there?"
+              sockscope broadcast --interface eth0 --wait 2 9999 discover
             """
     )
 
@@ -30,13 +30,13 @@ struct BroadcastCommand: ParsableCommand {
     @Option(name: .customLong("to"), help: ArgumentHelp("Send to this address instead of 255.255.255.255.", valueName: "addr"))
     var to: String?
 
-    @Option(name: [.customShort("i"), .customLong("interface")], help: ArgumentHelp("Send to this interface's broadcast address (from getifaddrs).", valueName: "name"), completion: .shellCommand("ls /sys/class/net"))
+    @Option(name: .customLong("interface"), help: ArgumentHelp("Send to this interface's broadcast address (from getifaddrs).", valueName: "name"), completion: .shellCommand("ls /sys/class/net"))
     var interface: String?
 
-    @Option(name: .customLong("collect"), help: ArgumentHelp("Print replies until none has come for this many seconds.", valueName: "secs"))
-    var collect: Seconds?
+    @Option(name: .customLong("wait"), help: ArgumentHelp("Print replies until none has come for this many seconds.", valueName: "secs"))
+    var wait: Seconds?
 
-    @Option(name: [.customShort("c"), .customLong("count")], help: ArgumentHelp("With --collect: stop after this many replies.", valueName: "n"))
+    @Option(name: .customLong("count"), help: ArgumentHelp("With --wait: stop after this many replies.", valueName: "n"))
     var count: Int?
 
     @Flag(name: .customLong("no-so-broadcast"), help: "Do not set SO_BROADCAST (see the kernel's EACCES).")
@@ -54,7 +54,7 @@ struct BroadcastCommand: ParsableCommand {
 
     func validate() throws {
         if to != nil && interface != nil { throw ValidationError("--to and --interface cannot be used together") }
-        if count != nil && collect == nil { throw ValidationError("--count goes with --collect") }
+        if count != nil && wait == nil { throw ValidationError("--count goes with --wait") }
     }
 
     func run() throws {
@@ -62,7 +62,7 @@ struct BroadcastCommand: ParsableCommand {
         color.apply()
         do {
             let replies = try broadcast()
-            if collect != nil && replies == 0 { throw ExitCode(ExitStatus.nothingFound.rawValue) }
+            if wait != nil && replies == 0 { throw ExitCode(ExitStatus.nothingFound.rawValue) }
         } catch let error as SockscopeError {
             Diagnostics.report(error)
             throw ExitCode(error.status.rawValue)
@@ -85,8 +85,8 @@ struct BroadcastCommand: ParsableCommand {
         }
         defer { socket.close() }
         tracer.record("sent \(message.utf8.count) bytes to \(destination)")
-        guard let collect else { return 0 }
-        return try output.printReplies(on: socket, idle: collect.duration, count: count)
+        guard let wait else { return 0 }
+        return try output.printReplies(on: socket, idle: wait.duration, count: count)
     }
 
     private func destinationAddress() throws(SockscopeError) -> IPv4Address {

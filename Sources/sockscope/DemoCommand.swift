@@ -23,8 +23,9 @@ struct DemoCommand: ParsableCommand {
     @Flag(name: .customShort("6"), help: "Use ::1 instead of 127.0.0.1.")
     var ipv6 = false
 
-    @Flag(name: .customLong("json"), help: "Print one JSON object per step (JSON Lines).")
-    var json = false
+    @OptionGroup var jsonOutput: OutputOptions
+
+    var json: Bool { jsonOutput.json }
 
     @Option(name: .customLong("pcap-out"), help: ArgumentHelp("Also write the demo's packets to this pcap file.", valueName: "file"))
     var pcapOut: String?
@@ -99,15 +100,15 @@ struct DemoCommand: ParsableCommand {
     }
 
     static func jsonLine(_ step: DemoStep) -> String {
-        var line = JSONLine()
+        var line = JSONLine(type: "step")
         line.add("step", step.number)
         line.add("side", step.side.rawValue)
         line.add("call", step.call)
         line.add("explanation", step.explanation)
-        line.add("listener", step.listenerState)
-        line.add("client", step.clientState)
-        line.add("server", step.serverState)
-        line.add("time_wait_left_s", step.timeWaitLeft.map { Double($0.milliseconds) / 1000 })
+        line.add("listener_state", step.listenerState?.lowercased())
+        line.add("client_state", step.clientState?.lowercased())
+        line.add("server_state", step.serverState?.lowercased())
+        line.add(milliseconds: "time_wait_left", step.timeWaitLeft)
         line.add("packets", step.packets.map(packetLine))
         return line.text
     }

@@ -58,7 +58,7 @@ struct ProbeCommand: ParsableCommand {
     @Option(name: .customLong("rate"), help: ArgumentHelp("Send at most this many probes per second.", valueName: "pps"))
     var rate: Double?
 
-    @Option(name: [.customShort("w"), .customLong("timeout")], help: ArgumentHelp("Wait this many seconds for each answer instead of adapting to the round-trip time.", valueName: "secs"))
+    @Option(name: .customLong("timeout"), help: ArgumentHelp("Wait this many seconds for each answer instead of adapting to the round-trip time.", valueName: "secs"))
     var timeout: Seconds?
 
     @Flag(name: .customLong("graceful"), help: "Close probes with FIN instead of RST (leaves TIME-WAIT sockets; the summary counts them).")
@@ -70,8 +70,9 @@ struct ProbeCommand: ParsableCommand {
     @Flag(name: [.customShort("a"), .customLong("all")], help: "List every port, not only the open ones.")
     var all = false
 
-    @Flag(name: .customLong("json"), help: "Print one JSON object per port (JSON Lines).")
-    var json = false
+    @OptionGroup var jsonOutput: OutputOptions
+
+    var json: Bool { jsonOutput.json }
 
     @Flag(name: [.customShort("q"), .customLong("quiet")], help: "Print nothing; the exit status says whether a port is open.")
     var quiet = false

@@ -26,8 +26,7 @@ struct RecvCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The port, when an address is given first.", valueName: "port"))
     var second: String?
 
-    @Flag(name: .customShort("6"), help: "Bind [::] (IPv6) when no address is given.")
-    var ipv6 = false
+    @OptionGroup var family: FamilyOptions
 
     @Option(name: .customLong("buffer"), help: ArgumentHelp("Bytes kept of each datagram, like recvfrom(N) (default 65535).", valueName: "bytes"))
     var buffer: Int = 65535
@@ -44,10 +43,10 @@ struct RecvCommand: ParsableCommand {
     @Flag(name: .customLong("upper"), help: "Answer each datagram with itself upper-cased.")
     var upper = false
 
-    @Option(name: [.customShort("c"), .customLong("count")], help: ArgumentHelp("Stop after this many datagrams.", valueName: "n"))
+    @Option(name: .customLong("count"), help: ArgumentHelp("Stop after this many datagrams.", valueName: "n"))
     var count: Int?
 
-    @Option(name: [.customShort("w"), .customLong("timeout")], help: ArgumentHelp("Stop after this many seconds without a datagram.", valueName: "secs"))
+    @Option(name: [.customShort("w"), .customLong("idle-timeout")], help: ArgumentHelp("Stop after this many seconds without a datagram (nc's -w).", valueName: "secs"))
     var timeout: Seconds?
 
     @Flag(name: .customLong("reuseport"), help: "Set SO_REUSEPORT, so several receivers can share the port.")
@@ -56,7 +55,7 @@ struct RecvCommand: ParsableCommand {
     @Option(name: .customLong("group"), help: ArgumentHelp("Join this multicast group (IP_ADD_MEMBERSHIP / IPV6_JOIN_GROUP).", valueName: "addr"))
     var group: String?
 
-    @Option(name: [.customShort("i"), .customLong("interface")], help: ArgumentHelp("The interface to join the group on (default: the route's).", valueName: "name"), completion: .shellCommand("ls /sys/class/net"))
+    @Option(name: .customLong("interface"), help: ArgumentHelp("The interface to join the group on (default: the route's).", valueName: "name"), completion: .shellCommand("ls /sys/class/net"))
     var interface: String?
 
     @OptionGroup var output: DatagramOutputOptions
@@ -112,7 +111,7 @@ struct RecvCommand: ParsableCommand {
             printer.print(datagram)
             guard let source = datagram.source, echo || upper || answer != nil else { return }
             var response = answer ?? Array(datagram.payload)
-            if upper { response = response.map { $0 >= 0x61 && $0 <= 0x7a ? $0 - 0x20 : $0 } }
+            if upper { ByteTransform.asciiUppercase.apply(to: &response) }
             do throws(SocketCallError) {
                 try socket.sendDatagram(response, to: source)
             } catch {
@@ -131,11 +130,15 @@ struct RecvCommand: ParsableCommand {
             }
             groupAddress = parsed
         }
+        let wanted = family.family
+        for address in [addressText.flatMap(IPAddress.init), groupAddress].compactMap({ $0 }) where wanted != nil && address.family != wanted {
+            throw .usage("\(address) is not an \(wanted == .inet ? "IPv4" : "IPv6") address (-\(wanted == .inet ? "4" : "6"))")
+        }
         if let addressText {
             guard let address = IPAddress(addressText) else { throw .usage("bad address '\(addressText)': give a numeric IPv4 or IPv6 address") }
             return (SocketAddress(address, port: port), groupAddress)
         }
-        if groupAddress?.family == .inet6 || ipv6 { return (.ipv6(.any, port: port), groupAddress) }
+        if groupAddress?.family == .inet6 || wanted == .inet6 { return (.ipv6(.any, port: port), groupAddress) }
         return (.ipv4(.any, port: port), groupAddress)
     }
 }

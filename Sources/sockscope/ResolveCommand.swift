@@ -78,8 +78,9 @@ struct ResolveCommand: ParsableCommand {
     @Option(name: .customLong("port"), help: ArgumentHelp("Look up a service by port (22, 22/tcp).", valueName: "port"))
     var servicePort: String?
 
-    @Flag(name: .customLong("json"), help: "Print one JSON object per result (JSON Lines).")
-    var json = false
+    @OptionGroup var jsonOutput: OutputOptions
+
+    var json: Bool { jsonOutput.json }
 
     enum SocketTypeHint: String, ExpressibleByArgument, CaseIterable {
         case stream, dgram, raw
@@ -142,16 +143,16 @@ struct ResolveCommand: ParsableCommand {
         if json {
             var text = ""
             for entry in result.entries {
-                var line = JSONLine()
+                var line = JSONLine(type: "address")
                 line.add("name", host)
                 line.add("service", service)
                 line.add("family", entry.family.name)
-                line.add("type", entry.socketTypeName)
+                line.add("socket_type", entry.socketTypeName)
                 line.add("protocol", entry.protocolName)
                 line.add("address", entry.address.ipAddress.map { "\($0)" })
                 line.add("port", Int(entry.address.port ?? 0))
                 line.add("canonname", entry.canonicalName)
-                line.add("duration_ms", Double(result.duration.microseconds) / 1000)
+                line.add(milliseconds: "duration", result.duration)
                 text += line.text
             }
             Diagnostics.output(text)
@@ -185,12 +186,12 @@ struct ResolveCommand: ParsableCommand {
         }
         let entry = result.entry
         if json {
-            var line = JSONLine()
+            var line = JSONLine(type: "host")
             line.add("name", name)
             line.add("official_name", entry.officialName)
             line.add("aliases", entry.aliases)
             line.add("addresses", entry.addresses.map(\.description))
-            line.add("duration_ms", Double(result.duration.microseconds) / 1000)
+            line.add(milliseconds: "duration", result.duration)
             Diagnostics.output(line.text)
             return
         }
@@ -204,7 +205,7 @@ struct ResolveCommand: ParsableCommand {
     private func printFQDN() {
         let (hostName, fqdn) = Resolver.fullyQualifiedName()
         if json {
-            var line = JSONLine()
+            var line = JSONLine(type: "fqdn")
             line.add("hostname", hostName)
             line.add("fqdn", fqdn)
             Diagnostics.output(line.text)
@@ -227,10 +228,10 @@ struct ResolveCommand: ParsableCommand {
             throw SockscopeError(resolving: "\(address)", error)
         }
         if json {
-            var line = JSONLine()
+            var line = JSONLine(type: "reverse")
             line.add("address", "\(address)")
             line.add("name", result.name)
-            line.add("duration_ms", Double(result.duration.microseconds) / 1000)
+            line.add(milliseconds: "duration", result.duration)
             Diagnostics.output(line.text)
             return
         }
@@ -257,7 +258,7 @@ struct ResolveCommand: ParsableCommand {
         var output = ""
         for entry in entries {
             if json {
-                var line = JSONLine()
+                var line = JSONLine(type: "service")
                 line.add("name", entry.name)
                 line.add("port", Int(entry.port))
                 line.add("protocol", entry.protocolName)

@@ -45,7 +45,7 @@ struct SendCommand: ParsableCommand {
     @Option(name: .customLong("wait"), help: ArgumentHelp("Print replies until none has come for this many seconds.", valueName: "secs"))
     var wait: Seconds?
 
-    @Option(name: [.customShort("c"), .customLong("count")], help: ArgumentHelp("With --wait: stop after this many replies.", valueName: "n"))
+    @Option(name: .customLong("count"), help: ArgumentHelp("With --wait: stop after this many replies.", valueName: "n"))
     var count: Int?
 
     @OptionGroup var family: FamilyOptions
@@ -62,7 +62,7 @@ struct SendCommand: ParsableCommand {
     @Flag(name: .customLong("loop"), help: "With --group: IP_MULTICAST_LOOP, deliver to receivers on this host too.")
     var loop = false
 
-    @Option(name: [.customShort("i"), .customLong("interface")], help: ArgumentHelp("With --group: the interface to send by (IP_MULTICAST_IF).", valueName: "name"), completion: .shellCommand("ls /sys/class/net"))
+    @Option(name: .customLong("interface"), help: ArgumentHelp("With --group: the interface to send by (IP_MULTICAST_IF).", valueName: "name"), completion: .shellCommand("ls /sys/class/net"))
     var interface: String?
 
     @OptionGroup var output: DatagramOutputOptions

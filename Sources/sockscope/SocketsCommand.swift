@@ -23,13 +23,13 @@ struct SocketsCommand: ParsableCommand {
             """
     )
 
-    @Flag(name: .customLong("tcp"), help: "TCP sockets (the default).")
+    @Flag(name: [.customShort("t"), .customLong("tcp")], help: "TCP sockets (the default).")
     var tcp = false
 
-    @Flag(name: .customLong("udp"), help: "UDP sockets.")
+    @Flag(name: [.customShort("u"), .customLong("udp")], help: "UDP sockets.")
     var udp = false
 
-    @Flag(name: .customLong("unix"), help: "Unix-domain sockets.")
+    @Flag(name: [.customShort("x"), .customLong("unix")], help: "Unix-domain sockets.")
     var unix = false
 
     @OptionGroup var family: FamilyOptions
@@ -40,8 +40,9 @@ struct SocketsCommand: ParsableCommand {
     @Option(name: .customLong("state"), help: ArgumentHelp("Only sockets in this state.", valueName: "state"))
     var state: String?
 
-    @Flag(name: .customLong("json"), help: "One JSON object per socket (JSON Lines).")
-    var json = false
+    @OptionGroup var jsonOutput: OutputOptions
+
+    var json: Bool { jsonOutput.json }
 
     static let stateNames: [String: TCPState] = [
         "listen": .listen, "established": .established, "syn-sent": .synSent, "syn-recv": .synReceived, "syn-received": .synReceived,
@@ -55,6 +56,7 @@ struct SocketsCommand: ParsableCommand {
         if let state, Self.stateNames[state.lowercased()] == nil {
             throw ValidationError("unknown state '\(state)': use one of \(Self.stateNames.keys.sorted().joined(separator: ", "))")
         }
+        if unix && !tcp && !udp && family.family != nil { throw ValidationError("-4 and -6 choose IP sockets; --unix lists Unix sockets") }
     }
 
     func run() throws {
@@ -82,16 +84,17 @@ struct SocketsCommand: ParsableCommand {
         }
         if json {
             var text = ""
+            let time = Timestamp.now()
             for entry in entries {
-                var line = JSONLine()
-                line.add("netid", entry.kind.rawValue)
-                line.add("state", stateName(entry))
+                var line = JSONLine(type: "socket", time: time)
+                line.add("protocol", entry.kind.rawValue)
+                line.add("state", stateName(entry).lowercased())
                 line.add("recv_q", Int(entry.receiveQueue))
                 line.add("send_q", Int(entry.sendQueue))
-                line.add("local", "\(entry.local)")
-                line.add("peer", entry.remote.map { "\($0)" })
+                line.add(endpoint: "local", entry.local)
+                line.add(endpoint: "peer", entry.remote)
                 line.add("timer", timerName(entry.timer))
-                line.add("timer_ms", timerDuration(entry.timer).map { Int($0.milliseconds) })
+                line.add(milliseconds: "timer", timerDuration(entry.timer))
                 line.add("inode", Int(entry.inode))
                 text += line.text
             }

@@ -23,7 +23,27 @@ struct Sockscope: ParsableCommand {
               143 stopped by SIGTERM, likewise
 
             JSON
-              --json prints one object per result (JSON Lines); each command's help lists its fields.
+              --json prints one object per result or event (JSON Lines), on stdout for results
+              (probe, resolve, recv, send, broadcast, tap, sockets, demo) and on stderr for the
+              events of connect and listen, whose stdout carries the data. Every record has
+              "type" and "time" (RFC 3339, UTC); durations are numbers in *_ms fields, endpoints
+              are ROLE_address + ROLE_port, byte counts bytes_*. With --json a failure is a
+              {"type":"error","message":…,"explanation":…,"exit_status":N} record on stderr.
+              The schema: schema/sockscope.schema.json in the source tree.
+
+            SHORT OPTIONS
+              Long names mean the same in every command. Short letters follow the tool each
+              command replaces, and mean one thing within a command:
+                connect, listen (ncat)  -4 -6 -u -U path -s addr -p port -w connect timeout
+                                        -i idle timeout -k keep open -e exec -c sh-exec
+                                        -o output file -v
+                send, recv, broadcast (nc)  -4 -6 (recv) -s source -w idle timeout (recv) -v
+                probe (nmap)            -u UDP  -a all ports in the table  -q quiet
+                tap (tcpdump)           -i interface  -c count  -w write a pcap file
+                sockets (ss)            -t TCP  -u UDP  -x Unix  -4 -6
+              So -i is the idle timeout in connect/listen but the interface in tap, -c is
+              --sh-exec in listen but the packet count in tap, and -w is the connect timeout
+              in connect, the idle timeout in recv (as nc's -w) and the pcap file in tap.
 
             FILES
               /etc/hosts, /etc/nsswitch.conf, /etc/resolv.conf  name resolution, as for every program

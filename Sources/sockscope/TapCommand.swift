@@ -39,14 +39,15 @@ struct TapCommand: ParsableCommand {
     @Option(name: .customLong("duration"), help: ArgumentHelp("Stop after this many seconds.", valueName: "secs"))
     var duration: Seconds?
 
-    @Option(name: .customLong("pcap-out"), help: ArgumentHelp("Also write the packets to this pcap file.", valueName: "file"))
+    @Option(name: [.customShort("w"), .customLong("pcap-out")], help: ArgumentHelp("Also write the packets to this pcap file.", valueName: "file"))
     var pcapOut: String?
 
     @Flag(name: .customLong("tap-payload"), help: "Keep payload bytes in the capture, not just the headers.")
     var payload = false
 
-    @Flag(name: .customLong("json"), help: "One JSON object per packet (JSON Lines) on stdout.")
-    var json = false
+    @OptionGroup var jsonOutput: OutputOptions
+
+    var json: Bool { jsonOutput.json }
 
     func validate() throws {
         if let count, count < 1 { throw ValidationError("--count must be at least 1") }
@@ -94,33 +95,33 @@ struct TapCommand: ParsableCommand {
     }
 
     static func json(_ event: ConnectionTap.TapEvent) -> String {
-        var line = JSONLine()
+        var line = JSONLine(type: "packet")
         switch event {
         case .tcp(let event):
-            line.add("time_ms", Double(event.elapsed.microseconds) / 1000)
-            line.add("from", "\(event.source)")
-            line.add("to", "\(event.destination)")
+            line.add(milliseconds: "offset", event.elapsed)
+            line.add(endpoint: "source", event.source)
+            line.add(endpoint: "destination", event.destination)
             line.add("protocol", "tcp")
             line.add("flags", event.segment.flags.tcpdumpNotation)
             line.add("seq", Int(event.relativeSequence))
-            line.add("ack", event.relativeAcknowledgment.map { "\($0)" })
-            line.add("win", Int(event.segment.window))
-            line.add("len", event.segment.payloadLength)
-            line.add("states", TapTimeline.stateChanges(event))
+            line.add("ack", event.relativeAcknowledgment.map { Int($0) })
+            line.add("window", Int(event.segment.window))
+            line.add("bytes", event.segment.payloadLength)
+            line.add("states", event.stateChanges.map { "\($0.side.rawValue): \($0.state.name.lowercased())" })
             line.add("notes", event.notes)
         case .icmp(let packet, let message, let elapsed):
-            line.add("time_ms", Double(elapsed.microseconds) / 1000)
-            line.add("from", "\(packet.source)")
-            line.add("to", "\(packet.destination)")
+            line.add(milliseconds: "offset", elapsed)
+            line.add(endpoint: "source", host: packet.source)
+            line.add(endpoint: "destination", host: packet.destination)
             line.add("protocol", message.isVersion6 ? "icmp6" : "icmp")
             line.add("message", message.meaning)
         case .udp(let packet, let elapsed):
             guard case .udp(let sourcePort, let destinationPort, let length) = packet.transport else { return "" }
-            line.add("time_ms", Double(elapsed.microseconds) / 1000)
-            line.add("from", "\(SocketAddress(packet.source, port: sourcePort))")
-            line.add("to", "\(SocketAddress(packet.destination, port: destinationPort))")
+            line.add(milliseconds: "offset", elapsed)
+            line.add(endpoint: "source", SocketAddress(packet.source, port: sourcePort))
+            line.add(endpoint: "destination", SocketAddress(packet.destination, port: destinationPort))
             line.add("protocol", "udp")
-            line.add("len", length)
+            line.add("bytes", length)
         }
         return line.text
     }

@@ -14,14 +14,14 @@ struct DemoTests {
             #expect(lines.contains { $0.contains("\"call\":\"\(call)") }, "no step calls \(call)")
         }
         let handshake = try #require(lines.first { $0.contains("\"call\":\"connect(") })
-        #expect(handshake.contains("\"client\":\"ESTABLISHED\""))
-        #expect(handshake.contains("\"server\":\"ESTABLISHED\""))
+        #expect(handshake.contains("\"client_state\":\"established\""))
+        #expect(handshake.contains("\"server_state\":\"established\""))
         let halfClose = try #require(lines.first { $0.contains("\"call\":\"shutdown(") })
-        #expect(halfClose.contains("\"client\":\"FIN-WAIT-2\""))
-        #expect(halfClose.contains("\"server\":\"CLOSE-WAIT\""))
+        #expect(halfClose.contains("\"client_state\":\"fin-wait-2\""))
+        #expect(halfClose.contains("\"server_state\":\"close-wait\""))
         let last = try #require(lines.last)
-        #expect(last.contains("\"client\":\"TIME-WAIT\""))
-        #expect(last.contains("\"time_wait_left_s\":5") || last.contains("\"time_wait_left_s\":6"), "TIME-WAIT timer: \(last)")
+        #expect(last.contains("\"client_state\":\"time-wait\""))
+        #expect(last.contains("\"time_wait_left_ms\":59") || last.contains("\"time_wait_left_ms\":60"), "TIME-WAIT timer: \(last)")
 
         // The kernel's own tool agrees: the 4-tuple is in TIME-WAIT.
         let bind = try #require(lines.first { $0.contains("getsockname says 127.0.0.1:") })
@@ -44,7 +44,7 @@ struct DemoTests {
         let outcome = try await sockscope("demo", "-6", "--json")
         #expect(outcome.status == 0, "\(outcome)")
         #expect(outcome.stdoutText.contains("socket(AF_INET6, SOCK_STREAM)"))
-        #expect(outcome.stdoutText.split(separator: "\n").last?.contains("\"client\":\"TIME-WAIT\"") == true)
+        #expect(outcome.stdoutText.split(separator: "\n").last?.contains("\"client_state\":\"time-wait\"") == true)
     }
 
     @Test("as root, each step shows its packets: connect → SYN, SYN/ACK, ACK; shutdown → FIN",
@@ -72,6 +72,6 @@ struct DemoTests {
         let outcome = try await run(Paths.capsh, ["--drop=cap_net_raw", "--", "-c", "exec \(Paths.sockscope) demo --json"])
         #expect(outcome.status == 0, "\(outcome)")
         #expect(outcome.stderr.contains("demo without packets: capturing needs CAP_NET_RAW"))
-        #expect(outcome.stdoutText.split(separator: "\n").last?.contains("\"client\":\"TIME-WAIT\"") == true)
+        #expect(outcome.stdoutText.split(separator: "\n").last?.contains("\"client_state\":\"time-wait\"") == true)
     }
 }

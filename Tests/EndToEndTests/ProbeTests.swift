@@ -23,7 +23,7 @@ struct ProbeTests {
                 if rest.hasPrefix("\"") { return String(rest.dropFirst().prefix(while: { $0 != "\"" })) }
                 return String(rest.prefix(while: { $0 != "," && $0 != "}" }))
             }
-            guard let port = field("port").flatMap({ Int($0) }), let state = field("state"), let code = field("code").flatMap({ Int($0) }) else { continue }
+            guard let port = field("peer_port").flatMap({ Int($0) }), let state = field("state"), let code = field("code").flatMap({ Int($0) }) else { continue }
             rows[port] = Row(port: port, state: state, code: code, errno: field("errno"))
         }
         return rows
@@ -97,7 +97,7 @@ struct ProbeTests {
         #expect(open == listening, "probe: \(open.sorted()), ss: \(listening.sorted())")
         #expect(open == [1, 80, 8080, 65535])
         let order = scan.stdoutText.split(separator: "\n").compactMap { line in
-            line.split(separator: "\"port\":").dropFirst().first.flatMap { Int($0.prefix(while: \.isNumber)) }
+            line.split(separator: "\"peer_port\":").dropFirst().first.flatMap { Int($0.prefix(while: \.isNumber)) }
         }
         #expect(order == Array(1...65535), "results in port order, whatever order the probes finished in")
         #expect(rows.values.allSatisfy { $0.state == "open" || ($0.state == "closed" && $0.errno == "ECONNREFUSED") })

@@ -41,7 +41,7 @@ struct ResolveTests {
             if rest.hasPrefix("\"") { return String(rest.dropFirst().prefix(while: { $0 != "\"" })) }
             return String(rest.prefix(while: { $0 != "," && $0 != "}" }))
         }
-        return ["family", "type", "protocol", "address", "port", "canonname"].map(field).joined(separator: " ")
+        return ["family", "socket_type", "protocol", "address", "port", "canonname"].map(field).joined(separator: " ")
     }
 
     @Test("getaddrinfo: the same entries, in the same order, as Python's socket.getaddrinfo", arguments: [

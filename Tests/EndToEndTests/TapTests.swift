@@ -104,7 +104,7 @@ struct TapTests {
         #expect(try await tap.finish() == 0)
         let lines = tap.stdoutText.split(separator: "\n")
         #expect(lines.count == 3, "\(tap.stdoutText)")
-        #expect(lines.first?.contains("\"flags\":\"S\"") == true && lines.first?.contains("\"states\":[\"client: SYN-SENT\"]") == true, "\(lines)")
+        #expect(lines.first?.contains("\"flags\":\"S\"") == true && lines.first?.contains("\"states\":[\"client: syn-sent\"]") == true, "\(lines)")
     }
 
     @Test("probe --tap: each port's packets — RST, SYN/ACK, silence, and an ICMP error tied back to its probe")
@@ -179,9 +179,10 @@ struct TapTests {
         let theirs = try await run(Paths.ip, ["netns", "exec", network.target, Paths.ss, "-Htan", "state", "time-wait"])
         let ourPairs = Set(ours.stdoutText.split(separator: "\n").map { line -> String in
             func field(_ name: String) -> String {
-                String(line.split(separator: "\"\(name)\":\"").dropFirst().first?.prefix(while: { $0 != "\"" }) ?? "")
+                let rest = line.split(separator: "\"\(name)\":").dropFirst().first ?? ""
+                return String(rest.drop(while: { $0 == "\"" }).prefix(while: { $0 != "\"" && $0 != "," }))
             }
-            return field("local") + " " + field("peer")
+            return field("local_address") + ":" + field("local_port") + " " + field("peer_address") + ":" + field("peer_port")
         })
         let theirPairs = Set(theirs.stdoutText.split(separator: "\n").map { line -> String in
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)

@@ -11,7 +11,7 @@ struct UDPTests {
         let port = try await server.announcedPort(marker: "", inStdout: true)
         let outcome = try await sockscope("send", "--wait", "1", "--json", "127.0.0.1", "\(port)", "hello")
         #expect(outcome.status == 0, "\(outcome)")
-        #expect(outcome.stdoutText.contains("\"from\":\"127.0.0.1:\(port)\",\"size\":5,\"arrived\":5,\"truncated\":false,\"text\":\"HELLO\""), "\(outcome.stdoutText)")
+        #expect(outcome.stdoutText.contains("\"source_address\":\"127.0.0.1\",\"source_port\":\(port),\"bytes\":5,\"bytes_arrived\":5,\"truncated\":false,\"text\":\"HELLO\""), "\(outcome.stdoutText)")
     }
 
     @Test("recv --upper answers the Python client (sendto / recvfrom(1024)) and shows what came")
@@ -114,7 +114,7 @@ struct UDPTests {
         #expect(client.stdoutText == "Same Bytes", "\(client)")
 
         let started = ContinuousClock.now
-        let quiet = try await sockscope("recv", "--timeout", "0.3", "127.0.0.1", "0")
+        let quiet = try await sockscope("recv", "--idle-timeout", "0.3", "127.0.0.1", "0")
         #expect(quiet.status == 1, "nothing received: \(quiet)")
         #expect(started.duration(to: .now) >= .milliseconds(300))
     }
@@ -128,14 +128,14 @@ struct UDPTests {
             """])
         defer { Task { await holder.stop() } }
         let held = try await holder.announcedPort(marker: "", inStdout: true)
-        let refused = try await sockscope("recv", "--timeout", "0.2", "127.0.0.1", "\(held)")
+        let refused = try await sockscope("recv", "--idle-timeout", "0.2", "127.0.0.1", "\(held)")
         #expect(refused.status == 69, "\(refused)")
         #expect(refused.stderr.contains("EADDRINUSE"))
 
-        let first = try BackgroundProcess(Paths.sockscope, ["recv", "--json", "--reuseport", "--timeout", "1", "127.0.0.1", "0"])
+        let first = try BackgroundProcess(Paths.sockscope, ["recv", "--json", "--reuseport", "--idle-timeout", "1", "127.0.0.1", "0"])
         defer { Task { await first.stop() } }
         let port = try await first.announcedPort(marker: "receiving on")
-        let second = try BackgroundProcess(Paths.sockscope, ["recv", "-v", "--json", "--reuseport", "--timeout", "1", "127.0.0.1", "\(port)"])
+        let second = try BackgroundProcess(Paths.sockscope, ["recv", "-v", "--json", "--reuseport", "--idle-timeout", "1", "127.0.0.1", "\(port)"])
         defer { Task { await second.stop() } }
         _ = try await second.waitForLine(containing: "receiving on")
         _ = try await run(Paths.python, [Paths.peer("udp_peer.py"), "spray", "127.0.0.1", "\(port)", "40"])
@@ -153,7 +153,7 @@ struct UDPTests {
         let port = try await hex.announcedPort(marker: "receiving on")
         _ = try await sockscope("send", "127.0.0.1", "\(port)", "Hello, hex dump!!")
         #expect(try await hex.finish() == 0)
-        #expect(hex.stdoutText.contains("  0000  48 65 6c 6c 6f 2c 20 68 65 78 20 64 75 6d 70 21  Hello, hex dump!\n  0010  21"), "\(hex.stdoutText)")
+        #expect(hex.stdoutText.contains("  00000000  48 65 6c 6c 6f 2c 20 68 65 78 20 64 75 6d 70 21  |Hello, hex dump!|\n  00000010  21"), "one hex dump format for every --hexdump: \(hex.stdoutText)")
 
         let raw = try BackgroundProcess(Paths.sockscope, ["recv", "--raw", "--count", "2", "127.0.0.1", "0"])
         defer { Task { await raw.stop() } }
@@ -176,10 +176,10 @@ struct UDPTests {
                 receivers.append(receiver)
                 _ = try await receiver.waitForLine(containing: "receiving on")
             }
-            let outcome = try await lan.run(on: 0, Paths.sockscope, ["broadcast"] + destination + ["--collect", "1", "--json", "7777", "who is there?"])
+            let outcome = try await lan.run(on: 0, Paths.sockscope, ["broadcast"] + destination + ["--wait", "1", "--json", "7777", "who is there?"])
             #expect(outcome.status == 0, "\(destination): \(outcome)")
-            #expect(outcome.stdoutText.contains("\"from\":\"\(lan.hosts[1].address):7777\"") && outcome.stdoutText.contains("\"text\":\"host 1 here\""), "\(outcome.stdoutText)")
-            #expect(outcome.stdoutText.contains("\"from\":\"\(lan.hosts[2].address):7777\"") && outcome.stdoutText.contains("\"text\":\"host 2 here\""), "\(outcome.stdoutText)")
+            #expect(outcome.stdoutText.contains("\"source_address\":\"\(lan.hosts[1].address)\",\"source_port\":7777") && outcome.stdoutText.contains("\"text\":\"host 1 here\""), "\(outcome.stdoutText)")
+            #expect(outcome.stdoutText.contains("\"source_address\":\"\(lan.hosts[2].address)\",\"source_port\":7777") && outcome.stdoutText.contains("\"text\":\"host 2 here\""), "\(outcome.stdoutText)")
             for receiver in receivers {
                 #expect(try await receiver.finish() == 0)
                 #expect(receiver.stdoutText.contains("\(lan.hosts[0].address):") && receiver.stdoutText.contains("who is there?"))

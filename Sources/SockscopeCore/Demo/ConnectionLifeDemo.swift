@@ -108,7 +108,8 @@ private struct DemoRun {
         record("recv(fd \(server.fd), 1024) → \(received.count) bytes \(quoted(received))")
         try step(.server, "recv() returns what has arrived so far — TCP is a byte stream, so one send may arrive as several recvs, or several as one")
 
-        let reply = received.map { $0 >= 0x61 && $0 <= 0x7a ? $0 - 0x20 : $0 }
+        var reply = received
+        ByteTransform.asciiUppercase.apply(to: &reply)
         try reply.withUnsafeBytes { try server.sendAll($0) }
         record("send(fd \(server.fd), \(reply.count) bytes) → \(reply.count)")
         try step(.server, "the classic first server: answer with the message upper-cased")

@@ -54,6 +54,11 @@ package enum ByteTransform: Sendable {
     /// ASCII letters to upper case, every other byte unchanged (binary-safe).
     case asciiUppercase
 
+    /// Applies the change to an array of bytes.
+    package func apply(to bytes: inout [UInt8]) {
+        bytes.withUnsafeMutableBytes { apply(to: $0) }
+    }
+
     func apply(to buffer: UnsafeMutableRawBufferPointer) {
         switch self {
         case .none:

@@ -9,8 +9,9 @@ struct DatagramOutputOptions: ParsableArguments {
     @Flag(name: .customLong("raw"), help: "Write the payloads alone to stdout, back to back (for piping).")
     var raw = false
 
-    @Flag(name: .customLong("json"), help: "One JSON object per datagram: time, from, size, arrived, truncated, text, hex.")
-    var json = false
+    @OptionGroup var jsonOutput: OutputOptions
+
+    var json: Bool { jsonOutput.json }
 
     func validate() throws {
         if [hexdump, raw, json].filter({ $0 }).count > 1 { throw ValidationError("choose one of --hexdump, --raw, --json") }

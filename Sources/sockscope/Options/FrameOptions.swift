@@ -25,10 +25,10 @@ struct FrameOptions: ParsableArguments {
     /// Prints one received message: as a line, or as a JSON object.
     func deliver(_ message: [UInt8]) {
         if json {
-            var line = JSONLine()
-            line.add("length", message.count)
+            var line = JSONLine(type: "message")
+            line.add("bytes", message.count)
             line.add("text", String(validating: message, as: UTF8.self))
-            line.add("hex", message.withUnsafeBytes { DatagramPrinter.hex($0) })
+            line.add("hex", message.withUnsafeBytes { HexDump.hex($0) })
             Diagnostics.output(line.text)
         } else {
             Diagnostics.output(String(decoding: message + [0x0a], as: UTF8.self))

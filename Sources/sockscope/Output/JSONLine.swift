@@ -9,9 +9,9 @@ struct JSONLine {
 
     /// A record of one kind (`"type"` first, as every record in the schema has), stamped
     /// with the wall-clock time it was made (`"time"`, RFC 3339 with a date).
-    init(type: String) {
+    init(type: String, time: String = Timestamp.now()) {
         add("type", type)
-        add("time", Timestamp.now())
+        add("time", time)
     }
 
     mutating func add(_ key: String, _ value: String?) {
@@ -54,6 +54,12 @@ struct JSONLine {
             add("\(role)_address", address.ipAddress.map { "\($0)" })
             add("\(role)_port", address.port.map(Int.init))
         }
+    }
+
+    /// A host without a port (ICMP): `ROLE_address`, and `ROLE_port` null.
+    mutating func add(endpoint role: String, host: IPAddress) {
+        add("\(role)_address", "\(host)")
+        add("\(role)_port", Int?.none)
     }
 
     /// A duration as a number of milliseconds (`NAME_ms`).

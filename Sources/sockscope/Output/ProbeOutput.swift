@@ -37,6 +37,7 @@ struct ProbeOutput {
         var text = ""
         var targetNames: [IPAddress: String] = [:]
         var errnoNames: [Int32: (name: String, text: String)] = [:]
+        let time = Timestamp.now()
         for result in report.results {
             let target = targetNames[result.target] ?? "\(result.target)"
             targetNames[result.target] = target
@@ -45,17 +46,17 @@ struct ProbeOutput {
                 errnoNames[error.rawValue] = known
                 return known
             }
-            var line = JSONLine()
+            var line = JSONLine(type: "port", time: time)
             line.add("target", target)
-            line.add("port", Int(result.port))
+            line.add(endpoint: "peer", SocketAddress(result.target, port: result.port))
             line.add("protocol", protocolName)
             line.add("state", result.state.rawValue)
             line.add("code", Int(result.code))
             line.add("errno", error?.name)
-            line.add("text", error?.text)
+            line.add("error_text", error?.text)
             line.add("reason", result.reason)
             line.add("service", PortList.serviceName(result.port, protocolName: protocolName))
-            line.add("time_ms", Double(result.elapsed.microseconds) / 1000)
+            line.add(milliseconds: "rtt", result.elapsed)
             line.add("attempts", result.attempts)
             text += line.text
             if text.utf8.count > 1 << 16 {

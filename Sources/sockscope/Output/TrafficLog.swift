@@ -37,20 +37,9 @@ final class TrafficLog {
             do { try SystemCall.writeAll(file, bytes) } catch { failure = error }
         }
         guard hexdump else { return }
-        let marker = direction == .sent ? ">" : "<"
         let start = offsets[direction] ?? 0
         offsets[direction] = start + bytes.count
-        var text = ""
-        var index = 0
-        while index < bytes.count {
-            let line = bytes[index..<min(index + 16, bytes.count)]
-            let address = String(start + index, radix: 16)
-            var hexPart = line.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: " ")
-            hexPart += String(repeating: " ", count: 47 - hexPart.count)
-            let ascii = String(decoding: line.map { (0x20...0x7e).contains($0) ? $0 : UInt8(ascii: ".") }, as: UTF8.self)
-            text += "\(marker) " + String(repeating: "0", count: max(0, 8 - address.count)) + address + "  " + hexPart + "  |" + ascii + "|\n"
-            index += 16
-        }
+        let text = HexDump.lines(bytes, mark: direction == .sent ? ">" : "<", start: start)
         Diagnostics.raw(text)
     }
 }

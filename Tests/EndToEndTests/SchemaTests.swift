@@ -1,0 +1,25 @@
+import Testing
+
+/// One JSON schema (schema/sockscope.schema.json) for every command's --json output.
+@Suite("JSON schema")
+struct SchemaTests {
+    @Test("the --json output of every command validates against the schema file (Python jsonschema)")
+    func everyCommandValidates() async throws {
+        let directory = try TemporaryDirectory.make()
+        let samples = try await run("/bin/bash", [Paths.peer("json_samples.sh"), Paths.sockscope, directory], timeout: .seconds(120))
+        #expect(samples.status == 0, "\(samples)")
+        let files = try await run("/bin/sh", ["-c", "ls \(directory)/*.jsonl"]).stdoutText.split(separator: "\n").map(String.init)
+        let schema = Paths.packageRoot + "/schema/sockscope.schema.json"
+        let validation = try await run(Paths.python, [Paths.peer("validate_json.py"), schema] + files)
+        #expect(validation.status == 0, "\(validation.stdoutText)\(validation.stderr)")
+        let all = try await run("/bin/sh", ["-c", "cat \(directory)/*.jsonl"]).stdoutText
+        var expected = ["listening", "connected", "accepted", "refused", "closed", "error", "message", "port", "address", "host",
+                        "reverse", "service", "socket", "datagram", "step"]
+        if Paths.isRoot { expected.append("packet") }
+        for type in expected {
+            #expect(all.contains("{\"type\":\"\(type)\",\"time\":\"20"), "no \(type) record was produced")
+        }
+        let lines = all.split(separator: "\n")
+        #expect(lines.allSatisfy { $0.hasPrefix("{\"type\":") }, "every record starts with its type")
+    }
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Runs every command with --json on loopback and collects what it prints (stdout for
+# results, stderr for connect/listen events and errors) into DIR/*.jsonl, one file per
+# run, for validate_json.py. Every wait is bounded; background processes are killed
+# by their PIDs.  usage: json_samples.sh SOCKSCOPE DIR
+set -u
+bin=$1 out=$2
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done; }
+trap cleanup EXIT
+port_of() {  # waits for "listening on …:PORT" / "receiving on …:PORT" in a file
+  for _ in $(seq 100); do
+    port=$(grep -o -m1 -E '(listening|receiving) on [^ ]*:[0-9]+' "$1" 2>/dev/null | grep -o -E '[0-9]+$')
+    [ -n "$port" ] && { echo "$port"; return; }
+    sleep 0.05
+  done
+}
+
+# listen --json (events on stderr) with connect --json as its client
+"$bin" listen --json --echo 127.0.0.1 0 > /dev/null 2> "$out/listen.jsonl" & pids+=($!)
+sleep 0.2; port=$(grep -o -m1 '"local_port":[0-9]*' "$out/listen.jsonl" | grep -o '[0-9]*$')
+echo hello | timeout 10 "$bin" connect --json 127.0.0.1 "$port" > /dev/null 2> "$out/connect.jsonl"
+# a refused client and a --max-clients refusal, from a keep-open listener
+"$bin" listen --json -k --max-clients 1 --deny 127.0.0.2 127.0.0.1 0 < /dev/null > /dev/null 2> "$out/listen-k.jsonl" & pids+=($!)
+sleep 0.2; kport=$(grep -o -m1 '"local_port":[0-9]*' "$out/listen-k.jsonl" | grep -o '[0-9]*$')
+timeout 5 "$bin" connect -s 127.0.0.2 -i 0.2 127.0.0.1 "$kport" < /dev/null > /dev/null 2>&1
+# errors as JSON: a refused connection, a usage error
+timeout 5 "$bin" connect --json 127.0.0.1 1 < /dev/null > /dev/null 2> "$out/error.jsonl"
+# framed messages
+"$bin" listen --echo 127.0.0.1 0 2> "$out/echo.err" > /dev/null & pids+=($!)
+eport=$(port_of "$out/echo.err")
+printf 'one\ntwo\n' | timeout 10 "$bin" connect --frame line --frame-json 127.0.0.1 "$eport" > "$out/frames.jsonl" 2> /dev/null
+# probe: one open port, one closed
+timeout 20 "$bin" probe --json 127.0.0.1 "$kport,1" > "$out/probe.jsonl" 2> /dev/null
+# resolve: getaddrinfo, gethostbyname, reverse, services (numeric: no lookup leaves the machine)
+timeout 10 "$bin" resolve --json 127.0.0.1 80 > "$out/resolve.jsonl"
+timeout 10 "$bin" resolve --json --gethostbyname 127.0.0.1 > "$out/hostbyname.jsonl"
+timeout 10 "$bin" resolve --json --reverse 127.0.0.1 > "$out/reverse.jsonl"
+timeout 10 "$bin" resolve --json --service ssh/tcp > "$out/service.jsonl"
+# sockets
+timeout 10 "$bin" sockets --json --port "$kport" > "$out/sockets.jsonl"
+# UDP: recv, send --wait against recv --echo, broadcast --wait
+"$bin" recv --json --echo --count 2 127.0.0.1 0 > "$out/recv.jsonl" 2> "$out/recv.err" & pids+=($!)
+rport=$(port_of "$out/recv.err")
+timeout 10 "$bin" send --json --wait 1 --count 1 127.0.0.1 "$rport" ping > "$out/send.jsonl"
+"$bin" recv --echo --count 1 0.0.0.0 0 > /dev/null 2> "$out/brecv.err" & pids+=($!)
+bport=$(port_of "$out/brecv.err")
+timeout 10 "$bin" broadcast --json --to 127.255.255.255 --wait 0.5 --count 1 "$bport" who > "$out/broadcast.jsonl"
+# UDP listener events and a refused datagram
+"$bin" listen --json -u -i 1 --deny 127.0.0.2 127.0.0.1 0 < /dev/null > /dev/null 2> "$out/listen-u.jsonl" & pids+=($!)
+sleep 0.2; uport=$(grep -o -m1 '"local_port":[0-9]*' "$out/listen-u.jsonl" | grep -o '[0-9]*$')
+python3 -c "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.2', 0)); s.sendto(b'x', ('127.0.0.1', $uport))"
+# demo, and (as root) a tap
+timeout 30 "$bin" demo --json --no-packets > "$out/demo.jsonl" 2> /dev/null
+if [ "$(id -u)" = 0 ]; then
+  "$bin" tap --json -c 2 "tcp port $eport" > "$out/tap.jsonl" 2> "$out/tap.err" & tap=$!; pids+=($tap)
+  for _ in $(seq 100); do grep -q 'capturing on' "$out/tap.err" && break; sleep 0.05; done
+  echo x | timeout 5 "$bin" connect 127.0.0.1 "$eport" > /dev/null 2>&1
+  for _ in $(seq 100); do kill -0 $tap 2>/dev/null || break; sleep 0.05; done
+fi
+sleep 1.2  # the UDP listener's idle timeout ends it and its closing record is written
+rm -f "$out"/*.err
