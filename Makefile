@@ -27,8 +27,10 @@ run: build
 
 # End-to-end tests spawn the binary built above (SOCKSCOPE_BIN). Every test bounds its
 # own waits; the whole run is bounded too, so a hang fails fast instead of stalling CI.
-# First: the committed man page and completions must be what the commands generate.
+# First: the code must be formatted (.swift-format; `swift format -i -r Sources Tests`
+# fixes it), and the committed man page and completions must be what the commands generate.
 test: build
+	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
 	bash scripts/check-generated.sh $(BIN_DIR) $(MAN_DATE)
 	bash scripts/check-install.sh
 	SOCKSCOPE_BIN=$(BIN_DIR)/sockscope timeout -k 10 1200 $(SWIFT) test

@@ -17,7 +17,7 @@ let strictSwift: [SwiftSetting] = [
 let package = Package(
     name: "sockscope",
     products: [
-        .executable(name: "sockscope", targets: ["sockscope"]),
+        .executable(name: "sockscope", targets: ["sockscope"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

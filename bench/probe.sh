@@ -48,8 +48,8 @@ opened, filtered, closed = set(), set(), 0
 if kind == "sockscope":
     for line in text.splitlines():
         row = json.loads(line)
-        if row["state"] == "open": opened.add(row["port"])
-        elif row["state"] == "filtered": filtered.add(row["port"])
+        if row["state"] == "open": opened.add(row["peer_port"])
+        elif row["state"] == "filtered": filtered.add(row["peer_port"])
         elif row["state"] == "closed": closed += 1
 elif kind == "nmap":  # XML: <port> elements, and <extraports> with port ranges for the ignored states
     def expand(ranges):

@@ -51,27 +51,31 @@ func writeError(_ text: String) {
 }
 
 #if FUZZING
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
-    let name = getenv("SOCKSCOPE_FUZZ_TARGET").map { String(cString: $0) } ?? "decoder"
-    guard let data, let run = FuzzTargets.all[name] else { return 0 }
-    run(Array(UnsafeBufferPointer(start: data, count: size)))
-    return 0
-}
+    @_cdecl("LLVMFuzzerTestOneInput")
+    public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+        let name = getenv("SOCKSCOPE_FUZZ_TARGET").map { String(cString: $0) } ?? "decoder"
+        guard let data, let run = FuzzTargets.all[name] else { return 0 }
+        run(Array(UnsafeBufferPointer(start: data, count: size)))
+        return 0
+    }
 
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<Int32>,
-                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-                         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32) -> Int32
+    // swift-format-ignore: AlwaysUseLowerCamelCase
+    // The C symbol libFuzzer exports: its name is fixed.
+    @_silgen_name("LLVMFuzzerRunDriver")
+    func LLVMFuzzerRunDriver(
+        _ argc: UnsafeMutablePointer<Int32>,
+        _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+        _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
+    ) -> Int32
 
-var argc = CommandLine.argc
-var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-exit(LLVMFuzzerRunDriver(&argc, &argv, fuzzOneInput))
+    var argc = CommandLine.argc
+    var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+    exit(LLVMFuzzerRunDriver(&argc, &argv, fuzzOneInput))
 #else
-let arguments = Array(CommandLine.arguments.dropFirst())
-guard let target = arguments.first, arguments.count >= 2 else {
-    writeError("usage: sockscope-fuzz TARGET FILE_OR_DIRECTORY… (targets: \(FuzzTargets.all.keys.sorted().joined(separator: ", ")))\n")
-    exit(64)
-}
-exit(replay(target: target, paths: Array(arguments.dropFirst())))
+    let arguments = Array(CommandLine.arguments.dropFirst())
+    guard let target = arguments.first, arguments.count >= 2 else {
+        writeError("usage: sockscope-fuzz TARGET FILE_OR_DIRECTORY… (targets: \(FuzzTargets.all.keys.sorted().joined(separator: ", ")))\n")
+        exit(64)
+    }
+    exit(replay(target: target, paths: Array(arguments.dropFirst())))
 #endif

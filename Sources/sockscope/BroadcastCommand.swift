@@ -30,7 +30,9 @@ struct BroadcastCommand: ParsableCommand {
     @Option(name: .customLong("to"), help: ArgumentHelp("Send to this address instead of 255.255.255.255.", valueName: "addr"))
     var to: String?
 
-    @Option(name: .customLong("interface"), help: ArgumentHelp("Send to this interface's broadcast address (from getifaddrs).", valueName: "name"), completion: .shellCommand("ls /sys/class/net"))
+    @Option(
+        name: .customLong("interface"), help: ArgumentHelp("Send to this interface's broadcast address (from getifaddrs).", valueName: "name"),
+        completion: .shellCommand("ls /sys/class/net"))
     var interface: String?
 
     @Option(name: .customLong("wait"), help: ArgumentHelp("Print replies until none has come for this many seconds.", valueName: "secs"))
@@ -58,14 +60,10 @@ struct BroadcastCommand: ParsableCommand {
     }
 
     func run() throws {
-        signal(SIGPIPE, SIG_IGN)
         color.apply()
-        do {
+        try CommandRunner.run(json: output.json) { () throws(SockscopeError) -> ExitStatus in
             let replies = try broadcast()
-            if wait != nil && replies == 0 { throw ExitCode(ExitStatus.nothingFound.rawValue) }
-        } catch let error as SockscopeError {
-            Diagnostics.report(error)
-            throw ExitCode(error.status.rawValue)
+            return wait != nil && replies == 0 ? .nothingFound : .success
         }
     }
 

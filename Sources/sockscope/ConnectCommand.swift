@@ -26,7 +26,9 @@ struct ConnectCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Host name or address to connect to.", valueName: "host"))
     var host: String?
 
-    @Argument(help: ArgumentHelp("Port number or service name.", valueName: "port"), completion: .shellCommand("awk '!/^#/ && NF { split($2, p, \"/\"); print $1; print p[1] }' /etc/services | sort -u"))
+    @Argument(
+        help: ArgumentHelp("Port number or service name.", valueName: "port"),
+        completion: .shellCommand("awk '!/^#/ && NF { split($2, p, \"/\"); print $1; print p[1] }' /etc/services | sort -u"))
     var port: String?
 
     @OptionGroup var transport: TransportOptions
@@ -39,7 +41,8 @@ struct ConnectCommand: ParsableCommand {
     @Option(name: [.customShort("p"), .customLong("source-port")], help: ArgumentHelp("Bind to this local port before connecting.", valueName: "port"))
     var sourcePort: String?
 
-    @Option(name: [.customShort("w"), .customLong("timeout")], help: ArgumentHelp("Give up on a connection attempt after this many seconds.", valueName: "secs"))
+    @Option(
+        name: [.customShort("w"), .customLong("timeout")], help: ArgumentHelp("Give up on a connection attempt after this many seconds.", valueName: "secs"))
     var timeout: Seconds?
 
     @OptionGroup var tuning: SocketTuningOptions
@@ -58,7 +61,8 @@ struct ConnectCommand: ParsableCommand {
         let stream = !transport.udp
         if !stream && frame.format != nil { throw ValidationError("--frame is for stream sockets: UDP datagrams keep their boundaries already") }
         if (!stream || transport.unixPath != nil) && tap.enabled {
-            throw ValidationError("--tap (and --tap-interface, --tap-payload, --pcap-out, --follow-timewait) follow TCP connections; for other traffic use `sockscope tap`")
+            throw ValidationError(
+                "--tap (and --tap-interface, --tap-payload, --pcap-out, --follow-timewait) follow TCP connections; for other traffic use `sockscope tap`")
         }
         if frame.format != nil && (traffic.hexdump || traffic.output != nil) {
             throw ValidationError("--hexdump and --output show raw traffic; with --frame, use --frame-json")

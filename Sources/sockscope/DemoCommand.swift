@@ -36,27 +36,29 @@ struct DemoCommand: ParsableCommand {
     @OptionGroup var color: ColorOptions
 
     func run() throws {
-        signal(SIGPIPE, SIG_IGN)
         color.apply()
+        try CommandRunner.run(json: json) { () throws(SockscopeError) in try demonstrate() }
+    }
+
+    private func demonstrate() throws(SockscopeError) {
         let address: IPAddress = ipv6 ? .v6(.loopback) : .v4(.loopback)
         let style = Style(enabled: !json && Diagnostics.usesColour(1))
         if !json {
             Diagnostics.output(style.bold("The life of one TCP connection on \(address), one socket call at a time") + "\n")
-            Diagnostics.output(style.dim("states: what the kernel lists for the listening socket, the client's socket and the server's connection socket") + "\n\n")
+            Diagnostics.output(
+                style.dim("states: what the kernel lists for the listening socket, the client's socket and the server's connection socket") + "\n\n")
         }
         var lastStep: DemoStep?
         let demo = ConnectionLifeDemo(address: address, capturePackets: !noPackets, pcapOut: pcapOut)
         do {
-            try demo.run(captureFailure: { error in
+            let captureFailure: (SockscopeError) -> Void = { error in
                 let reason = error.status == .noPermission ? "capturing needs CAP_NET_RAW (run as root to see them)" : error.message
                 Diagnostics.line("sockscope: demo without packets: \(reason)")
-            }) { step in
+            }
+            try demo.run(captureFailure: captureFailure) { step in
                 lastStep = step
                 Diagnostics.output(json ? Self.jsonLine(step) : Self.block(step, style: style))
             }
-        } catch {
-            Diagnostics.report(error)
-            throw ExitCode(error.status.rawValue)
         }
         if !json, let lastStep {
             Diagnostics.output(Self.summary(lastStep, style: style))
@@ -70,7 +72,8 @@ struct DemoCommand: ParsableCommand {
         func state(_ value: String?) -> String { value.map { style.yellow($0) } ?? style.dim("—") }
         var text = "\(number) \(style.cyan(side)) \(style.bold(step.call))\n"
         text += "           \(step.explanation)\n"
-        text += "           " + style.dim("listener ") + state(step.listenerState) + style.dim("   client ") + state(step.clientState)
+        text +=
+            "           " + style.dim("listener ") + state(step.listenerState) + style.dim("   client ") + state(step.clientState)
             + style.dim("   server ") + state(step.serverState)
         if let left = step.timeWaitLeft { text += style.dim("   (TIME-WAIT: \(formatSeconds(left)) left)") }
         for packet in step.packets {

@@ -26,7 +26,8 @@ enum Entry {
         Interruption.install()
         let arguments = Array(CommandLine.arguments.dropFirst())
         if let name = arguments.first, let type = subcommands[name],
-           var command = try? type.parseAsRoot(Array(arguments.dropFirst())) {
+            var command = try? type.parseAsRoot(Array(arguments.dropFirst()))
+        {
             do {
                 try command.run()
                 exit(0)

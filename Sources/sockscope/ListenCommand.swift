@@ -31,7 +31,9 @@ struct ListenCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Local address to bind (default: all), then the port; port 0 picks a free one.", valueName: "addr"))
     var first: String?
 
-    @Argument(help: ArgumentHelp("The port, when an address is given first.", valueName: "port"), completion: .shellCommand("awk '!/^#/ && NF { split($2, p, \"/\"); print $1; print p[1] }' /etc/services | sort -u"))
+    @Argument(
+        help: ArgumentHelp("The port, when an address is given first.", valueName: "port"),
+        completion: .shellCommand("awk '!/^#/ && NF { split($2, p, \"/\"); print $1; print p[1] }' /etc/services | sort -u"))
     var second: String?
 
     @OptionGroup var transport: TransportOptions
@@ -59,7 +61,10 @@ struct ListenCommand: ParsableCommand {
     @Flag(name: .customLong("chat"), help: "A broker with names: <user1> text, join and leave notices, /nick NAME (implies --keep-open).")
     var chat = false
 
-    @Option(name: [.customShort("e"), .customLong("exec")], help: ArgumentHelp("Serve each client with this program (split on spaces, run without a shell), its stdin and stdout the client's socket.", valueName: "command"))
+    @Option(
+        name: [.customShort("e"), .customLong("exec")],
+        help: ArgumentHelp(
+            "Serve each client with this program (split on spaces, run without a shell), its stdin and stdout the client's socket.", valueName: "command"))
     var exec: String?
 
     @Option(name: [.customShort("c"), .customLong("sh-exec")], help: ArgumentHelp("Serve each client with /bin/sh -c STRING.", valueName: "string"))
@@ -68,7 +73,8 @@ struct ListenCommand: ParsableCommand {
     @Flag(name: .customLong("stderr"), help: "With --exec/--sh-exec: send the program's stderr to the client too.")
     var mergeStderr = false
 
-    @Option(name: .customLong("max-clients"), help: ArgumentHelp("With --keep-open: serve at most N clients at once; more are refused and logged.", valueName: "n"))
+    @Option(
+        name: .customLong("max-clients"), help: ArgumentHelp("With --keep-open: serve at most N clients at once; more are refused and logged.", valueName: "n"))
     var maxClients: Int?
 
     @Option(name: .customLong("allow"), help: ArgumentHelp("Accept only clients in this address or CIDR block (repeatable).", valueName: "cidr"))
@@ -99,8 +105,10 @@ struct ListenCommand: ParsableCommand {
         let exec = execCommand != nil
         if self.exec != nil && shellExec != nil { throw ValidationError("--exec and --sh-exec cannot be used together") }
         if transport.udp {
-            let streamOnly = [("--broker", broker), ("--chat", chat), ("--max-clients", maxClients != nil), ("--exec/--sh-exec", exec),
-                              ("--frame", frame.format != nil), ("--tap", tap.enabled), ("--backlog", backlog != 128)]
+            let streamOnly = [
+                ("--broker", broker), ("--chat", chat), ("--max-clients", maxClients != nil), ("--exec/--sh-exec", exec),
+                ("--frame", frame.format != nil), ("--tap", tap.enabled), ("--backlog", backlog != 128),
+            ]
             if let (name, _) = streamOnly.first(where: { $0.1 }) {
                 throw ValidationError("\(name) serves stream (TCP or Unix) clients, not -u datagrams")
             }
@@ -152,12 +160,14 @@ struct ListenCommand: ParsableCommand {
         let tracer = Diagnostics.tracer(verbose: session.verbose)
         let type = transport.socketType
         let (address, ipv6Only, askedForAnyPort) = try bindAddress(type: type)
-        var request = ListenRequest(address: address, type: type, backlog: backlog, reuseAddress: !noReuseAddress,
-                                    ipv6Only: ipv6Only, options: tuning.socketOptions.filter(\.isListenerOption))
+        var request = ListenRequest(
+            address: address, type: type, backlog: backlog, reuseAddress: !noReuseAddress,
+            ipv6Only: ipv6Only, options: tuning.socketOptions.filter(\.isListenerOption))
         let recorder = TapRecorder(options: tap)
         if tap.enabled { request.beforeListen = recorder.startListening }
-        let reporter = ListenerReporter(json: output.json, tracer: tracer, announce: askedForAnyPort || session.verbose,
-                                        dualStack: ipv6Only == false, protocolName: transport.unixPath != nil ? "unix" : transport.protocolName)
+        let reporter = ListenerReporter(
+            json: output.json, tracer: tracer, announce: askedForAnyPort || session.verbose,
+            dualStack: ipv6Only == false, protocolName: transport.unixPath != nil ? "unix" : transport.protocolName)
         do {
             try serve(request, policy: try policy(), reporter: reporter, tracer: tracer)
         } catch {
@@ -186,16 +196,19 @@ struct ListenCommand: ParsableCommand {
             let client = try listener.acceptNext()
             defer { client.socket.close() }
             let counts = try frame.relay(client.socket, session: session, tuning: tuning)
-            events(.closed(peer: client.peer, client: client.number,
-                           reason: "sent \(counts.messagesSent) messages, received \(counts.messagesReceived)", report: nil))
+            events(
+                .closed(
+                    peer: client.peer, client: client.number,
+                    reason: "sent \(counts.messagesSent) messages, received \(counts.messagesReceived)", report: nil))
         } else if keepOpen || broker || chat || maxClients != nil {
             let mode: MultiClientServer.Mode = broker ? .broker : chat ? .chat : transform.map { .echo($0) } ?? .standardStreams
             let options = MultiClientServer.Options(idleTimeout: session.idleTimeout?.duration)
             try MultiClientServer(request, mode: mode, options: options, policy: policy, tracer: tracer, events: events).run()
         } else {
             let behaviour: StreamServer.Behaviour = transform.map { .echo($0) } ?? .standardStreams(input: 0, output: 1)
-            let server = try StreamServer(request, behaviour: behaviour, relayOptions: session.relayOptions(tuning: tuning),
-                                          policy: policy, tracer: tracer, events: events)
+            let server = try StreamServer(
+                request, behaviour: behaviour, relayOptions: session.relayOptions(tuning: tuning),
+                policy: policy, tracer: tracer, events: events)
             let log = try traffic.log()
             if let log { server.observer = { log.record($0, $1) } }
             try server.run()
@@ -203,11 +216,14 @@ struct ListenCommand: ParsableCommand {
         }
     }
 
-    private func serveExec(_ command: [String], request: ListenRequest, policy: Listener.Policy,
-                           events: @escaping (ListenerEvent) -> Void, tracer: SocketTracer) throws(SockscopeError) {
+    private func serveExec(
+        _ command: [String], request: ListenRequest, policy: Listener.Policy,
+        events: @escaping (ListenerEvent) -> Void, tracer: SocketTracer
+    ) throws(SockscopeError) {
         let exposed = request.ipv6Only == false || request.address.ipAddress.map({ !$0.isLoopback }) == true
         if exposed, policy.access.allow.isEmpty, transport.unixPath == nil {
-            Diagnostics.line("sockscope: warning: \(command.joined(separator: " ")) is served to anyone who can reach \(request.address); restrict it with --allow")
+            Diagnostics.line(
+                "sockscope: warning: \(command.joined(separator: " ")) is served to anyone who can reach \(request.address); restrict it with --allow")
         }
         let options = ExecServer.Options(command: command, mergeStderr: mergeStderr, keepOpen: keepOpen)
         try ExecServer(request, options: options, policy: policy, tracer: tracer, events: events).run()

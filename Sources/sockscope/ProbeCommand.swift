@@ -38,7 +38,9 @@ struct ProbeCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Hosts to probe: names, addresses, CIDR blocks, comma-separated.", valueName: "targets"))
     var targets: String
 
-    @Argument(help: ArgumentHelp("Ports: 22, 20-25, 22,80,8000-8100, ssh,http, or - for all.", valueName: "ports"), completion: .shellCommand("awk '!/^#/ && NF { split($2, p, \"/\"); print $1; print p[1] }' /etc/services | sort -u"))
+    @Argument(
+        help: ArgumentHelp("Ports: 22, 20-25, 22,80,8000-8100, ssh,http, or - for all.", valueName: "ports"),
+        completion: .shellCommand("awk '!/^#/ && NF { split($2, p, \"/\"); print $1; print p[1] }' /etc/services | sort -u"))
     var ports: String
 
     @Flag(name: [.customShort("u"), .customLong("udp")], help: "Probe UDP ports instead of TCP.")
@@ -58,7 +60,9 @@ struct ProbeCommand: ParsableCommand {
     @Option(name: .customLong("rate"), help: ArgumentHelp("Send at most this many probes per second.", valueName: "pps"))
     var rate: Double?
 
-    @Option(name: .customLong("timeout"), help: ArgumentHelp("Wait this many seconds for each answer instead of adapting to the round-trip time.", valueName: "secs"))
+    @Option(
+        name: .customLong("timeout"),
+        help: ArgumentHelp("Wait this many seconds for each answer instead of adapting to the round-trip time.", valueName: "secs"))
     var timeout: Seconds?
 
     @Flag(name: .customLong("graceful"), help: "Close probes with FIN instead of RST (leaves TIME-WAIT sockets; the summary counts them).")
@@ -91,14 +95,9 @@ struct ProbeCommand: ParsableCommand {
     }
 
     func run() throws {
-        signal(SIGPIPE, SIG_IGN)
         color.apply()
-        do {
-            let found = try probe()
-            throw ExitCode(found ? ExitStatus.success.rawValue : ExitStatus.nothingFound.rawValue)
-        } catch let error as SockscopeError {
-            Diagnostics.report(error)
-            throw ExitCode(error.status.rawValue)
+        try CommandRunner.run(json: json) { () throws(SockscopeError) -> ExitStatus in
+            try probe() ? .success : .nothingFound
         }
     }
 
@@ -137,11 +136,14 @@ struct ProbeCommand: ParsableCommand {
                 let (_, statistics) = capture.tap.finish(grace: .milliseconds(200))
                 let events = capture.events.all
                 for line in TapTimeline.probeLines(events, results: shown) { Diagnostics.line(line) }
-                if let statistics { Diagnostics.line("tap: \(events.count) packets captured, \(statistics.droppedByKernel) dropped by the kernel (pcap_stats)") }
+                if let statistics {
+                    Diagnostics.line("tap: \(events.count) packets captured, \(statistics.droppedByKernel) dropped by the kernel (pcap_stats)")
+                }
             }
         }
-        let output = ProbeOutput(report: report, targets: targetList, protocolName: protocolName,
-                                 listAll: all || portList.ports.count <= 25, graceful: graceful)
+        let output = ProbeOutput(
+            report: report, targets: targetList, protocolName: protocolName,
+            listAll: all || portList.ports.count <= 25, graceful: graceful)
         if json {
             output.printJSON()
         } else if !quiet {

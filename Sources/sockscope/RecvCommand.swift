@@ -31,7 +31,9 @@ struct RecvCommand: ParsableCommand {
     @Option(name: .customLong("buffer"), help: ArgumentHelp("Bytes kept of each datagram, like recvfrom(N) (default 65535).", valueName: "bytes"))
     var buffer: Int = 65535
 
-    @Option(name: .customLong("recv-buffer"), help: ArgumentHelp("SO_RCVBUF: the kernel's queue for this socket (K/M suffixes; default 4M, so bursts are not dropped).", valueName: "bytes"))
+    @Option(
+        name: .customLong("recv-buffer"),
+        help: ArgumentHelp("SO_RCVBUF: the kernel's queue for this socket (K/M suffixes; default 4M, so bursts are not dropped).", valueName: "bytes"))
     var receiveBuffer: ByteCount?
 
     @Option(name: .customLong("reply"), help: ArgumentHelp("Answer each datagram with this text.", valueName: "text"))
@@ -46,7 +48,9 @@ struct RecvCommand: ParsableCommand {
     @Option(name: .customLong("count"), help: ArgumentHelp("Stop after this many datagrams.", valueName: "n"))
     var count: Int?
 
-    @Option(name: [.customShort("w"), .customLong("idle-timeout")], help: ArgumentHelp("Stop after this many seconds without a datagram (nc's -w).", valueName: "secs"))
+    @Option(
+        name: [.customShort("w"), .customLong("idle-timeout")],
+        help: ArgumentHelp("Stop after this many seconds without a datagram (nc's -w).", valueName: "secs"))
     var timeout: Seconds?
 
     @Flag(name: .customLong("reuseport"), help: "Set SO_REUSEPORT, so several receivers can share the port.")
@@ -55,7 +59,9 @@ struct RecvCommand: ParsableCommand {
     @Option(name: .customLong("group"), help: ArgumentHelp("Join this multicast group (IP_ADD_MEMBERSHIP / IPV6_JOIN_GROUP).", valueName: "addr"))
     var group: String?
 
-    @Option(name: .customLong("interface"), help: ArgumentHelp("The interface to join the group on (default: the route's).", valueName: "name"), completion: .shellCommand("ls /sys/class/net"))
+    @Option(
+        name: .customLong("interface"), help: ArgumentHelp("The interface to join the group on (default: the route's).", valueName: "name"),
+        completion: .shellCommand("ls /sys/class/net"))
     var interface: String?
 
     @OptionGroup var output: DatagramOutputOptions
@@ -75,14 +81,9 @@ struct RecvCommand: ParsableCommand {
     }
 
     func run() throws {
-        signal(SIGPIPE, SIG_IGN)
         color.apply()
-        do {
-            let received = try receive()
-            throw ExitCode(received > 0 ? 0 : ExitStatus.nothingFound.rawValue)
-        } catch let error as SockscopeError {
-            Diagnostics.report(error)
-            throw ExitCode(error.status.rawValue)
+        try CommandRunner.run(json: output.json) { () throws(SockscopeError) -> ExitStatus in
+            try receive() > 0 ? .success : .nothingFound
         }
     }
 

@@ -105,24 +105,20 @@ struct ResolveCommand: ParsableCommand {
     }
 
     func run() throws {
-        signal(SIGPIPE, SIG_IGN)
         color.apply()
-        do {
+        try CommandRunner.run(json: json) { () throws(SockscopeError) in
             if fqdn { return printFQDN() }
             if let reverse { return try printReverse(reverse) }
             if let serviceName { return try printServices(lookup: serviceName, byPort: false) }
             if let servicePort { return try printServices(lookup: servicePort, byPort: true) }
             if legacy { return try printGethostbyname() }
             try printAddressInfo()
-        } catch let error as SockscopeError {
-            Diagnostics.report(error)
-            throw ExitCode(error.status.rawValue)
         }
     }
 
     // MARK: getaddrinfo
 
-    private func printAddressInfo() throws {
+    private func printAddressInfo() throws(SockscopeError) {
         if name == nil && !passive { throw SockscopeError.usage("resolve needs a NAME (or --passive for the wildcard addresses)") }
         if let name, !name.isEmpty || !passive { try Resolver.validateHostName(name) }
         let host = name.flatMap { $0.isEmpty ? nil : $0 }
@@ -159,13 +155,18 @@ struct ResolveCommand: ParsableCommand {
             return
         }
         let style = Style(enabled: Diagnostics.usesColour(1))
-        var text = style.dim("FAMILY".padded(to: 10) + "TYPE".padded(to: 13) + "PROTOCOL".padded(to: 10) + "ADDRESS".padded(to: 28) + "PORT".padded(to: 7) + "CANONNAME") + "\n"
+        var text =
+            style.dim(
+                "FAMILY".padded(to: 10) + "TYPE".padded(to: 13) + "PROTOCOL".padded(to: 10) + "ADDRESS".padded(to: 28) + "PORT".padded(to: 7) + "CANONNAME")
+            + "\n"
         for entry in result.entries {
-            text += entry.family.name.padded(to: 10) + entry.socketTypeName.padded(to: 13) + entry.protocolName.padded(to: 10)
+            text +=
+                entry.family.name.padded(to: 10) + entry.socketTypeName.padded(to: 13) + entry.protocolName.padded(to: 10)
                 + (entry.address.ipAddress.map { "\($0)" } ?? "?").padded(to: 28) + String(entry.address.port ?? 0).padded(to: 7)
                 + (entry.canonicalName ?? "-") + "\n"
         }
-        let call = "getaddrinfo(\(host.map { "\"\($0)\"" } ?? "NULL"), \(service.map { "\"\($0)\"" } ?? "NULL"), "
+        let call =
+            "getaddrinfo(\(host.map { "\"\($0)\"" } ?? "NULL"), \(service.map { "\"\($0)\"" } ?? "NULL"), "
             + "{\(family.family?.name ?? "AF_UNSPEC"), \(AddressInfoEntry.socketTypeName(query.socketType)), \(query.flagNames)})"
         let count = result.entries.count
         text += style.dim("\(call) → \(count) entr\(count == 1 ? "y" : "ies") in \(ProbeOutput.milliseconds(result.duration))") + "\n"
@@ -174,7 +175,7 @@ struct ResolveCommand: ParsableCommand {
 
     // MARK: Legacy calls
 
-    private func printGethostbyname() throws {
+    private func printGethostbyname() throws(SockscopeError) {
         guard let name else { throw SockscopeError.usage("--gethostbyname needs a NAME") }
         try Resolver.validateHostName(name)
         let result: (entry: HostEntry, duration: Duration)
@@ -214,7 +215,7 @@ struct ResolveCommand: ParsableCommand {
         Diagnostics.output("hostname  \(hostName)\nfqdn      \(fqdn)\n")
     }
 
-    private func printReverse(_ text: String) throws {
+    private func printReverse(_ text: String) throws(SockscopeError) {
         guard let address = IPAddress(text) else {
             throw SockscopeError.usage("--reverse takes a numeric IPv4 or IPv6 address, not '\(text)'")
         }
@@ -238,7 +239,7 @@ struct ResolveCommand: ParsableCommand {
         Diagnostics.output("\(address)  \(result.name)\n")
     }
 
-    private func printServices(lookup text: String, byPort: Bool) throws {
+    private func printServices(lookup text: String, byPort: Bool) throws(SockscopeError) {
         let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
         guard let key = parts.first, !key.isEmpty else { throw SockscopeError.usage("empty service") }
         let protocolName = parts.count == 2 ? parts[1] : nil
@@ -265,7 +266,9 @@ struct ResolveCommand: ParsableCommand {
                 line.add("aliases", entry.aliases)
                 output += line.text
             } else {
-                output += entry.name.padded(to: 22) + "\(entry.port)/\(entry.protocolName)" + (entry.aliases.isEmpty ? "" : "  " + entry.aliases.joined(separator: " ")) + "\n"
+                output +=
+                    entry.name.padded(to: 22) + "\(entry.port)/\(entry.protocolName)"
+                    + (entry.aliases.isEmpty ? "" : "  " + entry.aliases.joined(separator: " ")) + "\n"
             }
         }
         Diagnostics.output(output)

@@ -62,7 +62,9 @@ struct SendCommand: ParsableCommand {
     @Flag(name: .customLong("loop"), help: "With --group: IP_MULTICAST_LOOP, deliver to receivers on this host too.")
     var loop = false
 
-    @Option(name: .customLong("interface"), help: ArgumentHelp("With --group: the interface to send by (IP_MULTICAST_IF).", valueName: "name"), completion: .shellCommand("ls /sys/class/net"))
+    @Option(
+        name: .customLong("interface"), help: ArgumentHelp("With --group: the interface to send by (IP_MULTICAST_IF).", valueName: "name"),
+        completion: .shellCommand("ls /sys/class/net"))
     var interface: String?
 
     @OptionGroup var output: DatagramOutputOptions
@@ -83,14 +85,10 @@ struct SendCommand: ParsableCommand {
     }
 
     func run() throws {
-        signal(SIGPIPE, SIG_IGN)
         color.apply()
-        do {
+        try CommandRunner.run(json: output.json) { () throws(SockscopeError) -> ExitStatus in
             let replies = try send()
-            if wait != nil && replies == 0 { throw ExitCode(ExitStatus.nothingFound.rawValue) }
-        } catch let error as SockscopeError {
-            Diagnostics.report(error)
-            throw ExitCode(error.status.rawValue)
+            return wait != nil && replies == 0 ? .nothingFound : .success
         }
     }
 

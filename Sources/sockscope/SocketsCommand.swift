@@ -60,14 +60,8 @@ struct SocketsCommand: ParsableCommand {
     }
 
     func run() throws {
-        signal(SIGPIPE, SIG_IGN)
         color.apply()
-        do {
-            try list()
-        } catch {
-            Diagnostics.report(error)
-            throw ExitCode(error.status.rawValue)
-        }
+        try CommandRunner.run(json: json) { () throws(SockscopeError) in try list() }
     }
 
     private func list() throws(SockscopeError) {

@@ -63,6 +63,9 @@ struct Sockscope: ParsableCommand {
               sudo sockscope tap 'tcp port 5599'
             """,
         version: "0.1.0",
-        subcommands: [ConnectCommand.self, ListenCommand.self, SendCommand.self, RecvCommand.self, BroadcastCommand.self, ProbeCommand.self, ResolveCommand.self, TapCommand.self, SocketsCommand.self, DemoCommand.self]
+        subcommands: [
+            ConnectCommand.self, ListenCommand.self, SendCommand.self, RecvCommand.self, BroadcastCommand.self, ProbeCommand.self, ResolveCommand.self,
+            TapCommand.self, SocketsCommand.self, DemoCommand.self,
+        ]
     )
 }

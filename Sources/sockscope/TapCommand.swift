@@ -30,7 +30,9 @@ struct TapCommand: ParsableCommand {
     @Argument(parsing: .remaining, help: ArgumentHelp("BPF filter expression (default: tcp or udp or icmp).", valueName: "filter"))
     var filter: [String] = []
 
-    @Option(name: [.customShort("i"), .customLong("interface")], help: ArgumentHelp("Interface to capture on (default lo).", valueName: "iface"), completion: .shellCommand("ls /sys/class/net"))
+    @Option(
+        name: [.customShort("i"), .customLong("interface")], help: ArgumentHelp("Interface to capture on (default lo).", valueName: "iface"),
+        completion: .shellCommand("ls /sys/class/net"))
     var interface: String = "lo"
 
     @Option(name: [.customShort("c"), .customLong("count")], help: ArgumentHelp("Stop after this many packets.", valueName: "n"))
@@ -54,19 +56,15 @@ struct TapCommand: ParsableCommand {
     }
 
     func run() throws {
-        signal(SIGPIPE, SIG_IGN)
-        do {
-            try capture()
-        } catch {
-            Diagnostics.report(error)
-            throw ExitCode(error.status.rawValue)
-        }
+        try CommandRunner.run(json: json) { () throws(SockscopeError) in try capture() }
     }
 
     private func capture() throws(SockscopeError) {
         let expression = filter.isEmpty ? "tcp or udp or icmp or icmp6" : filter.joined(separator: " ")
-        let capture = try PacketCapture(PacketCapture.Options(interface: interface, filter: expression,
-                                                              snapLength: payload ? 65_535 : 128, pcapOut: pcapOut))
+        let capture = try PacketCapture(
+            PacketCapture.Options(
+                interface: interface, filter: expression,
+                snapLength: payload ? 65_535 : 128, pcapOut: pcapOut))
         Diagnostics.line("tap: capturing on \(interface) (\(capture.linkType.name)): \(expression)")
         var annotator = PacketAnnotator()
         var seen = 0

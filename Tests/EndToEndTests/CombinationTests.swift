@@ -6,13 +6,15 @@ import Testing
 struct CombinationTests {
     /// Sends `text` from `source` to 127.0.0.1:`port`, `times` datagrams at once (Python sendto).
     static func datagram(_ text: String, from source: String, to port: UInt16, times: Int = 1) async throws {
-        let script = "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('\(source)', 0)); [s.sendto(b'\(text)', ('127.0.0.1', \(port))) for _ in range(\(times))]"
+        let script =
+            "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('\(source)', 0)); [s.sendto(b'\(text)', ('127.0.0.1', \(port))) for _ in range(\(times))]"
         let outcome = try await run(Paths.python, ["-c", script])
         #expect(outcome.status == 0, "\(outcome)")
     }
 
-    @Test("listen -u --allow/--deny: datagrams from a refused source are dropped and logged; allowed ones pass",
-          arguments: [["--allow", "127.0.0.1"], ["--deny", "127.0.0.2"], ["--deny", "::ffff:127.0.0.2"]])
+    @Test(
+        "listen -u --allow/--deny: datagrams from a refused source are dropped and logged; allowed ones pass",
+        arguments: [["--allow", "127.0.0.1"], ["--deny", "127.0.0.2"], ["--deny", "::ffff:127.0.0.2"]])
     func udpAccessControl(_ rule: [String]) async throws {
         let listener = try BackgroundProcess(Paths.sockscope, ["listen", "-u", "-i", "5"] + rule + ["127.0.0.1", "0"])
         defer { Task { await listener.stop() } }
@@ -35,7 +37,8 @@ struct CombinationTests {
     @Test("listen -u --hexdump and -o show and keep each datagram; connect -u likewise")
     func udpTrafficLog() async throws {
         let directory = try TemporaryDirectory.make()
-        let listener = try BackgroundProcess(Paths.sockscope, ["listen", "-u", "--upper", "--hexdump", "-o", directory + "/server", "-i", "5", "127.0.0.1", "0"])
+        let listener = try BackgroundProcess(
+            Paths.sockscope, ["listen", "-u", "--upper", "--hexdump", "-o", directory + "/server", "-i", "5", "127.0.0.1", "0"])
         defer { Task { await listener.stop() } }
         let port = try await listener.announcedPort()
         let client = try await sockscope("connect", "-u", "--hexdump", "-o", directory + "/client", "127.0.0.1", "\(port)", input: Array("abc".utf8))
@@ -66,17 +69,19 @@ struct CombinationTests {
         #expect(server.stdoutText.contains(directory + "/client.sock"), "\(server.stdoutText)")
     }
 
-    @Test("combinations that cannot work are usage errors naming the conflict", arguments: [
-        (["listen", "-u", "--frame", "line", "127.0.0.1", "0"], "--frame"),
-        (["listen", "-u", "--max-clients", "2", "127.0.0.1", "0"], "--max-clients"),
-        (["listen", "-u", "--broker", "127.0.0.1", "0"], "--broker"),
-        (["listen", "-U", "/tmp/sockscope-never.sock", "--allow", "127.0.0.1"], "--allow"),
-        (["listen", "-k", "--hexdump", "127.0.0.1", "0"], "--hexdump"),
-        (["connect", "-U", "/tmp/sockscope-never.sock", "-p", "5000"], "-p"),
-        (["connect", "-u", "--frame", "line", "127.0.0.1", "9"], "--frame"),
-        (["connect", "-u", "--follow-timewait", "127.0.0.1", "9"], "--tap"),
-        (["connect", "--frame", "line", "--hexdump", "127.0.0.1", "9"], "--hexdump"),
-    ])
+    @Test(
+        "combinations that cannot work are usage errors naming the conflict",
+        arguments: [
+            (["listen", "-u", "--frame", "line", "127.0.0.1", "0"], "--frame"),
+            (["listen", "-u", "--max-clients", "2", "127.0.0.1", "0"], "--max-clients"),
+            (["listen", "-u", "--broker", "127.0.0.1", "0"], "--broker"),
+            (["listen", "-U", "/tmp/sockscope-never.sock", "--allow", "127.0.0.1"], "--allow"),
+            (["listen", "-k", "--hexdump", "127.0.0.1", "0"], "--hexdump"),
+            (["connect", "-U", "/tmp/sockscope-never.sock", "-p", "5000"], "-p"),
+            (["connect", "-u", "--frame", "line", "127.0.0.1", "9"], "--frame"),
+            (["connect", "-u", "--follow-timewait", "127.0.0.1", "9"], "--tap"),
+            (["connect", "--frame", "line", "--hexdump", "127.0.0.1", "9"], "--hexdump"),
+        ])
     func usageErrors(_ arguments: [String], _ named: String) async throws {
         let outcome = try await run(Paths.sockscope, arguments)
         #expect(outcome.status == 64, "\(arguments): \(outcome)")

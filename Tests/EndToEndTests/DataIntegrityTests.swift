@@ -20,8 +20,9 @@ struct DataIntegrityTests {
     func udp64MiB() async throws {
         // UDP may drop what a full receive buffer cannot hold; a large buffer
         // (SO_RCVBUFFORCE as root) holds the whole transfer, so any loss is a bug.
-        try await transfer(listen: ["listen", "-u", "-i", "3", "--recv-buffer", "256M", "127.0.0.1", "0"],
-                           connect: { ["connect", "-u", "127.0.0.1", "\($0)"] })
+        try await transfer(
+            listen: ["listen", "-u", "-i", "3", "--recv-buffer", "256M", "127.0.0.1", "0"],
+            connect: { ["connect", "-u", "127.0.0.1", "\($0)"] })
     }
 
     @Test("all 256 byte values, both directions, against a Python server")

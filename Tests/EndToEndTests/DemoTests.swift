@@ -47,8 +47,9 @@ struct DemoTests {
         #expect(outcome.stdoutText.split(separator: "\n").last?.contains("\"client_state\":\"time-wait\"") == true)
     }
 
-    @Test("as root, each step shows its packets: connect → SYN, SYN/ACK, ACK; shutdown → FIN",
-          .enabled(if: Paths.isRoot, "skipped: capturing needs root (CAP_NET_RAW)"))
+    @Test(
+        "as root, each step shows its packets: connect → SYN, SYN/ACK, ACK; shutdown → FIN",
+        .enabled(if: Paths.isRoot, "skipped: capturing needs root (CAP_NET_RAW)"))
     func packets() async throws {
         let outcome = try await sockscope("demo", "--json")
         #expect(outcome.status == 0, "\(outcome)")
@@ -66,8 +67,9 @@ struct DemoTests {
         #expect(flags.contains("F."))
     }
 
-    @Test("without CAP_NET_RAW the demo still runs, and says why it shows no packets",
-          .enabled(if: Paths.isRoot, "skipped: needs root to drop the capability with capsh"))
+    @Test(
+        "without CAP_NET_RAW the demo still runs, and says why it shows no packets",
+        .enabled(if: Paths.isRoot, "skipped: needs root to drop the capability with capsh"))
     func withoutCapture() async throws {
         let outcome = try await run(Paths.capsh, ["--drop=cap_net_raw", "--", "-c", "exec \(Paths.sockscope) demo --json"])
         #expect(outcome.status == 0, "\(outcome)")

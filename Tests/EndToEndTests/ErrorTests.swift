@@ -23,14 +23,16 @@ struct ErrorTests {
         #expect(outcome.stderr.contains("ICMP port-unreachable"))
     }
 
-    @Test("missing operands → exit 64 with what is missing", arguments: [
-        (["connect"], "connect needs HOST and PORT"),
-        (["connect", "127.0.0.1"], "needs a PORT after the host '127.0.0.1'"),
-        (["listen"], "listen needs a PORT"),
-        (["listen", "-U", "/tmp/x.sock", "8080"], "give only the socket path"),
-        (["connect", "-4", "::1", "80"], "::1 is an IPv6 address, but -4 was given"),
-        (["connect", "-s", "1.2.3", "127.0.0.1", "80"], "bad source address '1.2.3'"),
-    ])
+    @Test(
+        "missing operands → exit 64 with what is missing",
+        arguments: [
+            (["connect"], "connect needs HOST and PORT"),
+            (["connect", "127.0.0.1"], "needs a PORT after the host '127.0.0.1'"),
+            (["listen"], "listen needs a PORT"),
+            (["listen", "-U", "/tmp/x.sock", "8080"], "give only the socket path"),
+            (["connect", "-4", "::1", "80"], "::1 is an IPv6 address, but -4 was given"),
+            (["connect", "-s", "1.2.3", "127.0.0.1", "80"], "bad source address '1.2.3'"),
+        ])
     func missingOperands(arguments: [String], message: String) async throws {
         let outcome = try await run(Paths.sockscope, arguments)
         #expect(outcome.status == 64, "\(outcome)")
@@ -43,13 +45,15 @@ struct ErrorTests {
         #expect(status.stdoutText == "64\n", "\(status)")
     }
 
-    @Test("bad ports → exit 64", arguments: [
-        (["connect", "127.0.0.1", "0"], "port 0"),
-        (["connect", "127.0.0.1", "65536"], "out of range"),
-        (["connect", "127.0.0.1", "abc"], "bad port 'abc'"),
-        (["listen", "70000"], "out of range"),
-        (["connect", "-p", "99999", "127.0.0.1", "80"], "bad port '99999'"),
-    ])
+    @Test(
+        "bad ports → exit 64",
+        arguments: [
+            (["connect", "127.0.0.1", "0"], "port 0"),
+            (["connect", "127.0.0.1", "65536"], "out of range"),
+            (["connect", "127.0.0.1", "abc"], "bad port 'abc'"),
+            (["listen", "70000"], "out of range"),
+            (["connect", "-p", "99999", "127.0.0.1", "80"], "bad port '99999'"),
+        ])
     func badPort(arguments: [String], message: String) async throws {
         let outcome = try await run(Paths.sockscope, arguments)
         #expect(outcome.status == 64, "\(outcome)")
@@ -73,11 +77,16 @@ struct ErrorTests {
 
     @Test("address in use by a live Python listener → EADDRINUSE, exit 69")
     func addressInUseByListener() async throws {
-        let holder = try BackgroundProcess(Paths.python, ["-c", """
-            import socket, time
-            s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1)
-            print(s.getsockname()[1], flush=True); time.sleep(30)
-            """])
+        let holder = try BackgroundProcess(
+            Paths.python,
+            [
+                "-c",
+                """
+                import socket, time
+                s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1)
+                print(s.getsockname()[1], flush=True); time.sleep(30)
+                """,
+            ])
         defer { Task { await holder.stop() } }
         let port = try await holder.announcedPort(marker: "", inStdout: true)
         let outcome = try await sockscope("listen", "127.0.0.1", "\(port)")
@@ -110,8 +119,11 @@ struct ErrorTests {
         #expect(try await restarted.waitForLine(containing: "listening on").hasSuffix(":\(port)"))
     }
 
-    @Test("a port below 1024 without CAP_NET_BIND_SERVICE → EACCES, exit 77",
-          .enabled(if: Paths.isRoot && unprivilegedPortStart() > 80, "skipped: needs root (to drop the capability with capsh) and ip_unprivileged_port_start above 80"))
+    @Test(
+        "a port below 1024 without CAP_NET_BIND_SERVICE → EACCES, exit 77",
+        .enabled(
+            if: Paths.isRoot && unprivilegedPortStart() > 80, "skipped: needs root (to drop the capability with capsh) and ip_unprivileged_port_start above 80")
+    )
     func privilegedPort() async throws {
         let outcome = try await run(Paths.capsh, ["--drop=cap_net_bind_service", "--", "-c", "exec \(Paths.sockscope) listen 127.0.0.1 80"])
         #expect(outcome.status == 77, "\(outcome)")
@@ -119,8 +131,9 @@ struct ErrorTests {
         #expect(outcome.stderr.contains("CAP_NET_BIND_SERVICE"))
     }
 
-    @Test("unknown host (lookups confined to a private /etc/hosts, no network) → exit 68",
-          .enabled(if: Paths.isRoot, "skipped: needs root for a mount and network namespace"))
+    @Test(
+        "unknown host (lookups confined to a private /etc/hosts, no network) → exit 68",
+        .enabled(if: Paths.isRoot, "skipped: needs root for a mount and network namespace"))
     func unknownHost() async throws {
         let outcome = try await inLookupSandbox("exec \(Paths.sockscope) connect no-such-host.invalid 80", netns: true)
         #expect(outcome.status == 68, "\(outcome)")
@@ -128,8 +141,9 @@ struct ErrorTests {
         #expect(outcome.stderr.contains("EAI_NONAME"))
     }
 
-    @Test("probe: an unknown host exits 68; --all-addresses probes every address of a name",
-          .enabled(if: Paths.isRoot, "skipped: needs root for a mount namespace"))
+    @Test(
+        "probe: an unknown host exits 68; --all-addresses probes every address of a name",
+        .enabled(if: Paths.isRoot, "skipped: needs root for a mount namespace"))
     func probeNames() async throws {
         let unknown = try await inLookupSandbox("exec \(Paths.sockscope) probe no-such-host.invalid 80", netns: true)
         #expect(unknown.status == 68, "\(unknown)")
@@ -143,8 +157,9 @@ struct ErrorTests {
         #expect(first.stdoutText.split(separator: "\n").count == 1, "\(first)")
     }
 
-    @Test("a name from /etc/hosts resolves and connects (private /etc/hosts, files only)",
-          .enabled(if: Paths.isRoot, "skipped: needs root for a mount namespace"))
+    @Test(
+        "a name from /etc/hosts resolves and connects (private /etc/hosts, files only)",
+        .enabled(if: Paths.isRoot, "skipped: needs root for a mount namespace"))
     func knownHost() async throws {
         let server = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "upper"])
         defer { Task { await server.stop() } }
@@ -155,8 +170,9 @@ struct ErrorTests {
         #expect(outcome.stderr.contains("connect(fd 3, 127.0.0.1:\(port)) → ok"))
     }
 
-    @Test("every address of a name is tried in getaddrinfo's order until one accepts",
-          .enabled(if: Paths.isRoot, "skipped: needs root for a mount namespace"))
+    @Test(
+        "every address of a name is tried in getaddrinfo's order until one accepts",
+        .enabled(if: Paths.isRoot, "skipped: needs root for a mount namespace"))
     func triesEveryAddress() async throws {
         let hosts = "127.0.0.1 localhost\n127.0.0.1 multi.test\n::1 multi.test\n"
         // getent (glibc, not us) says in which order getaddrinfo returns them.
@@ -175,8 +191,9 @@ struct ErrorTests {
         #expect(outcome.stderr.contains("trying the next address"))
     }
 
-    @Test("refused, filtered, host- and net-unreachable from a test host in a namespace",
-          .enabled(if: Paths.isRoot, "skipped: needs root for network namespaces and nftables"))
+    @Test(
+        "refused, filtered, host- and net-unreachable from a test host in a namespace",
+        .enabled(if: Paths.isRoot, "skipped: needs root for network namespaces and nftables"))
     func namespaceFailures() async throws {
         let network = try await TestNetwork.make(targetRules: [
             "tcp dport 81 reject with icmp type admin-prohibited",

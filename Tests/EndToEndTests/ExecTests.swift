@@ -60,7 +60,8 @@ struct ExecTests {
 
     @Test("a client that hangs up on a program that never ends: the program gets SIGTERM after the grace time")
     func hangUp() async throws {
-        let server = try BackgroundProcess(Paths.sockscope, ["listen", "-v", "--sh-exec", "trap 'echo term >&2; exit 0' TERM; while :; do sleep 0.1; done", "127.0.0.1", "0"])
+        let server = try BackgroundProcess(
+            Paths.sockscope, ["listen", "-v", "--sh-exec", "trap 'echo term >&2; exit 0' TERM; while :; do sleep 0.1; done", "127.0.0.1", "0"])
         defer { Task { await server.stop() } }
         let port = try await server.announcedPort()
         let client = try await sockscope("connect", "-i", "0.3", "127.0.0.1", "\(port)")

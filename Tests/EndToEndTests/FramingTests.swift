@@ -22,8 +22,11 @@ struct FramingTests {
         #expect(client.status == 0, "\(client)")
         #expect(try await listener.finish() == 0)
         let records = listener.stdoutText.split(separator: "\n").map { $0.split(separator: ",").dropFirst(2).joined(separator: ",") }
-        #expect(records == [#""bytes":3,"text":"one","hex":"6f6e65"}"#, #""bytes":9,"text":"two words","hex":"74776f20776f726473"}"#,
-                            #""bytes":0,"text":"","hex":""}"#], "\(listener.stdoutText)")
+        #expect(
+            records == [
+                #""bytes":3,"text":"one","hex":"6f6e65"}"#, #""bytes":9,"text":"two words","hex":"74776f20776f726473"}"#,
+                #""bytes":0,"text":"","hex":""}"#,
+            ], "\(listener.stdoutText)")
         #expect(listener.stdoutText.split(separator: "\n").allSatisfy { $0.hasPrefix(#"{"type":"message","time":""#) })
     }
 

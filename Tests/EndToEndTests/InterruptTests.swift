@@ -46,8 +46,9 @@ struct InterruptTests {
         }
     }
 
-    @Test("connect to a port whose SYNs are dropped (no -w): a signal ends the wait at once",
-          .enabled(if: Paths.isRoot, "skipped: needs root for a network namespace with an nftables drop rule"))
+    @Test(
+        "connect to a port whose SYNs are dropped (no -w): a signal ends the wait at once",
+        .enabled(if: Paths.isRoot, "skipped: needs root for a network namespace with an nftables drop rule"))
     func droppedConnect() async throws {
         for (signal, status) in [("INT", 130), ("TERM", 143)] {
             let result = try await Self.interrupt("connect-dropped", signal)
@@ -55,8 +56,9 @@ struct InterruptTests {
         }
     }
 
-    @Test("tap with no traffic and --follow-timewait stop at once",
-          .enabled(if: Paths.isRoot, "skipped: capturing needs root (CAP_NET_RAW)"))
+    @Test(
+        "tap with no traffic and --follow-timewait stop at once",
+        .enabled(if: Paths.isRoot, "skipped: capturing needs root (CAP_NET_RAW)"))
     func capture() async throws {
         for scenario in ["tap-idle", "follow-timewait"] {
             for (signal, status) in [("INT", 130), ("TERM", 143)] {

@@ -13,8 +13,10 @@ struct ListenTests {
         #expect(client.stdoutText == "HI")
         #expect(try await listener.finish() == 0)
         let lines = listener.stderrText.split(separator: "\n").map(String.init)
-        let expectedOrder = ["socket(AF_INET6, SOCK_STREAM)", "setsockopt(fd 3, SO_REUSEADDR, 1) → ok", "bind(fd 3, 127.0.0.1:0) → ok",
-                             "listen(fd 3, 128) → ok", "accept(fd 3) → fd 4 ← 127.0.0.1:", "getsockname(fd 4) → 127.0.0.1:\(port)", "close(fd 4)"]
+        let expectedOrder = [
+            "socket(AF_INET6, SOCK_STREAM)", "setsockopt(fd 3, SO_REUSEADDR, 1) → ok", "bind(fd 3, 127.0.0.1:0) → ok",
+            "listen(fd 3, 128) → ok", "accept(fd 3) → fd 4 ← 127.0.0.1:", "getsockname(fd 4) → 127.0.0.1:\(port)", "close(fd 4)",
+        ]
         var position = 0
         for expected in expectedOrder.dropFirst() {
             guard let index = lines[position...].firstIndex(where: { $0.contains(expected) }) else {

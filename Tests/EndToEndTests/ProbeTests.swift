@@ -23,14 +23,17 @@ struct ProbeTests {
                 if rest.hasPrefix("\"") { return String(rest.dropFirst().prefix(while: { $0 != "\"" })) }
                 return String(rest.prefix(while: { $0 != "," && $0 != "}" }))
             }
-            guard let port = field("peer_port").flatMap({ Int($0) }), let state = field("state"), let code = field("code").flatMap({ Int($0) }) else { continue }
+            guard let port = field("peer_port").flatMap({ Int($0) }), let state = field("state"), let code = field("code").flatMap({ Int($0) }) else {
+                continue
+            }
             rows[port] = Row(port: port, state: state, code: code, errno: field("errno"))
         }
         return rows
     }
 
-    @Test("every state and code equals the ground truth built in namespaces",
-          .enabled(if: Paths.isRoot, "skipped: needs root for network namespaces and nftables"))
+    @Test(
+        "every state and code equals the ground truth built in namespaces",
+        .enabled(if: Paths.isRoot, "skipped: needs root for network namespaces and nftables"))
     func groundTruth() async throws {
         let network = try await TestNetwork.make(targetRules: [
             "tcp dport 7001 drop",
@@ -61,8 +64,9 @@ struct ProbeTests {
         #expect(rows.count == expected.count)
     }
 
-    @Test("routes say no: a prohibit route gives EACCES, no route ENETUNREACH (both unreachable)",
-          .enabled(if: Paths.isRoot, "skipped: needs root for network namespaces"))
+    @Test(
+        "routes say no: a prohibit route gives EACCES, no route ENETUNREACH (both unreachable)",
+        .enabled(if: Paths.isRoot, "skipped: needs root for network namespaces"))
     func routes() async throws {
         let network = try await TestNetwork.make(targetRules: [])
         defer { Task { await network.remove() } }
@@ -76,8 +80,9 @@ struct ProbeTests {
         #expect(lines.last?.contains("\"reason\":\"net-unreach\"") == true)
     }
 
-    @Test("a full 1-65535 scan of loopback finds exactly the listeners ss lists",
-          .enabled(if: Paths.isRoot, "skipped: needs root for a network namespace of its own (so other tests' listeners do not interfere)"))
+    @Test(
+        "a full 1-65535 scan of loopback finds exactly the listeners ss lists",
+        .enabled(if: Paths.isRoot, "skipped: needs root for a network namespace of its own (so other tests' listeners do not interfere)"))
     func fullScanMatchesSS() async throws {
         let network = try await TestNetwork.make(targetRules: [])
         defer { Task { await network.remove() } }
@@ -90,10 +95,11 @@ struct ProbeTests {
         #expect(rows.count == 65535)
         let open = Set(rows.values.filter { $0.state == "open" }.map(\.port))
         let ss = try await run(Paths.ip, ["netns", "exec", network.target, Paths.ss, "-Hltn"])
-        let listening = Set(ss.stdoutText.split(separator: "\n").compactMap { line -> Int? in
-            let local = line.split(separator: " ", omittingEmptySubsequences: true).dropFirst(3).first ?? ""
-            return Int(local.split(separator: ":").last ?? "")
-        })
+        let listening = Set(
+            ss.stdoutText.split(separator: "\n").compactMap { line -> Int? in
+                let local = line.split(separator: " ", omittingEmptySubsequences: true).dropFirst(3).first ?? ""
+                return Int(local.split(separator: ":").last ?? "")
+            })
         #expect(open == listening, "probe: \(open.sorted()), ss: \(listening.sorted())")
         #expect(open == [1, 80, 8080, 65535])
         let order = scan.stdoutText.split(separator: "\n").compactMap { line in
@@ -118,11 +124,16 @@ struct ProbeTests {
 
     @Test("UDP silence: a bound socket that never answers is open|filtered, reported as ETIMEDOUT after the retries")
     func udpSilence() async throws {
-        let silent = try BackgroundProcess(Paths.python, ["-c", """
-            import socket, time
-            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.1', 0))
-            print(s.getsockname()[1], flush=True); time.sleep(30)
-            """])
+        let silent = try BackgroundProcess(
+            Paths.python,
+            [
+                "-c",
+                """
+                import socket, time
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.1', 0))
+                print(s.getsockname()[1], flush=True); time.sleep(30)
+                """,
+            ])
         defer { Task { await silent.stop() } }
         let port = try await silent.announcedPort(marker: "", inStdout: true)
         let outcome = try await sockscope("probe", "-u", "--json", "--timeout", "0.2", "--retries", "2", "127.0.0.1", "\(port)")
@@ -197,16 +208,18 @@ struct ProbeTests {
         #expect(!left.stdoutText.contains("TIME-WAIT") && !left.stdoutText.contains("FIN-WAIT"), "an RST close leaves nothing: \(left.stdoutText)")
     }
 
-    @Test("bad input → exit 64 with the reason", arguments: [
-        (["probe", "127.0.0.1", "0"], "1 to 65535"),
-        (["probe", "127.0.0.1", "70000"], "1 to 65535"),
-        (["probe", "127.0.0.1", "25-20"], "runs backwards"),
-        (["probe", "127.0.0.1", "22,,80"], "empty item"),
-        (["probe", "10.0.0.0/33", "80"], "prefix is 0 to 32"),
-        (["probe", "10.0.0.0/8", "80"], "at most 65536"),
-        (["probe", "--retries", "99", "127.0.0.1", "80"], "--retries"),
-        (["probe", "--payload", "x", "127.0.0.1", "80"], "--payload is for UDP"),
-    ])
+    @Test(
+        "bad input → exit 64 with the reason",
+        arguments: [
+            (["probe", "127.0.0.1", "0"], "1 to 65535"),
+            (["probe", "127.0.0.1", "70000"], "1 to 65535"),
+            (["probe", "127.0.0.1", "25-20"], "runs backwards"),
+            (["probe", "127.0.0.1", "22,,80"], "empty item"),
+            (["probe", "10.0.0.0/33", "80"], "prefix is 0 to 32"),
+            (["probe", "10.0.0.0/8", "80"], "at most 65536"),
+            (["probe", "--retries", "99", "127.0.0.1", "80"], "--retries"),
+            (["probe", "--payload", "x", "127.0.0.1", "80"], "--payload is for UDP"),
+        ])
     func badInput(arguments: [String], message: String) async throws {
         let outcome = try await run(Paths.sockscope, arguments)
         #expect(outcome.status == 64, "\(outcome)")

@@ -22,8 +22,9 @@ struct ReadmeTests {
         return blocks.filter { !$0.contains("make ") }
     }
 
-    @Test("every shell example in the README runs and succeeds",
-          .enabled(if: Paths.isRoot, "skipped: the --tap example needs root (CAP_NET_RAW)"))
+    @Test(
+        "every shell example in the README runs and succeeds",
+        .enabled(if: Paths.isRoot, "skipped: the --tap example needs root (CAP_NET_RAW)"))
     func examples() async throws {
         let blocks = try Self.shellBlocks()
         #expect(blocks.count >= 8, "found \(blocks.count) blocks")

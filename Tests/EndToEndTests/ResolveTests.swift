@@ -44,16 +44,18 @@ struct ResolveTests {
         return ["family", "socket_type", "protocol", "address", "port", "canonname"].map(field).joined(separator: " ")
     }
 
-    @Test("getaddrinfo: the same entries, in the same order, as Python's socket.getaddrinfo", arguments: [
-        ("resolve --json localhost", "getaddrinfo localhost - unspec 0 AI_CANONNAME"),
-        ("resolve --json --type stream multi.test http", "getaddrinfo multi.test http unspec stream AI_CANONNAME"),
-        ("resolve --json -4 multi.test", "getaddrinfo multi.test - inet 0 AI_CANONNAME"),
-        ("resolve --json -6 --v4mapped v4only.test", "getaddrinfo v4only.test - inet6 0 AI_CANONNAME,AI_V4MAPPED"),
-        ("resolve --json -6 --v4mapped --all multi.test", "getaddrinfo multi.test - inet6 0 AI_CANONNAME,AI_V4MAPPED,AI_ALL"),
-        ("resolve --json --passive --type stream '' 8080", "getaddrinfo - 8080 unspec stream AI_PASSIVE"),
-        ("resolve --json --numeric-host --type dgram ::1 53", "getaddrinfo ::1 53 unspec dgram AI_CANONNAME,AI_NUMERICHOST"),
-        ("resolve --json 127.0.0.1 ssh", "getaddrinfo 127.0.0.1 ssh unspec 0 AI_CANONNAME"),
-    ])
+    @Test(
+        "getaddrinfo: the same entries, in the same order, as Python's socket.getaddrinfo",
+        arguments: [
+            ("resolve --json localhost", "getaddrinfo localhost - unspec 0 AI_CANONNAME"),
+            ("resolve --json --type stream multi.test http", "getaddrinfo multi.test http unspec stream AI_CANONNAME"),
+            ("resolve --json -4 multi.test", "getaddrinfo multi.test - inet 0 AI_CANONNAME"),
+            ("resolve --json -6 --v4mapped v4only.test", "getaddrinfo v4only.test - inet6 0 AI_CANONNAME,AI_V4MAPPED"),
+            ("resolve --json -6 --v4mapped --all multi.test", "getaddrinfo multi.test - inet6 0 AI_CANONNAME,AI_V4MAPPED,AI_ALL"),
+            ("resolve --json --passive --type stream '' 8080", "getaddrinfo - 8080 unspec stream AI_PASSIVE"),
+            ("resolve --json --numeric-host --type dgram ::1 53", "getaddrinfo ::1 53 unspec dgram AI_CANONNAME,AI_NUMERICHOST"),
+            ("resolve --json 127.0.0.1 ssh", "getaddrinfo 127.0.0.1 ssh unspec 0 AI_CANONNAME"),
+        ])
     func matchesPython(ours: String, theirs: String) async throws {
         let result = try await compare(ours, theirs)
         #expect(result.outcome.status == 0, "\(result.outcome)")
@@ -114,7 +116,8 @@ struct ResolveTests {
 
     @Test("service lookups agree with getent services")
     func services() async throws {
-        let outcome = try await inLookupSandbox("""
+        let outcome = try await inLookupSandbox(
+            """
             \(Paths.sockscope) resolve --service ssh; getent services ssh
             \(Paths.sockscope) resolve --port 53/udp; getent services 53/udp
             """, netns: true, hosts: Self.hosts)
@@ -132,8 +135,9 @@ struct ResolveTests {
         #expect(unknown.stderr.contains("EAI_NONAME (Name or service not known)"), "\(unknown.stderr)")
 
         // DNS asked (hosts: files dns) but the name server at 127.0.0.1 is not there: EAI_AGAIN.
-        let again = try await inLookupSandbox("exec \(Paths.sockscope) resolve nosuch.test", netns: true, hosts: Self.hosts,
-                                              nsswitch: "hosts: files dns\n")
+        let again = try await inLookupSandbox(
+            "exec \(Paths.sockscope) resolve nosuch.test", netns: true, hosts: Self.hosts,
+            nsswitch: "hosts: files dns\n")
         #expect(again.status == 75, "\(again)")
         #expect(again.stderr.contains("EAI_AGAIN (Temporary failure in name resolution)"))
 

@@ -13,8 +13,10 @@ struct SchemaTests {
         let validation = try await run(Paths.python, [Paths.peer("validate_json.py"), schema] + files)
         #expect(validation.status == 0, "\(validation.stdoutText)\(validation.stderr)")
         let all = try await run("/bin/sh", ["-c", "cat \(directory)/*.jsonl"]).stdoutText
-        var expected = ["listening", "connected", "accepted", "refused", "closed", "error", "message", "port", "address", "host",
-                        "reverse", "service", "socket", "datagram", "step"]
+        var expected = [
+            "listening", "connected", "accepted", "refused", "closed", "error", "message", "port", "address", "host",
+            "reverse", "service", "socket", "datagram", "step",
+        ]
         if Paths.isRoot { expected.append("packet") }
         for type in expected {
             #expect(all.contains("{\"type\":\"\(type)\",\"time\":\"20"), "no \(type) record was produced")

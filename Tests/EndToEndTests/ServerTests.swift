@@ -8,13 +8,18 @@ struct ServerTests {
         let server = try BackgroundProcess(Paths.sockscope, ["listen", "-k", "--upper", "127.0.0.1", "0"])
         defer { Task { await server.stop() } }
         let port = try await server.announcedPort()
-        let outcome = try await run(Paths.python, ["-c", """
-            import socket
-            first = socket.create_connection(('127.0.0.1', \(port)))
-            second = socket.create_connection(('127.0.0.1', \(port)), timeout=5)
-            second.sendall(b'second'); print(second.recv(100).decode())
-            first.settimeout(5); first.sendall(b'first'); print(first.recv(100).decode())
-            """])
+        let outcome = try await run(
+            Paths.python,
+            [
+                "-c",
+                """
+                import socket
+                first = socket.create_connection(('127.0.0.1', \(port)))
+                second = socket.create_connection(('127.0.0.1', \(port)), timeout=5)
+                second.sendall(b'second'); print(second.recv(100).decode())
+                first.settimeout(5); first.sendall(b'first'); print(first.recv(100).decode())
+                """,
+            ])
         #expect(outcome.stdoutText == "SECOND\nFIRST\n", "\(outcome)")
     }
 
@@ -33,15 +38,20 @@ struct ServerTests {
         let server = try BackgroundProcess(Paths.sockscope, ["listen", "--chat", "127.0.0.1", "0"])
         defer { Task { await server.stop() } }
         let port = try await server.announcedPort()
-        let outcome = try await run(Paths.python, ["-c", """
-            import socket, time
-            people = [socket.create_connection(('127.0.0.1', \(port)), timeout=5) for _ in range(3)]
-            time.sleep(0.2)
-            people[0].sendall(b'/nick alice\\n'); time.sleep(0.1)
-            people[0].sendall(b'hello everyone\\n'); time.sleep(0.2)
-            people[2].close(); time.sleep(0.2)
-            print(people[1].recv(4096).decode(), end='')
-            """])
+        let outcome = try await run(
+            Paths.python,
+            [
+                "-c",
+                """
+                import socket, time
+                people = [socket.create_connection(('127.0.0.1', \(port)), timeout=5) for _ in range(3)]
+                time.sleep(0.2)
+                people[0].sendall(b'/nick alice\\n'); time.sleep(0.1)
+                people[0].sendall(b'hello everyone\\n'); time.sleep(0.2)
+                people[2].close(); time.sleep(0.2)
+                print(people[1].recv(4096).decode(), end='')
+                """,
+            ])
         let lines = outcome.stdoutText.split(separator: "\n").map(String.init)
         #expect(lines.contains("<announce> you are user2; send /nick NAME to change it"), "\(lines)")
         #expect(lines.contains { $0.hasPrefix("<announce> user3 (127.0.0.1:") && $0.hasSuffix(") has joined") }, "\(lines)")
@@ -71,14 +81,19 @@ struct ServerTests {
         let server = try BackgroundProcess(Paths.sockscope, ["listen", "-k", "--echo", "--max-clients", "1", "-i", "0.5", "-v", "127.0.0.1", "0"])
         defer { Task { await server.stop() } }
         let port = try await server.announcedPort()
-        let outcome = try await run(Paths.python, ["-c", """
-            import socket, time
-            first = socket.create_connection(('127.0.0.1', \(port)), timeout=5)
-            time.sleep(0.1)
-            extra = socket.create_connection(('127.0.0.1', \(port)), timeout=5)
-            print('extra closed' if extra.recv(10) == b'' else 'extra served')
-            print('idle closed' if first.recv(10) == b'' else 'first got data')
-            """])
+        let outcome = try await run(
+            Paths.python,
+            [
+                "-c",
+                """
+                import socket, time
+                first = socket.create_connection(('127.0.0.1', \(port)), timeout=5)
+                time.sleep(0.1)
+                extra = socket.create_connection(('127.0.0.1', \(port)), timeout=5)
+                print('extra closed' if extra.recv(10) == b'' else 'extra served')
+                print('idle closed' if first.recv(10) == b'' else 'first got data')
+                """,
+            ])
         #expect(outcome.stdoutText == "extra closed\nidle closed\n", "\(outcome)")
         #expect(try await server.waitForLine(containing: "already serving 1 client").contains("refused 127.0.0.1:"))
         #expect(try await server.waitForLine(containing: "idle for 500 ms").contains("gone"))
@@ -101,12 +116,14 @@ struct ServerTests {
         #expect(kilobytes > 0 && kilobytes < 200_000, "peak RSS \(peak)")
     }
 
-    @Test("bad rules are usage errors", arguments: [
-        (["listen", "--allow", "10.0.0.0/33", "0"], "prefix length is 0 to 32"),
-        (["listen", "--deny", "nonsense", "0"], "bad address or CIDR block"),
-        (["listen", "--broker", "--chat", "0"], "choose one of"),
-        (["listen", "--max-clients", "0", "0"], "--max-clients must be at least 1"),
-    ])
+    @Test(
+        "bad rules are usage errors",
+        arguments: [
+            (["listen", "--allow", "10.0.0.0/33", "0"], "prefix length is 0 to 32"),
+            (["listen", "--deny", "nonsense", "0"], "bad address or CIDR block"),
+            (["listen", "--broker", "--chat", "0"], "choose one of"),
+            (["listen", "--max-clients", "0", "0"], "--max-clients must be at least 1"),
+        ])
     func badRules(arguments: [String], message: String) async throws {
         let outcome = try await run(Paths.sockscope, arguments)
         #expect(outcome.status == 64, "\(outcome)")

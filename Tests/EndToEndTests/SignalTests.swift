@@ -17,12 +17,17 @@ struct SignalTests {
 
     @Test("SIGINT during a transfer: everything received is on stdout, exit 130")
     func interruptTransfer() async throws {
-        let server = try BackgroundProcess(Paths.python, ["-c", """
-            import socket, time
-            s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1)
-            print(s.getsockname()[1], flush=True)
-            c, _ = s.accept(); c.sendall(b'x' * 100000); time.sleep(30)
-            """])
+        let server = try BackgroundProcess(
+            Paths.python,
+            [
+                "-c",
+                """
+                import socket, time
+                s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1)
+                print(s.getsockname()[1], flush=True)
+                c, _ = s.accept(); c.sendall(b'x' * 100000); time.sleep(30)
+                """,
+            ])
         defer { Task { await server.stop() } }
         let port = try await server.announcedPort(marker: "", inStdout: true)
         let client = try BackgroundProcess(Paths.sh, ["-c", "sleep 5 | exec \(Paths.sockscope) connect 127.0.0.1 \(port)"])
@@ -47,8 +52,9 @@ struct SignalTests {
         #expect(receiver.stdoutText == "onetwothree")
     }
 
-    @Test("a tap stopped by SIGINT mid-capture leaves a pcap file tcpdump reads",
-          .enabled(if: Paths.isRoot, "skipped: capturing needs root (CAP_NET_RAW)"))
+    @Test(
+        "a tap stopped by SIGINT mid-capture leaves a pcap file tcpdump reads",
+        .enabled(if: Paths.isRoot, "skipped: capturing needs root (CAP_NET_RAW)"))
     func interruptedCapture() async throws {
         let directory = try TemporaryDirectory.make()
         let port = try freePort()
@@ -66,13 +72,18 @@ struct SignalTests {
 
     @Test("the peer sends RST mid-transfer: clear error, exit 74, every byte before the RST written out")
     func resetMidTransfer() async throws {
-        let server = try BackgroundProcess(Paths.python, ["-c", """
-            import socket, struct, time
-            s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1)
-            print(s.getsockname()[1], flush=True)
-            c, _ = s.accept(); c.sendall(b'y' * 50000); time.sleep(0.5)
-            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0)); c.close()
-            """])
+        let server = try BackgroundProcess(
+            Paths.python,
+            [
+                "-c",
+                """
+                import socket, struct, time
+                s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1)
+                print(s.getsockname()[1], flush=True)
+                c, _ = s.accept(); c.sendall(b'y' * 50000); time.sleep(0.5)
+                c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0)); c.close()
+                """,
+            ])
         defer { Task { await server.stop() } }
         let port = try await server.announcedPort(marker: "", inStdout: true)
         let outcome = try await run(Paths.sh, ["-c", "sleep 3 | exec \(Paths.sockscope) connect 127.0.0.1 \(port)"])

@@ -33,7 +33,8 @@ struct TapTests {
         let fin = try #require(lines.first { $0.contains("[F.]") })
         #expect(fin.contains("client: FIN-WAIT-1, server: CLOSE-WAIT"), "\(fin)")
         // The server's reply, FIN and ACK may come in one segment or several.
-        #expect(lines.contains { $0.contains("server: LAST-ACK") && ($0.contains("client: TIME-WAIT") || $0.contains("client: FIN-WAIT-2 → TIME-WAIT")) }
+        #expect(
+            lines.contains { $0.contains("server: LAST-ACK") && ($0.contains("client: TIME-WAIT") || $0.contains("client: FIN-WAIT-2 → TIME-WAIT")) }
                 || lines.contains { $0.contains("client: TIME-WAIT") }, "\(lines)")
         #expect(lines.last?.hasSuffix("server: CLOSED") == true, "\(lines.last ?? "")")
         #expect(outcome.stderr.contains("TIME-WAIT held by the client"), "\(outcome.stderr)")
@@ -54,7 +55,9 @@ struct TapTests {
         #expect(outcome.stdoutText == "bye\n")
         let lines = Self.timeline(outcome.stderr)
         #expect(lines.contains { $0.contains("[F") && $0.contains("server: FIN-WAIT-1, client: CLOSE-WAIT") }, "\(lines)")
-        #expect(lines.contains { $0.contains("client: LAST-ACK") && ($0.contains("server: TIME-WAIT") || $0.contains("server: FIN-WAIT-2 → TIME-WAIT")) }, "\(lines)")
+        #expect(
+            lines.contains { $0.contains("client: LAST-ACK") && ($0.contains("server: TIME-WAIT") || $0.contains("server: FIN-WAIT-2 → TIME-WAIT")) },
+            "\(lines)")
         #expect(outcome.stderr.contains("TIME-WAIT held by the server"), "\(outcome.stderr)")
     }
 
@@ -177,17 +180,19 @@ struct TapTests {
         #expect(setup.status == 0, "\(setup)")
         let ours = try await run(Paths.ip, ["netns", "exec", network.target, Paths.sockscope, "sockets", "--json", "--state", "time-wait"])
         let theirs = try await run(Paths.ip, ["netns", "exec", network.target, Paths.ss, "-Htan", "state", "time-wait"])
-        let ourPairs = Set(ours.stdoutText.split(separator: "\n").map { line -> String in
-            func field(_ name: String) -> String {
-                let rest = line.split(separator: "\"\(name)\":").dropFirst().first ?? ""
-                return String(rest.drop(while: { $0 == "\"" }).prefix(while: { $0 != "\"" && $0 != "," }))
-            }
-            return field("local_address") + ":" + field("local_port") + " " + field("peer_address") + ":" + field("peer_port")
-        })
-        let theirPairs = Set(theirs.stdoutText.split(separator: "\n").map { line -> String in
-            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-            return fields.suffix(2).joined(separator: " ")
-        })
+        let ourPairs = Set(
+            ours.stdoutText.split(separator: "\n").map { line -> String in
+                func field(_ name: String) -> String {
+                    let rest = line.split(separator: "\"\(name)\":").dropFirst().first ?? ""
+                    return String(rest.drop(while: { $0 == "\"" }).prefix(while: { $0 != "\"" && $0 != "," }))
+                }
+                return field("local_address") + ":" + field("local_port") + " " + field("peer_address") + ":" + field("peer_port")
+            })
+        let theirPairs = Set(
+            theirs.stdoutText.split(separator: "\n").map { line -> String in
+                let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+                return fields.suffix(2).joined(separator: " ")
+            })
         #expect(ourPairs.count == 3, "\(ours)")
         #expect(ourPairs == theirPairs, "ours \(ourPairs), ss \(theirPairs)")
         #expect(ours.stdoutText.contains("\"timer\":\"timewait\""))

@@ -11,7 +11,10 @@ struct UDPTests {
         let port = try await server.announcedPort(marker: "", inStdout: true)
         let outcome = try await sockscope("send", "--wait", "1", "--json", "127.0.0.1", "\(port)", "hello")
         #expect(outcome.status == 0, "\(outcome)")
-        #expect(outcome.stdoutText.contains("\"source_address\":\"127.0.0.1\",\"source_port\":\(port),\"bytes\":5,\"bytes_arrived\":5,\"truncated\":false,\"text\":\"HELLO\""), "\(outcome.stdoutText)")
+        #expect(
+            outcome.stdoutText.contains(
+                "\"source_address\":\"127.0.0.1\",\"source_port\":\(port),\"bytes\":5,\"bytes_arrived\":5,\"truncated\":false,\"text\":\"HELLO\""),
+            "\(outcome.stdoutText)")
     }
 
     @Test("recv --upper answers the Python client (sendto / recvfrom(1024)) and shows what came")
@@ -60,12 +63,13 @@ struct UDPTests {
         #expect(receiver.stdoutText.contains("0 bytes (empty datagram)"), "an empty datagram is delivered and shown")
     }
 
-    @Test("datagrams keep their boundaries: --lines keeps each newline, --size cuts N bytes, a message is one datagram, and an empty one is sent",
-          arguments: [
+    @Test(
+        "datagrams keep their boundaries: --lines keeps each newline, --size cuts N bytes, a message is one datagram, and an empty one is sent",
+        arguments: [
             (["--lines"], "a\nbb\nccc", ["2 610a", "3 62620a", "3 636363"]),
             (["--size", "4"], "0123456789", ["4 30313233", "4 34353637", "2 3839"]),
             ([], "whole input\nin one", ["18 77686f6c6520696e7075740a696e206f6e65"]),
-          ])
+        ])
     func boundaries(options: [String], input: String, expected: [String]) async throws {
         let collector = try BackgroundProcess(Paths.python, [Paths.peer("udp_peer.py"), "collect", "\(expected.count)"])
         defer { Task { await collector.stop() } }
@@ -121,11 +125,16 @@ struct UDPTests {
 
     @Test("a port held without SO_REUSEADDR gives EADDRINUSE; --reuseport receivers share the datagrams of many senders")
     func reusePort() async throws {
-        let holder = try BackgroundProcess(Paths.python, ["-c", """
-            import socket, time
-            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.1', 0))
-            print(s.getsockname()[1], flush=True); time.sleep(30)
-            """])
+        let holder = try BackgroundProcess(
+            Paths.python,
+            [
+                "-c",
+                """
+                import socket, time
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.1', 0))
+                print(s.getsockname()[1], flush=True); time.sleep(30)
+                """,
+            ])
         defer { Task { await holder.stop() } }
         let held = try await holder.announcedPort(marker: "", inStdout: true)
         let refused = try await sockscope("recv", "--idle-timeout", "0.2", "127.0.0.1", "\(held)")
@@ -153,7 +162,9 @@ struct UDPTests {
         let port = try await hex.announcedPort(marker: "receiving on")
         _ = try await sockscope("send", "127.0.0.1", "\(port)", "Hello, hex dump!!")
         #expect(try await hex.finish() == 0)
-        #expect(hex.stdoutText.contains("  00000000  48 65 6c 6c 6f 2c 20 68 65 78 20 64 75 6d 70 21  |Hello, hex dump!|\n  00000010  21"), "one hex dump format for every --hexdump: \(hex.stdoutText)")
+        #expect(
+            hex.stdoutText.contains("  00000000  48 65 6c 6c 6f 2c 20 68 65 78 20 64 75 6d 70 21  |Hello, hex dump!|\n  00000010  21"),
+            "one hex dump format for every --hexdump: \(hex.stdoutText)")
 
         let raw = try BackgroundProcess(Paths.sockscope, ["recv", "--raw", "--count", "2", "127.0.0.1", "0"])
         defer { Task { await raw.stop() } }
@@ -164,8 +175,9 @@ struct UDPTests {
         #expect(raw.stdoutText == "onetwo")
     }
 
-    @Test("broadcast on a LAN of namespaces: to the subnet's and the limited broadcast address, two receivers answer",
-          .enabled(if: Paths.isRoot, "skipped: needs root for network namespaces"))
+    @Test(
+        "broadcast on a LAN of namespaces: to the subnet's and the limited broadcast address, two receivers answer",
+        .enabled(if: Paths.isRoot, "skipped: needs root for network namespaces"))
     func broadcastLAN() async throws {
         let lan = try await TestLAN.make(hosts: 3)
         defer { Task { await lan.remove() } }
@@ -178,8 +190,12 @@ struct UDPTests {
             }
             let outcome = try await lan.run(on: 0, Paths.sockscope, ["broadcast"] + destination + ["--wait", "1", "--json", "7777", "who is there?"])
             #expect(outcome.status == 0, "\(destination): \(outcome)")
-            #expect(outcome.stdoutText.contains("\"source_address\":\"\(lan.hosts[1].address)\",\"source_port\":7777") && outcome.stdoutText.contains("\"text\":\"host 1 here\""), "\(outcome.stdoutText)")
-            #expect(outcome.stdoutText.contains("\"source_address\":\"\(lan.hosts[2].address)\",\"source_port\":7777") && outcome.stdoutText.contains("\"text\":\"host 2 here\""), "\(outcome.stdoutText)")
+            #expect(
+                outcome.stdoutText.contains("\"source_address\":\"\(lan.hosts[1].address)\",\"source_port\":7777")
+                    && outcome.stdoutText.contains("\"text\":\"host 1 here\""), "\(outcome.stdoutText)")
+            #expect(
+                outcome.stdoutText.contains("\"source_address\":\"\(lan.hosts[2].address)\",\"source_port\":7777")
+                    && outcome.stdoutText.contains("\"text\":\"host 2 here\""), "\(outcome.stdoutText)")
             for receiver in receivers {
                 #expect(try await receiver.finish() == 0)
                 #expect(receiver.stdoutText.contains("\(lan.hosts[0].address):") && receiver.stdoutText.contains("who is there?"))
@@ -187,22 +203,27 @@ struct UDPTests {
         }
     }
 
-    @Test("multicast on a LAN of namespaces: two receivers join 239.1.2.3, both get the datagram and answer",
-          .enabled(if: Paths.isRoot, "skipped: needs root for network namespaces"))
+    @Test(
+        "multicast on a LAN of namespaces: two receivers join 239.1.2.3, both get the datagram and answer",
+        .enabled(if: Paths.isRoot, "skipped: needs root for network namespaces"))
     func multicastLAN() async throws {
         let lan = try await TestLAN.make(hosts: 3)
         defer { Task { await lan.remove() } }
         var receivers: [BackgroundProcess] = []
         for index in 1...2 {
-            let receiver = try lan.start(on: index, Paths.sockscope, [
-                "recv", "-v", "--group", "239.1.2.3", "--interface", lan.hosts[index].interface, "--count", "1", "--reply", "member \(index)", "7778",
-            ])
+            let receiver = try lan.start(
+                on: index, Paths.sockscope,
+                [
+                    "recv", "-v", "--group", "239.1.2.3", "--interface", lan.hosts[index].interface, "--count", "1", "--reply", "member \(index)", "7778",
+                ])
             receivers.append(receiver)
             _ = try await receiver.waitForLine(containing: "receiving on")
         }
-        let outcome = try await lan.run(on: 0, Paths.sockscope, [
-            "send", "-v", "--group", "239.1.2.3", "--interface", lan.hosts[0].interface, "--wait", "1", "--json", "7778", "hello group",
-        ])
+        let outcome = try await lan.run(
+            on: 0, Paths.sockscope,
+            [
+                "send", "-v", "--group", "239.1.2.3", "--interface", lan.hosts[0].interface, "--wait", "1", "--json", "7778", "hello group",
+            ])
         #expect(outcome.status == 0, "\(outcome)")
         #expect(outcome.stderr.contains("IP_MULTICAST_TTL, 1"))
         #expect(outcome.stdoutText.contains("\"text\":\"member 1\"") && outcome.stdoutText.contains("\"text\":\"member 2\""), "\(outcome.stdoutText)")

@@ -8,33 +8,45 @@ struct WireFaultTests {
     @Test("5% loss, reordering and 20 ms delay: 64 MiB arrives intact, and the tap counts the retransmissions")
     func lossyLink() async throws {
         let tag = "\(getpid() % 1000)\(UInt16.random(in: 0...999))"
-        let a = "swa\(tag)", b = "swb\(tag)"
+        let a = "swa\(tag)"
+        let b = "swb\(tag)"
         for namespace in [a, b] {
             _ = try await run(Paths.ip, ["netns", "add", namespace])
             _ = try await run(Paths.ip, ["-n", namespace, "link", "set", "lo", "up"])
         }
         defer { Task { for namespace in [a, b] { _ = try? await run(Paths.ip, ["netns", "del", namespace]) } } }
-        let link = try BackgroundProcess(Paths.sh, ["-c", "sleep 120 | exec \(Paths.python) \(Paths.packageRoot)/scripts/delay_link.py \(a) 10.211.0.1 \(b) 10.211.0.2 10 5 4 60000"])
+        let link = try BackgroundProcess(
+            Paths.sh, ["-c", "sleep 120 | exec \(Paths.python) \(Paths.packageRoot)/scripts/delay_link.py \(a) 10.211.0.1 \(b) 10.211.0.2 10 5 4 60000"])
         defer { Task { await link.stop() } }
         _ = try await link.waitForLine(containing: "ready", inStdout: true)
 
         let directory = try TemporaryDirectory.make()
         let data = try randomFile(megabytes: 64, in: directory)
-        let listener = try BackgroundProcess(Paths.ip, ["netns", "exec", b, Paths.sockscope, "listen", "10.211.0.2", "5650"], stdoutPath: directory + "/received")
+        let listener = try BackgroundProcess(
+            Paths.ip, ["netns", "exec", b, Paths.sockscope, "listen", "10.211.0.2", "5650"], stdoutPath: directory + "/received")
         defer { Task { await listener.stop() } }
         var sender: BackgroundProcess?
         for _ in 0..<50 {
             try await Task.sleep(for: .milliseconds(100))
-            let attempt = try BackgroundProcess(Paths.ip, ["netns", "exec", a, Paths.sockscope, "connect", "--tap", "-w", "2", "10.211.0.2", "5650"], stdinPath: data)
+            let attempt = try BackgroundProcess(
+                Paths.ip, ["netns", "exec", a, Paths.sockscope, "connect", "--tap", "-w", "2", "10.211.0.2", "5650"], stdinPath: data)
             let status = try await attempt.finish(timeout: .seconds(120))
-            if status == 0 { sender = attempt; break }
-            if !attempt.stderrText.contains("ECONNREFUSED") { sender = attempt; break }
+            if status == 0 {
+                sender = attempt
+                break
+            }
+            if !attempt.stderrText.contains("ECONNREFUSED") {
+                sender = attempt
+                break
+            }
         }
         let finished = try #require(sender)
         #expect(try await listener.finish(timeout: .seconds(30)) == 0, "\(listener.stderrText)")
         #expect(try await sha256(directory + "/received") == (try await sha256(data)), "the 64 MiB arrived intact")
         let summary = finished.stderrText.split(separator: "\n").first { $0.contains("retransmission") && $0.hasPrefix("tap: 10.211.0.1:") } ?? ""
-        let count = Int(summary.split(separator: "; ").first { $0.hasSuffix("retransmissions") || $0.hasSuffix("retransmission") }?.split(separator: " ").first ?? "") ?? 0
+        let count =
+            Int(summary.split(separator: "; ").first { $0.hasSuffix("retransmissions") || $0.hasSuffix("retransmission") }?.split(separator: " ").first ?? "")
+            ?? 0
         #expect(count > 0, "the tap saw no retransmissions: \(summary)")
     }
 
@@ -42,11 +54,16 @@ struct WireFaultTests {
     func backlogFull() async throws {
         let network = try await TestNetwork.make(targetRules: [])
         defer { Task { await network.remove() } }
-        let server = try network.startInTarget(Paths.python, ["-c", """
-            import socket, time
-            s = socket.socket(); s.bind(('0.0.0.0', 5651)); s.listen(0)
-            print('ready', flush=True); time.sleep(30)
-            """])
+        let server = try network.startInTarget(
+            Paths.python,
+            [
+                "-c",
+                """
+                import socket, time
+                s = socket.socket(); s.bind(('0.0.0.0', 5651)); s.listen(0)
+                print('ready', flush=True); time.sleep(30)
+                """,
+            ])
         defer { Task { await server.stop() } }
         _ = try await server.waitForLine(containing: "ready", inStdout: true)
         // Fill the accept queue (nobody accepts), then try once more.
@@ -66,12 +83,14 @@ struct WireFaultTests {
         let server = try network.startInTarget(Paths.sh, ["-c", "sleep 6 | exec \(Paths.sockscope) listen 0.0.0.0 5652"])
         defer { Task { await server.stop() } }
         try await Task.sleep(for: .milliseconds(300))
-        let client = try BackgroundProcess(Paths.sh, ["-c", "sleep 4 | exec \(Paths.ip) netns exec \(network.client) \(Paths.sockscope) connect -v -i 1 \(network.targetAddress) 5652"])
+        let client = try BackgroundProcess(
+            Paths.sh, ["-c", "sleep 4 | exec \(Paths.ip) netns exec \(network.client) \(Paths.sockscope) connect -v -i 1 \(network.targetAddress) 5652"])
         defer { Task { await client.stop() } }
         _ = try await client.waitForLine(containing: "getsockname")
         _ = try await run(Paths.ip, ["netns", "exec", network.target, Paths.ip, "link", "set", "lo", "down"])
         let links = try await run(Paths.ip, ["-n", network.target, "-o", "link"]).stdoutText
-        for device in links.split(separator: "\n").compactMap({ $0.split(separator: ":").dropFirst().first?.split(separator: "@").first }) where device.trimmingPrefixSpaces() != "lo" {
+        for device in links.split(separator: "\n").compactMap({ $0.split(separator: ":").dropFirst().first?.split(separator: "@").first })
+        where device.trimmingPrefixSpaces() != "lo" {
             _ = try await run(Paths.ip, ["-n", network.target, "link", "set", String(device.trimmingPrefixSpaces()), "down"])
         }
         #expect(try await client.finish(timeout: .seconds(8)) == 0, "\(client.stderrText)")
@@ -85,13 +104,17 @@ struct WireFaultTests {
         let server = try network.startInTarget(Paths.sh, ["-c", "sleep 10 | exec \(Paths.sockscope) listen 0.0.0.0 5653"])
         defer { Task { await server.stop() } }
         try await Task.sleep(for: .milliseconds(300))
-        let client = try BackgroundProcess(Paths.sh, ["-c", "sleep 9 | exec \(Paths.ip) netns exec \(network.client) \(Paths.sockscope) connect -v --keepalive-time 1 \(network.targetAddress) 5653"])
+        let client = try BackgroundProcess(
+            Paths.sh,
+            ["-c", "sleep 9 | exec \(Paths.ip) netns exec \(network.client) \(Paths.sockscope) connect -v --keepalive-time 1 \(network.targetAddress) 5653"])
         defer { Task { await client.stop() } }
         _ = try await client.waitForLine(containing: "getsockname")
         #expect(client.stderrText.contains("TCP_KEEPIDLE/TCP_KEEPINTVL, 1 s, TCP_KEEPCNT 3"))
         // Silence the target without a word: drop everything it would receive.
         _ = try await run(Paths.ip, ["netns", "exec", network.target, Paths.nft, "add", "table", "inet", "gone"])
-        _ = try await run(Paths.ip, ["netns", "exec", network.target, Paths.nft, "add", "chain", "inet", "gone", "in", "{ type filter hook input priority 0 ; policy drop ; }"])
+        _ = try await run(
+            Paths.ip,
+            ["netns", "exec", network.target, Paths.nft, "add", "chain", "inet", "gone", "in", "{ type filter hook input priority 0 ; policy drop ; }"])
         let line = try await client.waitForLine(containing: "timed out", timeout: .seconds(9))
         #expect(line.contains("ETIMEDOUT") && line.contains("keepalive probes"), "\(line)")
         #expect(try await client.finish(timeout: .seconds(10)) == 75)

@@ -9,8 +9,16 @@ pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done; }
 trap cleanup EXIT
 port_of() {  # waits for "listening on …:PORT" / "receiving on …:PORT" in a file
-  for _ in $(seq 100); do
+  for _ in $(seq 200); do
     port=$(grep -o -m1 -E '(listening|receiving) on [^ ]*:[0-9]+' "$1" 2>/dev/null | grep -o -E '[0-9]+$')
+    [ -n "$port" ] && { echo "$port"; return; }
+    sleep 0.05
+  done
+}
+
+json_port() {  # waits for a "listening" record's local_port in a file
+  for _ in $(seq 200); do
+    port=$(grep -o -m1 '"local_port":[0-9]*' "$1" 2>/dev/null | grep -o '[0-9]*$')
     [ -n "$port" ] && { echo "$port"; return; }
     sleep 0.05
   done
@@ -18,11 +26,11 @@ port_of() {  # waits for "listening on …:PORT" / "receiving on …:PORT" in a 
 
 # listen --json (events on stderr) with connect --json as its client
 "$bin" listen --json --echo 127.0.0.1 0 > /dev/null 2> "$out/listen.jsonl" & pids+=($!)
-sleep 0.2; port=$(grep -o -m1 '"local_port":[0-9]*' "$out/listen.jsonl" | grep -o '[0-9]*$')
+port=$(json_port "$out/listen.jsonl")
 echo hello | timeout 10 "$bin" connect --json 127.0.0.1 "$port" > /dev/null 2> "$out/connect.jsonl"
 # a refused client and a --max-clients refusal, from a keep-open listener
 "$bin" listen --json -k --max-clients 1 --deny 127.0.0.2 127.0.0.1 0 < /dev/null > /dev/null 2> "$out/listen-k.jsonl" & pids+=($!)
-sleep 0.2; kport=$(grep -o -m1 '"local_port":[0-9]*' "$out/listen-k.jsonl" | grep -o '[0-9]*$')
+kport=$(json_port "$out/listen-k.jsonl")
 timeout 5 "$bin" connect -s 127.0.0.2 -i 0.2 127.0.0.1 "$kport" < /dev/null > /dev/null 2>&1
 # errors as JSON: a refused connection, a usage error
 timeout 5 "$bin" connect --json 127.0.0.1 1 < /dev/null > /dev/null 2> "$out/error.jsonl"
@@ -48,7 +56,7 @@ bport=$(port_of "$out/brecv.err")
 timeout 10 "$bin" broadcast --json --to 127.255.255.255 --wait 0.5 --count 1 "$bport" who > "$out/broadcast.jsonl"
 # UDP listener events and a refused datagram
 "$bin" listen --json -u -i 1 --deny 127.0.0.2 127.0.0.1 0 < /dev/null > /dev/null 2> "$out/listen-u.jsonl" & pids+=($!)
-sleep 0.2; uport=$(grep -o -m1 '"local_port":[0-9]*' "$out/listen-u.jsonl" | grep -o '[0-9]*$')
+uport=$(json_port "$out/listen-u.jsonl")
 python3 -c "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.2', 0)); s.sendto(b'x', ('127.0.0.1', $uport))"
 # demo, and (as root) a tap
 timeout 30 "$bin" demo --json --no-packets > "$out/demo.jsonl" 2> /dev/null

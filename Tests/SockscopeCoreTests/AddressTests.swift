@@ -4,13 +4,15 @@ import Testing
 
 @Suite("Socket addresses")
 struct AddressTests {
-    @Test("numeric addresses parse and print the way sockscope shows them", arguments: [
-        ("127.0.0.1:80", "127.0.0.1:80"),
-        ("[::1]:8080", "[::1]:8080"),
-        ("[fe80::1%1]:22", "[fe80::1%1]:22"),
-        ("/run/app.sock", "/run/app.sock"),
-        ("@abstract", "@abstract"),
-    ])
+    @Test(
+        "numeric addresses parse and print the way sockscope shows them",
+        arguments: [
+            ("127.0.0.1:80", "127.0.0.1:80"),
+            ("[::1]:8080", "[::1]:8080"),
+            ("[fe80::1%1]:22", "[fe80::1%1]:22"),
+            ("/run/app.sock", "/run/app.sock"),
+            ("@abstract", "@abstract"),
+        ])
     func roundTrip(text: String, printed: String) throws {
         let address = try #require(SocketAddress.parse(text))
         #expect(address.description == printed)

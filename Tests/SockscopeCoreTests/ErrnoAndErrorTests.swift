@@ -4,12 +4,14 @@ import Testing
 
 @Suite("errno names and user-facing errors")
 struct ErrnoAndErrorTests {
-    @Test("errno values know their symbolic names and text", arguments: [
-        (Errno.connectionRefused, "ECONNREFUSED", "Connection refused"),
-        (Errno.timedOut, "ETIMEDOUT", "Connection timed out"),
-        (Errno.noRouteToHost, "EHOSTUNREACH", "No route to host"),
-        (Errno.addressInUse, "EADDRINUSE", "Address already in use"),
-    ])
+    @Test(
+        "errno values know their symbolic names and text",
+        arguments: [
+            (Errno.connectionRefused, "ECONNREFUSED", "Connection refused"),
+            (Errno.timedOut, "ETIMEDOUT", "Connection timed out"),
+            (Errno.noRouteToHost, "EHOSTUNREACH", "No route to host"),
+            (Errno.addressInUse, "EADDRINUSE", "Address already in use"),
+        ])
     func names(errno: Errno, name: String, text: String) {
         #expect(errno.symbolicName == name)
         #expect(errno.text == text)
@@ -21,16 +23,18 @@ struct ErrnoAndErrorTests {
         #expect(Errno(rawValue: 9999).symbolicName == "E9999")
     }
 
-    @Test("socket failures map to the documented exit codes", arguments: [
-        (SocketCall.connect, Errno.connectionRefused, SockscopeCore.ExitStatus.unavailable),
-        (.connect, .timedOut, .timedOut),
-        (.connect, .noRouteToHost, .unavailable),
-        (.connect, .networkUnreachable, .unavailable),
-        (.bind, .addressInUse, .unavailable),
-        (.bind, .permissionDenied, .noPermission),
-        (.recv, .connectionReset, .ioError),
-        (.send, .brokenPipe, .ioError),
-    ])
+    @Test(
+        "socket failures map to the documented exit codes",
+        arguments: [
+            (SocketCall.connect, Errno.connectionRefused, SockscopeCore.ExitStatus.unavailable),
+            (.connect, .timedOut, .timedOut),
+            (.connect, .noRouteToHost, .unavailable),
+            (.connect, .networkUnreachable, .unavailable),
+            (.bind, .addressInUse, .unavailable),
+            (.bind, .permissionDenied, .noPermission),
+            (.recv, .connectionReset, .ioError),
+            (.send, .brokenPipe, .ioError),
+        ])
     func exitCodes(call: SocketCall, errno: Errno, status: SockscopeCore.ExitStatus) {
         let error = SockscopeError(SocketCallError(call, errno, address: .ipv4(.loopback, port: 8080)))
         #expect(error.status == status)

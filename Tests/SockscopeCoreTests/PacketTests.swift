@@ -3,13 +3,16 @@ import Testing
 
 /// Hand-built packets: every link type, TCP options, ICMP quotes, and junk.
 enum Frames {
-    static func ipv4TCP(source: [UInt8] = [127, 0, 0, 1], destination: [UInt8] = [127, 0, 0, 1], sourcePort: UInt16 = 51234, destinationPort: UInt16 = 8080,
-                        sequence: UInt32 = 1000, acknowledgment: UInt32 = 0, flags: UInt8 = 0x02, window: UInt16 = 65495,
-                        options: [UInt8] = [], payload: Int = 0, ipOptions: [UInt8] = []) -> [UInt8] {
+    static func ipv4TCP(
+        source: [UInt8] = [127, 0, 0, 1], destination: [UInt8] = [127, 0, 0, 1], sourcePort: UInt16 = 51234, destinationPort: UInt16 = 8080,
+        sequence: UInt32 = 1000, acknowledgment: UInt32 = 0, flags: UInt8 = 0x02, window: UInt16 = 65495,
+        options: [UInt8] = [], payload: Int = 0, ipOptions: [UInt8] = []
+    ) -> [UInt8] {
         let tcpLength = 20 + options.count
         let ipHeader = 20 + ipOptions.count
         let total = ipHeader + tcpLength + payload
-        var ip: [UInt8] = [0x40 | UInt8(ipHeader / 4), 0, UInt8(total >> 8), UInt8(total & 0xff), 0, 0, 0x40, 0, 64, 6, 0, 0] + source + destination + ipOptions
+        var ip: [UInt8] =
+            [0x40 | UInt8(ipHeader / 4), 0, UInt8(total >> 8), UInt8(total & 0xff), 0, 0, 0x40, 0, 64, 6, 0, 0] + source + destination + ipOptions
         ip += be16(sourcePort) + be16(destinationPort) + be32(sequence) + be32(acknowledgment)
         ip += [UInt8(tcpLength / 4) << 4, flags] + be16(window) + [0, 0, 0, 0] + options
         return ip + [UInt8](repeating: 0x61, count: payload)
@@ -24,18 +27,23 @@ enum Frames {
 
 @Suite("Packet decoder")
 struct PacketDecoderTests {
-    @Test("a SYN on every link type decodes to the same TCP segment", arguments: [
-        (LinkType.ethernet, Frames.ethernetHeader),
-        (.null, [2, 0, 0, 0]),
-        (.loop, [0, 0, 0, 2]),
-        (.raw, []),
-        (.ipv4, []),
-        (.linuxSLL, [UInt8](repeating: 0, count: 14) + [0x08, 0x00]),
-        (.linuxSLL2, [0x08, 0x00] + [UInt8](repeating: 0, count: 18)),
-    ])
+    @Test(
+        "a SYN on every link type decodes to the same TCP segment",
+        arguments: [
+            (LinkType.ethernet, Frames.ethernetHeader),
+            (.null, [2, 0, 0, 0]),
+            (.loop, [0, 0, 0, 2]),
+            (.raw, []),
+            (.ipv4, []),
+            (.linuxSLL, [UInt8](repeating: 0, count: 14) + [0x08, 0x00]),
+            (.linuxSLL2, [0x08, 0x00] + [UInt8](repeating: 0, count: 18)),
+        ])
     func linkTypes(linkType: LinkType, header: [UInt8]) throws {
         let packet = try #require(PacketDecoder.decode(header + Frames.ipv4TCP(options: Frames.synOptions), linkType: linkType))
-        guard case .tcp(let segment) = packet.transport else { Issue.record("not TCP"); return }
+        guard case .tcp(let segment) = packet.transport else {
+            Issue.record("not TCP")
+            return
+        }
         #expect(packet.source == .v4(.loopback))
         #expect(segment.sourcePort == 51234 && segment.destinationPort == 8080)
         #expect(segment.flags == .syn)
@@ -48,7 +56,10 @@ struct PacketDecoderTests {
     func ipv4Options() throws {
         let frame = Frames.ipv4TCP(flags: 0x18, payload: 5, ipOptions: [1, 1, 1, 0])
         let packet = try #require(PacketDecoder.decode(frame, linkType: .raw))
-        guard case .tcp(let segment) = packet.transport else { Issue.record("not TCP"); return }
+        guard case .tcp(let segment) = packet.transport else {
+            Issue.record("not TCP")
+            return
+        }
         #expect(segment.payloadLength == 5)
         #expect(segment.flags == [.psh, .ack])
         #expect(segment.flags.tcpdumpNotation == "P.")
@@ -63,7 +74,10 @@ struct PacketDecoderTests {
         let frame: [UInt8] = [0x60, 0, 0, 0] + Frames.be16(UInt16(payloadLength)) + [0, 64] + loopback + loopback + hopByHop + tcp
         let packet = try #require(PacketDecoder.decode(frame, linkType: .raw))
         #expect(packet.source == .v6(.loopback))
-        guard case .tcp(let segment) = packet.transport else { Issue.record("not TCP"); return }
+        guard case .tcp(let segment) = packet.transport else {
+            Issue.record("not TCP")
+            return
+        }
         #expect(segment.flags == [.syn, .ack])
     }
 
@@ -73,7 +87,10 @@ struct PacketDecoderTests {
         let icmp: [UInt8] = [3, 3, 0, 0, 0, 0, 0, 0] + quotedUDP
         let frame: [UInt8] = [0x45, 0, 0, UInt8(20 + icmp.count), 0, 0, 0, 0, 64, 1, 0, 0, 10, 0, 0, 2, 10, 0, 0, 1] + icmp
         let packet = try #require(PacketDecoder.decode(frame, linkType: .raw))
-        guard case .icmp(let message) = packet.transport else { Issue.record("not ICMP"); return }
+        guard case .icmp(let message) = packet.transport else {
+            Issue.record("not ICMP")
+            return
+        }
         #expect(message.meaning == "port unreachable")
         #expect(message.quoted?.protocolNumber == 17)
         #expect(message.quoted?.sourcePort == 40000 && message.quoted?.destinationPort == 53)
@@ -85,7 +102,10 @@ struct PacketDecoderTests {
         let icmp: [UInt8] = [3, 13, 0, 0, 0, 0, 0, 0] + quoted
         let frame: [UInt8] = [0x45, 0, 0, UInt8(20 + icmp.count), 0, 0, 0, 0, 64, 1, 0, 0, 10, 0, 0, 2, 10, 0, 0, 1] + icmp
         let packet = try #require(PacketDecoder.decode(frame, linkType: .raw))
-        guard case .icmp(let message) = packet.transport else { Issue.record("not ICMP"); return }
+        guard case .icmp(let message) = packet.transport else {
+            Issue.record("not ICMP")
+            return
+        }
         #expect(message.meaning == "admin prohibited")
         #expect(message.quoted?.protocolNumber == 6 && message.quoted?.destinationPort == 81)
     }
@@ -123,8 +143,9 @@ struct PacketDecoderTests {
 struct TCPTrackerTests {
     /// Builds a packet between client (127.0.0.1:51234) and server (127.0.0.1:8080).
     static func packet(_ fromClient: Bool, _ flags: UInt8, seq: UInt32, ack: UInt32 = 0, payload: Int = 0, window: UInt16 = 65495, at ms: Int) -> Packet {
-        let frame = Frames.ipv4TCP(sourcePort: fromClient ? 51234 : 8080, destinationPort: fromClient ? 8080 : 51234,
-                                   sequence: seq, acknowledgment: ack, flags: flags, window: window, payload: payload)
+        let frame = Frames.ipv4TCP(
+            sourcePort: fromClient ? 51234 : 8080, destinationPort: fromClient ? 8080 : 51234,
+            sequence: seq, acknowledgment: ack, flags: flags, window: window, payload: payload)
         return PacketDecoder.decode(frame, linkType: .raw, timestamp: .milliseconds(ms))!
     }
 
@@ -135,7 +156,8 @@ struct TCPTrackerTests {
     @Test("handshake, data, client closes first: the states each side goes through, relative numbers, RTT, TIME-WAIT on the client")
     func lifeOfAConnection() {
         var tracker = TCPConversationTracker()
-        let c: UInt32 = 1_000_000, s: UInt32 = 5_000_000
+        let c: UInt32 = 1_000_000
+        let s: UInt32 = 5_000_000
         let script: [(Packet, String, UInt32, UInt32?)] = [
             (Self.packet(true, 0x02, seq: c, at: 0), "client: SYN-SENT", 0, nil),
             (Self.packet(false, 0x12, seq: s, ack: c + 1, at: 2), "server: SYN-RECEIVED, client: ESTABLISHED", 0, 1),

@@ -14,10 +14,12 @@ struct ProbeParsingTests {
         #expect(try PortList(parsing: "1-65535").ports.last == 65535)
     }
 
-    @Test("bad port lists are usage errors naming the problem", arguments: [
-        ("0", "1 to 65535"), ("65536", "1 to 65535"), ("25-20", "runs backwards"), ("22,,80", "empty item"),
-        ("nosuchservice", "service name"), ("1-", "not a number"), ("-5", "bad port"),
-    ])
+    @Test(
+        "bad port lists are usage errors naming the problem",
+        arguments: [
+            ("0", "1 to 65535"), ("65536", "1 to 65535"), ("25-20", "runs backwards"), ("22,,80", "empty item"),
+            ("nosuchservice", "service name"), ("1-", "not a number"), ("-5", "bad port"),
+        ])
     func badPortLists(text: String, message: String) {
         do {
             _ = try PortList(parsing: text)
@@ -47,15 +49,17 @@ struct ProbeParsingTests {
         #expect(targets.map(\.address.description) == ["127.0.0.1", "::1", "127.0.0.0"])
     }
 
-    @Test("connect() results map to nmap's states and reasons", arguments: [
-        (nil, PortState.open, "syn-ack"),
-        (Errno.connectionRefused, .closed, "conn-refused"),
-        (.timedOut, .filtered, "no-response"),
-        (.noRouteToHost, .unreachable, "host-unreach"),
-        (.networkUnreachable, .unreachable, "net-unreach"),
-        (.permissionDenied, .unreachable, "admin-prohibited"),
-        (.notPermitted, .unreachable, "admin-prohibited"),
-    ] as [(Errno?, PortState, String)])
+    @Test(
+        "connect() results map to nmap's states and reasons",
+        arguments: [
+            (nil, PortState.open, "syn-ack"),
+            (Errno.connectionRefused, .closed, "conn-refused"),
+            (.timedOut, .filtered, "no-response"),
+            (.noRouteToHost, .unreachable, "host-unreach"),
+            (.networkUnreachable, .unreachable, "net-unreach"),
+            (.permissionDenied, .unreachable, "admin-prohibited"),
+            (.notPermitted, .unreachable, "admin-prohibited"),
+        ] as [(Errno?, PortState, String)])
     func tcpVerdicts(error: Errno?, state: PortState, reason: String) {
         let result = ProbeResult.verdict(tcp: error)
         #expect(result.state == state)

@@ -24,7 +24,8 @@ package enum UnixSocketPath: Hashable, Sendable, CustomStringConvertible {
         if length > Self.maximumLength {
             throw .usage(
                 "Unix socket path is \(length) bytes, over the limit of \(Self.maximumLength)",
-                explanation: "sun_path in struct sockaddr_un holds 108 bytes including the terminating NUL; use a shorter path (a relative one, or an abstract @name)")
+                explanation:
+                    "sun_path in struct sockaddr_un holds 108 bytes including the terminating NUL; use a shorter path (a relative one, or an abstract @name)")
         }
         if isAbstract {
             self = .abstract(name)

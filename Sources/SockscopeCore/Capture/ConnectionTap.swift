@@ -53,9 +53,11 @@ package final class ConnectionTap: @unchecked Sendable {
                 return
             }
             guard let deadline = stopAt.withLock({ $0 }) else { continue }
-            let everyoneClosed = !annotator.tracker.conversations.isEmpty && annotator.tracker.conversations.allSatisfy { conversation in
-                conversation.states.values.allSatisfy { $0 == .closed || $0 == .timeWait }
-            }
+            let everyoneClosed =
+                !annotator.tracker.conversations.isEmpty
+                && annotator.tracker.conversations.allSatisfy { conversation in
+                    conversation.states.values.allSatisfy { $0 == .closed || $0 == .timeWait }
+                }
             if everyoneClosed || ContinuousClock.now >= deadline {
                 capture.drain { packet, _ in handle(packet) }
                 return

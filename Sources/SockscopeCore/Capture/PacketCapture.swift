@@ -62,8 +62,9 @@ package final class PacketCapture {
                     explanation: "run as root, or give the binary the capability once: sudo setcap cap_net_raw,cap_net_admin+ep \(Self.executablePath)",
                     status: .noPermission)
             case PCAP_ERROR_NO_SUCH_DEVICE:
-                throw SockscopeError("no interface named '\(options.interface)' to capture on: \(message)",
-                                     explanation: "see `ip link` for the names", status: .usage)
+                throw SockscopeError(
+                    "no interface named '\(options.interface)' to capture on: \(message)",
+                    explanation: "see `ip link` for the names", status: .usage)
             default:
                 throw SockscopeError("cannot capture on \(options.interface): \(message)", status: .ioError)
             }

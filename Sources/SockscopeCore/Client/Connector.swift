@@ -23,7 +23,10 @@ package enum Connector {
         /// socket bind an ephemeral port first.
         package var beforeConnect: (@Sendable (Socket, SocketAddress) throws(SockscopeError) -> Void)?
 
-        package init(destinations: [SocketAddress], type: SocketType, sourceAddress: IPAddress? = nil, sourcePort: UInt16? = nil, options: [SocketOption] = [], timeout: Duration? = nil) {
+        package init(
+            destinations: [SocketAddress], type: SocketType, sourceAddress: IPAddress? = nil, sourcePort: UInt16? = nil, options: [SocketOption] = [],
+            timeout: Duration? = nil
+        ) {
             self.destinations = destinations
             self.type = type
             self.sourceAddress = sourceAddress

@@ -47,8 +47,18 @@ package struct ConnectionLifeDemo {
 private final class CallLog: Sendable {
     let lines = Mutex<[String]>([])
     let packets = Mutex<[TCPConversationTracker.Event]>([])
-    func take() -> [String] { lines.withLock { lines in defer { lines = [] }; return lines } }
-    func takePackets() -> [TCPConversationTracker.Event] { packets.withLock { packets in defer { packets = [] }; return packets } }
+    func take() -> [String] {
+        lines.withLock { lines in
+            defer { lines = [] }
+            return lines
+        }
+    }
+    func takePackets() -> [TCPConversationTracker.Event] {
+        packets.withLock { packets in
+            defer { packets = [] }
+            return packets
+        }
+    }
 }
 
 private struct DemoRun {
@@ -83,7 +93,9 @@ private struct DemoRun {
         startCapture()
         try step(.server, "port 0 asks the kernel for a free port: getsockname says \(listenerAddress.map { "\($0)" } ?? "?")")
         try listener.listen(backlog: 8)
-        try step(.server, "the socket now accepts handshakes; up to 8 finished connections may wait for accept()", expect: (listener: .listen, client: nil, server: nil))
+        try step(
+            .server, "the socket now accepts handshakes; up to 8 finished connections may wait for accept()",
+            expect: (listener: .listen, client: nil, server: nil))
 
         guard let listenerAddress else { throw SockscopeError("getsockname failed on the listener", status: .internalError) }
         let client = try Socket(family: address.family, type: .stream, tracer: tracer)
@@ -92,8 +104,10 @@ private struct DemoRun {
         try client.connect(to: listenerAddress, timeout: .seconds(5))
         clientAddress = client.localAddress
         serverConnectionExists = true
-        try step(.client, "SYN → SYN/ACK → ACK: the kernel finished the three-way handshake before the server called accept(); the client got port \(clientAddress?.port.map(String.init) ?? "?")",
-             expect: (listener: .listen, client: .established, server: .established))
+        try step(
+            .client,
+            "SYN → SYN/ACK → ACK: the kernel finished the three-way handshake before the server called accept(); the client got port \(clientAddress?.port.map(String.init) ?? "?")",
+            expect: (listener: .listen, client: .established, server: .established))
 
         _ = try EventLoop.wait(for: listener.fd, .readable, deadline: .now + .seconds(5))
         guard let (server, peer) = try listener.accept() else { throw SockscopeError("accept found no connection", status: .internalError) }
@@ -119,29 +133,35 @@ private struct DemoRun {
         try step(.client, "the reply arrives on the client")
 
         client.shutdownWrite()
-        try step(.client, "shutdown(SHUT_WR) sends FIN: \"I have no more to send\"; the client can still receive (a half-close)",
-             expect: (listener: .listen, client: .finWait2, server: .closeWait))
+        try step(
+            .client, "shutdown(SHUT_WR) sends FIN: \"I have no more to send\"; the client can still receive (a half-close)",
+            expect: (listener: .listen, client: .finWait2, server: .closeWait))
 
         let end = try receiveSome(server)
         record("recv(fd \(server.fd), 1024) → \(end.count) (end of stream)")
         try step(.server, "recv() returning 0 bytes is how a program learns the peer closed its sending side")
 
         server.close()
-        try step(.server, "the server closes too: its FIN is acknowledged at once, and the socket is gone (LAST-ACK → CLOSED)",
-             expect: (listener: .listen, client: .timeWait, server: nil))
+        try step(
+            .server, "the server closes too: its FIN is acknowledged at once, and the socket is gone (LAST-ACK → CLOSED)",
+            expect: (listener: .listen, client: .timeWait, server: nil))
 
         let finalRead = try receiveSome(client)
         record("recv(fd \(client.fd), 1024) → \(finalRead.count) (end of stream)")
         try step(.client, "the client reads the server's FIN as end of stream")
 
         client.close()
-        try step(.client, "the descriptor is closed, but the kernel keeps the connection in TIME-WAIT: the side that closed first waits 2×MSL (60 s on Linux) so late packets of this connection cannot be mistaken for a new one",
-             expect: (listener: .listen, client: .timeWait, server: nil))
+        try step(
+            .client,
+            "the descriptor is closed, but the kernel keeps the connection in TIME-WAIT: the side that closed first waits 2×MSL (60 s on Linux) so late packets of this connection cannot be mistaken for a new one",
+            expect: (listener: .listen, client: .timeWait, server: nil))
 
         listener.close()
         if tap != nil { try pause(.milliseconds(50)) }  // the last ACK
-        try step(.server, "closing the listener does not end TIME-WAIT; SO_REUSEADDR is what lets a new server bind port \(listenerAddress.port.map(String.init) ?? "?") now",
-             expect: (listener: nil, client: .timeWait, server: nil))
+        try step(
+            .server,
+            "closing the listener does not end TIME-WAIT; SO_REUSEADDR is what lets a new server bind port \(listenerAddress.port.map(String.init) ?? "?") now",
+            expect: (listener: nil, client: .timeWait, server: nil))
     }
 
     /// Starts capturing the demo's port on lo, so the handshake's packets are seen.
@@ -210,13 +230,14 @@ private struct DemoRun {
             try pause(.milliseconds(30))
         }
         let call = log.take().joined(separator: "; ")
-        observe(DemoStep(
-            number: number, side: side, call: call, explanation: explanation,
-            listenerState: label(seen.listener, exists: listenerExists),
-            clientState: label(seen.client, exists: clientExists),
-            serverState: label(seen.server, exists: serverConnectionExists),
-            timeWaitLeft: seen.client?.state == .timeWait ? seen.client?.timeWaitLeft : nil,
-            packets: log.takePackets()))
+        observe(
+            DemoStep(
+                number: number, side: side, call: call, explanation: explanation,
+                listenerState: label(seen.listener, exists: listenerExists),
+                clientState: label(seen.client, exists: clientExists),
+                serverState: label(seen.server, exists: serverConnectionExists),
+                timeWaitLeft: seen.client?.state == .timeWait ? seen.client?.timeWaitLeft : nil,
+                packets: log.takePackets()))
     }
 
     private func states(in table: [KernelTCPSocket]) -> (listener: KernelTCPSocket?, client: KernelTCPSocket?, server: KernelTCPSocket?) {

@@ -27,11 +27,14 @@ package enum KernelTCPTable {
     package static func snapshot() -> [KernelTCPSocket] {
         if let entries = try? SocketDiagnostics.inet(.tcp) {
             return entries.compactMap { entry in
-                guard let remote = entry.remote ?? entry.local.ipAddress.map({ SocketAddress($0.family == .inet ? .v4(.any) : .v6(.any), port: 0) }) else { return nil }
+                guard let remote = entry.remote ?? entry.local.ipAddress.map({ SocketAddress($0.family == .inet ? .v4(.any) : .v6(.any), port: 0) }) else {
+                    return nil
+                }
                 var left: Duration?
                 if case .timeWait(let expires)? = entry.timer { left = expires }
-                return KernelTCPSocket(local: entry.local, remote: remote, state: entry.state, sendQueue: entry.sendQueue,
-                                       receiveQueue: entry.receiveQueue, timeWaitLeft: left, inode: UInt64(entry.inode))
+                return KernelTCPSocket(
+                    local: entry.local, remote: remote, state: entry.state, sendQueue: entry.sendQueue,
+                    receiveQueue: entry.receiveQueue, timeWaitLeft: left, inode: UInt64(entry.inode))
             }
         }
         return procSnapshot()
@@ -53,10 +56,10 @@ package enum KernelTCPTable {
         for line in text.split(separator: "\n").dropFirst() {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             guard fields.count >= 10,
-                  let local = parseEndpoint(fields[1], family: family),
-                  let remote = parseEndpoint(fields[2], family: family),
-                  let stateCode = UInt8(fields[3], radix: 16),
-                  let state = TCPState(rawValue: stateCode)
+                let local = parseEndpoint(fields[1], family: family),
+                let remote = parseEndpoint(fields[2], family: family),
+                let stateCode = UInt8(fields[3], radix: 16),
+                let state = TCPState(rawValue: stateCode)
             else { continue }
             let queues = fields[4].split(separator: ":")
             let timer = fields[5].split(separator: ":")
@@ -64,12 +67,13 @@ package enum KernelTCPTable {
             if timer.count == 2, timer[0] == "03", let ticks = Int64(timer[1], radix: 16) {
                 timeWaitLeft = .milliseconds(ticks * 1000 / ticksPerSecond)
             }
-            sockets.append(KernelTCPSocket(
-                local: local, remote: remote, state: state,
-                sendQueue: queues.count == 2 ? UInt32(queues[0], radix: 16) ?? 0 : 0,
-                receiveQueue: queues.count == 2 ? UInt32(queues[1], radix: 16) ?? 0 : 0,
-                timeWaitLeft: timeWaitLeft,
-                inode: UInt64(fields[9]) ?? 0))
+            sockets.append(
+                KernelTCPSocket(
+                    local: local, remote: remote, state: state,
+                    sendQueue: queues.count == 2 ? UInt32(queues[0], radix: 16) ?? 0 : 0,
+                    receiveQueue: queues.count == 2 ? UInt32(queues[1], radix: 16) ?? 0 : 0,
+                    timeWaitLeft: timeWaitLeft,
+                    inode: UInt64(fields[9]) ?? 0))
         }
         return sockets
     }

@@ -26,8 +26,9 @@ package struct NetworkInterface: Sendable, Hashable {
             guard let namePointer = entry.ifa_name else { continue }
             let name = String(cString: namePointer)
             if interfaces[name] == nil {
-                interfaces[name] = NetworkInterface(name: name, index: if_nametoindex(namePointer),
-                                                    isUp: entry.ifa_flags & UInt32(IFF_UP) != 0, ipv4: [])
+                interfaces[name] = NetworkInterface(
+                    name: name, index: if_nametoindex(namePointer),
+                    isUp: entry.ifa_flags & UInt32(IFF_UP) != 0, ipv4: [])
                 order.append(name)
             }
             guard let address = entry.ifa_addr, Int32(address.pointee.sa_family) == AF_INET else { continue }

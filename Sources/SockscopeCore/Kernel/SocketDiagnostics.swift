@@ -108,29 +108,32 @@ package enum SocketDiagnostics {
             return .ipv6(address, port: port)
         }
         let expires = Duration.milliseconds(Int64(readLE32(bytes, 52)))
-        let timer: Entry.Timer? = switch bytes[2] {
-        case 1: .retransmit(expires)
-        case 2: .keepalive(expires)
-        case 3: .timeWait(expires)
-        case 4: .zeroWindowProbe(expires)
-        default: nil
-        }
+        let timer: Entry.Timer? =
+            switch bytes[2] {
+            case 1: .retransmit(expires)
+            case 2: .keepalive(expires)
+            case 3: .timeWait(expires)
+            case 4: .zeroWindowProbe(expires)
+            default: nil
+            }
         let local = address(8, port: localPort)
         let remote = address(24, port: remotePort)
         let unspecifiedRemote = remotePort == 0 && remote.ipAddress.map { $0 == .v4(.any) || $0 == .v6(.any) } == true
-        return Entry(kind: kind, family: family, state: TCPState(rawValue: bytes[1]) ?? .closed, local: local,
-                     remote: unspecifiedRemote ? nil : remote, receiveQueue: readLE32(bytes, 56), sendQueue: readLE32(bytes, 60),
-                     timer: timer, inode: readLE32(bytes, 68), unixType: nil)
+        return Entry(
+            kind: kind, family: family, state: TCPState(rawValue: bytes[1]) ?? .closed, local: local,
+            remote: unspecifiedRemote ? nil : remote, receiveQueue: readLE32(bytes, 56), sendQueue: readLE32(bytes, 60),
+            timer: timer, inode: readLE32(bytes, 68), unixType: nil)
     }
 
     private static func unixEntry(_ bytes: [UInt8]) -> Entry? {
         guard bytes.count >= 16 else { return nil }
-        let type = switch Int32(bytes[1]) {
-        case Int32(SOCK_STREAM.rawValue): "SOCK_STREAM"
-        case Int32(SOCK_DGRAM.rawValue): "SOCK_DGRAM"
-        case Int32(SOCK_SEQPACKET.rawValue): "SOCK_SEQPACKET"
-        default: "type \(bytes[1])"
-        }
+        let type =
+            switch Int32(bytes[1]) {
+            case Int32(SOCK_STREAM.rawValue): "SOCK_STREAM"
+            case Int32(SOCK_DGRAM.rawValue): "SOCK_DGRAM"
+            case Int32(SOCK_SEQPACKET.rawValue): "SOCK_SEQPACKET"
+            default: "type \(bytes[1])"
+            }
         var path: UnixSocketPath = .unnamed
         var receiveQueue: UInt32 = 0
         var sendQueue: UInt32 = 0
@@ -141,16 +144,19 @@ package enum SocketDiagnostics {
             guard length >= 4, offset + length <= bytes.count else { break }
             let value = Array(bytes[(offset + 4)..<(offset + length)])
             if kind == 0, !value.isEmpty {  // UNIX_DIAG_NAME
-                path = value[0] == 0 ? .abstract(String(decoding: value.dropFirst(), as: UTF8.self))
-                                     : .path(String(decoding: value.prefix(while: { $0 != 0 }), as: UTF8.self))
+                path =
+                    value[0] == 0
+                    ? .abstract(String(decoding: value.dropFirst(), as: UTF8.self))
+                    : .path(String(decoding: value.prefix(while: { $0 != 0 }), as: UTF8.self))
             } else if kind == 4, value.count >= 8 {  // UNIX_DIAG_RQLEN
                 receiveQueue = readLE32(value, 0)
                 sendQueue = readLE32(value, 4)
             }
             offset += (length + 3) & ~3
         }
-        return Entry(kind: .unix, family: .unix, state: TCPState(rawValue: bytes[2]) ?? .closed, local: .unix(path), remote: nil,
-                     receiveQueue: receiveQueue, sendQueue: sendQueue, timer: nil, inode: readLE32(bytes, 4), unixType: type)
+        return Entry(
+            kind: .unix, family: .unix, state: TCPState(rawValue: bytes[2]) ?? .closed, local: .unix(path), remote: nil,
+            receiveQueue: receiveQueue, sendQueue: sendQueue, timer: nil, inode: readLE32(bytes, 4), unixType: type)
     }
 
     private static func le16(_ value: UInt16) -> [UInt8] { [UInt8(value & 0xff), UInt8(value >> 8)] }

@@ -16,7 +16,8 @@ package enum PacketDecoder {
         case .null, .loop:
             guard let raw = reader.take(4) else { return nil }
             let bytes = Array(raw)
-            let family = linkType == .loop
+            let family =
+                linkType == .loop
                 ? UInt32(bytes[0]) << 24 | UInt32(bytes[1]) << 16 | UInt32(bytes[2]) << 8 | UInt32(bytes[3])
                 : UInt32(bytes[3]) << 24 | UInt32(bytes[2]) << 16 | UInt32(bytes[1]) << 8 | UInt32(bytes[0])  // host order: little-endian here
             switch family {
@@ -55,25 +56,27 @@ package enum PacketDecoder {
         guard let versionAndLength = reader.u8(), versionAndLength >> 4 == 4 else { return nil }
         let headerLength = Int(versionAndLength & 0x0f) * 4
         guard headerLength >= 20, reader.skip(1), let totalLength = reader.u16(), reader.skip(2),
-              let fragment = reader.u16(), let ttl = reader.u8(), let proto = reader.u8(), reader.skip(2),
-              let source = reader.u32(), let destination = reader.u32(),
-              reader.skip(headerLength - 20)  // options
+            let fragment = reader.u16(), let ttl = reader.u8(), let proto = reader.u8(), reader.skip(2),
+            let source = reader.u32(), let destination = reader.u32(),
+            reader.skip(headerLength - 20)  // options
         else { return nil }
         let payloadLength = max(0, Int(totalLength) - headerLength)
         let isLaterFragment = fragment & 0x1fff != 0
-        let transport = isLaterFragment
+        let transport =
+            isLaterFragment
             ? .other(protocolNumber: proto)
             : decodeTransport(proto, reader.sub(payloadLength), payloadLength: payloadLength, isVersion6: false)
-        return Packet(timestamp: timestamp, source: .v4(IPv4Address(source)), destination: .v4(IPv4Address(destination)),
-                      hopLimit: ttl, transport: transport)
+        return Packet(
+            timestamp: timestamp, source: .v4(IPv4Address(source)), destination: .v4(IPv4Address(destination)),
+            hopLimit: ttl, transport: transport)
     }
 
     static func decodeIPv6(_ packet: ByteReader, timestamp: Duration) -> Packet? {
         var reader = packet
         guard let first = reader.u8(), first >> 4 == 6, reader.skip(3), let length = reader.u16(),
-              var next = reader.u8(), let hops = reader.u8(),
-              let source = reader.take(16), let destination = reader.take(16),
-              let sourceAddress = ipv6(source), let destinationAddress = ipv6(destination)
+            var next = reader.u8(), let hops = reader.u8(),
+            let source = reader.take(16), let destination = reader.take(16),
+            let sourceAddress = ipv6(source), let destinationAddress = ipv6(destination)
         else { return nil }
         var remaining = Int(length)
         // Extension headers: hop-by-hop, routing, fragment, destination options, (AH).
@@ -89,8 +92,9 @@ package enum PacketDecoder {
                 guard let following = reader.u8(), reader.skip(1), let offset = reader.u16(), reader.skip(4) else { return nil }
                 remaining -= 8
                 if offset & 0xfff8 != 0 {
-                    return Packet(timestamp: timestamp, source: sourceAddress, destination: destinationAddress,
-                                  hopLimit: hops, transport: .other(protocolNumber: following))
+                    return Packet(
+                        timestamp: timestamp, source: sourceAddress, destination: destinationAddress,
+                        hopLimit: hops, transport: .other(protocolNumber: following))
                 }
                 next = following
             case 51:
@@ -101,8 +105,9 @@ package enum PacketDecoder {
                 remaining -= size
             default:
                 let payloadLength = max(0, remaining)
-                return Packet(timestamp: timestamp, source: sourceAddress, destination: destinationAddress, hopLimit: hops,
-                              transport: decodeTransport(next, reader.sub(payloadLength), payloadLength: payloadLength, isVersion6: true))
+                return Packet(
+                    timestamp: timestamp, source: sourceAddress, destination: destinationAddress, hopLimit: hops,
+                    transport: decodeTransport(next, reader.sub(payloadLength), payloadLength: payloadLength, isVersion6: true))
             }
         }
         return nil
@@ -133,7 +138,7 @@ package enum PacketDecoder {
     static func decodeTCP(_ segment: ByteReader, segmentLength: Int) -> TCPSegment? {
         var reader = segment
         guard let source = reader.u16(), let destination = reader.u16(), let sequence = reader.u32(), let acknowledgment = reader.u32(),
-              let offsetByte = reader.u8(), let flags = reader.u8(), let window = reader.u16(), reader.skip(4)
+            let offsetByte = reader.u8(), let flags = reader.u8(), let window = reader.u16(), reader.skip(4)
         else { return nil }
         let headerLength = Int(offsetByte >> 4) * 4
         guard headerLength >= 20 else { return nil }
@@ -159,9 +164,10 @@ package enum PacketDecoder {
             default: options.append(.unknown(kind: kind, length: Int(length)))
             }
         }
-        return TCPSegment(sourcePort: source, destinationPort: destination, sequence: sequence, acknowledgment: acknowledgment,
-                          flags: TCPFlags(rawValue: flags), window: window, options: options.filter { $0 != .noOperation },
-                          payloadLength: max(0, segmentLength - headerLength))
+        return TCPSegment(
+            sourcePort: source, destinationPort: destination, sequence: sequence, acknowledgment: acknowledgment,
+            flags: TCPFlags(rawValue: flags), window: window, options: options.filter { $0 != .noOperation },
+            payloadLength: max(0, segmentLength - headerLength))
     }
 
     static func decodeICMP(_ segment: ByteReader, isVersion6: Bool) -> ICMPMessage? {
@@ -201,9 +207,10 @@ package enum PacketDecoder {
         guard let first = reader.u8(), first >> 4 == 4 else { return nil }
         let headerLength = Int(first & 0x0f) * 4
         guard reader.skip(8), let proto = reader.u8(), reader.skip(2), let source = reader.u32(), let destination = reader.u32(),
-              reader.skip(headerLength - 20), let sourcePort = reader.u16(), let destinationPort = reader.u16()
+            reader.skip(headerLength - 20), let sourcePort = reader.u16(), let destinationPort = reader.u16()
         else { return nil }
-        return ICMPMessage.Quoted(source: .v4(IPv4Address(source)), destination: .v4(IPv4Address(destination)),
-                                  protocolNumber: proto, sourcePort: sourcePort, destinationPort: destinationPort)
+        return ICMPMessage.Quoted(
+            source: .v4(IPv4Address(source)), destination: .v4(IPv4Address(destination)),
+            protocolNumber: proto, sourcePort: sourcePort, destinationPort: destinationPort)
     }
 }

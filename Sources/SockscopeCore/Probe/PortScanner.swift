@@ -31,9 +31,11 @@ package struct PortScanner: Sendable {
         /// Threads probing at once, each with its own epoll loop; nil: one per CPU (at most 4).
         package var workers: Int?
 
-        package init(targets: [IPAddress], ports: [UInt16], transport: ProbeResult.Transport = .tcp, parallelism: Int? = nil,
-                    retries: Int = 1, rate: Double? = nil, fixedTimeout: Duration? = nil, graceful: Bool = false, udpPayload: [UInt8] = [],
-                    workers: Int? = nil) {
+        package init(
+            targets: [IPAddress], ports: [UInt16], transport: ProbeResult.Transport = .tcp, parallelism: Int? = nil,
+            retries: Int = 1, rate: Double? = nil, fixedTimeout: Duration? = nil, graceful: Bool = false, udpPayload: [UInt8] = [],
+            workers: Int? = nil
+        ) {
             self.targets = targets
             self.ports = ports
             self.transport = transport
@@ -110,7 +112,8 @@ package struct PortScanner: Sendable {
 /// What the workers of one scan share: the result table, the count of finished
 /// probes, and the first error.
 final class SharedScanState: Sendable {
-    private let state: Mutex<(results: [ProbeResult?], error: SockscopeError?, selfConnects: Int, probesSent: Int, rtt: Duration?, sources: [PortScanner.GracefulConnection])>
+    private let state:
+        Mutex<(results: [ProbeResult?], error: SockscopeError?, selfConnects: Int, probesSent: Int, rtt: Duration?, sources: [PortScanner.GracefulConnection])>
     private let finished = Atomic<Int>(0)
 
     init(total: Int) {
@@ -139,8 +142,9 @@ final class SharedScanState: Sendable {
     func report(elapsed: Duration) throws(SockscopeError) -> PortScanner.Report {
         let snapshot = state.withLock { $0 }
         if let error = snapshot.error { throw error }
-        return PortScanner.Report(results: snapshot.results.compactMap { $0 }, elapsed: elapsed, smoothedRTT: snapshot.rtt,
-                                  probesSent: snapshot.probesSent, selfConnects: snapshot.selfConnects, gracefulConnections: snapshot.sources)
+        return PortScanner.Report(
+            results: snapshot.results.compactMap { $0 }, elapsed: elapsed, smoothedRTT: snapshot.rtt,
+            probesSent: snapshot.probesSent, selfConnects: snapshot.selfConnects, gracefulConnections: snapshot.sources)
     }
 }
 
@@ -209,8 +213,10 @@ final class ScanWorker {
     func runCatching(progress: () -> Void = {}) -> Result<Outcome, SockscopeError> {
         do throws(SockscopeError) {
             try run(progress: progress)
-            return .success(Outcome(results: results, selfConnects: selfConnects, probesSent: probesSent,
-                                    smoothedRTT: estimator.smoothed.map { .nanoseconds(Int64($0 * 1e9)) }, gracefulConnections: gracefulConnections))
+            return .success(
+                Outcome(
+                    results: results, selfConnects: selfConnects, probesSent: probesSent,
+                    smoothedRTT: estimator.smoothed.map { .nanoseconds(Int64($0 * 1e9)) }, gracefulConnections: gracefulConnections))
         } catch {
             return .failure(error)
         }
@@ -355,8 +361,9 @@ final class ScanWorker {
     private func backOff(_ pending: Pending, _ error: SocketCallError) throws(SockscopeError) -> Bool {
         localFailures += 1
         if localFailures > 10_000 {
-            throw SockscopeError("probing stopped: \(error.call.rawValue) keeps failing with \(error.errno.nameAndText)",
-                                 explanation: "the machine is short of sockets, ports or buffers; try a smaller --parallel", status: .ioError)
+            throw SockscopeError(
+                "probing stopped: \(error.call.rawValue) keeps failing with \(error.errno.nameAndText)",
+                explanation: "the machine is short of sockets, ports or buffers; try a smaller --parallel", status: .ioError)
         }
         parallelism = max(16, min(parallelism, inFlight * 3 / 4))
         pushBack(pending)
@@ -476,13 +483,18 @@ final class ScanWorker {
 
     private func record(_ pending: Pending, error: Errno?, replied: Bool, now: ContinuousClock.Instant, reason: String? = nil) {
         let destination = address(of: pending.index)
-        let (state, classifiedReason) = request.transport == .tcp
+        let (state, classifiedReason) =
+            request.transport == .tcp
             ? ProbeResult.classify(tcp: error)
             : ProbeResult.classify(udp: error, replied: replied)
-        results.append((slice + pending.index * stride, ProbeResult(
-            target: destination.ipAddress ?? .v4(.any), port: destination.port ?? 0, transport: request.transport,
-            state: state, error: error, reason: reason ?? classifiedReason,
-            elapsed: (pending.firstSent ?? now).duration(to: now), attempts: pending.attempt + 1)))
+        results.append(
+            (
+                slice + pending.index * stride,
+                ProbeResult(
+                    target: destination.ipAddress ?? .v4(.any), port: destination.port ?? 0, transport: request.transport,
+                    state: state, error: error, reason: reason ?? classifiedReason,
+                    elapsed: (pending.firstSent ?? now).duration(to: now), attempts: pending.attempt + 1)
+            ))
         done += 1
         shared.countDone()
     }

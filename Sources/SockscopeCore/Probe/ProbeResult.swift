@@ -79,7 +79,9 @@ extension ProbeResult {
     /// Errors that say "this machine ran short" rather than anything about the port:
     /// they are retried after backing off, never reported as a port state.
     static func isLocalResourceLimit(_ error: Errno) -> Bool {
-        [.addressNotAvailable, .tooManyOpenFiles, .tooManyOpenFilesInSystem, .noBufferSpace,
-         .resourceTemporarilyUnavailable, .noMemory].contains(error)
+        [
+            .addressNotAvailable, .tooManyOpenFiles, .tooManyOpenFilesInSystem, .noBufferSpace,
+            .resourceTemporarilyUnavailable, .noMemory,
+        ].contains(error)
     }
 }

@@ -23,7 +23,8 @@ package enum ServiceNames {
         defer { endservent() }
         while let entry = getservent() {
             guard let name = entry.pointee.s_name, let proto = entry.pointee.s_proto,
-                  String(cString: proto) == protocolName else { continue }
+                String(cString: proto) == protocolName
+            else { continue }
             let port = UInt16(bigEndian: UInt16(truncatingIfNeeded: entry.pointee.s_port))
             if table[port] == nil { table[port] = String(cString: name) }
         }

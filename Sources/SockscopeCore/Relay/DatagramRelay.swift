@@ -31,7 +31,9 @@ package final class DatagramRelay {
         /// Echo each received datagram back to its sender (transformed), instead of writing it out.
         package var echo: ByteTransform?
 
-        package init(idleTimeout: Duration? = nil, replyWait: Duration = .milliseconds(500), datagramSize: Int = DatagramRelay.maximumPayload, echo: ByteTransform? = nil) {
+        package init(
+            idleTimeout: Duration? = nil, replyWait: Duration = .milliseconds(500), datagramSize: Int = DatagramRelay.maximumPayload, echo: ByteTransform? = nil
+        ) {
             self.idleTimeout = idleTimeout
             self.replyWait = replyWait
             self.datagramSize = datagramSize
@@ -149,7 +151,9 @@ package final class DatagramRelay {
             report.datagramsReceived += 1
             report.bytesReceived += datagram.keptBytes
             if datagram.isTruncated {
-                notices.record("datagram from \(datagram.source.map { "\($0)" } ?? "?") truncated: \(datagram.arrivedBytes) bytes arrived, \(datagram.keptBytes) kept (MSG_TRUNC)")
+                notices.record(
+                    "datagram from \(datagram.source.map { "\($0)" } ?? "?") truncated: \(datagram.arrivedBytes) bytes arrived, \(datagram.keptBytes) kept (MSG_TRUNC)"
+                )
             }
             if let source = datagram.source, source != .unix(.unnamed) { lastSender = source }
             let payload = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<datagram.keptBytes])

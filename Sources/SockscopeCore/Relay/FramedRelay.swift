@@ -44,7 +44,10 @@ package final class FramedRelay {
             let frame = try format.encode(message)
             do {
                 let result: Result<Void, SocketCallError> = frame.withUnsafeBytes { bytes in
-                    do throws(SocketCallError) { try socket.sendAll(bytes); return .success(()) } catch { return .failure(error) }
+                    do throws(SocketCallError) {
+                        try socket.sendAll(bytes)
+                        return .success(())
+                    } catch { return .failure(error) }
                 }
                 try result.get()
             } catch {
@@ -74,7 +77,8 @@ package final class FramedRelay {
                     if count == 0 {
                         peerOpen = false
                         if decoder.pendingBytes > 0 {
-                            throw SockscopeError("the peer closed in the middle of a \(format.rawValue) frame (\(decoder.pendingBytes) bytes of it arrived)", status: .ioError)
+                            throw SockscopeError(
+                                "the peer closed in the middle of a \(format.rawValue) frame (\(decoder.pendingBytes) bytes of it arrived)", status: .ioError)
                         }
                         continue
                     }

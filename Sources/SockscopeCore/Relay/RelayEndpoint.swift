@@ -28,7 +28,7 @@ enum RelayEndpoint {
         case .descriptor(let fd):
             do {
                 return try SystemCall.read(fd, into: buffer)
-            } catch where error == .badFileDescriptor {
+            } catch  where error == .badFileDescriptor {
                 return 0
             } catch {
                 throw SocketCallError(.read, error)

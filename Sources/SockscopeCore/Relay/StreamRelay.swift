@@ -151,7 +151,9 @@ package final class StreamRelay {
             }
             if let outbound, !outbound.finished {
                 do {
-                    progressed = try outbound.step(sourceReadable: readable.contains(outbound.source.fd), sinkWritable: writable.contains(outbound.sink.fd)) || progressed
+                    progressed =
+                        try outbound.step(sourceReadable: readable.contains(outbound.source.fd), sinkWritable: writable.contains(outbound.sink.fd))
+                        || progressed
                 } catch {
                     switch error {
                     case .source(let failure): throw SockscopeError(failure)

@@ -94,9 +94,10 @@ package enum Resolver {
                 target.copyMemory(from: UnsafeRawBufferPointer(start: raw, count: min(Int(entry.ai_addrlen), target.count)))
             }
             guard let address = SocketAddress(storage: storage, length: entry.ai_addrlen) else { continue }
-            entries.append(AddressInfoEntry(
-                family: family, socketType: entry.ai_socktype, socketProtocol: entry.ai_protocol, address: address,
-                canonicalName: entry.ai_canonname.map { String(cString: $0) }))
+            entries.append(
+                AddressInfoEntry(
+                    family: family, socketType: entry.ai_socktype, socketProtocol: entry.ai_protocol, address: address,
+                    canonicalName: entry.ai_canonname.map { String(cString: $0) }))
         }
         return (entries, duration)
     }

@@ -64,8 +64,9 @@ extension SockscopeError {
     package init(resolving host: String, _ error: AddressInfoError) {
         switch error.code {
         case EAI_AGAIN:
-            self.init("cannot resolve '\(host)': \(error)",
-                      explanation: "the name server could not be reached or did not answer; try again, or use a numeric address", status: .timedOut)
+            self.init(
+                "cannot resolve '\(host)': \(error)",
+                explanation: "the name server could not be reached or did not answer; try again, or use a numeric address", status: .timedOut)
         case EAI_SERVICE:
             self.init("cannot resolve '\(host)': \(error)", explanation: "the service is unknown for that socket type", status: .usage)
         case EAI_FAMILY, EAI_SOCKTYPE, EAI_BADFLAGS:
@@ -75,8 +76,9 @@ extension SockscopeError {
         case EAI_FAIL:
             self.init("cannot resolve '\(host)': \(error)", explanation: "the name server reported a permanent failure", status: .unknownHost)
         default:
-            self.init("unknown host '\(host)': \(error)",
-                      explanation: "neither /etc/hosts nor DNS knows that name (as nsswitch.conf orders them)", status: .unknownHost)
+            self.init(
+                "unknown host '\(host)': \(error)",
+                explanation: "neither /etc/hosts nor DNS knows that name (as nsswitch.conf orders them)", status: .unknownHost)
         }
     }
 }

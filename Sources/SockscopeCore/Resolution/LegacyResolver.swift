@@ -87,7 +87,7 @@ extension Resolver {
     package static func fullyQualifiedName() -> (hostName: String, fqdn: String) {
         let name = hostName
         guard let address = try? addressInfo(AddressInfoQuery(name: name, flags: 0)).entries.first?.address.ipAddress,
-              let entry = try? hostByAddress(address)
+            let entry = try? hostByAddress(address)
         else { return (name, name) }
         let candidates = [entry.officialName] + entry.aliases
         return (name, candidates.first { $0.contains(".") } ?? entry.officialName)
@@ -139,8 +139,9 @@ extension Resolver {
             aliases.append(String(cString: alias))
             cursor = cursor?.advanced(by: 1)
         }
-        return ServiceEntry(name: entry.s_name.map { String(cString: $0) } ?? "",
-                            port: UInt16(bigEndian: UInt16(truncatingIfNeeded: entry.s_port)),
-                            protocolName: entry.s_proto.map { String(cString: $0) } ?? "", aliases: aliases)
+        return ServiceEntry(
+            name: entry.s_name.map { String(cString: $0) } ?? "",
+            port: UInt16(bigEndian: UInt16(truncatingIfNeeded: entry.s_port)),
+            protocolName: entry.s_proto.map { String(cString: $0) } ?? "", aliases: aliases)
     }
 }

@@ -51,11 +51,13 @@ package final class BoundSocket {
         var status = stat()
         guard lstat(path, &status) == 0 else { return }
         guard status.st_mode & S_IFMT == S_IFSOCK else {
-            throw SockscopeError("cannot listen on \(path): \(Errno.fileExists.nameAndText)",
-                                 explanation: "that path exists and is not a socket; sockscope will not remove it", status: .unavailable)
+            throw SockscopeError(
+                "cannot listen on \(path): \(Errno.fileExists.nameAndText)",
+                explanation: "that path exists and is not a socket; sockscope will not remove it", status: .unavailable)
         }
-        let inUse = SockscopeError("cannot listen on \(path): \(Errno.addressInUse.nameAndText)",
-                                   explanation: "another process is listening on that socket", status: .unavailable)
+        let inUse = SockscopeError(
+            "cannot listen on \(path): \(Errno.addressInUse.nameAndText)",
+            explanation: "another process is listening on that socket", status: .unavailable)
         if KernelUnixTable.boundPaths().contains(path) || absolutePathIsBound(path) { throw inUse }
         let probe: Socket
         do { probe = try Socket(family: .unix, type: type) } catch { throw SockscopeError(error) }
@@ -69,8 +71,9 @@ package final class BoundSocket {
             throw error as? SockscopeError ?? SockscopeError("cannot check \(path)", status: .internalError)
         }
         guard status.st_uid == geteuid() else {
-            throw SockscopeError("cannot listen on \(path): a stale socket file owned by another user is in the way",
-                                 explanation: "remove it yourself if it is no longer used", status: .unavailable)
+            throw SockscopeError(
+                "cannot listen on \(path): a stale socket file owned by another user is in the way",
+                explanation: "remove it yourself if it is no longer used", status: .unavailable)
         }
         if unlink(path) == 0 {
             tracer.record("unlink(\(path)) → ok (stale socket file: nothing was listening on it)")

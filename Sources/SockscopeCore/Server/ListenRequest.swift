@@ -15,7 +15,8 @@ package struct ListenRequest: Sendable {
     /// Called with the bound address just before listen() (the tap starts capturing here).
     package var beforeListen: (@Sendable (SocketAddress) throws(SockscopeError) -> Void)?
 
-    package init(address: SocketAddress, type: SocketType, backlog: Int32 = 128, reuseAddress: Bool = true, ipv6Only: Bool? = nil, options: [SocketOption] = []) {
+    package init(address: SocketAddress, type: SocketType, backlog: Int32 = 128, reuseAddress: Bool = true, ipv6Only: Bool? = nil, options: [SocketOption] = [])
+    {
         self.address = address
         self.type = type
         self.backlog = backlog

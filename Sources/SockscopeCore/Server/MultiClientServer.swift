@@ -162,7 +162,7 @@ package final class MultiClientServer {
         let count: Int?
         do {
             count = try SystemCall.read(options.input, into: buffer)
-        } catch where error == .badFileDescriptor {
+        } catch  where error == .badFileDescriptor {
             count = 0  // no stdin at all: input has ended
         } catch {
             throw SockscopeError(SocketCallError(.read, error))

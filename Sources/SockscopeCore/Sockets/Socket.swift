@@ -243,7 +243,7 @@ package final class Socket {
                     }
                     return Glibc.send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
                 }
-            } catch where error == .noBufferSpace {
+            } catch  where error == .noBufferSpace {
                 sent = nil
             } catch {
                 throw SocketCallError(destination == nil ? .send : .sendto, error, address: destination ?? remoteAddress)

@@ -191,7 +191,9 @@ package struct TCPConversationTracker: Sendable {
                 let acknowledged = segment.acknowledgment
                 if conversation.states[to] == .synSent && flags.contains(.syn) {
                     enter(to, .established)  // the SYN/ACK: the client's SYN is acknowledged
-                } else if conversation.states[to] == .synReceived, let isn = conversation.initialSequence[to], acknowledged == isn &+ 1 || Int32(bitPattern: acknowledged &- isn) > 0 {
+                } else if conversation.states[to] == .synReceived, let isn = conversation.initialSequence[to],
+                    acknowledged == isn &+ 1 || Int32(bitPattern: acknowledged &- isn) > 0
+                {
                     enter(to, .established)
                     if conversation.states[from] == .synReceived { enter(from, .established) }
                 }
@@ -219,8 +221,9 @@ package struct TCPConversationTracker: Sendable {
             }
         }
         conversations[number] = conversation
-        return Event(conversation: number, elapsed: time - conversation.firstTimestamp, from: from, source: source, destination: destination,
-                     segment: segment, relativeSequence: relativeSequence, relativeAcknowledgment: relativeAck,
-                     stateChanges: changes, notes: notes)
+        return Event(
+            conversation: number, elapsed: time - conversation.firstTimestamp, from: from, source: source, destination: destination,
+            segment: segment, relativeSequence: relativeSequence, relativeAcknowledgment: relativeAck,
+            stateChanges: changes, notes: notes)
     }
 }

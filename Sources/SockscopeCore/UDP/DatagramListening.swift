@@ -6,8 +6,10 @@ package enum DatagramListening {
     /// - Throws: `SockscopeError` for a failed receive (ECONNREFUSED: the peer's host
     ///   answered a connected socket's datagram with ICMP port-unreachable), or
     ///   whatever `handle` throws.
-    package static func receive(on socket: Socket, bufferSize: Int, idle: Duration?, count: Int?,
-                               handle: (DatagramBatchReceiver.Received) throws(SockscopeError) -> Void) throws(SockscopeError) -> Int {
+    package static func receive(
+        on socket: Socket, bufferSize: Int, idle: Duration?, count: Int?,
+        handle: (DatagramBatchReceiver.Received) throws(SockscopeError) -> Void
+    ) throws(SockscopeError) -> Int {
         let receiver = DatagramBatchReceiver(bufferSize: bufferSize, batch: count.map { min($0, 64) } ?? 64)
         let loop: EventLoop
         do {

@@ -55,9 +55,10 @@ package struct DatagramSource {
                 }
             case .lines:
                 guard let last = pending.lastIndex(of: 0x0a) else { continue }
-                try body(pending[...last].split(separator: 0x0a, omittingEmptySubsequences: false).dropLast().map { line in
-                    pending[line.startIndex...line.endIndex]  // keep the newline
-                })
+                try body(
+                    pending[...last].split(separator: 0x0a, omittingEmptySubsequences: false).dropLast().map { line in
+                        pending[line.startIndex...line.endIndex]  // keep the newline
+                    })
                 pending.removeFirst(last + 1)
             case .size(let size):
                 let whole = pending.count / size * size

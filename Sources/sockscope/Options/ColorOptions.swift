@@ -6,7 +6,9 @@ struct ColorOptions: ParsableArguments {
         case auto, always, never
     }
 
-    @Option(name: .customLong("color"), help: ArgumentHelp("Colour the output: auto (only on a terminal, and not when NO_COLOR is set), always, never.", valueName: "when"))
+    @Option(
+        name: .customLong("color"),
+        help: ArgumentHelp("Colour the output: auto (only on a terminal, and not when NO_COLOR is set), always, never.", valueName: "when"))
     var choice: Choice = .auto
 
     /// Makes the choice the one every output in this process follows.

@@ -6,10 +6,16 @@ extension FrameFormat: ExpressibleByArgument {}
 
 /// `--frame` and `--max-frame`, for connect and listen.
 struct FrameOptions: ParsableArguments {
-    @Option(name: .customLong("frame"), help: ArgumentHelp("Send each stdin line as one message and print each message received as one line: u32be or u16be (length-prefixed, as struct.pack('>I', n)) or line.", valueName: "format"))
+    @Option(
+        name: .customLong("frame"),
+        help: ArgumentHelp(
+            "Send each stdin line as one message and print each message received as one line: u32be or u16be (length-prefixed, as struct.pack('>I', n)) or line.",
+            valueName: "format"))
     var format: FrameFormat?
 
-    @Option(name: .customLong("max-frame"), help: ArgumentHelp("Refuse (and close on) a frame announcing more than this many bytes (default 16M).", valueName: "bytes"))
+    @Option(
+        name: .customLong("max-frame"),
+        help: ArgumentHelp("Refuse (and close on) a frame announcing more than this many bytes (default 16M).", valueName: "bytes"))
     var maximumFrame: ByteCount?
 
     @Flag(name: .customLong("frame-json"), help: "With --frame: print each message as JSON with its length (length, text, hex).")
@@ -38,7 +44,9 @@ struct FrameOptions: ParsableArguments {
     /// Runs a framed relay on a connected socket; returns (sent, received) message counts.
     func relay(_ socket: Socket, session: SessionOptions, tuning: SocketTuningOptions, input: Int32? = 0) throws(SockscopeError) -> FramedRelay.Report {
         guard let format else { throw .usage("no --frame format") }
-        return try FramedRelay(socket: socket, format: format, maximumFrame: maximum, input: input,
-                               options: session.relayOptions(tuning: tuning), deliver: deliver).run()
+        return try FramedRelay(
+            socket: socket, format: format, maximumFrame: maximum, input: input,
+            options: session.relayOptions(tuning: tuning), deliver: deliver
+        ).run()
     }
 }

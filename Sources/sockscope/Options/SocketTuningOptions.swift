@@ -9,10 +9,17 @@ struct SocketTuningOptions: ParsableArguments {
     @Flag(name: .customLong("keepalive"), help: "Set SO_KEEPALIVE: probe an idle connection so a vanished peer is noticed.")
     var keepAlive = false
 
-    @Option(name: .customLong("keepalive-time"), help: ArgumentHelp("With --keepalive (implied): probe after this many idle seconds, then every as many, and give up after 3 unanswered probes.", valueName: "secs"))
+    @Option(
+        name: .customLong("keepalive-time"),
+        help: ArgumentHelp(
+            "With --keepalive (implied): probe after this many idle seconds, then every as many, and give up after 3 unanswered probes.", valueName: "secs"))
     var keepAliveTime: Int?
 
-    @Option(name: .customLong("linger"), help: ArgumentHelp("Set SO_LINGER: 0 ends the connection with RST instead of FIN (no half-close, no TIME-WAIT); N makes close() wait up to N seconds for unsent data.", valueName: "secs"))
+    @Option(
+        name: .customLong("linger"),
+        help: ArgumentHelp(
+            "Set SO_LINGER: 0 ends the connection with RST instead of FIN (no half-close, no TIME-WAIT); N makes close() wait up to N seconds for unsent data.",
+            valueName: "secs"))
     var linger: Int?
 
     @Option(name: .customLong("recv-buffer"), help: ArgumentHelp("SO_RCVBUF in bytes (K/M suffixes).", valueName: "bytes"))

@@ -3,10 +3,15 @@ import SockscopeCore
 
 /// `--tap` and friends, for connect, listen and probe.
 struct TapOptions: ParsableArguments {
-    @Flag(name: .customLong("tap"), help: "Capture this connection's packets (libpcap; needs CAP_NET_RAW) and print them on stderr with the TCP states they cause.")
+    @Flag(
+        name: .customLong("tap"),
+        help: "Capture this connection's packets (libpcap; needs CAP_NET_RAW) and print them on stderr with the TCP states they cause.")
     var tap = false
 
-    @Option(name: .customLong("tap-interface"), help: ArgumentHelp("Capture on this interface (implies --tap; default: lo for loopback, else the route's).", valueName: "iface"), completion: .shellCommand("ls /sys/class/net"))
+    @Option(
+        name: .customLong("tap-interface"),
+        help: ArgumentHelp("Capture on this interface (implies --tap; default: lo for loopback, else the route's).", valueName: "iface"),
+        completion: .shellCommand("ls /sys/class/net"))
     var interface: String?
 
     @Flag(name: .customLong("tap-payload"), help: "Keep payload bytes in the capture, not just the headers (implies --tap).")

@@ -6,7 +6,9 @@ struct TransportOptions: ParsableArguments {
     @Flag(name: [.customShort("u"), .customLong("udp")], help: "Use UDP (with -U: a Unix datagram socket).")
     var udp = false
 
-    @Option(name: [.customShort("U"), .customLong("unix")], help: ArgumentHelp("Use a Unix socket at this path (@name: a Linux abstract socket).", valueName: "path"))
+    @Option(
+        name: [.customShort("U"), .customLong("unix")],
+        help: ArgumentHelp("Use a Unix socket at this path (@name: a Linux abstract socket).", valueName: "path"))
     var unixPath: String?
 
     var socketType: SocketType { udp ? .datagram : .stream }
@@ -15,7 +17,9 @@ struct TransportOptions: ParsableArguments {
 
 /// How a session with one peer runs: idle timeout, half-close, narration.
 struct SessionOptions: ParsableArguments {
-    @Option(name: [.customShort("i"), .customLong("idle-timeout")], help: ArgumentHelp("Close after this many seconds with no data either way (a UDP listener stops).", valueName: "secs"))
+    @Option(
+        name: [.customShort("i"), .customLong("idle-timeout")],
+        help: ArgumentHelp("Close after this many seconds with no data either way (a UDP listener stops).", valueName: "secs"))
     var idleTimeout: Seconds?
 
     @Flag(name: .customLong("no-half-close"), help: "At the end of stdin, do not send FIN; wait for the peer to close.")

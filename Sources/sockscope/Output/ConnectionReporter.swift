@@ -17,8 +17,9 @@ struct ConnectionReporter {
     }
 
     func streamDone(_ report: StreamRelay.Report) {
-        emit(bytesSent: report.bytesSent, bytesReceived: report.bytesReceived, reason: report.ending.description,
-             closedFirst: report.closedFirst?.rawValue)
+        emit(
+            bytesSent: report.bytesSent, bytesReceived: report.bytesReceived, reason: report.ending.description,
+            closedFirst: report.closedFirst?.rawValue)
     }
 
     func datagramsDone(_ report: DatagramRelay.Report) {
@@ -33,7 +34,8 @@ struct ConnectionReporter {
             Diagnostics.raw(line.text)
             return
         }
-        tracer.record("sent \(report.datagramsSent) datagrams (\(report.bytesSent) bytes), received \(report.datagramsReceived) (\(report.bytesReceived) bytes)")
+        tracer.record(
+            "sent \(report.datagramsSent) datagrams (\(report.bytesSent) bytes), received \(report.datagramsReceived) (\(report.bytesReceived) bytes)")
     }
 
     func messagesDone(_ report: FramedRelay.Report) {

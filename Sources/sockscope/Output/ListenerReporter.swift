@@ -52,7 +52,8 @@ struct ListenerReporter {
             Diagnostics.raw(line.text)
             return
         }
-        tracer.record("received \(report.datagramsReceived) datagrams (\(report.bytesReceived) bytes), sent \(report.datagramsSent) (\(report.bytesSent) bytes)")
+        tracer.record(
+            "received \(report.datagramsReceived) datagrams (\(report.bytesReceived) bytes), sent \(report.datagramsSent) (\(report.bytesSent) bytes)")
     }
 
     static func record(_ event: ListenerEvent, protocolName: String) -> JSONLine {

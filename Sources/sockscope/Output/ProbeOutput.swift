@@ -25,10 +25,14 @@ struct ProbeOutput {
         }
         if graceful {
             let left = closingSocketsLeft()
-            text += "--graceful: \(left) socket\(left == 1 ? "" : "s") left closing (FIN-WAIT or TIME-WAIT); each ends in TIME-WAIT, holding its 4-tuple for 60 s\n"
+            text +=
+                "--graceful: \(left) socket\(left == 1 ? "" : "s") left closing (FIN-WAIT or TIME-WAIT); each ends in TIME-WAIT, holding its 4-tuple for 60 s\n"
         }
         if report.selfConnects > 0 {
-            text += style.dim("\(report.selfConnects) probe\(report.selfConnects == 1 ? "" : "s") connected to itself (source port = destination port) and were redone") + "\n"
+            text +=
+                style.dim(
+                    "\(report.selfConnects) probe\(report.selfConnects == 1 ? "" : "s") connected to itself (source port = destination port) and were redone")
+                + "\n"
         }
         Diagnostics.output(text)
     }

@@ -46,7 +46,12 @@ final class TapRecorder: Sendable {
     /// Stops after the teardown (or a grace second), then prints the summary.
     /// - Throws: the interruption, when SIGINT or SIGTERM ends --follow-timewait.
     func finish() throws(SockscopeError) {
-        guard let capture = tap.withLock({ current -> ConnectionTap? in defer { current = nil }; return current }) else { return }
+        guard
+            let capture = tap.withLock({ current -> ConnectionTap? in
+                defer { current = nil }
+                return current
+            })
+        else { return }
         let result = capture.finish(grace: .seconds(1))
         for line in TapTimeline.summary(result.conversations, statistics: result.statistics, packets: capture.packetsSeen) {
             Diagnostics.line(line)
@@ -62,7 +67,10 @@ final class TapRecorder: Sendable {
             var found: KernelTCPSocket?
             for side in [TCPConversationTracker.Side.client, .server] {
                 if let socket = KernelTCPTable.find(local: conversation.address(of: side), remote: conversation.address(of: side.other)),
-                   socket.state == .timeWait { found = socket }
+                    socket.state == .timeWait
+                {
+                    found = socket
+                }
             }
             guard let socket = found else {
                 Diagnostics.line("tap: TIME-WAIT is over: the kernel has dropped \(conversation.client) ↔ \(conversation.server)")

@@ -11,12 +11,14 @@ enum TapTimeline {
         case .icmp(let packet, let message, let elapsed):
             var text = time(elapsed) + "  \(packet.source) → \(packet.destination)  ICMP\(message.isVersion6 ? "v6" : "") \(message.meaning)"
             if let quoted = message.quoted, let port = quoted.destinationPort {
-                text += " for \(quoted.protocolNumber == 6 ? "tcp" : quoted.protocolNumber == 17 ? "udp" : "proto \(quoted.protocolNumber)") → \(quoted.destination):\(port)"
+                text +=
+                    " for \(quoted.protocolNumber == 6 ? "tcp" : quoted.protocolNumber == 17 ? "udp" : "proto \(quoted.protocolNumber)") → \(quoted.destination):\(port)"
             }
             return text
         case .udp(let packet, let elapsed):
             guard case .udp(let sourcePort, let destinationPort, let length) = packet.transport else { return "" }
-            return time(elapsed) + "  \(SocketAddress(packet.source, port: sourcePort)) → \(SocketAddress(packet.destination, port: destinationPort))  UDP, length \(length)"
+            return time(elapsed)
+                + "  \(SocketAddress(packet.source, port: sourcePort)) → \(SocketAddress(packet.destination, port: destinationPort))  UDP, length \(length)"
         }
     }
 
@@ -32,7 +34,8 @@ enum TapTimeline {
             fields.append("<" + segment.options.map(\.description).joined(separator: ",") + ">")
         }
         fields.append("len \(segment.payloadLength)")
-        var text = time(event.elapsed) + "  " + "\(event.source) → \(event.destination)".padded(to: 44) + "  " + flags.padded(to: 5) + "  "
+        var text =
+            time(event.elapsed) + "  " + "\(event.source) → \(event.destination)".padded(to: 44) + "  " + flags.padded(to: 5) + "  "
             + fields.joined(separator: ", ")
         let changes = stateChanges(event)
         if !changes.isEmpty { text += "   " + changes.joined(separator: ", ") }
@@ -117,7 +120,9 @@ enum TapTimeline {
             lines.append("tap: " + timeWaitReport(conversation))
         }
         if let statistics {
-            lines.append("tap: \(packets) packets captured, \(statistics.droppedByKernel) dropped by the kernel, \(statistics.droppedByInterface) by the interface (pcap_stats)")
+            lines.append(
+                "tap: \(packets) packets captured, \(statistics.droppedByKernel) dropped by the kernel, \(statistics.droppedByInterface) by the interface (pcap_stats)"
+            )
         }
         return lines
     }

@@ -2,10 +2,12 @@
 /// resolv.conf are the test's own (by default files only, DNS pointed at 127.0.0.1),
 /// and with `netns` also in an empty network namespace — so no lookup can leave the
 /// machine, and the real files are never edited.
-func inLookupSandbox(_ command: String, netns: Bool,
-                     hosts: String = "127.0.0.1 localhost peer.test\n::1 localhost\n",
-                     nsswitch: String = "hosts: files\nservices: files\n",
-                     resolv: String = "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n") async throws -> Outcome {
+func inLookupSandbox(
+    _ command: String, netns: Bool,
+    hosts: String = "127.0.0.1 localhost peer.test\n::1 localhost\n",
+    nsswitch: String = "hosts: files\nservices: files\n",
+    resolv: String = "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n"
+) async throws -> Outcome {
     let directory = try TemporaryDirectory.make()
     try writeFile(directory + "/hosts", Array(hosts.utf8))
     try writeFile(directory + "/nsswitch.conf", Array(nsswitch.utf8))

@@ -15,8 +15,9 @@ struct TestNetwork {
     static func make(targetRules: [String]) async throws -> TestNetwork {
         let tag = "\(getpid() % 10000)\(UInt16.random(in: 0...9999))"
         let subnet = Int.random(in: 1...250)
-        let network = TestNetwork(client: "ssc\(tag)", target: "sst\(tag)",
-                                  clientAddress: "10.200.\(subnet).1", targetAddress: "10.200.\(subnet).2")
+        let network = TestNetwork(
+            client: "ssc\(tag)", target: "sst\(tag)",
+            clientAddress: "10.200.\(subnet).1", targetAddress: "10.200.\(subnet).2")
         do {
             try await network.ip(["netns", "add", network.client])
             try await network.ip(["netns", "add", network.target])
