@@ -49,17 +49,7 @@ const char *cshim_errno_name(int error) { return strerrorname_np(error); }
 int cshim_get_status_flags(int fd) { return fcntl(fd, F_GETFL); }
 int cshim_set_status_flags(int fd, int flags) { return fcntl(fd, F_SETFL, flags); }
 
-int cshim_set_cloexec(int fd) {
-    int flags = fcntl(fd, F_GETFD);
-    if (flags < 0) return -1;
-    return fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
-}
 
-int cshim_set_pipe_size(int fd, int size) { return fcntl(fd, F_SETPIPE_SZ, size); }
-
-ssize_t cshim_splice(int fd_in, int fd_out, size_t length, unsigned int flags) {
-    return splice(fd_in, NULL, fd_out, NULL, length, flags);
-}
 
 int cshim_accept4(int fd, struct sockaddr *address, unsigned int *length, int flags) {
     return accept4(fd, address, (socklen_t *)length, flags);

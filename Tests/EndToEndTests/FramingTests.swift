@@ -37,7 +37,7 @@ struct FramingTests {
         let port = try await server.announcedPort(marker: "", inStdout: true)
         let outcome = try await run("/usr/bin/time", ["-f", "maxrss %M", Paths.sockscope, "connect", "--frame", "u32be", "127.0.0.1", "\(port)"])
         #expect(outcome.status == 74, "\(outcome)")
-        #expect(outcome.stderr.contains("announces a 4294967295-byte message, over --max-frame 16777216"))
+        #expect(outcome.stderr.contains("announces a 4294967295-byte message, over the limit of 16777216 bytes"))
         let rss = outcome.stderr.split(separator: "\n").first { $0.hasPrefix("maxrss ") }.flatMap { Int($0.dropFirst(7)) } ?? .max
         #expect(rss < 100_000, "peak RSS \(rss) KiB")
     }

@@ -34,18 +34,14 @@ const char *cshim_errno_name(int error);
 /// fcntl(2) without varargs.
 int cshim_get_status_flags(int fd);
 int cshim_set_status_flags(int fd, int flags);
-int cshim_set_cloexec(int fd);
 /// pipe2(2) with O_CLOEXEC | O_NONBLOCK (pipe2 needs _GNU_SOURCE), both ends moved to
 /// descriptors 100 and up when the limit allows.
 int cshim_pipe_cloexec_nonblock(int ends[2]);
-/// Grows a pipe's buffer (F_SETPIPE_SZ); returns the new size or -1.
-int cshim_set_pipe_size(int fd, int size);
 
 struct sockaddr;
 /// accept4(2), which needs _GNU_SOURCE.
 int cshim_accept4(int fd, struct sockaddr *address, unsigned int *length, int flags);
 
-ssize_t cshim_splice(int fd_in, int fd_out, size_t length, unsigned int flags);
 
 /// The legacy resolver's error (`h_errno`, a macro Swift cannot see) and its text.
 int cshim_h_errno(void);

@@ -88,7 +88,7 @@ package enum Connector {
         let port = request.sourcePort ?? 0
         switch (destination, request.sourceAddress) {
         case (.unix, _):
-            throw .usage("-p/--source-port applies to IP sockets; with -U give -s PATH")
+            throw .usage("a source port applies to IP sockets; a Unix socket binds a path")
         case (_, .some(let address)):
             guard address.family == destination.family else {
                 throw .usage("source address \(address) and destination \(destination) are of different families")

@@ -363,7 +363,7 @@ final class ScanWorker {
         if localFailures > 10_000 {
             throw SockscopeError(
                 "probing stopped: \(error.call.rawValue) keeps failing with \(error.errno.nameAndText)",
-                explanation: "the machine is short of sockets, ports or buffers; try a smaller --parallel", status: .ioError)
+                explanation: "the machine is short of sockets, ports or buffers; keep fewer probes in flight", status: .ioError)
         }
         parallelism = max(16, min(parallelism, inFlight * 3 / 4))
         pushBack(pending)

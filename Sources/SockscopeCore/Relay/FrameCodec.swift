@@ -91,7 +91,7 @@ package struct FrameDecoder: Sendable {
     private func tooLong(_ length: Int, complete: Bool) -> SockscopeError {
         let what = complete ? "announces a \(length)-byte message" : "has sent \(length) bytes without a newline"
         return SockscopeError(
-            "malformed \(format.rawValue) frame: the peer \(what), over --max-frame \(maximumFrame)",
+            "malformed \(format.rawValue) frame: the peer \(what), over the limit of \(maximumFrame) bytes",
             explanation: "the connection was closed without reading or allocating it", status: .ioError)
     }
 }

@@ -71,11 +71,11 @@ package struct AccessControl: Sendable {
     /// Whether anything restricts clients.
     package var isRestricted: Bool { !allow.isEmpty || !deny.isEmpty }
 
-    /// nil when `address` may connect, else the reason it may not.
-    package func refusal(for address: SocketAddress) -> String? {
+    /// nil when `address` may connect, else why it may not.
+    package func refusal(for address: SocketAddress) -> Refusal? {
         guard let ip = address.ipAddress else { return nil }  // Unix-socket peers: the file's permissions decide
-        if let rule = deny.first(where: { $0.contains(ip) }) { return "denied by --deny \(rule)" }
-        if !allow.isEmpty, !allow.contains(where: { $0.contains(ip) }) { return "not in any --allow block" }
+        if let rule = deny.first(where: { $0.contains(ip) }) { return .denied(by: rule) }
+        if !allow.isEmpty, !allow.contains(where: { $0.contains(ip) }) { return .notAllowed }
         return nil
     }
 
@@ -91,4 +91,14 @@ package struct AccessControl: Sendable {
         }
         return blocks
     }
+}
+
+/// Why a listener turned a client (or a datagram) away.
+package enum Refusal: Sendable, Equatable {
+    /// A deny rule matched it.
+    case denied(by: AccessControl.Block)
+    /// Allow rules exist and none matched it.
+    case notAllowed
+    /// The listener already serves its maximum number of clients.
+    case full(maximum: Int)
 }

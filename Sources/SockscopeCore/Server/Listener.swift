@@ -40,7 +40,7 @@ package final class Listener {
     /// Binds (and for streams listens) at once, so EADDRINUSE and friends surface here.
     package init(_ request: ListenRequest, policy: Policy, tracer: SocketTracer, events: @escaping (ListenerEvent) -> Void) throws(SockscopeError) {
         if request.address.family == .unix, policy.access.isRestricted {
-            throw .usage("--allow/--deny match IP addresses; a Unix socket's clients are limited by the file's permissions")
+            throw .usage("address rules match IP clients; a Unix socket's clients are limited by the file's permissions")
         }
         bound = try BoundSocket(request, tracer: tracer)
         self.policy = policy
@@ -111,11 +111,9 @@ package final class Listener {
         }
     }
 
-    private func refusal(for peer: SocketAddress, serving: Int) -> String? {
+    private func refusal(for peer: SocketAddress, serving: Int) -> Refusal? {
         if let reason = policy.access.refusal(for: peer) { return reason }
-        if let maximum = policy.maxClients, serving >= maximum {
-            return "already serving \(maximum) client\(maximum == 1 ? "" : "s") (--max-clients)"
-        }
+        if let maximum = policy.maxClients, serving >= maximum { return .full(maximum: maximum) }
         return nil
     }
 
@@ -148,7 +146,7 @@ package enum ListenerEvent: Sendable {
     /// A client connected and was admitted.
     case accepted(peer: SocketAddress, client: Int)
     /// A client (or `count` datagrams from one source) refused by --allow/--deny or --max-clients.
-    case refused(peer: SocketAddress, reason: String, count: Int)
+    case refused(peer: SocketAddress, reason: Refusal, count: Int)
     /// accept() failed for want of a resource (EMFILE, ENFILE, ENOBUFS, ENOMEM); the client waits in the queue.
     case acceptFailed(String)
     /// A client's connection ended; the relay's report when one client was relayed.

@@ -152,7 +152,7 @@ package final class MultiClientServer {
         guard let idle = options.idleTimeout else { return }
         let now = clock.now
         for client in clients.values where client.lastActivity.duration(to: now) >= idle {
-            remove(client, reason: "idle for \(SockscopeError.seconds(idle)) (--idle-timeout)", loop: loop)
+            remove(client, reason: "idle for \(SockscopeError.seconds(idle))", loop: loop)
         }
     }
 

@@ -9,7 +9,7 @@ package enum ProcessSpawner {
     /// the signal mask are reset to defaults, so the program gets SIGPIPE as usual.
     /// - Returns: the child's process id.
     package static func spawn(_ arguments: [String], streams fd: Int32, mergeStderr: Bool) throws(SockscopeError) -> pid_t {
-        guard let program = arguments.first, !program.isEmpty else { throw .usage("--exec needs a program") }
+        guard let program = arguments.first, !program.isEmpty else { throw .usage("no program to run") }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

@@ -120,7 +120,7 @@ extension SockscopeError {
                 "\(timeWaits) connection\(timeWaits == 1 ? "" : "s") on port \(port) \(timeWaits == 1 ? "is" : "are") in TIME-WAIT"
                 + " (the side that closes first keeps the 4-tuple for 60 s)"
         }
-        return text + "; SO_REUSEADDR lets a listener bind over TIME-WAIT sockets — sockscope sets it unless --no-reuseaddr is given"
+        return text + "; SO_REUSEADDR lets a listener bind over TIME-WAIT sockets — sockscope sets it unless told not to"
             + " (see: ss -tan 'sport = :\(port)')"
     }
 

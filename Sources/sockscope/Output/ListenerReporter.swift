@@ -22,7 +22,7 @@ struct ListenerReporter {
         case .accepted(let peer, let client):
             tracer.record("client \(client) connected from \(peer)")
         case .refused(let peer, let reason, let count):
-            Diagnostics.line("sockscope: refused \(peer): \(reason)\(count > 1 ? " (\(count) datagrams)" : "")")
+            Diagnostics.line("sockscope: refused \(peer): \(Self.text(reason))\(count > 1 ? " (\(count) datagrams)" : "")")
         case .acceptFailed(let reason):
             Diagnostics.line("sockscope: accept failed: \(reason); the client waits in the queue")
         case .closed(let peer, let client, let reason, let report):
@@ -70,7 +70,7 @@ struct ListenerReporter {
         case .refused(let peer, let reason, let count):
             line = JSONLine(type: "refused")
             line.add(endpoint: "peer", peer)
-            line.add("reason", reason)
+            line.add("reason", Self.text(reason))
             line.add("count", count)
         case .acceptFailed(let reason):
             line = JSONLine(type: "accept_failed")
@@ -93,6 +93,15 @@ struct ListenerReporter {
             line.add("wait_status", Int(status))
         }
         return line
+    }
+
+    /// A refusal in the words of the options that caused it.
+    static func text(_ refusal: Refusal) -> String {
+        switch refusal {
+        case .denied(let rule): "denied by --deny \(rule)"
+        case .notAllowed: "not in any --allow block"
+        case .full(let maximum): "already serving \(maximum) client\(maximum == 1 ? "" : "s") (--max-clients)"
+        }
     }
 
     private static func processEventName(_ event: ListenerEvent) -> String {

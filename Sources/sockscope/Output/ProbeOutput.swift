@@ -24,7 +24,7 @@ struct ProbeOutput {
             text += summary(rows, target: target.address) + "\n"
         }
         if graceful {
-            let left = closingSocketsLeft()
+            let left = report.socketsLeftClosing()
             text +=
                 "--graceful: \(left) socket\(left == 1 ? "" : "s") left closing (FIN-WAIT or TIME-WAIT); each ends in TIME-WAIT, holding its 4-tuple for 60 s\n"
         }
@@ -99,20 +99,6 @@ struct ProbeOutput {
             line += " (no answer within \(Self.milliseconds(filtered.elapsed)) over \(filtered.attempts) probe\(filtered.attempts == 1 ? "" : "s"))"
         }
         return line
-    }
-
-    /// Sockets the kernel still holds for this scan's probes after their FIN: FIN-WAIT
-    /// until the peer's FIN arrives, then TIME-WAIT.
-    private func closingSocketsLeft() -> Int {
-        let probes = Set(report.gracefulConnections)
-        let closing: Set<TCPState> = [.finWait1, .finWait2, .closing, .timeWait]
-        // The whole 4-tuple must match: the kernel reuses a local port for other
-        // destinations. Counted once each, as the kernel can list a socket twice for a
-        // moment while it passes from FIN-WAIT to TIME-WAIT.
-        let left = KernelTCPTable.snapshot().filter {
-            closing.contains($0.state) && probes.contains(PortScanner.GracefulConnection(local: $0.local, remote: $0.remote))
-        }
-        return Set(left.map { "\($0.local) \($0.remote)" }).count
     }
 
     static func milliseconds(_ duration: Duration) -> String {

@@ -64,15 +64,7 @@ final class TapRecorder: Sendable {
     /// Reports the TIME-WAIT socket every second until the kernel drops it (bounded by 61 s).
     private func followTimeWait(_ conversation: TCPConversationTracker.Conversation) throws(SockscopeError) {
         for _ in 0..<62 {
-            var found: KernelTCPSocket?
-            for side in [TCPConversationTracker.Side.client, .server] {
-                if let socket = KernelTCPTable.find(local: conversation.address(of: side), remote: conversation.address(of: side.other)),
-                    socket.state == .timeWait
-                {
-                    found = socket
-                }
-            }
-            guard let socket = found else {
+            guard let socket = TimeWait.holder(of: conversation)?.socket else {
                 Diagnostics.line("tap: TIME-WAIT is over: the kernel has dropped \(conversation.client) ↔ \(conversation.server)")
                 return
             }

@@ -132,14 +132,12 @@ enum TapTimeline {
         if let side = conversation.resetBy {
             return "reset by the \(side.rawValue) (RST): no TIME-WAIT on either side"
         }
-        for side in [TCPConversationTracker.Side.client, .server] {
+        if let (side, socket) = TimeWait.holder(of: conversation) {
+            let left = socket.timeWaitLeft.map { ", \(formatSeconds($0)) left" } ?? ""
+            let reason = conversation.firstToClose == side ? "it closed first" : "it was the side whose FIN went first"
             let local = conversation.address(of: side)
             let remote = conversation.address(of: side.other)
-            if let socket = KernelTCPTable.find(local: local, remote: remote), socket.state == .timeWait {
-                let left = socket.timeWaitLeft.map { ", \(formatSeconds($0)) left" } ?? ""
-                let reason = conversation.firstToClose == side ? "it closed first" : "it was the side whose FIN went first"
-                return "TIME-WAIT held by the \(side.rawValue) \(local) → \(remote) (\(reason))\(left); the kernel keeps the 4-tuple 60 s"
-            }
+            return "TIME-WAIT held by the \(side.rawValue) \(local) → \(remote) (\(reason))\(left); the kernel keeps the 4-tuple 60 s"
         }
         if let closer = conversation.firstToClose {
             return "the \(closer.rawValue) closed first; no TIME-WAIT is listed for this connection now"
