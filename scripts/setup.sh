@@ -9,7 +9,7 @@
 set -euo pipefail
 
 packages=(libpcap-dev pkg-config netcat-openbsd socat python3 python3-jsonschema iproute2 nftables util-linux libcap2-bin coreutils tcpdump man-db)
-if [ "${BENCH:-0}" = 1 ]; then packages+=(ncat iperf3 nmap); fi
+if [ "${BENCH:-0}" = 1 ]; then packages+=(ncat iperf3 nmap hyperfine); fi
 
 missing=()
 for package in "${packages[@]}"; do

@@ -151,8 +151,8 @@ struct ErrorTests {
         let hosts = "127.0.0.1 localhost\n127.0.0.1 multi.test\n::1 multi.test\n"
         let port = try freePort()
         let all = try await inLookupSandbox("exec \(Paths.sockscope) probe --json --all-addresses multi.test \(port)", netns: false, hosts: hosts)
-        #expect(all.stdoutText.contains("\"target\":\"127.0.0.1\""), "\(all)")
-        #expect(all.stdoutText.contains("\"target\":\"::1\""), "\(all)")
+        #expect(all.stdoutText.contains("\"target\":\"multi.test\",\"peer_address\":\"127.0.0.1\""), "\(all)")
+        #expect(all.stdoutText.contains("\"target\":\"multi.test\",\"peer_address\":\"::1\""), "\(all)")
         let first = try await inLookupSandbox("exec \(Paths.sockscope) probe --json multi.test \(port)", netns: false, hosts: hosts)
         #expect(first.stdoutText.split(separator: "\n").count == 1, "\(first)")
     }

@@ -23,19 +23,7 @@ struct ConnectionReporter {
     }
 
     func datagramsDone(_ report: DatagramRelay.Report) {
-        if json {
-            var line = JSONLine(type: "closed")
-            line.add("protocol", protocolName)
-            line.add("bytes_sent", report.bytesSent)
-            line.add("bytes_received", report.bytesReceived)
-            line.add("datagrams_sent", report.datagramsSent)
-            line.add("datagrams_received", report.datagramsReceived)
-            line.add("reason", report.timedOut ? "idle timeout" : "no more replies")
-            Diagnostics.raw(line.text)
-            return
-        }
-        tracer.record(
-            "sent \(report.datagramsSent) datagrams (\(report.bytesSent) bytes), received \(report.datagramsReceived) (\(report.bytesReceived) bytes)")
+        DatagramSummary.report(report, json: json, tracer: tracer, protocolName: protocolName, reason: report.timedOut ? "idle timeout" : "no more replies")
     }
 
     func messagesDone(_ report: FramedRelay.Report) {
@@ -64,5 +52,25 @@ struct ConnectionReporter {
         }
         let first = closedFirst.map { "; \($0 == "local" ? "we" : "the peer") closed first" } ?? ""
         tracer.record("sent \(bytesSent) bytes, received \(bytesReceived) bytes; \(reason)\(first)")
+    }
+}
+
+/// How many datagrams (and bytes) went each way, when a datagram session ends: a -v
+/// line, or a `closed` record. One summary for `connect -u` and `listen -u`.
+enum DatagramSummary {
+    static func report(_ report: DatagramRelay.Report, json: Bool, tracer: SocketTracer, protocolName: String, reason: String) {
+        if json {
+            var line = JSONLine(type: "closed")
+            line.add("protocol", protocolName)
+            line.add("bytes_sent", report.bytesSent)
+            line.add("bytes_received", report.bytesReceived)
+            line.add("datagrams_sent", report.datagramsSent)
+            line.add("datagrams_received", report.datagramsReceived)
+            line.add("reason", reason)
+            Diagnostics.raw(line.text)
+            return
+        }
+        tracer.record(
+            "sent \(report.datagramsSent) datagrams (\(report.bytesSent) bytes), received \(report.datagramsReceived) (\(report.bytesReceived) bytes)")
     }
 }

@@ -39,21 +39,9 @@ struct ListenerReporter {
         }
     }
 
-    /// Closing counts for a datagram listener, with -v.
+    /// Closing counts for a datagram listener.
     func datagramsDone(_ report: DatagramRelay.Report) {
-        if json {
-            var line = JSONLine(type: "closed")
-            line.add("protocol", protocolName)
-            line.add("datagrams_received", report.datagramsReceived)
-            line.add("bytes_received", report.bytesReceived)
-            line.add("datagrams_sent", report.datagramsSent)
-            line.add("bytes_sent", report.bytesSent)
-            line.add("reason", report.timedOut ? "idle timeout" : "finished")
-            Diagnostics.raw(line.text)
-            return
-        }
-        tracer.record(
-            "received \(report.datagramsReceived) datagrams (\(report.bytesReceived) bytes), sent \(report.datagramsSent) (\(report.bytesSent) bytes)")
+        DatagramSummary.report(report, json: json, tracer: tracer, protocolName: protocolName, reason: report.timedOut ? "idle timeout" : "finished")
     }
 
     static func record(_ event: ListenerEvent, protocolName: String) -> JSONLine {

@@ -37,32 +37,35 @@ struct ProbeOutput {
         Diagnostics.output(text)
     }
 
+    /// One `port` record per result (schema: `port`). A full scan prints 65,535 of
+    /// them, so the parts shared by many lines (the target, the errno, the service)
+    /// are quoted once and reused.
     func printJSON() {
         var text = ""
-        var targetNames: [IPAddress: String] = [:]
-        var errnoNames: [Int32: (name: String, text: String)] = [:]
-        let time = Timestamp.now()
+        var prefixes: [IPAddress: String] = [:]
+        var errors: [Int32: String] = [:]
+        let time = JSONLine.quote(Timestamp.now())
+        let protocolField = ",\"protocol\":" + JSONLine.quote(protocolName)
         for result in report.results {
-            let target = targetNames[result.target] ?? "\(result.target)"
-            targetNames[result.target] = target
-            let error = result.error.map { error in
-                let known = errnoNames[error.rawValue] ?? (error.symbolicName, error.text)
-                errnoNames[error.rawValue] = known
-                return known
-            }
-            var line = JSONLine(type: "port", time: time)
-            line.add("target", target)
-            line.add(endpoint: "peer", SocketAddress(result.target, port: result.port))
-            line.add("protocol", protocolName)
-            line.add("state", result.state.rawValue)
-            line.add("code", Int(result.code))
-            line.add("errno", error?.name)
-            line.add("error_text", error?.text)
-            line.add("reason", result.reason)
-            line.add("service", PortList.serviceName(result.port, protocolName: protocolName))
-            line.add(milliseconds: "rtt", result.elapsed)
-            line.add("attempts", result.attempts)
-            text += line.text
+            let prefix =
+                prefixes[result.target]
+                ?? {
+                    let address = JSONLine.quote("\(result.target)")
+                    let name = targets.first { $0.address == result.target }?.name
+                    let target = name.map(JSONLine.quote) ?? address
+                    return "{\"type\":\"port\",\"time\":\(time),\"target\":\(target),\"peer_address\":\(address),\"peer_port\":"
+                }()
+            prefixes[result.target] = prefix
+            let errorFields =
+                result.error.map { error in
+                    errors[error.rawValue]
+                        ?? ",\"errno\":\(JSONLine.quote(error.symbolicName)),\"error_text\":\(JSONLine.quote(error.text))"
+                } ?? ",\"errno\":null,\"error_text\":null"
+            if let error = result.error { errors[error.rawValue] = errorFields }
+            let service = PortList.serviceName(result.port, protocolName: protocolName).map(JSONLine.quote) ?? "null"
+            text += prefix + String(result.port) + protocolField + ",\"state\":\"" + result.state.rawValue + "\",\"code\":" + String(result.code)
+            text += errorFields + ",\"reason\":" + JSONLine.quote(result.reason) + ",\"service\":" + service
+            text += ",\"rtt_ms\":\(Timestamp.milliseconds(result.elapsed)),\"attempts\":\(result.attempts)}\n"
             if text.utf8.count > 1 << 16 {
                 Diagnostics.output(text)
                 text = ""
