@@ -47,12 +47,12 @@ struct BroadcastCommand: ParsableCommand {
     @Option(name: [.customShort("s"), .customLong("source")], help: ArgumentHelp("Send from this local IPv4 address.", valueName: "addr"))
     var source: String?
 
-    @OptionGroup var output: DatagramOutputOptions
+    @OptionGroup(title: "Output") var output: DatagramOutputOptions
 
     @Flag(name: .shortAndLong, help: "Narrate every socket call on stderr.")
     var verbose = false
 
-    @OptionGroup var color: ColorOptions
+    @OptionGroup(title: "Output") var color: ColorOptions
 
     func validate() throws {
         if to != nil && interface != nil { throw ValidationError("--to and --interface cannot be used together") }

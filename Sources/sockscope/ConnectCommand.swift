@@ -31,9 +31,9 @@ struct ConnectCommand: ParsableCommand {
         completion: .shellCommand("awk '!/^#/ && NF { split($2, p, \"/\"); print $1; print p[1] }' /etc/services | sort -u"))
     var port: String?
 
-    @OptionGroup var transport: TransportOptions
+    @OptionGroup(title: "Transport") var transport: TransportOptions
 
-    @OptionGroup var family: FamilyOptions
+    @OptionGroup(title: "Address family") var family: FamilyOptions
 
     @Option(name: [.customShort("s"), .customLong("source")], help: ArgumentHelp("Bind to this local address before connecting.", valueName: "addr"))
     var sourceAddress: String?
@@ -45,17 +45,17 @@ struct ConnectCommand: ParsableCommand {
         name: [.customShort("w"), .customLong("timeout")], help: ArgumentHelp("Give up on a connection attempt after this many seconds.", valueName: "secs"))
     var timeout: Seconds?
 
-    @OptionGroup var tuning: SocketTuningOptions
+    @OptionGroup(title: "Socket options") var tuning: SocketTuningOptions
 
-    @OptionGroup var tap: TapOptions
+    @OptionGroup(title: "Packet capture (the tap)") var tap: TapOptions
 
-    @OptionGroup var frame: FrameOptions
+    @OptionGroup(title: "Framing") var frame: FrameOptions
 
-    @OptionGroup var traffic: TrafficOptions
+    @OptionGroup(title: "Traffic logs") var traffic: TrafficOptions
 
-    @OptionGroup var session: SessionOptions
+    @OptionGroup(title: "Session") var session: SessionOptions
 
-    @OptionGroup var output: OutputOptions
+    @OptionGroup(title: "Output") var output: OutputOptions
 
     func validate() throws {
         let stream = !transport.udp

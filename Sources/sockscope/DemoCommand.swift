@@ -23,7 +23,7 @@ struct DemoCommand: ParsableCommand {
     @Flag(name: .customShort("6"), help: "Use ::1 instead of 127.0.0.1.")
     var ipv6 = false
 
-    @OptionGroup var jsonOutput: OutputOptions
+    @OptionGroup(title: "Output") var jsonOutput: OutputOptions
 
     var json: Bool { jsonOutput.json }
 
@@ -33,7 +33,7 @@ struct DemoCommand: ParsableCommand {
     @Flag(name: .customLong("no-packets"), help: "Do not capture the packets (capturing needs CAP_NET_RAW; without it the demo says so and goes on).")
     var noPackets = false
 
-    @OptionGroup var color: ColorOptions
+    @OptionGroup(title: "Output") var color: ColorOptions
 
     func run() throws {
         color.apply()

@@ -36,9 +36,9 @@ struct ListenCommand: ParsableCommand {
         completion: .shellCommand("awk '!/^#/ && NF { split($2, p, \"/\"); print $1; print p[1] }' /etc/services | sort -u"))
     var second: String?
 
-    @OptionGroup var transport: TransportOptions
+    @OptionGroup(title: "Transport") var transport: TransportOptions
 
-    @OptionGroup var family: FamilyOptions
+    @OptionGroup(title: "Address family") var family: FamilyOptions
 
     @Option(name: .customLong("backlog"), help: ArgumentHelp("Queue length for connections not yet accepted.", valueName: "n"))
     var backlog: Int32 = 128
@@ -86,17 +86,17 @@ struct ListenCommand: ParsableCommand {
     @Option(name: .customLong("allow-file"), help: ArgumentHelp("Read --allow blocks from a file, one per line.", valueName: "file"))
     var allowFile: String?
 
-    @OptionGroup var tuning: SocketTuningOptions
+    @OptionGroup(title: "Socket options") var tuning: SocketTuningOptions
 
-    @OptionGroup var tap: TapOptions
+    @OptionGroup(title: "Packet capture (the tap)") var tap: TapOptions
 
-    @OptionGroup var frame: FrameOptions
+    @OptionGroup(title: "Framing") var frame: FrameOptions
 
-    @OptionGroup var traffic: TrafficOptions
+    @OptionGroup(title: "Traffic logs") var traffic: TrafficOptions
 
-    @OptionGroup var session: SessionOptions
+    @OptionGroup(title: "Session") var session: SessionOptions
 
-    @OptionGroup var output: OutputOptions
+    @OptionGroup(title: "Output") var output: OutputOptions
 
     func validate() throws {
         if backlog < 0 { throw ValidationError("--backlog must be 0 or more") }

@@ -46,7 +46,7 @@ struct ProbeCommand: ParsableCommand {
     @Flag(name: [.customShort("u"), .customLong("udp")], help: "Probe UDP ports instead of TCP.")
     var udp = false
 
-    @OptionGroup var family: FamilyOptions
+    @OptionGroup(title: "Address family") var family: FamilyOptions
 
     @Flag(name: .customLong("all-addresses"), help: "Probe every address a name resolves to, not just the first.")
     var allAddresses = false
@@ -74,16 +74,16 @@ struct ProbeCommand: ParsableCommand {
     @Flag(name: [.customShort("a"), .customLong("all")], help: "List every port, not only the open ones.")
     var all = false
 
-    @OptionGroup var jsonOutput: OutputOptions
+    @OptionGroup(title: "Output") var jsonOutput: OutputOptions
 
     var json: Bool { jsonOutput.json }
 
     @Flag(name: [.customShort("q"), .customLong("quiet")], help: "Print nothing; the exit status says whether a port is open.")
     var quiet = false
 
-    @OptionGroup var tap: TapOptions
+    @OptionGroup(title: "Packet capture (the tap)") var tap: TapOptions
 
-    @OptionGroup var color: ColorOptions
+    @OptionGroup(title: "Output") var color: ColorOptions
 
     func validate() throws {
         if let parallel, parallel < 1 || parallel > 65536 { throw ValidationError("--parallel takes 1 to 65536, not \(parallel)") }

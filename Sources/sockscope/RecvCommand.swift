@@ -26,7 +26,7 @@ struct RecvCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The port, when an address is given first.", valueName: "port"))
     var second: String?
 
-    @OptionGroup var family: FamilyOptions
+    @OptionGroup(title: "Address family") var family: FamilyOptions
 
     @Option(name: .customLong("buffer"), help: ArgumentHelp("Bytes kept of each datagram, like recvfrom(N) (default 65535).", valueName: "bytes"))
     var buffer: Int = 65535
@@ -64,14 +64,14 @@ struct RecvCommand: ParsableCommand {
         completion: .shellCommand("ls /sys/class/net"))
     var interface: String?
 
-    @OptionGroup var output: DatagramOutputOptions
+    @OptionGroup(title: "Output") var output: DatagramOutputOptions
 
     @Flag(name: .shortAndLong, help: "Narrate every socket call on stderr.")
     var verbose = false
 
     static let defaultReceiveBuffer = 4 << 20
 
-    @OptionGroup var color: ColorOptions
+    @OptionGroup(title: "Output") var color: ColorOptions
 
     func validate() throws {
         if buffer < 0 || buffer > 65535 { throw ValidationError("--buffer takes 0 to 65535 bytes") }

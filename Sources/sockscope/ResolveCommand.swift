@@ -37,7 +37,7 @@ struct ResolveCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("A service name or port for getaddrinfo.", valueName: "service"))
     var service: String?
 
-    @OptionGroup var family: FamilyOptions
+    @OptionGroup(title: "Address family") var family: FamilyOptions
 
     @Option(name: .customLong("type"), help: ArgumentHelp("Socket type hint: stream, dgram or raw (default: any).", valueName: "type"))
     var socketType: SocketTypeHint?
@@ -78,7 +78,7 @@ struct ResolveCommand: ParsableCommand {
     @Option(name: .customLong("port"), help: ArgumentHelp("Look up a service by port (22, 22/tcp).", valueName: "port"))
     var servicePort: String?
 
-    @OptionGroup var jsonOutput: OutputOptions
+    @OptionGroup(title: "Output") var jsonOutput: OutputOptions
 
     var json: Bool { jsonOutput.json }
 
@@ -93,7 +93,7 @@ struct ResolveCommand: ParsableCommand {
         }
     }
 
-    @OptionGroup var color: ColorOptions
+    @OptionGroup(title: "Output") var color: ColorOptions
 
     func validate() throws {
         let modes = [legacy, fqdn, reverse != nil, serviceName != nil, servicePort != nil].filter { $0 }.count

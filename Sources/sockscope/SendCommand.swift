@@ -48,7 +48,7 @@ struct SendCommand: ParsableCommand {
     @Option(name: .customLong("count"), help: ArgumentHelp("With --wait: stop after this many replies.", valueName: "n"))
     var count: Int?
 
-    @OptionGroup var family: FamilyOptions
+    @OptionGroup(title: "Address family") var family: FamilyOptions
 
     @Option(name: [.customShort("s"), .customLong("source")], help: ArgumentHelp("Send from this local address.", valueName: "addr"))
     var source: String?
@@ -67,12 +67,12 @@ struct SendCommand: ParsableCommand {
         completion: .shellCommand("ls /sys/class/net"))
     var interface: String?
 
-    @OptionGroup var output: DatagramOutputOptions
+    @OptionGroup(title: "Output") var output: DatagramOutputOptions
 
     @Flag(name: .shortAndLong, help: "Narrate every socket call on stderr.")
     var verbose = false
 
-    @OptionGroup var color: ColorOptions
+    @OptionGroup(title: "Output") var color: ColorOptions
 
     func validate() throws {
         if lines && size != nil { throw ValidationError("--lines and --size cannot be used together") }

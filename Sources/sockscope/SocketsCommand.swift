@@ -32,7 +32,7 @@ struct SocketsCommand: ParsableCommand {
     @Flag(name: [.customShort("x"), .customLong("unix")], help: "Unix-domain sockets.")
     var unix = false
 
-    @OptionGroup var family: FamilyOptions
+    @OptionGroup(title: "Address family") var family: FamilyOptions
 
     @Option(name: .customLong("port"), help: ArgumentHelp("Only sockets with this local or remote port.", valueName: "port"))
     var port: String?
@@ -40,7 +40,7 @@ struct SocketsCommand: ParsableCommand {
     @Option(name: .customLong("state"), help: ArgumentHelp("Only sockets in this state.", valueName: "state"))
     var state: String?
 
-    @OptionGroup var jsonOutput: OutputOptions
+    @OptionGroup(title: "Output") var jsonOutput: OutputOptions
 
     var json: Bool { jsonOutput.json }
 
@@ -50,7 +50,7 @@ struct SocketsCommand: ParsableCommand {
         "last-ack": .lastAck, "closing": .closing, "closed": .closed,
     ]
 
-    @OptionGroup var color: ColorOptions
+    @OptionGroup(title: "Output") var color: ColorOptions
 
     func validate() throws {
         if let state, Self.stateNames[state.lowercased()] == nil {

@@ -47,7 +47,7 @@ struct TapCommand: ParsableCommand {
     @Flag(name: .customLong("tap-payload"), help: "Keep payload bytes in the capture, not just the headers.")
     var payload = false
 
-    @OptionGroup var jsonOutput: OutputOptions
+    @OptionGroup(title: "Output") var jsonOutput: OutputOptions
 
     var json: Bool { jsonOutput.json }
 
