@@ -2,10 +2,12 @@ import CShim
 import Glibc
 import SystemPackage
 
-/// The one place sockscope waits: readiness (epoll), deadlines, and signals.
+/// The one place sockscope waits: readiness (epoll), timers, and signals.
 ///
-/// Callers state which descriptors they want to read or write (`setInterest`), then
-/// `wait` until one is ready, a deadline passes, or SIGINT/SIGTERM arrives. Every
+/// A loop runs handlers: `register` a descriptor with what to wait for and the
+/// handler to call when it is ready, `schedule` timers, then `run(until:)`, which
+/// dispatches both until the caller says it is done. (`wait` is the primitive under
+/// `run`, for callers that only need the next readiness report.) Every
 /// loop watches `Interruption.descriptor`, the self-pipe the signal handler writes
 /// to, so a signal ends any wait at once and is never lost between a check and the
 /// wait: `wait` then throws EINTR as a `SocketCallError`, which
@@ -39,9 +41,20 @@ package final class EventLoop {
     /// The clock every deadline is on.
     package typealias Instant = ContinuousClock.Instant
 
+    /// Called with a registered descriptor's readiness.
+    package typealias Handler = (Readiness) throws(SockscopeError) -> Void
+
+    /// A scheduled action, to cancel it.
+    package struct Timer: Hashable, Sendable {
+        fileprivate let id: Int
+    }
+
     private let epollFD: Int32
     private var registered: [Int32: Interest] = [:]
     private var alwaysReady: [Int32: Interest] = [:]
+    private var handlers: [Int32: Handler] = [:]
+    private var timers: [(deadline: Instant, id: Int, action: () throws(SockscopeError) -> Void)] = []
+    private var nextTimerID = 0
     private static let signalToken: UInt64 = 1 << 40
 
     /// `epoll_create1(EPOLL_CLOEXEC)`, with the signal pipe already watched.
@@ -86,10 +99,68 @@ package final class EventLoop {
         if result != 0 { throw SocketCallError(.epollWait, Errno.current) }
     }
 
-    /// Stops watching `fd` (call before closing it).
+    /// Stops watching `fd` and drops its handler (call before closing it).
     package func forget(_ fd: Int32) {
         if registered.removeValue(forKey: fd) != nil { _ = cshim_epoll_remove(epollFD, fd) }
         alwaysReady[fd] = nil
+        handlers[fd] = nil
+    }
+
+    // MARK: Handlers and timers
+
+    /// Watches `fd` for `interest` and calls `handler` whenever it is ready (replacing
+    /// any handler it had). Change the interest later with `setInterest`.
+    package func register(_ fd: Int32, _ interest: Interest, handler: @escaping Handler) throws(SockscopeError) {
+        handlers[fd] = handler
+        do { try setInterest(interest, for: fd) } catch { throw SockscopeError(error) }
+    }
+
+    /// Changes what a registered descriptor waits for (see `setInterest`), as an error
+    /// the handlers can throw.
+    package func update(_ fd: Int32, _ interest: Interest) throws(SockscopeError) {
+        do { try setInterest(interest, for: fd) } catch { throw SockscopeError(error) }
+    }
+
+    /// Calls `action` once, at `deadline` or as soon after as the loop runs.
+    @discardableResult
+    package func schedule(at deadline: Instant, _ action: @escaping () throws(SockscopeError) -> Void) -> Timer {
+        nextTimerID += 1
+        let index = timers.firstIndex { $0.deadline > deadline } ?? timers.endIndex
+        timers.insert((deadline, nextTimerID, action), at: index)
+        return Timer(id: nextTimerID)
+    }
+
+    /// Cancels a timer that has not fired yet.
+    package func cancel(_ timer: Timer) {
+        timers.removeAll { $0.id == timer.id }
+    }
+
+    /// Dispatches readiness to the registered handlers and due timers to their actions
+    /// until `done()` is true (checked before every wait). `prepare`, when given, runs
+    /// before every wait, after the handlers of the last round: the place to bring
+    /// interests and timers in step with what the handlers changed. Handlers and timers
+    /// are dropped when it returns (they usually capture the loop).
+    /// - Throws: whatever a handler, timer or `prepare` throws; "stopped by
+    ///   SIGINT/SIGTERM" when a signal arrives (handlers have written out what they had read).
+    package func run(until done: () -> Bool, prepare: () throws(SockscopeError) -> Void = {}) throws(SockscopeError) {
+        defer {
+            handlers.removeAll()
+            timers.removeAll()
+        }
+        while true {
+            try prepare()
+            if done() { return }
+            let ready: [Readiness]
+            do { ready = try wait(until: timers.first?.deadline, capacity: 256) } catch { throw SockscopeError(error) }
+            for readiness in ready {
+                try handlers[readiness.fd]?(readiness)
+            }
+            let now = ContinuousClock.now
+            while let first = timers.first, first.deadline <= now {
+                timers.removeFirst()
+                try first.action()
+            }
+        }
     }
 
     /// Waits until a watched descriptor is ready or `timeout` passes (forever when

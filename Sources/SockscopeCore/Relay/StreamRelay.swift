@@ -119,54 +119,26 @@ package final class StreamRelay {
         }
         let loop: EventLoop
         do { loop = try EventLoop() } catch { throw SockscopeError(error) }
-        let clock = ContinuousClock()
-        var lastActivity = clock.now
+        var ending: Ending?
         var sendFailure: SocketCallError?
-
-        while !(inbound.finished && (outbound?.finished ?? true)) {
-            if inbound.finished && inputIsTerminal { break }
-            let timeout = options.idleTimeout.map { $0 - lastActivity.duration(to: clock.now) }
-            if let timeout, timeout <= .zero {
-                return report(.idleTimeout)
+        var lastActivity = ContinuousClock.now
+        var idleTimer: EventLoop.Timer?
+        let descriptors = Set([inbound.source.fd, inbound.sink.fd, outbound?.source.fd, outbound?.sink.fd].compactMap { $0 })
+        for fd in descriptors {
+            try loop.register(fd, []) { [self] readiness throws(SockscopeError) in
+                if try step(readiness, ending: &ending, sendFailure: &sendFailure) { lastActivity = .now }
+                noteFirstClose()
             }
-            var ready: [EventLoop.Readiness]
-            do {
-                try updateInterest(loop)
-                ready = try loop.wait(timeout: timeout)
-            } catch {
-                throw SockscopeError(error)
-            }
-            let readable = Set(ready.filter(\.readable).map(\.fd))
-            let writable = Set(ready.filter(\.writable).map(\.fd))
-            var progressed = false
-            do {
-                progressed = try inbound.step(sourceReadable: readable.contains(inbound.source.fd), sinkWritable: writable.contains(inbound.sink.fd))
-            } catch {
-                switch error {
-                case .source(let failure): throw SockscopeError(failure)
-                case .sink(let failure):
-                    if failure.errno == .brokenPipe { return report(.outputClosed) }
-                    throw SockscopeError(failure)
-                }
-            }
-            if let outbound, !outbound.finished {
-                do {
-                    progressed =
-                        try outbound.step(sourceReadable: readable.contains(outbound.source.fd), sinkWritable: writable.contains(outbound.sink.fd))
-                        || progressed
-                } catch {
-                    switch error {
-                    case .source(let failure): throw SockscopeError(failure)
-                    case .sink(let failure):
-                        // The peer stopped reading; keep receiving what it already sent.
-                        sendFailure = failure
-                        outbound.abandon()
-                    }
-                }
-            }
-            if progressed { lastActivity = clock.now }
-            noteFirstClose()
         }
+        try loop.run {
+            ending != nil || (inbound.finished && (outbound?.finished ?? true)) || (inbound.finished && inputIsTerminal)
+        } prepare: { () throws(SockscopeError) in
+            try updateInterest(loop)
+            guard let idle = options.idleTimeout else { return }
+            if let idleTimer { loop.cancel(idleTimer) }
+            idleTimer = loop.schedule(at: lastActivity + idle) { ending = .idleTimeout }
+        }
+        if let ending { return report(ending) }
         if let sendFailure, let outbound, outbound.bytesRead > outbound.bytesWritten || !outbound.sourceEnded {
             var error = SockscopeError(sendFailure)
             error.message += " (\(outbound.bytesRead - outbound.bytesWritten) bytes of input not delivered)"
@@ -175,14 +147,47 @@ package final class StreamRelay {
         return report(.peerClosed)
     }
 
-    private func updateInterest(_ loop: EventLoop) throws(SocketCallError) {
+    /// Moves what one descriptor's readiness allows, in both pumps. Returns whether
+    /// any byte moved. A closed output ends the relay (`ending`); a peer that stopped
+    /// reading abandons our sending but keeps our receiving (`sendFailure`).
+    private func step(_ readiness: EventLoop.Readiness, ending: inout Ending?, sendFailure: inout SocketCallError?) throws(SockscopeError) -> Bool {
+        func ready(_ endpoint: RelayEndpoint, _ writing: Bool) -> Bool {
+            endpoint.fd == readiness.fd && (writing ? readiness.writable : readiness.readable)
+        }
+        var progressed = false
+        do {
+            progressed = try inbound.step(sourceReadable: ready(inbound.source, false), sinkWritable: ready(inbound.sink, true))
+        } catch {
+            switch error {
+            case .source(let failure): throw SockscopeError(failure)
+            case .sink(let failure):
+                guard failure.errno == .brokenPipe else { throw SockscopeError(failure) }
+                ending = .outputClosed
+                return true
+            }
+        }
+        guard let outbound, !outbound.finished else { return progressed }
+        do {
+            return try outbound.step(sourceReadable: ready(outbound.source, false), sinkWritable: ready(outbound.sink, true)) || progressed
+        } catch {
+            switch error {
+            case .source(let failure): throw SockscopeError(failure)
+            case .sink(let failure):
+                sendFailure = failure
+                outbound.abandon()
+                return true
+            }
+        }
+    }
+
+    private func updateInterest(_ loop: EventLoop) throws(SockscopeError) {
         var interest: [Int32: EventLoop.Interest] = [:]
         for pump in [inbound, outbound].compactMap({ $0 }) where !pump.finished {
             if pump.wantsRead { interest[pump.source.fd, default: []].insert(.readable) }
             if pump.wantsWrite { interest[pump.sink.fd, default: []].insert(.writable) }
         }
         for fd in Set([inbound.source.fd, inbound.sink.fd, outbound?.source.fd, outbound?.sink.fd].compactMap({ $0 })) {
-            try loop.setInterest(interest[fd] ?? [], for: fd)
+            try loop.update(fd, interest[fd] ?? [])
         }
     }
 

@@ -54,29 +54,20 @@ package final class ExecServer {
         listener.announce()
         let loop: EventLoop
         do { loop = try EventLoop() } catch { throw SockscopeError(error) }
-        while true {
-            let ready: [EventLoop.Readiness]
-            do {
-                try loop.setInterest(options.keepOpen || served == 0 ? .readable : [], for: listener.socket.fd)
-                for (_, child) in children where child.hangUpTime == nil {
-                    try loop.setInterest(.hangUp, for: child.socket.fd)
-                }
-                // Children are reaped on a short period: exits are not descriptors.
-                ready = try loop.wait(timeout: .milliseconds(100), capacity: 64)
-            } catch {
-                for pid in children.keys { kill(pid, SIGTERM) }
-                throw SockscopeError(error)
-            }
-            for readiness in ready {
-                if readiness.fd == listener.socket.fd {
-                    try acceptClients()
-                } else if let pid = children.first(where: { $0.value.socket.fd == readiness.fd })?.key {
-                    hungUp(pid, loop: loop)
-                }
-            }
+        try loop.register(listener.socket.fd, .readable) { [self] _ throws(SockscopeError) in try acceptClients(loop: loop) }
+        // Exits are not descriptors: children are reaped, and lingering ones
+        // terminated, on a short period.
+        func tick() {
             terminateLingering()
             reap(loop: loop)
-            if !options.keepOpen && served > 0 && children.isEmpty { return }
+            loop.schedule(at: .now + .milliseconds(100), tick)
+        }
+        loop.schedule(at: .now + .milliseconds(100), tick)
+        do {
+            try loop.run { !options.keepOpen && served > 0 && children.isEmpty }
+        } catch {
+            for pid in children.keys { kill(pid, SIGTERM) }
+            throw error
         }
     }
 
@@ -98,7 +89,7 @@ package final class ExecServer {
         }
     }
 
-    private func acceptClients() throws(SockscopeError) {
+    private func acceptClients(loop: EventLoop) throws(SockscopeError) {
         for client in try listener.acceptWaiting(serving: children.count, limit: options.keepOpen ? .max : 1) {
             // The program gets a blocking socket, as programs expect of stdin and stdout.
             let fd = client.socket.fd
@@ -107,7 +98,9 @@ package final class ExecServer {
             children[pid] = Child(socket: client.socket, peer: client.peer)
             served += 1
             events(.started(peer: client.peer, pid: pid))
+            try loop.register(fd, .hangUp) { [self] _ throws(SockscopeError) in hungUp(pid, loop: loop) }
         }
+        if !options.keepOpen && served > 0 { try loop.update(listener.socket.fd, []) }
     }
 
     /// SIGTERM for programs still running `grace` after their client hung up.

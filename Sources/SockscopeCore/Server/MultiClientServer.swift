@@ -90,43 +90,45 @@ package final class MultiClientServer {
         listener.announce()
         let loop: EventLoop
         do { loop = try EventLoop() } catch { throw SockscopeError(error) }
-        while true {
-            let ready: [EventLoop.Readiness]
-            do {
-                try loop.setInterest(.readable, for: listener.socket.fd)
-                if case .standardStreams = mode { try loop.setInterest(inputOpen ? .readable : [], for: options.input) }
-                for (fd, client) in clients {
-                    var interest: EventLoop.Interest = client.peerClosed ? [] : .readable
-                    if client.queued > 0 { interest.insert(.writable) }
-                    try loop.setInterest(interest, for: fd)
-                }
-                ready = try loop.wait(timeout: nextIdleDeadline(), capacity: 256)
-            } catch {
-                throw SockscopeError(error)
-            }
-            for readiness in ready {
-                if readiness.fd == listener.socket.fd {
-                    try acceptAll()
-                } else if readiness.fd == options.input {
-                    try readInput()
-                } else if let client = clients[readiness.fd] {
-                    if readiness.writable { flush(client, loop: loop) }
-                    if readiness.readable, clients[readiness.fd] != nil { try receive(from: client, loop: loop) }
-                }
-            }
+        try loop.register(listener.socket.fd, .readable) { [self, unowned loop] _ throws(SockscopeError) in try acceptAll(loop: loop) }
+        if case .standardStreams = mode {
+            try loop.register(options.input, .readable) { [self, unowned loop] _ throws(SockscopeError) in try readInput(loop: loop) }
+        }
+        var idleTimer: EventLoop.Timer?
+        let prepare: () throws(SockscopeError) -> Void = { [self] () throws(SockscopeError) in
             for client in clients.values {
                 if let reason = client.dropReason { remove(client, reason: reason, loop: loop) }
             }
-            expireIdle(loop: loop)
+            for (fd, client) in clients {
+                var interest: EventLoop.Interest = client.peerClosed ? [] : .readable
+                if client.queued > 0 { interest.insert(.writable) }
+                try loop.update(fd, interest)
+            }
+            if let idleTimer { loop.cancel(idleTimer) }
+            idleTimer = nextIdleDeadline().map { deadline in
+                loop.schedule(at: deadline) { [self] in expireIdle(loop: loop) }
+            }
         }
+        try loop.run(until: { false }, prepare: prepare)
+        fatalError("a keep-open server ends only by an error or a signal")
+    }
+
+    /// A client's socket is ready: send what is queued, receive what came.
+    private func serve(_ readiness: EventLoop.Readiness, loop: EventLoop) throws(SockscopeError) {
+        guard let client = clients[readiness.fd] else { return }
+        if readiness.writable { flush(client, loop: loop) }
+        if readiness.readable, clients[readiness.fd] != nil { try receive(from: client, loop: loop) }
     }
 
     // MARK: Clients coming and going
 
-    private func acceptAll() throws(SockscopeError) {
+    private func acceptAll(loop: EventLoop) throws(SockscopeError) {
         for admitted in try listener.acceptWaiting(serving: clients.count) {
             let client = Client(id: admitted.number, socket: admitted.socket, peer: admitted.peer, now: clock.now)
             clients[admitted.socket.fd] = client
+            try loop.register(admitted.socket.fd, .readable) { [self, unowned loop] readiness throws(SockscopeError) in
+                try serve(readiness, loop: loop)
+            }
             if case .chat = mode {
                 announce("\(client.name) (\(client.peer)) has joined", except: client)
                 enqueue(Array("<announce> you are \(client.name); send /nick NAME to change it\n".utf8), to: client)
@@ -143,9 +145,9 @@ package final class MultiClientServer {
         if case .chat = mode { announce("\(client.name) has left", except: nil) }
     }
 
-    private func nextIdleDeadline() -> Duration? {
+    private func nextIdleDeadline() -> ContinuousClock.Instant? {
         guard let idle = options.idleTimeout, let oldest = clients.values.map(\.lastActivity).min() else { return nil }
-        return max(.zero, clock.now.duration(to: oldest + idle))
+        return oldest + idle
     }
 
     private func expireIdle(loop: EventLoop) {
@@ -158,7 +160,7 @@ package final class MultiClientServer {
 
     // MARK: Moving bytes
 
-    private func readInput() throws(SockscopeError) {
+    private func readInput(loop: EventLoop) throws(SockscopeError) {
         let count: Int?
         do {
             count = try SystemCall.read(options.input, into: buffer)
@@ -170,6 +172,7 @@ package final class MultiClientServer {
         guard let count else { return }
         guard count > 0 else {
             inputOpen = false
+            try loop.update(options.input, [])
             for client in clients.values { client.socket.shutdownWrite() }
             return
         }
