@@ -81,48 +81,46 @@ package final class DatagramRelay {
         defer { receiveBuffer.deallocate() }
         let sendBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, options.datagramSize), alignment: 16)
         defer { sendBuffer.deallocate() }
-
-        let clock = ContinuousClock()
-        var lastActivity = clock.now
+        var lastActivity = ContinuousClock.now
         var inputOpen = input != nil
-        while true {
+        var timer: EventLoop.Timer?
+        var finished = false
+        try loop.register(socket.fd, .readable) { [self] _ throws(SockscopeError) in
+            if try receiveAll(into: receiveBuffer, report: &report) { lastActivity = .now }
+        }
+        if let input {
+            try loop.register(input, []) { [self] _ throws(SockscopeError) in
+                guard let count = try readFromInput(input, into: sendBuffer) else { return }
+                lastActivity = .now
+                guard count > 0 else {
+                    inputOpen = false
+                    return
+                }
+                let datagram = UnsafeRawBufferPointer(rebasing: sendBuffer[0..<count])
+                observer?(.sent, datagram)
+                try send(datagram, to: peerMode == .connected ? nil : lastSender)
+                report.datagramsSent += 1
+                report.bytesSent += count
+            }
+        }
+        try loop.run {
+            finished
+        } prepare: { [self] () throws(SockscopeError) in
+            // Stdin is read once there is someone to send to (a listener: the last sender).
+            if let input { try loop.update(input, inputOpen && (peerMode == .connected || lastSender != nil) ? .readable : []) }
             // A client's input ending means "wait a little for the last replies"; a
             // listener keeps serving whatever its stdin does.
             let waitingForLastReplies = !inputOpen && peerMode == .connected
             let limit = waitingForLastReplies ? min(options.idleTimeout ?? options.replyWait, options.replyWait) : options.idleTimeout
-            let timeout = limit.map { $0 - lastActivity.duration(to: clock.now) }
-            if let timeout, timeout <= .zero {
-                report.timedOut = !waitingForLastReplies
-                return report
-            }
-            let readInput = inputOpen && (peerMode == .connected || lastSender != nil)
-            let ready: [EventLoop.Readiness]
-            do {
-                try loop.setInterest(.readable, for: socket.fd)
-                if let input { try loop.setInterest(readInput ? .readable : [], for: input) }
-                ready = try loop.wait(timeout: timeout)
-            } catch {
-                throw SockscopeError(error)
-            }
-            for readiness in ready where readiness.readable {
-                if readiness.fd == socket.fd {
-                    if try receiveAll(into: receiveBuffer, report: &report) { lastActivity = clock.now }
-                } else if readiness.fd == input, let input {
-                    guard let count = try readFromInput(input, into: sendBuffer) else { continue }
-                    lastActivity = clock.now
-                    if count == 0 {
-                        inputOpen = false
-                        try? loop.setInterest([], for: input)
-                        continue
-                    }
-                    let datagram = UnsafeRawBufferPointer(rebasing: sendBuffer[0..<count])
-                    observer?(.sent, datagram)
-                    try send(datagram, to: peerMode == .connected ? nil : lastSender)
-                    report.datagramsSent += 1
-                    report.bytesSent += count
+            if let timer { loop.cancel(timer) }
+            timer = limit.map { limit in
+                loop.schedule(at: lastActivity + limit) {
+                    report.timedOut = !waitingForLastReplies
+                    finished = true
                 }
             }
         }
+        return report
     }
 
     /// One read from the input: a datagram's worth, 0 at its end, nil when nothing is ready.

@@ -15,6 +15,7 @@ package final class FramedRelay {
     private let input: Int32?
     private let options: StreamRelay.Options
     private let deliver: ([UInt8]) -> Void
+    private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
 
     package init(socket: Socket, format: FrameFormat, maximumFrame: Int, input: Int32?, options: StreamRelay.Options, deliver: @escaping ([UInt8]) -> Void) {
         self.socket = socket
@@ -25,86 +26,94 @@ package final class FramedRelay {
         self.deliver = deliver
     }
 
+    deinit { buffer.deallocate() }
+
     /// Runs until both directions are done (or the idle timeout passes).
     /// - Throws: `SockscopeError` for a malformed frame (exit 74) or a failed call.
     package func run() throws(SockscopeError) -> Report {
-        var report = Report()
         let loop: EventLoop
         do { loop = try EventLoop() } catch { throw SockscopeError(error) }
-        var inputOpen = input != nil
-        var peerOpen = true
-        var pendingLine: [UInt8] = []
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
-        defer { buffer.deallocate() }
-        let clock = ContinuousClock()
-        var lastActivity = clock.now
+        inputOpen = input != nil
         if !inputOpen && options.halfClose { socket.shutdownWrite() }
-
-        func send(_ message: ArraySlice<UInt8>) throws(SockscopeError) {
-            let frame = try format.encode(message)
-            do {
-                let result: Result<Void, SocketCallError> = frame.withUnsafeBytes { bytes in
-                    do throws(SocketCallError) {
-                        try socket.sendAll(bytes)
-                        return .success(())
-                    } catch { return .failure(error) }
-                }
-                try result.get()
-            } catch {
-                throw SockscopeError(error)
-            }
-            report.messagesSent += 1
+        var lastActivity = ContinuousClock.now
+        var idleTimer: EventLoop.Timer?
+        var idle = false
+        try loop.register(socket.fd, .readable) { [self] _ throws(SockscopeError) in
+            lastActivity = .now
+            try receiveFrames()
         }
-
-        while inputOpen || peerOpen {
-            if !peerOpen, let input, isatty(input) == 1 { break }
-            let timeout = options.idleTimeout.map { $0 - lastActivity.duration(to: clock.now) }
-            if let timeout, timeout <= .zero { break }
-            let ready: [EventLoop.Readiness]
-            do {
-                try loop.setInterest(peerOpen ? .readable : [], for: socket.fd)
-                if let input { try loop.setInterest(inputOpen ? .readable : [], for: input) }
-                ready = try loop.wait(timeout: timeout)
-            } catch {
-                throw SockscopeError(error)
+        if let input {
+            try loop.register(input, .readable) { [self] _ throws(SockscopeError) in
+                lastActivity = .now
+                try readLines(from: input)
             }
-            for readiness in ready {
-                lastActivity = clock.now
-                if readiness.fd == socket.fd {
-                    let count: Int?
-                    do { count = try socket.receive(into: buffer) } catch { throw SockscopeError(error) }
-                    guard let count else { continue }
-                    if count == 0 {
-                        peerOpen = false
-                        if decoder.pendingBytes > 0 {
-                            throw SockscopeError(
-                                "the peer closed in the middle of a \(format.rawValue) frame (\(decoder.pendingBytes) bytes of it arrived)", status: .ioError)
-                        }
-                        continue
-                    }
-                    for message in try decoder.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<count])) {
-                        report.messagesReceived += 1
-                        deliver(message)
-                    }
-                } else if let input, readiness.fd == input {
-                    let result: Int?
-                    do { result = try SystemCall.read(input, into: buffer) } catch { throw SockscopeError(SocketCallError(.read, error)) }
-                    guard let count = result else { continue }
-                    if count == 0 {
-                        inputOpen = false
-                        if !pendingLine.isEmpty { try send(pendingLine[...]) }
-                        pendingLine = []
-                        if options.halfClose { socket.shutdownWrite() }
-                        continue
-                    }
-                    pendingLine += UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-                    while let newline = pendingLine.firstIndex(of: 0x0a) {
-                        try send(pendingLine[..<newline])
-                        pendingLine.removeFirst(newline + 1)
-                    }
-                }
-            }
+        }
+        let terminal = input.map { isatty($0) == 1 } ?? false
+        try loop.run {
+            idle || !(inputOpen || peerOpen) || (!peerOpen && terminal)
+        } prepare: { [self] () throws(SockscopeError) in
+            try loop.update(socket.fd, peerOpen ? .readable : [])
+            if let input { try loop.update(input, inputOpen ? .readable : []) }
+            guard let limit = options.idleTimeout else { return }
+            if let idleTimer { loop.cancel(idleTimer) }
+            idleTimer = loop.schedule(at: lastActivity + limit) { idle = true }
         }
         return report
+    }
+
+    private var report = Report()
+    private var inputOpen = false
+    private var peerOpen = true
+    private var pendingLine: [UInt8] = []
+
+    /// Reads what the peer sent and delivers every whole frame in it.
+    private func receiveFrames() throws(SockscopeError) {
+        let count: Int?
+        do { count = try socket.receive(into: buffer) } catch { throw SockscopeError(error) }
+        guard let count else { return }
+        if count == 0 {
+            peerOpen = false
+            if decoder.pendingBytes > 0 {
+                throw SockscopeError(
+                    "the peer closed in the middle of a \(format.rawValue) frame (\(decoder.pendingBytes) bytes of it arrived)", status: .ioError)
+            }
+            return
+        }
+        for message in try decoder.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<count])) {
+            report.messagesReceived += 1
+            deliver(message)
+        }
+    }
+
+    /// Reads input and sends each whole line as one frame; at its end, the rest and FIN.
+    private func readLines(from input: Int32) throws(SockscopeError) {
+        let result: Int?
+        do { result = try SystemCall.read(input, into: buffer) } catch { throw SockscopeError(SocketCallError(.read, error)) }
+        guard let count = result else { return }
+        if count == 0 {
+            inputOpen = false
+            if !pendingLine.isEmpty { try send(pendingLine[...]) }
+            pendingLine = []
+            if options.halfClose { socket.shutdownWrite() }
+            return
+        }
+        pendingLine += UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+        while let newline = pendingLine.firstIndex(of: 0x0a) {
+            try send(pendingLine[..<newline])
+            pendingLine.removeFirst(newline + 1)
+        }
+    }
+
+    /// Sends one message as a frame, all of it (waiting for buffer space through the loop).
+    private func send(_ message: ArraySlice<UInt8>) throws(SockscopeError) {
+        let frame = try format.encode(message)
+        let result: Result<Void, SocketCallError> = frame.withUnsafeBytes { bytes in
+            do throws(SocketCallError) {
+                try socket.sendAll(bytes)
+                return .success(())
+            } catch { return .failure(error) }
+        }
+        do { try result.get() } catch { throw SockscopeError(error) }
+        report.messagesSent += 1
     }
 }

@@ -12,41 +12,55 @@ package enum DatagramListening {
     ) throws(SockscopeError) -> Int {
         let receiver = DatagramBatchReceiver(bufferSize: bufferSize, batch: count.map { min($0, 64) } ?? 64)
         let loop: EventLoop
-        do {
-            loop = try EventLoop()
-            try loop.setInterest(.readable, for: socket.fd)
-        } catch {
-            throw SockscopeError(error)
-        }
-        let clock = ContinuousClock()
-        var lastArrival = clock.now
+        do { loop = try EventLoop() } catch { throw SockscopeError(error) }
+        var lastArrival = ContinuousClock.now
         var total = 0
-        while count.map({ total < $0 }) ?? true {
-            let wait = idle.map { $0 - lastArrival.duration(to: clock.now) }
-            if let wait, wait <= .zero { break }
-            do {
-                let ready = try loop.wait(timeout: wait)
-                if ready.isEmpty { continue }
-            } catch {
-                throw SockscopeError(error)
-            }
-            var failure: SockscopeError?
-            let arrived: Int
-            do {
-                arrived = try receiver.receive(on: socket.fd) { datagram in
-                    guard failure == nil, count.map({ total < $0 }) ?? true else { return }
-                    total += 1
-                    do { try handle(datagram) } catch let error as SockscopeError { failure = error }
+        var timer: EventLoop.Timer?
+        var quiet = false
+        let result: Result<Void, SockscopeError> = withoutActuallyEscaping(handle) { handle in
+            do throws(SockscopeError) {
+                try loop.register(socket.fd, .readable) { _ throws(SockscopeError) in
+                    if try receiveBatch(receiver, on: socket, total: &total, count: count, handle: handle) > 0 { lastArrival = .now }
                 }
-            } catch let error as SocketCallError {
-                throw SockscopeError(error, peer: socket.remoteAddress)
+                try loop.run {
+                    quiet || count.map { total >= $0 } ?? false
+                } prepare: { () throws(SockscopeError) in
+                    guard let idle else { return }
+                    if let timer { loop.cancel(timer) }
+                    timer = loop.schedule(at: lastArrival + idle) { quiet = true }
+                }
+                return .success(())
             } catch {
-                throw SockscopeError("receive failed: \(error)", status: .ioError)
+                return .failure(error)
             }
-            if let failure { throw failure }
-            if arrived > 0 { lastArrival = clock.now }
         }
+        try result.get()
         return total
+    }
+
+    /// Receives what is waiting (recvmmsg) and hands each datagram, up to `count` in
+    /// all, to `handle`. Returns how many arrived.
+    private static func receiveBatch(
+        _ receiver: DatagramBatchReceiver, on socket: Socket, total: inout Int, count: Int?,
+        handle: (DatagramBatchReceiver.Received) throws(SockscopeError) -> Void
+    ) throws(SockscopeError) -> Int {
+        var failure: SockscopeError?
+        var seen = total
+        let arrived: Int
+        do {
+            arrived = try receiver.receive(on: socket.fd) { datagram in
+                guard failure == nil, count.map({ seen < $0 }) ?? true else { return }
+                seen += 1
+                do { try handle(datagram) } catch let error as SockscopeError { failure = error }
+            }
+        } catch let error as SocketCallError {
+            throw SockscopeError(error, peer: socket.remoteAddress)
+        } catch {
+            throw SockscopeError("receive failed: \(error)", status: .ioError)
+        }
+        total = seen
+        if let failure { throw failure }
+        return arrived
     }
 }
 
