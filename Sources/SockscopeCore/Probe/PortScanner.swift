@@ -222,14 +222,23 @@ final class ScanWorker {
         }
     }
 
-    /// Probes this worker's share.
+    /// Probes this worker's share: each probe's descriptor is registered with the
+    /// loop (`complete` reads its result); before each wait, overdue probes expire and
+    /// new ones are launched as parallelism and `--rate` pacing allow, and a timer
+    /// wakes the loop for the next expiry or the next paced send.
     private func run(progress: () -> Void) throws(SockscopeError) {
         let loop: EventLoop
         do { loop = try EventLoop() } catch { throw SockscopeError(error) }
+        onReady = { [unowned self, unowned loop] readiness in complete(readiness.fd, loop: loop) }
+        defer { onReady = nil }
         var nextSendAllowed = clock.now
         let interval = rate.map { Duration.nanoseconds(Int64(1e9 / max($0, 0.001))) }
-
-        while done < total {
+        var wake: EventLoop.Timer?
+        try loop.run {
+            done >= total
+        } prepare: { () throws(SockscopeError) in
+            expireOverdue(loop: loop)
+            progress()
             // Launch what parallelism and rate allow: retries first, then fresh probes.
             var backedOff = false
             while inFlight < parallelism, let pending = nextPending() {
@@ -243,20 +252,16 @@ final class ScanWorker {
                 }
                 if let interval { nextSendAllowed = max(nextSendAllowed, clock.now - interval) + interval }
             }
-            if done >= total { break }
-
             var wait = waitUntilNextExpiry()
             if interval != nil, inFlight < parallelism, hasPending { wait = min(wait ?? .seconds(1), max(.zero, clock.now.duration(to: nextSendAllowed))) }
             if backedOff && inFlight == 0 { wait = .milliseconds(10) }
-            let ready: [EventLoop.Readiness]
-            do { ready = try loop.wait(timeout: wait, capacity: 256) } catch { throw SockscopeError(error) }
-            for readiness in ready {
-                complete(readiness.fd, loop: loop)
-            }
-            expireOverdue(loop: loop)
-            progress()
+            if let wake { loop.cancel(wake) }
+            wake = wait.map { loop.schedule(at: clock.now + $0) {} }
         }
     }
+
+    /// Reads a ready probe's result (set while `run` runs).
+    private var onReady: EventLoop.Handler?
 
     // MARK: Queueing
 
@@ -324,11 +329,12 @@ final class ScanWorker {
         case .pending:
             probesSent += 1
             localFailures = 0
-            do {
-                try loop.setInterest(request.transport == .tcp ? .writable : .readable, for: fd)
+            do throws(SockscopeError) {
+                guard let onReady else { throw SockscopeError("probe launched outside the loop", status: .internalError) }
+                try loop.register(fd, request.transport == .tcp ? .writable : .readable, handler: onReady)
             } catch {
                 Glibc.close(fd)
-                throw SockscopeError(error)
+                throw error
             }
             nextToken += 1
             store(Flight(pending: pending, token: nextToken, sentAt: now), at: fd)
@@ -381,7 +387,7 @@ final class ScanWorker {
             let error: Errno? = count >= 0 ? nil : Errno(rawValue: errno)
             if error == .resourceTemporarilyUnavailable {
                 store(flight, at: fd)  // a spurious wake-up: keep waiting
-                try? loop.setInterest(.readable, for: fd)
+                if let onReady { try? loop.register(fd, .readable, handler: onReady) }
                 return
             }
             Glibc.close(fd)
