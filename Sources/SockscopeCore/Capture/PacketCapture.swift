@@ -45,66 +45,65 @@ package final class PacketCapture {
         guard let handle = pcap_create(options.interface, &errorBuffer) else {
             throw SockscopeError("cannot open \(options.interface) for capture: \(Self.text(errorBuffer))", status: .ioError)
         }
-        self.handle = handle
+        do throws(SockscopeError) {
+            try Self.activate(handle, options)
+            let dlt = pcap_datalink(handle)
+            guard let linkType = LinkType(dlt: dlt) else {
+                throw SockscopeError("cannot decode the link type of \(options.interface) (DLT \(dlt))", status: .ioError)
+            }
+            try Self.setFilter(handle, options.filter)
+            guard pcap_setnonblock(handle, 1, &errorBuffer) == 0 else {
+                throw SockscopeError("cannot make the capture non-blocking: \(Self.text(errorBuffer))", status: .ioError)
+            }
+            if let path = options.pcapOut {
+                guard let dumper = pcap_dump_open(handle, path) else {
+                    throw SockscopeError("cannot write \(path): \(String(cString: pcap_geterr(handle)))", status: .ioError)
+                }
+                self.dumper = dumper
+            }
+            self.linkType = linkType
+            self.handle = handle
+        } catch {
+            pcap_close(handle)
+            throw error
+        }
+    }
+
+    /// Immediate mode, the snap length, a 16 MiB buffer, then `pcap_activate`, whose
+    /// failures are explained (CAP_NET_RAW, an unknown interface).
+    private static func activate(_ handle: OpaquePointer, _ options: Options) throws(SockscopeError) {
         pcap_set_snaplen(handle, options.snapLength)
         pcap_set_immediate_mode(handle, 1)
         pcap_set_promisc(handle, 0)
         pcap_set_buffer_size(handle, 16 << 20)
         let status = pcap_activate(handle)
-        if status < 0 {
-            let message = String(cString: pcap_geterr(handle))
-            pcap_close(handle)
-            self.handle = nil
-            switch status {
-            case PCAP_ERROR_PERM_DENIED, PCAP_ERROR_PROMISC_PERM_DENIED:
-                throw SockscopeError(
-                    "capturing on \(options.interface) needs the CAP_NET_RAW capability: \(message)",
-                    explanation: "run as root, or give the binary the capability once: sudo setcap cap_net_raw,cap_net_admin+ep \(Self.executablePath)",
-                    status: .noPermission)
-            case PCAP_ERROR_NO_SUCH_DEVICE:
-                throw SockscopeError(
-                    "no interface named '\(options.interface)' to capture on: \(message)",
-                    explanation: "see `ip link` for the names", status: .usage)
-            default:
-                throw SockscopeError("cannot capture on \(options.interface): \(message)", status: .ioError)
-            }
+        guard status < 0 else { return }
+        let message = String(cString: pcap_geterr(handle))
+        switch status {
+        case PCAP_ERROR_PERM_DENIED, PCAP_ERROR_PROMISC_PERM_DENIED:
+            throw SockscopeError(
+                "capturing on \(options.interface) needs the CAP_NET_RAW capability: \(message)",
+                explanation: "run as root, or give the binary the capability once: sudo setcap cap_net_raw,cap_net_admin+ep \(Self.executablePath)",
+                status: .noPermission)
+        case PCAP_ERROR_NO_SUCH_DEVICE:
+            throw SockscopeError(
+                "no interface named '\(options.interface)' to capture on: \(message)",
+                explanation: "see `ip link` for the names", status: .usage)
+        default:
+            throw SockscopeError("cannot capture on \(options.interface): \(message)", status: .ioError)
         }
-        let dlt = pcap_datalink(handle)
-        guard let linkType = LinkType(dlt: dlt) else {
-            pcap_close(handle)
-            self.handle = nil
-            throw SockscopeError("cannot decode the link type of \(options.interface) (DLT \(dlt))", status: .ioError)
+    }
+
+    /// Compiles the BPF filter (`pcap_compile`) and installs it (`pcap_setfilter`).
+    private static func setFilter(_ handle: OpaquePointer, _ filter: String) throws(SockscopeError) {
+        guard !filter.isEmpty else { return }
+        var program = bpf_program()
+        guard pcap_compile(handle, &program, filter, 1, PCAP_NETMASK_UNKNOWN) == 0 else {
+            throw SockscopeError("bad capture filter '\(filter)': \(String(cString: pcap_geterr(handle)))", status: .usage)
         }
-        self.linkType = linkType
-        if !options.filter.isEmpty {
-            var program = bpf_program()
-            guard pcap_compile(handle, &program, options.filter, 1, PCAP_NETMASK_UNKNOWN) == 0 else {
-                let message = String(cString: pcap_geterr(handle))
-                pcap_close(handle)
-                self.handle = nil
-                throw SockscopeError("bad capture filter '\(options.filter)': \(message)", status: .usage)
-            }
-            defer { pcap_freecode(&program) }
-            guard pcap_setfilter(handle, &program) == 0 else {
-                let message = String(cString: pcap_geterr(handle))
-                pcap_close(handle)
-                self.handle = nil
-                throw SockscopeError("cannot set the capture filter: \(message)", status: .ioError)
-            }
-        }
-        guard pcap_setnonblock(handle, 1, &errorBuffer) == 0 else {
-            pcap_close(handle)
-            self.handle = nil
-            throw SockscopeError("cannot make the capture non-blocking: \(Self.text(errorBuffer))", status: .ioError)
-        }
-        if let path = options.pcapOut {
-            guard let dumper = pcap_dump_open(handle, path) else {
-                let message = String(cString: pcap_geterr(handle))
-                pcap_close(handle)
-                self.handle = nil
-                throw SockscopeError("cannot write \(path): \(message)", status: .ioError)
-            }
-            self.dumper = dumper
+        defer { pcap_freecode(&program) }
+        guard pcap_setfilter(handle, &program) == 0 else {
+            throw SockscopeError("cannot set the capture filter: \(String(cString: pcap_geterr(handle)))", status: .ioError)
         }
     }
 

@@ -83,6 +83,14 @@ private struct DemoRun {
     }
 
     mutating func play(address: IPAddress, message: String) throws {
+        let listener = try openListener(address)
+        let (client, server) = try handshake(listener)
+        try exchange(message, client: client, server: server)
+        try teardown(listener, client: client, server: server)
+    }
+
+    /// socket, SO_REUSEADDR, bind to port 0, listen.
+    private mutating func openListener(_ address: IPAddress) throws -> Socket {
         let listener = try Socket(family: address.family, type: .stream, tracer: tracer)
         listenerExists = true
         try step(.server, "a socket is only a descriptor until it has an address; the kernel lists it as CLOSED")
@@ -96,9 +104,13 @@ private struct DemoRun {
         try step(
             .server, "the socket now accepts handshakes; up to 8 finished connections may wait for accept()",
             expect: (listener: .listen, client: nil, server: nil))
+        return listener
+    }
 
+    /// The client connects (the kernel does the three-way handshake), the server accepts.
+    private mutating func handshake(_ listener: Socket) throws -> (client: Socket, server: Socket) {
         guard let listenerAddress else { throw SockscopeError("getsockname failed on the listener", status: .internalError) }
-        let client = try Socket(family: address.family, type: .stream, tracer: tracer)
+        let client = try Socket(family: listenerAddress.family, type: .stream, tracer: tracer)
         clientExists = true
         try step(.client, "the client's socket; connect() will give it an ephemeral port")
         try client.connect(to: listenerAddress, timeout: .seconds(5))
@@ -112,7 +124,11 @@ private struct DemoRun {
         _ = try EventLoop.wait(for: listener.fd, .readable, deadline: .now + .seconds(5))
         guard let (server, peer) = try listener.accept() else { throw SockscopeError("accept found no connection", status: .internalError) }
         try step(.server, "accept() takes the finished connection off the queue as a new socket; the listener keeps listening (peer \(peer))")
+        return (client, server)
+    }
 
+    /// A request and its upper-cased reply, with what send and recv return.
+    private mutating func exchange(_ message: String, client: Socket, server: Socket) throws {
         let request = Array(message.utf8)
         try request.withUnsafeBytes { try client.sendAll($0) }
         record("send(fd \(client.fd), \(request.count) bytes) → \(request.count)")
@@ -131,7 +147,10 @@ private struct DemoRun {
         let answer = try receiveSome(client)
         record("recv(fd \(client.fd), 1024) → \(answer.count) bytes \(quoted(answer))")
         try step(.client, "the reply arrives on the client")
+    }
 
+    /// Half-close, end of stream, close on both sides, and the TIME-WAIT left behind.
+    private mutating func teardown(_ listener: Socket, client: Socket, server: Socket) throws {
         client.shutdownWrite()
         try step(
             .client, "shutdown(SHUT_WR) sends FIN: \"I have no more to send\"; the client can still receive (a half-close)",
@@ -160,7 +179,7 @@ private struct DemoRun {
         if tap != nil { try pause(.milliseconds(50)) }  // the last ACK
         try step(
             .server,
-            "closing the listener does not end TIME-WAIT; SO_REUSEADDR is what lets a new server bind port \(listenerAddress.port.map(String.init) ?? "?") now",
+            "closing the listener does not end TIME-WAIT; SO_REUSEADDR is what lets a new server bind port \(listenerAddress?.port.map(String.init) ?? "?") now",
             expect: (listener: nil, client: .timeWait, server: nil))
     }
 

@@ -13,94 +13,125 @@ extension SockscopeError {
         }
         let code = failure.errno.nameAndText
         let target = failure.address.map { "\($0)" } ?? "the peer"
+        self =
+            Self.datagramFailure(failure, code, target) ?? Self.connectFailure(failure, code, target)
+            ?? Self.bindFailure(failure, code, target) ?? Self.streamFailure(failure, code, target)
+            ?? SockscopeError("\(failure.call.rawValue)\(failure.address.map { " (\($0))" } ?? "") failed: \(code)", status: .ioError)
+    }
+
+    /// Datagram errors: ICMP port-unreachable, EMSGSIZE, a broadcast without SO_BROADCAST.
+    private static func datagramFailure(_ failure: SocketCallError, _ code: String, _ target: String) -> SockscopeError? {
         switch (failure.call, failure.errno) {
         case (.recv, .connectionRefused), (.recvfrom, .connectionRefused), (.send, .connectionRefused), (.sendto, .connectionRefused):
-            self.init(
+            return SockscopeError(
                 "no one is receiving at \(target): \(code)",
                 explanation: "an ICMP port-unreachable came back for a datagram sent there", status: .unavailable)
         case (_, .messageTooLong):
-            self.init(
+            return SockscopeError(
                 "datagram too large for \(target): \(code)",
                 explanation: "a UDP payload is at most 65,507 bytes over IPv4 (65,527 over IPv6); send less, or use TCP", status: .usage)
         case (.sendto, .permissionDenied), (.send, .permissionDenied):
-            self.init(
+            return SockscopeError(
                 "sending to \(target) not permitted: \(code)",
                 explanation: "a broadcast address needs SO_BROADCAST set on the socket (or a firewall rule refused it)", status: .noPermission)
+        default:
+            return nil
+        }
+    }
+
+    /// connect() and routing errors: refused, timed out, unreachable, not permitted, no socket file.
+    private static func connectFailure(_ failure: SocketCallError, _ code: String, _ target: String) -> SockscopeError? {
+        switch (failure.call, failure.errno) {
         case (.connect, .connectionRefused):
             if case .unix = failure.address {
-                self.init(
+                return SockscopeError(
                     "connection to \(target) refused: \(code)",
                     explanation: "the socket file exists but nothing is listening on it (a stale socket)", status: .unavailable)
             } else {
-                self.init(
+                return SockscopeError(
                     "connection to \(target) refused: \(code)",
                     explanation: "the host answered the SYN with RST: nothing listens on that port, or a firewall rejects it", status: .unavailable)
             }
         case (.connect, .timedOut):
             let waited = failure.waited.map { " after \(Self.seconds($0))" } ?? ""
-            self.init(
+            return SockscopeError(
                 "connection to \(target) timed out\(waited): \(code)",
                 explanation: "no answer to the SYN: the host is down or a firewall drops the packets", status: .timedOut)
-        case (.recv, .timedOut), (.send, .timedOut):
-            self.init(
-                "connection to \(target) timed out: \(code)",
-                explanation: "the peer stopped answering: keepalive probes or retransmissions went unacknowledged (is its host or link down?)",
-                status: .timedOut)
         case (_, .noRouteToHost):
-            self.init(
+            return SockscopeError(
                 "\(failure.call.rawValue) to \(target) failed: \(code)",
                 explanation: "no route to that host, or a router or firewall answered with ICMP host-unreachable or admin-prohibited", status: .unavailable)
         case (_, .networkUnreachable):
-            self.init(
+            return SockscopeError(
                 "\(failure.call.rawValue) to \(target) failed: \(code)",
                 explanation: "this machine has no route to that network", status: .unavailable)
         case (.connect, .permissionDenied), (.connect, .notPermitted):
             if case .unix = failure.address {
-                self.init(
+                return SockscopeError(
                     "connection to \(target) not permitted: \(code)",
                     explanation: "you lack write permission on the socket file", status: .noPermission)
             } else {
-                self.init(
+                return SockscopeError(
                     "connection to \(target) not permitted: \(code)",
                     explanation: "a local firewall rule or a prohibit route forbids it", status: .unavailable)
             }
         case (.connect, .noSuchFileOrDirectory):
-            self.init(
+            return SockscopeError(
                 "connection to \(target) failed: \(code)",
                 explanation: "no socket file at that path; is the server running?", status: .unavailable)
+        default:
+            return nil
+        }
+    }
+
+    /// bind() errors: in use (TIME-WAIT explained), a privileged port, an address this machine lacks.
+    private static func bindFailure(_ failure: SocketCallError, _ code: String, _ target: String) -> SockscopeError? {
+        switch (failure.call, failure.errno) {
         case (.bind, .addressInUse):
-            self.init("bind to \(target) failed: \(code)", explanation: Self.addressInUseExplanation(failure.address), status: .unavailable)
+            return SockscopeError("bind to \(target) failed: \(code)", explanation: Self.addressInUseExplanation(failure.address), status: .unavailable)
         case (.bind, .permissionDenied):
             if case .unix = failure.address {
-                self.init(
+                return SockscopeError(
                     "bind to \(target) failed: \(code)",
                     explanation: "no write permission in the socket file's directory", status: .noPermission)
             } else {
-                self.init(
+                return SockscopeError(
                     "bind to \(target) failed: \(code)",
                     explanation:
                         "ports below 1024 need root or CAP_NET_BIND_SERVICE (setcap cap_net_bind_service+ep on the binary); or pick a port of 1024 or more",
                     status: .noPermission)
             }
         case (.bind, .addressNotAvailable):
-            self.init(
+            return SockscopeError(
                 "bind to \(target) failed: \(code)",
                 explanation: "that address is not assigned to any interface of this machine", status: .unavailable)
+        default:
+            return nil
+        }
+    }
+
+    /// Errors on an established stream: the peer reset, closed or went silent; out of descriptors.
+    private static func streamFailure(_ failure: SocketCallError, _ code: String, _ target: String) -> SockscopeError? {
+        switch (failure.call, failure.errno) {
+        case (.recv, .timedOut), (.send, .timedOut):
+            return SockscopeError(
+                "connection to \(target) timed out: \(code)",
+                explanation: "the peer stopped answering: keepalive probes or retransmissions went unacknowledged (is its host or link down?)",
+                status: .timedOut)
         case (_, .connectionReset):
-            self.init(
+            return SockscopeError(
                 "connection reset by \(target): \(code)",
                 explanation: "the peer sent RST (it closed with unread data, or aborted)", status: .ioError)
         case (_, .brokenPipe):
-            self.init(
+            return SockscopeError(
                 "\(failure.call.rawValue) to \(target) failed: \(code)",
                 explanation: "the peer has closed the connection and will not read more", status: .ioError)
         case (_, .tooManyOpenFiles):
-            self.init(
+            return SockscopeError(
                 "\(failure.call.rawValue) failed: \(code)",
                 explanation: "the process is out of file descriptors (ulimit -n)", status: .ioError)
         default:
-            let about = failure.address.map { " (\($0))" } ?? ""
-            self.init("\(failure.call.rawValue)\(about) failed: \(code)", status: .ioError)
+            return nil
         }
     }
 

@@ -117,50 +117,81 @@ package struct TCPConversationTracker: Sendable {
     }
 
     private mutating func update(_ number: Int, _ segment: TCPSegment, source: SocketAddress, destination: SocketAddress, at time: Duration) -> Event {
-        var conversation = conversations[number]
-        conversation.packets += 1
-        let from: Side = source == conversation.client ? .client : .server
-        let to = from.other
+        var step = Step(conversation: conversations[number], from: source == conversations[number].client ? .client : .server)
+        step.conversation.packets += 1
+        let (relativeSequence, relativeAck) = step.number(segment)
+        step.account(segment)
+        if segment.flags.contains(.rst) {
+            step.reset()
+        } else {
+            step.sent(segment, at: time)
+            step.received(segment)
+        }
+        conversations[number] = step.conversation
+        return Event(
+            conversation: number, elapsed: time - step.conversation.firstTimestamp, from: step.from, source: source,
+            destination: destination, segment: segment, relativeSequence: relativeSequence, relativeAcknowledgment: relativeAck,
+            stateChanges: step.changes, notes: step.notes)
+    }
+
+    /// One segment's effect on its conversation: the states each side enters (RFC 9293),
+    /// in order, and what is worth noting about it.
+    private struct Step {
+        var conversation: Conversation
+        /// The side that sent the segment.
+        let from: Side
         var changes: [(Side, TCPState)] = []
         var notes: [String] = []
-        func enter(_ side: Side, _ state: TCPState) {
+
+        /// The side that receives it.
+        var to: Side { from.other }
+
+        mutating func enter(_ side: Side, _ state: TCPState) {
             guard conversation.states[side] != state else { return }
             conversation.states[side] = state
             changes.append((side, state))
         }
-        let flags = segment.flags
 
-        // Numbering.
-        if flags.contains(.syn) { conversation.initialSequence[from] = segment.sequence }
-        if conversation.initialSequence[from] == nil { conversation.initialSequence[from] = segment.sequence &- 1 }
-        if flags.contains(.ack), conversation.initialSequence[to] == nil { conversation.initialSequence[to] = segment.acknowledgment &- 1 }
-        let base = conversation.initialSequence[from] ?? segment.sequence
-        let relativeSequence = segment.sequence &- base
-        let relativeAck = flags.contains(.ack) ? segment.acknowledgment &- (conversation.initialSequence[to] ?? 0) : nil
+        /// Sequence and acknowledgment numbers relative to each side's ISN (as tcpdump).
+        mutating func number(_ segment: TCPSegment) -> (sequence: UInt32, acknowledgment: UInt32?) {
+            let flags = segment.flags
+            if flags.contains(.syn) { conversation.initialSequence[from] = segment.sequence }
+            if conversation.initialSequence[from] == nil { conversation.initialSequence[from] = segment.sequence &- 1 }
+            if flags.contains(.ack), conversation.initialSequence[to] == nil { conversation.initialSequence[to] = segment.acknowledgment &- 1 }
+            let base = conversation.initialSequence[from] ?? segment.sequence
+            let acknowledgment = flags.contains(.ack) ? segment.acknowledgment &- (conversation.initialSequence[to] ?? 0) : nil
+            return (segment.sequence &- base, acknowledgment)
+        }
 
-        // Retransmissions: sequence space this side has already sent.
-        let end = segment.sequence &+ segment.sequenceLength
-        if segment.sequenceLength > 0 {
-            if let highest = conversation.highestSequenceEnd[from], Int32(bitPattern: end &- highest) <= 0 {
-                conversation.retransmissions += 1
-                notes.append("retransmission")
-            } else {
-                conversation.highestSequenceEnd[from] = end
+        /// Retransmissions (sequence space this side already sent), zero windows, bytes.
+        mutating func account(_ segment: TCPSegment) {
+            let end = segment.sequence &+ segment.sequenceLength
+            if segment.sequenceLength > 0 {
+                if let highest = conversation.highestSequenceEnd[from], Int32(bitPattern: end &- highest) <= 0 {
+                    conversation.retransmissions += 1
+                    notes.append("retransmission")
+                } else {
+                    conversation.highestSequenceEnd[from] = end
+                }
             }
+            if segment.window == 0 && !segment.flags.contains(.rst) {
+                conversation.zeroWindows += 1
+                notes.append("zero window")
+            }
+            conversation.bytes[from, default: 0] += segment.payloadLength
         }
-        if segment.window == 0 && !flags.contains(.rst) {
-            conversation.zeroWindows += 1
-            notes.append("zero window")
-        }
-        conversation.bytes[from, default: 0] += segment.payloadLength
 
-        // What sending this does to the sender.
-        if flags.contains(.rst) {
+        /// RST: both sides are CLOSED at once.
+        mutating func reset() {
             conversation.resetBy = conversation.resetBy ?? from
             notes.append("reset by \(from.rawValue)")
             enter(from, .closed)
             enter(to, .closed)
-        } else {
+        }
+
+        /// What sending SYN or FIN does to the sender.
+        mutating func sent(_ segment: TCPSegment, at time: Duration) {
+            let flags = segment.flags
             if flags.contains(.syn) {
                 if flags.contains(.ack) {
                     if conversation.states[from] == .synSent { conversation.simultaneousOpen = true }
@@ -185,30 +216,12 @@ package struct TCPConversationTracker: Sendable {
                 default: break
                 }
             }
+        }
 
-            // What receiving it does to the other side.
-            if flags.contains(.ack) {
-                let acknowledged = segment.acknowledgment
-                if conversation.states[to] == .synSent && flags.contains(.syn) {
-                    enter(to, .established)  // the SYN/ACK: the client's SYN is acknowledged
-                } else if conversation.states[to] == .synReceived, let isn = conversation.initialSequence[to],
-                    acknowledged == isn &+ 1 || Int32(bitPattern: acknowledged &- isn) > 0
-                {
-                    enter(to, .established)
-                    if conversation.states[from] == .synReceived { enter(from, .established) }
-                }
-                if conversation.states[from] == .synReceived, !flags.contains(.syn) {
-                    enter(from, .established)
-                }
-                if let fin = conversation.finSequence[to], Int32(bitPattern: acknowledged &- (fin &+ 1)) >= 0 {
-                    switch conversation.states[to] {
-                    case .finWait1: enter(to, .finWait2)
-                    case .closing: enter(to, .timeWait)
-                    case .lastAck: enter(to, .closed)
-                    default: break
-                    }
-                }
-            }
+        /// What receiving the segment's ACK and FIN does to the other side.
+        mutating func received(_ segment: TCPSegment) {
+            let flags = segment.flags
+            if flags.contains(.ack) { acknowledged(segment.acknowledgment, withSYN: flags.contains(.syn)) }
             if flags.contains(.fin) {
                 switch conversation.states[to] {
                 case .established, .synReceived: enter(to, .closeWait)
@@ -220,10 +233,27 @@ package struct TCPConversationTracker: Sendable {
                 }
             }
         }
-        conversations[number] = conversation
-        return Event(
-            conversation: number, elapsed: time - conversation.firstTimestamp, from: from, source: source, destination: destination,
-            segment: segment, relativeSequence: relativeSequence, relativeAcknowledgment: relativeAck,
-            stateChanges: changes, notes: notes)
+
+        private mutating func acknowledged(_ acknowledged: UInt32, withSYN: Bool) {
+            if conversation.states[to] == .synSent && withSYN {
+                enter(to, .established)  // the SYN/ACK: the client's SYN is acknowledged
+            } else if conversation.states[to] == .synReceived, let isn = conversation.initialSequence[to],
+                acknowledged == isn &+ 1 || Int32(bitPattern: acknowledged &- isn) > 0
+            {
+                enter(to, .established)
+                if conversation.states[from] == .synReceived { enter(from, .established) }
+            }
+            if conversation.states[from] == .synReceived, !withSYN {
+                enter(from, .established)
+            }
+            if let fin = conversation.finSequence[to], Int32(bitPattern: acknowledged &- (fin &+ 1)) >= 0 {
+                switch conversation.states[to] {
+                case .finWait1: enter(to, .finWait2)
+                case .closing: enter(to, .timeWait)
+                case .lastAck: enter(to, .closed)
+                default: break
+                }
+            }
+        }
     }
 }
