@@ -57,7 +57,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SockscopeCoreTests",
-            dependencies: ["SockscopeCore", "CShim"],
+            dependencies: ["SockscopeCore", "CShim", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: strictSwift
         ),
         .testTarget(

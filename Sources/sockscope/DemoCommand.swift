@@ -75,7 +75,7 @@ struct DemoCommand: ParsableCommand {
         text +=
             "           " + style.dim("listener ") + state(step.listenerState) + style.dim("   client ") + state(step.clientState)
             + style.dim("   server ") + state(step.serverState)
-        if let left = step.timeWaitLeft { text += style.dim("   (TIME-WAIT: \(formatSeconds(left)) left)") }
+        if let left = step.timeWaitLeft { text += style.dim("   (TIME-WAIT: \(Timestamp.seconds(left)) left)") }
         for packet in step.packets {
             text += "\n           " + style.green("packet") + " " + packetLine(packet)
         }
@@ -86,7 +86,7 @@ struct DemoCommand: ParsableCommand {
         guard step.clientState == TCPState.timeWait.name else {
             return "The client's connection is \(step.clientState ?? "gone"): the kernel did not keep TIME-WAIT this time.\n"
         }
-        let left = step.timeWaitLeft.map { ", \(formatSeconds($0)) left" } ?? ""
+        let left = step.timeWaitLeft.map { ", \(Timestamp.seconds($0)) left" } ?? ""
         return style.bold("The client closed first, so its side of the connection stays in TIME-WAIT\(left).") + "\n"
             + "Watch it expire with:  ss -tan -o state time-wait\n"
     }
@@ -118,10 +118,6 @@ struct DemoCommand: ParsableCommand {
 }
 
 /// `59.9 s`.
-func formatSeconds(_ duration: Duration) -> String {
-    let tenths = duration.milliseconds / 100
-    return "\(tenths / 10).\(tenths % 10) s"
-}
 
 extension String {
     func padded(to width: Int) -> String {

@@ -169,7 +169,7 @@ struct ResolveCommand: ParsableCommand {
             "getaddrinfo(\(host.map { "\"\($0)\"" } ?? "NULL"), \(service.map { "\"\($0)\"" } ?? "NULL"), "
             + "{\(family.family?.name ?? "AF_UNSPEC"), \(AddressInfoEntry.socketTypeName(query.socketType)), \(query.flagNames)})"
         let count = result.entries.count
-        text += style.dim("\(call) → \(count) entr\(count == 1 ? "y" : "ies") in \(ProbeOutput.milliseconds(result.duration))") + "\n"
+        text += style.dim("\(call) → \(count) entr\(count == 1 ? "y" : "ies") in \(Timestamp.shortMilliseconds(result.duration))") + "\n"
         Diagnostics.output(text)
     }
 
@@ -199,7 +199,7 @@ struct ResolveCommand: ParsableCommand {
         var text = "official name  \(entry.officialName)\n"
         text += "aliases        \(entry.aliases.isEmpty ? "-" : entry.aliases.joined(separator: " "))\n"
         text += "addresses      \(entry.addresses.map(\.description).joined(separator: " "))\n"
-        text += "gethostbyname(\"\(name)\") in \(ProbeOutput.milliseconds(result.duration)) — legacy and IPv4-only; programs should use getaddrinfo\n"
+        text += "gethostbyname(\"\(name)\") in \(Timestamp.shortMilliseconds(result.duration)) — legacy and IPv4-only; programs should use getaddrinfo\n"
         Diagnostics.output(text)
     }
 

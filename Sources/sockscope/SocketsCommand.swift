@@ -100,7 +100,7 @@ struct SocketsCommand: ParsableCommand {
         var text = style.dim(header.map { $0.0.padded(to: $0.1) }.joined() + "TIMER") + "\n"
         for entry in entries {
             var timer = timerName(entry.timer) ?? ""
-            if let left = timerDuration(entry.timer) { timer += " " + formatSeconds(left) }
+            if let left = timerDuration(entry.timer) { timer += " " + Timestamp.seconds(left) }
             let peer = entry.remote.map { "\($0)" } ?? "*"
             let columns: [(String, Int)] = [
                 (entry.kind.rawValue, 6), (stateName(entry), 13), (String(entry.receiveQueue), 8), (String(entry.sendQueue), 8),

@@ -21,7 +21,7 @@ struct DataIntegrityTests {
         // UDP may drop what a full receive buffer cannot hold; a large buffer
         // (SO_RCVBUFFORCE as root) holds the whole transfer, so any loss is a bug.
         try await transfer(
-            listen: ["listen", "-u", "-i", "3", "--recv-buffer", "256M", "127.0.0.1", "0"],
+            listen: ["listen", "-u", "-i", "8", "--recv-buffer", "256M", "127.0.0.1", "0"],
             connect: { ["connect", "-u", "127.0.0.1", "\($0)"] })
     }
 

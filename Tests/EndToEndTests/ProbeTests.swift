@@ -217,7 +217,7 @@ struct ProbeTests {
             (["probe", "127.0.0.1", "70000"], "1 to 65535"),
             (["probe", "127.0.0.1", "25-20"], "runs backwards"),
             (["probe", "127.0.0.1", "22,,80"], "empty item"),
-            (["probe", "10.0.0.0/33", "80"], "prefix is 0 to 32"),
+            (["probe", "10.0.0.0/33", "80"], "prefix length is 0 to 32"),
             (["probe", "10.0.0.0/8", "80"], "at most 65536"),
             (["probe", "--retries", "99", "127.0.0.1", "80"], "--retries"),
             (["probe", "--payload", "x", "127.0.0.1", "80"], "--payload is for UDP"),

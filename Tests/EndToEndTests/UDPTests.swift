@@ -141,10 +141,10 @@ struct UDPTests {
         #expect(refused.status == 69, "\(refused)")
         #expect(refused.stderr.contains("EADDRINUSE"))
 
-        let first = try BackgroundProcess(Paths.sockscope, ["recv", "--json", "--reuseport", "--idle-timeout", "1", "127.0.0.1", "0"])
+        let first = try BackgroundProcess(Paths.sockscope, ["recv", "--json", "--reuseport", "--idle-timeout", "3", "127.0.0.1", "0"])
         defer { Task { await first.stop() } }
         let port = try await first.announcedPort(marker: "receiving on")
-        let second = try BackgroundProcess(Paths.sockscope, ["recv", "-v", "--json", "--reuseport", "--idle-timeout", "1", "127.0.0.1", "\(port)"])
+        let second = try BackgroundProcess(Paths.sockscope, ["recv", "-v", "--json", "--reuseport", "--idle-timeout", "3", "127.0.0.1", "\(port)"])
         defer { Task { await second.stop() } }
         _ = try await second.waitForLine(containing: "receiving on")
         _ = try await run(Paths.python, [Paths.peer("udp_peer.py"), "spray", "127.0.0.1", "\(port)", "40"])

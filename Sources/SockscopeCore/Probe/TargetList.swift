@@ -36,39 +36,8 @@ package enum TargetList {
     }
 
     /// Every address in a CIDR block, network and broadcast addresses included
-    /// (as nmap does), in order.
+    /// (as nmap does), in order (`IPNetwork.hosts`).
     package static func expand(cidr: String) throws(SockscopeError) -> [IPAddress] {
-        let parts = cidr.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2, let prefix = Int(parts[1]), let base = IPAddress(String(parts[0])) else {
-            throw .usage("bad CIDR block '\(cidr)': write ADDRESS/PREFIX, e.g. 10.200.0.0/29")
-        }
-        switch base {
-        case .v4(let address):
-            guard (0...32).contains(prefix) else { throw .usage("bad CIDR block '\(cidr)': an IPv4 prefix is 0 to 32") }
-            let hostBits = 32 - prefix
-            guard hostBits <= 16 else {
-                throw .usage("CIDR block '\(cidr)' holds \(1 << hostBits) addresses; at most \(maximumHosts) (a /16) may be probed at once")
-            }
-            let mask: UInt32 = prefix == 0 ? 0 : ~UInt32(0) << UInt32(hostBits)
-            let network = address.value & mask
-            return (0..<(UInt32(1) << UInt32(hostBits))).map { .v4(IPv4Address(network | $0)) }
-        case .v6(let address):
-            guard (0...128).contains(prefix) else { throw .usage("bad CIDR block '\(cidr)': an IPv6 prefix is 0 to 128") }
-            let hostBits = 128 - prefix
-            guard hostBits <= 16 else {
-                throw .usage("CIDR block '\(cidr)' holds 2^\(hostBits) addresses; at most \(maximumHosts) (a /112) may be probed at once")
-            }
-            var bytes = address.bytes
-            // Clear the host bits (all within the last two bytes).
-            let low = (UInt16(bytes[14]) << 8 | UInt16(bytes[15])) & (hostBits == 16 ? 0 : ~UInt16(0) << UInt16(hostBits))
-            return (0..<(1 << hostBits)).map { offset in
-                let value = low | UInt16(offset)
-                bytes[14] = UInt8(value >> 8)
-                bytes[15] = UInt8(value & 0xff)
-                var next = address
-                next.bytes = bytes
-                return .v6(next)
-            }
-        }
+        try IPNetwork(parsing: cidr, singleAddress: false).hosts()
     }
 }

@@ -20,36 +20,18 @@ package enum HostResolver {
             }
             return [SocketAddress(numeric, port: port)]
         }
-        if host.isEmpty {
-            throw .usage("empty host name")
-        }
-        if host.utf8.count > 253 {
-            throw .usage("host name is \(host.utf8.count) bytes; a DNS name is at most 253")
-        }
-        var hints = addrinfo()
-        hints.ai_family = family?.rawValue ?? AF_UNSPEC
-        hints.ai_socktype = type.rawValue
-        var list: UnsafeMutablePointer<addrinfo>?
-        let status = getaddrinfo(host, String(port), &hints, &list)
-        guard status == 0 else {
-            let error = AddressInfoError(code: status, systemError: status == EAI_SYSTEM ? Errno.current : nil)
+        try Resolver.validateHostName(host)
+        let entries: [AddressInfoEntry]
+        do {
+            entries = try Resolver.addressInfo(
+                AddressInfoQuery(name: host, service: String(port), family: family, socketType: type.rawValue, flags: 0)
+            ).entries
+        } catch {
             throw SockscopeError(resolving: host, error)
         }
-        defer { freeaddrinfo(list) }
         var addresses: [SocketAddress] = []
-        var entry = list
-        while let current = entry {
-            if let raw = current.pointee.ai_addr {
-                var storage = sockaddr_storage()
-                let length = current.pointee.ai_addrlen
-                withUnsafeMutableBytes(of: &storage) { target in
-                    target.copyMemory(from: UnsafeRawBufferPointer(start: raw, count: min(Int(length), target.count)))
-                }
-                if let address = SocketAddress(storage: storage, length: length), !addresses.contains(address) {
-                    addresses.append(address)
-                }
-            }
-            entry = current.pointee.ai_next
+        for entry in entries where !addresses.contains(entry.address) {
+            addresses.append(entry.address)
         }
         if addresses.isEmpty {
             throw SockscopeError(resolving: host, AddressInfoError(code: EAI_NONAME))

@@ -7,57 +7,28 @@ import Glibc
 /// none matches. IPv4-mapped IPv6 clients (`::ffff:a.b.c.d`, on a dual-stack
 /// listener) are matched as the IPv4 address they are.
 package struct AccessControl: Sendable {
-    /// An address block.
+    /// An address block: one `IPNetwork`, with IPv4-mapped rules
+    /// (`::ffff:a.b.c.d`, `::ffff:a.b.c.0/120`) meaning the IPv4 one, whatever the
+    /// family of the listening socket.
     package struct Block: Sendable, Hashable, CustomStringConvertible {
-        package var network: IPAddress
-        package var prefixLength: Int
+        package var network: IPNetwork
 
         /// Parses `10.0.0.0/8`, `::1`, `192.168.1.7` (a single address is a /32 or /128).
         package init(parsing text: String) throws(SockscopeError) {
-            let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-            guard parts.count <= 2, let address = IPAddress(String(parts[0])) else {
-                throw .usage("bad address or CIDR block '\(text)'")
+            var network = try IPNetwork(parsing: text)
+            if case .v6(let v6) = network.address, let v4 = v6.mappedIPv4, network.prefixLength >= 96 {
+                network = IPNetwork(address: .v4(v4), prefixLength: network.prefixLength - 96)
             }
-            let maximum = address.family == .inet ? 32 : 128
-            if parts.count == 2 {
-                guard let length = Int(parts[1]), (0...maximum).contains(length) else {
-                    throw .usage("bad CIDR block '\(text)': the prefix length is 0 to \(maximum)")
-                }
-                prefixLength = length
-            } else {
-                prefixLength = maximum
-            }
-            // An IPv4-mapped rule (::ffff:a.b.c.d, ::ffff:a.b.c.0/120) means the IPv4 one,
-            // whatever the family of the listening socket.
-            if case .v6(let v6) = address, let v4 = v6.mappedIPv4, prefixLength >= 96 {
-                network = .v4(v4)
-                prefixLength -= 96
-            } else {
-                network = address
-            }
+            self.network = network
         }
 
+        /// Whether `address` is in the block; an IPv4-mapped client is matched as IPv4.
         package func contains(_ address: IPAddress) -> Bool {
-            let candidate: IPAddress
-            if case .v6(let v6) = address, let v4 = v6.mappedIPv4, network.family == .inet { candidate = .v4(v4) } else { candidate = address }
-            switch (network, candidate) {
-            case (.v4(let block), .v4(let value)):
-                let mask: UInt32 = prefixLength == 0 ? 0 : ~UInt32(0) << UInt32(32 - prefixLength)
-                return block.value & mask == value.value & mask
-            case (.v6(let block), .v6(let value)):
-                var bits = prefixLength
-                for index in 0..<16 where bits > 0 {
-                    let mask: UInt8 = bits >= 8 ? 0xff : ~UInt8(0) << UInt8(8 - bits)
-                    if block.bytes[index] & mask != value.bytes[index] & mask { return false }
-                    bits -= 8
-                }
-                return true
-            default:
-                return false
-            }
+            if case .v6(let v6) = address, let v4 = v6.mappedIPv4, network.address.family == .inet { return network.contains(.v4(v4)) }
+            return network.contains(address)
         }
 
-        package var description: String { "\(network)/\(prefixLength)" }
+        package var description: String { network.description }
     }
 
     package var allow: [Block]

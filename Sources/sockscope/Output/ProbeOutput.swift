@@ -85,7 +85,7 @@ struct ProbeOutput {
         return "\(result.port)/\(protocolName)".padded(to: 12) + coloured + String(result.code).padded(to: 6)
             + (result.error?.symbolicName ?? "-").padded(to: 14) + result.reason.padded(to: 17)
             + (PortList.serviceName(result.port, protocolName: protocolName) ?? "-").padded(to: 14)
-            + Self.milliseconds(result.elapsed)
+            + Timestamp.shortMilliseconds(result.elapsed)
     }
 
     /// `1000 ports on 10.200.0.2 in 1.32 s: 3 open, 990 closed, 7 filtered`
@@ -99,14 +99,9 @@ struct ProbeOutput {
         let ports = rows.count == 1 ? "1 port" : "\(rows.count) ports"
         var line = "\(ports) on \(target) in \(String(format2: seconds)) s: " + counts.joined(separator: ", ")
         if let filtered = rows.first(where: { $0.state == .filtered || $0.state == .openFiltered }) {
-            line += " (no answer within \(Self.milliseconds(filtered.elapsed)) over \(filtered.attempts) probe\(filtered.attempts == 1 ? "" : "s"))"
+            line += " (no answer within \(Timestamp.shortMilliseconds(filtered.elapsed)) over \(filtered.attempts) probe\(filtered.attempts == 1 ? "" : "s"))"
         }
         return line
-    }
-
-    static func milliseconds(_ duration: Duration) -> String {
-        let value = Double(duration.microseconds) / 1000
-        return value < 10 ? "\(String(format2: value)) ms" : "\(Int(value.rounded())) ms"
     }
 }
 

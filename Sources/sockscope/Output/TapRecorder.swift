@@ -68,7 +68,7 @@ final class TapRecorder: Sendable {
                 Diagnostics.line("tap: TIME-WAIT is over: the kernel has dropped \(conversation.client) ↔ \(conversation.server)")
                 return
             }
-            Diagnostics.line("tap: \(socket.local) → \(socket.remote) TIME-WAIT, \(socket.timeWaitLeft.map(formatSeconds) ?? "?") left")
+            Diagnostics.line("tap: \(socket.local) → \(socket.remote) TIME-WAIT, \(socket.timeWaitLeft.map(Timestamp.seconds) ?? "?") left")
             do { try EventLoop.sleep(for: .seconds(1)) } catch { throw SockscopeError(error) }
         }
     }

@@ -9,7 +9,7 @@ enum TapTimeline {
         switch event {
         case .tcp(let event): return tcpLine(event)
         case .icmp(let packet, let message, let elapsed):
-            var text = time(elapsed) + "  \(packet.source) → \(packet.destination)  ICMP\(message.isVersion6 ? "v6" : "") \(message.meaning)"
+            var text = Timestamp.offset(elapsed) + "  \(packet.source) → \(packet.destination)  ICMP\(message.isVersion6 ? "v6" : "") \(message.meaning)"
             if let quoted = message.quoted, let port = quoted.destinationPort {
                 text +=
                     " for \(quoted.protocolNumber == 6 ? "tcp" : quoted.protocolNumber == 17 ? "udp" : "proto \(quoted.protocolNumber)") → \(quoted.destination):\(port)"
@@ -17,7 +17,7 @@ enum TapTimeline {
             return text
         case .udp(let packet, let elapsed):
             guard case .udp(let sourcePort, let destinationPort, let length) = packet.transport else { return "" }
-            return time(elapsed)
+            return Timestamp.offset(elapsed)
                 + "  \(SocketAddress(packet.source, port: sourcePort)) → \(SocketAddress(packet.destination, port: destinationPort))  UDP, length \(length)"
         }
     }
@@ -35,7 +35,7 @@ enum TapTimeline {
         }
         fields.append("len \(segment.payloadLength)")
         var text =
-            time(event.elapsed) + "  " + "\(event.source) → \(event.destination)".padded(to: 44) + "  " + flags.padded(to: 5) + "  "
+            Timestamp.offset(event.elapsed) + "  " + "\(event.source) → \(event.destination)".padded(to: 44) + "  " + flags.padded(to: 5) + "  "
             + fields.joined(separator: ", ")
         let changes = stateChanges(event)
         if !changes.isEmpty { text += "   " + changes.joined(separator: ", ") }
@@ -52,12 +52,6 @@ enum TapTimeline {
             states[change.side, default: []].append(change.state.name)
         }
         return order.map { "\($0.rawValue): " + (states[$0] ?? []).joined(separator: " → ") }
-    }
-
-    static func time(_ elapsed: Duration) -> String {
-        let microseconds = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
-        let milliseconds = "\(microseconds / 1000).\(String(repeating: "0", count: 3 - String(microseconds % 1000).count))\(microseconds % 1000)"
-        return ("+" + milliseconds).leftPadded(to: 10) + " ms"
     }
 
     /// One compact line per probed port: what the probe sent and what came back.
@@ -97,7 +91,7 @@ enum TapTimeline {
             let sequence = (packets[key] ?? ["(no packets captured)"]).joined(separator: " ")
             var line = "tap " + "\(result.port)/\(result.transport.rawValue)".padded(to: 11) + sequence
             if let start = firstTime[key], let end = lastTime[key], sequence.contains("→") {
-                line += "  " + ProbeOutput.milliseconds(end - start)
+                line += "  " + Timestamp.shortMilliseconds(end - start)
             }
             if !sequence.contains("→") && result.state == .filtered { line += "  (no answer)" }
             return line
@@ -110,7 +104,7 @@ enum TapTimeline {
         var lines: [String] = []
         for conversation in conversations {
             var parts: [String] = []
-            if let rtt = conversation.handshakeRTT { parts.append("handshake RTT \(ProbeOutput.milliseconds(rtt)) (SYN → SYN/ACK)") }
+            if let rtt = conversation.handshakeRTT { parts.append("handshake RTT \(Timestamp.shortMilliseconds(rtt)) (SYN → SYN/ACK)") }
             parts.append("client sent \(conversation.bytes[.client] ?? 0) bytes, server \(conversation.bytes[.server] ?? 0)")
             parts.append("\(conversation.retransmissions) retransmission\(conversation.retransmissions == 1 ? "" : "s")")
             if conversation.zeroWindows > 0 { parts.append("\(conversation.zeroWindows) zero windows") }
@@ -133,7 +127,7 @@ enum TapTimeline {
             return "reset by the \(side.rawValue) (RST): no TIME-WAIT on either side"
         }
         if let (side, socket) = TimeWait.holder(of: conversation) {
-            let left = socket.timeWaitLeft.map { ", \(formatSeconds($0)) left" } ?? ""
+            let left = socket.timeWaitLeft.map { ", \(Timestamp.seconds($0)) left" } ?? ""
             let reason = conversation.firstToClose == side ? "it closed first" : "it was the side whose FIN went first"
             let local = conversation.address(of: side)
             let remote = conversation.address(of: side.other)

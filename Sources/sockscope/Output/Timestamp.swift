@@ -1,7 +1,28 @@
 import Glibc
 
-/// Wall-clock times and durations, formatted one way everywhere.
+/// Wall-clock times and durations, formatted in one place: RFC 3339 and `_ms`
+/// numbers for JSON, and the few human forms the tables and timelines use.
 enum Timestamp {
+    /// Tenths of a second: `59.9 s` (timers, TIME-WAIT left).
+    static func seconds(_ duration: Duration) -> String {
+        let tenths = duration.milliseconds / 100
+        return "\(tenths / 10).\(tenths % 10) s"
+    }
+
+    /// A round trip or a lookup: `0.42 ms` below 10 ms, else whole milliseconds.
+    static func shortMilliseconds(_ duration: Duration) -> String {
+        let value = Double(duration.microseconds) / 1000
+        return value < 10 ? "\(String(format2: value)) ms" : "\(Int(value.rounded())) ms"
+    }
+
+    /// A packet's offset from the first one, right-aligned: `+   12.345 ms`.
+    static func offset(_ elapsed: Duration) -> String {
+        let microseconds = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+        let fraction = String(microseconds % 1000)
+        let milliseconds = "\(microseconds / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+        return ("+" + milliseconds).leftPadded(to: 10) + " ms"
+    }
+
     /// Now as RFC 3339 in UTC with microseconds: `2026-11-21T09:50:01.123456Z`.
     static func now() -> String {
         var now = timespec()

@@ -1,0 +1,103 @@
+import Glibc
+import SockscopeCore
+import SystemPackage
+import Testing
+
+/// The one event loop: handlers per descriptor, timers in deadline order, the
+/// syscall helper, and the one CIDR type.
+@Suite("Event loop and helpers")
+struct EventLoopTests {
+    /// A pipe whose ends are closed when the test ends.
+    final class Pipe {
+        let read: Int32
+        let write: Int32
+        init() throws {
+            var ends: [Int32] = [-1, -1]
+            guard pipe(&ends) == 0 else { throw SockscopeError("pipe failed", status: .ioError) }
+            read = ends[0]
+            write = ends[1]
+            _ = fcntl(read, F_SETFL, fcntl(read, F_GETFL) | O_NONBLOCK)
+        }
+        deinit {
+            close(read)
+            close(write)
+        }
+    }
+
+    @Test("a registered handler is called with its descriptor's readiness; run ends when done says so")
+    func handlers() throws {
+        let pipe = try Pipe()
+        let loop = try EventLoop()
+        var received: [UInt8] = []
+        try loop.register(pipe.read, .readable) { readiness throws(SockscopeError) in
+            #expect(readiness.fd == pipe.read && readiness.readable)
+            var buffer = [UInt8](repeating: 0, count: 16)
+            let count = buffer.withUnsafeMutableBytes { (try? SystemCall.read(pipe.read, into: $0)) ?? nil } ?? 0
+            received += buffer.prefix(count)
+        }
+        #expect(write(pipe.write, "abc", 3) == 3)
+        try loop.run { received.count >= 3 }
+        #expect(received == Array("abc".utf8))
+    }
+
+    @Test("timers fire in deadline order, a cancelled one never; the wait ends at the earliest")
+    func timers() throws {
+        let loop = try EventLoop()
+        var fired: [Int] = []
+        let start = ContinuousClock.now
+        loop.schedule(at: start + .milliseconds(30)) { fired.append(3) }
+        loop.schedule(at: start + .milliseconds(10)) { fired.append(1) }
+        let cancelled = loop.schedule(at: start + .milliseconds(20)) { fired.append(2) }
+        loop.cancel(cancelled)
+        try loop.run { fired.count >= 2 }
+        #expect(fired == [1, 3])
+        #expect(start.duration(to: .now) < .seconds(2))
+    }
+
+    @Test("prepare runs before every wait and can end the loop")
+    func prepare() throws {
+        let loop = try EventLoop()
+        var rounds = 0
+        try loop.run {
+            rounds >= 3
+        } prepare: { () throws(SockscopeError) in
+            rounds += 1
+            loop.schedule(at: .now) {}
+        }
+        #expect(rounds == 3)
+    }
+
+    @Test("SystemCall: EAGAIN is nil, end of stream 0, a closed descriptor an Errno; writeAll writes everything")
+    func systemCalls() throws {
+        let pipe = try Pipe()
+        var buffer = [UInt8](repeating: 0, count: 8)
+        let empty = try buffer.withUnsafeMutableBytes { try SystemCall.read(pipe.read, into: $0) }
+        #expect(empty == nil)
+        let bytes = [UInt8](repeating: 7, count: 5000)
+        try bytes.withUnsafeBytes { try SystemCall.writeAll(pipe.write, $0) }
+        var total = 0
+        var chunk = [UInt8](repeating: 0, count: 1024)
+        while let count = try chunk.withUnsafeMutableBytes({ try SystemCall.read(pipe.read, into: $0) }), count > 0 { total += count }
+        #expect(total == 5000)
+        #expect(throws: Errno.self) { try buffer.withUnsafeMutableBytes { _ = try SystemCall.read(-1, into: $0) } }
+    }
+
+    @Test("IPNetwork: parsing, containment, and expansion into hosts")
+    func networks() throws {
+        let block = try IPNetwork(parsing: "10.1.2.3/24")
+        #expect(block.contains(try #require(IPAddress("10.1.2.200"))))
+        #expect(!block.contains(try #require(IPAddress("10.1.3.1"))))
+        #expect(try IPNetwork(parsing: "::1").prefixLength == 128)
+        #expect(try IPNetwork(parsing: "fd00::10/126").hosts().map(\.description) == ["fd00::10", "fd00::11", "fd00::12", "fd00::13"])
+        #expect(try IPNetwork(parsing: "0.0.0.0/0").contains(try #require(IPAddress("8.8.8.8"))))
+        for bad in ["10.0.0.0/33", "::/129", "10.0.0.0/", "nonsense/8", "1.2.3.4/8/9"] {
+            #expect(throws: SockscopeError.self) { try IPNetwork(parsing: bad) }
+        }
+        #expect(throws: SockscopeError.self) { try IPNetwork(parsing: "127.0.0.1", singleAddress: false) }
+        #expect(throws: SockscopeError.self) { try IPNetwork(parsing: "10.0.0.0/8").hosts() }
+        let mapped = try AccessControl.Block(parsing: "::ffff:127.0.0.0/104")
+        #expect(mapped.network.description == "127.0.0.0/8")
+        #expect(mapped.contains(try #require(IPAddress("127.0.0.2"))))
+        #expect(mapped.contains(try #require(IPAddress("::ffff:127.0.0.9"))))
+    }
+}
