@@ -45,6 +45,7 @@ let package = Package(
             dependencies: [
                 "SockscopeCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: strictSwift
         ),

@@ -77,6 +77,7 @@ struct ConnectCommand: ParsableCommand {
     private func connectAndRelay() throws(SockscopeError) {
         let tracer = Diagnostics.tracer(verbose: session.verbose)
         var request = try connectRequest(type: transport.socketType)
+        let log = try traffic.log()  // a file that cannot be written is an error before any connection
         let recorder = TapRecorder(options: tap)
         if tap.enabled { request.beforeConnect = recorder.start }
         let socket: Socket
@@ -89,7 +90,7 @@ struct ConnectCommand: ParsableCommand {
         let reporter = ConnectionReporter(json: output.json, tracer: tracer, protocolName: protocolName)
         reporter.connected(socket)
         do {
-            try relay(socket, reporter: reporter)
+            try relay(socket, reporter: reporter, log: log)
         } catch {
             socket.close()
             try? recorder.finish()
@@ -101,8 +102,7 @@ struct ConnectCommand: ParsableCommand {
 
     private var protocolName: String { transport.unixPath != nil ? "unix" : transport.protocolName }
 
-    private func relay(_ socket: Socket, reporter: ConnectionReporter) throws(SockscopeError) {
-        let log = try traffic.log()
+    private func relay(_ socket: Socket, reporter: ConnectionReporter, log: TrafficLog?) throws(SockscopeError) {
         if transport.udp {
             let wait = session.idleTimeout?.duration
             let options = DatagramRelay.Options(idleTimeout: wait, replyWait: wait ?? .milliseconds(500))

@@ -49,7 +49,9 @@ package final class EventLoop {
         fileprivate let id: Int
     }
 
-    private let epollFD: Int32
+    /// The epoll instance (`epoll_create1(EPOLL_CLOEXEC)`), owned.
+    private let epoll: FileDescriptor
+    private var epollFD: Int32 { epoll.rawValue }
     private var registered: [Int32: Interest] = [:]
     private var alwaysReady: [Int32: Interest] = [:]
     private var handlers: [Int32: Handler] = [:]
@@ -59,17 +61,18 @@ package final class EventLoop {
 
     /// `epoll_create1(EPOLL_CLOEXEC)`, with the signal pipe already watched.
     package init() throws(SocketCallError) {
-        epollFD = cshim_epoll_create()
-        guard epollFD >= 0 else { throw SocketCallError(.epollWait, Errno.current) }
+        let created = cshim_epoll_create()
+        guard created >= 0 else { throw SocketCallError(.epollWait, Errno.current) }
+        epoll = FileDescriptor(rawValue: created)
         let signals = Interruption.descriptor
-        if signals >= 0, cshim_epoll_add(epollFD, signals, UInt32(CSHIM_EPOLLIN), Self.signalToken) != 0 {
+        if signals >= 0, cshim_epoll_add(created, signals, UInt32(CSHIM_EPOLLIN), Self.signalToken) != 0 {
             let error = Errno.current
-            Glibc.close(epollFD)
+            try? epoll.close()
             throw SocketCallError(.epollWait, error)
         }
     }
 
-    deinit { Glibc.close(epollFD) }
+    deinit { try? epoll.close() }
 
     /// Sets what to wait for on `fd` (`epoll_ctl` ADD, MOD or DEL, only when it
     /// changes); an empty interest stops watching it.

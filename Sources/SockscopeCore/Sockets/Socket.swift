@@ -9,8 +9,10 @@ import SystemPackage
 /// (`connect(fd 3, 127.0.0.1:8080) → ECONNREFUSED (Connection refused)`), and every
 /// failure is thrown as a `SocketCallError` carrying the errno.
 package final class Socket {
-    /// The descriptor, or -1 after `close()`.
-    package private(set) var fd: Int32
+    /// The owned descriptor (swift-system), nil after `close()`.
+    private var descriptor: FileDescriptor?
+    /// The descriptor's number for system calls, or -1 after `close()`.
+    package var fd: Int32 { descriptor?.rawValue ?? -1 }
     package let family: AddressFamily
     package let type: SocketType
     let tracer: SocketTracer
@@ -26,7 +28,7 @@ package final class Socket {
             tracer.record("socket(\(family.name), \(type.name)) → \(error.nameAndText)")
             throw SocketCallError(.socket, error)
         }
-        self.fd = fd
+        self.descriptor = FileDescriptor(rawValue: fd)
         self.family = family
         self.type = type
         self.tracer = tracer
@@ -35,14 +37,14 @@ package final class Socket {
 
     /// Takes ownership of a descriptor returned by `accept`.
     init(adopting fd: Int32, family: AddressFamily, type: SocketType, tracer: SocketTracer) {
-        self.fd = fd
+        self.descriptor = FileDescriptor(rawValue: fd)
         self.family = family
         self.type = type
         self.tracer = tracer
     }
 
     deinit {
-        if fd >= 0 { Glibc.close(fd) }
+        try? descriptor?.close()
     }
 
     // MARK: Setting up
@@ -282,10 +284,10 @@ package final class Socket {
 
     /// `close`. Safe to call twice.
     package func close() {
-        guard fd >= 0 else { return }
-        Glibc.close(fd)
-        tracer.record("close(fd \(fd))")
-        fd = -1
+        guard let descriptor else { return }
+        self.descriptor = nil
+        try? descriptor.close()  // Linux releases the descriptor even when close reports an error
+        tracer.record("close(fd \(descriptor.rawValue))")
     }
 
     private func check(_ result: Int32, _ call: SocketCall, _ text: @autoclosure () -> String, address: SocketAddress?) throws(SocketCallError) {

@@ -1,26 +1,31 @@
 import ArgumentParser
 import Glibc
 import SockscopeCore
+import SystemPackage
 
 /// `--hexdump` and `--output`: what went each way, as a hex dump on stderr (offsets
 /// counted per direction, `>` sent, `<` received) and as raw bytes in a file.
 final class TrafficLog {
     private let hexdump: Bool
-    private let file: Int32?
+    /// The --output file (owned; closed when the log goes away).
+    private let file: FileDescriptor?
     private var offsets: [StreamRelay.Direction: Int] = [.sent: 0, .received: 0]
 
     init(hexdump: Bool, outputPath: String?) throws(SockscopeError) {
         self.hexdump = hexdump
         if let outputPath {
-            let fd = open(outputPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-            guard fd >= 0 else { throw SockscopeError("cannot write \(outputPath): \(String(cString: strerror(errno)))", status: .ioError) }
-            file = fd
+            do {
+                file = try FileDescriptor.open(
+                    FilePath(outputPath), .writeOnly, options: [.create, .truncate, .closeOnExec], permissions: [.ownerReadWrite, .groupRead, .otherRead])
+            } catch {
+                throw SockscopeError("cannot write \(outputPath): \((error as? Errno)?.nameAndText ?? "\(error)")", status: .ioError)
+            }
         } else {
             file = nil
         }
     }
 
-    deinit { if let file { close(file) } }
+    deinit { try? file?.close() }
 
     var isActive: Bool { hexdump || file != nil }
 
@@ -34,7 +39,7 @@ final class TrafficLog {
 
     func record(_ direction: StreamRelay.Direction, _ bytes: UnsafeRawBufferPointer) {
         if let file, failure == nil {
-            do { try SystemCall.writeAll(file, bytes) } catch { failure = error }
+            do { try SystemCall.writeAll(file.rawValue, bytes) } catch { failure = error }
         }
         guard hexdump else { return }
         let start = offsets[direction] ?? 0
