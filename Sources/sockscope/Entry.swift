@@ -35,6 +35,23 @@ enum Entry {
                 Sockscope.exit(withError: error)
             }
         }
-        Sockscope.main()
+        do {
+            var command = try Sockscope.parseAsRoot(arguments)
+            try command.run()
+            exit(0)
+        } catch {
+            reportParseFailure(error, json: arguments.contains("--json"))
+        }
+    }
+
+    /// Ends the process for a command line the parser refused (or for --help and
+    /// --version, which it reports the same way). With --json, a usage error is a
+    /// JSON `error` record like every other failure; help and version stay text.
+    static func reportParseFailure(_ error: any Error, json: Bool) -> Never {
+        let code = Sockscope.exitCode(for: error)
+        guard json, code != .success, !(error is ExitCode) else { Sockscope.exit(withError: error) }
+        let message = Sockscope.message(for: error)
+        CommandRunner.report(SockscopeError(message.isEmpty ? "usage error" : message, status: .usage), json: true)
+        exit(code.rawValue)
     }
 }

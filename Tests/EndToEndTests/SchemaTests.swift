@@ -21,6 +21,8 @@ struct SchemaTests {
         for type in expected {
             #expect(all.contains("{\"type\":\"\(type)\",\"time\":\"20"), "no \(type) record was produced")
         }
+        let usage = try await run("/bin/sh", ["-c", "cat \(directory)/usage.jsonl"]).stdoutText
+        #expect(usage.hasPrefix(#"{"type":"error""#) && usage.contains(#""exit_status":64"#), "a usage error under --json is a JSON record: \(usage)")
         let lines = all.split(separator: "\n")
         #expect(lines.allSatisfy { $0.hasPrefix("{\"type\":") }, "every record starts with its type")
     }

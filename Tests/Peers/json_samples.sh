@@ -34,6 +34,7 @@ kport=$(json_port "$out/listen-k.jsonl")
 timeout 5 "$bin" connect -s 127.0.0.2 -i 0.2 127.0.0.1 "$kport" < /dev/null > /dev/null 2>&1
 # errors as JSON: a refused connection, a usage error
 timeout 5 "$bin" connect --json 127.0.0.1 1 < /dev/null > /dev/null 2> "$out/error.jsonl"
+timeout 5 "$bin" listen --json -u --frame line 127.0.0.1 0 < /dev/null > /dev/null 2> "$out/usage.jsonl"
 # framed messages
 "$bin" listen --echo 127.0.0.1 0 2> "$out/echo.err" > /dev/null & pids+=($!)
 eport=$(port_of "$out/echo.err")
