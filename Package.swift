@@ -62,6 +62,11 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .testTarget(
+            name: "CommandLineTests",
+            dependencies: ["sockscope", "SockscopeCore"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
             name: "EndToEndTests",
             dependencies: [
                 .product(name: "Subprocess", package: "swift-subprocess"),

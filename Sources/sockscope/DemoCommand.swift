@@ -15,8 +15,8 @@ struct DemoCommand: ParsableCommand {
             When it may capture (as root, or with CAP_NET_RAW), each step also shows the packets its \
             call put on the wire — SYN, SYN/ACK, ACK, data, FIN — with the states they cause.
 
-            --json prints one object per step with the fields: step, side, call, explanation, \
-            listener, client, server (TCP state names or null), time_wait_left_s, packets.
+            --json prints one "step" record per call: step, side, call, explanation, listener_state, \
+            client_state, server_state (lower-case TCP states or null), time_wait_left_ms, packets.
             """
     )
 

@@ -22,8 +22,8 @@ struct ProbeCommand: ParsableCommand {
             PORTS: 22, 20-25, 22,80,8000-8100, ssh,http, or - for all 65535.
 
             Output: open ports (every port with --all, or when 25 or fewer are probed), then a summary. \
-            --json prints one object per port with the fields target, port, protocol, state, code, \
-            errno, text, reason, service, time_ms, attempts.
+            --json prints one "port" record per port: target, peer_address, peer_port, protocol, state, \
+            code, errno, error_text, reason, service, rtt_ms, attempts.
 
             Exit status: 0 when at least one port is open, 1 when none is, 68 unknown host, 64 bad input.
 

@@ -13,8 +13,9 @@ struct ResolveCommand: ParsableCommand {
             it consults (/etc/hosts, DNS, …) and in which order is nsswitch.conf's business, as for \
             every program on this machine.
 
-            --json prints one object per entry with the fields name, service, family, type, protocol, \
-            address, port, canonname, duration_ms (other modes: see their descriptions).
+            --json prints one "address" record per entry: name, service, family, socket_type, protocol, \
+            address, port, canonname, duration_ms (the other modes print "host", "fqdn", "reverse" and \
+            "service" records).
 
             Exit status: 0, 68 when the name does not exist, 75 on a temporary failure (EAI_AGAIN), \
             64 for a malformed name (empty, over 253 bytes, a label over 63 bytes) or bad flags, \

@@ -13,8 +13,8 @@ struct SocketsCommand: ParsableCommand {
             timewait (time left before the 4-tuple is free again), keepalive, on (retransmission), \
             persist (zero-window probe).
 
-            --json prints one object per socket: netid, state, recv_q, send_q, local, peer, timer, \
-            timer_ms, inode.
+            --json prints one "socket" record per socket: protocol, state, recv_q, send_q, local_address, \
+            local_port, peer_address, peer_port, timer, timer_ms, inode.
 
             Examples:
               sockscope sockets --state time-wait

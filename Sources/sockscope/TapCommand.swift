@@ -18,8 +18,9 @@ struct TapCommand: ParsableCommand {
             Stops after --count packets, --duration seconds, or Ctrl-C; --pcap-out also writes a pcap \
             file for tcpdump -r or Wireshark.
 
-            --json prints one object per packet: time_ms, from, to, protocol, flags, seq, ack, win, \
-            len, states, notes.
+            --json prints one "packet" record per packet: offset_ms, source_address, source_port, \
+            destination_address, destination_port, protocol, flags, seq, ack, window, bytes, states, notes \
+            (ICMP: message).
 
             Examples:
               sudo sockscope tap 'tcp port 8080'
