@@ -540,7 +540,7 @@ _sockscope_tap() {
 
 _sockscope_sockets() {
     repeating_flags=()
-    non_repeating_flags=(-t --tcp -u --udp -x --unix -4 -6 --json --version -h --help)
+    non_repeating_flags=(-t --tcp -u --udp -x --unix -4 -6 -l --listening --json --version -h --help)
     repeating_options=()
     non_repeating_options=(--port --state --color)
     __sockscope_offer_flags_options 0

@@ -40,6 +40,11 @@ struct SocketsCommand: ParsableCommand {
     @Option(name: .customLong("state"), help: ArgumentHelp("Only sockets in this state.", valueName: "state"))
     var state: String?
 
+    @Flag(
+        name: [.customShort("l"), .customLong("listening")],
+        help: "Only listening sockets, as ss -l: TCP and Unix in LISTEN, UDP and Unix datagram sockets not connected.")
+    var listening = false
+
     @OptionGroup(title: "Output") var jsonOutput: OutputOptions
 
     var json: Bool { jsonOutput.json }
@@ -52,11 +57,18 @@ struct SocketsCommand: ParsableCommand {
 
     @OptionGroup(title: "Output") var color: ColorOptions
 
+    /// What ss -l lists: sockets waiting for connections (LISTEN), or datagram sockets
+    /// bound but not connected (the kernel lists them as CLOSED, ss as UNCONN).
+    static func isListening(_ entry: SocketDiagnostics.Entry) -> Bool {
+        entry.state == .listen || (entry.kind != .tcp && entry.state == .closed)
+    }
+
     func validate() throws {
         if let state, Self.stateNames[state.lowercased()] == nil {
             throw ValidationError("unknown state '\(state)': use one of \(Self.stateNames.keys.sorted().joined(separator: ", "))")
         }
         if unix && !tcp && !udp && family.family != nil { throw ValidationError("-4 and -6 choose IP sockets; --unix lists Unix sockets") }
+        if listening && state != nil { throw ValidationError("-l/--listening and --state each choose the states; give one") }
     }
 
     func run() throws {
@@ -73,6 +85,7 @@ struct SocketsCommand: ParsableCommand {
         if unix { entries += try SocketDiagnostics.unix() }
         entries = entries.filter { entry in
             if let wanted, entry.state != wanted { return false }
+            if listening && !Self.isListening(entry) { return false }
             if let portNumber, entry.local.port != portNumber && entry.remote?.port != portNumber { return false }
             return true
         }

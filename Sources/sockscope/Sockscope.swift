@@ -40,7 +40,7 @@ struct Sockscope: ParsableCommand {
                 send, recv, broadcast (nc)  -4 -6 (recv) -s source -w idle timeout (recv) -v
                 probe (nmap)            -u UDP  -a all ports in the table  -q quiet
                 tap (tcpdump)           -i interface  -c count  -w write a pcap file
-                sockets (ss)            -t TCP  -u UDP  -x Unix  -4 -6
+                sockets (ss)            -t TCP  -u UDP  -x Unix  -l listening  -4 -6
               So -i is the idle timeout in connect/listen but the interface in tap, -c is
               --sh-exec in listen but the packet count in tap, and -w is the connect timeout
               in connect, the idle timeout in recv (as nc's -w) and the pcap file in tap.

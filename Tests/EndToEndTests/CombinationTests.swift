@@ -91,4 +91,27 @@ struct CombinationTests {
         #expect(outcome.status == 64, "\(arguments): \(outcome)")
         #expect(outcome.stderr.contains(named), "\(arguments): \(outcome.stderr)")
     }
+
+    @Test("sockets -l lists only listening sockets, as ss -l: the listener, not its connection")
+    func socketsListening() async throws {
+        let script = """
+            import socket, sys, time
+            s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1)
+            u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(('127.0.0.1', 0))
+            c = socket.create_connection(s.getsockname()); a, _ = s.accept()
+            print(s.getsockname()[1], u.getsockname()[1], flush=True); time.sleep(10)
+            """
+        let holder = try BackgroundProcess(Paths.python, ["-c", script])
+        defer { Task { await holder.stop() } }
+        let ports = try await holder.waitForLine(containing: " ", inStdout: true).split(separator: " ").map(String.init)
+        let all = try await sockscope("sockets", "--port", ports[0])
+        let listening = try await sockscope("sockets", "-l", "--port", ports[0])
+        #expect(all.stdoutText.contains("ESTAB") && all.stdoutText.contains("LISTEN"), "\(all.stdoutText)")
+        #expect(listening.stdoutText.contains("LISTEN") && !listening.stdoutText.contains("ESTAB"), "\(listening.stdoutText)")
+        let udp = try await sockscope("sockets", "-l", "-u", "--port", ports[1])
+        let ss = try await run(Paths.ss, ["-Hlun", "( sport = :\(ports[1]) )"])
+        #expect(ss.stdoutText.contains("UNCONN") && udp.stdoutText.contains("UNCONN"), "ours \(udp.stdoutText), ss \(ss.stdoutText)")
+        let conflict = try await sockscope("sockets", "-l", "--state", "established")
+        #expect(conflict.status == 64, "\(conflict)")
+    }
 }
