@@ -23,6 +23,7 @@ enum Entry {
         // From the first instruction: a closed stdout or stderr is EPIPE, never a fatal
         // SIGPIPE — even while the argument parser prints usage.
         signal(SIGPIPE, SIG_IGN)
+        reopenClosedStandardDescriptors()
         Interruption.install()
         let arguments = Array(CommandLine.arguments.dropFirst())
         if let name = arguments.first, let type = subcommands[name],
@@ -41,6 +42,19 @@ enum Entry {
             exit(0)
         } catch {
             reportParseFailure(error, json: arguments.contains("--json"))
+        }
+    }
+
+    /// A standard descriptor the shell closed (`>&-`, `<&-`, `2>&-`) would otherwise be
+    /// handed to the first socket: the server's data would go back to it, or -v's
+    /// trace into the connection. Each closed one of 0, 1, 2 is opened on /dev/null.
+    static func reopenClosedStandardDescriptors() {
+        for fd: Int32 in 0...2 where fcntl(fd, F_GETFD) == -1 && errno == EBADF {
+            let opened = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY)
+            if opened >= 0, opened != fd {
+                dup2(opened, fd)
+                close(opened)
+            }
         }
     }
 

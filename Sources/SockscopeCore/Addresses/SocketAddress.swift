@@ -152,3 +152,12 @@ extension SocketAddress {
         }
     }
 }
+
+extension SocketAddress {
+    /// An IPv4-mapped IPv6 address (`[::ffff:127.0.0.1]:80`, as a dual-stack socket
+    /// reports IPv4 peers) as the IPv4 address it is (`127.0.0.1:80`); others unchanged.
+    package var unmapped: SocketAddress {
+        if case .ipv6(let address, let port) = self, let v4 = address.mappedIPv4 { return .ipv4(v4, port: port) }
+        return self
+    }
+}

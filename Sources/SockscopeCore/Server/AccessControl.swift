@@ -1,4 +1,5 @@
 import Glibc
+import SystemPackage
 
 /// Which client addresses a server accepts: `--allow` and `--deny` rules (addresses
 /// or CIDR blocks, IPv4 and IPv6), checked at accept.
@@ -22,9 +23,10 @@ package struct AccessControl: Sendable {
             self.network = network
         }
 
-        /// Whether `address` is in the block; an IPv4-mapped client is matched as IPv4.
+        /// Whether `address` is in the block. An IPv4-mapped client is the IPv4 client it
+        /// is: IPv4 blocks match it, IPv6 blocks (even `::/0`) do not.
         package func contains(_ address: IPAddress) -> Bool {
-            if case .v6(let v6) = address, let v4 = v6.mappedIPv4, network.address.family == .inet { return network.contains(.v4(v4)) }
+            if case .v6(let v6) = address, let v4 = v6.mappedIPv4 { return network.contains(.v4(v4)) }
             return network.contains(address)
         }
 
@@ -50,17 +52,56 @@ package struct AccessControl: Sendable {
         return nil
     }
 
-    /// Reads blocks from a file: one address or CIDR block per line; `#` starts a comment.
+    /// The largest allow file read (an admin's list, not a data set).
+    package static let maximumFileSize = 1 << 20
+
+    /// Reads blocks from a file: one address or CIDR block per line; `#` starts a
+    /// comment (a whole line or after the entry); blank lines, spaces, tabs and CRLF
+    /// line ends are allowed. The file is read as bytes, must be a regular file of at
+    /// most 1 MiB, and must yield at least one block: an allow list that ends up
+    /// empty would let everyone in, so it is an error (fail closed).
     package static func blocks(fromFile path: String) throws(SockscopeError) -> [Block] {
-        let text = KernelTCPTable.readFile(path)
-        if text.isEmpty, access(path, R_OK) != 0 { throw .usage("cannot read \(path)") }
+        let bytes = try readRegularFile(path, limit: maximumFileSize)
         var blocks: [Block] = []
-        for line in text.split(separator: "\n") {
-            let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-            let trimmed = content.split(separator: " ", omittingEmptySubsequences: true).first.map(String.init) ?? ""
-            if !trimmed.isEmpty { blocks.append(try Block(parsing: trimmed)) }
+        for (number, line) in bytes.split(separator: 0x0a, omittingEmptySubsequences: false).enumerated() {
+            var content = line.prefix { $0 != UInt8(ascii: "#") }
+            while let last = content.last, last == 0x20 || last == 0x09 || last == 0x0d { content = content.dropLast() }
+            while let first = content.first, first == 0x20 || first == 0x09 { content = content.dropFirst() }
+            guard !content.isEmpty else { continue }
+            guard let text = String(validating: content, as: UTF8.self), !text.contains(where: { $0 == " " || $0 == "\t" }) else {
+                throw .usage("\(path), line \(number + 1): one address or CIDR block per line")
+            }
+            do {
+                blocks.append(try Block(parsing: text))
+            } catch {
+                throw .usage("\(path), line \(number + 1): \(error.message)")
+            }
+        }
+        if blocks.isEmpty {
+            throw .usage("\(path) lists no address: an empty allow list would let everyone in, so sockscope refuses it")
         }
         return blocks
+    }
+
+    /// The bytes of a regular file of at most `limit` bytes.
+    private static func readRegularFile(_ path: String, limit: Int) throws(SockscopeError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { throw .usage("cannot read \(path): \(Errno.current.nameAndText)") }
+        defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { throw .usage("\(path) is not a regular file") }
+        guard status.st_size <= limit else { throw .usage("\(path) is \(status.st_size) bytes; an allow file is at most \(limit)") }
+        var bytes: [UInt8] = []
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 16)
+        defer { chunk.deallocate() }
+        while bytes.count <= limit {
+            let count: Int?
+            do { count = try SystemCall.read(fd, into: chunk) } catch { throw .usage("cannot read \(path): \(error.nameAndText)") }
+            guard let count, count > 0 else { break }
+            bytes += UnsafeRawBufferPointer(rebasing: chunk[0..<count])
+        }
+        guard bytes.count <= limit else { throw .usage("\(path) grew past \(limit) bytes while being read") }
+        return bytes
     }
 }
 

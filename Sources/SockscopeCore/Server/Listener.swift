@@ -126,13 +126,13 @@ package final class Listener {
         if let previous = refusedDatagrams[host] {
             let count = previous.count + 1
             if previous.reported.duration(to: now) >= .seconds(1) {
-                events(.refused(peer: source, reason: reason, count: count))
+                events(.refused(peer: source.unmapped, reason: reason, count: count))
                 refusedDatagrams[host] = (0, now)
             } else {
                 refusedDatagrams[host] = (count, previous.reported)
             }
         } else {
-            events(.refused(peer: source, reason: reason, count: 1))
+            events(.refused(peer: source.unmapped, reason: reason, count: 1))
             refusedDatagrams[host] = (0, now)
         }
         return false

@@ -246,8 +246,15 @@ package final class MultiClientServer {
         if !client.saidSomething, text.hasPrefix("/nick ") {
             let name = text.dropFirst(6).filter { !$0.isWhitespace && $0 != "<" && $0 != ">" }.prefix(32)
             if !name.isEmpty {
+                let wanted = String(name)
+                // The server's marker and other clients' names are not to be had: a client
+                // must never be able to pass for the server or for someone else.
+                if let refusal = nameRefusal(wanted, for: client) {
+                    enqueue(Array("<announce> \(refusal)\n".utf8), to: client)
+                    return
+                }
                 let old = client.name
-                client.name = String(name)
+                client.name = wanted
                 announce("\(old) is now \(client.name)", except: nil)
                 return
             }
@@ -255,6 +262,20 @@ package final class MultiClientServer {
         client.saidSomething = true
         let message = Array("<\(client.name)> ".utf8) + line + [0x0a]
         for other in clients.values where other !== client { enqueue(message, to: other) }
+    }
+
+    /// Why `name` cannot be `client`'s, if it cannot: the server's own marker, a
+    /// generated name, or another client's (compared without case).
+    private func nameRefusal(_ name: String, for client: Client) -> String? {
+        let folded = name.lowercased()
+        if folded == "announce" { return "the name \(name) is the server's; choose another" }
+        if folded.hasPrefix("user"), Int(folded.dropFirst(4)) != nil, folded != client.name.lowercased() {
+            return "names user1, user2, … are given by the server; choose another"
+        }
+        if clients.values.contains(where: { $0 !== client && $0.name.lowercased() == folded }) {
+            return "the name \(name) is taken; choose another"
+        }
+        return nil
     }
 
     private func announce(_ text: String, except: Client?) {

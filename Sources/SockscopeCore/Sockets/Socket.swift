@@ -87,7 +87,8 @@ package final class Socket {
             tracer.record("accept(fd \(fd)) → \(error.nameAndText)")
             throw SocketCallError(.accept, error)
         }
-        let peer = SocketAddress(storage: storage, length: length) ?? .unix(.unnamed)
+        // A dual-stack listener reports IPv4 peers as ::ffff:a.b.c.d: say what they are.
+        let peer = (SocketAddress(storage: storage, length: length) ?? .unix(.unnamed)).unmapped
         tracer.record("accept(fd \(fd)) → fd \(newFD) ← \(peer)")
         return (Socket(adopting: newFD, family: family, type: type, tracer: tracer), peer)
     }
@@ -152,8 +153,8 @@ package final class Socket {
     /// Narrates getsockname and getpeername, as `-v` shows both ends of a connection.
     package func traceEndpoints() {
         guard tracer.isActive else { return }
-        let local = localAddress.map { "\($0)" } ?? "?"
-        let remote = remoteAddress.map { "\($0)" } ?? "?"
+        let local = localAddress.map { "\($0.unmapped)" } ?? "?"
+        let remote = remoteAddress.map { "\($0.unmapped)" } ?? "?"
         tracer.record("getsockname(fd \(fd)) → \(local)   getpeername(fd \(fd)) → \(remote)")
     }
 

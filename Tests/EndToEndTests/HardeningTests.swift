@@ -1,0 +1,110 @@
+import Testing
+
+/// Issue 13's adversarial cases: access control fails closed, standard descriptors
+/// are never reused, chat names cannot pass for the server or for someone else.
+@Suite("Hardening")
+struct HardeningTests {
+    static func client(from source: String, port: UInt16, _ text: String = "") async throws -> String {
+        try await run(Paths.python, [Paths.peer("hostile.py"), "client-from", source, "\(port)", text]).stdoutText
+            .trimmingSuffix("\n")
+    }
+
+    @Test("an allow file is read as bytes: CRLF, comments, tabs; only the listed hosts get the program")
+    func allowFileCRLF() async throws {
+        let directory = try TemporaryDirectory.make()
+        try writeFile(directory + "/a.txt", Array("# trusted admin host only\r\n127.0.0.2\r\n\t127.0.0.4\t# and a tab\r\n127.0.0.3 # c\r\n".utf8))
+        let listener = try BackgroundProcess(
+            Paths.sockscope, ["listen", "-k", "--sh-exec", "echo served", "--allow-file", directory + "/a.txt", "127.0.0.1", "0"])
+        defer { Task { await listener.stop() } }
+        let port = try await listener.announcedPort()
+        #expect(try await Self.client(from: "127.0.0.1", port: port) == "REFUSED")
+        for allowed in ["127.0.0.2", "127.0.0.3", "127.0.0.4"] {
+            #expect(try await Self.client(from: allowed, port: port) == #"b'served\n'"#, "\(allowed): \(listener.stderrText)")
+        }
+        #expect(listener.stderrText.contains("refused 127.0.0.1:"), "\(listener.stderrText)")
+    }
+
+    @Test(
+        "an allow file that lists nothing, is not a regular file, or is too large is refused: never allow-all",
+        arguments: ["# only comments\r\n\r\n", "", "/dev/zero", "big"])
+    func allowFileFailsClosed(_ content: String) async throws {
+        let directory = try TemporaryDirectory.make()
+        var path = directory + "/allow.txt"
+        if content == "/dev/zero" {
+            path = "/dev/zero"
+        } else if content == "big" {
+            try writeFile(path, Array(repeating: UInt8(ascii: "#"), count: 2 << 20))
+        } else {
+            try writeFile(path, Array(content.utf8))
+        }
+        let outcome = try await sockscope("listen", "-k", "--sh-exec", "id -un", "--allow-file", path, "127.0.0.1", "0")
+        #expect(outcome.status == 64, "\(outcome)")
+        #expect(!outcome.stderr.contains("listening on"), "it must not listen at all: \(outcome.stderr)")
+    }
+
+    @Test("IPv4-mapped rules mean the IPv4 addresses on an IPv4 listener", arguments: ["::ffff:127.0.0.2", "::ffff:127.0.0.0/104"])
+    func mappedRules(_ rule: String) async throws {
+        let listener = try BackgroundProcess(Paths.sockscope, ["listen", "-k", "--echo", "--deny", rule, "127.0.0.1", "0"])
+        defer { Task { await listener.stop() } }
+        let port = try await listener.announcedPort()
+        #expect(try await Self.client(from: "127.0.0.2", port: port, "x") == "REFUSED", "\(listener.stderrText)")
+        if rule.hasSuffix("/104") {
+            #expect(try await Self.client(from: "127.0.0.1", port: port, "x") == "REFUSED")
+        } else {
+            #expect(try await Self.client(from: "127.0.0.1", port: port, "x") == "b'x'")
+        }
+    }
+
+    @Test(
+        "on a dual-stack listener --deny ::/0 leaves IPv4 clients alone, and peers are logged as plain IPv4",
+        .enabled(if: Paths.isRoot, "skipped: needs root for a network namespace (a dual-stack listener on all addresses)"))
+    func dualStack() async throws {
+        let script = """
+            ip link set lo up
+            "$1" listen -k --echo -v --deny ::/0 0 2> "$2/err" & server=$!
+            for i in $(seq 100); do grep -q 'listening on' "$2/err" && break; sleep 0.05; done
+            port=$(grep -o -m1 'listening on [^ ]*' "$2/err" | grep -o '[0-9]*$')
+            "$3" "$4" client-from 127.0.0.1 "$port" x
+            "$3" -c "import socket; s = socket.create_connection(('::1', $port), timeout=5); s.sendall(b'y'); s.shutdown(1); print(repr(s.recv(10)) if True else '')" 2>&1 | head -1
+            kill $server; cat "$2/err"
+            """
+        let directory = try TemporaryDirectory.make()
+        let outcome = try await run(
+            "/usr/bin/unshare", ["--net", "/bin/sh", "-c", script, "sh", Paths.sockscope, directory, Paths.python, Paths.peer("hostile.py")])
+        let lines = outcome.stdoutText.split(separator: "\n").map(String.init)
+        #expect(lines.first == "b'x'", "an IPv4 client is not in ::/0: \(outcome)")
+        #expect(lines.dropFirst().first != "b'y'", "an IPv6 client is: \(outcome)")
+        #expect(outcome.stdoutText.contains("connected from 127.0.0.1:"), "peers as plain IPv4: \(outcome.stdoutText)")
+        #expect(!outcome.stdoutText.contains("::ffff:"), "\(outcome.stdoutText)")
+    }
+
+    @Test("--chat: no client may take the server's marker or another client's name")
+    func chatNames() async throws {
+        let listener = try BackgroundProcess(Paths.sockscope, ["listen", "--chat", "127.0.0.1", "0"])
+        defer { Task { await listener.stop() } }
+        let port = try await listener.announcedPort()
+        let outcome = try await run(Paths.python, [Paths.peer("hostile.py"), "chat", "\(port)", "alice", "announce", "alice"])
+        let lines = outcome.stdoutText.split(separator: "\n").map(String.init)
+        #expect(!lines.contains { $0.contains("<announce> hi from") }, "a client passed for the server: \(lines)")
+        #expect(lines.contains("announce got: <announce> the name announce is the server's; choose another"), "\(lines)")
+        #expect(lines.contains("alice got: <announce> the name alice is taken; choose another"), "\(lines)")
+        #expect(lines.filter { $0.hasSuffix("<alice> hi from alice") }.count == 2, "only the first alice is alice: \(lines)")
+    }
+
+    @Test("a closed stdout or stderr is never reused for the socket: the peer gets exactly what was sent")
+    func closedStandardDescriptors() async throws {
+        for redirect in [">&-", "2>&-"] {
+            let server = try BackgroundProcess(Paths.python, [Paths.peer("hostile.py"), "counting-echo"])
+            defer { Task { await server.stop() } }
+            let port = try await server.announcedPort(marker: "", inStdout: true)
+            let outcome = try await run(Paths.sh, ["-c", "printf hello | exec \(Paths.sockscope) connect -v 127.0.0.1 \(port) \(redirect)"])
+            #expect(outcome.status == 0, "\(redirect): \(outcome)")
+            #expect(try await server.finish() == 0)
+            #expect(server.stdoutText.split(separator: "\n").last == "5", "\(redirect): the server received \(server.stdoutText)")
+        }
+    }
+}
+
+extension String {
+    func trimmingSuffix(_ suffix: String) -> String { hasSuffix(suffix) ? String(dropLast(suffix.count)) : self }
+}

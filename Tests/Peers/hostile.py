@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Hostile and careful peers for the hardening tests.
+
+usage:
+  hostile.py client-from SOURCE PORT [TEXT]   connect from SOURCE to 127.0.0.1:PORT, send TEXT, half-close,
+                                              print what came back (repr) or 'REFUSED' when closed with nothing
+  hostile.py counting-echo                    echo server on 127.0.0.1: print its port, echo for 1.5 s after the
+                                              first connection, then print how many bytes it received
+  hostile.py chat PORT NICK...                one chat client per NICK, each sends '/nick NICK' then 'hi from NICK';
+                                              prints every line each client received
+"""
+import socket, sys, time
+
+mode = sys.argv[1]
+if mode == "client-from":
+    source, port = sys.argv[2], int(sys.argv[3])
+    text = sys.argv[4].encode() if len(sys.argv) > 4 else b""
+    s = socket.socket()
+    s.settimeout(5)
+    s.bind((source, 0))
+    s.connect(("127.0.0.1", port))
+    try:
+        if text:
+            s.sendall(text)
+        s.shutdown(socket.SHUT_WR)
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except OSError:  # reset, broken pipe, or not connected any more: the server refused us
+        data = b""
+    print(repr(data) if data else "REFUSED", flush=True)
+elif mode == "counting-echo":
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    print(server.getsockname()[1], flush=True)
+    server.settimeout(10)
+    conn, _ = server.accept()
+    conn.settimeout(0.1)
+    total, deadline = 0, time.monotonic() + 1.5
+    while time.monotonic() < deadline:
+        try:
+            data = conn.recv(65536)
+        except socket.timeout:
+            continue
+        if not data:
+            break
+        total += len(data)
+        try:
+            conn.sendall(data)
+        except OSError:
+            break
+    print(total, flush=True)
+elif mode == "chat":
+    port, nicks = int(sys.argv[2]), sys.argv[3:]
+    clients = []
+    for nick in nicks:
+        c = socket.create_connection(("127.0.0.1", port), timeout=5)
+        clients.append((nick, c))
+        time.sleep(0.2)
+    for nick, c in clients:
+        c.sendall(("/nick %s\n" % nick).encode())
+        time.sleep(0.2)
+    for nick, c in clients:
+        c.sendall(("hi from %s\n" % nick).encode())
+    time.sleep(0.5)
+    for nick, c in clients:
+        c.settimeout(0.3)
+        data = b""
+        try:
+            while True:
+                chunk = c.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        except socket.timeout:
+            pass
+        for line in data.decode(errors="replace").splitlines():
+            print("%s got: %s" % (nick, line), flush=True)
+        c.close()
