@@ -6,6 +6,7 @@
 #include <netdb.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <signal.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <stdlib.h>
@@ -111,4 +112,10 @@ int cshim_pipe_cloexec_nonblock(int ends[2]) {
         }
     }
     return 0;
+}
+
+int cshim_signal_is_ignored(int sig) {
+    struct sigaction current;
+    if (sigaction(sig, NULL, &current) != 0) return 0;
+    return current.sa_handler == SIG_IGN;
 }

@@ -79,7 +79,8 @@ struct SendCommand: ParsableCommand {
         if let size, size < 1 || size > 65_527 {
             throw ValidationError("--size takes 1 to 65507 bytes (65527 over IPv6): a UDP datagram holds no more")
         }
-        if let ttl, ttl < 0 || ttl > 255 { throw ValidationError("--ttl takes 0 to 255") }
+        if let ttl, ttl < 1 || ttl > 255, group == nil { throw ValidationError("--ttl takes 1 to 255 (IP_TTL 0 is refused by the kernel)") }
+        if let ttl, ttl < 0 || ttl > 255 { throw ValidationError("--ttl takes 0 to 255 with --group (IP_MULTICAST_TTL)") }
         if count != nil && wait == nil { throw ValidationError("--count goes with --wait") }
         if (loop || interface != nil) && group == nil { throw ValidationError("--loop and --interface go with --group") }
     }

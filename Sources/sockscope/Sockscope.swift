@@ -19,6 +19,7 @@ struct Sockscope: ParsableCommand {
               74  I/O error (connection reset, failed read or write)
               75  timed out, or temporary failure
               77  missing privilege or permission (a port below 1024; broadcast without SO_BROADCAST)
+              129 stopped by SIGHUP (the terminal went away), likewise
               130 stopped by SIGINT (Ctrl-C), after writing out what had arrived
               143 stopped by SIGTERM, likewise
 

@@ -89,6 +89,7 @@ struct TapCommand: ParsableCommand {
         let statistics = capture.statistics
         capture.close()
         for line in TapTimeline.summary(annotator.tracker.conversations, statistics: statistics, packets: seen) { Diagnostics.line(line) }
+        if let failure = capture.writeFailure { throw failure }  // never "N packets written" for a short file
         if let pcapOut { Diagnostics.line("tap: \(seen) packets written to \(pcapOut)") }
         if let stoppedBy { throw SockscopeError(stoppedBy) }
     }

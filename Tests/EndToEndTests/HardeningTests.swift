@@ -1,3 +1,4 @@
+import Glibc
 import Testing
 
 /// Issue 13's adversarial cases: access control fails closed, standard descriptors
@@ -103,6 +104,78 @@ struct HardeningTests {
             #expect(server.stdoutText.split(separator: "\n").last == "5", "\(redirect): the server received \(server.stdoutText)")
         }
     }
+
+    @Test(
+        "every write is checked: output that cannot be written ends the command with exit 74, never a silent success",
+        arguments: [
+            "probe --json 127.0.0.1 1-50", "resolve 127.0.0.1", "sockets", "demo --json --no-packets",
+        ])
+    func fullStdout(_ command: String) async throws {
+        let outcome = try await run(Paths.sh, ["-c", "exec \(Paths.sockscope) \(command) > /dev/full"])
+        #expect(outcome.status == 74, "\(command): \(outcome)")
+        #expect(outcome.stderr.contains("ENOSPC"), "\(command): \(outcome.stderr)")
+    }
+
+    @Test("connect --output /dev/full and recv --raw > /dev/full end with 74, naming the failure")
+    func fullFiles() async throws {
+        let server = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "upper"])
+        defer { Task { await server.stop() } }
+        let port = try await server.announcedPort(marker: "", inStdout: true)
+        let connect = try await sockscope("connect", "--output", "/dev/full", "127.0.0.1", "\(port)", input: Array("hello\n".utf8))
+        #expect(connect.status == 74 && connect.stderr.contains("ENOSPC"), "\(connect)")
+        let receiver = try BackgroundProcess(Paths.sh, ["-c", "exec \(Paths.sockscope) recv --raw --count 1 127.0.0.1 0 > /dev/full"])
+        defer { Task { await receiver.stop() } }
+        let rport = try await receiver.announcedPort(marker: "receiving on")
+        _ = try await sockscope("send", "127.0.0.1", "\(rport)", "datagram")
+        #expect(try await receiver.finish() == 74, "\(receiver.stderrText)")
+    }
+
+    @Test("SIGHUP ends a command like SIGTERM, exit 129")
+    func hangUp() async throws {
+        let outcome = try await run(Paths.python, [Paths.peer("interrupt.py"), Paths.sockscope, "keep-open-after-client", "HUP"])
+        #expect(outcome.stdoutText.hasPrefix("runs=1 misses=0 statuses=129"), "\(outcome)")
+    }
+
+    @Test(
+        "a pcap file that cannot be written completely is an error (74), never 'N packets written'",
+        .enabled(if: Paths.isRoot, "skipped: capturing needs root (CAP_NET_RAW)"))
+    func fullPcap() async throws {
+        let port = try freePort()
+        let tap = try BackgroundProcess(Paths.sockscope, ["tap", "--pcap-out", "/dev/full", "tcp port \(port)"])
+        defer { Task { await tap.stop() } }
+        _ = try await tap.waitForLine(containing: "capturing on")
+        for _ in 0..<8 { _ = try await sockscope("connect", "127.0.0.1", "\(port)") }
+        try await Task.sleep(for: .milliseconds(300))
+        kill(try await SignalTests.pid("tap --pcap-out /dev/full tcp port \(port)"), SIGINT)
+        #expect(try await tap.finish() == 74, "\(tap.stderrText)")
+        #expect(tap.stderrText.contains("cannot write /dev/full") && !tap.stderrText.contains("packets written to"), "\(tap.stderrText)")
+    }
+
+    @Test(
+        "smaller holes: scoped hosts never reach DNS, send --ttl 0, a whole line over --max-frame",
+        arguments: [
+            (["connect", "::1%nosuch", "80"], 64, "no interface 'nosuch'"),
+            (["connect", "1.2.3.4%lo", "80"], 64, "belongs only to an IPv6 address"),
+            (["send", "--ttl", "0", "127.0.0.1", "9", "x"], 64, "--ttl takes 1 to 255"),
+        ])
+    func smallerHoles(_ arguments: [String], _ status: Int32, _ message: String) async throws {
+        let outcome = try await run(Paths.sockscope, arguments)
+        #expect(outcome.status == status, "\(outcome)")
+        #expect(outcome.stderr.contains(message), "\(outcome.stderr)")
+    }
+
+    @Test("--max-frame holds for a line that arrives whole")
+    func lineOverLimit() async throws {
+        let listener = try BackgroundProcess(Paths.sockscope, ["listen", "--frame", "line", "--max-frame", "10", "127.0.0.1", "0"])
+        defer { Task { await listener.stop() } }
+        let port = try await listener.announcedPort()
+        _ = try await run(
+            Paths.python, ["-c", "import socket; s = socket.create_connection(('127.0.0.1', \(port))); s.sendall(b'x' * 20 + b'\\n'); s.close()"])
+        #expect(try await listener.finish() == 74, "\(listener.stderrText)")
+        #expect(listener.stderrText.contains("20-byte line, over the limit of 10"), "\(listener.stderrText)")
+        #expect(listener.stdoutText.isEmpty)
+    }
+
 }
 
 extension String {

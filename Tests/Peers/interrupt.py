@@ -13,7 +13,7 @@ import os, signal, socket, subprocess, sys, time
 
 SOCKSCOPE, SCENARIO, SIGNAME = sys.argv[1], sys.argv[2], sys.argv[3]
 REPEAT = int(sys.argv[4]) if len(sys.argv) > 4 else 1
-SIGNUM = {"INT": signal.SIGINT, "TERM": signal.SIGTERM}[SIGNAME]
+SIGNUM = {"INT": signal.SIGINT, "TERM": signal.SIGTERM, "HUP": signal.SIGHUP}[SIGNAME]
 LIMIT = 0.5
 
 

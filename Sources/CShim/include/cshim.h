@@ -34,6 +34,9 @@ const char *cshim_errno_name(int error);
 /// fcntl(2) without varargs.
 int cshim_get_status_flags(int fd);
 int cshim_set_status_flags(int fd, int flags);
+/// Whether `sig`'s disposition is SIG_IGN (as `nohup` leaves SIGHUP).
+int cshim_signal_is_ignored(int sig);
+
 /// pipe2(2) with O_CLOEXEC | O_NONBLOCK (pipe2 needs _GNU_SOURCE), both ends moved to
 /// descriptors 100 and up when the limit allows.
 int cshim_pipe_cloexec_nonblock(int ends[2]);

@@ -83,6 +83,9 @@ package final class ConnectionTap: @unchecked Sendable {
         return (annotator.tracker.conversations, statistics)
     }
 
+    /// Set after `finish` when the pcap file could not be written completely.
+    package var writeFailure: SockscopeError? { capture.writeFailure }
+
     /// The BPF filter for one TCP connection: its own ports and the peer's address.
     package static func filter(local: SocketAddress, remote: SocketAddress) -> String {
         guard let localPort = local.port, let remotePort = remote.port, let peer = remote.ipAddress else { return "tcp" }

@@ -1,5 +1,6 @@
 import CPcap
 import Glibc
+import SystemPackage
 
 /// A live capture through libpcap on one interface, with a BPF filter.
 ///
@@ -33,6 +34,8 @@ package final class PacketCapture {
 
     private var handle: OpaquePointer?
     private var dumper: OpaquePointer?
+    /// Set by `close` when the pcap file could not be written completely.
+    package private(set) var writeFailure: SockscopeError?
     package let linkType: LinkType
     package let options: Options
 
@@ -153,7 +156,17 @@ package final class PacketCapture {
     /// Flushes the pcap file and releases the capture.
     package func close() {
         if let dumper {
-            pcap_dump_flush(dumper)
+            // A write that failed (ENOSPC, EIO) leaves the stream in error; the flush
+            // reports what was still buffered. Either means the file is short.
+            let file = pcap_dump_file(dumper)
+            let flushed = pcap_dump_flush(dumper) == 0
+            if !flushed || (file.map { ferror($0) != 0 } ?? false) {
+                writeFailure =
+                    writeFailure
+                    ?? SockscopeError(
+                        "cannot write \(options.pcapOut ?? "the pcap file"): \(Errno.current.nameAndText)",
+                        explanation: "the file holds only the packets written before the failure", status: .ioError)
+            }
             pcap_dump_close(dumper)
             self.dumper = nil
         }

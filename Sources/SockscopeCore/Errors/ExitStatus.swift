@@ -11,6 +11,7 @@
 /// | 74 | I/O error: reset by the peer, a failed read or write |
 /// | 75 | timed out, or a temporary failure worth retrying |
 /// | 77 | missing privilege (a port below 1024, CAP_NET_RAW for the tap) |
+/// | 129 | stopped by SIGHUP, likewise |
 /// | 130 | stopped by SIGINT (Ctrl-C), after writing out what had arrived |
 /// | 143 | stopped by SIGTERM, likewise |
 package enum ExitStatus: Int32, Sendable, CaseIterable {
@@ -23,6 +24,7 @@ package enum ExitStatus: Int32, Sendable, CaseIterable {
     case ioError = 74
     case timedOut = 75
     case noPermission = 77
+    case hangUp = 129
     case interrupted = 130
     case terminated = 143
 
@@ -38,6 +40,7 @@ package enum ExitStatus: Int32, Sendable, CaseIterable {
         case .ioError: "I/O error (connection reset, failed read or write)"
         case .timedOut: "timed out, or temporary failure"
         case .noPermission: "missing privilege or permission"
+        case .hangUp: "stopped by SIGHUP (the terminal went away), likewise"
         case .interrupted: "stopped by SIGINT, after writing out what had arrived"
         case .terminated: "stopped by SIGTERM, after writing out what had arrived"
         }

@@ -2,7 +2,7 @@ import CShim
 import Glibc
 import Synchronization
 
-/// SIGINT and SIGTERM, turned into readiness: the handler records the signal and
+/// SIGINT, SIGTERM and SIGHUP, turned into readiness: the handler records the signal and
 /// writes one byte into a self-pipe whose read end every `EventLoop` watches.
 ///
 /// The pipe is never drained, so once a signal has arrived it stays readable for
@@ -29,6 +29,9 @@ package enum Interruption {
         readEnd.store(ends[0], ordering: .releasing)
         signal(SIGINT) { number in Interruption.handle(number) }
         signal(SIGTERM) { number in Interruption.handle(number) }
+        // A terminal that goes away: end as cleanly as for SIGTERM (a pcap file keeps
+        // whole records), unless the user asked to ignore it (nohup).
+        if cshim_signal_is_ignored(SIGHUP) == 0 { signal(SIGHUP) { number in Interruption.handle(number) } }
     }
 
     /// The signal handler: only async-signal-safe work (an atomic exchange, `write`, `_exit`).
@@ -50,9 +53,11 @@ package enum Interruption {
 
     /// The error that ends the program as `signal` asked: exit 130 for SIGINT, 143 for SIGTERM.
     package static func error(for signal: Int32) -> SockscopeError {
-        SockscopeError(
-            "stopped by \(signal == SIGINT ? "SIGINT" : "SIGTERM")",
-            status: signal == SIGINT ? .interrupted : .terminated)
+        switch signal {
+        case SIGINT: SockscopeError("stopped by SIGINT", status: .interrupted)
+        case SIGHUP: SockscopeError("stopped by SIGHUP", status: .hangUp)
+        default: SockscopeError("stopped by SIGTERM", status: .terminated)
+        }
     }
 
     /// Throws the error that ends the program as the signal asked, when one is pending.

@@ -67,6 +67,8 @@ package struct FrameDecoder: Sendable {
                     buffer.removeFirst(start)
                     return messages
                 }
+                // A line is held to the limit however it arrived, whole or in pieces.
+                if newline - start > maximumFrame { throw tooLong(newline - start, complete: true) }
                 messages.append(Array(buffer[start..<newline]))
                 start = newline + 1
             case .u32be, .u16be:
@@ -89,7 +91,10 @@ package struct FrameDecoder: Sendable {
     }
 
     private func tooLong(_ length: Int, complete: Bool) -> SockscopeError {
-        let what = complete ? "announces a \(length)-byte message" : "has sent \(length) bytes without a newline"
+        let what =
+            format == .line
+            ? (complete ? "has sent a \(length)-byte line" : "has sent \(length) bytes without a newline")
+            : "announces a \(length)-byte message"
         return SockscopeError(
             "malformed \(format.rawValue) frame: the peer \(what), over the limit of \(maximumFrame) bytes",
             explanation: "the connection was closed without reading or allocating it", status: .ioError)

@@ -20,6 +20,15 @@ package enum HostResolver {
             }
             return [SocketAddress(numeric, port: port)]
         }
+        if let percent = host.firstIndex(of: "%") {
+            // A scope never belongs to a name: such a host must not reach DNS.
+            let base = String(host[..<percent])
+            let zone = host[host.index(after: percent)...]
+            if IPAddress(base)?.family == .inet6 {
+                throw .usage("bad scoped address '\(host)': no interface '\(zone)' (see `ip link`)")
+            }
+            throw .usage("bad host '\(host)': a scope (%INTERFACE) belongs only to an IPv6 address")
+        }
         try Resolver.validateHostName(host)
         let entries: [AddressInfoEntry]
         do {

@@ -56,6 +56,7 @@ final class TapRecorder: Sendable {
         for line in TapTimeline.summary(result.conversations, statistics: result.statistics, packets: capture.packetsSeen) {
             Diagnostics.line(line)
         }
+        if let failure = capture.writeFailure { throw failure }
         if let path = options.pcapOut { Diagnostics.line("tap: packets written to \(path)") }
         guard options.followTimeWait, let conversation = result.conversations.last else { return }
         try followTimeWait(conversation)

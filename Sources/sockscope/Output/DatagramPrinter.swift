@@ -54,7 +54,7 @@ final class DatagramPrinter {
     /// Writes out what has been collected.
     func flush() {
         guard !pending.isEmpty else { return }
-        try? SystemCall.writeAll(1, pending)
+        Diagnostics.output(bytes: pending)
         pending.removeAll(keepingCapacity: true)
     }
 

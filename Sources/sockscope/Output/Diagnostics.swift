@@ -15,10 +15,25 @@ enum Diagnostics {
         writeAll(2, text)
     }
 
-    /// Writes text to stdout.
+    /// Writes text to stdout; a failure is remembered for the command runner.
     static func output(_ text: String) {
-        writeAll(1, text)
+        output(bytes: Array(text.utf8))
     }
+
+    /// Writes bytes to stdout, all of them (waiting when a non-blocking stdout is
+    /// full). The first failure (ENOSPC, EIO, EPIPE) is kept: the command runner ends
+    /// the command with it (exit 74) rather than report success with output lost.
+    static func output(bytes: [UInt8]) {
+        guard outputFailure.withLock({ $0 == nil }) else { return }
+        do {
+            try SystemCall.writeAll(1, bytes)
+        } catch  where error.errno != .interrupted {
+            outputFailure.withLock { $0 = $0 ?? error }
+        } catch {}
+    }
+
+    /// The first write to stdout that failed.
+    static let outputFailure = Mutex<SocketCallError?>(nil)
 
     /// Prints a failure as `sockscope: message — explanation`.
     static func report(_ error: SockscopeError) {

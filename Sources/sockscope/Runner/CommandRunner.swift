@@ -8,12 +8,17 @@ import SockscopeCore
 enum CommandRunner {
     /// Runs `body`; a status other than success ends the process with that code.
     static func run(json: Bool = false, _ body: () throws(SockscopeError) -> ExitStatus) throws {
-        let status: ExitStatus
+        var status: ExitStatus
         do {
             status = try body()
         } catch {
             report(error, json: json)
             status = error.status
+        }
+        if status.rawValue < ExitStatus.usage.rawValue, let failure = Diagnostics.outputFailure.withLock({ $0 }) {
+            // The work was done but its output did not all reach stdout: not a success.
+            report(SockscopeError("cannot write the output (stdout): \(failure.errno.nameAndText)", status: .ioError), json: json)
+            status = .ioError
         }
         if status != .success { throw ExitCode(status.rawValue) }
     }
