@@ -6,6 +6,8 @@
 #include <netdb.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <unistd.h>
 #include <sys/socket.h>
@@ -118,4 +120,13 @@ int cshim_signal_is_ignored(int sig) {
     struct sigaction current;
     if (sigaction(sig, NULL, &current) != 0) return 0;
     return current.sa_handler == SIG_IGN;
+}
+
+int cshim_tcp_idle_ms(int fd, unsigned int *received_ms, unsigned int *sent_ms) {
+    struct tcp_info info;
+    socklen_t length = sizeof(info);
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) != 0) return -1;
+    *received_ms = info.tcpi_last_data_recv;
+    *sent_ms = info.tcpi_last_data_sent;
+    return 0;
 }

@@ -117,6 +117,9 @@ struct ListenCommand: ParsableCommand {
             throw ValidationError("--exec/--sh-exec serve clients with a program, not with --echo, --upper, --broker, --chat or --frame")
         }
         if mergeStderr && !exec { throw ValidationError("--stderr goes with --exec or --sh-exec") }
+        if exec && transport.unixPath != nil && session.idleTimeout != nil {
+            throw ValidationError("-i/--idle-timeout with --exec reads TCP's own idle time (TCP_INFO); a Unix socket has none")
+        }
         if frame.format != nil && (keepOpen || broker || chat || echo || upper || maxClients != nil) {
             throw ValidationError("--frame serves one stream client, without --keep-open, --broker, --chat, --echo, --upper or --max-clients")
         }
@@ -225,7 +228,7 @@ struct ListenCommand: ParsableCommand {
             Diagnostics.line(
                 "sockscope: warning: \(command.joined(separator: " ")) is served to anyone who can reach \(request.address); restrict it with --allow")
         }
-        let options = ExecServer.Options(command: command, mergeStderr: mergeStderr, keepOpen: keepOpen)
+        let options = ExecServer.Options(command: command, mergeStderr: mergeStderr, keepOpen: keepOpen, idleTimeout: session.idleTimeout?.duration)
         try ExecServer(request, options: options, policy: policy, tracer: tracer, events: events).run()
     }
 

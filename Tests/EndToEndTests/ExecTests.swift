@@ -58,10 +58,11 @@ struct ExecTests {
         #expect(Self.zombies(of: pid).isEmpty, "zombie children of \(pid)")
     }
 
-    @Test("a client that hangs up on a program that never ends: the program gets SIGTERM after the grace time")
+    @Test("a client that leaves a program that never ends: with -i, the idle connection ends it (SIGTERM after the grace time)")
     func hangUp() async throws {
         let server = try BackgroundProcess(
-            Paths.sockscope, ["listen", "-v", "--sh-exec", "trap 'echo term >&2; exit 0' TERM; while :; do sleep 0.1; done", "127.0.0.1", "0"])
+            Paths.sockscope,
+            ["listen", "-v", "-i", "1", "--sh-exec", "trap 'echo term >&2; exit 0' TERM; while :; do sleep 0.1; done", "127.0.0.1", "0"])
         defer { Task { await server.stop() } }
         let port = try await server.announcedPort()
         let client = try await sockscope("connect", "-i", "0.3", "127.0.0.1", "\(port)")

@@ -176,6 +176,65 @@ struct HardeningTests {
         #expect(listener.stdoutText.isEmpty)
     }
 
+    /// PIDs of the processes whose command line starts with `marker` (the programs
+    /// themselves, not the shells or the server that mention it).
+    static func processes(_ marker: String) async throws -> [String] {
+        try await run("/usr/bin/pgrep", ["-f", "^" + marker]).stdoutText.split(separator: "\n").map(String.init)
+    }
+
+    @Test("every program of a pipeline ends with the server: each client's program runs in its own process group")
+    func processGroups() async throws {
+        let marker = "sleep 1234.\(Int.random(in: 100...999))"
+        let server = try BackgroundProcess(Paths.sockscope, ["listen", "-k", "--sh-exec", "\(marker) | cat", "127.0.0.1", "0"])
+        defer { Task { await server.stop() } }
+        let port = try await server.announcedPort()
+        let clients = try (0..<3).map { _ in
+            try BackgroundProcess(Paths.python, ["-c", "import socket, time; s = socket.create_connection(('127.0.0.1', \(port))); time.sleep(5)"])
+        }
+        defer { for client in clients { Task { await client.stop() } } }
+        var running: [String] = []
+        for _ in 0..<50 where running.count < 3 {
+            try await Task.sleep(for: .milliseconds(50))
+            running = try await Self.processes(marker)
+        }
+        #expect(running.count == 3, "one pipeline per client: \(running)")
+        kill(try await SignalTests.pid("sh-exec \(marker)"), SIGTERM)
+        #expect(try await server.finish() == 143)
+        var left = running
+        for _ in 0..<20 where !left.isEmpty {
+            try await Task.sleep(for: .milliseconds(50))
+            left = try await Self.processes(marker)
+        }
+        #expect(left.isEmpty, "programs outlived the server: \(left)")
+    }
+
+    @Test("a client's half-close is not a hang-up: the program reads EOF and its late answer still arrives")
+    func halfCloseIsNotHangUp() async throws {
+        let server = try BackgroundProcess(Paths.sockscope, ["listen", "--sh-exec", #"read q; sleep 3; echo "result for $q""#, "127.0.0.1", "0"])
+        defer { Task { await server.stop() } }
+        let port = try await server.announcedPort()
+        let outcome = try await sockscope("connect", "127.0.0.1", "\(port)", input: Array("query1\n".utf8))
+        #expect(outcome.stdoutText == "result for query1\n", "\(outcome)")
+        #expect(try await server.finish() == 0)
+    }
+
+    @Test("a client that resets: its program's group gets SIGTERM after the grace time")
+    func resetEndsTheGroup() async throws {
+        let marker = "sleep 2345.\(Int.random(in: 100...999))"
+        let server = try BackgroundProcess(Paths.sockscope, ["listen", "-v", "--sh-exec", "\(marker) | cat", "127.0.0.1", "0"])
+        defer { Task { await server.stop() } }
+        let port = try await server.announcedPort()
+        let reset = """
+            import socket, struct, time
+            s = socket.create_connection(('127.0.0.1', \(port))); time.sleep(0.5)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0)); s.close()
+            """
+        _ = try await run(Paths.python, ["-c", reset])
+        #expect(try await server.finish(timeout: .seconds(10)) == 0, "the server ends when its one client's program has: \(server.stderrText)")
+        #expect(server.stderrText.contains("still running after the grace time"), "\(server.stderrText)")
+        #expect(try await Self.processes(marker).isEmpty)
+    }
+
 }
 
 extension String {

@@ -26,6 +26,9 @@ package final class EventLoop {
         package static let writable = Interest(rawValue: 2)
         /// Only the peer hanging up (EPOLLRDHUP), never data.
         package static let hangUp = Interest(rawValue: 4)
+        /// Only failures: an error or a full hang-up (EPOLLERR, EPOLLHUP, which epoll
+        /// always reports), never data and never a half-close.
+        package static let failure = Interest(rawValue: 8)
     }
 
     /// What the kernel reported for one descriptor.

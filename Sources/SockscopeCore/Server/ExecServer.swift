@@ -6,23 +6,30 @@ import SystemPackage
 /// the program's stdin and stdout are the client's socket.
 ///
 /// The server keeps its own copy of each client socket only to notice the client
-/// hanging up (EPOLLRDHUP — it never reads, so the program gets every byte). When the
-/// client hangs up, the program sees end of input; if it is still running after
-/// `grace`, it gets SIGTERM. When the program exits, the server closes its copy,
-/// so the kernel delivers everything the program wrote and then sends FIN. Every
-/// child is reaped.
+/// going away — it never reads, so the program gets every byte. A client's FIN is a
+/// half-close, not a hang-up: the program reads end of input and may go on writing
+/// its answer. The client is gone when its socket fails (RST: EPOLLERR/EPOLLHUP) or,
+/// with an idle timeout, when no data moved either way for that long (TCP_INFO);
+/// then the program gets SIGTERM after `grace`. Each program runs in a process group
+/// of its own, and the whole group is signalled, so a pipeline (`sh -c 'a | b'`)
+/// ends with it. When the program exits, the server closes its copy, so the kernel
+/// delivers everything the program wrote and then sends FIN. Every child is reaped;
+/// when the server ends, every group gets SIGTERM, then SIGKILL.
 package final class ExecServer {
     package struct Options: Sendable {
         package var command: [String]
         package var mergeStderr: Bool
         package var keepOpen: Bool
         package var grace: Duration
+        /// End a client's program when no data moved either way for this long (TCP only).
+        package var idleTimeout: Duration?
 
-        package init(command: [String], mergeStderr: Bool, keepOpen: Bool, grace: Duration = .seconds(2)) {
+        package init(command: [String], mergeStderr: Bool, keepOpen: Bool, grace: Duration = .seconds(2), idleTimeout: Duration? = nil) {
             self.command = command
             self.mergeStderr = mergeStderr
             self.keepOpen = keepOpen
             self.grace = grace
+            self.idleTimeout = idleTimeout
         }
     }
 
@@ -58,6 +65,7 @@ package final class ExecServer {
         // Exits are not descriptors: children are reaped, and lingering ones
         // terminated, on a short period.
         func tick() {
+            expireIdle(loop: loop)
             terminateLingering()
             reap(loop: loop)
             loop.schedule(at: .now + .milliseconds(100), tick)
@@ -66,8 +74,35 @@ package final class ExecServer {
         do {
             try loop.run { !options.keepOpen && served > 0 && children.isEmpty }
         } catch {
-            for pid in children.keys { kill(pid, SIGTERM) }
+            endEveryGroup()
             throw error
+        }
+    }
+
+    /// The server is ending: SIGTERM to every program's group, a short wait for them to
+    /// go (bounded: a signal must end the server at once), then SIGKILL to what is left.
+    private func endEveryGroup() {
+        for pid in children.keys { kill(-pid, SIGTERM) }
+        let deadline = ContinuousClock.now + .milliseconds(200)
+        while !children.isEmpty && ContinuousClock.now < deadline {
+            for (pid, _) in ProcessSpawner.reapExited() { children[pid] = nil }
+            if !children.isEmpty { usleep(10_000) }
+        }
+        for pid in children.keys { kill(-pid, SIGKILL) }
+        for (pid, _) in ProcessSpawner.reapExited() { children[pid] = nil }
+    }
+
+    /// With an idle timeout: a client whose connection moved no data either way for
+    /// that long is treated as gone (the kernel's TCP_INFO says when data last moved).
+    private func expireIdle(loop: EventLoop) {
+        guard let idle = options.idleTimeout else { return }
+        let limit = UInt32(clamping: idle.milliseconds)
+        for (pid, child) in children where child.hangUpTime == nil {
+            var received: UInt32 = 0
+            var sent: UInt32 = 0
+            guard cshim_tcp_idle_ms(child.socket.fd, &received, &sent) == 0, received >= limit, sent >= limit else { continue }
+            _ = shutdown(child.socket.fd, Int32(SHUT_RDWR))  // the program reads EOF, its writes fail
+            hungUp(pid, loop: loop)
         }
     }
 
@@ -98,7 +133,8 @@ package final class ExecServer {
             children[pid] = Child(socket: client.socket, peer: client.peer)
             served += 1
             events(.started(peer: client.peer, pid: pid))
-            try loop.register(fd, .hangUp) { [self] _ throws(SockscopeError) in hungUp(pid, loop: loop) }
+            // Only a failure (RST) means the client is gone; its FIN is a half-close.
+            try loop.register(fd, .failure) { [self] _ throws(SockscopeError) in hungUp(pid, loop: loop) }
         }
         if !options.keepOpen && served > 0 { try loop.update(listener.socket.fd, []) }
     }
@@ -108,7 +144,7 @@ package final class ExecServer {
         let now = ContinuousClock.now
         for (pid, child) in children where !child.terminated {
             guard let hungUp = child.hangUpTime, hungUp.duration(to: now) >= options.grace else { continue }
-            kill(pid, SIGTERM)
+            kill(-pid, SIGTERM)  // the program's whole process group
             children[pid]?.terminated = true
             events(.terminated(peer: child.peer, pid: pid))
         }
