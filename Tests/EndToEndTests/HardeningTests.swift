@@ -235,6 +235,41 @@ struct HardeningTests {
         #expect(try await Self.processes(marker).isEmpty)
     }
 
+    @Test("--frame reads while it writes: 20 MB of lines through a peer that answers while it reads, no deadlock")
+    func framedNoDeadlock() async throws {
+        let directory = try TemporaryDirectory.make()
+        let lines = (0..<200_000).map { "line \($0) " + String(repeating: "x", count: 80) + "\n" }.joined()
+        try writeFile(directory + "/lines", Array(lines.utf8))
+        let server = try BackgroundProcess(Paths.python, [Paths.peer("hostile.py"), "blocking-echo"])
+        defer { Task { await server.stop() } }
+        let port = try await server.announcedPort(marker: "", inStdout: true)
+        let client = try BackgroundProcess(
+            Paths.sockscope, ["connect", "--frame", "line", "127.0.0.1", "\(port)"], stdinPath: directory + "/lines",
+            stdoutPath: directory + "/out")
+        #expect(try await client.finish(timeout: .seconds(60)) == 0, "\(client.stderrText)")
+        #expect(try readFile(directory + "/out") == Array(lines.utf8), "every line came back, in order")
+    }
+
+    @Test("--frame output is binary-safe: escaped one per line by default, raw with --raw, hex in --frame-json")
+    func framesBinarySafe() async throws {
+        var outputs: [String: [UInt8]] = [:]
+        for mode in ["escaped", "--raw", "--frame-json"] {
+            let server = try BackgroundProcess(Paths.python, [Paths.peer("hostile.py"), "binary-frames"])
+            defer { Task { await server.stop() } }
+            let port = try await server.announcedPort(marker: "", inStdout: true)
+            let extra = mode == "escaped" ? [] : [mode]
+            let outcome = try await run(Paths.sockscope, ["connect", "--frame", "u32be"] + extra + ["127.0.0.1", "\(port)"])
+            #expect(outcome.status == 0, "\(mode): \(outcome)")
+            outputs[mode] = outcome.stdout
+        }
+        #expect(String(decoding: outputs["escaped"] ?? [], as: UTF8.self) == "\\xff\\xfe\\x00ok\\x80\ntwo\\nlines\nplain\n")
+        let raw: [UInt8] = [0xff, 0xfe, 0x00, 0x6f, 0x6b, 0x80] + Array("two\nlinesplain".utf8)
+        #expect(outputs["--raw"] == raw)
+        let json = String(decoding: outputs["--frame-json"] ?? [], as: UTF8.self)
+        #expect(json.contains(#""bytes":6,"text":null,"hex":"fffe006f6b80""#), "\(json)")
+        #expect(json.contains(#""text":"two\nlines""#), "\(json)")
+    }
+
 }
 
 extension String {

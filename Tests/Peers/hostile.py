@@ -6,6 +6,10 @@ usage:
                                               print what came back (repr) or 'REFUSED' when closed with nothing
   hostile.py counting-echo                    echo server on 127.0.0.1: print its port, echo for 1.5 s after the
                                               first connection, then print how many bytes it received
+  hostile.py blocking-echo                    print its port; echo with blocking sendall, reading only when its
+                                              writes are done (a peer that writes while it reads), until EOF
+  hostile.py binary-frames                    print its port; send three u32be frames (bytes that are not UTF-8,
+                                              an embedded newline, plain text) to one client, then close
   hostile.py chat PORT NICK...                one chat client per NICK, each sends '/nick NICK' then 'hi from NICK';
                                               prints every line each client received
 """
@@ -54,6 +58,31 @@ elif mode == "counting-echo":
         except OSError:
             break
     print(total, flush=True)
+elif mode == "blocking-echo":
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    print(server.getsockname()[1], flush=True)
+    server.settimeout(30)
+    conn, _ = server.accept()
+    conn.settimeout(60)
+    while True:
+        data = conn.recv(65536)
+        if not data:
+            break
+        conn.sendall(data)
+    conn.close()
+elif mode == "binary-frames":
+    import struct
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    print(server.getsockname()[1], flush=True)
+    server.settimeout(30)
+    conn, _ = server.accept()
+    for message in (b"\xff\xfe\x00ok\x80", b"two\nlines", b"plain"):
+        conn.sendall(struct.pack(">I", len(message)) + message)
+    conn.close()
 elif mode == "chat":
     port, nicks = int(sys.argv[2]), sys.argv[3:]
     clients = []

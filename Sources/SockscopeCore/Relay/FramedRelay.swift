@@ -38,9 +38,13 @@ package final class FramedRelay {
         var lastActivity = ContinuousClock.now
         var idleTimer: EventLoop.Timer?
         var idle = false
-        try loop.register(socket.fd, .readable) { [self] _ throws(SockscopeError) in
+        try loop.register(socket.fd, .readable) { [self] readiness throws(SockscopeError) in
             lastActivity = .now
-            try receiveFrames()
+            // Read and write in the same round: a peer that answers while it reads
+            // must never find both directions blocked (the framed relay once waited
+            // to send everything before reading again, and deadlocked).
+            if readiness.writable { try flush() }
+            if readiness.readable, peerOpen { try receiveFrames() }
         }
         if let input {
             try loop.register(input, .readable) { [self] _ throws(SockscopeError) in
@@ -50,16 +54,27 @@ package final class FramedRelay {
         }
         let terminal = input.map { isatty($0) == 1 } ?? false
         try loop.run {
-            idle || !(inputOpen || peerOpen) || (!peerOpen && terminal)
+            idle || !(inputOpen || peerOpen || pendingOutput > 0) || (!peerOpen && terminal)
         } prepare: { [self] () throws(SockscopeError) in
-            try loop.update(socket.fd, peerOpen ? .readable : [])
-            if let input { try loop.update(input, inputOpen ? .readable : []) }
+            var interest: EventLoop.Interest = peerOpen ? .readable : []
+            if pendingOutput > 0 { interest.insert(.writable) }
+            try loop.update(socket.fd, interest)
+            // Input waits while a megabyte of frames waits for the peer: memory stays bounded.
+            if let input { try loop.update(input, inputOpen && pendingOutput < Self.outputLimit ? .readable : []) }
             guard let limit = options.idleTimeout else { return }
             if let idleTimer { loop.cancel(idleTimer) }
             idleTimer = loop.schedule(at: lastActivity + limit) { idle = true }
         }
         return report
     }
+
+    /// Frames encoded but not yet taken by the socket, and how far they were sent.
+    private var output: [UInt8] = []
+    private var outputStart = 0
+    private var pendingOutput: Int { output.count - outputStart }
+    private static let outputLimit = 1 << 20
+    /// Input has ended: send FIN once the frames queued before it are sent.
+    private var finishAfterOutput = false
 
     private var report = Report()
     private var inputOpen = false
@@ -85,35 +100,60 @@ package final class FramedRelay {
         }
     }
 
-    /// Reads input and sends each whole line as one frame; at its end, the rest and FIN.
+    /// Reads input and queues each whole line as one frame; at its end, the rest, then FIN.
     private func readLines(from input: Int32) throws(SockscopeError) {
         let result: Int?
         do { result = try SystemCall.read(input, into: buffer) } catch { throw SockscopeError(SocketCallError(.read, error)) }
         guard let count = result else { return }
         if count == 0 {
             inputOpen = false
-            if !pendingLine.isEmpty { try send(pendingLine[...]) }
+            if !pendingLine.isEmpty { try queue(pendingLine[...]) }
             pendingLine = []
-            if options.halfClose { socket.shutdownWrite() }
+            finishAfterOutput = options.halfClose
+            try flush()
             return
         }
         pendingLine += UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-        while let newline = pendingLine.firstIndex(of: 0x0a) {
-            try send(pendingLine[..<newline])
-            pendingLine.removeFirst(newline + 1)
+        var start = 0
+        while let newline = pendingLine[start...].firstIndex(of: 0x0a) {
+            try queue(pendingLine[start..<newline])
+            start = newline + 1
         }
+        pendingLine.removeFirst(start)
+        try flush()
     }
 
-    /// Sends one message as a frame, all of it (waiting for buffer space through the loop).
-    private func send(_ message: ArraySlice<UInt8>) throws(SockscopeError) {
-        let frame = try format.encode(message)
-        let result: Result<Void, SocketCallError> = frame.withUnsafeBytes { bytes in
-            do throws(SocketCallError) {
-                try socket.sendAll(bytes)
-                return .success(())
-            } catch { return .failure(error) }
-        }
-        do { try result.get() } catch { throw SockscopeError(error) }
+    /// Encodes one message as a frame, after those already waiting.
+    private func queue(_ message: ArraySlice<UInt8>) throws(SockscopeError) {
+        output += try format.encode(message)
         report.messagesSent += 1
+    }
+
+    /// Sends what the socket takes now, without waiting; then FIN when input has ended.
+    private func flush() throws(SockscopeError) {
+        while pendingOutput > 0 {
+            let result: Result<Int?, SocketCallError> = output.withUnsafeBytes { bytes in
+                do throws(SocketCallError) {
+                    return .success(try socket.send(UnsafeRawBufferPointer(rebasing: bytes[outputStart...])))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            let sent: Int?
+            do { sent = try result.get() } catch { throw SockscopeError(error) }
+            guard let sent else { break }
+            outputStart += sent
+        }
+        if pendingOutput == 0 {
+            output.removeAll(keepingCapacity: true)
+            outputStart = 0
+            if finishAfterOutput {
+                finishAfterOutput = false
+                socket.shutdownWrite()
+            }
+        } else if outputStart > 1 << 16 {
+            output.removeFirst(outputStart)
+            outputStart = 0
+        }
     }
 }

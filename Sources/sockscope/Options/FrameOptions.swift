@@ -18,14 +18,24 @@ struct FrameOptions: ParsableArguments {
         help: ArgumentHelp("Refuse (and close on) a frame announcing more than this many bytes (default 16M).", valueName: "bytes"))
     var maximumFrame: ByteCount?
 
-    @Flag(name: .customLong("frame-json"), help: "With --frame: print each message as JSON with its length (length, text, hex).")
+    @Flag(name: .customLong("frame-json"), help: "With --frame: print each message as a JSON record (bytes, text when UTF-8, hex).")
     var json = false
+
+    @Flag(
+        name: .customLong("raw"),
+        help: """
+            With --frame: write each message's bytes as they are, back to back (by default each is one line, \
+            with non-printable bytes and newlines escaped as \\n, \\xNN).
+            """)
+    var raw = false
 
     var maximum: Int { maximumFrame?.value ?? 16 << 20 }
 
     func validate() throws {
         if maximumFrame != nil && format == nil { throw ValidationError("--max-frame goes with --frame") }
         if json && format == nil { throw ValidationError("--frame-json goes with --frame") }
+        if raw && format == nil { throw ValidationError("--raw goes with --frame") }
+        if raw && json { throw ValidationError("choose one of --raw and --frame-json") }
     }
 
     /// Prints one received message: as a line, or as a JSON object.
@@ -36,8 +46,11 @@ struct FrameOptions: ParsableArguments {
             line.add("text", String(validating: message, as: UTF8.self))
             line.add("hex", message.withUnsafeBytes { HexDump.hex($0) })
             Diagnostics.output(line.text)
+        } else if raw {
+            Diagnostics.output(bytes: message)
         } else {
-            Diagnostics.output(String(decoding: message + [0x0a], as: UTF8.self))
+            // One message, one line, whatever bytes it holds: binary-safe and never split.
+            Diagnostics.output(message.withUnsafeBytes { HexDump.escaped($0, limit: nil) } + "\n")
         }
     }
 

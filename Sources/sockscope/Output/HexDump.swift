@@ -30,10 +30,10 @@ enum HexDump {
     }
 
     /// Payload as one line of text: printable ASCII as is, everything else escaped
-    /// (`\n`, `\x80`), at most 4096 bytes then `…`.
-    static func escaped(_ bytes: UnsafeRawBufferPointer) -> String {
+    /// (`\n`, `\x80`), at most `limit` bytes then `…` (all of it when nil).
+    static func escaped(_ bytes: UnsafeRawBufferPointer, limit: Int? = 4096) -> String {
         var text = ""
-        for byte in bytes.prefix(4096) {
+        for byte in bytes.prefix(limit ?? bytes.count) {
             switch byte {
             case 0x0a: text += "\\n"
             case 0x0d: text += "\\r"
@@ -43,6 +43,6 @@ enum HexDump {
             default: text += "\\x" + (byte < 16 ? "0" : "") + String(byte, radix: 16)
             }
         }
-        return bytes.count > 4096 ? text + "…" : text
+        return bytes.count > (limit ?? bytes.count) ? text + "…" : text
     }
 }
