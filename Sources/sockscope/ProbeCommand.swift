@@ -120,36 +120,54 @@ struct ProbeCommand: ParsableCommand {
     private func probe() throws(SockscopeError) -> Bool {
         let protocolName = udp ? "udp" : "tcp"
         let portList = try PortList(parsing: ports, protocolName: protocolName)
-        let targetList = try TargetList.parse(targets, allAddresses: allAddresses, family: family.family)
-            .filter { family.family == nil || $0.address.family == family.family }
+        let wanted = family.family  // read once: the filter below may see 65,536 targets
+        let targetList = try TargetList.parse(targets, allAddresses: allAddresses, family: wanted)
+            .filter { wanted == nil || $0.address.family == wanted }
         guard !targetList.isEmpty else { throw .usage("no target address of the requested family in '\(targets)'") }
-        let request = PortScanner.Request(
-            targets: targetList.map(\.address), ports: portList.ports, transport: udp ? .udp : .tcp, parallelism: parallel,
-            retries: retries, rate: rate, fixedTimeout: timeout?.duration, graceful: graceful, udpPayload: Array((payload ?? "").utf8))
         let capture = try startTap(targets: targetList.map(\.address))
-        let progress = ProgressLine(enabled: !quiet && !json && isatty(2) == 1)
-        let report = try PortScanner(request).run(progress: progress.update)
-        progress.clear()
+        // Targets are scanned in batches of at most about 262,144 probes, each printed
+        // as it finishes, so memory does not grow with targets × ports (a /16 × every port
+        // is 4.3 billion probes).
+        let batchSize = max(1, Self.probesPerBatch / max(1, portList.ports.count))
+        var anyOpen = false
+        var shownForTap: [ProbeResult] = []
         defer {
             if let capture {
-                let shown = all || portList.ports.count <= 25 ? report.results : report.results.filter { $0.state == .open }
                 let (_, statistics) = capture.tap.finish(grace: .milliseconds(200))
                 let events = capture.events.all
-                for line in TapTimeline.probeLines(events, results: shown) { Diagnostics.line(line) }
+                for line in TapTimeline.probeLines(events, results: shownForTap) { Diagnostics.line(line) }
                 if let statistics {
                     Diagnostics.line("tap: \(events.count) packets captured, \(statistics.droppedByKernel) dropped by the kernel (pcap_stats)")
                 }
             }
         }
-        let output = ProbeOutput(
-            report: report, targets: targetList, protocolName: protocolName,
-            listAll: all || portList.ports.count <= 25, graceful: graceful)
-        if json {
-            output.printJSON()
-        } else if !quiet {
-            output.printTable(style: Style(enabled: Diagnostics.usesColour(1)))
+        for start in stride(from: 0, to: targetList.count, by: batchSize) {
+            let batch = Array(targetList[start..<min(start + batchSize, targetList.count)])
+            let report = try scan(batch, ports: portList.ports)
+            let listAll = all || portList.ports.count <= 25
+            if capture != nil { shownForTap += listAll ? report.results : report.results.filter { $0.state == .open } }
+            let output = ProbeOutput(report: report, targets: batch, protocolName: protocolName, listAll: listAll, graceful: graceful)
+            if json {
+                output.printJSON()
+            } else if !quiet {
+                output.printTable(style: Style(enabled: Diagnostics.usesColour(1)))
+            }
+            anyOpen = anyOpen || report.results.contains { $0.state == .open }
         }
-        return report.results.contains { $0.state == .open }
+        return anyOpen
+    }
+
+    /// About how many probes one scan holds in memory at once.
+    static let probesPerBatch = 1 << 18
+
+    /// Scans one batch of targets on every port, with progress on a terminal.
+    private func scan(_ targets: [TargetList.Target], ports: [UInt16]) throws(SockscopeError) -> PortScanner.Report {
+        let request = PortScanner.Request(
+            targets: targets.map(\.address), ports: ports, transport: udp ? .udp : .tcp, parallelism: parallel,
+            retries: retries, rate: rate, fixedTimeout: timeout?.duration, graceful: graceful, udpPayload: Array((payload ?? "").utf8))
+        let progress = ProgressLine(enabled: !quiet && !json && isatty(2) == 1)
+        defer { progress.clear() }
+        return try PortScanner(request).run(progress: progress.update)
     }
 }
 

@@ -99,7 +99,7 @@ struct CombinationTests {
             s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1)
             u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(('127.0.0.1', 0))
             c = socket.create_connection(s.getsockname()); a, _ = s.accept()
-            print(s.getsockname()[1], u.getsockname()[1], flush=True); time.sleep(10)
+            print(s.getsockname()[1], u.getsockname()[1], flush=True); time.sleep(30)
             """
         let holder = try BackgroundProcess(Paths.python, ["-c", script])
         defer { Task { await holder.stop() } }

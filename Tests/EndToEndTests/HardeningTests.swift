@@ -270,6 +270,13 @@ struct HardeningTests {
         #expect(json.contains(#""text":"two\nlines""#), "\(json)")
     }
 
+    @Test("send --lines from an endless line fails at once with EMSGSIZE instead of holding it all")
+    func endlessLine() async throws {
+        let outcome = try await run(Paths.sh, ["-c", "exec \(Paths.sockscope) send --lines 127.0.0.1 9 < /dev/zero"], timeout: .seconds(20))
+        #expect(outcome.status == 64, "\(outcome)")
+        #expect(outcome.stderr.contains("EMSGSIZE"), "\(outcome.stderr)")
+    }
+
 }
 
 extension String {

@@ -154,6 +154,9 @@ package final class EventLoop {
             timers.removeAll()
         }
         while true {
+            // Work that never has to wait (a scan whose probes all answer at once) must
+            // still see a signal: look before every round, not only inside the wait.
+            if let signal = Interruption.pending { throw Interruption.error(for: signal) }
             try prepare()
             if done() { return }
             let ready: [Readiness]

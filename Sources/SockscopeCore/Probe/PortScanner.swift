@@ -242,6 +242,10 @@ final class ScanWorker {
             // Launch what parallelism and rate allow: retries first, then fresh probes.
             var backedOff = false
             while inFlight < parallelism, let pending = nextPending() {
+                // Probes that fail at once (loopback's RST) never leave this loop for a
+                // wait, and connect() itself can take milliseconds when ephemeral ports
+                // run short: look for a signal before each one (an atomic load).
+                if let signal = Interruption.pending { throw Interruption.error(for: signal) }
                 if interval != nil && clock.now < nextSendAllowed {
                     pushBack(pending)
                     break

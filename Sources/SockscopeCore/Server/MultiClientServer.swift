@@ -24,13 +24,19 @@ package final class MultiClientServer {
     package struct Options: Sendable {
         package var idleTimeout: Duration?
         package var maximumQueuedBytes: Int
+        /// The most bytes waiting for all clients together (a broker with many slow readers).
+        package var maximumTotalQueuedBytes: Int
         /// Where stdin comes from and clients' data goes (standard streams mode).
         package var input: Int32
         package var output: Int32
 
-        package init(idleTimeout: Duration? = nil, maximumQueuedBytes: Int = 4 << 20, input: Int32 = 0, output: Int32 = 1) {
+        package init(
+            idleTimeout: Duration? = nil, maximumQueuedBytes: Int = 4 << 20, maximumTotalQueuedBytes: Int = 32 << 20, input: Int32 = 0,
+            output: Int32 = 1
+        ) {
             self.idleTimeout = idleTimeout
             self.maximumQueuedBytes = maximumQueuedBytes
+            self.maximumTotalQueuedBytes = maximumTotalQueuedBytes
             self.input = input
             self.output = output
         }
@@ -68,6 +74,10 @@ package final class MultiClientServer {
     private var clients: [Int32: Client] = [:]
     private var inputOpen = true
     private let clock = ContinuousClock()
+    /// Clients whose interest or fate may have changed this round.
+    private var dirty: Set<Int32> = []
+    /// Bytes waiting in every client's output queue together.
+    private var totalQueued = 0
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
 
     /// Binds and listens at once, so errors such as EADDRINUSE surface here.
@@ -94,19 +104,29 @@ package final class MultiClientServer {
         if case .standardStreams = mode {
             try loop.register(options.input, .readable) { [self, unowned loop] _ throws(SockscopeError) in try readInput(loop: loop) }
         }
-        var idleTimer: EventLoop.Timer?
-        let prepare: () throws(SockscopeError) -> Void = { [self] () throws(SockscopeError) in
-            for client in clients.values {
-                if let reason = client.dropReason { remove(client, reason: reason, loop: loop) }
+        if let idle = options.idleTimeout {
+            // One sweep over the clients now and then, not on every event.
+            let period = max(.milliseconds(50), min(idle / 4, .seconds(1)))
+            func sweep() {
+                expireIdle(loop: loop)
+                loop.schedule(at: .now + period, sweep)
             }
-            for (fd, client) in clients {
+            loop.schedule(at: .now + period, sweep)
+        }
+        // Only the clients a round touched are looked at again: the work per event does
+        // not grow with the number of idle clients.
+        let prepare: () throws(SockscopeError) -> Void = { [self] () throws(SockscopeError) in
+            let touched = dirty
+            dirty.removeAll(keepingCapacity: true)
+            for fd in touched {
+                guard let client = clients[fd] else { continue }
+                if let reason = client.dropReason {
+                    remove(client, reason: reason, loop: loop)
+                    continue
+                }
                 var interest: EventLoop.Interest = client.peerClosed ? [] : .readable
                 if client.queued > 0 { interest.insert(.writable) }
                 try loop.update(fd, interest)
-            }
-            if let idleTimer { loop.cancel(idleTimer) }
-            idleTimer = nextIdleDeadline().map { deadline in
-                loop.schedule(at: deadline) { [self] in expireIdle(loop: loop) }
             }
         }
         try loop.run(until: { false }, prepare: prepare)
@@ -126,6 +146,7 @@ package final class MultiClientServer {
         for admitted in try listener.acceptWaiting(serving: clients.count) {
             let client = Client(id: admitted.number, socket: admitted.socket, peer: admitted.peer, now: clock.now)
             clients[admitted.socket.fd] = client
+            dirty.insert(admitted.socket.fd)
             try loop.register(admitted.socket.fd, .readable) { [self, unowned loop] readiness throws(SockscopeError) in
                 try serve(readiness, loop: loop)
             }
@@ -139,6 +160,8 @@ package final class MultiClientServer {
 
     private func remove(_ client: Client, reason: String, loop: EventLoop) {
         guard clients.removeValue(forKey: client.socket.fd) != nil else { return }
+        totalQueued -= client.queued
+        dirty.remove(client.socket.fd)
         loop.forget(client.socket.fd)
         client.socket.close()
         events(.closed(peer: client.peer, client: client.id, reason: reason, report: nil))
@@ -197,6 +220,7 @@ package final class MultiClientServer {
                 for other in clients.values where other !== client { enqueue(rest, to: other) }
             }
             client.peerClosed = true
+            dirty.insert(client.socket.fd)
             if client.queued == 0 || !isReplying { remove(client, reason: "the client closed", loop: loop) }
             return
         }
@@ -285,11 +309,10 @@ package final class MultiClientServer {
 
     private func enqueue(_ bytes: [UInt8], to client: Client) {
         guard client.dropReason == nil else { return }
+        dirty.insert(client.socket.fd)
         if client.queued + bytes.count > options.maximumQueuedBytes {
             // Removing it here would disturb the caller's iteration: mark it, drop it after this round.
-            client.output = []
-            client.outputStart = 0
-            client.dropReason = "too slow: more than \(options.maximumQueuedBytes) bytes were waiting for it"
+            drop(client, because: "too slow: more than \(options.maximumQueuedBytes) bytes were waiting for it")
             return
         }
         if client.outputStart > 1 << 16, client.outputStart * 2 > client.output.count {
@@ -297,6 +320,24 @@ package final class MultiClientServer {
             client.outputStart = 0
         }
         client.output += bytes
+        totalQueued += bytes.count
+        // A bound for all clients together, not only for each: past it, the client with
+        // the most waiting (the slowest reader) goes.
+        while totalQueued > options.maximumTotalQueuedBytes,
+            let slowest = clients.values.filter({ $0.dropReason == nil }).max(by: { $0.queued < $1.queued })
+        {
+            let bound = options.maximumTotalQueuedBytes
+            drop(slowest, because: "too slow: the server holds at most \(bound) bytes for all its clients, and most were waiting for it")
+        }
+    }
+
+    /// Marks a client to be dropped after this round, releasing what was queued for it.
+    private func drop(_ client: Client, because reason: String) {
+        totalQueued -= client.queued
+        client.output = []
+        client.outputStart = 0
+        client.dropReason = reason
+        dirty.insert(client.socket.fd)
     }
 
     private func flush(_ client: Client, loop: EventLoop) {
@@ -317,8 +358,10 @@ package final class MultiClientServer {
             }
             guard let sent, sent > 0 else { return }
             client.outputStart += sent
+            totalQueued -= sent
             client.lastActivity = clock.now
         }
+        dirty.insert(client.socket.fd)
         client.output = []
         client.outputStart = 0
         if client.peerClosed {

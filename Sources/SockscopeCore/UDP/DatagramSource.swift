@@ -54,7 +54,16 @@ package struct DatagramSource {
                     return
                 }
             case .lines:
-                guard let last = pending.lastIndex(of: 0x0a) else { continue }
+                guard let last = pending.lastIndex(of: 0x0a) else {
+                    // A line longer than any datagram can never be sent: say so now, not
+                    // after reading (and holding) an endless line.
+                    if pending.count >= Self.wholeLimit {
+                        throw SockscopeError(
+                            "a line of more than \(Self.wholeLimit - 1) bytes cannot be one datagram: EMSGSIZE (Message too long)",
+                            explanation: "a UDP payload is at most 65,507 bytes over IPv4 (65,527 over IPv6); use --size to cut it", status: .usage)
+                    }
+                    continue
+                }
                 try body(
                     pending[...last].split(separator: 0x0a, omittingEmptySubsequences: false).dropLast().map { line in
                         pending[line.startIndex...line.endIndex]  // keep the newline
