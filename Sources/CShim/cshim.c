@@ -130,3 +130,10 @@ int cshim_tcp_idle_ms(int fd, unsigned int *received_ms, unsigned int *sent_ms) 
     *sent_ms = info.tcpi_last_data_sent;
     return 0;
 }
+
+int cshim_move_high(int fd) {
+    int moved = fcntl(fd, F_DUPFD_CLOEXEC, 100);
+    if (moved < 0) return fd;
+    close(fd);
+    return moved;
+}

@@ -277,6 +277,38 @@ struct HardeningTests {
         #expect(outcome.stderr.contains("EMSGSIZE"), "\(outcome.stderr)")
     }
 
+    /// The CPU seconds (user + system) a process has used, from /proc/PID/stat.
+    static func cpuSeconds(_ pid: Int32) throws -> Double {
+        let stat = String(decoding: try readFile("/proc/\(pid)/stat"), as: UTF8.self)
+        let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return -1 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    @Test("out of descriptors, a keep-open server refuses new clients with a reason, does not spin, and keeps serving")
+    func outOfDescriptors() async throws {
+        let server = try BackgroundProcess("/usr/bin/prlimit", ["--nofile=24", Paths.sockscope, "listen", "-k", "--echo", "--backlog", "77", "127.0.0.1", "0"])
+        defer { Task { await server.stop() } }
+        let port = try await server.announcedPort()
+        let holder = try BackgroundProcess(
+            Paths.python,
+            [
+                "-c",
+                "import socket, time\nheld = [socket.create_connection(('127.0.0.1', \(port))) for _ in range(40)]\nprint('held', flush=True)\ntime.sleep(3)",
+            ])
+        defer { Task { await holder.stop() } }
+        _ = try await holder.waitForLine(containing: "held", inStdout: true)
+        let pid = try await SignalTests.pid("listen -k --echo --backlog 77 127.0.0.1 0")
+        let before = try Self.cpuSeconds(pid)
+        try await Task.sleep(for: .seconds(1))
+        let used = try Self.cpuSeconds(pid) - before
+        #expect(used < 0.3, "the server spun: \(used) s of CPU in 1 s")
+        #expect(server.stderrText.contains("out of resources (EMFILE"), "\(server.stderrText)")
+        _ = try await holder.finish(timeout: .seconds(10))
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await Self.client(from: "127.0.0.1", port: port, "still here") == "b'still here'", "\(server.stderrText)")
+    }
+
 }
 
 extension String {

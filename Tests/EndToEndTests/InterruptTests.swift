@@ -60,7 +60,7 @@ struct InterruptTests {
         "tap with no traffic and --follow-timewait stop at once",
         .enabled(if: Paths.isRoot, "skipped: capturing needs root (CAP_NET_RAW)"))
     func capture() async throws {
-        for scenario in ["tap-idle", "follow-timewait"] {
+        for scenario in ["tap-idle", "follow-timewait", "bpf-compile"] {
             for (signal, status) in [("INT", 130), ("TERM", 143)] {
                 let result = try await Self.interrupt(scenario, signal)
                 #expect(result.misses == 0 && result.statuses == [status], "\(scenario) SIG\(signal): \(result)")

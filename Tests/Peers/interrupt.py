@@ -133,6 +133,14 @@ def scenario_exec_child():
     return proc, [client]
 
 
+def scenario_bpf_compile():
+    # 3,000 terms: libpcap's optimiser takes minutes; Ctrl-C must not wait for it.
+    expression = " or ".join("port %d" % port for port in range(1, 3001))
+    proc = start([SOCKSCOPE, "tap", expression])
+    time.sleep(1.0)
+    return proc, []
+
+
 def scenario_tap_idle():
     proc = start([SOCKSCOPE, "tap", "tcp port 1"])
     wait_for_stderr(proc, "capturing on")

@@ -34,6 +34,10 @@ const char *cshim_errno_name(int error);
 /// fcntl(2) without varargs.
 int cshim_get_status_flags(int fd);
 int cshim_set_status_flags(int fd, int flags);
+/// Moves a descriptor to 100 or above (F_DUPFD_CLOEXEC), closing the original, when the
+/// limit allows; returns the descriptor it now has.
+int cshim_move_high(int fd);
+
 /// TCP_INFO's milliseconds since data was last received and sent on a TCP socket.
 /// Returns 0, or -1 (not a TCP socket).
 int cshim_tcp_idle_ms(int fd, unsigned int *received_ms, unsigned int *sent_ms);

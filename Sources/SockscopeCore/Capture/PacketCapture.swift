@@ -101,7 +101,9 @@ package final class PacketCapture {
     private static func setFilter(_ handle: OpaquePointer, _ filter: String) throws(SockscopeError) {
         guard !filter.isEmpty else { return }
         var program = bpf_program()
-        guard pcap_compile(handle, &program, filter, 1, PCAP_NETMASK_UNKNOWN) == 0 else {
+        // A filter of thousands of terms can take minutes to compile: Ctrl-C ends it.
+        let compiled = Interruption.immediately { pcap_compile(handle, &program, filter, 1, PCAP_NETMASK_UNKNOWN) }
+        guard compiled == 0 else {
             throw SockscopeError("bad capture filter '\(filter)': \(String(cString: pcap_geterr(handle)))", status: .usage)
         }
         defer { pcap_freecode(&program) }

@@ -16,6 +16,9 @@ import Synchronization
 /// to a second Ctrl-C.
 package enum Interruption {
     private static let received = Atomic<Int32>(0)
+    /// Set while a call that no loop can interrupt runs (a BPF compile, a name lookup):
+    /// a signal then ends the process at once, there being nothing to write out.
+    private static let immediate = Atomic<Bool>(false)
     private static let writeEnd = Atomic<Int32>(-1)
     private static let readEnd = Atomic<Int32>(-1)
 
@@ -36,10 +39,21 @@ package enum Interruption {
 
     /// The signal handler: only async-signal-safe work (an atomic exchange, `write`, `_exit`).
     private static func handle(_ number: Int32) {
+        if immediate.load(ordering: .relaxed) { _exit(128 + number) }
         let previous = received.exchange(number, ordering: .relaxed)
         if previous != 0 { _exit(128 + previous) }
         var byte: UInt8 = 1
         _ = write(writeEnd.load(ordering: .relaxed), &byte, 1)
+    }
+
+    /// Runs `body` — a blocking library call that no event loop can watch, holding no
+    /// output — so that SIGINT/SIGTERM end the process at once (exit 128 + signal)
+    /// instead of waiting for the call to return.
+    package static func immediately<Result, Failure: Error>(_ body: () throws(Failure) -> Result) throws(Failure) -> Result {
+        if let signal = pending { _exit(128 + signal) }
+        immediate.store(true, ordering: .relaxed)
+        defer { immediate.store(false, ordering: .relaxed) }
+        return try body()
     }
 
     /// The descriptor that becomes readable when a signal has arrived, or -1 before `install`.

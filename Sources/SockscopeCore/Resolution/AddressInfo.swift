@@ -78,7 +78,7 @@ package enum Resolver {
         hints.ai_flags = query.flags
         var list: UnsafeMutablePointer<addrinfo>?
         let started = ContinuousClock.now
-        let status = getaddrinfo(query.name, query.service, &hints, &list)
+        let status = Interruption.immediately { getaddrinfo(query.name, query.service, &hints, &list) }
         let duration = started.duration(to: .now)
         guard status == 0 else {
             throw AddressInfoError(code: status, systemError: status == EAI_SYSTEM ? Errno(rawValue: errno) : nil)

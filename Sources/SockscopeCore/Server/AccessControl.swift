@@ -113,4 +113,6 @@ package enum Refusal: Sendable, Equatable {
     case notAllowed
     /// The listener already serves its maximum number of clients.
     case full(maximum: Int)
+    /// The process ran out of something it needs for the client (descriptors, processes).
+    case exhausted(String)
 }

@@ -129,7 +129,16 @@ package final class ExecServer {
             // The program gets a blocking socket, as programs expect of stdin and stdout.
             let fd = client.socket.fd
             _ = cshim_set_status_flags(fd, cshim_get_status_flags(fd) & ~O_NONBLOCK)
-            let pid = try ProcessSpawner.spawn(options.command, streams: fd, mergeStderr: options.mergeStderr)
+            let pid: pid_t
+            do {
+                pid = try ProcessSpawner.spawn(options.command, streams: fd, mergeStderr: options.mergeStderr)
+            } catch {
+                // No process to be had (EAGAIN at the process limit, ENOMEM): this client
+                // is refused; the others keep their programs.
+                client.socket.close()
+                events(.refused(peer: client.peer, reason: .exhausted(error.message), count: 1))
+                continue
+            }
             children[pid] = Child(socket: client.socket, peer: client.peer)
             served += 1
             events(.started(peer: client.peer, pid: pid))

@@ -1,3 +1,4 @@
+import CShim
 import Glibc
 import SystemPackage
 
@@ -45,6 +46,7 @@ package final class Listener {
         bound = try BoundSocket(request, tracer: tracer)
         self.policy = policy
         self.events = events
+        if request.type == .stream { reserve = Self.openReserve() }
     }
 
     /// The listening (or receiving) socket.
@@ -88,8 +90,14 @@ package final class Listener {
             do {
                 accepted = try bound.socket.accept()
             } catch {
-                // Out of descriptors or memory: the connection waits in the queue; say so once per round.
-                if [.tooManyOpenFiles, .tooManyOpenFilesInSystem, .noBufferSpace, .noMemory].contains(error.errno) {
+                if [.tooManyOpenFiles, .tooManyOpenFilesInSystem].contains(error.errno) {
+                    // Out of descriptors: the connection would stay queued and the listener
+                    // readable forever (a spinning loop). Spend the reserve descriptor to
+                    // take it off the queue and close it, and say why.
+                    refuseWithReserve(error.errno)
+                    return nil
+                }
+                if [.noBufferSpace, .noMemory].contains(error.errno) {
                     events(.acceptFailed(error.errno.nameAndText))
                     return nil
                 }
@@ -110,6 +118,31 @@ package final class Listener {
             return Client(socket: socket, peer: peer, number: admitted)
         }
     }
+
+    /// A descriptor kept open for one purpose: to accept (and close) a connection when
+    /// the process has no other descriptor left.
+    private var reserve: Int32 = -1
+
+    /// Opens the reserve descriptor, out of the way of the numbers -v narrates.
+    private static func openReserve() -> Int32 {
+        let fd = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        return fd >= 0 ? cshim_move_high(fd) : fd
+    }
+
+    private func refuseWithReserve(_ error: Errno) {
+        guard reserve >= 0 else {
+            events(.acceptFailed(error.nameAndText))
+            return
+        }
+        close(reserve)
+        if let (socket, peer) = try? bound.socket.accept() {
+            socket.close()
+            events(.refused(peer: peer, reason: .exhausted(error.nameAndText), count: 1))
+        }
+        reserve = Self.openReserve()
+    }
+
+    deinit { if reserve >= 0 { close(reserve) } }
 
     private func refusal(for peer: SocketAddress, serving: Int) -> Refusal? {
         if let reason = policy.access.refusal(for: peer) { return reason }

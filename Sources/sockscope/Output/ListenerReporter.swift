@@ -89,6 +89,7 @@ struct ListenerReporter {
         case .denied(let rule): "denied by --deny \(rule)"
         case .notAllowed: "not in any --allow block"
         case .full(let maximum): "already serving \(maximum) client\(maximum == 1 ? "" : "s") (--max-clients)"
+        case .exhausted(let what): "the server is out of resources (\(what)); serving the clients it has"
         }
     }
 
