@@ -189,6 +189,20 @@ struct ErrorTests {
         #expect(outcome.stdoutText == "FALLBACK\n")
         #expect(outcome.stderr.contains("ECONNREFUSED"), "\(outcome.stderr)")
         #expect(outcome.stderr.contains("trying the next address"))
+
+        // With --pcap-out, each attempt's capture is finished before the next: one
+        // writer per file, which tcpdump reads whole.
+        let directory = try TemporaryDirectory.make()
+        let second = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "upper", "--host", last])
+        defer { Task { await second.stop() } }
+        let secondPort = try await second.announcedPort(marker: "", inStdout: true)
+        let tapped = try await inLookupSandbox(
+            "echo again | exec \(Paths.sockscope) connect --pcap-out \(directory)/tries.pcap multi.test \(secondPort)", netns: false,
+            hosts: hosts)
+        #expect(tapped.status == 0 && tapped.stdoutText == "AGAIN\n", "\(tapped)")
+        let tcpdump = try await run(Paths.tcpdump, ["-n", "-r", directory + "/tries.pcap"])
+        #expect(tcpdump.status == 0 && !tcpdump.stderr.contains("invalid"), "\(tcpdump)")
+        #expect(tcpdump.stdoutText.contains("Flags [S]"), "\(tcpdump.stdoutText)")
     }
 
     @Test(

@@ -309,6 +309,35 @@ struct HardeningTests {
         #expect(try await Self.client(from: "127.0.0.1", port: port, "still here") == "b'still here'", "\(server.stderrText)")
     }
 
+    @Test("the stale-socket check never connects to a live listener, however its path is spelled")
+    func liveUnixListenerByAnotherSpelling() async throws {
+        let directory = try TemporaryDirectory.make()
+        let live = try BackgroundProcess(Paths.sockscope, ["listen", "-U", directory + "/app.sock"])
+        defer { Task { await live.stop() } }
+        for _ in 0..<100 where !FileManagerless.exists(directory + "/app.sock") {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let second = try await sockscope("listen", "-U", directory + "//app.sock")
+        #expect(second.status == 69 && second.stderr.contains("EADDRINUSE"), "\(second)")
+        let client = try await run(
+            Paths.python,
+            [
+                "-c", "import socket, sys; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b'real client'); s.close()",
+                directory + "/app.sock",
+            ])
+        #expect(client.status == 0, "\(client)")
+        #expect(try await live.finish() == 0)
+        #expect(live.stdoutText == "real client", "the live listener served our probe instead of its client: \(live.stdoutText.debugDescription)")
+    }
+
+}
+
+/// File existence without Foundation.
+enum FileManagerless {
+    static func exists(_ path: String) -> Bool {
+        var status = stat()
+        return lstat(path, &status) == 0
+    }
 }
 
 extension String {

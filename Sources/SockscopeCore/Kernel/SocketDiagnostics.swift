@@ -27,6 +27,8 @@ package enum SocketDiagnostics {
         package var inode: UInt32
         /// Unix: SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET.
         package var unixType: String?
+        /// Unix sockets bound to a file: that file's inode (UNIX_DIAG_VFS).
+        package var fileInode: UInt32? = nil
     }
 
     /// Queries TCP or UDP sockets of one family (or both, when nil).
@@ -50,7 +52,7 @@ package enum SocketDiagnostics {
         var request: [UInt8] = [UInt8(AF_UNIX), 0, 0, 0]
         request += le32(0xffff_ffff)  // states
         request += le32(0)  // inode
-        request += le32(1 | 0x10)  // UDIAG_SHOW_NAME | UDIAG_SHOW_RQLEN
+        request += le32(1 | 0x02 | 0x10)  // UDIAG_SHOW_NAME | UDIAG_SHOW_VFS | UDIAG_SHOW_RQLEN
         request += le32(0xffff_ffff) + le32(0xffff_ffff)  // cookie: none
         return try dump(request).compactMap(unixEntry)
     }
@@ -137,6 +139,7 @@ package enum SocketDiagnostics {
         var path: UnixSocketPath = .unnamed
         var receiveQueue: UInt32 = 0
         var sendQueue: UInt32 = 0
+        var fileInode: UInt32?
         var offset = 16
         while offset + 4 <= bytes.count {  // attributes: u16 length, u16 type, value
             let length = Int(readLE16(bytes, offset))
@@ -148,6 +151,8 @@ package enum SocketDiagnostics {
                     value[0] == 0
                     ? .abstract(String(decoding: value.dropFirst(), as: UTF8.self))
                     : .path(String(decoding: value.prefix(while: { $0 != 0 }), as: UTF8.self))
+            } else if kind == 1, value.count >= 8 {  // UNIX_DIAG_VFS: the socket file's inode and device
+                fileInode = readLE32(value, 0)
             } else if kind == 4, value.count >= 8 {  // UNIX_DIAG_RQLEN
                 receiveQueue = readLE32(value, 0)
                 sendQueue = readLE32(value, 4)
@@ -156,7 +161,15 @@ package enum SocketDiagnostics {
         }
         return Entry(
             kind: .unix, family: .unix, state: TCPState(rawValue: bytes[2]) ?? .closed, local: .unix(path), remote: nil,
-            receiveQueue: receiveQueue, sendQueue: sendQueue, timer: nil, inode: readLE32(bytes, 4), unixType: type)
+            receiveQueue: receiveQueue, sendQueue: sendQueue, timer: nil, inode: readLE32(bytes, 4), unixType: type,
+            fileInode: fileInode)
+    }
+
+    /// Whether a live Unix socket is bound to the file with this inode — however its
+    /// path was spelled (`dir//app.sock`, a relative path): a check that never connects.
+    package static func unixSocketBound(toFileInode inode: UInt64) -> Bool {
+        guard let entries = try? unix() else { return false }
+        return entries.contains { $0.fileInode.map { UInt64($0) == inode } ?? false }
     }
 
     private static func le16(_ value: UInt16) -> [UInt8] { [UInt8(value & 0xff), UInt8(value >> 8)] }

@@ -58,6 +58,10 @@ package final class BoundSocket {
         let inUse = SockscopeError(
             "cannot listen on \(path): \(Errno.addressInUse.nameAndText)",
             explanation: "another process is listening on that socket", status: .unavailable)
+        // Asked of the kernel by the file's inode (sock_diag), so another spelling of the
+        // path (dir//app.sock, a relative path) is recognised without connecting to it:
+        // a live listener must never be handed our probe as a client.
+        if SocketDiagnostics.unixSocketBound(toFileInode: UInt64(status.st_ino)) { throw inUse }
         if KernelUnixTable.boundPaths().contains(path) || absolutePathIsBound(path) { throw inUse }
         let probe: Socket
         do { probe = try Socket(family: .unix, type: type) } catch { throw SockscopeError(error) }

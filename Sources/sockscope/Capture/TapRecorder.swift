@@ -18,6 +18,16 @@ final class TapRecorder: Sendable {
     }
 
     func start(local: SocketAddress, remote: SocketAddress) throws(SockscopeError) {
+        // An earlier address was refused: finish its capture (and close its pcap file)
+        // before the next attempt's, so a file never gets two writers. The file then
+        // holds the attempt that connected.
+        if let previous = tap.withLock({ current -> ConnectionTap? in
+            defer { current = nil }
+            return current
+        }) {
+            _ = previous.finish(grace: .zero)
+            if let failure = previous.writeFailure { throw failure }
+        }
         guard let interface = options.interface ?? ConnectionTap.interface(towards: remote) else {
             throw .usage("cannot tell which interface reaches \(remote); name one with --tap-interface")
         }
