@@ -67,7 +67,9 @@ struct TapCommand: ParsableCommand {
                 interface: interface, filter: expression,
                 snapLength: payload ? 65_535 : 128, pcapOut: pcapOut))
         Diagnostics.line("tap: capturing on \(interface) (\(capture.linkType.name)): \(expression)")
-        var annotator = PacketAnnotator()
+        // A capture may see millions of connections: those over for 10 s were reported
+        // as they ended and are forgotten.
+        var annotator = PacketAnnotator(expireAfter: .seconds(10))
         var seen = 0
         let deadline = duration.map { ContinuousClock.now + $0.duration }
         // Ctrl-C or SIGTERM ends the capture cleanly: summary printed, pcap file
@@ -89,6 +91,9 @@ struct TapCommand: ParsableCommand {
         let statistics = capture.statistics
         capture.close()
         for line in TapTimeline.summary(annotator.tracker.conversations, statistics: statistics, packets: seen) { Diagnostics.line(line) }
+        if annotator.tracker.expired > 0 {
+            Diagnostics.line("tap: \(annotator.tracker.expired) earlier conversations ended, were reported as they did, and are not summarised again")
+        }
         if let failure = capture.writeFailure { throw failure }  // never "N packets written" for a short file
         if let pcapOut { Diagnostics.line("tap: \(seen) packets written to \(pcapOut)") }
         if let stoppedBy { throw SockscopeError(stoppedBy) }

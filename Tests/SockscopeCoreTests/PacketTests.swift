@@ -202,6 +202,23 @@ struct TCPTrackerTests {
         #expect(tracker.conversations[0].retransmissions == 1)
     }
 
+    @Test("finished conversations quiet for long enough are forgotten; live ones are kept")
+    func expiry() {
+        var tracker = TCPConversationTracker()
+        _ = tracker.track(Self.packet(true, 0x02, seq: 10, at: 0))
+        _ = tracker.track(Self.packet(false, 0x12, seq: 20, ack: 11, at: 1))
+        _ = tracker.track(Self.packet(false, 0x14, seq: 21, ack: 11, at: 2))  // RST: over
+        tracker.expireFinished(quiet: .seconds(10), now: .seconds(5))
+        #expect(tracker.conversations.count == 1 && tracker.expired == 0, "not quiet long enough yet")
+        tracker.expireFinished(quiet: .seconds(10), now: .seconds(20))
+        #expect(tracker.conversations.isEmpty && tracker.expired == 1)
+        // The same 4-tuple opening again is a new conversation, followed as before.
+        let again = tracker.track(Self.packet(true, 0x02, seq: 99, at: 21_000))
+        #expect(Self.states(again) == "client: SYN-SENT")
+        tracker.expireFinished(quiet: .seconds(10), now: .seconds(60))
+        #expect(tracker.conversations.count == 1, "a live conversation is never forgotten")
+    }
+
     @Test("simultaneous close: both FIN-WAIT-1, both CLOSING, both TIME-WAIT")
     func simultaneousClose() {
         var tracker = TCPConversationTracker()

@@ -113,13 +113,21 @@ package final class ConnectionTap: @unchecked Sendable {
 package struct PacketAnnotator {
     package private(set) var tracker = TCPConversationTracker()
     private var firstTimestamp: Duration?
+    private var sinceExpiry = 0
+    /// When set, finished conversations quiet for this long are forgotten (a long `tap`).
+    package var expireAfter: Duration?
 
-    package init() {}
+    package init(expireAfter: Duration? = nil) { self.expireAfter = expireAfter }
 
     /// The event `packet` makes, or nil for a packet the tap does not show.
     package mutating func annotate(_ packet: Packet) -> ConnectionTap.TapEvent? {
         let first = firstTimestamp ?? packet.timestamp
         firstTimestamp = first
+        sinceExpiry += 1
+        if let expireAfter, sinceExpiry >= 1024 {
+            sinceExpiry = 0
+            tracker.expireFinished(quiet: expireAfter, now: packet.timestamp)
+        }
         switch packet.transport {
         case .tcp: return tracker.track(packet).map { .tcp($0) }
         case .icmp(let message): return .icmp(packet, message, elapsed: packet.timestamp - first)

@@ -38,6 +38,8 @@ package struct TCPConversationTracker: Sendable {
         package var server: SocketAddress
         package var states: [Side: TCPState]
         package var firstTimestamp: Duration
+        /// When its last packet was seen.
+        package var lastTimestamp: Duration = .zero
         /// SYN → SYN/ACK (the client's view of the round trip), when both were seen.
         package var handshakeRTT: Duration?
         package var bytes: [Side: Int] = [.client: 0, .server: 0]
@@ -58,8 +60,15 @@ package struct TCPConversationTracker: Sendable {
         package func address(of side: Side) -> SocketAddress { side == .client ? client : server }
     }
 
-    package private(set) var conversations: [Conversation] = []
+    /// The conversations being followed, by number (in the order they began).
+    private var table: [Int: Conversation] = [:]
+    private var nextNumber = 0
     private var index: [Key: Int] = [:]
+    /// Conversations dropped by `expireFinished` after their last packet was reported.
+    package private(set) var expired = 0
+
+    /// The conversations still followed, oldest first.
+    package var conversations: [Conversation] { table.keys.sorted().compactMap { table[$0] } }
 
     private struct Key: Hashable {
         var a: SocketAddress
@@ -78,12 +87,13 @@ package struct TCPConversationTracker: Sendable {
         let destination = SocketAddress(packet.destination, port: segment.destinationPort)
         let key = Key(source, destination)
         let number: Int
-        if let known = index[key], !startsNewConversation(known, segment, from: source) {
+        if let known = index[key], table[known] != nil, !startsNewConversation(known, segment, from: source) {
             number = known
         } else {
-            number = conversations.count
+            number = nextNumber
+            nextNumber += 1
             index[key] = number
-            conversations.append(newConversation(segment, source: source, destination: destination, at: packet.timestamp))
+            table[number] = newConversation(segment, source: source, destination: destination, at: packet.timestamp)
         }
         return update(number, segment, source: source, destination: destination, at: packet.timestamp)
     }
@@ -91,8 +101,20 @@ package struct TCPConversationTracker: Sendable {
     /// A fresh SYN on a 4-tuple whose conversation is over (closed or in TIME-WAIT) starts a new one.
     private func startsNewConversation(_ number: Int, _ segment: TCPSegment, from source: SocketAddress) -> Bool {
         guard segment.flags.contains(.syn), !segment.flags.contains(.ack) else { return false }
-        let conversation = conversations[number]
+        guard let conversation = table[number] else { return true }
         return conversation.states.values.allSatisfy { $0 == .closed || $0 == .timeWait }
+    }
+
+    /// Forgets conversations that are over (CLOSED or TIME-WAIT on both sides) and saw
+    /// no packet for `quiet` before `now`: a long capture keeps only what is live, and
+    /// memory does not grow with the number of connections seen.
+    package mutating func expireFinished(quiet: Duration, now: Duration) {
+        for (number, conversation) in table
+        where conversation.lastTimestamp + quiet <= now && conversation.states.values.allSatisfy({ $0 == .closed || $0 == .timeWait }) {
+            table[number] = nil
+            index[Key(conversation.client, conversation.server)] = nil
+            expired += 1
+        }
     }
 
     private func newConversation(_ segment: TCPSegment, source: SocketAddress, destination: SocketAddress, at time: Duration) -> Conversation {
@@ -117,8 +139,10 @@ package struct TCPConversationTracker: Sendable {
     }
 
     private mutating func update(_ number: Int, _ segment: TCPSegment, source: SocketAddress, destination: SocketAddress, at time: Duration) -> Event {
-        var step = Step(conversation: conversations[number], from: source == conversations[number].client ? .client : .server)
+        let current = table[number] ?? newConversation(segment, source: source, destination: destination, at: time)
+        var step = Step(conversation: current, from: source == current.client ? .client : .server)
         step.conversation.packets += 1
+        step.conversation.lastTimestamp = time
         let (relativeSequence, relativeAck) = step.number(segment)
         step.account(segment)
         if segment.flags.contains(.rst) {
@@ -127,7 +151,7 @@ package struct TCPConversationTracker: Sendable {
             step.sent(segment, at: time)
             step.received(segment)
         }
-        conversations[number] = step.conversation
+        table[number] = step.conversation
         return Event(
             conversation: number, elapsed: time - step.conversation.firstTimestamp, from: step.from, source: source,
             destination: destination, segment: segment, relativeSequence: relativeSequence, relativeAcknowledgment: relativeAck,
