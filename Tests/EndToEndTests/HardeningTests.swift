@@ -330,6 +330,32 @@ struct HardeningTests {
         #expect(live.stdoutText == "real client", "the live listener served our probe instead of its client: \(live.stdoutText.debugDescription)")
     }
 
+    @Test("when stdout's reader goes away (EPIPE), connect says so and exits 74: output was lost")
+    func stdoutReaderGone() async throws {
+        let script = """
+            import socket
+            s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1); print(s.getsockname()[1], flush=True)
+            c, _ = s.accept()
+            try:
+                c.sendall(b'x' * (4 << 20))
+            except OSError:
+                pass
+            """
+        let server = try BackgroundProcess(Paths.python, ["-c", script])
+        defer { Task { await server.stop() } }
+        let port = try await server.announcedPort(marker: "", inStdout: true)
+        let outcome = try await run(
+            "/bin/bash", ["-c", "\(Paths.sockscope) connect 127.0.0.1 \(port) < /dev/null | head -c 10 > /dev/null; echo ${PIPESTATUS[0]}"])
+        #expect(outcome.stdoutText == "74\n", "\(outcome)")
+        #expect(outcome.stderr.contains("cannot write the output (stdout): EPIPE"), "\(outcome.stderr)")
+    }
+
+    @Test("listen -k with a non-blocking stdout read slowly: every byte comes out (EAGAIN waits, never drops)")
+    func nonBlockingStdout() async throws {
+        let outcome = try await run(Paths.python, [Paths.peer("hostile.py"), "nonblocking-stdout", Paths.sockscope], timeout: .seconds(60))
+        #expect(outcome.stdoutText == "4000000\n", "\(outcome)")
+    }
+
 }
 
 /// File existence without Foundation.

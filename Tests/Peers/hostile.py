@@ -10,6 +10,8 @@ usage:
                                               writes are done (a peer that writes while it reads), until EOF
   hostile.py binary-frames                    print its port; send three u32be frames (bytes that are not UTF-8,
                                               an embedded newline, plain text) to one client, then close
+  hostile.py nonblocking-stdout SOCKSCOPE      run `sockscope listen -k` with a non-blocking pipe as stdout that is
+                                              read slowly; send it 4,000,000 bytes; print how many came out
   hostile.py chat PORT NICK...                one chat client per NICK, each sends '/nick NICK' then 'hi from NICK';
                                               prints every line each client received
 """
@@ -83,6 +85,39 @@ elif mode == "binary-frames":
     for message in (b"\xff\xfe\x00ok\x80", b"two\nlines", b"plain"):
         conn.sendall(struct.pack(">I", len(message)) + message)
     conn.close()
+elif mode == "nonblocking-stdout":
+    import fcntl, os, subprocess
+    read_end, write_end = os.pipe()
+    fcntl.fcntl(write_end, fcntl.F_SETFL, fcntl.fcntl(write_end, fcntl.F_GETFL) | os.O_NONBLOCK)
+    proc = subprocess.Popen([sys.argv[2], "listen", "-k", "127.0.0.1", "0"], stdin=subprocess.DEVNULL,
+                            stdout=write_end, stderr=subprocess.PIPE)
+    os.close(write_end)
+    line = proc.stderr.readline().decode()
+    port = int(line.rsplit(":", 1)[1].split()[0])
+    import threading
+
+    def send():
+        c = socket.create_connection(("127.0.0.1", port), timeout=30)
+        c.sendall(b"y" * 4_000_000)
+        c.close()
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    time.sleep(1)  # let the pipe fill: the server meets EAGAIN on its stdout
+    total, deadline = 0, time.monotonic() + 20
+    os.set_blocking(read_end, False)
+    while total < 4_000_000 and time.monotonic() < deadline:
+        try:
+            data = os.read(read_end, 65536)
+        except BlockingIOError:
+            time.sleep(0.01)
+            continue
+        if not data:
+            break
+        total += len(data)
+    proc.kill()
+    proc.wait()
+    print(total, flush=True)
 elif mode == "chat":
     port, nicks = int(sys.argv[2]), sys.argv[3:]
     clients = []

@@ -45,14 +45,14 @@ package final class StreamRelay {
         case peerClosed
         /// Nothing moved for the idle timeout.
         case idleTimeout
-        /// Our output was closed by its reader (EPIPE on stdout).
+        /// The socket we echo to was closed by the peer (EPIPE).
         case outputClosed
 
         package var description: String {
             switch self {
             case .peerClosed: "the peer closed the connection"
             case .idleTimeout: "closed after the idle timeout"
-            case .outputClosed: "the output was closed by its reader"
+            case .outputClosed: "the peer stopped reading"
             }
         }
     }
@@ -162,6 +162,12 @@ package final class StreamRelay {
             case .source(let failure): throw SockscopeError(failure)
             case .sink(let failure):
                 guard failure.errno == .brokenPipe else { throw SockscopeError(failure) }
+                guard inbound.sink.isSocket else {
+                    // Our stdout's reader has gone: output is being lost, which is not a success.
+                    throw SockscopeError(
+                        "cannot write the output (stdout): \(failure.errno.nameAndText)",
+                        explanation: "the program reading sockscope's output has gone; what arrived after that was not written", status: .ioError)
+                }
                 ending = .outputClosed
                 return true
             }
