@@ -18,6 +18,18 @@ usage:
 import socket, sys, time
 
 mode = sys.argv[1]
+
+
+def one_client(accept_timeout):
+    """Listens on a free loopback port, prints it, and returns the first client's socket."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    print(server.getsockname()[1], flush=True)
+    server.settimeout(accept_timeout)
+    return server.accept()[0]
+
+
 if mode == "client-from":
     source, port = sys.argv[2], int(sys.argv[3])
     text = sys.argv[4].encode() if len(sys.argv) > 4 else b""
@@ -39,12 +51,7 @@ if mode == "client-from":
         data = b""
     print(repr(data) if data else "REFUSED", flush=True)
 elif mode == "counting-echo":
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(1)
-    print(server.getsockname()[1], flush=True)
-    server.settimeout(10)
-    conn, _ = server.accept()
+    conn = one_client(10)
     conn.settimeout(0.1)
     total, deadline = 0, time.monotonic() + 1.5
     while time.monotonic() < deadline:
@@ -61,12 +68,7 @@ elif mode == "counting-echo":
             break
     print(total, flush=True)
 elif mode == "blocking-echo":
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(1)
-    print(server.getsockname()[1], flush=True)
-    server.settimeout(30)
-    conn, _ = server.accept()
+    conn = one_client(30)
     conn.settimeout(60)
     while True:
         data = conn.recv(65536)
@@ -76,12 +78,7 @@ elif mode == "blocking-echo":
     conn.close()
 elif mode == "binary-frames":
     import struct
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(1)
-    print(server.getsockname()[1], flush=True)
-    server.settimeout(30)
-    conn, _ = server.accept()
+    conn = one_client(30)
     for message in (b"\xff\xfe\x00ok\x80", b"two\nlines", b"plain"):
         conn.sendall(struct.pack(">I", len(message)) + message)
     conn.close()
