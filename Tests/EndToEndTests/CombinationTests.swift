@@ -84,6 +84,7 @@ struct CombinationTests {
             (["connect", "-U", "/tmp/sockscope-never.sock", "-p", "5000"], "-p"),
             (["connect", "-u", "--frame", "line", "127.0.0.1", "9"], "--frame"),
             (["connect", "-u", "--follow-timewait", "127.0.0.1", "9"], "--tap"),
+            (["connect", "-u", "--tap-payload", "127.0.0.1", "9"], "--tap"),
             (["connect", "--frame", "line", "--hexdump", "127.0.0.1", "9"], "--hexdump"),
         ])
     func usageErrors(_ arguments: [String], _ named: String) async throws {

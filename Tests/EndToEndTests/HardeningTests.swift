@@ -356,6 +356,19 @@ struct HardeningTests {
         #expect(outcome.stdoutText == "4000000\n", "\(outcome)")
     }
 
+    @Test("SIGHUP left ignored (nohup) stays ignored: the listener keeps running")
+    func hangUpIgnoredUnderNohup() async throws {
+        let listener = try BackgroundProcess(Paths.sh, ["-c", "trap '' HUP; exec \(Paths.sockscope) listen --backlog 93 127.0.0.1 0"])
+        defer { Task { await listener.stop() } }
+        _ = try await listener.announcedPort()
+        let pid = try await SignalTests.pid("listen --backlog 93 127.0.0.1 0")
+        kill(pid, SIGHUP)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(kill(pid, 0) == 0, "the listener died of an ignored SIGHUP: \(listener.stderrText)")
+        kill(pid, SIGTERM)
+        #expect(try await listener.finish() == 143)
+    }
+
 }
 
 /// File existence without Foundation.

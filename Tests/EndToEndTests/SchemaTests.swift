@@ -21,6 +21,8 @@ struct SchemaTests {
         for type in expected {
             #expect(all.contains("{\"type\":\"\(type)\",\"time\":\"20"), "no \(type) record was produced")
         }
+        let connect = try await run("/bin/sh", ["-c", "cat \(directory)/connect.jsonl"]).stdoutText
+        #expect(connect.contains(#""closed_first":"local""#), "stdin ended first, so the client sent the first FIN: \(connect)")
         let usage = try await run("/bin/sh", ["-c", "cat \(directory)/usage.jsonl"]).stdoutText
         #expect(usage.hasPrefix(#"{"type":"error""#) && usage.contains(#""exit_status":64"#), "a usage error under --json is a JSON record: \(usage)")
         let lines = all.split(separator: "\n")
