@@ -59,20 +59,28 @@ func sha256(_ path: String) async throws -> String {
     return String(outcome.stdoutText.prefix(64))
 }
 
-/// A port that was free a moment ago (for peers such as nc that cannot pick their own).
+/// A port that was free a moment ago, for peers such as nc that cannot pick their own and
+/// for tests that need a closed port. It comes from below the kernel's ephemeral range
+/// (32768–60999) and from none of the ranges ProbeTests scans, so the port-0 listeners and client sockets of tests running in
+/// parallel cannot be given it in the meantime.
 func freePort() throws -> UInt16 {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    for _ in 0..<200 {
+        let port = UInt16.random(in: 14_000...19_999)
+        if canBind(port, type: SOCK_STREAM), canBind(port, type: SOCK_DGRAM) { return port }
+    }
+    throw Errno.addressInUse
+}
+
+/// Whether `bind(2)` to 127.0.0.1:`port` succeeds now, for a socket of `type`.
+private func canBind(_ port: UInt16, type: __socket_type) -> Bool {
+    let fd = socket(AF_INET, Int32(type.rawValue), 0)
+    guard fd >= 0 else { return false }
     defer { close(fd) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
-            guard bind(fd, pointer, length) == 0 else { return -1 }
-            return getsockname(fd, pointer, &length)
-        }
+    address.sin_port = port.bigEndian
+    return withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
     }
-    guard bound == 0 else { throw Errno(rawValue: errno) }
-    return UInt16(bigEndian: address.sin_port)
 }
