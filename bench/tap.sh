@@ -20,7 +20,7 @@ free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1
 
 transfer() {  # port [connect options...] → prints nanoseconds; stderr of connect in $WORK/connect.err
   local port=$1; shift
-  "$BIN" listen 127.0.0.1 "$port" > /dev/null < /dev/null & local server=$!
+  "$BIN" listen --recv-only 127.0.0.1 "$port" > /dev/null < /dev/null & local server=$!
   for _ in $(seq 1 100); do ss -Hltn "( sport = :$port )" | grep -q . && break; sleep 0.02; done
   local start=$(now)
   head -c "$SIZE" /dev/zero | "$BIN" connect "$@" 127.0.0.1 "$port" 2> "$WORK/connect.err"

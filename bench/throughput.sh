@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Loopback throughput, in one run, interleaved run by run:
-#   TCP:  sockscope listen ← sockscope connect, nc -l ← nc -N (OpenBSD), socat, ncat,
+#   TCP:  sockscope listen --recv-only ← sockscope connect (and connect --send-only,
+#         "sockscope-so"), nc -l ← nc -N (OpenBSD), socat, ncat --send-only,
 #         and iperf3 (memory to memory) as the physical reference;
 #   Unix: the same tools over a Unix stream socket (no iperf3).
 # Every client reads the same SIZE sparse file (zeros straight from the page cache, so
@@ -34,12 +35,12 @@ run() {
   local kind=$1 tool=$2 port path start
   port=$(free_port); path="$WORK/s.sock"; rm -f "$path"
   case "$kind/$tool" in
-    tcp/sockscope) "$BIN" listen 127.0.0.1 "$port" > /dev/null < /dev/null & ;;
+    tcp/sockscope|tcp/sockscope-so) "$BIN" listen --recv-only 127.0.0.1 "$port" > /dev/null < /dev/null & ;;
     tcp/nc) nc -l 127.0.0.1 "$port" > /dev/null < /dev/null & ;;
     tcp/socat) socat -u "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr" - > /dev/null & ;;
     tcp/ncat) ncat -l 127.0.0.1 "$port" > /dev/null < /dev/null & ;;
     tcp/iperf3) iperf3 -s -1 -B 127.0.0.1 -p "$port" > /dev/null & ;;
-    unix/sockscope) "$BIN" listen -U "$path" > /dev/null < /dev/null & ;;
+    unix/sockscope|unix/sockscope-so) "$BIN" listen --recv-only -U "$path" > /dev/null < /dev/null & ;;
     unix/nc) nc -lU "$path" > /dev/null < /dev/null & ;;
     unix/socat) socat -u "UNIX-LISTEN:$path" - > /dev/null & ;;
     unix/ncat) ncat -lU "$path" > /dev/null < /dev/null & ;;
@@ -49,11 +50,13 @@ run() {
   start=$(now)
   case "$kind/$tool" in
     tcp/sockscope) "$BIN" connect 127.0.0.1 "$port" < "$WORK/input" ;;
+    tcp/sockscope-so) "$BIN" connect --send-only 127.0.0.1 "$port" < "$WORK/input" ;;
     tcp/nc) nc -N 127.0.0.1 "$port" < "$WORK/input" ;;
     tcp/socat) socat -u - "TCP:127.0.0.1:$port" < "$WORK/input" ;;
     tcp/ncat) ncat --send-only 127.0.0.1 "$port" < "$WORK/input" ;;
     tcp/iperf3) iperf3 -c 127.0.0.1 -p "$port" -n "$BYTES" > /dev/null ;;
     unix/sockscope) "$BIN" connect -U "$path" < "$WORK/input" ;;
+    unix/sockscope-so) "$BIN" connect --send-only -U "$path" < "$WORK/input" ;;
     unix/nc) nc -NU "$path" < "$WORK/input" ;;
     unix/socat) socat -u - "UNIX-CONNECT:$path" < "$WORK/input" ;;
     unix/ncat) ncat --send-only -U "$path" < "$WORK/input" ;;
@@ -81,5 +84,5 @@ report() {  # kind tools...
   echo
 }
 
-report tcp sockscope nc socat ncat iperf3
-report unix sockscope nc socat ncat
+report tcp sockscope sockscope-so nc socat ncat iperf3
+report unix sockscope sockscope-so nc socat ncat

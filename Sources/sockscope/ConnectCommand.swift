@@ -12,8 +12,12 @@ struct ConnectCommand: ParsableCommand {
 
             At the end of stdin the client sends FIN (shutdown SHUT_WR) and keeps reading until the peer \
             closes, so a reply to a request that ended is still received (--no-half-close keeps the write \
-            side open instead). UDP has no end of stream: after stdin ends, replies are printed until none \
-            has come for the idle timeout (default 0.5 s).
+            side open instead). When the peer closes first, what it sent is written, stdout is closed at \
+            once (so `connect … | tar x` ends) and the session ends, as ncat's does; --keep-sending sends \
+            the rest of stdin first. --send-only and --recv-only move bytes one way only (ncat's options). \
+            UDP has no end of stream: after stdin ends, replies are printed until none has come for the \
+            idle timeout (default 0.5 s). With --linger 0 no FIN is sent: replies are read until the peer \
+            has been quiet for that long, and the close is an RST.
 
             Examples:
               printf 'GET / HTTP/1.0\\r\\n\\r\\n' | sockscope connect 127.0.0.1 8080
@@ -68,6 +72,15 @@ struct ConnectCommand: ParsableCommand {
             throw ValidationError("--hexdump and --output show raw traffic; with --frame, use --frame-json")
         }
         if transport.unixPath != nil && sourcePort != nil { throw ValidationError("-p/--source-port applies to IP sockets; with -U give -s PATH") }
+        if let timeout, timeout.duration <= .zero {
+            throw ValidationError("-w/--timeout must be more than 0 seconds (leave it out to wait as long as the kernel does)")
+        }
+        if frame.format != nil && session.shapesStandardStreams {
+            throw ValidationError("--frame sends whole messages; --send-only, --recv-only, --keep-sending, --crlf and --no-half-close are for raw streams")
+        }
+        if transport.udp && (session.keepSending || session.noHalfClose) {
+            throw ValidationError("--keep-sending and --no-half-close are about a stream's FIN; UDP has none")
+        }
     }
 
     func run() throws {
@@ -105,7 +118,9 @@ struct ConnectCommand: ParsableCommand {
     private func relay(_ socket: Socket, reporter: ConnectionReporter, log: TrafficLog?) throws(SockscopeError) {
         if transport.udp {
             let wait = session.idleTimeout?.duration
-            let options = DatagramRelay.Options(idleTimeout: wait, replyWait: wait ?? .milliseconds(500))
+            var options = DatagramRelay.Options(idleTimeout: wait, replyWait: wait ?? .milliseconds(500))
+            options.directions = session.directions
+            options.crlf = session.crlf
             let relay = DatagramRelay(socket: socket, input: 0, output: 1, peer: .connected, options: options, notices: Diagnostics.notices)
             if let log { relay.observer = { log.record($0, $1) } }
             reporter.datagramsDone(try relay.run())

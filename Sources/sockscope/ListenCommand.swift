@@ -12,8 +12,10 @@ struct ListenCommand: ParsableCommand {
             set, so the listener can restart while old connections sit in TIME-WAIT; --no-reuseaddr \
             shows the EADDRINUSE you get without it.
 
-            --keep-open serves clients concurrently on one event loop: stdin goes to all of them, \
-            what they send to stdout; --broker relays each client's data to the others, --chat does \
+            Without --keep-open one client is served and the listening socket is closed when it \
+            arrives, so a second is refused, as with nc -l. --keep-open serves clients concurrently on \
+            one event loop: stdin goes to all of them (and is read only while one is connected, so what \
+            it holds before the first client is kept for it), what they send to stdout; --broker relays each client's data to the others, --chat does \
             so with names (<user1> text, /nick NAME). --allow/--deny (addresses or CIDR blocks) are \
             checked at accept; refused clients are closed at once and logged. UDP (-u) prints each datagram and sends stdin \
             to whoever sent last, like nc -lu. With -U the listener owns its socket file: it removes a \
@@ -83,6 +85,11 @@ struct ListenCommand: ParsableCommand {
     @Option(name: .customLong("deny"), help: ArgumentHelp("Refuse clients in this address or CIDR block (repeatable).", valueName: "cidr"))
     var deny: [String] = []
 
+    @Option(
+        name: .customLong("accept-timeout"),
+        help: ArgumentHelp("Give up when no client has connected within this many seconds (exit 75).", valueName: "secs"))
+    var acceptTimeout: Seconds?
+
     @Option(name: .customLong("allow-file"), help: ArgumentHelp("Read --allow blocks from a file, one per line.", valueName: "file"))
     var allowFile: String?
 
@@ -130,6 +137,26 @@ struct ListenCommand: ParsableCommand {
             throw ValidationError("--allow/--deny match IP addresses; a Unix socket's clients are limited by its file's permissions")
         }
         if transport.unixPath != nil && tap.enabled { throw ValidationError("--tap follows TCP connections, not Unix sockets") }
+        try validateSession()
+    }
+
+    /// stdin/stdout options make sense only where stdin and stdout are the session.
+    private func validateSession() throws {
+        if let acceptTimeout, acceptTimeout.duration <= .zero { throw ValidationError("--accept-timeout must be more than 0 seconds") }
+        if transport.udp && acceptTimeout != nil {
+            throw ValidationError("--accept-timeout waits for a stream client; a UDP listener stops with -i/--idle-timeout")
+        }
+        guard session.shapesStandardStreams else { return }
+        let served = [("--echo", echo), ("--upper", upper), ("--broker", broker), ("--chat", chat), ("--exec/--sh-exec", execCommand != nil)]
+        if let (name, _) = served.first(where: { $0.1 }) {
+            throw ValidationError(
+                "--send-only, --recv-only, --keep-sending, --crlf and --no-half-close shape a stdin/stdout session; \(name) serves clients itself")
+        }
+        if frame.format != nil { throw ValidationError("--frame sends whole messages; --send-only, --recv-only, --keep-sending, --crlf are for raw streams") }
+        if session.keepSending && (keepOpen || transport.udp) {
+            throw ValidationError("--keep-sending is about one stream peer closing first; use it without --keep-open and -u")
+        }
+        if session.noHalfClose && transport.udp { throw ValidationError("--no-half-close is about TCP's FIN; UDP has none") }
     }
 
     /// The access rules from --allow, --deny and --allow-file.
@@ -138,7 +165,9 @@ struct ListenCommand: ParsableCommand {
         for text in allow { control.allow.append(try AccessControl.Block(parsing: text)) }
         for text in deny { control.deny.append(try AccessControl.Block(parsing: text)) }
         if let allowFile { control.allow += try AccessControl.blocks(fromFile: allowFile) }
-        return Listener.Policy(access: control, maxClients: maxClients, acceptedOptions: tuning.socketOptions.filter { !$0.isListenerOption })
+        return Listener.Policy(
+            access: control, maxClients: maxClients, acceptedOptions: tuning.socketOptions.filter { !$0.isListenerOption },
+            acceptTimeout: acceptTimeout?.duration)
     }
 
     func run() throws {
@@ -184,7 +213,9 @@ struct ListenCommand: ParsableCommand {
     private func serve(_ request: ListenRequest, policy: Listener.Policy, reporter: ListenerReporter, tracer: SocketTracer) throws(SockscopeError) {
         let events: (ListenerEvent) -> Void = { reporter.report($0) }
         if request.type == .datagram {
-            let options = DatagramRelay.Options(idleTimeout: session.idleTimeout?.duration, echo: transform)
+            var options = DatagramRelay.Options(idleTimeout: session.idleTimeout?.duration, echo: transform)
+            options.directions = session.directions
+            options.crlf = session.crlf
             let server = try DatagramServer(request, options: options, policy: policy, tracer: tracer, notices: Diagnostics.notices, events: events)
             let log = try traffic.log()
             if let log { server.observer = { log.record($0, $1) } }
@@ -197,6 +228,7 @@ struct ListenCommand: ParsableCommand {
             let listener = try Listener(request, policy: policy, tracer: tracer, events: events)
             listener.announce()
             let client = try listener.acceptNext()
+            listener.stopListening()
             defer { client.socket.close() }
             let counts = try frame.relay(client.socket, session: session, tuning: tuning)
             events(
@@ -205,7 +237,10 @@ struct ListenCommand: ParsableCommand {
                     reason: "sent \(counts.messagesSent) messages, received \(counts.messagesReceived)", report: nil))
         } else if keepOpen || broker || chat || maxClients != nil {
             let mode: MultiClientServer.Mode = broker ? .broker : chat ? .chat : transform.map { .echo($0) } ?? .standardStreams
-            let options = MultiClientServer.Options(idleTimeout: session.idleTimeout?.duration)
+            var options = MultiClientServer.Options(idleTimeout: session.idleTimeout?.duration)
+            options.directions = session.directions
+            options.crlf = session.crlf
+            options.halfClose = !session.noHalfClose
             try MultiClientServer(request, mode: mode, options: options, policy: policy, tracer: tracer, events: events).run()
         } else {
             let behaviour: StreamServer.Behaviour = transform.map { .echo($0) } ?? .standardStreams(input: 0, output: 1)

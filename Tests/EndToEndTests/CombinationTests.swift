@@ -42,7 +42,7 @@ struct CombinationTests {
     func udpTrafficLog() async throws {
         let directory = try TemporaryDirectory.make()
         let listener = try BackgroundProcess(
-            Paths.sockscope, ["listen", "-u", "--upper", "--hexdump", "-o", directory + "/server", "-i", "5", "127.0.0.1", "0"])
+            Paths.sockscope, ["listen", "-u", "--upper", "--hexdump", "-o", directory + "/server", "-i", "10", "127.0.0.1", "0"])
         defer { Task { await listener.stop() } }
         let port = try await listener.announcedPort()
         let client = try await sockscope("connect", "-u", "--hexdump", "-o", directory + "/client", "127.0.0.1", "\(port)", input: Array("abc".utf8))

@@ -4,16 +4,16 @@ import Testing
 /// and a Unix socket (sha256sum at both ends), every byte value, and half-close.
 @Suite("Data integrity")
 struct DataIntegrityTests {
-    @Test("64 MiB of random bytes through TCP")
+    @Test("64 MiB of random bytes through TCP (the listener's empty stdin sends FIN at once; --keep-sending sends on)")
     func tcp64MiB() async throws {
-        try await transfer(listen: ["listen", "127.0.0.1", "0"], connect: { ["connect", "127.0.0.1", "\($0)"] })
+        try await transfer(listen: ["listen", "127.0.0.1", "0"], connect: { ["connect", "--keep-sending", "127.0.0.1", "\($0)"] })
     }
 
     @Test("64 MiB of random bytes through a Unix stream socket")
     func unix64MiB() async throws {
         let directory = try TemporaryDirectory.make()
         let path = directory + "/stream.sock"
-        try await transfer(listen: ["listen", "-v", "-U", path], connect: { _ in ["connect", "-U", path] }, announced: "listen(fd")
+        try await transfer(listen: ["listen", "--recv-only", "-v", "-U", path], connect: { _ in ["connect", "-U", path] }, announced: "listen(fd")
     }
 
     @Test("64 MiB of random bytes through UDP, one datagram per read")
@@ -65,11 +65,11 @@ struct DataIntegrityTests {
         #expect(outcome.stdout.isEmpty, "the server replied, so it saw a FIN: \(outcome)")
     }
 
-    @Test("the server's whole reply arrives even when our stdin ends first (listen < file)")
+    @Test("the server's whole reply arrives even when our stdin ends first (listen --keep-sending < file)")
     func serverSendsFileToClientWithEmptyInput() async throws {
         let directory = try TemporaryDirectory.make()
         let data = try randomFile(megabytes: 8, in: directory)
-        let listener = try BackgroundProcess(Paths.sockscope, ["listen", "127.0.0.1", "0"], stdinPath: data)
+        let listener = try BackgroundProcess(Paths.sockscope, ["listen", "--keep-sending", "127.0.0.1", "0"], stdinPath: data)
         defer { Task { await listener.stop() } }
         let port = try await listener.announcedPort()
         let outcome = try await sockscope("connect", "127.0.0.1", "\(port)")

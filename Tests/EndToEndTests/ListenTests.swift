@@ -110,7 +110,7 @@ struct ListenTests {
         let directory = try TemporaryDirectory.make()
         let fifo = directory + "/stdin"
         #expect(mkfifo(fifo, 0o600) == 0)
-        let listener = try BackgroundProcess(Paths.sh, ["-c", "exec \(Paths.sockscope) listen -u -i 5 127.0.0.1 0 < \(fifo)"])
+        let listener = try BackgroundProcess(Paths.sh, ["-c", "exec \(Paths.sockscope) listen -u -i 30 127.0.0.1 0 < \(fifo)"])
         defer { Task { await listener.stop() } }
         let writer = try BackgroundProcess(Paths.sh, ["-c", "sleep 1; printf 'reply\\n'; sleep 3"], stdoutPath: fifo)
         defer { Task { await writer.stop() } }
@@ -124,7 +124,7 @@ struct ListenTests {
     func unixDatagram() async throws {
         let directory = try TemporaryDirectory.make()
         let path = directory + "/dgram.sock"
-        let listener = try BackgroundProcess(Paths.sockscope, ["listen", "-v", "-u", "--upper", "-i", "5", "-U", path])
+        let listener = try BackgroundProcess(Paths.sockscope, ["listen", "-v", "-u", "--upper", "-i", "30", "-U", path])
         defer { Task { await listener.stop() } }
         _ = try await listener.waitForLine(containing: "listening on")
         let outcome = try await sockscope("connect", "-v", "-u", "-U", path, input: Array("datagram".utf8))

@@ -33,7 +33,7 @@ struct ServerTests {
         #expect(outcome.stdoutText.split(separator: "\n").count == 3)
     }
 
-    @Test("--chat: names, /nick, join and leave notices between three Python clients")
+    @Test("--chat: names, /nick at any time, join and leave notices between three Python clients")
     func chat() async throws {
         let server = try BackgroundProcess(Paths.sockscope, ["listen", "--chat", "127.0.0.1", "0"])
         defer { Task { await server.stop() } }
@@ -48,6 +48,8 @@ struct ServerTests {
                 time.sleep(0.2)
                 people[0].sendall(b'/nick alice\\n'); time.sleep(0.1)
                 people[0].sendall(b'hello everyone\\n'); time.sleep(0.2)
+                people[0].sendall(b'/nick bob\\n'); time.sleep(0.1)
+                people[0].sendall(b'again\\n'); time.sleep(0.2)
                 people[2].close(); time.sleep(0.2)
                 print(people[1].recv(4096).decode(), end='')
                 """,
@@ -57,6 +59,8 @@ struct ServerTests {
         #expect(lines.contains { $0.hasPrefix("<announce> user3 (127.0.0.1:") && $0.hasSuffix(") has joined") }, "\(lines)")
         #expect(lines.contains("<announce> user1 is now alice"), "\(lines)")
         #expect(lines.contains("<alice> hello everyone"), "\(lines)")
+        #expect(lines.contains("<announce> alice is now bob"), "/nick works after the first line too: \(lines)")
+        #expect(lines.contains("<bob> again"), "\(lines)")
         #expect(lines.contains("<announce> user3 has left"), "\(lines)")
         #expect(!lines.contains { $0.hasPrefix("<user1> /nick") || $0.hasPrefix("<alice> /nick") }, "a /nick line is not relayed")
     }

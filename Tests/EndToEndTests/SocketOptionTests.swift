@@ -50,7 +50,7 @@ struct SocketOptionTests {
 
     @Test("--keepalive shows as a keepalive timer in ss; --nodelay and --ttl are set")
     func tcpOptions() async throws {
-        let listener = try BackgroundProcess(Paths.sockscope, ["listen", "127.0.0.1", "0"], stdoutPath: "/dev/null")
+        let listener = try BackgroundProcess(Paths.sockscope, ["listen", "--recv-only", "127.0.0.1", "0"], stdoutPath: "/dev/null")
         defer { Task { await listener.stop() } }
         let port = try await listener.announcedPort()
         // stdin stays open and silent for a few seconds, so the connection stays up.

@@ -23,7 +23,7 @@ struct WireFaultTests {
         let directory = try TemporaryDirectory.make()
         let data = try randomFile(megabytes: 64, in: directory)
         let listener = try BackgroundProcess(
-            Paths.ip, ["netns", "exec", b, Paths.sockscope, "listen", "10.211.0.2", "5650"], stdoutPath: directory + "/received")
+            Paths.ip, ["netns", "exec", b, Paths.sockscope, "listen", "--recv-only", "10.211.0.2", "5650"], stdoutPath: directory + "/received")
         defer { Task { await listener.stop() } }
         var sender: BackgroundProcess?
         for _ in 0..<50 {

@@ -7,12 +7,17 @@ Binds HOST (default 127.0.0.1) on a free port, prints the port on stdout, serves
   after-eof  read until EOF (the client's FIN), then reply b'received N bytes\n' and close
   send       send the bytes of --file, then close
   eof        read until EOF, then close without sending anything (the client closes first)
+  close-first  send b'data\n' and FIN at once, then read until EOF; print 'received N' on stdout
+  record     read until EOF; print the bytes received, as hex, on stdout
+  flood      send 64 KiB while reading until EOF; print 'received N' on stdout
+  echo-once  read one chunk, send it back, then read again: print 'reset' when that
+             read fails with ECONNRESET (the client closed with RST), 'eof' when it returns b''
 """
 import argparse
 import socket
 
 parser = argparse.ArgumentParser()
-parser.add_argument("mode", choices=["upper", "after-eof", "send", "eof"])
+parser.add_argument("mode", choices=["upper", "after-eof", "send", "eof", "close-first", "record", "flood", "echo-once"])
 parser.add_argument("--host", default="127.0.0.1")
 parser.add_argument("--file")
 arguments = parser.parse_args()
@@ -48,5 +53,32 @@ elif mode == "eof":
 elif mode == "send":
     with open(arguments.file, "rb") as f:
         conn.sendall(f.read())
+elif mode == "close-first":
+    conn.sendall(b"data\n")
+    conn.shutdown(socket.SHUT_WR)
+    total = 0
+    while data := conn.recv(65536):
+        total += len(data)
+    print("received %d" % total, flush=True)
+elif mode == "record":
+    received = b""
+    while data := conn.recv(65536):
+        received += data
+    print(received.hex(), flush=True)
+elif mode == "flood":
+    import threading
+    sender = threading.Thread(target=lambda: conn.sendall(b"x" * (64 << 10)))
+    sender.start()
+    total = 0
+    while data := conn.recv(65536):
+        total += len(data)
+    sender.join(30)
+    print("received %d" % total, flush=True)
+elif mode == "echo-once":
+    conn.sendall(conn.recv(65536))
+    try:
+        print("eof" if conn.recv(65536) == b"" else "more", flush=True)
+    except ConnectionResetError:
+        print("reset", flush=True)
 conn.close()
 server.close()

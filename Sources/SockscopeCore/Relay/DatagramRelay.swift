@@ -30,6 +30,11 @@ package final class DatagramRelay {
         package var datagramSize: Int = DatagramRelay.maximumPayload
         /// Echo each received datagram back to its sender (transformed), instead of writing it out.
         package var echo: ByteTransform?
+        /// Which ways datagrams move (`--send-only`: received ones are dropped, and a
+        /// client ends when stdin has been sent; `--recv-only`: stdin is never read).
+        package var directions: RelayDirections = .both
+        /// Bare LF in each outgoing datagram becomes CR LF (`--crlf`).
+        package var crlf = false
 
         package init(
             idleTimeout: Duration? = nil, replyWait: Duration = .milliseconds(500), datagramSize: Int = DatagramRelay.maximumPayload, echo: ByteTransform? = nil
@@ -82,7 +87,9 @@ package final class DatagramRelay {
         let sendBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, options.datagramSize), alignment: 16)
         defer { sendBuffer.deallocate() }
         var lastActivity = ContinuousClock.now
+        let input = options.directions.sends ? input : nil
         var inputOpen = input != nil
+        var lineEndings = LineEndingConverter()
         var timer: EventLoop.Timer?
         var finished = false
         try loop.register(socket.fd, .readable) { [self] _ throws(SockscopeError) in
@@ -96,11 +103,20 @@ package final class DatagramRelay {
                     inputOpen = false
                     return
                 }
-                let datagram = UnsafeRawBufferPointer(rebasing: sendBuffer[0..<count])
-                observer?(.sent, datagram)
-                try send(datagram, to: peerMode == .connected ? nil : lastSender)
+                var bytes = Array(UnsafeRawBufferPointer(rebasing: sendBuffer[0..<count]))
+                if options.crlf { bytes = lineEndings.convert(bytes) }
+                let failure = bytes.withUnsafeBytes { datagram -> SockscopeError? in
+                    observer?(.sent, datagram)
+                    do throws(SockscopeError) {
+                        try send(datagram, to: peerMode == .connected ? nil : lastSender)
+                    } catch {
+                        return error
+                    }
+                    return nil
+                }
+                if let failure { throw failure }
                 report.datagramsSent += 1
-                report.bytesSent += count
+                report.bytesSent += bytes.count
             }
         }
         try loop.run {
@@ -111,6 +127,10 @@ package final class DatagramRelay {
             // A client's input ending means "wait a little for the last replies"; a
             // listener keeps serving whatever its stdin does.
             let waitingForLastReplies = !inputOpen && peerMode == .connected
+            if waitingForLastReplies && options.directions == .sendOnly {
+                finished = true  // nothing to wait for: replies are not wanted
+                return
+            }
             let limit = waitingForLastReplies ? min(options.idleTimeout ?? options.replyWait, options.replyWait) : options.idleTimeout
             if let timer { loop.cancel(timer) }
             timer = limit.map { limit in
@@ -163,7 +183,7 @@ package final class DatagramRelay {
                     report.datagramsSent += 1
                     report.bytesSent += payload.count
                 }
-            } else {
+            } else if options.directions.receives {
                 do { try SystemCall.writeAll(output, UnsafeRawBufferPointer(payload)) } catch { throw SockscopeError(error) }
             }
         }

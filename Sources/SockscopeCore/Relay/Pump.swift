@@ -19,8 +19,13 @@ final class Pump {
     private(set) var bytesRead = 0
     /// Bytes written to the sink.
     private(set) var bytesWritten = 0
-    /// Sees every chunk read from the source, before any transform (for --hexdump).
+    /// Sees every chunk read from the source, before any transform (for --hexdump);
+    /// line endings already converted, as they go on the wire.
     var observer: ((UnsafeRawBufferPointer) -> Void)?
+    /// Bare LF becomes CR LF on the way (`--crlf`): reads fill half the buffer.
+    var lineEndings: LineEndingConverter?
+    /// What is read is dropped, never written (`--send-only`'s unwanted direction).
+    var discardsInput = false
 
     init(from source: RelayEndpoint, to sink: RelayEndpoint, bufferSize: Int, transform: ByteTransform = .none, shutsDownSinkAtEnd: Bool) {
         self.source = source
@@ -49,15 +54,18 @@ final class Pump {
         var round = 0
         while round < rounds && wantsRead && (sourceReadable || round > 0) {
             round += 1
-            let count: Int?
-            do { count = try source.read(into: buffer) } catch { throw .source(error) }
-            guard let count else { break }
+            let space = lineEndings == nil ? buffer : UnsafeMutableRawBufferPointer(rebasing: buffer[0..<buffer.count / 2])
+            let result: Int?
+            do { result = try source.read(into: space) } catch { throw .source(error) }
+            guard var count = result else { break }
             progressed = true
             if count == 0 {
                 sourceEnded = true
                 break
             }
             bytesRead += count
+            if discardsInput { continue }
+            if lineEndings != nil { count = lineEndings?.convert(buffer, count: count) ?? count }
             observer?(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
             transform.apply(to: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]))
             start = 0

@@ -10,9 +10,9 @@ import SystemPackage
 ///   keeps reading until the peer closes too, so a reply that comes after the
 ///   request has ended is still received;
 /// - `recv` returning 0 means the peer closed its sending side: what was read is
-///   written out, and the relay goes on sending until input ends too (a FIN only
-///   says "no more from me"). The relay ends when both directions are done — or,
-///   when input is an interactive terminal, as soon as the peer has closed;
+///   written out and the output is closed at once (so `connect … | tar x` ends), and
+///   the relay ends, as ncat's does — unless `keepSending` asks to finish sending
+///   the input first (a FIN only says "no more from me");
 /// - every byte read is written (short writes are continued), and every byte that
 ///   arrived before an error or end of stream reaches the output.
 package final class StreamRelay {
@@ -32,6 +32,16 @@ package final class StreamRelay {
         /// Size of each direction's buffer; large buffers mean fewer system calls.
         package var bufferSize: Int = 1 << 20
 
+        /// Which ways bytes move (`--send-only`, `--recv-only`).
+        package var directions: RelayDirections = .both
+        /// After the peer has closed, go on sending the input to its end (`--keep-sending`).
+        package var keepSending = false
+        /// Without a half-close (`--linger 0`): once the input is sent, how long the peer
+        /// may stay quiet before the relay ends (and close resets the connection).
+        package var replyWait: Duration?
+        /// Bare LF in the input goes out as CR LF (`--crlf`).
+        package var crlf = false
+
         package init(halfClose: Bool = true, idleTimeout: Duration? = nil, bufferSize: Int = 1 << 20) {
             self.halfClose = halfClose
             self.idleTimeout = idleTimeout
@@ -47,12 +57,16 @@ package final class StreamRelay {
         case idleTimeout
         /// The socket we echo to was closed by the peer (EPIPE).
         case outputClosed
+        /// The input was sent (`--send-only`), or sent without FIN and the peer then
+        /// stayed quiet for the reply wait (`--linger 0`).
+        case inputSent
 
         package var description: String {
             switch self {
             case .peerClosed: "the peer closed the connection"
             case .idleTimeout: "closed after the idle timeout"
             case .outputClosed: "the peer stopped reading"
+            case .inputSent: "the input was sent"
             }
         }
     }
@@ -69,14 +83,17 @@ package final class StreamRelay {
         package var ending: Ending
         /// Who sent FIN first, when either did.
         package var closedFirst: Side?
+        /// The relay stopped when the peer closed, before the input had ended: the rest
+        /// of it was not read or sent (`keepSending` sends it).
+        package var inputLeft = false
     }
 
     private let socket: Socket
     private let options: Options
     private let inbound: Pump
     private let outbound: Pump?
-    /// A person typing: the peer closing ends the session instead of waiting for Ctrl-D.
-    private let inputIsTerminal: Bool
+    /// stdout, closed (pointed at /dev/null) as soon as the peer's stream has ended.
+    private var output: Int32?
 
     package init(socket: Socket, mode: Mode, options: Options) {
         self.socket = socket
@@ -84,14 +101,16 @@ package final class StreamRelay {
         switch mode {
         case .standardStreams(let input, let output):
             inbound = Pump(from: .socket(socket), to: .descriptor(output), bufferSize: options.bufferSize, shutsDownSinkAtEnd: false)
-            outbound = input.map {
+            inbound.discardsInput = !options.directions.receives
+            outbound = (options.directions.sends ? input : nil).map {
                 Pump(from: .descriptor($0), to: .socket(socket), bufferSize: options.bufferSize, shutsDownSinkAtEnd: options.halfClose)
             }
-            inputIsTerminal = input.map { isatty($0) == 1 } ?? false
+            if options.crlf { outbound?.lineEndings = LineEndingConverter() }
+            self.output = options.directions.receives ? output : nil
         case .echo(let transform):
             inbound = Pump(from: .socket(socket), to: .socket(socket), bufferSize: options.bufferSize, transform: transform, shutsDownSinkAtEnd: true)
             outbound = nil
-            inputIsTerminal = false
+            self.output = nil
         }
     }
 
@@ -114,7 +133,7 @@ package final class StreamRelay {
     /// - Throws: `SockscopeError` for a reset connection or a failed read or write;
     ///   bytes received before the failure have already been written out.
     package func run() throws(SockscopeError) -> Report {
-        if outbound == nil, case .descriptor = inbound.sink, options.halfClose {
+        if outbound == nil, case .descriptor = inbound.sink, options.halfClose, options.directions == .both {
             socket.shutdownWrite()  // no input at all: tell the peer at once
         }
         let loop: EventLoop
@@ -130,15 +149,24 @@ package final class StreamRelay {
                 noteFirstClose()
             }
         }
+        var quietTimer: EventLoop.Timer?
         try loop.run {
-            ending != nil || (inbound.finished && (outbound?.finished ?? true)) || (inbound.finished && inputIsTerminal)
+            ending != nil || isDone
         } prepare: { () throws(SockscopeError) in
             try updateInterest(loop)
-            guard let idle = options.idleTimeout else { return }
-            if let idleTimer { loop.cancel(idleTimer) }
-            idleTimer = loop.schedule(at: lastActivity + idle) { ending = .idleTimeout }
+            if inbound.finished { retireOutput() }
+            if let idle = options.idleTimeout {
+                if let idleTimer { loop.cancel(idleTimer) }
+                idleTimer = loop.schedule(at: lastActivity + idle) { ending = .idleTimeout }
+            }
+            if let wait = options.replyWait, !options.halfClose, outbound?.finished == true {
+                if let quietTimer { loop.cancel(quietTimer) }
+                quietTimer = loop.schedule(at: lastActivity + wait) { ending = .inputSent }
+            }
         }
+        retireOutput()
         if let ending { return report(ending) }
+        if options.directions == .sendOnly, outbound?.finished ?? true { return report(.inputSent) }
         if let sendFailure, let outbound, outbound.bytesRead > outbound.bytesWritten || !outbound.sourceEnded {
             var error = SockscopeError(sendFailure)
             error.message += " (\(outbound.bytesRead - outbound.bytesWritten) bytes of input not delivered)"
@@ -186,6 +214,25 @@ package final class StreamRelay {
         }
     }
 
+    /// Whether the session is over: the directions it serves have ended.
+    private var isDone: Bool {
+        let sent = outbound?.finished ?? true
+        switch options.directions {
+        case .sendOnly: return sent
+        case .receiveOnly: return inbound.finished
+        case .both: return inbound.finished && (sent || !options.keepSending)
+        }
+    }
+
+    /// Closes stdout once the peer's stream has ended and everything is written, so the
+    /// program reading it sees its end now, not when sockscope exits. The descriptor is
+    /// pointed at /dev/null rather than closed, so no later open can take its number.
+    private func retireOutput() {
+        guard let output, inbound.finished else { return }
+        SystemCall.retire(output)
+        self.output = nil
+    }
+
     private func updateInterest(_ loop: EventLoop) throws(SockscopeError) {
         var interest: [Int32: EventLoop.Interest] = [:]
         for pump in [inbound, outbound].compactMap({ $0 }) where !pump.finished {
@@ -209,8 +256,10 @@ package final class StreamRelay {
     }
 
     private func report(_ ending: Ending) -> Report {
-        Report(
+        var report = Report(
             bytesSent: outbound?.bytesWritten ?? inbound.bytesWritten, bytesReceived: inbound.bytesRead, ending: ending,
             closedFirst: closedFirst)
+        report.inputLeft = ending == .peerClosed && outbound.map { !$0.finished } == true
+        return report
     }
 }

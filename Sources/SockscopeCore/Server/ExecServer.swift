@@ -71,12 +71,15 @@ package final class ExecServer {
             loop.schedule(at: .now + .milliseconds(100), tick)
         }
         loop.schedule(at: .now + .milliseconds(100), tick)
+        var firstClientLate = false
+        if let deadline = listener.acceptDeadline { loop.schedule(at: deadline) { [listener] in firstClientLate = !listener.hasAdmitted } }
         do {
-            try loop.run { !options.keepOpen && served > 0 && children.isEmpty }
+            try loop.run { firstClientLate || !options.keepOpen && served > 0 && children.isEmpty }
         } catch {
             endEveryGroup()
             throw error
         }
+        if firstClientLate { throw listener.acceptTimeoutError }
     }
 
     /// The server is ending: SIGTERM to every program's group, a short wait for them to
@@ -145,7 +148,10 @@ package final class ExecServer {
             // Only a failure (RST) means the client is gone; its FIN is a half-close.
             try loop.register(fd, .failure) { [self] _ throws(SockscopeError) in hungUp(pid, loop: loop) }
         }
-        if !options.keepOpen && served > 0 { try loop.update(listener.socket.fd, []) }
+        if !options.keepOpen && served > 0 {
+            loop.forget(listener.socket.fd)
+            listener.stopListening()  // one client: later ones are refused, not queued for nobody
+        }
     }
 
     /// SIGTERM for programs still running `grace` after their client hung up.

@@ -15,11 +15,16 @@ package final class Listener {
         package var maxClients: Int?
         /// Options set on each accepted socket (TCP_NODELAY, SO_LINGER, …).
         package var acceptedOptions: [SocketOption]
+        /// How long to wait for the first client (`--accept-timeout`); nil waits for ever.
+        package var acceptTimeout: Duration?
 
-        package init(access: AccessControl = AccessControl(), maxClients: Int? = nil, acceptedOptions: [SocketOption] = []) {
+        package init(
+            access: AccessControl = AccessControl(), maxClients: Int? = nil, acceptedOptions: [SocketOption] = [], acceptTimeout: Duration? = nil
+        ) {
             self.access = access
             self.maxClients = maxClients
             self.acceptedOptions = acceptedOptions
+            self.acceptTimeout = acceptTimeout
         }
     }
 
@@ -46,6 +51,7 @@ package final class Listener {
         bound = try BoundSocket(request, tracer: tracer)
         self.policy = policy
         self.events = events
+        acceptDeadline = policy.acceptTimeout.map { .now + $0 }
         if request.type == .stream { reserve = Self.openReserve() }
     }
 
@@ -54,6 +60,23 @@ package final class Listener {
 
     /// The address bound, with the port the kernel chose for port 0.
     package var address: SocketAddress { bound.address }
+
+    /// When the first client must have come by (`--accept-timeout`).
+    package let acceptDeadline: ContinuousClock.Instant?
+
+    /// Whether a client has been admitted yet.
+    package var hasAdmitted: Bool { admitted > 0 }
+
+    /// The error for a listener whose first client did not come in time (exit 75).
+    package var acceptTimeoutError: SockscopeError {
+        SockscopeError(
+            "no client connected within \(SockscopeError.seconds(policy.acceptTimeout ?? .zero)) (--accept-timeout)", status: .timedOut)
+    }
+
+    /// Closes the listening socket, so later clients are refused by the kernel
+    /// (ECONNREFUSED) rather than queued for nobody — `nc -l` after its one client.
+    /// A Unix socket's file stays until the listener is gone.
+    package func stopListening() { bound.socket.close() }
 
     /// Tells the caller the listener is ready (`ListenerEvent.listening`).
     package func announce() { events(.listening(bound.address)) }
@@ -74,11 +97,13 @@ package final class Listener {
     /// policy admits.
     package func acceptNext() throws(SockscopeError) -> Client {
         while true {
+            let ready: Bool
             do {
-                _ = try EventLoop.wait(for: bound.socket.fd, .readable, deadline: nil)
+                ready = try EventLoop.wait(for: bound.socket.fd, .readable, deadline: hasAdmitted ? nil : acceptDeadline)
             } catch {
                 throw SockscopeError(error)
             }
+            if !ready { throw acceptTimeoutError }
             if let client = try acceptOne(serving: 0) { return client }
         }
     }

@@ -17,7 +17,7 @@ package final class MultiClientServer {
         /// that lines from clients sending at once never interleave mid-line.
         case broker
         /// A broker that names its clients (`<user1> text`), announces who joins and
-        /// leaves, and lets a client rename itself with a first line `/nick NAME`.
+        /// leaves, and lets a client rename itself at any time with a line `/nick NAME`.
         case chat
     }
 
@@ -29,6 +29,12 @@ package final class MultiClientServer {
         /// Where stdin comes from and clients' data goes (standard streams mode).
         package var input: Int32
         package var output: Int32
+        /// Standard streams mode: which ways bytes move (`--send-only`, `--recv-only`).
+        package var directions: RelayDirections = .both
+        /// Standard streams mode: at the end of stdin, send every client FIN.
+        package var halfClose = true
+        /// Standard streams mode: bare LF in stdin goes out as CR LF.
+        package var crlf = false
 
         package init(
             idleTimeout: Duration? = nil, maximumQueuedBytes: Int = 4 << 20, maximumTotalQueuedBytes: Int = 32 << 20, input: Int32 = 0,
@@ -51,7 +57,6 @@ package final class MultiClientServer {
         var outputStart = 0
         var lastActivity: ContinuousClock.Instant
         var pendingLine: [UInt8] = []
-        var saidSomething = false
         var peerClosed = false
         /// Set when the client must go (too slow); acted on after the current round.
         var dropReason: String?
@@ -73,6 +78,10 @@ package final class MultiClientServer {
     private let events: (ListenerEvent) -> Void
     private var clients: [Int32: Client] = [:]
     private var inputOpen = true
+    /// Whether stdin is being read now: only while there is a client to send it to, so
+    /// what stdin holds before the first client is kept for it (as `ncat -lk` does).
+    private var inputWatched = false
+    private var lineEndings = LineEndingConverter()
     private let clock = ContinuousClock()
     /// Clients whose interest or fate may have changed this round.
     private var dirty: Set<Int32> = []
@@ -95,14 +104,17 @@ package final class MultiClientServer {
 
     package var address: SocketAddress { listener.address }
 
-    /// Serves until a fatal error, or SIGINT/SIGTERM (thrown as the error that ends the program).
+    /// Serves until a fatal error, SIGINT/SIGTERM, or no first client by `--accept-timeout`
+    /// (each thrown as the error that ends the program).
     package func run() throws(SockscopeError) -> Never {
         listener.announce()
         let loop: EventLoop
         do { loop = try EventLoop() } catch { throw SockscopeError(error) }
         try loop.register(listener.socket.fd, .readable) { [self, unowned loop] _ throws(SockscopeError) in try acceptAll(loop: loop) }
-        if case .standardStreams = mode {
-            try loop.register(options.input, .readable) { [self, unowned loop] _ throws(SockscopeError) in try readInput(loop: loop) }
+        if case .standardStreams = mode, options.directions.sends {
+            try loop.register(options.input, []) { [self, unowned loop] _ throws(SockscopeError) in try readInput(loop: loop) }
+        } else {
+            inputOpen = false
         }
         if let idle = options.idleTimeout {
             // One sweep over the clients now and then, not on every event.
@@ -116,6 +128,10 @@ package final class MultiClientServer {
         // Only the clients a round touched are looked at again: the work per event does
         // not grow with the number of idle clients.
         let prepare: () throws(SockscopeError) -> Void = { [self] () throws(SockscopeError) in
+            if inputOpen && inputWatched != !clients.isEmpty {
+                inputWatched.toggle()
+                try loop.update(options.input, inputWatched ? .readable : [])
+            }
             let touched = dirty
             dirty.removeAll(keepingCapacity: true)
             for fd in touched {
@@ -129,8 +145,10 @@ package final class MultiClientServer {
                 try loop.update(fd, interest)
             }
         }
-        try loop.run(until: { false }, prepare: prepare)
-        fatalError("a keep-open server ends only by an error or a signal")
+        var firstClientLate = false
+        if let deadline = listener.acceptDeadline { loop.schedule(at: deadline) { [listener] in firstClientLate = !listener.hasAdmitted } }
+        try loop.run(until: { firstClientLate }, prepare: prepare)
+        throw listener.acceptTimeoutError
     }
 
     /// A client's socket is ready: send what is queued, receive what came.
@@ -154,7 +172,7 @@ package final class MultiClientServer {
                 announce("\(client.name) (\(client.peer)) has joined", except: client)
                 enqueue(Array("<announce> you are \(client.name); send /nick NAME to change it\n".utf8), to: client)
             }
-            if case .standardStreams = mode, !inputOpen { client.socket.shutdownWrite() }
+            if case .standardStreams = mode, options.directions.sends, !inputOpen, options.halfClose { client.socket.shutdownWrite() }
         }
     }
 
@@ -195,11 +213,13 @@ package final class MultiClientServer {
         guard let count else { return }
         guard count > 0 else {
             inputOpen = false
+            inputWatched = false
             try loop.update(options.input, [])
-            for client in clients.values { client.socket.shutdownWrite() }
+            if options.halfClose { for client in clients.values { client.socket.shutdownWrite() } }
             return
         }
-        let bytes = Array(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+        var bytes = Array(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+        if options.crlf { bytes = lineEndings.convert(bytes) }
         for client in clients.values { enqueue(bytes, to: client) }
     }
 
@@ -227,7 +247,7 @@ package final class MultiClientServer {
         let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
         switch mode {
         case .standardStreams:
-            try writeOut(bytes)
+            if options.directions.receives { try writeOut(bytes) }
         case .echo(let transform):
             let reply = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count])
             transform.apply(to: reply)
@@ -267,7 +287,7 @@ package final class MultiClientServer {
 
     private func chatLine(_ line: [UInt8], from client: Client) {
         let text = String(decoding: line, as: UTF8.self)
-        if !client.saidSomething, text.hasPrefix("/nick ") {
+        if text.hasPrefix("/nick ") {
             let name = text.dropFirst(6).filter { !$0.isWhitespace && $0 != "<" && $0 != ">" }.prefix(32)
             if !name.isEmpty {
                 let wanted = String(name)
@@ -283,7 +303,6 @@ package final class MultiClientServer {
                 return
             }
         }
-        client.saidSomething = true
         let message = Array("<\(client.name)> ".utf8) + line + [0x0a]
         for other in clients.values where other !== client { enqueue(message, to: other) }
     }

@@ -35,6 +35,7 @@ package final class StreamServer {
     package func run() throws(SockscopeError) {
         listener.announce()
         let client = try listener.acceptNext()
+        listener.stopListening()  // one client, as nc -l: later ones are refused, not queued for nobody
         defer { client.socket.close() }
         let mode: StreamRelay.Mode
         switch behaviour {

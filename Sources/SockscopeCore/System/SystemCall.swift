@@ -64,4 +64,19 @@ package enum SystemCall {
         }
         try result.get()
     }
+
+    /// Closes an output descriptor for its reader (who sees end of file) while keeping
+    /// its number taken: `dup2(2)` puts /dev/null in its place, so a later `open` cannot
+    /// be given the number and receive writes meant for the old file.
+    package static func retire(_ fd: Int32) {
+        let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
+        guard null >= 0 else {
+            close(fd)
+            return
+        }
+        if null != fd {
+            _ = dup2(null, fd)
+            close(null)
+        }
+    }
 }

@@ -25,13 +25,45 @@ struct SessionOptions: ParsableArguments {
     @Flag(name: .customLong("no-half-close"), help: "At the end of stdin, do not send FIN; wait for the peer to close.")
     var noHalfClose = false
 
+    @Flag(name: .customLong("send-only"), help: "Only send stdin; drop what the peer sends, and end when stdin has been sent (ncat).")
+    var sendOnly = false
+
+    @Flag(name: .customLong("recv-only"), help: "Only receive; never read stdin, and end when the peer closes (ncat).")
+    var receiveOnly = false
+
+    @Flag(name: .customLong("keep-sending"), help: "When the peer closes first, go on sending stdin to its end instead of stopping.")
+    var keepSending = false
+
+    @Flag(name: [.customShort("C"), .customLong("crlf")], help: "Send line endings as CR LF (a bare LF in stdin becomes CR LF).")
+    var crlf = false
+
     @Flag(name: .shortAndLong, help: "Narrate every socket call on stderr.")
     var verbose = false
 
+    func validate() throws {
+        if sendOnly && receiveOnly { throw ValidationError("--send-only and --recv-only cannot be used together") }
+        if keepSending && (sendOnly || receiveOnly) { throw ValidationError("--keep-sending is for sessions that both send and receive") }
+        if noHalfClose && receiveOnly { throw ValidationError("--no-half-close is about the end of stdin, which --recv-only never reads") }
+        if crlf && receiveOnly { throw ValidationError("--crlf converts what is sent, and --recv-only sends nothing") }
+    }
+
+    /// Which ways the session moves bytes.
+    var directions: RelayDirections { sendOnly ? .sendOnly : receiveOnly ? .receiveOnly : .both }
+
+    /// Whether any option that shapes a stdin/stdout session was given (for modes such as
+    /// --echo or --exec that have none).
+    var shapesStandardStreams: Bool { sendOnly || receiveOnly || keepSending || crlf || noHalfClose }
+
     /// The relay's options. `--linger 0` asks for an abortive close, so no FIN is sent
-    /// at the end of stdin: the final close() then resets the connection (RST) instead
-    /// of completing a teardown that would leave TIME-WAIT behind.
+    /// at the end of stdin: replies are read until the peer has been quiet for the reply
+    /// wait (the idle timeout, or 0.5 s), and the final close() then resets the
+    /// connection (RST) instead of completing a teardown that would leave TIME-WAIT.
     func relayOptions(tuning: SocketTuningOptions) -> StreamRelay.Options {
-        StreamRelay.Options(halfClose: !noHalfClose && tuning.linger != 0, idleTimeout: idleTimeout?.duration)
+        var options = StreamRelay.Options(halfClose: !noHalfClose && tuning.linger != 0, idleTimeout: idleTimeout?.duration)
+        options.directions = directions
+        options.keepSending = keepSending
+        options.crlf = crlf
+        if tuning.linger == 0 && !noHalfClose { options.replyWait = idleTimeout?.duration ?? .milliseconds(500) }
+        return options
     }
 }

@@ -1,3 +1,4 @@
+import Glibc
 import SockscopeCore
 
 /// Tells the user what a client connection did: -v lines on stderr, or with
@@ -19,7 +20,15 @@ struct ConnectionReporter {
     func streamDone(_ report: StreamRelay.Report) {
         emit(
             bytesSent: report.bytesSent, bytesReceived: report.bytesReceived, reason: report.ending.description,
-            closedFirst: report.closedFirst?.rawValue)
+            closedFirst: report.closedFirst?.rawValue, inputLeft: report.inputLeft)
+        Self.noteInputLeft(report, json: json)
+    }
+
+    /// Says so when the peer's close cut stdin short: data a script piped in was not
+    /// sent, which must not pass unnoticed (a person typing knows already).
+    static func noteInputLeft(_ report: StreamRelay.Report, json: Bool) {
+        guard report.inputLeft, !json, isatty(0) != 1 else { return }
+        Diagnostics.line("sockscope: the peer closed before stdin ended; the rest of stdin was not sent (--keep-sending sends it)")
     }
 
     func datagramsDone(_ report: DatagramRelay.Report) {
@@ -39,13 +48,14 @@ struct ConnectionReporter {
         tracer.record("sent \(report.messagesSent) messages, received \(report.messagesReceived)")
     }
 
-    private func emit(bytesSent: Int, bytesReceived: Int, reason: String, closedFirst: String?) {
+    private func emit(bytesSent: Int, bytesReceived: Int, reason: String, closedFirst: String?, inputLeft: Bool = false) {
         if json {
             var line = JSONLine(type: "closed")
             line.add("protocol", protocolName)
             line.add("bytes_sent", bytesSent)
             line.add("bytes_received", bytesReceived)
             line.add("closed_first", closedFirst)
+            if inputLeft { line.add("stdin_unsent", true) }
             line.add("reason", reason)
             Diagnostics.raw(line.text)
             return

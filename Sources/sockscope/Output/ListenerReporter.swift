@@ -28,6 +28,7 @@ struct ListenerReporter {
         case .closed(let peer, let client, let reason, let report):
             let counts = report.map { ": sent \($0.bytesSent) bytes, received \($0.bytesReceived) bytes" } ?? ""
             tracer.record("client \(client) (\(peer)) gone\(counts); \(reason)")
+            if let report { ConnectionReporter.noteInputLeft(report, json: false) }
         case .started(let peer, let pid):
             tracer.record("\(peer): started pid \(pid)")
         case .hungUp(let peer, let pid):
@@ -70,6 +71,7 @@ struct ListenerReporter {
             line.add("reason", reason)
             line.add("bytes_sent", report?.bytesSent)
             line.add("bytes_received", report?.bytesReceived)
+            if report?.inputLeft == true { line.add("stdin_unsent", true) }
         case .started(let peer, let pid), .hungUp(let peer, let pid), .terminated(let peer, let pid):
             line = JSONLine(type: Self.processEventName(event))
             line.add(endpoint: "peer", peer)
