@@ -8,7 +8,7 @@
 # As root it uses apt-get; otherwise it lists what is missing and carries on.
 set -euo pipefail
 
-packages=(libpcap-dev pkg-config netcat-openbsd socat python3 python3-jsonschema iproute2 nftables util-linux libcap2-bin coreutils tcpdump man-db)
+packages=(libpcap-dev pkg-config netcat-openbsd socat python3 python3-jsonschema iproute2 nftables util-linux libcap2-bin coreutils tcpdump man-db curl)
 if [ "${BENCH:-0}" = 1 ]; then packages+=(ncat iperf3 nmap hyperfine); fi
 
 missing=()

@@ -137,3 +137,7 @@ int cshim_move_high(int fd) {
     close(fd);
     return moved;
 }
+
+int cshim_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, lowest);
+}

@@ -195,6 +195,9 @@ struct ListenCommand: ParsableCommand {
         var request = ListenRequest(
             address: address, type: type, backlog: backlog, reuseAddress: !noReuseAddress,
             ipv6Only: ipv6Only, options: tuning.socketOptions.filter(\.isListenerOption))
+        if execCommand != nil, second == nil, transport.unixPath == nil, family.family == nil, Self.ipv6Available {
+            request.alsoListenOn = [.ipv6(.loopback, port: 0)]  // the same port as 127.0.0.1's
+        }
         let recorder = TapRecorder(options: tap)
         if tap.enabled { request.beforeListen = recorder.startListening }
         let reporter = ListenerReporter(
@@ -286,7 +289,8 @@ struct ListenCommand: ParsableCommand {
         let port = try PortNumber.parse(portText, allowZero: true, protocolName: transport.protocolName)
         guard let addressText else {
             if execCommand != nil {
-                Diagnostics.line("sockscope: --exec without an address: listening on loopback only (give ADDR to serve other hosts)")
+                let loopbacks = family.family == .inet6 ? "::1" : family.family == .inet || !Self.ipv6Available ? "127.0.0.1" : "127.0.0.1 and ::1"
+                Diagnostics.line("sockscope: --exec without an address: listening on loopback only, \(loopbacks) (give ADDR to serve other hosts)")
                 return family.family == .inet6 ? (.ipv6(.loopback, port: port), true, port == 0) : (.ipv4(.loopback, port: port), nil, port == 0)
             }
             switch family.family {

@@ -83,4 +83,67 @@ struct ExecTests {
         let unknown = try await sockscope("listen", "--exec", "no-such-program-anywhere", "127.0.0.1", "0")
         #expect(unknown.status == 64 && unknown.stderr.contains("not found in PATH"), "\(unknown)")
     }
+
+    @Test("an HTTP one-liner that never reads the request: curl gets the whole response 20 times of 20 (a lingering close, no RST)")
+    func lingeringClose() async throws {
+        let server = try BackgroundProcess(
+            Paths.sockscope, ["listen", "-k", "-c", "printf 'HTTP/1.0 200 OK\\r\\nContent-Type: text/plain\\r\\n\\r\\nhi\\n'", "127.0.0.1", "0"])
+        defer { Task { await server.stop() } }
+        let port = try await server.announcedPort()
+        var failures: [String] = []
+        for _ in 0..<20 {
+            let outcome = try await run(Paths.curl, ["-sS", "--max-time", "10", "http://127.0.0.1:\(port)/some/path?query"])
+            if outcome.status != 0 || outcome.stdoutText != "hi\n" { failures.append("\(outcome)") }
+        }
+        #expect(failures.isEmpty, "\(failures.count) of 20 failed: \(failures.first ?? "")")
+    }
+
+    @Test("the program's environment names the connection: SOCKSCOPE_REMOTE_ADDR/PORT, LOCAL_ADDR/PORT, PROTO")
+    func environment() async throws {
+        let server = try BackgroundProcess(
+            Paths.sockscope,
+            [
+                "listen", "-k", "-c", "echo $SOCKSCOPE_PROTO $SOCKSCOPE_REMOTE_ADDR $SOCKSCOPE_REMOTE_PORT $SOCKSCOPE_LOCAL_ADDR $SOCKSCOPE_LOCAL_PORT",
+                "127.0.0.1", "0",
+            ])
+        defer { Task { await server.stop() } }
+        let port = try await server.announcedPort()
+        let sourcePort = try freePort()
+        let outcome = try await sockscope("connect", "-s", "127.0.0.2", "-p", "\(sourcePort)", "127.0.0.1", "\(port)")
+        #expect(outcome.stdoutText == "tcp 127.0.0.2 \(sourcePort) 127.0.0.1 \(port)\n", "\(outcome)")
+
+        let directory = try TemporaryDirectory.make()
+        let unix = try BackgroundProcess(Paths.sockscope, ["listen", "-v", "-c", "echo $SOCKSCOPE_PROTO $SOCKSCOPE_LOCAL_ADDR", "-U", directory + "/e.sock"])
+        defer { Task { await unix.stop() } }
+        _ = try await unix.waitForLine(containing: "listening on")
+        let local = try await sockscope("connect", "-U", directory + "/e.sock")
+        #expect(local.stdoutText == "unix \(directory)/e.sock\n", "\(local)")
+    }
+
+    @Test("no descriptor of the server leaks into a program: /proc/PID/fd holds 0, 1 and 2 only, with another client connected (and a capture, as root)")
+    func noLeakedDescriptors() async throws {
+        let tap = Paths.isRoot ? ["--tap"] : []
+        let server = try BackgroundProcess(Paths.sockscope, ["listen", "-k"] + tap + ["-c", "ls /proc/$$/fd; cat > /dev/null", "127.0.0.1", "0"])
+        defer { Task { await server.stop() } }
+        let port = try await server.announcedPort()
+        let first = try StreamEndingTests.withOpenStdin("\(Paths.sockscope) connect 127.0.0.1 \(port)")
+        defer { Task { await first.stop() } }
+        _ = try await first.waitForLine(containing: "2", inStdout: true)
+        let second = try StreamEndingTests.withOpenStdin("\(Paths.sockscope) connect 127.0.0.1 \(port)")
+        defer { Task { await second.stop() } }
+        _ = try await second.waitForLine(containing: "2", inStdout: true)
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(first.stdoutText == "0\n1\n2\n", "\(first.stdoutText)")
+        #expect(second.stdoutText == "0\n1\n2\n", "the first client's socket did not leak into the second program: \(second.stdoutText)")
+    }
+
+    @Test("without an address an exec listener serves both loopbacks, 127.0.0.1 and ::1, on one port")
+    func bothLoopbacks() async throws {
+        let server = try BackgroundProcess(Paths.sockscope, ["listen", "-k", "-c", "echo $SOCKSCOPE_LOCAL_ADDR", "0"])
+        defer { Task { await server.stop() } }
+        let port = try await server.announcedPort(marker: "listening on 127.0.0.1:")
+        _ = try await server.waitForLine(containing: "listening on [::1]:\(port)")
+        #expect(try await sockscope("connect", "::1", "\(port)").stdoutText == "::1\n")
+        #expect(try await sockscope("connect", "127.0.0.1", "\(port)").stdoutText == "127.0.0.1\n")
+    }
 }

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include <spawn.h>
 
 /// One readiness report from epoll, unpacked (the kernel's `struct epoll_event`
 /// is packed on x86-64, which Swift cannot import faithfully).
@@ -74,5 +75,10 @@ int cshim_receive_batch(int fd, void *buffers, size_t buffer_size, int count, cs
 /// given lengths, to `destination` (NULL when connected). Returns how many were sent, or -1.
 int cshim_send_batch(int fd, const void *base, const size_t *lengths, int count,
                      const void *destination, unsigned int destination_length);
+
+/// posix_spawn_file_actions_addclosefrom_np(3) (glibc 2.34): the child closes every
+/// descriptor from `lowest` up before it runs the program, so nothing of the server
+/// (listeners, other clients, a capture socket) leaks into it. Returns 0 or an errno.
+int cshim_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest);
 
 #endif

@@ -12,9 +12,14 @@ import SystemPackage
 /// with an idle timeout, when no data moved either way for that long (TCP_INFO);
 /// then the program gets SIGTERM after `grace`. Each program runs in a process group
 /// of its own, and the whole group is signalled, so a pipeline (`sh -c 'a | b'`)
-/// ends with it. When the program exits, the server closes its copy, so the kernel
-/// delivers everything the program wrote and then sends FIN. Every child is reaped;
-/// when the server ends, every group gets SIGTERM, then SIGKILL.
+/// ends with it. When the program exits, the server closes its copy with a lingering
+/// close: FIN first (`shutdown(SHUT_WR)`, after everything the program wrote), then it
+/// reads and drops what the client still sends until the client closes (or
+/// `lingerLimit`), so a request the program never read cannot turn the close into an
+/// RST that destroys the response in flight. The program's environment names the
+/// connection (`SOCKSCOPE_REMOTE_ADDR`, …, as ncat's `NCAT_*`), and it inherits no
+/// descriptor but its three streams. Every child is reaped; when the server ends,
+/// every group gets SIGTERM, then SIGKILL.
 package final class ExecServer {
     package struct Options: Sendable {
         package var command: [String]
@@ -23,6 +28,9 @@ package final class ExecServer {
         package var grace: Duration
         /// End a client's program when no data moved either way for this long (TCP only).
         package var idleTimeout: Duration?
+
+        /// How long a finished client's socket is drained before it is closed anyway.
+        package var lingerLimit: Duration = .seconds(2)
 
         package init(command: [String], mergeStderr: Bool, keepOpen: Bool, grace: Duration = .seconds(2), idleTimeout: Duration? = nil) {
             self.command = command
@@ -45,6 +53,9 @@ package final class ExecServer {
     private let events: (ListenerEvent) -> Void
     private var children: [pid_t: Child] = [:]
     private var served = 0
+    /// Sockets whose program has exited, drained until their client closes.
+    private var lingering: [Int32: (socket: Socket, deadline: ContinuousClock.Instant)] = [:]
+    private let protocolName: String
 
     package init(
         _ request: ListenRequest, options: Options, policy: Listener.Policy, tracer: SocketTracer,
@@ -53,6 +64,7 @@ package final class ExecServer {
         listener = try Listener(request, policy: policy, tracer: tracer, events: events)
         self.options = options
         self.events = events
+        protocolName = request.address.family == .unix ? "unix" : request.type == .stream ? "tcp" : "udp"
     }
 
     /// Serves clients; without `keepOpen`, returns when the first client's program
@@ -61,22 +73,26 @@ package final class ExecServer {
         listener.announce()
         let loop: EventLoop
         do { loop = try EventLoop() } catch { throw SockscopeError(error) }
-        try loop.register(listener.socket.fd, .readable) { [self] _ throws(SockscopeError) in try acceptClients(loop: loop) }
+        for socket in listener.sockets {
+            try loop.register(socket.fd, .readable) { [self] _ throws(SockscopeError) in try acceptClients(from: socket, loop: loop) }
+        }
         // Exits are not descriptors: children are reaped, and lingering ones
         // terminated, on a short period.
         func tick() {
             expireIdle(loop: loop)
             terminateLingering()
             reap(loop: loop)
+            closeDrained(loop: loop, force: false)
             loop.schedule(at: .now + .milliseconds(100), tick)
         }
         loop.schedule(at: .now + .milliseconds(100), tick)
         var firstClientLate = false
         if let deadline = listener.acceptDeadline { loop.schedule(at: deadline) { [listener] in firstClientLate = !listener.hasAdmitted } }
         do {
-            try loop.run { firstClientLate || !options.keepOpen && served > 0 && children.isEmpty }
+            try loop.run { firstClientLate || !options.keepOpen && served > 0 && children.isEmpty && lingering.isEmpty }
         } catch {
             endEveryGroup()
+            closeDrained(loop: loop, force: true)
             throw error
         }
         if firstClientLate { throw listener.acceptTimeoutError }
@@ -122,19 +138,74 @@ package final class ExecServer {
         for (pid, status) in ProcessSpawner.reapExited() {
             guard let child = children.removeValue(forKey: pid) else { continue }
             loop.forget(child.socket.fd)
-            child.socket.close()
             events(.exited(peer: child.peer, pid: pid, status: status))
+            closeLingering(child.socket, loop: loop)
         }
     }
 
-    private func acceptClients(loop: EventLoop) throws(SockscopeError) {
-        for client in try listener.acceptWaiting(serving: children.count, limit: options.keepOpen ? .max : 1) {
+    /// The lingering close of a client whose program has exited: FIN now, then what
+    /// the client still sends is read and dropped until it closes, fails, or the limit.
+    private func closeLingering(_ socket: Socket, loop: EventLoop) {
+        let fd = socket.fd
+        socket.shutdownWrite()
+        _ = cshim_set_status_flags(fd, cshim_get_status_flags(fd) | O_NONBLOCK)
+        lingering[fd] = (socket, .now + options.lingerLimit)
+        do {
+            try loop.register(fd, .readable) { [self] _ in
+                let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+                defer { scratch.deallocate() }
+                while true {
+                    let count: Int?
+                    do { count = try socket.receive(into: scratch) } catch { count = 0 }
+                    guard let count else { return }  // drained for now
+                    if count == 0 { break }
+                }
+                loop.forget(fd)
+                lingering[fd] = nil
+                socket.close()
+            }
+        } catch {
+            lingering[fd] = nil
+            socket.close()
+        }
+    }
+
+    /// Closes drained sockets whose limit has passed (all of them when `force`).
+    private func closeDrained(loop: EventLoop, force: Bool) {
+        let now = ContinuousClock.now
+        for (fd, entry) in lingering where force || entry.deadline <= now {
+            loop.forget(fd)
+            entry.socket.close()
+            lingering[fd] = nil
+        }
+    }
+
+    /// What the program learns of its connection from the environment (ncat's NCAT_*).
+    private func environment(for client: Listener.Client) -> [String: String] {
+        var environment = ["SOCKSCOPE_PROTO": protocolName]
+        if let address = client.peer.ipAddress, let port = client.peer.port {
+            environment["SOCKSCOPE_REMOTE_ADDR"] = "\(address)"
+            environment["SOCKSCOPE_REMOTE_PORT"] = "\(port)"
+        }
+        let local = client.socket.localAddress
+        if let address = local?.ipAddress, let port = local?.port {
+            environment["SOCKSCOPE_LOCAL_ADDR"] = "\(address)"
+            environment["SOCKSCOPE_LOCAL_PORT"] = "\(port)"
+        } else if let local {
+            environment["SOCKSCOPE_LOCAL_ADDR"] = "\(local)"
+        }
+        return environment
+    }
+
+    private func acceptClients(from socket: Socket, loop: EventLoop) throws(SockscopeError) {
+        for client in try listener.acceptWaiting(serving: children.count, limit: options.keepOpen ? .max : 1, from: socket) {
             // The program gets a blocking socket, as programs expect of stdin and stdout.
             let fd = client.socket.fd
             _ = cshim_set_status_flags(fd, cshim_get_status_flags(fd) & ~O_NONBLOCK)
             let pid: pid_t
             do {
-                pid = try ProcessSpawner.spawn(options.command, streams: fd, mergeStderr: options.mergeStderr)
+                pid = try ProcessSpawner.spawn(
+                    options.command, streams: fd, mergeStderr: options.mergeStderr, environment: environment(for: client))
             } catch {
                 // No process to be had (EAGAIN at the process limit, ENOMEM): this client
                 // is refused; the others keep their programs.
@@ -149,7 +220,7 @@ package final class ExecServer {
             try loop.register(fd, .failure) { [self] _ throws(SockscopeError) in hungUp(pid, loop: loop) }
         }
         if !options.keepOpen && served > 0 {
-            loop.forget(listener.socket.fd)
+            for socket in listener.sockets { loop.forget(socket.fd) }
             listener.stopListening()  // one client: later ones are refused, not queued for nobody
         }
     }

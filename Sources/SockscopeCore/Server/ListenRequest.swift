@@ -14,6 +14,9 @@ package struct ListenRequest: Sendable {
     package var options: [SocketOption]
     /// Called with the bound address just before listen() (the tap starts capturing here).
     package var beforeListen: (@Sendable (SocketAddress) throws(SockscopeError) -> Void)?
+    /// More addresses to listen on with the same port (an exec server's two loopbacks,
+    /// 127.0.0.1 and ::1); port 0 there means the port the first address was given.
+    package var alsoListenOn: [SocketAddress] = []
 
     package init(address: SocketAddress, type: SocketType, backlog: Int32 = 128, reuseAddress: Bool = true, ipv6Only: Bool? = nil, options: [SocketOption] = [])
     {

@@ -37,6 +37,8 @@ package final class Listener {
     }
 
     private let bound: BoundSocket
+    /// The sockets for `ListenRequest.alsoListenOn`.
+    private let others: [BoundSocket]
     private let policy: Policy
     private let events: (ListenerEvent) -> Void
     private var admitted = 0
@@ -49,6 +51,16 @@ package final class Listener {
             throw .usage("address rules match IP clients; a Unix socket's clients are limited by the file's permissions")
         }
         bound = try BoundSocket(request, tracer: tracer)
+        var others: [BoundSocket] = []
+        for address in request.alsoListenOn {
+            var more = request
+            more.address = address.port == 0 ? address.withPort(bound.address.port ?? 0) : address
+            more.ipv6Only = address.family == .inet6 ? true : nil
+            more.beforeListen = nil
+            more.alsoListenOn = []
+            others.append(try BoundSocket(more, tracer: tracer))
+        }
+        self.others = others
         self.policy = policy
         self.events = events
         acceptDeadline = policy.acceptTimeout.map { .now + $0 }
@@ -57,6 +69,9 @@ package final class Listener {
 
     /// The listening (or receiving) socket.
     package var socket: Socket { bound.socket }
+
+    /// Every listening socket: the first, then those of `ListenRequest.alsoListenOn`.
+    package var sockets: [Socket] { [bound.socket] + others.map(\.socket) }
 
     /// The address bound, with the port the kernel chose for port 0.
     package var address: SocketAddress { bound.address }
@@ -76,18 +91,24 @@ package final class Listener {
     /// Closes the listening socket, so later clients are refused by the kernel
     /// (ECONNREFUSED) rather than queued for nobody — `nc -l` after its one client.
     /// A Unix socket's file stays until the listener is gone.
-    package func stopListening() { bound.socket.close() }
+    package func stopListening() {
+        for socket in sockets { socket.close() }
+    }
 
     /// Tells the caller the listener is ready (`ListenerEvent.listening`).
-    package func announce() { events(.listening(bound.address)) }
+    package func announce() {
+        events(.listening(bound.address))
+        for other in others { events(.listening(other.address)) }
+    }
 
     /// Accepts every connection waiting now (`accept4` until EAGAIN) and returns those
     /// the policy admits, given that `serving` clients are being served already.
     /// Refused ones are closed at once and reported.
     /// At most `limit` are taken; the rest stay in the kernel's queue.
-    package func acceptWaiting(serving: Int, limit: Int = .max) throws(SockscopeError) -> [Client] {
+    /// `from` is the listening socket that was readable (by default the first).
+    package func acceptWaiting(serving: Int, limit: Int = .max, from socket: Socket? = nil) throws(SockscopeError) -> [Client] {
         var clients: [Client] = []
-        while clients.count < limit, let client = try acceptOne(serving: serving + clients.count) {
+        while clients.count < limit, let client = try acceptOne(serving: serving + clients.count, from: socket ?? bound.socket) {
             clients.append(client)
         }
         return clients
@@ -104,22 +125,22 @@ package final class Listener {
                 throw SockscopeError(error)
             }
             if !ready { throw acceptTimeoutError }
-            if let client = try acceptOne(serving: 0) { return client }
+            if let client = try acceptOne(serving: 0, from: bound.socket) { return client }
         }
     }
 
     /// One `accept4`; nil when none is waiting. A refused client is closed and the next tried.
-    private func acceptOne(serving: Int) throws(SockscopeError) -> Client? {
+    private func acceptOne(serving: Int, from listening: Socket) throws(SockscopeError) -> Client? {
         while true {
             let accepted: (socket: Socket, peer: SocketAddress)?
             do {
-                accepted = try bound.socket.accept()
+                accepted = try listening.accept()
             } catch {
                 if [.tooManyOpenFiles, .tooManyOpenFilesInSystem].contains(error.errno) {
                     // Out of descriptors: the connection would stay queued and the listener
                     // readable forever (a spinning loop). Spend the reserve descriptor to
                     // take it off the queue and close it, and say why.
-                    refuseWithReserve(error.errno)
+                    refuseWithReserve(error.errno, from: listening)
                     return nil
                 }
                 if [.noBufferSpace, .noMemory].contains(error.errno) {
@@ -154,13 +175,13 @@ package final class Listener {
         return fd >= 0 ? cshim_move_high(fd) : fd
     }
 
-    private func refuseWithReserve(_ error: Errno) {
+    private func refuseWithReserve(_ error: Errno, from listening: Socket) {
         guard reserve >= 0 else {
             events(.acceptFailed(error.nameAndText))
             return
         }
         close(reserve)
-        if let (socket, peer) = try? bound.socket.accept() {
+        if let (socket, peer) = try? listening.accept() {
             socket.close()
             events(.refused(peer: peer, reason: .exhausted(error.nameAndText), count: 1))
         }

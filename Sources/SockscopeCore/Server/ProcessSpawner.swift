@@ -1,3 +1,4 @@
+import CShim
 import Glibc
 import SystemPackage
 
@@ -5,10 +6,14 @@ import SystemPackage
 /// one), its standard streams wired to a socket.
 package enum ProcessSpawner {
     /// Spawns `arguments` (arguments[0] looked up in PATH) with stdin and stdout —
-    /// and stderr when `mergeStderr` — duplicated from `fd`. Signal dispositions and
-    /// the signal mask are reset to defaults, so the program gets SIGPIPE as usual.
+    /// and stderr when `mergeStderr` — duplicated from `fd`, and every other descriptor
+    /// from 3 up closed in the child. Signal dispositions and the signal mask are reset
+    /// to defaults, so the program gets SIGPIPE as usual. `environment` is added to
+    /// (and overrides) sockscope's own.
     /// - Returns: the child's process id.
-    package static func spawn(_ arguments: [String], streams fd: Int32, mergeStderr: Bool) throws(SockscopeError) -> pid_t {
+    package static func spawn(
+        _ arguments: [String], streams fd: Int32, mergeStderr: Bool, environment: [String: String] = [:]
+    ) throws(SockscopeError) -> pid_t {
         guard let program = arguments.first, !program.isEmpty else { throw .usage("no program to run") }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -16,6 +21,8 @@ package enum ProcessSpawner {
         posix_spawn_file_actions_adddup2(&actions, fd, 0)
         posix_spawn_file_actions_adddup2(&actions, fd, 1)
         if mergeStderr { posix_spawn_file_actions_adddup2(&actions, fd, 2) }
+        // After the dup2s: the client's socket, the listener and everything else go.
+        _ = cshim_spawn_close_from(&actions, 3)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -32,15 +39,29 @@ package enum ProcessSpawner {
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
 
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = Self.environment(adding: environment).map { strdup($0) } + [nil]
         defer {
-            for argument in argv { free(argument) }
+            for argument in argv + envp { free(argument) }
         }
         var pid: pid_t = 0
-        let status = posix_spawnp(&pid, program, &actions, &attributes, argv, environ)
+        let status = posix_spawnp(&pid, program, &actions, &attributes, argv, envp)
         guard status == 0 else {
             throw SockscopeError("cannot run \(program): \(Errno(rawValue: status).nameAndText)", status: status == ENOENT ? .usage : .ioError)
         }
         return pid
+    }
+
+    /// sockscope's environment with `extra` added, an extra name replacing an inherited one.
+    private static func environment(adding extra: [String: String]) -> [String] {
+        var entries: [String] = []
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            let name = text.prefix(while: { $0 != "=" })
+            if extra[String(name)] == nil { entries.append(text) }
+            pointer += 1
+        }
+        return entries + extra.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
     }
 
     /// Finds `program` as posix_spawnp will: a path as given, else in each PATH directory.

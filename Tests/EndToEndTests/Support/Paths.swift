@@ -34,6 +34,7 @@ enum Paths {
     static let sha256sum = tool("/usr/bin/sha256sum")
     static let tcpdump = tool("/usr/bin/tcpdump", "/usr/sbin/tcpdump")
     static let sh = "/bin/sh"
+    static let curl = tool("/usr/bin/curl")
 
     static var isRoot: Bool { geteuid() == 0 }
 }
