@@ -194,6 +194,7 @@ _sockscope_connect() {
     # Offer option value completions
     case "${prev}" in
     '-U'|'--unix')
+        __sockscope_add_completions -f
         return
         ;;
     '-s'|'--source')
@@ -225,6 +226,7 @@ _sockscope_connect() {
         return
         ;;
     '--pcap-out')
+        __sockscope_add_completions -f
         return
         ;;
     '--frame')
@@ -235,6 +237,7 @@ _sockscope_connect() {
         return
         ;;
     '-o'|'--output')
+        __sockscope_add_completions -f
         return
         ;;
     '-i'|'--idle-timeout')
@@ -261,6 +264,7 @@ _sockscope_listen() {
     # Offer option value completions
     case "${prev}" in
     '-U'|'--unix')
+        __sockscope_add_completions -f
         return
         ;;
     '--backlog')
@@ -285,6 +289,7 @@ _sockscope_listen() {
         return
         ;;
     '--allow-file')
+        __sockscope_add_completions -f
         return
         ;;
     '--keepalive-time')
@@ -307,6 +312,7 @@ _sockscope_listen() {
         return
         ;;
     '--pcap-out')
+        __sockscope_add_completions -f
         return
         ;;
     '--frame')
@@ -317,6 +323,7 @@ _sockscope_listen() {
         return
         ;;
     '-o'|'--output')
+        __sockscope_add_completions -f
         return
         ;;
     '-i'|'--idle-timeout')
@@ -470,6 +477,7 @@ _sockscope_probe() {
         return
         ;;
     '--pcap-out')
+        __sockscope_add_completions -f
         return
         ;;
     '--color')
@@ -536,6 +544,7 @@ _sockscope_tap() {
         return
         ;;
     '-w'|'--pcap-out')
+        __sockscope_add_completions -f
         return
         ;;
     esac
@@ -543,9 +552,9 @@ _sockscope_tap() {
 
 _sockscope_sockets() {
     repeating_flags=()
-    non_repeating_flags=(-t --tcp -u --udp -x --unix -4 -6 -l --listening --json --version -h --help)
+    non_repeating_flags=(-t --tcp -u --udp -x --unix -4 -6 -l --listening -p --processes --json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--port --state --color)
+    non_repeating_options=(--port --state --pid --color)
     __sockscope_offer_flags_options 0
 
     # Offer option value completions
@@ -554,6 +563,10 @@ _sockscope_sockets() {
         return
         ;;
     '--state')
+        __sockscope_add_completions -W 'listen'$'\n''established'$'\n''syn-sent'$'\n''syn-recv'$'\n''fin-wait-1'$'\n''fin-wait-2'$'\n''time-wait'$'\n''close-wait'$'\n''last-ack'$'\n''closing'$'\n''closed'$'\n''unconn'
+        return
+        ;;
+    '--pid')
         return
         ;;
     '--color')
@@ -573,6 +586,7 @@ _sockscope_demo() {
     # Offer option value completions
     case "${prev}" in
     '--pcap-out')
+        __sockscope_add_completions -f
         return
         ;;
     '--color')

@@ -63,7 +63,11 @@ struct BroadcastCommand: ParsableCommand {
         color.apply()
         try CommandRunner.run(json: output.json) { () throws(SockscopeError) -> ExitStatus in
             let replies = try broadcast()
-            return wait != nil && replies == 0 ? .nothingFound : .success
+            guard wait == nil || replies > 0 else {
+                Diagnostics.nothingCame("no reply", within: wait?.duration, json: output.json)
+                return .nothingFound
+            }
+            return .success
         }
     }
 
@@ -82,7 +86,7 @@ struct BroadcastCommand: ParsableCommand {
             return socket
         }
         defer { socket.close() }
-        tracer.record("sent \(message.utf8.count) bytes to \(destination)")
+        tracer.record("sent \(counted(message.utf8.count, "byte")) to \(destination)")
         guard let wait else { return 0 }
         return try output.printReplies(on: socket, idle: wait.duration, count: count)
     }

@@ -146,8 +146,10 @@ struct ConnectCommand: ParsableCommand {
             request.sourcePath = try sourceAddress.map { (path) throws(SockscopeError) in try UnixSocketPath(parsing: path) }
             return request
         }
-        guard let host else { throw .usage("connect needs HOST and PORT (or -U PATH)") }
-        guard let port else { throw .usage("connect needs a PORT after the host '\(host)'") }
+        guard var host else { throw .usage("connect needs HOST and PORT (or -U PATH)") }
+        var port = self.port
+        if port == nil, let split = Habits.hostAndPort(host) { (host, port) = (split.host, split.port) }
+        guard let port else { throw .usage("connect needs a PORT after the host '\(host)' (HOST PORT, HOST:PORT or [V6]:PORT)") }
         let portNumber = try PortNumber.parse(port, allowZero: false, protocolName: protocolName)
         if let sourcePort {
             request.sourcePort = try PortNumber.parse(sourcePort, allowZero: true, protocolName: protocolName)

@@ -27,7 +27,7 @@ struct DemoCommand: ParsableCommand {
 
     var json: Bool { jsonOutput.json }
 
-    @Option(name: .customLong("pcap-out"), help: ArgumentHelp("Also write the demo's packets to this pcap file.", valueName: "file"))
+    @Option(name: .customLong("pcap-out"), help: ArgumentHelp("Also write the demo's packets to this pcap file.", valueName: "file"), completion: .file())
     var pcapOut: String?
 
     @Flag(name: .customLong("no-packets"), help: "Do not capture the packets (capturing needs CAP_NET_RAW; without it the demo says so and goes on).")
@@ -88,7 +88,7 @@ struct DemoCommand: ParsableCommand {
         }
         let left = step.timeWaitLeft.map { ", \(Timestamp.seconds($0)) left" } ?? ""
         return style.bold("The client closed first, so its side of the connection stays in TIME-WAIT\(left).") + "\n"
-            + "Watch it expire with:  ss -tan -o state time-wait\n"
+            + "Watch it expire with:  sockscope sockets --state time-wait\n"
     }
 
     /// A packet in the demo's words: `client → server [S] seq 0  client: SYN-SENT`.

@@ -19,13 +19,24 @@ enum Entry {
         "broadcast": BroadcastCommand.self, "tap": TapCommand.self, "sockets": SocketsCommand.self,
     ]
 
+    /// The subcommands in the order the help lists them.
+    static let order = ["connect", "listen", "send", "recv", "broadcast", "probe", "resolve", "tap", "sockets", "demo"]
+
     static func main() {
         // From the first instruction: a closed stdout or stderr is EPIPE, never a fatal
         // SIGPIPE — even while the argument parser prints usage.
         signal(SIGPIPE, SIG_IGN)
         reopenClosedStandardDescriptors()
         Interruption.install()
-        let arguments = Array(CommandLine.arguments.dropFirst())
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        if let advice = Habits.advice(for: arguments, subcommands: Self.order) {
+            CommandRunner.report(SockscopeError(advice, status: .usage), json: arguments.contains("--json"))
+            exit(ExitStatus.usage.rawValue)
+        }
+        // `CMD --help` as `help CMD`, whose usage line names the program: `sockscope CMD`.
+        if let name = arguments.first, subcommands[name] != nil, arguments.dropFirst().contains(where: { $0 == "--help" || $0 == "-h" }) {
+            arguments = ["help", name]
+        }
         if let name = arguments.first, let type = subcommands[name],
             var command = try? type.parseAsRoot(Array(arguments.dropFirst()))
         {

@@ -90,7 +90,7 @@ struct ListenCommand: ParsableCommand {
         help: ArgumentHelp("Give up when no client has connected within this many seconds (exit 75).", valueName: "secs"))
     var acceptTimeout: Seconds?
 
-    @Option(name: .customLong("allow-file"), help: ArgumentHelp("Read --allow blocks from a file, one per line.", valueName: "file"))
+    @Option(name: .customLong("allow-file"), help: ArgumentHelp("Read --allow blocks from a file, one per line.", valueName: "file"), completion: .file())
     var allowFile: String?
 
     @OptionGroup(title: "Socket options") var tuning: SocketTuningOptions
@@ -237,7 +237,7 @@ struct ListenCommand: ParsableCommand {
             events(
                 .closed(
                     peer: client.peer, client: client.number,
-                    reason: "sent \(counts.messagesSent) messages, received \(counts.messagesReceived)", report: nil))
+                    reason: "sent \(counted(counts.messagesSent, "message")), received \(counts.messagesReceived)", report: nil))
         } else if keepOpen || broker || chat || maxClients != nil {
             let mode: MultiClientServer.Mode = broker ? .broker : chat ? .chat : transform.map { .echo($0) } ?? .standardStreams
             var options = MultiClientServer.Options(idleTimeout: session.idleTimeout?.duration)

@@ -137,7 +137,7 @@ struct ProbeCommand: ParsableCommand {
                 let events = capture.events.all
                 for line in TapTimeline.probeLines(events, results: shownForTap) { Diagnostics.line(line) }
                 if let statistics {
-                    Diagnostics.line("tap: \(events.count) packets captured, \(statistics.droppedByKernel) dropped by the kernel (pcap_stats)")
+                    Diagnostics.line("tap: \(counted(events.count, "packet")) captured, \(statistics.droppedByKernel) dropped by the kernel (pcap_stats)")
                 }
             }
         }

@@ -20,8 +20,8 @@ struct RecvCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("Local address to bind (default 0.0.0.0), then the port.", valueName: "addr"))
-    var first: String
+    @Argument(help: ArgumentHelp("Local address to bind (optional: default 0.0.0.0, or :: with -6), then the port.", valueName: "addr"))
+    var first: String?
 
     @Argument(help: ArgumentHelp("The port, when an address is given first.", valueName: "port"))
     var second: String?
@@ -83,7 +83,11 @@ struct RecvCommand: ParsableCommand {
     func run() throws {
         color.apply()
         try CommandRunner.run(json: output.json) { () throws(SockscopeError) -> ExitStatus in
-            try receive() > 0 ? .success : .nothingFound
+            guard try receive() > 0 else {
+                Diagnostics.nothingCame("no datagram", within: timeout?.duration, json: output.json)
+                return .nothingFound
+            }
+            return .success
         }
     }
 
@@ -122,6 +126,7 @@ struct RecvCommand: ParsableCommand {
     }
 
     private func bindAddress() throws(SockscopeError) -> (SocketAddress, IPAddress?) {
+        guard let first else { throw .usage("recv needs a PORT ([ADDR] PORT; port 0 picks a free one)") }
         let addressText = second == nil ? nil : first
         let port = try PortNumber.parse(second ?? first, allowZero: true, protocolName: "udp")
         var groupAddress: IPAddress?

@@ -107,13 +107,20 @@ struct ResolveCommand: ParsableCommand {
 
     func run() throws {
         color.apply()
-        try CommandRunner.run(json: json) { () throws(SockscopeError) in
-            if fqdn { return printFQDN() }
+        try CommandRunner.run(json: json) { () throws(SockscopeError) -> ExitStatus in
             if let reverse { return try printReverse(reverse) }
-            if let serviceName { return try printServices(lookup: serviceName, byPort: false) }
-            if let servicePort { return try printServices(lookup: servicePort, byPort: true) }
-            if legacy { return try printGethostbyname() }
-            try printAddressInfo()
+            if fqdn {
+                printFQDN()
+            } else if let serviceName {
+                try printServices(lookup: serviceName, byPort: false)
+            } else if let servicePort {
+                try printServices(lookup: servicePort, byPort: true)
+            } else if legacy {
+                try printGethostbyname()
+            } else {
+                try printAddressInfo()
+            }
+            return .success
         }
     }
 
@@ -216,7 +223,9 @@ struct ResolveCommand: ParsableCommand {
         Diagnostics.output("hostname  \(hostName)\nfqdn      \(fqdn)\n")
     }
 
-    private func printReverse(_ text: String) throws(SockscopeError) {
+    /// getnameinfo's answer, or exit 1 with "no name" when it could only give the
+    /// address back (no PTR record, nothing in /etc/hosts).
+    private func printReverse(_ text: String) throws(SockscopeError) -> ExitStatus {
         guard let address = IPAddress(text) else {
             throw SockscopeError.usage("--reverse takes a numeric IPv4 or IPv6 address, not '\(text)'")
         }
@@ -229,15 +238,20 @@ struct ResolveCommand: ParsableCommand {
             }
             throw SockscopeError(resolving: "\(address)", error)
         }
+        // Without NI_NAMEREQD, getnameinfo answers an unnamed address with its numeric form.
+        let named = IPAddress(result.name) == nil
         if json {
             var line = JSONLine(type: "reverse")
             line.add("address", "\(address)")
-            line.add("name", result.name)
+            line.add("name", named ? result.name : nil)
             line.add(milliseconds: "duration", result.duration)
             Diagnostics.output(line.text)
-            return
+        } else if named {
+            Diagnostics.output("\(address)  \(result.name)\n")
+        } else {
+            Diagnostics.output("\(address)  (no name: getnameinfo gave the address back; neither /etc/hosts nor a PTR record names it)\n")
         }
-        Diagnostics.output("\(address)  \(result.name)\n")
+        return named ? .success : .nothingFound
     }
 
     private func printServices(lookup text: String, byPort: Bool) throws(SockscopeError) {

@@ -89,7 +89,11 @@ struct SendCommand: ParsableCommand {
         color.apply()
         try CommandRunner.run(json: output.json) { () throws(SockscopeError) -> ExitStatus in
             let replies = try send()
-            return wait != nil && replies == 0 ? .nothingFound : .success
+            guard wait == nil || replies > 0 else {
+                Diagnostics.nothingCame("no reply", within: wait?.duration, json: output.json)
+                return .nothingFound
+            }
+            return .success
         }
     }
 
@@ -141,7 +145,7 @@ struct SendCommand: ParsableCommand {
             let cutting: DatagramSource.Cutting = lines ? .lines : size.map { .size($0) } ?? .whole
             try DatagramSource(fd: 0, cutting: cutting).forEachGroup(deliver)
         }
-        tracer.record("sent \(datagrams) datagram\(datagrams == 1 ? "" : "s") (\(bytes) bytes) to \(destination)")
+        tracer.record("sent \(counted(datagrams, "datagram")) (\(counted(bytes, "byte"))) to \(destination)")
         guard let wait else { return 0 }
         return try output.printReplies(on: socket, idle: wait.duration, count: count)
     }

@@ -9,12 +9,14 @@ struct SocketsCommand: ParsableCommand {
         discussion: """
             TCP by default (--udp, --unix, or several). Filters: --port N (local or remote), --state \
             (listen, established, syn-sent, syn-recv, fin-wait-1, fin-wait-2, time-wait, close-wait, \
-            last-ack, closing, closed), -4/-6. The TIMER column shows what the kernel is waiting for: \
+            last-ack, closing, closed, unconn), -4/-6, --pid N. -p adds the processes that hold each \
+            socket (from /proc/PID/fd, as ss -p; as root to see every process's). The TIMER column shows what the kernel is waiting for: \
             timewait (time left before the 4-tuple is free again), keepalive, on (retransmission), \
             persist (zero-window probe).
 
             --json prints one "socket" record per socket: protocol, state, recv_q, send_q, local_address, \
-            local_port, peer_address, peer_port, timer, timer_ms, inode.
+            local_port, peer_address, peer_port, timer, timer_ms, inode, and with -p processes \
+            ([{pid, command, fd}]). Exit 1 when no socket matches.
 
             Examples:
               sockscope sockets --state time-wait
@@ -37,13 +39,23 @@ struct SocketsCommand: ParsableCommand {
     @Option(name: .customLong("port"), help: ArgumentHelp("Only sockets with this local or remote port.", valueName: "port"))
     var port: String?
 
-    @Option(name: .customLong("state"), help: ArgumentHelp("Only sockets in this state.", valueName: "state"))
+    @Option(
+        name: .customLong("state"), help: ArgumentHelp("Only sockets in this state.", valueName: "state"),
+        completion: .list([
+            "listen", "established", "syn-sent", "syn-recv", "fin-wait-1", "fin-wait-2", "time-wait", "close-wait", "last-ack", "closing", "closed", "unconn",
+        ]))
     var state: String?
 
     @Flag(
         name: [.customShort("l"), .customLong("listening")],
         help: "Only listening sockets, as ss -l: TCP and Unix in LISTEN, UDP and Unix datagram sockets not connected.")
     var listening = false
+
+    @Flag(name: [.customShort("p"), .customLong("processes")], help: "Show the processes that hold each socket (pid and command, as ss -p).")
+    var processes = false
+
+    @Option(name: .customLong("pid"), help: ArgumentHelp("Only sockets held by this process.", valueName: "pid"))
+    var pid: Int32?
 
     @OptionGroup(title: "Output") var jsonOutput: OutputOptions
 
@@ -55,6 +67,9 @@ struct SocketsCommand: ParsableCommand {
         "last-ack": .lastAck, "closing": .closing, "closed": .closed,
     ]
 
+    /// State names that are not TCP states: ss's UNCONN, a datagram socket that is not connected.
+    static let otherStateNames = ["unconn"]
+
     @OptionGroup(title: "Output") var color: ColorOptions
 
     /// What ss -l lists: sockets waiting for connections (LISTEN), or datagram sockets
@@ -64,9 +79,10 @@ struct SocketsCommand: ParsableCommand {
     }
 
     func validate() throws {
-        if let state, Self.stateNames[state.lowercased()] == nil {
-            throw ValidationError("unknown state '\(state)': use one of \(Self.stateNames.keys.sorted().joined(separator: ", "))")
+        if let state, Self.stateNames[state.lowercased()] == nil, !Self.otherStateNames.contains(state.lowercased()) {
+            throw ValidationError("unknown state '\(state)': use one of \((Self.stateNames.keys + Self.otherStateNames).sorted().joined(separator: ", "))")
         }
+        if let pid, pid < 1 { throw ValidationError("--pid takes a process id (1 or more)") }
         if unix && !tcp && !udp && family.family != nil { throw ValidationError("-4 and -6 choose IP sockets; --unix lists Unix sockets") }
         if listening && state != nil { throw ValidationError("-l/--listening and --state each choose the states; give one") }
     }
@@ -76,15 +92,19 @@ struct SocketsCommand: ParsableCommand {
         try CommandRunner.run(json: json) { () throws(SockscopeError) in try list() }
     }
 
-    private func list() throws(SockscopeError) {
+    private func list() throws(SockscopeError) -> ExitStatus {
         let wanted = state.flatMap { Self.stateNames[$0.lowercased()] }
+        let unconnected = state?.lowercased() == "unconn"
+        let owners = processes || pid != nil ? SocketOwners.scan() : [:]
         let portNumber = try port.map { text throws(SockscopeError) in try PortNumber.parse(text, allowZero: true) }
         var entries: [SocketDiagnostics.Entry] = []
         if tcp || !(udp || unix) { entries += try SocketDiagnostics.inet(.tcp, family: family.family) }
         if udp { entries += try SocketDiagnostics.inet(.udp, family: family.family) }
         if unix { entries += try SocketDiagnostics.unix() }
         entries = entries.filter { entry in
-            if let wanted, entry.state != wanted { return false }
+            if let wanted, entry.state != wanted || stateName(entry) == "UNCONN" { return false }
+            if unconnected, stateName(entry) != "UNCONN" { return false }
+            if let pid, !(owners[entry.inode] ?? []).contains(where: { $0.pid == pid }) { return false }
             if listening && !Self.isListening(entry) { return false }
             if let portNumber, entry.local.port != portNumber && entry.remote?.port != portNumber { return false }
             return true
@@ -103,14 +123,15 @@ struct SocketsCommand: ParsableCommand {
                 line.add("timer", timerName(entry.timer))
                 line.add(milliseconds: "timer", timerDuration(entry.timer))
                 line.add("inode", Int(entry.inode))
+                if processes { line.add(raw: "processes", Self.json(owners[entry.inode] ?? [])) }
                 text += line.text
             }
             Diagnostics.output(text)
-            return
+            return entries.isEmpty ? .nothingFound : .success
         }
         let style = Style(enabled: Diagnostics.usesColour(1))
         let header: [(String, Int)] = [("NETID", 6), ("STATE", 13), ("RECV-Q", 8), ("SEND-Q", 8), ("LOCAL", 42), ("PEER", 42)]
-        var text = style.dim(header.map { $0.0.padded(to: $0.1) }.joined() + "TIMER") + "\n"
+        var text = style.dim(header.map { $0.0.padded(to: $0.1) }.joined() + (processes ? "TIMER".padded(to: 16) + "PROCESS" : "TIMER")) + "\n"
         for entry in entries {
             var timer = timerName(entry.timer) ?? ""
             if let left = timerDuration(entry.timer) { timer += " " + Timestamp.seconds(left) }
@@ -119,10 +140,22 @@ struct SocketsCommand: ParsableCommand {
                 (entry.kind.rawValue, 6), (stateName(entry), 13), (String(entry.receiveQueue), 8), (String(entry.sendQueue), 8),
                 ("\(entry.local)", 42), (peer, 42),
             ]
-            text += columns.map { $0.0.padded(to: $0.1) }.joined() + timer + "\n"
+            text += columns.map { $0.0.padded(to: $0.1) }.joined() + (processes ? timer.padded(to: 16) + Self.text(owners[entry.inode] ?? []) : timer)
+            text += "\n"
         }
         text += style.dim("\(entries.count) socket\(entries.count == 1 ? "" : "s")") + "\n"
         Diagnostics.output(text)
+        return entries.isEmpty ? .nothingFound : .success
+    }
+
+    /// `name(pid)` for each holder, as a table cell: `nc(4211),sh(4210)`.
+    static func text(_ owners: [SocketOwners.Owner]) -> String {
+        owners.map { "\($0.command)(\($0.pid))" }.joined(separator: ",")
+    }
+
+    /// `[{"pid":…,"command":…,"fd":…}, …]`.
+    static func json(_ owners: [SocketOwners.Owner]) -> String {
+        "[" + owners.map { "{\"pid\":\($0.pid),\"command\":\(JSONLine.quote($0.command)),\"fd\":\($0.fd)}" }.joined(separator: ",") + "]"
     }
 
     private func stateName(_ entry: SocketDiagnostics.Entry) -> String {

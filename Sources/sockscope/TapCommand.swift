@@ -42,7 +42,9 @@ struct TapCommand: ParsableCommand {
     @Option(name: .customLong("duration"), help: ArgumentHelp("Stop after this many seconds.", valueName: "secs"))
     var duration: Seconds?
 
-    @Option(name: [.customShort("w"), .customLong("pcap-out")], help: ArgumentHelp("Also write the packets to this pcap file.", valueName: "file"))
+    @Option(
+        name: [.customShort("w"), .customLong("pcap-out")], help: ArgumentHelp("Also write the packets to this pcap file.", valueName: "file"),
+        completion: .file())
     var pcapOut: String?
 
     @Flag(name: .customLong("tap-payload"), help: "Keep payload bytes in the capture, not just the headers.")
@@ -57,10 +59,13 @@ struct TapCommand: ParsableCommand {
     }
 
     func run() throws {
-        try CommandRunner.run(json: json) { () throws(SockscopeError) in try capture() }
+        try CommandRunner.run(json: json) { () throws(SockscopeError) -> ExitStatus in try capture() }
     }
 
-    private func capture() throws(SockscopeError) {
+    /// Captures until the count, the duration, or a signal. Exit 1 when nothing was
+    /// captured; a signal is 130/143 as in every command (tcpdump exits 0 there), so a
+    /// script can tell a stop from a finished count.
+    private func capture() throws(SockscopeError) -> ExitStatus {
         let expression = filter.isEmpty ? "tcp or udp or icmp or icmp6" : filter.joined(separator: " ")
         let capture = try PacketCapture(
             PacketCapture.Options(
@@ -95,8 +100,9 @@ struct TapCommand: ParsableCommand {
             Diagnostics.line("tap: \(annotator.tracker.expired) earlier conversations ended, were reported as they did, and are not summarised again")
         }
         if let failure = capture.writeFailure { throw failure }  // never "N packets written" for a short file
-        if let pcapOut { Diagnostics.line("tap: \(seen) packets written to \(pcapOut)") }
+        if let pcapOut { Diagnostics.line("tap: \(counted(seen, "packet")) written to \(pcapOut)") }
         if let stoppedBy { throw SockscopeError(stoppedBy) }
+        return seen == 0 ? .nothingFound : .success
     }
 
     static func json(_ event: ConnectionTap.TapEvent) -> String {

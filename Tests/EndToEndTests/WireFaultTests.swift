@@ -80,9 +80,9 @@ struct WireFaultTests {
         let network = try await TestNetwork.make(targetRules: [])
         defer { Task { await network.remove() } }
         // The server's stdin stays open: it never closes the session by itself.
-        let server = try network.startInTarget(Paths.sh, ["-c", "sleep 6 | exec \(Paths.sockscope) listen 0.0.0.0 5652"])
+        let server = try network.startInTarget(Paths.sh, ["-c", "sleep 6 | exec \(Paths.sockscope) listen -v 0.0.0.0 5652"])
         defer { Task { await server.stop() } }
-        try await Task.sleep(for: .milliseconds(300))
+        _ = try await server.waitForLine(containing: "listen(fd")
         let client = try BackgroundProcess(
             Paths.sh, ["-c", "sleep 4 | exec \(Paths.ip) netns exec \(network.client) \(Paths.sockscope) connect -v -i 1 \(network.targetAddress) 5652"])
         defer { Task { await client.stop() } }
@@ -101,9 +101,9 @@ struct WireFaultTests {
     func keepaliveNotices() async throws {
         let network = try await TestNetwork.make(targetRules: [])
         defer { Task { await network.remove() } }
-        let server = try network.startInTarget(Paths.sh, ["-c", "sleep 10 | exec \(Paths.sockscope) listen 0.0.0.0 5653"])
+        let server = try network.startInTarget(Paths.sh, ["-c", "sleep 10 | exec \(Paths.sockscope) listen -v 0.0.0.0 5653"])
         defer { Task { await server.stop() } }
-        try await Task.sleep(for: .milliseconds(300))
+        _ = try await server.waitForLine(containing: "listen(fd")
         let client = try BackgroundProcess(
             Paths.sh,
             ["-c", "sleep 9 | exec \(Paths.ip) netns exec \(network.client) \(Paths.sockscope) connect -v --keepalive-time 1 \(network.targetAddress) 5653"])

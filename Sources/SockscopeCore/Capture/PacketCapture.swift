@@ -60,7 +60,7 @@ package final class PacketCapture {
             }
             if let path = options.pcapOut {
                 guard let dumper = pcap_dump_open(handle, path) else {
-                    throw SockscopeError("cannot write \(path): \(String(cString: pcap_geterr(handle)))", status: .ioError)
+                    throw SockscopeError("cannot create \(path): \(String(cString: pcap_geterr(handle)))", status: .cannotCreate)
                 }
                 self.dumper = dumper
             }

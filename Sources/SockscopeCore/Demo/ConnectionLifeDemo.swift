@@ -135,7 +135,7 @@ private struct DemoRun {
         try step(.client, "send() copies bytes into the kernel's send buffer and returns; TCP delivers them when it can")
 
         let received = try receiveSome(server)
-        record("recv(fd \(server.fd), 1024) → \(received.count) bytes \(quoted(received))")
+        record("recv(fd \(server.fd), 1024) → \(counted(received.count, "byte")) \(quoted(received))")
         try step(.server, "recv() returns what has arrived so far — TCP is a byte stream, so one send may arrive as several recvs, or several as one")
 
         var reply = received
@@ -145,7 +145,7 @@ private struct DemoRun {
         try step(.server, "the classic first server: answer with the message upper-cased")
 
         let answer = try receiveSome(client)
-        record("recv(fd \(client.fd), 1024) → \(answer.count) bytes \(quoted(answer))")
+        record("recv(fd \(client.fd), 1024) → \(counted(answer.count, "byte")) \(quoted(answer))")
         try step(.client, "the reply arrives on the client")
     }
 

@@ -8,6 +8,7 @@
 /// | 68 | unknown host |
 /// | 69 | refused, unreachable, or the address is unavailable (in use) |
 /// | 70 | internal error |
+/// | 73 | cannot create an output file (`-o`, `--pcap-out`) |
 /// | 74 | I/O error: reset by the peer, a failed read or write |
 /// | 75 | timed out, or a temporary failure worth retrying |
 /// | 77 | missing privilege (a port below 1024, CAP_NET_RAW for the tap) |
@@ -21,6 +22,7 @@ package enum ExitStatus: Int32, Sendable, CaseIterable {
     case unknownHost = 68
     case unavailable = 69
     case internalError = 70
+    case cannotCreate = 73
     case ioError = 74
     case timedOut = 75
     case noPermission = 77
@@ -32,16 +34,17 @@ package enum ExitStatus: Int32, Sendable, CaseIterable {
     package var summary: String {
         switch self {
         case .success: "success"
-        case .nothingFound: "the operation ran but found nothing"
-        case .usage: "usage error (bad option, port, address or path)"
+        case .nothingFound: "the operation ran but found nothing (no open port, reply, datagram, packet, socket or name)"
+        case .usage: "usage error (bad option, port, address or path; a datagram too large, EMSGSIZE)"
         case .unknownHost: "unknown host"
         case .unavailable: "connection refused, host or network unreachable, or address in use"
         case .internalError: "internal error"
+        case .cannotCreate: "cannot create an output file (-o, --pcap-out)"
         case .ioError: "I/O error (connection reset, failed read or write)"
         case .timedOut: "timed out, or temporary failure"
         case .noPermission: "missing privilege or permission"
         case .hangUp: "stopped by SIGHUP (the terminal went away), likewise"
-        case .interrupted: "stopped by SIGINT, after writing out what had arrived"
+        case .interrupted: "stopped by SIGINT, after writing out what had arrived (tap too: tcpdump says 0)"
         case .terminated: "stopped by SIGTERM, after writing out what had arrived"
         }
     }

@@ -170,7 +170,7 @@ package final class DatagramRelay {
             report.bytesReceived += datagram.keptBytes
             if datagram.isTruncated {
                 notices.record(
-                    "datagram from \(datagram.source.map { "\($0)" } ?? "?") truncated: \(datagram.arrivedBytes) bytes arrived, \(datagram.keptBytes) kept (MSG_TRUNC)"
+                    "datagram from \(datagram.source.map { "\($0)" } ?? "?") truncated: \(counted(datagram.arrivedBytes, "byte")) arrived, \(datagram.keptBytes) kept (MSG_TRUNC)"
                 )
             }
             if let source = datagram.source, source != .unix(.unnamed) { lastSender = source }

@@ -90,7 +90,7 @@ package final class FramedRelay {
             peerOpen = false
             if decoder.pendingBytes > 0 {
                 throw SockscopeError(
-                    "the peer closed in the middle of a \(format.rawValue) frame (\(decoder.pendingBytes) bytes of it arrived)", status: .ioError)
+                    "the peer closed in the middle of a \(format.rawValue) frame (\(counted(decoder.pendingBytes, "byte")) of it arrived)", status: .ioError)
             }
             return
         }

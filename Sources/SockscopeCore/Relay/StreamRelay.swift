@@ -169,7 +169,7 @@ package final class StreamRelay {
         if options.directions == .sendOnly, outbound?.finished ?? true { return report(.inputSent) }
         if let sendFailure, let outbound, outbound.bytesRead > outbound.bytesWritten || !outbound.sourceEnded {
             var error = SockscopeError(sendFailure)
-            error.message += " (\(outbound.bytesRead - outbound.bytesWritten) bytes of input not delivered)"
+            error.message += " (\(counted(outbound.bytesRead - outbound.bytesWritten, "byte")) of input not delivered)"
             throw error
         }
         return report(.peerClosed)

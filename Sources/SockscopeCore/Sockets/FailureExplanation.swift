@@ -43,6 +43,11 @@ extension SockscopeError {
     private static func connectFailure(_ failure: SocketCallError, _ code: String, _ target: String) -> SockscopeError? {
         switch (failure.call, failure.errno) {
         case (.connect, .connectionRefused):
+            if case .unix(.path(let path)) = failure.address, let kind = Self.fileKind(path), kind != S_IFSOCK {
+                return SockscopeError(
+                    "connection to \(target) refused: \(code)",
+                    explanation: "that path is \(kind == S_IFDIR ? "a directory" : "a regular file or other non-socket file"), not a socket", status: .usage)
+            }
             if case .unix = failure.address {
                 return SockscopeError(
                     "connection to \(target) refused: \(code)",
@@ -75,13 +80,33 @@ extension SockscopeError {
                     "connection to \(target) not permitted: \(code)",
                     explanation: "a local firewall rule or a prohibit route forbids it", status: .unavailable)
             }
-        case (.connect, .noSuchFileOrDirectory):
+        case (.connect, .noSuchFileOrDirectory), (.bind, .noSuchFileOrDirectory):
+            if case .unix(.path(let path)) = failure.address, let directory = Self.missingDirectory(of: path) {
+                return SockscopeError(
+                    "\(failure.call == .bind ? "bind to" : "connection to") \(target) failed: \(code)",
+                    explanation: "the directory \(directory) does not exist", status: .usage)
+            }
             return SockscopeError(
                 "connection to \(target) failed: \(code)",
                 explanation: "no socket file at that path; is the server running?", status: .unavailable)
         default:
             return nil
         }
+    }
+
+    /// The file type bits (`S_IFSOCK`, `S_IFREG`, …) of what is at `path` (`lstat(2)`), nil when nothing is.
+    private static func fileKind(_ path: String) -> mode_t? {
+        var status = stat()
+        guard lstat(path, &status) == 0 else { return nil }
+        return status.st_mode & S_IFMT
+    }
+
+    /// The directory part of a socket path, when it does not exist (the usual ENOENT
+    /// of a mistyped path), else nil.
+    private static func missingDirectory(of path: String) -> String? {
+        guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return nil }
+        let directory = String(path[..<slash])
+        return fileKind(directory) == nil ? directory : nil
     }
 
     /// bind() errors: in use (TIME-WAIT explained), a privileged port, an address this machine lacks.
@@ -152,7 +177,7 @@ extension SockscopeError {
                 + " (the side that closes first keeps the 4-tuple for 60 s)"
         }
         return text + "; SO_REUSEADDR lets a listener bind over TIME-WAIT sockets — sockscope sets it unless told not to"
-            + " (see: ss -tan 'sport = :\(port)')"
+            + " (see: sockscope sockets --port \(port))"
     }
 
     /// `1.5 s`, `250 ms`.

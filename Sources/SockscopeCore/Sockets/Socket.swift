@@ -272,12 +272,13 @@ package final class Socket {
 
     // MARK: Ending
 
-    /// `shutdown(SHUT_WR)`: sends FIN; the peer's `recv` returns 0 once it has read
-    /// everything, while this side can still receive.
+    /// `shutdown(SHUT_WR)`: sends FIN (TCP); the peer's `recv` returns 0 once it has
+    /// read everything, while this side can still receive. A Unix stream socket has no
+    /// FIN: the kernel marks the peer's receive side shut down (RCV_SHUTDOWN) directly.
     package func shutdownWrite() {
         let result = Glibc.shutdown(fd, Int32(SHUT_WR))
         if result == 0 {
-            tracer.record("shutdown(fd \(fd), SHUT_WR) → ok (FIN sent)")
+            tracer.record("shutdown(fd \(fd), SHUT_WR) → ok (\(family == .unix ? "end of stream: the peer reads EOF; Unix sockets send no FIN" : "FIN sent"))")
         } else {
             tracer.record("shutdown(fd \(fd), SHUT_WR) → \(Errno.current.nameAndText)")
         }

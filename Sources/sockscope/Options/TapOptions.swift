@@ -17,7 +17,9 @@ struct TapOptions: ParsableArguments {
     @Flag(name: .customLong("tap-payload"), help: "Keep payload bytes in the capture, not just the headers (implies --tap).")
     var payload = false
 
-    @Option(name: .customLong("pcap-out"), help: ArgumentHelp("Also write the captured packets to this pcap file (implies --tap).", valueName: "file"))
+    @Option(
+        name: .customLong("pcap-out"), help: ArgumentHelp("Also write the captured packets to this pcap file (implies --tap).", valueName: "file"),
+        completion: .file())
     var pcapOut: String?
 
     @Flag(name: .customLong("follow-timewait"), help: "After the close, keep reporting the TIME-WAIT socket until the kernel drops it (60 s; implies --tap).")

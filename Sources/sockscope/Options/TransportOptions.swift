@@ -8,7 +8,7 @@ struct TransportOptions: ParsableArguments {
 
     @Option(
         name: [.customShort("U"), .customLong("unix")],
-        help: ArgumentHelp("Use a Unix socket at this path (@name: a Linux abstract socket).", valueName: "path"))
+        help: ArgumentHelp("Use a Unix socket at this path (@name: a Linux abstract socket).", valueName: "path"), completion: .file())
     var unixPath: String?
 
     var socketType: SocketType { udp ? .datagram : .stream }

@@ -45,7 +45,7 @@ struct ConnectionReporter {
             Diagnostics.raw(line.text)
             return
         }
-        tracer.record("sent \(report.messagesSent) messages, received \(report.messagesReceived)")
+        tracer.record("sent \(counted(report.messagesSent, "message")), received \(report.messagesReceived)")
     }
 
     private func emit(bytesSent: Int, bytesReceived: Int, reason: String, closedFirst: String?, inputLeft: Bool = false) {
@@ -61,7 +61,7 @@ struct ConnectionReporter {
             return
         }
         let first = closedFirst.map { "; \($0 == "local" ? "we" : "the peer") closed first" } ?? ""
-        tracer.record("sent \(bytesSent) bytes, received \(bytesReceived) bytes; \(reason)\(first)")
+        tracer.record("sent \(counted(bytesSent, "byte")), received \(counted(bytesReceived, "byte")); \(reason)\(first)")
     }
 }
 
@@ -81,6 +81,7 @@ enum DatagramSummary {
             return
         }
         tracer.record(
-            "sent \(report.datagramsSent) datagrams (\(report.bytesSent) bytes), received \(report.datagramsReceived) (\(report.bytesReceived) bytes)")
+            "sent \(counted(report.datagramsSent, "datagram")) (\(counted(report.bytesSent, "byte"))), received \(report.datagramsReceived) (\(counted(report.bytesReceived, "byte")))"
+        )
     }
 }

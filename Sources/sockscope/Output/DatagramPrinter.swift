@@ -46,9 +46,9 @@ final class DatagramPrinter {
 
     private func size(_ datagram: DatagramBatchReceiver.Received) -> String {
         if datagram.isTruncated {
-            return style.yellow("truncated: \(datagram.arrivedBytes) bytes arrived, \(datagram.payload.count) kept")
+            return style.yellow("truncated: \(counted(datagram.arrivedBytes, "byte")) arrived, \(datagram.payload.count) kept")
         }
-        return datagram.payload.isEmpty ? "0 bytes (empty datagram)" : "\(datagram.payload.count) bytes"
+        return datagram.payload.isEmpty ? "0 bytes (empty datagram)" : counted(datagram.payload.count, "byte")
     }
 
     /// Writes out what has been collected.

@@ -10,6 +10,13 @@ enum Diagnostics {
         writeAll(2, text + "\n")
     }
 
+    /// `sockscope: no reply in 0.5 s` when a wait ended with nothing (the exit status,
+    /// 1, says it to scripts; with --json that is all).
+    static func nothingCame(_ what: String, within wait: Duration?, json: Bool) {
+        guard !json, let wait else { return }
+        line("sockscope: \(what) in \(Timestamp.seconds(wait))")
+    }
+
     /// Writes text to stderr as it is (no newline added).
     static func raw(_ text: String) {
         writeAll(2, text)

@@ -34,6 +34,11 @@ struct JSONLine {
         fields.append("\(Self.quote(key)):[" + values.map(Self.quote).joined(separator: ",") + "]")
     }
 
+    /// A value already in JSON (an array of objects), added as it is.
+    mutating func add(raw key: String, _ json: String) {
+        fields.append("\(Self.quote(key)):\(json)")
+    }
+
     mutating func add(_ key: String, _ value: Bool) {
         fields.append("\(Self.quote(key)):\(value)")
     }

@@ -22,11 +22,11 @@ struct ListenerReporter {
         case .accepted(let peer, let client):
             tracer.record("client \(client) connected from \(peer)")
         case .refused(let peer, let reason, let count):
-            Diagnostics.line("sockscope: refused \(peer): \(Self.text(reason))\(count > 1 ? " (\(count) datagrams)" : "")")
+            Diagnostics.line("sockscope: refused \(peer): \(Self.text(reason))\(count > 1 ? " (\(counted(count, "datagram")))" : "")")
         case .acceptFailed(let reason):
             Diagnostics.line("sockscope: accept failed: \(reason); the client waits in the queue")
         case .closed(let peer, let client, let reason, let report):
-            let counts = report.map { ": sent \($0.bytesSent) bytes, received \($0.bytesReceived) bytes" } ?? ""
+            let counts = report.map { ": sent \(counted($0.bytesSent, "byte")), received \(counted($0.bytesReceived, "byte"))" } ?? ""
             tracer.record("client \(client) (\(peer)) gone\(counts); \(reason)")
             if let report { ConnectionReporter.noteInputLeft(report, json: false) }
         case .started(let peer, let pid):

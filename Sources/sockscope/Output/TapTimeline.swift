@@ -105,7 +105,7 @@ enum TapTimeline {
         for conversation in conversations {
             var parts: [String] = []
             if let rtt = conversation.handshakeRTT { parts.append("handshake RTT \(Timestamp.shortMilliseconds(rtt)) (SYN → SYN/ACK)") }
-            parts.append("client sent \(conversation.bytes[.client] ?? 0) bytes, server \(conversation.bytes[.server] ?? 0)")
+            parts.append("client sent \(counted(conversation.bytes[.client] ?? 0, "byte")), server \(conversation.bytes[.server] ?? 0)")
             parts.append("\(conversation.retransmissions) retransmission\(conversation.retransmissions == 1 ? "" : "s")")
             if conversation.zeroWindows > 0 { parts.append("\(conversation.zeroWindows) zero windows") }
             if conversation.simultaneousOpen { parts.append("simultaneous open") }
@@ -115,7 +115,7 @@ enum TapTimeline {
         }
         if let statistics {
             lines.append(
-                "tap: \(packets) packets captured, \(statistics.droppedByKernel) dropped by the kernel, \(statistics.droppedByInterface) by the interface (pcap_stats)"
+                "tap: \(counted(packets, "packet")) captured, \(statistics.droppedByKernel) dropped by the kernel, \(statistics.droppedByInterface) by the interface (pcap_stats)"
             )
         }
         return lines

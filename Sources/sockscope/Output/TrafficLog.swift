@@ -18,7 +18,7 @@ final class TrafficLog {
                 file = try FileDescriptor.open(
                     FilePath(outputPath), .writeOnly, options: [.create, .truncate, .closeOnExec], permissions: [.ownerReadWrite, .groupRead, .otherRead])
             } catch {
-                throw SockscopeError("cannot write \(outputPath): \((error as? Errno)?.nameAndText ?? "\(error)")", status: .ioError)
+                throw SockscopeError("cannot create \(outputPath): \((error as? Errno)?.nameAndText ?? "\(error)")", status: .cannotCreate)
             }
         } else {
             file = nil
@@ -54,7 +54,9 @@ struct TrafficOptions: ParsableArguments {
     @Flag(name: .customLong("hexdump"), help: "Show the traffic both ways on stderr as a hex dump (> sent, < received).")
     var hexdump = false
 
-    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Also write the traffic, both ways, raw to this file.", valueName: "file"))
+    @Option(
+        name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Also write the traffic, both ways, raw to this file.", valueName: "file"),
+        completion: .file())
     var output: String?
 
     func log() throws(SockscopeError) -> TrafficLog? {

@@ -1,0 +1,62 @@
+import SockscopeCore
+
+/// Answers for command lines typed from nc, ncat or nmap habits, checked before the
+/// argument parser sees them: a misspelt subcommand, `help` of one that does not
+/// exist, nc's `-z`, ncat's `--ssl`. Each is a usage error (64) that names what to
+/// type instead, never a silent fallback.
+enum Habits {
+    /// `HOST:PORT` or `[V6]:PORT` split in two (nc and ncat take them apart, as do URLs);
+    /// nil for anything else, an IPv6 address without brackets included.
+    static func hostAndPort(_ text: String) -> (host: String, port: String)? {
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            let rest = text[text.index(after: close)...]
+            guard rest.hasPrefix(":"), rest.count > 1 else { return nil }
+            return (String(text[text.index(after: text.startIndex)..<close]), String(rest.dropFirst()))
+        }
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
+        return (String(parts[0]), String(parts[1]))
+    }
+
+    /// The usage error for `arguments`, when they are one of these habits.
+    static func advice(for arguments: [String], subcommands: [String]) -> String? {
+        guard let first = arguments.first else { return nil }
+        if first == "help", arguments.count > 1, !subcommands.contains(arguments[1]) {
+            return "no command '\(arguments[1])'\(suggestion(arguments[1], among: subcommands)); the commands: \(subcommands.joined(separator: ", "))"
+        }
+        if !first.hasPrefix("-"), first != "help", !subcommands.contains(first) {
+            return "no command '\(first)'\(suggestion(first, among: subcommands)); see 'sockscope --help'"
+        }
+        let options = arguments.dropFirst()
+        if ["connect", "listen"].contains(first), options.contains("-z") {
+            return "-z is nc's port scan: use 'sockscope probe HOST PORTS' (for example: sockscope probe 127.0.0.1 20-25)"
+        }
+        if ["connect", "listen", "probe"].contains(first), let flag = options.first(where: { ["--ssl", "--tls"].contains($0) || $0.hasPrefix("--ssl-") }) {
+            return "\(flag): sockscope does not speak TLS yet; for now use 'openssl s_client -connect HOST:PORT' (or ncat --ssl)"
+        }
+        return nil
+    }
+
+    /// ` (did you mean 'connect'?)` for the closest name within two edits, else "".
+    static func suggestion(_ typed: String, among names: [String]) -> String {
+        let scored = names.map { (name: $0, distance: editDistance(typed.lowercased(), $0)) }
+        guard let best = scored.min(by: { $0.distance < $1.distance }), best.distance <= 2 else { return "" }
+        return " (did you mean '\(best.name)'?)"
+    }
+
+    /// Levenshtein distance: insertions, deletions and substitutions.
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a)
+        let b = Array(b)
+        guard !a.isEmpty else { return b.count }
+        var previous = Array(0...b.count)
+        for i in 1...a.count {
+            var current = [i] + [Int](repeating: 0, count: b.count)
+            for j in 1...max(b.count, 1) where j <= b.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+}

@@ -1,0 +1,153 @@
+import Glibc
+import Testing
+
+/// What people arriving from nc, ncat, nmap and ss type, and the small truths they
+/// read back: exit codes by the table, answers for their habits, help and completion,
+/// `sockets -p`.
+@Suite("nc, ncat, nmap and ss habits")
+struct HabitsTests {
+    @Test(
+        "habits from other tools get a usage error that says what to type",
+        arguments: [
+            (["conect", "127.0.0.1", "9"], "no command 'conect' (did you mean 'connect'?)"),
+            (["help", "nosuch"], "no command 'nosuch'; the commands: connect, listen"),
+            (["connect", "-z", "127.0.0.1", "9"], "use 'sockscope probe HOST PORTS'"),
+            (["connect", "--ssl", "127.0.0.1", "9"], "--ssl: sockscope does not speak TLS yet; for now use 'openssl s_client"),
+        ])
+    func habits(arguments: [String], message: String) async throws {
+        let outcome = try await run(Paths.sockscope, arguments)
+        #expect(outcome.status == 64, "\(outcome)")
+        #expect(outcome.stderr.contains(message), "\(outcome.stderr)")
+    }
+
+    @Test("connect HOST:PORT and [V6]:PORT, as nc and URLs write them")
+    func hostColonPort() async throws {
+        for (host, address) in [("127.0.0.1", "127.0.0.1:"), ("::1", "[::1]:")] {
+            let server = try BackgroundProcess(Paths.sockscope, ["listen", "--upper", host, "0"])
+            defer { Task { await server.stop() } }
+            let port = try await server.announcedPort()
+            let outcome = try await sockscope("connect", "\(address)\(port)", input: Array("hi".utf8))
+            #expect(outcome.status == 0 && outcome.stdoutText == "HI", "\(outcome)")
+        }
+    }
+
+    @Test("exit codes by the table: no socket matched 1, an uncreatable -o 73, a missing directory or a non-socket file under -U 64")
+    func exitCodes() async throws {
+        let none = try await sockscope("sockets", "--port", "\(try freePort())")
+        #expect(none.status == 1, "\(none)")
+        #expect(none.stdoutText.contains("0 sockets"))
+
+        let uncreatable = try await sockscope("connect", "-o", "/nonexistent-dir/traffic", "127.0.0.1", "9")
+        #expect(uncreatable.status == 73, "\(uncreatable)")
+        #expect(uncreatable.stderr.contains("cannot create /nonexistent-dir/traffic: ENOENT"))
+
+        let missing = try await sockscope("connect", "-U", "/nonexistent-dir/app.sock")
+        #expect(missing.status == 64, "\(missing)")
+        #expect(missing.stderr.contains("ENOENT") && missing.stderr.contains("the directory /nonexistent-dir does not exist"), "\(missing.stderr)")
+        let bindMissing = try await sockscope("listen", "-U", "/nonexistent-dir/app.sock")
+        #expect(bindMissing.status == 64 && bindMissing.stderr.contains("the directory /nonexistent-dir does not exist"), "\(bindMissing)")
+
+        let directory = try TemporaryDirectory.make()
+        try writeFile(directory + "/plain", Array("not a socket".utf8))
+        let regular = try await sockscope("connect", "-U", directory + "/plain")
+        #expect(regular.status == 64, "\(regular)")
+        #expect(regular.stderr.contains("not a socket") && !regular.stderr.contains("stale"), "\(regular.stderr)")
+    }
+
+    @Test(
+        "tap: nothing captured in --duration → 1; an uncreatable --pcap-out → 73",
+        .enabled(if: Paths.isRoot, "skipped: capturing needs root (CAP_NET_RAW)"))
+    func tapExitCodes() async throws {
+        let quiet = try await sockscope("tap", "--duration", "0.3", "tcp port \(try freePort())")
+        #expect(quiet.status == 1, "\(quiet)")
+        let uncreatable = try await sockscope("tap", "--duration", "0.3", "--pcap-out", "/nonexistent-dir/x.pcap", "tcp port 9")
+        #expect(uncreatable.status == 73, "\(uncreatable)")
+        #expect(uncreatable.stderr.contains("cannot create /nonexistent-dir/x.pcap"), "\(uncreatable.stderr)")
+    }
+
+    @Test("nothing came: send --wait, recv -w and broadcast --wait say so and exit 1")
+    func nothingCame() async throws {
+        let port = try freePort()
+        let send = try await sockscope("send", "--wait", "0.3", "127.0.0.1", "\(port)", "anyone?")
+        #expect(send.status == 1 && send.stderr.contains("no reply in 0.3 s"), "\(send)")
+        let recv = try await sockscope("recv", "-4", "-w", "0.3", "127.0.0.1", "0")
+        #expect(recv.status == 1 && recv.stderr.contains("no datagram in 0.3 s"), "\(recv)")
+        let broadcast = try await sockscope("broadcast", "--wait", "0.3", "--to", "127.255.255.255", "\(port)", "anyone?")
+        #expect(broadcast.status == 1 && broadcast.stderr.contains("no reply in 0.3 s"), "\(broadcast)")
+    }
+
+    @Test("resolve --reverse of an address with no name says so (exit 1, JSON name null)")
+    func reverseWithoutName() async throws {
+        let text = try await inLookupSandbox("exec \(Paths.sockscope) resolve --reverse 10.99.0.7", netns: true)
+        #expect(text.status == 1, "\(text)")
+        #expect(text.stdoutText.contains("10.99.0.7  (no name"), "\(text)")
+        let json = try await inLookupSandbox("exec \(Paths.sockscope) resolve --json --reverse 10.99.0.7", netns: true)
+        #expect(json.stdoutText.contains("\"address\":\"10.99.0.7\",\"name\":null"), "\(json)")
+    }
+
+    @Test("small truths: 1 byte, not 1 bytes; -v on a Unix socket says it sends no FIN")
+    func smallTruths() async throws {
+        let directory = try TemporaryDirectory.make()
+        let path = directory + "/s.sock"
+        let server = try BackgroundProcess(Paths.sockscope, ["listen", "-v", "--echo", "-U", path])
+        defer { Task { await server.stop() } }
+        _ = try await server.waitForLine(containing: "listening on")
+        let outcome = try await sockscope("connect", "-v", "-U", path, input: Array("x".utf8))
+        #expect(outcome.stderr.contains("sent 1 byte, received 1 byte"), "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("Unix sockets send no FIN") && !outcome.stderr.contains("(FIN sent)"), "\(outcome.stderr)")
+    }
+
+    @Test("help: CMD --help names the program, the top level fits 80 columns, recv shows [ADDR] as optional")
+    func help() async throws {
+        for command in ["connect", "listen", "sockets", "recv"] {
+            let outcome = try await sockscope(command, "--help")
+            #expect(outcome.stdoutText.contains("USAGE: sockscope \(command) "), "\(command): \(outcome.stdoutText.prefix(300))")
+        }
+        #expect(try await sockscope("recv", "--help").stdoutText.contains("USAGE: sockscope recv [<options>] [<addr>] [<port>]"))
+        let top = try await sockscope("--help").stdoutText
+        let long = top.split(separator: "\n").filter { $0.count > 80 }
+        #expect(long.isEmpty, "lines over 80 columns: \(long)")
+        #expect(top.contains("\n  sockscope listen --upper 127.0.0.1 5599 &\n  echo hi | sockscope connect 127.0.0.1 5599\n"), "examples are whole lines")
+    }
+
+    @Test("bash completion: file paths for -U, -o, --pcap-out and --allow-file; the states of sockets --state, UNCONN too")
+    func completion() async throws {
+        let directory = try TemporaryDirectory.make()
+        try writeFile(directory + "/app.sock", [])
+        try writeFile(directory + "/allow.txt", [])
+        let script = Paths.packageRoot + "/completions/sockscope.bash"
+        func complete(_ words: String...) async throws -> [String] {
+            let outcome = try await run("/bin/bash", [Paths.peer("complete.sh"), script] + words)
+            return outcome.stdoutText.split(separator: "\n").map(String.init)
+        }
+        #expect(try await complete("sockscope", "connect", "-U", directory + "/ap") == [directory + "/app.sock"])
+        #expect(try await complete("sockscope", "listen", "--allow-file", directory + "/al") == [directory + "/allow.txt"])
+        #expect(try await complete("sockscope", "connect", "-o", directory + "/al") == [directory + "/allow.txt"])
+        #expect(try await complete("sockscope", "tap", "--pcap-out", directory + "/al") == [directory + "/allow.txt"])
+        #expect(try await complete("sockscope", "sockets", "--state", "time") == ["time-wait"])
+        #expect(try await complete("sockscope", "sockets", "--state", "un") == ["unconn"])
+        #expect(try await complete("sockscope", "con") == ["connect"])
+    }
+
+    @Test("sockets -p names the process that holds a socket, as ss -tlnp does; --pid filters; --state unconn is accepted")
+    func socketsProcesses() async throws {
+        let listener = try BackgroundProcess(Paths.sockscope, ["listen", "-k", "127.0.0.1", "0"])
+        defer { Task { await listener.stop() } }
+        let port = try await listener.announcedPort()
+        let ss = try await run(Paths.ss, ["-Htlnp", "( sport = :\(port) )"])
+        let pid = try #require(ss.stdoutText.split(separator: "pid=").dropFirst().first.flatMap { Int32($0.prefix(while: \.isNumber)) }, "\(ss)")
+        let ours = try await sockscope("sockets", "-l", "-p", "--port", "\(port)")
+        #expect(ours.stdoutText.contains("sockscope(\(pid))"), "\(ours.stdoutText)")
+        let json = try await sockscope("sockets", "--json", "--pid", "\(pid)", "-p")
+        let lines = json.stdoutText.split(separator: "\n")
+        #expect(lines.count == 1, "the listener's one socket: \(json.stdoutText)")
+        #expect(lines.first?.contains("\"local_port\":\(port)") == true)
+        #expect(lines.first?.contains("\"processes\":[{\"pid\":\(pid),\"command\":\"sockscope\",\"fd\":") == true, "\(json.stdoutText)")
+
+        let receiver = try BackgroundProcess(Paths.sockscope, ["recv", "127.0.0.1", "0"])
+        defer { Task { await receiver.stop() } }
+        let udpPort = try await receiver.announcedPort(marker: "receiving on")
+        let unconnected = try await sockscope("sockets", "-u", "--state", "unconn", "--port", "\(udpPort)")
+        #expect(unconnected.status == 0 && unconnected.stdoutText.contains("UNCONN"), "\(unconnected)")
+    }
+}
