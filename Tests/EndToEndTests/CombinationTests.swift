@@ -88,9 +88,7 @@ struct CombinationTests {
             (["connect", "--frame", "line", "--hexdump", "127.0.0.1", "9"], "--hexdump"),
         ])
     func usageErrors(_ arguments: [String], _ named: String) async throws {
-        let outcome = try await run(Paths.sockscope, arguments)
-        #expect(outcome.status == 64, "\(arguments): \(outcome)")
-        #expect(outcome.stderr.contains(named), "\(arguments): \(outcome.stderr)")
+        try await expectFailure(arguments, named)
     }
 
     @Test("sockets -l lists only listening sockets, as ss -l: the listener, not its connection")

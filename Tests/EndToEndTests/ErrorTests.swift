@@ -34,9 +34,7 @@ struct ErrorTests {
             (["connect", "-s", "1.2.3", "127.0.0.1", "80"], "bad source address '1.2.3'"),
         ])
     func missingOperands(arguments: [String], message: String) async throws {
-        let outcome = try await run(Paths.sockscope, arguments)
-        #expect(outcome.status == 64, "\(outcome)")
-        #expect(outcome.stderr.contains(message), "\(outcome.stderr)")
+        try await expectFailure(arguments, message)
     }
 
     @Test("usage errors exit 64 even when stderr's reader has gone (no SIGPIPE death)")
@@ -55,9 +53,7 @@ struct ErrorTests {
             (["connect", "-p", "99999", "127.0.0.1", "80"], "bad port '99999'"),
         ])
     func badPort(arguments: [String], message: String) async throws {
-        let outcome = try await run(Paths.sockscope, arguments)
-        #expect(outcome.status == 64, "\(outcome)")
-        #expect(outcome.stderr.contains(message), "\(outcome.stderr)")
+        try await expectFailure(arguments, message)
     }
 
     @Test("a Unix socket path over 107 bytes → exit 64")

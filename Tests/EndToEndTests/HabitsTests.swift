@@ -15,9 +15,7 @@ struct HabitsTests {
             (["connect", "--ssl", "127.0.0.1", "9"], "--ssl: sockscope does not speak TLS yet; for now use 'openssl s_client"),
         ])
     func habits(arguments: [String], message: String) async throws {
-        let outcome = try await run(Paths.sockscope, arguments)
-        #expect(outcome.status == 64, "\(outcome)")
-        #expect(outcome.stderr.contains(message), "\(outcome.stderr)")
+        try await expectFailure(arguments, message)
     }
 
     @Test("connect HOST:PORT and [V6]:PORT, as nc and URLs write them")

@@ -159,9 +159,7 @@ struct HardeningTests {
             (["send", "--ttl", "0", "127.0.0.1", "9", "x"], 64, "--ttl takes 1 to 255"),
         ])
     func smallerHoles(_ arguments: [String], _ status: Int32, _ message: String) async throws {
-        let outcome = try await run(Paths.sockscope, arguments)
-        #expect(outcome.status == status, "\(outcome)")
-        #expect(outcome.stderr.contains(message), "\(outcome.stderr)")
+        try await expectFailure(arguments, message, status: status)
     }
 
     @Test("--max-frame holds for a line that arrives whole")

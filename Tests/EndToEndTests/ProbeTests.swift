@@ -223,8 +223,6 @@ struct ProbeTests {
             (["probe", "--payload", "x", "127.0.0.1", "80"], "--payload is for UDP"),
         ])
     func badInput(arguments: [String], message: String) async throws {
-        let outcome = try await run(Paths.sockscope, arguments)
-        #expect(outcome.status == 64, "\(outcome)")
-        #expect(outcome.stderr.contains(message), "\(outcome.stderr)")
+        try await expectFailure(arguments, message)
     }
 }

@@ -129,9 +129,7 @@ struct ServerTests {
             (["listen", "--max-clients", "0", "0"], "--max-clients must be at least 1"),
         ])
     func badRules(arguments: [String], message: String) async throws {
-        let outcome = try await run(Paths.sockscope, arguments)
-        #expect(outcome.status == 64, "\(outcome)")
-        #expect(outcome.stderr.contains(message), "\(outcome.stderr)")
+        try await expectFailure(arguments, message)
     }
 }
 

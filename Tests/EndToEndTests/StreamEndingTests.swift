@@ -175,8 +175,6 @@ struct StreamEndingTests {
             (["listen", "--accept-timeout", "0", "127.0.0.1", "0"], "--accept-timeout must be more than 0"),
         ])
     func usageErrors(arguments: [String], message: String) async throws {
-        let outcome = try await run(Paths.sockscope, arguments)
-        #expect(outcome.status == 64, "\(outcome)")
-        #expect(outcome.stderr.contains(message), "\(outcome.stderr)")
+        try await expectFailure(arguments, message)
     }
 }

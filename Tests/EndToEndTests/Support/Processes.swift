@@ -1,6 +1,7 @@
 import Glibc
 import Subprocess
 import SystemPackage
+import Testing
 
 /// The result of a finished process.
 struct Outcome: Sendable, CustomStringConvertible {
@@ -155,4 +156,12 @@ final class BackgroundProcess: Sendable {
     private func readText(_ path: String) -> String {
         (try? readFile(path)).map { String(decoding: $0, as: UTF8.self) } ?? ""
     }
+}
+
+/// Runs sockscope with `arguments` and expects it to fail with `status` (a usage
+/// error, 64, unless told) and a message on stderr containing `message`.
+func expectFailure(_ arguments: [String], _ message: String, status: Int32 = 64, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    let outcome = try await run(Paths.sockscope, arguments)
+    #expect(outcome.status == status, "\(arguments): \(outcome)", sourceLocation: sourceLocation)
+    #expect(outcome.stderr.contains(message), "\(arguments): \(outcome.stderr)", sourceLocation: sourceLocation)
 }
