@@ -249,7 +249,7 @@ complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_positional 
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope probe" u udp' -s 'u' -l 'udp' -d 'Probe UDP ports instead of TCP.'
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope probe" 4' -s '4' -d 'Use IPv4 only.'
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope probe" 6' -s '6' -d 'Use IPv6 only.'
-complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope probe" all-addresses' -l 'all-addresses' -d 'Probe every address a name resolves to, not just the first.'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope probe" all-addresses' -l 'all-addresses' -d 'List every address a name resolves to on its own (without it, a name\'s port is open when any of its addresses answers, as nc -z).'
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope probe" parallel' -l 'parallel' -d 'Probes in flight at once (default 1024 for TCP, 128 for UDP).' -rfka ''
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope probe" retries' -l 'retries' -d 'Extra probes for a port that does not answer.' -rfka ''
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope probe" rate' -l 'rate' -d 'Send at most this many probes per second.' -rfka ''

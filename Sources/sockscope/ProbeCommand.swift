@@ -48,7 +48,9 @@ struct ProbeCommand: ParsableCommand {
 
     @OptionGroup(title: "Address family") var family: FamilyOptions
 
-    @Flag(name: .customLong("all-addresses"), help: "Probe every address a name resolves to, not just the first.")
+    @Flag(
+        name: .customLong("all-addresses"),
+        help: "List every address a name resolves to on its own (without it, a name's port is open when any of its addresses answers, as nc -z).")
     var allAddresses = false
 
     @Option(name: .customLong("parallel"), help: ArgumentHelp("Probes in flight at once (default 1024 for TCP, 128 for UDP).", valueName: "n"))
@@ -142,8 +144,15 @@ struct ProbeCommand: ParsableCommand {
             }
         }
         for start in stride(from: 0, to: targetList.count, by: batchSize) {
-            let batch = Array(targetList[start..<min(start + batchSize, targetList.count)])
-            let report = try scan(batch, ports: portList.ports)
+            var batch = Array(targetList[start..<min(start + batchSize, targetList.count)])
+            var report = try scan(batch, ports: portList.ports)
+            if !allAddresses {
+                // A name's port is open when any of its addresses answers (nc -z): one
+                // result per name and port, under the address that answered.
+                report.results = TargetList.answering(report.results, among: batch)
+                let shown = Set(report.results.map(\.target))
+                batch = batch.filter { $0.name == nil || shown.contains($0.address) }
+            }
             let listAll = all || portList.ports.count <= 25
             if capture != nil { shownForTap += listAll ? report.results : report.results.filter { $0.state == .open } }
             let output = ProbeOutput(report: report, targets: batch, protocolName: protocolName, listAll: listAll, graceful: graceful)

@@ -148,4 +148,23 @@ struct HabitsTests {
         let unconnected = try await sockscope("sockets", "-u", "--state", "unconn", "--port", "\(udpPort)")
         #expect(unconnected.status == 0 && unconnected.stdoutText.contains("UNCONN"), "\(unconnected)")
     }
+
+    @Test("probe by name answers as nc -z: localhost with ::1 first and a server on 127.0.0.1 only is open, under 127.0.0.1")
+    func probeByName() async throws {
+        let server = try BackgroundProcess(Paths.sockscope, ["listen", "-k", "127.0.0.1", "0"])
+        defer { Task { await server.stop() } }
+        let port = try await server.announcedPort()
+        let hosts = "::1 localhost\n127.0.0.1 localhost\n"
+        let nsswitch = "hosts: files\n"
+        let quiet = try await inLookupSandbox("exec \(Paths.sockscope) probe -q localhost \(port)", netns: false, hosts: hosts, nsswitch: nsswitch)
+        #expect(quiet.status == 0, "open on one of its addresses: \(quiet)")
+        let table = try await inLookupSandbox("exec \(Paths.sockscope) probe localhost \(port)", netns: false, hosts: hosts, nsswitch: nsswitch)
+        #expect(table.stdoutText.contains("localhost (127.0.0.1)") && !table.stdoutText.contains("(::1)"), "\(table.stdoutText)")
+        let each = try await inLookupSandbox(
+            "exec \(Paths.sockscope) probe --json --all-addresses localhost \(port)", netns: false, hosts: hosts, nsswitch: nsswitch)
+        let lines = each.stdoutText.split(separator: "\n")
+        #expect(lines.count == 2, "\(each)")
+        #expect(lines.contains { $0.contains("\"peer_address\":\"::1\"") && $0.contains("\"state\":\"closed\"") }, "\(each)")
+        #expect(lines.contains { $0.contains("\"peer_address\":\"127.0.0.1\"") && $0.contains("\"state\":\"open\"") }, "\(each)")
+    }
 }

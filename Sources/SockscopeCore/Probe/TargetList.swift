@@ -8,11 +8,15 @@ package enum TargetList {
     package struct Target: Sendable, Hashable {
         package var address: IPAddress
         package var name: String?
+        /// The address's place in the resolver's answer for `name` (0: the first).
+        package var rank = 0
     }
 
-    /// Parses and resolves a target specification.
+    /// Parses and resolves a target specification. A name stands for every address it
+    /// resolves to, in the resolver's order: all are probed, and unless `allAddresses`
+    /// asks for each, `answering` keeps one result per port, as `nc -z` answers.
     /// - Parameters:
-    ///   - allAddresses: every address a name resolves to, instead of the first.
+    ///   - allAddresses: report every address a name resolves to on its own.
     ///   - family: restrict names to IPv4 or IPv6.
     /// - Throws: `SockscopeError`: usage (64) for a malformed CIDR or address, unknown host (68).
     package static func parse(_ text: String, allAddresses: Bool, family: AddressFamily?) throws(SockscopeError) -> [Target] {
@@ -25,14 +29,34 @@ package enum TargetList {
             } else if let address = IPAddress(item) {
                 targets.append(Target(address: address, name: nil))
             } else {
-                let addresses = try HostResolver.resolve(item, port: 0, family: family, type: .stream)
-                for address in allAddresses ? addresses : Array(addresses.prefix(1)) {
-                    if let ip = address.ipAddress { targets.append(Target(address: ip, name: item)) }
-                }
+                let addresses = try HostResolver.resolve(item, port: 0, family: family, type: .stream).compactMap(\.ipAddress)
+                for (rank, address) in addresses.enumerated() { targets.append(Target(address: address, name: item, rank: rank)) }
             }
         }
         var seen = Set<IPAddress>()
         return targets.filter { seen.insert($0.address).inserted }
+    }
+
+    /// One result per name and port, as `nc -z` answers for a name: the port is open
+    /// when any of the name's addresses answered, and the result kept is that of the
+    /// first address (in the resolver's order) that did — or, when none did, the first
+    /// address's. Results for targets given as addresses are kept as they are.
+    package static func answering(_ results: [ProbeResult], among targets: [Target]) -> [ProbeResult] {
+        var named: [IPAddress: Target] = [:]
+        for target in targets where target.name != nil { named[target.address] = target }
+        var chosen: [String: (rank: Int, open: Bool, index: Int)] = [:]
+        for (index, result) in results.enumerated() {
+            guard let target = named[result.target], let name = target.name else { continue }
+            let key = "\(name)/\(result.port)"
+            let open = result.state == .open
+            guard let best = chosen[key] else {
+                chosen[key] = (target.rank, open, index)
+                continue
+            }
+            if (open && !best.open) || (open == best.open && target.rank < best.rank) { chosen[key] = (target.rank, open, index) }
+        }
+        let kept = Set(chosen.values.map(\.index))
+        return results.enumerated().filter { named[$0.element.target] == nil || kept.contains($0.offset) }.map(\.element)
     }
 
     /// Every address in a CIDR block, network and broadcast addresses included
