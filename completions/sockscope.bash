@@ -258,7 +258,7 @@ _sockscope_listen() {
     repeating_flags=()
     non_repeating_flags=(-u --udp -4 -6 --no-reuseaddr -k --keep-open --echo --upper --broker --chat --stderr --nodelay --keepalive --tap --tap-payload --follow-timewait --frame-json --raw --hexdump --no-half-close --send-only --recv-only --keep-sending -C --crlf --verbose -v --json --version -h --help)
     repeating_options=(--allow --deny)
-    non_repeating_options=(-U --unix --backlog -e --exec -c --sh-exec --max-clients --accept-timeout --allow-file --keepalive-time --linger --recv-buffer --send-buffer --ttl --tap-interface --pcap-out --frame --max-frame -o --output -i --idle-timeout)
+    non_repeating_options=(-U --unix --backlog -e --exec -c --sh-exec --max-clients --accept-timeout --allow-file --deny-file --keepalive-time --linger --recv-buffer --send-buffer --ttl --tap-interface --pcap-out --frame --max-frame -o --output -i --idle-timeout)
     __sockscope_offer_flags_options 2
 
     # Offer option value completions
@@ -289,6 +289,10 @@ _sockscope_listen() {
         return
         ;;
     '--allow-file')
+        __sockscope_add_completions -f
+        return
+        ;;
+    '--deny-file')
         __sockscope_add_completions -f
         return
         ;;

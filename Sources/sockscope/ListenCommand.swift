@@ -16,7 +16,7 @@ struct ListenCommand: ParsableCommand {
             arrives, so a second is refused, as with nc -l. --keep-open serves clients concurrently on \
             one event loop: stdin goes to all of them (and is read only while one is connected, so what \
             it holds before the first client is kept for it), what they send to stdout; --broker relays each client's data to the others, --chat does \
-            so with names (<user1> text, /nick NAME). --allow/--deny (addresses or CIDR blocks) are \
+            so with names (<user1> text, /nick NAME). --allow/--deny (addresses, CIDR blocks, ranges such as 10.0.0.1-20 or 192.168.*.1, host names; comma lists) are \
             checked at accept; refused clients are closed at once and logged. UDP (-u) prints each datagram and sends stdin \
             to whoever sent last, like nc -lu. With -U the listener owns its socket file: it removes a \
             stale one (nothing listening) before binding, and its own when done.
@@ -79,10 +79,14 @@ struct ListenCommand: ParsableCommand {
         name: .customLong("max-clients"), help: ArgumentHelp("With --keep-open: serve at most N clients at once; more are refused and logged.", valueName: "n"))
     var maxClients: Int?
 
-    @Option(name: .customLong("allow"), help: ArgumentHelp("Accept only clients in this address or CIDR block (repeatable).", valueName: "cidr"))
+    @Option(
+        name: .customLong("allow"),
+        help: ArgumentHelp(
+            "Accept only these clients: addresses, CIDR blocks, ranges (10.0.0.1-20, 192.168.*.1) or host names, comma-separated (repeatable).",
+            valueName: "addrs"))
     var allow: [String] = []
 
-    @Option(name: .customLong("deny"), help: ArgumentHelp("Refuse clients in this address or CIDR block (repeatable).", valueName: "cidr"))
+    @Option(name: .customLong("deny"), help: ArgumentHelp("Refuse these clients (written as for --allow; repeatable).", valueName: "addrs"))
     var deny: [String] = []
 
     @Option(
@@ -90,8 +94,15 @@ struct ListenCommand: ParsableCommand {
         help: ArgumentHelp("Give up when no client has connected within this many seconds (exit 75).", valueName: "secs"))
     var acceptTimeout: Seconds?
 
-    @Option(name: .customLong("allow-file"), help: ArgumentHelp("Read --allow blocks from a file, one per line.", valueName: "file"), completion: .file())
+    @Option(
+        name: .customLong("allow-file"), help: ArgumentHelp("Read --allow entries from a file (several per line, # comments).", valueName: "file"),
+        completion: .file())
     var allowFile: String?
+
+    @Option(
+        name: .customLong("deny-file"),
+        help: ArgumentHelp("Read --deny entries from a file (several per line, # comments).", valueName: "file"), completion: .file())
+    var denyFile: String?
 
     @OptionGroup(title: "Socket options") var tuning: SocketTuningOptions
 
@@ -133,7 +144,7 @@ struct ListenCommand: ParsableCommand {
         if (traffic.hexdump || traffic.output != nil) && !transport.udp && (keepOpen || broker || chat || exec || frame.format != nil || maxClients != nil) {
             throw ValidationError("--hexdump and --output follow one stream client (not --keep-open, --broker, --chat, --exec, --frame or --max-clients)")
         }
-        if transport.unixPath != nil && (!allow.isEmpty || !deny.isEmpty || allowFile != nil) {
+        if transport.unixPath != nil && (!allow.isEmpty || !deny.isEmpty || allowFile != nil || denyFile != nil) {
             throw ValidationError("--allow/--deny match IP addresses; a Unix socket's clients are limited by its file's permissions")
         }
         if transport.unixPath != nil && tap.enabled { throw ValidationError("--tap follows TCP connections, not Unix sockets") }
@@ -162,9 +173,10 @@ struct ListenCommand: ParsableCommand {
     /// The access rules from --allow, --deny and --allow-file.
     private func policy() throws(SockscopeError) -> Listener.Policy {
         var control = AccessControl()
-        for text in allow { control.allow.append(try AccessControl.Block(parsing: text)) }
-        for text in deny { control.deny.append(try AccessControl.Block(parsing: text)) }
+        for text in allow { control.allow += try AccessControl.blocks(parsing: text) }
+        for text in deny { control.deny += try AccessControl.blocks(parsing: text) }
         if let allowFile { control.allow += try AccessControl.blocks(fromFile: allowFile) }
+        if let denyFile { control.deny += try AccessControl.blocks(fromFile: denyFile) }
         return Listener.Policy(
             access: control, maxClients: maxClients, acceptedOptions: tuning.socketOptions.filter { !$0.isListenerOption },
             acceptTimeout: acceptTimeout?.duration)

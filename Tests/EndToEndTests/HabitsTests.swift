@@ -167,4 +167,36 @@ struct HabitsTests {
         #expect(lines.contains { $0.contains("\"peer_address\":\"::1\"") && $0.contains("\"state\":\"closed\"") }, "\(each)")
         #expect(lines.contains { $0.contains("\"peer_address\":\"127.0.0.1\"") && $0.contains("\"state\":\"open\"") }, "\(each)")
     }
+
+    @Test("address sets as ncat reads them: ranges in --allow, several entries a line in --deny-file, and host names resolved once")
+    func addressSets() async throws {
+        let directory = try TemporaryDirectory.make()
+        try writeFile(directory + "/deny", Array("# lab machines\r\n127.0.0.3 127.0.0.4,127.0.0.5   # the printers\n\n127.0.0.9\n".utf8))
+        let server = try BackgroundProcess(
+            Paths.sockscope, ["listen", "-k", "--echo", "--allow", "127.0.0.1-7", "--deny-file", directory + "/deny", "127.0.0.1", "0"])
+        defer { Task { await server.stop() } }
+        let port = try await server.announcedPort()
+        var served: [String] = []
+        for source in ["127.0.0.1", "127.0.0.2", "127.0.0.4", "127.0.0.5", "127.0.0.6", "127.0.0.8"] {
+            let outcome = try await sockscope("connect", "-s", source, "127.0.0.1", "\(port)", input: Array("hi".utf8))
+            if outcome.stdoutText == "hi" { served.append(source) }
+        }
+        #expect(served == ["127.0.0.1", "127.0.0.2", "127.0.0.6"], "\(server.stderrText)")
+        #expect(server.stderrText.contains("refused 127.0.0.8:") && server.stderrText.contains("not in any --allow"), "\(server.stderrText)")
+
+        // A name stands for all its addresses, looked up once at start (here in a sandbox
+        // whose /etc/hosts names two loopback addresses).
+        let script = """
+            \(Paths.sockscope) listen -k --echo --allow trusted.test 127.0.0.1 0 2> \(directory)/names.err &
+            listener=$!
+            for _ in $(seq 1 100); do grep -q 'listening on' \(directory)/names.err && break; sleep 0.05; done
+            port=$(sed -n 's/.*listening on 127.0.0.1:\\([0-9]*\\).*/\\1/p' \(directory)/names.err)
+            for source in 127.0.0.11 127.0.0.12 127.0.0.13; do
+              printf "$source " | \(Paths.sockscope) connect -s $source 127.0.0.1 $port; echo
+            done
+            kill $listener
+            """
+        let names = try await inLookupSandbox(script, netns: false, hosts: "127.0.0.11 trusted.test\n127.0.0.12 trusted.test\n", nsswitch: "hosts: files\n")
+        #expect(names.stdoutText == "127.0.0.11 \n127.0.0.12 \n\n", "\(names)")
+    }
 }

@@ -124,7 +124,7 @@ struct ServerTests {
         "bad rules are usage errors",
         arguments: [
             (["listen", "--allow", "10.0.0.0/33", "0"], "prefix length is 0 to 32"),
-            (["listen", "--deny", "nonsense", "0"], "bad address or CIDR block"),
+            (["listen", "--deny", "10.0.0.1-300", "0"], "bad address range"),
             (["listen", "--broker", "--chat", "0"], "choose one of"),
             (["listen", "--max-clients", "0", "0"], "--max-clients must be at least 1"),
         ])

@@ -22,7 +22,10 @@ package struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
             self.init(address: address, prefixLength: maximum)
             return
         }
-        guard let length = Int(parts[1]), (0...maximum).contains(length) else {
+        // Digits only: Int("+24") and Int("-0") would parse, and "/-0" must not mean "/0".
+        let digits = parts[1]
+        guard !digits.isEmpty, digits.count <= 3, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let length = Int(digits), (0...maximum).contains(length)
+        else {
             throw .usage("bad CIDR block '\(text)': the prefix length is 0 to \(maximum) for \(maximum == 32 ? "IPv4" : "IPv6")")
         }
         self.init(address: address, prefixLength: length)

@@ -8,29 +8,166 @@ import SystemPackage
 /// none matches. IPv4-mapped IPv6 clients (`::ffff:a.b.c.d`, on a dual-stack
 /// listener) are matched as the IPv4 address they are.
 package struct AccessControl: Sendable {
-    /// An address block: one `IPNetwork`, with IPv4-mapped rules
-    /// (`::ffff:a.b.c.d`, `::ffff:a.b.c.0/120`) meaning the IPv4 one, whatever the
-    /// family of the listening socket.
+    /// One rule's set of addresses, written as ncat reads them (its addrset): an
+    /// address, a CIDR block (IPv4 or IPv6), or an IPv4 address whose octets are lists
+    /// of numbers and ranges — `10.0.0.1-20`, `192.168.1-3.*`, `10.*.*.1`,
+    /// `192.168.0.2,3,5`, half-open `192.168.-3.0` and `192.168.252-.0` — optionally
+    /// with a prefix (`192.168.0.5,30/30`: the blocks around each). IPv4-mapped rules
+    /// (`::ffff:a.b.c.d`, `::ffff:a.b.c.0/120`) mean the IPv4 one, whatever the family
+    /// of the listening socket. Host names become one block per address (`blocks`).
     package struct Block: Sendable, Hashable, CustomStringConvertible {
-        package var network: IPNetwork
+        package enum Kind: Sendable, Hashable {
+            case network(IPNetwork)
+            /// Each of the four IPv4 octets' allowed values, and the prefix length that
+            /// widens them (32: none).
+            case octets([[ClosedRange<UInt8>]], prefixLength: Int)
+        }
 
-        /// Parses `10.0.0.0/8`, `::1`, `192.168.1.7` (a single address is a /32 or /128).
+        package var kind: Kind
+        /// The rule as written (a host name for its addresses), for messages.
+        package var text: String
+
+        /// Parses one entry: `10.0.0.0/8`, `::1`, `192.168.1.7` (a single address is a
+        /// /32 or /128), or octet lists and ranges such as `10.0.0.1-20`.
         package init(parsing text: String) throws(SockscopeError) {
+            self.text = text
+            if let (octets, prefixLength) = try Self.octetLists(text) {
+                kind = .octets(octets, prefixLength: prefixLength)
+                return
+            }
             var network = try IPNetwork(parsing: text)
             if case .v6(let v6) = network.address, let v4 = v6.mappedIPv4, network.prefixLength >= 96 {
                 network = IPNetwork(address: .v4(v4), prefixLength: network.prefixLength - 96)
             }
-            self.network = network
+            kind = .network(network)
+        }
+
+        package init(network: IPNetwork, text: String) {
+            kind = .network(network)
+            self.text = text
         }
 
         /// Whether `address` is in the block. An IPv4-mapped client is the IPv4 client it
         /// is: IPv4 blocks match it, IPv6 blocks (even `::/0`) do not.
         package func contains(_ address: IPAddress) -> Bool {
-            if case .v6(let v6) = address, let v4 = v6.mappedIPv4 { return network.contains(.v4(v4)) }
-            return network.contains(address)
+            var candidate = address
+            if case .v6(let v6) = address, let v4 = v6.mappedIPv4 { candidate = .v4(v4) }
+            switch kind {
+            case .network(let network):
+                return network.contains(candidate)
+            case .octets(let octets, let prefixLength):
+                guard case .v4(let v4) = candidate else { return false }
+                return (0..<4).allSatisfy { index in
+                    let value = UInt8(truncatingIfNeeded: v4.value >> UInt32(24 - 8 * index))
+                    let bits = min(8, max(0, prefixLength - 8 * index))
+                    let mask: UInt8 = bits == 0 ? 0 : ~UInt8(0) << UInt8(8 - bits)
+                    // Some allowed value agrees with the client on the octet's prefix bits.
+                    return octets[index].contains { range in
+                        mask == 0xff ? range.contains(value) : range.contains { $0 & mask == value & mask }
+                    }
+                }
+            }
         }
 
-        package var description: String { network.description }
+        package var description: String {
+            if case .network(let network) = kind, text.contains("/") || IPAddress(text) != nil { return network.description }
+            return text
+        }
+
+        /// `a.b.c.d[/N]` where each octet is a comma list of `N`, `N-M`, `-M`, `N-`, `-`
+        /// or `*`, with at least one list, range or wildcard; nil for anything else (a
+        /// plain address goes to IPNetwork).
+        private static func octetLists(_ text: String) throws(SockscopeError) -> ([[ClosedRange<UInt8>]], Int)? {
+            let pieces = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+            let parts = pieces[0].split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count == 4, pieces[0].contains(where: { "*-,".contains($0) }) else { return nil }
+            let bad = SockscopeError.usage("bad address range '\(text)': each octet is a comma list of N, N-M, -M, N-, - or * (0 to 255, low to high)")
+            var octets: [[ClosedRange<UInt8>]] = []
+            for part in parts {
+                var ranges: [ClosedRange<UInt8>] = []
+                for item in part.split(separator: ",", omittingEmptySubsequences: false) {
+                    guard let range = Self.octetRange(item) else { throw bad }
+                    ranges.append(range)
+                }
+                octets.append(ranges)
+            }
+            var prefixLength = 32
+            if pieces.count == 2 {
+                let digits = pieces[1]
+                guard !digits.isEmpty, digits.count <= 2, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let length = Int(digits), length <= 32 else {
+                    throw .usage("bad address range '\(text)': the prefix length is 0 to 32")
+                }
+                prefixLength = length
+            }
+            return (octets, prefixLength)
+        }
+
+        /// One item of an octet list: `N`, `N-M`, `-M`, `N-`, `-` or `*`.
+        private static func octetRange(_ item: Substring) -> ClosedRange<UInt8>? {
+            if item == "*" || item == "-" { return 0...255 }
+            func number(_ text: Substring) -> UInt8? {
+                guard !text.isEmpty, text.count <= 3, text.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+                return UInt8(text)
+            }
+            let bounds = item.split(separator: "-", omittingEmptySubsequences: false)
+            switch bounds.count {
+            case 1:
+                return number(bounds[0]).map { $0...$0 }
+            case 2:
+                let low = bounds[0].isEmpty ? 0 : number(bounds[0])
+                let high = bounds[1].isEmpty ? 255 : number(bounds[1])
+                guard let low, let high, low <= high else { return nil }
+                return low...high
+            default:
+                return nil
+            }
+        }
+    }
+
+    /// The blocks of one rule as ncat reads it: an entry of octet lists (whose commas
+    /// belong to the octets, `192.168.0.2,3`), or a comma-separated list of addresses,
+    /// CIDR blocks, ranges and host names (`10.0.0.1,10.0.0.9,db.example`). A name is
+    /// resolved once, now, to every address it has (each a /32 or /128, or the block
+    /// of the prefix given after it: `name/24`).
+    /// - Throws: usage (64) for a malformed item; unknown host (68) for a name that does not resolve.
+    package static func blocks(parsing text: String) throws(SockscopeError) -> [Block] {
+        let entries: [String]
+        if text.split(separator: "/", maxSplits: 1).first?.split(separator: ".", omittingEmptySubsequences: false).count == 4 && !text.contains(":") {
+            entries = [text]
+        } else {
+            entries = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        }
+        var blocks: [Block] = []
+        for item in entries {
+            guard !item.isEmpty else { throw .usage("bad address list '\(text)': empty item") }
+            if Self.looksLikeName(item) {
+                blocks += try Self.nameBlocks(item)
+            } else {
+                blocks.append(try Block(parsing: item))
+            }
+        }
+        return blocks
+    }
+
+    /// A host name (with an optional `/prefix`) resolved to its addresses' blocks.
+    private static func nameBlocks(_ item: String) throws(SockscopeError) -> [Block] {
+        let pieces = item.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        let addresses = try HostResolver.resolve(String(pieces[0]), port: 0, family: nil, type: .stream).compactMap(\.ipAddress)
+        var blocks: [Block] = []
+        for address in Set(addresses).sorted(by: { "\($0)" < "\($1)" }) {
+            var network = try IPNetwork(parsing: "\(address)" + (pieces.count == 2 ? "/\(pieces[1])" : ""))
+            if case .v6(let v6) = network.address, let v4 = v6.mappedIPv4 {
+                network = IPNetwork(address: .v4(v4), prefixLength: max(0, network.prefixLength - 96))
+            }
+            blocks.append(Block(network: network, text: item))
+        }
+        return blocks
+    }
+
+    /// A host name rather than an address, block or range: a letter, and no `:` or `*`.
+    private static func looksLikeName(_ item: String) -> Bool {
+        let head = item.split(separator: "/", maxSplits: 1).first ?? ""
+        return head.contains(where: { $0.isLetter }) && !head.contains(where: { ":*".contains($0) })
     }
 
     package var allow: [Block]
@@ -55,30 +192,31 @@ package struct AccessControl: Sendable {
     /// The largest allow file read (an admin's list, not a data set).
     package static let maximumFileSize = 1 << 20
 
-    /// Reads blocks from a file: one address or CIDR block per line; `#` starts a
-    /// comment (a whole line or after the entry); blank lines, spaces, tabs and CRLF
-    /// line ends are allowed. The file is read as bytes, must be a regular file of at
-    /// most 1 MiB, and must yield at least one block: an allow list that ends up
-    /// empty would let everyone in, so it is an error (fail closed).
+    /// Reads blocks from a file: entries (as `blocks(parsing:)` reads them) separated
+    /// by spaces, tabs, commas or new lines; `#` starts a comment (a whole line or after
+    /// entries); blank lines and CRLF line ends are allowed. The file is read as bytes,
+    /// must be a regular file of at most 1 MiB, and must yield at least one block: an
+    /// allow list that ends up empty would let everyone in, so it is an error (fail
+    /// closed) — and so is an empty deny file, which is surely a mistake.
     package static func blocks(fromFile path: String) throws(SockscopeError) -> [Block] {
         let bytes = try readRegularFile(path, limit: maximumFileSize)
         var blocks: [Block] = []
         for (number, line) in bytes.split(separator: 0x0a, omittingEmptySubsequences: false).enumerated() {
-            var content = line.prefix { $0 != UInt8(ascii: "#") }
-            while let last = content.last, last == 0x20 || last == 0x09 || last == 0x0d { content = content.dropLast() }
-            while let first = content.first, first == 0x20 || first == 0x09 { content = content.dropFirst() }
-            guard !content.isEmpty else { continue }
-            guard let text = String(validating: content, as: UTF8.self), !text.contains(where: { $0 == " " || $0 == "\t" }) else {
-                throw .usage("\(path), line \(number + 1): one address or CIDR block per line")
+            let content = line.prefix { $0 != UInt8(ascii: "#") }
+            guard let text = String(validating: content, as: UTF8.self) else {
+                throw .usage("\(path), line \(number + 1): not text (UTF-8)")
             }
-            do {
-                blocks.append(try Block(parsing: text))
-            } catch {
-                throw .usage("\(path), line \(number + 1): \(error.message)")
+            for entry in text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "," }) {
+                do {
+                    blocks += try Self.blocks(parsing: String(entry))
+                } catch {
+                    throw SockscopeError("\(path), line \(number + 1): \(error.message)", status: error.status)
+                }
             }
         }
         if blocks.isEmpty {
-            throw .usage("\(path) lists no address: an empty allow list would let everyone in, so sockscope refuses it")
+            throw .usage(
+                "\(path) lists no address: an empty allow list would let everyone in (and an empty deny list is surely a mistake), so sockscope refuses it")
         }
         return blocks
     }
