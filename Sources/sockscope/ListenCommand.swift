@@ -124,7 +124,7 @@ struct ListenCommand: ParsableCommand {
         if self.exec != nil && shellExec != nil { throw ValidationError("--exec and --sh-exec cannot be used together") }
         if transport.udp {
             let streamOnly = [
-                ("--broker", broker), ("--chat", chat), ("--max-clients", maxClients != nil), ("--exec/--sh-exec", exec),
+                ("--broker", broker), ("--chat", chat), ("--max-clients", maxClients != nil),
                 ("--frame", frame.format != nil), ("--tap", tap.enabled), ("--backlog", backlog != 128),
             ]
             if let (name, _) = streamOnly.first(where: { $0.1 }) {
@@ -135,6 +135,12 @@ struct ListenCommand: ParsableCommand {
             throw ValidationError("--exec/--sh-exec serve clients with a program, not with --echo, --upper, --broker, --chat or --frame")
         }
         if mergeStderr && !exec { throw ValidationError("--stderr goes with --exec or --sh-exec") }
+        if exec && transport.udp && session.idleTimeout != nil {
+            throw ValidationError("-i/--idle-timeout with --exec reads TCP's own idle time (TCP_INFO); a UDP program runs until it exits")
+        }
+        if exec && transport.udp && (traffic.hexdump || traffic.output != nil) {
+            throw ValidationError("--hexdump and --output cannot see a program's datagrams: its socket is its own")
+        }
         if exec && transport.unixPath != nil && session.idleTimeout != nil {
             throw ValidationError("-i/--idle-timeout with --exec reads TCP's own idle time (TCP_INFO); a Unix socket has none")
         }
@@ -207,7 +213,7 @@ struct ListenCommand: ParsableCommand {
         var request = ListenRequest(
             address: address, type: type, backlog: backlog, reuseAddress: !noReuseAddress,
             ipv6Only: ipv6Only, options: tuning.socketOptions.filter(\.isListenerOption))
-        if execCommand != nil, second == nil, transport.unixPath == nil, family.family == nil, Self.ipv6Available {
+        if execCommand != nil, !transport.udp, second == nil, transport.unixPath == nil, family.family == nil, Self.ipv6Available {
             request.alsoListenOn = [.ipv6(.loopback, port: 0)]  // the same port as 127.0.0.1's
         }
         let recorder = TapRecorder(options: tap)
@@ -227,7 +233,10 @@ struct ListenCommand: ParsableCommand {
     /// Serves in the mode the options chose; every mode goes through the one `Listener`.
     private func serve(_ request: ListenRequest, policy: Listener.Policy, reporter: ListenerReporter, tracer: SocketTracer) throws(SockscopeError) {
         let events: (ListenerEvent) -> Void = { reporter.report($0) }
-        if request.type == .datagram {
+        if request.type == .datagram, let command = execCommand {
+            let options = ExecServer.Options(command: command, mergeStderr: mergeStderr, keepOpen: keepOpen)
+            try DatagramExecServer(request, options: options, policy: policy, tracer: tracer, events: events).run()
+        } else if request.type == .datagram {
             var options = DatagramRelay.Options(idleTimeout: session.idleTimeout?.duration, echo: transform)
             options.directions = session.directions
             options.crlf = session.crlf
@@ -301,7 +310,8 @@ struct ListenCommand: ParsableCommand {
         let port = try PortNumber.parse(portText, allowZero: true, protocolName: transport.protocolName)
         guard let addressText else {
             if execCommand != nil {
-                let loopbacks = family.family == .inet6 ? "::1" : family.family == .inet || !Self.ipv6Available ? "127.0.0.1" : "127.0.0.1 and ::1"
+                let loopbacks =
+                    family.family == .inet6 ? "::1" : family.family == .inet || transport.udp || !Self.ipv6Available ? "127.0.0.1" : "127.0.0.1 and ::1"
                 Diagnostics.line("sockscope: --exec without an address: listening on loopback only, \(loopbacks) (give ADDR to serve other hosts)")
                 return family.family == .inet6 ? (.ipv6(.loopback, port: port), true, port == 0) : (.ipv4(.loopback, port: port), nil, port == 0)
             }

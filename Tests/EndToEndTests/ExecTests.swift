@@ -146,4 +146,36 @@ struct ExecTests {
         #expect(try await sockscope("connect", "::1", "\(port)").stdoutText == "::1\n")
         #expect(try await sockscope("connect", "127.0.0.1", "\(port)").stdoutText == "127.0.0.1\n")
     }
+
+    @Test("--exec over UDP: a program per source (as ncat -u), each seeing only its source's datagrams, the first one included")
+    func udpProgramPerSource() async throws {
+        let server = try BackgroundProcess(
+            Paths.sockscope, ["listen", "-u", "-k", "-c", "echo \"pid $$ for $SOCKSCOPE_REMOTE_ADDR\"; exec cat", "127.0.0.1", "0"])
+        defer { Task { await server.stop() } }
+        let port = try await server.announcedPort()
+        let outcome = try await run(
+            Paths.python,
+            [
+                "-c",
+                """
+                import socket, time
+                a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); a.bind(('127.0.0.1', 0)); a.settimeout(5)
+                b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); b.bind(('127.0.0.2', 0)); b.settimeout(5)
+                a.sendto(b'a1', ('127.0.0.1', \(port))); time.sleep(0.3)
+                b.sendto(b'b1', ('127.0.0.1', \(port))); time.sleep(0.3)
+                a.sendto(b'a2', ('127.0.0.1', \(port)))
+                for name, s in (('a', a), ('b', b)):
+                    got = [s.recv(100).decode().strip() for _ in range(3 if name == 'a' else 2)]
+                    print(name, '|'.join(got))
+                """,
+            ])
+        let lines = outcome.stdoutText.split(separator: "\n").map(String.init)
+        #expect(lines.count == 2, "\(outcome)")
+        let a = lines.first { $0.hasPrefix("a ") } ?? ""
+        let b = lines.first { $0.hasPrefix("b ") } ?? ""
+        #expect(a.hasSuffix(" for 127.0.0.1|a1|a2") && a.hasPrefix("a pid "), "\(a)")
+        #expect(b.hasSuffix(" for 127.0.0.2|b1") && b.hasPrefix("b pid "), "\(b)")
+        let pidOf = { (line: String) in line.split(separator: " ").dropFirst(2).first.map(String.init) }
+        #expect(pidOf(a) != nil && pidOf(a) != pidOf(b), "two programs: \(a) / \(b)")
+    }
 }

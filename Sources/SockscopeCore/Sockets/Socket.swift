@@ -205,8 +205,9 @@ package final class Socket {
     }
 
     /// One non-blocking `recvmsg` with MSG_TRUNC, so a datagram longer than the buffer
-    /// reports its real size. Returns nil on EAGAIN.
-    package func receiveDatagram(into buffer: UnsafeMutableRawBufferPointer) throws(SocketCallError) -> Datagram? {
+    /// reports its real size; with `peek` (MSG_PEEK) the datagram stays queued. Returns
+    /// nil on EAGAIN.
+    package func receiveDatagram(into buffer: UnsafeMutableRawBufferPointer, peek: Bool = false) throws(SocketCallError) -> Datagram? {
         var storage = sockaddr_storage()
         var vector = iovec(iov_base: buffer.baseAddress, iov_len: buffer.count)
         var nameLength = socklen_t(0)
@@ -220,7 +221,7 @@ package final class Socket {
                         message.msg_namelen = socklen_t(MemoryLayout<sockaddr_storage>.size)
                         message.msg_iov = vectorPointer
                         message.msg_iovlen = 1
-                        let count = recvmsg(fd, &message, Int32(MSG_TRUNC))
+                        let count = recvmsg(fd, &message, Int32(MSG_TRUNC) | (peek ? Int32(MSG_PEEK) : 0))
                         nameLength = message.msg_namelen
                         return count
                     }

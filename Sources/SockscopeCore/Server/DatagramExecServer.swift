@@ -1,0 +1,120 @@
+import CShim
+import Glibc
+
+/// Serves each UDP source with a program of its own (`listen -u --exec`), as ncat
+/// does: the receiving socket is connected (`connect(2)`) to the first datagram's
+/// source — which is still queued on it, unread (MSG_PEEK) — and becomes the program's
+/// stdin and stdout, so the program reads that datagram and every later one from the
+/// same source, and what it writes goes back there. A fresh socket is then bound to the
+/// same address (SO_REUSEADDR) for the next source: the kernel prefers a connected
+/// socket for its own peer, so each program sees only its source's datagrams.
+///
+/// UDP has no end of stream: a program runs until it exits (or the server ends, when
+/// every program's group gets SIGTERM, then SIGKILL).
+package final class DatagramExecServer {
+    private var listener: Listener
+    private let request: ListenRequest
+    private let policy: Listener.Policy
+    private let options: ExecServer.Options
+    private let tracer: SocketTracer
+    private let events: (ListenerEvent) -> Void
+    /// Each program's listener (its socket), kept open until the program has exited.
+    private var children: [pid_t: (listener: Listener, peer: SocketAddress)] = [:]
+    private var served = 0
+
+    package init(
+        _ request: ListenRequest, options: ExecServer.Options, policy: Listener.Policy, tracer: SocketTracer,
+        events: @escaping (ListenerEvent) -> Void
+    ) throws(SockscopeError) {
+        guard request.address.family != .unix else {
+            throw .usage("--exec over datagrams rebinds the address for each source; a Unix socket path cannot be bound twice")
+        }
+        listener = try Listener(request, policy: policy, tracer: tracer, events: events)
+        var again = request
+        again.address = listener.address  // port 0 became a port: later sockets bind the same one
+        self.request = again
+        self.policy = policy
+        self.options = options
+        self.tracer = tracer
+        self.events = events
+    }
+
+    package var address: SocketAddress { listener.address }
+
+    /// Serves sources; without `keepOpen`, returns when the first source's program has
+    /// exited. SIGINT or SIGTERM ends every program, then the server.
+    package func run() throws(SockscopeError) {
+        listener.announce()
+        let loop: EventLoop
+        do { loop = try EventLoop() } catch { throw SockscopeError(error) }
+        try watch(listener, loop: loop)
+        func tick() {
+            reap()
+            loop.schedule(at: .now + .milliseconds(100), tick)
+        }
+        loop.schedule(at: .now + .milliseconds(100), tick)
+        var firstSourceLate = false
+        if let deadline = listener.acceptDeadline { loop.schedule(at: deadline) { [self] in firstSourceLate = served == 0 } }
+        do {
+            try loop.run { firstSourceLate || !options.keepOpen && served > 0 && children.isEmpty }
+        } catch {
+            endEveryProgram()
+            throw error
+        }
+        if firstSourceLate { throw SockscopeError("no datagram came within the --accept-timeout", status: .timedOut) }
+    }
+
+    private func watch(_ listener: Listener, loop: EventLoop) throws(SockscopeError) {
+        try loop.register(listener.socket.fd, .readable) { [self] _ throws(SockscopeError) in try serveNext(loop: loop) }
+    }
+
+    /// The first datagram of a new source is waiting: hand the socket to a program.
+    private func serveNext(loop: EventLoop) throws(SockscopeError) {
+        let socket = listener.socket
+        let peek = UnsafeMutableRawBufferPointer.allocate(byteCount: 1, alignment: 1)
+        defer { peek.deallocate() }
+        let waiting: Socket.Datagram?
+        do { waiting = try socket.receiveDatagram(into: peek, peek: true) } catch { throw SockscopeError(error) }
+        guard let waiting, let source = waiting.source else { return }
+        guard listener.admits(datagramFrom: source) else {
+            _ = try? socket.receiveDatagram(into: peek)  // refused: dropped unseen
+            return
+        }
+        do { try socket.connect(to: source, timeout: nil) } catch { throw SockscopeError(error) }
+        loop.forget(socket.fd)
+        _ = cshim_set_status_flags(socket.fd, cshim_get_status_flags(socket.fd) & ~O_NONBLOCK)
+        let environment = [
+            "SOCKSCOPE_PROTO": "udp", "SOCKSCOPE_REMOTE_ADDR": source.ipAddress.map { "\($0)" } ?? "",
+            "SOCKSCOPE_REMOTE_PORT": source.port.map { "\($0)" } ?? "",
+            "SOCKSCOPE_LOCAL_ADDR": listener.address.ipAddress.map { "\($0)" } ?? "",
+            "SOCKSCOPE_LOCAL_PORT": listener.address.port.map { "\($0)" } ?? "",
+        ]
+        let pid = try ProcessSpawner.spawn(options.command, streams: socket.fd, mergeStderr: options.mergeStderr, environment: environment)
+        children[pid] = (listener, source)
+        served += 1
+        events(.started(peer: source, pid: pid))
+        guard options.keepOpen else { return }
+        // The next source gets a socket of its own on the same address.
+        listener = try Listener(request, policy: policy, tracer: tracer, events: events)
+        try watch(listener, loop: loop)
+    }
+
+    private func reap() {
+        for (pid, status) in ProcessSpawner.reapExited() {
+            guard let child = children.removeValue(forKey: pid) else { continue }
+            child.listener.stopListening()
+            events(.exited(peer: child.peer, pid: pid, status: status))
+        }
+    }
+
+    private func endEveryProgram() {
+        for pid in children.keys { kill(-pid, SIGTERM) }
+        let deadline = ContinuousClock.now + .milliseconds(200)
+        while !children.isEmpty && ContinuousClock.now < deadline {
+            reap()
+            if !children.isEmpty { usleep(10_000) }
+        }
+        for pid in children.keys { kill(-pid, SIGKILL) }
+        reap()
+    }
+}
