@@ -108,13 +108,10 @@ package final class DatagramExecServer {
     }
 
     private func endEveryProgram() {
-        for pid in children.keys { kill(-pid, SIGTERM) }
-        let deadline = ContinuousClock.now + .milliseconds(200)
-        while !children.isEmpty && ContinuousClock.now < deadline {
-            reap()
-            if !children.isEmpty { usleep(10_000) }
+        for (pid, status) in ProcessSpawner.endGroups(Array(children.keys)) {
+            guard let child = children.removeValue(forKey: pid) else { continue }
+            child.listener.stopListening()
+            events(.exited(peer: child.peer, pid: pid, status: status))
         }
-        for pid in children.keys { kill(-pid, SIGKILL) }
-        reap()
     }
 }

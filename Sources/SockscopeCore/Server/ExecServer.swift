@@ -98,17 +98,9 @@ package final class ExecServer {
         if firstClientLate { throw listener.acceptTimeoutError }
     }
 
-    /// The server is ending: SIGTERM to every program's group, a short wait for them to
-    /// go (bounded: a signal must end the server at once), then SIGKILL to what is left.
+    /// The server is ending: every program's group is ended (`ProcessSpawner.endGroups`).
     private func endEveryGroup() {
-        for pid in children.keys { kill(-pid, SIGTERM) }
-        let deadline = ContinuousClock.now + .milliseconds(200)
-        while !children.isEmpty && ContinuousClock.now < deadline {
-            for (pid, _) in ProcessSpawner.reapExited() { children[pid] = nil }
-            if !children.isEmpty { usleep(10_000) }
-        }
-        for pid in children.keys { kill(-pid, SIGKILL) }
-        for (pid, _) in ProcessSpawner.reapExited() { children[pid] = nil }
+        for (pid, _) in ProcessSpawner.endGroups(Array(children.keys)) { children[pid] = nil }
     }
 
     /// With an idle timeout: a client whose connection moved no data either way for

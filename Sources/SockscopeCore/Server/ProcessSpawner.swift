@@ -76,6 +76,30 @@ package enum ProcessSpawner {
         throw .usage("cannot run \(program): not found in PATH")
     }
 
+    /// Ends the process groups led by `pids` as a server ends: SIGTERM to each group,
+    /// up to 200 ms for them to go (10 ms sleeps, not a loop: the signal that ends the
+    /// server has already arrived), then SIGKILL to what is left. Returns every child
+    /// reaped meanwhile, with its status.
+    package static func endGroups(_ pids: [pid_t]) -> [(pid: pid_t, status: Int32)] {
+        var left = Set(pids)
+        var reaped: [(pid: pid_t, status: Int32)] = []
+        func collect() {
+            for child in reapExited() {
+                reaped.append(child)
+                left.remove(child.pid)
+            }
+        }
+        for pid in left { kill(-pid, SIGTERM) }
+        let deadline = ContinuousClock.now + .milliseconds(200)
+        while !left.isEmpty && ContinuousClock.now < deadline {
+            collect()
+            if !left.isEmpty { usleep(10_000) }
+        }
+        for pid in left { kill(-pid, SIGKILL) }
+        collect()
+        return reaped
+    }
+
     /// Reaps every child that has exited, without waiting; returns their ids and statuses.
     package static func reapExited() -> [(pid: pid_t, status: Int32)] {
         var reaped: [(pid_t, Int32)] = []
