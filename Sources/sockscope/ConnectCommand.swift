@@ -149,6 +149,10 @@ struct ConnectCommand: ParsableCommand {
         guard var host else { throw .usage("connect needs HOST and PORT (or -U PATH)") }
         var port = self.port
         if port == nil, let split = Habits.hostAndPort(host) { (host, port) = (split.host, split.port) }
+        if host.hasPrefix("["), host.hasSuffix("]"), host.count > 2 { host = String(host.dropFirst().dropLast()) }  // [::1] 80
+        if host.contains(where: { $0 == "[" || $0 == "]" }) {
+            throw .usage("bad host '\(host)': brackets go around a whole IPv6 address, as in [::1]:80 or [::1] 80")
+        }
         guard let port else { throw .usage("connect needs a PORT after the host '\(host)' (HOST PORT, HOST:PORT or [V6]:PORT)") }
         let portNumber = try PortNumber.parse(port, allowZero: false, protocolName: protocolName)
         if let sourcePort {

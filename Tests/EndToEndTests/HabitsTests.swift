@@ -13,6 +13,7 @@ struct HabitsTests {
             (["help", "nosuch"], "no command 'nosuch'; the commands: connect, listen"),
             (["connect", "-z", "127.0.0.1", "9"], "use 'sockscope probe HOST PORTS'"),
             (["connect", "--ssl", "127.0.0.1", "9"], "--ssl: sockscope does not speak TLS yet; for now use 'openssl s_client"),
+            (["connect", "[::1", "9"], "brackets go around a whole IPv6 address"),
         ])
     func habits(arguments: [String], message: String) async throws {
         try await expectFailure(arguments, message)
