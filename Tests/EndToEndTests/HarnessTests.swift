@@ -9,7 +9,9 @@ struct HarnessTests {
         await #expect(throws: TimedOut.self) {
             _ = try await run("/bin/sleep", ["100"], timeout: .seconds(1))
         }
-        #expect(started.duration(to: .now) < .seconds(10))
+        // Far below the sleep's 100 s: the process was killed, not waited for. (Not a
+        // timing test: on a loaded machine the 1 s timeout itself can fire late.)
+        #expect(started.duration(to: .now) < .seconds(60))
     }
 
     @Test("a background process that does not exit in time is killed and reported")
@@ -19,6 +21,6 @@ struct HarnessTests {
         await #expect(throws: TimedOut.self) {
             _ = try await process.finish(timeout: .seconds(1))
         }
-        #expect(started.duration(to: .now) < .seconds(10))
+        #expect(started.duration(to: .now) < .seconds(60))
     }
 }
