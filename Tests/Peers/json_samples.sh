@@ -47,7 +47,7 @@ timeout 10 "$bin" resolve --json --gethostbyname 127.0.0.1 > "$out/hostbyname.js
 timeout 10 "$bin" resolve --json --reverse 127.0.0.1 > "$out/reverse.jsonl"
 timeout 10 "$bin" resolve --json --service ssh/tcp > "$out/service.jsonl"
 # sockets
-timeout 10 "$bin" sockets --json --port "$kport" > "$out/sockets.jsonl"
+timeout 10 "$bin" sockets --json -p --port "$kport" > "$out/sockets.jsonl"
 # UDP: recv, send --wait against recv --echo, broadcast --wait
 "$bin" recv --json --echo --count 2 127.0.0.1 0 > "$out/recv.jsonl" 2> "$out/recv.err" & pids+=($!)
 rport=$(port_of "$out/recv.err")
