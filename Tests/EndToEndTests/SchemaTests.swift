@@ -23,6 +23,8 @@ struct SchemaTests {
         }
         let connect = try await run("/bin/sh", ["-c", "cat \(directory)/connect.jsonl"]).stdoutText
         #expect(connect.contains(#""closed_first":"local""#), "stdin ended first, so the client sent the first FIN: \(connect)")
+        let cut = try await run("/bin/sh", ["-c", "cat \(directory)/connect-cut.jsonl"]).stdoutText
+        #expect(cut.contains(#""closed_first":"peer","stdin_unsent":true"#), "the peer closed before stdin ended: \(cut)")
         let usage = try await run("/bin/sh", ["-c", "cat \(directory)/usage.jsonl"]).stdoutText
         #expect(usage.hasPrefix(#"{"type":"error""#) && usage.contains(#""exit_status":64"#), "a usage error under --json is a JSON record: \(usage)")
         let lines = all.split(separator: "\n")

@@ -70,6 +70,25 @@ struct StreamEndingTests {
         #expect(udp.stdout.isEmpty, "the echo is not printed, and the 20 s reply wait does not apply")
     }
 
+    @Test("--send-only to a peer that resets the connection: an error (exit 74) with what was not delivered, never 'sent'")
+    func sendOnlyReset() async throws {
+        let server = try BackgroundProcess(
+            Paths.python,
+            [
+                "-c",
+                """
+                import socket, struct
+                s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1); print(s.getsockname()[1], flush=True)
+                c, _ = s.accept(); c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0)); c.close()
+                """,
+            ])
+        defer { Task { await server.stop() } }
+        let port = try await server.announcedPort(marker: "", inStdout: true)
+        let outcome = try await run(Paths.sockscope, ["connect", "--send-only", "127.0.0.1", "\(port)"], input: randomBytes(8 << 20))
+        #expect(outcome.status == 74, "\(outcome)")
+        #expect(outcome.stderr.contains("ECONNRESET") || outcome.stderr.contains("EPIPE"), "\(outcome.stderr)")
+    }
+
     @Test("--recv-only: stdin is never read or sent; the session ends when the peer closes (connect and listen)")
     func receiveOnly() async throws {
         let server = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "close-first"])

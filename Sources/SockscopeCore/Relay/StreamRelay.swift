@@ -166,13 +166,14 @@ package final class StreamRelay {
         }
         retireOutput()
         if let ending { return report(ending) }
-        if options.directions == .sendOnly, outbound?.finished ?? true { return report(.inputSent) }
+        // A failed send is an error before anything else: --send-only must not turn
+        // an abandoned input into "the input was sent".
         if let sendFailure, let outbound, outbound.bytesRead > outbound.bytesWritten || !outbound.sourceEnded {
             var error = SockscopeError(sendFailure)
             error.message += " (\(counted(outbound.bytesRead - outbound.bytesWritten, "byte")) of input not delivered)"
             throw error
         }
-        return report(.peerClosed)
+        return report(options.directions == .sendOnly ? .inputSent : .peerClosed)
     }
 
     /// Moves what one descriptor's readiness allows, in both pumps. Returns whether

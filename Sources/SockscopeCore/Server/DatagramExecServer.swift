@@ -53,15 +53,12 @@ package final class DatagramExecServer {
             loop.schedule(at: .now + .milliseconds(100), tick)
         }
         loop.schedule(at: .now + .milliseconds(100), tick)
-        var firstSourceLate = false
-        if let deadline = listener.acceptDeadline { loop.schedule(at: deadline) { [self] in firstSourceLate = served == 0 } }
         do {
-            try loop.run { firstSourceLate || !options.keepOpen && served > 0 && children.isEmpty }
+            try loop.run { !options.keepOpen && served > 0 && children.isEmpty }
         } catch {
             endEveryProgram()
             throw error
         }
-        if firstSourceLate { throw SockscopeError("no datagram came within the --accept-timeout", status: .timedOut) }
     }
 
     private func watch(_ listener: Listener, loop: EventLoop) throws(SockscopeError) {
@@ -89,11 +86,19 @@ package final class DatagramExecServer {
             "SOCKSCOPE_LOCAL_ADDR": listener.address.ipAddress.map { "\($0)" } ?? "",
             "SOCKSCOPE_LOCAL_PORT": listener.address.port.map { "\($0)" } ?? "",
         ]
-        let pid = try ProcessSpawner.spawn(options.command, streams: socket.fd, mergeStderr: options.mergeStderr, environment: environment)
-        children[pid] = (listener, source)
-        served += 1
-        events(.started(peer: source, pid: pid))
-        guard options.keepOpen else { return }
+        let handedOver = listener
+        do {
+            let pid = try ProcessSpawner.spawn(options.command, streams: socket.fd, mergeStderr: options.mergeStderr, environment: environment)
+            children[pid] = (handedOver, source)
+            served += 1
+            events(.started(peer: source, pid: pid))
+        } catch {
+            // No process to be had (EAGAIN, ENOMEM): this source is refused, its socket
+            // closed with what it sent, and the next source is served as usual.
+            handedOver.stopListening()
+            events(.refused(peer: source, reason: .exhausted(error.message), count: 1))
+        }
+        guard options.keepOpen || served == 0 else { return }
         // The next source gets a socket of its own on the same address.
         listener = try Listener(request, policy: policy, tracer: tracer, events: events)
         try watch(listener, loop: loop)
