@@ -15,8 +15,8 @@ struct ListenCommand: ParsableCommand {
             Without --keep-open one client is served and the listening socket is closed when it \
             arrives, so a second is refused, as with nc -l. --keep-open serves clients concurrently on \
             one event loop: stdin goes to all of them (and is read only while one is connected, so what \
-            it holds before the first client is kept for it), what they send to stdout; --broker relays each client's data to the others, --chat does \
-            so with names (<user1> text, /nick NAME). --allow/--deny (addresses, CIDR blocks, ranges such as 10.0.0.1-20 or 192.168.*.1, host names; comma lists) are \
+            it holds before the first client is kept for it), what they send to stdout; --broker sends stdin to every client and relays each client's \
+            data to the others (--send-only: stdin only), --chat does so with names (<user1> text, /nick NAME). --allow/--deny (addresses, CIDR blocks, ranges such as 10.0.0.1-20 or 192.168.*.1, host names; comma lists) are \
             checked at accept; refused clients are closed at once and logged. UDP (-u) prints each datagram and sends stdin \
             to whoever sent last, like nc -lu. With -U the listener owns its socket file: it removes a \
             stale one (nothing listening) before binding, and its own when done.
@@ -57,7 +57,7 @@ struct ListenCommand: ParsableCommand {
     @Flag(name: .customLong("upper"), help: "Send back everything a client sends, upper-cased (ASCII letters).")
     var upper = false
 
-    @Flag(name: .customLong("broker"), help: "Relay what each client sends to every other client (implies --keep-open).")
+    @Flag(name: .customLong("broker"), help: "Send stdin to every client and relay what each sends to every other (implies --keep-open).")
     var broker = false
 
     @Flag(name: .customLong("chat"), help: "A broker with names: <user1> text, join and leave notices, /nick NAME (implies --keep-open).")
@@ -76,7 +76,10 @@ struct ListenCommand: ParsableCommand {
     var mergeStderr = false
 
     @Option(
-        name: .customLong("max-clients"), help: ArgumentHelp("With --keep-open: serve at most N clients at once; more are refused and logged.", valueName: "n"))
+        name: .customLong("max-clients"),
+        help: ArgumentHelp(
+            "Serve at most N clients at once (implies --keep-open; 0 refuses every client); more are refused and logged.",
+            valueName: "n"))
     var maxClients: Int?
 
     @Option(
@@ -119,7 +122,7 @@ struct ListenCommand: ParsableCommand {
     func validate() throws {
         if backlog < 0 { throw ValidationError("--backlog must be 0 or more") }
         if [echo, upper, broker, chat].filter({ $0 }).count > 1 { throw ValidationError("choose one of --echo, --upper, --broker, --chat") }
-        if let maxClients, maxClients < 1 { throw ValidationError("--max-clients must be at least 1") }
+        if let maxClients, maxClients < 0 { throw ValidationError("--max-clients must be 0 or more") }
         let exec = execCommand != nil
         if self.exec != nil && shellExec != nil { throw ValidationError("--exec and --sh-exec cannot be used together") }
         if transport.udp {
@@ -164,7 +167,17 @@ struct ListenCommand: ParsableCommand {
             throw ValidationError("--accept-timeout waits for a stream client; a UDP listener stops with -i/--idle-timeout")
         }
         guard session.shapesStandardStreams else { return }
-        let served = [("--echo", echo), ("--upper", upper), ("--broker", broker), ("--chat", chat), ("--exec/--sh-exec", execCommand != nil)]
+        if broker {
+            // A broker's stdin goes to every client: --send-only (stdin only, clients' data not
+            // relayed) and -C (its line endings) shape it; the rest has no stream to act on.
+            if session.receiveOnly || session.keepSending || session.noHalfClose {
+                throw ValidationError(
+                    "--broker relays between clients: --recv-only would relay nothing (listen -k --recv-only collects what clients send); --keep-sending and --no-half-close need one peer"
+                )
+            }
+            return
+        }
+        let served = [("--echo", echo), ("--upper", upper), ("--chat", chat), ("--exec/--sh-exec", execCommand != nil)]
         if let (name, _) = served.first(where: { $0.1 }) {
             throw ValidationError(
                 "--send-only, --recv-only, --keep-sending, --crlf and --no-half-close shape a stdin/stdout session; \(name) serves clients itself")
@@ -287,7 +300,8 @@ struct ListenCommand: ParsableCommand {
             Diagnostics.line(
                 "sockscope: warning: \(command.joined(separator: " ")) is served to anyone who can reach \(request.address); restrict it with --allow")
         }
-        let options = ExecServer.Options(command: command, mergeStderr: mergeStderr, keepOpen: keepOpen, idleTimeout: session.idleTimeout?.duration)
+        let options = ExecServer.Options(
+            command: command, mergeStderr: mergeStderr, keepOpen: keepOpen || maxClients != nil, idleTimeout: session.idleTimeout?.duration)
         try ExecServer(request, options: options, policy: policy, tracer: tracer, events: events).run()
     }
 

@@ -189,6 +189,8 @@ struct StreamEndingTests {
             (["connect", "--frame", "line", "--crlf", "127.0.0.1", "9"], "--frame"),
             (["listen", "--echo", "--send-only", "127.0.0.1", "0"], "--echo serves clients itself"),
             (["listen", "--chat", "--crlf", "127.0.0.1", "0"], "--chat serves clients itself"),
+            (["listen", "--broker", "--recv-only", "127.0.0.1", "0"], "--recv-only would relay nothing"),
+            (["listen", "--broker", "--keep-sending", "127.0.0.1", "0"], "--keep-sending and --no-half-close need one peer"),
             (["listen", "-k", "--keep-sending", "127.0.0.1", "0"], "--keep-sending"),
             (["listen", "-u", "--accept-timeout", "1", "127.0.0.1", "0"], "--accept-timeout"),
             (["listen", "--accept-timeout", "0", "127.0.0.1", "0"], "--accept-timeout must be more than 0"),

@@ -13,7 +13,7 @@ package final class MultiClientServer {
         case standardStreams
         /// Each client gets back what it sends, transformed.
         case echo(ByteTransform)
-        /// What a client sends goes to every other client, a whole line at a time, so
+        /// stdin goes to every client, and what a client sends to every other client, a whole line at a time, so
         /// that lines from clients sending at once never interleave mid-line.
         case broker
         /// A broker that names its clients (`<user1> text`), announces who joins and
@@ -29,11 +29,12 @@ package final class MultiClientServer {
         /// Where stdin comes from and clients' data goes (standard streams mode).
         package var input: Int32
         package var output: Int32
-        /// Standard streams mode: which ways bytes move (`--send-only`, `--recv-only`).
+        /// Standard streams mode: which ways bytes move (`--send-only`, `--recv-only`); a
+        /// broker with `--send-only` sends stdin and relays nothing between clients.
         package var directions: RelayDirections = .both
         /// Standard streams mode: at the end of stdin, send every client FIN.
         package var halfClose = true
-        /// Standard streams mode: bare LF in stdin goes out as CR LF.
+        /// Standard streams and broker modes: bare LF in stdin goes out as CR LF.
         package var crlf = false
 
         package init(
@@ -111,7 +112,7 @@ package final class MultiClientServer {
         let loop: EventLoop
         do { loop = try EventLoop() } catch { throw SockscopeError(error) }
         try loop.register(listener.socket.fd, .readable) { [self, unowned loop] _ throws(SockscopeError) in try acceptAll(loop: loop) }
-        if case .standardStreams = mode, options.directions.sends {
+        if readsInput {
             try loop.register(options.input, []) { [self, unowned loop] _ throws(SockscopeError) in try readInput(loop: loop) }
         } else {
             inputOpen = false
@@ -149,6 +150,15 @@ package final class MultiClientServer {
         if let deadline = listener.acceptDeadline { loop.schedule(at: deadline) { [listener] in firstClientLate = !listener.hasAdmitted } }
         try loop.run(until: { firstClientLate }, prepare: prepare)
         throw listener.acceptTimeoutError
+    }
+
+    /// Whether stdin is read: sent to every client in standard streams mode and by a
+    /// broker (as `ncat --broker`), unless the server only receives.
+    private var readsInput: Bool {
+        switch mode {
+        case .standardStreams, .broker: return options.directions.sends
+        case .echo, .chat: return false
+        }
     }
 
     /// A client's socket is ready: send what is queued, receive what came.
@@ -215,7 +225,8 @@ package final class MultiClientServer {
             inputOpen = false
             inputWatched = false
             try loop.update(options.input, [])
-            if options.halfClose { for client in clients.values { client.socket.shutdownWrite() } }
+            // A broker goes on relaying between its clients after its own input ends.
+            if case .standardStreams = mode, options.halfClose { for client in clients.values { client.socket.shutdownWrite() } }
             return
         }
         var bytes = Array(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
@@ -253,6 +264,7 @@ package final class MultiClientServer {
             transform.apply(to: reply)
             enqueue(Array(reply), to: client)
         case .broker:
+            guard options.directions.receives else { return }  // --send-only: only stdin goes out
             client.pendingLine += bytes
             let cut: Int?
             if let newline = client.pendingLine.lastIndex(of: 0x0a) {

@@ -6,7 +6,8 @@ func inLookupSandbox(
     _ command: String, netns: Bool,
     hosts: String = "127.0.0.1 localhost peer.test\n::1 localhost\n",
     nsswitch: String = "hosts: files\nservices: files\n",
-    resolv: String = "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n"
+    resolv: String = "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n",
+    timeout: Duration = .seconds(30)
 ) async throws -> Outcome {
     let directory = try TemporaryDirectory.make()
     try writeFile(directory + "/hosts", Array(hosts.utf8))
@@ -19,5 +20,5 @@ func inLookupSandbox(
         mount --bind \(directory)/resolv.conf /etc/resolv.conf
         \(command)
         """
-    return try await run(Paths.unshare, (netns ? ["--mount", "--net"] : ["--mount"]) + [Paths.sh, "-c", script])
+    return try await run(Paths.unshare, (netns ? ["--mount", "--net"] : ["--mount"]) + [Paths.sh, "-c", script], timeout: timeout)
 }

@@ -1,0 +1,792 @@
+#!/usr/bin/env python3
+"""The cases of ncat's own suite (nmap's ncat/test/ncat-test.pl) that sockscope can
+express, in sockscope's words: listeners and clients started with pipes and driven as
+that suite drives ncat (write to stdin, read stdout until it is quiet, see who is still
+running), with Python sockets where the suite uses raw sockets.
+
+    ncat_cases.py SOCKSCOPE --list         the cases, one per line ("named" ones resolve
+                                           localhost: run them in a lookup sandbox)
+    ncat_cases.py SOCKSCOPE CASE...        runs them one after another, printing `PASS CASE`
+                                           or `FAIL CASE: why` for each; exit 0 when all pass
+
+docs/ncat-cases.md maps every case of ncat-test.pl to one of these or says why it has
+no sockscope equivalent. Every wait is bounded; every process started here is killed by
+its PID at the end. Only loopback is used.
+"""
+import atexit, os, re, select, signal, socket, struct, subprocess, sys, tempfile, time
+
+SOCKSCOPE = sys.argv[1]
+CASES = {}  # name -> (function, named)
+STARTED = []
+TMP = ""  # the running case's own directory
+
+
+class Failure(Exception):
+    pass
+
+
+def check(condition, message):
+    if not condition:
+        raise Failure(message)
+
+
+class Proc:
+    """A started program with piped stdin, stdout and stderr."""
+
+    def __init__(self, args):
+        self.args = args
+        self.p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        os.set_blocking(self.p.stdout.fileno(), False)
+        os.set_blocking(self.p.stderr.fileno(), False)
+        self.err = b""
+        STARTED.append(self)
+
+    def write(self, data):
+        try:
+            os.write(self.p.stdin.fileno(), data)
+        except (BrokenPipeError, ValueError):
+            pass  # it has ended: what it would have read is simply not delivered
+
+    def delaywrite(self, data):
+        """A write, then a pause, so the program reads it separately (ncat's delaywrite)."""
+        self.write(data)
+        time.sleep(0.1)
+
+    def close_stdin(self):
+        try:
+            self.p.stdin.close()
+        except BrokenPipeError:
+            pass
+
+    def read(self, first=3.0, quiet=0.4):
+        """What arrives on stdout: up to `first` s for the first bytes, then until it is
+        quiet for `quiet` s. Returns (bytes, eof) — eof when stdout was closed."""
+        data, deadline = b"", time.monotonic() + first
+        while True:
+            wait = quiet if data else deadline - time.monotonic()
+            if wait <= 0 or not select.select([self.p.stdout], [], [], wait)[0]:
+                return data, False
+            chunk = os.read(self.p.stdout.fileno(), 65536)
+            if not chunk:
+                return data, True
+            data += chunk
+
+    def stderr_text(self):
+        try:
+            while True:
+                chunk = os.read(self.p.stderr.fileno(), 65536)
+                if not chunk:
+                    break
+                self.err += chunk
+        except BlockingIOError:
+            pass
+        return self.err.decode(errors="replace")
+
+    def wait_stderr(self, marker, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = self.stderr_text()
+            for line in text.splitlines():
+                if marker in line:
+                    return line
+            if self.p.poll() is not None and marker not in self.stderr_text():
+                break
+            time.sleep(0.01)
+        raise Failure("no '%s' from %s: %r" % (marker, " ".join(self.args), self.stderr_text()[-400:]))
+
+    def exit_status(self, timeout=5.0):
+        """Its exit status, or None when it is still running after `timeout` s."""
+        try:
+            return self.p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def running_after(self, seconds):
+        time.sleep(seconds)
+        return self.p.poll() is None
+
+    def terminate(self):
+        self.p.send_signal(signal.SIGTERM)
+        self.exit_status(5)
+
+
+@atexit.register
+def kill_started():
+    for proc in STARTED:
+        if proc.p.poll() is None:
+            proc.p.kill()
+            proc.p.wait()
+
+
+def listen(args, where=("127.0.0.1", "0")):
+    """`sockscope listen ARGS WHERE…`, once it listens; returns (process, port)."""
+    server = Proc([SOCKSCOPE, "listen"] + list(args) + list(where))
+    line = server.wait_stderr("listening on")
+    match = re.search(r":(\d+)\b", line)
+    return server, int(match.group(1)) if match else 0
+
+
+def connect(args, host, port, settle=0.2):
+    client = Proc([SOCKSCOPE, "connect"] + list(args) + [host, str(port)])
+    time.sleep(settle)  # give it a moment to connect, as ncat's suite does
+    return client
+
+
+def udp(proto):
+    return ["-u"] if proto == "udp" else []
+
+
+def case(name, protos=(None,), named=False):
+    def register(function):
+        for proto in protos:
+            full = name if proto is None else "%s-%s" % (name, proto)
+            CASES[full] = ((lambda f, p: (lambda: f(p)) if p is not None else f)(function, proto), named)
+        return function
+
+    return register
+
+
+def expect_data(proc, wanted, who):
+    data, _ = proc.read()
+    check(data == wanted, "%s got %r, not %r" % (who, data, wanted))
+
+
+def expect_nothing(proc, who, first=1.0):
+    data, _ = proc.read(first=first)
+    check(not data, "%s got %r, expected nothing" % (who, data))
+
+
+def expect_eof(proc, who):
+    data, eof = proc.read(first=3.0)
+    check(eof and not data, "%s's stdout did not end (got %r)" % (who, data))
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# Listening addresses and families ------------------------------------------------
+
+
+def family_case(listen_args, client_args, host, served):
+    """A listener on every address (of one family with -4/-6), a client of `host`."""
+    server, port = listen(listen_args, where=["0"])
+    client = connect(client_args, host, port)
+    client.write(b"abc\n")
+    client.close_stdin()
+    if served:
+        expect_data(server, b"abc\n", "the server, from %s" % host)
+    else:
+        expect_nothing(server, "a listener of the other family")
+
+
+FAMILIES = {
+    "listen-any-address-ipv4-client": ([], [], "127.0.0.1", True, False),
+    "listen-any-address-ipv6-client": ([], [], "::1", True, False),
+    "listen-4-any-address": (["-4"], [], "127.0.0.1", True, False),
+    "listen-6-any-address": (["-6"], ["-6"], "::1", True, False),
+    "udp-listen-4-ipv4-client": (["-u", "-4"], ["-u"], "127.0.0.1", True, False),
+    "udp-listen-4-ignores-ipv6-client": (["-u", "-4"], ["-u"], "::1", False, False),
+    "udp-listen-6-ipv6-client": (["-u", "-6"], ["-u"], "::1", True, False),
+    "udp-listen-6-ignores-ipv4-client": (["-u", "-6"], ["-u"], "127.0.0.1", False, False),
+    # In the lookup sandbox localhost is ::1 and 127.0.0.1: an IPv4-only server is
+    # reached after ::1 refuses.
+    "connect-falls-back-to-ipv4-server": (["-4"], [], "localhost", True, True),
+    "connect-to-ipv6-server-by-name": (["-6"], [], "localhost", True, True),
+}
+for _name, (_listen, _client, _host, _served, _named) in FAMILIES.items():
+    case(_name, named=_named)(lambda _=None, a=_listen, b=_client, h=_host, s=_served: family_case(a, b, h, s))
+
+
+@case("udp-listen-any-address-both-families")
+def _(_=None):
+    server, port = listen(["-u"], where=["0"])
+    for host in ("::1", "127.0.0.1"):
+        client = connect(["-u"], host, port)
+        client.write(b"abc\n")
+        client.close_stdin()
+        expect_data(server, b"abc\n", "the server, from %s" % host)
+
+
+def listen_unix(args, path):
+    """`sockscope listen -U PATH ARGS`, once its socket file exists (it announces no port)."""
+    server = Proc([SOCKSCOPE, "listen", "-U", path] + args)
+    deadline = time.monotonic() + 10
+    while not os.path.exists(path):
+        check(time.monotonic() < deadline and server.p.poll() is None, "no socket at %s: %r" % (path, server.stderr_text()))
+        time.sleep(0.01)
+    return server
+
+
+@case("unix-stream")
+def _(_=None):
+    path = os.path.join(TMP, "stream.sock")
+    server = listen_unix([], path)
+    client = Proc([SOCKSCOPE, "connect", "-U", path])
+    client.write(b"abc\n")
+    client.close_stdin()
+    expect_data(server, b"abc\n", "the Unix stream server")
+
+
+@case("unix-datagram")
+def _(_=None):
+    path = os.path.join(TMP, "dgram.sock")
+    server = listen_unix(["-u"], path)
+    client = Proc([SOCKSCOPE, "connect", "-U", path, "-u"])
+    client.write(b"abc\n")
+    client.close_stdin()
+    expect_data(server, b"abc\n", "the Unix datagram server")
+
+
+# Exit statuses -------------------------------------------------------------------
+
+
+def send_only_exit(watched):
+    """A --send-only client sends a line and ends: the `watched` end exits with 0."""
+    server, port = listen([])
+    client = connect(["--send-only"], "127.0.0.1", port)
+    client.write(b"abc\n")
+    client.close_stdin()
+    status = (client if watched == "client" else server).exit_status()
+    check(status == 0, "the %s's exit status was %r, not 0" % (watched, status))
+
+
+case("exit-connect-success")(lambda _=None: send_only_exit("client"))
+case("exit-listen-success")(lambda _=None: send_only_exit("server"))
+
+
+@case("exit-connect-refused")
+def _(_=None):
+    client = connect(["--send-only"], "127.0.0.1", free_port())
+    client.write(b"abc\n")
+    client.close_stdin()
+    status = client.exit_status()
+    check(status == 69, "exit status %r, not 69 (refused): %s" % (status, client.stderr_text()))
+    check("ECONNREFUSED" in client.stderr_text(), "no ECONNREFUSED in %r" % client.stderr_text())
+
+
+@case("exit-connect-reset")
+def _(_=None):
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        listener.settimeout(10)
+        client = connect([], "127.0.0.1", listener.getsockname()[1], settle=0)
+        accepted, _ = listener.accept()
+        accepted.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        accepted.close()  # RST
+    status = client.exit_status()
+    check(status == 74, "exit status %r, not 74 (reset): %s" % (status, client.stderr_text()))
+    check("ECONNRESET" in client.stderr_text(), "no ECONNRESET in %r" % client.stderr_text())
+
+
+@case("exit-listen-reset")
+def _(_=None):
+    server, port = listen(["-4"])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    status = server.exit_status()
+    check(status == 74, "exit status %r, not 74 (reset): %s" % (status, server.stderr_text()))
+
+
+@case("exit-usage-error")
+def _(_=None):
+    for args in (["connect", "127.0.0.1", "9", "--baffle"], ["listen", "--baffle"]):
+        proc = Proc([SOCKSCOPE] + args)
+        status = proc.exit_status()
+        check(status == 64, "%s: exit status %r, not 64" % (" ".join(args), status))
+
+
+# Logs and diagnostics ------------------------------------------------------------
+
+
+@case("output-file-both-ends", protos=("tcp", "udp"))
+def _(proto):
+    server_log, client_log = os.path.join(TMP, "server.log"), os.path.join(TMP, "client.log")
+    server, port = listen(udp(proto) + ["-o", server_log])
+    client = connect(udp(proto) + ["-o", client_log], "127.0.0.1", port)
+    client.write(b"abc\n")
+    expect_data(server, b"abc\n", "the server")
+    server.write(b"def\n")
+    expect_data(client, b"def\n", "the client")
+    client.close_stdin()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        logs = [open(path, "rb").read() for path in (server_log, client_log)]
+        if logs == [b"abc\ndef\n"] * 2:
+            return
+        time.sleep(0.1)
+    raise Failure("the logs hold %r" % logs)
+
+
+@case("verbose-goes-to-stderr")
+def _(_=None):
+    server, port = listen(["-v"])
+    client = connect(["-v"], "127.0.0.1", port)
+    client.write(b"abc\n")
+    expect_data(server, b"abc\n", "the server's stdout")
+    server.write(b"abc\n")
+    expect_data(client, b"abc\n", "the client's stdout")
+    check("connect(" in client.stderr_text(), "-v narrated nothing on stderr: %r" % client.stderr_text())
+
+
+# How sessions end ----------------------------------------------------------------
+
+
+def ending_case(server_args, client_args, writer, watched, keeps_running):
+    """The `writer` ("client" or "server") sends a line and ends its stdin; the other end
+    must print the line and see its stdout end. Then the `watched` end must still be
+    running a second later, or must have ended (exit 0). When the writer keeps running it
+    has only half-closed: the other end's reply must still reach it."""
+    server, port = listen(server_args)
+    client = connect(client_args, "127.0.0.1", port)
+    ends = {"server": server, "client": client}
+    reader = "server" if writer == "client" else "client"
+    ends[writer].write(b"abc\n")
+    expect_data(ends[reader], b"abc\n", "the " + reader)
+    ends[writer].close_stdin()
+    expect_eof(ends[reader], "the " + reader)
+    if not keeps_running:
+        status = ends[watched].exit_status(3)
+        check(status == 0, "the %s did not end with 0 (status %r)" % (watched, status))
+    elif watched == writer:
+        check(ends[writer].running_after(1), "the %s stopped after its own stdin ended" % writer)
+        ends[reader].write(b"def\n")
+        expect_data(ends[writer], b"def\n", "the half-closed " + writer)
+    else:
+        check(ends[watched].running_after(1), "the %s stopped with --keep-sending and stdin open" % watched)
+
+
+ENDINGS = {
+    # ncat's "client closes socket write and keeps running after stdin EOF" (an XFAIL
+    # there): the server keeps sending, so it is told to with --keep-sending.
+    "client-half-closes-and-keeps-reading": (["--keep-sending"], [], "client", "client", True),
+    "send-only-client-stops-after-stdin": ([], ["--send-only"], "client", "client", False),
+    "server-half-closes-and-keeps-reading": ([], ["--keep-sending"], "server", "server", True),
+    "send-only-server-stops-after-stdin": (["--send-only"], [], "server", "server", False),
+    # At the peer's close sockscope stops unless --keep-sending: both are checked.
+    "client-closes-stdout-at-peer-eof-and-stops": ([], [], "server", "client", False),
+    "client-closes-stdout-at-peer-eof-keep-sending": ([], ["--keep-sending"], "server", "client", True),
+    "recv-only-client-stops-at-peer-eof": ([], ["--recv-only"], "server", "client", False),
+    "server-closes-stdout-at-peer-eof-and-stops": ([], [], "client", "server", False),
+    # ncat's "server closes stdout and keeps running after socket EOF" (an XFAIL there).
+    "server-closes-stdout-at-peer-eof-keep-sending": (["--keep-sending"], [], "client", "server", True),
+    "recv-only-server-stops-at-peer-eof": (["--recv-only"], [], "client", "server", False),
+}
+for _name, _spec in ENDINGS.items():
+    case(_name)(lambda _=None, spec=_spec: ending_case(*spec))
+
+
+# One client, or many -------------------------------------------------------------
+
+
+def quits_case(server_args, echoed):
+    """Without --keep-open the server ends when its one client goes (SIGTERM)."""
+    server, port = listen(server_args)
+    client = connect([], "127.0.0.1", port)
+    client.write(b"abc\n")
+    expect_data(client if echoed else server, b"abc\n", "the client of cat" if echoed else "the server")
+    client.terminate()
+    check(server.exit_status(3) is not None, "the server still runs after its client went")
+
+
+case("server-quits-without-keep-open")(lambda _=None: quits_case([], False))
+case("exec-server-quits-without-keep-open")(lambda _=None: quits_case(["--exec", "/bin/cat"], True))
+
+
+@case("second-client-refused-without-keep-open")
+def _(_=None):
+    server, port = listen([])
+    first = connect([], "127.0.0.1", port, settle=0.5)
+    second = connect([], "127.0.0.1", port)
+    status = second.exit_status(3)
+    check(status == 69, "the second client's status was %r, not 69 (refused)" % status)
+    first.write(b"abc\n")
+    expect_data(server, b"abc\n", "the server, from its one client")
+
+
+@case("keep-open-serves-two-clients")
+def _(_=None):
+    server, port = listen(["--keep-open"])
+    for number in (1, 2):
+        client = connect([], "127.0.0.1", port)
+        client.write(b"abc\n")
+        expect_data(server, b"abc\n", "the server, from client %d" % number)
+
+
+@case("keep-open-exec-serves-two-clients", protos=("tcp", "udp"))
+def _(proto):
+    server, port = listen(udp(proto) + ["--keep-open", "--exec", "/bin/cat"])
+    for number in (1, 2):
+        client = connect(udp(proto), "127.0.0.1", port)
+        client.write(b"abc\n")
+        expect_data(client, b"abc\n", "client %d of cat" % number)
+
+
+# Programs as servers -------------------------------------------------------------
+
+UPPER = "perl -e $|=1;while(<>){tr/a-z/A-Z/;print}"
+
+
+def program_case(proto, server_args, sent, wanted):
+    """A client of a program server sends `sent` and must get `wanted` back."""
+    server, port = listen(udp(proto) + server_args)
+    client = connect(udp(proto), "127.0.0.1", port)
+    client.write(sent)
+    expect_data(client, wanted, "the client")
+
+
+PROGRAMS = {
+    "exec-upper-case": (["--exec", UPPER], b"abc\n", b"ABC\n"),
+    "sh-exec-upper-case": (["--sh-exec", "perl -e '$|=1;while(<>){tr/a-z/A-Z/;print}'"], b"abc\n", b"ABC\n"),
+    "exec-program-exits-at-once": (["--exec", "/bin/echo abc"], b"test\n", b"abc\n"),
+}
+for _name, _spec in PROGRAMS.items():
+    case(_name, protos=("tcp", "udp"))(lambda proto, spec=_spec: program_case(proto, *spec))
+
+
+def environment_case(proto, how):
+    script = os.path.join(TMP, "environment.sh")
+    with open(script, "w") as out:
+        out.write("env | grep '^SOCKSCOPE_' | sort\n")
+    server, port = listen(udp(proto) + how(script))
+    client = connect(udp(proto), "127.0.0.1", port)
+    client.write(b"abc\n")
+    text = client.read()[0].decode(errors="replace")
+    variables = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+    wanted = {"SOCKSCOPE_REMOTE_ADDR": "127.0.0.1", "SOCKSCOPE_LOCAL_ADDR": "127.0.0.1", "SOCKSCOPE_LOCAL_PORT": str(port), "SOCKSCOPE_PROTO": proto}
+    for name, value in wanted.items():
+        check(variables.get(name) == value, "%s=%r, not %r, in %r" % (name, variables.get(name), value, text))
+    check(variables.get("SOCKSCOPE_REMOTE_PORT", "").isdigit(), "no SOCKSCOPE_REMOTE_PORT in %r" % text)
+
+
+@case("exec-environment", protos=("tcp", "udp"))
+def _(proto):
+    environment_case(proto, lambda script: ["--exec", "/bin/sh " + script])
+
+
+@case("sh-exec-environment", protos=("tcp", "udp"))
+def _(proto):
+    environment_case(proto, lambda script: ["--sh-exec", "sh " + script])
+
+
+# Line endings ----------------------------------------------------------------------
+
+MIXED = [b"\na\nb\n", b"---", b"\r\nc\r\nd\r\n", b"---", b"e\n\nf\n", b"---\r", b"\n"]
+MIXED_AS_CRLF = b"\r\na\r\nb\r\n---\r\nc\r\nd\r\n---e\r\n\r\nf\r\n---\r\n"
+
+
+@case("crlf-on-what-is-sent", protos=("tcp", "udp"))
+def _(proto):
+    server, port = listen(udp(proto) + ["-C"])
+    client = connect(udp(proto) + ["-C"], "127.0.0.1", port)
+    for chunk in MIXED:
+        client.delaywrite(chunk)
+    expect_data(server, MIXED_AS_CRLF, "the server")
+    for chunk in MIXED:
+        server.delaywrite(chunk)
+    expect_data(client, MIXED_AS_CRLF, "the client")
+
+
+@case("crlf-server-leaves-what-it-receives", protos=("tcp", "udp"))
+def _(proto):
+    server, port = listen(udp(proto) + ["-C"])
+    client = connect(udp(proto), "127.0.0.1", port)
+    for chunk in MIXED[:3]:
+        client.delaywrite(chunk)
+    expect_data(server, b"".join(MIXED[:3]), "the server")
+
+
+@case("crlf-client-leaves-what-it-receives")
+def _(_=None):
+    server, port = listen([])
+    client = connect(["-C"], "127.0.0.1", port)
+    for chunk in MIXED[:3]:
+        server.delaywrite(chunk)
+    expect_data(client, b"".join(MIXED[:3]), "the client")
+
+
+# Idle timeouts: reads and writes both count as activity -----------------------------
+
+
+def idle_case(proto, idle_side):
+    server, port = listen(udp(proto) + (["-i", "3"] if idle_side == "server" else []))
+    client = connect(udp(proto) + (["-i", "3"] if idle_side == "client" else []), "127.0.0.1", port)
+    client.write(b"abc\n")  # a UDP server learns its peer from the first datagram
+    expect_data(server, b"abc\n", "the server")
+    time.sleep(2)
+    server.write(b"abc\n")
+    expect_data(client, b"abc\n", "the client, 2 s later")
+    time.sleep(2)
+    client.write(b"abc\n")
+    expect_data(server, b"abc\n", "the server, 4 s later")
+    time.sleep(4)
+    timed_out = server if idle_side == "server" else client
+    check(timed_out.exit_status(1) == 0, "the %s did not end (exit 0) after 4 s idle with -i 3" % idle_side)
+    if idle_side == "client":
+        server.write(b"abc\n")
+        expect_nothing(client, "the timed-out client")
+    else:
+        client.write(b"abc\n")
+        expect_nothing(server, "the timed-out server")
+
+
+@case("idle-timeout-connect", protos=("tcp", "udp"))
+def _(proto):
+    idle_case(proto, "client")
+
+
+@case("idle-timeout-listen", protos=("tcp", "udp"))
+def _(proto):
+    idle_case(proto, "server")
+
+
+# One direction only -------------------------------------------------------------------
+
+
+def direction_case(proto, server_args, client_args, server_prints, client_prints):
+    """The client sends a line, then the server does: each end prints the other's line
+    or, when it only sends, nothing."""
+    server, port = listen(udp(proto) + server_args)
+    client = connect(udp(proto) + client_args, "127.0.0.1", port)
+    client.write(b"abc\n")  # a UDP server learns its peer from the first datagram
+    (expect_data(server, b"abc\n", "the server") if server_prints else expect_nothing(server, "the server"))
+    server.write(b"abc\n")
+    (expect_data(client, b"abc\n", "the client") if client_prints else expect_nothing(client, "the client"))
+
+
+DIRECTIONS = {
+    "send-only-client": ([], ["--send-only"], True, False, ("tcp", "udp")),
+    "send-only-server": (["--send-only"], [], False, True, ("tcp", "udp")),
+    # Not over UDP: a client that never sends is unknown to a UDP server (as in ncat's suite).
+    "recv-only-client": ([], ["--recv-only"], False, True, ("tcp",)),
+    "recv-only-server": (["--recv-only"], [], True, False, ("tcp", "udp")),
+}
+for _name, (_server, _client, _server_prints, _client_prints, _protos) in DIRECTIONS.items():
+    case(_name, protos=_protos)(
+        lambda proto, a=_server, b=_client, c=_server_prints, d=_client_prints: direction_case(proto, a, b, c, d))
+
+
+@case("send-only-broker")
+def _(_=None):
+    server, port = listen(["--broker", "--send-only"])
+    first = connect([], "127.0.0.1", port)
+    second = connect([], "127.0.0.1", port, settle=0.5)
+    server.write(b"abc\n")
+    expect_data(first, b"abc\n", "client 1")
+    expect_data(second, b"abc\n", "client 2")
+    first.write(b"abc\n")
+    expect_nothing(second, "client 2 of a --send-only broker")
+
+
+# Brokers ----------------------------------------------------------------------------
+
+
+def broker_case(hosts):
+    """Two clients of a broker (one from each of `hosts`) hear each other."""
+    server, port = listen(["--broker"], where=["0"])
+    first = connect([], hosts[0], port)
+    second = connect([], hosts[1], port, settle=0.5)
+    second.write(b"abc\n")
+    expect_data(first, b"abc\n", "the client from %s" % hosts[0])
+    first.write(b"abc\n")
+    expect_data(second, b"abc\n", "the client from %s" % hosts[1])
+
+
+case("broker-relays-between-clients")(lambda _=None: broker_case(["127.0.0.1", "127.0.0.1"]))
+case("broker-ipv4-and-ipv6-clients")(lambda _=None: broker_case(["::1", "127.0.0.1"]))
+
+
+# Source addresses -------------------------------------------------------------------------
+
+
+@case("connect-source-port")
+def _(_=None):
+    source = free_port()
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        listener.settimeout(10)
+        connect(["-p", str(source)], "127.0.0.1", listener.getsockname()[1], settle=0)
+        accepted, peer = listener.accept()
+        accepted.close()
+    check(peer[1] == source, "the client came from port %d, not %d" % (peer[1], source))
+
+
+@case("unix-datagram-source-path")
+def _(_=None):
+    server_path, client_path = os.path.join(TMP, "server.dgram"), os.path.join(TMP, "client.dgram")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind(server_path)
+        sock.settimeout(10)
+        client = Proc([SOCKSCOPE, "connect", "-U", server_path, "-u", "-s", client_path])
+        client.write(b"abc\n")
+        client.close_stdin()
+        data, sender = sock.recvfrom(16)
+    check(data == b"abc\n" and sender == client_path, "got %r from %r, not from %r" % (data, sender, client_path))
+
+
+# Access control ---------------------------------------------------------------------------
+
+
+def access_case(proto, rules, served):
+    server, port = listen(udp(proto) + rules)
+    client = connect(udp(proto), "127.0.0.1", port)
+    client.write(b"abc\n")
+    if served:
+        expect_data(server, b"abc\n", "the server")
+    else:
+        expect_nothing(server, "the server of a refused client")
+
+
+def rules_file(text):
+    path = os.path.join(TMP, "rules-%d.txt" % len(os.listdir(TMP)))
+    with open(path, "w") as out:
+        out.write(text)
+    return path
+
+
+ACCESS = {
+    "allow-ipv4-address": (["--allow", "127.0.0.1"], True, False),
+    "allow-host-name": (["--allow", "localhost"], True, True),
+    "allow-other-refuses": (["--allow", "1.2.3.4"], False, False),
+    "allow-accumulates": (["--allow", "127.0.0.1", "--allow", "1.2.3.4"], True, False),
+    "deny-ipv4-address": (["--deny", "127.0.0.1"], False, False),
+    "deny-host-name": (["--deny", "localhost"], False, True),
+    "deny-other-serves": (["--deny", "1.2.3.4"], True, False),
+    "deny-accumulates": (["--deny", "127.0.0.1", "--deny", "1.2.3.4"], False, False),
+    "allow-and-deny-deny-wins": (["--allow", "127.0.0.1", "--deny", "127.0.0.1"], False, False),
+}
+for _name, (_rules, _served, _named) in ACCESS.items():
+    case(_name, protos=("tcp", "udp"), named=_named)(lambda proto, r=_rules, s=_served: access_case(proto, r, s))
+
+for _label, _text in (("lines", "1.2.3.4\n\nlocalhost\n"), ("one-line", "1.2.3.4 localhost\n")):
+    case("allow-file-" + _label, protos=("tcp", "udp"), named=True)(
+        lambda proto, t=_text: access_case(proto, ["--allow-file", rules_file(t)], True))
+    case("deny-file-" + _label, protos=("tcp", "udp"), named=True)(
+        lambda proto, t=_text: access_case(proto, ["--deny-file", rules_file(t)], False))
+
+
+# Client limits ----------------------------------------------------------------------------
+
+
+def served_by(server, client, kind):
+    """Whether `client` is being served: what it sends reaches the server's stdout (or
+    comes back from cat), or, for a broker, what the server sends reaches it."""
+    if kind == "broker":
+        server.write(b"abc\n")
+        return client.read(first=1.5)[0] == b"abc\n"
+    client.write(b"abc\n")
+    return (client if kind == "exec" else server).read(first=1.5)[0] == b"abc\n"
+
+
+def max_clients_case(count, args, kind):
+    server, port = listen(args + ["--max-clients", str(count)])
+    clients = []
+    for number in range(count + 2):
+        client = connect([], "127.0.0.1", port)
+        clients.append(client)
+        wanted = number < count
+        check(served_by(server, client, kind) == wanted,
+              "--max-clients %d: client %d was %s" % (count, number + 1, "not served" if wanted else "served"))
+    if count > 0:
+        clients[0].terminate()
+        time.sleep(1)
+        client = connect([], "127.0.0.1", port)
+        check(served_by(server, client, kind), "--max-clients %d: no client served after one left" % count)
+
+
+for _count in (0, 1, 10):
+    case("max-clients-%d-keep-open" % _count)(lambda _=None, c=_count: max_clients_case(c, ["--keep-open"], "stdout"))
+    case("max-clients-%d-broker" % _count)(lambda _=None, c=_count: max_clients_case(c, ["--broker"], "broker"))
+    case("max-clients-%d-keep-open-exec" % _count)(
+        lambda _=None, c=_count: max_clients_case(c, ["--keep-open", "--exec", "/bin/cat"], "exec"))
+case("max-clients-0-without-keep-open")(lambda _=None: max_clients_case(0, [], "stdout"))
+case("max-clients-0-exec-without-keep-open")(lambda _=None: max_clients_case(0, ["--exec", "/bin/cat"], "exec"))
+
+
+@case("keep-open-counts-clients-that-left")
+def _(_=None):
+    server, port = listen(["--keep-open", "--max-clients", "1"])
+    first = connect([], "127.0.0.1", port, settle=0.5)
+    first.terminate()
+    time.sleep(0.5)
+    second = connect([], "127.0.0.1", port)
+    second.write(b"abc\n")
+    expect_data(server, b"abc\n", "the server, from the second client")
+
+
+@case("broker-counts-clients-that-left")
+def _(_=None):
+    server, port = listen(["--broker", "--max-clients", "1"])
+    first = connect([], "127.0.0.1", port, settle=0.5)
+    first.terminate()
+    time.sleep(0.5)
+    second = connect([], "127.0.0.1", port, settle=0.5)
+    server.write(b"abc\n")
+    expect_data(second, b"abc\n", "the second client")
+
+
+# ncat -z: probe ---------------------------------------------------------------------------
+
+
+@case("probe-open-port")
+def _(_=None):
+    server, port = listen([])
+    status = Proc([SOCKSCOPE, "probe", "-q", "127.0.0.1", str(port)]).exit_status()
+    check(status == 0, "probe of a listening port: exit %r, not 0" % status)
+
+
+@case("probe-refused-port", protos=("tcp", "udp"))
+def _(proto):
+    port = free_port()
+    status = Proc([SOCKSCOPE, "probe", "-q"] + udp(proto) + ["127.0.0.1", str(port)]).exit_status()
+    check(status == 1, "probe of a closed port: exit %r, not 1" % status)
+
+
+@case("probe-udp-listener-not-closed")
+def _(_=None):
+    server, port = listen(["-u"])
+    proc = Proc([SOCKSCOPE, "probe", "-u", "--json", "127.0.0.1", str(port)])
+    proc.exit_status()
+    text = proc.read(first=1)[0].decode()
+    check('"state":"open|filtered"' in text, "a UDP listener probed as %r" % text)
+
+
+def run_case(name):
+    """Runs one case in a directory of its own; kills what it started. True when it passed."""
+    global TMP
+    TMP = tempfile.mkdtemp(prefix="ncat-%s-" % name)
+    function, _ = CASES[name]
+    try:
+        function()
+    except Failure as failure:
+        print("FAIL %s: %s" % (name, failure), flush=True)
+        return False
+    except Exception as error:  # a broken case is a failure too, with its reason
+        print("FAIL %s: %s: %s" % (name, type(error).__name__, error), flush=True)
+        return False
+    finally:
+        kill_started()
+        STARTED.clear()
+    print("PASS " + name, flush=True)
+    return True
+
+
+def main():
+    if sys.argv[2] == "--list":
+        for name, (_, named) in CASES.items():
+            print(name + (" named" if named else ""))
+        return 0
+    unknown = [name for name in sys.argv[2:] if name not in CASES]
+    if unknown:
+        print("no such case: " + " ".join(unknown))
+        return 2
+    results = [run_case(name) for name in sys.argv[2:]]
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
