@@ -2,7 +2,8 @@ import Testing
 
 /// ncat's own suite (nmap's `ncat/test/ncat-test.pl`), case by case where sockscope can
 /// express it: Tests/Peers/ncat_cases.py drives sockscope listeners and clients through
-/// pipes as that suite drives ncat (and Python sockets where it uses raw ones).
+/// pipes as that suite drives ncat (and Python sockets where it uses raw ones), and
+/// a few with ncat itself at the other end.
 /// docs/ncat-cases.md maps every one of its cases to a case here or says why there is
 /// none (TLS, proxies, SCTP and Lua are not sockscope's, or not yet). ncat's
 /// `test-addrset.sh` is ported in SockscopeCoreTests/AddressSetTests.swift.
@@ -107,6 +108,12 @@ struct NcatSuiteTests {
         "probe-refused-port-tcp",
         "probe-refused-port-udp",
         "probe-udp-listener-not-closed",
+        "ncat-send-only-to-sockscope-listener",
+        "sockscope-recv-only-from-ncat-listener",
+        "sockscope-crlf-to-ncat-listener",
+        "ncat-broker-sockscope-clients",
+        "sockscope-broker-ncat-clients",
+        "exec-environment-seen-by-ncat-client",
     ]
 
     /// Cases that resolve `localhost`: run in a lookup sandbox whose /etc/hosts has

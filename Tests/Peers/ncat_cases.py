@@ -729,6 +729,82 @@ def _(_=None):
     expect_data(second, b"abc\n", "the second client")
 
 
+# ncat itself as the peer -----------------------------------------------------------------
+
+NCAT = "/usr/bin/ncat"
+
+
+def ncat_listen(args):
+    """`ncat -v -l 127.0.0.1 PORT ARGS`, once it listens; returns (process, port)."""
+    port = free_port()
+    server = Proc([NCAT, "-v", "-l", "127.0.0.1", str(port)] + args)
+    server.wait_stderr("Listening on")
+    return server, port
+
+
+@case("ncat-send-only-to-sockscope-listener")
+def _(_=None):
+    server, port = listen([])
+    client = Proc([NCAT, "--send-only", "127.0.0.1", str(port)])
+    client.write(b"abc\n")
+    client.close_stdin()
+    expect_data(server, b"abc\n", "sockscope's listener")
+    check(server.exit_status(3) == 0, "sockscope's listener did not end with 0 after ncat left")
+
+
+@case("sockscope-recv-only-from-ncat-listener")
+def _(_=None):
+    server, port = ncat_listen(["--send-only"])
+    client = connect(["--recv-only"], "127.0.0.1", port)
+    server.write(b"abc\n")
+    server.close_stdin()
+    expect_data(client, b"abc\n", "sockscope's client")
+    check(client.exit_status(3) == 0, "sockscope's --recv-only client did not end with 0 at ncat's close")
+
+
+@case("sockscope-crlf-to-ncat-listener")
+def _(_=None):
+    server, port = ncat_listen([])
+    client = connect(["-C"], "127.0.0.1", port)
+    for chunk in MIXED:
+        client.delaywrite(chunk)
+    expect_data(server, MIXED_AS_CRLF, "ncat's listener")
+
+
+@case("ncat-broker-sockscope-clients")
+def _(_=None):
+    server, port = ncat_listen(["--broker"])
+    first = connect([], "127.0.0.1", port)
+    second = connect([], "127.0.0.1", port, settle=0.5)
+    second.write(b"abc\n")
+    expect_data(first, b"abc\n", "sockscope client 1")
+    server.write(b"def\n")
+    expect_data(first, b"def\n", "sockscope client 1, from ncat's stdin")
+    expect_data(second, b"def\n", "sockscope client 2, from ncat's stdin")
+
+
+@case("sockscope-broker-ncat-clients")
+def _(_=None):
+    server, port = listen(["--broker"])
+    first = Proc([NCAT, "127.0.0.1", str(port)])
+    time.sleep(0.3)
+    second = Proc([NCAT, "127.0.0.1", str(port)])
+    time.sleep(0.5)
+    second.write(b"abc\n")
+    expect_data(first, b"abc\n", "ncat client 1")
+    server.write(b"def\n")
+    expect_data(first, b"def\n", "ncat client 1, from sockscope's stdin")
+    expect_data(second, b"def\n", "ncat client 2, from sockscope's stdin")
+
+
+@case("exec-environment-seen-by-ncat-client")
+def _(_=None):
+    server, port = listen(["--sh-exec", "echo $SOCKSCOPE_REMOTE_PORT"])
+    client = Proc([NCAT, "--recv-only", "-p", str(free_port()), "127.0.0.1", str(port)])
+    source = client.args[3]
+    expect_data(client, (source + "\n").encode(), "ncat, told its own source port")
+
+
 # ncat -z: probe ---------------------------------------------------------------------------
 
 
