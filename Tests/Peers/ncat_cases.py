@@ -771,30 +771,26 @@ def _(_=None):
     expect_data(server, MIXED_AS_CRLF, "ncat's listener")
 
 
-@case("ncat-broker-sockscope-clients")
-def _(_=None):
-    server, port = ncat_listen(["--broker"])
-    first = connect([], "127.0.0.1", port)
-    second = connect([], "127.0.0.1", port, settle=0.5)
+def mixed_broker_case(server, port, client):
+    """Two clients (`client(port, settle)`) of a broker hear each other and its stdin."""
+    first = client(port, 0.3)
+    second = client(port, 0.5)
     second.write(b"abc\n")
-    expect_data(first, b"abc\n", "sockscope client 1")
+    expect_data(first, b"abc\n", "client 1")
     server.write(b"def\n")
-    expect_data(first, b"def\n", "sockscope client 1, from ncat's stdin")
-    expect_data(second, b"def\n", "sockscope client 2, from ncat's stdin")
+    expect_data(first, b"def\n", "client 1, from the broker's stdin")
+    expect_data(second, b"def\n", "client 2, from the broker's stdin")
 
 
-@case("sockscope-broker-ncat-clients")
-def _(_=None):
-    server, port = listen(["--broker"])
-    first = Proc([NCAT, "127.0.0.1", str(port)])
-    time.sleep(0.3)
-    second = Proc([NCAT, "127.0.0.1", str(port)])
-    time.sleep(0.5)
-    second.write(b"abc\n")
-    expect_data(first, b"abc\n", "ncat client 1")
-    server.write(b"def\n")
-    expect_data(first, b"def\n", "ncat client 1, from sockscope's stdin")
-    expect_data(second, b"def\n", "ncat client 2, from sockscope's stdin")
+def ncat_client(port, settle):
+    client = Proc([NCAT, "127.0.0.1", str(port)])
+    time.sleep(settle)
+    return client
+
+
+case("ncat-broker-sockscope-clients")(
+    lambda _=None: mixed_broker_case(*ncat_listen(["--broker"]), lambda port, settle: connect([], "127.0.0.1", port, settle)))
+case("sockscope-broker-ncat-clients")(lambda _=None: mixed_broker_case(*listen(["--broker"]), ncat_client))
 
 
 @case("exec-environment-seen-by-ncat-client")
