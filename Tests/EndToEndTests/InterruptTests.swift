@@ -1,7 +1,8 @@
 import Testing
 
 /// Every blocking point waits through the one event loop, which watches the signal
-/// self-pipe: SIGINT and SIGTERM end each within 0.5 s with 130/143. The driver
+/// self-pipe: SIGINT and SIGTERM end each at once with 130/143 (milliseconds on a quiet
+/// machine; a miss is no exit within 2 s, as a lost signal never exits). The driver
 /// (Tests/Peers/interrupt.py) starts sockscope, brings it to the wait, signals it by
 /// PID and times the exit.
 @Suite("Interruption at every blocking point")
@@ -36,7 +37,7 @@ struct InterruptTests {
 
     static let everywhere = ["probe-rate", "send-quiet", "listen-frame", "recv", "udp-listener", "keep-open-after-client", "exec-child"]
 
-    @Test("SIGINT and SIGTERM end each blocking point within 0.5 s with 130/143", arguments: everywhere)
+    @Test("SIGINT and SIGTERM end each blocking point at once (well within 2 s) with 130/143", arguments: everywhere)
     func blockingPoint(_ scenario: String) async throws {
         for (signal, status) in [("INT", 130), ("TERM", 143)] {
             let result = try await Self.interrupt(scenario, signal)

@@ -5,8 +5,11 @@ measures how long it takes to exit.
     interrupt.py SOCKSCOPE SCENARIO SIGNAL [REPEAT]
 
 Prints `runs=N misses=N statuses=S,S worst_seconds=F notes=N` on its first line,
-then the notes and the last run's stderr. A miss is a run that did not exit within 0.5 s of the
-signal with 128 + signal. Every wait here is bounded; every process started here is
+then the notes and the last run's stderr. A miss is a run that did not exit within
+INTERRUPT_LIMIT seconds (default 2) of the signal with 128 + signal. An exit takes
+milliseconds on a quiet machine; the limit is wide because the suite runs beside ~100
+other processes, where scheduling alone once took 0.66 s — a lost signal never exits at
+all (killed after 3 s). Every wait here is bounded; every process started here is
 killed by its PID at the end.
 """
 import os, signal, socket, subprocess, sys, time
@@ -14,7 +17,7 @@ import os, signal, socket, subprocess, sys, time
 SOCKSCOPE, SCENARIO, SIGNAME = sys.argv[1], sys.argv[2], sys.argv[3]
 REPEAT = int(sys.argv[4]) if len(sys.argv) > 4 else 1
 SIGNUM = {"INT": signal.SIGINT, "TERM": signal.SIGTERM, "HUP": signal.SIGHUP}[SIGNAME]
-LIMIT = float(os.environ.get("INTERRUPT_LIMIT", "0.5"))
+LIMIT = float(os.environ.get("INTERRUPT_LIMIT", "2"))
 
 
 def start(args, stdin=subprocess.DEVNULL):
