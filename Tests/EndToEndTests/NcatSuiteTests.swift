@@ -137,7 +137,7 @@ struct NcatSuiteTests {
 
     /// The plain cases run in this many lanes at once, each lane's one after another: a
     /// case times sessions in seconds, so the machine must not be swamped by all of them.
-    static let lanes = 6
+    static let lanes = 4
 
     static func drive(_ names: [String], sandboxed: Bool = false) async throws -> Outcome {
         let arguments = [Paths.peer("ncat_cases.py"), Paths.sockscope] + names
