@@ -52,7 +52,8 @@ completions: build
 	$(BIN_DIR)/sockscope --generate-completion-script zsh > completions/_sockscope
 	$(BIN_DIR)/sockscope --generate-completion-script fish > completions/sockscope.fish
 
-# A release binary with the Swift runtime linked in: it needs only glibc and libpcap.
+# A release binary with the Swift runtime linked in: it needs only glibc (libpcap is
+# loaded with dlopen when a capture starts).
 install: setup
 	$(SWIFT) build -c release --static-swift-stdlib --build-path .build/static
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \

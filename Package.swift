@@ -4,7 +4,7 @@
 //
 // Layout:
 //   CShim          — the few libc calls Swift's Glibc module hides (epoll, strerrorname_np, …)
-//   CPcap          — the system libpcap (pkg-config `libpcap`, Debian `libpcap-dev`)
+//   CPcap          — libpcap, loaded with dlopen on first use (header from Debian `libpcap-dev`)
 //   SockscopeCore  — sockets, addresses, event loop, relay, resolution, kernel socket table, demo
 //   sockscope      — the command line: one file per subcommand, output formatting
 import PackageDescription
@@ -26,11 +26,9 @@ let package = Package(
     ],
     targets: [
         .target(name: "CShim"),
-        .systemLibrary(
-            name: "CPcap",
-            pkgConfig: "libpcap",
-            providers: [.apt(["libpcap-dev"])]
-        ),
+        // libpcap's header at build time (libpcap-dev); the library itself is loaded
+        // with dlopen when a capture starts, so nothing else pays for it.
+        .target(name: "CPcap", linkerSettings: [.linkedLibrary("dl")]),
         .target(
             name: "SockscopeCore",
             dependencies: [

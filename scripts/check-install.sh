@@ -14,7 +14,8 @@ bin=$prefix/bin/sockscope
 version=$("$bin" --version) || fail "--version"
 echo "install check: $bin --version → $version"
 if ldd "$bin" | grep -q 'libswift\|libFoundation\|libdispatch'; then fail "the installed binary links Swift libraries: $(ldd "$bin" | grep -o 'lib[A-Za-z_]*swift[A-Za-z_]*' | sort -u | tr '\n' ' ')"; fi
-echo "install check: ldd lists no Swift libraries ($(ldd "$bin" | awk '{ print $1 }' | grep -c .) shared objects: glibc, libpcap and libpcap's own)"
+if ldd "$bin" | grep -q 'libpcap'; then fail "the installed binary links libpcap (it is to be loaded with dlopen when a capture starts)"; fi
+echo "install check: ldd lists no Swift libraries and no libpcap ($(ldd "$bin" | awk '{ print $1 }' | grep -c .) shared objects: $(ldd "$bin" | awk '{ print $1 }' | xargs -n1 basename | tr '\n' ' '))"
 if [ "$(id -u)" = 0 ]; then
   sandbox=$(mktemp -d)
   printf '127.0.0.1 localhost\n::1 localhost\n' > "$sandbox/hosts"; printf 'hosts: files\n' > "$sandbox/nsswitch.conf"

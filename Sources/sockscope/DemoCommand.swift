@@ -49,9 +49,11 @@ struct DemoCommand: ParsableCommand {
                 style.dim("states: what the kernel lists for the listening socket, the client's socket and the server's connection socket") + "\n\n")
         }
         var lastStep: DemoStep?
+        var captureError: SockscopeError?
         let demo = ConnectionLifeDemo(address: address, capturePackets: !noPackets, pcapOut: pcapOut)
         do {
             let captureFailure: (SockscopeError) -> Void = { error in
+                captureError = error
                 let reason = error.status == .noPermission ? "capturing needs CAP_NET_RAW (run as root to see them)" : error.message
                 Diagnostics.line("sockscope: demo without packets: \(reason)")
             }
@@ -63,7 +65,11 @@ struct DemoCommand: ParsableCommand {
         if !json, let lastStep {
             Diagnostics.output(Self.summary(lastStep, style: style))
         }
-        if let pcapOut { Diagnostics.line("sockscope: the demo's packets are in \(pcapOut) (tcpdump -n -r \(pcapOut))") }
+        if let pcapOut {
+            // --pcap-out asked for a file: a demo that could not capture must not claim one.
+            if let captureError { throw SockscopeError("\(pcapOut) was not written: \(captureError.message)", status: captureError.status) }
+            Diagnostics.line("sockscope: the demo's packets are in \(pcapOut) (tcpdump -n -r \(pcapOut))")
+        }
     }
 
     static func block(_ step: DemoStep, style: Style) -> String {

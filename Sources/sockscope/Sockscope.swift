@@ -19,6 +19,7 @@ struct Sockscope: ParsableCommand {
               68  unknown host
               69  connection refused, host or network unreachable, address in use
               70  internal error
+              72  capturing needs libpcap (package libpcap0.8): not installed
               73  cannot create an output file (-o, --pcap-out)
               74  I/O error (connection reset, failed read or write)
               75  timed out, or temporary failure

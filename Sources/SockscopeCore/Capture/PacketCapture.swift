@@ -45,6 +45,7 @@ package final class PacketCapture {
     package init(_ options: Options) throws(SockscopeError) {
         self.options = options
         var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
+        try Self.loadLibpcap()
         guard let handle = pcap_create(options.interface, &errorBuffer) else {
             throw SockscopeError("cannot open \(options.interface) for capture: \(Self.text(errorBuffer))", status: .ioError)
         }
@@ -178,9 +179,17 @@ package final class PacketCapture {
         }
     }
 
+    /// Loads libpcap (dlopen, once: see CPcap) — the first thing every capture does.
+    /// - Throws: `SockscopeError` with exit 72 naming the package when it is not installed.
+    package static func loadLibpcap() throws(SockscopeError) {
+        var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
+        guard cpcap_load(&errorBuffer) == 0 else { throw SockscopeError(text(errorBuffer), status: .missingLibrary) }
+    }
+
     /// Compiles a BPF filter without capturing (pcap_open_dead): nil when it is valid,
-    /// else libpcap's complaint.
+    /// else libpcap's complaint (or why libpcap could not be loaded).
     package static func filterProblem(_ expression: String, linkType dlt: Int32 = 1) -> String? {
+        do { try loadLibpcap() } catch { return error.message }
         guard let dead = pcap_open_dead(dlt, 128) else { return "libpcap could not open a dead handle" }
         defer { pcap_close(dead) }
         var program = bpf_program()

@@ -8,6 +8,7 @@
 /// | 68 | unknown host |
 /// | 69 | refused, unreachable, or the address is unavailable (in use) |
 /// | 70 | internal error |
+/// | 72 | a system library a feature needs is missing (libpcap, for capture) |
 /// | 73 | cannot create an output file (`-o`, `--pcap-out`) |
 /// | 74 | I/O error: reset by the peer, a failed read or write |
 /// | 75 | timed out, or a temporary failure worth retrying |
@@ -22,6 +23,8 @@ package enum ExitStatus: Int32, Sendable, CaseIterable {
     case unknownHost = 68
     case unavailable = 69
     case internalError = 70
+    /// EX_OSFILE: libpcap, loaded when a capture starts, is not installed.
+    case missingLibrary = 72
     case cannotCreate = 73
     case ioError = 74
     case timedOut = 75
@@ -39,6 +42,7 @@ package enum ExitStatus: Int32, Sendable, CaseIterable {
         case .unknownHost: "unknown host"
         case .unavailable: "connection refused, host or network unreachable, or address in use"
         case .internalError: "internal error"
+        case .missingLibrary: "a library the feature needs is not installed (libpcap0.8, for capture)"
         case .cannotCreate: "cannot create an output file (-o, --pcap-out)"
         case .ioError: "I/O error (connection reset, failed read or write)"
         case .timedOut: "timed out, or temporary failure"

@@ -1,2 +1,0 @@
-// The system libpcap, as Swift sees it.
-#include <pcap/pcap.h>
