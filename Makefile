@@ -52,10 +52,16 @@ completions: build
 	$(BIN_DIR)/sockscope --generate-completion-script zsh > completions/_sockscope
 	$(BIN_DIR)/sockscope --generate-completion-script fish > completions/sockscope.fish
 
-# A release binary with the Swift runtime linked in: it needs only glibc (libpcap is
-# loaded with dlopen when a capture starts).
+# A lean release binary: the Swift runtime, libstdc++ and libgcc linked in, no $ORIGIN
+# rpath, PIE kept — it needs only glibc (ldd: linux-vdso, libm, libc, ld-linux), and
+# libpcap is loaded with dlopen when a capture starts. The runtime's link arguments ask
+# for -lstdc++, so a directory holding only libstdc++.a, searched first, makes that
+# static.
+LEAN_LIBS = .build/lean-libs
 install: setup
-	$(SWIFT) build -c release --static-swift-stdlib --build-path .build/static
+	mkdir -p $(LEAN_LIBS) && ln -sf "$$(clang -print-file-name=libstdc++.a)" $(LEAN_LIBS)/libstdc++.a
+	$(SWIFT) build -c release --static-swift-stdlib --build-path .build/static --disable-local-rpath \
+		-Xlinker -L$(CURDIR)/$(LEAN_LIBS) -Xswiftc -Xclang-linker -Xswiftc -static-libgcc
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
 		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d

@@ -15,7 +15,11 @@ version=$("$bin" --version) || fail "--version"
 echo "install check: $bin --version → $version"
 if ldd "$bin" | grep -q 'libswift\|libFoundation\|libdispatch'; then fail "the installed binary links Swift libraries: $(ldd "$bin" | grep -o 'lib[A-Za-z_]*swift[A-Za-z_]*' | sort -u | tr '\n' ' ')"; fi
 if ldd "$bin" | grep -q 'libpcap'; then fail "the installed binary links libpcap (it is to be loaded with dlopen when a capture starts)"; fi
-echo "install check: ldd lists no Swift libraries and no libpcap ($(ldd "$bin" | awk '{ print $1 }' | grep -c .) shared objects: $(ldd "$bin" | awk '{ print $1 }' | xargs -n1 basename | tr '\n' ' '))"
+linked=$(ldd "$bin" | awk '{ print $1 }' | xargs -n1 basename | sort | tr '\n' ' ')
+[ "$linked" = "ld-linux-x86-64.so.2 libc.so.6 libm.so.6 linux-vdso.so.1 " ] || fail "the installed binary links more than glibc: $linked"
+if readelf -d "$bin" | grep -q 'RPATH\|RUNPATH'; then fail "the installed binary carries an rpath: $(readelf -d "$bin" | grep 'RPATH\|RUNPATH')"; fi
+readelf -h "$bin" | grep -q 'Position-Independent' || fail "the installed binary is not PIE"
+echo "install check: ldd lists only $linked(no Swift library, libstdc++, libgcc_s or libpcap); no rpath; PIE"
 if [ "$(id -u)" = 0 ]; then
   sandbox=$(mktemp -d)
   printf '127.0.0.1 localhost\n::1 localhost\n' > "$sandbox/hosts"; printf 'hosts: files\n' > "$sandbox/nsswitch.conf"
