@@ -53,11 +53,13 @@ struct SocketOptionTests {
         let listener = try BackgroundProcess(Paths.sockscope, ["listen", "--recv-only", "127.0.0.1", "0"], stdoutPath: "/dev/null")
         defer { Task { await listener.stop() } }
         let port = try await listener.announcedPort()
-        // stdin stays open and silent for a few seconds, so the connection stays up.
-        let client = try BackgroundProcess(Paths.sh, ["-c", "sleep 4 | exec \(Paths.sockscope) connect -v --keepalive --nodelay --ttl 7 127.0.0.1 \(port)"])
+        // stdin stays open and silent (until the test stops the client), so the
+        // connection stays up however loaded the machine is.
+        let client = try BackgroundProcess(Paths.sh, ["-c", "sleep 20 | exec \(Paths.sockscope) connect -v --keepalive --nodelay --ttl 7 127.0.0.1 \(port)"])
         defer { Task { await client.stop() } }
         _ = try await client.waitForLine(containing: "getsockname")
-        let ss = try await run(Paths.ss, ["-Htano", "( dport = :\(port) )"])
+        // Only the established connection: another test's TIME-WAIT may share the port number.
+        let ss = try await run(Paths.ss, ["-Htano", "state", "established", "( dport = :\(port) )"])
         #expect(ss.stdoutText.contains("keepalive"), "ss shows no keepalive timer: \(ss.stdoutText)")
         for line in ["setsockopt(fd 3, SO_KEEPALIVE, 1) → ok", "setsockopt(fd 3, TCP_NODELAY, 1) → ok", "setsockopt(fd 3, IP_TTL, 7) → ok"] {
             #expect(client.stderrText.contains(line), "missing: \(line)")
