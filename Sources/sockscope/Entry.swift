@@ -29,6 +29,7 @@ enum Entry {
         reopenClosedStandardDescriptors()
         Interruption.install()
         var arguments = Array(CommandLine.arguments.dropFirst())
+        if let invocation = LightPath.recognise(arguments) { LightPath.run(invocation) }
         if let advice = Habits.advice(for: arguments, subcommands: Self.order) {
             CommandRunner.report(SockscopeError(advice, status: .usage), json: arguments.contains("--json"))
             exit(ExitStatus.usage.rawValue)
