@@ -6,7 +6,7 @@ BIN_DIR = $(shell $(SWIFT) build --show-bin-path 2>/dev/null)
 # The manual's date: fixed, so that regenerating it gives the same file.
 MAN_DATE = 2026-11-21
 
-.PHONY: run test build release setup bench man completions install uninstall fuzz clean
+.PHONY: run test build release lean setup bench man completions install uninstall fuzz clean
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS = decoder tracker parsers frames filters
 PREFIX ?= /usr/local
@@ -58,10 +58,12 @@ completions: build
 # for -lstdc++, so a directory holding only libstdc++.a, searched first, makes that
 # static.
 LEAN_LIBS = .build/lean-libs
-install: setup
+lean:
 	mkdir -p $(LEAN_LIBS) && ln -sf "$$(clang -print-file-name=libstdc++.a)" $(LEAN_LIBS)/libstdc++.a
 	$(SWIFT) build -c release --static-swift-stdlib --build-path .build/static --disable-local-rpath \
 		-Xlinker -L$(CURDIR)/$(LEAN_LIBS) -Xswiftc -Xclang-linker -Xswiftc -static-libgcc
+
+install: setup lean
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
 		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
