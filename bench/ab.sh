@@ -9,20 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 A=$1 B=$2 SIZE=${3:-4G} RUNS=${4:-7}
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"; kill $(jobs -p) 2>/dev/null || true' EXIT
-truncate -s "$SIZE" "$WORK/input"
-BYTES=$(stat -c %s "$WORK/input")
-
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-now() { date +%s%N; }
-wait_for() {  # tcp PORT | unix PATH
-  for _ in $(seq 1 250); do
-    if [ "$1" = tcp ]; then ss -Hltn "( sport = :$2 )" | grep -q . && return 0; else [ -S "$2" ] && return 0; fi
-    sleep 0.02
-  done
-  echo "ab: nothing listens on $2" >&2; return 1
-}
+source bench/transfer-common.sh
 
 # run KIND BIN → nanoseconds for one transfer of the input
 run() {
@@ -41,7 +28,6 @@ run() {
   echo $(( $(now) - start ))
 }
 
-median_mbps() { sort -n "$1" | awk -v bytes="$BYTES" '{ t[NR] = $1 } END { m = (NR % 2) ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2; printf "%.0f", bytes / (m / 1e9) / 1e6 }'; }
 
 for kind in tcp unix; do
   : > "$WORK/$kind-a"; : > "$WORK/$kind-b"
