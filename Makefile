@@ -59,7 +59,9 @@ completions: build
 # static.
 LEAN_LIBS = .build/lean-libs
 lean:
-	mkdir -p $(LEAN_LIBS) && ln -sf "$$(clang -print-file-name=libstdc++.a)" $(LEAN_LIBS)/libstdc++.a
+	@archive=$$(clang -print-file-name=libstdc++.a); [ -f "$$archive" ] || \
+		{ echo "make lean: no libstdc++.a for a static link (install libstdc++-12-dev)" >&2; exit 1; }; \
+		mkdir -p $(LEAN_LIBS) && ln -sf "$$archive" $(LEAN_LIBS)/libstdc++.a
 	$(SWIFT) build -c release --static-swift-stdlib --build-path .build/static --disable-local-rpath \
 		-Xlinker -L$(CURDIR)/$(LEAN_LIBS) -Xswiftc -Xclang-linker -Xswiftc -static-libgcc
 

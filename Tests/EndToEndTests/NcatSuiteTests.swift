@@ -108,6 +108,7 @@ struct NcatSuiteTests {
         "probe-refused-port-tcp",
         "probe-refused-port-udp",
         "probe-udp-listener-not-closed",
+        "broker-crlf-on-stdin",
         "ncat-send-only-to-sockscope-listener",
         "sockscope-recv-only-from-ncat-listener",
         "sockscope-crlf-to-ncat-listener",

@@ -584,6 +584,20 @@ def _(_=None):
 # Brokers ----------------------------------------------------------------------------
 
 
+@case("broker-crlf-on-stdin")
+def _(_=None):
+    # Not one of ncat's cases: -C converts what a broker sends from stdin, and leaves
+    # what it relays between clients as it is.
+    server, port = listen(["--broker", "-C"])
+    first = connect([], "127.0.0.1", port)
+    second = connect([], "127.0.0.1", port, settle=0.5)
+    server.write(b"a\nb\n")
+    expect_data(first, b"a\r\nb\r\n", "client 1, from the broker's stdin")
+    expect_data(second, b"a\r\nb\r\n", "client 2, from the broker's stdin")
+    first.write(b"c\n")
+    expect_data(second, b"c\n", "client 2, relayed from client 1")
+
+
 def broker_case(hosts):
     """Two clients of a broker (one from each of `hosts`) hear each other."""
     server, port = listen(["--broker"], where=["0"])
