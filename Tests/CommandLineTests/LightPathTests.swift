@@ -4,13 +4,122 @@ import Testing
 @testable import sockscope
 
 /// The light path (invocations recognised without the argument parser) agrees with
-/// the parser: what it takes gives the parser's output, and what it declines is left
-/// to the parser untouched.
+/// the parser: what it takes is the command the parser builds, option by option, and
+/// what it declines is left to the parser untouched.
 @Suite("Light path")
 struct LightPathTests {
+    /// Words a plain invocation may hold: addresses, names, ports, services, oddities.
+    static let words = ["127.0.0.1", "::1", "[::1]:80", "127.0.0.1:8080", "localhost", "example.invalid", "80", "0", "65536", "http", "", "x y", "help"]
+
+    /// Options and option-like words, each of which must send the line to the parser.
+    static let optionWords = ["-", "--", "-4", "-u", "--json", "--help", "-h", "--version", "-q", "--quiet", "-v", "-k", "--tap", "-x", "--port=1"]
+
+    static let commands = ["resolve", "probe", "connect", "listen", "send", "recv", "tap", "sockets", "demo", "broadcast", "nosuch", "help"]
+
+    /// For one command: zero to three plain words (every word first, a few second),
+    /// and an option placed before, among and after two plain words; `probe -q` in
+    /// each position.
+    static func generated(_ command: String) -> [[String]] {
+        var lines: [[String]] = [[command]]
+        for first in words {
+            lines.append([command, first])
+            for second in words.prefix(3) {
+                lines.append([command, first, second])
+                lines.append([command, first, second, "hello"])
+            }
+        }
+        for option in optionWords {
+            lines.append([command, option, "127.0.0.1", "80"])
+            lines.append([command, "127.0.0.1", option, "80"])
+            lines.append([command, "127.0.0.1", "80", option])
+        }
+        if command == "probe" {
+            lines += [["probe", "-q", "-q", "127.0.0.1", "80"], ["probe", "127.0.0.1", "80", "-q"], ["probe", "--quiet", "::1", "22,80"]]
+        }
+        return lines
+    }
+
+    /// Each option's value, as the parser's property wrappers describe them: the same
+    /// text for the same values; an option never set reads `*definition*`.
+    static func request(_ command: any ParsableCommand) -> String {
+        String(describing: command)
+    }
+
+    @Test("the light path builds the parser's command for every plain shape it takes, and declines the rest", arguments: commands)
+    func agreement(_ command: String) throws {
+        var taken = 0
+        for arguments in Self.generated(command) {
+            guard let invocation = LightPath.recognise(arguments) else {
+                #expect(!Self.isPlain(arguments), "declined a plain shape: \(arguments)")
+                continue
+            }
+            guard case .command(let light) = invocation else {
+                Issue.record("\(arguments) taken as --version")
+                continue
+            }
+            let name = arguments[0]
+            taken += 1
+            #expect(Self.isPlain(arguments), "took a shape that is not plain: \(arguments)")
+            // Entry's parser path: the subcommand parsed on its own.
+            let parsed: any ParsableCommand
+            do {
+                parsed = try #require(Entry.subcommand(name)).parseAsRoot(Array(arguments.dropFirst()))
+            } catch {
+                Issue.record("\(arguments): taken by the light path, refused by the parser: \(Sockscope.message(for: error))")
+                continue
+            }
+            #expect(type(of: parsed) == type(of: light), "\(arguments)")
+            let lightRequest = Self.request(light)
+            #expect(lightRequest == Self.request(parsed), "\(arguments)")
+            #expect(!lightRequest.contains("*definition*"), "\(arguments): an option left unset")
+            // The same words after `--`, which the light path leaves to the parser, build
+            // the same command through the root parser (the end-to-end tests run both).
+            let separated = Self.separated(arguments)
+            #expect(LightPath.recognise(separated) == nil, "\(separated)")
+            #expect((try? Self.request(Sockscope.parseAsRoot(separated))) == lightRequest, "\(separated)")
+        }
+        // Each shape the issue names is exercised, many times over; other commands never.
+        let plain = ["resolve", "probe", "connect", "listen", "send"].contains(command)
+        #expect(plain ? taken >= 20 : taken == 0, "\(command): \(taken) taken")
+    }
+
+    /// `CMD [-q] -- WORDS`: the same command line with its words after `--`.
+    static func separated(_ arguments: [String]) -> [String] {
+        let quiet = arguments.filter { $0 == "-q" || $0 == "--quiet" }
+        let words = arguments.dropFirst().filter { $0 != "-q" && $0 != "--quiet" }
+        return [arguments[0]] + quiet + ["--"] + words
+    }
+
+    /// The shapes the light path is meant to take.
+    static func isPlain(_ arguments: [String]) -> Bool {
+        guard let name = arguments.first else { return false }
+        var words = Array(arguments.dropFirst())
+        if name == "probe", let flag = words.firstIndex(where: { $0 == "-q" || $0 == "--quiet" }) { words.remove(at: flag) }
+        if words.contains(where: { $0.hasPrefix("-") }) { return false }
+        switch name {
+        case "resolve", "connect", "listen": return (1...2).contains(words.count)
+        case "probe": return words.count == 2
+        case "send": return (2...3).contains(words.count)
+        default: return false
+        }
+    }
+
+    @Test("Entry finds each subcommand by its name, and knows every one the root command has")
+    func subcommandNames() {
+        let names = Sockscope.configuration.subcommands.map { $0.configuration.commandName ?? "" }
+        #expect(Set(names) == Set(Entry.order))
+        for name in names {
+            #expect(Entry.subcommand(name)?.configuration.commandName == name, "\(name)")
+        }
+        #expect(Entry.subcommand("nosuch") == nil)
+    }
+
     @Test("--version prints what the parser prints for it")
     func version() {
-        #expect(LightPath.recognise(["--version"]) == .version)
+        guard case .version = LightPath.recognise(["--version"]) else {
+            Issue.record("--version is not taken")
+            return
+        }
         do {
             _ = try Sockscope.parseAsRoot(["--version"])
             Issue.record("the parser did not answer --version")
@@ -23,8 +132,9 @@ struct LightPathTests {
     @Test(
         "every other shape is declined: left to the parser, as before",
         arguments: [
-            ["--version", "--json"], ["--version", "x"], ["-V"], ["--help"], [], ["resolve", "127.0.0.1"],
-            ["resolve", "--version"], ["help", "--version"], ["--versio"], ["--version="],
+            ["--version", "--json"], ["--version", "x"], ["-V"], ["--help"], [], ["resolve"], ["resolve", "--json", "127.0.0.1"],
+            ["resolve", "--version"], ["help", "--version"], ["--versio"], ["--version="], ["probe", "127.0.0.1", "-"],
+            ["connect", "127.0.0.1", "80", "extra"], ["listen"], ["send", "127.0.0.1"], ["recv", "9000"],
         ])
     func declined(_ arguments: [String]) {
         #expect(LightPath.recognise(arguments) == nil, "\(arguments)")
