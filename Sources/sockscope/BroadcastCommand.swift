@@ -60,7 +60,7 @@ struct BroadcastCommand: ParsableCommand {
     }
 
     func run() throws {
-        color.apply()
+        color.values.apply()
         try CommandRunner.run(json: output.json) { () throws(SockscopeError) -> ExitStatus in
             let replies = try broadcast()
             guard wait == nil || replies > 0 else {
@@ -88,7 +88,7 @@ struct BroadcastCommand: ParsableCommand {
         defer { socket.close() }
         tracer.record("sent \(counted(message.utf8.count, "byte")) to \(destination)")
         guard let wait else { return 0 }
-        return try output.printReplies(on: socket, idle: wait.duration, count: count)
+        return try output.values.printReplies(on: socket, idle: wait.duration, count: count)
     }
 
     private func destinationAddress() throws(SockscopeError) -> IPv4Address {

@@ -75,7 +75,7 @@ struct ConnectCommand: ParsableCommand {
         if let timeout, timeout.duration <= .zero {
             throw ValidationError("-w/--timeout must be more than 0 seconds (leave it out to wait as long as the kernel does)")
         }
-        if frame.format != nil && session.shapesStandardStreams {
+        if frame.format != nil && session.values.shapesStandardStreams {
             throw ValidationError("--frame sends whole messages; --send-only, --recv-only, --keep-sending, --crlf and --no-half-close are for raw streams")
         }
         if transport.udp && (session.keepSending || session.noHalfClose) {
@@ -83,6 +83,36 @@ struct ConnectCommand: ParsableCommand {
         }
     }
 
+    func run() throws { try request.run() }
+
+    /// What the command line asks for, as plain values.
+    var request: Request {
+        Request(
+            host: host, port: port, transport: transport.values, family: family.values, sourceAddress: sourceAddress, sourcePort: sourcePort, timeout: timeout,
+            tuning: tuning.values, tap: tap.values, frame: frame.values, traffic: traffic.values, session: session.values, output: output.values)
+    }
+
+    /// Every option of `connect`, as the parser reads it; the light path builds the
+    /// same value for `connect HOST [PORT]` without the parser.
+    struct Request: Equatable, Sendable {
+        var host: String?
+        var port: String?
+        var transport = TransportOptions.Values()
+        var family = FamilyOptions.Values()
+        var sourceAddress: String?
+        var sourcePort: String?
+        var timeout: Seconds?
+        var tuning = SocketTuningOptions.Values()
+        var tap = TapOptions.Values()
+        var frame = FrameOptions.Values()
+        var traffic = TrafficOptions.Values()
+        var session = SessionOptions.Values()
+        var output = OutputOptions.Values()
+    }
+}
+
+extension ConnectCommand.Request {
+    /// Runs the command, through the command runner.
     func run() throws {
         try CommandRunner.run(json: output.json) { () throws(SockscopeError) in try connectAndRelay() }
     }

@@ -36,7 +36,7 @@ struct DemoCommand: ParsableCommand {
     @OptionGroup(title: "Output") var color: ColorOptions
 
     func run() throws {
-        color.apply()
+        color.values.apply()
         try CommandRunner.run(json: json) { () throws(SockscopeError) in try demonstrate() }
     }
 

@@ -123,7 +123,7 @@ struct ListenCommand: ParsableCommand {
         if backlog < 0 { throw ValidationError("--backlog must be 0 or more") }
         if [echo, upper, broker, chat].filter({ $0 }).count > 1 { throw ValidationError("choose one of --echo, --upper, --broker, --chat") }
         if let maxClients, maxClients < 0 { throw ValidationError("--max-clients must be 0 or more") }
-        let exec = execCommand != nil
+        let exec = request.execCommand != nil
         if self.exec != nil && shellExec != nil { throw ValidationError("--exec and --sh-exec cannot be used together") }
         if transport.udp {
             let streamOnly = [
@@ -166,7 +166,7 @@ struct ListenCommand: ParsableCommand {
         if transport.udp && acceptTimeout != nil {
             throw ValidationError("--accept-timeout waits for a stream client; a UDP listener stops with -i/--idle-timeout")
         }
-        guard session.shapesStandardStreams else { return }
+        guard session.values.shapesStandardStreams else { return }
         if broker {
             // A broker's stdin goes to every client: --send-only (stdin only, clients' data not
             // relayed) and -C (its line endings) shape it; the rest has no stream to act on.
@@ -177,7 +177,7 @@ struct ListenCommand: ParsableCommand {
             }
             return
         }
-        let served = [("--echo", echo), ("--upper", upper), ("--chat", chat), ("--exec/--sh-exec", execCommand != nil)]
+        let served = [("--echo", echo), ("--upper", upper), ("--chat", chat), ("--exec/--sh-exec", request.execCommand != nil)]
         if let (name, _) = served.first(where: { $0.1 }) {
             throw ValidationError(
                 "--send-only, --recv-only, --keep-sending, --crlf and --no-half-close shape a stdin/stdout session; \(name) serves clients itself")
@@ -187,6 +187,55 @@ struct ListenCommand: ParsableCommand {
             throw ValidationError("--keep-sending is about one stream peer closing first; use it without --keep-open and -u")
         }
         if session.noHalfClose && transport.udp { throw ValidationError("--no-half-close is about TCP's FIN; UDP has none") }
+    }
+
+    func run() throws { try request.run() }
+
+    /// What the command line asks for, as plain values.
+    var request: Request {
+        Request(
+            first: first, second: second, transport: transport.values, family: family.values, backlog: backlog, noReuseAddress: noReuseAddress,
+            keepOpen: keepOpen, echo: echo, upper: upper, broker: broker, chat: chat, exec: exec, shellExec: shellExec, mergeStderr: mergeStderr,
+            maxClients: maxClients, allow: allow, deny: deny, acceptTimeout: acceptTimeout, allowFile: allowFile, denyFile: denyFile, tuning: tuning.values,
+            tap: tap.values, frame: frame.values, traffic: traffic.values, session: session.values, output: output.values)
+    }
+
+    /// Every option of `listen`, as the parser reads it; the light path builds the
+    /// same value for `listen [ADDR] PORT` without the parser.
+    struct Request: Equatable, Sendable {
+        var first: String?
+        var second: String?
+        var transport = TransportOptions.Values()
+        var family = FamilyOptions.Values()
+        var backlog: Int32 = 128
+        var noReuseAddress = false
+        var keepOpen = false
+        var echo = false
+        var upper = false
+        var broker = false
+        var chat = false
+        var exec: String?
+        var shellExec: String?
+        var mergeStderr = false
+        var maxClients: Int?
+        var allow: [String] = []
+        var deny: [String] = []
+        var acceptTimeout: Seconds?
+        var allowFile: String?
+        var denyFile: String?
+        var tuning = SocketTuningOptions.Values()
+        var tap = TapOptions.Values()
+        var frame = FrameOptions.Values()
+        var traffic = TrafficOptions.Values()
+        var session = SessionOptions.Values()
+        var output = OutputOptions.Values()
+    }
+}
+
+extension ListenCommand.Request {
+    /// Runs the command, through the command runner.
+    func run() throws {
+        try CommandRunner.run(json: output.json) { () throws(SockscopeError) in try listenAndServe() }
     }
 
     /// The access rules from --allow, --deny and --allow-file.
@@ -201,12 +250,8 @@ struct ListenCommand: ParsableCommand {
             acceptTimeout: acceptTimeout?.duration)
     }
 
-    func run() throws {
-        try CommandRunner.run(json: output.json) { () throws(SockscopeError) in try listenAndServe() }
-    }
-
     /// The program to run per client: --exec split on spaces, or /bin/sh -c for --sh-exec.
-    private var execCommand: [String]? {
+    var execCommand: [String]? {
         if let exec { return exec.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
         if let shellExec { return ["/bin/sh", "-c", shellExec] }
         return nil

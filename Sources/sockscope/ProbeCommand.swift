@@ -96,6 +96,41 @@ struct ProbeCommand: ParsableCommand {
         if json && quiet { throw ValidationError("--json and --quiet cannot be used together") }
     }
 
+    func run() throws { try request.run() }
+
+    /// What the command line asks for, as plain values.
+    var request: Request {
+        Request(
+            targets: targets, ports: ports, udp: udp, family: family.values, allAddresses: allAddresses, parallel: parallel, retries: retries, rate: rate,
+            timeout: timeout, graceful: graceful, payload: payload, all: all, jsonOutput: jsonOutput.values, quiet: quiet, tap: tap.values, color: color.values)
+    }
+
+    /// Every option of `probe`, as the parser reads it; the light path builds the
+    /// same value for `probe [-q] TARGETS PORTS` without the parser.
+    struct Request: Equatable, Sendable {
+        var targets: String
+        var ports: String
+        var udp = false
+        var family = FamilyOptions.Values()
+        var allAddresses = false
+        var parallel: Int?
+        var retries = 1
+        var rate: Double?
+        var timeout: Seconds?
+        var graceful = false
+        var payload: String?
+        var all = false
+        var jsonOutput = OutputOptions.Values()
+        var quiet = false
+        var tap = TapOptions.Values()
+        var color = ColorOptions.Values()
+
+        var json: Bool { jsonOutput.json }
+    }
+}
+
+extension ProbeCommand.Request {
+    /// Runs the command, through the command runner.
     func run() throws {
         color.apply()
         try CommandRunner.run(json: json) { () throws(SockscopeError) -> ExitStatus in

@@ -81,7 +81,7 @@ struct RecvCommand: ParsableCommand {
     }
 
     func run() throws {
-        color.apply()
+        color.values.apply()
         try CommandRunner.run(json: output.json) { () throws(SockscopeError) -> ExitStatus in
             guard try receive() > 0 else {
                 Diagnostics.nothingCame("no datagram", within: timeout?.duration, json: output.json)
@@ -108,7 +108,7 @@ struct RecvCommand: ParsableCommand {
             do { try bound.socket.set(.joinGroup(groupAddress, interfaceIndex: index)) } catch { throw SockscopeError(error) }
         }
         if verbose || address.port == 0 { Diagnostics.line("sockscope: receiving on \(bound.address)") }
-        let printer = output.printer()
+        let printer = output.values.printer()
         defer { printer.flush() }
         let answer: [UInt8]? = reply.map { Array($0.utf8) }
         let socket = bound.socket

@@ -88,7 +88,7 @@ struct SocketsCommand: ParsableCommand {
     }
 
     func run() throws {
-        color.apply()
+        color.values.apply()
         try CommandRunner.run(json: json) { () throws(SockscopeError) in try list() }
     }
 

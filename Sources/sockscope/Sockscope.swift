@@ -3,6 +3,10 @@ import Glibc
 import SockscopeCore
 
 struct Sockscope: ParsableCommand {
+    /// The version `--version` prints (the light path prints it without building the
+    /// configuration, whose help texts and command list it does not need).
+    static let version = "0.1.0"
+
     static let configuration = CommandConfiguration(
         commandName: "sockscope",
         abstract: "Connect, listen and pipe data through sockets, and see what the kernel does underneath.",
@@ -80,7 +84,7 @@ struct Sockscope: ParsableCommand {
               sockscope resolve --reverse 127.0.0.1
               sudo sockscope tap 'tcp port 5599'
             """,
-        version: "0.1.0",
+        version: version,
         subcommands: [
             ConnectCommand.self, ListenCommand.self, SendCommand.self, RecvCommand.self, BroadcastCommand.self, ProbeCommand.self, ResolveCommand.self,
             TapCommand.self, SocketsCommand.self, DemoCommand.self,

@@ -6,10 +6,10 @@ import Synchronization
 /// (before connect), prints the timeline on stderr as packets come, and after the
 /// close prints the summary and the kernel's TIME-WAIT.
 final class TapRecorder: Sendable {
-    private let options: TapOptions
+    private let options: TapOptions.Values
     private let tap = Mutex<ConnectionTap?>(nil)
 
-    init(options: TapOptions) { self.options = options }
+    init(options: TapOptions.Values) { self.options = options }
 
     /// For `Connector.Request.beforeConnect`: open the capture for this 4-tuple.
     @Sendable func start(_ socket: Socket, _ local: SocketAddress) throws(SockscopeError) {

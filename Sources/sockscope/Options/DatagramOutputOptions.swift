@@ -17,6 +17,22 @@ struct DatagramOutputOptions: ParsableArguments {
         if [hexdump, raw, json].filter({ $0 }).count > 1 { throw ValidationError("choose one of --hexdump, --raw, --json") }
     }
 
+    /// The options' values, as plain data.
+    var values: Values { Values(hexdump: hexdump, raw: raw, jsonOutput: jsonOutput.values) }
+}
+
+extension DatagramOutputOptions {
+    /// How datagrams are shown, as values (what a command's request holds).
+    struct Values: Equatable, Sendable {
+        var hexdump = false
+        var raw = false
+        var jsonOutput = OutputOptions.Values()
+    }
+}
+
+extension DatagramOutputOptions.Values {
+    var json: Bool { jsonOutput.json }
+
     func printer() -> DatagramPrinter {
         let format: DatagramPrinter.Format = hexdump ? .hexdump : raw ? .raw : json ? .json : .text
         return DatagramPrinter(format: format, style: Style(enabled: format != .raw && format != .json && Diagnostics.usesColour(1)))

@@ -29,14 +29,29 @@ struct FrameOptions: ParsableArguments {
             """)
     var raw = false
 
-    var maximum: Int { maximumFrame?.value ?? 16 << 20 }
-
     func validate() throws {
         if maximumFrame != nil && format == nil { throw ValidationError("--max-frame goes with --frame") }
         if json && format == nil { throw ValidationError("--frame-json goes with --frame") }
         if raw && format == nil { throw ValidationError("--raw goes with --frame") }
         if raw && json { throw ValidationError("choose one of --raw and --frame-json") }
     }
+
+    /// The options' values, as plain data.
+    var values: Values { Values(format: format, maximumFrame: maximumFrame, json: json, raw: raw) }
+}
+
+extension FrameOptions {
+    /// The framing options as values (what a command's request holds).
+    struct Values: Equatable, Sendable {
+        var format: FrameFormat?
+        var maximumFrame: ByteCount?
+        var json = false
+        var raw = false
+    }
+}
+
+extension FrameOptions.Values {
+    var maximum: Int { maximumFrame?.value ?? 16 << 20 }
 
     /// Prints one received message: as a line, or as a JSON object.
     func deliver(_ message: [UInt8]) {
@@ -55,7 +70,9 @@ struct FrameOptions: ParsableArguments {
     }
 
     /// Runs a framed relay on a connected socket; returns (sent, received) message counts.
-    func relay(_ socket: Socket, session: SessionOptions, tuning: SocketTuningOptions, input: Int32? = 0) throws(SockscopeError) -> FramedRelay.Report {
+    func relay(_ socket: Socket, session: SessionOptions.Values, tuning: SocketTuningOptions.Values, input: Int32? = 0) throws(SockscopeError)
+        -> FramedRelay.Report
+    {
         guard let format else { throw .usage("no --frame format") }
         return try FramedRelay(
             socket: socket, format: format, maximumFrame: maximum, input: input,

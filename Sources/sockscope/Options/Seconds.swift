@@ -1,7 +1,7 @@
 import ArgumentParser
 
 /// A length of time given in seconds on the command line (`5`, `0.25`).
-struct Seconds: ExpressibleByArgument, Sendable {
+struct Seconds: ExpressibleByArgument, Equatable, Sendable {
     let duration: Duration
 
     init?(argument: String) {
@@ -13,7 +13,7 @@ struct Seconds: ExpressibleByArgument, Sendable {
 }
 
 /// A byte count on the command line: `65536`, `64K`, `4M`.
-struct ByteCount: ExpressibleByArgument, Sendable {
+struct ByteCount: ExpressibleByArgument, Equatable, Sendable {
     let value: Int
 
     init?(argument: String) {

@@ -43,6 +43,28 @@ struct SocketTuningOptions: ParsableArguments {
         }
     }
 
+    /// The options' values, as plain data.
+    var values: Values {
+        Values(
+            noDelay: noDelay, keepAlive: keepAlive, keepAliveTime: keepAliveTime, linger: linger, receiveBuffer: receiveBuffer, sendBuffer: sendBuffer,
+            ttl: ttl)
+    }
+}
+
+extension SocketTuningOptions {
+    /// The socket options as values (what a command's request holds).
+    struct Values: Equatable, Sendable {
+        var noDelay = false
+        var keepAlive = false
+        var keepAliveTime: Int?
+        var linger: Int?
+        var receiveBuffer: ByteCount?
+        var sendBuffer: ByteCount?
+        var ttl: Int?
+    }
+}
+
+extension SocketTuningOptions.Values {
     /// The options to set, in the order they are narrated.
     var socketOptions: [SocketOption] {
         var options: [SocketOption] = []
@@ -69,9 +91,20 @@ struct FamilyOptions: ParsableArguments {
         if ipv4Only && ipv6Only { throw ValidationError("-4 and -6 cannot be used together") }
     }
 
-    var family: AddressFamily? {
-        if ipv4Only { return .inet }
-        if ipv6Only { return .inet6 }
-        return nil
+    var family: AddressFamily? { values.family }
+
+    /// The options' values, as plain data.
+    var values: Values { Values(ipv4Only: ipv4Only, ipv6Only: ipv6Only) }
+
+    /// `-4` / `-6` as values (what a command's request holds).
+    struct Values: Equatable, Sendable {
+        var ipv4Only = false
+        var ipv6Only = false
+
+        var family: AddressFamily? {
+            if ipv4Only { return .inet }
+            if ipv6Only { return .inet6 }
+            return nil
+        }
     }
 }

@@ -26,6 +26,25 @@ struct TapOptions: ParsableArguments {
     var followTimeWait = false
 
     /// Whether to capture: --tap, or any option that only makes sense with it.
+    var enabled: Bool { values.enabled }
+
+    /// The options' values, as plain data.
+    var values: Values { Values(tap: tap, interface: interface, payload: payload, pcapOut: pcapOut, followTimeWait: followTimeWait) }
+}
+
+extension TapOptions {
+    /// The tap's options as values (what a command's request holds).
+    struct Values: Equatable, Sendable {
+        var tap = false
+        var interface: String?
+        var payload = false
+        var pcapOut: String?
+        var followTimeWait = false
+    }
+}
+
+extension TapOptions.Values {
+    /// Whether to capture: --tap, or any option that only makes sense with it.
     var enabled: Bool { tap || interface != nil || pcapOut != nil || payload || followTimeWait }
 
     func captureOptions(interface fallback: String, filter: String) -> PacketCapture.Options {

@@ -11,8 +11,17 @@ struct TransportOptions: ParsableArguments {
         help: ArgumentHelp("Use a Unix socket at this path (@name: a Linux abstract socket).", valueName: "path"), completion: .file())
     var unixPath: String?
 
-    var socketType: SocketType { udp ? .datagram : .stream }
-    var protocolName: String { udp ? "udp" : "tcp" }
+    /// The options' values, as plain data.
+    var values: Values { Values(udp: udp, unixPath: unixPath) }
+
+    /// `-u` and `-U PATH` as values (what a command's request holds).
+    struct Values: Equatable, Sendable {
+        var udp = false
+        var unixPath: String?
+
+        var socketType: SocketType { udp ? .datagram : .stream }
+        var protocolName: String { udp ? "udp" : "tcp" }
+    }
 }
 
 /// How a session with one peer runs: idle timeout, half-close, narration.
@@ -47,6 +56,28 @@ struct SessionOptions: ParsableArguments {
         if crlf && receiveOnly { throw ValidationError("--crlf converts what is sent, and --recv-only sends nothing") }
     }
 
+    /// The options' values, as plain data.
+    var values: Values {
+        Values(
+            idleTimeout: idleTimeout, noHalfClose: noHalfClose, sendOnly: sendOnly, receiveOnly: receiveOnly, keepSending: keepSending, crlf: crlf,
+            verbose: verbose)
+    }
+}
+
+extension SessionOptions {
+    /// The session options as values (what a command's request holds).
+    struct Values: Equatable, Sendable {
+        var idleTimeout: Seconds?
+        var noHalfClose = false
+        var sendOnly = false
+        var receiveOnly = false
+        var keepSending = false
+        var crlf = false
+        var verbose = false
+    }
+}
+
+extension SessionOptions.Values {
     /// Which ways the session moves bytes.
     var directions: RelayDirections { sendOnly ? .sendOnly : receiveOnly ? .receiveOnly : .both }
 
@@ -58,7 +89,7 @@ struct SessionOptions: ParsableArguments {
     /// at the end of stdin: replies are read until the peer has been quiet for the reply
     /// wait (the idle timeout, or 0.5 s), and the final close() then resets the
     /// connection (RST) instead of completing a teardown that would leave TIME-WAIT.
-    func relayOptions(tuning: SocketTuningOptions) -> StreamRelay.Options {
+    func relayOptions(tuning: SocketTuningOptions.Values) -> StreamRelay.Options {
         var options = StreamRelay.Options(halfClose: !noHalfClose && tuning.linger != 0, idleTimeout: idleTimeout?.duration)
         options.directions = directions
         options.keepSending = keepSending

@@ -59,8 +59,17 @@ struct TrafficOptions: ParsableArguments {
         completion: .file())
     var output: String?
 
-    func log() throws(SockscopeError) -> TrafficLog? {
-        guard hexdump || output != nil else { return nil }
-        return try TrafficLog(hexdump: hexdump, outputPath: output)
+    /// The options' values, as plain data.
+    var values: Values { Values(hexdump: hexdump, output: output) }
+
+    /// `--hexdump` and `--output` as values (what a command's request holds).
+    struct Values: Equatable, Sendable {
+        var hexdump = false
+        var output: String?
+
+        func log() throws(SockscopeError) -> TrafficLog? {
+            guard hexdump || output != nil else { return nil }
+            return try TrafficLog(hexdump: hexdump, outputPath: output)
+        }
     }
 }
