@@ -43,9 +43,14 @@ struct OptionalLibraryTests {
             echo relayed | $S connect --send-only 127.0.0.1 \(port); echo "connect rc=$?"
             wait $server; echo "listen rc=$? got=$(cat "$empty.out")"
             $S demo --no-packets > /dev/null 2>&1; echo "demo rc=$?"
+            $S recv --count 1 127.0.0.1 \(closed) > "$empty.dgram" & receiver=$!
+            for i in $(seq 1 100); do $S sockets -l -u --json | grep -q '"local_port":\(closed)' && break; sleep 0.05; done
+            $S send 127.0.0.1 \(closed) datagram > /dev/null; echo "send rc=$?"
+            wait $receiver; echo "recv rc=$? $(grep -c datagram "$empty.dgram")"
+            $S broadcast --to 127.255.255.255 \(closed) hello > /dev/null; echo "broadcast rc=$?"
             """)
         let text = outcome.stdoutText
-        for line in ["version rc=0", "resolve rc=0", "probe rc=1", "sockets rc=0", "connect rc=0", "listen rc=0 got=relayed", "demo rc=0"] {
+        for line in ["version rc=0", "resolve rc=0", "probe rc=1", "sockets rc=0", "connect rc=0", "listen rc=0 got=relayed", "demo rc=0", "send rc=0", "recv rc=0 1", "broadcast rc=0"] {
             #expect(text.contains(line), "\(line) in \(outcome)")
         }
     }
