@@ -50,7 +50,10 @@ struct OptionalLibraryTests {
             $S broadcast --to 127.255.255.255 \(closed) hello > /dev/null; echo "broadcast rc=$?"
             """)
         let text = outcome.stdoutText
-        for line in ["version rc=0", "resolve rc=0", "probe rc=1", "sockets rc=0", "connect rc=0", "listen rc=0 got=relayed", "demo rc=0", "send rc=0", "recv rc=0 1", "broadcast rc=0"] {
+        for line in [
+            "version rc=0", "resolve rc=0", "probe rc=1", "sockets rc=0", "connect rc=0", "listen rc=0 got=relayed", "demo rc=0", "send rc=0", "recv rc=0 1",
+            "broadcast rc=0",
+        ] {
             #expect(text.contains(line), "\(line) in \(outcome)")
         }
     }
