@@ -4,10 +4,12 @@ import SockscopeCore
 
 /// The process entry point.
 ///
-/// Startup time matters for a shell tool. Parsing from the root command makes the
-/// argument parser reflect over every subcommand's options (its completion-script
-/// check alone walks the whole tree), so when the first argument names a
-/// subcommand, that subcommand is parsed directly. Anything that does not parse
+/// Startup time matters for a shell tool. Plain command lines (`resolve NAME`,
+/// `connect HOST PORT`, `--version`, …) skip the argument parser altogether
+/// (`LightPath`). Parsing from the root command makes the argument parser reflect over
+/// every subcommand's options (its completion-script check alone walks the whole
+/// tree), so when the first argument names a subcommand, that subcommand is parsed
+/// directly. Anything that does not parse
 /// cleanly that way — an error, `--help`, `--version` — goes through the full root
 /// parser instead, so messages and help are exactly those of `Sockscope.main()`.
 /// Only parsing is ever retried, never running a command.

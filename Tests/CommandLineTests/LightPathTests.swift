@@ -127,7 +127,7 @@ struct LightPathTests {
             Issue.record("the parser did not answer --version")
         } catch {
             #expect(Sockscope.exitCode(for: error) == .success)
-            #expect(LightPath.text(.version) == Sockscope.message(for: error) + "\n")
+            #expect(LightPath.versionLine == Sockscope.message(for: error) + "\n")
         }
     }
 

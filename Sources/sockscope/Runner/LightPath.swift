@@ -57,7 +57,7 @@ enum LightPath {
         do {
             switch invocation {
             case .version:
-                try CommandRunner.run { () throws(SockscopeError) in Diagnostics.output(text(invocation)) }
+                try CommandRunner.run { () throws(SockscopeError) in Diagnostics.output(versionLine) }
             case .resolve(let request): try request.run()
             case .probe(let request): try request.run()
             case .connect(let request): try request.run()
@@ -72,11 +72,6 @@ enum LightPath {
         }
     }
 
-    /// What `invocation` prints on stdout, for the ones whose output is fixed.
-    static func text(_ invocation: Invocation) -> String {
-        switch invocation {
-        case .version: Sockscope.version + "\n"
-        default: ""
-        }
-    }
+    /// What `--version` prints on stdout.
+    static var versionLine: String { Sockscope.version + "\n" }
 }
