@@ -20,8 +20,11 @@ struct DataIntegrityTests {
     func udp64MiB() async throws {
         // UDP may drop what a full receive buffer cannot hold; a large buffer
         // (SO_RCVBUFFORCE as root) holds the whole transfer, so any loss is a bug.
+        // The port is chosen outside the kernel's ephemeral range: a UDP listener
+        // answers its first peer only, and an ephemeral port another test just closed
+        // and still sends to would become that first peer (seen once in a full run).
         try await transfer(
-            listen: ["listen", "-u", "-i", "8", "--recv-buffer", "256M", "127.0.0.1", "0"],
+            listen: ["listen", "-u", "-v", "-i", "8", "--recv-buffer", "256M", "127.0.0.1", "\(try freePort())"],
             connect: { ["connect", "-u", "127.0.0.1", "\($0)"] })
     }
 
