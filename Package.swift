@@ -5,6 +5,7 @@
 // Layout:
 //   CShim          — the few libc calls Swift's Glibc module hides (epoll, strerrorname_np, …)
 //   CPcap          — libpcap, loaded with dlopen on first use (header from Debian `libpcap-dev`)
+//   COpenSSL       — OpenSSL 3, loaded with dlopen on first use (headers from Debian `libssl-dev`)
 //   SockscopeCore  — sockets, addresses, event loop, relay, resolution, kernel socket table, demo
 //   sockscope      — the command line: one file per subcommand, output formatting
 import PackageDescription
@@ -29,11 +30,15 @@ let package = Package(
         // libpcap's header at build time (libpcap-dev); the library itself is loaded
         // with dlopen when a capture starts, so nothing else pays for it.
         .target(name: "CPcap", linkerSettings: [.linkedLibrary("dl")]),
+        // OpenSSL's headers at build time (libssl-dev); libssl.so.3 is loaded with dlopen
+        // when a TLS session starts.
+        .target(name: "COpenSSL", linkerSettings: [.linkedLibrary("dl")]),
         .target(
             name: "SockscopeCore",
             dependencies: [
                 "CShim",
                 "CPcap",
+                "COpenSSL",
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: strictSwift

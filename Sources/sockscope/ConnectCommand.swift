@@ -57,6 +57,8 @@ struct ConnectCommand: ParsableCommand {
 
     @OptionGroup(title: "Traffic logs") var traffic: TrafficOptions
 
+    @OptionGroup(title: "TLS") var tls: ClientTLSOptions
+
     @OptionGroup(title: "Session") var session: SessionOptions
 
     @OptionGroup(title: "Output") var output: OutputOptions
@@ -78,6 +80,8 @@ struct ConnectCommand: ParsableCommand {
         if frame.format != nil && session.values.shapesStandardStreams {
             throw ValidationError("--frame sends whole messages; --send-only, --recv-only, --keep-sending, --crlf and --no-half-close are for raw streams")
         }
+        if tls.tls && transport.udp { throw ValidationError("--tls runs over a stream: UDP would need DTLS, which sockscope does not speak") }
+        if tls.tls && frame.format != nil { throw ValidationError("--frame works on the socket itself; with --tls, frame the data yourself") }
         if transport.udp && (session.keepSending || session.noHalfClose) {
             throw ValidationError("--keep-sending and --no-half-close are about a stream's FIN; UDP has none")
         }
@@ -89,7 +93,8 @@ struct ConnectCommand: ParsableCommand {
     var request: Request {
         Request(
             host: host, port: port, transport: transport.values, family: family.values, sourceAddress: sourceAddress, sourcePort: sourcePort, timeout: timeout,
-            tuning: tuning.values, tap: tap.values, frame: frame.values, traffic: traffic.values, session: session.values, output: output.values)
+            tuning: tuning.values, tap: tap.values, frame: frame.values, traffic: traffic.values, tls: tls.values, session: session.values,
+            output: output.values)
     }
 
     /// Every option of `connect`, as the parser reads it; the light path builds the
@@ -106,6 +111,7 @@ struct ConnectCommand: ParsableCommand {
         var tap = TapOptions.Values()
         var frame = FrameOptions.Values()
         var traffic = TrafficOptions.Values()
+        var tls = TLSOptions.Values()
         var session = SessionOptions.Values()
         var output = OutputOptions.Values()
     }
@@ -119,7 +125,9 @@ extension ConnectCommand.Request {
 
     private func connectAndRelay() throws(SockscopeError) {
         let tracer = Diagnostics.tracer(verbose: session.verbose)
-        var request = try connectRequest(type: transport.socketType)
+        var (request, host) = try connectRequest(type: transport.socketType)
+        // Bad TLS options and a missing libssl are errors before any connection.
+        let context = try tls.configurationIfEnabled(role: .client).map { (configuration) throws(SockscopeError) in try TLSContext(configuration) }
         let log = try traffic.log()  // a file that cannot be written is an error before any connection
         let recorder = TapRecorder(options: tap)
         if tap.enabled { request.beforeConnect = recorder.start }
@@ -133,7 +141,8 @@ extension ConnectCommand.Request {
         let reporter = ConnectionReporter(json: output.json, tracer: tracer, protocolName: protocolName)
         reporter.connected(socket)
         do {
-            try relay(socket, reporter: reporter, log: log)
+            let session = try context.map { (context) throws(SockscopeError) in try startTLS(socket, context: context, host: host, tracer: tracer) }
+            try relay(socket, tls: session, reporter: reporter, log: log)
         } catch {
             socket.close()
             try? recorder.finish()
@@ -145,7 +154,27 @@ extension ConnectCommand.Request {
 
     private var protocolName: String { transport.unixPath != nil ? "unix" : transport.protocolName }
 
-    private func relay(_ socket: Socket, reporter: ConnectionReporter, log: TrafficLog?) throws(SockscopeError) {
+    /// The TLS handshake over the new connection, reported (-v, --json) whether it
+    /// succeeds or not. SNI is the host when it is a name (--sni overrides); the
+    /// certificate must match --sni, else the host (a name or an address).
+    private func startTLS(_ socket: Socket, context: TLSContext, host: String?, tracer: SocketTracer) throws(SockscopeError) -> TLSSession {
+        let isAddress = host.map { IPAddress($0) != nil } ?? false
+        let serverName = tls.sni ?? (isAddress ? nil : host)
+        let session = try TLSSession(context: context, socket: socket, serverName: serverName, verifyName: tls.sni ?? host)
+        let reporter = TLSReporter(json: output.json, tracer: tracer)
+        do {
+            try session.performHandshake(deadline: timeout.map { .now + $0.duration })
+        } catch {
+            if error.status != .interrupted && error.status != .terminated {
+                reporter.handshake(session.handshake, fd: socket.fd, peer: socket.remoteAddress, failure: error)
+            }
+            throw error
+        }
+        reporter.handshake(session.handshake, fd: socket.fd, peer: socket.remoteAddress)
+        return session
+    }
+
+    private func relay(_ socket: Socket, tls: TLSSession?, reporter: ConnectionReporter, log: TrafficLog?) throws(SockscopeError) {
         if transport.udp {
             let wait = session.idleTimeout?.duration
             var options = DatagramRelay.Options(idleTimeout: wait, replyWait: wait ?? .milliseconds(500))
@@ -158,14 +187,15 @@ extension ConnectCommand.Request {
             let counts = try frame.relay(socket, session: session, tuning: tuning)
             reporter.messagesDone(counts)
         } else {
-            let relay = StreamRelay(socket: socket, mode: .standardStreams(input: 0, output: 1), options: session.relayOptions(tuning: tuning))
+            let relay = StreamRelay(socket: socket, tls: tls, mode: .standardStreams(input: 0, output: 1), options: session.relayOptions(tuning: tuning))
             if let log { relay.observe { log.record($0, $1) } }
             reporter.streamDone(try relay.run())
         }
         try log?.finish()
     }
 
-    private func connectRequest(type: SocketType) throws(SockscopeError) -> Connector.Request {
+    /// Where to connect, and the host as given (brackets removed), which TLS names.
+    private func connectRequest(type: SocketType) throws(SockscopeError) -> (Connector.Request, String?) {
         let protocolName = transport.protocolName
         var request = Connector.Request(destinations: [], type: type, options: tuning.socketOptions, timeout: timeout?.duration)
         if let unixPath = transport.unixPath {
@@ -174,7 +204,7 @@ extension ConnectCommand.Request {
             }
             request.destinations = [.unix(try UnixSocketPath(parsing: unixPath))]
             request.sourcePath = try sourceAddress.map { (path) throws(SockscopeError) in try UnixSocketPath(parsing: path) }
-            return request
+            return (request, nil)
         }
         guard var host else { throw .usage("connect needs HOST and PORT (or -U PATH)") }
         var port = self.port
@@ -201,6 +231,6 @@ extension ConnectCommand.Request {
                 throw .usage("\(host) has no \(source.family == .inet ? "IPv4" : "IPv6") address to match source \(source)")
             }
         }
-        return request
+        return (request, host)
     }
 }

@@ -12,7 +12,8 @@ struct HabitsTests {
             (["conect", "127.0.0.1", "9"], "no command 'conect' (did you mean 'connect'?)"),
             (["help", "nosuch"], "no command 'nosuch'; the commands: connect, listen"),
             (["connect", "-z", "127.0.0.1", "9"], "use 'sockscope probe HOST PORTS'"),
-            (["connect", "--ssl", "127.0.0.1", "9"], "--ssl: sockscope does not speak TLS yet; for now use 'openssl s_client"),
+            (["connect", "--ssl-trustfile", "ca.pem", "127.0.0.1", "9"], "--ssl-trustfile is ncat's: with sockscope give --ca-file FILE (with --tls)"),
+            (["listen", "--ssl", "--ssl-cert=c.pem", "9"], "--ssl-cert is ncat's: with sockscope give --cert FILE (with --tls)"),
             (["connect", "[::1", "9"], "brackets go around a whole IPv6 address"),
         ])
     func habits(arguments: [String], message: String) async throws {

@@ -38,14 +38,16 @@ final class Pump {
     deinit { buffer.deallocate() }
 
     var wantsRead: Bool { !sourceEnded && start == end }
-    var wantsWrite: Bool { start < end }
+    var wantsWrite: Bool { start < end || closing }
+    /// The source has ended and the sink's close (TLS close_notify) waits for room.
+    private var closing = false
     var bufferedBytes: Int { end - start }
 
     /// Does what readiness allows. Returns whether any byte moved or the stream ended.
     /// Throws the failing call (a read error belongs to the source, a write error to the sink).
     func step(sourceReadable: Bool, sinkWritable: Bool) throws(PumpFailure) -> Bool {
         var progressed = false
-        if wantsWrite && sinkWritable {
+        if start < end && sinkWritable {
             progressed = try flush() || progressed
         }
         // A non-blocking socket can be drained in a few rounds without waking epoll again;
@@ -72,10 +74,11 @@ final class Pump {
             end = count
             _ = try flush()
         }
-        if sourceEnded && !wantsWrite && !finished {
-            finished = true
-            progressed = true
-            if shutsDownSinkAtEnd, case .socket(let socket) = sink { socket.shutdownWrite() }
+        if sourceEnded && start == end && !finished {
+            // FIN (and close_notify first on TLS); a TLS sink that is full finishes later.
+            closing = shutsDownSinkAtEnd && !sink.finishSending()
+            finished = !closing
+            progressed = progressed || finished
         }
         return progressed
     }
@@ -103,6 +106,7 @@ final class Pump {
     func abandon() {
         sourceEnded = true
         finished = true
+        closing = false
         start = 0
         end = 0
     }

@@ -1,22 +1,54 @@
 import Glibc
 import SystemPackage
 
-/// One end of a relay: a socket (non-blocking) or a plain descriptor such as
-/// stdin or stdout (left in whatever blocking mode the shell gave it).
+/// One end of a relay: a socket (non-blocking), a TLS session over one, or a plain
+/// descriptor such as stdin or stdout (left in whatever blocking mode the shell gave it).
 enum RelayEndpoint {
     case socket(Socket)
+    case tls(TLSSession)
     case descriptor(Int32)
 
     var fd: Int32 {
         switch self {
         case .socket(let socket): socket.fd
+        case .tls(let session): session.socket.fd
         case .descriptor(let fd): fd
         }
     }
 
+    /// Non-blocking (a socket, or TLS over one): may be read in several rounds.
     var isSocket: Bool {
-        if case .socket = self { return true }
-        return false
+        if case .descriptor = self { return false }
+        return true
+    }
+
+    /// What to wait for before reading again: readable, except when TLS must first
+    /// write (a read that answered a key update into a full socket).
+    var readInterest: EventLoop.Interest {
+        if case .tls(let session) = self, session.readWaitsForWritable { return .writable }
+        return .readable
+    }
+
+    /// Whether readiness of its descriptor may let a read or write go on: TLS reads may
+    /// wait for writability (and the reverse), so any readiness of its socket counts.
+    func isReady(_ readiness: EventLoop.Readiness, writing: Bool) -> Bool {
+        guard readiness.fd == fd else { return false }
+        if case .tls = self { return true }
+        return writing ? readiness.writable : readiness.readable
+    }
+
+    /// Ends the sending side after the last byte: FIN (`shutdown(SHUT_WR)`), after
+    /// close_notify on TLS. Returns false when TLS could not send it yet (socket full).
+    func finishSending() -> Bool {
+        switch self {
+        case .socket(let socket):
+            socket.shutdownWrite()
+            return true
+        case .tls(let session):
+            return session.closeWrite()
+        case .descriptor:
+            return true
+        }
     }
 
     /// Reads once. Returns the byte count (0 at end of stream) or nil when no data
@@ -25,6 +57,8 @@ enum RelayEndpoint {
         switch self {
         case .socket(let socket):
             return try socket.receive(into: buffer)
+        case .tls(let session):
+            return try session.read(into: buffer)
         case .descriptor(let fd):
             do {
                 return try SystemCall.read(fd, into: buffer)
@@ -42,6 +76,8 @@ enum RelayEndpoint {
         switch self {
         case .socket(let socket):
             return try socket.send(bytes)
+        case .tls(let session):
+            return try session.write(bytes)
         case .descriptor(let fd):
             do { return try SystemCall.write(fd, bytes) } catch { throw SocketCallError(.write, error) }
         }

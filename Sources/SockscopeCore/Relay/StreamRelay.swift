@@ -88,27 +88,30 @@ package final class StreamRelay {
         package var inputLeft = false
     }
 
-    private let socket: Socket
+    private let peer: RelayEndpoint
     private let options: Options
     private let inbound: Pump
     private let outbound: Pump?
     /// stdout, closed (pointed at /dev/null) as soon as the peer's stream has ended.
     private var output: Int32?
 
-    package init(socket: Socket, mode: Mode, options: Options) {
-        self.socket = socket
+    /// A relay over `socket`, or over the TLS session `tls` on it (the bytes relayed
+    /// are then the decrypted ones, and the half-close sends close_notify before FIN).
+    package init(socket: Socket, tls: TLSSession? = nil, mode: Mode, options: Options) {
+        let peer: RelayEndpoint = tls.map { .tls($0) } ?? .socket(socket)
+        self.peer = peer
         self.options = options
         switch mode {
         case .standardStreams(let input, let output):
-            inbound = Pump(from: .socket(socket), to: .descriptor(output), bufferSize: options.bufferSize, shutsDownSinkAtEnd: false)
+            inbound = Pump(from: peer, to: .descriptor(output), bufferSize: options.bufferSize, shutsDownSinkAtEnd: false)
             inbound.discardsInput = !options.directions.receives
             outbound = (options.directions.sends ? input : nil).map {
-                Pump(from: .descriptor($0), to: .socket(socket), bufferSize: options.bufferSize, shutsDownSinkAtEnd: options.halfClose)
+                Pump(from: .descriptor($0), to: peer, bufferSize: options.bufferSize, shutsDownSinkAtEnd: options.halfClose)
             }
             if options.crlf { outbound?.lineEndings = LineEndingConverter() }
             self.output = options.directions.receives ? output : nil
         case .echo(let transform):
-            inbound = Pump(from: .socket(socket), to: .socket(socket), bufferSize: options.bufferSize, transform: transform, shutsDownSinkAtEnd: true)
+            inbound = Pump(from: peer, to: peer, bufferSize: options.bufferSize, transform: transform, shutsDownSinkAtEnd: true)
             outbound = nil
             self.output = nil
         }
@@ -134,7 +137,7 @@ package final class StreamRelay {
     ///   bytes received before the failure have already been written out.
     package func run() throws(SockscopeError) -> Report {
         if outbound == nil, case .descriptor = inbound.sink, options.halfClose, options.directions == .both {
-            socket.shutdownWrite()  // no input at all: tell the peer at once
+            _ = peer.finishSending()  // no input at all: tell the peer at once
         }
         let loop: EventLoop
         do { loop = try EventLoop() } catch { throw SockscopeError(error) }
@@ -181,7 +184,7 @@ package final class StreamRelay {
     /// reading abandons our sending but keeps our receiving (`sendFailure`).
     private func step(_ readiness: EventLoop.Readiness, ending: inout Ending?, sendFailure: inout SocketCallError?) throws(SockscopeError) -> Bool {
         func ready(_ endpoint: RelayEndpoint, _ writing: Bool) -> Bool {
-            endpoint.fd == readiness.fd && (writing ? readiness.writable : readiness.readable)
+            endpoint.isReady(readiness, writing: writing)
         }
         var progressed = false
         do {
@@ -237,7 +240,7 @@ package final class StreamRelay {
     private func updateInterest(_ loop: EventLoop) throws(SockscopeError) {
         var interest: [Int32: EventLoop.Interest] = [:]
         for pump in [inbound, outbound].compactMap({ $0 }) where !pump.finished {
-            if pump.wantsRead { interest[pump.source.fd, default: []].insert(.readable) }
+            if pump.wantsRead { interest[pump.source.fd, default: []].formUnion(pump.source.readInterest) }
             if pump.wantsWrite { interest[pump.sink.fd, default: []].insert(.writable) }
         }
         for fd in Set([inbound.source.fd, inbound.sink.fd, outbound?.source.fd, outbound?.sink.fd].compactMap({ $0 })) {

@@ -14,9 +14,17 @@ extension SockscopeError {
         let code = failure.errno.nameAndText
         let target = failure.address.map { "\($0)" } ?? "the peer"
         self =
-            Self.datagramFailure(failure, code, target) ?? Self.connectFailure(failure, code, target)
+            Self.tlsFailure(failure, target) ?? Self.datagramFailure(failure, code, target) ?? Self.connectFailure(failure, code, target)
             ?? Self.bindFailure(failure, code, target) ?? Self.streamFailure(failure, code, target)
             ?? SockscopeError("\(failure.call.rawValue)\(failure.address.map { " (\($0))" } ?? "") failed: \(code)", status: .ioError)
+    }
+
+    /// A TLS session that failed after its handshake: a bad record, an alert.
+    private static func tlsFailure(_ failure: SocketCallError, _ target: String) -> SockscopeError? {
+        guard failure.call == .sslRead || failure.call == .sslWrite, failure.errno == .protocolError else { return nil }
+        return SockscopeError(
+            "TLS session with \(target) failed in \(failure.call.rawValue): \(failure.detail ?? "protocol error")",
+            explanation: "the TLS records could not be processed; the data after the failure is lost", status: .ioError)
     }
 
     /// Datagram errors: ICMP port-unreachable, EMSGSIZE, a broadcast without SO_BROADCAST.

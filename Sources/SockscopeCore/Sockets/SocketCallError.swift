@@ -4,6 +4,10 @@ import SystemPackage
 package enum SocketCall: String, Sendable {
     case socket, setsockopt, bind, listen, accept, connect, send, recv, sendto, recvfrom, shutdown, close
     case read, write
+    /// TLS over the socket (OpenSSL's calls).
+    case sslHandshake = "SSL_do_handshake"
+    case sslRead = "SSL_read"
+    case sslWrite = "SSL_write"
     /// A wait for readiness (`epoll_wait`, `poll`); EINTR here means SIGINT or SIGTERM arrived.
     case epollWait = "epoll_wait"
 }
@@ -16,6 +20,8 @@ package struct SocketCallError: Error, Sendable, CustomStringConvertible {
     package var address: SocketAddress?
     /// For a timed-out connect: how long sockscope waited.
     package var waited: Duration?
+    /// What else is known (a TLS failure's reason: "the peer sent the alert bad_record_mac").
+    package var detail: String?
 
     package init(_ call: SocketCall, _ errno: Errno, address: SocketAddress? = nil, waited: Duration? = nil) {
         self.call = call
@@ -26,6 +32,7 @@ package struct SocketCallError: Error, Sendable, CustomStringConvertible {
 
     package var description: String {
         let target = address.map { " \($0)" } ?? ""
-        return "\(call.rawValue)\(target): \(errno.nameAndText)"
+        let more = detail.map { " (\($0))" } ?? ""
+        return "\(call.rawValue)\(target): \(errno.nameAndText)\(more)"
     }
 }

@@ -2,7 +2,7 @@ import SockscopeCore
 
 /// Answers for command lines typed from nc, ncat or nmap habits, checked before the
 /// argument parser sees them: a misspelt subcommand, `help` of one that does not
-/// exist, nc's `-z`, ncat's `--ssl`. Each is a usage error (64) that names what to
+/// exist, nc's `-z`, ncat's `--ssl-*` options. Each is a usage error (64) that names what to
 /// type instead, never a silent fallback.
 enum Habits {
     /// `HOST:PORT` or `[V6]:PORT` split in two (nc and ncat take them apart, as do URLs);
@@ -31,10 +31,29 @@ enum Habits {
         if ["connect", "listen"].contains(first), options.contains("-z") {
             return "-z is nc's port scan: use 'sockscope probe HOST PORTS' (for example: sockscope probe 127.0.0.1 20-25)"
         }
-        if ["connect", "listen", "probe"].contains(first), let flag = options.first(where: { ["--ssl", "--tls"].contains($0) || $0.hasPrefix("--ssl-") }) {
-            return "\(flag): sockscope does not speak TLS yet; for now use 'openssl s_client -connect HOST:PORT' (or ncat --ssl)"
+        if ["connect", "listen", "probe"].contains(first), let flag = options.first(where: { $0.hasPrefix("--ssl-") }) {
+            return ncatTLSAdvice(flag, command: first)
         }
         return nil
+    }
+
+    /// ncat's --ssl-* options, and sockscope's words for them.
+    static func ncatTLSAdvice(_ flag: String, command: String) -> String {
+        let name = String(flag.prefix { $0 != "=" })
+        let ours: String
+        switch name {
+        case "--ssl-cert": ours = command == "listen" ? "--cert FILE" : "--client-cert FILE"
+        case "--ssl-key": ours = command == "listen" ? "--key FILE" : "--client-key FILE"
+        case "--ssl-trustfile": ours = "--ca-file FILE"
+        case "--ssl-verify": ours = "nothing: connect --tls verifies by default (--insecure turns it off)"
+        case "--ssl-ciphers": ours = "--ciphers LIST"
+        case "--ssl-alpn": ours = "--alpn LIST"
+        case "--ssl-servername": ours = "--sni NAME"
+        default:
+            return
+                "\(name) is ncat's; sockscope's TLS options are --tls, --ca-file, --insecure, --sni, --alpn, --ciphers, --tls-min, --tls-max, --keylog (see 'sockscope \(command) --help')"
+        }
+        return "\(name) is ncat's: with sockscope give \(ours) (with --tls)"
     }
 
     /// ` (did you mean 'connect'?)` for the closest name within two edits, else "".

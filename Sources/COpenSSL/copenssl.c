@@ -1,0 +1,581 @@
+// OpenSSL loaded with dlopen on first use: see include/copenssl.h.
+#include "copenssl.h"
+
+#include <arpa/inet.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+// Every OpenSSL function this file calls. Each gets a pointer of its own type
+// (`p_NAME`), resolved by name from libssl (which finds libcrypto's too).
+#define COSSL_FUNCTIONS(X)                                                                                   \
+    X(TLS_client_method) X(TLS_server_method) X(SSL_CTX_new) X(SSL_CTX_free) X(SSL_CTX_set_verify)           \
+    X(SSL_CTX_set_default_verify_paths) X(SSL_CTX_load_verify_locations) X(SSL_CTX_use_certificate_chain_file) \
+    X(SSL_CTX_use_PrivateKey_file) X(SSL_CTX_check_private_key) X(SSL_CTX_ctrl) X(SSL_CTX_set_cipher_list)    \
+    X(SSL_CTX_set_ciphersuites) X(SSL_CTX_set_alpn_protos) X(SSL_CTX_set_alpn_select_cb)                      \
+    X(SSL_CTX_set_keylog_callback) X(SSL_CTX_set_options) X(SSL_CTX_use_certificate) X(SSL_CTX_use_PrivateKey) \
+    X(SSL_load_client_CA_file) X(SSL_CTX_set_client_CA_list) X(SSL_CTX_set_session_id_context)                \
+    X(CRYPTO_get_ex_new_index) X(SSL_CTX_set_ex_data) X(SSL_CTX_get_ex_data) X(SSL_get_SSL_CTX) X(SSL_new)   \
+    X(SSL_free) X(SSL_set_fd) X(SSL_set_connect_state) X(SSL_set_accept_state) X(SSL_do_handshake) X(SSL_read) \
+    X(SSL_write) X(SSL_get_error) X(SSL_shutdown) X(SSL_ctrl) X(SSL_set1_host) X(SSL_get0_param)              \
+    X(SSL_get_version) X(SSL_get_current_cipher) X(SSL_CIPHER_get_name) X(SSL_get0_alpn_selected)            \
+    X(SSL_session_reused) X(SSL_get_verify_result) X(SSL_get_peer_cert_chain) X(SSL_get0_peer_certificate)   \
+    X(SSL_group_to_name) X(SSL_set_msg_callback) X(SSL_select_next_proto) X(SSL_get_servername)              \
+    X(SSL_is_server) X(X509_VERIFY_PARAM_set1_ip_asc) X(X509_verify_cert_error_string) X(ERR_get_error)       \
+    X(ERR_peek_error) X(ERR_reason_error_string) X(ERR_error_string_n) X(ERR_clear_error) X(OPENSSL_sk_num)   \
+    X(OPENSSL_sk_value) X(X509_get_subject_name) X(X509_get_issuer_name) X(X509_NAME_print_ex) X(BIO_new)     \
+    X(BIO_s_mem) X(BIO_ctrl) X(BIO_free) X(X509_NAME_get_text_by_NID) X(X509_get_ext_d2i) X(GENERAL_NAME_print) \
+    X(GENERAL_NAMES_free) X(X509_get0_notBefore) X(X509_get0_notAfter) X(ASN1_TIME_to_tm) X(X509_get0_pubkey) \
+    X(EVP_PKEY_get_base_id) X(EVP_PKEY_get_bits) X(EVP_PKEY_get_group_name) X(OBJ_nid2sn) X(OBJ_nid2ln)        \
+    X(X509_get_signature_nid) X(X509_digest) X(EVP_sha256) X(X509_NAME_cmp) X(EVP_PKEY_CTX_new_from_name)      \
+    X(EVP_PKEY_keygen_init) X(EVP_PKEY_CTX_set_group_name) X(EVP_PKEY_generate) X(EVP_PKEY_CTX_free)          \
+    X(EVP_PKEY_free) X(X509_new) X(X509_free) X(X509_set_version) X(X509_get_serialNumber) X(ASN1_INTEGER_set) \
+    X(X509_gmtime_adj) X(X509_getm_notBefore) X(X509_getm_notAfter) X(X509_set_pubkey)                        \
+    X(X509_NAME_add_entry_by_txt) X(X509_set_issuer_name) X(X509V3_EXT_conf_nid) X(X509_add_ext)              \
+    X(X509_EXTENSION_free) X(X509_sign) X(RAND_bytes) X(SSL_CTX_get0_certificate)
+
+#define COSSL_POINTER(name) static __typeof__(&name) p_##name;
+COSSL_FUNCTIONS(COSSL_POINTER)
+
+static char load_error[512];
+static int loaded;
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+
+/// dlopen libssl.so.3 (Debian's libssl3; it loads libcrypto.so.3 itself) and dlsym
+/// every function; RTLD_LOCAL keeps OpenSSL's symbols out of the global scope.
+static void load(void) {
+    void *library = dlopen("libssl.so.3", RTLD_NOW | RTLD_LOCAL);
+    if (library == NULL) {
+        snprintf(load_error, sizeof load_error,
+                 "TLS needs OpenSSL 3, which could not be loaded (%s); install the libssl3 package "
+                 "(apt-get install libssl3)",
+                 dlerror());
+        return;
+    }
+#define COSSL_RESOLVE(name)                                                                                   \
+    *(void **)(&p_##name) = dlsym(library, #name);                                                            \
+    if (p_##name == NULL) {                                                                                   \
+        snprintf(load_error, sizeof load_error, "the OpenSSL found lacks %s: install libssl3 (OpenSSL 3.0 or later)", \
+                 #name);                                                                                      \
+        return;                                                                                               \
+    }
+    COSSL_FUNCTIONS(COSSL_RESOLVE)
+    loaded = 1;
+}
+
+int cossl_load(char *error, size_t size) {
+    pthread_once(&load_once, load);
+    if (loaded) return 0;
+    if (error != NULL && size > 0) snprintf(error, size, "%s", load_error);
+    return -1;
+}
+
+void cossl_error(char *buffer, size_t size) {
+    if (size == 0) return;
+    buffer[0] = 0;
+    if (!loaded) return;
+    unsigned long code = p_ERR_get_error();
+    if (code != 0) {
+        const char *reason = p_ERR_reason_error_string(code);
+        if (reason != NULL) {
+            snprintf(buffer, size, "%s", reason);
+        } else {
+            p_ERR_error_string_n(code, buffer, size);
+        }
+    }
+    p_ERR_clear_error();
+}
+
+static void set_error(char *error, size_t size, const char *what) {
+    char reason[256];
+    cossl_error(reason, sizeof reason);
+    if (reason[0] != 0) {
+        snprintf(error, size, "%s: %s", what, reason);
+    } else {
+        snprintf(error, size, "%s", what);
+    }
+}
+
+// MARK: key log
+
+static int keylog_index = -1;
+
+/// Writes one NSS key log line (what SSLKEYLOGFILE files hold) to the context's file.
+static void write_keylog(const SSL *ssl, const char *line) {
+    SSL_CTX *context = p_SSL_get_SSL_CTX(ssl);
+    intptr_t fd = (intptr_t)p_SSL_CTX_get_ex_data(context, keylog_index) - 1;
+    if (fd < 0) return;
+    size_t length = strlen(line);
+    char buffer[1024];
+    if (length + 1 > sizeof buffer) return;
+    memcpy(buffer, line, length);
+    buffer[length] = '\n';
+    size_t done = 0;
+    while (done < length + 1) {
+        ssize_t written = write((int)fd, buffer + done, length + 1 - done);
+        if (written < 0 && errno == EINTR) continue;
+        if (written <= 0) return;
+        done += (size_t)written;
+    }
+}
+
+// MARK: ALPN (server side)
+
+/// Picks the first of the server's protocols that the client offered (RFC 7301: the
+/// server's preference); no overlap is a no_application_protocol alert.
+static int select_alpn(SSL *ssl, const unsigned char **out, unsigned char *out_length, const unsigned char *offered,
+                       unsigned int offered_length, void *argument) {
+    (void)ssl;
+    const unsigned char *ours = argument;
+    unsigned int ours_length = ours[0] | (ours[1] << 8);
+    unsigned char *chosen = NULL;
+    if (p_SSL_select_next_proto(&chosen, out_length, ours + 2, ours_length, offered, offered_length) !=
+        OPENSSL_NPN_NEGOTIATED) {
+        return SSL_TLSEXT_ERR_ALERT_FATAL;
+    }
+    *out = chosen;
+    return SSL_TLSEXT_ERR_OK;
+}
+
+static int alpn_index = -1;
+
+// MARK: the ephemeral certificate
+
+/// Makes a P-256 key and a self-signed certificate for it (CN=sockscope, SANs
+/// localhost, 127.0.0.1, ::1, valid for a day from an hour ago), as ncat does when
+/// --ssl listens without --ssl-cert.
+static int use_self_signed(SSL_CTX *context, char *error, size_t size) {
+    EVP_PKEY *key = NULL;
+    EVP_PKEY_CTX *generator = p_EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+    if (generator == NULL || p_EVP_PKEY_keygen_init(generator) <= 0 ||
+        p_EVP_PKEY_CTX_set_group_name(generator, "P-256") <= 0 || p_EVP_PKEY_generate(generator, &key) <= 0) {
+        if (generator != NULL) p_EVP_PKEY_CTX_free(generator);
+        set_error(error, size, "cannot make a key for the ephemeral certificate");
+        return -1;
+    }
+    p_EVP_PKEY_CTX_free(generator);
+    X509 *certificate = p_X509_new();
+    unsigned char serial[4];
+    p_RAND_bytes(serial, sizeof serial);
+    long serial_number = ((long)(serial[0] & 0x7f) << 24) | (serial[1] << 16) | (serial[2] << 8) | serial[3];
+    X509_NAME *name = p_X509_get_subject_name(certificate);
+    X509_EXTENSION *alt_names = p_X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name,
+                                                      "DNS:localhost,IP:127.0.0.1,IP:::1");
+    int ok = certificate != NULL && alt_names != NULL && p_X509_set_version(certificate, 2) &&
+             p_ASN1_INTEGER_set(p_X509_get_serialNumber(certificate), serial_number) &&
+             p_X509_gmtime_adj(p_X509_getm_notBefore(certificate), -3600) != NULL &&
+             p_X509_gmtime_adj(p_X509_getm_notAfter(certificate), 86400) != NULL &&
+             p_X509_set_pubkey(certificate, key) &&
+             p_X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"sockscope", -1, -1, 0) &&
+             p_X509_set_issuer_name(certificate, name) && p_X509_add_ext(certificate, alt_names, -1) &&
+             p_X509_sign(certificate, key, p_EVP_sha256()) > 0 && p_SSL_CTX_use_certificate(context, certificate) &&
+             p_SSL_CTX_use_PrivateKey(context, key);
+    if (alt_names != NULL) p_X509_EXTENSION_free(alt_names);
+    if (certificate != NULL) p_X509_free(certificate);
+    p_EVP_PKEY_free(key);
+    if (!ok) set_error(error, size, "cannot make the ephemeral certificate");
+    return ok ? 0 : -1;
+}
+
+/// The SHA-256 fingerprint of the context's own certificate.
+static void own_fingerprint(SSL_CTX *context, unsigned char fingerprint[32]) {
+    memset(fingerprint, 0, 32);
+    X509 *certificate = p_SSL_CTX_get0_certificate(context);
+    unsigned int length = 32;
+    if (certificate != NULL) p_X509_digest(certificate, p_EVP_sha256(), fingerprint, &length);
+}
+
+// MARK: contexts
+
+static int load_identity(SSL_CTX *context, const cossl_context_options *options, char *error, size_t size) {
+    if (options->cert_file == NULL) {
+        return options->self_signed ? use_self_signed(context, error, size) : 0;
+    }
+    char what[600];
+    if (p_SSL_CTX_use_certificate_chain_file(context, options->cert_file) != 1) {
+        snprintf(what, sizeof what, "cannot use the certificate %s", options->cert_file);
+        set_error(error, size, what);
+        return -1;
+    }
+    const char *key_file = options->key_file != NULL ? options->key_file : options->cert_file;
+    if (p_SSL_CTX_use_PrivateKey_file(context, key_file, SSL_FILETYPE_PEM) != 1) {
+        snprintf(what, sizeof what, "cannot use the private key %s", key_file);
+        set_error(error, size, what);
+        return -1;
+    }
+    if (p_SSL_CTX_check_private_key(context) != 1) {
+        snprintf(what, sizeof what, "the key %s does not belong to the certificate %s", key_file, options->cert_file);
+        set_error(error, size, what);
+        return -1;
+    }
+    return 0;
+}
+
+static int load_trust(SSL_CTX *context, const cossl_context_options *options, char *error, size_t size) {
+    char what[600];
+    if (options->ca_file != NULL) {
+        if (p_SSL_CTX_load_verify_locations(context, options->ca_file, NULL) != 1) {
+            snprintf(what, sizeof what, "cannot load the CA certificates in %s", options->ca_file);
+            set_error(error, size, what);
+            return -1;
+        }
+        if (options->server) {
+            STACK_OF(X509_NAME) *names = p_SSL_load_client_CA_file(options->ca_file);
+            if (names != NULL) p_SSL_CTX_set_client_CA_list(context, names);
+        }
+    } else if (!options->server && p_SSL_CTX_set_default_verify_paths(context) != 1) {
+        set_error(error, size, "cannot load the system's trusted certificates");
+        return -1;
+    }
+    if (options->server) {
+        int mode = options->verify ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT : SSL_VERIFY_NONE;
+        p_SSL_CTX_set_verify(context, mode, NULL);
+        static const unsigned char id[] = "sockscope";
+        p_SSL_CTX_set_session_id_context(context, id, sizeof id - 1);
+    } else {
+        p_SSL_CTX_set_verify(context, options->verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
+    }
+    return 0;
+}
+
+static int apply_protocols(SSL_CTX *context, const cossl_context_options *options, char *error, size_t size) {
+    char what[600];
+    if (options->min_version != 0 &&
+        p_SSL_CTX_ctrl(context, SSL_CTRL_SET_MIN_PROTO_VERSION, options->min_version, NULL) != 1) {
+        set_error(error, size, "cannot set the lowest TLS version");
+        return -1;
+    }
+    if (options->max_version != 0 &&
+        p_SSL_CTX_ctrl(context, SSL_CTRL_SET_MAX_PROTO_VERSION, options->max_version, NULL) != 1) {
+        set_error(error, size, "cannot set the highest TLS version");
+        return -1;
+    }
+    if (options->ciphers != NULL && p_SSL_CTX_set_cipher_list(context, options->ciphers) != 1) {
+        snprintf(what, sizeof what, "no TLS 1.2 cipher matches '%s'", options->ciphers);
+        set_error(error, size, what);
+        return -1;
+    }
+    if (options->ciphersuites != NULL && p_SSL_CTX_set_ciphersuites(context, options->ciphersuites) != 1) {
+        snprintf(what, sizeof what, "no TLS 1.3 cipher suite matches '%s'", options->ciphersuites);
+        set_error(error, size, what);
+        return -1;
+    }
+    if (options->alpn != NULL && options->alpn_length > 0) {
+        if (!options->server) {
+            if (p_SSL_CTX_set_alpn_protos(context, options->alpn, options->alpn_length) != 0) {
+                set_error(error, size, "cannot set the ALPN protocols");
+                return -1;
+            }
+        } else {
+            unsigned char *copy = malloc(options->alpn_length + 2);
+            if (copy == NULL) return -1;
+            copy[0] = options->alpn_length & 0xff;
+            copy[1] = (options->alpn_length >> 8) & 0xff;
+            memcpy(copy + 2, options->alpn, options->alpn_length);
+            p_SSL_CTX_set_ex_data(context, alpn_index, copy);
+            p_SSL_CTX_set_alpn_select_cb(context, select_alpn, copy);
+        }
+    }
+    return 0;
+}
+
+cossl_context *cossl_context_new(const cossl_context_options *options, unsigned char fingerprint[32], char *error,
+                                 size_t size) {
+    if (cossl_load(error, size) != 0) return NULL;
+    if (keylog_index < 0) keylog_index = p_CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL_CTX, 0, NULL, NULL, NULL, NULL);
+    if (alpn_index < 0) alpn_index = p_CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL_CTX, 0, NULL, NULL, NULL, NULL);
+    p_ERR_clear_error();
+    SSL_CTX *context = p_SSL_CTX_new(options->server ? p_TLS_server_method() : p_TLS_client_method());
+    if (context == NULL) {
+        set_error(error, size, "cannot make a TLS context");
+        return NULL;
+    }
+    // Partial writes: SSL_write returns after each record, like send() on a socket;
+    // a retried write may come from a moved buffer (the relay's contents stay the same).
+    p_SSL_CTX_ctrl(context, SSL_CTRL_MODE, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER,
+                   NULL);
+    if (load_identity(context, options, error, size) != 0 || load_trust(context, options, error, size) != 0 ||
+        apply_protocols(context, options, error, size) != 0) {
+        cossl_context_free((cossl_context *)context);
+        return NULL;
+    }
+    if (options->keylog_fd >= 0) {
+        p_SSL_CTX_set_ex_data(context, keylog_index, (void *)(intptr_t)(options->keylog_fd + 1));
+        p_SSL_CTX_set_keylog_callback(context, write_keylog);
+    }
+    own_fingerprint(context, fingerprint);
+    return (cossl_context *)context;
+}
+
+void cossl_context_free(cossl_context *context) {
+    if (context == NULL) return;
+    SSL_CTX *ctx = (SSL_CTX *)context;
+    free(p_SSL_CTX_get_ex_data(ctx, alpn_index));
+    p_SSL_CTX_free(ctx);
+}
+
+// MARK: sessions
+
+/// Notes each alert as it passes (content type 21: level, description).
+static void watch_alerts(int write_p, int version, int content_type, const void *buffer, size_t length, SSL *ssl,
+                         void *argument) {
+    (void)version;
+    (void)ssl;
+    if (content_type != SSL3_RT_ALERT || length < 2 || argument == NULL) return;
+    const unsigned char *bytes = buffer;
+    cossl_alerts *alerts = argument;
+    if (write_p) {
+        alerts->sent_level = bytes[0];
+        alerts->sent_description = bytes[1];
+    } else {
+        alerts->received_level = bytes[0];
+        alerts->received_description = bytes[1];
+    }
+}
+
+/// Whether `name` is an IPv4 or IPv6 address (certificates name those as IP SANs).
+static int is_address(const char *name) {
+    unsigned char buffer[16];
+    return inet_pton(AF_INET, name, buffer) == 1 || inet_pton(AF_INET6, name, buffer) == 1;
+}
+
+cossl_session *cossl_session_new(cossl_context *context, int fd, const char *sni, const char *verify_name,
+                                 cossl_alerts *alerts, char *error, size_t size) {
+    SSL_CTX *ctx = (SSL_CTX *)context;
+    p_ERR_clear_error();
+    SSL *ssl = p_SSL_new(ctx);
+    if (ssl == NULL || p_SSL_set_fd(ssl, fd) != 1) {
+        set_error(error, size, "cannot make a TLS session");
+        if (ssl != NULL) p_SSL_free(ssl);
+        return NULL;
+    }
+    if (alerts != NULL) {
+        alerts->sent_level = alerts->sent_description = -1;
+        alerts->received_level = alerts->received_description = -1;
+        p_SSL_set_msg_callback(ssl, watch_alerts);
+        p_SSL_ctrl(ssl, SSL_CTRL_SET_MSG_CALLBACK_ARG, 0, alerts);
+    }
+    if (p_SSL_is_server(ssl)) {
+        p_SSL_set_accept_state(ssl);
+        return (cossl_session *)ssl;
+    }
+    p_SSL_set_connect_state(ssl);
+    if (sni != NULL && p_SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, (void *)sni) != 1) {
+        set_error(error, size, "cannot set the server name (SNI)");
+        p_SSL_free(ssl);
+        return NULL;
+    }
+    if (verify_name != NULL) {
+        int ok = is_address(verify_name) ? p_X509_VERIFY_PARAM_set1_ip_asc(p_SSL_get0_param(ssl), verify_name)
+                                         : p_SSL_set1_host(ssl, verify_name);
+        if (ok != 1) {
+            set_error(error, size, "cannot set the name to verify");
+            p_SSL_free(ssl);
+            return NULL;
+        }
+    }
+    return (cossl_session *)ssl;
+}
+
+void cossl_session_free(cossl_session *session) {
+    if (session != NULL) p_SSL_free((SSL *)session);
+}
+
+/// What an SSL call's result means (SSL_get_error), as one of the COSSL_ results.
+static int classify(SSL *ssl, int result, int *system_errno) {
+    int saved = errno;
+    switch (p_SSL_get_error(ssl, result)) {
+    case SSL_ERROR_WANT_READ: return COSSL_WANT_READ;
+    case SSL_ERROR_WANT_WRITE: return COSSL_WANT_WRITE;
+    case SSL_ERROR_ZERO_RETURN: return COSSL_CLOSED;
+    case SSL_ERROR_SYSCALL:
+        if (p_ERR_peek_error() == 0) {
+            *system_errno = saved != 0 ? saved : EPIPE;
+            return COSSL_SYSTEM;
+        }
+        return COSSL_FAILED;
+    case SSL_ERROR_SSL:
+        if (ERR_GET_REASON(p_ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+            p_ERR_clear_error();
+            return COSSL_UNEXPECTED_EOF;
+        }
+        return COSSL_FAILED;
+    default: return COSSL_FAILED;
+    }
+}
+
+int cossl_handshake(cossl_session *session, int *system_errno) {
+    SSL *ssl = (SSL *)session;
+    p_ERR_clear_error();
+    errno = 0;
+    int result = p_SSL_do_handshake(ssl);
+    if (result == 1) return COSSL_DONE;
+    int outcome = classify(ssl, result, system_errno);
+    return outcome == COSSL_CLOSED ? COSSL_FAILED : outcome;
+}
+
+int cossl_read(cossl_session *session, void *buffer, int size, int *system_errno) {
+    SSL *ssl = (SSL *)session;
+    p_ERR_clear_error();
+    errno = 0;
+    int result = p_SSL_read(ssl, buffer, size);
+    return result > 0 ? result : classify(ssl, result, system_errno);
+}
+
+int cossl_write(cossl_session *session, const void *buffer, int size, int *system_errno) {
+    SSL *ssl = (SSL *)session;
+    p_ERR_clear_error();
+    errno = 0;
+    int result = p_SSL_write(ssl, buffer, size);
+    if (result > 0) return result;
+    int outcome = classify(ssl, result, system_errno);
+    return outcome == COSSL_CLOSED ? COSSL_FAILED : outcome;
+}
+
+int cossl_shutdown(cossl_session *session, int *system_errno) {
+    SSL *ssl = (SSL *)session;
+    p_ERR_clear_error();
+    errno = 0;
+    int result = p_SSL_shutdown(ssl);
+    if (result >= 0) return COSSL_DONE;  // 0: close_notify sent, the peer's not yet seen
+    int outcome = classify(ssl, result, system_errno);
+    return outcome == COSSL_CLOSED ? COSSL_DONE : outcome;
+}
+
+// MARK: facts
+
+const char *cossl_version(cossl_session *session) { return p_SSL_get_version((SSL *)session); }
+
+const char *cossl_cipher(cossl_session *session) {
+    const SSL_CIPHER *cipher = p_SSL_get_current_cipher((SSL *)session);
+    return cipher == NULL ? NULL : p_SSL_CIPHER_get_name(cipher);
+}
+
+const char *cossl_group(cossl_session *session) {
+    SSL *ssl = (SSL *)session;
+    long group = p_SSL_ctrl(ssl, SSL_CTRL_GET_NEGOTIATED_GROUP, 0, NULL);
+    return group <= 0 ? NULL : p_SSL_group_to_name(ssl, (int)group);
+}
+
+int cossl_alpn(cossl_session *session, char *buffer, size_t size) {
+    const unsigned char *data = NULL;
+    unsigned int length = 0;
+    p_SSL_get0_alpn_selected((SSL *)session, &data, &length);
+    if (data == NULL || length == 0 || size == 0) return 0;
+    if (length >= size) length = (unsigned int)size - 1;
+    memcpy(buffer, data, length);
+    buffer[length] = 0;
+    return 1;
+}
+
+int cossl_resumed(cossl_session *session) { return p_SSL_session_reused((SSL *)session); }
+
+const char *cossl_server_name(cossl_session *session) {
+    return p_SSL_get_servername((SSL *)session, TLSEXT_NAMETYPE_host_name);
+}
+
+long cossl_verify_result(cossl_session *session) { return p_SSL_get_verify_result((SSL *)session); }
+
+const char *cossl_verify_text(long code) { return loaded ? p_X509_verify_cert_error_string(code) : ""; }
+
+/// The peer's certificates, leaf first. A client's chain (SSL_get_peer_cert_chain)
+/// holds the leaf; a server's does not, so the leaf comes from SSL_get0_peer_certificate.
+static X509 *peer_certificate(SSL *ssl, int index) {
+    STACK_OF(X509) *chain = p_SSL_get_peer_cert_chain(ssl);
+    int count = chain == NULL ? 0 : p_OPENSSL_sk_num((const OPENSSL_STACK *)chain);
+    if (p_SSL_is_server(ssl)) {
+        if (index == 0) return p_SSL_get0_peer_certificate(ssl);
+        index -= 1;
+    }
+    return index < count ? p_OPENSSL_sk_value((const OPENSSL_STACK *)chain, index) : NULL;
+}
+
+int cossl_peer_chain_length(cossl_session *session) {
+    SSL *ssl = (SSL *)session;
+    int count = 0;
+    while (count < 64 && peer_certificate(ssl, count) != NULL) count++;
+    return count;
+}
+
+/// Prints a name as RFC 2253 does ("CN=host,O=org"), into `out`.
+static void print_name(const X509_NAME *name, char *out, size_t size) {
+    out[0] = 0;
+    BIO *bio = p_BIO_new(p_BIO_s_mem());
+    if (bio == NULL) return;
+    p_X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+    char *data = NULL;
+    long length = p_BIO_ctrl(bio, BIO_CTRL_INFO, 0, (char *)&data);
+    if (data != NULL && length > 0) snprintf(out, size, "%.*s", (int)length, data);
+    p_BIO_free(bio);
+}
+
+/// The subjectAltName entries, as "DNS:host, IP Address:127.0.0.1".
+static void print_alt_names(X509 *certificate, char *out, size_t size) {
+    out[0] = 0;
+    GENERAL_NAMES *names = p_X509_get_ext_d2i(certificate, NID_subject_alt_name, NULL, NULL);
+    if (names == NULL) return;
+    BIO *bio = p_BIO_new(p_BIO_s_mem());
+    int count = p_OPENSSL_sk_num((const OPENSSL_STACK *)names);
+    for (int i = 0; bio != NULL && i < count; i++) {
+        GENERAL_NAME *name = p_OPENSSL_sk_value((const OPENSSL_STACK *)names, i);
+        p_GENERAL_NAME_print(bio, name);
+        char *data = NULL;
+        long length = p_BIO_ctrl(bio, BIO_CTRL_INFO, 0, (char *)&data);
+        size_t used = strlen(out);
+        if (data != NULL && length > 0 && used + (size_t)length + 3 < size) {
+            snprintf(out + used, size - used, "%s%.*s", used > 0 ? ", " : "", (int)length, data);
+        }
+        p_BIO_ctrl(bio, BIO_CTRL_RESET, 0, NULL);
+    }
+    if (bio != NULL) p_BIO_free(bio);
+    p_GENERAL_NAMES_free(names);
+}
+
+static int64_t seconds(const ASN1_TIME *time) {
+    struct tm parts;
+    memset(&parts, 0, sizeof parts);
+    if (time == NULL || p_ASN1_TIME_to_tm(time, &parts) != 1) return 0;
+    return (int64_t)timegm(&parts);
+}
+
+int cossl_peer_certificate(cossl_session *session, int index, cossl_certificate *out) {
+    memset(out, 0, sizeof *out);
+    X509 *certificate = peer_certificate((SSL *)session, index);
+    if (certificate == NULL) return -1;
+    const X509_NAME *subject = p_X509_get_subject_name(certificate);
+    const X509_NAME *issuer = p_X509_get_issuer_name(certificate);
+    print_name(subject, out->subject, sizeof out->subject);
+    print_name(issuer, out->issuer, sizeof out->issuer);
+    out->self_issued = p_X509_NAME_cmp(subject, issuer) == 0;
+    if (p_X509_NAME_get_text_by_NID((X509_NAME *)subject, NID_commonName, out->common_name,
+                                    sizeof out->common_name) < 0) {
+        out->common_name[0] = 0;
+    }
+    print_alt_names(certificate, out->alt_names, sizeof out->alt_names);
+    out->not_before = seconds(p_X509_get0_notBefore(certificate));
+    out->not_after = seconds(p_X509_get0_notAfter(certificate));
+    EVP_PKEY *key = p_X509_get0_pubkey(certificate);
+    if (key != NULL) {
+        int type = p_EVP_PKEY_get_base_id(key);
+        const char *name = type == EVP_PKEY_EC ? "EC" : p_OBJ_nid2sn(type);
+        snprintf(out->key_type, sizeof out->key_type, "%s", name != NULL ? name : "unknown");
+        out->key_bits = p_EVP_PKEY_get_bits(key);
+        size_t length = 0;
+        if (type == EVP_PKEY_EC) p_EVP_PKEY_get_group_name(key, out->key_group, sizeof out->key_group, &length);
+    }
+    const char *signature = p_OBJ_nid2ln(p_X509_get_signature_nid(certificate));
+    snprintf(out->signature, sizeof out->signature, "%s", signature != NULL ? signature : "unknown");
+    unsigned int length = 32;
+    p_X509_digest(certificate, p_EVP_sha256(), out->sha256, &length);
+    return 0;
+}

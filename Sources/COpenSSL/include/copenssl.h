@@ -1,0 +1,111 @@
+// OpenSSL 3, loaded on demand.
+//
+// sockscope does not link libssl: start-up and every command without --tls never pay
+// for it. This target's functions are the only way the Swift code reaches OpenSSL;
+// they call libssl and libcrypto through pointers resolved with dlopen/dlsym
+// (libssl.so.3, libcrypto.so.3, RTLD_LOCAL) the first time cossl_load is called.
+// The pointers are typed from OpenSSL's own headers (`__typeof__`), so a wrong
+// signature cannot compile. Swift sees opaque handles and plain C types only.
+#ifndef COPENSSL_H
+#define COPENSSL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct cossl_context cossl_context;  // an SSL_CTX
+typedef struct cossl_session cossl_session;  // an SSL
+
+/// Loads libssl and libcrypto once. Returns 0 when loaded; -1 with the reason,
+/// naming the package to install, in `error`.
+int cossl_load(char *error, size_t size);
+
+/// What a context is made from (client or server side).
+typedef struct {
+    int server;                    // 1: accept handshakes; 0: make them
+    int verify;                    // client: verify the server; server: require a client certificate
+    const char *ca_file;           // trusted CAs (PEM); NULL: the system store (client) / none (server)
+    const char *cert_file;         // our certificate chain (PEM), or NULL
+    const char *key_file;          // its private key (PEM), or NULL (then in cert_file)
+    int self_signed;               // server without cert_file: make an ephemeral certificate
+    int min_version, max_version;  // TLS1_2_VERSION (0x0303), TLS1_3_VERSION (0x0304), or 0
+    const char *ciphers;           // TLS 1.2 cipher list (OpenSSL syntax), or NULL
+    const char *ciphersuites;      // TLS 1.3 suites, or NULL
+    const unsigned char *alpn;     // ALPN protocols in wire format (length-prefixed), or NULL
+    unsigned int alpn_length;
+    int keylog_fd;                 // write NSS key log lines (SSLKEYLOGFILE) here, or -1
+} cossl_context_options;
+
+/// Makes a context; NULL with the reason in `error`. When the context has a
+/// certificate (given or made), its SHA-256 fingerprint is written to `fingerprint`.
+cossl_context *cossl_context_new(const cossl_context_options *options, unsigned char fingerprint[32], char *error,
+                                 size_t size);
+void cossl_context_free(cossl_context *context);
+
+/// The alerts a session sent and received, as the record layer saw them (-1: none).
+typedef struct {
+    int sent_level, sent_description;
+    int received_level, received_description;
+} cossl_alerts;
+
+/// A session on a connected, non-blocking socket. `sni`: the server name to send
+/// (client), or NULL. `verify_name`: the host name or IP address the certificate must
+/// match (client), or NULL. `alerts` is updated as alerts pass (it must outlive the session).
+cossl_session *cossl_session_new(cossl_context *context, int fd, const char *sni, const char *verify_name,
+                                 cossl_alerts *alerts, char *error, size_t size);
+void cossl_session_free(cossl_session *session);
+
+// Results of the calls below, besides a positive count.
+#define COSSL_DONE 1
+#define COSSL_CLOSED 0             // the peer sent close_notify
+#define COSSL_FAILED -1            // a TLS failure: cossl_error has the reason
+#define COSSL_WANT_READ -2         // retry when the socket is readable
+#define COSSL_WANT_WRITE -3        // retry when the socket is writable
+#define COSSL_SYSTEM -4            // a system call failed: *system_errno
+#define COSSL_UNEXPECTED_EOF -5    // the TCP stream ended without close_notify
+
+/// Drives the handshake one step (SSL_do_handshake).
+int cossl_handshake(cossl_session *session, int *system_errno);
+/// SSL_read: the count, or one of the results above.
+int cossl_read(cossl_session *session, void *buffer, int size, int *system_errno);
+/// SSL_write (partial writes allowed): the count, or one of the results above.
+int cossl_write(cossl_session *session, const void *buffer, int size, int *system_errno);
+/// Sends close_notify (SSL_shutdown once): COSSL_DONE, or a want/failure result.
+int cossl_shutdown(cossl_session *session, int *system_errno);
+/// The first queued OpenSSL error's reason ("certificate verify failed"), and clears the queue.
+void cossl_error(char *buffer, size_t size);
+
+/// Facts of an established session (strings are OpenSSL's, valid while the session lives).
+const char *cossl_version(cossl_session *session);
+const char *cossl_cipher(cossl_session *session);
+const char *cossl_group(cossl_session *session);
+/// The ALPN protocol agreed, copied NUL-terminated; 0 when none.
+int cossl_alpn(cossl_session *session, char *buffer, size_t size);
+int cossl_resumed(cossl_session *session);
+/// The server name the client sent (server side), or NULL.
+const char *cossl_server_name(cossl_session *session);
+/// The verification result (X509_V_OK is 0) and its text.
+long cossl_verify_result(cossl_session *session);
+const char *cossl_verify_text(long code);
+
+/// A certificate, described.
+typedef struct {
+    char subject[512];
+    char issuer[512];
+    char common_name[256];
+    char alt_names[2048];   // "DNS:a, IP Address:127.0.0.1"
+    int64_t not_before;     // seconds since the epoch
+    int64_t not_after;
+    char key_type[32];      // "RSA", "EC", "ED25519"
+    int key_bits;
+    char key_group[64];     // an EC key's curve
+    char signature[64];     // "sha256WithRSAEncryption"
+    unsigned char sha256[32];
+    int self_issued;        // subject equals issuer
+} cossl_certificate;
+
+/// How many certificates the peer sent (the leaf first).
+int cossl_peer_chain_length(cossl_session *session);
+/// Describes the peer's certificate at `index`; 0 on success.
+int cossl_peer_certificate(cossl_session *session, int index, cossl_certificate *out);
+
+#endif

@@ -1,0 +1,120 @@
+import Glibc
+
+/// TLS failures told as sockscope tells errno failures: the name to search for, what it
+/// means here, and the fix.
+package enum TLSExplanation {
+    /// A certificate that failed verification: exit 79, the X509_V_ERR name, and why.
+    static func verificationFailure(_ verification: TLSVerification, chain: [TLSCertificate], peer: String) -> SockscopeError {
+        SockscopeError(
+            "TLS certificate of \(peer) failed verification: \(verification.name) (\(verification.text))",
+            explanation: explain(verification, chain: chain, now: Int64(time(nil))), status: .tlsVerification)
+    }
+
+    /// What a verification result means for this chain, and what to do about it.
+    package static func explain(_ verification: TLSVerification, chain: [TLSCertificate], now: Int64) -> String {
+        let leaf = chain.first
+        switch verification.name {
+        case "X509_V_ERR_CERT_HAS_EXPIRED":
+            guard let expired = chain.first(where: { $0.notAfter < now }) else { return "a certificate in the chain has expired" }
+            let days = -expired.daysLeft(now: now)
+            let which = expired == leaf ? "the server's certificate" : "the certificate of \(expired.subject)"
+            return "\(which) expired \(days == 0 ? "today" : "\(days) day\(days == 1 ? "" : "s") ago"), on \(utcDate(expired.notAfter)); "
+                + "it must be renewed (--insecure connects anyway)"
+        case "X509_V_ERR_CERT_NOT_YET_VALID":
+            guard let early = chain.first(where: { $0.notBefore > now }) else { return "a certificate in the chain is not valid yet" }
+            return "\(early.subject) is valid only from \(utcDate(early.notBefore)): check this machine's clock, or the certificate's dates"
+        case "X509_V_ERR_HOSTNAME_MISMATCH", "X509_V_ERR_IP_ADDRESS_MISMATCH":
+            let names = leaf?.coveredNames ?? []
+            let covered =
+                names.isEmpty ? (leaf?.commonName.map { "only the common name \($0) (no subjectAltName)" } ?? "no names") : names.joined(separator: ", ")
+            return "the certificate covers \(covered), not \(verification.expectedName ?? "the name asked for"); "
+                + "connect by one of those names, or give --sni NAME (--insecure skips the check)"
+        case "X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT", "X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE":
+            let issuer = chain.last?.issuer ?? "its issuer"
+            return "no trusted certificate for \(issuer): either the server sends an incomplete chain (it must send its intermediates) "
+                + "or the CA is not in the trust store — give it with --ca-file FILE"
+        case "X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT":
+            let fingerprint = leaf.map { " (SHA-256 \(colonHex($0.sha256)))" } ?? ""
+            return "the server's certificate signs itself\(fingerprint), so no CA vouches for it: trust it with --ca-file FILE "
+                + "holding that certificate, or skip the check with --insecure"
+        case "X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN":
+            return "the chain ends in a root CA this machine does not trust (\(chain.last?.subject ?? "unknown")): give it with --ca-file FILE"
+        case "X509_V_ERR_INVALID_PURPOSE":
+            return "the certificate is not meant for this side of TLS (its extended key usage lacks serverAuth or clientAuth)"
+        default:
+            return "OpenSSL says: \(verification.text) (--insecure skips verification)"
+        }
+    }
+
+    /// A fatal alert ended the handshake: exit 76, the alert by name, and what usually causes it.
+    static func alertFailure(_ alert: TLSAlert, sentByPeer: Bool, peer: String, reason: String, configuration: TLSConfiguration) -> SockscopeError {
+        let who = sentByPeer ? "\(peer) sent" : "we sent"
+        let status: ExitStatus =
+            alert.name == "certificate_expired" || alert.name == "unknown_ca" || alert.name == "bad_certificate" ? .tlsVerification : .tlsHandshake
+        return SockscopeError(
+            "TLS handshake with \(peer) failed: \(who) the alert \(alert.name)",
+            explanation: alertMeaning(alert.name, sentByPeer: sentByPeer, configuration: configuration)
+                ?? (reason.isEmpty ? nil : "OpenSSL says: \(reason)"), status: status)
+    }
+
+    private static func alertMeaning(_ name: String, sentByPeer: Bool, configuration: TLSConfiguration) -> String? {
+        switch name {
+        case "handshake_failure":
+            return "no cipher suite or signature algorithm both sides accept (check --ciphers, and the peer's settings)"
+        case "protocol_version":
+            let asked = [configuration.minimumVersion.map { "--tls-min \($0.rawValue)" }, configuration.maximumVersion.map { "--tls-max \($0.rawValue)" }]
+                .compactMap { $0 }.joined(separator: ", ")
+            return "no TLS version both sides accept\(asked.isEmpty ? "" : " (we asked for \(asked))")"
+        case "unknown_ca":
+            return sentByPeer
+                ? "the peer does not trust the CA that signed our certificate (--client-cert / --cert)"
+                : "we do not trust the CA that signed the peer's certificate"
+        case "certificate_required":
+            return "the server requires a client certificate: give --client-cert FILE and --client-key FILE"
+        case "bad_certificate", "certificate_unknown", "unsupported_certificate":
+            return sentByPeer ? "the peer rejected our certificate" : "we rejected the peer's certificate"
+        case "certificate_expired":
+            return sentByPeer ? "the peer says our certificate has expired" : "the peer's certificate has expired"
+        case "no_application_protocol":
+            return "none of the ALPN protocols offered is one the server accepts (--alpn)"
+        case "unrecognized_name":
+            return "the server has no certificate for the name sent (SNI): check --sni"
+        case "decrypt_error":
+            return "a signature or the Finished message did not check: a wrong key, or a client certificate the server cannot verify"
+        case "insufficient_security":
+            return "the peer wants stronger ciphers than offered"
+        default:
+            return nil
+        }
+    }
+
+    /// Any other failure: exit 76 with OpenSSL's reason, made plainer where it is known.
+    static func protocolFailure(_ reason: String, peer: String, role: TLSConfiguration.Role) -> SockscopeError {
+        let explanation: String
+        switch reason {
+        case "wrong version number", "packet length too long", "record layer failure":
+            explanation = "what came back is not TLS: the port speaks something else (plain HTTP, SSH …) — drop --tls, or use the TLS port"
+        case "http request":
+            explanation = "the client sent plain HTTP to a TLS port"
+        case "no shared cipher":
+            explanation = "no cipher suite both sides accept (check --ciphers)"
+        case "unsupported protocol", "no protocols available", "tlsv1 alert protocol version":
+            explanation = "no TLS version both sides accept (check --tls-min and --tls-max)"
+        case "peer did not return a certificate":
+            explanation = "the client sent no certificate, and --require-client-cert asks for one"
+        default:
+            explanation = reason.isEmpty ? "the handshake ended without a reason from OpenSSL" : "OpenSSL says: \(reason)"
+        }
+        return SockscopeError(
+            "TLS handshake with \(peer) failed: \(reason.isEmpty ? "protocol error" : reason)", explanation: explanation, status: .tlsHandshake)
+    }
+
+    /// "2026-11-18 12:00:00 UTC".
+    package static func utcDate(_ seconds: Int64) -> String {
+        var time = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday)) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) UTC"
+    }
+}

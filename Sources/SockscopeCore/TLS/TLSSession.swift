@@ -1,0 +1,229 @@
+import COpenSSL
+import Glibc
+import SystemPackage
+
+/// One TLS session (`SSL`) over a connected, non-blocking stream socket.
+///
+/// The handshake is driven step by step (`SSL_do_handshake` until it stops asking to
+/// read or write), waiting for the socket through the event loop's one-descriptor
+/// wait, so Ctrl-C and the timeout end it. Afterwards `read` and `write` behave as
+/// `recv` and `send` on a non-blocking socket (nil: try again when ready), which is
+/// what lets the relays carry TLS as they carry TCP.
+package final class TLSSession {
+    package let socket: Socket
+    package let context: TLSContext
+    let handle: OpaquePointer
+    private let alerts: UnsafeMutablePointer<cossl_alerts>
+    /// The facts so far: complete after a handshake, partial after a failed one.
+    package private(set) var handshake: TLSHandshake
+    /// The peer ended the TCP stream without close_notify (a truncation TLS cannot tell from an end).
+    package private(set) var endedWithoutCloseNotify = false
+    /// A read asked to write (or a write to read): wait for that instead.
+    package private(set) var readWaitsForWritable = false
+
+    /// Starts a session on `socket`. A client sends `serverName` (SNI) and checks the
+    /// certificate against `verifyName` (a host name or an address).
+    package init(context: TLSContext, socket: Socket, serverName: String? = nil, verifyName: String? = nil) throws(SockscopeError) {
+        self.socket = socket
+        self.context = context
+        let alerts = UnsafeMutablePointer<cossl_alerts>.allocate(capacity: 1)
+        alerts.initialize(to: cossl_alerts(sent_level: -1, sent_description: -1, received_level: -1, received_description: -1))
+        self.alerts = alerts
+        handshake = TLSHandshake(role: context.configuration.role)
+        handshake.serverName = serverName
+        var error = [CChar](repeating: 0, count: 512)
+        let made = withOptionalCStrings([serverName, verifyName]) { names in
+            cossl_session_new(context.handle, socket.fd, names[0], names[1], alerts, &error, error.count)
+        }
+        guard let made else {
+            alerts.deallocate()
+            throw SockscopeError(TLSContext.text(error), status: .internalError)
+        }
+        handle = made
+        expectedName = verifyName
+    }
+
+    private let expectedName: String?
+
+    deinit {
+        cossl_session_free(handle)
+        alerts.deallocate()
+    }
+
+    /// Runs the handshake to its end, or until `deadline`.
+    /// - Throws: exit 79 when the peer's certificate fails verification, 76 for any other
+    ///   TLS failure (an alert, no common version), 75 at the deadline, 130/143 for a
+    ///   signal, or the failed system call. `handshake` then holds what was learned.
+    package func performHandshake(deadline: ContinuousClock.Instant?) throws(SockscopeError) {
+        let start = ContinuousClock.now
+        defer { handshake.duration = .now - start }
+        while true {
+            var systemErrno: Int32 = 0
+            let result = cossl_handshake(handle, &systemErrno)
+            switch result {
+            case COSSL_DONE:
+                collectFacts()
+                return
+            case COSSL_WANT_READ, COSSL_WANT_WRITE:
+                let interest: EventLoop.Interest = result == COSSL_WANT_READ ? .readable : .writable
+                let ready: Bool
+                do { ready = try EventLoop.wait(for: socket.fd, interest, deadline: deadline) } catch { throw SockscopeError(error) }
+                if !ready {
+                    collectFacts()
+                    throw SockscopeError(
+                        "TLS handshake with \(peerText) timed out", explanation: "the peer accepted TCP but did not finish the handshake (is it TLS?)",
+                        status: .timedOut)
+                }
+            default:
+                throw handshakeFailure(result, systemErrno: systemErrno)
+            }
+        }
+    }
+
+    private var peerText: String { socket.remoteAddress.map { "\($0)" } ?? "the peer" }
+
+    /// Reads decrypted bytes. Returns the count, 0 at the end of the stream (close_notify,
+    /// or a TCP end without it: `endedWithoutCloseNotify`), nil when nothing is ready.
+    package func read(into buffer: UnsafeMutableRawBufferPointer) throws(SocketCallError) -> Int? {
+        var systemErrno: Int32 = 0
+        let size = Int32(clamping: buffer.count)
+        let result = cossl_read(handle, buffer.baseAddress, size, &systemErrno)
+        readWaitsForWritable = result == COSSL_WANT_WRITE
+        switch result {
+        case 1...: return Int(result)
+        case COSSL_CLOSED:
+            socket.tracer.record("SSL_read(fd \(socket.fd)) → close_notify received (the peer's end of data)")
+            return 0
+        case COSSL_UNEXPECTED_EOF:
+            endedWithoutCloseNotify = true
+            socket.tracer.record("SSL_read(fd \(socket.fd)) → the TCP stream ended without close_notify (a cut could not be told from an end)")
+            return 0
+        case COSSL_WANT_READ, COSSL_WANT_WRITE: return nil
+        default: throw ioFailure(.sslRead, result, systemErrno)
+        }
+    }
+
+    /// Encrypts and sends; returns the bytes taken (whole records), nil when the socket is full.
+    package func write(_ bytes: UnsafeRawBufferPointer) throws(SocketCallError) -> Int? {
+        guard !bytes.isEmpty else { return 0 }
+        var systemErrno: Int32 = 0
+        let result = cossl_write(handle, bytes.baseAddress, Int32(clamping: bytes.count), &systemErrno)
+        switch result {
+        case 1...: return Int(result)
+        case COSSL_WANT_READ, COSSL_WANT_WRITE: return nil
+        default: throw ioFailure(.sslWrite, result, systemErrno)
+        }
+    }
+
+    /// Ends our sending: close_notify, then FIN (`shutdown(SHUT_WR)`); the peer may go on
+    /// sending (TLS 1.3 allows the half-close). Returns false when the socket is full:
+    /// call again when it is writable.
+    package func closeWrite() -> Bool {
+        var systemErrno: Int32 = 0
+        let result = cossl_shutdown(handle, &systemErrno)
+        if result == COSSL_WANT_WRITE || result == COSSL_WANT_READ { return false }
+        socket.tracer.record("SSL_shutdown(fd \(socket.fd)) → close_notify sent")
+        socket.shutdownWrite()
+        return true
+    }
+
+    private func ioFailure(_ call: SocketCall, _ result: Int32, _ systemErrno: Int32) -> SocketCallError {
+        if result == COSSL_SYSTEM { return SocketCallError(call, Errno(rawValue: systemErrno)) }
+        var failure = SocketCallError(call, .protocolError)
+        var reason = TLSSession.queuedError()
+        if let alert = received { reason = "the peer sent the alert \(alert.name)" + (reason.isEmpty ? "" : " (\(reason))") }
+        failure.detail = reason.isEmpty ? nil : reason
+        return failure
+    }
+
+    private var received: TLSAlert? {
+        alerts.pointee.received_level < 0 ? nil : TLSAlert(level: Int(alerts.pointee.received_level), description: Int(alerts.pointee.received_description))
+    }
+
+    private var sent: TLSAlert? {
+        alerts.pointee.sent_level < 0 ? nil : TLSAlert(level: Int(alerts.pointee.sent_level), description: Int(alerts.pointee.sent_description))
+    }
+
+    static func queuedError() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        cossl_error(&buffer, buffer.count)
+        return TLSContext.text(buffer)
+    }
+}
+
+extension TLSSession {
+    /// Reads what the session settled and the peer's chain into `handshake`.
+    func collectFacts() {
+        handshake.version = string(cossl_version(handle))
+        handshake.cipher = string(cossl_cipher(handle))
+        handshake.group = string(cossl_group(handle))
+        var alpn = [CChar](repeating: 0, count: 256)
+        handshake.alpn = cossl_alpn(handle, &alpn, alpn.count) == 1 ? TLSContext.text(alpn) : nil
+        handshake.resumed = cossl_resumed(handle) == 1
+        if context.configuration.role == .server { handshake.serverName = string(cossl_server_name(handle)) }
+        handshake.chain = (0..<cossl_peer_chain_length(handle)).compactMap(certificate(at:))
+        let enforced = context.configuration.verify
+        if context.configuration.role == .client || !handshake.chain.isEmpty {
+            let code = cossl_verify_result(handle)
+            handshake.verification = TLSVerification(
+                code: code, text: string(cossl_verify_text(code)) ?? "", enforced: enforced, expectedName: expectedName)
+        }
+        handshake.alertSent = sent
+        handshake.alertReceived = received
+    }
+
+    private func string(_ pointer: UnsafePointer<CChar>?) -> String? {
+        guard let pointer else { return nil }
+        let text = String(cString: pointer)
+        return text.isEmpty || text == "(NONE)" ? nil : text
+    }
+
+    private func certificate(at index: Int32) -> TLSCertificate? {
+        var info = cossl_certificate()
+        guard cossl_peer_certificate(handle, index, &info) == 0 else { return nil }
+        let names = tupleText(info.alt_names)
+        return TLSCertificate(
+            subject: tupleText(info.subject), issuer: tupleText(info.issuer), commonName: nonEmpty(tupleText(info.common_name)),
+            alternativeNames: names.isEmpty ? [] : names.split(separator: ", ").map(String.init),
+            notBefore: info.not_before, notAfter: info.not_after, keyType: tupleText(info.key_type), keyBits: Int(info.key_bits),
+            keyCurve: nonEmpty(tupleText(info.key_group)), signatureAlgorithm: tupleText(info.signature),
+            sha256: withUnsafeBytes(of: info.sha256) { Array($0) }, selfIssued: info.self_issued == 1)
+    }
+
+    private func nonEmpty(_ text: String) -> String? { text.isEmpty ? nil : text }
+
+    /// The failure of a handshake step, explained: verification first (its own exit code),
+    /// then an alert either side sent, then OpenSSL's reason.
+    func handshakeFailure(_ result: Int32, systemErrno: Int32) -> SockscopeError {
+        collectFacts()
+        let reason = TLSSession.queuedError()
+        if let verification = handshake.verification, !verification.succeeded, verification.enforced {
+            return TLSExplanation.verificationFailure(verification, chain: handshake.chain, peer: peerText)
+        }
+        if let alert = handshake.alertReceived, alert.isFatal {
+            return TLSExplanation.alertFailure(alert, sentByPeer: true, peer: peerText, reason: reason, configuration: context.configuration)
+        }
+        if let alert = handshake.alertSent, alert.isFatal {
+            return TLSExplanation.alertFailure(alert, sentByPeer: false, peer: peerText, reason: reason, configuration: context.configuration)
+        }
+        if result == COSSL_SYSTEM {
+            var error = SockscopeError(SocketCallError(.sslHandshake, Errno(rawValue: systemErrno)))
+            error.message = "TLS handshake with \(peerText) failed: \(Errno(rawValue: systemErrno).nameAndText)"
+            return error
+        }
+        if result == COSSL_UNEXPECTED_EOF {
+            return SockscopeError(
+                "TLS handshake with \(peerText) failed: the peer closed the connection",
+                explanation: "it accepted TCP but ended it during the handshake: not TLS on this port, or it refused our hello",
+                status: .tlsHandshake)
+        }
+        return TLSExplanation.protocolFailure(reason, peer: peerText, role: context.configuration.role)
+    }
+}
+
+/// A fixed-size C char array (imported as a tuple) as a String, up to its NUL.
+func tupleText<T>(_ tuple: T) -> String {
+    withUnsafeBytes(of: tuple) { raw in
+        String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+    }
+}

@@ -1,0 +1,187 @@
+import ArgumentParser
+import SockscopeCore
+
+/// `--tls` and what goes with it, on the client side (`connect`, `probe`).
+struct ClientTLSOptions: ParsableArguments {
+    @Flag(
+        name: [.customLong("tls"), .customLong("ssl")], help: "Speak TLS over the connection (OpenSSL 3, loaded when needed); verifies the server by default.")
+    var tls = false
+
+    @Option(
+        name: .customLong("ca-file"), help: ArgumentHelp("Trust the CA certificates in this PEM file instead of the system's.", valueName: "file"),
+        completion: .file())
+    var caFile: String?
+
+    @Flag(name: .customLong("insecure"), help: "Do not verify the server's certificate (the result is still reported).")
+    var insecure = false
+
+    @Option(
+        name: .customLong("sni"),
+        help: ArgumentHelp("Send this server name (SNI) and verify the certificate against it (default: the host, when it is a name).", valueName: "name"))
+    var sni: String?
+
+    @Option(
+        name: .customLong("client-cert"), help: ArgumentHelp("Present this certificate (PEM, with its chain) to the server.", valueName: "file"),
+        completion: .file())
+    var clientCert: String?
+
+    @Option(
+        name: .customLong("client-key"), help: ArgumentHelp("The client certificate's private key (PEM; default: in --client-cert).", valueName: "file"),
+        completion: .file())
+    var clientKey: String?
+
+    @OptionGroup var common: CommonTLSOptions
+
+    /// The options' values, as plain data.
+    var values: TLSOptions.Values {
+        var values = common.values
+        values.enabled = tls
+        values.caFile = caFile
+        values.insecure = insecure
+        values.sni = sni
+        values.certificate = clientCert
+        values.key = clientKey
+        return values
+    }
+}
+
+/// `--tls` and what goes with it, on the server side (`listen`).
+struct ServerTLSOptions: ParsableArguments {
+    @Flag(name: [.customLong("tls"), .customLong("ssl")], help: "Speak TLS with each client (OpenSSL 3, loaded when needed).")
+    var tls = false
+
+    @Option(
+        name: .customLong("cert"),
+        help: ArgumentHelp(
+            "Our certificate (PEM, with its chain); without it an ephemeral self-signed one is made and its SHA-256 fingerprint printed.", valueName: "file"),
+        completion: .file())
+    var cert: String?
+
+    @Option(name: .customLong("key"), help: ArgumentHelp("The certificate's private key (PEM; default: in --cert).", valueName: "file"), completion: .file())
+    var key: String?
+
+    @Flag(name: .customLong("require-client-cert"), help: "Require each client to present a certificate signed by a CA in --ca-file (mutual TLS).")
+    var requireClientCert = false
+
+    @Option(
+        name: .customLong("ca-file"), help: ArgumentHelp("The CA certificates (PEM) client certificates must chain to.", valueName: "file"), completion: .file()
+    )
+    var caFile: String?
+
+    @OptionGroup var common: CommonTLSOptions
+
+    /// The options' values, as plain data.
+    var values: TLSOptions.Values {
+        var values = common.values
+        values.enabled = tls
+        values.certificate = cert
+        values.key = key
+        values.requireClientCert = requireClientCert
+        values.caFile = caFile
+        return values
+    }
+}
+
+/// The TLS options both sides have.
+struct CommonTLSOptions: ParsableArguments {
+    @Option(
+        name: .customLong("alpn"), help: ArgumentHelp("Application protocols to offer or accept (ALPN), comma-separated, e.g. h2,http/1.1.", valueName: "list"))
+    var alpn: String?
+
+    @Option(name: .customLong("tls-min"), help: ArgumentHelp("The lowest TLS version to accept: 1.2 or 1.3.", valueName: "version"))
+    var minimum: String?
+
+    @Option(name: .customLong("tls-max"), help: ArgumentHelp("The highest TLS version to offer: 1.2 or 1.3.", valueName: "version"))
+    var maximum: String?
+
+    @Option(
+        name: .customLong("ciphers"),
+        help: ArgumentHelp("OpenSSL cipher names (colon-separated): TLS_* names are TLS 1.3 suites, the rest TLS 1.2 ciphers.", valueName: "list"))
+    var ciphers: String?
+
+    @Option(
+        name: .customLong("keylog"),
+        help: ArgumentHelp("Append the session secrets to this file (SSLKEYLOGFILE format), so Wireshark or tshark can decrypt a capture.", valueName: "file"),
+        completion: .file())
+    var keylog: String?
+
+    var values: TLSOptions.Values { TLSOptions.Values(alpn: alpn, minimum: minimum, maximum: maximum, ciphers: ciphers, keylog: keylog) }
+}
+
+/// Namespace for the TLS option values.
+enum TLSOptions {
+    /// Every TLS option either side has, as plain values (what a command's request holds).
+    struct Values: Equatable, Sendable {
+        var enabled = false
+        var alpn: String?
+        var minimum: String?
+        var maximum: String?
+        var ciphers: String?
+        var keylog: String?
+        var caFile: String?
+        var insecure = false
+        var sni: String?
+        /// Our certificate and key: the client's (--client-cert) or the server's (--cert).
+        var certificate: String?
+        var key: String?
+        var requireClientCert = false
+    }
+}
+
+extension TLSOptions.Values {
+    /// The names of the TLS options given, for "needs --tls" errors.
+    var givenOptions: [String] {
+        let given: [(Bool, String)] = [
+            (alpn != nil, "--alpn"), (minimum != nil, "--tls-min"), (maximum != nil, "--tls-max"), (ciphers != nil, "--ciphers"), (keylog != nil, "--keylog"),
+            (caFile != nil, "--ca-file"), (insecure, "--insecure"), (sni != nil, "--sni"), (requireClientCert, "--require-client-cert"),
+        ]
+        return given.filter(\.0).map(\.1)
+    }
+
+    /// The configuration, when --tls is given; nil when no TLS option is.
+    /// - Throws: a usage error for TLS options without --tls, or ones that contradict each other.
+    func configurationIfEnabled(role: TLSConfiguration.Role) throws(SockscopeError) -> TLSConfiguration? {
+        guard enabled || !givenOptions.isEmpty || certificate != nil || key != nil else { return nil }
+        return try configuration(role: role)
+    }
+
+    /// The configuration these options describe, checked.
+    /// - Throws: a usage error for options that contradict each other or a bad value.
+    func configuration(role: TLSConfiguration.Role) throws(SockscopeError) -> TLSConfiguration {
+        let certificateOption = role == .client ? "--client-cert" : "--cert"
+        let keyOption = role == .client ? "--client-key" : "--key"
+        guard enabled else {
+            let given = givenOptions + (certificate != nil ? [certificateOption] : []) + (key != nil ? [keyOption] : [])
+            throw .usage("\(given.joined(separator: ", ")) \(given.count == 1 ? "is" : "are") for TLS: add --tls")
+        }
+        if key != nil && certificate == nil { throw .usage("\(keyOption) is the key of a certificate: give \(certificateOption) too") }
+        if insecure && caFile != nil { throw .usage("--insecure skips verification, which --ca-file is for: give one or the other") }
+        if requireClientCert && caFile == nil {
+            throw .usage("--require-client-cert needs --ca-file: the CA certificates client certificates must chain to")
+        }
+        if role == .server && caFile != nil && !requireClientCert {
+            throw .usage("--ca-file on listen names the CAs for client certificates: add --require-client-cert")
+        }
+        var configuration = TLSConfiguration(role: role, verify: role == .client ? !insecure : requireClientCert)
+        configuration.caFile = caFile
+        configuration.certificateFile = certificate
+        configuration.keyFile = key
+        configuration.alpn = alpn.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) } ?? []
+        configuration.minimumVersion = try Self.version(minimum, option: "--tls-min")
+        configuration.maximumVersion = try Self.version(maximum, option: "--tls-max")
+        if let low = configuration.minimumVersion, let high = configuration.maximumVersion, low == .tls13, high == .tls12 {
+            throw .usage("--tls-min 1.3 is above --tls-max 1.2: no version is left")
+        }
+        if let ciphers, ciphers.isEmpty { throw .usage("--ciphers needs at least one cipher name") }
+        configuration.ciphers = ciphers
+        configuration.keylogFile = keylog
+        _ = try configuration.alpnWireFormat()
+        return configuration
+    }
+
+    private static func version(_ text: String?, option: String) throws(SockscopeError) -> TLSVersion? {
+        guard let text else { return nil }
+        guard let version = TLSVersion(parsing: text) else { throw .usage("bad \(option) '\(text)': give 1.2 or 1.3") }
+        return version
+    }
+}

@@ -1,0 +1,106 @@
+import Glibc
+import SockscopeCore
+
+/// Tells what a TLS handshake settled and what the peer showed: `-v` lines on stderr,
+/// or with `--json` one `tls` record.
+struct TLSReporter {
+    let json: Bool
+    let tracer: SocketTracer
+
+    /// Reports a finished (or failed) handshake on descriptor `fd`.
+    func handshake(_ facts: TLSHandshake, fd: Int32, peer: SocketAddress?, failure: SockscopeError? = nil) {
+        if json {
+            Diagnostics.raw(Self.record(facts, peer: peer, failure: failure))
+        } else {
+            for line in Self.narration(facts, fd: fd, failed: failure != nil) { tracer.record(line) }
+        }
+    }
+
+    /// The `tls` JSON record.
+    static func record(_ facts: TLSHandshake, peer: SocketAddress?, failure: SockscopeError?) -> String {
+        var line = JSONLine(type: "tls")
+        line.add("role", facts.role == .client ? "client" : "server")
+        line.add(endpoint: "peer", peer)
+        line.add("established", failure == nil)
+        line.add("version", facts.version)
+        line.add("cipher", facts.cipher)
+        line.add("group", facts.group)
+        line.add("alpn", facts.alpn)
+        line.add("resumed", facts.resumed)
+        line.add("server_name", facts.serverName)
+        line.add(milliseconds: "handshake", facts.duration)
+        if let verification = facts.verification {
+            line.add("verify_result", verification.name)
+            line.add("verify_code", verification.code)
+            line.add("verify_text", verification.text)
+            line.add("verify_enforced", verification.enforced)
+            line.add("verify_name", verification.expectedName)
+        }
+        line.add("alert_sent", facts.alertSent?.name)
+        line.add("alert_received", facts.alertReceived?.name)
+        let now = Int64(time(nil))
+        line.add(raw: "certificates", "[" + facts.chain.map { certificate($0, now: now) }.joined(separator: ",") + "]")
+        if let failure {
+            line.add("error", failure.message)
+            line.add("explanation", failure.explanation)
+            line.add("exit_status", Int(failure.status.rawValue))
+        }
+        return line.text
+    }
+
+    /// One certificate as a JSON object.
+    static func certificate(_ certificate: TLSCertificate, now: Int64) -> String {
+        var object = JSONLine()
+        object.add("subject", certificate.subject)
+        object.add("issuer", certificate.issuer)
+        object.add("common_name", certificate.commonName)
+        object.add("alt_names", certificate.alternativeNames)
+        object.add("not_before", rfc3339(certificate.notBefore))
+        object.add("not_after", rfc3339(certificate.notAfter))
+        object.add("days_left", Int(certificate.daysLeft(now: now)))
+        object.add("key_type", certificate.keyType)
+        object.add("key_bits", certificate.keyBits)
+        object.add("key_curve", certificate.keyCurve)
+        object.add("signature_algorithm", certificate.signatureAlgorithm)
+        object.add("sha256", colonHex(certificate.sha256))
+        object.add("self_issued", certificate.selfIssued)
+        return String(object.text.dropLast())
+    }
+
+    static func rfc3339(_ seconds: Int64) -> String { Timestamp.rfc3339(seconds: Int(seconds), microseconds: 0) }
+
+    /// The `-v` lines: the outcome, each certificate, the verification.
+    static func narration(_ facts: TLSHandshake, fd: Int32, failed: Bool) -> [String] {
+        var lines: [String] = []
+        let settled = [facts.version, facts.cipher, facts.group.map { "group \($0)" }].compactMap { $0 }.joined(separator: ", ")
+        var extras = [facts.resumed ? "resumed session" : "new session"]
+        if let alpn = facts.alpn { extras.append("ALPN \(alpn)") }
+        if let name = facts.serverName { extras.append("SNI \(name)") }
+        let outcome = failed ? "failed after \(Timestamp.shortMilliseconds(facts.duration))" : "\(settled) in \(Timestamp.shortMilliseconds(facts.duration))"
+        lines.append("SSL_do_handshake(fd \(fd)) → \(outcome) (\(extras.joined(separator: "; ")))")
+        let now = Int64(time(nil))
+        for (index, certificate) in facts.chain.enumerated() {
+            lines += describe(certificate, index: index, now: now)
+        }
+        if let verification = facts.verification {
+            let name = verification.expectedName.map { " for \($0)" } ?? ""
+            let enforced = verification.enforced ? "" : " (not enforced)"
+            lines.append("verify\(name) → \(verification.name) (\(verification.text))\(enforced)")
+        }
+        if let alert = facts.alertSent, alert.name != "close_notify" { lines.append("alert sent: \(alert.name)\(alert.isFatal ? " (fatal)" : "")") }
+        if let alert = facts.alertReceived, alert.name != "close_notify" { lines.append("alert received: \(alert.name)\(alert.isFatal ? " (fatal)" : "")") }
+        return lines
+    }
+
+    private static func describe(_ certificate: TLSCertificate, index: Int, now: Int64) -> [String] {
+        let days = certificate.daysLeft(now: now)
+        let left = days >= 0 ? "\(days) day\(days == 1 ? "" : "s") left" : "EXPIRED \(-days) day\(days == -1 ? "" : "s") ago"
+        let curve = certificate.keyCurve.map { " (\($0))" } ?? ""
+        var lines = ["certificate \(index): \(certificate.subject)\(certificate.selfIssued ? " (self-issued)" : "")", "  issuer: \(certificate.issuer)"]
+        if !certificate.alternativeNames.isEmpty { lines.append("  names: \(certificate.alternativeNames.joined(separator: ", "))") }
+        lines.append("  valid: \(TLSExplanation.utcDate(certificate.notBefore)) to \(TLSExplanation.utcDate(certificate.notAfter)) (\(left))")
+        lines.append("  key: \(certificate.keyType) \(certificate.keyBits) bits\(curve); signature: \(certificate.signatureAlgorithm)")
+        lines.append("  SHA-256: \(colonHex(certificate.sha256))")
+        return lines
+    }
+}
