@@ -186,9 +186,9 @@ _sockscope() {
 
 _sockscope_connect() {
     repeating_flags=()
-    non_repeating_flags=(-u --udp -4 -6 --nodelay --keepalive --tap --tap-payload --follow-timewait --frame-json --raw --hexdump --no-half-close --send-only --recv-only --keep-sending -C --crlf --verbose -v --json --version -h --help)
+    non_repeating_flags=(-u --udp -4 -6 --nodelay --keepalive --tap --tap-payload --follow-timewait --frame-json --raw --hexdump --tls --ssl --insecure --no-half-close --send-only --recv-only --keep-sending -C --crlf --verbose -v --json --version -h --help)
     repeating_options=()
-    non_repeating_options=(-U --unix -s --source -p --source-port -w --timeout --keepalive-time --linger --recv-buffer --send-buffer --ttl --tap-interface --pcap-out --frame --max-frame -o --output -i --idle-timeout)
+    non_repeating_options=(-U --unix -s --source -p --source-port -w --timeout --keepalive-time --linger --recv-buffer --send-buffer --ttl --tap-interface --pcap-out --frame --max-frame -o --output --ca-file --sni --client-cert --client-key --alpn --tls-min --tls-max --ciphers --keylog -i --idle-timeout)
     __sockscope_offer_flags_options 2
 
     # Offer option value completions
@@ -240,6 +240,37 @@ _sockscope_connect() {
         __sockscope_add_completions -f
         return
         ;;
+    '--ca-file')
+        __sockscope_add_completions -f
+        return
+        ;;
+    '--sni')
+        return
+        ;;
+    '--client-cert')
+        __sockscope_add_completions -f
+        return
+        ;;
+    '--client-key')
+        __sockscope_add_completions -f
+        return
+        ;;
+    '--alpn')
+        return
+        ;;
+    '--tls-min')
+        return
+        ;;
+    '--tls-max')
+        return
+        ;;
+    '--ciphers')
+        return
+        ;;
+    '--keylog')
+        __sockscope_add_completions -f
+        return
+        ;;
     '-i'|'--idle-timeout')
         return
         ;;
@@ -256,9 +287,9 @@ _sockscope_connect() {
 
 _sockscope_listen() {
     repeating_flags=()
-    non_repeating_flags=(-u --udp -4 -6 --no-reuseaddr -k --keep-open --echo --upper --broker --chat --stderr --nodelay --keepalive --tap --tap-payload --follow-timewait --frame-json --raw --hexdump --no-half-close --send-only --recv-only --keep-sending -C --crlf --verbose -v --json --version -h --help)
+    non_repeating_flags=(-u --udp -4 -6 --no-reuseaddr -k --keep-open --echo --upper --broker --chat --stderr --nodelay --keepalive --tap --tap-payload --follow-timewait --frame-json --raw --hexdump --tls --ssl --require-client-cert --no-half-close --send-only --recv-only --keep-sending -C --crlf --verbose -v --json --version -h --help)
     repeating_options=(--allow --deny)
-    non_repeating_options=(-U --unix --backlog -e --exec -c --sh-exec --max-clients --accept-timeout --allow-file --deny-file --keepalive-time --linger --recv-buffer --send-buffer --ttl --tap-interface --pcap-out --frame --max-frame -o --output -i --idle-timeout)
+    non_repeating_options=(-U --unix --backlog -e --exec -c --sh-exec --max-clients --accept-timeout --allow-file --deny-file --keepalive-time --linger --recv-buffer --send-buffer --ttl --tap-interface --pcap-out --frame --max-frame -o --output --cert --key --ca-file --alpn --tls-min --tls-max --ciphers --keylog -i --idle-timeout)
     __sockscope_offer_flags_options 2
 
     # Offer option value completions
@@ -327,6 +358,34 @@ _sockscope_listen() {
         return
         ;;
     '-o'|'--output')
+        __sockscope_add_completions -f
+        return
+        ;;
+    '--cert')
+        __sockscope_add_completions -f
+        return
+        ;;
+    '--key')
+        __sockscope_add_completions -f
+        return
+        ;;
+    '--ca-file')
+        __sockscope_add_completions -f
+        return
+        ;;
+    '--alpn')
+        return
+        ;;
+    '--tls-min')
+        return
+        ;;
+    '--tls-max')
+        return
+        ;;
+    '--ciphers')
+        return
+        ;;
+    '--keylog')
         __sockscope_add_completions -f
         return
         ;;

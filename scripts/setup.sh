@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs what sockscope needs to build, test and benchmark, when it is missing.
-#   build: libpcap-dev, pkg-config
+#   build: libpcap-dev, libssl-dev (headers only: libpcap and libssl are loaded with dlopen), pkg-config
 #   tests: the real peers (OpenBSD nc, ncat, socat, python3, perl, tcpdump -r), iproute2 (ip netns, ss),
 #          nftables, util-linux (unshare), libcap2-bin (capsh), coreutils (sha256sum);
-#          python3-jsonschema for the JSON schema test
+#          python3-jsonschema for the JSON schema test; openssl (s_server, s_client, test
+#          certificates) and tshark (decrypting a capture with --keylog) for the TLS tests
 #   bench: iperf3, nmap, hyperfine (only with BENCH=1)
 # As root it uses apt-get; otherwise it lists what is missing and carries on.
 set -euo pipefail
 
-packages=(libpcap-dev pkg-config netcat-openbsd ncat perl socat python3 python3-jsonschema iproute2 nftables util-linux libcap2-bin coreutils tcpdump man-db curl)
+packages=(libpcap-dev libssl-dev openssl tshark pkg-config netcat-openbsd ncat perl socat python3 python3-jsonschema iproute2 nftables util-linux libcap2-bin coreutils tcpdump man-db curl)
 if [ "${BENCH:-0}" = 1 ]; then packages+=(iperf3 nmap hyperfine); fi
 
 missing=()

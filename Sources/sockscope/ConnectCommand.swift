@@ -129,6 +129,9 @@ extension ConnectCommand.Request {
         // Bad TLS options and a missing libssl are errors before any connection.
         let context = try tls.configurationIfEnabled(role: .client).map { (configuration) throws(SockscopeError) in try TLSContext(configuration) }
         let log = try traffic.log()  // a file that cannot be written is an error before any connection
+        // A capture meant for decryption (--keylog with --pcap-out) keeps whole packets.
+        var tap = self.tap
+        if tls.keylog != nil && tap.pcapOut != nil { tap.payload = true }
         let recorder = TapRecorder(options: tap)
         if tap.enabled { request.beforeConnect = recorder.start }
         let socket: Socket

@@ -115,6 +115,8 @@ struct ListenCommand: ParsableCommand {
 
     @OptionGroup(title: "Traffic logs") var traffic: TrafficOptions
 
+    @OptionGroup(title: "TLS") var tls: ServerTLSOptions
+
     @OptionGroup(title: "Session") var session: SessionOptions
 
     @OptionGroup(title: "Output") var output: OutputOptions
@@ -157,6 +159,11 @@ struct ListenCommand: ParsableCommand {
             throw ValidationError("--allow/--deny match IP addresses; a Unix socket's clients are limited by its file's permissions")
         }
         if transport.unixPath != nil && tap.enabled { throw ValidationError("--tap follows TCP connections, not Unix sockets") }
+        if tls.tls && transport.udp { throw ValidationError("--tls serves stream clients: UDP would need DTLS, which sockscope does not speak") }
+        if tls.tls && frame.format != nil { throw ValidationError("--frame works on the socket itself; with --tls, frame the data yourself") }
+        if tls.tls && exec && session.idleTimeout != nil {
+            throw ValidationError("-i/--idle-timeout with --exec reads TCP's own idle time, which the TLS relay in between hides")
+        }
         try validateSession()
     }
 
@@ -197,7 +204,8 @@ struct ListenCommand: ParsableCommand {
             first: first, second: second, transport: transport.values, family: family.values, backlog: backlog, noReuseAddress: noReuseAddress,
             keepOpen: keepOpen, echo: echo, upper: upper, broker: broker, chat: chat, exec: exec, shellExec: shellExec, mergeStderr: mergeStderr,
             maxClients: maxClients, allow: allow, deny: deny, acceptTimeout: acceptTimeout, allowFile: allowFile, denyFile: denyFile, tuning: tuning.values,
-            tap: tap.values, frame: frame.values, traffic: traffic.values, session: session.values, output: output.values)
+            tap: tap.values, frame: frame.values, traffic: traffic.values, tls: tls.values, session: session.values,
+            output: output.values)
     }
 
     /// Every option of `listen`, as the parser reads it; the light path builds the
@@ -227,6 +235,7 @@ struct ListenCommand: ParsableCommand {
         var tap = TapOptions.Values()
         var frame = FrameOptions.Values()
         var traffic = TrafficOptions.Values()
+        var tls = TLSOptions.Values()
         var session = SessionOptions.Values()
         var output = OutputOptions.Values()
     }
@@ -245,9 +254,37 @@ extension ListenCommand.Request {
         for text in deny { control.deny += try AccessControl.blocks(parsing: text) }
         if let allowFile { control.allow += try AccessControl.blocks(fromFile: allowFile) }
         if let denyFile { control.deny += try AccessControl.blocks(fromFile: denyFile) }
-        return Listener.Policy(
+        var policy = Listener.Policy(
             access: control, maxClients: maxClients, acceptedOptions: tuning.socketOptions.filter { !$0.isListenerOption },
             acceptTimeout: acceptTimeout?.duration)
+        policy.tls = try tlsService()
+        return policy
+    }
+
+    /// The TLS side of the listener (--tls): its context made now, so a bad certificate
+    /// or a missing libssl is an error before listening. An ephemeral certificate's
+    /// fingerprint is printed, for clients to check.
+    private func tlsService() throws(SockscopeError) -> TLSService? {
+        guard let configuration = try tls.configurationIfEnabled(role: .server) else { return nil }
+        let context = try TLSContext(configuration)
+        if context.isEphemeral, let fingerprint = context.fingerprint {
+            if output.json {
+                var line = JSONLine(type: "tls_identity")
+                line.add("ephemeral", true)
+                line.add("subject", "CN=sockscope")
+                line.add("alt_names", ["DNS:localhost", "IP Address:127.0.0.1", "IP Address:::1"])
+                line.add("sha256", colonHex(fingerprint))
+                Diagnostics.raw(line.text)
+            } else {
+                Diagnostics.line(
+                    "sockscope: TLS with an ephemeral self-signed certificate (CN=sockscope; localhost, 127.0.0.1, ::1), SHA-256 fingerprint \(colonHex(fingerprint))"
+                )
+            }
+        }
+        // One stream client is relayed over its session directly; every other mode gets
+        // each client's plaintext through a bridge.
+        let direct = execCommand == nil && !(keepOpen || broker || chat || maxClients != nil)
+        return TLSService(context: context, bridged: !direct)
     }
 
     /// The program to run per client: --exec split on spaces, or /bin/sh -c for --sh-exec.
@@ -282,9 +319,11 @@ extension ListenCommand.Request {
         do {
             try serve(request, policy: try policy(), reporter: reporter, tracer: tracer)
         } catch {
+            TLSBridge.finishAll(within: .seconds(2))
             try? recorder.finish()
             throw error
         }
+        TLSBridge.finishAll(within: .seconds(2))
         try recorder.finish()
     }
 

@@ -15,7 +15,7 @@ struct SchemaTests {
         let all = try await run("/bin/sh", ["-c", "cat \(directory)/*.jsonl"]).stdoutText
         var expected = [
             "listening", "connected", "accepted", "refused", "closed", "error", "message", "port", "address", "host",
-            "reverse", "service", "socket", "datagram", "step",
+            "reverse", "service", "socket", "datagram", "step", "tls", "tls_identity",
         ]
         if Paths.isRoot { expected.append("packet") }
         for type in expected {
@@ -25,6 +25,10 @@ struct SchemaTests {
         #expect(connect.contains(#""closed_first":"local""#), "stdin ended first, so the client sent the first FIN: \(connect)")
         let cut = try await run("/bin/sh", ["-c", "cat \(directory)/connect-cut.jsonl"]).stdoutText
         #expect(cut.contains(#""closed_first":"peer","stdin_unsent":true"#), "the peer closed before stdin ended: \(cut)")
+        let failed = try await run("/bin/sh", ["-c", "cat \(directory)/connect-tls-fail.jsonl"]).stdoutText
+        #expect(
+            failed.contains(#""established":false"#) && failed.contains(#""verify_result":"X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT""#)
+                && failed.contains(#""exit_status":79"#), "a failed verification is a tls record with the error: \(failed)")
         let usage = try await run("/bin/sh", ["-c", "cat \(directory)/usage.jsonl"]).stdoutText
         #expect(usage.hasPrefix(#"{"type":"error""#) && usage.contains(#""exit_status":64"#), "a usage error under --json is a JSON record: \(usage)")
         let lines = all.split(separator: "\n")

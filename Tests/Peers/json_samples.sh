@@ -36,6 +36,12 @@ sleep 2 | timeout 10 "$bin" connect --json 127.0.0.1 "$fport" > /dev/null 2> "$o
 "$bin" listen --json -k --max-clients 1 --deny 127.0.0.2 127.0.0.1 0 < /dev/null > /dev/null 2> "$out/listen-k.jsonl" & pids+=($!)
 kport=$(json_port "$out/listen-k.jsonl")
 timeout 5 "$bin" connect -s 127.0.0.2 -i 0.2 127.0.0.1 "$kport" < /dev/null > /dev/null 2>&1
+# TLS: an ephemeral-certificate listener (tls_identity, its side of each handshake), a
+# client that connects --insecure, and one whose verification fails (exit 79)
+"$bin" listen --json --tls -k --upper 127.0.0.1 0 < /dev/null > /dev/null 2> "$out/listen-tls.jsonl" & pids+=($!)
+tport=$(json_port "$out/listen-tls.jsonl")
+echo hello | timeout 10 "$bin" connect --json --tls --insecure 127.0.0.1 "$tport" > /dev/null 2> "$out/connect-tls.jsonl"
+echo hello | timeout 10 "$bin" connect --json --tls 127.0.0.1 "$tport" > /dev/null 2> "$out/connect-tls-fail.jsonl"
 # errors as JSON: a refused connection, a usage error
 timeout 5 "$bin" connect --json 127.0.0.1 1 < /dev/null > /dev/null 2> "$out/error.jsonl"
 timeout 5 "$bin" listen --json -u --frame line 127.0.0.1 0 < /dev/null > /dev/null 2> "$out/usage.jsonl"

@@ -22,6 +22,9 @@ package final class StreamRelay {
         case standardStreams(input: Int32?, output: Int32)
         /// Everything received is sent back, transformed (an echo server).
         case echo(ByteTransform)
+        /// Both ways between the peer and another stream socket, each end's FIN passed
+        /// on as a FIN (the TLS bridge: a TLS client's plaintext to a Unix socket pair).
+        case bridge(Socket)
     }
 
     package struct Options: Sendable {
@@ -113,6 +116,10 @@ package final class StreamRelay {
         case .echo(let transform):
             inbound = Pump(from: peer, to: peer, bufferSize: options.bufferSize, transform: transform, shutsDownSinkAtEnd: true)
             outbound = nil
+            self.output = nil
+        case .bridge(let other):
+            inbound = Pump(from: peer, to: .socket(other), bufferSize: options.bufferSize, shutsDownSinkAtEnd: true)
+            outbound = Pump(from: .socket(other), to: peer, bufferSize: options.bufferSize, shutsDownSinkAtEnd: true)
             self.output = nil
         }
     }

@@ -17,6 +17,9 @@ package final class Listener {
         package var acceptedOptions: [SocketOption]
         /// How long to wait for the first client (`--accept-timeout`); nil waits for ever.
         package var acceptTimeout: Duration?
+        /// Speak TLS with each client (`--tls`): the handshake runs before the client is
+        /// handed over, and a client whose handshake fails is closed and reported.
+        package var tls: TLSService?
 
         package init(
             access: AccessControl = AccessControl(), maxClients: Int? = nil, acceptedOptions: [SocketOption] = [], acceptTimeout: Duration? = nil
@@ -30,10 +33,14 @@ package final class Listener {
 
     /// An admitted stream client.
     package struct Client {
+        /// The client's socket; with TLS bridged (`TLSService.bridged`), the server's end
+        /// of a Unix socket pair that carries the client's plaintext.
         package var socket: Socket
         package var peer: SocketAddress
         /// 1 for the first client admitted, then 2, 3, …
         package var number: Int
+        /// The TLS session over `socket`, when TLS is not bridged.
+        package var tls: TLSSession?
     }
 
     private let bound: BoundSocket
@@ -161,8 +168,29 @@ package final class Listener {
             socket.traceEndpoints()
             admitted += 1
             events(.accepted(peer: peer, client: admitted))
-            return Client(socket: socket, peer: peer, number: admitted)
+            let client = Client(socket: socket, peer: peer, number: admitted)
+            guard let tls = policy.tls else { return client }
+            if let secured = try secure(client, tls) { return secured }
         }
+    }
+
+    /// The TLS handshake with a new client (bounded by `TLSService.handshakeTimeout`),
+    /// reported; nil when it failed (the client is closed). A signal ends it at once.
+    private func secure(_ client: Client, _ tls: TLSService) throws(SockscopeError) -> Client? {
+        let session = try TLSSession(context: tls.context, socket: client.socket)
+        do {
+            try session.performHandshake(deadline: .now + tls.handshakeTimeout)
+        } catch {
+            if error.status == .interrupted || error.status == .terminated { throw error }
+            client.socket.close()
+            events(.tls(peer: client.peer, client: client.number, handshake: session.handshake, failure: error))
+            events(.closed(peer: client.peer, client: client.number, reason: "the TLS handshake failed", report: nil))
+            return nil
+        }
+        events(.tls(peer: client.peer, client: client.number, handshake: session.handshake, failure: nil))
+        guard tls.bridged else { return Client(socket: client.socket, peer: client.peer, number: client.number, tls: session) }
+        let plain = try TLSBridge.start(session, tracer: client.socket.tracer)
+        return Client(socket: plain, peer: client.peer, number: client.number)
     }
 
     /// A descriptor kept open for one purpose: to accept (and close) a connection when
@@ -230,6 +258,8 @@ package enum ListenerEvent: Sendable {
     case acceptFailed(String)
     /// A client's connection ended; the relay's report when one client was relayed.
     case closed(peer: SocketAddress, client: Int, reason: String, report: StreamRelay.Report?)
+    /// `--tls`: a client's handshake finished, or failed (then `failure` says why).
+    case tls(peer: SocketAddress, client: Int, handshake: TLSHandshake, failure: SockscopeError?)
     /// `--exec`: a program started for a client.
     case started(peer: SocketAddress, pid: Int32)
     /// `--exec`: the client hung up; the program sees end of input.

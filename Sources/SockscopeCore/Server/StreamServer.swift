@@ -42,7 +42,7 @@ package final class StreamServer {
         case .standardStreams(let input, let output): mode = .standardStreams(input: input, output: output)
         case .echo(let transform): mode = .echo(transform)
         }
-        let relay = StreamRelay(socket: client.socket, mode: mode, options: relayOptions)
+        let relay = StreamRelay(socket: client.socket, tls: client.tls, mode: mode, options: relayOptions)
         if let observer { relay.observe(observer) }
         let report = try relay.run()
         events(.closed(peer: client.peer, client: client.number, reason: report.ending.description, report: report))

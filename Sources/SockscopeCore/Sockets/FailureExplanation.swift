@@ -22,6 +22,16 @@ extension SockscopeError {
     /// A TLS session that failed after its handshake: a bad record, an alert.
     private static func tlsFailure(_ failure: SocketCallError, _ target: String) -> SockscopeError? {
         guard failure.call == .sslRead || failure.call == .sslWrite, failure.errno == .protocolError else { return nil }
+        if let alert = failure.tlsAlert {
+            // TLS 1.3 settles client certificates after the client's handshake: the
+            // server's verdict arrives as an alert on the first read.
+            let name = TLSNames.alert(alert)
+            let meaning = TLSExplanation.alertMeaning(name, sentByPeer: true, configuration: TLSConfiguration(role: .client))
+            return SockscopeError(
+                "TLS session with \(target) ended: the peer sent the alert \(name)", explanation: meaning ?? failure.detail,
+                status: ["certificate_required", "unknown_ca", "bad_certificate", "certificate_expired", "certificate_unknown"].contains(name)
+                    ? .tlsHandshake : .ioError)
+        }
         return SockscopeError(
             "TLS session with \(target) failed in \(failure.call.rawValue): \(failure.detail ?? "protocol error")",
             explanation: "the TLS records could not be processed; the data after the failure is lost", status: .ioError)

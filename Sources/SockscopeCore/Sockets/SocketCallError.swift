@@ -22,6 +22,8 @@ package struct SocketCallError: Error, Sendable, CustomStringConvertible {
     package var waited: Duration?
     /// What else is known (a TLS failure's reason: "the peer sent the alert bad_record_mac").
     package var detail: String?
+    /// A fatal TLS alert the peer sent (its description number), when that ended the session.
+    package var tlsAlert: Int?
 
     package init(_ call: SocketCall, _ errno: Errno, address: SocketAddress? = nil, waited: Duration? = nil) {
         self.call = call

@@ -57,7 +57,7 @@ package enum TLSExplanation {
                 ?? (reason.isEmpty ? nil : "OpenSSL says: \(reason)"), status: status)
     }
 
-    private static func alertMeaning(_ name: String, sentByPeer: Bool, configuration: TLSConfiguration) -> String? {
+    package static func alertMeaning(_ name: String, sentByPeer: Bool, configuration: TLSConfiguration) -> String? {
         switch name {
         case "handshake_failure":
             return "no cipher suite or signature algorithm both sides accept (check --ciphers, and the peer's settings)"

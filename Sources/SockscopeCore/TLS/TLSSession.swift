@@ -131,7 +131,10 @@ package final class TLSSession {
         if result == COSSL_SYSTEM { return SocketCallError(call, Errno(rawValue: systemErrno)) }
         var failure = SocketCallError(call, .protocolError)
         var reason = TLSSession.queuedError()
-        if let alert = received { reason = "the peer sent the alert \(alert.name)" + (reason.isEmpty ? "" : " (\(reason))") }
+        if let alert = received, alert.isFatal {
+            reason = "the peer sent the alert \(alert.name)" + (reason.isEmpty ? "" : " (\(reason))")
+            failure.tlsAlert = alert.description
+        }
         failure.detail = reason.isEmpty ? nil : reason
         return failure
     }

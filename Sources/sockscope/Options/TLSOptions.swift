@@ -155,7 +155,6 @@ extension TLSOptions.Values {
             throw .usage("\(given.joined(separator: ", ")) \(given.count == 1 ? "is" : "are") for TLS: add --tls")
         }
         if key != nil && certificate == nil { throw .usage("\(keyOption) is the key of a certificate: give \(certificateOption) too") }
-        if insecure && caFile != nil { throw .usage("--insecure skips verification, which --ca-file is for: give one or the other") }
         if requireClientCert && caFile == nil {
             throw .usage("--require-client-cert needs --ca-file: the CA certificates client certificates must chain to")
         }

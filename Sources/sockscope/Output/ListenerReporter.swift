@@ -37,6 +37,9 @@ struct ListenerReporter {
             Diagnostics.line("sockscope: \(peer) hung up; pid \(pid) still running after the grace time: SIGTERM")
         case .exited(let peer, let pid, let status):
             tracer.record("\(peer): pid \(pid) exited (status \(status))")
+        case .tls(let peer, let client, let handshake, let failure):
+            for line in TLSReporter.narration(handshake, fd: -1, failed: failure != nil) { tracer.record("client \(client): \(line)") }
+            if let failure { Diagnostics.line("sockscope: client \(client) (\(peer)): \(failure)") }
         }
     }
 
@@ -81,6 +84,8 @@ struct ListenerReporter {
             line.add(endpoint: "peer", peer)
             line.add("pid", Int(pid))
             line.add("wait_status", Int(status))
+        case .tls(let peer, let client, let handshake, let failure):
+            line = TLSReporter.record(handshake, peer: peer, client: client, failure: failure)
         }
         return line
     }

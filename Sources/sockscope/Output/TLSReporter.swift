@@ -10,16 +10,17 @@ struct TLSReporter {
     /// Reports a finished (or failed) handshake on descriptor `fd`.
     func handshake(_ facts: TLSHandshake, fd: Int32, peer: SocketAddress?, failure: SockscopeError? = nil) {
         if json {
-            Diagnostics.raw(Self.record(facts, peer: peer, failure: failure))
+            Diagnostics.raw(Self.record(facts, peer: peer, failure: failure).text)
         } else {
             for line in Self.narration(facts, fd: fd, failed: failure != nil) { tracer.record(line) }
         }
     }
 
     /// The `tls` JSON record.
-    static func record(_ facts: TLSHandshake, peer: SocketAddress?, failure: SockscopeError?) -> String {
+    static func record(_ facts: TLSHandshake, peer: SocketAddress?, client: Int? = nil, failure: SockscopeError?) -> JSONLine {
         var line = JSONLine(type: "tls")
         line.add("role", facts.role == .client ? "client" : "server")
+        if let client { line.add("client", client) }
         line.add(endpoint: "peer", peer)
         line.add("established", failure == nil)
         line.add("version", facts.version)
@@ -45,7 +46,7 @@ struct TLSReporter {
             line.add("explanation", failure.explanation)
             line.add("exit_status", Int(failure.status.rawValue))
         }
-        return line.text
+        return line
     }
 
     /// One certificate as a JSON object.
@@ -77,7 +78,8 @@ struct TLSReporter {
         if let alpn = facts.alpn { extras.append("ALPN \(alpn)") }
         if let name = facts.serverName { extras.append("SNI \(name)") }
         let outcome = failed ? "failed after \(Timestamp.shortMilliseconds(facts.duration))" : "\(settled) in \(Timestamp.shortMilliseconds(facts.duration))"
-        lines.append("SSL_do_handshake(fd \(fd)) → \(outcome) (\(extras.joined(separator: "; ")))")
+        let call = fd >= 0 ? "SSL_do_handshake(fd \(fd))" : "TLS handshake"
+        lines.append("\(call) → \(outcome) (\(extras.joined(separator: "; ")))")
         let now = Int64(time(nil))
         for (index, certificate) in facts.chain.enumerated() {
             lines += describe(certificate, index: index, now: now)

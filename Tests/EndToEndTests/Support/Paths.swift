@@ -35,6 +35,9 @@ enum Paths {
     static let tcpdump = tool("/usr/bin/tcpdump", "/usr/sbin/tcpdump")
     static let sh = "/bin/sh"
     static let curl = tool("/usr/bin/curl")
+    static let openssl = tool("/usr/bin/openssl")
+    static let tshark = tool("/usr/bin/tshark")
+    static let ncat = tool("/usr/bin/ncat")
 
     static var isRoot: Bool { geteuid() == 0 }
 }

@@ -1,0 +1,91 @@
+import Glibc
+import Synchronization
+
+/// How a listener speaks TLS with its clients (`listen --tls`).
+package struct TLSService: Sendable {
+    package var context: TLSContext
+    /// How long a client may take to finish its handshake.
+    package var handshakeTimeout: Duration
+    /// Hand each client over as plaintext on a Unix socket pair, a thread relaying it
+    /// to and from TLS (for the servers that drive sockets themselves: -k, --broker,
+    /// --chat, --exec); false hands over the session itself (one client, relayed directly).
+    package var bridged: Bool
+
+    package init(context: TLSContext, handshakeTimeout: Duration = .seconds(10), bridged: Bool = true) {
+        self.context = context
+        self.handshakeTimeout = handshakeTimeout
+        self.bridged = bridged
+    }
+}
+
+/// Carries a TLS session's plaintext to and from a Unix socket pair, on a thread of its
+/// own, so a server that reads and writes plain sockets (or gives one to a program as
+/// its stdin and stdout) serves TLS clients unchanged. Each end's close is passed on:
+/// the client's close_notify or FIN becomes a FIN on the pair, and the server's close
+/// becomes close_notify and FIN to the client. The thread's waits go through the event
+/// loop, so a signal ends them too; `finishAll` lets the process wait for every bridge
+/// to deliver what it holds before exiting.
+package enum TLSBridge {
+    /// Starts relaying `session`; returns the server's end of the pair (non-blocking).
+    package static func start(_ session: TLSSession, tracer: SocketTracer) throws(SockscopeError) -> Socket {
+        var pair: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
+            throw SockscopeError(SocketCallError(.socket, .current))
+        }
+        let inner = Socket(adopting: pair[0], family: .unix, type: .stream, tracer: .silent)
+        let outer = Socket(adopting: pair[1], family: .unix, type: .stream, tracer: tracer)
+        let job = Unmanaged.passRetained(Job(session: session, inner: inner)).toOpaque()
+        active.withLock { $0 += 1 }
+        var thread = pthread_t()
+        guard
+            pthread_create(
+                &thread, nil,
+                { argument in
+                    guard let argument else { return nil }
+                    Unmanaged<Job>.fromOpaque(argument).takeRetainedValue().run()
+                    return nil
+                }, job) == 0
+        else {
+            Unmanaged<Job>.fromOpaque(job).release()
+            active.withLock { $0 -= 1 }
+            inner.close()
+            outer.close()
+            throw SockscopeError("cannot start a thread for the TLS client", status: .internalError)
+        }
+        pthread_detach(thread)
+        return outer
+    }
+
+    /// Waits until every bridge has finished, or `limit` has passed (a signal ends the wait).
+    package static func finishAll(within limit: Duration) {
+        let deadline = ContinuousClock.now + limit
+        while active.withLock({ $0 }) > 0, ContinuousClock.now < deadline {
+            guard (try? EventLoop.sleep(for: .milliseconds(10))) != nil else { return }
+        }
+    }
+
+    private static let active = Mutex(0)
+
+    private final class Job: @unchecked Sendable {
+        let session: TLSSession
+        let inner: Socket
+
+        init(session: TLSSession, inner: Socket) {
+            self.session = session
+            self.inner = inner
+        }
+
+        func run() {
+            var options = StreamRelay.Options(bufferSize: 256 << 10)
+            options.keepSending = true
+            do {
+                _ = try StreamRelay(socket: session.socket, tls: session, mode: .bridge(inner), options: options).run()
+            } catch {
+                session.socket.tracer.record("TLS relay for fd \(session.socket.fd) ended: \(error)")
+            }
+            session.socket.close()
+            inner.close()
+            TLSBridge.active.withLock { $0 -= 1 }
+        }
+    }
+}

@@ -1,0 +1,228 @@
+import Testing
+
+/// `--tls` on connect and listen, against real TLS peers: openssl s_server and
+/// s_client, Python's ssl module, ncat --ssl and socat OPENSSL, with certificates the
+/// tests make (Tests/Peers/make_certs.sh: a CA, a leaf, an expired leaf, a wrong-host
+/// leaf, a self-signed leaf, a client certificate).
+@Suite("TLS")
+struct TLSTests {
+    /// A directory with the test certificates.
+    static func certificates() async throws -> String {
+        let directory = try TemporaryDirectory.make()
+        let made = try await run(Paths.sh, [Paths.peer("make_certs.sh"), directory])
+        try #require(made.status == 0, "make_certs.sh: \(made)")
+        return directory
+    }
+
+    /// `openssl s_server` with `certificate` in -rev mode (each line comes back reversed), ready.
+    static func opensslServer(_ directory: String, _ certificate: String, port: UInt16, _ extra: [String] = []) async throws -> BackgroundProcess {
+        let server = try BackgroundProcess(
+            Paths.openssl,
+            ["s_server", "-accept", "127.0.0.1:\(port)", "-cert", "\(directory)/\(certificate).pem", "-key", "\(directory)/\(certificate).key", "-rev"] + extra)
+        _ = try await server.waitForLine(containing: "ACCEPT", inStdout: true)
+        return server
+    }
+
+    @Test("connect --tls verifies the server (TLS 1.2 and 1.3) and relays both ways", arguments: ["1.2", "1.3"])
+    func connectVerified(version: String) async throws {
+        let certs = try await Self.certificates()
+        let port = try freePort()
+        let server = try await Self.opensslServer(certs, "leaf", port: port, ["-tls\(version == "1.2" ? "1_2" : "1_3")"])
+        defer { Task { await server.stop() } }
+        let outcome = try await sockscope(
+            "connect", "--json", "--tls", "--ca-file", "\(certs)/ca.pem", "-i", "1", "127.0.0.1", "\(port)", input: Array("hello tls\n".utf8))
+        #expect(outcome.status == 0, "\(outcome)")
+        #expect(outcome.stdoutText == "slt olleh\n", "\(outcome)")
+        let record = outcome.stderr.split(separator: "\n").first { $0.contains("\"type\":\"tls\"") }.map(String.init) ?? ""
+        for field in [
+            "\"version\":\"TLSv\(version)\"", "\"established\":true", "\"verify_result\":\"X509_V_OK\"", "\"verify_name\":\"127.0.0.1\"",
+            "\"subject\":\"CN=localhost\"", "\"issuer\":\"CN=sockscope test CA\"", "\"key_type\":\"EC\"", "\"key_bits\":256",
+            "\"signature_algorithm\":\"ecdsa-with-SHA256\"", "\"alt_names\":[\"DNS:localhost\",\"IP Address:127.0.0.1\"",
+        ] {
+            #expect(record.contains(field), "\(field) in \(record)")
+        }
+        // The leaf's fingerprint is what openssl computes.
+        let fingerprint = try await run(Paths.openssl, ["x509", "-in", "\(certs)/leaf.pem", "-noout", "-fingerprint", "-sha256"])
+        let expected = fingerprint.stdoutText.split(separator: "=").last.map { $0.filter { $0 != "\n" } } ?? "?"
+        #expect(record.contains("\"sha256\":\"\(expected)\""), "\(expected) in \(record)")
+    }
+
+    @Test(
+        "each verification failure is named, explained, and exits 79",
+        arguments: [
+            ("expired", ["--ca-file"], "X509_V_ERR_CERT_HAS_EXPIRED", "the server's certificate expired"),
+            ("wronghost", ["--ca-file"], "X509_V_ERR_IP_ADDRESS_MISMATCH", "the certificate covers other.example, not 127.0.0.1"),
+            ("leaf", [], "X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "give it with --ca-file FILE"),
+            ("self", [], "X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT", "the server's certificate signs itself"),
+        ])
+    func verificationFailures(certificate: String, trust: [String], name: String, explanation: String) async throws {
+        let certs = try await Self.certificates()
+        let port = try freePort()
+        let server = try await Self.opensslServer(certs, certificate, port: port)
+        defer { Task { await server.stop() } }
+        let arguments = ["connect", "--tls"] + trust.map { _ in "--ca-file" }.flatMap { [$0, "\(certs)/ca.pem"] } + ["127.0.0.1", "\(port)"]
+        let outcome = try await run(Paths.sockscope, arguments, input: Array("x\n".utf8))
+        #expect(outcome.status == 79, "\(outcome)")
+        #expect(outcome.stderr.contains(name), "\(outcome.stderr)")
+        // "expired N days ago" depends on today's date: the expired case checks the date part.
+        let checked = certificate == "expired" ? "days ago, on 2026-11-18 00:00:00 UTC" : explanation
+        #expect(outcome.stderr.contains(checked), "\(checked) in \(outcome.stderr)")
+        #expect(outcome.stdout.isEmpty, "no data before verification")
+        // --insecure connects anyway, and still reports the result, as not enforced.
+        let insecure = try await run(
+            Paths.sockscope, ["connect", "--json", "--tls", "--insecure", "-i", "1"] + Array(arguments.dropFirst(2)), input: Array("ab\n".utf8))
+        #expect(insecure.status == 0 && insecure.stdoutText == "ba\n", "\(insecure)")
+        #expect(insecure.stderr.contains("\"verify_result\":\"\(name)\"") && insecure.stderr.contains("\"verify_enforced\":false"), "\(insecure.stderr)")
+    }
+
+    @Test("--tls-max 1.2 against a TLS 1.3-only server: the alert protocol_version by name, exit 76")
+    func versionMismatch() async throws {
+        let certs = try await Self.certificates()
+        let port = try freePort()
+        let server = try await Self.opensslServer(certs, "leaf", port: port, ["-tls1_3"])
+        defer { Task { await server.stop() } }
+        let outcome = try await sockscope("connect", "--tls", "--ca-file", "\(certs)/ca.pem", "--tls-max", "1.2", "127.0.0.1", "\(port)")
+        #expect(outcome.status == 76, "\(outcome)")
+        #expect(outcome.stderr.contains("protocol_version"), "\(outcome.stderr)")
+    }
+
+    @Test("listen --tls without a certificate makes one and prints its fingerprint; Python, ncat --ssl and socat connect")
+    func ephemeralServer() async throws {
+        let server = try BackgroundProcess(Paths.sockscope, ["listen", "--tls", "-k", "--upper", "127.0.0.1", "0"])
+        defer { Task { await server.stop() } }
+        let port = try await server.announcedPort()
+        let line = try await server.waitForLine(containing: "SHA-256 fingerprint")
+        let printed = String(line.split(separator: " ").last ?? "")
+        let python = try await run(Paths.python, [Paths.peer("tls_client.py"), "127.0.0.1", "\(port)", "from python"])
+        #expect(python.status == 0 && python.stdoutText == "FROM PYTHON", "\(python)")
+        #expect(python.stderr.contains(printed), "the fingerprint printed, \(printed), is the one served: \(python.stderr)")
+        let ncat = try await run(Paths.sh, ["-c", "(echo from ncat; sleep 2) | \(Paths.ncat) --ssl 127.0.0.1 \(port)"])
+        #expect(ncat.stdoutText == "FROM NCAT\n", "\(ncat)")
+        let socat = try await run(Paths.sh, ["-c", "(echo from socat; sleep 2) | \(Paths.socat) - OPENSSL:127.0.0.1:\(port),verify=0"])
+        #expect(socat.stdoutText == "FROM SOCAT\n", "\(socat)")
+    }
+
+    @Test("mutual TLS: a client certificate from the CA is accepted; none is refused with certificate_required")
+    func mutualTLS() async throws {
+        let certs = try await Self.certificates()
+        let server = try BackgroundProcess(
+            Paths.sockscope,
+            [
+                "listen", "--tls", "-k", "--upper", "--cert", "\(certs)/leaf.pem", "--key", "\(certs)/leaf.key", "--require-client-cert", "--ca-file",
+                "\(certs)/ca.pem", "127.0.0.1", "0",
+            ])
+        defer { Task { await server.stop() } }
+        let port = try await server.announcedPort()
+        let accepted = try await sockscope(
+            "connect", "--tls", "--ca-file", "\(certs)/ca.pem", "--client-cert", "\(certs)/client.pem", "--client-key", "\(certs)/client.key", "-i", "2",
+            "127.0.0.1", "\(port)", input: Array("mutual\n".utf8))
+        #expect(accepted.status == 0 && accepted.stdoutText == "MUTUAL\n", "\(accepted)")
+        let python = try await run(
+            Paths.python,
+            [
+                Paths.peer("tls_client.py"), "127.0.0.1", "\(port)", "py", "--ca", "\(certs)/ca.pem", "--cert", "\(certs)/client.pem", "--key",
+                "\(certs)/client.key",
+            ])
+        #expect(python.stdoutText == "PY", "\(python)")
+        let refused = try await sockscope("connect", "--tls", "--ca-file", "\(certs)/ca.pem", "127.0.0.1", "\(port)", input: Array("no cert\n".utf8))
+        #expect(refused.status == 76, "\(refused)")
+        #expect(refused.stderr.contains("certificate_required"), "\(refused.stderr)")
+        _ = try await server.waitForLine(containing: "certificate_required")
+    }
+
+    @Test("listen --tls --cert with openssl s_client; --exec serves a TLS client through the bridge")
+    func certificateServerAndExec() async throws {
+        let certs = try await Self.certificates()
+        let server = try BackgroundProcess(
+            Paths.sockscope,
+            ["listen", "--tls", "-k", "--sh-exec", "head -n 1 | tr a-z A-Z", "--cert", "\(certs)/leaf.pem", "--key", "\(certs)/leaf.key", "127.0.0.1", "0"])
+        defer { Task { await server.stop() } }
+        let port = try await server.announcedPort()
+        let client = try await run(
+            Paths.sh,
+            ["-c", "(echo via s_client; sleep 2) | \(Paths.openssl) s_client -connect 127.0.0.1:\(port) -CAfile \(certs)/ca.pem -verify_return_error -quiet"])
+        #expect(client.stdoutText.contains("VIA S_CLIENT"), "\(client)")
+        let ours = try await sockscope("connect", "--tls", "--ca-file", "\(certs)/ca.pem", "127.0.0.1", "\(port)", input: Array("via connect\n".utf8))
+        #expect(ours.status == 0 && ours.stdoutText == "VIA CONNECT\n", "\(ours)")
+    }
+
+    @Test("16 MiB of random bytes intact both ways through listen --tls --echo and connect --tls")
+    func largeTransfer() async throws {
+        let certs = try await Self.certificates()
+        let directory = try TemporaryDirectory.make()
+        let input = try randomFile(megabytes: 16, in: directory)
+        let server = try BackgroundProcess(
+            Paths.sockscope, ["listen", "--tls", "--echo", "--cert", "\(certs)/leaf.pem", "--key", "\(certs)/leaf.key", "127.0.0.1", "0"])
+        defer { Task { await server.stop() } }
+        let port = try await server.announcedPort()
+        let output = directory + "/echoed"
+        let client = try BackgroundProcess(
+            Paths.sockscope, ["connect", "--tls", "--ca-file", "\(certs)/ca.pem", "127.0.0.1", "\(port)"], stdinPath: input, stdoutPath: output)
+        #expect(try await client.finish(timeout: .seconds(60)) == 0, "\(client.stderrText)")
+        #expect(try await sha256(output) == (try await sha256(input)))
+    }
+
+    @Test("--keylog lets tshark decrypt the --pcap-out capture of the same connection", .enabled(if: Paths.isRoot, "skipped: the tap needs CAP_NET_RAW"))
+    func keylogDecrypts() async throws {
+        let directory = try TemporaryDirectory.make()
+        let server = try BackgroundProcess(Paths.sockscope, ["listen", "--tls", "--upper", "127.0.0.1", "0"])
+        defer { Task { await server.stop() } }
+        let port = try await server.announcedPort()
+        let client = try await sockscope(
+            "connect", "--tls", "--insecure", "--keylog", "\(directory)/keys", "--pcap-out", "\(directory)/capture.pcap", "127.0.0.1", "\(port)",
+            input: Array("the secret words\n".utf8))
+        #expect(client.status == 0 && client.stdoutText == "THE SECRET WORDS\n", "\(client)")
+        let keys = try readFile("\(directory)/keys")
+        #expect(String(decoding: keys, as: UTF8.self).contains("CLIENT_HANDSHAKE_TRAFFIC_SECRET "), "NSS key log lines")
+        let decrypted = try await run(
+            Paths.tshark,
+            ["-r", "\(directory)/capture.pcap", "-d", "tcp.port==\(port),tls", "-o", "tls.keylog_file:\(directory)/keys", "-q", "-z", "follow,tls,ascii,0"])
+        #expect(decrypted.stdoutText.contains("the secret words") && decrypted.stdoutText.contains("THE SECRET WORDS"), "\(decrypted)")
+        let without = try await run(Paths.tshark, ["-r", "\(directory)/capture.pcap", "-d", "tcp.port==\(port),tls", "-q", "-z", "follow,tls,ascii,0"])
+        #expect(!without.stdoutText.contains("the secret words"), "without the key log the capture stays encrypted")
+    }
+
+    @Test(
+        "TLS options that contradict each other, or lack --tls, are usage errors",
+        arguments: [
+            (["connect", "--ca-file", "x.pem", "127.0.0.1", "9"], "--ca-file is for TLS: add --tls"),
+            (["connect", "--tls", "-u", "127.0.0.1", "9"], "DTLS"),
+            (["connect", "--tls", "--tls-min", "1.4", "127.0.0.1", "9"], "bad --tls-min '1.4'"),
+            (["connect", "--tls", "--tls-min", "1.3", "--tls-max", "1.2", "127.0.0.1", "9"], "no version is left"),
+            (["connect", "--tls", "--client-key", "k.pem", "127.0.0.1", "9"], "give --client-cert too"),
+            (["listen", "--tls", "--require-client-cert", "9"], "--require-client-cert needs --ca-file"),
+            (["listen", "--tls", "--cert", "/nonexistent.pem", "9"], "cannot use the certificate /nonexistent.pem"),
+            (["listen", "--cert", "c.pem", "9"], "--cert is for TLS: add --tls"),
+        ])
+    func usageErrors(arguments: [String], message: String) async throws {
+        try await expectFailure(arguments, message)
+    }
+
+    @Test(
+        "without libssl every TLS command says to install libssl3 (exit 72) and the rest works",
+        .enabled(if: Paths.isRoot, "skipped: hiding libssl needs root (a mount namespace)"))
+    func withoutLibssl() async throws {
+        let port = try freePort()
+        let script = """
+            set -e
+            lib=$(readlink -f "$(ldconfig -p | awk '/libssl\\.so\\.3 /{ print $NF; exit }')")
+            [ -f "$lib" ] || { echo "no libssl.so.3 to hide"; exit 3; }
+            empty=$(mktemp); mount --bind "$empty" "$lib"
+            set +e
+            S=\(Paths.sockscope)
+            $S connect --tls 127.0.0.1 \(port) < /dev/null; echo "connect rc=$?"
+            $S listen --tls 127.0.0.1 \(port) < /dev/null; echo "listen rc=$?"
+            $S listen --recv-only 127.0.0.1 \(port) > "$empty.out" & server=$!
+            for i in $(seq 1 100); do $S sockets -l -t --json | grep -q '"local_port":\(port)' && break; sleep 0.05; done
+            echo plain | $S connect --send-only 127.0.0.1 \(port); echo "plain rc=$?"
+            wait $server; echo "served rc=$? got=$(cat "$empty.out")"
+            """
+        let outcome = try await run(Paths.unshare, ["--mount", Paths.sh, "-c", script], timeout: .seconds(60))
+        for line in ["connect rc=72", "listen rc=72", "plain rc=0", "served rc=0 got=plain"] {
+            #expect(outcome.stdoutText.contains(line), "\(line) in \(outcome)")
+        }
+        #expect(outcome.stderr.contains("install the libssl3 package"), "\(outcome.stderr)")
+        let ldd = try await run("/usr/bin/ldd", [Paths.sockscope])
+        #expect(!ldd.stdoutText.contains("libssl") && !ldd.stdoutText.contains("libcrypto"), "\(ldd.stdoutText)")
+    }
+}
