@@ -4,7 +4,7 @@ import Testing
 /// s_client, Python's ssl module, ncat --ssl and socat OPENSSL, with certificates the
 /// tests make (Tests/Peers/make_certs.sh: a CA, a leaf, an expired leaf, a wrong-host
 /// leaf, a self-signed leaf, a client certificate).
-@Suite("TLS")
+@Suite("TLS", .serialized)
 struct TLSTests {
     /// A directory with the test certificates.
     static func certificates() async throws -> String {
