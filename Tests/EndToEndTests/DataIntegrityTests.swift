@@ -22,9 +22,11 @@ struct DataIntegrityTests {
         // (SO_RCVBUFFORCE as root) holds the whole transfer, so any loss is a bug.
         // The port is chosen outside the kernel's ephemeral range: a UDP listener
         // answers its first peer only, and an ephemeral port another test just closed
-        // and still sends to would become that first peer (seen once in a full run).
+        // and still sends to would become that first peer (seen once in a full run). The
+        // idle timeout is long: under a full parallel run the sender has started more than
+        // 8 s after the listener, which then had ended before any datagram came.
         try await transfer(
-            listen: ["listen", "-u", "-v", "-i", "8", "--recv-buffer", "256M", "127.0.0.1", "\(try freePort())"],
+            listen: ["listen", "-u", "-v", "-i", "20", "--recv-buffer", "256M", "127.0.0.1", "\(try freePort())"],
             connect: { ["connect", "-u", "127.0.0.1", "\($0)"] })
     }
 
