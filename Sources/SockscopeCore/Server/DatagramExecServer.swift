@@ -105,7 +105,7 @@ package final class DatagramExecServer {
     }
 
     private func reap() {
-        for (pid, status) in ProcessSpawner.reapExited() {
+        for (pid, status) in ProcessSpawner.reapExited(among: Array(children.keys)) {
             guard let child = children.removeValue(forKey: pid) else { continue }
             child.listener.stopListening()
             events(.exited(peer: child.peer, pid: pid, status: status))

@@ -127,7 +127,7 @@ package final class ExecServer {
     }
 
     private func reap(loop: EventLoop) {
-        for (pid, status) in ProcessSpawner.reapExited() {
+        for (pid, status) in ProcessSpawner.reapExited(among: Array(children.keys)) {
             guard let child = children.removeValue(forKey: pid) else { continue }
             loop.forget(child.socket.fd)
             events(.exited(peer: child.peer, pid: pid, status: status))

@@ -84,7 +84,7 @@ package enum ProcessSpawner {
         var left = Set(pids)
         var reaped: [(pid: pid_t, status: Int32)] = []
         func collect() {
-            for child in reapExited() {
+            for child in reapExited(among: left) {
                 reaped.append(child)
                 left.remove(child.pid)
             }
@@ -100,14 +100,17 @@ package enum ProcessSpawner {
         return reaped
     }
 
-    /// Reaps every child that has exited, without waiting; returns their ids and statuses.
-    package static func reapExited() -> [(pid: pid_t, status: Int32)] {
+    /// Reaps those of `pids` that have exited, without waiting (waitpid(pid, WNOHANG) for
+    /// each: never waitpid(-1), which would also reap children this process started for
+    /// other reasons); returns their ids and statuses.
+    package static func reapExited(among pids: some Collection<pid_t>) -> [(pid: pid_t, status: Int32)] {
         var reaped: [(pid_t, Int32)] = []
-        while true {
+        for pid in pids {
             var status: Int32 = 0
-            let pid = waitpid(-1, &status, WNOHANG)
-            guard pid > 0 else { return reaped }
-            reaped.append((pid, status))
+            var result: pid_t
+            repeat { result = waitpid(pid, &status, WNOHANG) } while result == -1 && errno == EINTR
+            if result == pid { reaped.append((pid, status)) }
         }
+        return reaped
     }
 }

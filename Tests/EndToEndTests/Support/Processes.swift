@@ -1,6 +1,5 @@
 import Glibc
-import Subprocess
-import SystemPackage
+import Synchronization
 import Testing
 
 /// The result of a finished process.
@@ -20,13 +19,10 @@ struct TimedOut: Error, CustomStringConvertible {
     var description: String { "timed out: \(what)" }
 }
 
-extension TerminationStatus {
-    var shellStatus: Int32 {
-        switch self {
-        case .exited(let code): code
-        case .signaled(let signal): 128 + signal
-        }
-    }
+struct SpawnFailed: Error, CustomStringConvertible {
+    var executable: String
+    var code: Int32
+    var description: String { "posix_spawn \(executable): \(String(cString: strerror(code)))" }
 }
 
 /// Runs `operation`, cancelling it (which kills the process it runs) after `limit`.
@@ -50,28 +46,156 @@ let ignoringSIGPIPE: Void = {
     signal(SIGPIPE, SIG_IGN)
 }()
 
+/// glibc's posix_spawn_file_actions_addclosefrom_np (2.34), which Swift's Glibc module
+/// does not show: found with dlsym.
+private let closeFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+    guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+    return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+}()
+
+/// A child started with posix_spawn(3) in a process group of its own, its standard
+/// streams opened from paths in the child, every other descriptor closed.
+///
+/// Its exit is awaited by a thread of its own blocked in waitid(2), never by the
+/// cooperative pool's threads (two on this machine): a test run starts hundreds of
+/// children, and waits that hold pool threads starve every other test's timers.
+final class ChildProcess: Sendable {
+    let pid: pid_t
+    private let state = Mutex(State())
+
+    private struct State {
+        var status: Int32?
+        var waiters: [CheckedContinuation<Int32, Never>] = []
+    }
+
+    /// Starts `executable` with `arguments`; stdin, stdout and stderr are opened from
+    /// the paths given (stdout and stderr created or truncated).
+    init(_ executable: String, _ arguments: [String], stdin: String, stdout: String, stderr: String) throws {
+        _ = ignoringSIGPIPE
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        if let closeFrom = closeFrom { _ = closeFrom(&actions, 3) }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // Its own group, so that stop() reaches what a shell started under it; signal
+        // dispositions and mask back to the defaults (this process ignores SIGPIPE).
+        var everySignal = sigset_t()
+        sigfillset(&everySignal)
+        var noSignal = sigset_t()
+        sigemptyset(&noSignal)
+        posix_spawnattr_setsigdefault(&attributes, &everySignal)
+        posix_spawnattr_setsigmask(&attributes, &noSignal)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { for argument in argv { free(argument) } }
+        var child = pid_t()
+        let code = posix_spawn(&child, executable, &actions, &attributes, argv, environ)
+        guard code == 0 else { throw SpawnFailed(executable: executable, code: code) }
+        pid = child
+        startWaiter()
+    }
+
+    /// The exit status, as a shell reports it; waits for it without holding a thread.
+    func status() async -> Int32 {
+        await withCheckedContinuation { continuation in
+            let ready: Int32? = state.withLock { state in
+                if let status = state.status { return status }
+                state.waiters.append(continuation)
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+
+    /// The exit status; cancelling the waiting task kills the process group.
+    func statusKillingOnCancel() async -> Int32 {
+        await withTaskCancellationHandler {
+            await status()
+        } onCancel: {
+            kill()
+        }
+    }
+
+    /// SIGKILL to the child's process group, unless the child has been reaped (its
+    /// PID, and so the group's ID, may then belong to another process).
+    func kill() {
+        state.withLock { state in
+            guard state.status == nil else { return }
+            _ = Glibc.kill(-pid, SIGKILL)
+        }
+    }
+
+    /// A detached thread waits for the exit without reaping it (WNOWAIT, so the PID
+    /// cannot be reused while kill() may still aim at it), records the status, then
+    /// reaps the child and wakes every waiter.
+    private func startWaiter() {
+        let pid = self.pid
+        Thread.detach { [self] in
+            var info = siginfo_t()
+            while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) == -1 && errno == EINTR {}
+            let code = info._sifields._sigchld.si_status
+            let status = info.si_code == CLD_EXITED ? code : 128 + code
+            let waiters = state.withLock { state in
+                state.status = status
+                var reaped: Int32 = 0
+                while waitpid(pid, &reaped, 0) == -1 && errno == EINTR {}
+                defer { state.waiters = [] }
+                return state.waiters
+            }
+            for waiter in waiters { waiter.resume(returning: status) }
+        }
+    }
+}
+
+/// Work handed to a thread of its own.
+private final class ThreadJob: @unchecked Sendable {
+    let run: () -> Void
+    init(_ run: @escaping () -> Void) { self.run = run }
+}
+
+enum Thread {
+    /// Runs `body` on a new detached thread (not one of the cooperative pool's).
+    static func detach(_ body: @escaping @Sendable () -> Void) {
+        let job = Unmanaged.passRetained(ThreadJob(body)).toOpaque()
+        var thread = pthread_t()
+        let started = pthread_create(
+            &thread, nil,
+            { argument in
+                guard let argument else { return nil }
+                Unmanaged<ThreadJob>.fromOpaque(argument).takeRetainedValue().run()
+                return nil
+            }, job)
+        if started == 0 {
+            pthread_detach(thread)
+        } else {
+            Issue.record("pthread_create: \(started)")
+            Unmanaged<ThreadJob>.fromOpaque(job).takeRetainedValue().run()
+        }
+    }
+}
+
 /// Runs a program to completion with `input` on stdin, collecting stdout and stderr.
 /// Killed (and the test failed) if it runs longer than `timeout`.
 ///
-/// The input is given as a file, not a pipe: a program may rightly exit without
-/// reading all of it, and a pipe would then fail the writer (swift-subprocess traps
-/// on that error path).
+/// Input and output go through files, not pipes: a program may rightly exit without
+/// reading all of its input, and nothing in this process has to pump a pipe.
 func run(_ executable: String, _ arguments: [String], input: [UInt8] = [], timeout: Duration = .seconds(30)) async throws -> Outcome {
-    _ = ignoringSIGPIPE
-    let inputPath: String
-    if input.isEmpty {
-        inputPath = "/dev/null"
-    } else {
-        inputPath = try TemporaryDirectory.make() + "/stdin"
-        try writeFile(inputPath, input)
+    let directory = try TemporaryDirectory.make()
+    let inputPath = input.isEmpty ? "/dev/null" : directory + "/stdin"
+    if !input.isEmpty { try writeFile(inputPath, input) }
+    let child = try ChildProcess(executable, arguments, stdin: inputPath, stdout: directory + "/stdout", stderr: directory + "/stderr")
+    let status = try await withTimeout(timeout, "\(executable) \(arguments.joined(separator: " "))") {
+        await child.statusKillingOnCancel()
     }
-    let stdin = try FileDescriptor.open(FilePath(inputPath), .readOnly)
-    return try await withTimeout(timeout, "\(executable) \(arguments.joined(separator: " "))") {
-        let result = try await Subprocess.run(
-            .path(FilePath(executable)), arguments: Arguments(arguments),
-            input: .fileDescriptor(stdin, closeAfterSpawningProcess: true), output: .bytes(limit: 64 << 20), error: .string(limit: 1 << 20))
-        return Outcome(status: result.terminationStatus.shellStatus, stdout: result.standardOutput, stderr: result.standardError)
-    }
+    let stdout = (try? readFile(directory + "/stdout")) ?? []
+    let stderr = (try? readFile(directory + "/stderr")) ?? []
+    return Outcome(status: status, stdout: stdout, stderr: String(decoding: stderr, as: UTF8.self))
 }
 
 /// Runs `sockscope` with arguments.
@@ -80,39 +204,29 @@ func sockscope(_ arguments: String..., input: [UInt8] = [], timeout: Duration = 
 }
 
 /// A process running in the background (a server), its stdout and stderr going to
-/// files the test can poll. It is killed — by its own PID, through cancellation —
-/// when `stop()` is called or when `finish` times out.
+/// files the test can poll. Its process group is killed — by the ID of the group the
+/// harness made for it — when `stop()` is called or when `finish` times out.
 final class BackgroundProcess: Sendable {
     let stdoutPath: String
     let stderrPath: String
-    private let task: Task<Int32, any Error>
+    private let child: ChildProcess
 
     /// Starts `executable`; stdin comes from `stdinPath` (or /dev/null), stdout goes
     /// to `stdoutPath` (or a temporary file).
     init(_ executable: String, _ arguments: [String], stdinPath: String? = nil, stdoutPath: String? = nil) throws {
-        _ = ignoringSIGPIPE
         let directory = try TemporaryDirectory.make()
         let outPath = stdoutPath ?? directory + "/stdout"
         let errPath = directory + "/stderr"
         self.stdoutPath = outPath
         self.stderrPath = errPath
-        let input = try FileDescriptor.open(FilePath(stdinPath ?? "/dev/null"), .readOnly)
-        let output = try FileDescriptor.open(FilePath(outPath), .writeOnly, options: [.create, .truncate], permissions: .ownerReadWrite)
-        let error = try FileDescriptor.open(FilePath(errPath), .writeOnly, options: [.create, .truncate], permissions: .ownerReadWrite)
-        task = Task {
-            try await Subprocess.run(
-                .path(FilePath(executable)), arguments: Arguments(arguments),
-                input: .fileDescriptor(input, closeAfterSpawningProcess: true),
-                output: .fileDescriptor(output, closeAfterSpawningProcess: true),
-                error: .fileDescriptor(error, closeAfterSpawningProcess: true)
-            ).terminationStatus.shellStatus
-        }
+        child = try ChildProcess(executable, arguments, stdin: stdinPath ?? "/dev/null", stdout: outPath, stderr: errPath)
     }
 
+    var pid: pid_t { child.pid }
     var stdoutText: String { readText(stdoutPath) }
     var stderrText: String { readText(stderrPath) }
 
-    /// Waits until a line of stderr (or stdout) contains `marker`, and returns that line.
+    ///    /// Waits until a line of stderr (or stdout) contains `marker`, and returns that line.
     func waitForLine(containing marker: String, inStdout: Bool = false, timeout: Duration = .seconds(10)) async throws -> String {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         func found() -> String? {
@@ -142,22 +256,16 @@ final class BackgroundProcess: Sendable {
 
     /// Waits for the process to exit by itself; kills it and throws after `timeout`.
     func finish(timeout: Duration = .seconds(30)) async throws -> Int32 {
-        let task = self.task
-        // Awaiting a Task's value does not react to cancellation by itself: forward it,
-        // so that the timeout kills the process instead of waiting for it forever.
+        let child = self.child
         return try await withTimeout(timeout, "background process to exit") {
-            try await withTaskCancellationHandler {
-                try await task.value
-            } onCancel: {
-                task.cancel()
-            }
+            await child.statusKillingOnCancel()
         }
     }
 
-    /// Kills the process (if still running) and waits for it.
+    /// Kills the process group (if the process still runs) and waits for the process.
     func stop() async {
-        task.cancel()
-        _ = try? await task.value
+        child.kill()
+        _ = await child.status()
     }
 
     private func readText(_ path: String) -> String {
