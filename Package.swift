@@ -58,6 +58,8 @@ let package = Package(
             dependencies: ["SockscopeCore"],
             swiftSettings: strictSwift
         ),
+        // Helpers shared by the test targets (threads outside the cooperative pool).
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strictSwift),
         .testTarget(
             name: "SockscopeCoreTests",
             dependencies: ["SockscopeCore", "CShim", .product(name: "SystemPackage", package: "swift-system")],
@@ -65,7 +67,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CommandLineTests",
-            dependencies: ["sockscope", "SockscopeCore"],
+            dependencies: ["sockscope", "SockscopeCore", "TestSupport"],
             swiftSettings: strictSwift
         ),
         .testTarget(

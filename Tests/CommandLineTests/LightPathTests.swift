@@ -1,5 +1,6 @@
 import ArgumentParser
 import Glibc
+import TestSupport
 import Testing
 
 @testable import sockscope
@@ -59,7 +60,7 @@ struct LightPathTests {
         // The parser's work runs on a thread of its own, off the two cooperative threads
         // the end-to-end tests' process tasks need (a debug parser validates every option
         // group on each parse: tens of milliseconds a line).
-        let taken = await onOwnThread { Self.checkAgreement(command) }
+        let taken = await OwnThread.run { Self.checkAgreement(command) }
         // Each shape the issue names is exercised, many times over; other commands never.
         let plain = ["resolve", "probe", "connect", "listen", "send"].contains(command)
         #expect(plain ? taken >= 9 : taken == 0, "\(command): \(taken) taken")
@@ -149,31 +150,5 @@ struct LightPathTests {
         ])
     func declined(_ arguments: [String]) {
         #expect(LightPath.recognise(arguments) == nil, "\(arguments)")
-    }
-}
-
-/// Work handed to a thread of its own.
-private final class ThreadJob: @unchecked Sendable {
-    let run: () -> Void
-    init(_ run: @escaping () -> Void) { self.run = run }
-}
-
-/// Runs `body` on a new thread (not one of the cooperative pool's) and returns its result.
-func onOwnThread<Result: Sendable>(_ body: @escaping @Sendable () -> Result) async -> Result {
-    await withCheckedContinuation { continuation in
-        let job = Unmanaged.passRetained(ThreadJob { continuation.resume(returning: body()) }).toOpaque()
-        var thread = pthread_t()
-        let started = pthread_create(
-            &thread, nil,
-            { argument in
-                guard let argument else { return nil }
-                Unmanaged<ThreadJob>.fromOpaque(argument).takeRetainedValue().run()
-                return nil
-            }, job)
-        if started == 0 {
-            pthread_detach(thread)
-        } else {
-            Unmanaged<ThreadJob>.fromOpaque(job).takeRetainedValue().run()  // no thread: run here
-        }
     }
 }

@@ -1,5 +1,6 @@
 import Glibc
 import Synchronization
+import TestSupport
 import Testing
 
 /// The result of a finished process.
@@ -136,7 +137,7 @@ final class ChildProcess: Sendable {
     /// reaps the child and wakes every waiter.
     private func startWaiter() {
         let pid = self.pid
-        Thread.detach { [self] in
+        OwnThread.detach { [self] in
             var info = siginfo_t()
             while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) == -1 && errno == EINTR {}
             let code = info._sifields._sigchld.si_status
@@ -149,33 +150,6 @@ final class ChildProcess: Sendable {
                 return state.waiters
             }
             for waiter in waiters { waiter.resume(returning: status) }
-        }
-    }
-}
-
-/// Work handed to a thread of its own.
-private final class ThreadJob: @unchecked Sendable {
-    let run: () -> Void
-    init(_ run: @escaping () -> Void) { self.run = run }
-}
-
-enum Thread {
-    /// Runs `body` on a new detached thread (not one of the cooperative pool's).
-    static func detach(_ body: @escaping @Sendable () -> Void) {
-        let job = Unmanaged.passRetained(ThreadJob(body)).toOpaque()
-        var thread = pthread_t()
-        let started = pthread_create(
-            &thread, nil,
-            { argument in
-                guard let argument else { return nil }
-                Unmanaged<ThreadJob>.fromOpaque(argument).takeRetainedValue().run()
-                return nil
-            }, job)
-        if started == 0 {
-            pthread_detach(thread)
-        } else {
-            Issue.record("pthread_create: \(started)")
-            Unmanaged<ThreadJob>.fromOpaque(job).takeRetainedValue().run()
         }
     }
 }
