@@ -18,7 +18,7 @@ struct CombinationTests {
     func udpAccessControl(_ rule: [String]) async throws {
         // No idle timeout: on a loaded machine starting the senders can take seconds.
         let listener = try BackgroundProcess(Paths.sockscope, ["listen", "-u"] + rule + ["127.0.0.1", "0"])
-        defer { Task { await listener.stop() } }
+        defer { listener.kill() }
         let port = try await listener.announcedPort()
         try await Self.datagram("from-two", from: "127.0.0.2", to: port, times: 50)
         try await Self.datagram("from-one", from: "127.0.0.1", to: port)
@@ -43,7 +43,7 @@ struct CombinationTests {
         let directory = try TemporaryDirectory.make()
         let listener = try BackgroundProcess(
             Paths.sockscope, ["listen", "-u", "--upper", "--hexdump", "-o", directory + "/server", "-i", "10", "127.0.0.1", "0"])
-        defer { Task { await listener.stop() } }
+        defer { listener.kill() }
         let port = try await listener.announcedPort()
         let client = try await sockscope("connect", "-u", "--hexdump", "-o", directory + "/client", "127.0.0.1", "\(port)", input: Array("abc".utf8))
         #expect(client.status == 0, "\(client)")
@@ -65,7 +65,7 @@ struct CombinationTests {
             c, peer = s.accept(); print(peer, flush=True); c.close()
             """
         let server = try BackgroundProcess(Paths.python, ["-c", script, directory + "/server.sock"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         _ = try await server.waitForLine(containing: "ready", inStdout: true)
         let outcome = try await sockscope("connect", "-U", directory + "/server.sock", "-s", directory + "/client.sock")
         #expect(outcome.status == 0, "\(outcome)")
@@ -101,7 +101,7 @@ struct CombinationTests {
             print(s.getsockname()[1], u.getsockname()[1], flush=True); time.sleep(30)
             """
         let holder = try BackgroundProcess(Paths.python, ["-c", script])
-        defer { Task { await holder.stop() } }
+        defer { holder.kill() }
         let ports = try await holder.waitForLine(containing: " ", inStdout: true).split(separator: " ").map(String.init)
         let all = try await sockscope("sockets", "--port", ports[0])
         let listening = try await sockscope("sockets", "-l", "--port", ports[0])

@@ -36,14 +36,14 @@ struct DataIntegrityTests {
         let allValues = (0..<4096).map { UInt8(truncatingIfNeeded: $0) }
         try writeFile(directory + "/values", allValues)
         let server = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "send", "--file", directory + "/values"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort(marker: "", inStdout: true)
         let outcome = try await sockscope("connect", "127.0.0.1", "\(port)")
         #expect(outcome.status == 0, "\(outcome)")
         #expect(outcome.stdout == allValues)
 
         let echo = try BackgroundProcess(Paths.sockscope, ["listen", "--echo", "127.0.0.1", "0"])
-        defer { Task { await echo.stop() } }
+        defer { echo.kill() }
         let echoPort = try await echo.announcedPort()
         let echoed = try await sockscope("connect", "127.0.0.1", "\(echoPort)", input: allValues)
         #expect(echoed.stdout == allValues, "\(echoed)")
@@ -52,7 +52,7 @@ struct DataIntegrityTests {
     @Test("half-close: the reply a server sends after our EOF still arrives")
     func halfClose() async throws {
         let server = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "after-eof"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort(marker: "", inStdout: true)
         let outcome = try await sockscope("connect", "-v", "127.0.0.1", "\(port)", input: Array("twelve bytes".utf8))
         #expect(outcome.status == 0, "\(outcome)")
@@ -63,7 +63,7 @@ struct DataIntegrityTests {
     @Test("--no-half-close keeps the write side open: the server never sees EOF")
     func noHalfClose() async throws {
         let server = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "after-eof"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort(marker: "", inStdout: true)
         let outcome = try await sockscope("connect", "--no-half-close", "-i", "1", "127.0.0.1", "\(port)", input: Array("abc".utf8))
         #expect(outcome.status == 0, "\(outcome)")
@@ -75,7 +75,7 @@ struct DataIntegrityTests {
         let directory = try TemporaryDirectory.make()
         let data = try randomFile(megabytes: 8, in: directory)
         let listener = try BackgroundProcess(Paths.sockscope, ["listen", "--keep-sending", "127.0.0.1", "0"], stdinPath: data)
-        defer { Task { await listener.stop() } }
+        defer { listener.kill() }
         let port = try await listener.announcedPort()
         let outcome = try await sockscope("connect", "127.0.0.1", "\(port)")
         #expect(outcome.status == 0, "\(outcome.status) \(outcome.stderr)")
@@ -89,7 +89,7 @@ struct DataIntegrityTests {
         let source = try randomFile(megabytes: 64, in: directory)
         let received = directory + "/received"
         let listener = try BackgroundProcess(Paths.sockscope, listen, stdoutPath: received)
-        defer { Task { await listener.stop() } }
+        defer { listener.kill() }
         let port = announced == "listening on" ? try await listener.announcedPort() : 0
         if announced != "listening on" { _ = try await listener.waitForLine(containing: announced) }
         let sender = try BackgroundProcess(Paths.sockscope, connect(port), stdinPath: source)

@@ -67,7 +67,7 @@ struct ErrorTests {
         // 107 bytes is still fine for listen.
         let fits = "/tmp/" + String(repeating: "q", count: 102)
         let listener = try BackgroundProcess(Paths.sockscope, ["listen", "-v", "-U", fits])
-        defer { Task { await listener.stop() } }
+        defer { listener.kill() }
         _ = try await listener.waitForLine(containing: "listen(fd")
     }
 
@@ -83,7 +83,7 @@ struct ErrorTests {
                 print(s.getsockname()[1], flush=True); time.sleep(30)
                 """,
             ])
-        defer { Task { await holder.stop() } }
+        defer { holder.kill() }
         let port = try await holder.announcedPort(marker: "", inStdout: true)
         let outcome = try await sockscope("listen", "127.0.0.1", "\(port)")
         #expect(outcome.status == 69, "\(outcome)")
@@ -111,7 +111,7 @@ struct ErrorTests {
         #expect(refused.stderr.contains("SO_REUSEADDR"))
 
         let restarted = try BackgroundProcess(Paths.sockscope, ["listen", "-v", "127.0.0.1", "\(port)"])
-        defer { Task { await restarted.stop() } }
+        defer { restarted.kill() }
         #expect(try await restarted.waitForLine(containing: "listening on").hasSuffix(":\(port)"))
     }
 
@@ -158,7 +158,7 @@ struct ErrorTests {
         .enabled(if: Paths.isRoot, "skipped: needs root for a mount namespace"))
     func knownHost() async throws {
         let server = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "upper"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort(marker: "", inStdout: true)
         let outcome = try await inLookupSandbox("echo named | exec \(Paths.sockscope) connect -v peer.test \(port)", netns: false)
         #expect(outcome.status == 0, "\(outcome)")
@@ -178,7 +178,7 @@ struct ErrorTests {
         #expect(Set(order) == ["127.0.0.1", "::1"], "\(order)")
         // Only the address tried last has a server, so the first attempt must be refused.
         let server = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "upper", "--host", last])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort(marker: "", inStdout: true)
         let outcome = try await inLookupSandbox("echo fallback | exec \(Paths.sockscope) connect -v multi.test \(port)", netns: false, hosts: hosts)
         #expect(outcome.status == 0, "\(outcome)")
@@ -190,7 +190,7 @@ struct ErrorTests {
         // writer per file, which tcpdump reads whole.
         let directory = try TemporaryDirectory.make()
         let second = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "upper", "--host", last])
-        defer { Task { await second.stop() } }
+        defer { second.kill() }
         let secondPort = try await second.announcedPort(marker: "", inStdout: true)
         let tapped = try await inLookupSandbox(
             "echo again | exec \(Paths.sockscope) connect --pcap-out \(directory)/tries.pcap multi.test \(secondPort)", netns: false,
@@ -210,7 +210,7 @@ struct ErrorTests {
             "tcp dport 82 drop",
             "tcp dport 84 reject with icmp type net-unreachable",
         ])
-        defer { Task { await network.remove() } }
+        defer { network.removeNow() }
         let target = network.targetAddress
         let cases: [(port: Int, status: Int32, errno: String)] = [
             (83, 69, "ECONNREFUSED"),  // nothing listens: RST

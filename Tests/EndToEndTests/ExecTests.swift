@@ -25,7 +25,7 @@ struct ExecTests {
         let directory = try TemporaryDirectory.make()
         let data = try randomFile(megabytes: 16, in: directory)
         let server = try BackgroundProcess(Paths.sockscope, ["listen", "--exec", "/bin/cat", "0"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort(marker: "listening on 127.0.0.1:")
         #expect(server.stderrText.contains("listening on loopback only"))
         let client = try BackgroundProcess(Paths.sockscope, ["connect", "127.0.0.1", "\(port)"], stdinPath: data, stdoutPath: directory + "/back")
@@ -37,7 +37,7 @@ struct ExecTests {
     @Test("a program that exits early: its output arrives, the connection ends, nothing hangs")
     func earlyExit() async throws {
         let server = try BackgroundProcess(Paths.sockscope, ["listen", "--exec", "head -c 5", "127.0.0.1", "0"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort()
         let client = try await sockscope("connect", "127.0.0.1", "\(port)", input: [UInt8](repeating: 0x61, count: 100_000))
         #expect(client.stdoutText == "aaaaa", "\(client)")
@@ -47,7 +47,7 @@ struct ExecTests {
     @Test("--sh-exec with --stderr, and -k serving several clients, each with its own process; no zombies left")
     func shellAndKeepOpen() async throws {
         let server = try BackgroundProcess(Paths.sockscope, ["listen", "-k", "--sh-exec", "echo out; echo err >&2; cat", "--stderr", "127.0.0.1", "0"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort()
         for index in 0..<3 {
             let outcome = try await sockscope("connect", "127.0.0.1", "\(port)", input: Array("client \(index)\n".utf8))
@@ -63,7 +63,7 @@ struct ExecTests {
         let server = try BackgroundProcess(
             Paths.sockscope,
             ["listen", "-v", "-i", "1", "--sh-exec", "trap 'echo term >&2; exit 0' TERM; while :; do sleep 0.1; done", "127.0.0.1", "0"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort()
         let client = try await sockscope("connect", "-i", "0.3", "127.0.0.1", "\(port)")
         #expect(client.status == 0)
@@ -74,7 +74,7 @@ struct ExecTests {
     @Test("serving a program on all addresses without --allow warns; bad combinations are usage errors")
     func warningsAndUsage() async throws {
         let server = try BackgroundProcess(Paths.sockscope, ["listen", "--sh-exec", "true", "0.0.0.0", "0"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         #expect(try await server.waitForLine(containing: "warning").contains("restrict it with --allow"))
         let both = try await sockscope("listen", "--exec", "cat", "--sh-exec", "cat", "0")
         #expect(both.status == 64)
@@ -88,7 +88,7 @@ struct ExecTests {
     func lingeringClose() async throws {
         let server = try BackgroundProcess(
             Paths.sockscope, ["listen", "-k", "-c", "printf 'HTTP/1.0 200 OK\\r\\nContent-Type: text/plain\\r\\n\\r\\nhi\\n'", "127.0.0.1", "0"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort()
         var failures: [String] = []
         for _ in 0..<20 {
@@ -106,7 +106,7 @@ struct ExecTests {
                 "listen", "-k", "-c", "echo $SOCKSCOPE_PROTO $SOCKSCOPE_REMOTE_ADDR $SOCKSCOPE_REMOTE_PORT $SOCKSCOPE_LOCAL_ADDR $SOCKSCOPE_LOCAL_PORT",
                 "127.0.0.1", "0",
             ])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort()
         let sourcePort = try freePort()
         let outcome = try await sockscope("connect", "-s", "127.0.0.2", "-p", "\(sourcePort)", "127.0.0.1", "\(port)")
@@ -114,7 +114,7 @@ struct ExecTests {
 
         let directory = try TemporaryDirectory.make()
         let unix = try BackgroundProcess(Paths.sockscope, ["listen", "-v", "-c", "echo $SOCKSCOPE_PROTO $SOCKSCOPE_LOCAL_ADDR", "-U", directory + "/e.sock"])
-        defer { Task { await unix.stop() } }
+        defer { unix.kill() }
         _ = try await unix.waitForLine(containing: "listening on")
         let local = try await sockscope("connect", "-U", directory + "/e.sock")
         #expect(local.stdoutText == "unix \(directory)/e.sock\n", "\(local)")
@@ -124,13 +124,13 @@ struct ExecTests {
     func noLeakedDescriptors() async throws {
         let tap = Paths.isRoot ? ["--tap"] : []
         let server = try BackgroundProcess(Paths.sockscope, ["listen", "-k"] + tap + ["-c", "ls /proc/$$/fd; cat > /dev/null", "127.0.0.1", "0"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort()
         let first = try StreamEndingTests.withOpenStdin("\(Paths.sockscope) connect 127.0.0.1 \(port)")
-        defer { Task { await first.stop() } }
+        defer { first.kill() }
         _ = try await first.waitForLine(containing: "2", inStdout: true)
         let second = try StreamEndingTests.withOpenStdin("\(Paths.sockscope) connect 127.0.0.1 \(port)")
-        defer { Task { await second.stop() } }
+        defer { second.kill() }
         _ = try await second.waitForLine(containing: "2", inStdout: true)
         try await Task.sleep(for: .milliseconds(100))
         #expect(first.stdoutText == "0\n1\n2\n", "\(first.stdoutText)")
@@ -140,7 +140,7 @@ struct ExecTests {
     @Test("without an address an exec listener serves both loopbacks, 127.0.0.1 and ::1, on one port")
     func bothLoopbacks() async throws {
         let server = try BackgroundProcess(Paths.sockscope, ["listen", "-k", "-c", "echo $SOCKSCOPE_LOCAL_ADDR", "0"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort(marker: "listening on 127.0.0.1:")
         _ = try await server.waitForLine(containing: "listening on [::1]:\(port)")
         #expect(try await sockscope("connect", "::1", "\(port)").stdoutText == "::1\n")
@@ -151,7 +151,7 @@ struct ExecTests {
     func udpProgramPerSource() async throws {
         let server = try BackgroundProcess(
             Paths.sockscope, ["listen", "-u", "-k", "-c", "echo \"pid $$ for $SOCKSCOPE_REMOTE_ADDR\"; exec cat", "127.0.0.1", "0"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort()
         let outcome = try await run(
             Paths.python,

@@ -6,7 +6,7 @@ struct FramingTests {
     @Test("connect --frame u32be: answers split byte by byte and coalesced two per write are reassembled")
     func connectReassembles() async throws {
         let server = try BackgroundProcess(Paths.python, [Paths.peer("frame_peer.py"), "server"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort(marker: "", inStdout: true)
         let outcome = try await sockscope("connect", "--frame", "u32be", "127.0.0.1", "\(port)", input: Array("first message\nsecond\nthird\nfourth\n".utf8))
         #expect(outcome.status == 0, "\(outcome)")
@@ -16,7 +16,7 @@ struct FramingTests {
     @Test("listen --frame u32be: a Python client's coalesced frames arrive one per line; --frame-json gives lengths")
     func listenSeparates() async throws {
         let listener = try BackgroundProcess(Paths.sockscope, ["listen", "--frame", "u32be", "--frame-json", "127.0.0.1", "0"])
-        defer { Task { await listener.stop() } }
+        defer { listener.kill() }
         let port = try await listener.announcedPort()
         let client = try await run(Paths.python, [Paths.peer("frame_peer.py"), "client", "\(port)", "one", "two words", ""])
         #expect(client.status == 0, "\(client)")
@@ -33,7 +33,7 @@ struct FramingTests {
     @Test("a header claiming 4 GiB closes the connection with a clear error (exit 74) and allocates nothing like it")
     func oversized() async throws {
         let server = try BackgroundProcess(Paths.python, [Paths.peer("frame_peer.py"), "huge"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort(marker: "", inStdout: true)
         let outcome = try await run("/usr/bin/time", ["-f", "maxrss %M", Paths.sockscope, "connect", "--frame", "u32be", "127.0.0.1", "\(port)"])
         #expect(outcome.status == 74, "\(outcome)")

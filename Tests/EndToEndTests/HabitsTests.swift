@@ -24,7 +24,7 @@ struct HabitsTests {
     func hostColonPort() async throws {
         for (host, address) in [("127.0.0.1", "127.0.0.1:"), ("::1", "[::1]:")] {
             let server = try BackgroundProcess(Paths.sockscope, ["listen", "--upper", host, "0"])
-            defer { Task { await server.stop() } }
+            defer { server.kill() }
             let port = try await server.announcedPort()
             let outcome = try await sockscope("connect", "\(address)\(port)", input: Array("hi".utf8))
             #expect(outcome.status == 0 && outcome.stdoutText == "HI", "\(outcome)")
@@ -90,7 +90,7 @@ struct HabitsTests {
         let directory = try TemporaryDirectory.make()
         let path = directory + "/s.sock"
         let server = try BackgroundProcess(Paths.sockscope, ["listen", "-v", "--echo", "-U", path])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         _ = try await server.waitForLine(containing: "listening on")
         let outcome = try await sockscope("connect", "-v", "-U", path, input: Array("x".utf8))
         #expect(outcome.stderr.contains("sent 1 byte, received 1 byte"), "\(outcome.stderr)")
@@ -132,7 +132,7 @@ struct HabitsTests {
     @Test("sockets -p names the process that holds a socket, as ss -tlnp does; --pid filters; --state unconn is accepted")
     func socketsProcesses() async throws {
         let listener = try BackgroundProcess(Paths.sockscope, ["listen", "-k", "127.0.0.1", "0"])
-        defer { Task { await listener.stop() } }
+        defer { listener.kill() }
         let port = try await listener.announcedPort()
         let ss = try await run(Paths.ss, ["-Htlnp", "( sport = :\(port) )"])
         let pid = try #require(ss.stdoutText.split(separator: "pid=").dropFirst().first.flatMap { Int32($0.prefix(while: \.isNumber)) }, "\(ss)")
@@ -145,7 +145,7 @@ struct HabitsTests {
         #expect(lines.first?.contains("\"processes\":[{\"pid\":\(pid),\"command\":\"sockscope\",\"fd\":") == true, "\(json.stdoutText)")
 
         let receiver = try BackgroundProcess(Paths.sockscope, ["recv", "127.0.0.1", "0"])
-        defer { Task { await receiver.stop() } }
+        defer { receiver.kill() }
         let udpPort = try await receiver.announcedPort(marker: "receiving on")
         let unconnected = try await sockscope("sockets", "-u", "--state", "unconn", "--port", "\(udpPort)")
         #expect(unconnected.status == 0 && unconnected.stdoutText.contains("UNCONN"), "\(unconnected)")
@@ -154,7 +154,7 @@ struct HabitsTests {
     @Test("probe by name answers as nc -z: localhost with ::1 first and a server on 127.0.0.1 only is open, under 127.0.0.1")
     func probeByName() async throws {
         let server = try BackgroundProcess(Paths.sockscope, ["listen", "-k", "127.0.0.1", "0"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort()
         let hosts = "::1 localhost\n127.0.0.1 localhost\n"
         let nsswitch = "hosts: files\n"
@@ -176,7 +176,7 @@ struct HabitsTests {
         try writeFile(directory + "/deny", Array("# lab machines\r\n127.0.0.3 127.0.0.4,127.0.0.5   # the printers\n\n127.0.0.9\n".utf8))
         let server = try BackgroundProcess(
             Paths.sockscope, ["listen", "-k", "--echo", "--allow", "127.0.0.1-7", "--deny-file", directory + "/deny", "127.0.0.1", "0"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort()
         var served: [String] = []
         for source in ["127.0.0.1", "127.0.0.2", "127.0.0.4", "127.0.0.5", "127.0.0.6", "127.0.0.8"] {

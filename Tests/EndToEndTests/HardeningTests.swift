@@ -16,7 +16,7 @@ struct HardeningTests {
         try writeFile(directory + "/a.txt", Array("# trusted admin host only\r\n127.0.0.2\r\n\t127.0.0.4\t# and a tab\r\n127.0.0.3 # c\r\n".utf8))
         let listener = try BackgroundProcess(
             Paths.sockscope, ["listen", "-k", "--sh-exec", "echo served", "--allow-file", directory + "/a.txt", "127.0.0.1", "0"])
-        defer { Task { await listener.stop() } }
+        defer { listener.kill() }
         let port = try await listener.announcedPort()
         #expect(try await Self.client(from: "127.0.0.1", port: port) == "REFUSED")
         for allowed in ["127.0.0.2", "127.0.0.3", "127.0.0.4"] {
@@ -46,7 +46,7 @@ struct HardeningTests {
     @Test("IPv4-mapped rules mean the IPv4 addresses on an IPv4 listener", arguments: ["::ffff:127.0.0.2", "::ffff:127.0.0.0/104"])
     func mappedRules(_ rule: String) async throws {
         let listener = try BackgroundProcess(Paths.sockscope, ["listen", "-k", "--echo", "--deny", rule, "127.0.0.1", "0"])
-        defer { Task { await listener.stop() } }
+        defer { listener.kill() }
         let port = try await listener.announcedPort()
         #expect(try await Self.client(from: "127.0.0.2", port: port, "x") == "REFUSED", "\(listener.stderrText)")
         if rule.hasSuffix("/104") {
@@ -82,7 +82,7 @@ struct HardeningTests {
     @Test("--chat: no client may take the server's marker or another client's name")
     func chatNames() async throws {
         let listener = try BackgroundProcess(Paths.sockscope, ["listen", "--chat", "127.0.0.1", "0"])
-        defer { Task { await listener.stop() } }
+        defer { listener.kill() }
         let port = try await listener.announcedPort()
         let outcome = try await run(Paths.python, [Paths.peer("hostile.py"), "chat", "\(port)", "alice", "announce", "alice"])
         let lines = outcome.stdoutText.split(separator: "\n").map(String.init)
@@ -96,7 +96,7 @@ struct HardeningTests {
     func closedStandardDescriptors() async throws {
         for redirect in [">&-", "2>&-"] {
             let server = try BackgroundProcess(Paths.python, [Paths.peer("hostile.py"), "counting-echo"])
-            defer { Task { await server.stop() } }
+            defer { server.kill() }
             let port = try await server.announcedPort(marker: "", inStdout: true)
             let outcome = try await run(Paths.sh, ["-c", "printf hello | exec \(Paths.sockscope) connect -v 127.0.0.1 \(port) \(redirect)"])
             #expect(outcome.status == 0, "\(redirect): \(outcome)")
@@ -119,12 +119,12 @@ struct HardeningTests {
     @Test("connect --output /dev/full and recv --raw > /dev/full end with 74, naming the failure")
     func fullFiles() async throws {
         let server = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "upper"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort(marker: "", inStdout: true)
         let connect = try await sockscope("connect", "--output", "/dev/full", "127.0.0.1", "\(port)", input: Array("hello\n".utf8))
         #expect(connect.status == 74 && connect.stderr.contains("ENOSPC"), "\(connect)")
         let receiver = try BackgroundProcess(Paths.sh, ["-c", "exec \(Paths.sockscope) recv --raw --count 1 127.0.0.1 0 > /dev/full"])
-        defer { Task { await receiver.stop() } }
+        defer { receiver.kill() }
         let rport = try await receiver.announcedPort(marker: "receiving on")
         _ = try await sockscope("send", "127.0.0.1", "\(rport)", "datagram")
         #expect(try await receiver.finish() == 74, "\(receiver.stderrText)")
@@ -142,7 +142,7 @@ struct HardeningTests {
     func fullPcap() async throws {
         let port = try freePort()
         let tap = try BackgroundProcess(Paths.sockscope, ["tap", "--pcap-out", "/dev/full", "tcp port \(port)"])
-        defer { Task { await tap.stop() } }
+        defer { tap.kill() }
         _ = try await tap.waitForLine(containing: "capturing on")
         for _ in 0..<8 { _ = try await sockscope("connect", "127.0.0.1", "\(port)") }
         try await Task.sleep(for: .milliseconds(300))
@@ -165,7 +165,7 @@ struct HardeningTests {
     @Test("--max-frame holds for a line that arrives whole")
     func lineOverLimit() async throws {
         let listener = try BackgroundProcess(Paths.sockscope, ["listen", "--frame", "line", "--max-frame", "10", "127.0.0.1", "0"])
-        defer { Task { await listener.stop() } }
+        defer { listener.kill() }
         let port = try await listener.announcedPort()
         _ = try await run(
             Paths.python, ["-c", "import socket; s = socket.create_connection(('127.0.0.1', \(port))); s.sendall(b'x' * 20 + b'\\n'); s.close()"])
@@ -184,12 +184,12 @@ struct HardeningTests {
     func processGroups() async throws {
         let marker = "sleep 1234.\(Int.random(in: 100...999))"
         let server = try BackgroundProcess(Paths.sockscope, ["listen", "-k", "--sh-exec", "\(marker) | cat", "127.0.0.1", "0"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort()
         let clients = try (0..<3).map { _ in
             try BackgroundProcess(Paths.python, ["-c", "import socket, time; s = socket.create_connection(('127.0.0.1', \(port))); time.sleep(5)"])
         }
-        defer { for client in clients { Task { await client.stop() } } }
+        defer { for client in clients { client.kill() } }
         var running: [String] = []
         for _ in 0..<50 where running.count < 3 {
             try await Task.sleep(for: .milliseconds(50))
@@ -209,7 +209,7 @@ struct HardeningTests {
     @Test("a client's half-close is not a hang-up: the program reads EOF and its late answer still arrives")
     func halfCloseIsNotHangUp() async throws {
         let server = try BackgroundProcess(Paths.sockscope, ["listen", "--sh-exec", #"read q; sleep 3; echo "result for $q""#, "127.0.0.1", "0"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort()
         let outcome = try await sockscope("connect", "127.0.0.1", "\(port)", input: Array("query1\n".utf8))
         #expect(outcome.stdoutText == "result for query1\n", "\(outcome)")
@@ -220,7 +220,7 @@ struct HardeningTests {
     func resetEndsTheGroup() async throws {
         let marker = "sleep 2345.\(Int.random(in: 100...999))"
         let server = try BackgroundProcess(Paths.sockscope, ["listen", "-v", "--sh-exec", "\(marker) | cat", "127.0.0.1", "0"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort()
         let reset = """
             import socket, struct, time
@@ -239,7 +239,7 @@ struct HardeningTests {
         let lines = (0..<200_000).map { "line \($0) " + String(repeating: "x", count: 80) + "\n" }.joined()
         try writeFile(directory + "/lines", Array(lines.utf8))
         let server = try BackgroundProcess(Paths.python, [Paths.peer("hostile.py"), "blocking-echo"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort(marker: "", inStdout: true)
         let client = try BackgroundProcess(
             Paths.sockscope, ["connect", "--frame", "line", "127.0.0.1", "\(port)"], stdinPath: directory + "/lines",
@@ -253,7 +253,7 @@ struct HardeningTests {
         var outputs: [String: [UInt8]] = [:]
         for mode in ["escaped", "--raw", "--frame-json"] {
             let server = try BackgroundProcess(Paths.python, [Paths.peer("hostile.py"), "binary-frames"])
-            defer { Task { await server.stop() } }
+            defer { server.kill() }
             let port = try await server.announcedPort(marker: "", inStdout: true)
             let extra = mode == "escaped" ? [] : [mode]
             let outcome = try await run(Paths.sockscope, ["connect", "--frame", "u32be"] + extra + ["127.0.0.1", "\(port)"])
@@ -286,7 +286,7 @@ struct HardeningTests {
     @Test("out of descriptors, a keep-open server refuses new clients with a reason, does not spin, and keeps serving")
     func outOfDescriptors() async throws {
         let server = try BackgroundProcess("/usr/bin/prlimit", ["--nofile=24", Paths.sockscope, "listen", "-k", "--echo", "--backlog", "77", "127.0.0.1", "0"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort()
         let holder = try BackgroundProcess(
             Paths.python,
@@ -294,7 +294,7 @@ struct HardeningTests {
                 "-c",
                 "import socket, time\nheld = [socket.create_connection(('127.0.0.1', \(port))) for _ in range(40)]\nprint('held', flush=True)\ntime.sleep(3)",
             ])
-        defer { Task { await holder.stop() } }
+        defer { holder.kill() }
         _ = try await holder.waitForLine(containing: "held", inStdout: true)
         let pid = try await SignalTests.pid("listen -k --echo --backlog 77 127.0.0.1 0")
         let before = try Self.cpuSeconds(pid)
@@ -311,7 +311,7 @@ struct HardeningTests {
     func liveUnixListenerByAnotherSpelling() async throws {
         let directory = try TemporaryDirectory.make()
         let live = try BackgroundProcess(Paths.sockscope, ["listen", "-U", directory + "/app.sock"])
-        defer { Task { await live.stop() } }
+        defer { live.kill() }
         for _ in 0..<100 where !FileManagerless.exists(directory + "/app.sock") {
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -340,7 +340,7 @@ struct HardeningTests {
                 pass
             """
         let server = try BackgroundProcess(Paths.python, ["-c", script])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort(marker: "", inStdout: true)
         let outcome = try await run(
             "/bin/bash", ["-c", "\(Paths.sockscope) connect 127.0.0.1 \(port) < /dev/null | head -c 10 > /dev/null; echo ${PIPESTATUS[0]}"])
@@ -357,7 +357,7 @@ struct HardeningTests {
     @Test("SIGHUP left ignored (nohup) stays ignored: the listener keeps running")
     func hangUpIgnoredUnderNohup() async throws {
         let listener = try BackgroundProcess(Paths.sh, ["-c", "trap '' HUP; exec \(Paths.sockscope) listen --backlog 93 127.0.0.1 0"])
-        defer { Task { await listener.stop() } }
+        defer { listener.kill() }
         _ = try await listener.announcedPort()
         let pid = try await SignalTests.pid("listen --backlog 93 127.0.0.1 0")
         kill(pid, SIGHUP)

@@ -20,7 +20,7 @@ struct HostileInputTests {
                 c.shutdown(socket.SHUT_WR); time.sleep(1); c.close()
                 """,
             ])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort(marker: "", inStdout: true)
         // Our stdin never ends during the flood, so we keep sending what the peer never
         // reads (its close then resets the connection: exit 74). Every byte of the
@@ -35,7 +35,7 @@ struct HostileInputTests {
     @Test("10,000 connections opened and dropped at once against listen -k --echo: no descriptor leak")
     func connectionStorm() async throws {
         let server = try BackgroundProcess(Paths.sockscope, ["listen", "-k", "--echo", "--backlog", "4096", "127.0.0.1", "0"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort()
         let owner = try await run(Paths.ss, ["-Hltnp", "( sport = :\(port) )"]).stdoutText
         let pid = owner.split(separator: "pid=").dropFirst().first.map { String($0.prefix(while: \.isNumber)) } ?? ""
@@ -78,14 +78,14 @@ struct HostileInputTests {
     @Test("non-UTF-8 bytes are escaped wherever text is printed, never a crash")
     func nonUTF8() async throws {
         let receiver = try BackgroundProcess(Paths.sockscope, ["recv", "--count", "1", "127.0.0.1", "0"])
-        defer { Task { await receiver.stop() } }
+        defer { receiver.kill() }
         let port = try await receiver.announcedPort(marker: "receiving on")
         _ = try await run(
             Paths.python, ["-c", "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'\\xff\\xfe\\x00ok\\x80', ('127.0.0.1', \(port)))"])
         #expect(try await receiver.finish() == 0)
         #expect(receiver.stdoutText.contains("\\xff\\xfe\\x00ok\\x80"), "\(receiver.stdoutText)")
         let json = try BackgroundProcess(Paths.sockscope, ["recv", "--json", "--count", "1", "127.0.0.1", "0"])
-        defer { Task { await json.stop() } }
+        defer { json.kill() }
         let jsonPort = try await json.announcedPort(marker: "receiving on")
         _ = try await run(
             Paths.python, ["-c", "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'\\xff\\x00', ('127.0.0.1', \(jsonPort)))"])

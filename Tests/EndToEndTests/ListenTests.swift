@@ -7,7 +7,7 @@ struct ListenTests {
     @Test("-v narrates socket → bind → listen → accept with both ends' addresses")
     func verboseNarration() async throws {
         let listener = try BackgroundProcess(Paths.sockscope, ["listen", "-v", "--upper", "127.0.0.1", "0"])
-        defer { Task { await listener.stop() } }
+        defer { listener.kill() }
         let port = try await listener.announcedPort()
         let client = try await run(Paths.python, [Paths.peer("tcp_client.py"), "127.0.0.1", "\(port)", "classic", "hi"])
         #expect(client.stdoutText == "HI")
@@ -31,7 +31,7 @@ struct ListenTests {
     @Test("port 0: the kernel's choice is printed, and ss sees the listener there")
     func portZero() async throws {
         let listener = try BackgroundProcess(Paths.sockscope, ["listen", "127.0.0.1", "0"])
-        defer { Task { await listener.stop() } }
+        defer { listener.kill() }
         let port = try await listener.announcedPort()
         #expect(port > 0)
         let ss = try await run(Paths.ss, ["-Hltn", "( sport = :\(port) )"])
@@ -41,7 +41,7 @@ struct ListenTests {
     @Test("no address: one dual-stack socket takes IPv4 and IPv6 clients")
     func dualStack() async throws {
         let listener = try BackgroundProcess(Paths.sockscope, ["listen", "-k", "--upper", "0"])
-        defer { Task { await listener.stop() } }
+        defer { listener.kill() }
         let port = try await listener.announcedPort()
         #expect(try await listener.waitForLine(containing: "listening on").contains("[::]:\(port) (IPv6 and IPv4)"))
         let v4 = try await run(Paths.python, [Paths.peer("tcp_client.py"), "127.0.0.1", "\(port)", "classic", "four"])
@@ -53,7 +53,7 @@ struct ListenTests {
     @Test("--keep-open serves clients one after another")
     func keepOpen() async throws {
         let listener = try BackgroundProcess(Paths.sockscope, ["listen", "-k", "--echo", "127.0.0.1", "0"])
-        defer { Task { await listener.stop() } }
+        defer { listener.kill() }
         let port = try await listener.announcedPort()
         for index in 0..<3 {
             let outcome = try await run(Paths.nc, ["-N", "127.0.0.1", "\(port)"], input: Array("client \(index)\n".utf8))
@@ -71,7 +71,7 @@ struct ListenTests {
         #expect(access(path, F_OK) == 0)
 
         let listener = try BackgroundProcess(Paths.sockscope, ["listen", "-v", "--upper", "-U", path])
-        defer { Task { await listener.stop() } }
+        defer { listener.kill() }
         _ = try await listener.waitForLine(containing: "listen(fd")
         #expect(listener.stderrText.contains("unlink(\(path)) → ok (stale socket file"))
 
@@ -99,7 +99,7 @@ struct ListenTests {
     func abstractSocket() async throws {
         let name = "@sockscope-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let listener = try BackgroundProcess(Paths.sockscope, ["listen", "-v", "--upper", "-U", name])
-        defer { Task { await listener.stop() } }
+        defer { listener.kill() }
         _ = try await listener.waitForLine(containing: "listen(fd")
         let outcome = try await sockscope("connect", "-U", name, input: Array("abstract".utf8))
         #expect(outcome.stdoutText == "ABSTRACT", "\(outcome)")
@@ -111,9 +111,9 @@ struct ListenTests {
         let fifo = directory + "/stdin"
         #expect(mkfifo(fifo, 0o600) == 0)
         let listener = try BackgroundProcess(Paths.sh, ["-c", "exec \(Paths.sockscope) listen -u -i 30 127.0.0.1 0 < \(fifo)"])
-        defer { Task { await listener.stop() } }
+        defer { listener.kill() }
         let writer = try BackgroundProcess(Paths.sh, ["-c", "sleep 1; printf 'reply\\n'; sleep 3"], stdoutPath: fifo)
-        defer { Task { await writer.stop() } }
+        defer { writer.kill() }
         let port = try await listener.announcedPort()
         let client = try await run(Paths.python, [Paths.peer("udp_peer.py"), "client", "127.0.0.1", "\(port)", "hello"])
         #expect(client.stdoutText == "reply\n", "\(client)")
@@ -125,7 +125,7 @@ struct ListenTests {
         let directory = try TemporaryDirectory.make()
         let path = directory + "/dgram.sock"
         let listener = try BackgroundProcess(Paths.sockscope, ["listen", "-v", "-u", "--upper", "-i", "30", "-U", path])
-        defer { Task { await listener.stop() } }
+        defer { listener.kill() }
         _ = try await listener.waitForLine(containing: "listening on")
         let outcome = try await sockscope("connect", "-v", "-u", "-U", path, input: Array("datagram".utf8))
         #expect(outcome.stdoutText == "DATAGRAM", "\(outcome)")

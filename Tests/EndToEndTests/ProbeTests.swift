@@ -41,9 +41,9 @@ struct ProbeTests {
             "tcp dport 7003 reject with icmp type admin-prohibited",
             "tcp dport 7004 reject with tcp reset",
         ])
-        defer { Task { await network.remove() } }
+        defer { network.removeNow() }
         let listeners = try network.startInTarget(Paths.python, [Paths.peer("listeners.py"), "7000", "7010"])
-        defer { Task { await listeners.stop() } }
+        defer { listeners.kill() }
         _ = try await listeners.waitForLine(containing: "ready", inStdout: true)
 
         let outcome = try await network.runInClient(Paths.sockscope, ["probe", "--json", "--timeout", "0.5", network.targetAddress, "7000-7005,7010"])
@@ -69,7 +69,7 @@ struct ProbeTests {
         .enabled(if: Paths.isRoot, "skipped: needs root for network namespaces"))
     func routes() async throws {
         let network = try await TestNetwork.make(targetRules: [])
-        defer { Task { await network.remove() } }
+        defer { network.removeNow() }
         try await network.addClientRoute(["prohibit", "10.203.0.0/24"])
         let outcome = try await network.runInClient(Paths.sockscope, ["probe", "--json", "10.203.0.1,10.204.0.1", "80"])
         #expect(outcome.status == 1, "nothing is open: \(outcome)")
@@ -85,9 +85,9 @@ struct ProbeTests {
         .enabled(if: Paths.isRoot, "skipped: needs root for a network namespace of its own (so other tests' listeners do not interfere)"))
     func fullScanMatchesSS() async throws {
         let network = try await TestNetwork.make(targetRules: [])
-        defer { Task { await network.remove() } }
+        defer { network.removeNow() }
         let listeners = try network.startInTarget(Paths.python, [Paths.peer("listeners.py"), "--host", "127.0.0.1", "1", "80", "8080", "65535"])
-        defer { Task { await listeners.stop() } }
+        defer { listeners.kill() }
         _ = try await listeners.waitForLine(containing: "ready", inStdout: true)
         let scan = try await run(Paths.ip, ["netns", "exec", network.target, Paths.sockscope, "probe", "--json", "127.0.0.1", "-"], timeout: .seconds(60))
         #expect(scan.status == 0, "\(scan.stderr)")
@@ -112,7 +112,7 @@ struct ProbeTests {
     @Test("UDP: a reply means open, ICMP port-unreachable closed (ECONNREFUSED)")
     func udp() async throws {
         let echo = try BackgroundProcess(Paths.python, [Paths.peer("udp_peer.py"), "echo-server"])
-        defer { Task { await echo.stop() } }
+        defer { echo.kill() }
         let openPort = try await echo.announcedPort(marker: "", inStdout: true)
         let closedPort = try freePort()
         let outcome = try await sockscope("probe", "-u", "--json", "--payload", "hi", "127.0.0.1", "\(openPort),\(closedPort)")
@@ -134,7 +134,7 @@ struct ProbeTests {
                 print(s.getsockname()[1], flush=True); time.sleep(30)
                 """,
             ])
-        defer { Task { await silent.stop() } }
+        defer { silent.kill() }
         let port = try await silent.announcedPort(marker: "", inStdout: true)
         let outcome = try await sockscope("probe", "-u", "--json", "--timeout", "0.2", "--retries", "2", "127.0.0.1", "\(port)")
         #expect(outcome.status == 1, "open|filtered is not open: \(outcome)")
@@ -164,7 +164,7 @@ struct ProbeTests {
     @Test("table output, exit 1 when nothing is open, --quiet prints nothing")
     func tableAndExitCodes() async throws {
         let listener = try BackgroundProcess(Paths.python, [Paths.peer("listeners.py"), "--host", "127.0.0.1", "0"])
-        defer { Task { await listener.stop() } }
+        defer { listener.kill() }
         let closed = try freePort()
         let none = try await sockscope("probe", "127.0.0.1", "\(closed)")
         #expect(none.status == 1)
@@ -183,7 +183,7 @@ struct ProbeTests {
         // A server that closes only after our FIN, so the probe is the side that closes
         // first and keeps the TIME-WAIT.
         let server = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "eof"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort(marker: "", inStdout: true)
         let gentle = try await sockscope("probe", "--graceful", "127.0.0.1", "\(port)")
         #expect(gentle.status == 0, "\(gentle)")
@@ -197,7 +197,7 @@ struct ProbeTests {
         #expect(timeWaits.split(separator: "\n").count == 1, "the graceful probe's TIME-WAIT: \(timeWaits)")
 
         let holder = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "eof"])
-        defer { Task { await holder.stop() } }
+        defer { holder.kill() }
         let abruptPort = try await holder.announcedPort(marker: "", inStdout: true)
         let abrupt = try await sockscope("probe", "--json", "127.0.0.1", "\(abruptPort)")
         #expect(abrupt.stdoutText.contains("\"state\":\"open\""))

@@ -6,7 +6,7 @@ struct ServerTests {
     @Test("--keep-open serves clients concurrently: a second client is answered while the first stays connected")
     func concurrent() async throws {
         let server = try BackgroundProcess(Paths.sockscope, ["listen", "-k", "--upper", "127.0.0.1", "0"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort()
         let outcome = try await run(
             Paths.python,
@@ -26,7 +26,7 @@ struct ServerTests {
     @Test("--broker: three clients, 10,000 messages each, every message reaches exactly the other two")
     func broker() async throws {
         let server = try BackgroundProcess(Paths.sockscope, ["listen", "--broker", "127.0.0.1", "0"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort()
         let outcome = try await run(Paths.python, [Paths.peer("broker_clients.py"), "127.0.0.1", "\(port)", "10000"], timeout: .seconds(60))
         #expect(outcome.status == 0, "\(outcome)")
@@ -36,7 +36,7 @@ struct ServerTests {
     @Test("--chat: names, /nick at any time, join and leave notices between three Python clients")
     func chat() async throws {
         let server = try BackgroundProcess(Paths.sockscope, ["listen", "--chat", "127.0.0.1", "0"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort()
         let outcome = try await run(
             Paths.python,
@@ -69,7 +69,7 @@ struct ServerTests {
     func accessControl() async throws {
         for rules in [["--deny", "127.0.0.2"], ["--allow", "127.0.0.1/32"]] {
             let server = try BackgroundProcess(Paths.sockscope, ["listen", "-k", "--echo"] + rules + ["127.0.0.1", "0"])
-            defer { Task { await server.stop() } }
+            defer { server.kill() }
             let port = try await server.announcedPort()
             let refused = try await sockscope("connect", "-s", "127.0.0.2", "127.0.0.1", "\(port)", input: Array("hi".utf8))
             #expect(refused.stdout.isEmpty, "\(rules): \(refused)")
@@ -83,7 +83,7 @@ struct ServerTests {
     @Test("--max-clients refuses the extra client with a logged reason; --idle-timeout frees a silent one")
     func limits() async throws {
         let server = try BackgroundProcess(Paths.sockscope, ["listen", "-k", "--echo", "--max-clients", "1", "-i", "0.5", "-v", "127.0.0.1", "0"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort()
         let outcome = try await run(
             Paths.python,
@@ -106,7 +106,7 @@ struct ServerTests {
     @Test("1,000 concurrent clients of --keep-open --echo: every byte echoed; peak RSS recorded")
     func thousandClients() async throws {
         let server = try BackgroundProcess(Paths.sockscope, ["listen", "-k", "--echo", "--backlog", "1024", "127.0.0.1", "0"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort()
         let load = try await run(Paths.python, [Paths.peer("echo_load.py"), "127.0.0.1", "\(port)", "1000", "5", "1024", "60"], timeout: .seconds(90))
         #expect(load.status == 0, "\(load)")

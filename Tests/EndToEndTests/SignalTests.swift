@@ -28,10 +28,10 @@ struct SignalTests {
                 c, _ = s.accept(); c.sendall(b'x' * 100000); time.sleep(30)
                 """,
             ])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort(marker: "", inStdout: true)
         let client = try BackgroundProcess(Paths.sh, ["-c", "sleep 5 | exec \(Paths.sockscope) connect 127.0.0.1 \(port)"])
-        defer { Task { await client.stop() } }
+        defer { client.kill() }
         let deadline = ContinuousClock.now + .seconds(10)
         while client.stdoutText.count < 100_000 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         kill(try await Self.pid("connect 127.0.0.1 \(port)"), SIGINT)
@@ -43,7 +43,7 @@ struct SignalTests {
     @Test("SIGTERM on recv --raw: the datagrams it held are written out, exit 143")
     func terminateReceiver() async throws {
         let receiver = try BackgroundProcess(Paths.sockscope, ["recv", "--raw", "127.0.0.1", "0"])
-        defer { Task { await receiver.stop() } }
+        defer { receiver.kill() }
         let port = try await receiver.announcedPort(marker: "receiving on")
         for word in ["one", "two", "three"] { _ = try await sockscope("send", "127.0.0.1", "\(port)", word) }
         try await Task.sleep(for: .milliseconds(200))
@@ -59,7 +59,7 @@ struct SignalTests {
         let directory = try TemporaryDirectory.make()
         let port = try freePort()
         let tap = try BackgroundProcess(Paths.sockscope, ["tap", "--pcap-out", directory + "/cut.pcap", "tcp port \(port)"])
-        defer { Task { await tap.stop() } }
+        defer { tap.kill() }
         _ = try await tap.waitForLine(containing: "capturing on")
         _ = try await sockscope("connect", "127.0.0.1", "\(port)")  // refused: SYN, RST
         try await Task.sleep(for: .milliseconds(200))
@@ -84,7 +84,7 @@ struct SignalTests {
                 c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0)); c.close()
                 """,
             ])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort(marker: "", inStdout: true)
         let outcome = try await run(Paths.sh, ["-c", "sleep 3 | exec \(Paths.sockscope) connect 127.0.0.1 \(port)"])
         #expect(outcome.status == 74, "\(outcome)")

@@ -10,7 +10,7 @@ struct SocketOptionTests {
         for linger in [false, true] {
             // The server sends its reply and closes; our stdin is empty.
             let server = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "send", "--file", directory + "/reply"])
-            defer { Task { await server.stop() } }
+            defer { server.kill() }
             let port = try await server.announcedPort(marker: "", inStdout: true)
             let options = linger ? ["--linger", "0"] : []
             let outcome = try await run(Paths.sockscope, ["connect", "-v"] + options + ["127.0.0.1", "\(port)"])
@@ -39,7 +39,7 @@ struct SocketOptionTests {
     @Test("-p binds the source port the server then sees")
     func sourcePort() async throws {
         let server = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "upper"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort(marker: "", inStdout: true)
         let sourcePort = try freePort()
         let outcome = try await sockscope("connect", "-v", "-s", "127.0.0.1", "-p", "\(sourcePort)", "127.0.0.1", "\(port)", input: Array("x".utf8))
@@ -51,12 +51,12 @@ struct SocketOptionTests {
     @Test("--keepalive shows as a keepalive timer in ss; --nodelay and --ttl are set")
     func tcpOptions() async throws {
         let listener = try BackgroundProcess(Paths.sockscope, ["listen", "--recv-only", "127.0.0.1", "0"], stdoutPath: "/dev/null")
-        defer { Task { await listener.stop() } }
+        defer { listener.kill() }
         let port = try await listener.announcedPort()
         // stdin stays open and silent (until the test stops the client), so the
         // connection stays up however loaded the machine is.
         let client = try BackgroundProcess(Paths.sh, ["-c", "sleep 20 | exec \(Paths.sockscope) connect -v --keepalive --nodelay --ttl 7 127.0.0.1 \(port)"])
-        defer { Task { await client.stop() } }
+        defer { client.kill() }
         _ = try await client.waitForLine(containing: "getsockname")
         // Only the established connection: another test's TIME-WAIT may share the port number.
         let ss = try await run(Paths.ss, ["-Htano", "state", "established", "( dport = :\(port) )"])

@@ -20,10 +20,10 @@ struct StreamEndingTests {
     @Test("the peer closes first: what it sent is written, stdout closes, and the session ends though stdin is still open")
     func peerClosesFirst() async throws {
         let server = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "close-first"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort(marker: "", inStdout: true)
         let client = try Self.withOpenStdin("\(Paths.sockscope) connect 127.0.0.1 \(port)")
-        defer { Task { await client.stop() } }
+        defer { client.kill() }
         #expect(try await client.finish(timeout: .seconds(15)) == 0, "it ended long before stdin did: \(client.stderrText)")
         #expect(client.stdoutText == "data\n")
         #expect(client.stderrText.contains("the peer closed before stdin ended; the rest of stdin was not sent (--keep-sending sends it)"))
@@ -34,13 +34,13 @@ struct StreamEndingTests {
     @Test("--keep-sending: after the peer's FIN stdout is closed at once (its reader ends), and stdin is still sent")
     func keepSending() async throws {
         let server = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "close-first"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort(marker: "", inStdout: true)
         // The reader of our stdout reports its end of file; stdin ends 10 s later with one line.
         let client = try BackgroundProcess(
             "/bin/bash",
             ["-c", "(sleep 10; echo late) | \(Paths.sockscope) connect --keep-sending 127.0.0.1 \(port) | { cat; echo READER-SAW-EOF >&2; }"])
-        defer { Task { await client.stop() } }
+        defer { client.kill() }
         _ = try await client.waitForLine(containing: "READER-SAW-EOF", timeout: .seconds(8))
         #expect(server.stdoutText.split(separator: "\n").count == 1, "stdin has not ended yet, so the server is still reading")
         #expect(try await client.finish(timeout: .seconds(25)) == 0)
@@ -54,7 +54,7 @@ struct StreamEndingTests {
         let directory = try TemporaryDirectory.make()
         let data = try randomFile(megabytes: 4, in: directory)
         let server = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "flood"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort(marker: "", inStdout: true)
         let outcome = try await run(Paths.sockscope, ["connect", "--send-only", "127.0.0.1", "\(port)"], input: try readFile(data))
         #expect(outcome.status == 0, "\(outcome)")
@@ -63,7 +63,7 @@ struct StreamEndingTests {
         #expect(Self.lastLine(server) == "received \(4 << 20)\n")
 
         let echo = try BackgroundProcess(Paths.python, [Paths.peer("udp_peer.py"), "echo-server"])
-        defer { Task { await echo.stop() } }
+        defer { echo.kill() }
         let udpPort = try await echo.announcedPort(marker: "", inStdout: true)
         let udp = try await sockscope("connect", "-u", "--send-only", "-i", "20", "127.0.0.1", "\(udpPort)", input: Array("ping".utf8))
         #expect(udp.status == 0, "\(udp)")
@@ -82,7 +82,7 @@ struct StreamEndingTests {
                 c, _ = s.accept(); c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0)); c.close()
                 """,
             ])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort(marker: "", inStdout: true)
         let outcome = try await run(Paths.sockscope, ["connect", "--send-only", "127.0.0.1", "\(port)"], input: randomBytes(8 << 20))
         #expect(outcome.status == 74, "\(outcome)")
@@ -92,7 +92,7 @@ struct StreamEndingTests {
     @Test("--recv-only: stdin is never read or sent; the session ends when the peer closes (connect and listen)")
     func receiveOnly() async throws {
         let server = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "close-first"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort(marker: "", inStdout: true)
         let outcome = try await sockscope("connect", "--recv-only", "127.0.0.1", "\(port)", input: Array("not for the peer".utf8))
         #expect(outcome.status == 0, "\(outcome)")
@@ -103,7 +103,7 @@ struct StreamEndingTests {
         let directory = try TemporaryDirectory.make()
         try writeFile(directory + "/stdin", Array("kept to ourselves".utf8))
         let listener = try BackgroundProcess(Paths.sockscope, ["listen", "--recv-only", "127.0.0.1", "0"], stdinPath: directory + "/stdin")
-        defer { Task { await listener.stop() } }
+        defer { listener.kill() }
         let listenPort = try await listener.announcedPort()
         let client = try await sockscope("connect", "127.0.0.1", "\(listenPort)", input: Array("upload".utf8))
         #expect(client.status == 0 && client.stdout.isEmpty, "\(client)")
@@ -114,7 +114,7 @@ struct StreamEndingTests {
     @Test("-C/--crlf: bare LF goes out as CR LF, an existing CR LF is kept (TCP and UDP)")
     func crlf() async throws {
         let server = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "record"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort(marker: "", inStdout: true)
         let outcome = try await sockscope("connect", "-C", "127.0.0.1", "\(port)", input: Array("a\nb\r\n\nc".utf8))
         #expect(outcome.status == 0, "\(outcome)")
@@ -122,7 +122,7 @@ struct StreamEndingTests {
         #expect(Self.lastLine(server) == "610d0a620d0a0d0a63\n", "a CR LF b CR LF CR LF c")
 
         let receiver = try BackgroundProcess(Paths.sockscope, ["recv", "--count", "1", "--json", "127.0.0.1", "0"])
-        defer { Task { await receiver.stop() } }
+        defer { receiver.kill() }
         let udpPort = try await receiver.announcedPort(marker: "receiving on")
         let udp = try await sockscope("connect", "-u", "--crlf", "--send-only", "127.0.0.1", "\(udpPort)", input: Array("GET\n".utf8))
         #expect(udp.status == 0, "\(udp)")
@@ -133,10 +133,10 @@ struct StreamEndingTests {
     @Test("listen without -k serves one client: a second is refused (ECONNREFUSED), not queued for nobody")
     func oneClient() async throws {
         let listener = try BackgroundProcess(Paths.sockscope, ["listen", "-i", "20", "127.0.0.1", "0"])
-        defer { Task { await listener.stop() } }
+        defer { listener.kill() }
         let port = try await listener.announcedPort()
         let first = try Self.withOpenStdin("\(Paths.sockscope) connect -v 127.0.0.1 \(port)")
-        defer { Task { await first.stop() } }
+        defer { first.kill() }
         _ = try await first.waitForLine(containing: "connect(fd")
         try await Task.sleep(for: .milliseconds(200))
         let second = try await sockscope("connect", "127.0.0.1", "\(port)", input: Array("hi".utf8))
@@ -150,7 +150,7 @@ struct StreamEndingTests {
         let data = randomBytes(200_000)
         try writeFile(directory + "/stdin", data)
         let listener = try BackgroundProcess(Paths.sockscope, ["listen", "-k", "127.0.0.1", "0"], stdinPath: directory + "/stdin")
-        defer { Task { await listener.stop() } }
+        defer { listener.kill() }
         let port = try await listener.announcedPort()
         try await Task.sleep(for: .milliseconds(300))  // time enough to have read (and lost) stdin, were it read
         let client = try await sockscope("connect", "--recv-only", "127.0.0.1", "\(port)")
@@ -161,7 +161,7 @@ struct StreamEndingTests {
     @Test("--linger 0 against an echo server: the reply is printed, and the close is an RST")
     func lingerZero() async throws {
         let server = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "echo-once"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort(marker: "", inStdout: true)
         let outcome = try await sockscope("connect", "--linger", "0", "127.0.0.1", "\(port)", input: Array("hi\n".utf8), timeout: .seconds(10))
         #expect(outcome.status == 0, "\(outcome)")

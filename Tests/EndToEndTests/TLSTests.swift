@@ -28,7 +28,7 @@ struct TLSTests {
         let certs = try await Self.certificates()
         let port = try freePort()
         let server = try await Self.opensslServer(certs, "leaf", port: port, ["-tls\(version == "1.2" ? "1_2" : "1_3")"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let outcome = try await sockscope(
             "connect", "--json", "--tls", "--ca-file", "\(certs)/ca.pem", "-i", "1", "127.0.0.1", "\(port)", input: Array("hello tls\n".utf8))
         #expect(outcome.status == 0, "\(outcome)")
@@ -59,7 +59,7 @@ struct TLSTests {
         let certs = try await Self.certificates()
         let port = try freePort()
         let server = try await Self.opensslServer(certs, certificate, port: port)
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let arguments = ["connect", "--tls"] + trust.map { _ in "--ca-file" }.flatMap { [$0, "\(certs)/ca.pem"] } + ["127.0.0.1", "\(port)"]
         let outcome = try await run(Paths.sockscope, arguments, input: Array("x\n".utf8))
         #expect(outcome.status == 79, "\(outcome)")
@@ -80,7 +80,7 @@ struct TLSTests {
         let certs = try await Self.certificates()
         let port = try freePort()
         let server = try await Self.opensslServer(certs, "leaf", port: port, ["-tls1_3"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let outcome = try await sockscope("connect", "--tls", "--ca-file", "\(certs)/ca.pem", "--tls-max", "1.2", "127.0.0.1", "\(port)")
         #expect(outcome.status == 76, "\(outcome)")
         #expect(outcome.stderr.contains("protocol_version"), "\(outcome.stderr)")
@@ -89,7 +89,7 @@ struct TLSTests {
     @Test("listen --tls without a certificate makes one and prints its fingerprint; Python, ncat --ssl and socat connect")
     func ephemeralServer() async throws {
         let server = try BackgroundProcess(Paths.sockscope, ["listen", "--tls", "-k", "--upper", "127.0.0.1", "0"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort()
         let line = try await server.waitForLine(containing: "SHA-256 fingerprint")
         let printed = String(line.split(separator: " ").last ?? "")
@@ -111,7 +111,7 @@ struct TLSTests {
                 "listen", "--tls", "-k", "--upper", "--cert", "\(certs)/leaf.pem", "--key", "\(certs)/leaf.key", "--require-client-cert", "--ca-file",
                 "\(certs)/ca.pem", "127.0.0.1", "0",
             ])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort()
         let accepted = try await sockscope(
             "connect", "--tls", "--ca-file", "\(certs)/ca.pem", "--client-cert", "\(certs)/client.pem", "--client-key", "\(certs)/client.key", "-i", "2",
@@ -136,7 +136,7 @@ struct TLSTests {
         let server = try BackgroundProcess(
             Paths.sockscope,
             ["listen", "--tls", "-k", "--sh-exec", "head -n 1 | tr a-z A-Z", "--cert", "\(certs)/leaf.pem", "--key", "\(certs)/leaf.key", "127.0.0.1", "0"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort()
         let client = try await run(
             Paths.sh,
@@ -153,7 +153,7 @@ struct TLSTests {
         let input = try randomFile(megabytes: 16, in: directory)
         let server = try BackgroundProcess(
             Paths.sockscope, ["listen", "--tls", "--echo", "--cert", "\(certs)/leaf.pem", "--key", "\(certs)/leaf.key", "127.0.0.1", "0"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort()
         let output = directory + "/echoed"
         let client = try BackgroundProcess(
@@ -166,7 +166,7 @@ struct TLSTests {
     func keylogDecrypts() async throws {
         let directory = try TemporaryDirectory.make()
         let server = try BackgroundProcess(Paths.sockscope, ["listen", "--tls", "--upper", "127.0.0.1", "0"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort()
         let client = try await sockscope(
             "connect", "--tls", "--insecure", "--keylog", "\(directory)/keys", "--pcap-out", "\(directory)/capture.pcap", "127.0.0.1", "\(port)",

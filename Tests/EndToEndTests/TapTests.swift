@@ -12,7 +12,7 @@ struct TapTests {
     @Test("connect --tap: SYN, SYN/ACK, ACK, data, FIN, …, with states and relative numbers; the client closed first and holds TIME-WAIT")
     func clientClosesFirst() async throws {
         let server = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "upper"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort(marker: "", inStdout: true)
         let outcome = try await sockscope("connect", "--tap", "127.0.0.1", "\(port)", input: Array("hello".utf8))
         #expect(outcome.status == 0, "\(outcome)")
@@ -46,7 +46,7 @@ struct TapTests {
         let directory = try TemporaryDirectory.make()
         try writeFile(directory + "/reply", Array("bye\n".utf8))
         let server = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "send", "--file", directory + "/reply"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort(marker: "", inStdout: true)
         // --no-half-close: the client sends no FIN at the end of its (empty) input, so
         // the server's FIN comes first.
@@ -66,7 +66,7 @@ struct TapTests {
         let directory = try TemporaryDirectory.make()
         try writeFile(directory + "/reply", Array("x".utf8))
         let server = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "send", "--file", directory + "/reply"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort(marker: "", inStdout: true)
         let outcome = try await sockscope("connect", "--tap", "--linger", "0", "127.0.0.1", "\(port)")
         #expect(outcome.status == 0, "\(outcome)")
@@ -79,7 +79,7 @@ struct TapTests {
     func pcapOut() async throws {
         let directory = try TemporaryDirectory.make()
         let server = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "upper"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort(marker: "", inStdout: true)
         let outcome = try await sockscope("connect", "--pcap-out", directory + "/c.pcap", "127.0.0.1", "\(port)", input: Array("pcap".utf8))
         #expect(outcome.status == 0, "\(outcome)")
@@ -95,10 +95,10 @@ struct TapTests {
     func tapCommand() async throws {
         let port = try freePort()
         let tap = try BackgroundProcess(Paths.sockscope, ["tap", "--json", "--count", "3", "tcp port \(port)"])
-        defer { Task { await tap.stop() } }
+        defer { tap.kill() }
         _ = try await tap.waitForLine(containing: "capturing on lo")
         let listener = try BackgroundProcess(Paths.sockscope, ["listen", "127.0.0.1", "\(port)"])
-        defer { Task { await listener.stop() } }
+        defer { listener.kill() }
         var connected = false
         for _ in 0..<40 where !connected {
             connected = try await sockscope("connect", "127.0.0.1", "\(port)").status == 0
@@ -113,9 +113,9 @@ struct TapTests {
     @Test("probe --tap: each port's packets — RST, SYN/ACK, silence, and an ICMP error tied back to its probe")
     func probeTap() async throws {
         let network = try await TestNetwork.make(targetRules: ["tcp dport 7001 drop", "tcp dport 7003 reject with icmp type admin-prohibited"])
-        defer { Task { await network.remove() } }
+        defer { network.removeNow() }
         let listeners = try network.startInTarget(Paths.python, [Paths.peer("listeners.py"), "7000"])
-        defer { Task { await listeners.stop() } }
+        defer { listeners.kill() }
         _ = try await listeners.waitForLine(containing: "ready", inStdout: true)
         let outcome = try await network.runInClient(Paths.sockscope, ["probe", "--tap", "--timeout", "0.3", network.targetAddress, "7000-7003"])
         let lines = outcome.stderr.split(separator: "\n").filter { $0.hasPrefix("tap 7") }.map(String.init)
@@ -129,10 +129,10 @@ struct TapTests {
     @Test("--follow-timewait counts the TIME-WAIT timer down from the kernel's table")
     func followTimeWait() async throws {
         let server = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "upper"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort(marker: "", inStdout: true)
         let client = try BackgroundProcess(Paths.sh, ["-c", "echo x | exec \(Paths.sockscope) connect --tap --follow-timewait 127.0.0.1 \(port)"])
-        defer { Task { await client.stop() } }
+        defer { client.kill() }
         let deadline = ContinuousClock.now + .seconds(10)
         var countdown: [String] = []
         while countdown.count < 2 && ContinuousClock.now < deadline {
@@ -157,7 +157,7 @@ struct TapTests {
         #expect(outcome.status == 77, "\(outcome)")
         #expect(outcome.stderr.contains("CAP_NET_RAW") && outcome.stderr.contains("setcap cap_net_raw"))
         let server = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "upper"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort(marker: "", inStdout: true)
         let plain = try await run(Paths.capsh, ["--drop=cap_net_raw", "--", "-c", "echo ok | exec \(Paths.sockscope) connect 127.0.0.1 \(port)"])
         #expect(plain.status == 0 && plain.stdoutText == "OK\n", "\(plain)")
@@ -166,7 +166,7 @@ struct TapTests {
     @Test("sockets --state time-wait agrees with ss -tan state time-wait (in a namespace of its own)")
     func socketsAgreesWithSS() async throws {
         let network = try await TestNetwork.make(targetRules: [])
-        defer { Task { await network.remove() } }
+        defer { network.removeNow() }
         // Three connections the client closes first: three TIME-WAIT sockets.
         let script = """
             import socket

@@ -7,7 +7,7 @@ struct TrafficLogTests {
     func hexdumpAndOutput() async throws {
         let directory = try TemporaryDirectory.make()
         let server = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "upper"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort(marker: "", inStdout: true)
         let message = "hello, hex dump world!\n"
         let outcome = try await sockscope("connect", "--hexdump", "--output", directory + "/log", "127.0.0.1", "\(port)", input: Array(message.utf8))
@@ -24,7 +24,7 @@ struct TrafficLogTests {
     @Test("listen --hexdump shows what the client sent")
     func listenHexdump() async throws {
         let listener = try BackgroundProcess(Paths.sockscope, ["listen", "--hexdump", "127.0.0.1", "0"])
-        defer { Task { await listener.stop() } }
+        defer { listener.kill() }
         let port = try await listener.announcedPort()
         _ = try await run(Paths.nc, ["-N", "127.0.0.1", "\(port)"], input: Array("ABC".utf8))
         #expect(try await listener.finish() == 0)

@@ -7,7 +7,7 @@ struct UDPTests {
     @Test("send --wait ↔ the Python tutorial UDP server: the reply is shown with its source and size")
     func sendToPythonServer() async throws {
         let server = try BackgroundProcess(Paths.python, [Paths.peer("udp_peer.py"), "echo-server"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         let port = try await server.announcedPort(marker: "", inStdout: true)
         let outcome = try await sockscope("send", "--wait", "1", "--json", "127.0.0.1", "\(port)", "hello")
         #expect(outcome.status == 0, "\(outcome)")
@@ -20,7 +20,7 @@ struct UDPTests {
     @Test("recv --upper answers the Python client (sendto / recvfrom(1024)) and shows what came")
     func recvForPythonClient() async throws {
         let receiver = try BackgroundProcess(Paths.sockscope, ["recv", "--upper", "--count", "1", "127.0.0.1", "0"])
-        defer { Task { await receiver.stop() } }
+        defer { receiver.kill() }
         let port = try await receiver.announcedPort(marker: "receiving on")
         let client = try await run(Paths.python, [Paths.peer("udp_peer.py"), "client", "127.0.0.1", "\(port)", "quiet please"])
         #expect(client.stdoutText == "QUIET PLEASE", "\(client)")
@@ -31,7 +31,7 @@ struct UDPTests {
     @Test("socat and nc -u send to recv; send reaches socat UDP-RECV")
     func socatAndNc() async throws {
         let receiver = try BackgroundProcess(Paths.sockscope, ["recv", "--json", "--count", "2", "127.0.0.1", "0"])
-        defer { Task { await receiver.stop() } }
+        defer { receiver.kill() }
         let port = try await receiver.announcedPort(marker: "receiving on")
         _ = try await run(Paths.socat, ["-u", "-", "UDP-SENDTO:127.0.0.1:\(port)"], input: Array("via socat".utf8))
         _ = try await run(Paths.nc, ["-u", "-w", "1", "127.0.0.1", "\(port)"], input: Array("via nc\n".utf8))
@@ -41,7 +41,7 @@ struct UDPTests {
 
         let socatPort = try freePort()
         let socat = try BackgroundProcess(Paths.socat, ["-u", "UDP-RECV:\(socatPort),bind=127.0.0.1", "-"])
-        defer { Task { await socat.stop() } }
+        defer { socat.kill() }
         var received = false
         for _ in 0..<50 where !received {
             _ = try await sockscope("send", "127.0.0.1", "\(socatPort)", "to socat")
@@ -54,7 +54,7 @@ struct UDPTests {
     @Test("a 2000-byte datagram into a 1024-byte buffer: both sizes reported (MSG_TRUNC)")
     func truncation() async throws {
         let receiver = try BackgroundProcess(Paths.sockscope, ["recv", "--buffer", "1024", "--count", "2", "127.0.0.1", "0"])
-        defer { Task { await receiver.stop() } }
+        defer { receiver.kill() }
         let port = try await receiver.announcedPort(marker: "receiving on")
         _ = try await run(Paths.python, [Paths.peer("udp_peer.py"), "send", "127.0.0.1", "\(port)", "2000"])
         _ = try await run(Paths.python, [Paths.peer("udp_peer.py"), "send", "127.0.0.1", "\(port)", "0"])
@@ -72,7 +72,7 @@ struct UDPTests {
         ])
     func boundaries(options: [String], input: String, expected: [String]) async throws {
         let collector = try BackgroundProcess(Paths.python, [Paths.peer("udp_peer.py"), "collect", "\(expected.count)"])
-        defer { Task { await collector.stop() } }
+        defer { collector.kill() }
         let port = try await collector.announcedPort(marker: "", inStdout: true)
         let outcome = try await run(Paths.sockscope, ["send"] + options + ["127.0.0.1", "\(port)"], input: Array(input.utf8))
         #expect(outcome.status == 0, "\(outcome)")
@@ -83,7 +83,7 @@ struct UDPTests {
     @Test("an empty MESSAGE is one empty datagram")
     func emptyMessage() async throws {
         let collector = try BackgroundProcess(Paths.python, [Paths.peer("udp_peer.py"), "collect", "1"])
-        defer { Task { await collector.stop() } }
+        defer { collector.kill() }
         let port = try await collector.announcedPort(marker: "", inStdout: true)
         _ = try await sockscope("send", "127.0.0.1", "\(port)", "")
         #expect(try await collector.finish() == 0)
@@ -112,7 +112,7 @@ struct UDPTests {
     @Test("recv --echo answers with the datagram itself; --timeout with nothing arriving exits 1")
     func echoAndTimeout() async throws {
         let receiver = try BackgroundProcess(Paths.sockscope, ["recv", "--echo", "--count", "1", "127.0.0.1", "0"])
-        defer { Task { await receiver.stop() } }
+        defer { receiver.kill() }
         let port = try await receiver.announcedPort(marker: "receiving on")
         let client = try await run(Paths.python, [Paths.peer("udp_peer.py"), "client", "127.0.0.1", "\(port)", "Same Bytes"])
         #expect(client.stdoutText == "Same Bytes", "\(client)")
@@ -135,17 +135,17 @@ struct UDPTests {
                 print(s.getsockname()[1], flush=True); time.sleep(30)
                 """,
             ])
-        defer { Task { await holder.stop() } }
+        defer { holder.kill() }
         let held = try await holder.announcedPort(marker: "", inStdout: true)
         let refused = try await sockscope("recv", "--idle-timeout", "0.2", "127.0.0.1", "\(held)")
         #expect(refused.status == 69, "\(refused)")
         #expect(refused.stderr.contains("EADDRINUSE"))
 
         let first = try BackgroundProcess(Paths.sockscope, ["recv", "--json", "--reuseport", "--idle-timeout", "3", "127.0.0.1", "0"])
-        defer { Task { await first.stop() } }
+        defer { first.kill() }
         let port = try await first.announcedPort(marker: "receiving on")
         let second = try BackgroundProcess(Paths.sockscope, ["recv", "-v", "--json", "--reuseport", "--idle-timeout", "3", "127.0.0.1", "\(port)"])
-        defer { Task { await second.stop() } }
+        defer { second.kill() }
         _ = try await second.waitForLine(containing: "receiving on")
         _ = try await run(Paths.python, [Paths.peer("udp_peer.py"), "spray", "127.0.0.1", "\(port)", "40"])
         #expect(try await first.finish() == 0)
@@ -158,7 +158,7 @@ struct UDPTests {
     @Test("--hexdump and --raw")
     func formats() async throws {
         let hex = try BackgroundProcess(Paths.sockscope, ["recv", "--hexdump", "--count", "1", "127.0.0.1", "0"])
-        defer { Task { await hex.stop() } }
+        defer { hex.kill() }
         let port = try await hex.announcedPort(marker: "receiving on")
         _ = try await sockscope("send", "127.0.0.1", "\(port)", "Hello, hex dump!!")
         #expect(try await hex.finish() == 0)
@@ -167,7 +167,7 @@ struct UDPTests {
             "one hex dump format for every --hexdump: \(hex.stdoutText)")
 
         let raw = try BackgroundProcess(Paths.sockscope, ["recv", "--raw", "--count", "2", "127.0.0.1", "0"])
-        defer { Task { await raw.stop() } }
+        defer { raw.kill() }
         let rawPort = try await raw.announcedPort(marker: "receiving on")
         _ = try await sockscope("send", "127.0.0.1", "\(rawPort)", "one")
         _ = try await sockscope("send", "127.0.0.1", "\(rawPort)", "two")
@@ -180,7 +180,7 @@ struct UDPTests {
         .enabled(if: Paths.isRoot, "skipped: needs root for network namespaces"))
     func broadcastLAN() async throws {
         let lan = try await TestLAN.make(hosts: 3)
-        defer { Task { await lan.remove() } }
+        defer { lan.removeNow() }
         for destination in [["--interface", lan.hosts[0].interface], []] {
             var receivers: [BackgroundProcess] = []
             for index in 1...2 {
@@ -208,7 +208,7 @@ struct UDPTests {
         .enabled(if: Paths.isRoot, "skipped: needs root for network namespaces"))
     func multicastLAN() async throws {
         let lan = try await TestLAN.make(hosts: 3)
-        defer { Task { await lan.remove() } }
+        defer { lan.removeNow() }
         var receivers: [BackgroundProcess] = []
         for index in 1...2 {
             let receiver = try lan.start(

@@ -14,17 +14,17 @@ struct WireFaultTests {
             _ = try await run(Paths.ip, ["netns", "add", namespace])
             _ = try await run(Paths.ip, ["-n", namespace, "link", "set", "lo", "up"])
         }
-        defer { Task { for namespace in [a, b] { _ = try? await run(Paths.ip, ["netns", "del", namespace]) } } }
+        defer { for namespace in [a, b] { runNow(Paths.ip, ["netns", "del", namespace]) } }
         let link = try BackgroundProcess(
             Paths.sh, ["-c", "sleep 120 | exec \(Paths.python) \(Paths.packageRoot)/scripts/delay_link.py \(a) 10.211.0.1 \(b) 10.211.0.2 10 5 4 60000"])
-        defer { Task { await link.stop() } }
+        defer { link.kill() }
         _ = try await link.waitForLine(containing: "ready", inStdout: true)
 
         let directory = try TemporaryDirectory.make()
         let data = try randomFile(megabytes: 64, in: directory)
         let listener = try BackgroundProcess(
             Paths.ip, ["netns", "exec", b, Paths.sockscope, "listen", "--recv-only", "10.211.0.2", "5650"], stdoutPath: directory + "/received")
-        defer { Task { await listener.stop() } }
+        defer { listener.kill() }
         var sender: BackgroundProcess?
         for _ in 0..<50 {
             try await Task.sleep(for: .milliseconds(100))
@@ -53,7 +53,7 @@ struct WireFaultTests {
     @Test("a listener whose accept queue is full: the SYN goes unanswered and connect reports a timeout (exit 75)")
     func backlogFull() async throws {
         let network = try await TestNetwork.make(targetRules: [])
-        defer { Task { await network.remove() } }
+        defer { network.removeNow() }
         let server = try network.startInTarget(
             Paths.python,
             [
@@ -64,7 +64,7 @@ struct WireFaultTests {
                 print('ready', flush=True); time.sleep(30)
                 """,
             ])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         _ = try await server.waitForLine(containing: "ready", inStdout: true)
         // Fill the accept queue (nobody accepts), then try once more.
         var outcome = try await network.runInClient(Paths.sockscope, ["connect", "-w", "1", "-i", "0.1", network.targetAddress, "5651"])
@@ -78,14 +78,14 @@ struct WireFaultTests {
     @Test("the peer vanishes (its link goes down mid-session): --idle-timeout ends the session with a clear message")
     func vanishedPeer() async throws {
         let network = try await TestNetwork.make(targetRules: [])
-        defer { Task { await network.remove() } }
+        defer { network.removeNow() }
         // The server's stdin stays open: it never closes the session by itself.
         let server = try network.startInTarget(Paths.sh, ["-c", "sleep 6 | exec \(Paths.sockscope) listen -v 0.0.0.0 5652"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         _ = try await server.waitForLine(containing: "listen(fd")
         let client = try BackgroundProcess(
             Paths.sh, ["-c", "sleep 4 | exec \(Paths.ip) netns exec \(network.client) \(Paths.sockscope) connect -v -i 1 \(network.targetAddress) 5652"])
-        defer { Task { await client.stop() } }
+        defer { client.kill() }
         _ = try await client.waitForLine(containing: "getsockname")
         _ = try await run(Paths.ip, ["netns", "exec", network.target, Paths.ip, "link", "set", "lo", "down"])
         let links = try await run(Paths.ip, ["-n", network.target, "-o", "link"]).stdoutText
@@ -100,14 +100,14 @@ struct WireFaultTests {
     @Test("the peer vanishes and keepalive notices: ETIMEDOUT explained, exit 75")
     func keepaliveNotices() async throws {
         let network = try await TestNetwork.make(targetRules: [])
-        defer { Task { await network.remove() } }
+        defer { network.removeNow() }
         let server = try network.startInTarget(Paths.sh, ["-c", "sleep 10 | exec \(Paths.sockscope) listen -v 0.0.0.0 5653"])
-        defer { Task { await server.stop() } }
+        defer { server.kill() }
         _ = try await server.waitForLine(containing: "listen(fd")
         let client = try BackgroundProcess(
             Paths.sh,
             ["-c", "sleep 9 | exec \(Paths.ip) netns exec \(network.client) \(Paths.sockscope) connect -v --keepalive-time 1 \(network.targetAddress) 5653"])
-        defer { Task { await client.stop() } }
+        defer { client.kill() }
         _ = try await client.waitForLine(containing: "getsockname")
         #expect(client.stderrText.contains("TCP_KEEPIDLE/TCP_KEEPINTVL, 1 s, TCP_KEEPCNT 3"))
         // Silence the target without a word: drop everything it would receive.

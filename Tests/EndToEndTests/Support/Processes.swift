@@ -123,6 +123,13 @@ final class ChildProcess: Sendable {
         }
     }
 
+    /// Blocks this thread until the child has exited (waitid with WNOWAIT: the waiter
+    /// thread still reaps it). For clean-ups in `defer`, which cannot await.
+    func waitBlocking() {
+        var info = siginfo_t()
+        while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) == -1 && errno == EINTR {}
+    }
+
     /// SIGKILL to the child's process group, unless the child has been reaped (its
     /// PID, and so the group's ID, may then belong to another process).
     func kill() {
@@ -170,6 +177,14 @@ func run(_ executable: String, _ arguments: [String], input: [UInt8] = [], timeo
     let stdout = (try? readFile(directory + "/stdout")) ?? []
     let stderr = (try? readFile(directory + "/stderr")) ?? []
     return Outcome(status: status, stdout: stdout, stderr: String(decoding: stderr, as: UTF8.self))
+}
+
+/// Runs a short program (a clean-up such as `ip netns del`) to its end, blocking the
+/// calling thread: for `defer` blocks, which cannot await, and whose clean-up must not
+/// be left to a task that may never run before the test process ends.
+func runNow(_ executable: String, _ arguments: [String]) {
+    guard let child = try? ChildProcess(executable, arguments, stdin: "/dev/null", stdout: "/dev/null", stderr: "/dev/null") else { return }
+    child.waitBlocking()
 }
 
 /// Runs `sockscope` with arguments.
@@ -235,6 +250,10 @@ final class BackgroundProcess: Sendable {
             await child.statusKillingOnCancel()
         }
     }
+
+    /// Kills the process group (if the process still runs), without waiting: what a
+    /// test's `defer` does.
+    func kill() { child.kill() }
 
     /// Kills the process group (if the process still runs) and waits for the process.
     func stop() async {

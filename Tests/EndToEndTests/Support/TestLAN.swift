@@ -36,7 +36,7 @@ struct TestLAN {
                 try await lan.ip(["-n", host.namespace, "route", "add", "default", "dev", host.interface])
             }
         } catch {
-            await lan.remove()
+            lan.removeNow()
             throw error
         }
         return lan
@@ -52,9 +52,9 @@ struct TestLAN {
         try await EndToEndTests.run(Paths.ip, ["netns", "exec", hosts[index].namespace, executable] + arguments)
     }
 
-    func remove() async {
-        for host in hosts { _ = try? await EndToEndTests.run(Paths.ip, ["netns", "del", host.namespace]) }
-        _ = try? await EndToEndTests.run(Paths.ip, ["netns", "del", bridge])
+    func removeNow() {
+        for host in hosts { runNow(Paths.ip, ["netns", "del", host.namespace]) }
+        runNow(Paths.ip, ["netns", "del", bridge])
     }
 
     private func ip(_ arguments: [String]) async throws {

@@ -36,7 +36,7 @@ struct TestNetwork {
                 }
             }
         } catch {
-            await network.remove()
+            network.removeNow()
             throw error
         }
         return network
@@ -57,10 +57,10 @@ struct TestNetwork {
         try await ip(["-n", client, "route", "add"] + words)
     }
 
-    /// Deletes both namespaces (the veth pair goes with them).
-    func remove() async {
-        _ = try? await run(Paths.ip, ["netns", "del", client])
-        _ = try? await run(Paths.ip, ["netns", "del", target])
+    /// Deletes both namespaces (the veth pair goes with them), at once: for `defer`.
+    func removeNow() {
+        runNow(Paths.ip, ["netns", "del", client])
+        runNow(Paths.ip, ["netns", "del", target])
     }
 
     private func ip(_ arguments: [String]) async throws {
