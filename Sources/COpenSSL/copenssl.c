@@ -23,14 +23,14 @@
     X(SSL_CTX_set_default_verify_paths) X(SSL_CTX_load_verify_locations) X(SSL_CTX_use_certificate_chain_file) \
     X(SSL_CTX_use_PrivateKey_file) X(SSL_CTX_check_private_key) X(SSL_CTX_ctrl) X(SSL_CTX_set_cipher_list)    \
     X(SSL_CTX_set_ciphersuites) X(SSL_CTX_set_alpn_protos) X(SSL_CTX_set_alpn_select_cb)                      \
-    X(SSL_CTX_set_keylog_callback) X(SSL_CTX_set_options) X(SSL_CTX_use_certificate) X(SSL_CTX_use_PrivateKey) \
+    X(SSL_CTX_set_keylog_callback) X(SSL_CTX_set_options) X(SSL_CTX_set_default_read_buffer_len) X(SSL_CTX_use_certificate) X(SSL_CTX_use_PrivateKey) \
     X(SSL_load_client_CA_file) X(SSL_CTX_set_client_CA_list) X(SSL_CTX_set_session_id_context)                \
     X(CRYPTO_get_ex_new_index) X(SSL_CTX_set_ex_data) X(SSL_CTX_get_ex_data) X(SSL_get_SSL_CTX) X(SSL_new)   \
     X(SSL_free) X(SSL_set_fd) X(SSL_set_connect_state) X(SSL_set_accept_state) X(SSL_do_handshake) X(SSL_read) \
     X(SSL_write) X(SSL_get_error) X(SSL_shutdown) X(SSL_ctrl) X(SSL_set1_host) X(SSL_get0_param)              \
     X(SSL_get_version) X(SSL_get_current_cipher) X(SSL_CIPHER_get_name) X(SSL_get0_alpn_selected)            \
     X(SSL_session_reused) X(SSL_get_verify_result) X(SSL_get_peer_cert_chain) X(SSL_get0_peer_certificate)   \
-    X(SSL_group_to_name) X(SSL_set_msg_callback) X(SSL_select_next_proto) X(SSL_get_servername)              \
+    X(SSL_group_to_name) X(SSL_set_msg_callback) X(SSL_get_wbio) X(SSL_set0_wbio) X(SSL_get_shutdown) X(BIO_f_buffer) X(BIO_push) X(BIO_up_ref) X(BIO_int_ctrl) X(BIO_test_flags) X(SSL_select_next_proto) X(SSL_get_servername)              \
     X(SSL_is_server) X(X509_VERIFY_PARAM_set1_ip_asc) X(X509_verify_cert_error_string) X(ERR_get_error)       \
     X(ERR_peek_error) X(ERR_reason_error_string) X(ERR_error_string_n) X(ERR_clear_error) X(OPENSSL_sk_num)   \
     X(OPENSSL_sk_value) X(X509_get_subject_name) X(X509_get_issuer_name) X(X509_NAME_print_ex) X(BIO_new)     \
@@ -304,6 +304,10 @@ cossl_context *cossl_context_new(const cossl_context_options *options, unsigned 
     // a retried write may come from a moved buffer (the relay's contents stay the same).
     p_SSL_CTX_ctrl(context, SSL_CTRL_MODE, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER,
                    NULL);
+    // Read-ahead: one recv() takes in as many records as have arrived (up to 64 KiB),
+    // instead of a recv() for each record's header and another for its body.
+    p_SSL_CTX_ctrl(context, SSL_CTRL_SET_READ_AHEAD, 1, NULL);
+    p_SSL_CTX_set_default_read_buffer_len(context, 64 * 1024);
     if (load_identity(context, options, error, size) != 0 || load_trust(context, options, error, size) != 0 ||
         apply_protocols(context, options, error, size) != 0) {
         cossl_context_free((cossl_context *)context);
@@ -349,12 +353,30 @@ static int is_address(const char *name) {
     return inet_pton(AF_INET, name, buffer) == 1 || inet_pton(AF_INET6, name, buffer) == 1;
 }
 
+/// Records go out through a write buffer (BIO_f_buffer, 256 KiB) in front of the socket:
+/// cossl_write encrypts a whole chunk of records, then sends them with as few send()
+/// calls as the socket allows, instead of one send() per 16 KiB record.
+static int buffer_writes(SSL *ssl) {
+    BIO *socket_bio = p_SSL_get_wbio(ssl);
+    BIO *buffer = p_BIO_new(p_BIO_f_buffer());
+    if (socket_bio == NULL || buffer == NULL) return -1;
+    if (p_BIO_int_ctrl(buffer, BIO_C_SET_BUFF_SIZE, 256 * 1024, 1) != 1 || p_BIO_up_ref(socket_bio) != 1) {
+        p_BIO_free(buffer);
+        return -1;
+    }
+    // The chain holds a reference of its own to the socket BIO (still the read BIO too);
+    // SSL_set0_wbio drops the one SSL_set_fd gave the write side.
+    p_BIO_push(buffer, socket_bio);
+    p_SSL_set0_wbio(ssl, buffer);
+    return 0;
+}
+
 cossl_session *cossl_session_new(cossl_context *context, int fd, const char *sni, const char *verify_name,
                                  cossl_alerts *alerts, char *error, size_t size) {
     SSL_CTX *ctx = (SSL_CTX *)context;
     p_ERR_clear_error();
     SSL *ssl = p_SSL_new(ctx);
-    if (ssl == NULL || p_SSL_set_fd(ssl, fd) != 1) {
+    if (ssl == NULL || p_SSL_set_fd(ssl, fd) != 1 || buffer_writes(ssl) != 0) {
         set_error(error, size, "cannot make a TLS session");
         if (ssl != NULL) p_SSL_free(ssl);
         return NULL;
@@ -432,24 +454,63 @@ int cossl_read(cossl_session *session, void *buffer, int size, int *system_errno
     return result > 0 ? result : classify(ssl, result, system_errno);
 }
 
+/// Sends what the write buffer holds: COSSL_DONE when it is empty, COSSL_WANT_WRITE
+/// when the socket is full, COSSL_SYSTEM when send() failed.
+static int flush_buffered(SSL *ssl, int *system_errno) {
+    BIO *buffer = p_SSL_get_wbio(ssl);
+    if (buffer == NULL || p_BIO_ctrl(buffer, BIO_CTRL_WPENDING, 0, NULL) == 0) return COSSL_DONE;
+    errno = 0;
+    if (p_BIO_ctrl(buffer, BIO_CTRL_FLUSH, 0, NULL) > 0) return COSSL_DONE;
+    if (p_BIO_test_flags(buffer, BIO_FLAGS_SHOULD_RETRY)) return COSSL_WANT_WRITE;
+    *system_errno = errno != 0 ? errno : EPIPE;
+    return COSSL_SYSTEM;
+}
+
+int cossl_pending_output(cossl_session *session) {
+    BIO *buffer = p_SSL_get_wbio((SSL *)session);
+    return buffer != NULL && p_BIO_ctrl(buffer, BIO_CTRL_WPENDING, 0, NULL) > 0;
+}
+
+int cossl_flush(cossl_session *session, int *system_errno) { return flush_buffered((SSL *)session, system_errno); }
+
 int cossl_write(cossl_session *session, const void *buffer, int size, int *system_errno) {
     SSL *ssl = (SSL *)session;
     p_ERR_clear_error();
-    errno = 0;
-    int result = p_SSL_write(ssl, buffer, size);
-    if (result > 0) return result;
-    int outcome = classify(ssl, result, system_errno);
-    return outcome == COSSL_CLOSED ? COSSL_FAILED : outcome;
+    int flushed = flush_buffered(ssl, system_errno);
+    if (flushed != COSSL_DONE) return flushed;
+    int taken = 0;
+    while (taken < size) {
+        errno = 0;
+        int result = p_SSL_write(ssl, (const char *)buffer + taken, size - taken);
+        if (result > 0) {
+            taken += result;
+            continue;
+        }
+        if (taken > 0) break;  // what was taken goes out below; the rest is retried
+        int outcome = classify(ssl, result, system_errno);
+        return outcome == COSSL_CLOSED ? COSSL_FAILED : outcome;
+    }
+    flushed = flush_buffered(ssl, system_errno);
+    // A full socket keeps the rest in the buffer (cossl_pending_output); a failed one fails.
+    return flushed == COSSL_SYSTEM ? COSSL_SYSTEM : taken;
 }
 
 int cossl_shutdown(cossl_session *session, int *system_errno) {
     SSL *ssl = (SSL *)session;
     p_ERR_clear_error();
     errno = 0;
-    int result = p_SSL_shutdown(ssl);
-    if (result >= 0) return COSSL_DONE;  // 0: close_notify sent, the peer's not yet seen
-    int outcome = classify(ssl, result, system_errno);
-    return outcome == COSSL_CLOSED ? COSSL_DONE : outcome;
+    // Records still buffered go first; close_notify once (a second SSL_shutdown would
+    // wait for the peer's); then it too must have left before the caller sends FIN.
+    int flushed = flush_buffered(ssl, system_errno);
+    if (flushed != COSSL_DONE) return flushed;
+    if (!(p_SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN)) {
+        int result = p_SSL_shutdown(ssl);
+        if (result < 0) {
+            int outcome = classify(ssl, result, system_errno);
+            if (outcome != COSSL_CLOSED) return outcome;
+        }
+    }
+    return flush_buffered(ssl, system_errno);
 }
 
 // MARK: facts

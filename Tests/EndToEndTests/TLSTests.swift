@@ -162,6 +162,53 @@ struct TLSTests {
         #expect(try await sha256(output) == (try await sha256(input)))
     }
 
+    /// Tests/Peers/tls_server.py with the test leaf, started; its port.
+    static func pythonServer(_ certs: String, _ options: [String] = []) async throws -> (BackgroundProcess, UInt16) {
+        let server = try BackgroundProcess(Paths.python, [Paths.peer("tls_server.py"), "\(certs)/leaf.pem", "\(certs)/leaf.key"] + options)
+        return (server, try await server.announcedPort(marker: "", inStdout: true))
+    }
+
+    @Test("a reader that starts late gets every byte, then close_notify: records that waited for room in the socket are sent before the end")
+    func slowReaderGetsEverything() async throws {
+        let certs = try await Self.certificates()
+        let directory = try TemporaryDirectory.make()
+        let input = try randomFile(megabytes: 12, in: directory)
+        let (server, port) = try await Self.pythonServer(certs, ["--delay", "0.5", "--pace", "1"])
+        defer { server.kill() }
+        let client = try BackgroundProcess(
+            Paths.sockscope, ["connect", "--tls", "--send-only", "--ca-file", "\(certs)/ca.pem", "127.0.0.1", "\(port)"], stdinPath: input)
+        defer { client.kill() }
+        #expect(try await server.finish(timeout: .seconds(60)) == 0, "\(server.stderrText)")
+        let lines = server.stdoutText.split(separator: "\n").map(String.init)
+        #expect(lines.contains("bytes \(12 << 20)"), "\(lines)")
+        #expect(lines.contains("sha256 \(try await sha256(input).prefix(64))"), "\(lines)")
+        #expect(lines.contains("close_notify yes"), "\(lines)")
+        #expect(try await client.finish(timeout: .seconds(20)) == 0, "\(client.stderrText)")
+    }
+
+    @Test("--sni sends and verifies the name given; --alpn offers protocols and the JSON record shows the one chosen")
+    func sniAndALPN() async throws {
+        let certs = try await Self.certificates()
+        let (server, port) = try await Self.pythonServer(certs, ["--alpn", "http/1.1"])
+        defer { server.kill() }
+        let outcome = try await sockscope(
+            "connect", "--json", "--tls", "--sni", "localhost", "--alpn", "h2,http/1.1", "--ca-file", "\(certs)/ca.pem", "127.0.0.1", "\(port)",
+            input: Array("x".utf8))
+        #expect(outcome.status == 0, "\(outcome)")
+        #expect(try await server.finish(timeout: .seconds(20)) == 0, "\(server.stderrText)")
+        let lines = server.stdoutText.split(separator: "\n").map(String.init)
+        #expect(lines.contains("sni localhost") && lines.contains("alpn http/1.1"), "\(lines)")
+        let record = outcome.stderr.split(separator: "\n").first { $0.contains("\"type\":\"tls\"") }.map(String.init) ?? ""
+        for field in ["\"alpn\":\"http/1.1\"", "\"server_name\":\"localhost\"", "\"verify_name\":\"localhost\"", "\"verify_result\":\"X509_V_OK\""] {
+            #expect(record.contains(field), "\(field) in \(record)")
+        }
+        // The name given is the name checked: one the certificate does not cover fails.
+        let (other, otherPort) = try await Self.pythonServer(certs)
+        defer { other.kill() }
+        let wrong = try await sockscope("connect", "--tls", "--sni", "other.example", "--ca-file", "\(certs)/ca.pem", "127.0.0.1", "\(otherPort)")
+        #expect(wrong.status == 79 && wrong.stderr.contains("X509_V_ERR_HOSTNAME_MISMATCH"), "\(wrong)")
+    }
+
     @Test("--keylog lets tshark decrypt the --pcap-out capture of the same connection", .enabled(if: Paths.isRoot, "skipped: the tap needs CAP_NET_RAW"))
     func keylogDecrypts() async throws {
         let directory = try TemporaryDirectory.make()

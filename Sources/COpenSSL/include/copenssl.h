@@ -67,9 +67,16 @@ void cossl_session_free(cossl_session *session);
 int cossl_handshake(cossl_session *session, int *system_errno);
 /// SSL_read: the count, or one of the results above.
 int cossl_read(cossl_session *session, void *buffer, int size, int *system_errno);
-/// SSL_write (partial writes allowed): the count, or one of the results above.
+/// SSL_write of as many whole records of `buffer` as fit, then as much of them sent as
+/// the socket takes: the count taken, or one of the results above. Records not yet sent
+/// wait in the session's write buffer (cossl_pending_output) and go first next time.
 int cossl_write(cossl_session *session, const void *buffer, int size, int *system_errno);
-/// Sends close_notify (SSL_shutdown once): COSSL_DONE, or a want/failure result.
+/// Whether encrypted records wait in the write buffer for room in the socket.
+int cossl_pending_output(cossl_session *session);
+/// Sends the write buffer: COSSL_DONE when empty, COSSL_WANT_WRITE, or COSSL_SYSTEM.
+int cossl_flush(cossl_session *session, int *system_errno);
+/// Sends close_notify (SSL_shutdown once) after what is buffered, and sends it on:
+/// COSSL_DONE once all of it has left, or a want/failure result (call again).
 int cossl_shutdown(cossl_session *session, int *system_errno);
 /// The first queued OpenSSL error's reason ("certificate verify failed"), and clears the queue.
 void cossl_error(char *buffer, size_t size);

@@ -38,7 +38,7 @@ final class Pump {
     deinit { buffer.deallocate() }
 
     var wantsRead: Bool { !sourceEnded && start == end }
-    var wantsWrite: Bool { start < end || closing }
+    var wantsWrite: Bool { start < end || closing || sink.hasPendingOutput }
     /// The source has ended and the sink's close (TLS close_notify) waits for room.
     private var closing = false
     var bufferedBytes: Int { end - start }
@@ -49,6 +49,9 @@ final class Pump {
         var progressed = false
         if start < end && sinkWritable {
             progressed = try flush() || progressed
+        } else if sinkWritable && sink.hasPendingOutput && !closing {
+            // Our buffer has gone to the sink, which has not sent all of it yet.
+            do { progressed = try sink.flushPending() || progressed } catch { throw .sink(error) }
         }
         // A non-blocking socket can be drained in a few rounds without waking epoll again;
         // a blocking descriptor is read once per readiness report so it never blocks us.
@@ -74,7 +77,7 @@ final class Pump {
             end = count
             _ = try flush()
         }
-        if sourceEnded && start == end && !finished {
+        if sourceEnded && start == end && !finished && !sink.hasPendingOutput {
             // FIN (and close_notify first on TLS); a TLS sink that is full finishes later.
             closing = shutsDownSinkAtEnd && !sink.finishSending()
             finished = !closing

@@ -37,6 +37,18 @@ enum RelayEndpoint {
         return writing ? readiness.writable : readiness.readable
     }
 
+    /// Bytes it took that still wait to be sent (TLS records in the session's buffer).
+    var hasPendingOutput: Bool {
+        if case .tls(let session) = self { return session.hasPendingOutput }
+        return false
+    }
+
+    /// Sends what waits (see `hasPendingOutput`); returns whether any of it moved.
+    func flushPending() throws(SocketCallError) -> Bool {
+        guard case .tls(let session) = self else { return false }
+        return try session.flushPending()
+    }
+
     /// Ends the sending side after the last byte: FIN (`shutdown(SHUT_WR)`), after
     /// close_notify on TLS. Returns false when TLS could not send it yet (socket full).
     func finishSending() -> Bool {

@@ -98,11 +98,18 @@ package final class StreamRelay {
     /// stdout, closed (pointed at /dev/null) as soon as the peer's stream has ended.
     private var output: Int32?
 
+    /// The buffer of a TLS relay: a few 16 KiB records. Encryption reads the buffer
+    /// again right after it was filled, so it must stay in the cache: with 1 MiB, the
+    /// sender spent most of its time waiting for memory (measured by bench/tls.sh).
+    static let tlsBufferSize = 64 << 10
+
     /// A relay over `socket`, or over the TLS session `tls` on it (the bytes relayed
     /// are then the decrypted ones, and the half-close sends close_notify before FIN).
     package init(socket: Socket, tls: TLSSession? = nil, mode: Mode, options: Options) {
         let peer: RelayEndpoint = tls.map { .tls($0) } ?? .socket(socket)
         self.peer = peer
+        var options = options
+        if tls != nil { options.bufferSize = min(options.bufferSize, Self.tlsBufferSize) }
         self.options = options
         switch mode {
         case .standardStreams(let input, let output):

@@ -115,6 +115,19 @@ package final class TLSSession {
         }
     }
 
+    /// Encrypted records wait in the write buffer for room in the socket.
+    package var hasPendingOutput: Bool { cossl_pending_output(handle) == 1 }
+
+    /// Sends what waits in the write buffer. Returns whether all of it has gone.
+    package func flushPending() throws(SocketCallError) -> Bool {
+        var systemErrno: Int32 = 0
+        switch cossl_flush(handle, &systemErrno) {
+        case COSSL_DONE: return true
+        case COSSL_WANT_WRITE: return false
+        default: throw SocketCallError(.sslWrite, Errno(rawValue: systemErrno))
+        }
+    }
+
     /// Ends our sending: close_notify, then FIN (`shutdown(SHUT_WR)`); the peer may go on
     /// sending (TLS 1.3 allows the half-close). Returns false when the socket is full:
     /// call again when it is writable.
