@@ -513,9 +513,9 @@ _sockscope_broadcast() {
 
 _sockscope_probe() {
     repeating_flags=()
-    non_repeating_flags=(-u --udp -4 -6 --all-addresses --graceful -a --all --json -q --quiet --tap --tap-payload --follow-timewait --version -h --help)
+    non_repeating_flags=(-u --udp -4 -6 --all-addresses --graceful -a --all --json -q --quiet --tls --ssl --insecure --tap --tap-payload --follow-timewait --version -h --help)
     repeating_options=()
-    non_repeating_options=(--parallel --retries --rate --timeout --payload --tap-interface --pcap-out --color)
+    non_repeating_options=(--parallel --retries --rate --timeout --payload --ca-file --sni --client-cert --client-key --alpn --tls-min --tls-max --ciphers --keylog --tap-interface --pcap-out --color)
     __sockscope_offer_flags_options 2
 
     # Offer option value completions
@@ -533,6 +533,37 @@ _sockscope_probe() {
         return
         ;;
     '--payload')
+        return
+        ;;
+    '--ca-file')
+        __sockscope_add_completions -f
+        return
+        ;;
+    '--sni')
+        return
+        ;;
+    '--client-cert')
+        __sockscope_add_completions -f
+        return
+        ;;
+    '--client-key')
+        __sockscope_add_completions -f
+        return
+        ;;
+    '--alpn')
+        return
+        ;;
+    '--tls-min')
+        return
+        ;;
+    '--tls-max')
+        return
+        ;;
+    '--ciphers')
+        return
+        ;;
+    '--keylog')
+        __sockscope_add_completions -f
         return
         ;;
     '--tap-interface')

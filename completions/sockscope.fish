@@ -33,7 +33,7 @@ function __sockscope_parse_tokens -S
         case 'broadcast'
             __sockscope_parse_subcommand 2 'to=' 'interface=' 'wait=' 'count=' 'no-so-broadcast' 's/source=' 'hexdump' 'raw' 'json' 'v/verbose' 'color=' 'version' 'h/help'
         case 'probe'
-            __sockscope_parse_subcommand 2 'u/udp' '4' '6' 'all-addresses' 'parallel=' 'retries=' 'rate=' 'timeout=' 'graceful' 'payload=' 'a/all' 'json' 'q/quiet' 'tap' 'tap-interface=' 'tap-payload' 'pcap-out=' 'follow-timewait' 'color=' 'version' 'h/help'
+            __sockscope_parse_subcommand 2 'u/udp' '4' '6' 'all-addresses' 'parallel=' 'retries=' 'rate=' 'timeout=' 'graceful' 'payload=' 'a/all' 'json' 'q/quiet' 'tls' 'ca-file=' 'insecure' 'sni=' 'client-cert=' 'client-key=' 'alpn=' 'tls-min=' 'tls-max=' 'ciphers=' 'keylog=' 'tap' 'tap-interface=' 'tap-payload' 'pcap-out=' 'follow-timewait' 'color=' 'version' 'h/help'
         case 'resolve'
             __sockscope_parse_subcommand 2 '4' '6' 'type=' 'passive' 'numeric-host' 'numeric-service' 'addrconfig' 'v4mapped' 'all' 'gethostbyname' 'fqdn' 'reverse=' 'name-required' 'service=' 'port=' 'json' 'color=' 'version' 'h/help'
         case 'tap'
@@ -281,6 +281,17 @@ complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_op
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope probe" a all' -s 'a' -l 'all' -d 'List every port, not only the open ones.'
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope probe" json' -l 'json' -d 'Print JSON Lines (one object per result or event; see JSON in the manual).'
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope probe" q quiet' -s 'q' -l 'quiet' -d 'Print nothing; the exit status says whether a port is open.'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope probe" ssl tls' -l 'tls' -l 'ssl' -d 'Speak TLS over the connection (OpenSSL 3, loaded when needed); verifies the server by default.'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope probe" ca-file' -l 'ca-file' -d 'Trust the CA certificates in this PEM file instead of the system\'s.' -rF
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope probe" insecure' -l 'insecure' -d 'Do not verify the server\'s certificate (the result is still reported).'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope probe" sni' -l 'sni' -d 'Send this server name (SNI) and verify the certificate against it (default: the host, when it is a name).' -rfka ''
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope probe" client-cert' -l 'client-cert' -d 'Present this certificate (PEM, with its chain) to the server.' -rF
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope probe" client-key' -l 'client-key' -d 'The client certificate\'s private key (PEM; default: in --client-cert).' -rF
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope probe" alpn' -l 'alpn' -d 'Application protocols to offer or accept (ALPN), comma-separated, e.g. h2,http/1.1.' -rfka ''
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope probe" tls-min' -l 'tls-min' -d 'The lowest TLS version to accept: 1.2 or 1.3.' -rfka ''
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope probe" tls-max' -l 'tls-max' -d 'The highest TLS version to offer: 1.2 or 1.3.' -rfka ''
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope probe" ciphers' -l 'ciphers' -d 'OpenSSL cipher names (colon-separated): TLS_* names are TLS 1.3 suites, the rest TLS 1.2 ciphers.' -rfka ''
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope probe" keylog' -l 'keylog' -d 'Append the session secrets to this file (SSLKEYLOGFILE format), so Wireshark or tshark can decrypt a capture.' -rF
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope probe" tap' -l 'tap' -d 'Capture this connection\'s packets (libpcap; needs CAP_NET_RAW) and print them on stderr with the TCP states they cause.'
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope probe" tap-interface' -l 'tap-interface' -d 'Capture on this interface (implies --tap; default: lo for loopback, else the route\'s).' -rfka '(ls /sys/class/net)'
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope probe" tap-payload' -l 'tap-payload' -d 'Keep payload bytes in the capture, not just the headers (implies --tap).'

@@ -30,7 +30,7 @@
     X(SSL_write) X(SSL_get_error) X(SSL_shutdown) X(SSL_ctrl) X(SSL_set1_host) X(SSL_get0_param)              \
     X(SSL_get_version) X(SSL_get_current_cipher) X(SSL_CIPHER_get_name) X(SSL_get0_alpn_selected)            \
     X(SSL_session_reused) X(SSL_get_verify_result) X(SSL_get_peer_cert_chain) X(SSL_get0_peer_certificate)   \
-    X(SSL_group_to_name) X(SSL_set_msg_callback) X(SSL_get_wbio) X(SSL_set0_wbio) X(SSL_get_shutdown) X(BIO_f_buffer) X(BIO_push) X(BIO_up_ref) X(BIO_int_ctrl) X(BIO_test_flags) X(SSL_select_next_proto) X(SSL_get_servername)              \
+    X(SSL_group_to_name) X(SSL_set_msg_callback) X(SSL_get_wbio) X(SSL_set0_wbio) X(SSL_get_shutdown) X(SSL_has_pending) X(BIO_f_buffer) X(BIO_push) X(BIO_up_ref) X(BIO_int_ctrl) X(BIO_test_flags) X(SSL_select_next_proto) X(SSL_get_servername)              \
     X(SSL_is_server) X(X509_VERIFY_PARAM_set1_ip_asc) X(X509_verify_cert_error_string) X(ERR_get_error)       \
     X(ERR_peek_error) X(ERR_reason_error_string) X(ERR_error_string_n) X(ERR_clear_error) X(OPENSSL_sk_num)   \
     X(OPENSSL_sk_value) X(X509_get_subject_name) X(X509_get_issuer_name) X(X509_NAME_print_ex) X(BIO_new)     \
@@ -306,8 +306,10 @@ cossl_context *cossl_context_new(const cossl_context_options *options, unsigned 
                    NULL);
     // Read-ahead: one recv() takes in as many records as have arrived (up to 64 KiB),
     // instead of a recv() for each record's header and another for its body.
-    p_SSL_CTX_ctrl(context, SSL_CTRL_SET_READ_AHEAD, 1, NULL);
-    p_SSL_CTX_set_default_read_buffer_len(context, 64 * 1024);
+    if (!options->exact_reads) {
+        p_SSL_CTX_ctrl(context, SSL_CTRL_SET_READ_AHEAD, 1, NULL);
+        p_SSL_CTX_set_default_read_buffer_len(context, 64 * 1024);
+    }
     if (load_identity(context, options, error, size) != 0 || load_trust(context, options, error, size) != 0 ||
         apply_protocols(context, options, error, size) != 0) {
         cossl_context_free((cossl_context *)context);
@@ -335,9 +337,16 @@ static void watch_alerts(int write_p, int version, int content_type, const void 
                          void *argument) {
     (void)version;
     (void)ssl;
-    if (content_type != SSL3_RT_ALERT || length < 2 || argument == NULL) return;
+    if (argument == NULL) return;
     const unsigned char *bytes = buffer;
     cossl_alerts *alerts = argument;
+    if (content_type == SSL3_RT_HEADER && !write_p && alerts->first_bytes_length == 0 && length > 0) {
+        size_t count = length < sizeof alerts->first_bytes ? length : sizeof alerts->first_bytes;
+        memcpy(alerts->first_bytes, bytes, count);
+        alerts->first_bytes_length = (int)count;
+        return;
+    }
+    if (content_type != SSL3_RT_ALERT || length < 2) return;
     if (write_p) {
         alerts->sent_level = bytes[0];
         alerts->sent_description = bytes[1];
@@ -384,6 +393,7 @@ cossl_session *cossl_session_new(cossl_context *context, int fd, const char *sni
     if (alerts != NULL) {
         alerts->sent_level = alerts->sent_description = -1;
         alerts->received_level = alerts->received_description = -1;
+        alerts->first_bytes_length = 0;
         p_SSL_set_msg_callback(ssl, watch_alerts);
         p_SSL_ctrl(ssl, SSL_CTRL_SET_MSG_CALLBACK_ARG, 0, alerts);
     }
@@ -471,6 +481,8 @@ int cossl_pending_output(cossl_session *session) {
     return buffer != NULL && p_BIO_ctrl(buffer, BIO_CTRL_WPENDING, 0, NULL) > 0;
 }
 
+int cossl_has_pending(cossl_session *session) { return p_SSL_has_pending((SSL *)session); }
+
 int cossl_flush(cossl_session *session, int *system_errno) { return flush_buffered((SSL *)session, system_errno); }
 
 int cossl_write(cossl_session *session, const void *buffer, int size, int *system_errno) {
@@ -524,6 +536,9 @@ const char *cossl_cipher(cossl_session *session) {
 
 const char *cossl_group(cossl_session *session) {
     SSL *ssl = (SSL *)session;
+    // Before a hello has been exchanged (a client that left at once) there is no group
+    // to ask for, and OpenSSL 3.0 would read a session that does not exist.
+    if (p_SSL_get_current_cipher(ssl) == NULL) return NULL;
     long group = p_SSL_ctrl(ssl, SSL_CTRL_GET_NEGOTIATED_GROUP, 0, NULL);
     return group <= 0 ? NULL : p_SSL_group_to_name(ssl, (int)group);
 }

@@ -25,6 +25,13 @@ struct ProbeCommand: ParsableCommand {
             --json prints one "port" record per port: target, peer_address, peer_port, protocol, state, \
             code, errno, error_text, reason, service, rtt_ms, attempts.
 
+            --tls then makes a TLS handshake with each open TCP port and prints one line per port: \
+            version, ALPN, the certificate's subject CN and issuer, days until it expires, and the \
+            verification result (reported, never enforced: X509_V_OK or the X509_V_ERR_* name), or \
+            why the port is not TLS (no TLS reply, an HTTP or other plaintext answer). SNI is the \
+            target's name, or --sni; the certificate is checked against that name or the address. \
+            With --json, a "tls" record follows each open port's "port" record.
+
             Exit status: 0 when at least one port is open, 1 when none is, 68 unknown host, 64 bad input.
 
             Examples:
@@ -32,6 +39,7 @@ struct ProbeCommand: ParsableCommand {
               sockscope probe --all ::1 22,80,443
               sockscope probe --json 127.0.0.1 - | grep '"open"'
               sockscope probe -u 127.0.0.1 53
+              sockscope probe --tls --sni example.com 127.0.0.1 443,8443
             """
     )
 
@@ -83,6 +91,8 @@ struct ProbeCommand: ParsableCommand {
     @Flag(name: [.customShort("q"), .customLong("quiet")], help: "Print nothing; the exit status says whether a port is open.")
     var quiet = false
 
+    @OptionGroup(title: "TLS (each open TCP port)") var tls: ClientTLSOptions
+
     @OptionGroup(title: "Packet capture (the tap)") var tap: TapOptions
 
     @OptionGroup(title: "Output") var color: ColorOptions
@@ -102,7 +112,8 @@ struct ProbeCommand: ParsableCommand {
     var request: Request {
         Request(
             targets: targets, ports: ports, udp: udp, family: family.values, allAddresses: allAddresses, parallel: parallel, retries: retries, rate: rate,
-            timeout: timeout, graceful: graceful, payload: payload, all: all, jsonOutput: jsonOutput.values, quiet: quiet, tap: tap.values, color: color.values)
+            timeout: timeout, graceful: graceful, payload: payload, all: all, jsonOutput: jsonOutput.values, quiet: quiet, tls: tls.values, tap: tap.values,
+            color: color.values)
     }
 
     /// Every option of `probe`, as the parser reads it; the light path builds the
@@ -122,6 +133,7 @@ struct ProbeCommand: ParsableCommand {
         var all = false
         var jsonOutput = OutputOptions.Values()
         var quiet = false
+        var tls = TLSOptions.Values()
         var tap = TapOptions.Values()
         var color = ColorOptions.Values()
 
@@ -155,6 +167,7 @@ extension ProbeCommand.Request {
 
     /// Runs the scan and prints it; returns whether any port is open.
     private func probe() throws(SockscopeError) -> Bool {
+        try checkTLS()
         let protocolName = udp ? "udp" : "tcp"
         let portList = try PortList(parsing: ports, protocolName: protocolName)
         let wanted = family.family  // read once: the filter below may see 65,536 targets
@@ -191,14 +204,42 @@ extension ProbeCommand.Request {
             let listAll = all || portList.ports.count <= 25
             if capture != nil { shownForTap += listAll ? report.results : report.results.filter { $0.state == .open } }
             let output = ProbeOutput(report: report, targets: batch, protocolName: protocolName, listAll: listAll, graceful: graceful)
+            let handshakes = try tlsProbe(report.results, targets: batch)
             if json {
                 output.printJSON()
+                handshakes.map { TLSProbeOutput(results: $0, targets: batch).printJSON() }
             } else if !quiet {
                 output.printTable(style: Style(enabled: Diagnostics.usesColour(1)))
+                handshakes.map { TLSProbeOutput(results: $0, targets: batch).printTable(style: Style(enabled: Diagnostics.usesColour(1))) }
             }
             anyOpen = anyOpen || report.results.contains { $0.state == .open }
         }
         return anyOpen
+    }
+
+    /// Checks the TLS options: only for TCP, never enforcing verification, no capture.
+    func checkTLS() throws(SockscopeError) {
+        guard tls.enabled || !tls.givenOptions.isEmpty || tls.certificate != nil || tls.key != nil else { return }
+        _ = try tls.configuration(role: .client)
+        if udp { throw .usage("--tls is for TCP ports: drop -u") }
+        if tls.insecure { throw .usage("probe --tls reports the verification result and never enforces it: drop --insecure") }
+        if tap.enabled { throw .usage("probe --tls with --tap or --pcap-out: capture the handshakes with 'sockscope tap' instead") }
+    }
+
+    /// With --tls: a handshake with every open port of the batch (the SNI is --sni or
+    /// the target's name), all at once on one event loop.
+    private func tlsProbe(_ results: [ProbeResult], targets: [TargetList.Target]) throws(SockscopeError) -> [TLSProbeResult]? {
+        guard tls.enabled else { return nil }
+        var configuration = try tls.configuration(role: .client)
+        configuration.verify = false  // reported, not enforced
+        configuration.readAhead = false  // a non-TLS answer stays readable
+        let context = try TLSContext(configuration)
+        let names = Dictionary(targets.map { ($0.address, $0.name) }, uniquingKeysWith: { first, _ in first })
+        let jobs = results.filter { $0.state == .open }.map { result in
+            TLSProber.Job(address: result.target, port: result.port, serverName: tls.sni ?? names[result.target] ?? nil)
+        }
+        let prober = TLSProber(context: context, timeout: timeout?.duration ?? .seconds(5), parallelism: min(parallel ?? 64, 256), graceful: graceful)
+        return try prober.run(jobs)
     }
 
     /// About how many probes one scan holds in memory at once.

@@ -29,6 +29,10 @@ struct SchemaTests {
         #expect(
             failed.contains(#""established":false"#) && failed.contains(#""verify_result":"X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT""#)
                 && failed.contains(#""exit_status":79"#), "a failed verification is a tls record with the error: \(failed)")
+        let probed = try await run("/bin/sh", ["-c", "cat \(directory)/probe-tls.jsonl"]).stdoutText
+        #expect(
+            probed.contains(#""speaks_tls":true"#) && probed.contains(#""speaks_tls":false,"answer":"plain""#),
+            "probe --tls: a tls record for the TLS port and one for the plaintext port: \(probed)")
         let usage = try await run("/bin/sh", ["-c", "cat \(directory)/usage.jsonl"]).stdoutText
         #expect(usage.hasPrefix(#"{"type":"error""#) && usage.contains(#""exit_status":64"#), "a usage error under --json is a JSON record: \(usage)")
         let lines = all.split(separator: "\n")

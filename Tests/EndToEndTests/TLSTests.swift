@@ -209,6 +209,80 @@ struct TLSTests {
         #expect(wrong.status == 79 && wrong.stderr.contains("X509_V_ERR_HOSTNAME_MISMATCH"), "\(wrong)")
     }
 
+    @Test("probe --tls: one line per open port — the handshake's facts, an expired certificate, an HTTP answer, silence, an early close")
+    func probeMix() async throws {
+        let certs = try await Self.certificates()
+        let (named, namedPort) = try await Self.pythonServer(certs, ["--alpn", "http/1.1"])
+        defer { named.kill() }
+        let expiredPort = try freePort()
+        let expired = try await Self.opensslServer(certs, "expired", port: expiredPort)
+        defer { expired.kill() }
+        let http = try BackgroundProcess(
+            Paths.python,
+            [
+                "-c",
+                "import http.server\ns = http.server.HTTPServer(('127.0.0.1', 0), http.server.SimpleHTTPRequestHandler)\nprint(s.server_port, flush=True)\ns.serve_forever()",
+            ])
+        defer { http.kill() }
+        let httpPort = try await http.announcedPort(marker: "", inStdout: true)
+        let silent = try BackgroundProcess(
+            Paths.python,
+            ["-c", "import socket, time\ns = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(4)\nprint(s.getsockname()[1], flush=True)\ntime.sleep(30)"])
+        defer { silent.kill() }
+        let silentPort = try await silent.announcedPort(marker: "", inStdout: true)
+        let closing = try BackgroundProcess(Paths.sockscope, ["listen", "-k", "127.0.0.1", "0"])  // empty stdin: FIN at once
+        defer { closing.kill() }
+        let closingPort = try await closing.announcedPort()
+        let closedPort = try freePort()
+        let ports = [namedPort, expiredPort, httpPort, silentPort, closingPort, closedPort].map(String.init).joined(separator: ",")
+        let outcome = try await sockscope(
+            "probe", "--tls", "--sni", "localhost", "--alpn", "h2,http/1.1", "--ca-file", "\(certs)/ca.pem", "--timeout", "1", "127.0.0.1", ports)
+        #expect(outcome.status == 0, "\(outcome)")
+        let lines = outcome.stdoutText.split(separator: "\n").map(String.init)
+        func tlsLine(_ port: UInt16) -> String { lines.last { $0.hasPrefix("\(port)/tcp") } ?? "" }
+        let good = tlsLine(namedPort)
+        for part in ["TLSv1.3", "http/1.1", "localhost", "sockscope test CA", "in ", "ok"] { #expect(good.contains(part), "\(part) in \(good)") }
+        #expect(tlsLine(expiredPort).contains("X509_V_ERR_CERT_HAS_EXPIRED") && tlsLine(expiredPort).contains("days ago"), "\(lines)")
+        #expect(tlsLine(httpPort).contains("not TLS: an HTTP answer"), "\(lines)")
+        #expect(tlsLine(silentPort).contains("not TLS: no TLS reply within 1 s"), "\(lines)")
+        #expect(tlsLine(closingPort).contains("not TLS: closed the connection without a TLS reply"), "\(lines)")
+        #expect(!lines.contains { $0.hasPrefix("\(closedPort)/tcp") && !$0.contains("closed") }, "a closed port has no TLS line: \(lines)")
+        // The server saw the name given (SNI) and the protocol chosen (ALPN).
+        #expect(try await named.finish(timeout: .seconds(20)) == 0, "\(named.stderrText)")
+        #expect(named.stdoutText.contains("sni localhost\nalpn http/1.1"), "\(named.stdoutText)")
+        // JSON: a tls record per open port, after the port records.
+        let (again, againPort) = try await Self.pythonServer(certs)
+        defer { again.kill() }
+        let json = try await sockscope("probe", "--json", "--tls", "--ca-file", "\(certs)/ca.pem", "127.0.0.1", "\(againPort),\(httpPort)")
+        let records = json.stdoutText.split(separator: "\n").filter { $0.contains("\"type\":\"tls\"") }
+        #expect(records.count == 2, "\(json)")
+        #expect(
+            records.contains {
+                $0.contains("\"peer_port\":\(againPort)") && $0.contains("\"verify_result\":\"X509_V_OK\"") && $0.contains("\"speaks_tls\":true")
+            },
+            "\(records)")
+        #expect(records.contains { $0.contains("\"peer_port\":\(httpPort)") && $0.contains("\"speaks_tls\":false") }, "\(records)")
+    }
+
+    @Test("a TLS listener with -k survives a client that leaves before its hello (a port scan's connect and RST) and serves the next")
+    func listenerSurvivesScan() async throws {
+        let listener = try BackgroundProcess(Paths.sockscope, ["listen", "--tls", "-k", "--upper", "127.0.0.1", "0"])
+        defer { listener.kill() }
+        let port = try await listener.announcedPort()
+        let scan = try await sockscope("probe", "127.0.0.1", "\(port)")
+        #expect(scan.status == 0, "\(scan)")
+        let outcome = try await sockscope("connect", "--tls", "--insecure", "-i", "1", "127.0.0.1", "\(port)", input: Array("still here\n".utf8))
+        #expect(outcome.stdoutText == "STILL HERE\n", "\(outcome)\n\(listener.stderrText)")
+    }
+
+    @Test("probe --tls: bad combinations are usage errors")
+    func probeUsage() async throws {
+        try await expectFailure(["probe", "--tls", "-u", "127.0.0.1", "53"], "--tls is for TCP ports")
+        try await expectFailure(["probe", "--tls", "--insecure", "127.0.0.1", "443"], "never enforces it")
+        try await expectFailure(["probe", "--sni", "x.example", "127.0.0.1", "443"], "--sni is for TLS: add --tls")
+        try await expectFailure(["probe", "--tls", "--pcap-out", "/tmp/x.pcap", "127.0.0.1", "443"], "capture the handshakes with 'sockscope tap'")
+    }
+
     @Test("--keylog lets tshark decrypt the --pcap-out capture of the same connection", .enabled(if: Paths.isRoot, "skipped: the tap needs CAP_NET_RAW"))
     func keylogDecrypts() async throws {
         let directory = try TemporaryDirectory.make()

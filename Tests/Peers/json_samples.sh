@@ -51,6 +51,10 @@ eport=$(port_of "$out/echo.err")
 printf 'one\ntwo\n' | timeout 10 "$bin" connect --frame line --frame-json 127.0.0.1 "$eport" > "$out/frames.jsonl" 2> /dev/null
 # probe: one open port, one closed
 timeout 20 "$bin" probe --json 127.0.0.1 "$kport,1" > "$out/probe.jsonl" 2> /dev/null
+# probe --tls: a TLS port, and a port that answers in plaintext (a program's line)
+"$bin" listen -k --sh-exec 'echo plain' 127.0.0.1 0 < /dev/null > /dev/null 2> "$out/plain.err" & pids+=($!)
+pport=$(port_of "$out/plain.err")
+timeout 20 "$bin" probe --json --tls --timeout 2 127.0.0.1 "$tport,$pport" > "$out/probe-tls.jsonl" 2> /dev/null
 # resolve: getaddrinfo, gethostbyname, reverse, services (numeric: no lookup leaves the machine)
 timeout 10 "$bin" resolve --json 127.0.0.1 80 > "$out/resolve.jsonl"
 timeout 10 "$bin" resolve --json --gethostbyname 127.0.0.1 > "$out/hostbyname.jsonl"

@@ -2,7 +2,8 @@
 """A one-client TLS server made with Python's ssl module, for sockscope's TLS tests.
 
 tls_server.py CERT KEY [--delay SECONDS] [--pace MS] [--alpn P1,P2] [--version 1.2|1.3]
-Binds 127.0.0.1 on a free port and prints it; accepts one client; after the delay
+Binds 127.0.0.1 on a free port and prints it; accepts clients until one completes a
+handshake (a port scan's connection, reset at once, is not one); after the delay
 (the client's sending meanwhile fills the socket) reads to the end of the stream,
 reading 16 KiB at a time with a pause of MS milliseconds after each (--pace: the
 socket stays full, so the sender's last records wait for room when its input ends),
@@ -34,13 +35,18 @@ def main():
     listener.listen(1)
     listener.settimeout(20)
     print(listener.getsockname()[1], flush=True)
+    client = None
+    while client is None:
+        try:
+            raw, _ = listener.accept()
+        except socket.timeout:
+            sys.exit(3)
+        raw.settimeout(20)
+        try:
+            client = context.wrap_socket(raw, server_side=True, suppress_ragged_eofs=False)
+        except (ssl.SSLError, OSError):
+            names.clear()
     try:
-        raw, _ = listener.accept()
-    except socket.timeout:
-        sys.exit(3)
-    raw.settimeout(20)
-    try:
-        client = context.wrap_socket(raw, server_side=True, suppress_ragged_eofs=False)
         time.sleep(float(options.get("--delay", "0")))
         digest, count, clean = hashlib.sha256(), 0, True
         pace = float(options.get("--pace", "0")) / 1000

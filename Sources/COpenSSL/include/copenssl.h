@@ -33,6 +33,7 @@ typedef struct {
     const unsigned char *alpn;     // ALPN protocols in wire format (length-prefixed), or NULL
     unsigned int alpn_length;
     int keylog_fd;                 // write NSS key log lines (SSLKEYLOGFILE) here, or -1
+    int exact_reads;               // 1: no read-ahead (what follows a record stays in the socket)
 } cossl_context_options;
 
 /// Makes a context; NULL with the reason in `error`. When the context has a
@@ -41,10 +42,14 @@ cossl_context *cossl_context_new(const cossl_context_options *options, unsigned 
                                  size_t size);
 void cossl_context_free(cossl_context *context);
 
-/// The alerts a session sent and received, as the record layer saw them (-1: none).
+/// The alerts a session sent and received, as the record layer saw them (-1: none),
+/// and the first five bytes the peer sent (a record header, or the start of whatever
+/// else a non-TLS service answered: "HTTP/", "SSH-2").
 typedef struct {
     int sent_level, sent_description;
     int received_level, received_description;
+    unsigned char first_bytes[5];
+    int first_bytes_length;
 } cossl_alerts;
 
 /// A session on a connected, non-blocking socket. `sni`: the server name to send
@@ -71,6 +76,9 @@ int cossl_read(cossl_session *session, void *buffer, int size, int *system_errno
 /// the socket takes: the count taken, or one of the results above. Records not yet sent
 /// wait in the session's write buffer (cossl_pending_output) and go first next time.
 int cossl_write(cossl_session *session, const void *buffer, int size, int *system_errno);
+/// Whether the session holds input already taken from the socket (read-ahead, or a
+/// record that came with the handshake's last flight): epoll will not report it.
+int cossl_has_pending(cossl_session *session);
 /// Whether encrypted records wait in the write buffer for room in the socket.
 int cossl_pending_output(cossl_session *session);
 /// Sends the write buffer: COSSL_DONE when empty, COSSL_WANT_WRITE, or COSSL_SYSTEM.

@@ -37,6 +37,13 @@ enum RelayEndpoint {
         return writing ? readiness.writable : readiness.readable
     }
 
+    /// Input it has already taken in that its descriptor's readiness will not announce
+    /// (TLS records read ahead).
+    var hasBufferedInput: Bool {
+        if case .tls(let session) = self { return session.hasBufferedInput }
+        return false
+    }
+
     /// Bytes it took that still wait to be sent (TLS records in the session's buffer).
     var hasPendingOutput: Bool {
         if case .tls(let session) = self { return session.hasPendingOutput }

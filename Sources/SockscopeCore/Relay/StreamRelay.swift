@@ -170,6 +170,7 @@ package final class StreamRelay {
         try loop.run {
             ending != nil || isDone
         } prepare: { () throws(SockscopeError) in
+            if try serveBufferedInput(ending: &ending, sendFailure: &sendFailure) { lastActivity = .now }
             try updateInterest(loop)
             if inbound.finished { retireOutput() }
             if let idle = options.idleTimeout {
@@ -191,6 +192,21 @@ package final class StreamRelay {
             throw error
         }
         return report(options.directions == .sendOnly ? .inputSent : .peerClosed)
+    }
+
+    /// Reads what a TLS source already holds (records read ahead, or one that came with
+    /// the handshake): no readiness will come for it. Returns whether any byte moved.
+    private func serveBufferedInput(ending: inout Ending?, sendFailure: inout SocketCallError?) throws(SockscopeError) -> Bool {
+        var progressed = false
+        for _ in 0..<64 where ending == nil {
+            let pumps = [inbound, outbound].compactMap { $0 }
+            guard let pump = pumps.first(where: { !$0.finished && $0.wantsRead && $0.source.hasBufferedInput }) else { break }
+            let readiness = EventLoop.Readiness(fd: pump.source.fd, readable: true, writable: false, hangUpOrError: false)
+            guard try step(readiness, ending: &ending, sendFailure: &sendFailure) else { break }
+            progressed = true
+            noteFirstClose()
+        }
+        return progressed
     }
 
     /// Moves what one descriptor's readiness allows, in both pumps. Returns whether

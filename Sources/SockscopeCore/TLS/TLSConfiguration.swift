@@ -43,6 +43,10 @@ package struct TLSConfiguration: Sendable, Equatable {
     /// Append the session secrets here, in the NSS key log format (SSLKEYLOGFILE).
     package var keylogFile: String?
 
+    /// Read as many records as have arrived at once (fast); off, the socket keeps what
+    /// follows the first record header, so a non-TLS answer can be read back (probe --tls).
+    package var readAhead = true
+
     package init(role: Role, verify: Bool = true) {
         self.role = role
         self.verify = verify

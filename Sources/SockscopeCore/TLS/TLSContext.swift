@@ -48,6 +48,7 @@ package final class TLSContext: @unchecked Sendable {
                 options.alpn = alpnBytes.isEmpty ? nil : alpnBytes.baseAddress
                 options.alpn_length = UInt32(alpnBytes.count)
                 options.keylog_fd = keylog
+                options.exact_reads = configuration.readAhead ? 0 : 1
                 return cossl_context_new(&options, &digest, &error, error.count)
             }
         }

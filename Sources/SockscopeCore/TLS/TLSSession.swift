@@ -27,7 +27,9 @@ package final class TLSSession {
         self.socket = socket
         self.context = context
         let alerts = UnsafeMutablePointer<cossl_alerts>.allocate(capacity: 1)
-        alerts.initialize(to: cossl_alerts(sent_level: -1, sent_description: -1, received_level: -1, received_description: -1))
+        alerts.initialize(
+            to: cossl_alerts(
+                sent_level: -1, sent_description: -1, received_level: -1, received_description: -1, first_bytes: (0, 0, 0, 0, 0), first_bytes_length: 0))
         self.alerts = alerts
         handshake = TLSHandshake(role: context.configuration.role)
         handshake.serverName = serverName
@@ -50,6 +52,35 @@ package final class TLSSession {
         alerts.deallocate()
     }
 
+    /// Where a handshake stands after a step.
+    package enum HandshakeStep {
+        case done
+        /// Call `stepHandshake` again when the socket is readable (or writable).
+        case wantRead, wantWrite
+        case failed(SockscopeError)
+    }
+
+    /// One step of the handshake (`SSL_do_handshake` until it must wait); the facts are
+    /// collected when it ends either way.
+    package func stepHandshake() -> HandshakeStep {
+        var systemErrno: Int32 = 0
+        let result = cossl_handshake(handle, &systemErrno)
+        switch result {
+        case COSSL_DONE:
+            collectFacts()
+            return .done
+        case COSSL_WANT_READ: return .wantRead
+        case COSSL_WANT_WRITE: return .wantWrite
+        default: return .failed(handshakeFailure(result, systemErrno: systemErrno))
+        }
+    }
+
+    /// The first bytes the peer sent, if any: a TLS record header, or the start of a
+    /// non-TLS answer.
+    package var firstBytesReceived: [UInt8] {
+        withUnsafeBytes(of: alerts.pointee.first_bytes) { Array($0.prefix(Int(alerts.pointee.first_bytes_length))) }
+    }
+
     /// Runs the handshake to its end, or until `deadline`.
     /// - Throws: exit 79 when the peer's certificate fails verification, 76 for any other
     ///   TLS failure (an alert, no common version), 75 at the deadline, 130/143 for a
@@ -58,27 +89,26 @@ package final class TLSSession {
         let start = ContinuousClock.now
         defer { handshake.duration = .now - start }
         while true {
-            var systemErrno: Int32 = 0
-            let result = cossl_handshake(handle, &systemErrno)
-            switch result {
-            case COSSL_DONE:
+            let interest: EventLoop.Interest
+            switch stepHandshake() {
+            case .done: return
+            case .failed(let failure): throw failure
+            case .wantRead: interest = .readable
+            case .wantWrite: interest = .writable
+            }
+            let ready: Bool
+            do { ready = try EventLoop.wait(for: socket.fd, interest, deadline: deadline) } catch { throw SockscopeError(error) }
+            if !ready {
                 collectFacts()
-                return
-            case COSSL_WANT_READ, COSSL_WANT_WRITE:
-                let interest: EventLoop.Interest = result == COSSL_WANT_READ ? .readable : .writable
-                let ready: Bool
-                do { ready = try EventLoop.wait(for: socket.fd, interest, deadline: deadline) } catch { throw SockscopeError(error) }
-                if !ready {
-                    collectFacts()
-                    throw SockscopeError(
-                        "TLS handshake with \(peerText) timed out", explanation: "the peer accepted TCP but did not finish the handshake (is it TLS?)",
-                        status: .timedOut)
-                }
-            default:
-                throw handshakeFailure(result, systemErrno: systemErrno)
+                throw SockscopeError(
+                    "TLS handshake with \(peerText) timed out", explanation: "the peer accepted TCP but did not finish the handshake (is it TLS?)",
+                    status: .timedOut)
             }
         }
     }
+
+    /// Notes how long the handshake took (for callers that drive `stepHandshake`).
+    package func noteDuration(_ duration: Duration) { handshake.duration = duration }
 
     private var peerText: String { socket.remoteAddress.map { "\($0)" } ?? "the peer" }
 
@@ -114,6 +144,10 @@ package final class TLSSession {
         default: throw ioFailure(.sslWrite, result, systemErrno)
         }
     }
+
+    /// Input already taken from the socket waits in the session (SSL_has_pending): the
+    /// socket will not become readable for it, so read without waiting.
+    package var hasBufferedInput: Bool { cossl_has_pending(handle) == 1 }
 
     /// Encrypted records wait in the write buffer for room in the socket.
     package var hasPendingOutput: Bool { cossl_pending_output(handle) == 1 }

@@ -1,17 +1,46 @@
 import Glibc
 import SystemPackage
 
-/// Temporary directories for test data, under $TMPDIR or /tmp.
+/// Temporary directories for test data: each under one directory per test process,
+/// in $TMPDIR or /tmp, which is removed with everything in it when the process exits
+/// (atexit). A full run writes gigabytes of random test files; left behind, runs on
+/// one machine filled its disk.
 enum TemporaryDirectory {
     static func make() throws -> String {
-        let base = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
-        var template = Array("\(base)/sockscope-test-XXXXXX".utf8CString)
+        guard let root = root else { throw Errno(rawValue: errno) }
+        var template = Array("\(root)/XXXXXX".utf8CString)
         guard let result = template.withUnsafeMutableBufferPointer({ buffer in buffer.baseAddress.flatMap { mkdtemp($0) } }) else {
             throw Errno(rawValue: errno)
         }
         return String(cString: result)
     }
+
+    /// This process's directory, made on first use; its removal is registered then,
+    /// and TMPDIR points into it, so what the programs the tests start make with
+    /// mktemp or Python's tempfile goes with it too.
+    static let root: String? = {
+        let base = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+        var template = Array("\(base)/sockscope-test-\(getpid())-XXXXXX".utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ buffer in buffer.baseAddress.flatMap { mkdtemp($0) } }) else { return nil }
+        let path = String(cString: made)
+        removalPath = strdup(path)
+        setenv("TMPDIR", path, 1)
+        atexit {
+            guard let path = removalPath else { return }
+            // rm -rf (it does not follow symbolic links), waited for.
+            var argv: [UnsafeMutablePointer<CChar>?] = [strdup("rm"), strdup("-rf"), strdup("--"), path, nil]
+            var child = pid_t()
+            if posix_spawn(&child, "/bin/rm", nil, nil, &argv, environ) == 0 {
+                var status: Int32 = 0
+                _ = waitpid(child, &status, 0)
+            }
+        }
+        return path
+    }()
 }
+
+/// The directory atexit removes (a C string: the handler cannot capture).
+nonisolated(unsafe) private var removalPath: UnsafeMutablePointer<CChar>?
 
 func readFile(_ path: String) throws -> [UInt8] {
     let fd = try FileDescriptor.open(FilePath(path), .readOnly)

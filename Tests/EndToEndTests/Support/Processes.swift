@@ -73,6 +73,7 @@ final class ChildProcess: Sendable {
     /// the paths given (stdout and stderr created or truncated).
     init(_ executable: String, _ arguments: [String], stdin: String, stdout: String, stderr: String) throws {
         _ = ignoringSIGPIPE
+        _ = TemporaryDirectory.root  // TMPDIR is set before any child inherits the environment
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

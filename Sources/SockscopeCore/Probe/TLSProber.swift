@@ -1,0 +1,206 @@
+import Glibc
+
+/// What a TLS handshake with one port showed (`probe --tls`).
+package struct TLSProbeResult: Sendable {
+    package var address: IPAddress
+    package var port: UInt16
+    /// The name sent as SNI and checked against the certificate, if any.
+    package var serverName: String?
+    package var outcome: Outcome
+
+    package enum Outcome: Sendable {
+        /// The handshake finished; the verification result is in the facts (reported,
+        /// never enforced: a probe describes the certificate, whatever it is).
+        case established(TLSHandshake)
+        /// The port speaks TLS but the handshake failed (an alert, no common version).
+        case failed(TLSHandshake, SockscopeError)
+        /// The port does not speak TLS: why we think so, and the start of its answer.
+        case notTLS(reason: String, answer: String?)
+        /// No TCP connection this time (the port closed since the scan, a reset).
+        case unreachable(SockscopeError)
+    }
+}
+
+/// Makes a TLS handshake with each of many ports at once, on one event loop: a
+/// non-blocking connect, then `SSL_do_handshake` stepped as the socket allows, each
+/// bounded by `timeout`. Ctrl-C ends the whole run as it ends any wait.
+package final class TLSProber {
+    package struct Job: Sendable {
+        package var address: IPAddress
+        package var port: UInt16
+        package var serverName: String?
+        package init(address: IPAddress, port: UInt16, serverName: String?) {
+            self.address = address
+            self.port = port
+            self.serverName = serverName
+        }
+    }
+
+    private let context: TLSContext
+    private let timeout: Duration
+    private let parallelism: Int
+    private let graceful: Bool
+
+    /// `context` must be a client context; `timeout` bounds each connection and handshake;
+    /// connections end with RST unless `graceful` (FIN).
+    package init(context: TLSContext, timeout: Duration, parallelism: Int = 64, graceful: Bool = false) {
+        self.context = context
+        self.timeout = timeout
+        self.parallelism = max(1, parallelism)
+        self.graceful = graceful
+    }
+
+    /// One handshake under way.
+    private final class Attempt {
+        let job: Job
+        let index: Int
+        let socket: Socket
+        var session: TLSSession?
+        let started = ContinuousClock.now
+        var timer: EventLoop.Timer?
+        init(job: Job, index: Int, socket: Socket) {
+            self.job = job
+            self.index = index
+            self.socket = socket
+        }
+    }
+
+    /// Probes every job, at most `parallelism` at a time; results in the jobs' order.
+    package func run(_ jobs: [Job]) throws(SockscopeError) -> [TLSProbeResult] {
+        let loop: EventLoop
+        do { loop = try EventLoop() } catch { throw SockscopeError(error) }
+        var results = [TLSProbeResult?](repeating: nil, count: jobs.count)
+        var next = 0
+        var running = 0
+        func finish(_ attempt: Attempt, _ outcome: TLSProbeResult.Outcome) {
+            if let timer = attempt.timer { loop.cancel(timer) }
+            loop.forget(attempt.socket.fd)
+            // As the scan's probes: RST (no TIME-WAIT left behind) unless --graceful.
+            if !graceful { try? attempt.socket.set(.linger(seconds: 0)) }
+            attempt.session = nil
+            attempt.socket.close()
+            results[attempt.index] = TLSProbeResult(address: attempt.job.address, port: attempt.job.port, serverName: attempt.job.serverName, outcome: outcome)
+            running -= 1
+        }
+        try loop.run(
+            until: { next == jobs.count && running == 0 },
+            prepare: { () throws(SockscopeError) in
+                while running < parallelism && next < jobs.count {
+                    let index = next
+                    next += 1
+                    running += 1
+                    if let outcome = try start(jobs[index], index: index, loop: loop, finish: finish) {
+                        results[index] = TLSProbeResult(
+                            address: jobs[index].address, port: jobs[index].port, serverName: jobs[index].serverName, outcome: outcome)
+                        running -= 1
+                    }
+                }
+            })
+        return results.compactMap { $0 }
+    }
+
+    /// Starts one job; returns its outcome when it ends at once (no socket, refused).
+    private func start(
+        _ job: Job, index: Int, loop: EventLoop, finish: @escaping (Attempt, TLSProbeResult.Outcome) -> Void
+    ) throws(SockscopeError) -> TLSProbeResult.Outcome? {
+        let destination = SocketAddress(job.address, port: job.port)
+        let socket: Socket
+        do {
+            socket = try Socket(family: destination.family, type: .stream)
+            _ = try socket.startConnect(to: destination)
+        } catch {
+            if ProbeResult.isLocalResourceLimit(error.errno) { throw SockscopeError(error) }
+            return .unreachable(SockscopeError(error))
+        }
+        let attempt = Attempt(job: job, index: index, socket: socket)
+        attempt.timer = loop.schedule(at: attempt.started + timeout) { [self] in
+            finish(attempt, timedOut(attempt))
+        }
+        try loop.register(socket.fd, .writable) { [self] _ throws(SockscopeError) in
+            if let outcome = try advance(attempt, loop: loop) { finish(attempt, outcome) }
+        }
+        return nil
+    }
+
+    /// Moves an attempt on after readiness: the connect's result, then handshake steps.
+    private func advance(_ attempt: Attempt, loop: EventLoop) throws(SockscopeError) -> TLSProbeResult.Outcome? {
+        if attempt.session == nil {
+            if let error = attempt.socket.pendingError() {
+                return .unreachable(SockscopeError(SocketCallError(.connect, error, address: SocketAddress(attempt.job.address, port: attempt.job.port))))
+            }
+            attempt.session = try TLSSession(
+                context: context, socket: attempt.socket, serverName: attempt.job.serverName,
+                verifyName: attempt.job.serverName ?? "\(attempt.job.address)")
+        }
+        guard let session = attempt.session else { return nil }
+        switch session.stepHandshake() {
+        case .done:
+            session.noteDuration(.now - attempt.started)
+            return .established(session.handshake)
+        case .wantRead:
+            try loop.update(attempt.socket.fd, .readable)
+            return nil
+        case .wantWrite:
+            try loop.update(attempt.socket.fd, .writable)
+            return nil
+        case .failed(let failure):
+            session.noteDuration(.now - attempt.started)
+            return classify(failure, session: session)
+        }
+    }
+
+    /// A failed handshake: TLS refused, or not TLS at all (judged by the first bytes).
+    private func classify(_ failure: SockscopeError, session: TLSSession) -> TLSProbeResult.Outcome {
+        let first = session.firstBytesReceived
+        if first.isEmpty {
+            if failure.status == .tlsHandshake || failure.status == .ioError {
+                return .notTLS(reason: "closed the connection without a TLS reply", answer: nil)
+            }
+            return .failed(session.handshake, failure)
+        }
+        // A TLS record starts with a content type from 20 (change_cipher_spec) to 24
+        // (heartbeat) and major version 3.
+        if (20...24).contains(first[0]) && first.count > 1 && first[1] == 3 {
+            return .failed(session.handshake, failure)
+        }
+        let answer = Self.firstLine(first + Self.rest(of: session.socket))
+        return .notTLS(reason: Self.kind(of: answer), answer: answer)
+    }
+
+    private func timedOut(_ attempt: Attempt) -> TLSProbeResult.Outcome {
+        let waited = SockscopeError.seconds(timeout)
+        guard let session = attempt.session else {
+            return .unreachable(
+                SockscopeError(SocketCallError(.connect, .timedOut, address: SocketAddress(attempt.job.address, port: attempt.job.port), waited: timeout)))
+        }
+        let first = session.firstBytesReceived
+        if first.isEmpty { return .notTLS(reason: "no TLS reply within \(waited)", answer: nil) }
+        if (20...24).contains(first[0]) {
+            session.noteDuration(.now - attempt.started)
+            return .failed(session.handshake, SockscopeError("the TLS handshake did not finish within \(waited)", status: .timedOut))
+        }
+        let answer = Self.firstLine(first + Self.rest(of: session.socket))
+        return .notTLS(reason: Self.kind(of: answer), answer: answer)
+    }
+
+    /// "an HTTP answer" for a status line or an HTML page (an HTTP/0.9-style error), else
+    /// "a plaintext answer".
+    static func kind(of answer: String) -> String {
+        let lowered = answer.lowercased()
+        let http = lowered.hasPrefix("http/") || lowered.hasPrefix("<!doctype html") || lowered.hasPrefix("<html")
+        return http ? "an HTTP answer" : "a plaintext answer"
+    }
+
+    /// What else of the answer is already in the socket (without waiting), up to 200 bytes.
+    private static func rest(of socket: Socket) -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: 200)
+        let count = buffer.withUnsafeMutableBytes { recv(socket.fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+        return count > 0 ? Array(buffer.prefix(count)) : []
+    }
+
+    /// The first line of an answer, printable ASCII only (others as '.'), at most 80 characters.
+    static func firstLine(_ bytes: [UInt8]) -> String {
+        let line = bytes.prefix { $0 != 0x0a && $0 != 0x0d }.prefix(80)
+        return String(decoding: line.map { (0x20..<0x7f).contains($0) ? $0 : 0x2e }, as: UTF8.self)
+    }
+}

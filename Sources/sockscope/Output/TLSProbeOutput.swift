@@ -1,0 +1,94 @@
+import Glibc
+import SockscopeCore
+
+/// Prints `probe --tls` results: a line per open port, or `tls` JSON records.
+struct TLSProbeOutput {
+    let results: [TLSProbeResult]
+    let targets: [TargetList.Target]
+
+    func printTable(style: Style) {
+        guard !results.isEmpty else { return }
+        let now = Int64(time(nil))
+        let many = Set(results.map(\.address)).count > 1
+        var text = "TLS:\n" + style.dim(header(many: many)) + "\n"
+        for result in results {
+            let port = (many ? "\(result.address) " : "") + "\(result.port)/tcp"
+            text += port.padded(to: many ? 28 : 10) + line(result.outcome, now: now, style: style) + "\n"
+        }
+        Diagnostics.output(text)
+    }
+
+    private func header(many: Bool) -> String {
+        (many ? "TARGET PORT".padded(to: 28) : "PORT".padded(to: 10)) + "VERSION".padded(to: 9) + "ALPN".padded(to: 10) + "SUBJECT CN".padded(to: 22)
+            + "ISSUER".padded(to: 24) + "EXPIRES".padded(to: 18) + "VERIFICATION"
+    }
+
+    private func line(_ outcome: TLSProbeResult.Outcome, now: Int64, style: Style) -> String {
+        switch outcome {
+        case .established(let facts):
+            let leaf = facts.chain.first
+            let verification = facts.verification.map { $0.succeeded ? style.green("ok") : $0.name } ?? "-"
+            return (facts.version ?? "?").padded(to: 9) + (facts.alpn ?? "-").padded(to: 10) + (leaf?.commonName ?? "-").padded(to: 22)
+                + (leaf.map { Self.commonName(in: $0.issuer) } ?? "-").padded(to: 24) + (leaf.map { Self.expiry($0, now: now) } ?? "-").padded(to: 18)
+                + verification
+        case .failed(let facts, let failure):
+            let alert = facts.alertReceived.map { "the server sent the alert \($0.name)" } ?? facts.alertSent.map { "we sent the alert \($0.name)" }
+            return "TLS, but the handshake failed: " + (alert ?? failure.message)
+        case .notTLS(let reason, let answer):
+            return "not TLS: " + reason + (answer.map { " \"\($0)\"" } ?? "")
+        case .unreachable(let failure):
+            return "no connection: " + failure.message
+        }
+    }
+
+    /// `in 824 days`, `in 23 hours`, `expired 3 days ago`.
+    static func expiry(_ certificate: TLSCertificate, now: Int64) -> String {
+        let days = certificate.daysLeft(now: now)
+        if days > 0 { return "in \(days) day\(days == 1 ? "" : "s")" }
+        let seconds = certificate.notAfter - now
+        if seconds >= 0 {
+            let hours = seconds / 3600
+            return hours > 0 ? "in \(hours) hour\(hours == 1 ? "" : "s")" : "in \(seconds / 60) min"
+        }
+        return "expired \(-days) day\(days == -1 ? "" : "s") ago"
+    }
+
+    /// The CN of an RFC 2253 name ("CN=sockscope test CA,O=…"), or the whole name.
+    static func commonName(in name: String) -> String {
+        name.split(separator: ",").first { $0.hasPrefix("CN=") }.map { String($0.dropFirst(3)) } ?? name
+    }
+
+    /// One `tls` record per port, with the target, whether it speaks TLS, and a
+    /// non-TLS port's answer.
+    func printJSON() {
+        var text = ""
+        let names = Dictionary(targets.map { ($0.address, $0.name) }, uniquingKeysWith: { first, _ in first })
+        for result in results {
+            let peer = SocketAddress(result.address, port: result.port)
+            var line: JSONLine
+            switch result.outcome {
+            case .established(let facts):
+                line = TLSReporter.record(facts, peer: peer, failure: nil)
+            case .failed(let facts, let failure):
+                line = TLSReporter.record(facts, peer: peer, failure: failure)
+            case .notTLS(let reason, _):
+                var facts = TLSHandshake(role: .client)
+                facts.serverName = result.serverName
+                line = TLSReporter.record(facts, peer: peer, failure: SockscopeError("not TLS: \(reason)", status: .tlsHandshake))
+            case .unreachable(let failure):
+                line = TLSReporter.record(TLSHandshake(role: .client), peer: peer, failure: failure)
+            }
+            line.add("target", (names[result.address] ?? nil) ?? "\(result.address)")
+            if case .notTLS(_, let answer) = result.outcome {
+                line.add("speaks_tls", false)
+                line.add("answer", answer)
+            } else if case .unreachable = result.outcome {
+                line.add(raw: "speaks_tls", "null")
+            } else {
+                line.add("speaks_tls", true)
+            }
+            text += line.text
+        }
+        Diagnostics.output(text)
+    }
+}
