@@ -48,6 +48,8 @@ bench: release
 	bash bench/udp.sh
 	bash bench/tap.sh
 	bash bench/startup.sh
+	bash bench/tls.sh
+	bash bench/tls-handshakes.sh
 
 man: build
 	bash scripts/generate-man.sh $(BIN_DIR) $(MAN_DATE) > man/sockscope.1

@@ -129,9 +129,10 @@ extension ConnectCommand.Request {
         // Bad TLS options and a missing libssl are errors before any connection.
         let context = try tls.configurationIfEnabled(role: .client).map { (configuration) throws(SockscopeError) in try TLSContext(configuration) }
         let log = try traffic.log()  // a file that cannot be written is an error before any connection
-        // A capture meant for decryption (--keylog with --pcap-out) keeps whole packets.
+        // A TLS session's tap keeps whole packets: its timeline shows the TLS records, and
+        // a capture meant for decryption (--keylog with --pcap-out) needs the data.
         var tap = self.tap
-        if tls.keylog != nil && tap.pcapOut != nil { tap.payload = true }
+        if context != nil && tap.enabled { tap.payload = true }
         let recorder = TapRecorder(options: tap)
         if tap.enabled { request.beforeConnect = recorder.start }
         let socket: Socket

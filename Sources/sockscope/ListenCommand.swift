@@ -311,6 +311,8 @@ extension ListenCommand.Request {
         if execCommand != nil, !transport.udp, second == nil, transport.unixPath == nil, family.family == nil, Self.ipv6Available {
             request.alsoListenOn = [.ipv6(.loopback, port: 0)]  // the same port as 127.0.0.1's
         }
+        var tap = self.tap
+        if tls.enabled && tap.enabled { tap.payload = true }  // the timeline shows the TLS records
         let recorder = TapRecorder(options: tap)
         if tap.enabled { request.beforeListen = recorder.startListening }
         let reporter = ListenerReporter(

@@ -105,6 +105,18 @@ struct TapCommand: ParsableCommand {
         return seen == 0 ? .nothingFound : .success
     }
 
+    /// One TLS record of a packet as a JSON object (schema: `packet.tls`).
+    static func json(_ record: TLSRecordSummary) -> String {
+        var object = JSONLine()
+        let names: [UInt8: String] = [20: "change_cipher_spec", 21: "alert", 22: "handshake", 23: "application_data", 24: "heartbeat"]
+        object.add("content_type", names[record.contentType] ?? "unknown")
+        object.add("length", record.length)
+        object.add("messages", record.messages)
+        object.add("alert", record.alert)
+        object.add("text", record.text)
+        return String(object.text.dropLast())
+    }
+
     static func json(_ event: ConnectionTap.TapEvent) -> String {
         var line = JSONLine(type: "packet")
         switch event {
@@ -120,6 +132,7 @@ struct TapCommand: ParsableCommand {
             line.add("bytes", event.segment.payloadLength)
             line.add("states", event.stateChanges.map { "\($0.side.rawValue): \($0.state.name.lowercased())" })
             line.add("notes", event.notes)
+            if !event.tls.isEmpty { line.add(raw: "tls", "[" + event.tls.map(Self.json).joined(separator: ",") + "]") }
         case .icmp(let packet, let message, let elapsed):
             line.add(milliseconds: "offset", elapsed)
             line.add(endpoint: "source", host: packet.source)

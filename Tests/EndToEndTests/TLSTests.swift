@@ -275,6 +275,64 @@ struct TLSTests {
         #expect(outcome.stdoutText == "STILL HERE\n", "\(outcome)\n\(listener.stderrText)")
     }
 
+    @Test(
+        "the tap shows each TLS record next to the TCP timeline, as tshark decodes the same capture (TLS 1.2 and 1.3, and a plaintext alert)",
+        .enabled(if: Paths.isRoot, "skipped: the tap needs CAP_NET_RAW"), arguments: ["1.2", "1.3", "alert"])
+    func tapShowsRecords(version: String) async throws {
+        let certs = try await Self.certificates()
+        let directory = try TemporaryDirectory.make()
+        let port = try freePort()
+        let serverVersion = version == "1.2" ? ["-tls1_2"] : ["-tls1_3"]
+        let server = try await Self.opensslServer(certs, "leaf", port: port, serverVersion + ["-alpn", "http/1.1"])
+        defer { server.kill() }
+        let clientVersion = version == "alert" ? ["--tls-max", "1.2"] : []
+        let outcome = try await run(
+            Paths.sockscope,
+            [
+                "connect", "--tls", "--tap", "--pcap-out", "\(directory)/tls.pcap", "--sni", "localhost", "--alpn", "h2,http/1.1", "--ca-file",
+                "\(certs)/ca.pem", "-i", "1",
+            ]
+                + clientVersion + ["127.0.0.1", "\(port)"], input: Array("ping\n".utf8))
+        #expect(outcome.status == (version == "alert" ? 76 : 0), "\(outcome)")
+        let ours = outcome.stderr.split(separator: "\n").map { $0.trimmingPrefixSpaces() }.filter { $0.hasPrefix("TLS ") }.map(String.init)
+        // tshark, told the port is TLS, on the capture the tap wrote.
+        let pcap = "\(directory)/tls.pcap"
+        let fields = try await run(
+            Paths.tshark, ["-r", pcap, "-d", "tcp.port==\(port),tls", "-T", "fields", "-e", "tls.record.content_type", "-e", "tls.record.opaque_type"])
+        let types = fields.stdoutText.split(whereSeparator: { $0 == "\n" || $0 == "\t" || $0 == "," }).compactMap { Int($0) }
+        func count(_ type: Int) -> Int { types.filter { $0 == type }.count }
+        #expect(ours.filter { $0.hasPrefix("TLS ChangeCipherSpec") }.count == count(20), "\(ours) vs \(types)")
+        #expect(ours.filter { $0.hasPrefix("TLS Alert") }.count == count(21), "\(ours) vs \(types)")
+        #expect(ours.filter { $0.hasPrefix("TLS Application Data") }.count == count(23), "\(ours) vs \(types)")
+        #expect(ours.count == types.count, "every record tshark saw, and no other: \(ours) vs \(types)")
+        let hello = try await run(
+            Paths.tshark,
+            [
+                "-r", pcap, "-d", "tcp.port==\(port),tls", "-Y", "tls.handshake.type == 1", "-T", "fields", "-e", "tls.handshake.extensions_server_name", "-e",
+                "tls.handshake.extensions_alpn_str",
+            ])
+        let helloFields = hello.stdoutText.split(separator: "\n").first?.split(separator: "\t").map(String.init) ?? []
+        #expect(helloFields == ["localhost", "h2,http/1.1"], "\(hello)")
+        // With --tls-max 1.2 there is no supported_versions extension: no versions listed.
+        let offered = version == "alert" ? "" : ", versions TLSv1.3,TLSv1.2,TLSv1.1,TLSv1.0"
+        let clientHello = ours.first ?? ""
+        #expect(clientHello.hasPrefix("TLS ClientHello: SNI localhost, "), "\(ours)")
+        #expect(clientHello.hasSuffix(" cipher suites, ALPN h2,http/1.1" + offered), "\(ours)")
+        let verbose = try await run(Paths.tshark, ["-r", pcap, "-d", "tcp.port==\(port),tls", "-V"]).stdoutText
+        if version == "alert" {
+            #expect(verbose.contains("Description: Protocol Version (70)"), "tshark sees the alert")
+            #expect(ours.contains("TLS Alert (fatal): protocol_version"), "\(ours)")
+            return
+        }
+        // The suite the server chose, by the name tshark gives it.
+        let serverHello = ours.first { $0.hasPrefix("TLS ServerHello: TLSv\(version), ") } ?? ""
+        let suite = serverHello.split(separator: ",").dropFirst().first.map { String($0.trimmingPrefixSpaces().prefix { $0 != ";" }) } ?? "?"
+        #expect(verbose.contains("Cipher Suite: \(suite) ("), "\(serverHello)")
+        if version == "1.2" {
+            #expect(verbose.contains("Handshake Type: Certificate (11)") && ours.contains { $0.contains("Certificate: 1 certificate (") }, "\(ours)")
+        }
+    }
+
     @Test("probe --tls: bad combinations are usage errors")
     func probeUsage() async throws {
         try await expectFailure(["probe", "--tls", "-u", "127.0.0.1", "53"], "--tls is for TCP ports")

@@ -119,6 +119,29 @@ package struct PacketAnnotator {
 
     package init(expireAfter: Duration? = nil) { self.expireAfter = expireAfter }
 
+    /// TLS record decoders, by conversation and sending side: made for a stream whose
+    /// first data looks like a TLS handshake record, dropped with its conversation.
+    private var tlsStreams: [Int: [TCPConversationTracker.Side: TLSStreamDecoder]] = [:]
+
+    /// Cuts the segment's captured data into TLS records (when its stream is TLS),
+    /// then drops the data: events keep only what was learned from it.
+    private mutating func decodeTLS(_ event: inout TCPConversationTracker.Event) {
+        defer { event.segment.payload = [] }
+        let segment = event.segment
+        guard segment.payloadLength > 0 else { return }
+        var decoder = tlsStreams[event.conversation]?[event.from]
+        if decoder == nil {
+            // A handshake record, or an alert (a server refusing a ClientHello answers with one).
+            let looksLikeTLS = segment.payload.count >= 3 && (21...22).contains(segment.payload[0]) && segment.payload[1] == 3
+            guard looksLikeTLS else { return }
+            decoder = TLSStreamDecoder()
+        }
+        guard var stream = decoder else { return }
+        event.tls = stream.feed(sequence: event.relativeSequence, payload: segment.payload, length: segment.payloadLength)
+        tlsStreams[event.conversation, default: [:]][event.from] = stream
+        if tlsStreams.count > 4096 { tlsStreams.removeAll() }  // a long tap: start afresh rather than grow
+    }
+
     /// The event `packet` makes, or nil for a packet the tap does not show.
     package mutating func annotate(_ packet: Packet) -> ConnectionTap.TapEvent? {
         let first = firstTimestamp ?? packet.timestamp
@@ -129,7 +152,10 @@ package struct PacketAnnotator {
             tracker.expireFinished(quiet: expireAfter, now: packet.timestamp)
         }
         switch packet.transport {
-        case .tcp: return tracker.track(packet).map { .tcp($0) }
+        case .tcp:
+            guard var event = tracker.track(packet) else { return nil }
+            decodeTLS(&event)
+            return .tcp(event)
         case .icmp(let message): return .icmp(packet, message, elapsed: packet.timestamp - first)
         case .udp: return .udp(packet, elapsed: packet.timestamp - first)
         case .other: return nil

@@ -29,6 +29,9 @@ package struct TCPSegment: Sendable, Hashable {
     /// Bytes of data the segment carries (from the IP length, even when the capture
     /// kept only the headers).
     package var payloadLength: Int
+    /// The data bytes the capture kept: all of them with a full snap length, else a
+    /// prefix or none. Decoders read it; the tap drops it once they have.
+    package var payload: [UInt8] = []
 
     /// Sequence space the segment occupies: its data, plus one each for SYN and FIN.
     package var sequenceLength: UInt32 {

@@ -164,10 +164,14 @@ package enum PacketDecoder {
             default: options.append(.unknown(kind: kind, length: Int(length)))
             }
         }
+        let payloadLength = max(0, segmentLength - headerLength)
+        // The data bytes the capture kept (a header-only snap length keeps few or none).
+        let start = segment.offset + headerLength
+        let end = min(segment.bytes.count, start + payloadLength)
         return TCPSegment(
             sourcePort: source, destinationPort: destination, sequence: sequence, acknowledgment: acknowledgment,
             flags: TCPFlags(rawValue: flags), window: window, options: options.filter { $0 != .noOperation },
-            payloadLength: max(0, segmentLength - headerLength))
+            payloadLength: payloadLength, payload: start < end ? Array(segment.bytes[start..<end]) : [])
     }
 
     static func decodeICMP(_ segment: ByteReader, isVersion6: Bool) -> ICMPMessage? {

@@ -30,6 +30,9 @@ package struct TCPConversationTracker: Sendable {
         package var stateChanges: [(side: Side, state: TCPState)]
         /// retransmission, zero window, …
         package var notes: [String]
+        /// The TLS records this segment completed, when its stream is TLS and its data
+        /// was captured.
+        package var tls: [TLSRecordSummary] = []
     }
 
     /// What is known about a conversation so far.

@@ -40,6 +40,8 @@ enum TapTimeline {
         let changes = stateChanges(event)
         if !changes.isEmpty { text += "   " + changes.joined(separator: ", ") }
         if !event.notes.isEmpty { text += "   (" + event.notes.joined(separator: ", ") + ")" }
+        // The TLS records the segment completed, each on a line under it.
+        for record in event.tls { text += "\n" + String(repeating: " ", count: 13) + "TLS " + record.text }
         return text
     }
 
