@@ -672,7 +672,7 @@ _sockscope_sockets() {
 
 _sockscope_demo() {
     repeating_flags=()
-    non_repeating_flags=(-6 --json --no-packets --version -h --help)
+    non_repeating_flags=(-6 --json --no-packets --tls --version -h --help)
     repeating_options=()
     non_repeating_options=(--pcap-out --color)
     __sockscope_offer_flags_options 0

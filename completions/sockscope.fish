@@ -41,7 +41,7 @@ function __sockscope_parse_tokens -S
         case 'sockets'
             __sockscope_parse_subcommand 0 't/tcp' 'u/udp' 'x/unix' '4' '6' 'port=' 'state=' 'l/listening' 'p/processes' 'pid=' 'json' 'color=' 'version' 'h/help'
         case 'demo'
-            __sockscope_parse_subcommand 0 '6' 'json' 'pcap-out=' 'no-packets' 'color=' 'version' 'h/help'
+            __sockscope_parse_subcommand 0 '6' 'json' 'pcap-out=' 'no-packets' 'tls' 'color=' 'version' 'h/help'
         case 'help'
             __sockscope_parse_subcommand -r 1 'version'
         end
@@ -345,6 +345,7 @@ complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_op
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope demo" json' -l 'json' -d 'Print JSON Lines (one object per result or event; see JSON in the manual).'
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope demo" pcap-out' -l 'pcap-out' -d 'Also write the demo\'s packets to this pcap file.' -rF
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope demo" no-packets' -l 'no-packets' -d 'Do not capture the packets (capturing needs CAP_NET_RAW; without it the demo says so and goes on).'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope demo" tls' -l 'tls' -d 'Speak TLS over the connection (OpenSSL 3): the packets show the TLS records — ClientHello, ServerHello, encrypted data, close_notify.'
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope demo" color' -l 'color' -d 'Colour the output: auto (only on a terminal, and not when NO_COLOR is set), always, never.' -rfka 'auto always never'
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope demo" version' -l 'version' -d 'Show the version.'
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope demo" h help' -s 'h' -l 'help' -d 'Show help information.'

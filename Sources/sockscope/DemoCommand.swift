@@ -33,6 +33,11 @@ struct DemoCommand: ParsableCommand {
     @Flag(name: .customLong("no-packets"), help: "Do not capture the packets (capturing needs CAP_NET_RAW; without it the demo says so and goes on).")
     var noPackets = false
 
+    @Flag(
+        name: .customLong("tls"),
+        help: "Speak TLS over the connection (OpenSSL 3): the packets show the TLS records — ClientHello, ServerHello, encrypted data, close_notify.")
+    var tls = false
+
     @OptionGroup(title: "Output") var color: ColorOptions
 
     func run() throws {
@@ -44,13 +49,13 @@ struct DemoCommand: ParsableCommand {
         let address: IPAddress = ipv6 ? .v6(.loopback) : .v4(.loopback)
         let style = Style(enabled: !json && Diagnostics.usesColour(1))
         if !json {
-            Diagnostics.output(style.bold("The life of one TCP connection on \(address), one socket call at a time") + "\n")
+            Diagnostics.output(style.bold("The life of one \(tls ? "TLS-over-TCP" : "TCP") connection on \(address), one socket call at a time") + "\n")
             Diagnostics.output(
                 style.dim("states: what the kernel lists for the listening socket, the client's socket and the server's connection socket") + "\n\n")
         }
         var lastStep: DemoStep?
         var captureError: SockscopeError?
-        let demo = ConnectionLifeDemo(address: address, capturePackets: !noPackets, pcapOut: pcapOut)
+        let demo = ConnectionLifeDemo(address: address, capturePackets: !noPackets, pcapOut: pcapOut, tls: tls)
         do {
             let captureFailure: (SockscopeError) -> Void = { error in
                 captureError = error
@@ -105,6 +110,7 @@ struct DemoCommand: ParsableCommand {
         if packet.segment.payloadLength > 0 { text += " len \(packet.segment.payloadLength)" }
         let changes = TapTimeline.stateChanges(packet)
         if !changes.isEmpty { text += "  " + changes.joined(separator: ", ") }
+        if !packet.tls.isEmpty { text += "  TLS: " + packet.tls.map(\.text).joined(separator: " | ") }
         return text
     }
 

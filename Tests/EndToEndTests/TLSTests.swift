@@ -333,6 +333,21 @@ struct TLSTests {
         }
     }
 
+    @Test("demo --tls: the TLS handshake, encrypted data and close_notify on one connection, its records among the packets, TIME-WAIT at the end")
+    func demoTLS() async throws {
+        let outcome = try await sockscope("demo", "--tls", "--json")
+        #expect(outcome.status == 0, "\(outcome)")
+        let steps = outcome.stdoutText.split(separator: "\n").map(String.init)
+        #expect(steps.contains { $0.contains("SSL_do_handshake(fd") && $0.contains("TLSv1.3") }, "\(steps)")
+        #expect(steps.contains { $0.contains("SSL_read(fd") && $0.contains("HELLO, SOCKETS") }, "\(steps)")
+        #expect(steps.contains { $0.contains("close_notify sent") }, "\(steps)")
+        #expect(steps.last?.contains("\"client_state\":\"time-wait\"") == true, "\(steps.last ?? "")")
+        if Paths.isRoot {
+            #expect(steps.contains { $0.contains("TLS: ClientHello: SNI localhost") }, "\(steps)")
+            #expect(steps.contains { $0.contains("TLS: ServerHello: TLSv1.3, TLS_") }, "\(steps)")
+        }
+    }
+
     @Test("probe --tls: bad combinations are usage errors")
     func probeUsage() async throws {
         try await expectFailure(["probe", "--tls", "-u", "127.0.0.1", "53"], "--tls is for TCP ports")

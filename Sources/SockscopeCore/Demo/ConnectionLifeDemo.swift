@@ -14,12 +14,18 @@ package struct ConnectionLifeDemo {
     package var capturePackets: Bool
     /// Also write the captured packets to this pcap file.
     package var pcapOut: String?
+    /// Speak TLS over the connection (an ephemeral certificate; the client does not
+    /// verify it): the handshake's records show in the packets, the data is encrypted.
+    package var tls: Bool
 
-    package init(address: IPAddress = .v4(.loopback), message: String = "hello, sockets\n", capturePackets: Bool = false, pcapOut: String? = nil) {
+    package init(
+        address: IPAddress = .v4(.loopback), message: String = "hello, sockets\n", capturePackets: Bool = false, pcapOut: String? = nil, tls: Bool = false
+    ) {
         self.address = address
         self.message = message
         self.capturePackets = capturePackets
         self.pcapOut = pcapOut
+        self.tls = tls
     }
 
     /// Runs the demo, handing each step to `observe` as it happens.
@@ -30,6 +36,7 @@ package struct ConnectionLifeDemo {
         run.capturePackets = capturePackets || pcapOut != nil
         run.pcapOut = pcapOut
         run.captureFailure = captureFailure
+        run.tls = tls
         defer { _ = run.tap?.finish(grace: .zero) }
         do {
             try run.play(address: address, message: message)
@@ -44,7 +51,7 @@ package struct ConnectionLifeDemo {
 }
 
 /// Collects the lines a socket narrates, so each demo step can show its call.
-private final class CallLog: Sendable {
+final class CallLog: Sendable {
     let lines = Mutex<[String]>([])
     let packets = Mutex<[TCPConversationTracker.Event]>([])
     func take() -> [String] {
@@ -61,7 +68,7 @@ private final class CallLog: Sendable {
     }
 }
 
-private struct DemoRun {
+struct DemoRun {
     let observe: (DemoStep) -> Void
     let log = CallLog()
     var number = 0
@@ -74,6 +81,10 @@ private struct DemoRun {
     var clientExists = false
     var serverConnectionExists = false
     var listenerExists = false
+    var tls = false
+    /// The TLS sessions of the client and of the server's connection (`--tls`).
+    var clientSession: TLSSession?
+    var serverSession: TLSSession?
 
     init(observe: @escaping (DemoStep) -> Void) { self.observe = observe }
 
@@ -85,6 +96,7 @@ private struct DemoRun {
     mutating func play(address: IPAddress, message: String) throws {
         let listener = try openListener(address)
         let (client, server) = try handshake(listener)
+        if tls { try tlsHandshake(client: client, server: server) }
         try exchange(message, client: client, server: server)
         try teardown(listener, client: client, server: server)
     }
@@ -130,43 +142,46 @@ private struct DemoRun {
     /// A request and its upper-cased reply, with what send and recv return.
     private mutating func exchange(_ message: String, client: Socket, server: Socket) throws {
         let request = Array(message.utf8)
-        try request.withUnsafeBytes { try client.sendAll($0) }
-        record("send(fd \(client.fd), \(request.count) bytes) → \(request.count)")
-        try step(.client, "send() copies bytes into the kernel's send buffer and returns; TCP delivers them when it can")
+        try sendAll(request, on: client, session: clientSession)
+        try step(
+            .client,
+            tls
+                ? "SSL_write() encrypts the bytes into a TLS record and hands it to the kernel's send buffer; TCP carries the record like any bytes"
+                : "send() copies bytes into the kernel's send buffer and returns; TCP delivers them when it can")
 
-        let received = try receiveSome(server)
-        record("recv(fd \(server.fd), 1024) → \(counted(received.count, "byte")) \(quoted(received))")
+        let received = try receiveSome(server, session: serverSession)
         try step(.server, "recv() returns what has arrived so far — TCP is a byte stream, so one send may arrive as several recvs, or several as one")
 
         var reply = received
         ByteTransform.asciiUppercase.apply(to: &reply)
-        try reply.withUnsafeBytes { try server.sendAll($0) }
-        record("send(fd \(server.fd), \(reply.count) bytes) → \(reply.count)")
+        try sendAll(reply, on: server, session: serverSession)
         try step(.server, "the classic first server: answer with the message upper-cased")
 
-        let answer = try receiveSome(client)
-        record("recv(fd \(client.fd), 1024) → \(counted(answer.count, "byte")) \(quoted(answer))")
+        _ = try receiveSome(client, session: clientSession)
         try step(.client, "the reply arrives on the client")
     }
 
     /// Half-close, end of stream, close on both sides, and the TIME-WAIT left behind.
     private mutating func teardown(_ listener: Socket, client: Socket, server: Socket) throws {
-        client.shutdownWrite()
+        try finishSending(client, session: clientSession)
         try step(
-            .client, "shutdown(SHUT_WR) sends FIN: \"I have no more to send\"; the client can still receive (a half-close)",
+            .client,
+            (tls ? "SSL_shutdown() sends close_notify (TLS's own end of data, so a cut cannot pass for an end), then " : "")
+                + "shutdown(SHUT_WR) sends FIN: \"I have no more to send\"; the client can still receive (a half-close)",
             expect: (listener: .listen, client: .finWait2, server: .closeWait))
 
-        let end = try receiveSome(server)
-        record("recv(fd \(server.fd), 1024) → \(end.count) (end of stream)")
+        let end = try receiveSome(server, session: serverSession)
+        if !tls { record("recv(fd \(server.fd), 1024) → \(end.count) (end of stream)") }
         try step(.server, "recv() returning 0 bytes is how a program learns the peer closed its sending side")
 
+        if let serverSession { try finishSending(server, session: serverSession) }
         server.close()
         try step(
             .server, "the server closes too: its FIN is acknowledged at once, and the socket is gone (LAST-ACK → CLOSED)",
             expect: (listener: .listen, client: .timeWait, server: nil))
 
-        let finalRead = try receiveSome(client)
-        record("recv(fd \(client.fd), 1024) → \(finalRead.count) (end of stream)")
+        let finalRead = try receiveSome(client, session: clientSession)
+        if !tls { record("recv(fd \(client.fd), 1024) → \(finalRead.count) (end of stream)") }
         try step(.client, "the client reads the server's FIN as end of stream")
 
         client.close()
@@ -188,7 +203,9 @@ private struct DemoRun {
         guard capturePackets, let port = listenerAddress?.port else { return }
         let log = self.log
         do {
-            let tap = try ConnectionTap(PacketCapture.Options(interface: "lo", filter: "tcp port \(port)", pcapOut: pcapOut)) { event in
+            // With TLS the whole packets: the timeline shows the records they carry.
+            let options = PacketCapture.Options(interface: "lo", filter: "tcp port \(port)", snapLength: tls ? 65_535 : 128, pcapOut: pcapOut)
+            let tap = try ConnectionTap(options) { event in
                 if case .tcp(let packet) = event { log.packets.withLock { $0.append(packet) } }
             }
             tap.start()
@@ -198,7 +215,7 @@ private struct DemoRun {
         }
     }
 
-    private func receiveSome(_ socket: Socket) throws -> [UInt8] {
+    func receiveSome(_ socket: Socket) throws -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: 1024)
         let deadline = ContinuousClock.now.advanced(by: .seconds(5))
         while ContinuousClock.now < deadline {
@@ -210,22 +227,22 @@ private struct DemoRun {
         throw SockscopeError("the demo's loopback connection stalled", status: .internalError)
     }
 
-    private func record(_ line: String) { log.lines.withLock { $0.append(line) } }
+    func record(_ line: String) { log.lines.withLock { $0.append(line) } }
 
-    private func quoted(_ bytes: [UInt8]) -> String {
+    func quoted(_ bytes: [UInt8]) -> String {
         let text = String(decoding: bytes, as: UTF8.self)
         return "\"" + text.replacingNewlines() + "\""
     }
 
     /// Lets time pass for the kernel or the capture thread; a signal ends the demo.
-    private func pause(_ duration: Duration) throws(SockscopeError) {
+    func pause(_ duration: Duration) throws(SockscopeError) {
         do { try EventLoop.sleep(for: duration) } catch { throw SockscopeError(error) }
     }
 
     /// Emits a step with the kernel's states, waiting briefly (bounded) for the
     /// states a loopback exchange is known to reach, since the packets are
     /// processed asynchronously to the call that sent them.
-    private mutating func step(
+    mutating func step(
         _ side: DemoStep.Side, _ explanation: String,
         expect: (listener: TCPState?, client: TCPState?, server: TCPState?)? = nil
     ) throws(SockscopeError) {

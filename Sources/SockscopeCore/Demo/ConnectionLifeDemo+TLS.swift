@@ -1,0 +1,103 @@
+/// `demo --tls`: the same connection with a TLS session on each end, both driven from
+/// this one thread (each handshake step runs until it must wait for the other side).
+extension DemoRun {
+    /// Both handshakes, stepped in turn until both are done (bounded to 5 s).
+    mutating func tlsHandshake(client: Socket, server: Socket) throws {
+        let serverContext = try TLSContext(TLSConfiguration(role: .server, verify: false))
+        let clientContext = try TLSContext(TLSConfiguration(role: .client, verify: false))
+        let serverSide = try TLSSession(context: serverContext, socket: server)
+        let clientSide = try TLSSession(context: clientContext, socket: client, serverName: "localhost")
+        let started = ContinuousClock.now
+        var clientDone = false
+        var serverDone = false
+        while !(clientDone && serverDone) {
+            guard ContinuousClock.now < started + .seconds(5) else {
+                throw SockscopeError("the demo's TLS handshake stalled", status: .internalError)
+            }
+            clientDone = try clientDone || advance(clientSide)
+            serverDone = try serverDone || advance(serverSide)
+            if !(clientDone && serverDone) { try pause(.milliseconds(1)) }
+        }
+        clientSide.noteDuration(.now - started)
+        clientSessionFacts(clientSide)
+        clientSession = clientSide
+        serverSession = serverSide
+        try step(
+            .client,
+            "the TLS handshake rides on the open TCP connection: ClientHello → ServerHello, the server's certificate and Finished, the client's Finished; the TCP states do not change, and from here on what TCP carries is encrypted"
+        )
+    }
+
+    /// One handshake step; true once that side is done.
+    private func advance(_ session: TLSSession) throws -> Bool {
+        switch session.stepHandshake() {
+        case .done: return true
+        case .wantRead, .wantWrite: return false
+        case .failed(let failure): throw failure
+        }
+    }
+
+    private func clientSessionFacts(_ session: TLSSession) {
+        let facts = session.handshake
+        record(
+            "SSL_do_handshake(fd \(session.socket.fd)) → \(facts.version ?? "?"), \(facts.cipher ?? "?"), group \(facts.group ?? "?"), server certificate "
+                + (facts.chain.first?.subject ?? "?") + " (not verified: the demo's own ephemeral one)")
+    }
+
+    /// Sends all of `bytes`: `send` on the socket, or `SSL_write` on its session.
+    mutating func sendAll(_ bytes: [UInt8], on socket: Socket, session: TLSSession?) throws {
+        guard let session else {
+            try bytes.withUnsafeBytes { try socket.sendAll($0) }
+            record("send(fd \(socket.fd), \(bytes.count) bytes) → \(bytes.count)")
+            return
+        }
+        var sent = 0
+        let deadline = ContinuousClock.now + .seconds(5)
+        while sent < bytes.count || session.hasPendingOutput {
+            guard ContinuousClock.now < deadline else { throw SockscopeError("the demo's TLS connection stalled", status: .internalError) }
+            if sent < bytes.count, let count = try bytes[sent...].withUnsafeBytes({ try session.write($0) }) {
+                sent += count
+            } else if session.hasPendingOutput, try !session.flushPending() {
+                _ = try EventLoop.wait(for: socket.fd, .writable, deadline: .now + .milliseconds(100))
+            }
+        }
+        record("SSL_write(fd \(socket.fd), \(bytes.count) bytes) → \(bytes.count)")
+    }
+
+    /// What has arrived: `recv`, or `SSL_read` (0 bytes at close_notify).
+    func receiveSome(_ socket: Socket, session: TLSSession?) throws -> [UInt8] {
+        guard let session else {
+            let received = try receiveSome(socket)
+            if !received.isEmpty { record("recv(fd \(socket.fd), 1024) → \(counted(received.count, "byte")) \(quoted(received))") }
+            return received
+        }
+        var buffer = [UInt8](repeating: 0, count: 1024)
+        let deadline = ContinuousClock.now + .seconds(5)
+        while ContinuousClock.now < deadline {
+            if let count = try buffer.withUnsafeMutableBytes({ try session.read(into: $0) }) {
+                let received = Array(buffer.prefix(count))
+                record(
+                    "SSL_read(fd \(socket.fd), 1024) → "
+                        + (count == 0 ? "0 (close_notify: the end of the peer's data)" : "\(counted(count, "byte")) \(quoted(received))"))
+                return received
+            }
+            if !session.hasBufferedInput {
+                _ = try EventLoop.wait(for: socket.fd, session.readWaitsForWritable ? .writable : .readable, deadline: .now + .milliseconds(100))
+            }
+        }
+        throw SockscopeError("the demo's TLS connection stalled", status: .internalError)
+    }
+
+    /// The end of our sending: close_notify then FIN with TLS, FIN alone without.
+    mutating func finishSending(_ socket: Socket, session: TLSSession?) throws {
+        guard let session else {
+            socket.shutdownWrite()
+            return
+        }
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !session.closeWrite() {
+            guard ContinuousClock.now < deadline else { throw SockscopeError("the demo's TLS connection stalled", status: .internalError) }
+            _ = try EventLoop.wait(for: socket.fd, .writable, deadline: .now + .milliseconds(100))
+        }
+    }
+}
