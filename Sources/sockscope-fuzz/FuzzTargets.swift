@@ -3,7 +3,7 @@ import SockscopeCore
 /// The fuzz targets: each takes arbitrary bytes and must return without trapping.
 enum FuzzTargets {
     static let all: [String: @Sendable ([UInt8]) -> Void] = [
-        "decoder": decoder, "tracker": tracker, "parsers": parsers, "frames": frames, "filters": filters,
+        "decoder": decoder, "tracker": tracker, "parsers": parsers, "frames": frames, "filters": filters, "tls": tls,
     ]
 
     static let linkTypes: [LinkType] = [.ethernet, .null, .loop, .raw, .linuxSLL, .linuxSLL2, .ipv4, .ipv6]
@@ -26,6 +26,28 @@ enum FuzzTargets {
             index += length
             time += 1
             if let packet = PacketDecoder.decode(frame, linkType: .raw, timestamp: .milliseconds(time)) { _ = tracker.track(packet) }
+        }
+    }
+
+    /// Segments separated by a length byte, fed in order to one direction's TLS record
+    /// decoder (a length byte of 0 repeats the previous segment: a retransmission).
+    static func tls(_ bytes: [UInt8]) {
+        var decoder = TLSStreamDecoder()
+        var index = 0
+        var sequence: UInt32 = 1
+        var previous: (UInt32, [UInt8])?
+        while index < bytes.count {
+            let length = Int(bytes[index])
+            index += 1
+            if length == 0, let (at, segment) = previous {
+                _ = decoder.feed(sequence: at, payload: segment, length: segment.count)
+                continue
+            }
+            let segment = Array(bytes[index..<min(bytes.count, index + length)])
+            index += length
+            _ = decoder.feed(sequence: sequence, payload: segment, length: segment.count)
+            previous = (sequence, segment)
+            sequence &+= UInt32(segment.count)
         }
     }
 
