@@ -348,6 +348,34 @@ struct TLSTests {
         }
     }
 
+    @Test(
+        "a client that connects and says nothing holds up no other: the listener handshakes with the next meanwhile (ncat's 'does not block during handshake')",
+        arguments: [["-k", "--upper"], ["-k", "--sh-exec", "tr a-z A-Z"], ["--broker"]])
+    func silentClientBlocksNoOne(mode: [String]) async throws {
+        let listener = try BackgroundProcess(Paths.sockscope, ["listen", "--tls"] + mode + ["127.0.0.1", "0"])
+        defer { listener.kill() }
+        let port = try await listener.announcedPort()
+        // Connected, and silent for longer than the handshake bound (10 s) and this test.
+        let silent = try BackgroundProcess(
+            Paths.python, ["-c", "import socket, time\ns = socket.create_connection(('127.0.0.1', \(port)))\nprint('in', flush=True)\ntime.sleep(30)"])
+        defer { silent.kill() }
+        _ = try await silent.waitForLine(containing: "in", inStdout: true)
+        if mode.contains("--broker") {
+            // A broker relays between clients: the second TLS client's line reaches the third.
+            let third = try BackgroundProcess(Paths.sh, ["-c", "sleep 3 | exec \(Paths.sockscope) connect --tls --insecure 127.0.0.1 \(port)"])
+            defer { third.kill() }
+            try await Task.sleep(for: .milliseconds(500))
+            _ = try await run(
+                Paths.sockscope, ["connect", "--tls", "--insecure", "-i", "1", "127.0.0.1", "\(port)"], input: Array("through\n".utf8), timeout: .seconds(8))
+            #expect(try await third.finish(timeout: .seconds(8)) == 0, "\(third.stderrText)")
+            #expect(third.stdoutText == "through\n", "\(third.stdoutText)")
+            return
+        }
+        let outcome = try await run(
+            Paths.sockscope, ["connect", "--tls", "--insecure", "-i", "1", "127.0.0.1", "\(port)"], input: Array("not blocked\n".utf8), timeout: .seconds(8))
+        #expect(outcome.stdoutText == "NOT BLOCKED\n", "\(outcome)\n\(listener.stderrText)")
+    }
+
     @Test("probe --tls: bad combinations are usage errors")
     func probeUsage() async throws {
         try await expectFailure(["probe", "--tls", "-u", "127.0.0.1", "53"], "--tls is for TCP ports")

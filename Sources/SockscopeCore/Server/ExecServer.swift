@@ -76,6 +76,11 @@ package final class ExecServer {
         for socket in listener.sockets {
             try loop.register(socket.fd, .readable) { [self] _ throws(SockscopeError) in try acceptClients(from: socket, loop: loop) }
         }
+        // With --keep-open, TLS handshakes go on in this loop while others are accepted
+        // (one client's program at a time otherwise: its handshake is made at accept).
+        if options.keepOpen {
+            listener.handshake(in: loop) { [self, unowned loop] client throws(SockscopeError) in try start(client, loop: loop) }
+        }
         // Exits are not descriptors: children are reaped, and lingering ones
         // terminated, on a short period.
         func tick() {
@@ -191,30 +196,40 @@ package final class ExecServer {
 
     private func acceptClients(from socket: Socket, loop: EventLoop) throws(SockscopeError) {
         for client in try listener.acceptWaiting(serving: children.count, limit: options.keepOpen ? .max : 1, from: socket) {
-            // The program gets a blocking socket, as programs expect of stdin and stdout.
-            let fd = client.socket.fd
-            _ = cshim_set_status_flags(fd, cshim_get_status_flags(fd) & ~O_NONBLOCK)
-            let pid: pid_t
-            do {
-                pid = try ProcessSpawner.spawn(
-                    options.command, streams: fd, mergeStderr: options.mergeStderr, environment: environment(for: client))
-            } catch {
-                // No process to be had (EAGAIN at the process limit, ENOMEM): this client
-                // is refused; the others keep their programs.
-                client.socket.close()
-                events(.refused(peer: client.peer, reason: .exhausted(error.message), count: 1))
-                continue
-            }
-            children[pid] = Child(socket: client.socket, peer: client.peer)
-            served += 1
-            events(.started(peer: client.peer, pid: pid))
-            // Only a failure (RST) means the client is gone; its FIN is a half-close.
-            try loop.register(fd, .failure) { [self] _ throws(SockscopeError) in hungUp(pid, loop: loop) }
+            try start(client, loop: loop)
         }
-        if !options.keepOpen && served > 0 {
-            for socket in listener.sockets { loop.forget(socket.fd) }
-            listener.stopListening()  // one client: later ones are refused, not queued for nobody
+        stopListeningAfterOne(loop: loop)
+    }
+
+    /// Runs the program for a new client (accepted, and with TLS, its handshake done).
+    private func start(_ client: Listener.Client, loop: EventLoop) throws(SockscopeError) {
+        // The program gets a blocking socket, as programs expect of stdin and stdout.
+        let fd = client.socket.fd
+        _ = cshim_set_status_flags(fd, cshim_get_status_flags(fd) & ~O_NONBLOCK)
+        let pid: pid_t
+        do {
+            pid = try ProcessSpawner.spawn(
+                options.command, streams: fd, mergeStderr: options.mergeStderr, environment: environment(for: client))
+        } catch {
+            // No process to be had (EAGAIN at the process limit, ENOMEM): this client
+            // is refused; the others keep their programs.
+            client.socket.close()
+            events(.refused(peer: client.peer, reason: .exhausted(error.message), count: 1))
+            return
         }
+        children[pid] = Child(socket: client.socket, peer: client.peer)
+        served += 1
+        events(.started(peer: client.peer, pid: pid))
+        // Only a failure (RST) means the client is gone; its FIN is a half-close.
+        try loop.register(fd, .failure) { [self] _ throws(SockscopeError) in hungUp(pid, loop: loop) }
+    }
+
+    /// Without --keep-open, one client is served: once it is, later ones are refused,
+    /// not queued for nobody.
+    private func stopListeningAfterOne(loop: EventLoop) {
+        guard !options.keepOpen && served > 0 else { return }
+        for socket in listener.sockets { loop.forget(socket.fd) }
+        listener.stopListening()
     }
 
     /// SIGTERM for programs still running `grace` after their client hung up.

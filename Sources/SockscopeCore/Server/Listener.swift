@@ -48,6 +48,8 @@ package final class Listener {
     private let others: [BoundSocket]
     private let policy: Policy
     private let events: (ListenerEvent) -> Void
+    /// Tells the caller what happened (for the other files of this type).
+    func report(_ event: ListenerEvent) { events(event) }
     private var admitted = 0
     /// Datagrams refused per source since their last report (rate-limited logging).
     private var refusedDatagrams: [IPAddress: (count: Int, reported: ContinuousClock.Instant)] = [:]
@@ -157,7 +159,7 @@ package final class Listener {
                 throw SockscopeError(error)
             }
             guard let (socket, peer) = accepted else { return nil }
-            if let reason = refusal(for: peer, serving: serving) {
+            if let reason = refusal(for: peer, serving: serving + handshaking) {
                 socket.close()
                 events(.refused(peer: peer, reason: reason, count: 1))
                 continue
@@ -170,6 +172,12 @@ package final class Listener {
             events(.accepted(peer: peer, client: admitted))
             let client = Client(socket: socket, peer: peer, number: admitted)
             guard let tls = policy.tls else { return client }
+            if let handshakes, tls.bridged {
+                // Many clients: the handshake goes on in the server's loop; the next
+                // connection is accepted meanwhile (a silent client holds up no one).
+                try startHandshake(client, tls, handshakes)
+                continue
+            }
             if let secured = try secure(client, tls) { return secured }
         }
     }
@@ -192,6 +200,12 @@ package final class Listener {
         let plain = try TLSBridge.start(session, tracer: client.socket.tracer)
         return Client(socket: plain, peer: client.peer, number: client.number)
     }
+
+    /// Where the TLS handshakes of a many-client server go on: its loop, and what to do
+    /// with a client once its handshake is done (`handshake(in:then:)`).
+    var handshakes: (loop: EventLoop, admit: (Client) throws(SockscopeError) -> Void)?
+    /// Clients whose handshake is under way: they count against --max-clients already.
+    var handshaking = 0
 
     /// A descriptor kept open for one purpose: to accept (and close) a connection when
     /// the process has no other descriptor left.

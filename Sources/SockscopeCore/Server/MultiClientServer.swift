@@ -112,6 +112,7 @@ package final class MultiClientServer {
         let loop: EventLoop
         do { loop = try EventLoop() } catch { throw SockscopeError(error) }
         try loop.register(listener.socket.fd, .readable) { [self, unowned loop] _ throws(SockscopeError) in try acceptAll(loop: loop) }
+        listener.handshake(in: loop) { [self, unowned loop] client throws(SockscopeError) in try admit(client, loop: loop) }
         if readsInput {
             try loop.register(options.input, []) { [self, unowned loop] _ throws(SockscopeError) in try readInput(loop: loop) }
         } else {
@@ -171,19 +172,22 @@ package final class MultiClientServer {
     // MARK: Clients coming and going
 
     private func acceptAll(loop: EventLoop) throws(SockscopeError) {
-        for admitted in try listener.acceptWaiting(serving: clients.count) {
-            let client = Client(id: admitted.number, socket: admitted.socket, peer: admitted.peer, now: clock.now)
-            clients[admitted.socket.fd] = client
-            dirty.insert(admitted.socket.fd)
-            try loop.register(admitted.socket.fd, .readable) { [self, unowned loop] readiness throws(SockscopeError) in
-                try serve(readiness, loop: loop)
-            }
-            if case .chat = mode {
-                announce("\(client.name) (\(client.peer)) has joined", except: client)
-                enqueue(Array("<announce> you are \(client.name); send /nick NAME to change it\n".utf8), to: client)
-            }
-            if case .standardStreams = mode, options.directions.sends, !inputOpen, options.halfClose { client.socket.shutdownWrite() }
+        for admitted in try listener.acceptWaiting(serving: clients.count) { try admit(admitted, loop: loop) }
+    }
+
+    /// Serves a new client (accepted, and with TLS, its handshake done).
+    private func admit(_ admitted: Listener.Client, loop: EventLoop) throws(SockscopeError) {
+        let client = Client(id: admitted.number, socket: admitted.socket, peer: admitted.peer, now: clock.now)
+        clients[admitted.socket.fd] = client
+        dirty.insert(admitted.socket.fd)
+        try loop.register(admitted.socket.fd, .readable) { [self, unowned loop] readiness throws(SockscopeError) in
+            try serve(readiness, loop: loop)
         }
+        if case .chat = mode {
+            announce("\(client.name) (\(client.peer)) has joined", except: client)
+            enqueue(Array("<announce> you are \(client.name); send /nick NAME to change it\n".utf8), to: client)
+        }
+        if case .standardStreams = mode, options.directions.sends, !inputOpen, options.halfClose { client.socket.shutdownWrite() }
     }
 
     private func remove(_ client: Client, reason: String, loop: EventLoop) {

@@ -1,0 +1,66 @@
+/// TLS handshakes of many-client servers, driven by the server's event loop: each new
+/// client's `SSL_do_handshake` is stepped as its socket allows, bounded by
+/// `TLSService.handshakeTimeout`, while the listener goes on accepting, so a client that
+/// connects and stays silent delays no other (ncat: "does not block during handshake").
+extension Listener {
+    /// Has the handshakes of bridged TLS clients made in `loop`; `admit` gets each client
+    /// (its plaintext end) once its handshake has succeeded. Without this call a
+    /// handshake is made at accept time, before the client is returned.
+    package func handshake(in loop: EventLoop, then admit: @escaping (Client) throws(SockscopeError) -> Void) {
+        handshakes = (loop, admit)
+    }
+
+    /// Starts the handshake with `client` and watches its socket until it ends.
+    func startHandshake(
+        _ client: Client, _ tls: TLSService, _ handshakes: (loop: EventLoop, admit: (Client) throws(SockscopeError) -> Void)
+    ) throws(SockscopeError) {
+        let session = try TLSSession(context: tls.context, socket: client.socket)
+        let loop = handshakes.loop
+        let fd = client.socket.fd
+        let started = ContinuousClock.now
+        var timer: EventLoop.Timer?
+        var ended = false
+        handshaking += 1
+        func end(_ failure: SockscopeError?) throws(SockscopeError) {
+            guard !ended else { return }
+            ended = true
+            handshaking -= 1
+            if let timer { loop.cancel(timer) }
+            loop.forget(fd)
+            session.noteDuration(.now - started)
+            try finishHandshake(client, session, failure: failure, admit: handshakes.admit)
+        }
+        func step() throws(SockscopeError) {
+            switch session.stepHandshake() {
+            case .done: try end(nil)
+            case .failed(let failure): try end(failure)
+            case .wantRead: try loop.update(fd, .readable)
+            case .wantWrite: try loop.update(fd, .writable)
+            }
+        }
+        timer = loop.schedule(at: started + tls.handshakeTimeout) { () throws(SockscopeError) in
+            let waited = SockscopeError.seconds(tls.handshakeTimeout)
+            try end(
+                SockscopeError(
+                    "TLS handshake with \(client.peer) timed out after \(waited)",
+                    explanation: "the client accepted TCP but did not finish the handshake (is it TLS?)", status: .timedOut))
+        }
+        try loop.register(fd, .readable) { _ throws(SockscopeError) in try step() }
+        try step()  // the ClientHello may be here already
+    }
+
+    /// Reports the handshake's end; a failed client is closed, a secured one bridged and admitted.
+    private func finishHandshake(
+        _ client: Client, _ session: TLSSession, failure: SockscopeError?, admit: (Client) throws(SockscopeError) -> Void
+    ) throws(SockscopeError) {
+        if let failure {
+            client.socket.close()
+            report(.tls(peer: client.peer, client: client.number, handshake: session.handshake, failure: failure))
+            report(.closed(peer: client.peer, client: client.number, reason: "the TLS handshake failed", report: nil))
+            return
+        }
+        report(.tls(peer: client.peer, client: client.number, handshake: session.handshake, failure: nil))
+        let plain = try TLSBridge.start(session, tracer: client.socket.tracer)
+        try admit(Client(socket: plain, peer: client.peer, number: client.number))
+    }
+}
