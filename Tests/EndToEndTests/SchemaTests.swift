@@ -33,6 +33,10 @@ struct SchemaTests {
         #expect(
             probed.contains(#""speaks_tls":true"#) && probed.contains(#""speaks_tls":false,"answer":"plain""#),
             "probe --tls: a tls record for the TLS port and one for the plaintext port: \(probed)")
+        if Paths.isRoot {
+            let tapped = try await run("/bin/sh", ["-c", "cat \(directory)/tap-tls.jsonl"]).stdoutText
+            #expect(tapped.contains(#""tls":[{"content_type":"handshake","length":"#) && tapped.contains(#""messages":["ClientHello"]"#), "\(tapped)")
+        }
         let usage = try await run("/bin/sh", ["-c", "cat \(directory)/usage.jsonl"]).stdoutText
         #expect(usage.hasPrefix(#"{"type":"error""#) && usage.contains(#""exit_status":64"#), "a usage error under --json is a JSON record: \(usage)")
         let lines = all.split(separator: "\n")

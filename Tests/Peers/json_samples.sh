@@ -80,6 +80,11 @@ if [ "$(id -u)" = 0 ]; then
   for _ in $(seq 100); do grep -q 'capturing on' "$out/tap.err" && break; sleep 0.05; done
   echo x | timeout 5 "$bin" connect 127.0.0.1 "$eport" > /dev/null 2>&1
   for _ in $(seq 100); do kill -0 $tap 2>/dev/null || break; sleep 0.05; done
+  # the TLS records of a TLS connection, whole packets kept
+  "$bin" tap --json --tap-payload -c 6 "tcp port $tport" > "$out/tap-tls.jsonl" 2> "$out/tap-tls.err" & tap=$!; pids+=($tap)
+  for _ in $(seq 100); do grep -q 'capturing on' "$out/tap-tls.err" && break; sleep 0.05; done
+  echo x | timeout 10 "$bin" connect --tls --insecure 127.0.0.1 "$tport" > /dev/null 2>&1
+  for _ in $(seq 100); do kill -0 $tap 2>/dev/null || break; sleep 0.05; done
 fi
 sleep 1.2  # the UDP listener's idle timeout ends it and its closing record is written
 rm -f "$out"/*.err
