@@ -62,7 +62,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strictSwift),
         .testTarget(
             name: "SockscopeCoreTests",
-            dependencies: ["SockscopeCore", "CShim", .product(name: "SystemPackage", package: "swift-system")],
+            dependencies: ["SockscopeCore", "CShim", "TestSupport", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: strictSwift
         ),
         .testTarget(

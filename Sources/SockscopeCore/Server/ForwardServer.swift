@@ -1,0 +1,198 @@
+import Glibc
+
+/// What happened to one forwarded connection, for the caller to report.
+package enum ForwardEvent: Sendable {
+    /// The target accepted the connection made for client `client`.
+    case connected(client: Int, peer: SocketAddress, target: SocketAddress)
+    /// The connection to the target failed; the client is closed (reset when it was refused).
+    case targetFailed(client: Int, peer: SocketAddress, error: SockscopeError)
+    /// One leg ended its sending (FIN) and the other was told with `shutdown(SHUT_WR)`.
+    case halfClosed(client: Int, by: Leg)
+    /// Both directions are done: the bytes each way, who ended first, and whether a reset
+    /// ended it (then passed on to the other leg as a reset).
+    case finished(client: Int, peer: SocketAddress, toTarget: Int, toClient: Int, closedFirst: Leg?, reset: Leg?, duration: Duration)
+
+    /// The two sides of a forwarded connection.
+    package enum Leg: String, Sendable {
+        case client, target
+    }
+}
+
+/// Accepts clients with the one `Listener` (its access rules and limits) and relays each
+/// to a connection of its own to the target, all on one event loop: bytes each way
+/// through a `Pump`, a FIN on one leg passed on as `shutdown(SHUT_WR)` on the other, a
+/// reset passed on as a reset (SO_LINGER 0, then close).
+package final class ForwardServer {
+    private final class Connection {
+        let id: Int
+        let peer: SocketAddress
+        let client: Socket
+        let target: Socket
+        let started = ContinuousClock.now
+        var connected = false
+        let upstream: Pump
+        let downstream: Pump
+        var closedFirst: ForwardEvent.Leg?
+        /// The legs whose FIN has been passed on.
+        var halfClosed: Set<ForwardEvent.Leg> = []
+
+        init(id: Int, peer: SocketAddress, client: Socket, target: Socket, bufferSize: Int) {
+            self.id = id
+            self.peer = peer
+            self.client = client
+            self.target = target
+            upstream = Pump(from: .socket(client), to: .socket(target), bufferSize: bufferSize, shutsDownSinkAtEnd: true)
+            downstream = Pump(from: .socket(target), to: .socket(client), bufferSize: bufferSize, shutsDownSinkAtEnd: true)
+        }
+    }
+
+    private let listener: Listener
+    private let target: SocketAddress
+    private let tracer: SocketTracer
+    private let forwardEvents: (ForwardEvent) -> Void
+    private var connections: [Int: Connection] = [:]
+    private var byDescriptor: [Int32: Connection] = [:]
+    /// Per direction and connection; 64 KiB keeps a thousand connections in 128 MiB at most.
+    private let bufferSize = 64 << 10
+
+    package init(
+        _ request: ListenRequest, target: SocketAddress, policy: Listener.Policy, tracer: SocketTracer,
+        events: @escaping (ListenerEvent) -> Void, forwardEvents: @escaping (ForwardEvent) -> Void
+    ) throws(SockscopeError) {
+        listener = try Listener(request, policy: policy, tracer: tracer, events: events)
+        self.target = target
+        self.tracer = tracer
+        self.forwardEvents = forwardEvents
+    }
+
+    package var address: SocketAddress { listener.address }
+
+    /// Serves until SIGINT/SIGTERM (thrown as the error that ends the program), or until
+    /// `done()` says so, which is asked every 50 ms (tests).
+    package func run(until done: (() -> Bool)? = nil) throws(SockscopeError) {
+        listener.announce()
+        let loop: EventLoop
+        do { loop = try EventLoop() } catch { throw SockscopeError(error) }
+        if done != nil {
+            func tick() { loop.schedule(at: .now + .milliseconds(50), tick) }
+            tick()
+        }
+        try loop.register(listener.socket.fd, .readable) { [self, unowned loop] _ throws(SockscopeError) in
+            for client in try listener.acceptWaiting(serving: connections.count) { try open(client, loop: loop) }
+        }
+        try loop.run(until: done ?? { false })
+    }
+
+    /// Starts the target leg of a new client's connection (non-blocking connect).
+    private func open(_ client: Listener.Client, loop: EventLoop) throws(SockscopeError) {
+        let socket: Socket
+        do {
+            socket = try Socket(family: target.family, type: .stream, tracer: tracer)
+            _ = try socket.startConnect(to: target)
+        } catch {
+            client.socket.close()
+            forwardEvents(.targetFailed(client: client.number, peer: client.peer, error: SockscopeError(error)))
+            return
+        }
+        let connection = Connection(id: client.number, peer: client.peer, client: client.socket, target: socket, bufferSize: bufferSize)
+        connections[connection.id] = connection
+        byDescriptor[client.socket.fd] = connection
+        byDescriptor[socket.fd] = connection
+        // The client waits (its data stays in the kernel) until the target has answered.
+        try loop.register(client.socket.fd, []) { [self, unowned loop] readiness throws(SockscopeError) in try step(readiness, loop: loop) }
+        try loop.register(socket.fd, .writable) { [self, unowned loop] readiness throws(SockscopeError) in try step(readiness, loop: loop) }
+    }
+
+    /// Moves what readiness allows on one of a connection's legs.
+    private func step(_ readiness: EventLoop.Readiness, loop: EventLoop) throws(SockscopeError) {
+        guard let connection = byDescriptor[readiness.fd] else { return }
+        if !connection.connected {
+            guard readiness.fd == connection.target.fd else { return }
+            if let error = connection.target.pendingError() {
+                fail(connection, SocketCallError(.connect, error, address: target), loop: loop)
+                return
+            }
+            connection.connected = true
+            forwardEvents(.connected(client: connection.id, peer: connection.peer, target: target))
+        }
+        if let failed = move(connection, readiness) {
+            reset(connection, failedLeg: failed, loop: loop)
+            return
+        }
+        if connection.upstream.finished && connection.downstream.finished {
+            finish(connection, reset: nil, loop: loop)
+            return
+        }
+        try watch(connection, loop: loop)
+    }
+
+    /// Both pumps, with this readiness; notes the first FIN. Returns the leg whose read
+    /// or write failed (a reset, most often), if one did.
+    private func move(_ connection: Connection, _ readiness: EventLoop.Readiness) -> ForwardEvent.Leg? {
+        let clientSide = readiness.fd == connection.client.fd
+        let readable = readiness.readable || readiness.hangUpOrError
+        let writable = readiness.writable || readiness.hangUpOrError
+        // Upstream reads the client and writes the target; downstream the reverse.
+        do {
+            _ = try connection.upstream.step(sourceReadable: clientSide && readable, sinkWritable: !clientSide && writable)
+        } catch {
+            if case .source = error { return .client }
+            return .target
+        }
+        do {
+            _ = try connection.downstream.step(sourceReadable: !clientSide && readable, sinkWritable: clientSide && writable)
+        } catch {
+            if case .source = error { return .target }
+            return .client
+        }
+        for (pump, leg) in [(connection.upstream, ForwardEvent.Leg.client), (connection.downstream, .target)] where pump.finished {
+            guard !connection.halfClosed.contains(leg) else { continue }
+            connection.halfClosed.insert(leg)
+            if connection.closedFirst == nil { connection.closedFirst = leg }
+            forwardEvents(.halfClosed(client: connection.id, by: leg))
+        }
+        return nil
+    }
+
+    /// Interest on both legs from what the pumps want.
+    private func watch(_ connection: Connection, loop: EventLoop) throws(SockscopeError) {
+        var client: EventLoop.Interest = []
+        var target: EventLoop.Interest = []
+        if connection.upstream.wantsRead { client.insert(.readable) }
+        if connection.upstream.wantsWrite { target.insert(.writable) }
+        if connection.downstream.wantsRead { target.insert(.readable) }
+        if connection.downstream.wantsWrite { client.insert(.writable) }
+        try loop.update(connection.client.fd, client)
+        try loop.update(connection.target.fd, target)
+    }
+
+    /// The target could not be reached: the client is reset, as the target reset us.
+    private func fail(_ connection: Connection, _ error: SocketCallError, loop: EventLoop) {
+        forwardEvents(.targetFailed(client: connection.id, peer: connection.peer, error: SockscopeError(error)))
+        try? connection.client.set(.linger(seconds: 0))
+        close(connection, loop: loop)
+    }
+
+    /// A read or write failed on one leg (a reset, most often): the other leg is reset too.
+    private func reset(_ connection: Connection, failedLeg: ForwardEvent.Leg, loop: EventLoop) {
+        try? (failedLeg == .client ? connection.target : connection.client).set(.linger(seconds: 0))
+        finish(connection, reset: failedLeg, loop: loop)
+    }
+
+    private func finish(_ connection: Connection, reset: ForwardEvent.Leg?, loop: EventLoop) {
+        defer { close(connection, loop: loop) }
+        forwardEvents(
+            .finished(
+                client: connection.id, peer: connection.peer, toTarget: connection.upstream.bytesWritten, toClient: connection.downstream.bytesWritten,
+                closedFirst: connection.closedFirst, reset: reset, duration: .now - connection.started))
+    }
+
+    private func close(_ connection: Connection, loop: EventLoop) {
+        for socket in [connection.client, connection.target] {
+            loop.forget(socket.fd)
+            byDescriptor[socket.fd] = nil
+            socket.close()
+        }
+        connections[connection.id] = nil
+    }
+}
