@@ -289,7 +289,7 @@ _sockscope_listen() {
     repeating_flags=()
     non_repeating_flags=(-u --udp -4 -6 --no-reuseaddr -k --keep-open --echo --upper --broker --chat --stderr --nodelay --keepalive --tap --tap-payload --follow-timewait --frame-json --raw --hexdump --tls --ssl --require-client-cert --no-half-close --send-only --recv-only --keep-sending -C --crlf --verbose -v --json --version -h --help)
     repeating_options=(--allow --deny)
-    non_repeating_options=(-U --unix --backlog -e --exec -c --sh-exec --max-clients --accept-timeout --allow-file --deny-file --keepalive-time --linger --recv-buffer --send-buffer --ttl --tap-interface --pcap-out --frame --max-frame -o --output --cert --key --ca-file --alpn --tls-min --tls-max --ciphers --keylog -i --idle-timeout)
+    non_repeating_options=(-U --unix --backlog -e --exec -c --sh-exec --accept-timeout --max-clients --allow-file --deny-file --keepalive-time --linger --recv-buffer --send-buffer --ttl --tap-interface --pcap-out --frame --max-frame -o --output --cert --key --ca-file --alpn --tls-min --tls-max --ciphers --keylog -i --idle-timeout)
     __sockscope_offer_flags_options 2
 
     # Offer option value completions
@@ -307,6 +307,9 @@ _sockscope_listen() {
     '-c'|'--sh-exec')
         return
         ;;
+    '--accept-timeout')
+        return
+        ;;
     '--max-clients')
         return
         ;;
@@ -314,9 +317,6 @@ _sockscope_listen() {
         return
         ;;
     '--deny')
-        return
-        ;;
-    '--accept-timeout')
         return
         ;;
     '--allow-file')

@@ -76,36 +76,11 @@ struct ListenCommand: ParsableCommand {
     var mergeStderr = false
 
     @Option(
-        name: .customLong("max-clients"),
-        help: ArgumentHelp(
-            "Serve at most N clients at once (implies --keep-open; 0 refuses every client); more are refused and logged.",
-            valueName: "n"))
-    var maxClients: Int?
-
-    @Option(
-        name: .customLong("allow"),
-        help: ArgumentHelp(
-            "Accept only these clients: addresses, CIDR blocks, ranges (10.0.0.1-20, 192.168.*.1) or host names, comma-separated (repeatable).",
-            valueName: "addrs"))
-    var allow: [String] = []
-
-    @Option(name: .customLong("deny"), help: ArgumentHelp("Refuse these clients (written as for --allow; repeatable).", valueName: "addrs"))
-    var deny: [String] = []
-
-    @Option(
         name: .customLong("accept-timeout"),
         help: ArgumentHelp("Give up when no client has connected within this many seconds (exit 75).", valueName: "secs"))
     var acceptTimeout: Seconds?
 
-    @Option(
-        name: .customLong("allow-file"), help: ArgumentHelp("Read --allow entries from a file (several per line, # comments).", valueName: "file"),
-        completion: .file())
-    var allowFile: String?
-
-    @Option(
-        name: .customLong("deny-file"),
-        help: ArgumentHelp("Read --deny entries from a file (several per line, # comments).", valueName: "file"), completion: .file())
-    var denyFile: String?
+    @OptionGroup(title: "Access") var access: AccessOptions
 
     @OptionGroup(title: "Socket options") var tuning: SocketTuningOptions
 
@@ -124,12 +99,11 @@ struct ListenCommand: ParsableCommand {
     func validate() throws {
         if backlog < 0 { throw ValidationError("--backlog must be 0 or more") }
         if [echo, upper, broker, chat].filter({ $0 }).count > 1 { throw ValidationError("choose one of --echo, --upper, --broker, --chat") }
-        if let maxClients, maxClients < 0 { throw ValidationError("--max-clients must be 0 or more") }
         let exec = request.execCommand != nil
         if self.exec != nil && shellExec != nil { throw ValidationError("--exec and --sh-exec cannot be used together") }
         if transport.udp {
             let streamOnly = [
-                ("--broker", broker), ("--chat", chat), ("--max-clients", maxClients != nil),
+                ("--broker", broker), ("--chat", chat), ("--max-clients", access.maxClients != nil),
                 ("--frame", frame.format != nil), ("--tap", tap.enabled), ("--backlog", backlog != 128),
             ]
             if let (name, _) = streamOnly.first(where: { $0.1 }) {
@@ -149,13 +123,15 @@ struct ListenCommand: ParsableCommand {
         if exec && transport.unixPath != nil && session.idleTimeout != nil {
             throw ValidationError("-i/--idle-timeout with --exec reads TCP's own idle time (TCP_INFO); a Unix socket has none")
         }
-        if frame.format != nil && (keepOpen || broker || chat || echo || upper || maxClients != nil) {
+        if frame.format != nil && (keepOpen || broker || chat || echo || upper || access.maxClients != nil) {
             throw ValidationError("--frame serves one stream client, without --keep-open, --broker, --chat, --echo, --upper or --max-clients")
         }
-        if (traffic.hexdump || traffic.output != nil) && !transport.udp && (keepOpen || broker || chat || exec || frame.format != nil || maxClients != nil) {
+        if (traffic.hexdump || traffic.output != nil) && !transport.udp
+            && (keepOpen || broker || chat || exec || frame.format != nil || access.maxClients != nil)
+        {
             throw ValidationError("--hexdump and --output follow one stream client (not --keep-open, --broker, --chat, --exec, --frame or --max-clients)")
         }
-        if transport.unixPath != nil && (!allow.isEmpty || !deny.isEmpty || allowFile != nil || denyFile != nil) {
+        if transport.unixPath != nil && access.restrictsAddresses {
             throw ValidationError("--allow/--deny match IP addresses; a Unix socket's clients are limited by its file's permissions")
         }
         if transport.unixPath != nil && tap.enabled { throw ValidationError("--tap follows TCP connections, not Unix sockets") }
@@ -203,7 +179,8 @@ struct ListenCommand: ParsableCommand {
         Request(
             first: first, second: second, transport: transport.values, family: family.values, backlog: backlog, noReuseAddress: noReuseAddress,
             keepOpen: keepOpen, echo: echo, upper: upper, broker: broker, chat: chat, exec: exec, shellExec: shellExec, mergeStderr: mergeStderr,
-            maxClients: maxClients, allow: allow, deny: deny, acceptTimeout: acceptTimeout, allowFile: allowFile, denyFile: denyFile, tuning: tuning.values,
+            maxClients: access.maxClients, allow: access.allow, deny: access.deny, acceptTimeout: acceptTimeout, allowFile: access.allowFile,
+            denyFile: access.denyFile, tuning: tuning.values,
             tap: tap.values, frame: frame.values, traffic: traffic.values, tls: tls.values, session: session.values,
             output: output.values)
     }
