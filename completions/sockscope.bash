@@ -173,13 +173,13 @@ _sockscope() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    connect|listen|send|recv|broadcast|probe|resolve|tap|sockets|demo|help)
+    connect|listen|forward|send|recv|broadcast|probe|resolve|tap|sockets|demo|help)
         # Offer subcommand argument completions
         "_sockscope_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'connect listen send recv broadcast probe resolve tap sockets demo help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'connect listen forward send recv broadcast probe resolve tap sockets demo help' -- "${cur}"))
         ;;
     esac
 }
@@ -398,6 +398,39 @@ _sockscope_listen() {
     case "${positional_number}" in
     2)
         __sockscope_add_completions -W "$(eval 'awk '\''!/^#/ && NF { split($2, p, "/"); print $1; print p[1] }'\'' /etc/services | sort -u')"
+        return
+        ;;
+    esac
+}
+
+_sockscope_forward() {
+    repeating_flags=()
+    non_repeating_flags=(-4 -6 -v --verbose --json --version -h --help)
+    repeating_options=(--allow --deny)
+    non_repeating_options=(--max-clients --allow-file --deny-file --color)
+    __sockscope_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--max-clients')
+        return
+        ;;
+    '--allow')
+        return
+        ;;
+    '--deny')
+        return
+        ;;
+    '--allow-file')
+        __sockscope_add_completions -f
+        return
+        ;;
+    '--deny-file')
+        __sockscope_add_completions -f
+        return
+        ;;
+    '--color')
+        __sockscope_add_completions -W 'auto'$'\n''always'$'\n''never'
         return
         ;;
     esac

@@ -226,11 +226,7 @@ extension ListenCommand.Request {
 
     /// The access rules from --allow, --deny and --allow-file.
     private func policy() throws(SockscopeError) -> Listener.Policy {
-        var control = AccessControl()
-        for text in allow { control.allow += try AccessControl.blocks(parsing: text) }
-        for text in deny { control.deny += try AccessControl.blocks(parsing: text) }
-        if let allowFile { control.allow += try AccessControl.blocks(fromFile: allowFile) }
-        if let denyFile { control.deny += try AccessControl.blocks(fromFile: denyFile) }
+        let control = try AccessOptions.control(allow: allow, deny: deny, allowFile: allowFile, denyFile: denyFile)
         var policy = Listener.Policy(
             access: control, maxClients: maxClients, acceptedOptions: tuning.socketOptions.filter { !$0.isListenerOption },
             acceptTimeout: acceptTimeout?.duration)

@@ -15,7 +15,8 @@ struct SchemaTests {
         let all = try await run("/bin/sh", ["-c", "cat \(directory)/*.jsonl"]).stdoutText
         var expected = [
             "listening", "connected", "accepted", "refused", "closed", "error", "message", "port", "address", "host",
-            "reverse", "service", "socket", "datagram", "step", "tls", "tls_identity",
+            "reverse", "service", "socket", "datagram", "step", "tls", "tls_identity", "forward_connected", "forward_half_closed",
+            "forward_finished", "forward_failed",
         ]
         if Paths.isRoot { expected.append("packet") }
         for type in expected {

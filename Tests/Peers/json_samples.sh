@@ -42,6 +42,16 @@ timeout 5 "$bin" connect -s 127.0.0.2 -i 0.2 127.0.0.1 "$kport" < /dev/null > /d
 tport=$(json_port "$out/listen-tls.jsonl")
 echo hello | timeout 10 "$bin" connect --json --tls --insecure 127.0.0.1 "$tport" > /dev/null 2> "$out/connect-tls.jsonl"
 echo hello | timeout 10 "$bin" connect --json --tls 127.0.0.1 "$tport" > /dev/null 2> "$out/connect-tls-fail.jsonl"
+# forward: one client relayed to the echo listener, and one whose target refuses
+"$bin" listen -k --echo 127.0.0.1 0 < /dev/null > /dev/null 2> "$out/fecho.err" & pids+=($!)
+feport=$(port_of "$out/fecho.err")
+"$bin" forward --json 127.0.0.1 0 127.0.0.1 "$feport" > /dev/null 2> "$out/forward.jsonl" & pids+=($!)
+fport2=$(json_port "$out/forward.jsonl")
+echo hello | timeout 10 "$bin" connect 127.0.0.1 "$fport2" > /dev/null 2>&1
+"$bin" forward --json 127.0.0.1 0 127.0.0.1 1 > /dev/null 2> "$out/forward-fail.jsonl" & pids+=($!)
+fport3=$(json_port "$out/forward-fail.jsonl")
+timeout 10 "$bin" connect 127.0.0.1 "$fport3" < /dev/null > /dev/null 2>&1
+sleep 0.3
 # errors as JSON: a refused connection, a usage error
 timeout 5 "$bin" connect --json 127.0.0.1 1 < /dev/null > /dev/null 2> "$out/error.jsonl"
 timeout 5 "$bin" listen --json -u --frame line 127.0.0.1 0 < /dev/null > /dev/null 2> "$out/usage.jsonl"

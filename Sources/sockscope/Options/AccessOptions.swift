@@ -7,7 +7,7 @@ struct AccessOptions: ParsableArguments {
     @Option(
         name: .customLong("max-clients"),
         help: ArgumentHelp(
-            "Serve at most N clients at once (implies --keep-open; 0 refuses every client); more are refused and logged.",
+            "Serve at most N clients at once (0 refuses every client); more are refused and logged. On listen it implies --keep-open.",
             valueName: "n"))
     var maxClients: Int?
 

@@ -1,0 +1,93 @@
+import ArgumentParser
+import SockscopeCore
+
+struct ForwardCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forward",
+        abstract: "Relay each client to its own connection to a target, like socat TCP-LISTEN:PORT,fork TCP:HOST:PORT.",
+        discussion: """
+            Accepts TCP clients on [LISTEN-ADDR] PORT (loopback when no address is given) and connects \
+            each to TARGET-HOST TARGET-PORT, all on one event loop: bytes pass both ways, a FIN on one \
+            leg becomes shutdown(SHUT_WR) on the other (a half-close passes through), a reset is \
+            passed on as a reset, and a target that refuses resets the client. --allow/--deny and \
+            --max-clients choose the clients. -v narrates each connection: the target's answer, \
+            each FIN passed on, bytes each way and who closed first; --json writes one record per \
+            event on stderr (forward_connected, forward_half_closed, forward_finished, forward_failed).
+
+            Runs until Ctrl-C (exit 130) or SIGTERM (143).
+
+            Examples:
+              sockscope forward 8080 127.0.0.1 80
+              sockscope forward -v --allow 127.0.0.1 0.0.0.0 2222 10.0.0.5 22
+            """
+    )
+
+    @Argument(help: ArgumentHelp("[LISTEN-ADDR] PORT TARGET-HOST TARGET-PORT", valueName: "address-and-target"))
+    var words: [String] = []
+
+    @OptionGroup(title: "Address family") var family: FamilyOptions
+
+    @OptionGroup(title: "Access") var access: AccessOptions
+
+    @Flag(name: [.customShort("v"), .customLong("verbose")], help: "Narrate each connection: the target's answer, each FIN passed on, the counts at the end.")
+    var verbose = false
+
+    @OptionGroup(title: "Output") var output: OutputOptions
+
+    @OptionGroup(title: "Output") var color: ColorOptions
+
+    func validate() throws {
+        guard words.count == 3 || words.count == 4 else {
+            throw ValidationError("forward takes [LISTEN-ADDR] PORT TARGET-HOST TARGET-PORT (got \(words.count) word\(words.count == 1 ? "" : "s"))")
+        }
+    }
+
+    func run() throws {
+        color.values.apply()
+        try CommandRunner.run(json: output.json) { () throws(SockscopeError) in try forward() }
+    }
+
+    private func forward() throws(SockscopeError) {
+        let listenWords = words.dropLast(2)
+        let targetHost = words[words.count - 2]
+        let targetPort = try PortNumber.parse(words[words.count - 1], allowZero: false, protocolName: "tcp")
+        guard let target = try HostResolver.resolve(targetHost, port: targetPort, family: family.family, type: .stream).first else {
+            throw .usage("no address for '\(targetHost)'")
+        }
+        let port = try PortNumber.parse(listenWords.last ?? "", allowZero: true, protocolName: "tcp")
+        let bind: SocketAddress
+        if let address = listenWords.count == 2 ? listenWords.first : nil {
+            guard let resolved = try HostResolver.resolve(address, port: port, family: family.family, type: .stream).first else {
+                throw .usage("no address for '\(address)'")
+            }
+            bind = resolved
+        } else {
+            bind = family.family == .inet6 ? .ipv6(.loopback, port: port) : .ipv4(.loopback, port: port)
+        }
+        let tracer = Diagnostics.tracer(verbose: verbose)
+        let reporter = ListenerReporter(json: output.json, tracer: tracer, announce: true, dualStack: false, protocolName: "tcp")
+        let events = ForwardReporter(json: output.json, tracer: tracer)
+        let server = try ForwardServer(
+            ListenRequest(address: bind, type: .stream), target: target, policy: try access.policy(), tracer: tracer, events: reporter.report,
+            forwardEvents: events.report)
+        if !output.json { tracer.record("forwarding \(server.address) → \(target)") }
+        try server.run()
+    }
+}
+
+extension AccessOptions {
+    /// The listener's policy from these options (address rules read, files included).
+    func policy() throws(SockscopeError) -> Listener.Policy {
+        Listener.Policy(access: try Self.control(allow: allow, deny: deny, allowFile: allowFile, denyFile: denyFile), maxClients: maxClients)
+    }
+
+    /// The access rules from --allow, --deny and their files, read once.
+    static func control(allow: [String], deny: [String], allowFile: String?, denyFile: String?) throws(SockscopeError) -> AccessControl {
+        var control = AccessControl()
+        for text in allow { control.allow += try AccessControl.blocks(parsing: text) }
+        for text in deny { control.deny += try AccessControl.blocks(parsing: text) }
+        if let allowFile { control.allow += try AccessControl.blocks(fromFile: allowFile) }
+        if let denyFile { control.deny += try AccessControl.blocks(fromFile: denyFile) }
+        return control
+    }
+}

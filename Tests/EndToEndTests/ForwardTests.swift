@@ -1,0 +1,68 @@
+import Testing
+
+/// `forward` between Python peers: data both ways intact, half-close passed through,
+/// many clients at once, access rules, a target that refuses.
+@Suite("forward")
+struct ForwardTests {
+    /// The echoing target (Tests/Peers/forward_peer.py) and a forwarder to it.
+    static func start(_ options: [String] = []) async throws -> (target: BackgroundProcess, forward: BackgroundProcess, port: UInt16) {
+        let target = try BackgroundProcess(Paths.python, [Paths.peer("forward_peer.py"), "target"])
+        let targetPort = try await target.announcedPort(marker: "", inStdout: true)
+        let forward = try BackgroundProcess(Paths.sockscope, ["forward"] + options + ["127.0.0.1", "0", "127.0.0.1", "\(targetPort)"])
+        return (target, forward, try await forward.announcedPort())
+    }
+
+    @Test("16 MiB of random bytes each way, intact; the client's FIN reaches the target, which still answers; -v tells it")
+    func dataAndHalfClose() async throws {
+        let (target, forward, port) = try await Self.start(["-v"])
+        defer {
+            target.kill()
+            forward.kill()
+        }
+        let outcome = try await run(Paths.python, [Paths.peer("forward_peer.py"), "client", "127.0.0.1", "\(port)", "\(16 << 20)"], timeout: .seconds(60))
+        #expect(outcome.stdoutText == "ok 1\n", "\(outcome)")
+        let narration = try await forward.waitForLine(containing: "done in")
+        #expect(narration.contains("\(16 << 20) bytes to the target, \((16 << 20) + 3) bytes to the client; the client closed first"), "\(narration)")
+        #expect(forward.stderrText.contains("client 1: the client sent FIN; shutdown(SHUT_WR) passes it on to the target"), "\(forward.stderrText)")
+    }
+
+    @Test("200 clients at once, each with its own connection to the target, on one event loop")
+    func manyClients() async throws {
+        let (target, forward, port) = try await Self.start()
+        defer {
+            target.kill()
+            forward.kill()
+        }
+        let outcome = try await run(Paths.python, [Paths.peer("forward_peer.py"), "client", "127.0.0.1", "\(port)", "20000", "200"], timeout: .seconds(60))
+        #expect(outcome.stdoutText == "ok 200\n", "\(outcome)\n\(forward.stderrText.suffix(2000))")
+    }
+
+    @Test("--allow refuses other clients (logged); a target that refuses resets the client, and the failure is named")
+    func refusals() async throws {
+        let (target, forward, port) = try await Self.start(["--allow", "127.0.0.2"])
+        defer {
+            target.kill()
+            forward.kill()
+        }
+        let refused = try await sockscope("connect", "-w", "2", "-i", "1", "127.0.0.1", "\(port)")
+        #expect(refused.stdoutText.isEmpty)
+        _ = try await forward.waitForLine(containing: "refused 127.0.0.1")
+
+        let closedPort = try freePort()
+        let nowhere = try BackgroundProcess(Paths.sockscope, ["forward", "--json", "127.0.0.1", "0", "127.0.0.1", "\(closedPort)"])
+        defer { nowhere.kill() }
+        let listening = try await nowhere.waitForLine(containing: "\"type\":\"listening\"")
+        let nowherePort = try #require(listening.split(separator: "\"local_port\":").last.flatMap { UInt16($0.prefix { $0.isNumber }) })
+        let reset = try await sockscope("connect", "-w", "2", "127.0.0.1", "\(nowherePort)")
+        #expect(reset.stderr.contains("ECONNRESET"), "the client is reset: \(reset)")
+        let record = try await nowhere.waitForLine(containing: "forward_failed")
+        #expect(record.contains("ECONNREFUSED"), "\(record)")
+    }
+
+    @Test("usage: forward needs [LISTEN-ADDR] PORT TARGET-HOST TARGET-PORT")
+    func usage() async throws {
+        try await expectFailure(["forward", "8080", "127.0.0.1"], "forward takes [LISTEN-ADDR] PORT TARGET-HOST TARGET-PORT")
+        try await expectFailure(["forward", "8080", "127.0.0.1", "0"], "port")
+        try await expectFailure(["forward", "--max-clients=-1", "8080", "127.0.0.1", "80"], "--max-clients must be 0 or more")
+    }
+}
