@@ -405,7 +405,7 @@ _sockscope_listen() {
 
 _sockscope_forward() {
     repeating_flags=()
-    non_repeating_flags=(-4 -6 -v --verbose --json --version -h --help)
+    non_repeating_flags=(-4 -6 -v --verbose --hexdump --json --version -h --help)
     repeating_options=(--allow --deny)
     non_repeating_options=(--max-clients --allow-file --deny-file --color)
     __sockscope_offer_flags_options -1

@@ -27,7 +27,7 @@ function __sockscope_parse_tokens -S
         case 'listen'
             __sockscope_parse_subcommand 2 'u/udp' 'U/unix=' '4' '6' 'backlog=' 'no-reuseaddr' 'k/keep-open' 'echo' 'upper' 'broker' 'chat' 'e/exec=' 'c/sh-exec=' 'stderr' 'accept-timeout=' 'max-clients=' 'allow=+' 'deny=+' 'allow-file=' 'deny-file=' 'nodelay' 'keepalive' 'keepalive-time=' 'linger=' 'recv-buffer=' 'send-buffer=' 'ttl=' 'tap' 'tap-interface=' 'tap-payload' 'pcap-out=' 'follow-timewait' 'frame=' 'max-frame=' 'frame-json' 'raw' 'hexdump' 'o/output=' 'tls' 'cert=' 'key=' 'require-client-cert' 'ca-file=' 'alpn=' 'tls-min=' 'tls-max=' 'ciphers=' 'keylog=' 'i/idle-timeout=' 'no-half-close' 'send-only' 'recv-only' 'keep-sending' 'C/crlf' 'v/verbose' 'json' 'version' 'h/help'
         case 'forward'
-            __sockscope_parse_subcommand -r 1 '4' '6' 'max-clients=' 'allow=+' 'deny=+' 'allow-file=' 'deny-file=' 'v/verbose' 'json' 'color=' 'version' 'h/help'
+            __sockscope_parse_subcommand -r 1 '4' '6' 'max-clients=' 'allow=+' 'deny=+' 'allow-file=' 'deny-file=' 'v/verbose' 'hexdump' 'json' 'color=' 'version' 'h/help'
         case 'send'
             __sockscope_parse_subcommand 3 'lines' 'size=' 'connect' 'wait=' 'count=' '4' '6' 's/source=' 'ttl=' 'group=' 'loop' 'interface=' 'hexdump' 'raw' 'json' 'v/verbose' 'color=' 'version' 'h/help'
         case 'recv'
@@ -227,6 +227,7 @@ complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_op
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope forward" allow-file' -l 'allow-file' -d 'Read --allow entries from a file (several per line, # comments).' -rF
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope forward" deny-file' -l 'deny-file' -d 'Read --deny entries from a file (several per line, # comments).' -rF
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope forward" v verbose' -s 'v' -l 'verbose' -d 'Narrate each connection: the target\'s answer, each FIN passed on, the counts at the end.'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope forward" hexdump' -l 'hexdump' -d 'Show what passes as a hex dump on stderr, each chunk headed by its connection and direction (> client→target, < target→client).'
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope forward" json' -l 'json' -d 'Print JSON Lines (one object per result or event; see JSON in the manual).'
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope forward" color' -l 'color' -d 'Colour the output: auto (only on a terminal, and not when NO_COLOR is set), always, never.' -rfka 'auto always never'
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope forward" version' -l 'version' -d 'Show the version.'

@@ -32,11 +32,17 @@ struct ForwardCommand: ParsableCommand {
     @Flag(name: [.customShort("v"), .customLong("verbose")], help: "Narrate each connection: the target's answer, each FIN passed on, the counts at the end.")
     var verbose = false
 
+    @Flag(
+        name: .customLong("hexdump"),
+        help: "Show what passes as a hex dump on stderr, each chunk headed by its connection and direction (> client→target, < target→client).")
+    var hexdump = false
+
     @OptionGroup(title: "Output") var output: OutputOptions
 
     @OptionGroup(title: "Output") var color: ColorOptions
 
     func validate() throws {
+        if hexdump && output.json { throw ValidationError("--hexdump writes text; with --json, count the bytes from the forward_finished records") }
         guard words.count == 3 || words.count == 4 else {
             throw ValidationError("forward takes [LISTEN-ADDR] PORT TARGET-HOST TARGET-PORT (got \(words.count) word\(words.count == 1 ? "" : "s"))")
         }
@@ -70,6 +76,7 @@ struct ForwardCommand: ParsableCommand {
         let server = try ForwardServer(
             ListenRequest(address: bind, type: .stream), target: target, policy: try access.policy(), tracer: tracer, events: reporter.report,
             forwardEvents: events.report)
+        if hexdump { server.observe = ForwardHexDump().record }
         if !output.json { tracer.record("forwarding \(server.address) → \(target)") }
         try server.run()
     }
@@ -89,5 +96,20 @@ extension AccessOptions {
         if let allowFile { control.allow += try AccessControl.blocks(fromFile: allowFile) }
         if let denyFile { control.deny += try AccessControl.blocks(fromFile: denyFile) }
         return control
+    }
+}
+
+/// `forward --hexdump`: each chunk under a line naming its connection and direction,
+/// offsets counted per connection and direction.
+final class ForwardHexDump {
+    private var offsets: [String: Int] = [:]
+
+    func record(_ client: Int, _ from: ForwardEvent.Leg, _ bytes: UnsafeRawBufferPointer) {
+        let key = "\(client) \(from.rawValue)"
+        let start = offsets[key] ?? 0
+        offsets[key] = start + bytes.count
+        let direction = from == .client ? "client→target" : "target→client"
+        Diagnostics.raw(
+            "client \(client) \(direction), \(counted(bytes.count, "byte")):\n" + HexDump.lines(bytes, mark: from == .client ? ">" : "<", start: start))
     }
 }

@@ -59,10 +59,26 @@ struct ForwardTests {
         #expect(record.contains("ECONNREFUSED"), "\(record)")
     }
 
+    @Test("--hexdump shows each chunk under its connection and direction, and the bytes both ways")
+    func hexdump() async throws {
+        let (target, forward, port) = try await Self.start(["--hexdump"])
+        defer {
+            target.kill()
+            forward.kill()
+        }
+        let outcome = try await sockscope("connect", "-i", "1", "127.0.0.1", "\(port)", input: Array("ping".utf8))
+        #expect(outcome.stdoutText == "pingbye", "\(outcome)")
+        _ = try await forward.waitForLine(containing: "client 1 target→client")
+        let text = forward.stderrText
+        #expect(text.contains("client 1 client→target, 4 bytes:") && text.contains("70 69 6e 67"), "\(text)")
+        #expect(text.contains("client 1 target→client, "), "\(text)")
+    }
+
     @Test("usage: forward needs [LISTEN-ADDR] PORT TARGET-HOST TARGET-PORT")
     func usage() async throws {
         try await expectFailure(["forward", "8080", "127.0.0.1"], "forward takes [LISTEN-ADDR] PORT TARGET-HOST TARGET-PORT")
         try await expectFailure(["forward", "8080", "127.0.0.1", "0"], "port")
         try await expectFailure(["forward", "--max-clients=-1", "8080", "127.0.0.1", "80"], "--max-clients must be 0 or more")
+        try await expectFailure(["forward", "--hexdump", "--json", "8080", "127.0.0.1", "80"], "--hexdump writes text")
     }
 }

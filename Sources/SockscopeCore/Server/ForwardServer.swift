@@ -67,6 +67,10 @@ package final class ForwardServer {
 
     package var address: SocketAddress { listener.address }
 
+    /// Sees every chunk read from either leg of any connection, before it is written
+    /// on: the connection's id, the leg it came from, the bytes (`--hexdump`).
+    package var observe: ((_ client: Int, _ from: ForwardEvent.Leg, _ bytes: UnsafeRawBufferPointer) -> Void)?
+
     /// Serves until SIGINT/SIGTERM (thrown as the error that ends the program), or until
     /// `done()` says so, which is asked every 50 ms (tests).
     package func run(until done: (() -> Bool)? = nil) throws(SockscopeError) {
@@ -95,6 +99,11 @@ package final class ForwardServer {
             return
         }
         let connection = Connection(id: client.number, peer: client.peer, client: client.socket, target: socket, bufferSize: bufferSize)
+        if let observe {
+            let id = connection.id
+            connection.upstream.observer = { observe(id, .client, $0) }
+            connection.downstream.observer = { observe(id, .target, $0) }
+        }
         connections[connection.id] = connection
         byDescriptor[client.socket.fd] = connection
         byDescriptor[socket.fd] = connection
