@@ -1,3 +1,4 @@
+import Glibc
 import Testing
 
 /// `forward` between Python peers: data both ways intact, half-close passed through,
@@ -72,6 +73,44 @@ struct ForwardTests {
         let text = forward.stderrText
         #expect(text.contains("client 1 client→target, 4 bytes:") && text.contains("70 69 6e 67"), "\(text)")
         #expect(text.contains("client 1 target→client, "), "\(text)")
+    }
+
+    @Test("a target's reset reaches the client as a reset (ConnectionResetError in Python), and Ctrl-C ends forward with 130")
+    func resetAndInterrupt() async throws {
+        let target = try BackgroundProcess(
+            Paths.python,
+            [
+                "-c",
+                """
+                import socket, struct
+                s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(4)
+                print(s.getsockname()[1], flush=True)
+                c, _ = s.accept(); c.recv(10)
+                c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0)); c.close()
+                """,
+            ])
+        defer { target.kill() }
+        let targetPort = try await target.announcedPort(marker: "", inStdout: true)
+        let forward = try BackgroundProcess(Paths.sockscope, ["forward", "-v", "127.0.0.1", "0", "127.0.0.1", "\(targetPort)"])
+        defer { forward.kill() }
+        let port = try await forward.announcedPort()
+        let client = try await run(
+            Paths.python,
+            [
+                "-c",
+                """
+                import socket
+                s = socket.create_connection(('127.0.0.1', \(port)), timeout=10); s.sendall(b'x')
+                try:
+                    print('data' if s.recv(10) else 'end of stream')
+                except ConnectionResetError:
+                    print('reset')
+                """,
+            ])
+        #expect(client.stdoutText == "reset\n", "\(client)\n\(forward.stderrText)")
+        _ = try await forward.waitForLine(containing: "the target reset the connection, passed on as a reset")
+        kill(forward.pid, SIGINT)
+        #expect(try await forward.finish(timeout: .seconds(10)) == 130)
     }
 
     @Test("usage: forward needs [LISTEN-ADDR] PORT TARGET-HOST TARGET-PORT")
