@@ -405,9 +405,9 @@ _sockscope_listen() {
 
 _sockscope_forward() {
     repeating_flags=()
-    non_repeating_flags=(-4 -6 -v --verbose --hexdump --json --version -h --help)
+    non_repeating_flags=(-4 -6 --upstream --downstream -v --verbose --hexdump --json --version -h --help)
     repeating_options=(--allow --deny)
-    non_repeating_options=(--max-clients --allow-file --deny-file --color)
+    non_repeating_options=(--max-clients --allow-file --deny-file --delay --jitter --rate --slice --slice-gap --reset-after --close-after --stall-after --refuse --color)
     __sockscope_offer_flags_options -1
 
     # Offer option value completions
@@ -427,6 +427,33 @@ _sockscope_forward() {
         ;;
     '--deny-file')
         __sockscope_add_completions -f
+        return
+        ;;
+    '--delay')
+        return
+        ;;
+    '--jitter')
+        return
+        ;;
+    '--rate')
+        return
+        ;;
+    '--slice')
+        return
+        ;;
+    '--slice-gap')
+        return
+        ;;
+    '--reset-after')
+        return
+        ;;
+    '--close-after')
+        return
+        ;;
+    '--stall-after')
+        return
+        ;;
+    '--refuse')
         return
         ;;
     '--color')

@@ -12,6 +12,8 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
 
 int cshim_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
 
@@ -129,6 +131,12 @@ int cshim_tcp_idle_ms(int fd, unsigned int *received_ms, unsigned int *sent_ms) 
     *received_ms = info.tcpi_last_data_recv;
     *sent_ms = info.tcpi_last_data_sent;
     return 0;
+}
+
+int cshim_unacknowledged_bytes(int fd) {
+    int queued = 0;
+    if (ioctl(fd, SIOCOUTQ, &queued) != 0) return -1;
+    return queued;
 }
 
 int cshim_move_high(int fd) {

@@ -14,11 +14,21 @@ struct ForwardCommand: ParsableCommand {
             each FIN passed on, bytes each way and who closed first; --json writes one record per \
             event on stderr (forward_connected, forward_half_closed, forward_finished, forward_failed).
 
+            Faults, as toxiproxy makes them but without netem: --delay (and --jitter) holds each \
+            chunk, --rate paces, --slice splits writes into separate segments (to test a \
+            program's framing against "sticky packets"), --reset-after, --close-after and \
+            --stall-after end a direction after an exact byte count, --refuse resets a share of \
+            new clients. They apply both ways unless --upstream (client→target) or --downstream \
+            (target→client) picks one; -v says them at the start and each time a limit acts \
+            (JSON: forward_faults, forward_fault, forward_refused).
+
             Runs until Ctrl-C (exit 130) or SIGTERM (143).
 
             Examples:
               sockscope forward 8080 127.0.0.1 80
               sockscope forward -v --allow 127.0.0.1 0.0.0.0 2222 10.0.0.5 22
+              sockscope forward --downstream --delay 200 --jitter 50 8080 127.0.0.1 80
+              sockscope forward --slice 1 --upstream 5433 127.0.0.1 5432
             """
     )
 
@@ -28,6 +38,8 @@ struct ForwardCommand: ParsableCommand {
     @OptionGroup(title: "Address family") var family: FamilyOptions
 
     @OptionGroup(title: "Access") var access: AccessOptions
+
+    @OptionGroup(title: "Faults") var faults: FaultOptions
 
     @Flag(name: [.customShort("v"), .customLong("verbose")], help: "Narrate each connection: the target's answer, each FIN passed on, the counts at the end.")
     var verbose = false
@@ -74,10 +86,11 @@ struct ForwardCommand: ParsableCommand {
         let reporter = ListenerReporter(json: output.json, tracer: tracer, announce: true, dualStack: false, protocolName: "tcp")
         let events = ForwardReporter(json: output.json, tracer: tracer)
         let server = try ForwardServer(
-            ListenRequest(address: bind, type: .stream), target: target, policy: try access.policy(), tracer: tracer, events: reporter.report,
-            forwardEvents: events.report)
+            ListenRequest(address: bind, type: .stream), target: target, policy: try access.policy(), tracer: tracer, faults: faults.faults,
+            events: reporter.report, forwardEvents: events.report)
         if hexdump { server.observe = ForwardHexDump().record }
         if !output.json { tracer.record("forwarding \(server.address) → \(target)") }
+        events.announce(faults.faults)
         try server.run()
     }
 }

@@ -10,20 +10,27 @@ struct ForwardTests {
         let target = try BackgroundProcess(Paths.python, [Paths.peer("forward_peer.py"), "target"])
         let targetPort = try await target.announcedPort(marker: "", inStdout: true)
         let forward = try BackgroundProcess(Paths.sockscope, ["forward"] + options + ["127.0.0.1", "0", "127.0.0.1", "\(targetPort)"])
-        return (target, forward, try await forward.announcedPort())
+        guard options.contains("--json") else { return (target, forward, try await forward.announcedPort()) }
+        return (target, forward, try await jsonPort(forward))
     }
 
-    @Test("16 MiB of random bytes each way, intact; the client's FIN reaches the target, which still answers; -v tells it")
+    /// The port in a --json listener's "listening" record.
+    static func jsonPort(_ process: BackgroundProcess) async throws -> UInt16 {
+        let listening = try await process.waitForLine(containing: "\"type\":\"listening\"")
+        return try #require(listening.split(separator: "\"local_port\":").last.flatMap { UInt16($0.prefix { $0.isNumber }) })
+    }
+
+    @Test("64 MiB of random bytes each way, intact; the client's FIN reaches the target, which still answers; -v tells it")
     func dataAndHalfClose() async throws {
         let (target, forward, port) = try await Self.start(["-v"])
         defer {
             target.kill()
             forward.kill()
         }
-        let outcome = try await run(Paths.python, [Paths.peer("forward_peer.py"), "client", "127.0.0.1", "\(port)", "\(16 << 20)"], timeout: .seconds(60))
+        let outcome = try await run(Paths.python, [Paths.peer("forward_peer.py"), "client", "127.0.0.1", "\(port)", "\(64 << 20)"], timeout: .seconds(120))
         #expect(outcome.stdoutText == "ok 1\n", "\(outcome)")
         let narration = try await forward.waitForLine(containing: "done in")
-        #expect(narration.contains("\(16 << 20) bytes to the target, \((16 << 20) + 3) bytes to the client; the client closed first"), "\(narration)")
+        #expect(narration.contains("\(64 << 20) bytes to the target, \((64 << 20) + 3) bytes to the client; the client closed first"), "\(narration)")
         #expect(forward.stderrText.contains("client 1: the client sent FIN; shutdown(SHUT_WR) passes it on to the target"), "\(forward.stderrText)")
     }
 
@@ -52,8 +59,7 @@ struct ForwardTests {
         let closedPort = try freePort()
         let nowhere = try BackgroundProcess(Paths.sockscope, ["forward", "--json", "127.0.0.1", "0", "127.0.0.1", "\(closedPort)"])
         defer { nowhere.kill() }
-        let listening = try await nowhere.waitForLine(containing: "\"type\":\"listening\"")
-        let nowherePort = try #require(listening.split(separator: "\"local_port\":").last.flatMap { UInt16($0.prefix { $0.isNumber }) })
+        let nowherePort = try await Self.jsonPort(nowhere)
         let reset = try await sockscope("connect", "-w", "2", "127.0.0.1", "\(nowherePort)")
         #expect(reset.stderr.contains("ECONNRESET"), "the client is reset: \(reset)")
         let record = try await nowhere.waitForLine(containing: "forward_failed")

@@ -9,7 +9,18 @@ forward_peer.py client HOST PORT SIZE [COUNT]
                                   bytes while reading, then FIN; each must get its bytes back
                                   followed by b"bye" and the end of the stream. Prints
                                   "ok COUNT" or exits 1 with what went wrong.
+forward_peer.py probe HOST PORT SIZE WAIT
+                                  one client: sends SIZE bytes (no FIN) and reads what comes
+                                  back until the end of the stream, a reset, or WAIT seconds of
+                                  silence; prints JSON: received, end (eof, reset, silence),
+                                  sizes (each recv's length, the first 200), elapsed_ms (from
+                                  the first byte back to the last)
+forward_peer.py rtt HOST PORT COUNT
+                                  one client: COUNT rounds of 1 byte there and back; prints the
+                                  median round trip in milliseconds
 """
+import json
+import statistics
 import hashlib
 import os
 import socket
@@ -27,12 +38,15 @@ def target():
 
     def serve(connection):
         with connection:
-            while True:
-                data = connection.recv(1 << 16)
-                if not data:
-                    break
-                connection.sendall(data)
-            connection.sendall(b"bye")
+            try:
+                while True:
+                    data = connection.recv(1 << 16)
+                    if not data:
+                        break
+                    connection.sendall(data)
+                connection.sendall(b"bye")
+            except OSError:
+                pass  # a reset (the faults' tests ask for them)
 
     deadline = time.time() + 20
     while time.time() < deadline:
@@ -76,7 +90,49 @@ def client(host, port, size, count):
     print(f"ok {count}")
 
 
+def probe(host, port, size, wait):
+    with socket.create_connection((host, port), timeout=20) as connection:
+        connection.sendall(os.urandom(size))
+        connection.settimeout(wait)
+        sizes, received, end, first, last = [], 0, "eof", None, None
+        while True:
+            try:
+                data = connection.recv(1 << 16)
+            except ConnectionResetError:
+                end = "reset"
+                break
+            except socket.timeout:
+                end = "silence"
+                break
+            if not data:
+                break
+            last = time.monotonic()
+            first = first or last
+            received += len(data)
+            if len(sizes) < 200:
+                sizes.append(len(data))
+    elapsed = (last - first) * 1000 if first else 0
+    print(json.dumps({"received": received, "end": end, "sizes": sizes, "elapsed_ms": round(elapsed, 1)}))
+
+
+def rtt(host, port, count):
+    with socket.create_connection((host, port), timeout=20) as connection:
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        times = []
+        for _ in range(count):
+            start = time.monotonic()
+            connection.sendall(b"x")
+            if connection.recv(1) != b"x":
+                sys.exit("no echo")
+            times.append((time.monotonic() - start) * 1000)
+    print(round(statistics.median(times), 2))
+
+
 if sys.argv[1] == "target":
     target()
+elif sys.argv[1] == "probe":
+    probe(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]))
+elif sys.argv[1] == "rtt":
+    rtt(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
 else:
     client(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]) if len(sys.argv) > 5 else 1)

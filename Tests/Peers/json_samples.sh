@@ -51,6 +51,13 @@ echo hello | timeout 10 "$bin" connect 127.0.0.1 "$fport2" > /dev/null 2>&1
 "$bin" forward --json 127.0.0.1 0 127.0.0.1 1 > /dev/null 2> "$out/forward-fail.jsonl" & pids+=($!)
 fport3=$(json_port "$out/forward-fail.jsonl")
 timeout 10 "$bin" connect 127.0.0.1 "$fport3" < /dev/null > /dev/null 2>&1
+# forward's faults: a FIN after 3 bytes back; every client refused
+"$bin" forward --json --downstream --delay 5 --close-after 3 127.0.0.1 0 127.0.0.1 "$feport" > /dev/null 2> "$out/forward-faults.jsonl" & pids+=($!)
+fport4=$(json_port "$out/forward-faults.jsonl")
+echo hello | timeout 10 "$bin" connect 127.0.0.1 "$fport4" > /dev/null 2>&1
+"$bin" forward --json --refuse 100% 127.0.0.1 0 127.0.0.1 "$feport" > /dev/null 2> "$out/forward-refuse.jsonl" & pids+=($!)
+fport5=$(json_port "$out/forward-refuse.jsonl")
+timeout 10 "$bin" connect 127.0.0.1 "$fport5" < /dev/null > /dev/null 2>&1
 sleep 0.3
 # errors as JSON: a refused connection, a usage error
 timeout 5 "$bin" connect --json 127.0.0.1 1 < /dev/null > /dev/null 2> "$out/error.jsonl"

@@ -43,6 +43,10 @@ int cshim_move_high(int fd);
 /// Returns 0, or -1 (not a TCP socket).
 int cshim_tcp_idle_ms(int fd, unsigned int *received_ms, unsigned int *sent_ms);
 
+/// Bytes in a socket's send queue not yet acknowledged by the peer (`ioctl(SIOCOUTQ)`):
+/// 0 once everything written has reached the peer's kernel. Returns -1 on failure.
+int cshim_unacknowledged_bytes(int fd);
+
 /// Whether `sig`'s disposition is SIG_IGN (as `nohup` leaves SIGHUP).
 int cshim_signal_is_ignored(int sig);
 

@@ -11,6 +11,11 @@ package enum ForwardEvent: Sendable {
     /// Both directions are done: the bytes each way, who ended first, and whether a reset
     /// ended it (then passed on to the other leg as a reset).
     case finished(client: Int, peer: SocketAddress, toTarget: Int, toClient: Int, closedFirst: Leg?, reset: Leg?, duration: Duration)
+    /// A fault plan's limit ended the direction whose bytes come from `from` after `after`
+    /// bytes (`--reset-after`, `--close-after`, `--stall-after`).
+    case fault(client: Int, from: Leg, outcome: FaultOutcome, after: Int)
+    /// `--refuse` picked this client: it was reset at once, never forwarded.
+    case refused(client: Int, peer: SocketAddress)
 
     /// The two sides of a forwarded connection.
     package enum Leg: String, Sendable {
@@ -30,19 +35,30 @@ package final class ForwardServer {
         let target: Socket
         let started = ContinuousClock.now
         var connected = false
-        let upstream: Pump
-        let downstream: Pump
+        let upstream: any RelayDirection
+        let downstream: any RelayDirection
         var closedFirst: ForwardEvent.Leg?
         /// The legs whose FIN has been passed on.
         var halfClosed: Set<ForwardEvent.Leg> = []
+        /// The fault outcomes reported, by the leg the direction reads.
+        var faultsReported: Set<ForwardEvent.Leg> = []
+        /// The timer that steps the connection when a fault's wait ends.
+        var timer: (due: ContinuousClock.Instant, timer: EventLoop.Timer)?
 
-        init(id: Int, peer: SocketAddress, client: Socket, target: Socket, bufferSize: Int) {
+        init(id: Int, peer: SocketAddress, client: Socket, target: Socket, faults: Faults, bufferSize: Int) {
             self.id = id
             self.peer = peer
             self.client = client
             self.target = target
-            upstream = Pump(from: .socket(client), to: .socket(target), bufferSize: bufferSize, shutsDownSinkAtEnd: true)
-            downstream = Pump(from: .socket(target), to: .socket(client), bufferSize: bufferSize, shutsDownSinkAtEnd: true)
+            upstream = Self.direction(from: client, to: target, plan: faults.upstream, bufferSize: bufferSize)
+            downstream = Self.direction(from: target, to: client, plan: faults.downstream, bufferSize: bufferSize)
+        }
+
+        private static func direction(from source: Socket, to sink: Socket, plan: FaultPlan, bufferSize: Int) -> any RelayDirection {
+            if plan.isEmpty { return Pump(from: .socket(source), to: .socket(sink), bufferSize: bufferSize, shutsDownSinkAtEnd: true) }
+            // Slices leave as separate segments only when Nagle does not hold them back.
+            if plan.slice != nil { try? sink.set(.noDelay(true)) }
+            return FaultyPump(from: .socket(source), to: .socket(sink), plan: plan, bufferSize: bufferSize)
         }
     }
 
@@ -50,6 +66,7 @@ package final class ForwardServer {
     private let target: SocketAddress
     private let tracer: SocketTracer
     private let forwardEvents: (ForwardEvent) -> Void
+    private let faults: Faults
     private var connections: [Int: Connection] = [:]
     private var byDescriptor: [Int32: Connection] = [:]
     /// Per direction and connection; 64 KiB keeps a thousand connections in 128 MiB at most.
@@ -57,10 +74,11 @@ package final class ForwardServer {
 
     package init(
         _ request: ListenRequest, target: SocketAddress, policy: Listener.Policy, tracer: SocketTracer,
-        events: @escaping (ListenerEvent) -> Void, forwardEvents: @escaping (ForwardEvent) -> Void
+        faults: Faults = Faults(), events: @escaping (ListenerEvent) -> Void, forwardEvents: @escaping (ForwardEvent) -> Void
     ) throws(SockscopeError) {
         listener = try Listener(request, policy: policy, tracer: tracer, events: events)
         self.target = target
+        self.faults = faults
         self.tracer = tracer
         self.forwardEvents = forwardEvents
     }
@@ -89,6 +107,12 @@ package final class ForwardServer {
 
     /// Starts the target leg of a new client's connection (non-blocking connect).
     private func open(_ client: Listener.Client, loop: EventLoop) throws(SockscopeError) {
+        if faults.refuse > 0 && Double.random(in: 0..<1) < faults.refuse {
+            try? client.socket.set(.linger(seconds: 0))
+            client.socket.close()
+            forwardEvents(.refused(client: client.number, peer: client.peer))
+            return
+        }
         let socket: Socket
         do {
             socket = try Socket(family: target.family, type: .stream, tracer: tracer)
@@ -98,7 +122,8 @@ package final class ForwardServer {
             forwardEvents(.targetFailed(client: client.number, peer: client.peer, error: SockscopeError(error)))
             return
         }
-        let connection = Connection(id: client.number, peer: client.peer, client: client.socket, target: socket, bufferSize: bufferSize)
+        let connection = Connection(
+            id: client.number, peer: client.peer, client: client.socket, target: socket, faults: faults, bufferSize: bufferSize)
         if let observe {
             let id = connection.id
             connection.upstream.observer = { observe(id, .client, $0) }
@@ -128,11 +153,45 @@ package final class ForwardServer {
             reset(connection, failedLeg: failed, loop: loop)
             return
         }
+        if reportFaults(connection) {
+            for socket in [connection.client, connection.target] { try? socket.set(.linger(seconds: 0)) }
+            finish(connection, reset: nil, loop: loop)
+            return
+        }
         if connection.upstream.finished && connection.downstream.finished {
             finish(connection, reset: nil, loop: loop)
             return
         }
         try watch(connection, loop: loop)
+        schedule(connection, loop: loop)
+    }
+
+    /// Reports each direction's fault outcome once; true when one asks for a reset.
+    private func reportFaults(_ connection: Connection) -> Bool {
+        var reset = false
+        for (pump, leg) in [(connection.upstream, ForwardEvent.Leg.client), (connection.downstream, .target)] {
+            guard let outcome = pump.outcome, !connection.faultsReported.contains(leg) else { continue }
+            connection.faultsReported.insert(leg)
+            forwardEvents(.fault(client: connection.id, from: leg, outcome: outcome, after: pump.bytesWritten))
+            reset = reset || outcome == .reset
+        }
+        return reset
+    }
+
+    /// Keeps one timer per connection at the earliest time a direction can move
+    /// without readiness (a delayed chunk, the rate's next bytes).
+    private func schedule(_ connection: Connection, loop: EventLoop) {
+        let due = [connection.upstream.wake, connection.downstream.wake].compactMap { $0 }.min()
+        if connection.timer?.due == due { return }
+        if let timer = connection.timer { loop.cancel(timer.timer) }
+        connection.timer = nil
+        guard let due else { return }
+        let quiet = EventLoop.Readiness(fd: connection.target.fd, readable: false, writable: false, hangUpOrError: false)
+        let timer = loop.schedule(at: due) { [self, unowned loop, unowned connection] () throws(SockscopeError) in
+            connection.timer = nil
+            try step(quiet, loop: loop)
+        }
+        connection.timer = (due, timer)
     }
 
     /// Both pumps, with this readiness; notes the first FIN. Returns the leg whose read
@@ -154,7 +213,8 @@ package final class ForwardServer {
             if case .source = error { return .target }
             return .client
         }
-        for (pump, leg) in [(connection.upstream, ForwardEvent.Leg.client), (connection.downstream, .target)] where pump.finished {
+        for (pump, leg) in [(connection.upstream, ForwardEvent.Leg.client), (connection.downstream, .target)]
+        where pump.finished && pump.outcome == nil {
             guard !connection.halfClosed.contains(leg) else { continue }
             connection.halfClosed.insert(leg)
             if connection.closedFirst == nil { connection.closedFirst = leg }
@@ -197,6 +257,8 @@ package final class ForwardServer {
     }
 
     private func close(_ connection: Connection, loop: EventLoop) {
+        if let timer = connection.timer { loop.cancel(timer.timer) }
+        connection.timer = nil
         for socket in [connection.client, connection.target] {
             loop.forget(socket.fd)
             byDescriptor[socket.fd] = nil

@@ -135,6 +135,13 @@ package final class Socket {
         return value == 0 ? nil : Errno(rawValue: value)
     }
 
+    /// `ioctl(SIOCOUTQ)`: bytes written that the peer has not acknowledged yet (0 once
+    /// all of them sit in the peer's kernel); nil when the call fails.
+    package var unacknowledgedBytes: Int? {
+        let queued = cshim_unacknowledged_bytes(fd)
+        return queued < 0 ? nil : Int(queued)
+    }
+
     /// `getsockname`: the local address the kernel gave this socket.
     package var localAddress: SocketAddress? { address(using: getsockname) }
 

@@ -28,7 +28,69 @@ struct ForwardReporter {
                 text += "; the \(first.rawValue) closed first"
             }
             tracer.record(text)
+        case .fault(let client, let from, let outcome, let after):
+            let direction = from == .client ? "client→target" : "target→client"
+            let what =
+                switch outcome {
+                case .reset: "both legs reset (--reset-after)"
+                case .close: "FIN sent to the \(from == .client ? "target" : "client") (--close-after); the rest is dropped"
+                case .stall: "stalled (--stall-after): nothing more passes, no FIN"
+                }
+            tracer.record("client \(client): \(direction) after \(counted(after, "byte")): \(what)")
+        case .refused(let client, let peer):
+            tracer.record("client \(client) (\(peer)): reset at once (--refuse)")
         }
+    }
+
+    /// The faults in force, said once at the start (-v), or the forward_faults record.
+    func announce(_ faults: Faults) {
+        guard !faults.isEmpty else { return }
+        if json {
+            var line = JSONLine(type: "forward_faults")
+            line.add(raw: "upstream", Self.object(faults.upstream))
+            line.add(raw: "downstream", Self.object(faults.downstream))
+            line.add("refuse", faults.refuse)
+            Diagnostics.raw(line.text)
+            return
+        }
+        for (plan, direction) in [(faults.upstream, "client→target"), (faults.downstream, "target→client")] where !plan.isEmpty {
+            tracer.record("faults \(direction): \(Self.describe(plan))")
+        }
+        if faults.refuse > 0 { tracer.record("faults: \(Self.percent(faults.refuse)) of new clients reset at once (--refuse)") }
+    }
+
+    static func describe(_ plan: FaultPlan) -> String {
+        var parts: [String] = []
+        if plan.delay > .zero || plan.jitter > .zero {
+            let jitter = plan.jitter > .zero ? " ± \(Timestamp.shortMilliseconds(plan.jitter))" : ""
+            parts.append("delay \(Timestamp.shortMilliseconds(plan.delay))\(jitter)")
+        }
+        if let rate = plan.rate { parts.append("at most \(counted(rate, "byte"))/s") }
+        if let slice = plan.slice { parts.append("slices of \(counted(slice, "byte")) \(Timestamp.shortMilliseconds(plan.sliceGap)) apart") }
+        if let limit = plan.limit {
+            let action = ["reset": "reset", "close": "FIN", "stall": "stall"][limit.action.rawValue] ?? limit.action.rawValue
+            parts.append("\(action) after \(counted(limit.bytes, "byte"))")
+        }
+        return parts.joined(separator: ", ")
+    }
+
+    private static func percent(_ fraction: Double) -> String {
+        let value = fraction * 100
+        return value == value.rounded() ? "\(Int(value))%" : "\(value)%"
+    }
+
+    /// One direction's plan as a JSON object, or null when it has no fault.
+    static func object(_ plan: FaultPlan) -> String {
+        guard !plan.isEmpty else { return "null" }
+        var object = JSONLine()
+        object.add(milliseconds: "delay", plan.delay)
+        object.add(milliseconds: "jitter", plan.jitter)
+        object.add("rate", plan.rate)
+        object.add("slice", plan.slice)
+        object.add(milliseconds: "slice_gap", plan.slice == nil ? nil : plan.sliceGap)
+        object.add("limit", plan.limit?.action.rawValue)
+        object.add("limit_bytes", plan.limit?.bytes)
+        return String(object.text.dropLast())
     }
 
     static func record(_ event: ForwardEvent) -> JSONLine {
@@ -58,6 +120,16 @@ struct ForwardReporter {
             line.add("closed_first", first?.rawValue)
             line.add("reset_by", reset?.rawValue)
             line.add(milliseconds: "duration", duration)
+        case .fault(let client, let from, let outcome, let after):
+            line = JSONLine(type: "forward_fault")
+            line.add("client", client)
+            line.add("direction", from == .client ? "client_to_target" : "target_to_client")
+            line.add("fault", outcome.rawValue)
+            line.add("after_bytes", after)
+        case .refused(let client, let peer):
+            line = JSONLine(type: "forward_refused")
+            line.add("client", client)
+            line.add(endpoint: "peer", peer)
         }
         return line
     }
