@@ -173,13 +173,13 @@ _sockscope() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    connect|listen|forward|send|recv|broadcast|probe|resolve|tap|sockets|demo|help)
+    connect|listen|forward|proxy|send|recv|broadcast|probe|resolve|tap|sockets|demo|help)
         # Offer subcommand argument completions
         "_sockscope_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'connect listen forward send recv broadcast probe resolve tap sockets demo help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'connect listen forward proxy send recv broadcast probe resolve tap sockets demo help' -- "${cur}"))
         ;;
     esac
 }
@@ -188,7 +188,7 @@ _sockscope_connect() {
     repeating_flags=()
     non_repeating_flags=(-u --udp -4 -6 --nodelay --keepalive --tap --tap-payload --follow-timewait --frame-json --raw --hexdump --tls --ssl --insecure --no-half-close --send-only --recv-only --keep-sending -C --crlf --verbose -v --json --version -h --help)
     repeating_options=()
-    non_repeating_options=(-U --unix -s --source -p --source-port -w --timeout --keepalive-time --linger --recv-buffer --send-buffer --ttl --tap-interface --pcap-out --frame --max-frame -o --output --ca-file --sni --client-cert --client-key --alpn --tls-min --tls-max --ciphers --keylog -i --idle-timeout)
+    non_repeating_options=(-U --unix -s --source -p --source-port -w --timeout --keepalive-time --linger --recv-buffer --send-buffer --ttl --tap-interface --pcap-out --frame --max-frame -o --output --ca-file --sni --client-cert --client-key --alpn --tls-min --tls-max --ciphers --keylog --proxy --proxy-type --proxy-auth --proxy-dns -i --idle-timeout)
     __sockscope_offer_flags_options 2
 
     # Offer option value completions
@@ -269,6 +269,20 @@ _sockscope_connect() {
         ;;
     '--keylog')
         __sockscope_add_completions -f
+        return
+        ;;
+    '--proxy')
+        return
+        ;;
+    '--proxy-type')
+        __sockscope_add_completions -W 'socks4'$'\n''socks4a'$'\n''socks5'$'\n''http'
+        return
+        ;;
+    '--proxy-auth')
+        return
+        ;;
+    '--proxy-dns')
+        __sockscope_add_completions -W 'local'$'\n''remote'
         return
         ;;
     '-i'|'--idle-timeout')
@@ -454,6 +468,45 @@ _sockscope_forward() {
         return
         ;;
     '--refuse')
+        return
+        ;;
+    '--color')
+        __sockscope_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    esac
+}
+
+_sockscope_proxy() {
+    repeating_flags=()
+    non_repeating_flags=(-4 -6 -v --verbose --json --version -h --help)
+    repeating_options=(--allow --deny --allow-target)
+    non_repeating_options=(--max-clients --allow-file --deny-file --auth --color)
+    __sockscope_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--max-clients')
+        return
+        ;;
+    '--allow')
+        return
+        ;;
+    '--deny')
+        return
+        ;;
+    '--allow-file')
+        __sockscope_add_completions -f
+        return
+        ;;
+    '--deny-file')
+        __sockscope_add_completions -f
+        return
+        ;;
+    '--auth')
+        return
+        ;;
+    '--allow-target')
         return
         ;;
     '--color')

@@ -4,12 +4,13 @@
 #   tests: the real peers (OpenBSD nc, ncat, socat, python3, perl, tcpdump -r), iproute2 (ip netns, ss),
 #          nftables, util-linux (unshare), libcap2-bin (capsh), coreutils (sha256sum);
 #          python3-jsonschema for the JSON schema test; openssl (s_server, s_client, test
-#          certificates) and tshark (decrypting a capture with --keylog) for the TLS tests
+#          certificates) and tshark (decrypting a capture with --keylog) for the TLS tests;
+#          curl, dante-server (danted) and tinyproxy for the proxy tests
 #   bench: iperf3, nmap, hyperfine (only with BENCH=1)
 # As root it uses apt-get; otherwise it lists what is missing and carries on.
 set -euo pipefail
 
-packages=(libpcap-dev libssl-dev openssl tshark pkg-config netcat-openbsd ncat perl socat python3 python3-jsonschema iproute2 nftables util-linux libcap2-bin coreutils tcpdump man-db curl)
+packages=(libpcap-dev libssl-dev openssl tshark pkg-config netcat-openbsd ncat perl socat python3 python3-jsonschema iproute2 nftables util-linux libcap2-bin coreutils tcpdump man-db curl dante-server tinyproxy)
 if [ "${BENCH:-0}" = 1 ]; then packages+=(iperf3 nmap hyperfine); fi
 
 missing=()

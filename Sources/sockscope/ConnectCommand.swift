@@ -59,6 +59,8 @@ struct ConnectCommand: ParsableCommand {
 
     @OptionGroup(title: "TLS") var tls: ClientTLSOptions
 
+    @OptionGroup(title: "Proxy") var proxy: ProxyOptions
+
     @OptionGroup(title: "Session") var session: SessionOptions
 
     @OptionGroup(title: "Output") var output: OutputOptions
@@ -82,6 +84,9 @@ struct ConnectCommand: ParsableCommand {
         }
         if tls.tls && transport.udp { throw ValidationError("--tls runs over a stream: UDP would need DTLS, which sockscope does not speak") }
         if tls.tls && frame.format != nil { throw ValidationError("--frame works on the socket itself; with --tls, frame the data yourself") }
+        if proxy.proxy != nil && (transport.udp || transport.unixPath != nil) {
+            throw ValidationError("--proxy tunnels a TCP connection; -u and -U do not go through proxies")
+        }
         if transport.udp && (session.keepSending || session.noHalfClose) {
             throw ValidationError("--keep-sending and --no-half-close are about a stream's FIN; UDP has none")
         }
@@ -93,8 +98,8 @@ struct ConnectCommand: ParsableCommand {
     var request: Request {
         Request(
             host: host, port: port, transport: transport.values, family: family.values, sourceAddress: sourceAddress, sourcePort: sourcePort, timeout: timeout,
-            tuning: tuning.values, tap: tap.values, frame: frame.values, traffic: traffic.values, tls: tls.values, session: session.values,
-            output: output.values)
+            tuning: tuning.values, tap: tap.values, frame: frame.values, traffic: traffic.values, tls: tls.values, proxy: proxy.values,
+            session: session.values, output: output.values)
     }
 
     /// Every option of `connect`, as the parser reads it; the light path builds the
@@ -112,6 +117,7 @@ struct ConnectCommand: ParsableCommand {
         var frame = FrameOptions.Values()
         var traffic = TrafficOptions.Values()
         var tls = TLSOptions.Values()
+        var proxy = ProxyOptions.Values()
         var session = SessionOptions.Values()
         var output = OutputOptions.Values()
     }
@@ -125,7 +131,7 @@ extension ConnectCommand.Request {
 
     private func connectAndRelay() throws(SockscopeError) {
         let tracer = Diagnostics.tracer(verbose: session.verbose)
-        var (request, host) = try connectRequest(type: transport.socketType)
+        var (request, host, tunnel) = try connectRequest(type: transport.socketType)
         // Bad TLS options and a missing libssl are errors before any connection.
         let context = try tls.configurationIfEnabled(role: .client).map { (configuration) throws(SockscopeError) in try TLSContext(configuration) }
         let log = try traffic.log()  // a file that cannot be written is an error before any connection
@@ -145,6 +151,7 @@ extension ConnectCommand.Request {
         let reporter = ConnectionReporter(json: output.json, tracer: tracer, protocolName: protocolName)
         reporter.connected(socket)
         do {
+            if let tunnel { try openTunnel(tunnel, on: socket, tls: context != nil, tracer: tracer) }
             let session = try context.map { (context) throws(SockscopeError) in try startTLS(socket, context: context, host: host, tracer: tracer) }
             try relay(socket, tls: session, reporter: reporter, log: log)
         } catch {
@@ -198,8 +205,19 @@ extension ConnectCommand.Request {
         try log?.finish()
     }
 
-    /// Where to connect, and the host as given (brackets removed), which TLS names.
-    private func connectRequest(type: SocketType) throws(SockscopeError) -> (Connector.Request, String?) {
+    /// Asks the proxy for the tunnel (bounded by -w); what the destination sent with the
+    /// proxy's answer goes to stdout first.
+    private func openTunnel(_ tunnel: ProxyClientHandshake, on socket: Socket, tls: Bool, tracer: SocketTracer) throws(SockscopeError) {
+        let leftover = try tunnel.perform(on: socket, deadline: timeout.map { .now + $0.duration }, tracer: tracer)
+        ConnectionReporter(json: output.json, tracer: tracer, protocolName: protocolName).tunnelled(tunnel)
+        guard !leftover.isEmpty else { return }
+        if tls { throw SockscopeError("the destination spoke before the TLS handshake began (\(counted(leftover.count, "byte")))", status: .tlsHandshake) }
+        do { try SystemCall.writeAll(1, leftover) } catch { throw SockscopeError(error) }
+    }
+
+    /// Where to connect (the proxy, with --proxy, and the tunnel to ask it for), and the
+    /// host as given (brackets removed), which TLS names.
+    private func connectRequest(type: SocketType) throws(SockscopeError) -> (Connector.Request, String?, ProxyClientHandshake?) {
         let protocolName = transport.protocolName
         var request = Connector.Request(destinations: [], type: type, options: tuning.socketOptions, timeout: timeout?.duration)
         if let unixPath = transport.unixPath {
@@ -208,7 +226,7 @@ extension ConnectCommand.Request {
             }
             request.destinations = [.unix(try UnixSocketPath(parsing: unixPath))]
             request.sourcePath = try sourceAddress.map { (path) throws(SockscopeError) in try UnixSocketPath(parsing: path) }
-            return (request, nil)
+            return (request, nil, nil)
         }
         guard var host else { throw .usage("connect needs HOST and PORT (or -U PATH)") }
         var port = self.port
@@ -228,13 +246,20 @@ extension ConnectCommand.Request {
             }
             request.sourceAddress = address
         }
-        request.destinations = try HostResolver.resolve(host, port: portNumber, family: family.family, type: type)
+        var tunnel: ProxyClientHandshake?
+        if let proxyURL = try proxy.proxy() {
+            let destination = try proxy.destination(host: host, port: portNumber, proxy: proxyURL, family: family.family)
+            tunnel = try ProxyClientHandshake(proxy: proxyURL, destination: destination)
+            request.destinations = try HostResolver.resolve(proxyURL.host, port: proxyURL.port, family: family.family, type: type)
+        } else {
+            request.destinations = try HostResolver.resolve(host, port: portNumber, family: family.family, type: type)
+        }
         if let source = request.sourceAddress {
             request.destinations = request.destinations.filter { $0.family == source.family }
             if request.destinations.isEmpty {
                 throw .usage("\(host) has no \(source.family == .inet ? "IPv4" : "IPv6") address to match source \(source)")
             }
         }
-        return (request, host)
+        return (request, host, tunnel)
     }
 }

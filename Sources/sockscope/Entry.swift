@@ -27,6 +27,7 @@ enum Entry {
         case "broadcast": BroadcastCommand.self
         case "probe": ProbeCommand.self
         case "forward": ForwardCommand.self
+        case "proxy": ProxyCommand.self
         case "resolve": ResolveCommand.self
         case "tap": TapCommand.self
         case "sockets": SocketsCommand.self
@@ -36,7 +37,7 @@ enum Entry {
     }
 
     /// The subcommands in the order the help lists them.
-    static let order = ["connect", "listen", "forward", "send", "recv", "broadcast", "probe", "resolve", "tap", "sockets", "demo"]
+    static let order = ["connect", "listen", "forward", "proxy", "send", "recv", "broadcast", "probe", "resolve", "tap", "sockets", "demo"]
 
     static func main() {
         // From the first instruction: a closed stdout or stderr is EPIPE, never a fatal

@@ -72,21 +72,12 @@ struct ForwardCommand: ParsableCommand {
         guard let target = try HostResolver.resolve(targetHost, port: targetPort, family: family.family, type: .stream).first else {
             throw .usage("no address for '\(targetHost)'")
         }
-        let port = try PortNumber.parse(listenWords.last ?? "", allowZero: true, protocolName: "tcp")
-        let bind: SocketAddress
-        if let address = listenWords.count == 2 ? listenWords.first : nil {
-            guard let resolved = try HostResolver.resolve(address, port: port, family: family.family, type: .stream).first else {
-                throw .usage("no address for '\(address)'")
-            }
-            bind = resolved
-        } else {
-            bind = family.family == .inet6 ? .ipv6(.loopback, port: port) : .ipv4(.loopback, port: port)
-        }
+        let bind = try family.listenAddress(listenWords.count == 2 ? listenWords.first : nil, port: listenWords.last ?? "")
         let tracer = Diagnostics.tracer(verbose: verbose)
         let reporter = ListenerReporter(json: output.json, tracer: tracer, announce: true, dualStack: false, protocolName: "tcp")
         let events = ForwardReporter(json: output.json, tracer: tracer)
         let server = try ForwardServer(
-            ListenRequest(address: bind, type: .stream), target: target, policy: try access.policy(), tracer: tracer, faults: faults.faults,
+            ListenRequest(address: bind, type: .stream), route: .fixed(target), policy: try access.policy(), tracer: tracer, faults: faults.faults,
             events: reporter.report, forwardEvents: events.report)
         if hexdump { server.observe = ForwardHexDump().record }
         if !output.json { tracer.record("forwarding \(server.address) → \(target)") }

@@ -86,7 +86,8 @@ struct Sockscope: ParsableCommand {
             """,
         version: version,
         subcommands: [
-            ConnectCommand.self, ListenCommand.self, ForwardCommand.self, SendCommand.self, RecvCommand.self, BroadcastCommand.self, ProbeCommand.self,
+            ConnectCommand.self, ListenCommand.self, ForwardCommand.self, ProxyCommand.self, SendCommand.self, RecvCommand.self, BroadcastCommand.self,
+            ProbeCommand.self,
             ResolveCommand.self,
             TapCommand.self, SocketsCommand.self, DemoCommand.self,
         ]

@@ -16,7 +16,7 @@ struct SchemaTests {
         var expected = [
             "listening", "connected", "accepted", "refused", "closed", "error", "message", "port", "address", "host",
             "reverse", "service", "socket", "datagram", "step", "tls", "tls_identity", "forward_connected", "forward_half_closed",
-            "forward_finished", "forward_failed", "forward_faults", "forward_fault", "forward_refused",
+            "forward_finished", "forward_failed", "forward_faults", "forward_fault", "forward_refused", "proxy", "proxy_request",
         ]
         if Paths.isRoot { expected.append("packet") }
         for type in expected {
@@ -30,6 +30,10 @@ struct SchemaTests {
         #expect(
             failed.contains(#""established":false"#) && failed.contains(#""verify_result":"X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT""#)
                 && failed.contains(#""exit_status":79"#), "a failed verification is a tls record with the error: \(failed)")
+        let proxied = try await run("/bin/sh", ["-c", "cat \(directory)/proxy.jsonl"]).stdoutText
+        #expect(
+            proxied.contains(#""protocol":"socks5","user":null,"destination":"127.0.0.2:"#) && proxied.contains(#""allowed":false"#),
+            "the proxy logs a refused request: \(proxied)")
         let probed = try await run("/bin/sh", ["-c", "cat \(directory)/probe-tls.jsonl"]).stdoutText
         #expect(
             probed.contains(#""speaks_tls":true"#) && probed.contains(#""speaks_tls":false,"answer":"plain""#),

@@ -59,6 +59,12 @@ echo hello | timeout 10 "$bin" connect 127.0.0.1 "$fport4" > /dev/null 2>&1
 fport5=$(json_port "$out/forward-refuse.jsonl")
 timeout 10 "$bin" connect 127.0.0.1 "$fport5" < /dev/null > /dev/null 2>&1
 sleep 0.3
+# proxy: a SOCKS5 tunnel to the echo listener (connect's proxy record) and a refused target
+"$bin" proxy --json --allow-target 127.0.0.1 127.0.0.1 0 > /dev/null 2> "$out/proxy.jsonl" & pids+=($!)
+pport=$(json_port "$out/proxy.jsonl")
+echo hello | timeout 10 "$bin" connect --json --proxy "socks5://127.0.0.1:$pport" 127.0.0.1 "$feport" > /dev/null 2> "$out/connect-proxy.jsonl"
+timeout 10 "$bin" connect --proxy "socks5://127.0.0.1:$pport" 127.0.0.2 "$feport" < /dev/null > /dev/null 2>&1
+sleep 0.3
 # errors as JSON: a refused connection, a usage error
 timeout 5 "$bin" connect --json 127.0.0.1 1 < /dev/null > /dev/null 2> "$out/error.jsonl"
 timeout 5 "$bin" listen --json -u --frame line 127.0.0.1 0 < /dev/null > /dev/null 2> "$out/usage.jsonl"

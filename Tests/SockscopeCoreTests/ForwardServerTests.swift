@@ -21,7 +21,7 @@ struct ForwardServerTests {
         let target = try BoundSocket(ListenRequest(address: .ipv4(.loopback, port: 0), type: .stream), tracer: .silent)
         var running: Running?
         let server = try ForwardServer(
-            ListenRequest(address: .ipv4(.loopback, port: 0), type: .stream), target: target.address, policy: Listener.Policy(), tracer: .silent,
+            ListenRequest(address: .ipv4(.loopback, port: 0), type: .stream), route: .fixed(target.address), policy: Listener.Policy(), tracer: .silent,
             events: { _ in }, forwardEvents: { event in running?.events.withLock { $0.append(event) } })
         let made = Running(server)
         running = made

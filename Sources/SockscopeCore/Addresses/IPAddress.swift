@@ -59,6 +59,13 @@ package struct IPv6Address: Hashable, Sendable, CustomStringConvertible {
         self.init(raw, scopeID: scope)
     }
 
+    /// The address from its 16 bytes in network order (a SOCKS5 reply's); nil for any other length.
+    package init?(bytes: [UInt8]) {
+        guard bytes.count == 16 else { return nil }
+        self.bytes = bytes
+        scopeID = 0
+    }
+
     init(_ raw: in6_addr, scopeID: UInt32) {
         var copy = raw
         bytes = withUnsafeBytes(of: &copy) { Array($0) }

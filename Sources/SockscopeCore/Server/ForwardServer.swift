@@ -1,4 +1,5 @@
 import Glibc
+import SystemPackage
 
 /// What happened to one forwarded connection, for the caller to report.
 package enum ForwardEvent: Sendable {
@@ -11,6 +12,9 @@ package enum ForwardEvent: Sendable {
     /// Both directions are done: the bytes each way, who ended first, and whether a reset
     /// ended it (then passed on to the other leg as a reset).
     case finished(client: Int, peer: SocketAddress, toTarget: Int, toClient: Int, closedFirst: Leg?, reset: Leg?, duration: Duration)
+    /// A proxy client asked for a destination (`sockscope proxy`): what it spoke, the user
+    /// it gave, where it asked to go, and why it was refused (nil: the connection is tried).
+    case proxyRequest(client: Int, peer: SocketAddress, dialect: ProxyServerSession.Dialect?, user: String?, destination: String?, refusal: String?)
     /// A fault plan's limit ended the direction whose bytes come from `from` after `after`
     /// bytes (`--reset-after`, `--close-after`, `--stall-after`).
     case fault(client: Int, from: Leg, outcome: FaultOutcome, after: Int)
@@ -42,10 +46,16 @@ package final class ForwardServer {
         var halfClosed: Set<ForwardEvent.Leg> = []
         /// The fault outcomes reported, by the leg the direction reads.
         var faultsReported: Set<ForwardEvent.Leg> = []
+        /// The proxy client's session (`sockscope proxy`): its reply is sent when the target answers.
+        var tunnel: ProxyServerSession?
         /// The timer that steps the connection when a fault's wait ends.
         var timer: (due: ContinuousClock.Instant, timer: EventLoop.Timer)?
 
-        init(id: Int, peer: SocketAddress, client: Socket, target: Socket, faults: Faults, bufferSize: Int) {
+        /// Where the target leg connects.
+        let targetAddress: SocketAddress
+
+        init(id: Int, peer: SocketAddress, client: Socket, target: Socket, targetAddress: SocketAddress, faults: Faults, bufferSize: Int) {
+            self.targetAddress = targetAddress
             self.id = id
             self.peer = peer
             self.client = client
@@ -63,21 +73,23 @@ package final class ForwardServer {
     }
 
     private let listener: Listener
-    private let target: SocketAddress
-    private let tracer: SocketTracer
-    private let forwardEvents: (ForwardEvent) -> Void
+    let route: ForwardRoute
+    let tracer: SocketTracer
+    let forwardEvents: (ForwardEvent) -> Void
     private let faults: Faults
     private var connections: [Int: Connection] = [:]
     private var byDescriptor: [Int32: Connection] = [:]
+    /// Proxy clients still saying where they want to go, by descriptor.
+    var negotiations: [Int32: ProxyNegotiation] = [:]
     /// Per direction and connection; 64 KiB keeps a thousand connections in 128 MiB at most.
     private let bufferSize = 64 << 10
 
     package init(
-        _ request: ListenRequest, target: SocketAddress, policy: Listener.Policy, tracer: SocketTracer,
+        _ request: ListenRequest, route: ForwardRoute, policy: Listener.Policy, tracer: SocketTracer,
         faults: Faults = Faults(), events: @escaping (ListenerEvent) -> Void, forwardEvents: @escaping (ForwardEvent) -> Void
     ) throws(SockscopeError) {
         listener = try Listener(request, policy: policy, tracer: tracer, events: events)
-        self.target = target
+        self.route = route
         self.faults = faults
         self.tracer = tracer
         self.forwardEvents = forwardEvents
@@ -100,12 +112,12 @@ package final class ForwardServer {
             tick()
         }
         try loop.register(listener.socket.fd, .readable) { [self, unowned loop] _ throws(SockscopeError) in
-            for client in try listener.acceptWaiting(serving: connections.count) { try open(client, loop: loop) }
+            for client in try listener.acceptWaiting(serving: connections.count + negotiations.count) { try open(client, loop: loop) }
         }
         try loop.run(until: done ?? { false })
     }
 
-    /// Starts the target leg of a new client's connection (non-blocking connect).
+    /// A new client: refused (--refuse), asked where to go (a proxy), or connected to the target.
     private func open(_ client: Listener.Client, loop: EventLoop) throws(SockscopeError) {
         if faults.refuse > 0 && Double.random(in: 0..<1) < faults.refuse {
             try? client.socket.set(.linger(seconds: 0))
@@ -113,27 +125,42 @@ package final class ForwardServer {
             forwardEvents(.refused(client: client.number, peer: client.peer))
             return
         }
+        switch route {
+        case .fixed(let target):
+            try connect(client.socket, id: client.number, peer: client.peer, to: target, tunnel: nil, loop: loop)
+        case .proxy(let policy):
+            try negotiate(client, policy: policy, loop: loop)
+        }
+    }
+
+    /// Starts the target leg of a client's connection (non-blocking connect).
+    func connect(
+        _ client: Socket, id: Int, peer: SocketAddress, to target: SocketAddress, tunnel: ProxyServerSession?, loop: EventLoop
+    ) throws(SockscopeError) {
         let socket: Socket
         do {
             socket = try Socket(family: target.family, type: .stream, tracer: tracer)
             _ = try socket.startConnect(to: target)
         } catch {
-            client.socket.close()
-            forwardEvents(.targetFailed(client: client.number, peer: client.peer, error: SockscopeError(error)))
+            if let tunnel {
+                _ = try? tunnel.reply(.failed(error.errno)).withUnsafeBytes { bytes throws(SocketCallError) in try client.send(bytes) }
+            }
+            client.close()
+            forwardEvents(.targetFailed(client: id, peer: peer, error: SockscopeError(error)))
             return
         }
-        let connection = Connection(
-            id: client.number, peer: client.peer, client: client.socket, target: socket, faults: faults, bufferSize: bufferSize)
+        let connection = Connection(id: id, peer: peer, client: client, target: socket, targetAddress: target, faults: faults, bufferSize: bufferSize)
+        connection.tunnel = tunnel
         if let observe {
             let id = connection.id
             connection.upstream.observer = { observe(id, .client, $0) }
             connection.downstream.observer = { observe(id, .target, $0) }
         }
         connections[connection.id] = connection
-        byDescriptor[client.socket.fd] = connection
+        byDescriptor[client.fd] = connection
         byDescriptor[socket.fd] = connection
         // The client waits (its data stays in the kernel) until the target has answered.
-        try loop.register(client.socket.fd, []) { [self, unowned loop] readiness throws(SockscopeError) in try step(readiness, loop: loop) }
+        try loop.register(client.fd, []) { [self, unowned loop] readiness throws(SockscopeError) in try step(readiness, loop: loop) }
         try loop.register(socket.fd, .writable) { [self, unowned loop] readiness throws(SockscopeError) in try step(readiness, loop: loop) }
     }
 
@@ -143,11 +170,15 @@ package final class ForwardServer {
         if !connection.connected {
             guard readiness.fd == connection.target.fd else { return }
             if let error = connection.target.pendingError() {
-                fail(connection, SocketCallError(.connect, error, address: target), loop: loop)
+                fail(connection, error, loop: loop)
                 return
             }
             connection.connected = true
-            forwardEvents(.connected(client: connection.id, peer: connection.peer, target: target))
+            if let tunnel = connection.tunnel, !answer(tunnel, connection) {
+                reset(connection, failedLeg: .client, loop: loop)
+                return
+            }
+            forwardEvents(.connected(client: connection.id, peer: connection.peer, target: connection.targetAddress))
         }
         if let failed = move(connection, readiness) {
             reset(connection, failedLeg: failed, loop: loop)
@@ -235,11 +266,28 @@ package final class ForwardServer {
         try loop.update(connection.target.fd, target)
     }
 
-    /// The target could not be reached: the client is reset, as the target reset us.
-    private func fail(_ connection: Connection, _ error: SocketCallError, loop: EventLoop) {
+    /// The target could not be reached: the client is reset, as the target reset us; a
+    /// proxy client gets its protocol's failure reply instead.
+    private func fail(_ connection: Connection, _ errno: Errno, loop: EventLoop) {
+        let error = SocketCallError(.connect, errno, address: connection.targetAddress)
         forwardEvents(.targetFailed(client: connection.id, peer: connection.peer, error: SockscopeError(error)))
-        try? connection.client.set(.linger(seconds: 0))
+        if let tunnel = connection.tunnel {
+            _ = try? tunnel.reply(.failed(errno)).withUnsafeBytes { bytes throws(SocketCallError) in try connection.client.send(bytes) }
+        } else {
+            try? connection.client.set(.linger(seconds: 0))
+        }
         close(connection, loop: loop)
+    }
+
+    /// The proxy client's success reply, then what it sent after its request, to the target.
+    /// Both are small and the sockets new, so each fits at once; false if one did not.
+    private func answer(_ tunnel: ProxyServerSession, _ connection: Connection) -> Bool {
+        let reply = tunnel.reply(.connected(bound: connection.target.localAddress))
+        for (bytes, socket) in [(reply, connection.client), (tunnel.leftover, connection.target)] where !bytes.isEmpty {
+            let sent = try? bytes.withUnsafeBytes { raw throws(SocketCallError) in try socket.send(raw) }
+            guard sent == bytes.count else { return false }
+        }
+        return true
     }
 
     /// A read or write failed on one leg (a reset, most often): the other leg is reset too.

@@ -93,6 +93,17 @@ struct FamilyOptions: ParsableArguments {
 
     var family: AddressFamily? { values.family }
 
+    /// Where a relay server (forward, proxy) listens: `address` resolved, or loopback of
+    /// the chosen family when none is given (such a server is open to whoever reaches it).
+    func listenAddress(_ address: String?, port text: String) throws(SockscopeError) -> SocketAddress {
+        let port = try PortNumber.parse(text, allowZero: true, protocolName: "tcp")
+        guard let address else { return family == .inet6 ? .ipv6(.loopback, port: port) : .ipv4(.loopback, port: port) }
+        guard let resolved = try HostResolver.resolve(address, port: port, family: family, type: .stream).first else {
+            throw .usage("no address for '\(address)'")
+        }
+        return resolved
+    }
+
     /// The options' values, as plain data.
     var values: Values { Values(ipv4Only: ipv4Only, ipv6Only: ipv6Only) }
 

@@ -17,6 +17,17 @@ struct ConnectionReporter {
         Diagnostics.raw(line.text)
     }
 
+    /// The proxy opened the tunnel (-v has said so): a `proxy` record with --json.
+    func tunnelled(_ tunnel: ProxyClientHandshake) {
+        guard json else { return }
+        var line = JSONLine(type: "proxy")
+        line.add("proxy", "\(tunnel.proxy)")
+        line.add("proxy_type", tunnel.proxy.kind.rawValue)
+        line.add("destination", "\(tunnel.destination)")
+        line.add("reply", tunnel.reply)
+        Diagnostics.raw(line.text)
+    }
+
     func streamDone(_ report: StreamRelay.Report) {
         emit(
             bytesSent: report.bytesSent, bytesReceived: report.bytesReceived, reason: report.ending.description,

@@ -5,6 +5,8 @@ import SockscopeCore
 struct ForwardReporter {
     let json: Bool
     let tracer: SocketTracer
+    /// The clients are a proxy's: a failed target is answered in their protocol, not reset.
+    var proxy = false
 
     func report(_ event: ForwardEvent) {
         if json {
@@ -15,7 +17,8 @@ struct ForwardReporter {
         case .connected(let client, let peer, let target):
             tracer.record("client \(client) (\(peer)): connected to the target \(target)")
         case .targetFailed(let client, let peer, let error):
-            Diagnostics.line("sockscope: client \(client) (\(peer)): the target failed: \(error.message); the client is reset")
+            let fate = proxy ? "the client was told so (SOCKS reply, HTTP 502)" : "the client is reset"
+            Diagnostics.line("sockscope: client \(client) (\(peer)): the target failed: \(error.message); \(fate)")
         case .halfClosed(let client, let leg):
             let other = leg == .client ? "target" : "client"
             tracer.record("client \(client): the \(leg.rawValue) sent FIN; shutdown(SHUT_WR) passes it on to the \(other)")
@@ -39,6 +42,21 @@ struct ForwardReporter {
             tracer.record("client \(client): \(direction) after \(counted(after, "byte")): \(what)")
         case .refused(let client, let peer):
             tracer.record("client \(client) (\(peer)): reset at once (--refuse)")
+        case .proxyRequest(let client, let peer, let dialect, let user, let destination, let refusal):
+            let spoke = dialect.map { Self.dialectName($0) } ?? "something"
+            let who = user.map { " as '\($0)'" } ?? ""
+            let asked = destination.map { " for \($0)" } ?? ""
+            let text = "client \(client) (\(peer)) asked in \(spoke)\(who)\(asked)"
+            // Every request is logged, as a proxy's access log is.
+            Diagnostics.line("sockscope: \(text)" + (refusal.map { ": refused: \($0)" } ?? ""))
+        }
+    }
+
+    static func dialectName(_ dialect: ProxyServerSession.Dialect) -> String {
+        switch dialect {
+        case .socks5: "SOCKS5"
+        case .socks4: "SOCKS4"
+        case .http: "HTTP CONNECT"
         }
     }
 
@@ -130,6 +148,15 @@ struct ForwardReporter {
             line = JSONLine(type: "forward_refused")
             line.add("client", client)
             line.add(endpoint: "peer", peer)
+        case .proxyRequest(let client, let peer, let dialect, let user, let destination, let refusal):
+            line = JSONLine(type: "proxy_request")
+            line.add("client", client)
+            line.add(endpoint: "peer", peer)
+            line.add("protocol", dialect?.rawValue)
+            line.add("user", user)
+            line.add("destination", destination)
+            line.add("allowed", refusal == nil)
+            line.add("refusal", refusal)
         }
         return line
     }

@@ -38,6 +38,8 @@ enum Paths {
     static let openssl = tool("/usr/bin/openssl")
     static let tshark = tool("/usr/bin/tshark")
     static let ncat = tool("/usr/bin/ncat")
+    static let danted = tool("/usr/sbin/danted")
+    static let tinyproxy = tool("/usr/bin/tinyproxy")
 
     static var isRoot: Bool { geteuid() == 0 }
 }

@@ -1,0 +1,233 @@
+/// The client's side of opening a tunnel through a proxy, as bytes in and bytes out, so
+/// any loop can drive it: send `output`, pass what the proxy answers to `receive`, until
+/// it returns true. SOCKS 5 (RFC 1928: no auth, or user and password, RFC 1929),
+/// SOCKS 4 and 4a, and HTTP CONNECT (Basic auth). A refusal throws, explained by the
+/// proxy's own code (SOCKS reply, HTTP status).
+package final class ProxyClientHandshake {
+    package let proxy: ProxyURL
+    package let destination: ProxyDestination
+    /// Bytes to send the proxy now (`sent(_:)` drops what went).
+    package private(set) var output: [UInt8] = []
+    /// Bytes that came after the proxy's answer: the destination's first data.
+    package private(set) var leftover: [UInt8] = []
+    /// The proxy's answer once the tunnel is open: the address it connected from (SOCKS)
+    /// or its status line (HTTP).
+    package private(set) var reply: String?
+    private var input: [UInt8] = []
+    private var stage: Stage
+
+    private enum Stage {
+        case socks5Method, socks5Auth, socks5Reply, socks4Reply, httpReply, open
+    }
+
+    package init(proxy: ProxyURL, destination: ProxyDestination) throws(SockscopeError) {
+        self.proxy = proxy
+        self.destination = destination
+        switch proxy.kind {
+        case .socks5:
+            stage = .socks5Method
+            let methods: [UInt8] = proxy.username == nil ? [0] : [0, 2]
+            output = [5, UInt8(methods.count)] + methods
+        case .socks4, .socks4a:
+            stage = .socks4Reply
+            output = try socks4Request()
+        case .http:
+            stage = .httpReply
+            output = httpRequest()
+        }
+    }
+
+    /// The tunnel is open.
+    package var isOpen: Bool { stage == .open }
+
+    /// Drops the first `count` bytes of `output` (they were sent).
+    package func sent(_ count: Int) { output.removeFirst(min(count, output.count)) }
+
+    /// Takes bytes the proxy sent. Returns true once the tunnel is open (then `leftover`
+    /// holds what came after the answer).
+    /// - Throws: the proxy's refusal or an answer that is not its protocol, explained.
+    package func receive(_ bytes: some Collection<UInt8>) throws(SockscopeError) -> Bool {
+        input += bytes
+        while stage != .open {
+            guard try step() else { return false }
+        }
+        leftover = input
+        input = []
+        return true
+    }
+
+    /// Takes one complete message off `input`, if there is one.
+    private func step() throws(SockscopeError) -> Bool {
+        switch stage {
+        case .socks5Method: return try socks5Method()
+        case .socks5Auth: return try socks5Auth()
+        case .socks5Reply: return try socks5Reply()
+        case .socks4Reply: return try socks4Reply()
+        case .httpReply: return try httpReply()
+        case .open: return true
+        }
+    }
+
+    private func take(_ count: Int) -> [UInt8]? {
+        guard input.count >= count else { return nil }
+        defer { input.removeFirst(count) }
+        return Array(input.prefix(count))
+    }
+
+    // MARK: SOCKS 5
+
+    private func socks5Method() throws(SockscopeError) -> Bool {
+        guard let answer = take(2) else { return false }
+        guard answer[0] == 5 else { throw notProtocol(answer) }
+        switch answer[1] {
+        case 0:
+            output += try socks5Request()
+            stage = .socks5Reply
+        case 2 where proxy.username != nil:
+            let user = Array((proxy.username ?? "").utf8)
+            let password = Array((proxy.password ?? "").utf8)
+            guard user.count <= 255 && password.count <= 255 else { throw .usage("a SOCKS5 user name and password are at most 255 bytes each") }
+            output += [1, UInt8(user.count)] + user + [UInt8(password.count)] + password
+            stage = .socks5Auth
+        default:
+            let wants = proxy.username == nil ? "it wants a user and password: socks5://USER:PASS@\(proxy.host):\(proxy.port)" : "not even user and password"
+            throw SockscopeError(
+                "the SOCKS5 proxy \(proxy.host):\(proxy.port) accepts none of the methods offered (method 0x\(String(answer[1], radix: 16)))",
+                explanation: wants, status: .noPermission)
+        }
+        return true
+    }
+
+    private func socks5Auth() throws(SockscopeError) -> Bool {
+        guard let answer = take(2) else { return false }
+        guard answer[1] == 0 else {
+            throw SockscopeError(
+                "the SOCKS5 proxy rejected the user '\(proxy.username ?? "")' (RFC 1929 status \(answer[1]))",
+                explanation: "check the user and password in the proxy URL", status: .noPermission)
+        }
+        output += try socks5Request()
+        stage = .socks5Reply
+        return true
+    }
+
+    private func socks5Request() throws(SockscopeError) -> [UInt8] {
+        var request: [UInt8] = [5, 1, 0]
+        switch destination {
+        case .name(let name, _):
+            let bytes = Array(name.utf8)
+            guard bytes.count <= 255 else { throw .usage("a name sent to a SOCKS5 proxy is at most 255 bytes") }
+            request += [3, UInt8(bytes.count)] + bytes
+        case .address(.v4(let address), _):
+            request += [1] + withUnsafeBytes(of: address.value.bigEndian, Array.init)
+        case .address(.v6(let address), _):
+            request += [4] + address.bytes
+        }
+        return request + [UInt8(destination.port >> 8), UInt8(destination.port & 0xff)]
+    }
+
+    private func socks5Reply() throws(SockscopeError) -> Bool {
+        guard input.count >= 5 else { return false }
+        guard input[0] == 5 else { throw notProtocol(input) }
+        let addressLength: Int
+        switch input[3] {
+        case 1: addressLength = 4
+        case 4: addressLength = 16
+        case 3: addressLength = 1 + Int(input[4])
+        default: throw notProtocol(input)
+        }
+        guard let answer = take(4 + addressLength + 2) else { return false }
+        guard answer[1] == 0 else { throw Self.socks5Failure(answer[1], destination: destination, proxy: proxy) }
+        let port = Int(answer[answer.count - 2]) << 8 | Int(answer[answer.count - 1])
+        let address = answer[4..<(4 + addressLength)]
+        let bound: String
+        switch answer[3] {
+        case 1: bound = address.map(String.init).joined(separator: ".")
+        case 4: bound = IPv6Address(bytes: Array(address)).map { "[\($0)]" } ?? "an IPv6 address"
+        default: bound = String(decoding: address.dropFirst(), as: UTF8.self)
+        }
+        reply = "bound \(bound):\(port)"
+        stage = .open
+        return true
+    }
+
+    // MARK: SOCKS 4 and 4a
+
+    private func socks4Request() throws(SockscopeError) -> [UInt8] {
+        var request: [UInt8] = [4, 1, UInt8(destination.port >> 8), UInt8(destination.port & 0xff)]
+        var name: [UInt8] = []
+        switch destination {
+        case .address(.v4(let address), _):
+            request += withUnsafeBytes(of: address.value.bigEndian, Array.init)
+        case .address(.v6, _):
+            throw .usage("SOCKS4 carries IPv4 addresses only; use socks5:// for \(destination)")
+        case .name(let host, _):
+            guard proxy.kind == .socks4a else { throw .usage("SOCKS4 cannot send a name: use socks4a:// or --proxy-dns local") }
+            request += [0, 0, 0, 1]  // 0.0.0.x: "the name follows" (SOCKS 4a)
+            name = Array(host.utf8) + [0]
+        }
+        return request + Array((proxy.username ?? "").utf8) + [0] + name
+    }
+
+    private func socks4Reply() throws(SockscopeError) -> Bool {
+        guard let answer = take(8) else { return false }
+        guard answer[0] == 0 else { throw notProtocol(answer) }
+        guard answer[1] == 90 else {
+            let meaning =
+                switch answer[1] {
+                case 91: "request rejected or failed (the destination refused, is unreachable, or the rules forbid it)"
+                case 92: "the proxy could not reach identd on this machine"
+                case 93: "identd reported a different user"
+                default: "an unknown SOCKS4 code"
+                }
+            throw SockscopeError(
+                "the SOCKS4 proxy refused the connection to \(destination) (code \(answer[1]))", explanation: meaning,
+                status: answer[1] == 91 ? .unavailable : .noPermission)
+        }
+        reply = "granted"
+        stage = .open
+        return true
+    }
+
+    // MARK: HTTP CONNECT
+
+    private func httpRequest() -> [UInt8] {
+        var text = "CONNECT \(destination) HTTP/1.1\r\nHost: \(destination)\r\n"
+        if let username = proxy.username {
+            text += "Proxy-Authorization: Basic \(Base64.encode(Array("\(username):\(proxy.password ?? "")".utf8)))\r\n"
+        }
+        return Array((text + "\r\n").utf8)
+    }
+
+    private func httpReply() throws(SockscopeError) -> Bool {
+        let end: [UInt8] = Array("\r\n\r\n".utf8)
+        guard let range = input.firstRange(of: end) else {
+            if input.count > 16 << 10 { throw notProtocol(input) }
+            if input.count >= 5 && !input.starts(with: Array("HTTP/".utf8)) { throw notProtocol(input) }
+            return false
+        }
+        let head = String(decoding: input[..<range.lowerBound], as: UTF8.self)
+        input.removeFirst(range.upperBound)
+        let statusLine = head.split(separator: "\r\n", maxSplits: 1).first.map(String.init) ?? ""
+        let words = statusLine.split(separator: " ", maxSplits: 2)
+        guard words.count >= 2, words[0].hasPrefix("HTTP/"), let code = Int(words[1]) else { throw notProtocol(Array(head.utf8)) }
+        guard (200..<300).contains(code) else { throw Self.httpFailure(code, statusLine: statusLine, destination: destination, proxy: proxy) }
+        reply = statusLine
+        stage = .open
+        return true
+    }
+
+    /// An answer in some other protocol, named when it can be.
+    private func notProtocol(_ bytes: [UInt8]) -> SockscopeError {
+        let text = String(decoding: bytes.prefix(40).map { $0 >= 0x20 && $0 < 0x7f ? $0 : UInt8(ascii: ".") }, as: UTF8.self)
+        let hint: String
+        if bytes.starts(with: Array("HTTP/".utf8)) {
+            hint = "it answers in HTTP: use http:// for this proxy"
+        } else if bytes.first == 5 {
+            hint = "it answers in SOCKS5: use socks5:// for this proxy"
+        } else {
+            hint = "is it a \(proxy.kind.rawValue) proxy?"
+        }
+        return SockscopeError(
+            "the proxy \(proxy.host):\(proxy.port) answered something that is not \(proxy.kind.rawValue): '\(text)'", explanation: hint, status: .ioError)
+    }
+}

@@ -1,0 +1,288 @@
+import SystemPackage
+
+/// The proxy's side of one client's request, as bytes in and bytes out: the protocol is
+/// told by the first byte (5: SOCKS 5, 4: SOCKS 4/4a, a letter: HTTP CONNECT); `receive`
+/// takes what the client sent until it has a whole request (answering SOCKS 5's method
+/// and auth steps through `output` on the way), and `reply(_:)` makes the answer once
+/// the destination has been tried.
+package final class ProxyServerSession {
+    /// The protocol the client spoke.
+    package enum Dialect: String, Sendable {
+        case socks5, socks4, http
+    }
+
+    /// What the client asked for, or why it gets nothing.
+    package enum Request: Sendable, Equatable {
+        case connect(ProxyDestination)
+        /// Refused before any connection: the answer to send, then close.
+        case refused(reason: String, answer: [UInt8])
+    }
+
+    /// How the destination attempt ended, for the reply.
+    package enum Outcome: Sendable {
+        case connected(bound: SocketAddress?)
+        case forbidden
+        case failed(Errno)
+    }
+
+    private let credentials: (user: String, password: String)?
+    package private(set) var kind: Dialect?
+    /// The user the client authenticated as (SOCKS 5 user/password, HTTP Basic, SOCKS 4 user id).
+    package private(set) var user: String?
+    /// Bytes to send the client now.
+    package private(set) var output: [UInt8] = []
+    /// Bytes after the request: the client's first data for the destination.
+    package private(set) var leftover: [UInt8] = []
+    private var input: [UInt8] = []
+    private var stage = Stage.start
+
+    private enum Stage {
+        case start, socks5Methods, socks5Auth, socks5Request, socks4Request, httpRequest, done
+    }
+
+    /// - Parameter credentials: the user and password clients must give (SOCKS 5
+    ///   user/password, HTTP Basic); nil for none. SOCKS 4 has no password and is refused then.
+    package init(credentials: (user: String, password: String)?) {
+        self.credentials = credentials
+    }
+
+    /// Drops the first `count` bytes of `output` (they were sent).
+    package func sent(_ count: Int) { output.removeFirst(min(count, output.count)) }
+
+    /// Takes bytes from the client; returns the request once it is whole.
+    package func receive(_ bytes: some Collection<UInt8>) -> Request? {
+        input += bytes
+        while stage != .done {
+            guard let first = input.first else { return nil }
+            let result: Request?
+            let progressed: Bool
+            switch stage {
+            case .start: (result, progressed) = start(first)
+            case .socks5Methods: (result, progressed) = socks5Methods()
+            case .socks5Auth: (result, progressed) = socks5Auth()
+            case .socks5Request: (result, progressed) = socks5Request()
+            case .socks4Request: (result, progressed) = socks4Request()
+            case .httpRequest: (result, progressed) = httpRequest()
+            case .done: return nil
+            }
+            if let result {
+                stage = .done
+                leftover = input
+                input = []
+                return result
+            }
+            if !progressed { return nil }
+        }
+        return nil
+    }
+
+    private func start(_ first: UInt8) -> (Request?, Bool) {
+        switch first {
+        case 5:
+            kind = .socks5
+            stage = .socks5Methods
+        case 4:
+            kind = .socks4
+            stage = .socks4Request
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"):
+            kind = .http
+            stage = .httpRequest
+        default:
+            return (.refused(reason: "not SOCKS or HTTP (first byte 0x\(String(first, radix: 16)))", answer: []), true)
+        }
+        return (nil, true)
+    }
+
+    private func take(_ count: Int) -> [UInt8]? {
+        guard input.count >= count else { return nil }
+        defer { input.removeFirst(count) }
+        return Array(input.prefix(count))
+    }
+
+    // MARK: SOCKS 5
+
+    private func socks5Methods() -> (Request?, Bool) {
+        guard input.count >= 2, let methods = take(2 + Int(input[1])).map({ $0.dropFirst(2) }) else { return (nil, false) }
+        let wanted: UInt8 = credentials == nil ? 0 : 2
+        guard methods.contains(wanted) else {
+            let reason = wanted == 2 ? "offered no user/password method (this proxy wants one)" : "offered no method without auth"
+            return (.refused(reason: reason, answer: [5, 0xff]), true)
+        }
+        output += [5, wanted]
+        stage = wanted == 2 ? .socks5Auth : .socks5Request
+        return (nil, true)
+    }
+
+    private func socks5Auth() -> (Request?, Bool) {
+        guard input.count >= 2 else { return (nil, false) }
+        let userLength = Int(input[1])
+        guard input.count >= 3 + userLength else { return (nil, false) }
+        let passwordLength = Int(input[2 + userLength])
+        guard let message = take(3 + userLength + passwordLength) else { return (nil, false) }
+        let user = String(decoding: message[2..<(2 + userLength)], as: UTF8.self)
+        let password = String(decoding: message[(3 + userLength)...], as: UTF8.self)
+        self.user = user
+        guard let credentials, credentials.user == user, credentials.password == password else {
+            return (.refused(reason: "wrong user or password for '\(user)'", answer: [1, 1]), true)
+        }
+        output += [1, 0]
+        stage = .socks5Request
+        return (nil, true)
+    }
+
+    private func socks5Request() -> (Request?, Bool) {
+        guard input.count >= 5 else { return (nil, false) }
+        let addressLength: Int
+        switch input[3] {
+        case 1: addressLength = 4
+        case 4: addressLength = 16
+        case 3: addressLength = 1 + Int(input[4])
+        default: return (.refused(reason: "address type \(input[3])", answer: Self.socks5Reply(8, bound: nil)), true)
+        }
+        guard let message = take(4 + addressLength + 2) else { return (nil, false) }
+        guard message[1] == 1 else {
+            return (.refused(reason: "command \(message[1]) (only CONNECT is served)", answer: Self.socks5Reply(7, bound: nil)), true)
+        }
+        let port = UInt16(message[message.count - 2]) << 8 | UInt16(message[message.count - 1])
+        let address = Array(message[4..<(4 + addressLength)])
+        switch message[3] {
+        case 1:
+            return (.connect(.address(.v4(IPv4Address(address.reduce(0) { $0 << 8 | UInt32($1) })), port: port)), true)
+        case 4:
+            guard let v6 = IPv6Address(bytes: address) else { return (nil, false) }
+            return (.connect(.address(.v6(v6), port: port)), true)
+        default:
+            return (.connect(.name(String(decoding: address.dropFirst(), as: UTF8.self), port: port)), true)
+        }
+    }
+
+    /// A SOCKS 5 reply: the code and the address the proxy connected from.
+    static func socks5Reply(_ code: UInt8, bound: SocketAddress?) -> [UInt8] {
+        var reply: [UInt8] = [5, code, 0]
+        switch bound?.ipAddress {
+        case .v6(let address): reply += [4] + address.bytes
+        case .v4(let address): reply += [1] + withUnsafeBytes(of: address.value.bigEndian, Array.init)
+        case nil: reply += [1, 0, 0, 0, 0]
+        }
+        let port = bound?.port ?? 0
+        return reply + [UInt8(port >> 8), UInt8(port & 0xff)]
+    }
+
+    // MARK: SOCKS 4 and 4a
+
+    private func socks4Request() -> (Request?, Bool) {
+        guard input.count > 8, let userEnd = input[8...].firstIndex(of: 0) else {
+            if input.count > 1024 { return (.refused(reason: "SOCKS4 user id over 1 KiB", answer: [0, 91, 0, 0, 0, 0, 0, 0]), true) }
+            return (nil, false)
+        }
+        let address = Array(input[4..<8])
+        let isSocks4a = address[0] == 0 && address[1] == 0 && address[2] == 0 && address[3] != 0
+        var end = userEnd + 1
+        var name: String?
+        if isSocks4a {
+            guard let nameEnd = input[end...].firstIndex(of: 0) else {
+                if input.count > 1024 { return (.refused(reason: "SOCKS4a name over 1 KiB", answer: [0, 91, 0, 0, 0, 0, 0, 0]), true) }
+                return (nil, false)
+            }
+            name = String(decoding: input[end..<nameEnd], as: UTF8.self)
+            end = nameEnd + 1
+        }
+        guard let message = take(end) else { return (nil, false) }
+        let userID = String(decoding: message[8..<userEnd], as: UTF8.self)
+        user = userID.isEmpty ? nil : userID
+        guard message[1] == 1 else { return (.refused(reason: "SOCKS4 command \(message[1])", answer: [0, 91, 0, 0, 0, 0, 0, 0]), true) }
+        guard credentials == nil else {
+            return (.refused(reason: "SOCKS4 has no password and this proxy wants one", answer: [0, 91, 0, 0, 0, 0, 0, 0]), true)
+        }
+        let port = UInt16(message[2]) << 8 | UInt16(message[3])
+        if let name { return (.connect(.name(name, port: port)), true) }
+        return (.connect(.address(.v4(IPv4Address(address.reduce(0) { $0 << 8 | UInt32($1) })), port: port)), true)
+    }
+
+    // MARK: HTTP CONNECT
+
+    private func httpRequest() -> (Request?, Bool) {
+        let end: [UInt8] = Array("\r\n\r\n".utf8)
+        guard let range = input.firstRange(of: end) else {
+            if input.count > 16 << 10 { return (.refused(reason: "request head over 16 KiB", answer: Self.http(431, "Request Header Fields Too Large")), true) }
+            return (nil, false)
+        }
+        let head = String(decoding: input[..<range.lowerBound], as: UTF8.self)
+        input.removeFirst(range.upperBound)
+        let lines = head.split(separator: "\r\n", omittingEmptySubsequences: false)
+        let words = (lines.first ?? "").split(separator: " ")
+        guard words.count == 3, words[2].hasPrefix("HTTP/1.") else {
+            return (.refused(reason: "not an HTTP request", answer: Self.http(400, "Bad Request")), true)
+        }
+        guard words[0] == "CONNECT" else {
+            return (.refused(reason: "\(words[0]) (only CONNECT is served; curl needs -p)", answer: Self.http(405, "Method Not Allowed")), true)
+        }
+        if let credentials {
+            let given = lines.dropFirst().compactMap { Self.basicCredentials($0) }.first
+            user = given?.user
+            guard let given, given.user == credentials.user, given.password == credentials.password else {
+                let reason = given == nil ? "no Proxy-Authorization" : "wrong user or password for '\(given?.user ?? "")'"
+                return (
+                    .refused(
+                        reason: reason, answer: Self.http(407, "Proxy Authentication Required", extra: "Proxy-Authenticate: Basic realm=\"sockscope\"\r\n")),
+                    true
+                )
+            }
+        }
+        guard let destination = Self.authority(String(words[1])) else {
+            return (.refused(reason: "bad CONNECT target '\(words[1])'", answer: Self.http(400, "Bad Request")), true)
+        }
+        return (.connect(destination), true)
+    }
+
+    /// `HOST:PORT` or `[V6]:PORT`.
+    private static func authority(_ text: String) -> ProxyDestination? {
+        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]), port > 0 else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { return nil }
+        if let address = IPAddress(host) { return .address(address, port: port) }
+        return .name(host, port: port)
+    }
+
+    private static func basicCredentials(_ line: Substring) -> (user: String, password: String)? {
+        let parts = line.split(separator: ":", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "proxy-authorization" else { return nil }
+        let value = parts[1].split(separator: " ")
+        guard value.count == 2, value[0].lowercased() == "basic", let decoded = Base64.decode(String(value[1])) else { return nil }
+        let text = String(decoding: decoded, as: UTF8.self)
+        let pair = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        return (String(pair[0]), pair.count > 1 ? String(pair[1]) : "")
+    }
+
+    static func http(_ code: Int, _ reason: String, extra: String = "") -> [UInt8] {
+        Array("HTTP/1.1 \(code) \(reason)\r\n\(extra)Content-Length: 0\r\nConnection: close\r\n\r\n".utf8)
+    }
+
+    // MARK: Replies
+
+    /// The answer once the destination has been tried, in the client's protocol.
+    package func reply(_ outcome: Outcome) -> [UInt8] {
+        switch (kind, outcome) {
+        case (.socks5, .connected(let bound)): Self.socks5Reply(0, bound: bound)
+        case (.socks5, .forbidden): Self.socks5Reply(2, bound: nil)
+        case (.socks5, .failed(let error)): Self.socks5Reply(Self.socks5Code(error), bound: nil)
+        case (.socks4, .connected): [0, 90, 0, 0, 0, 0, 0, 0]
+        case (.socks4, _): [0, 91, 0, 0, 0, 0, 0, 0]
+        case (_, .connected): Array("HTTP/1.1 200 Connection established\r\n\r\n".utf8)
+        case (_, .forbidden): Self.http(403, "Forbidden")
+        case (_, .failed(let error)): error == .timedOut ? Self.http(504, "Gateway Timeout") : Self.http(502, "Bad Gateway")
+        }
+    }
+
+    /// RFC 1928's code for a failed connect().
+    private static func socks5Code(_ error: Errno) -> UInt8 {
+        switch error {
+        case .connectionRefused: 5
+        case .networkUnreachable: 3
+        case .noRouteToHost, .hostIsDown: 4
+        case .timedOut: 6
+        default: 1
+        }
+    }
+}

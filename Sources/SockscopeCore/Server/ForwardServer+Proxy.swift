@@ -1,0 +1,134 @@
+import Glibc
+import SystemPackage
+
+/// Where a `ForwardServer` sends each client.
+package enum ForwardRoute: Sendable {
+    /// Every client to this target (`forward`).
+    case fixed(SocketAddress)
+    /// Wherever the client asks, as a SOCKS 5/4 or HTTP CONNECT proxy (`sockscope proxy`).
+    case proxy(ProxyServerPolicy)
+}
+
+/// What `sockscope proxy` lets its clients do.
+package struct ProxyServerPolicy: Sendable {
+    /// The user and password clients must give; nil for none.
+    package var credentials: (user: String, password: String)?
+    /// The destinations allowed (--allow-target); empty allows any. A name is resolved
+    /// first and its address checked.
+    package var targets: AccessControl
+    /// How long a client may take to say where it wants to go.
+    package var requestTimeout: Duration = .seconds(10)
+
+    package init(credentials: (user: String, password: String)?, targets: AccessControl) {
+        self.credentials = credentials
+        self.targets = targets
+    }
+}
+
+/// A proxy client that has not yet said where it wants to go.
+final class ProxyNegotiation {
+    let client: Listener.Client
+    let session: ProxyServerSession
+    var timer: EventLoop.Timer?
+
+    init(client: Listener.Client, session: ProxyServerSession) {
+        self.client = client
+        self.session = session
+    }
+}
+
+extension ForwardServer {
+    /// Reads the new proxy client's request on the event loop (bounded by the policy's
+    /// timeout), answering the SOCKS 5 method and auth steps on the way.
+    func negotiate(_ client: Listener.Client, policy: ProxyServerPolicy, loop: EventLoop) throws(SockscopeError) {
+        let negotiation = ProxyNegotiation(client: client, session: ProxyServerSession(credentials: policy.credentials))
+        let fd = client.socket.fd
+        negotiations[fd] = negotiation
+        negotiation.timer = loop.schedule(at: .now + policy.requestTimeout) { [self, unowned loop] () throws(SockscopeError) in
+            guard let negotiation = negotiations[fd] else { return }
+            negotiation.timer = nil
+            refuse(negotiation, "no whole request within \(Int(policy.requestTimeout.components.seconds)) s", answer: [], loop: loop)
+        }
+        try loop.register(fd, .readable) { [self, unowned loop] _ throws(SockscopeError) in
+            guard let negotiation = negotiations[fd] else { return }
+            try read(negotiation, policy: policy, loop: loop)
+        }
+    }
+
+    private func read(_ negotiation: ProxyNegotiation, policy: ProxyServerPolicy, loop: EventLoop) throws(SockscopeError) {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let socket = negotiation.client.socket
+        let result = buffer.withUnsafeMutableBytes { bytes in Result { () throws(SocketCallError) in try socket.receive(into: bytes) } }
+        guard case .success(let read) = result, let count = read else {
+            if case .failure = result { refuse(negotiation, "the client failed before its request", answer: [], loop: loop) }
+            return
+        }
+        guard count > 0 else {
+            refuse(negotiation, "the client closed before its request was whole", answer: [], loop: loop)
+            return
+        }
+        let request = negotiation.session.receive(buffer.prefix(count))
+        send(negotiation.session.output, to: socket)
+        negotiation.session.sent(negotiation.session.output.count)
+        switch request {
+        case nil: return
+        case .refused(let reason, let answer): refuse(negotiation, reason, answer: answer, loop: loop)
+        case .connect(let destination): try open(negotiation, to: destination, policy: policy, loop: loop)
+        }
+    }
+
+    /// Resolves the destination (a name with getaddrinfo, here), checks --allow-target,
+    /// and starts the connection; the reply waits for the target's answer.
+    private func open(_ negotiation: ProxyNegotiation, to destination: ProxyDestination, policy: ProxyServerPolicy, loop: EventLoop) throws(SockscopeError) {
+        let address: SocketAddress
+        switch destination {
+        case .address(let ip, let port):
+            address = SocketAddress(ip, port: port)
+        case .name(let name, let port):
+            guard let resolved = try? HostResolver.resolve(name, port: port, family: nil, type: .stream).first else {
+                refuse(
+                    negotiation, "no address for '\(name)'", answer: negotiation.session.reply(.failed(.noRouteToHost)), destination: destination, loop: loop)
+                return
+            }
+            address = resolved
+        }
+        if policy.targets.isRestricted, policy.targets.refusal(for: address) != nil {
+            refuse(
+                negotiation, "\(address) is not an allowed target (--allow-target)", answer: negotiation.session.reply(.forbidden), destination: destination,
+                loop: loop)
+            return
+        }
+        let client = negotiation.client
+        report(negotiation, destination: destination, refusal: nil)
+        forget(negotiation, loop: loop)
+        try connect(client.socket, id: client.number, peer: client.peer, to: address, tunnel: negotiation.session, loop: loop)
+    }
+
+    private func refuse(_ negotiation: ProxyNegotiation, _ reason: String, answer: [UInt8], destination: ProxyDestination? = nil, loop: EventLoop) {
+        report(negotiation, destination: destination, refusal: reason)
+        send(answer, to: negotiation.client.socket)
+        forget(negotiation, loop: loop)
+        negotiation.client.socket.close()
+    }
+
+    private func report(_ negotiation: ProxyNegotiation, destination: ProxyDestination?, refusal: String?) {
+        let session = negotiation.session
+        forwardEvents(
+            .proxyRequest(
+                client: negotiation.client.number, peer: negotiation.client.peer, dialect: session.kind, user: session.user,
+                destination: destination.map { "\($0)" }, refusal: refusal))
+    }
+
+    private func forget(_ negotiation: ProxyNegotiation, loop: EventLoop) {
+        if let timer = negotiation.timer { loop.cancel(timer) }
+        negotiation.timer = nil
+        loop.forget(negotiation.client.socket.fd)
+        negotiations[negotiation.client.socket.fd] = nil
+    }
+
+    /// A short answer on a socket with room for it (a reply of a few bytes).
+    private func send(_ bytes: [UInt8], to socket: Socket) {
+        guard !bytes.isEmpty else { return }
+        _ = try? bytes.withUnsafeBytes { raw throws(SocketCallError) in try socket.send(raw) }
+    }
+}

@@ -1,0 +1,115 @@
+import Glibc
+import Testing
+
+/// `connect --proxy` through real proxies: dante's danted (SOCKS 5 and 4) and tinyproxy
+/// (HTTP CONNECT with Basic auth), each started on a free loopback port with a
+/// configuration of the test's own, to the Python echo target (forward_peer.py).
+@Suite("proxy client")
+struct ProxyClientTests {
+    /// danted on loopback: SOCKS 5 without auth and SOCKS 4, clients and destinations on 127/8.
+    static func danted() async throws -> (BackgroundProcess, UInt16) {
+        let directory = try TemporaryDirectory.make()
+        let port = try freePort()
+        let configuration = """
+            logoutput: stderr
+            internal: 127.0.0.1 port = \(port)
+            external: 127.0.0.1
+            clientmethod: none
+            socksmethod: none
+            user.privileged: root
+            user.unprivileged: nobody
+            client pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }
+            socks pass { from: 127.0.0.0/8 to: 127.0.0.0/8 }
+
+            """
+        try writeFile(directory + "/danted.conf", Array(configuration.utf8))
+        let daemon = try BackgroundProcess(Paths.sh, ["-c", "exec \(Paths.danted) -f \(directory)/danted.conf -N 1 2>&1"])
+        _ = try await daemon.waitForLine(containing: "running", inStdout: true)
+        return (daemon, port)
+    }
+
+    /// tinyproxy on loopback with Basic auth alice:s3cret.
+    static func tinyproxy() async throws -> (BackgroundProcess, UInt16) {
+        let directory = try TemporaryDirectory.make()
+        let port = try freePort()
+        let configuration = """
+            User nobody
+            Group nogroup
+            Port \(port)
+            Listen 127.0.0.1
+            Timeout 30
+            Allow 127.0.0.1
+            BasicAuth alice s3cret
+            LogLevel Info
+
+            """
+        try writeFile(directory + "/tinyproxy.conf", Array(configuration.utf8))
+        let daemon = try BackgroundProcess(Paths.sh, ["-c", "exec \(Paths.tinyproxy) -d -c \(directory)/tinyproxy.conf 2>&1"])
+        _ = try await daemon.waitForLine(containing: "Accepting connections", inStdout: true)
+        return (daemon, port)
+    }
+
+    static func echoTarget() async throws -> (BackgroundProcess, UInt16) {
+        let target = try BackgroundProcess(Paths.python, [Paths.peer("forward_peer.py"), "target"])
+        return (target, try await target.announcedPort(marker: "", inStdout: true))
+    }
+
+    @Test(
+        "SOCKS 5 and 4 through danted: the echo comes back; a closed port is danted's reply 5, named, exit 69; -v and --json tell the tunnel",
+        .enabled(if: Paths.isRoot, "skipped: danted switches to the user nobody, which needs root"))
+    func throughDanted() async throws {
+        let (daemon, proxyPort) = try await Self.danted()
+        let (target, targetPort) = try await Self.echoTarget()
+        defer {
+            daemon.kill()
+            target.kill()
+        }
+        for scheme in ["socks5", "socks5h", "socks4", "socks4a"] {
+            let outcome = try await sockscope(
+                "connect", "--proxy", "\(scheme)://127.0.0.1:\(proxyPort)", "127.0.0.1", "\(targetPort)", input: Array("hello".utf8))
+            #expect(outcome.stdoutText == "hellobye" && outcome.status == 0, "\(scheme): \(outcome)")
+        }
+        let verbose = try await sockscope("connect", "-v", "--proxy", "socks5://127.0.0.1:\(proxyPort)", "127.0.0.1", "\(targetPort)", input: [])
+        #expect(verbose.stderr.contains("tunnel to 127.0.0.1:\(targetPort) open (bound 127.0.0.1:"), "\(verbose)")
+        let json = try await sockscope("connect", "--json", "--proxy", "socks5://127.0.0.1:\(proxyPort)", "127.0.0.1", "\(targetPort)", input: [])
+        #expect(
+            json.stderr.contains(#""type":"proxy""#) && json.stderr.contains(#""proxy_type":"socks5","destination":"127.0.0.1:\#(targetPort)""#), "\(json)")
+
+        let closed = try freePort()
+        let refused = try await sockscope("connect", "--proxy", "socks5://127.0.0.1:\(proxyPort)", "127.0.0.1", "\(closed)", input: [])
+        #expect(refused.status == 69, "\(refused)")
+        #expect(refused.stderr.contains("connection refused (reply 5)") && refused.stderr.contains("ECONNREFUSED"), "\(refused)")
+    }
+
+    @Test("HTTP CONNECT through tinyproxy: Basic auth in the URL or with --proxy-auth; without it 407 is explained, exit 77")
+    func throughTinyproxy() async throws {
+        let (daemon, proxyPort) = try await Self.tinyproxy()
+        let (target, targetPort) = try await Self.echoTarget()
+        defer {
+            daemon.kill()
+            target.kill()
+        }
+        // tinyproxy closes the tunnel at the client's FIN, so the client keeps its side open.
+        let session = ["--no-half-close", "-i", "1", "127.0.0.1", "\(targetPort)"]
+        let url = try await run(Paths.sockscope, ["connect", "--proxy", "http://alice:s3cret@127.0.0.1:\(proxyPort)"] + session, input: Array("hello".utf8))
+        #expect(url.stdoutText == "hello", "\(url)")
+        let ncatStyle = try await run(
+            Paths.sockscope, ["connect", "--proxy", "127.0.0.1:\(proxyPort)", "--proxy-type", "http", "--proxy-auth", "alice:s3cret"] + session,
+            input: Array("hi".utf8))
+        #expect(ncatStyle.stdoutText == "hi", "\(ncatStyle)")
+        let denied = try await run(Paths.sockscope, ["connect", "--proxy", "http://127.0.0.1:\(proxyPort)"] + session, input: Array("x".utf8))
+        #expect(denied.status == 77 && denied.stderr.contains("407") && denied.stderr.contains("wants a user and password"), "\(denied)")
+        // A SOCKS5 greeting is not a whole HTTP request: tinyproxy waits for more; -w bounds it.
+        let wrong = try await run(Paths.sockscope, ["connect", "-w", "1", "--proxy", "socks5://127.0.0.1:\(proxyPort)"] + session, input: [])
+        #expect(wrong.status == 75 && wrong.stderr.contains("did not answer in time"), "\(wrong)")
+    }
+
+    @Test("usage: proxy options without --proxy, SOCKS4 with remote names, UDP through a proxy, an unknown scheme")
+    func usage() async throws {
+        try await expectFailure(["connect", "--proxy-type", "socks5", "127.0.0.1", "80"], "--proxy-type describes the proxy given with --proxy")
+        try await expectFailure(["connect", "--proxy", "socks4://127.0.0.1", "--proxy-dns", "remote", "127.0.0.1", "80"], "SOCKS4 cannot resolve names")
+        try await expectFailure(["connect", "-u", "--proxy", "socks5://127.0.0.1", "127.0.0.1", "80"], "--proxy tunnels a TCP connection")
+        try await expectFailure(["connect", "--proxy", "gopher://127.0.0.1", "127.0.0.1", "80"], "unknown proxy scheme 'gopher'")
+        try await expectFailure(["connect", "--proxy", "socks5://a:b@127.0.0.1", "--proxy-auth", "c:d", "127.0.0.1", "80"], "give the proxy's user once")
+    }
+}

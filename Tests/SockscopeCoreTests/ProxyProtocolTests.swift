@@ -1,0 +1,120 @@
+import SockscopeCore
+import Testing
+
+/// The proxy protocols as bytes: sockscope's client handshake against its server session,
+/// fed a byte at a time; the exact bytes of RFC 1928/1929 and HTTP CONNECT; URLs; Base64;
+/// and random input, which the server session must refuse or wait on, never trap on.
+@Suite("Proxy protocols")
+struct ProxyProtocolTests {
+    /// Runs a client handshake against a server session, a byte at a time both ways.
+    /// Returns the server's request and whether the client saw the tunnel open.
+    static func converse(_ proxy: ProxyURL, _ destination: ProxyDestination, credentials: (user: String, password: String)?) throws -> (
+        ProxyServerSession.Request?, Bool
+    ) {
+        let client = try ProxyClientHandshake(proxy: proxy, destination: destination)
+        let server = ProxyServerSession(credentials: credentials)
+        var request: ProxyServerSession.Request?
+        for _ in 0..<20 where request == nil {
+            let said = client.output
+            client.sent(said.count)
+            for byte in said where request == nil { request = server.receive([byte]) }
+            let answer = server.output
+            server.sent(answer.count)
+            for byte in answer { _ = try client.receive([byte]) }
+        }
+        guard case .connect = request else { return (request, false) }
+        let reply = server.reply(.connected(bound: .ipv4(.loopback, port: 40000)))
+        var open = false
+        for byte in reply + Array("data".utf8) { open = try client.receive([byte]) || open }
+        #expect(client.isOpen && String(decoding: client.leftover, as: UTF8.self).hasSuffix("a"))
+        return (request, open)
+    }
+
+    @Test("each scheme, with and without auth, names and addresses: the server hears the destination, the client sees the tunnel")
+    func clientAgainstServer() throws {
+        let destinations: [ProxyDestination] = [
+            .name("peer.test", port: 8080), .address(IPAddress("127.0.0.1")!, port: 22), .address(IPAddress("::1")!, port: 443),
+        ]
+        for scheme in ["socks5", "socks4a", "http", "socks5://alice:s3cret", "http://alice:s3cret"] {
+            let url = scheme.contains("://") ? scheme + "@127.0.0.1:1" : scheme + "://127.0.0.1:1"
+            let proxy = try ProxyURL(parsing: url)
+            let credentials = proxy.username == nil ? nil : (user: "alice", password: "s3cret")
+            for destination in destinations {
+                if proxy.kind == .socks4a, case .address(.v6, _) = destination { continue }
+                let (request, open) = try Self.converse(proxy, destination, credentials: credentials)
+                #expect(request == .connect(destination) && open, "\(url) → \(destination): \(String(describing: request))")
+            }
+        }
+    }
+
+    @Test("wrong or missing credentials are refused in the client's protocol, and the client explains it")
+    func refusals() throws {
+        let socks = try ProxyURL(parsing: "socks5://alice:wrong@127.0.0.1:1")
+        let (request, _) = try Self.converse(socks, .name("x", port: 1), credentials: (user: "alice", password: "s3cret"))
+        guard case .refused(let reason, let answer) = request else { throw Failure("expected a refusal: \(String(describing: request))") }
+        #expect(reason.contains("wrong user or password") && answer == [1, 1])
+        let client = try ProxyClientHandshake(proxy: ProxyURL(parsing: "http://127.0.0.1:1"), destination: .name("x", port: 1))
+        #expect(throws: SockscopeError.self) { _ = try client.receive(Array("HTTP/1.1 407 Proxy Authentication Required\r\n\r\n".utf8)) }
+        let noMethod = try ProxyClientHandshake(proxy: ProxyURL(parsing: "socks5://127.0.0.1:1"), destination: .name("x", port: 1))
+        do {
+            _ = try noMethod.receive([5, 0xff])
+            Issue.record("method 0xff must fail")
+        } catch {
+            #expect(error.status == .noPermission && error.explanation?.contains("USER:PASS") == true, "\(error)")
+        }
+    }
+
+    @Test("the bytes on the wire: RFC 1928 greeting and request, SOCKS4a's 0.0.0.1, HTTP CONNECT with Basic")
+    func wireBytes() throws {
+        let socks = try ProxyClientHandshake(proxy: ProxyURL(parsing: "socks5://127.0.0.1"), destination: .name("ab", port: 80))
+        #expect(socks.output == [5, 1, 0])
+        socks.sent(3)
+        _ = try socks.receive([5, 0])
+        #expect(socks.output == [5, 1, 0, 3, 2, 0x61, 0x62, 0, 80])
+        let socks4a = try ProxyClientHandshake(proxy: ProxyURL(parsing: "socks4a://u@127.0.0.1"), destination: .name("ab", port: 80))
+        #expect(socks4a.output == [4, 1, 0, 80, 0, 0, 0, 1, 0x75, 0, 0x61, 0x62, 0])
+        let http = try ProxyClientHandshake(proxy: ProxyURL(parsing: "http://alice:s3cret@127.0.0.1"), destination: .address(IPAddress("::1")!, port: 443))
+        #expect(
+            String(decoding: http.output, as: UTF8.self)
+                == "CONNECT [::1]:443 HTTP/1.1\r\nHost: [::1]:443\r\nProxy-Authorization: Basic YWxpY2U6czNjcmV0\r\n\r\n")
+    }
+
+    @Test("proxy URLs: schemes, default ports, credentials percent-decoded, brackets, bad input")
+    func urls() throws {
+        let full = try ProxyURL(parsing: "socks5h://a%40b:p%3Aw@[::1]:9050")
+        #expect(full.kind == .socks5 && full.host == "::1" && full.port == 9050 && full.username == "a@b" && full.password == "p:w")
+        #expect(try ProxyURL(parsing: "127.0.0.1").kind == .http && (try ProxyURL(parsing: "127.0.0.1").port) == 3128)
+        #expect(try ProxyURL(parsing: "127.0.0.1:1080", kind: .socks4).kind == .socks4)
+        #expect(try ProxyURL(parsing: "socks4a://h").port == 1080)
+        #expect(throws: SockscopeError.self) { try ProxyURL(parsing: "ftp://h") }
+        #expect(throws: SockscopeError.self) { try ProxyURL(parsing: "socks5://h:99999") }
+        #expect(throws: SockscopeError.self) { try ProxyURL(parsing: "socks5://h", kind: .http) }
+    }
+
+    @Test("Base64 both ways, padding included")
+    func base64() {
+        for text in ["", "a", "ab", "abc", "alice:s3cret", "\u{0}\u{ff}"] {
+            #expect(Base64.decode(Base64.encode(Array(text.utf8))) == Array(text.utf8))
+        }
+        #expect(Base64.encode(Array("alice:s3cret".utf8)) == "YWxpY2U6czNjcmV0")
+        #expect(Base64.decode("abc") == nil && Base64.decode("a=bc") == nil)
+    }
+
+    @Test("20,000 random requests (each kind's first byte, then noise): the server session never traps and never asks to connect to garbage it could not parse")
+    func randomInput() {
+        var generator = SystemRandomNumberGenerator()
+        for round in 0..<20_000 {
+            let session = ProxyServerSession(credentials: round % 2 == 0 ? nil : (user: "u", password: "p"))
+            let first: UInt8 = [5, 4, UInt8(ascii: "C"), UInt8.random(in: 0...255, using: &generator)][round % 4]
+            let noise = (0..<Int.random(in: 0..<64, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            var input = [first] + noise
+            if round % 8 == 2 { input = Array("CONNECT ".utf8) + noise + Array("\r\n\r\n".utf8) }
+            _ = session.receive(input)
+        }
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+        init(_ text: String) { description = text }
+    }
+}
