@@ -50,6 +50,7 @@ bench: release
 	bash bench/startup.sh
 	bash bench/tls.sh
 	bash bench/tls-handshakes.sh
+	bash bench/forward.sh
 
 man: build
 	bash scripts/generate-man.sh $(BIN_DIR) $(MAN_DATE) > man/sockscope.1

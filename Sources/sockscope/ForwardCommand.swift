@@ -22,6 +22,11 @@ struct ForwardCommand: ParsableCommand {
             (target→client) picks one; -v says them at the start and each time a limit acts \
             (JSON: forward_faults, forward_fault, forward_refused).
 
+            -u forwards UDP: the first datagram from a source opens its session, a socket of \
+            its own connect()ed to the target (which sees each source as its own port); answers \
+            go back to that source; the session ends after -i seconds (default 60) without a \
+            datagram either way. --max-clients limits the sessions.
+
             Runs until Ctrl-C (exit 130) or SIGTERM (143).
 
             Examples:
@@ -34,6 +39,14 @@ struct ForwardCommand: ParsableCommand {
 
     @Argument(help: ArgumentHelp("[LISTEN-ADDR] PORT TARGET-HOST TARGET-PORT", valueName: "address-and-target"))
     var words: [String] = []
+
+    @Flag(name: [.customShort("u"), .customLong("udp")], help: "Forward UDP: a session per source, its own socket to the target, ended after -i of silence.")
+    var udp = false
+
+    @Option(
+        name: [.customShort("i"), .customLong("idle-timeout")],
+        help: ArgumentHelp("With -u: end a source's session after this many seconds without a datagram either way (default 60).", valueName: "secs"))
+    var idleTimeout: Seconds?
 
     @OptionGroup(title: "Address family") var family: FamilyOptions
 
@@ -55,6 +68,11 @@ struct ForwardCommand: ParsableCommand {
 
     func validate() throws {
         if hexdump && output.json { throw ValidationError("--hexdump writes text; with --json, count the bytes from the forward_finished records") }
+        if idleTimeout != nil && !udp { throw ValidationError("-i/--idle-timeout ends UDP sessions (-u); a TCP connection ends with its FIN") }
+        if let idleTimeout, idleTimeout.duration <= .zero { throw ValidationError("-i/--idle-timeout must be more than 0 seconds") }
+        if udp && !faults.faults.isEmpty {
+            throw ValidationError("the faults (--delay, --rate, --slice, --…-after, --refuse) act on TCP streams; -u forwards datagrams as they come")
+        }
         guard words.count == 3 || words.count == 4 else {
             throw ValidationError("forward takes [LISTEN-ADDR] PORT TARGET-HOST TARGET-PORT (got \(words.count) word\(words.count == 1 ? "" : "s"))")
         }
@@ -68,14 +86,26 @@ struct ForwardCommand: ParsableCommand {
     private func forward() throws(SockscopeError) {
         let listenWords = words.dropLast(2)
         let targetHost = words[words.count - 2]
-        let targetPort = try PortNumber.parse(words[words.count - 1], allowZero: false, protocolName: "tcp")
-        guard let target = try HostResolver.resolve(targetHost, port: targetPort, family: family.family, type: .stream).first else {
+        let protocolName = udp ? "udp" : "tcp"
+        let targetPort = try PortNumber.parse(words[words.count - 1], allowZero: false, protocolName: protocolName)
+        guard let target = try HostResolver.resolve(targetHost, port: targetPort, family: family.family, type: udp ? .datagram : .stream).first else {
             throw .usage("no address for '\(targetHost)'")
         }
-        let bind = try family.listenAddress(listenWords.count == 2 ? listenWords.first : nil, port: listenWords.last ?? "")
+        let bind = try family.listenAddress(listenWords.count == 2 ? listenWords.first : nil, port: listenWords.last ?? "", protocolName: protocolName)
         let tracer = Diagnostics.tracer(verbose: verbose)
-        let reporter = ListenerReporter(json: output.json, tracer: tracer, announce: true, dualStack: false, protocolName: "tcp")
-        let events = ForwardReporter(json: output.json, tracer: tracer)
+        let reporter = ListenerReporter(json: output.json, tracer: tracer, announce: true, dualStack: false, protocolName: protocolName)
+        var events = ForwardReporter(json: output.json, tracer: tracer)
+        if udp {
+            let idle = idleTimeout?.duration ?? .seconds(60)
+            events.idle = idle
+            let server = try DatagramForwardServer(
+                ListenRequest(address: bind, type: .datagram), target: target, policy: try access.policy(), idle: idle, tracer: tracer,
+                events: reporter.report, forwardEvents: events.report)
+            if hexdump { server.observe = ForwardHexDump().record }
+            if !output.json { tracer.record("forwarding UDP \(server.address) → \(target), a session per source") }
+            try server.run()
+            return
+        }
         let server = try ForwardServer(
             ListenRequest(address: bind, type: .stream), route: .fixed(target), policy: try access.policy(), tracer: tracer, faults: faults.faults,
             events: reporter.report, forwardEvents: events.report)

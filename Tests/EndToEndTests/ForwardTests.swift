@@ -127,3 +127,91 @@ struct ForwardTests {
         try await expectFailure(["forward", "--hexdump", "--json", "8080", "127.0.0.1", "80"], "--hexdump writes text")
     }
 }
+
+/// `forward -u`: a session per source, between Python UDP peers.
+@Suite("forward -u")
+struct DatagramForwardTests {
+    /// A Python UDP target that answers each datagram with "PORT:DATA" (PORT: the source
+    /// port it saw), and a forwarder to it.
+    static func start(_ options: [String]) async throws -> (target: BackgroundProcess, forward: BackgroundProcess, port: UInt16) {
+        let script = """
+            import socket
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.1', 0)); s.settimeout(30)
+            print(s.getsockname()[1], flush=True)
+            while True:
+                data, source = s.recvfrom(65536)
+                s.sendto(b'%d:' % source[1] + data, source)
+            """
+        let target = try BackgroundProcess(Paths.python, ["-c", script])
+        let targetPort = try await target.announcedPort(marker: "", inStdout: true)
+        let forward = try BackgroundProcess(Paths.sockscope, ["forward", "-u"] + options + ["127.0.0.1", "0", "127.0.0.1", "\(targetPort)"])
+        return (target, forward, try await forward.announcedPort())
+    }
+
+    /// Two sources, each sending `messages` and printing what came back, one line each.
+    static func clients(_ port: UInt16, _ messages: [String], pause: Double = 0) async throws -> Outcome {
+        let script = """
+            import socket, sys, time
+            a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); a.settimeout(5)
+            b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); b.settimeout(5)
+            for i, text in enumerate(sys.argv[1:]):
+                for s in (a, b):
+                    s.sendto(text.encode(), ('127.0.0.1', \(port)))
+                    print(s.recv(65536).decode())
+                time.sleep(\(pause))
+            """
+        return try await run(Paths.python, ["-c", script] + messages, timeout: .seconds(30))
+    }
+
+    @Test("two sources, each its own session (the target sees two ports, each the same every time); answers reach the right source")
+    func twoSources() async throws {
+        let (target, forward, port) = try await Self.start(["-v"])
+        defer {
+            target.kill()
+            forward.kill()
+        }
+        let outcome = try await Self.clients(port, ["one", "two", "three"])
+        let lines = outcome.stdoutText.split(separator: "\n").map(String.init)
+        #expect(lines.count == 6, "\(outcome)")
+        let ports = lines.map { $0.split(separator: ":").first.map(String.init) ?? "" }
+        // a's answers at 0, 2, 4 and b's at 1, 3, 5: one port per source, two different ports.
+        #expect(ports[0] == ports[2] && ports[2] == ports[4] && ports[1] == ports[3] && ports[3] == ports[5] && ports[0] != ports[1], "\(lines)")
+        #expect(lines[4].hasSuffix(":three") && lines[5].hasSuffix(":three"), "\(lines)")
+        _ = try await forward.waitForLine(containing: "client 2 (127.0.0.1:")
+        #expect(forward.stderrText.contains("connected to the target"), "\(forward.stderrText)")
+    }
+
+    @Test("-i ends an idle session (-v tells the counts); the source's next datagram opens a new one; --max-clients 1 drops a second source")
+    func idleAndLimit() async throws {
+        let (target, forward, port) = try await Self.start(["-v", "-i", "0.3", "--max-clients", "1"])
+        defer {
+            target.kill()
+            forward.kill()
+        }
+        let script = """
+            import socket, time
+            a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); a.settimeout(2)
+            b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); b.settimeout(1)
+            a.sendto(b'first', ('127.0.0.1', \(port))); print(a.recv(100).decode().split(':')[1])
+            b.sendto(b'other', ('127.0.0.1', \(port)))
+            try:
+                b.recv(100); print('b answered')
+            except socket.timeout:
+                print('b dropped')
+            time.sleep(0.8)
+            a.sendto(b'again', ('127.0.0.1', \(port))); print(a.recv(100).decode().split(':')[1])
+            """
+        let outcome = try await run(Paths.python, ["-c", script], timeout: .seconds(30))
+        #expect(outcome.stdoutText == "first\nb dropped\nagain\n", "\(outcome)\n\(forward.stderrText)")
+        _ = try await forward.waitForLine(containing: "client 2 (127.0.0.1:")
+        let log = forward.stderrText
+        #expect(log.contains("5 bytes to the target, \(5 + 6) bytes to the client; no datagram either way for 300 ms, so the session ended"), "\(log)")
+        #expect(log.contains("refused"), "the second source was refused while the first had the one session: \(log)")
+    }
+
+    @Test("usage: -i without -u, faults with -u")
+    func usage() async throws {
+        try await expectFailure(["forward", "-i", "5", "8080", "127.0.0.1", "80"], "-i/--idle-timeout ends UDP sessions")
+        try await expectFailure(["forward", "-u", "--delay", "5", "8080", "127.0.0.1", "80"], "the faults (--delay")
+    }
+}

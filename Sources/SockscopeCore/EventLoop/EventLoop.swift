@@ -127,6 +127,18 @@ package final class EventLoop {
         do { try setInterest(interest, for: fd) } catch { throw SockscopeError(error) }
     }
 
+    /// A loop for a server that runs until a signal, or until `done` (when given) says
+    /// so: a timer every 50 ms makes the loop ask it even when nothing happens (tests).
+    package static func serving(until done: (() -> Bool)?) throws(SockscopeError) -> EventLoop {
+        let loop: EventLoop
+        do { loop = try EventLoop() } catch { throw SockscopeError(error) }
+        if done != nil {
+            func tick() { loop.schedule(at: .now + .milliseconds(50), tick) }
+            tick()
+        }
+        return loop
+    }
+
     /// Calls `action` once, at `deadline` or as soon after as the loop runs.
     @discardableResult
     package func schedule(at deadline: Instant, _ action: @escaping () throws(SockscopeError) -> Void) -> Timer {

@@ -105,12 +105,7 @@ package final class ForwardServer {
     /// `done()` says so, which is asked every 50 ms (tests).
     package func run(until done: (() -> Bool)? = nil) throws(SockscopeError) {
         listener.announce()
-        let loop: EventLoop
-        do { loop = try EventLoop() } catch { throw SockscopeError(error) }
-        if done != nil {
-            func tick() { loop.schedule(at: .now + .milliseconds(50), tick) }
-            tick()
-        }
+        let loop = try EventLoop.serving(until: done)
         try loop.register(listener.socket.fd, .readable) { [self, unowned loop] _ throws(SockscopeError) in
             for client in try listener.acceptWaiting(serving: connections.count + negotiations.count) { try open(client, loop: loop) }
         }
@@ -218,7 +213,7 @@ package final class ForwardServer {
         connection.timer = nil
         guard let due else { return }
         let quiet = EventLoop.Readiness(fd: connection.target.fd, readable: false, writable: false, hangUpOrError: false)
-        let timer = loop.schedule(at: due) { [self, unowned loop, unowned connection] () throws(SockscopeError) in
+        let timer = loop.schedule(at: due) { [self, unowned loop, connection] () throws(SockscopeError) in
             connection.timer = nil
             try step(quiet, loop: loop)
         }

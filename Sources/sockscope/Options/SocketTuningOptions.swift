@@ -95,10 +95,11 @@ struct FamilyOptions: ParsableArguments {
 
     /// Where a relay server (forward, proxy) listens: `address` resolved, or loopback of
     /// the chosen family when none is given (such a server is open to whoever reaches it).
-    func listenAddress(_ address: String?, port text: String) throws(SockscopeError) -> SocketAddress {
-        let port = try PortNumber.parse(text, allowZero: true, protocolName: "tcp")
+    func listenAddress(_ address: String?, port text: String, protocolName: String = "tcp") throws(SockscopeError) -> SocketAddress {
+        let port = try PortNumber.parse(text, allowZero: true, protocolName: protocolName)
         guard let address else { return family == .inet6 ? .ipv6(.loopback, port: port) : .ipv4(.loopback, port: port) }
-        guard let resolved = try HostResolver.resolve(address, port: port, family: family, type: .stream).first else {
+        let type: SocketType = protocolName == "udp" ? .datagram : .stream
+        guard let resolved = try HostResolver.resolve(address, port: port, family: family, type: type).first else {
             throw .usage("no address for '\(address)'")
         }
         return resolved

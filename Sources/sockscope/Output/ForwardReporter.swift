@@ -7,6 +7,8 @@ struct ForwardReporter {
     let tracer: SocketTracer
     /// The clients are a proxy's: a failed target is answered in their protocol, not reset.
     var proxy = false
+    /// UDP sessions (forward -u): they end after this long without a datagram.
+    var idle: Duration?
 
     func report(_ event: ForwardEvent) {
         if json {
@@ -25,7 +27,9 @@ struct ForwardReporter {
         case .finished(let client, let peer, let toTarget, let toClient, let first, let reset, let duration):
             var text = "client \(client) (\(peer)) done in \(Timestamp.shortMilliseconds(duration)): \(counted(toTarget, "byte")) to the target, "
             text += "\(counted(toClient, "byte")) to the client"
-            if let reset {
+            if let idle {
+                text += "; no datagram either way for \(Timestamp.shortMilliseconds(idle)), so the session ended"
+            } else if let reset {
                 text += "; the \(reset.rawValue) reset the connection, passed on as a reset"
             } else if let first {
                 text += "; the \(first.rawValue) closed first"
