@@ -30,14 +30,14 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 forwarder() {
   local tool=$1 port=$2 target=$3; shift 3
   case $tool in
-    sockscope) "$BIN" forward "$@" 127.0.0.1 "$port" 127.0.0.1 "$target" 2>/dev/null & ;;
-    socat) socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork,backlog=4096" "TCP:127.0.0.1:$target" 2>/dev/null & ;;
-    ncat) ncat -l -k 127.0.0.1 "$port" --sh-exec "ncat 127.0.0.1 $target" 2>/dev/null & ;;
+    sockscope) "$BIN" forward "$@" 127.0.0.1 "$port" 127.0.0.1 "$target" > /dev/null 2>&1 & ;;
+    socat) socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork,backlog=4096" "TCP:127.0.0.1:$target" > /dev/null 2>&1 & ;;
+    ncat) ncat -l -k 127.0.0.1 "$port" --sh-exec "ncat 127.0.0.1 $target" < /dev/null > /dev/null 2>&1 & ;;
   esac
   echo $!
 }
 
-stop() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null || true; pkill -P "$1" 2>/dev/null || true; }
+stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; pkill -P "$1" 2>/dev/null || true; }
 
 throughput() {  # TOOL → Gbit/s received by iperf3's server
   local target port server fwd
