@@ -421,11 +421,19 @@ _sockscope_forward() {
     repeating_flags=()
     non_repeating_flags=(-u --udp -4 -6 --upstream --downstream -v --verbose --hexdump --json --version -h --help)
     repeating_options=(--allow --deny)
-    non_repeating_options=(-i --idle-timeout --max-clients --allow-file --deny-file --delay --jitter --rate --slice --slice-gap --reset-after --close-after --stall-after --refuse --color)
+    non_repeating_options=(-U --unix --target-unix -i --idle-timeout --max-clients --allow-file --deny-file --delay --jitter --rate --slice --slice-gap --reset-after --close-after --stall-after --refuse --color)
     __sockscope_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
+    '-U'|'--unix')
+        __sockscope_add_completions -f
+        return
+        ;;
+    '--target-unix')
+        __sockscope_add_completions -f
+        return
+        ;;
     '-i'|'--idle-timeout')
         return
         ;;

@@ -27,7 +27,7 @@ function __sockscope_parse_tokens -S
         case 'listen'
             __sockscope_parse_subcommand 2 'u/udp' 'U/unix=' '4' '6' 'backlog=' 'no-reuseaddr' 'k/keep-open' 'echo' 'upper' 'broker' 'chat' 'e/exec=' 'c/sh-exec=' 'stderr' 'accept-timeout=' 'max-clients=' 'allow=+' 'deny=+' 'allow-file=' 'deny-file=' 'nodelay' 'keepalive' 'keepalive-time=' 'linger=' 'recv-buffer=' 'send-buffer=' 'ttl=' 'tap' 'tap-interface=' 'tap-payload' 'pcap-out=' 'follow-timewait' 'frame=' 'max-frame=' 'frame-json' 'raw' 'hexdump' 'o/output=' 'tls' 'cert=' 'key=' 'require-client-cert' 'ca-file=' 'alpn=' 'tls-min=' 'tls-max=' 'ciphers=' 'keylog=' 'i/idle-timeout=' 'no-half-close' 'send-only' 'recv-only' 'keep-sending' 'C/crlf' 'v/verbose' 'json' 'version' 'h/help'
         case 'forward'
-            __sockscope_parse_subcommand -r 1 'u/udp' 'i/idle-timeout=' '4' '6' 'max-clients=' 'allow=+' 'deny=+' 'allow-file=' 'deny-file=' 'delay=' 'jitter=' 'rate=' 'slice=' 'slice-gap=' 'reset-after=' 'close-after=' 'stall-after=' 'refuse=' 'upstream' 'downstream' 'v/verbose' 'hexdump' 'json' 'color=' 'version' 'h/help'
+            __sockscope_parse_subcommand -r 1 'U/unix=' 'target-unix=' 'u/udp' 'i/idle-timeout=' '4' '6' 'max-clients=' 'allow=+' 'deny=+' 'allow-file=' 'deny-file=' 'delay=' 'jitter=' 'rate=' 'slice=' 'slice-gap=' 'reset-after=' 'close-after=' 'stall-after=' 'refuse=' 'upstream' 'downstream' 'v/verbose' 'hexdump' 'json' 'color=' 'version' 'h/help'
         case 'proxy'
             __sockscope_parse_subcommand -r 1 '4' '6' 'max-clients=' 'allow=+' 'deny=+' 'allow-file=' 'deny-file=' 'auth=' 'allow-target=+' 'v/verbose' 'json' 'color=' 'version' 'h/help'
         case 'send'
@@ -226,6 +226,8 @@ complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_op
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope listen" json' -l 'json' -d 'Print JSON Lines (one object per result or event; see JSON in the manual).'
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope listen" version' -l 'version' -d 'Show the version.'
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope listen" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope forward" U unix' -s 'U' -l 'unix' -d 'Listen on this Unix socket instead of [LISTEN-ADDR] PORT (@name: abstract).' -rF
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope forward" target-unix' -l 'target-unix' -d 'Connect each client to this Unix socket instead of TARGET-HOST TARGET-PORT.' -rF
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope forward" u udp' -s 'u' -l 'udp' -d 'Forward UDP: a session per source, its own socket to the target, ended after -i of silence.'
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope forward" i idle-timeout' -s 'i' -l 'idle-timeout' -d 'With -u: end a source\'s session after this many seconds without a datagram either way (default 60).' -rfka ''
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope forward" 4' -s '4' -d 'Use IPv4 only.'

@@ -22,7 +22,8 @@ struct ForwardCommand: ParsableCommand {
             (target→client) picks one; -v says them at the start and each time a limit acts \
             (JSON: forward_faults, forward_fault, forward_refused).
 
-            -u forwards UDP: the first datagram from a source opens its session, a socket of \
+            -U PATH listens on a Unix socket instead, --target-unix PATH connects to one (either \
+            side or both: watch what a program says to a local daemon). -u forwards UDP: the first datagram from a source opens its session, a socket of \
             its own connect()ed to the target (which sees each source as its own port); answers \
             go back to that source; the session ends after -i seconds (default 60) without a \
             datagram either way. --max-clients limits the sessions.
@@ -34,11 +35,22 @@ struct ForwardCommand: ParsableCommand {
               sockscope forward -v --allow 127.0.0.1 0.0.0.0 2222 10.0.0.5 22
               sockscope forward --downstream --delay 200 --jitter 50 8080 127.0.0.1 80
               sockscope forward --slice 1 --upstream 5433 127.0.0.1 5432
+              sockscope forward -v --hexdump 2375 --target-unix /run/docker.sock
             """
     )
 
     @Argument(help: ArgumentHelp("[LISTEN-ADDR] PORT TARGET-HOST TARGET-PORT", valueName: "address-and-target"))
     var words: [String] = []
+
+    @Option(
+        name: [.customShort("U"), .customLong("unix")],
+        help: ArgumentHelp("Listen on this Unix socket instead of [LISTEN-ADDR] PORT (@name: abstract).", valueName: "path"), completion: .file())
+    var unixPath: String?
+
+    @Option(
+        name: .customLong("target-unix"),
+        help: ArgumentHelp("Connect each client to this Unix socket instead of TARGET-HOST TARGET-PORT.", valueName: "path"), completion: .file())
+    var targetUnixPath: String?
 
     @Flag(name: [.customShort("u"), .customLong("udp")], help: "Forward UDP: a session per source, its own socket to the target, ended after -i of silence.")
     var udp = false
@@ -73,8 +85,12 @@ struct ForwardCommand: ParsableCommand {
         if udp && !faults.faults.isEmpty {
             throw ValidationError("the faults (--delay, --rate, --slice, --…-after, --refuse) act on TCP streams; -u forwards datagrams as they come")
         }
-        guard words.count == 3 || words.count == 4 else {
-            throw ValidationError("forward takes [LISTEN-ADDR] PORT TARGET-HOST TARGET-PORT (got \(words.count) word\(words.count == 1 ? "" : "s"))")
+        if udp && (unixPath != nil || targetUnixPath != nil) { throw ValidationError("-u forwards UDP; -U and --target-unix are Unix stream sockets") }
+        let listenWords = words.count - (targetUnixPath == nil ? 2 : 0)
+        guard unixPath == nil ? (listenWords == 1 || listenWords == 2) : listenWords == 0 else {
+            let listen = unixPath == nil ? "[LISTEN-ADDR] PORT" : "(-U PATH)"
+            let target = targetUnixPath == nil ? "TARGET-HOST TARGET-PORT" : "(--target-unix PATH)"
+            throw ValidationError("forward takes \(listen) \(target) (got \(words.count) word\(words.count == 1 ? "" : "s"))")
         }
     }
 
@@ -83,17 +99,33 @@ struct ForwardCommand: ParsableCommand {
         try CommandRunner.run(json: output.json) { () throws(SockscopeError) in try forward() }
     }
 
-    private func forward() throws(SockscopeError) {
-        let listenWords = words.dropLast(2)
-        let targetHost = words[words.count - 2]
-        let protocolName = udp ? "udp" : "tcp"
-        let targetPort = try PortNumber.parse(words[words.count - 1], allowZero: false, protocolName: protocolName)
-        guard let target = try HostResolver.resolve(targetHost, port: targetPort, family: family.family, type: udp ? .datagram : .stream).first else {
-            throw .usage("no address for '\(targetHost)'")
+    /// The address to listen on and the target, from the words, -U and --target-unix.
+    private func addresses(protocolName: String) throws(SockscopeError) -> (bind: SocketAddress, target: SocketAddress) {
+        let target: SocketAddress
+        var listenWords = words[...]
+        if let targetUnixPath {
+            target = .unix(try UnixSocketPath(parsing: targetUnixPath))
+        } else {
+            listenWords = words.dropLast(2)
+            let targetHost = words[words.count - 2]
+            let targetPort = try PortNumber.parse(words[words.count - 1], allowZero: false, protocolName: protocolName)
+            let type: SocketType = udp ? .datagram : .stream
+            guard let resolved = try HostResolver.resolve(targetHost, port: targetPort, family: family.family, type: type).first else {
+                throw .usage("no address for '\(targetHost)'")
+            }
+            target = resolved
         }
+        if let unixPath { return (.unix(try UnixSocketPath(parsing: unixPath)), target) }
         let bind = try family.listenAddress(listenWords.count == 2 ? listenWords.first : nil, port: listenWords.last ?? "", protocolName: protocolName)
+        return (bind, target)
+    }
+
+    private func forward() throws(SockscopeError) {
+        let protocolName = udp ? "udp" : "tcp"
+        let (bind, target) = try addresses(protocolName: protocolName)
         let tracer = Diagnostics.tracer(verbose: verbose)
-        let reporter = ListenerReporter(json: output.json, tracer: tracer, announce: true, dualStack: false, protocolName: protocolName)
+        let reporter = ListenerReporter(
+            json: output.json, tracer: tracer, announce: true, dualStack: false, protocolName: unixPath != nil ? "unix" : protocolName)
         var events = ForwardReporter(json: output.json, tracer: tracer)
         if udp {
             let idle = idleTimeout?.duration ?? .seconds(60)

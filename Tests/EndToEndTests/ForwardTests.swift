@@ -119,12 +119,65 @@ struct ForwardTests {
         #expect(try await forward.finish(timeout: .seconds(10)) == 130)
     }
 
+    @Test("-U and --target-unix: Unix on either side or both, 1 MiB each way intact with the half-close passed on (Python Unix peers)")
+    func unixLegs() async throws {
+        let directory = try TemporaryDirectory.make()
+        let targetPath = directory + "/target.sock"
+        let target = try BackgroundProcess(
+            Paths.python,
+            [
+                "-c",
+                """
+                import socket, threading
+                s = socket.socket(socket.AF_UNIX); s.bind('\(targetPath)'); s.listen(8); s.settimeout(20)
+                print('ready', flush=True)
+                def serve(c):
+                    with c:
+                        while data := c.recv(65536):
+                            c.sendall(data)
+                        c.sendall(b'bye')
+                while True:
+                    threading.Thread(target=serve, args=(s.accept()[0],), daemon=True).start()
+                """,
+            ])
+        defer { target.kill() }
+        _ = try await target.waitForLine(containing: "ready", inStdout: true)
+        let listenPath = directory + "/forward.sock"
+        let unixToUnix = try BackgroundProcess(Paths.sockscope, ["forward", "-U", listenPath, "--target-unix", targetPath])
+        defer { unixToUnix.kill() }
+        _ = try await unixToUnix.waitForLine(containing: "listening on")
+        let tcpToUnix = try BackgroundProcess(Paths.sockscope, ["forward", "127.0.0.1", "0", "--target-unix", targetPath])
+        defer { tcpToUnix.kill() }
+        let port = try await tcpToUnix.announcedPort()
+        let client = """
+            import hashlib, os, socket, sys, threading
+            s = socket.socket(socket.AF_UNIX) if sys.argv[1].startswith('/') else socket.socket()
+            s.connect(sys.argv[1] if sys.argv[1].startswith('/') else ('127.0.0.1', int(sys.argv[1])))
+            payload = os.urandom(1 << 20)
+            def send():
+                s.sendall(payload); s.shutdown(socket.SHUT_WR)
+            threading.Thread(target=send).start()
+            got = bytearray()
+            while data := s.recv(65536):
+                got += data
+            print('ok' if bytes(got) == payload + b'bye' else f'{len(got)} bytes, not the same')
+            """
+        for endpoint in [listenPath, "\(port)"] {
+            let outcome = try await run(Paths.python, ["-c", client, endpoint], timeout: .seconds(30))
+            #expect(outcome.stdoutText == "ok\n", "\(endpoint): \(outcome)")
+        }
+    }
+
     @Test("usage: forward needs [LISTEN-ADDR] PORT TARGET-HOST TARGET-PORT")
     func usage() async throws {
         try await expectFailure(["forward", "8080", "127.0.0.1"], "forward takes [LISTEN-ADDR] PORT TARGET-HOST TARGET-PORT")
         try await expectFailure(["forward", "8080", "127.0.0.1", "0"], "port")
         try await expectFailure(["forward", "--max-clients=-1", "8080", "127.0.0.1", "80"], "--max-clients must be 0 or more")
         try await expectFailure(["forward", "--hexdump", "--json", "8080", "127.0.0.1", "80"], "--hexdump writes text")
+        try await expectFailure(["forward", "-U", "/tmp/a", "8080", "127.0.0.1", "80"], "forward takes (-U PATH) TARGET-HOST TARGET-PORT")
+        try await expectFailure(["forward", "--target-unix", "/tmp/b", "8080", "127.0.0.1", "80"], "forward takes [LISTEN-ADDR] PORT (--target-unix PATH)")
+        try await expectFailure(["forward", "-u", "-U", "/tmp/a", "127.0.0.1", "80"], "-u forwards UDP")
+        try await expectFailure(["forward", "-U", "/tmp/a", "--allow", "127.0.0.1", "127.0.0.1", "80"], "address rules match IP clients")
     }
 }
 
