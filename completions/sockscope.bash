@@ -419,9 +419,9 @@ _sockscope_listen() {
 
 _sockscope_forward() {
     repeating_flags=()
-    non_repeating_flags=(-u --udp -4 -6 --upstream --downstream -v --verbose --hexdump --json --version -h --help)
+    non_repeating_flags=(-u --udp -4 -6 --upstream --downstream --tap --tap-payload --follow-timewait -v --verbose --hexdump --json --version -h --help)
     repeating_options=(--allow --deny)
-    non_repeating_options=(-U --unix --target-unix -i --idle-timeout --max-clients --allow-file --deny-file --delay --jitter --rate --slice --slice-gap --reset-after --close-after --stall-after --refuse --color)
+    non_repeating_options=(-U --unix --target-unix -i --idle-timeout --max-clients --allow-file --deny-file --delay --jitter --rate --slice --slice-gap --reset-after --close-after --stall-after --refuse --tap-interface --pcap-out --color)
     __sockscope_offer_flags_options -1
 
     # Offer option value completions
@@ -479,6 +479,14 @@ _sockscope_forward() {
         return
         ;;
     '--refuse')
+        return
+        ;;
+    '--tap-interface')
+        __sockscope_add_completions -W "$(eval 'ls /sys/class/net')"
+        return
+        ;;
+    '--pcap-out')
+        __sockscope_add_completions -f
         return
         ;;
     '--color')

@@ -66,6 +66,8 @@ struct ForwardCommand: ParsableCommand {
 
     @OptionGroup(title: "Faults") var faults: FaultOptions
 
+    @OptionGroup(title: "Packet capture (the tap)") var tap: TapOptions
+
     @Flag(name: [.customShort("v"), .customLong("verbose")], help: "Narrate each connection: the target's answer, each FIN passed on, the counts at the end.")
     var verbose = false
 
@@ -85,6 +87,10 @@ struct ForwardCommand: ParsableCommand {
         if udp && !faults.faults.isEmpty {
             throw ValidationError("the faults (--delay, --rate, --slice, --…-after, --refuse) act on TCP streams; -u forwards datagrams as they come")
         }
+        if tap.enabled && (udp || unixPath != nil || targetUnixPath != nil) {
+            throw ValidationError("--tap (and --tap-interface, --tap-payload, --pcap-out) follows TCP connections: both legs must be TCP")
+        }
+        if tap.values.followTimeWait { throw ValidationError("--follow-timewait follows one connection; forward serves many (use `sockscope sockets`)") }
         if udp && (unixPath != nil || targetUnixPath != nil) { throw ValidationError("-u forwards UDP; -U and --target-unix are Unix stream sockets") }
         let listenWords = words.count - (targetUnixPath == nil ? 2 : 0)
         guard unixPath == nil ? (listenWords == 1 || listenWords == 2) : listenWords == 0 else {
@@ -138,13 +144,22 @@ struct ForwardCommand: ParsableCommand {
             try server.run()
             return
         }
+        var request = ListenRequest(address: bind, type: .stream)
+        let recorder = TapRecorder(options: tap.values)
+        if tap.enabled { request.beforeListen = { bound throws(SockscopeError) in try recorder.startForwarding(bound, target: target) } }
         let server = try ForwardServer(
-            ListenRequest(address: bind, type: .stream), route: .fixed(target), policy: try access.policy(), tracer: tracer, faults: faults.faults,
+            request, route: .fixed(target), policy: try access.policy(), tracer: tracer, faults: faults.faults,
             events: reporter.report, forwardEvents: events.report)
         if hexdump { server.observe = ForwardHexDump().record }
         if !output.json { tracer.record("forwarding \(server.address) → \(target)") }
         events.announce(faults.faults)
-        try server.run()
+        do {
+            try server.run()
+        } catch {
+            // Ctrl-C ends a forward: the tap's summary and pcap file first.
+            try? recorder.finish()
+            throw error
+        }
     }
 }
 

@@ -168,6 +168,32 @@ struct ForwardTests {
         }
     }
 
+    @Test(
+        "--tap shows both legs on one timeline with their states; --pcap-out holds both handshakes (tcpdump -r); Ctrl-C prints the summary first",
+        .enabled(if: Paths.isRoot, "skipped: capturing needs root (CAP_NET_RAW)"))
+    func tapBothLegs() async throws {
+        let directory = try TemporaryDirectory.make()
+        let target = try BackgroundProcess(Paths.python, [Paths.peer("forward_peer.py"), "target"])
+        defer { target.kill() }
+        let targetPort = try await target.announcedPort(marker: "", inStdout: true)
+        let pcap = directory + "/forward.pcap"
+        let forward = try BackgroundProcess(Paths.sockscope, ["forward", "--tap", "--pcap-out", pcap, "127.0.0.1", "0", "127.0.0.1", "\(targetPort)"])
+        defer { forward.kill() }
+        let port = try await forward.announcedPort()
+        let outcome = try await sockscope("connect", "127.0.0.1", "\(port)", input: Array("ping".utf8))
+        #expect(outcome.stdoutText == "pingbye", "\(outcome)")
+        _ = try await forward.waitForLine(containing: "→ 127.0.0.1:\(targetPort)             [.]")
+        try await Task.sleep(for: .milliseconds(300))
+        kill(forward.pid, SIGINT)
+        #expect(try await forward.finish(timeout: .seconds(10)) == 130)
+        let log = forward.stderrText
+        #expect(log.contains("→ 127.0.0.1:\(port): handshake RTT") && log.contains("→ 127.0.0.1:\(targetPort): handshake RTT"), "\(log)")
+        #expect(log.components(separatedBy: "server: CLOSED").count - 1 == 2, "both legs end CLOSED on the server side: \(log)")
+        let syns = try await run(Paths.tcpdump, ["-nn", "-r", pcap, "tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn"])
+        let lines = syns.stdoutText.split(separator: "\n")
+        #expect(lines.count == 2 && lines.contains { $0.contains(".\(port):") } && lines.contains { $0.contains(".\(targetPort):") }, "\(syns)")
+    }
+
     @Test("usage: forward needs [LISTEN-ADDR] PORT TARGET-HOST TARGET-PORT")
     func usage() async throws {
         try await expectFailure(["forward", "8080", "127.0.0.1"], "forward takes [LISTEN-ADDR] PORT TARGET-HOST TARGET-PORT")
@@ -177,6 +203,8 @@ struct ForwardTests {
         try await expectFailure(["forward", "-U", "/tmp/a", "8080", "127.0.0.1", "80"], "forward takes (-U PATH) TARGET-HOST TARGET-PORT")
         try await expectFailure(["forward", "--target-unix", "/tmp/b", "8080", "127.0.0.1", "80"], "forward takes [LISTEN-ADDR] PORT (--target-unix PATH)")
         try await expectFailure(["forward", "-u", "-U", "/tmp/a", "127.0.0.1", "80"], "-u forwards UDP")
+        try await expectFailure(["forward", "-u", "--tap", "8080", "127.0.0.1", "80"], "both legs must be TCP")
+        try await expectFailure(["forward", "--follow-timewait", "8080", "127.0.0.1", "80"], "--follow-timewait follows one connection")
         try await expectFailure(["forward", "-U", "/tmp/a", "--allow", "127.0.0.1", "127.0.0.1", "80"], "address rules match IP clients")
     }
 }

@@ -53,6 +53,22 @@ final class TapRecorder: Sendable {
         tap.withLock { $0 = capture }
     }
 
+    /// For `forward`'s `ListenRequest.beforeListen`: capture both legs of every forwarded
+    /// connection — clients to the listener's port, and ours to the target — on one
+    /// timeline (lo when both are on loopback, else any).
+    func startForwarding(_ bound: SocketAddress, target: SocketAddress) throws(SockscopeError) {
+        guard let port = bound.port, let targetPort = target.port, let targetHost = target.ipAddress else { return }
+        let loopback = bound.ipAddress?.isLoopback == true && targetHost.isLoopback
+        let interface = options.interface ?? (loopback ? "lo" : "any")
+        let filter = "tcp port \(port) or (tcp and host \(targetHost) and port \(targetPort))"
+        let capture = try ConnectionTap(options.captureOptions(interface: interface, filter: filter)) { event in
+            Diagnostics.line(TapTimeline.line(event))
+        }
+        Diagnostics.line("tap: capturing on \(interface): \(filter)")
+        capture.start()
+        tap.withLock { $0 = capture }
+    }
+
     /// Stops after the teardown (or a grace second), then prints the summary.
     /// - Throws: the interruption, when SIGINT or SIGTERM ends --follow-timewait.
     func finish() throws(SockscopeError) {
