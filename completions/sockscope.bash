@@ -421,7 +421,7 @@ _sockscope_forward() {
     repeating_flags=()
     non_repeating_flags=(-u --udp -4 -6 --upstream --downstream --tap --tap-payload --follow-timewait -v --verbose --hexdump --json --version -h --help)
     repeating_options=(--allow --deny)
-    non_repeating_options=(-U --unix --target-unix -i --idle-timeout --max-clients --allow-file --deny-file --delay --jitter --rate --slice --slice-gap --reset-after --close-after --stall-after --refuse --tap-interface --pcap-out --color)
+    non_repeating_options=(-U --unix --target-unix -i --idle-timeout --max-clients --allow-file --deny-file --delay --jitter --rate --slice --slice-gap --reset-after --close-after --stall-after --refuse --tap-interface --pcap-out --proxy --proxy-type --proxy-auth --proxy-dns --color)
     __sockscope_offer_flags_options -1
 
     # Offer option value completions
@@ -487,6 +487,20 @@ _sockscope_forward() {
         ;;
     '--pcap-out')
         __sockscope_add_completions -f
+        return
+        ;;
+    '--proxy')
+        return
+        ;;
+    '--proxy-type')
+        __sockscope_add_completions -W 'socks4'$'\n''socks4a'$'\n''socks5'$'\n''http'
+        return
+        ;;
+    '--proxy-auth')
+        return
+        ;;
+    '--proxy-dns')
+        __sockscope_add_completions -W 'local'$'\n''remote'
         return
         ;;
     '--color')

@@ -22,6 +22,8 @@ struct ForwardCommand: ParsableCommand {
             (target→client) picks one; -v says them at the start and each time a limit acts \
             (JSON: forward_faults, forward_fault, forward_refused).
 
+            --proxy URL reaches the target through a SOCKS or HTTP CONNECT proxy, a tunnel per \
+            client (connect's proxy options; a refusal resets the client and is explained). \
             -U PATH listens on a Unix socket instead, --target-unix PATH connects to one (either \
             side or both: watch what a program says to a local daemon). -u forwards UDP: the first datagram from a source opens its session, a socket of \
             its own connect()ed to the target (which sees each source as its own port); answers \
@@ -68,6 +70,8 @@ struct ForwardCommand: ParsableCommand {
 
     @OptionGroup(title: "Packet capture (the tap)") var tap: TapOptions
 
+    @OptionGroup(title: "Proxy") var proxy: ProxyOptions
+
     @Flag(name: [.customShort("v"), .customLong("verbose")], help: "Narrate each connection: the target's answer, each FIN passed on, the counts at the end.")
     var verbose = false
 
@@ -91,6 +95,12 @@ struct ForwardCommand: ParsableCommand {
             throw ValidationError("--tap (and --tap-interface, --tap-payload, --pcap-out) follows TCP connections: both legs must be TCP")
         }
         if tap.values.followTimeWait { throw ValidationError("--follow-timewait follows one connection; forward serves many (use `sockscope sockets`)") }
+        if proxy.proxy != nil && (udp || targetUnixPath != nil) {
+            throw ValidationError("--proxy tunnels the target leg over TCP; -u and --target-unix do not go through proxies")
+        }
+        if proxy.proxy != nil && tap.enabled {
+            throw ValidationError("--tap captures the leg to the target; through --proxy that leg goes to the proxy: tap the proxy's port with `sockscope tap`")
+        }
         if udp && (unixPath != nil || targetUnixPath != nil) { throw ValidationError("-u forwards UDP; -U and --target-unix are Unix stream sockets") }
         let listenWords = words.count - (targetUnixPath == nil ? 2 : 0)
         guard unixPath == nil ? (listenWords == 1 || listenWords == 2) : listenWords == 0 else {
@@ -105,11 +115,23 @@ struct ForwardCommand: ParsableCommand {
         try CommandRunner.run(json: output.json) { () throws(SockscopeError) in try forward() }
     }
 
-    /// The address to listen on and the target, from the words, -U and --target-unix.
-    private func addresses(protocolName: String) throws(SockscopeError) -> (bind: SocketAddress, target: SocketAddress) {
+    /// The address to listen on and the target, from the words, -U and --target-unix; with
+    /// --proxy, the target is the proxy and the route says where it is to connect.
+    private func addresses(protocolName: String) throws(SockscopeError) -> (bind: SocketAddress, target: SocketAddress, route: ForwardRoute?) {
         let target: SocketAddress
         var listenWords = words[...]
-        if let targetUnixPath {
+        var route: ForwardRoute?
+        if let proxyURL = try proxy.values.proxy() {
+            listenWords = words.dropLast(2)
+            let targetPort = try PortNumber.parse(words[words.count - 1], allowZero: false, protocolName: "tcp")
+            let destination = try proxy.values.destination(host: words[words.count - 2], port: targetPort, proxy: proxyURL, family: family.family)
+            _ = try ProxyClientHandshake(proxy: proxyURL, destination: destination)  // SOCKS4 and IPv6: a usage error now
+            guard let address = try HostResolver.resolve(proxyURL.host, port: proxyURL.port, family: family.family, type: .stream).first else {
+                throw .usage("no address for the proxy '\(proxyURL.host)'")
+            }
+            target = address
+            route = .throughProxy(address: address, proxy: proxyURL, destination: destination)
+        } else if let targetUnixPath {
             target = .unix(try UnixSocketPath(parsing: targetUnixPath))
         } else {
             listenWords = words.dropLast(2)
@@ -121,14 +143,14 @@ struct ForwardCommand: ParsableCommand {
             }
             target = resolved
         }
-        if let unixPath { return (.unix(try UnixSocketPath(parsing: unixPath)), target) }
+        if let unixPath { return (.unix(try UnixSocketPath(parsing: unixPath)), target, route) }
         let bind = try family.listenAddress(listenWords.count == 2 ? listenWords.first : nil, port: listenWords.last ?? "", protocolName: protocolName)
-        return (bind, target)
+        return (bind, target, route)
     }
 
     private func forward() throws(SockscopeError) {
         let protocolName = udp ? "udp" : "tcp"
-        let (bind, target) = try addresses(protocolName: protocolName)
+        let (bind, target, proxyRoute) = try addresses(protocolName: protocolName)
         let tracer = Diagnostics.tracer(verbose: verbose)
         let reporter = ListenerReporter(
             json: output.json, tracer: tracer, announce: true, dualStack: false, protocolName: unixPath != nil ? "unix" : protocolName)
@@ -148,7 +170,7 @@ struct ForwardCommand: ParsableCommand {
         let recorder = TapRecorder(options: tap.values)
         if tap.enabled { request.beforeListen = { bound throws(SockscopeError) in try recorder.startForwarding(bound, target: target) } }
         let server = try ForwardServer(
-            request, route: .fixed(target), policy: try access.policy(), tracer: tracer, faults: faults.faults,
+            request, route: proxyRoute ?? .fixed(target), policy: try access.policy(), tracer: tracer, faults: faults.faults,
             events: reporter.report, forwardEvents: events.report)
         if hexdump { server.observe = ForwardHexDump().record }
         if !output.json { tracer.record("forwarding \(server.address) → \(target)") }

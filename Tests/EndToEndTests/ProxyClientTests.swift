@@ -104,6 +104,39 @@ struct ProxyClientTests {
         #expect(wrong.status == 75 && wrong.stderr.contains("did not answer in time"), "\(wrong)")
     }
 
+    @Test(
+        "forward --proxy: each client's target leg is its own tunnel through danted (SOCKS5) and sockscope proxy (HTTP); a refusal resets the client, explained",
+        .enabled(if: Paths.isRoot, "skipped: danted switches to the user nobody, which needs root"))
+    func forwardThroughProxies() async throws {
+        let (daemon, dantePort) = try await Self.danted()
+        let ours = try BackgroundProcess(Paths.sockscope, ["proxy", "127.0.0.1", "0"])
+        let (target, targetPort) = try await Self.echoTarget()
+        defer {
+            daemon.kill()
+            ours.kill()
+            target.kill()
+        }
+        let oursPort = try await ours.announcedPort()
+        for url in ["socks5://127.0.0.1:\(dantePort)", "http://127.0.0.1:\(oursPort)"] {
+            let forward = try BackgroundProcess(Paths.sockscope, ["forward", "-v", "--proxy", url, "127.0.0.1", "0", "127.0.0.1", "\(targetPort)"])
+            defer { forward.kill() }
+            let port = try await forward.announcedPort()
+            let outcome = try await run(
+                Paths.python, [Paths.peer("forward_peer.py"), "client", "127.0.0.1", "\(port)", "\(1 << 20)", "20"], timeout: .seconds(60))
+            #expect(outcome.stdoutText == "ok 20\n", "\(url): \(outcome)\n\(forward.stderrText.suffix(1500))")
+            #expect(forward.stderrText.contains("opened a tunnel to 127.0.0.1:\(targetPort)"), "\(url): \(forward.stderrText.suffix(1500))")
+        }
+        let closed = try freePort()
+        let refusing = try BackgroundProcess(
+            Paths.sockscope, ["forward", "--json", "--proxy", "socks5://127.0.0.1:\(dantePort)", "127.0.0.1", "0", "127.0.0.1", "\(closed)"])
+        defer { refusing.kill() }
+        let port = try await ForwardTests.jsonPort(refusing)
+        let reset = try await sockscope("connect", "-w", "2", "127.0.0.1", "\(port)", input: Array("x".utf8))
+        #expect(reset.stderr.contains("ECONNRESET"), "the client is reset: \(reset)")
+        let record = try await refusing.waitForLine(containing: "forward_failed")
+        #expect(record.contains("connection refused (reply 5)"), "\(record)")
+    }
+
     @Test("usage: proxy options without --proxy, SOCKS4 with remote names, UDP through a proxy, an unknown scheme")
     func usage() async throws {
         try await expectFailure(["connect", "--proxy-type", "socks5", "127.0.0.1", "80"], "--proxy-type describes the proxy given with --proxy")

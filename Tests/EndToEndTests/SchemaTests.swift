@@ -34,6 +34,8 @@ struct SchemaTests {
         #expect(
             proxied.contains(#""protocol":"socks5","user":null,"destination":"127.0.0.2:"#) && proxied.contains(#""allowed":false"#),
             "the proxy logs a refused request: \(proxied)")
+        let tunnelled = try await run("/bin/sh", ["-c", "cat \(directory)/forward-proxy.jsonl"]).stdoutText
+        #expect(tunnelled.contains(#""type":"proxy""#) && tunnelled.contains(#","client":1}"#), "forward --proxy: a proxy record per client: \(tunnelled)")
         let probed = try await run("/bin/sh", ["-c", "cat \(directory)/probe-tls.jsonl"]).stdoutText
         #expect(
             probed.contains(#""speaks_tls":true"#) && probed.contains(#""speaks_tls":false,"answer":"plain""#),

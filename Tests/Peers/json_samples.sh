@@ -64,6 +64,9 @@ sleep 0.3
 pport=$(json_port "$out/proxy.jsonl")
 echo hello | timeout 10 "$bin" connect --json --proxy "socks5://127.0.0.1:$pport" 127.0.0.1 "$feport" > /dev/null 2> "$out/connect-proxy.jsonl"
 timeout 10 "$bin" connect --proxy "socks5://127.0.0.1:$pport" 127.0.0.2 "$feport" < /dev/null > /dev/null 2>&1
+"$bin" forward --json --proxy "socks5://127.0.0.1:$pport" 127.0.0.1 0 127.0.0.1 "$feport" > /dev/null 2> "$out/forward-proxy.jsonl" & pids+=($!)
+fport6=$(json_port "$out/forward-proxy.jsonl")
+echo hello | timeout 10 "$bin" connect 127.0.0.1 "$fport6" > /dev/null 2>&1
 sleep 0.3
 # errors as JSON: a refused connection, a usage error
 timeout 5 "$bin" connect --json 127.0.0.1 1 < /dev/null > /dev/null 2> "$out/error.jsonl"

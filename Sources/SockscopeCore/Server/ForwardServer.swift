@@ -18,6 +18,8 @@ package enum ForwardEvent: Sendable {
     /// A fault plan's limit ended the direction whose bytes come from `from` after `after`
     /// bytes (`--reset-after`, `--close-after`, `--stall-after`).
     case fault(client: Int, from: Leg, outcome: FaultOutcome, after: Int)
+    /// The target leg's tunnel through the proxy is open (`forward --proxy`).
+    case tunnelled(client: Int, proxy: String, kind: ProxyURL.Kind, destination: String, reply: String?)
     /// `--refuse` picked this client: it was reset at once, never forwarded.
     case refused(client: Int, peer: SocketAddress)
 
@@ -48,6 +50,8 @@ package final class ForwardServer {
         var faultsReported: Set<ForwardEvent.Leg> = []
         /// The proxy client's session (`sockscope proxy`): its reply is sent when the target answers.
         var tunnel: ProxyServerSession?
+        /// The target leg's tunnel through a proxy (`forward --proxy`), until it is open.
+        var outbound: ProxyClientHandshake?
         /// The timer that steps the connection when a fault's wait ends.
         var timer: (due: ContinuousClock.Instant, timer: EventLoop.Timer)?
 
@@ -125,12 +129,23 @@ package final class ForwardServer {
             try connect(client.socket, id: client.number, peer: client.peer, to: target, tunnel: nil, loop: loop)
         case .proxy(let policy):
             try negotiate(client, policy: policy, loop: loop)
+        case .throughProxy(let address, let proxy, let destination):
+            let handshake: ProxyClientHandshake
+            do {
+                handshake = try ProxyClientHandshake(proxy: proxy, destination: destination)
+            } catch {
+                client.socket.close()
+                forwardEvents(.targetFailed(client: client.number, peer: client.peer, error: error))
+                return
+            }
+            try connect(client.socket, id: client.number, peer: client.peer, to: address, tunnel: nil, outbound: handshake, loop: loop)
         }
     }
 
     /// Starts the target leg of a client's connection (non-blocking connect).
     func connect(
-        _ client: Socket, id: Int, peer: SocketAddress, to target: SocketAddress, tunnel: ProxyServerSession?, loop: EventLoop
+        _ client: Socket, id: Int, peer: SocketAddress, to target: SocketAddress, tunnel: ProxyServerSession?,
+        outbound: ProxyClientHandshake? = nil, loop: EventLoop
     ) throws(SockscopeError) {
         let socket: Socket
         do {
@@ -146,6 +161,7 @@ package final class ForwardServer {
         }
         let connection = Connection(id: id, peer: peer, client: client, target: socket, targetAddress: target, faults: faults, bufferSize: bufferSize)
         connection.tunnel = tunnel
+        connection.outbound = outbound
         if let observe {
             let id = connection.id
             connection.upstream.observer = { observe(id, .client, $0) }
@@ -173,7 +189,12 @@ package final class ForwardServer {
                 reset(connection, failedLeg: .client, loop: loop)
                 return
             }
-            forwardEvents(.connected(client: connection.id, peer: connection.peer, target: connection.targetAddress))
+            if connection.outbound == nil {
+                forwardEvents(.connected(client: connection.id, peer: connection.peer, target: connection.targetAddress))
+            }
+        }
+        if let outbound = connection.outbound {
+            guard try openTunnel(outbound, connection, loop: loop) else { return }
         }
         if let failed = move(connection, readiness) {
             reset(connection, failedLeg: failed, loop: loop)
@@ -190,6 +211,36 @@ package final class ForwardServer {
         }
         try watch(connection, loop: loop)
         schedule(connection, loop: loop)
+    }
+
+    /// Steps the target leg's tunnel; true once it is open (then the leg relays as any
+    /// other). A refusal resets the client, as a refusing target does.
+    private func openTunnel(_ handshake: ProxyClientHandshake, _ connection: Connection, loop: EventLoop) throws(SockscopeError) -> Bool {
+        let open: Bool
+        do {
+            open = try stepTunnel(handshake, on: connection.target)
+        } catch {
+            forwardEvents(.targetFailed(client: connection.id, peer: connection.peer, error: error))
+            try? connection.client.set(.linger(seconds: 0))
+            close(connection, loop: loop)
+            return false
+        }
+        guard open else {
+            try loop.update(connection.target.fd, handshake.output.isEmpty ? .readable : [.readable, .writable])
+            return false
+        }
+        connection.outbound = nil
+        forwardEvents(
+            .tunnelled(
+                client: connection.id, proxy: "\(handshake.proxy)", kind: handshake.proxy.kind, destination: "\(handshake.destination)",
+                reply: handshake.reply))
+        // What the destination sent with the proxy's answer goes to the client first.
+        let leftover = handshake.leftover
+        if !leftover.isEmpty, (try? leftover.withUnsafeBytes { raw throws(SocketCallError) in try connection.client.send(raw) }) != leftover.count {
+            reset(connection, failedLeg: .client, loop: loop)
+            return false
+        }
+        return true
     }
 
     /// Reports each direction's fault outcome once; true when one asks for a reset.

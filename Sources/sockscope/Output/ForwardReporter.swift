@@ -46,6 +46,8 @@ struct ForwardReporter {
             tracer.record("client \(client): \(direction) after \(counted(after, "byte")): \(what)")
         case .refused(let client, let peer):
             tracer.record("client \(client) (\(peer)): reset at once (--refuse)")
+        case .tunnelled(let client, let proxy, _, let destination, let reply):
+            tracer.record("client \(client): the proxy \(proxy) opened a tunnel to \(destination) (\(reply ?? "ok"))")
         case .proxyRequest(let client, let peer, let dialect, let user, let destination, let refusal):
             let spoke = dialect.map { Self.dialectName($0) } ?? "something"
             let who = user.map { " as '\($0)'" } ?? ""
@@ -152,6 +154,13 @@ struct ForwardReporter {
             line = JSONLine(type: "forward_refused")
             line.add("client", client)
             line.add(endpoint: "peer", peer)
+        case .tunnelled(let client, let proxy, let kind, let destination, let reply):
+            line = JSONLine(type: "proxy")
+            line.add("proxy", proxy)
+            line.add("proxy_type", kind.rawValue)
+            line.add("destination", destination)
+            line.add("reply", reply)
+            line.add("client", client)
         case .proxyRequest(let client, let peer, let dialect, let user, let destination, let refusal):
             line = JSONLine(type: "proxy_request")
             line.add("client", client)
