@@ -419,9 +419,9 @@ _sockscope_listen() {
 
 _sockscope_forward() {
     repeating_flags=()
-    non_repeating_flags=(-u --udp -4 -6 --upstream --downstream --tap --tap-payload --follow-timewait -v --verbose --hexdump --json --version -h --help)
+    non_repeating_flags=(-u --udp -4 -6 --upstream --downstream --tap --tap-payload --follow-timewait --tls --ssl --require-client-cert --target-tls --target-insecure -v --verbose --hexdump --json --version -h --help)
     repeating_options=(--allow --deny)
-    non_repeating_options=(-U --unix --target-unix -i --idle-timeout --max-clients --allow-file --deny-file --delay --jitter --rate --slice --slice-gap --reset-after --close-after --stall-after --refuse --tap-interface --pcap-out --proxy --proxy-type --proxy-auth --proxy-dns --color)
+    non_repeating_options=(-U --unix --target-unix -i --idle-timeout --max-clients --allow-file --deny-file --delay --jitter --rate --slice --slice-gap --reset-after --close-after --stall-after --refuse --tap-interface --pcap-out --proxy --proxy-type --proxy-auth --proxy-dns --cert --key --ca-file --alpn --tls-min --tls-max --ciphers --keylog --target-ca-file --target-sni --color)
     __sockscope_offer_flags_options -1
 
     # Offer option value completions
@@ -501,6 +501,41 @@ _sockscope_forward() {
         ;;
     '--proxy-dns')
         __sockscope_add_completions -W 'local'$'\n''remote'
+        return
+        ;;
+    '--cert')
+        __sockscope_add_completions -f
+        return
+        ;;
+    '--key')
+        __sockscope_add_completions -f
+        return
+        ;;
+    '--ca-file')
+        __sockscope_add_completions -f
+        return
+        ;;
+    '--alpn')
+        return
+        ;;
+    '--tls-min')
+        return
+        ;;
+    '--tls-max')
+        return
+        ;;
+    '--ciphers')
+        return
+        ;;
+    '--keylog')
+        __sockscope_add_completions -f
+        return
+        ;;
+    '--target-ca-file')
+        __sockscope_add_completions -f
+        return
+        ;;
+    '--target-sni')
         return
         ;;
     '--color')

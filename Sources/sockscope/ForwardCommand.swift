@@ -22,7 +22,10 @@ struct ForwardCommand: ParsableCommand {
             (target→client) picks one; -v says them at the start and each time a limit acts \
             (JSON: forward_faults, forward_fault, forward_refused).
 
-            --proxy URL reaches the target through a SOCKS or HTTP CONNECT proxy, a tunnel per \
+            --tls (with --cert and --key, or an ephemeral certificate) ends each client's TLS \
+            here and --target-tls starts TLS to the target (verified unless --target-insecure), \
+            so an encrypted service can be watched in clear with -v, --hexdump or --tap; either \
+            or both. --proxy URL reaches the target through a SOCKS or HTTP CONNECT proxy, a tunnel per \
             client (connect's proxy options; a refusal resets the client and is explained). \
             -U PATH listens on a Unix socket instead, --target-unix PATH connects to one (either \
             side or both: watch what a program says to a local daemon). -u forwards UDP: the first datagram from a source opens its session, a socket of \
@@ -72,6 +75,10 @@ struct ForwardCommand: ParsableCommand {
 
     @OptionGroup(title: "Proxy") var proxy: ProxyOptions
 
+    @OptionGroup(title: "TLS with clients (terminate)") var tls: ServerTLSOptions
+
+    @OptionGroup(title: "TLS to the target (originate)") var targetTLS: TargetTLSOptions
+
     @Flag(name: [.customShort("v"), .customLong("verbose")], help: "Narrate each connection: the target's answer, each FIN passed on, the counts at the end.")
     var verbose = false
 
@@ -101,6 +108,7 @@ struct ForwardCommand: ParsableCommand {
         if proxy.proxy != nil && tap.enabled {
             throw ValidationError("--tap captures the leg to the target; through --proxy that leg goes to the proxy: tap the proxy's port with `sockscope tap`")
         }
+        if udp && (tls.tls || targetTLS.tls) { throw ValidationError("--tls and --target-tls run over streams; -u forwards datagrams") }
         if udp && (unixPath != nil || targetUnixPath != nil) { throw ValidationError("-u forwards UDP; -U and --target-unix are Unix stream sockets") }
         let listenWords = words.count - (targetUnixPath == nil ? 2 : 0)
         guard unixPath == nil ? (listenWords == 1 || listenWords == 2) : listenWords == 0 else {
@@ -167,12 +175,23 @@ struct ForwardCommand: ParsableCommand {
             return
         }
         var request = ListenRequest(address: bind, type: .stream)
+        var policy = try access.policy()
+        if let configuration = try tls.values.configurationIfEnabled(role: .server) {
+            let context = try TLSContext(configuration)
+            context.announceIfEphemeral(json: output.json)
+            policy.tls = TLSService(context: context, bridged: true)
+        }
         let recorder = TapRecorder(options: tap.values)
         if tap.enabled { request.beforeListen = { bound throws(SockscopeError) in try recorder.startForwarding(bound, target: target) } }
         let server = try ForwardServer(
-            request, route: proxyRoute ?? .fixed(target), policy: try access.policy(), tracer: tracer, faults: faults.faults,
+            request, route: proxyRoute ?? .fixed(target), policy: policy, tracer: tracer, faults: faults.faults,
             events: reporter.report, forwardEvents: events.report)
         if hexdump { server.observe = ForwardHexDump().record }
+        if let configuration = try targetTLS.values.configurationIfEnabled(role: .client) {
+            let host = targetUnixPath == nil ? words[words.count - 2] : nil
+            let isAddress = host.map { IPAddress($0) != nil } ?? true
+            server.targetTLS = (try TLSContext(configuration), targetTLS.sni ?? (isAddress ? nil : host), targetTLS.sni ?? host)
+        }
         if !output.json { tracer.record("forwarding \(server.address) → \(target)") }
         events.announce(faults.faults)
         do {

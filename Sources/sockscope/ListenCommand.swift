@@ -240,20 +240,7 @@ extension ListenCommand.Request {
     private func tlsService() throws(SockscopeError) -> TLSService? {
         guard let configuration = try tls.configurationIfEnabled(role: .server) else { return nil }
         let context = try TLSContext(configuration)
-        if context.isEphemeral, let fingerprint = context.fingerprint {
-            if output.json {
-                var line = JSONLine(type: "tls_identity")
-                line.add("ephemeral", true)
-                line.add("subject", "CN=sockscope")
-                line.add("alt_names", ["DNS:localhost", "IP Address:127.0.0.1", "IP Address:::1"])
-                line.add("sha256", colonHex(fingerprint))
-                Diagnostics.raw(line.text)
-            } else {
-                Diagnostics.line(
-                    "sockscope: TLS with an ephemeral self-signed certificate (CN=sockscope; localhost, 127.0.0.1, ::1), SHA-256 fingerprint \(colonHex(fingerprint))"
-                )
-            }
-        }
+        context.announceIfEphemeral(json: output.json)
         // One stream client is relayed over its session directly; every other mode gets
         // each client's plaintext through a bridge.
         let direct = execCommand == nil && !(keepOpen || broker || chat || maxClients != nil)
@@ -416,6 +403,26 @@ extension SocketOption {
         switch self {
         case .receiveBufferSize, .sendBufferSize, .timeToLive: true
         default: false
+        }
+    }
+}
+
+extension TLSContext {
+    /// A listener's ephemeral certificate (no --cert): its SHA-256 fingerprint, printed for
+    /// clients to check (a tls_identity record with --json).
+    func announceIfEphemeral(json: Bool) {
+        guard isEphemeral, let fingerprint else { return }
+        if json {
+            var line = JSONLine(type: "tls_identity")
+            line.add("ephemeral", true)
+            line.add("subject", "CN=sockscope")
+            line.add("alt_names", ["DNS:localhost", "IP Address:127.0.0.1", "IP Address:::1"])
+            line.add("sha256", colonHex(fingerprint))
+            Diagnostics.raw(line.text)
+        } else {
+            Diagnostics.line(
+                "sockscope: TLS with an ephemeral self-signed certificate (CN=sockscope; localhost, 127.0.0.1, ::1), SHA-256 fingerprint \(colonHex(fingerprint))"
+            )
         }
     }
 }

@@ -9,6 +9,13 @@ forward_peer.py client HOST PORT SIZE [COUNT]
                                   bytes while reading, then FIN; each must get its bytes back
                                   followed by b"bye" and the end of the stream. Prints
                                   "ok COUNT" or exits 1 with what went wrong.
+forward_peer.py tls-target CERT KEY
+                                  the target above, over TLS (Python's ssl module)
+forward_peer.py tls-client CA HOST PORT SIZE [COUNT]
+                                  COUNT clients over TLS (verifying the server with CA), each
+                                  sending SIZE random bytes 16 KiB at a time and reading each
+                                  chunk's echo before the next (one thread per socket: an ssl
+                                  socket is not for two threads), then closing. Prints "ok COUNT"
 forward_peer.py probe HOST PORT SIZE WAIT
                                   one client: sends SIZE bytes (no FIN) and reads what comes
                                   back until the end of the stream, a reset, or WAIT seconds of
@@ -20,6 +27,7 @@ forward_peer.py rtt HOST PORT COUNT
                                   median round trip in milliseconds
 """
 import json
+import ssl
 import statistics
 import hashlib
 import os
@@ -29,7 +37,7 @@ import threading
 import time
 
 
-def target():
+def target(wrap=None):
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(512)
@@ -54,6 +62,11 @@ def target():
             connection, _ = listener.accept()
         except socket.timeout:
             break
+        if wrap:
+            try:
+                connection = wrap(connection)
+            except (OSError, ssl.SSLError):
+                continue
         threading.Thread(target=serve, args=(connection,), daemon=True).start()
 
 
@@ -78,6 +91,40 @@ def client(host, port, size, count):
         expected = payload + b"bye"
         if hashlib.sha256(received).digest() != hashlib.sha256(expected).digest():
             failures.append(f"{len(received)} bytes back, {len(expected)} expected")
+
+    threads = [threading.Thread(target=one) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        print("; ".join(failures[:5]), file=sys.stderr)
+        sys.exit(1)
+    print(f"ok {count}")
+
+
+def tls_client(ca, host, port, size, count):
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.load_verify_locations(ca)
+    failures = []
+
+    def one():
+        payload = os.urandom(size)
+        try:
+            with context.wrap_socket(socket.create_connection((host, port), timeout=20), server_hostname=host) as connection:
+                for start in range(0, size, 16384):
+                    chunk = payload[start:start + 16384]
+                    connection.sendall(chunk)
+                    back = bytearray()
+                    while len(back) < len(chunk):
+                        data = connection.recv(len(chunk) - len(back))
+                        if not data:
+                            raise OSError(f"the stream ended after {start + len(back)} bytes")
+                        back += data
+                    if bytes(back) != chunk:
+                        raise OSError(f"different bytes back at {start}")
+        except (OSError, ssl.SSLError) as error:
+            failures.append(str(error))
 
     threads = [threading.Thread(target=one) for _ in range(count)]
     for thread in threads:
@@ -130,6 +177,12 @@ def rtt(host, port, count):
 
 if sys.argv[1] == "target":
     target()
+elif sys.argv[1] == "tls-target":
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(sys.argv[2], sys.argv[3])
+    target(lambda connection: server_context.wrap_socket(connection, server_side=True))
+elif sys.argv[1] == "tls-client":
+    tls_client(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]) if len(sys.argv) > 6 else 1)
 elif sys.argv[1] == "probe":
     probe(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]))
 elif sys.argv[1] == "rtt":

@@ -16,6 +16,12 @@ enum RelayEndpoint {
         }
     }
 
+    /// TLS over a socket.
+    var isTLS: Bool {
+        if case .tls = self { return true }
+        return false
+    }
+
     /// Non-blocking (a socket, or TLS over one): may be read in several rounds.
     var isSocket: Bool {
         if case .descriptor = self { return false }

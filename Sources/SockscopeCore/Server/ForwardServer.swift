@@ -18,6 +18,9 @@ package enum ForwardEvent: Sendable {
     /// A fault plan's limit ended the direction whose bytes come from `from` after `after`
     /// bytes (`--reset-after`, `--close-after`, `--stall-after`).
     case fault(client: Int, from: Leg, outcome: FaultOutcome, after: Int)
+    /// The TLS handshake with the target ended (`forward --target-tls`): its facts, and
+    /// why it failed (then the client is reset).
+    case targetTLS(client: Int, fd: Int32, target: SocketAddress, handshake: TLSHandshake, failure: SockscopeError?)
     /// The target leg's tunnel through the proxy is open (`forward --proxy`).
     case tunnelled(client: Int, proxy: String, kind: ProxyURL.Kind, destination: String, reply: String?)
     /// `--refuse` picked this client: it was reset at once, never forwarded.
@@ -41,8 +44,14 @@ package final class ForwardServer {
         let target: Socket
         let started = ContinuousClock.now
         var connected = false
-        let upstream: any RelayDirection
-        let downstream: any RelayDirection
+        private(set) var upstream: any RelayDirection
+        private(set) var downstream: any RelayDirection
+        /// The target leg as the pumps see it: the socket, or TLS over it once secured.
+        private(set) var targetEndpoint: RelayEndpoint
+        /// The TLS session with the target while its handshake runs (`--target-tls`).
+        var securing: TLSSession?
+        private let faults: Faults
+        private let bufferSize: Int
         var closedFirst: ForwardEvent.Leg?
         /// The legs whose FIN has been passed on.
         var halfClosed: Set<ForwardEvent.Leg> = []
@@ -64,15 +73,28 @@ package final class ForwardServer {
             self.peer = peer
             self.client = client
             self.target = target
-            upstream = Self.direction(from: client, to: target, plan: faults.upstream, bufferSize: bufferSize)
-            downstream = Self.direction(from: target, to: client, plan: faults.downstream, bufferSize: bufferSize)
+            self.faults = faults
+            self.bufferSize = bufferSize
+            targetEndpoint = .socket(target)
+            upstream = Self.direction(from: .socket(client), to: .socket(target), plan: faults.upstream, bufferSize: bufferSize)
+            downstream = Self.direction(from: .socket(target), to: .socket(client), plan: faults.downstream, bufferSize: bufferSize)
         }
 
-        private static func direction(from source: Socket, to sink: Socket, plan: FaultPlan, bufferSize: Int) -> any RelayDirection {
-            if plan.isEmpty { return Pump(from: .socket(source), to: .socket(sink), bufferSize: bufferSize, shutsDownSinkAtEnd: true) }
+        /// The target leg speaks TLS from now on: the pumps read and write through `session`.
+        func secure(with session: TLSSession) {
+            targetEndpoint = .tls(session)
+            let observers = (upstream.observer, downstream.observer)
+            upstream = Self.direction(from: .socket(client), to: targetEndpoint, plan: faults.upstream, bufferSize: bufferSize)
+            downstream = Self.direction(from: targetEndpoint, to: .socket(client), plan: faults.downstream, bufferSize: bufferSize)
+            (upstream.observer, downstream.observer) = observers
+        }
+
+        private static func direction(from source: RelayEndpoint, to sink: RelayEndpoint, plan: FaultPlan, bufferSize: Int) -> any RelayDirection {
+            if plan.isEmpty { return Pump(from: source, to: sink, bufferSize: bufferSize, shutsDownSinkAtEnd: true) }
             // Slices leave as separate segments only when Nagle does not hold them back.
-            if plan.slice != nil { try? sink.set(.noDelay(true)) }
-            return FaultyPump(from: .socket(source), to: .socket(sink), plan: plan, bufferSize: bufferSize)
+            if plan.slice != nil, case .socket(let socket) = sink { try? socket.set(.noDelay(true)) }
+            if plan.slice != nil, case .tls(let session) = sink { try? session.socket.set(.noDelay(true)) }
+            return FaultyPump(from: source, to: sink, plan: plan, bufferSize: bufferSize)
         }
     }
 
@@ -81,6 +103,8 @@ package final class ForwardServer {
     let tracer: SocketTracer
     let forwardEvents: (ForwardEvent) -> Void
     private let faults: Faults
+    /// TLS to the target (`--target-tls`): the client context and the names to send and check.
+    package var targetTLS: (context: TLSContext, serverName: String?, verifyName: String?)?
     private var connections: [Int: Connection] = [:]
     private var byDescriptor: [Int32: Connection] = [:]
     /// Proxy clients still saying where they want to go, by descriptor.
@@ -113,6 +137,8 @@ package final class ForwardServer {
         try loop.register(listener.socket.fd, .readable) { [self, unowned loop] _ throws(SockscopeError) in
             for client in try listener.acceptWaiting(serving: connections.count + negotiations.count) { try open(client, loop: loop) }
         }
+        // With --tls, each client's handshake is stepped here and its plaintext admitted after.
+        listener.handshake(in: loop) { [self, unowned loop] client throws(SockscopeError) in try open(client, loop: loop) }
         try loop.run(until: done ?? { false })
     }
 
@@ -196,6 +222,9 @@ package final class ForwardServer {
         if let outbound = connection.outbound {
             guard try openTunnel(outbound, connection, loop: loop) else { return }
         }
+        if let targetTLS, case .socket = connection.targetEndpoint {
+            guard try secure(connection, targetTLS, loop: loop) else { return }
+        }
         if let failed = move(connection, readiness) {
             reset(connection, failedLeg: failed, loop: loop)
             return
@@ -243,6 +272,51 @@ package final class ForwardServer {
         return true
     }
 
+    /// Steps the TLS handshake with the target; true once the leg is secured (then the
+    /// pumps speak TLS to it). A failed handshake resets the client, as a refusing target does.
+    private func secure(
+        _ connection: Connection, _ tls: (context: TLSContext, serverName: String?, verifyName: String?), loop: EventLoop
+    ) throws(SockscopeError) -> Bool {
+        let session: TLSSession
+        if let securing = connection.securing {
+            session = securing
+        } else {
+            do {
+                session = try TLSSession(context: tls.context, socket: connection.target, serverName: tls.serverName, verifyName: tls.verifyName)
+            } catch {
+                return failSecuring(connection, nil, error, loop: loop)
+            }
+            connection.securing = session
+        }
+        switch session.stepHandshake() {
+        case .wantRead:
+            try loop.update(connection.target.fd, .readable)
+            return false
+        case .wantWrite:
+            try loop.update(connection.target.fd, .writable)
+            return false
+        case .failed(let failure):
+            return failSecuring(connection, session, failure, loop: loop)
+        case .done:
+            connection.securing = nil
+            connection.secure(with: session)
+            forwardEvents(
+                .targetTLS(client: connection.id, fd: connection.target.fd, target: connection.targetAddress, handshake: session.handshake, failure: nil))
+            return true
+        }
+    }
+
+    private func failSecuring(_ connection: Connection, _ session: TLSSession?, _ failure: SockscopeError, loop: EventLoop) -> Bool {
+        if let session {
+            forwardEvents(
+                .targetTLS(client: connection.id, fd: connection.target.fd, target: connection.targetAddress, handshake: session.handshake, failure: failure))
+        }
+        forwardEvents(.targetFailed(client: connection.id, peer: connection.peer, error: failure))
+        try? connection.client.set(.linger(seconds: 0))
+        close(connection, loop: loop)
+        return false
+    }
+
     /// Reports each direction's fault outcome once; true when one asks for a reset.
     private func reportFaults(_ connection: Connection) -> Bool {
         var reset = false
@@ -258,7 +332,9 @@ package final class ForwardServer {
     /// Keeps one timer per connection at the earliest time a direction can move
     /// without readiness (a delayed chunk, the rate's next bytes).
     private func schedule(_ connection: Connection, loop: EventLoop) {
-        let due = [connection.upstream.wake, connection.downstream.wake].compactMap { $0 }.min()
+        // Records OpenSSL has read ahead are never announced by epoll: step again at once.
+        let buffered = connection.downstream.wantsRead && connection.targetEndpoint.hasBufferedInput ? ContinuousClock.now : nil
+        let due = [connection.upstream.wake, connection.downstream.wake, buffered].compactMap { $0 }.min()
         if connection.timer?.due == due { return }
         if let timer = connection.timer { loop.cancel(timer.timer) }
         connection.timer = nil
@@ -275,8 +351,10 @@ package final class ForwardServer {
     /// or write failed (a reset, most often), if one did.
     private func move(_ connection: Connection, _ readiness: EventLoop.Readiness) -> ForwardEvent.Leg? {
         let clientSide = readiness.fd == connection.client.fd
-        let readable = readiness.readable || readiness.hangUpOrError
-        let writable = readiness.writable || readiness.hangUpOrError
+        // A TLS leg may read on writability and write on readability: any readiness counts.
+        let tls = !clientSide && connection.targetEndpoint.isTLS
+        let readable = readiness.readable || readiness.hangUpOrError || tls
+        let writable = readiness.writable || readiness.hangUpOrError || tls
         // Upstream reads the client and writes the target; downstream the reverse.
         do {
             _ = try connection.upstream.step(sourceReadable: clientSide && readable, sinkWritable: !clientSide && writable)
@@ -306,7 +384,7 @@ package final class ForwardServer {
         var target: EventLoop.Interest = []
         if connection.upstream.wantsRead { client.insert(.readable) }
         if connection.upstream.wantsWrite { target.insert(.writable) }
-        if connection.downstream.wantsRead { target.insert(.readable) }
+        if connection.downstream.wantsRead { target.insert(connection.targetEndpoint.readInterest) }
         if connection.downstream.wantsWrite { client.insert(.writable) }
         try loop.update(connection.client.fd, client)
         try loop.update(connection.target.fd, target)

@@ -184,3 +184,38 @@ extension TLSOptions.Values {
         return version
     }
 }
+
+/// `forward --target-tls` and what goes with it: TLS to the target (the client's side of
+/// a handshake), named apart from --tls, which is TLS with forward's own clients.
+struct TargetTLSOptions: ParsableArguments {
+    @Flag(name: .customLong("target-tls"), help: "Speak TLS to the target (verified by default), so its traffic can be watched in clear.")
+    var tls = false
+
+    @Option(
+        name: .customLong("target-ca-file"), help: ArgumentHelp("Trust the CA certificates in this PEM file for the target.", valueName: "file"),
+        completion: .file())
+    var caFile: String?
+
+    @Flag(name: .customLong("target-insecure"), help: "Do not verify the target's certificate (the result is still reported).")
+    var insecure = false
+
+    @Option(
+        name: .customLong("target-sni"),
+        help: ArgumentHelp("Send this name (SNI) to the target and verify against it (default: TARGET-HOST when it is a name).", valueName: "name"))
+    var sni: String?
+
+    var values: TLSOptions.Values {
+        var values = TLSOptions.Values()
+        values.enabled = tls
+        values.caFile = caFile
+        values.insecure = insecure
+        values.sni = sni
+        return values
+    }
+
+    func validate() throws {
+        if !tls && (caFile != nil || insecure || sni != nil) {
+            throw ValidationError("--target-ca-file, --target-insecure and --target-sni describe --target-tls; give it too")
+        }
+    }
+}

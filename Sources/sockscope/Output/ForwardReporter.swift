@@ -46,6 +46,9 @@ struct ForwardReporter {
             tracer.record("client \(client): \(direction) after \(counted(after, "byte")): \(what)")
         case .refused(let client, let peer):
             tracer.record("client \(client) (\(peer)): reset at once (--refuse)")
+        case .targetTLS(let client, let fd, let target, let handshake, let failure):
+            tracer.record("client \(client): TLS with the target \(target)\(failure == nil ? "" : " failed")")
+            TLSReporter(json: false, tracer: tracer).handshake(handshake, fd: fd, peer: target, failure: failure)
         case .tunnelled(let client, let proxy, _, let destination, let reply):
             tracer.record("client \(client): the proxy \(proxy) opened a tunnel to \(destination) (\(reply ?? "ok"))")
         case .proxyRequest(let client, let peer, let dialect, let user, let destination, let refusal):
@@ -154,6 +157,8 @@ struct ForwardReporter {
             line = JSONLine(type: "forward_refused")
             line.add("client", client)
             line.add(endpoint: "peer", peer)
+        case .targetTLS(let client, _, let target, let handshake, let failure):
+            line = TLSReporter.record(handshake, peer: target, client: client, failure: failure)
         case .tunnelled(let client, let proxy, let kind, let destination, let reply):
             line = JSONLine(type: "proxy")
             line.add("proxy", proxy)
