@@ -696,7 +696,7 @@ _sockscope_probe() {
     repeating_flags=()
     non_repeating_flags=(-u --udp -4 -6 --all-addresses --graceful -a --all --json -q --quiet --tls --ssl --insecure --tap --tap-payload --follow-timewait --version -h --help)
     repeating_options=()
-    non_repeating_options=(--parallel --retries --rate --timeout --payload --ca-file --sni --client-cert --client-key --alpn --tls-min --tls-max --ciphers --keylog --tap-interface --pcap-out --color)
+    non_repeating_options=(--parallel --retries --rate --timeout --payload --ca-file --sni --client-cert --client-key --alpn --tls-min --tls-max --ciphers --keylog --tap-interface --pcap-out --proxy --proxy-type --proxy-auth --proxy-dns --color)
     __sockscope_offer_flags_options 2
 
     # Offer option value completions
@@ -753,6 +753,20 @@ _sockscope_probe() {
         ;;
     '--pcap-out')
         __sockscope_add_completions -f
+        return
+        ;;
+    '--proxy')
+        return
+        ;;
+    '--proxy-type')
+        __sockscope_add_completions -W 'socks4'$'\n''socks4a'$'\n''socks5'$'\n''http'
+        return
+        ;;
+    '--proxy-auth')
+        return
+        ;;
+    '--proxy-dns')
+        __sockscope_add_completions -W 'local'$'\n''remote'
         return
         ;;
     '--color')

@@ -14,6 +14,11 @@ struct ProbeCommand: ParsableCommand {
             (unreachable: an ICMP error or a local route). UDP (-u) sends a datagram: a reply means \
             open, ICMP port-unreachable closed, silence open|filtered.
 
+            --proxy URL asks a SOCKS or HTTP CONNECT proxy for each port instead (64 at a time \
+            unless --parallel) and reads the state from its answer: the tunnel opened (open), \
+            SOCKS5 reply 5 / SOCKS4 91 / HTTP 502 (closed), an unreachable reply, a refusal by \
+            rule or silence (filtered).
+
             Unanswered probes are waited for a few smoothed round trips of the ports that did \
             answer (srtt + 4·rttvar), then retried; --timeout fixes the wait instead. Probes close \
             with RST (SO_LINGER 0), so a scan leaves no TIME-WAIT sockets (--graceful closes with FIN).
@@ -95,6 +100,8 @@ struct ProbeCommand: ParsableCommand {
 
     @OptionGroup(title: "Packet capture (the tap)") var tap: TapOptions
 
+    @OptionGroup(title: "Proxy") var proxy: ProxyOptions
+
     @OptionGroup(title: "Output") var color: ColorOptions
 
     func validate() throws {
@@ -104,6 +111,13 @@ struct ProbeCommand: ParsableCommand {
         if let timeout, timeout.duration <= .zero { throw ValidationError("--timeout must be more than 0 seconds") }
         if payload != nil && !udp { throw ValidationError("--payload is for UDP probes (-u)") }
         if json && quiet { throw ValidationError("--json and --quiet cannot be used together") }
+        if proxy.proxy != nil {
+            let conflicting = [("-u", udp), ("--tls", tls.tls), ("--tap", tap.enabled), ("--rate", rate != nil), ("--graceful", graceful)].filter(\.1)
+            if let first = conflicting.first {
+                throw ValidationError("probe --proxy asks the proxy for each port; \(first.0) is for probes sockscope sends itself")
+            }
+            if proxy.proxyDNS != nil { throw ValidationError("probe resolves its targets here and asks the proxy for addresses: drop --proxy-dns") }
+        }
     }
 
     func run() throws { try request.run() }
@@ -113,7 +127,7 @@ struct ProbeCommand: ParsableCommand {
         Request(
             targets: targets, ports: ports, udp: udp, family: family.values, allAddresses: allAddresses, parallel: parallel, retries: retries, rate: rate,
             timeout: timeout, graceful: graceful, payload: payload, all: all, jsonOutput: jsonOutput.values, quiet: quiet, tls: tls.values, tap: tap.values,
-            color: color.values)
+            proxy: proxy.values, color: color.values)
     }
 
     /// Every option of `probe`, as the parser reads it; the light path builds the
@@ -135,6 +149,7 @@ struct ProbeCommand: ParsableCommand {
         var quiet = false
         var tls = TLSOptions.Values()
         var tap = TapOptions.Values()
+        var proxy = ProxyOptions.Values()
         var color = ColorOptions.Values()
 
         var json: Bool { jsonOutput.json }
@@ -247,12 +262,30 @@ extension ProbeCommand.Request {
 
     /// Scans one batch of targets on every port, with progress on a terminal.
     private func scan(_ targets: [TargetList.Target], ports: [UInt16]) throws(SockscopeError) -> PortScanner.Report {
+        if let proxyURL = try proxy.proxy() { return try scan(targets, ports: ports, through: proxyURL) }
         let request = PortScanner.Request(
             targets: targets.map(\.address), ports: ports, transport: udp ? .udp : .tcp, parallelism: parallel,
             retries: retries, rate: rate, fixedTimeout: timeout?.duration, graceful: graceful, udpPayload: Array((payload ?? "").utf8))
         let progress = ProgressLine(enabled: !quiet && !json && isatty(2) == 1)
         defer { progress.clear() }
         return try PortScanner(request).run(progress: progress.update)
+    }
+}
+
+extension ProbeCommand.Request {
+    /// `--proxy`: each port asked of the proxy (64 at a time unless --parallel, 5 s each
+    /// unless --timeout, --retries for silence).
+    private func scan(_ targets: [TargetList.Target], ports: [UInt16], through proxyURL: ProxyURL) throws(SockscopeError) -> PortScanner.Report {
+        guard let address = try HostResolver.resolve(proxyURL.host, port: proxyURL.port, family: nil, type: .stream).first else {
+            throw .usage("no address for the proxy '\(proxyURL.host)'")
+        }
+        let jobs = targets.flatMap { target in ports.map { ProxyProber.Job(address: target.address, port: $0) } }
+        let prober = ProxyProber(
+            proxyAddress: address, proxy: proxyURL, timeout: timeout?.duration ?? .seconds(5), parallelism: parallel ?? 64, retries: retries)
+        let started = ContinuousClock.now
+        let results = try prober.run(jobs)
+        return PortScanner.Report(
+            results: results, elapsed: .now - started, smoothedRTT: nil, probesSent: results.reduce(0) { $0 + $1.attempts }, selfConnects: 0)
     }
 }
 

@@ -137,6 +137,40 @@ struct ProxyClientTests {
         #expect(record.contains("connection refused (reply 5)"), "\(record)")
     }
 
+    @Test(
+        "probe --proxy: the state of each port from the proxy's answer — danted (SOCKS5, SOCKS4) and sockscope proxy (HTTP): open, closed by reply code",
+        .enabled(if: Paths.isRoot, "skipped: danted switches to the user nobody, which needs root"))
+    func probeThroughProxies() async throws {
+        let (daemon, dantePort) = try await Self.danted()
+        let ours = try BackgroundProcess(Paths.sockscope, ["proxy", "127.0.0.1", "0"])
+        let (target, openPort) = try await Self.echoTarget()
+        defer {
+            daemon.kill()
+            ours.kill()
+            target.kill()
+        }
+        let oursPort = try await ours.announcedPort()
+        let closedPort = try freePort()
+        let expectations = [
+            ("socks5://127.0.0.1:\(dantePort)", "proxy-conn-refused"), ("socks4://127.0.0.1:\(dantePort)", "proxy-conn-refused"),
+            ("http://127.0.0.1:\(oursPort)", "proxy-http-502"), ("socks5://127.0.0.1:\(oursPort)", "proxy-conn-refused"),
+        ]
+        for (url, closedReason) in expectations {
+            let outcome = try await sockscope("probe", "--json", "-a", "--proxy", url, "127.0.0.1", "\(openPort),\(closedPort)")
+            #expect(outcome.status == 0, "\(url): \(outcome)")
+            let lines = outcome.stdoutText.split(separator: "\n")
+            let open = lines.first { $0.contains("\"peer_port\":\(openPort),") } ?? ""
+            let closed = lines.first { $0.contains("\"peer_port\":\(closedPort),") } ?? ""
+            #expect(open.contains(#""state":"open""#) && open.contains(#""reason":"proxy-granted""#), "\(url): \(outcome.stdoutText)")
+            #expect(closed.contains(#""state":"closed""#) && closed.contains(#""reason":"\#(closedReason)""#), "\(url): \(outcome.stdoutText)")
+        }
+        let nowhere = try freePort()
+        let down = try await sockscope("probe", "--proxy", "socks5://127.0.0.1:\(nowhere)", "127.0.0.1", "\(openPort)")
+        #expect(down.status == 69 && down.stderr.contains("cannot be reached"), "a proxy that is not there ends the scan: \(down)")
+        try await expectFailure(["probe", "--proxy", "socks5://127.0.0.1:1", "--tls", "127.0.0.1", "80"], "probe --proxy asks the proxy for each port")
+        try await expectFailure(["probe", "--proxy", "socks5://127.0.0.1:1", "--proxy-dns", "local", "127.0.0.1", "80"], "drop --proxy-dns")
+    }
+
     @Test("usage: proxy options without --proxy, SOCKS4 with remote names, UDP through a proxy, an unknown scheme")
     func usage() async throws {
         try await expectFailure(["connect", "--proxy-type", "socks5", "127.0.0.1", "80"], "--proxy-type describes the proxy given with --proxy")

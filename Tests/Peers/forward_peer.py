@@ -70,6 +70,19 @@ def target(wrap=None):
         threading.Thread(target=serve, args=(connection,), daemon=True).start()
 
 
+def run_clients(one, count, failures):
+    """Runs COUNT clients at once, a thread each; prints "ok COUNT" or the failures (exit 1)."""
+    threads = [threading.Thread(target=one) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        print("; ".join(failures[:5]), file=sys.stderr)
+        sys.exit(1)
+    print(f"ok {count}")
+
+
 def client(host, port, size, count):
     failures = []
 
@@ -92,15 +105,7 @@ def client(host, port, size, count):
         if hashlib.sha256(received).digest() != hashlib.sha256(expected).digest():
             failures.append(f"{len(received)} bytes back, {len(expected)} expected")
 
-    threads = [threading.Thread(target=one) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if failures:
-        print("; ".join(failures[:5]), file=sys.stderr)
-        sys.exit(1)
-    print(f"ok {count}")
+    run_clients(one, count, failures)
 
 
 def tls_client(ca, host, port, size, count):
@@ -126,15 +131,7 @@ def tls_client(ca, host, port, size, count):
         except (OSError, ssl.SSLError) as error:
             failures.append(str(error))
 
-    threads = [threading.Thread(target=one) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if failures:
-        print("; ".join(failures[:5]), file=sys.stderr)
-        sys.exit(1)
-    print(f"ok {count}")
+    run_clients(one, count, failures)
 
 
 def probe(host, port, size, wait):

@@ -62,6 +62,18 @@ package struct PortScanner: Sendable {
         /// With `graceful`: the 4-tuple (local, remote) of every probe that connected,
         /// so the caller can find the sockets those probes left in FIN-WAIT or TIME-WAIT.
         package var gracefulConnections: [GracefulConnection] = []
+
+        package init(
+            results: [ProbeResult], elapsed: Duration, smoothedRTT: Duration?, probesSent: Int, selfConnects: Int,
+            gracefulConnections: [GracefulConnection] = []
+        ) {
+            self.results = results
+            self.elapsed = elapsed
+            self.smoothedRTT = smoothedRTT
+            self.probesSent = probesSent
+            self.selfConnects = selfConnects
+            self.gracefulConnections = gracefulConnections
+        }
     }
 
     /// A probe's connection, closed with FIN.

@@ -47,3 +47,33 @@ extension ProxyClientHandshake {
         }
     }
 }
+
+extension ProxyClientHandshake {
+    /// One step on a non-blocking socket connected to the proxy (`forward --proxy`,
+    /// `probe --proxy`): says what the handshake has to say and reads the proxy's answers
+    /// until it would block. Returns true once the tunnel is open; throws the proxy's
+    /// refusal, explained (`refusal` then holds its code).
+    package func step(on socket: Socket) throws(SockscopeError) -> Bool {
+        let handshake = self
+        while !handshake.output.isEmpty {
+            let result = handshake.output.withUnsafeBytes { raw in Result { () throws(SocketCallError) in try socket.send(raw) } }
+            let sent: Int?
+            do { sent = try result.get() } catch { throw SockscopeError(error) }
+            guard let sent else { break }
+            handshake.sent(sent)
+        }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let result = buffer.withUnsafeMutableBytes { raw in Result { () throws(SocketCallError) in try socket.receive(into: raw) } }
+            let read: Int?
+            do { read = try result.get() } catch { throw SockscopeError(error) }
+            guard let count = read else { return false }
+            guard count > 0 else {
+                throw SockscopeError(
+                    "the proxy \(handshake.proxy.host):\(handshake.proxy.port) closed the connection before answering",
+                    explanation: "it may not be a \(handshake.proxy.kind.rawValue) proxy, or it refused this client", status: .ioError)
+            }
+            if try handshake.receive(buffer.prefix(count)) { return true }
+        }
+    }
+}

@@ -13,6 +13,9 @@ package final class ProxyClientHandshake {
     /// The proxy's answer once the tunnel is open: the address it connected from (SOCKS)
     /// or its status line (HTTP).
     package private(set) var reply: String?
+    /// The proxy's refusal code once it refused: the SOCKS 5 or SOCKS 4 reply code, or
+    /// the HTTP status.
+    package private(set) var refusal: Int?
     private var input: [UInt8] = []
     private var stage: Stage
 
@@ -136,7 +139,10 @@ package final class ProxyClientHandshake {
         default: throw notProtocol(input)
         }
         guard let answer = take(4 + addressLength + 2) else { return false }
-        guard answer[1] == 0 else { throw Self.socks5Failure(answer[1], destination: destination, proxy: proxy) }
+        guard answer[1] == 0 else {
+            refusal = Int(answer[1])
+            throw Self.socks5Failure(answer[1], destination: destination, proxy: proxy)
+        }
         let port = Int(answer[answer.count - 2]) << 8 | Int(answer[answer.count - 1])
         let address = answer[4..<(4 + addressLength)]
         let bound: String
@@ -172,6 +178,7 @@ package final class ProxyClientHandshake {
         guard let answer = take(8) else { return false }
         guard answer[0] == 0 else { throw notProtocol(answer) }
         guard answer[1] == 90 else {
+            refusal = Int(answer[1])
             let meaning =
                 switch answer[1] {
                 case 91: "request rejected or failed (the destination refused, is unreachable, or the rules forbid it)"
@@ -210,7 +217,10 @@ package final class ProxyClientHandshake {
         let statusLine = head.split(separator: "\r\n", maxSplits: 1).first.map(String.init) ?? ""
         let words = statusLine.split(separator: " ", maxSplits: 2)
         guard words.count >= 2, words[0].hasPrefix("HTTP/"), let code = Int(words[1]) else { throw notProtocol(Array(head.utf8)) }
-        guard (200..<300).contains(code) else { throw Self.httpFailure(code, statusLine: statusLine, destination: destination, proxy: proxy) }
+        guard (200..<300).contains(code) else {
+            refusal = code
+            throw Self.httpFailure(code, statusLine: statusLine, destination: destination, proxy: proxy)
+        }
         reply = statusLine
         stage = .open
         return true

@@ -135,31 +135,3 @@ extension ForwardServer {
         _ = try? bytes.withUnsafeBytes { raw throws(SocketCallError) in try socket.send(raw) }
     }
 }
-
-extension ForwardServer {
-    /// Steps a target leg's tunnel through its proxy (`forward --proxy`): says what the
-    /// handshake has to say and reads the proxy's answers, without blocking. Returns true
-    /// once the tunnel is open; throws the proxy's refusal, explained.
-    func stepTunnel(_ handshake: ProxyClientHandshake, on socket: Socket) throws(SockscopeError) -> Bool {
-        while !handshake.output.isEmpty {
-            let result = handshake.output.withUnsafeBytes { raw in Result { () throws(SocketCallError) in try socket.send(raw) } }
-            let sent: Int?
-            do { sent = try result.get() } catch { throw SockscopeError(error) }
-            guard let sent else { break }
-            handshake.sent(sent)
-        }
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let result = buffer.withUnsafeMutableBytes { raw in Result { () throws(SocketCallError) in try socket.receive(into: raw) } }
-            let read: Int?
-            do { read = try result.get() } catch { throw SockscopeError(error) }
-            guard let count = read else { return false }
-            guard count > 0 else {
-                throw SockscopeError(
-                    "the proxy \(handshake.proxy.host):\(handshake.proxy.port) closed the connection before answering",
-                    explanation: "it may not be a \(handshake.proxy.kind.rawValue) proxy, or it refused this client", status: .ioError)
-            }
-            if try handshake.receive(buffer.prefix(count)) { return true }
-        }
-    }
-}

@@ -247,7 +247,7 @@ package final class ForwardServer {
     private func openTunnel(_ handshake: ProxyClientHandshake, _ connection: Connection, loop: EventLoop) throws(SockscopeError) -> Bool {
         let open: Bool
         do {
-            open = try stepTunnel(handshake, on: connection.target)
+            open = try handshake.step(on: connection.target)
         } catch {
             forwardEvents(.targetFailed(client: connection.id, peer: connection.peer, error: error))
             try? connection.client.set(.linger(seconds: 0))

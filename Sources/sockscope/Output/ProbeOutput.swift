@@ -76,14 +76,17 @@ struct ProbeOutput {
 
     private var header: String {
         "PORT".padded(to: 12) + "STATE".padded(to: 15) + "CODE".padded(to: 6) + "ERRNO".padded(to: 14)
-            + "REASON".padded(to: 17) + "SERVICE".padded(to: 14) + "TIME"
+            + "REASON".padded(to: reasonWidth) + "SERVICE".padded(to: 14) + "TIME"
     }
+
+    /// 17, or wider when a reason needs it (probe --proxy's `proxy-conn-refused`).
+    private var reasonWidth: Int { max(17, (report.results.map(\.reason.count).max() ?? 0) + 1) }
 
     private func row(_ result: ProbeResult, style: Style) -> String {
         let state = result.state.rawValue.padded(to: 15)
         let coloured = result.state == .open ? style.green(state) : state
         return "\(result.port)/\(protocolName)".padded(to: 12) + coloured + String(result.code).padded(to: 6)
-            + (result.error?.symbolicName ?? "-").padded(to: 14) + result.reason.padded(to: 17)
+            + (result.error?.symbolicName ?? "-").padded(to: 14) + result.reason.padded(to: reasonWidth)
             + (PortList.serviceName(result.port, protocolName: protocolName) ?? "-").padded(to: 14)
             + Timestamp.shortMilliseconds(result.elapsed)
     }
