@@ -4,6 +4,7 @@ import SockscopeCore
 enum FuzzTargets {
     static let all: [String: @Sendable ([UInt8]) -> Void] = [
         "decoder": decoder, "tracker": tracker, "parsers": parsers, "frames": frames, "filters": filters, "tls": tls,
+        "proxy": proxy,
     ]
 
     static let linkTypes: [LinkType] = [.ethernet, .null, .loop, .raw, .linuxSLL, .linuxSLL2, .ipv4, .ipv6]
@@ -48,6 +49,28 @@ enum FuzzTargets {
             _ = decoder.feed(sequence: sequence, payload: segment, length: segment.count)
             previous = (sequence, segment)
             sequence &+= UInt32(segment.count)
+        }
+    }
+
+    /// Chunks separated by a length byte, fed to a proxy server's session (the first byte
+    /// of the input also picks whether it wants credentials), and each chunk to a client
+    /// handshake of every kind as the proxy's answer: neither may trap.
+    static func proxy(_ bytes: [UInt8]) {
+        guard let first = bytes.first else { return }
+        let session = ProxyServerSession(credentials: first & 1 == 0 ? nil : (user: "u", password: "p"))
+        let clients = ProxyURL.Kind.allCases.compactMap { kind in
+            try? ProxyClientHandshake(
+                proxy: ProxyURL(kind: kind, host: "127.0.0.1", port: 1080, username: first & 2 == 0 ? nil : "u", password: "p"),
+                destination: first & 4 == 0 ? .name("peer.test", port: 80) : .address(.v4(.loopback), port: 80))
+        }
+        var index = 1
+        while index < bytes.count {
+            let length = Int(bytes[index])
+            index += 1
+            let chunk = Array(bytes[index..<min(bytes.count, index + length)])
+            index += length
+            _ = session.receive(chunk)
+            for client in clients where !client.isOpen { _ = try? client.receive(chunk) }
         }
     }
 

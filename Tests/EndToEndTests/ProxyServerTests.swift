@@ -98,11 +98,12 @@ struct ProxyServerTests {
     }
 
     @Test(
-        "names: SOCKS5 sends the name for the proxy to resolve (socks5h semantics, as ncat does), --proxy-dns local resolves it here",
+        "names: SOCKS5 sends the name for the proxy to resolve (socks5h semantics, as ncat and curl --socks5-hostname do), --proxy-dns local resolves it here",
         .enabled(if: Paths.isRoot, "skipped: needs root for a mount namespace with its own /etc/hosts"))
     func names() async throws {
         let (target, targetPort) = try await ProxyClientTests.echoTarget()
         defer { target.kill() }
+        let webPort = try freePort()
         let script = """
             \(Paths.sockscope) proxy 127.0.0.1 0 2> log & proxy=$!
             for i in $(seq 100); do grep -q 'listening on' log && break; sleep 0.05; done
@@ -110,14 +111,19 @@ struct ProxyServerTests {
             printf ping | \(Paths.sockscope) connect --proxy socks5://127.0.0.1:$port peer.test \(targetPort); echo
             printf ping | \(Paths.sockscope) connect --proxy socks5://127.0.0.1:$port --proxy-dns local peer.test \(targetPort); echo
             printf ping | \(Paths.ncat) --proxy 127.0.0.1:$port --proxy-type socks5 peer.test \(targetPort); echo
-            kill $proxy; wait $proxy || true; cat log
+            echo 'hello by name' > page.txt
+            \(Paths.python) -m http.server --bind 127.0.0.1 \(webPort) > /dev/null 2>&1 & web=$!
+            for i in $(seq 100); do \(Paths.curl) -s -o /dev/null http://127.0.0.1:\(webPort)/ && break; sleep 0.05; done
+            \(Paths.curl) -s --max-time 10 --socks5-hostname 127.0.0.1:$port http://peer.test:\(webPort)/page.txt
+            kill $web $proxy; wait $proxy || true; cat log
             """
         let outcome = try await inLookupSandbox("cd \(try TemporaryDirectory.make())\n" + script, netns: false)
         let lines = outcome.stdoutText.split(separator: "\n").map(String.init)
-        #expect(Array(lines.prefix(3)) == ["pingbye", "pingbye", "pingbye"], "\(outcome)")
+        #expect(Array(lines.prefix(4)) == ["pingbye", "pingbye", "pingbye", "hello by name"], "\(outcome)")
         #expect(outcome.stdoutText.contains("client 1 (127.0.0.1:"), "\(outcome)")
         let requests = lines.filter { $0.contains("asked in SOCKS5") }
-        #expect(requests.count == 3, "\(outcome)")
+        #expect(requests.count == 4, "\(outcome)")
+        #expect(requests.last?.hasSuffix("for peer.test:\(webPort)") == true, "curl --socks5-hostname sent the name: \(requests)")
         #expect(requests.first?.hasSuffix("for peer.test:\(targetPort)") == true, "the name went to the proxy: \(requests)")
         #expect(requests.dropFirst().first?.hasSuffix("for 127.0.0.1:\(targetPort)") == true, "--proxy-dns local sent the address: \(requests)")
     }
