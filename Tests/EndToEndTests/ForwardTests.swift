@@ -34,6 +34,46 @@ struct ForwardTests {
         #expect(forward.stderrText.contains("client 1: the client sent FIN; shutdown(SHUT_WR) passes it on to the target"), "\(forward.stderrText)")
     }
 
+    @Test("the target's half-close passes too: it sends FIN first and still receives what the client sends after (Python peers)")
+    func targetHalfClosesFirst() async throws {
+        let target = try BackgroundProcess(
+            Paths.python,
+            [
+                "-c",
+                """
+                import socket
+                s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1); s.settimeout(20)
+                print(s.getsockname()[1], flush=True)
+                c, _ = s.accept()
+                c.sendall(b'greeting'); c.shutdown(socket.SHUT_WR)
+                total = 0
+                while data := c.recv(65536):
+                    total += len(data)
+                print('received', total, flush=True)
+                """,
+            ])
+        defer { target.kill() }
+        let targetPort = try await target.announcedPort(marker: "", inStdout: true)
+        let forward = try BackgroundProcess(Paths.sockscope, ["forward", "-v", "127.0.0.1", "0", "127.0.0.1", "\(targetPort)"])
+        defer { forward.kill() }
+        let port = try await forward.announcedPort()
+        let client = """
+            import socket
+            s = socket.create_connection(('127.0.0.1', \(port)), timeout=20)
+            got = b''
+            while data := s.recv(100):
+                got += data
+            s.sendall(b'x' * 100000); s.shutdown(socket.SHUT_WR)
+            print(got.decode(), s.recv(10) == b'')
+            """
+        let outcome = try await run(Paths.python, ["-c", client], timeout: .seconds(30))
+        #expect(outcome.stdoutText == "greeting True\n", "\(outcome)")
+        _ = try await target.waitForLine(containing: "received", inStdout: true)
+        #expect(target.stdoutText.contains("received 100000"), "\(target.stdoutText)")
+        let narration = try await forward.waitForLine(containing: "done in")
+        #expect(narration.contains("the target closed first"), "\(narration)")
+    }
+
     @Test("200 clients at once, each with its own connection to the target, on one event loop")
     func manyClients() async throws {
         let (target, forward, port) = try await Self.start()
