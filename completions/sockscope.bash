@@ -817,13 +817,17 @@ _sockscope_tap() {
     repeating_flags=()
     non_repeating_flags=(--tap-payload --json --version -h --help)
     repeating_options=()
-    non_repeating_options=(-i --interface -c --count --duration -w --pcap-out)
+    non_repeating_options=(-i --interface -r --read -c --count --duration -w --pcap-out)
     __sockscope_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
     '-i'|'--interface')
         __sockscope_add_completions -W "$(eval 'ls /sys/class/net')"
+        return
+        ;;
+    '-r'|'--read')
+        __sockscope_add_completions -f
         return
         ;;
     '-c'|'--count')

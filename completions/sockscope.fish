@@ -41,7 +41,7 @@ function __sockscope_parse_tokens -S
         case 'resolve'
             __sockscope_parse_subcommand 2 '4' '6' 'type=' 'passive' 'numeric-host' 'numeric-service' 'addrconfig' 'v4mapped' 'all' 'gethostbyname' 'fqdn' 'reverse=' 'name-required' 'service=' 'port=' 'json' 'color=' 'version' 'h/help'
         case 'tap'
-            __sockscope_parse_subcommand -r 1 'i/interface=' 'c/count=' 'duration=' 'w/pcap-out=' 'tap-payload' 'json' 'version' 'h/help'
+            __sockscope_parse_subcommand -r 1 'i/interface=' 'r/read=' 'c/count=' 'duration=' 'w/pcap-out=' 'tap-payload' 'json' 'version' 'h/help'
         case 'sockets'
             __sockscope_parse_subcommand 0 't/tcp' 'u/udp' 'x/unix' '4' '6' 'port=' 'state=' 'l/listening' 'p/processes' 'pid=' 'json' 'color=' 'version' 'h/help'
         case 'demo'
@@ -399,6 +399,7 @@ complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_op
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope resolve" version' -l 'version' -d 'Show the version.'
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope resolve" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope tap" i interface' -s 'i' -l 'interface' -d 'Interface to capture on (default lo).' -rfka '(ls /sys/class/net)'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope tap" r read' -s 'r' -l 'read' -d 'Read packets from this pcap or pcapng file instead of capturing (tcpdump -r).' -rF
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope tap" c count' -s 'c' -l 'count' -d 'Stop after this many packets.' -rfka ''
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope tap" duration' -l 'duration' -d 'Stop after this many seconds.' -rfka ''
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope tap" pcap-out w' -s 'w' -l 'pcap-out' -d 'Also write the packets to this pcap file.' -rF

@@ -27,6 +27,7 @@
     X(int, pcap_setfilter, (pcap_t * a, struct bpf_program *b), (a, b), PCAP_ERROR)                             \
     V(pcap_freecode, (struct bpf_program * a), (a))                                                             \
     X(pcap_t *, pcap_open_dead, (int a, int b), (a, b), NULL)                                                   \
+    X(pcap_t *, pcap_open_offline, (const char *a, char *b), (a, b), (copy_error(b), NULL))                     \
     X(pcap_dumper_t *, pcap_dump_open, (pcap_t * a, const char *b), (a, b), NULL)                               \
     V(pcap_dump, (u_char * a, const struct pcap_pkthdr *b, const u_char *c), (a, b, c))                         \
     X(int, pcap_dump_flush, (pcap_dumper_t * a), (a), PCAP_ERROR)                                               \

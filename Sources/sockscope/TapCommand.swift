@@ -22,8 +22,13 @@ struct TapCommand: ParsableCommand {
             destination_address, destination_port, protocol, flags, seq, ack, window, bytes, states, notes \
             (ICMP: message).
 
+            -r FILE reads a pcap or pcapng file instead (tcpdump -w, tshark -w, dumpcap, \
+            --pcap-out), through the same filter and annotations; with -w, the packets that pass \
+            are copied to a new file. Packets of a link type sockscope does not decode are counted.
+
             Examples:
               sudo sockscope tap 'tcp port 8080'
+              sockscope tap -r server.pcap 'tcp port 443'
               sudo sockscope tap -i lo --count 20 --pcap-out handshake.pcap 'port 5600'
             """
     )
@@ -34,7 +39,12 @@ struct TapCommand: ParsableCommand {
     @Option(
         name: [.customShort("i"), .customLong("interface")], help: ArgumentHelp("Interface to capture on (default lo).", valueName: "iface"),
         completion: .shellCommand("ls /sys/class/net"))
-    var interface: String = "lo"
+    var interface: String?
+
+    @Option(
+        name: [.customShort("r"), .customLong("read")],
+        help: ArgumentHelp("Read packets from this pcap or pcapng file instead of capturing (tcpdump -r).", valueName: "file"), completion: .file())
+    var readPath: String?
 
     @Option(name: [.customShort("c"), .customLong("count")], help: ArgumentHelp("Stop after this many packets.", valueName: "n"))
     var count: Int?
@@ -56,17 +66,74 @@ struct TapCommand: ParsableCommand {
 
     func validate() throws {
         if let count, count < 1 { throw ValidationError("--count must be at least 1") }
+        if readPath != nil {
+            let live = [("-i/--interface", interface != nil), ("--duration", duration != nil), ("--tap-payload", payload)].filter(\.1)
+            if let first = live.first { throw ValidationError("\(first.0) is for live capture; --read takes the packets the file holds") }
+        }
     }
 
     func run() throws {
-        try CommandRunner.run(json: json) { () throws(SockscopeError) -> ExitStatus in try capture() }
+        try CommandRunner.run(json: json) { () throws(SockscopeError) -> ExitStatus in
+            if let readPath { return try read(readPath) }
+            return try capture()
+        }
+    }
+
+    private var expression: String { filter.isEmpty ? "tcp or udp or icmp or icmp6" : filter.joined(separator: " ") }
+
+    /// `--read`: the file's packets through the filter, annotated as a live capture's are,
+    /// then the summary. Exit 1 when no packet passed; 74 for a damaged file (after
+    /// what could be read, and its summary).
+    private func read(_ path: String) throws(SockscopeError) -> ExitStatus {
+        let file = try CaptureFile(path: path, filter: expression, pcapOut: pcapOut)
+        Diagnostics.line("tap: reading \(path) (\(file.linkTypeName)): \(expression)")
+        var annotator = PacketAnnotator(expireAfter: .seconds(10))
+        var seen = 0
+        var undecoded = 0
+        var failure: SockscopeError?
+        reading: while count.map({ seen < $0 }) ?? true {
+            // A large file is read in rounds; Ctrl-C ends it between them, summary first.
+            if let signal = Interruption.pending {
+                failure = Interruption.error(for: signal)
+                break
+            }
+            do {
+                let limit = min(10_000, count.map { $0 - seen } ?? .max)
+                guard
+                    try file.read(
+                        limit: limit,
+                        { packet, _, _ in
+                            seen += 1
+                            guard let packet else {
+                                undecoded += 1
+                                return
+                            }
+                            guard let event = annotator.annotate(packet) else { return }
+                            Diagnostics.output(json ? Self.json(event, capturedAt: packet.timestamp) : TapTimeline.line(event) + "\n")
+                        }) != nil
+                else { break reading }
+            } catch {
+                failure = error
+                break
+            }
+        }
+        file.close()
+        for line in TapTimeline.summary(annotator.tracker.conversations, statistics: nil, packets: seen, fromFile: true) { Diagnostics.line(line) }
+        if undecoded > 0 {
+            let why = file.linkType == nil ? "sockscope does not decode \(file.linkTypeName)" : "not IPv4 or IPv6"
+            Diagnostics.line("tap: \(counted(undecoded, "packet")) not decoded: \(why)")
+        }
+        if let writeFailure = file.writeFailure { throw writeFailure }
+        if let pcapOut { Diagnostics.line("tap: \(counted(seen, "packet")) written to \(pcapOut)") }
+        if let failure { throw failure }
+        return seen == 0 ? .nothingFound : .success
     }
 
     /// Captures until the count, the duration, or a signal. Exit 1 when nothing was
     /// captured; a signal is 130/143 as in every command (tcpdump exits 0 there), so a
     /// script can tell a stop from a finished count.
     private func capture() throws(SockscopeError) -> ExitStatus {
-        let expression = filter.isEmpty ? "tcp or udp or icmp or icmp6" : filter.joined(separator: " ")
+        let interface = self.interface ?? "lo"
         let capture = try PacketCapture(
             PacketCapture.Options(
                 interface: interface, filter: expression,
@@ -117,8 +184,13 @@ struct TapCommand: ParsableCommand {
         return String(object.text.dropLast())
     }
 
-    static func json(_ event: ConnectionTap.TapEvent) -> String {
-        var line = JSONLine(type: "packet")
+    /// A packet record; `capturedAt` (since the epoch, a file's packets) is its "time",
+    /// else the time it is printed.
+    static func json(_ event: ConnectionTap.TapEvent, capturedAt: Duration? = nil) -> String {
+        let components = capturedAt?.components
+        var line = JSONLine(
+            type: "packet",
+            time: components.map { Timestamp.rfc3339(seconds: Int($0.seconds), microseconds: Int($0.attoseconds / 1_000_000_000_000)) } ?? Timestamp.now())
         switch event {
         case .tcp(let event):
             line.add(milliseconds: "offset", event.elapsed)

@@ -99,7 +99,7 @@ package final class PacketCapture {
     }
 
     /// Compiles the BPF filter (`pcap_compile`) and installs it (`pcap_setfilter`).
-    private static func setFilter(_ handle: OpaquePointer, _ filter: String) throws(SockscopeError) {
+    static func setFilter(_ handle: OpaquePointer, _ filter: String) throws(SockscopeError) {
         guard !filter.isEmpty else { return }
         var program = bpf_program()
         // A filter of thousands of terms can take minutes to compile: Ctrl-C ends it.

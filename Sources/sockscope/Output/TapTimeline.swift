@@ -102,7 +102,11 @@ enum TapTimeline {
 
     /// What the conversations came to: handshake, bytes, retransmissions, capture
     /// counts, and who holds TIME-WAIT (read from the kernel after the close).
-    static func summary(_ conversations: [TCPConversationTracker.Conversation], statistics: PacketCapture.Statistics?, packets: Int) -> [String] {
+    /// `fromFile`: the packets were read from a file, so the kernel's TIME-WAIT list says
+    /// nothing of them: the holder is told from the packets alone.
+    static func summary(
+        _ conversations: [TCPConversationTracker.Conversation], statistics: PacketCapture.Statistics?, packets: Int, fromFile: Bool = false
+    ) -> [String] {
         var lines: [String] = []
         for conversation in conversations {
             var parts: [String] = []
@@ -113,7 +117,7 @@ enum TapTimeline {
             if conversation.simultaneousOpen { parts.append("simultaneous open") }
             if conversation.simultaneousClose { parts.append("simultaneous close") }
             lines.append("tap: \(conversation.client) → \(conversation.server): " + parts.joined(separator: "; "))
-            lines.append("tap: " + timeWaitReport(conversation))
+            lines.append("tap: " + (fromFile ? recordedTimeWait(conversation) : timeWaitReport(conversation)))
         }
         if let statistics {
             lines.append(
@@ -121,6 +125,15 @@ enum TapTimeline {
             )
         }
         return lines
+    }
+
+    /// Who entered TIME-WAIT, from a file's packets (the kernel's list is about now).
+    static func recordedTimeWait(_ conversation: TCPConversationTracker.Conversation) -> String {
+        if let side = conversation.resetBy { return "reset by the \(side.rawValue) (RST): no TIME-WAIT on either side" }
+        guard let closer = conversation.firstToClose else { return "the connection did not close within the capture" }
+        let local = conversation.address(of: closer)
+        let remote = conversation.address(of: closer.other)
+        return "the \(closer.rawValue) \(local) → \(remote) closed first, so it held TIME-WAIT after the last ACK (60 s on Linux)"
     }
 
     /// TIME-WAIT as the kernel lists it now, and why that side holds it.
