@@ -84,13 +84,7 @@ package final class CaptureFile {
     /// Closes the file (and flushes the --pcap-out copy).
     package func close() {
         if let dumper {
-            let file = pcap_dump_file(dumper)
-            if pcap_dump_flush(dumper) != 0 || (file.map { ferror($0) != 0 } ?? false) {
-                writeFailure = SockscopeError(
-                    "cannot write \(pcapOut ?? "the pcap file"): \(Errno.current.nameAndText)",
-                    explanation: "the file holds only the packets written before the failure", status: .ioError)
-            }
-            pcap_dump_close(dumper)
+            writeFailure = writeFailure ?? PacketCapture.closeDumper(dumper, path: pcapOut)
             self.dumper = nil
         }
         if let handle {

@@ -159,24 +159,28 @@ package final class PacketCapture {
     /// Flushes the pcap file and releases the capture.
     package func close() {
         if let dumper {
-            // A write that failed (ENOSPC, EIO) leaves the stream in error; the flush
-            // reports what was still buffered. Either means the file is short.
-            let file = pcap_dump_file(dumper)
-            let flushed = pcap_dump_flush(dumper) == 0
-            if !flushed || (file.map { ferror($0) != 0 } ?? false) {
-                writeFailure =
-                    writeFailure
-                    ?? SockscopeError(
-                        "cannot write \(options.pcapOut ?? "the pcap file"): \(Errno.current.nameAndText)",
-                        explanation: "the file holds only the packets written before the failure", status: .ioError)
-            }
-            pcap_dump_close(dumper)
+            writeFailure = writeFailure ?? Self.closeDumper(dumper, path: options.pcapOut)
             self.dumper = nil
         }
         if let handle {
             pcap_close(handle)
             self.handle = nil
         }
+    }
+
+    /// Flushes and closes a pcap file being written; the failure when it is short. A
+    /// write that failed (ENOSPC, EIO) leaves the stream in error; the flush reports what
+    /// was still buffered. Either means the file holds only the packets before it.
+    static func closeDumper(_ dumper: OpaquePointer, path: String?) -> SockscopeError? {
+        let file = pcap_dump_file(dumper)
+        let flushed = pcap_dump_flush(dumper) == 0
+        let failed = !flushed || (file.map { ferror($0) != 0 } ?? false)
+        let error = Errno.current
+        pcap_dump_close(dumper)
+        guard failed else { return nil }
+        return SockscopeError(
+            "cannot write \(path ?? "the pcap file"): \(error.nameAndText)",
+            explanation: "the file holds only the packets written before the failure", status: .ioError)
     }
 
     /// Loads libpcap (dlopen, once: see CPcap) — the first thing every capture does.
