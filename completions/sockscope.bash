@@ -817,7 +817,7 @@ _sockscope_tap() {
     repeating_flags=()
     non_repeating_flags=(--tap-payload --json --version -h --help)
     repeating_options=()
-    non_repeating_options=(-i --interface -r --read -c --count --duration -w --pcap-out)
+    non_repeating_options=(-i --interface -r --read -c --count --duration -w --pcap-out --time)
     __sockscope_offer_flags_options -1
 
     # Offer option value completions
@@ -838,6 +838,10 @@ _sockscope_tap() {
         ;;
     '-w'|'--pcap-out')
         __sockscope_add_completions -f
+        return
+        ;;
+    '--time')
+        __sockscope_add_completions -W 'relative'$'\n''absolute'$'\n''delta'
         return
         ;;
     esac

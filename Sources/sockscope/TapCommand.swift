@@ -60,12 +60,24 @@ struct TapCommand: ParsableCommand {
     @Flag(name: .customLong("tap-payload"), help: "Keep payload bytes in the capture, not just the headers.")
     var payload = false
 
+    @Option(
+        name: .customLong("time"),
+        help: ArgumentHelp(
+            "How each line's time is shown: relative (within its conversation, the default), absolute (date and time, tcpdump -tttt), delta (since the previous packet, tcpdump -ttt).",
+            valueName: "form"))
+    var time: TimeForm = .relative
+
+    enum TimeForm: String, ExpressibleByArgument, CaseIterable {
+        case relative, absolute, delta
+    }
+
     @OptionGroup(title: "Output") var jsonOutput: OutputOptions
 
     var json: Bool { jsonOutput.json }
 
     func validate() throws {
         if let count, count < 1 { throw ValidationError("--count must be at least 1") }
+        if json && time != .relative { throw ValidationError("--time shapes the text lines; --json has each packet's time and offset_ms") }
         if readPath != nil {
             let live = [("-i/--interface", interface != nil), ("--duration", duration != nil), ("--tap-payload", payload)].filter(\.1)
             if let first = live.first { throw ValidationError("\(first.0) is for live capture; --read takes the packets the file holds") }
@@ -88,6 +100,7 @@ struct TapCommand: ParsableCommand {
         let file = try CaptureFile(path: path, filter: expression, pcapOut: pcapOut)
         Diagnostics.line("tap: reading \(path) (\(file.linkTypeName)): \(expression)")
         var annotator = PacketAnnotator(expireAfter: .seconds(10))
+        let stamper = Stamper(form: time)
         var seen = 0
         var undecoded = 0
         var failure: SockscopeError?
@@ -109,7 +122,7 @@ struct TapCommand: ParsableCommand {
                                 return
                             }
                             guard let event = annotator.annotate(packet) else { return }
-                            Diagnostics.output(json ? Self.json(event, capturedAt: packet.timestamp) : TapTimeline.line(event) + "\n")
+                            Diagnostics.output(json ? Self.json(event, capturedAt: packet.timestamp) : stamper.line(event, at: packet.timestamp) + "\n")
                         }) != nil
                 else { break reading }
             } catch {
@@ -142,6 +155,7 @@ struct TapCommand: ParsableCommand {
         // A capture may see millions of connections: those over for 10 s were reported
         // as they ended and are forgotten.
         var annotator = PacketAnnotator(expireAfter: .seconds(10))
+        let stamper = Stamper(form: time)
         var seen = 0
         let deadline = duration.map { ContinuousClock.now + $0.duration }
         // Ctrl-C or SIGTERM ends the capture cleanly: summary printed, pcap file
@@ -154,7 +168,7 @@ struct TapCommand: ParsableCommand {
                     guard let packet, count.map({ seen < $0 }) ?? true else { return }
                     seen += 1
                     guard let event = annotator.annotate(packet) else { return }
-                    Diagnostics.output(json ? Self.json(event) : TapTimeline.line(event) + "\n")
+                    Diagnostics.output(json ? Self.json(event) : stamper.line(event, at: packet.timestamp) + "\n")
                 }
             } catch {
                 stoppedBy = error
@@ -220,5 +234,23 @@ struct TapCommand: ParsableCommand {
             line.add("bytes", length)
         }
         return line.text
+    }
+}
+
+/// `tap --time`: what begins each line — the offset within its conversation, the date
+/// and time (tcpdump -tttt), or the gap since the previous packet printed (tcpdump -ttt).
+final class Stamper {
+    let form: TapCommand.TimeForm
+    private var previous: Duration?
+
+    init(form: TapCommand.TimeForm) { self.form = form }
+
+    func line(_ event: ConnectionTap.TapEvent, at time: Duration) -> String {
+        defer { previous = time }
+        switch form {
+        case .relative: return TapTimeline.line(event)
+        case .absolute: return TapTimeline.line(event, stamp: Timestamp.localDateTime(time))
+        case .delta: return TapTimeline.line(event, stamp: Timestamp.delta(previous.map { time - $0 } ?? .zero))
+        }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import Testing
 
@@ -22,7 +23,7 @@ struct TapReadTests {
     }
 
     @Test(
-        "a connection captured by tcpdump -w reads back packet for packet as tcpdump -r shows it (flags, lengths), with states; pcapng (editcap) reads the same; -w copies what passes the filter",
+        "a connection captured by tcpdump -w reads back packet for packet as tcpdump -r shows it (flags, lengths, -tttt and -ttt times), with states; pcapng (editcap) reads the same; -w copies what passes the filter",
         .enabled(if: Paths.isRoot, "skipped: capturing with tcpdump needs root (CAP_NET_RAW)"))
     func tcpdumpCapture() async throws {
         let directory = try TemporaryDirectory.make()
@@ -59,6 +60,15 @@ struct TapReadTests {
         #expect(ours.stdoutText.contains("client: TIME-WAIT"), "\(ours.stdoutText)")
         #expect(ours.stderr.contains("closed first, so it held TIME-WAIT"), "\(ours.stderr)")
 
+        // --time absolute and delta print tcpdump -tttt's and -ttt's times, line for line.
+        for (form, flag) in [("absolute", "-tttt"), ("delta", "-ttt")] {
+            let stamped = try await sockscope("tap", "-r", pcap, "--time", form)
+            let ourTimes = stamped.stdoutText.split(separator: "\n").filter { $0.contains("→") }.map { $0.components(separatedBy: "  ").first ?? "" }
+            let theirLines = try await run(Paths.tcpdump, [flag, "-n", "-r", pcap]).stdoutText.split(separator: "\n")
+            let theirTimes = theirLines.map { String($0.trimmingCharacters(in: .whitespaces).components(separatedBy: " IP").first ?? "") }
+            #expect(!ourTimes.isEmpty && ourTimes == theirTimes, "--time \(form): ours \(ourTimes), tcpdump \(flag) \(theirTimes)")
+        }
+
         let pcapng = directory + "/capture.pcapng"
         let converted = try await run("/usr/bin/editcap", ["-F", "pcapng", pcap, pcapng])
         try #require(converted.status == 0, "\(converted)")
@@ -92,5 +102,6 @@ struct TapReadTests {
     func usage() async throws {
         try await expectFailure(["tap", "-r", "x.pcap", "-i", "lo"], "-i/--interface is for live capture")
         try await expectFailure(["tap", "-r", "x.pcap", "--duration", "1"], "--duration is for live capture")
+        try await expectFailure(["tap", "-r", "x.pcap", "--json", "--time", "delta"], "--time shapes the text lines")
     }
 }

@@ -5,11 +5,14 @@ import SockscopeCore
 ///
 ///     +0.000 ms  127.0.0.1:51234 → 127.0.0.1:8080  [S]   seq 0, win 65495, <mss 65495,sackOK,TS val 1 ecr 0,wscale 7>   client: SYN-SENT
 enum TapTimeline {
-    static func line(_ event: ConnectionTap.TapEvent) -> String {
+    /// - Parameter stamp: what begins the line instead of the offset within the
+    /// conversation (`tap --time absolute|delta`).
+    static func line(_ event: ConnectionTap.TapEvent, stamp: String? = nil) -> String {
         switch event {
-        case .tcp(let event): return tcpLine(event)
+        case .tcp(let event): return tcpLine(event, stamp: stamp)
         case .icmp(let packet, let message, let elapsed):
-            var text = Timestamp.offset(elapsed) + "  \(packet.source) → \(packet.destination)  ICMP\(message.isVersion6 ? "v6" : "") \(message.meaning)"
+            var text =
+                (stamp ?? Timestamp.offset(elapsed)) + "  \(packet.source) → \(packet.destination)  ICMP\(message.isVersion6 ? "v6" : "") \(message.meaning)"
             if let quoted = message.quoted, let port = quoted.destinationPort {
                 text +=
                     " for \(quoted.protocolNumber == 6 ? "tcp" : quoted.protocolNumber == 17 ? "udp" : "proto \(quoted.protocolNumber)") → \(quoted.destination):\(port)"
@@ -17,12 +20,12 @@ enum TapTimeline {
             return text
         case .udp(let packet, let elapsed):
             guard case .udp(let sourcePort, let destinationPort, let length) = packet.transport else { return "" }
-            return Timestamp.offset(elapsed)
+            return (stamp ?? Timestamp.offset(elapsed))
                 + "  \(SocketAddress(packet.source, port: sourcePort)) → \(SocketAddress(packet.destination, port: destinationPort))  UDP, length \(length)"
         }
     }
 
-    static func tcpLine(_ event: TCPConversationTracker.Event) -> String {
+    static func tcpLine(_ event: TCPConversationTracker.Event, stamp: String? = nil) -> String {
         let segment = event.segment
         let flags = "[\(segment.flags.tcpdumpNotation)]"
         var fields: [String] = []
@@ -35,7 +38,7 @@ enum TapTimeline {
         }
         fields.append("len \(segment.payloadLength)")
         var text =
-            Timestamp.offset(event.elapsed) + "  " + "\(event.source) → \(event.destination)".padded(to: 44) + "  " + flags.padded(to: 5) + "  "
+            (stamp ?? Timestamp.offset(event.elapsed)) + "  " + "\(event.source) → \(event.destination)".padded(to: 44) + "  " + flags.padded(to: 5) + "  "
             + fields.joined(separator: ", ")
         let changes = stateChanges(event)
         if !changes.isEmpty { text += "   " + changes.joined(separator: ", ") }

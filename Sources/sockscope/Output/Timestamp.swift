@@ -53,6 +53,30 @@ enum Timestamp {
         return "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))." + String(repeating: "0", count: max(0, 6 - fraction.count)) + fraction
     }
 
+    /// A time since the epoch as tcpdump -tttt prints it, in local time:
+    /// `2026-11-21 20:02:13.666130`.
+    static func localDateTime(_ sinceEpoch: Duration) -> String {
+        var time = Int(sinceEpoch.components.seconds)
+        var parts = tm()
+        localtime_r(&time, &parts)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday)) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))."
+            + sixDigits(sinceEpoch)
+    }
+
+    /// A gap between packets as tcpdump -ttt prints it: `00:00:00.000123`.
+    static func delta(_ gap: Duration) -> String {
+        let seconds = Int(max(gap, .zero).components.seconds)
+        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(two(seconds / 3600)):\(two(seconds / 60 % 60)):\(two(seconds % 60))." + sixDigits(max(gap, .zero))
+    }
+
+    /// The microseconds of a duration's last second, six digits.
+    private static func sixDigits(_ duration: Duration) -> String {
+        let fraction = String(duration.components.attoseconds / 1_000_000_000_000)
+        return String(repeating: "0", count: max(0, 6 - fraction.count)) + fraction
+    }
+
     /// A duration in milliseconds with microsecond precision, for `_ms` fields.
     static func milliseconds(_ duration: Duration) -> Double {
         let (seconds, attoseconds) = duration.components
