@@ -815,7 +815,7 @@ _sockscope_resolve() {
 
 _sockscope_tap() {
     repeating_flags=()
-    non_repeating_flags=(--tap-payload --json --version -h --help)
+    non_repeating_flags=(--tap-payload --summary --json --version -h --help)
     repeating_options=()
     non_repeating_options=(-i --interface -r --read -c --count --duration -w --pcap-out --time)
     __sockscope_offer_flags_options -1

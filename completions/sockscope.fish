@@ -41,7 +41,7 @@ function __sockscope_parse_tokens -S
         case 'resolve'
             __sockscope_parse_subcommand 2 '4' '6' 'type=' 'passive' 'numeric-host' 'numeric-service' 'addrconfig' 'v4mapped' 'all' 'gethostbyname' 'fqdn' 'reverse=' 'name-required' 'service=' 'port=' 'json' 'color=' 'version' 'h/help'
         case 'tap'
-            __sockscope_parse_subcommand -r 1 'i/interface=' 'r/read=' 'c/count=' 'duration=' 'w/pcap-out=' 'tap-payload' 'time=' 'json' 'version' 'h/help'
+            __sockscope_parse_subcommand -r 1 'i/interface=' 'r/read=' 'c/count=' 'duration=' 'w/pcap-out=' 'tap-payload' 'time=' 'summary' 'json' 'version' 'h/help'
         case 'sockets'
             __sockscope_parse_subcommand 0 't/tcp' 'u/udp' 'x/unix' '4' '6' 'port=' 'state=' 'l/listening' 'p/processes' 'pid=' 'json' 'color=' 'version' 'h/help'
         case 'demo'
@@ -405,6 +405,7 @@ complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_op
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope tap" pcap-out w' -s 'w' -l 'pcap-out' -d 'Also write the packets to this pcap file.' -rF
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope tap" tap-payload' -l 'tap-payload' -d 'Keep payload bytes in the capture, not just the headers.'
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope tap" time' -l 'time' -d 'How each line\'s time is shown: relative (within its conversation, the default), absolute (date and time, tcpdump -tttt), delta (since the previous packet, tcpdump -ttt).' -rfka 'relative absolute delta'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope tap" summary' -l 'summary' -d 'Print one row per TCP conversation and UDP flow at the end (packets, bytes, RTT, retransmissions, resets, final states) instead of each packet.'
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope tap" json' -l 'json' -d 'Print JSON Lines (one object per result or event; see JSON in the manual).'
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope tap" version' -l 'version' -d 'Show the version.'
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope tap" h help' -s 'h' -l 'help' -d 'Show help information.'

@@ -71,12 +71,18 @@ struct TapCommand: ParsableCommand {
         case relative, absolute, delta
     }
 
+    @Flag(
+        name: .customLong("summary"),
+        help: "Print one row per TCP conversation and UDP flow at the end (packets, bytes, RTT, retransmissions, resets, final states) instead of each packet.")
+    var summary = false
+
     @OptionGroup(title: "Output") var jsonOutput: OutputOptions
 
     var json: Bool { jsonOutput.json }
 
     func validate() throws {
         if let count, count < 1 { throw ValidationError("--count must be at least 1") }
+        if summary && time != .relative { throw ValidationError("--time shapes the packet lines; --summary prints none") }
         if json && time != .relative { throw ValidationError("--time shapes the text lines; --json has each packet's time and offset_ms") }
         if readPath != nil {
             let live = [("-i/--interface", interface != nil), ("--duration", duration != nil), ("--tap-payload", payload)].filter(\.1)
@@ -99,7 +105,8 @@ struct TapCommand: ParsableCommand {
     private func read(_ path: String) throws(SockscopeError) -> ExitStatus {
         let file = try CaptureFile(path: path, filter: expression, pcapOut: pcapOut)
         Diagnostics.line("tap: reading \(path) (\(file.linkTypeName)): \(expression)")
-        var annotator = PacketAnnotator(expireAfter: .seconds(10))
+        var annotator = PacketAnnotator(expireAfter: summary ? nil : .seconds(10))
+        var flows = UDPFlowTable()
         let stamper = Stamper(form: time)
         var seen = 0
         var undecoded = 0
@@ -121,7 +128,8 @@ struct TapCommand: ParsableCommand {
                                 undecoded += 1
                                 return
                             }
-                            guard let event = annotator.annotate(packet) else { return }
+                            if summary { flows.add(packet) }
+                            guard let event = annotator.annotate(packet), !summary else { return }
                             Diagnostics.output(json ? Self.json(event, capturedAt: packet.timestamp) : stamper.line(event, at: packet.timestamp) + "\n")
                         }) != nil
                 else { break reading }
@@ -131,7 +139,12 @@ struct TapCommand: ParsableCommand {
             }
         }
         file.close()
-        for line in TapTimeline.summary(annotator.tracker.conversations, statistics: nil, packets: seen, fromFile: true) { Diagnostics.line(line) }
+        if summary {
+            let table = ConversationSummary(conversations: annotator.tracker.conversations, flows: flows.flows)
+            Diagnostics.output(json ? table.json : table.text)
+        } else {
+            for line in TapTimeline.summary(annotator.tracker.conversations, statistics: nil, packets: seen, fromFile: true) { Diagnostics.line(line) }
+        }
         if undecoded > 0 {
             let why = file.linkType == nil ? "sockscope does not decode \(file.linkTypeName)" : "not IPv4 or IPv6"
             Diagnostics.line("tap: \(counted(undecoded, "packet")) not decoded: \(why)")
@@ -154,7 +167,8 @@ struct TapCommand: ParsableCommand {
         Diagnostics.line("tap: capturing on \(interface) (\(capture.linkType.name)): \(expression)")
         // A capture may see millions of connections: those over for 10 s were reported
         // as they ended and are forgotten.
-        var annotator = PacketAnnotator(expireAfter: .seconds(10))
+        var annotator = PacketAnnotator(expireAfter: summary ? nil : .seconds(10))
+        var flows = UDPFlowTable()
         let stamper = Stamper(form: time)
         var seen = 0
         let deadline = duration.map { ContinuousClock.now + $0.duration }
@@ -167,7 +181,8 @@ struct TapCommand: ParsableCommand {
                 try capture.waitAndDrain(until: deadline ?? .now + .seconds(3600)) { packet, _ in
                     guard let packet, count.map({ seen < $0 }) ?? true else { return }
                     seen += 1
-                    guard let event = annotator.annotate(packet) else { return }
+                    if summary { flows.add(packet) }
+                    guard let event = annotator.annotate(packet), !summary else { return }
                     Diagnostics.output(json ? Self.json(event) : stamper.line(event, at: packet.timestamp) + "\n")
                 }
             } catch {
@@ -176,7 +191,11 @@ struct TapCommand: ParsableCommand {
         }
         let statistics = capture.statistics
         capture.close()
-        for line in TapTimeline.summary(annotator.tracker.conversations, statistics: statistics, packets: seen) { Diagnostics.line(line) }
+        if summary {
+            let table = ConversationSummary(conversations: annotator.tracker.conversations, flows: flows.flows)
+            Diagnostics.output(json ? table.json : table.text)
+        }
+        for line in TapTimeline.summary(summary ? [] : annotator.tracker.conversations, statistics: statistics, packets: seen) { Diagnostics.line(line) }
         if annotator.tracker.expired > 0 {
             Diagnostics.line("tap: \(annotator.tracker.expired) earlier conversations ended, were reported as they did, and are not summarised again")
         }

@@ -16,7 +16,7 @@ struct SchemaTests {
         var expected = [
             "listening", "connected", "accepted", "refused", "closed", "error", "message", "port", "address", "host",
             "reverse", "service", "socket", "datagram", "step", "tls", "tls_identity", "forward_connected", "forward_half_closed",
-            "forward_finished", "forward_failed", "forward_faults", "forward_fault", "forward_refused", "proxy", "proxy_request",
+            "forward_finished", "forward_failed", "forward_faults", "forward_fault", "forward_refused", "proxy", "proxy_request", "conversation",
         ]
         if Paths.isRoot { expected.append("packet") }
         for type in expected {

@@ -69,6 +69,18 @@ struct TapReadTests {
             #expect(!ourTimes.isEmpty && ourTimes == theirTimes, "--time \(form): ours \(ourTimes), tcpdump \(flag) \(theirTimes)")
         }
 
+        // --summary: the packets each way equal tshark -z conv,tcp's frames each way.
+        let summary = try await sockscope("tap", "-r", pcap, "--summary")
+        let row = try #require(summary.stdoutText.split(separator: "\n").first { $0.hasPrefix("1   ") }, "\(summary)")
+        let packets = try #require(row.components(separatedBy: "packets ").last?.split(separator: " ").first, "\(row)")
+        let conversation = try await run(Paths.tshark, ["-r", pcap, "-q", "-z", "conv,tcp"])
+        let tsharkRow = try #require(conversation.stdoutText.split(separator: "\n").first { $0.contains("<->") }, "\(conversation)")
+        let numbers = tsharkRow.split(separator: " ").filter { $0.allSatisfy(\.isNumber) }.compactMap { Int($0) }
+        #expect(
+            numbers.count >= 3 && Set(packets.split(separator: "/").compactMap { Int($0) }) == Set([numbers[0], numbers[2]]), "ours \(row), tshark \(tsharkRow)"
+        )
+        #expect(row.contains("client TIME-WAIT, server CLOSED") && row.contains("client closed first"), "\(row)")
+
         let pcapng = directory + "/capture.pcapng"
         let converted = try await run("/usr/bin/editcap", ["-F", "pcapng", pcap, pcapng])
         try #require(converted.status == 0, "\(converted)")
@@ -96,6 +108,23 @@ struct TapReadTests {
 
         let missing = try await sockscope("tap", "-r", "/nonexistent/capture.pcap")
         #expect(missing.status == 74 && missing.stderr.contains("No such file"), "\(missing)")
+    }
+
+    @Test("--summary of UDP flows: packets and bytes each way as tshark -z conv,udp counts them; JSON conversation records")
+    func udpSummary() async throws {
+        let path = try TemporaryDirectory.make() + "/udp.pcap"
+        let made = try await run(Paths.python, [Paths.peer("udp_pcap.py"), path, "4000:53:10", "53:4000:30", "4000:53:5", "5000:6000:1"])
+        try #require(made.status == 0, "\(made)")
+        let summary = try await sockscope("tap", "-r", path, "--summary")
+        #expect(summary.stdoutText.contains("0 TCP conversations, 2 UDP flows"), "\(summary)")
+        #expect(summary.stdoutText.contains("127.0.0.1:4000 ⇄ 127.0.0.1:53  UDP  packets 2/1  bytes 15/30"), "\(summary)")
+        let tshark = try await run(Paths.tshark, ["-r", path, "-q", "-z", "conv,udp"])
+        let row = try #require(tshark.stdoutText.split(separator: "\n").first { $0.contains(":4000") && $0.contains("<->") }, "\(tshark)")
+        let numbers = row.split(separator: " ").filter { $0.allSatisfy(\.isNumber) }.compactMap { Int($0) }
+        #expect(numbers.count >= 3 && Set([numbers[0], numbers[2]]) == Set([2, 1]), "tshark's frames each way: \(row)")
+        let json = try await sockscope("tap", "-r", path, "--summary", "--json")
+        #expect(json.stdoutText.contains(#""protocol":"udp","client_address":"127.0.0.1","client_port":5000"#), "\(json)")
+        try await expectFailure(["tap", "-r", path, "--summary", "--time", "delta"], "--summary prints none")
     }
 
     @Test("usage: --read with live-capture options")

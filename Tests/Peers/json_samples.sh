@@ -112,5 +112,8 @@ if [ "$(id -u)" = 0 ]; then
   echo x | timeout 10 "$bin" connect --tls --insecure 127.0.0.1 "$tport" > /dev/null 2>&1
   for _ in $(seq 100); do kill -0 $tap 2>/dev/null || break; sleep 0.05; done
 fi
+# tap --read --summary: a pcap of UDP datagrams written by udp_pcap.py
+python3 "$(dirname "$0")/udp_pcap.py" "$out/udp.pcap" 4000:53:10 53:4000:30
+timeout 10 "$bin" tap -r "$out/udp.pcap" --summary --json > "$out/summary.jsonl" 2> /dev/null
 sleep 1.2  # the UDP listener's idle timeout ends it and its closing record is written
-rm -f "$out"/*.err
+rm -f "$out"/*.err "$out"/*.pcap

@@ -54,6 +54,12 @@ package struct TCPConversationTracker: Sendable {
         package var simultaneousOpen = false
         package var simultaneousClose = false
         package var packets = 0
+        /// Packets each side sent.
+        package var packetsBy: [Side: Int] = [.client: 0, .server: 0]
+        /// Segments with RST, each side's.
+        package var resets: [Side: Int] = [.client: 0, .server: 0]
+        /// Whether the conversation was seen from its SYN (not joined mid-stream).
+        package var sawHandshakeStart: Bool { synTimestamp != nil }
 
         var initialSequence: [Side: UInt32] = [:]
         var highestSequenceEnd: [Side: UInt32] = [:]
@@ -145,6 +151,8 @@ package struct TCPConversationTracker: Sendable {
         let current = table[number] ?? newConversation(segment, source: source, destination: destination, at: time)
         var step = Step(conversation: current, from: source == current.client ? .client : .server)
         step.conversation.packets += 1
+        step.conversation.packetsBy[step.from, default: 0] += 1
+        if segment.flags.contains(.rst) { step.conversation.resets[step.from, default: 0] += 1 }
         step.conversation.lastTimestamp = time
         let (relativeSequence, relativeAck) = step.number(segment)
         step.account(segment)

@@ -1,0 +1,96 @@
+import SockscopeCore
+
+/// `tap --summary`: one row per TCP conversation and UDP flow, like `tshark -z conv,tcp`
+/// with the TCP states added — or one `conversation` record each with `--json`.
+struct ConversationSummary {
+    let conversations: [TCPConversationTracker.Conversation]
+    let flows: [UDPFlowTable.Flow]
+
+    /// What looks wrong in a conversation: no handshake seen, an unanswered SYN, a half-open end.
+    static func anomalies(_ conversation: TCPConversationTracker.Conversation) -> [String] {
+        var notes: [String] = []
+        if !conversation.sawHandshakeStart { notes.append("no handshake seen (joined mid-stream)") }
+        let client = conversation.states[.client]
+        let server = conversation.states[.server]
+        if client == .synSent && conversation.packetsBy[.server, default: 0] == 0 { notes.append("SYN unanswered") }
+        // One direction ended with a FIN, the other still open when the capture ended.
+        if conversation.resetBy == nil, [client, server].contains(.closeWait) || [client, server].contains(.finWait2) {
+            notes.append("half-closed at the end of the capture")
+        }
+        return notes
+    }
+
+    var text: String {
+        var lines: [String] = []
+        for (number, conversation) in conversations.enumerated() {
+            var fields = ["\(number + 1)".padded(to: 4) + "\(conversation.client) → \(conversation.server)"]
+            fields.append("packets \(conversation.packetsBy[.client, default: 0])/\(conversation.packetsBy[.server, default: 0])")
+            fields.append("bytes \(conversation.bytes[.client, default: 0])/\(conversation.bytes[.server, default: 0])")
+            fields.append(Timestamp.shortMilliseconds(conversation.lastTimestamp - conversation.firstTimestamp))
+            if let rtt = conversation.handshakeRTT { fields.append("rtt \(Timestamp.shortMilliseconds(rtt))") }
+            fields.append("retransmissions \(conversation.retransmissions)")
+            if conversation.zeroWindows > 0 { fields.append("zero windows \(conversation.zeroWindows)") }
+            if let side = conversation.resetBy { fields.append("reset by the \(side.rawValue)") }
+            if let side = conversation.firstToClose { fields.append("\(side.rawValue) closed first") }
+            let states = ["client", "server"].compactMap { name in
+                conversation.states[name == "client" ? .client : .server].map { "\(name) \($0.name)" }
+            }
+            fields.append(states.joined(separator: ", "))
+            fields += Self.anomalies(conversation)
+            lines.append(fields.joined(separator: "  "))
+        }
+        for (number, flow) in flows.enumerated() {
+            lines.append(
+                "u\(number + 1)".padded(to: 4) + "\(flow.client) ⇄ \(flow.server)  UDP  packets \(flow.packetsToServer)/\(flow.packetsToClient)  "
+                    + "bytes \(flow.bytesToServer)/\(flow.bytesToClient)  \(Timestamp.shortMilliseconds(flow.lastTimestamp - flow.firstTimestamp))")
+        }
+        let counts = "\(counted(conversations.count, "TCP conversation")), \(counted(flows.count, "UDP flow"))"
+        return (["\(counts) (packets and bytes: client→server/server→client)"] + lines).joined(separator: "\n") + "\n"
+    }
+
+    var json: String {
+        var text = ""
+        for (number, conversation) in conversations.enumerated() {
+            var line = Self.record(
+                number + 1, "tcp", conversation.client, conversation.server,
+                packets: (conversation.packetsBy[.client, default: 0], conversation.packetsBy[.server, default: 0]),
+                bytes: (conversation.bytes[.client, default: 0], conversation.bytes[.server, default: 0]),
+                duration: conversation.lastTimestamp - conversation.firstTimestamp)
+            line.add(milliseconds: "handshake_rtt", conversation.handshakeRTT)
+            line.add("retransmissions", conversation.retransmissions)
+            line.add("zero_windows", conversation.zeroWindows)
+            line.add("resets_by_client", conversation.resets[.client, default: 0])
+            line.add("resets_by_server", conversation.resets[.server, default: 0])
+            line.add("closed_first", conversation.firstToClose?.rawValue)
+            line.add("client_state", conversation.states[.client]?.name)
+            line.add("server_state", conversation.states[.server]?.name)
+            line.add("notes", Self.anomalies(conversation))
+            text += line.text
+        }
+        for (number, flow) in flows.enumerated() {
+            text +=
+                Self.record(
+                    number + 1, "udp", flow.client, flow.server, packets: (flow.packetsToServer, flow.packetsToClient),
+                    bytes: (flow.bytesToServer, flow.bytesToClient), duration: flow.lastTimestamp - flow.firstTimestamp
+                ).text
+        }
+        return text
+    }
+
+    /// The fields every conversation record has, TCP or UDP.
+    private static func record(
+        _ number: Int, _ transport: String, _ client: SocketAddress, _ server: SocketAddress, packets: (Int, Int), bytes: (Int, Int), duration: Duration
+    ) -> JSONLine {
+        var line = JSONLine(type: "conversation")
+        line.add("number", number)
+        line.add("protocol", transport)
+        line.add(endpoint: "client", client)
+        line.add(endpoint: "server", server)
+        line.add("packets_to_server", packets.0)
+        line.add("packets_to_client", packets.1)
+        line.add("bytes_to_server", bytes.0)
+        line.add("bytes_to_client", bytes.1)
+        line.add(milliseconds: "duration", duration)
+        return line
+    }
+}
