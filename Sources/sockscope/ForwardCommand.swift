@@ -65,6 +65,13 @@ struct ForwardCommand: ParsableCommand {
         help: ArgumentHelp("With -u: end a source's session after this many seconds without a datagram either way (default 60).", valueName: "secs"))
     var idleTimeout: Seconds?
 
+    @Option(
+        name: [.customShort("w"), .customLong("timeout")],
+        help: ArgumentHelp(
+            "Reset a client whose target leg is not ready within this many seconds: connect, proxy tunnel and TLS handshake (default 10).",
+            valueName: "secs"))
+    var timeout: Seconds?
+
     @OptionGroup(title: "Address family") var family: FamilyOptions
 
     @OptionGroup(title: "Access") var access: AccessOptions
@@ -94,6 +101,8 @@ struct ForwardCommand: ParsableCommand {
     func validate() throws {
         if hexdump && output.json { throw ValidationError("--hexdump writes text; with --json, count the bytes from the forward_finished records") }
         if idleTimeout != nil && !udp { throw ValidationError("-i/--idle-timeout ends UDP sessions (-u); a TCP connection ends with its FIN") }
+        if udp && timeout != nil { throw ValidationError("-w/--timeout bounds a TCP target's connect; a UDP session has none (see -i)") }
+        if let timeout, timeout.duration <= .zero { throw ValidationError("-w/--timeout must be more than 0 seconds") }
         if let idleTimeout, idleTimeout.duration <= .zero { throw ValidationError("-i/--idle-timeout must be more than 0 seconds") }
         if udp && !faults.faults.isEmpty {
             throw ValidationError("the faults (--delay, --rate, --slice, --…-after, --refuse) act on TCP streams; -u forwards datagrams as they come")
@@ -187,6 +196,7 @@ struct ForwardCommand: ParsableCommand {
             request, route: proxyRoute ?? .fixed(target), policy: policy, tracer: tracer, faults: faults.faults,
             events: reporter.report, forwardEvents: events.report)
         if hexdump { server.observe = ForwardHexDump().record }
+        if let timeout { server.setupTimeout = timeout.duration }
         if let configuration = try targetTLS.values.configurationIfEnabled(role: .client) {
             let host = targetUnixPath == nil ? words[words.count - 2] : nil
             let isAddress = host.map { IPAddress($0) != nil } ?? true

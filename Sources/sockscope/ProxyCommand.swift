@@ -30,6 +30,11 @@ struct ProxyCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("[ADDR] PORT", valueName: "address-and-port"))
     var words: [String] = []
 
+    @Option(
+        name: [.customShort("w"), .customLong("timeout")],
+        help: ArgumentHelp("Give up on a destination that does not accept within this many seconds (default 10): SOCKS5 reply 6, HTTP 504.", valueName: "secs"))
+    var timeout: Seconds?
+
     @OptionGroup(title: "Address family") var family: FamilyOptions
 
     @OptionGroup(title: "Access") var access: AccessOptions
@@ -51,6 +56,7 @@ struct ProxyCommand: ParsableCommand {
 
     func validate() throws {
         guard words.count == 1 || words.count == 2 else { throw ValidationError("proxy takes [ADDR] PORT (got \(words.count) words)") }
+        if let timeout, timeout.duration <= .zero { throw ValidationError("-w/--timeout must be more than 0 seconds") }
         if let auth, !auth.contains(":") { throw ValidationError("--auth takes USER:PASS") }
     }
 
@@ -73,6 +79,7 @@ struct ProxyCommand: ParsableCommand {
         let server = try ForwardServer(
             ListenRequest(address: bind, type: .stream), route: .proxy(ProxyServerPolicy(credentials: credentials, targets: targets)),
             policy: try access.policy(), tracer: tracer, events: reporter.report, forwardEvents: events.report)
+        if let timeout { server.setupTimeout = timeout.duration }
         try server.run()
     }
 }

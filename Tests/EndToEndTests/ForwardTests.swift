@@ -234,6 +234,39 @@ struct ForwardTests {
         #expect(lines.count == 2 && lines.contains { $0.contains(".\(port):") } && lines.contains { $0.contains(".\(targetPort):") }, "\(syns)")
     }
 
+    @Test("-w bounds the target leg's set-up: a proxy that never answers, a TLS target that never answers — the client is reset after 1 s, the stage named")
+    func setupTimeout() async throws {
+        let silent = try BackgroundProcess(
+            Paths.python,
+            [
+                "-c",
+                """
+                import socket, time
+                s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(8)
+                print(s.getsockname()[1], flush=True)
+                held = []
+                s.settimeout(20)
+                while True:
+                    held.append(s.accept()[0])
+                """,
+            ])
+        defer { silent.kill() }
+        let silentPort = try await silent.announcedPort(marker: "", inStdout: true)
+        for (options, stage) in [
+            (["--proxy", "socks5://127.0.0.1:\(silentPort)", "127.0.0.1", "0", "127.0.0.1", "80"], "waiting for the proxy's answer"),
+            (["--target-tls", "--target-insecure", "127.0.0.1", "0", "127.0.0.1", "\(silentPort)"], "waiting for the TLS handshake"),
+        ] {
+            let forward = try BackgroundProcess(Paths.sockscope, ["forward", "-w", "1"] + options)
+            defer { forward.kill() }
+            let port = try await forward.announcedPort()
+            let started = ContinuousClock.now
+            let reset = try await sockscope("connect", "127.0.0.1", "\(port)", input: Array("x".utf8))
+            #expect(reset.stderr.contains("ECONNRESET") && ContinuousClock.now - started < .seconds(5), "\(reset)")
+            let failure = try await forward.waitForLine(containing: "was not ready within 1 s")
+            #expect(failure.contains(stage), "\(failure)")
+        }
+    }
+
     @Test("usage: forward needs [LISTEN-ADDR] PORT TARGET-HOST TARGET-PORT")
     func usage() async throws {
         try await expectFailure(["forward", "8080", "127.0.0.1"], "forward takes [LISTEN-ADDR] PORT TARGET-HOST TARGET-PORT")
@@ -244,6 +277,7 @@ struct ForwardTests {
         try await expectFailure(["forward", "--target-unix", "/tmp/b", "8080", "127.0.0.1", "80"], "forward takes [LISTEN-ADDR] PORT (--target-unix PATH)")
         try await expectFailure(["forward", "-u", "-U", "/tmp/a", "127.0.0.1", "80"], "-u forwards UDP")
         try await expectFailure(["forward", "-u", "--tap", "8080", "127.0.0.1", "80"], "both legs must be TCP")
+        try await expectFailure(["forward", "-u", "-w", "2", "8080", "127.0.0.1", "80"], "a UDP session has none")
         try await expectFailure(["forward", "--follow-timewait", "8080", "127.0.0.1", "80"], "--follow-timewait follows one connection")
         try await expectFailure(["forward", "-U", "/tmp/a", "--allow", "127.0.0.1", "127.0.0.1", "80"], "address rules match IP clients")
     }

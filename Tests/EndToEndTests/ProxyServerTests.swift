@@ -144,6 +144,33 @@ struct ProxyServerTests {
         #expect(try await proxy.finish(timeout: .seconds(10)) == 130)
     }
 
+    @Test("-w: a destination that drops the SYN (its accept queue is full) is SOCKS5 reply 6 after 1 s, which connect --proxy names (exit 75)")
+    func destinationTimeout() async throws {
+        let full = try BackgroundProcess(
+            Paths.python,
+            [
+                "-c",
+                """
+                import socket, time
+                s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(0)
+                port = s.getsockname()[1]
+                held = []
+                for _ in range(3):  # non-blocking: the later SYNs are dropped, their connects stay pending
+                    c = socket.socket(); c.setblocking(False); c.connect_ex(('127.0.0.1', port)); held.append(c)
+                time.sleep(0.2)
+                print(port, flush=True)
+                time.sleep(20)
+                """,
+            ])
+        defer { full.kill() }
+        let fullPort = try await full.announcedPort(marker: "", inStdout: true)
+        let (proxy, port) = try await Self.start(["-w", "1"])
+        defer { proxy.kill() }
+        let outcome = try await sockscope("connect", "--proxy", "socks5://127.0.0.1:\(port)", "127.0.0.1", "\(fullPort)", input: [])
+        #expect(outcome.status == 75 && outcome.stderr.contains("TTL expired (reply 6)"), "\(outcome)")
+        _ = try await proxy.waitForLine(containing: "was not ready within 1 s (waiting for connect())")
+    }
+
     @Test("usage: proxy takes [ADDR] PORT; --auth takes USER:PASS")
     func usage() async throws {
         try await expectFailure(["proxy"], "proxy takes [ADDR] PORT")

@@ -63,6 +63,9 @@ package final class ForwardServer {
         var outbound: ProxyClientHandshake?
         /// The timer that steps the connection when a fault's wait ends.
         var timer: (due: ContinuousClock.Instant, timer: EventLoop.Timer)?
+        /// Ends the target leg's set-up (connect, proxy tunnel, TLS handshake) when it
+        /// takes longer than `setupTimeout`.
+        var setupTimer: EventLoop.Timer?
 
         /// Where the target leg connects.
         let targetAddress: SocketAddress
@@ -105,6 +108,9 @@ package final class ForwardServer {
     private let faults: Faults
     /// TLS to the target (`--target-tls`): the client context and the names to send and check.
     package var targetTLS: (context: TLSContext, serverName: String?, verifyName: String?)?
+    /// How long the target leg may take to be ready: the connect, a --proxy tunnel and a
+    /// --target-tls handshake together (-w); the client is reset when it runs out.
+    package var setupTimeout: Duration = .seconds(10)
     private var connections: [Int: Connection] = [:]
     private var byDescriptor: [Int32: Connection] = [:]
     /// Proxy clients still saying where they want to go, by descriptor.
@@ -196,6 +202,22 @@ package final class ForwardServer {
         connections[connection.id] = connection
         byDescriptor[client.fd] = connection
         byDescriptor[socket.fd] = connection
+        connection.setupTimer = loop.schedule(at: .now + setupTimeout) { [self, unowned loop, connection] () throws(SockscopeError) in
+            connection.setupTimer = nil
+            guard connections[connection.id] === connection else { return }
+            let waited = SockscopeError.seconds(setupTimeout)
+            let stage = !connection.connected ? "connect()" : connection.outbound != nil ? "the proxy's answer" : "the TLS handshake"
+            let error = SockscopeError(
+                "the target \(connection.targetAddress) was not ready within \(waited) (waiting for \(stage))",
+                explanation: "it may drop SYNs, or not answer; -w sets the limit", status: .timedOut)
+            forwardEvents(.targetFailed(client: connection.id, peer: connection.peer, error: error))
+            if let tunnel = connection.tunnel {  // a proxy's client is told: SOCKS5 reply 6, HTTP 504
+                _ = try? tunnel.reply(.failed(.timedOut)).withUnsafeBytes { bytes throws(SocketCallError) in try connection.client.send(bytes) }
+            } else {
+                try? connection.client.set(.linger(seconds: 0))
+            }
+            close(connection, loop: loop)
+        }
         // The client waits (its data stays in the kernel) until the target has answered.
         try loop.register(client.fd, []) { [self, unowned loop] readiness throws(SockscopeError) in try step(readiness, loop: loop) }
         try loop.register(socket.fd, .writable) { [self, unowned loop] readiness throws(SockscopeError) in try step(readiness, loop: loop) }
@@ -224,6 +246,10 @@ package final class ForwardServer {
         }
         if let targetTLS, case .socket = connection.targetEndpoint {
             guard try secure(connection, targetTLS, loop: loop) else { return }
+        }
+        if let setupTimer = connection.setupTimer {  // the target leg is ready
+            loop.cancel(setupTimer)
+            connection.setupTimer = nil
         }
         if let failed = move(connection, readiness) {
             reset(connection, failedLeg: failed, loop: loop)
@@ -431,6 +457,8 @@ package final class ForwardServer {
     private func close(_ connection: Connection, loop: EventLoop) {
         if let timer = connection.timer { loop.cancel(timer.timer) }
         connection.timer = nil
+        if let setupTimer = connection.setupTimer { loop.cancel(setupTimer) }
+        connection.setupTimer = nil
         for socket in [connection.client, connection.target] {
             loop.forget(socket.fd)
             byDescriptor[socket.fd] = nil
