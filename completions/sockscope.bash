@@ -188,7 +188,7 @@ _sockscope_connect() {
     repeating_flags=()
     non_repeating_flags=(-u --udp -4 -6 --nodelay --keepalive --tap --tap-payload --follow-timewait --frame-json --raw --hexdump --tls --ssl --insecure --no-half-close --send-only --recv-only --keep-sending -C --crlf --verbose -v --json --version -h --help)
     repeating_options=()
-    non_repeating_options=(-U --unix -s --source -p --source-port -w --timeout --keepalive-time --linger --recv-buffer --send-buffer --ttl --tap-interface --pcap-out --frame --max-frame -o --output --ca-file --sni --client-cert --client-key --alpn --tls-min --tls-max --ciphers --keylog --proxy --proxy-type --proxy-auth --proxy-dns -i --idle-timeout)
+    non_repeating_options=(-U --unix -s --source -p --source-port -w --timeout --keepalive-time --linger --recv-buffer --send-buffer --ttl --tap-interface --pcap-out --diagram --plot --frame --max-frame -o --output --ca-file --sni --client-cert --client-key --alpn --tls-min --tls-max --ciphers --keylog --proxy --proxy-type --proxy-auth --proxy-dns -i --idle-timeout)
     __sockscope_offer_flags_options 2
 
     # Offer option value completions
@@ -227,6 +227,14 @@ _sockscope_connect() {
         ;;
     '--pcap-out')
         __sockscope_add_completions -f
+        return
+        ;;
+    '--diagram')
+        __sockscope_add_completions -o plusdirs -fX '!*.@(svg)'
+        return
+        ;;
+    '--plot')
+        __sockscope_add_completions -o plusdirs -fX '!*.@(svg)'
         return
         ;;
     '--frame')
@@ -303,7 +311,7 @@ _sockscope_listen() {
     repeating_flags=()
     non_repeating_flags=(-u --udp -4 -6 --no-reuseaddr -k --keep-open --echo --upper --broker --chat --stderr --nodelay --keepalive --tap --tap-payload --follow-timewait --frame-json --raw --hexdump --tls --ssl --require-client-cert --no-half-close --send-only --recv-only --keep-sending -C --crlf --verbose -v --json --version -h --help)
     repeating_options=(--allow --deny)
-    non_repeating_options=(-U --unix --backlog -e --exec -c --sh-exec --accept-timeout --max-clients --allow-file --deny-file --keepalive-time --linger --recv-buffer --send-buffer --ttl --tap-interface --pcap-out --frame --max-frame -o --output --cert --key --ca-file --alpn --tls-min --tls-max --ciphers --keylog -i --idle-timeout)
+    non_repeating_options=(-U --unix --backlog -e --exec -c --sh-exec --accept-timeout --max-clients --allow-file --deny-file --keepalive-time --linger --recv-buffer --send-buffer --ttl --tap-interface --pcap-out --diagram --plot --frame --max-frame -o --output --cert --key --ca-file --alpn --tls-min --tls-max --ciphers --keylog -i --idle-timeout)
     __sockscope_offer_flags_options 2
 
     # Offer option value completions
@@ -364,6 +372,14 @@ _sockscope_listen() {
         __sockscope_add_completions -f
         return
         ;;
+    '--diagram')
+        __sockscope_add_completions -o plusdirs -fX '!*.@(svg)'
+        return
+        ;;
+    '--plot')
+        __sockscope_add_completions -o plusdirs -fX '!*.@(svg)'
+        return
+        ;;
     '--frame')
         __sockscope_add_completions -W 'u32be'$'\n''u16be'$'\n''line'
         return
@@ -421,7 +437,7 @@ _sockscope_forward() {
     repeating_flags=()
     non_repeating_flags=(-u --udp -4 -6 --upstream --downstream --tap --tap-payload --follow-timewait --tls --ssl --require-client-cert --target-tls --target-insecure -v --verbose --hexdump --json --version -h --help)
     repeating_options=(--allow --deny)
-    non_repeating_options=(-U --unix --target-unix -i --idle-timeout -w --timeout --max-clients --allow-file --deny-file --delay --jitter --rate --slice --slice-gap --reset-after --close-after --stall-after --refuse --tap-interface --pcap-out --proxy --proxy-type --proxy-auth --proxy-dns --cert --key --ca-file --alpn --tls-min --tls-max --ciphers --keylog --target-ca-file --target-sni --color)
+    non_repeating_options=(-U --unix --target-unix -i --idle-timeout -w --timeout --max-clients --allow-file --deny-file --delay --jitter --rate --slice --slice-gap --reset-after --close-after --stall-after --refuse --tap-interface --pcap-out --diagram --plot --proxy --proxy-type --proxy-auth --proxy-dns --cert --key --ca-file --alpn --tls-min --tls-max --ciphers --keylog --target-ca-file --target-sni --color)
     __sockscope_offer_flags_options -1
 
     # Offer option value completions
@@ -490,6 +506,14 @@ _sockscope_forward() {
         ;;
     '--pcap-out')
         __sockscope_add_completions -f
+        return
+        ;;
+    '--diagram')
+        __sockscope_add_completions -o plusdirs -fX '!*.@(svg)'
+        return
+        ;;
+    '--plot')
+        __sockscope_add_completions -o plusdirs -fX '!*.@(svg)'
         return
         ;;
     '--proxy')
@@ -702,7 +726,7 @@ _sockscope_probe() {
     repeating_flags=()
     non_repeating_flags=(-u --udp -4 -6 --all-addresses --graceful -a --all --json -q --quiet --tls --ssl --insecure --tap --tap-payload --follow-timewait --version -h --help)
     repeating_options=()
-    non_repeating_options=(--parallel --retries --rate --timeout --payload --ca-file --sni --client-cert --client-key --alpn --tls-min --tls-max --ciphers --keylog --tap-interface --pcap-out --proxy --proxy-type --proxy-auth --proxy-dns --color)
+    non_repeating_options=(--parallel --retries --rate --timeout --payload --ca-file --sni --client-cert --client-key --alpn --tls-min --tls-max --ciphers --keylog --tap-interface --pcap-out --diagram --plot --proxy --proxy-type --proxy-auth --proxy-dns --color)
     __sockscope_offer_flags_options 2
 
     # Offer option value completions
@@ -759,6 +783,14 @@ _sockscope_probe() {
         ;;
     '--pcap-out')
         __sockscope_add_completions -f
+        return
+        ;;
+    '--diagram')
+        __sockscope_add_completions -o plusdirs -fX '!*.@(svg)'
+        return
+        ;;
+    '--plot')
+        __sockscope_add_completions -o plusdirs -fX '!*.@(svg)'
         return
         ;;
     '--proxy')
@@ -823,7 +855,7 @@ _sockscope_tap() {
     repeating_flags=()
     non_repeating_flags=(--tap-payload --summary --json --version -h --help)
     repeating_options=()
-    non_repeating_options=(-i --interface -r --read -c --count --duration -w --pcap-out --time)
+    non_repeating_options=(-i --interface -r --read -c --count --duration -w --pcap-out --time --diagram --plot --conversation)
     __sockscope_offer_flags_options -1
 
     # Offer option value completions
@@ -848,6 +880,17 @@ _sockscope_tap() {
         ;;
     '--time')
         __sockscope_add_completions -W 'relative'$'\n''absolute'$'\n''delta'
+        return
+        ;;
+    '--diagram')
+        __sockscope_add_completions -o plusdirs -fX '!*.@(svg)'
+        return
+        ;;
+    '--plot')
+        __sockscope_add_completions -o plusdirs -fX '!*.@(svg)'
+        return
+        ;;
+    '--conversation')
         return
         ;;
     esac

@@ -5,12 +5,13 @@
 #          nftables, util-linux (unshare), libcap2-bin (capsh), coreutils (sha256sum);
 #          python3-jsonschema for the JSON schema test; openssl (s_server, s_client, test
 #          certificates) and tshark (decrypting a capture with --keylog) for the TLS tests;
-#          curl, dante-server (danted) and tinyproxy for the proxy tests
+#          curl, dante-server (danted) and tinyproxy for the proxy tests; libxml2-utils (xmllint)
+#          and librsvg2-bin (rsvg-convert) for the SVG pictures
 #   bench: iperf3, nmap, hyperfine (only with BENCH=1)
 # As root it uses apt-get; otherwise it lists what is missing and carries on.
 set -euo pipefail
 
-packages=(libpcap-dev libssl-dev openssl tshark pkg-config netcat-openbsd ncat perl socat python3 python3-jsonschema iproute2 nftables util-linux libcap2-bin coreutils tcpdump man-db curl dante-server tinyproxy)
+packages=(libpcap-dev libssl-dev openssl tshark pkg-config netcat-openbsd ncat perl socat python3 python3-jsonschema iproute2 nftables util-linux libcap2-bin coreutils tcpdump man-db curl dante-server tinyproxy libxml2-utils librsvg2-bin)
 if [ "${BENCH:-0}" = 1 ]; then packages+=(iperf3 nmap hyperfine); fi
 
 missing=()

@@ -139,7 +139,7 @@ extension ConnectCommand.Request {
         // a capture meant for decryption (--keylog with --pcap-out) needs the data.
         var tap = self.tap
         if context != nil && tap.enabled { tap.payload = true }
-        let recorder = TapRecorder(options: tap)
+        let recorder = try TapRecorder(options: tap)
         if tap.enabled { request.beforeConnect = recorder.start }
         let socket: Socket
         do {

@@ -190,7 +190,7 @@ struct ForwardCommand: ParsableCommand {
             context.announceIfEphemeral(json: output.json)
             policy.tls = TLSService(context: context, bridged: true)
         }
-        let recorder = TapRecorder(options: tap.values)
+        let recorder = try TapRecorder(options: tap.values)
         if tap.enabled { request.beforeListen = { bound throws(SockscopeError) in try recorder.startForwarding(bound, target: target) } }
         let server = try ForwardServer(
             request, route: proxyRoute ?? .fixed(target), policy: policy, tracer: tracer, faults: faults.faults,

@@ -273,7 +273,7 @@ extension ListenCommand.Request {
         }
         var tap = self.tap
         if tls.enabled && tap.enabled { tap.payload = true }  // the timeline shows the TLS records
-        let recorder = TapRecorder(options: tap)
+        let recorder = try TapRecorder(options: tap)
         if tap.enabled { request.beforeListen = recorder.startListening }
         let reporter = ListenerReporter(
             json: output.json, tracer: tracer, announce: askedForAnyPort || session.verbose,

@@ -111,6 +111,11 @@ struct ProbeCommand: ParsableCommand {
         if let timeout, timeout.duration <= .zero { throw ValidationError("--timeout must be more than 0 seconds") }
         if payload != nil && !udp { throw ValidationError("--payload is for UDP probes (-u)") }
         if json && quiet { throw ValidationError("--json and --quiet cannot be used together") }
+        if tap.pictures.values.enabled {
+            throw ValidationError(
+                "--diagram and --plot draw one conversation and probe makes one per port: keep them with --pcap-out FILE, then `sockscope tap -r FILE --summary` and `--diagram D --conversation N`"
+            )
+        }
         if proxy.proxy != nil {
             let conflicting = [("-u", udp), ("--tls", tls.tls), ("--tap", tap.enabled), ("--rate", rate != nil), ("--graceful", graceful)].filter(\.1)
             if let first = conflicting.first {

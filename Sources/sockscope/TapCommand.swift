@@ -76,12 +76,23 @@ struct TapCommand: ParsableCommand {
         help: "Print one row per TCP conversation and UDP flow at the end (packets, bytes, RTT, retransmissions, resets, final states) instead of each packet.")
     var summary = false
 
+    @OptionGroup(title: "Pictures") var pictures: PictureOptions
+
+    @Option(
+        name: .customLong("conversation"),
+        help: ArgumentHelp("Which TCP conversation --diagram and --plot draw, by its number in --summary (default 1, the first seen).", valueName: "n"))
+    var conversation: Int?
+
     @OptionGroup(title: "Output") var jsonOutput: OutputOptions
 
     var json: Bool { jsonOutput.json }
 
     func validate() throws {
         if let count, count < 1 { throw ValidationError("--count must be at least 1") }
+        if let conversation {
+            if conversation < 1 { throw ValidationError("--conversation counts from 1 (the numbers --summary prints)") }
+            if !pictures.values.enabled { throw ValidationError("--conversation picks what --diagram or --plot draws; give one of them") }
+        }
         if summary && time != .relative { throw ValidationError("--time shapes the packet lines; --summary prints none") }
         if json && time != .relative { throw ValidationError("--time shapes the text lines; --json has each packet's time and offset_ms") }
         if readPath != nil {
@@ -97,12 +108,16 @@ struct TapCommand: ParsableCommand {
         }
     }
 
+    private var drawing: Bool { pictures.values.enabled }
+
     private var expression: String { filter.isEmpty ? "tcp or udp or icmp or icmp6" : filter.joined(separator: " ") }
 
     /// `--read`: the file's packets through the filter, annotated as a live capture's are,
     /// then the summary. Exit 1 when no packet passed; 74 for a damaged file (after
     /// what could be read, and its summary).
     private func read(_ path: String) throws(SockscopeError) -> ExitStatus {
+        let pictureFiles = try PictureFiles(pictures.values)
+        var recording = ConversationRecording(number: (conversation ?? 1) - 1)
         let file = try CaptureFile(path: path, filter: expression, pcapOut: pcapOut)
         Diagnostics.line("tap: reading \(path) (\(file.linkTypeName)): \(expression)")
         var annotator = PacketAnnotator(expireAfter: summary ? nil : .seconds(10))
@@ -129,7 +144,9 @@ struct TapCommand: ParsableCommand {
                                 return
                             }
                             if summary { flows.add(packet) }
-                            guard let event = annotator.annotate(packet), !summary else { return }
+                            guard let event = annotator.annotate(packet) else { return }
+                            if drawing { recording.add(event) }
+                            guard !summary else { return }
                             Diagnostics.output(json ? Self.json(event, capturedAt: packet.timestamp) : stamper.line(event, at: packet.timestamp) + "\n")
                         }) != nil
                 else { break reading }
@@ -151,6 +168,7 @@ struct TapCommand: ParsableCommand {
         }
         if let writeFailure = file.writeFailure { throw writeFailure }
         if let pcapOut { Diagnostics.line("tap: \(counted(seen, "packet")) written to \(pcapOut)") }
+        try pictureFiles.write(recording, what: "TCP conversation \(conversation ?? 1)")
         if let failure { throw failure }
         return seen == 0 ? .nothingFound : .success
     }
@@ -160,6 +178,8 @@ struct TapCommand: ParsableCommand {
     /// script can tell a stop from a finished count.
     private func capture() throws(SockscopeError) -> ExitStatus {
         let interface = self.interface ?? "lo"
+        let pictureFiles = try PictureFiles(pictures.values)
+        var recording = ConversationRecording(number: (conversation ?? 1) - 1)
         let capture = try PacketCapture(
             PacketCapture.Options(
                 interface: interface, filter: expression,
@@ -182,7 +202,9 @@ struct TapCommand: ParsableCommand {
                     guard let packet, count.map({ seen < $0 }) ?? true else { return }
                     seen += 1
                     if summary { flows.add(packet) }
-                    guard let event = annotator.annotate(packet), !summary else { return }
+                    guard let event = annotator.annotate(packet) else { return }
+                    if drawing { recording.add(event) }
+                    guard !summary else { return }
                     Diagnostics.output(json ? Self.json(event) : stamper.line(event, at: packet.timestamp) + "\n")
                 }
             } catch {
@@ -201,6 +223,7 @@ struct TapCommand: ParsableCommand {
         }
         if let failure = capture.writeFailure { throw failure }  // never "N packets written" for a short file
         if let pcapOut { Diagnostics.line("tap: \(counted(seen, "packet")) written to \(pcapOut)") }
+        try pictureFiles.write(recording, what: "TCP conversation \(conversation ?? 1)")
         if let stoppedBy { throw SockscopeError(stoppedBy) }
         return seen == 0 ? .nothingFound : .success
     }

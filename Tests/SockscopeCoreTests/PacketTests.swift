@@ -185,13 +185,33 @@ struct TCPTrackerTests {
         #expect(conversation.client == .ipv4(.loopback, port: 51234))
     }
 
-    @Test("RST closes both sides and names its sender; a repeated segment is a retransmission; window 0 is noted")
-    func resetAndRetransmission() {
+    /// A handshake (client ISN 10, server 20), then 100 bytes from the client at 3 ms.
+    static func afterFirstData() -> TCPConversationTracker {
         var tracker = TCPConversationTracker()
         _ = tracker.track(Self.packet(true, 0x02, seq: 10, at: 0))
         _ = tracker.track(Self.packet(false, 0x12, seq: 20, ack: 11, at: 1))
         _ = tracker.track(Self.packet(true, 0x10, seq: 11, ack: 21, at: 2))
         _ = tracker.track(Self.packet(true, 0x18, seq: 11, ack: 21, payload: 100, at: 3))
+        return tracker
+    }
+
+    @Test("data filling a hole left by later data is out of order, not a retransmission; its resend then is one")
+    func outOfOrder() {
+        var tracker = Self.afterFirstData()
+        _ = tracker.track(Self.packet(true, 0x18, seq: 211, ack: 21, payload: 100, at: 4))  // 111..<211 skipped
+        let late = tracker.track(Self.packet(true, 0x18, seq: 111, ack: 21, payload: 50, at: 5))
+        #expect(late?.notes == ["out of order"])
+        let rest = tracker.track(Self.packet(true, 0x18, seq: 161, ack: 21, payload: 50, at: 6))
+        #expect(rest?.notes == ["out of order"])
+        let again = tracker.track(Self.packet(true, 0x18, seq: 111, ack: 21, payload: 50, at: 7))
+        #expect(again?.notes == ["retransmission"])
+        #expect(tracker.conversations[0].outOfOrder == 2)
+        #expect(tracker.conversations[0].retransmissions == 1)
+    }
+
+    @Test("RST closes both sides and names its sender; a repeated segment is a retransmission; window 0 is noted")
+    func resetAndRetransmission() {
+        var tracker = Self.afterFirstData()
         let again = tracker.track(Self.packet(true, 0x18, seq: 11, ack: 21, payload: 100, at: 250))
         #expect(again?.notes.contains("retransmission") == true)
         let full = tracker.track(Self.packet(false, 0x10, seq: 21, ack: 111, window: 0, at: 251))

@@ -19,6 +19,8 @@ package struct TCPConversationTracker: Sendable {
         package var conversation: Int
         /// Since the conversation's first packet.
         package var elapsed: Duration
+        /// When it was captured (since the epoch, as pcap records it).
+        package var timestamp: Duration
         package var from: Side
         package var source: SocketAddress
         package var destination: SocketAddress
@@ -47,6 +49,9 @@ package struct TCPConversationTracker: Sendable {
         package var handshakeRTT: Duration?
         package var bytes: [Side: Int] = [.client: 0, .server: 0]
         package var retransmissions = 0
+        /// Data that filled a hole: sent after later data was already seen (reordered on
+        /// the way, or a capture point past a drop), not a resend of what was seen.
+        package var outOfOrder = 0
         package var zeroWindows = 0
         package var resetBy: Side?
         /// The side that sent the first FIN: the one that ends up in TIME-WAIT.
@@ -63,6 +68,9 @@ package struct TCPConversationTracker: Sendable {
 
         var initialSequence: [Side: UInt32] = [:]
         var highestSequenceEnd: [Side: UInt32] = [:]
+        /// Sequence ranges each side skipped (later data seen first), at most 16: data
+        /// inside one is out of order, not a retransmission.
+        var holes: [Side: [Range<UInt32>]] = [:]
         var finSequence: [Side: UInt32] = [:]
         var synTimestamp: Duration?
 
@@ -164,7 +172,7 @@ package struct TCPConversationTracker: Sendable {
         }
         table[number] = step.conversation
         return Event(
-            conversation: number, elapsed: time - step.conversation.firstTimestamp, from: step.from, source: source,
+            conversation: number, elapsed: time - step.conversation.firstTimestamp, timestamp: time, from: step.from, source: source,
             destination: destination, segment: segment, relativeSequence: relativeSequence, relativeAcknowledgment: relativeAck,
             stateChanges: step.changes, notes: step.notes)
     }
@@ -203,9 +211,17 @@ package struct TCPConversationTracker: Sendable {
             let end = segment.sequence &+ segment.sequenceLength
             if segment.sequenceLength > 0 {
                 if let highest = conversation.highestSequenceEnd[from], Int32(bitPattern: end &- highest) <= 0 {
-                    conversation.retransmissions += 1
-                    notes.append("retransmission")
+                    if fillsHole(segment) {
+                        conversation.outOfOrder += 1
+                        notes.append("out of order")
+                    } else {
+                        conversation.retransmissions += 1
+                        notes.append("retransmission")
+                    }
                 } else {
+                    if let highest = conversation.highestSequenceEnd[from], Int32(bitPattern: segment.sequence &- highest) > 0 {
+                        rememberHole(from: highest, to: segment.sequence)
+                    }
                     conversation.highestSequenceEnd[from] = end
                 }
             }
@@ -214,6 +230,32 @@ package struct TCPConversationTracker: Sendable {
                 notes.append("zero window")
             }
             conversation.bytes[from, default: 0] += segment.payloadLength
+        }
+
+        /// Whether the segment's data lies in a hole this side left (relative to its
+        /// initial sequence number, so the ranges never wrap); the hole shrinks by it.
+        private mutating func fillsHole(_ segment: TCPSegment) -> Bool {
+            let base = conversation.initialSequence[from] ?? 0
+            let start = segment.sequence &- base
+            let end = start &+ segment.sequenceLength
+            guard start < end, var holes = conversation.holes[from],
+                let index = holes.firstIndex(where: { $0.lowerBound <= start && end <= $0.upperBound })
+            else { return false }
+            let hole = holes.remove(at: index)
+            if hole.lowerBound < start { holes.append(hole.lowerBound..<start) }
+            if end < hole.upperBound { holes.append(end..<hole.upperBound) }
+            conversation.holes[from] = holes
+            return true
+        }
+
+        private mutating func rememberHole(from highest: UInt32, to sequence: UInt32) {
+            let base = conversation.initialSequence[from] ?? 0
+            let (start, end) = (highest &- base, sequence &- base)
+            guard start < end else { return }
+            var holes = conversation.holes[from] ?? []
+            if holes.count == 16 { holes.removeFirst() }
+            holes.append(start..<end)
+            conversation.holes[from] = holes
         }
 
         /// RST: both sides are CLOSED at once.

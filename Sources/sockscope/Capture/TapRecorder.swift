@@ -8,8 +8,23 @@ import Synchronization
 final class TapRecorder: Sendable {
     private let options: TapOptions.Values
     private let tap = Mutex<ConnectionTap?>(nil)
+    /// The first conversation's segments, for --diagram and --plot (filled on the
+    /// capture thread, read after `finish`).
+    private let recording = Mutex(ConversationRecording(number: 0))
 
-    init(options: TapOptions.Values) { self.options = options }
+    private let pictures: PictureFiles?
+
+    /// - Throws: exit 73 when a --diagram or --plot file cannot be created.
+    init(options: TapOptions.Values) throws(SockscopeError) {
+        self.options = options
+        pictures = options.pictures.enabled ? try PictureFiles(options.pictures) : nil
+    }
+
+    /// The timeline line on stderr, and the segment kept for the pictures.
+    private func report(_ event: ConnectionTap.TapEvent) {
+        Diagnostics.line(TapTimeline.line(event))
+        if options.pictures.enabled { recording.withLock { $0.add(event) } }
+    }
 
     /// For `Connector.Request.beforeConnect`: open the capture for this 4-tuple.
     @Sendable func start(_ socket: Socket, _ local: SocketAddress) throws(SockscopeError) {
@@ -32,9 +47,7 @@ final class TapRecorder: Sendable {
             throw .usage("cannot tell which interface reaches \(remote); name one with --tap-interface")
         }
         let filter = ConnectionTap.filter(local: local, remote: remote)
-        let capture = try ConnectionTap(options.captureOptions(interface: interface, filter: filter)) { event in
-            Diagnostics.line(TapTimeline.line(event))
-        }
+        let capture = try ConnectionTap(options.captureOptions(interface: interface, filter: filter)) { [self] event in report(event) }
         Diagnostics.line("tap: capturing on \(options.interface ?? interface): \(filter)")
         capture.start()
         tap.withLock { $0 = capture }
@@ -45,9 +58,7 @@ final class TapRecorder: Sendable {
         guard let port = bound.port else { return }
         let interface = options.interface ?? (bound.ipAddress.map { $0.isLoopback || $0 == .v4(.any) || $0 == .v6(.any) } == true ? "lo" : "any")
         let filter = "tcp port \(port)"
-        let capture = try ConnectionTap(options.captureOptions(interface: interface, filter: filter)) { event in
-            Diagnostics.line(TapTimeline.line(event))
-        }
+        let capture = try ConnectionTap(options.captureOptions(interface: interface, filter: filter)) { [self] event in report(event) }
         Diagnostics.line("tap: capturing on \(interface): \(filter)")
         capture.start()
         tap.withLock { $0 = capture }
@@ -61,9 +72,7 @@ final class TapRecorder: Sendable {
         let loopback = bound.ipAddress?.isLoopback == true && targetHost.isLoopback
         let interface = options.interface ?? (loopback ? "lo" : "any")
         let filter = "tcp port \(port) or (tcp and host \(targetHost) and port \(targetPort))"
-        let capture = try ConnectionTap(options.captureOptions(interface: interface, filter: filter)) { event in
-            Diagnostics.line(TapTimeline.line(event))
-        }
+        let capture = try ConnectionTap(options.captureOptions(interface: interface, filter: filter)) { [self] event in report(event) }
         Diagnostics.line("tap: capturing on \(interface): \(filter)")
         capture.start()
         tap.withLock { $0 = capture }
@@ -84,6 +93,7 @@ final class TapRecorder: Sendable {
         }
         if let failure = capture.writeFailure { throw failure }
         if let path = options.pcapOut { Diagnostics.line("tap: packets written to \(path)") }
+        try pictures?.write(recording.withLock { $0 }, what: "the first connection captured")
         guard options.followTimeWait, let conversation = result.conversations.last else { return }
         try followTimeWait(conversation)
     }

@@ -25,11 +25,16 @@ struct TapOptions: ParsableArguments {
     @Flag(name: .customLong("follow-timewait"), help: "After the close, keep reporting the TIME-WAIT socket until the kernel drops it (60 s; implies --tap).")
     var followTimeWait = false
 
+    /// --diagram and --plot (imply --tap): the first connection captured, drawn.
+    @OptionGroup var pictures: PictureOptions
+
     /// Whether to capture: --tap, or any option that only makes sense with it.
     var enabled: Bool { values.enabled }
 
     /// The options' values, as plain data.
-    var values: Values { Values(tap: tap, interface: interface, payload: payload, pcapOut: pcapOut, followTimeWait: followTimeWait) }
+    var values: Values {
+        Values(tap: tap, interface: interface, payload: payload, pcapOut: pcapOut, followTimeWait: followTimeWait, pictures: pictures.values)
+    }
 }
 
 extension TapOptions {
@@ -40,12 +45,13 @@ extension TapOptions {
         var payload = false
         var pcapOut: String?
         var followTimeWait = false
+        var pictures = PictureOptions.Values()
     }
 }
 
 extension TapOptions.Values {
     /// Whether to capture: --tap, or any option that only makes sense with it.
-    var enabled: Bool { tap || interface != nil || pcapOut != nil || payload || followTimeWait }
+    var enabled: Bool { tap || interface != nil || pcapOut != nil || payload || followTimeWait || pictures.enabled }
 
     func captureOptions(interface fallback: String, filter: String) -> PacketCapture.Options {
         PacketCapture.Options(interface: interface ?? fallback, filter: filter, snapLength: payload ? 65_535 : 128, pcapOut: pcapOut)

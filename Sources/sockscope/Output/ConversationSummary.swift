@@ -29,6 +29,7 @@ struct ConversationSummary {
             fields.append(Timestamp.shortMilliseconds(conversation.lastTimestamp - conversation.firstTimestamp))
             if let rtt = conversation.handshakeRTT { fields.append("rtt \(Timestamp.shortMilliseconds(rtt))") }
             fields.append("retransmissions \(conversation.retransmissions)")
+            if conversation.outOfOrder > 0 { fields.append("out of order \(conversation.outOfOrder)") }
             if conversation.zeroWindows > 0 { fields.append("zero windows \(conversation.zeroWindows)") }
             if let side = conversation.resetBy { fields.append("reset by the \(side.rawValue)") }
             if let side = conversation.firstToClose { fields.append("\(side.rawValue) closed first") }
@@ -58,6 +59,7 @@ struct ConversationSummary {
                 duration: conversation.lastTimestamp - conversation.firstTimestamp)
             line.add(milliseconds: "handshake_rtt", conversation.handshakeRTT)
             line.add("retransmissions", conversation.retransmissions)
+            line.add("out_of_order", conversation.outOfOrder)
             line.add("zero_windows", conversation.zeroWindows)
             line.add("resets_by_client", conversation.resets[.client, default: 0])
             line.add("resets_by_server", conversation.resets[.server, default: 0])

@@ -116,6 +116,7 @@ enum TapTimeline {
             if let rtt = conversation.handshakeRTT { parts.append("handshake RTT \(Timestamp.shortMilliseconds(rtt)) (SYN → SYN/ACK)") }
             parts.append("client sent \(counted(conversation.bytes[.client] ?? 0, "byte")), server \(conversation.bytes[.server] ?? 0)")
             parts.append("\(conversation.retransmissions) retransmission\(conversation.retransmissions == 1 ? "" : "s")")
+            if conversation.outOfOrder > 0 { parts.append("\(conversation.outOfOrder) out of order") }
             if conversation.zeroWindows > 0 { parts.append("\(conversation.zeroWindows) zero windows") }
             if conversation.simultaneousOpen { parts.append("simultaneous open") }
             if conversation.simultaneousClose { parts.append("simultaneous close") }
