@@ -30,6 +30,8 @@ struct DemoCommand: ParsableCommand {
     @Option(name: .customLong("pcap-out"), help: ArgumentHelp("Also write the demo's packets to this pcap file.", valueName: "file"), completion: .file())
     var pcapOut: String?
 
+    @OptionGroup(title: "Pictures") var pictures: PictureOptions
+
     @Flag(name: .customLong("no-packets"), help: "Do not capture the packets (capturing needs CAP_NET_RAW; without it the demo says so and goes on).")
     var noPackets = false
 
@@ -39,6 +41,10 @@ struct DemoCommand: ParsableCommand {
     var tls = false
 
     @OptionGroup(title: "Output") var color: ColorOptions
+
+    func validate() throws {
+        if noPackets && pictures.values.enabled { throw ValidationError("--diagram and --plot draw the demo's packets; --no-packets captures none") }
+    }
 
     func run() throws {
         color.values.apply()
@@ -53,6 +59,8 @@ struct DemoCommand: ParsableCommand {
             Diagnostics.output(
                 style.dim("states: what the kernel lists for the listening socket, the client's socket and the server's connection socket") + "\n\n")
         }
+        let pictureFiles = try PictureFiles(pictures.values)
+        var recording = ConversationRecording(number: 0)
         var lastStep: DemoStep?
         var captureError: SockscopeError?
         let demo = ConnectionLifeDemo(address: address, capturePackets: !noPackets, pcapOut: pcapOut, tls: tls)
@@ -64,6 +72,7 @@ struct DemoCommand: ParsableCommand {
             }
             try demo.run(captureFailure: captureFailure) { step in
                 lastStep = step
+                for packet in step.packets { recording.add(.tcp(packet)) }
                 Diagnostics.output(json ? Self.jsonLine(step) : Self.block(step, style: style))
             }
         }
@@ -75,6 +84,11 @@ struct DemoCommand: ParsableCommand {
             if let captureError { throw SockscopeError("\(pcapOut) was not written: \(captureError.message)", status: captureError.status) }
             Diagnostics.line("sockscope: the demo's packets are in \(pcapOut) (tcpdump -n -r \(pcapOut))")
         }
+        if let captureError, pictures.values.enabled {
+            pictureFiles.discard()
+            throw SockscopeError("no picture drawn: \(captureError.message)", status: captureError.status)
+        }
+        try pictureFiles.write(recording, what: "the demo's connection")
     }
 
     static func block(_ step: DemoStep, style: Style) -> String {

@@ -195,17 +195,17 @@ struct TCPTrackerTests {
         return tracker
     }
 
-    @Test("data filling a hole left by later data is out of order, not a retransmission; its resend then is one")
+    @Test("a segment behind the highest sequence number within the handshake round trip is out of order, later a retransmission (Wireshark's rules)")
     func outOfOrder() {
-        var tracker = Self.afterFirstData()
-        _ = tracker.track(Self.packet(true, 0x18, seq: 211, ack: 21, payload: 100, at: 4))  // 111..<211 skipped
+        var tracker = Self.afterFirstData()  // the handshake took 2 ms, SYN to its ACK
+        _ = tracker.track(Self.packet(true, 0x18, seq: 211, ack: 21, payload: 100, at: 4))  // 111..<211 not seen yet
         let late = tracker.track(Self.packet(true, 0x18, seq: 111, ack: 21, payload: 50, at: 5))
         #expect(late?.notes == ["out of order"])
-        let rest = tracker.track(Self.packet(true, 0x18, seq: 161, ack: 21, payload: 50, at: 6))
-        #expect(rest?.notes == ["out of order"])
-        let again = tracker.track(Self.packet(true, 0x18, seq: 111, ack: 21, payload: 50, at: 7))
+        let again = tracker.track(Self.packet(true, 0x18, seq: 111, ack: 21, payload: 50, at: 250))
         #expect(again?.notes == ["retransmission"])
-        #expect(tracker.conversations[0].outOfOrder == 2)
+        let keepAlive = tracker.track(Self.packet(true, 0x10, seq: 310, ack: 21, payload: 1, at: 300))
+        #expect(keepAlive?.notes == [])
+        #expect(tracker.conversations[0].outOfOrder == 1)
         #expect(tracker.conversations[0].retransmissions == 1)
     }
 
@@ -253,10 +253,15 @@ struct TCPTrackerTests {
         _ = crossing.track(Self.packet(true, 0x10, seq: 11, ack: 21, at: 2))
         _ = crossing.track(Self.packet(true, 0x11, seq: 11, ack: 21, at: 3))
         let serverFin = crossing.track(Self.packet(false, 0x11, seq: 21, ack: 11, at: 3))  // does not ack the client's FIN
-        #expect(Self.states(serverFin) == "server: LAST-ACK, client: CLOSING")
+        // So the server had not had the client's FIN: it was ESTABLISHED, not CLOSE-WAIT.
+        #expect(Self.states(serverFin) == "server: FIN-WAIT-1, client: CLOSING")
+        #expect(serverFin?.notes == ["FINs crossed"])
         #expect(crossing.conversations[0].simultaneousClose)
+        // The server acknowledges the client's FIN: it has had it (CLOSING), and the client's FIN is acknowledged.
         let ack = crossing.track(Self.packet(false, 0x10, seq: 22, ack: 12, at: 4))
-        #expect(Self.states(ack) == "client: TIME-WAIT")
+        #expect(Self.states(ack) == "server: CLOSING, client: TIME-WAIT")
+        let lastAck = crossing.track(Self.packet(true, 0x10, seq: 12, ack: 22, at: 4))
+        #expect(Self.states(lastAck) == "server: TIME-WAIT")
     }
 
     @Test("joining mid-stream: the higher port is the client, numbers relative to the first packet")

@@ -49,8 +49,9 @@ package struct TCPConversationTracker: Sendable {
         package var handshakeRTT: Duration?
         package var bytes: [Side: Int] = [.client: 0, .server: 0]
         package var retransmissions = 0
-        /// Data that filled a hole: sent after later data was already seen (reordered on
-        /// the way, or a capture point past a drop), not a resend of what was seen.
+        /// Segments behind the highest sequence number seen that came within the
+        /// handshake's round trip of it (reordered on the way), as Wireshark tells them
+        /// from retransmissions.
         package var outOfOrder = 0
         package var zeroWindows = 0
         package var resetBy: Side?
@@ -68,9 +69,10 @@ package struct TCPConversationTracker: Sendable {
 
         var initialSequence: [Side: UInt32] = [:]
         var highestSequenceEnd: [Side: UInt32] = [:]
-        /// Sequence ranges each side skipped (later data seen first), at most 16: data
-        /// inside one is out of order, not a retransmission.
-        var holes: [Side: [Range<UInt32>]] = [:]
+        /// When each side's highest sequence number last moved on.
+        var advancedAt: [Side: Duration] = [:]
+        /// SYN → the ACK of the SYN/ACK (Wireshark's iRTT): below it, a resend is out of order.
+        var initialRTT: Duration?
         var finSequence: [Side: UInt32] = [:]
         var synTimestamp: Duration?
 
@@ -163,7 +165,7 @@ package struct TCPConversationTracker: Sendable {
         if segment.flags.contains(.rst) { step.conversation.resets[step.from, default: 0] += 1 }
         step.conversation.lastTimestamp = time
         let (relativeSequence, relativeAck) = step.number(segment)
-        step.account(segment)
+        step.account(segment, at: time)
         if segment.flags.contains(.rst) {
             step.reset()
         } else {
@@ -206,56 +208,50 @@ package struct TCPConversationTracker: Sendable {
             return (segment.sequence &- base, acknowledgment)
         }
 
-        /// Retransmissions (sequence space this side already sent), zero windows, bytes.
-        mutating func account(_ segment: TCPSegment) {
-            let end = segment.sequence &+ segment.sequenceLength
-            if segment.sequenceLength > 0 {
-                if let highest = conversation.highestSequenceEnd[from], Int32(bitPattern: end &- highest) <= 0 {
-                    if fillsHole(segment) {
-                        conversation.outOfOrder += 1
-                        notes.append("out of order")
-                    } else {
-                        conversation.retransmissions += 1
-                        notes.append("retransmission")
-                    }
-                } else {
-                    if let highest = conversation.highestSequenceEnd[from], Int32(bitPattern: segment.sequence &- highest) > 0 {
-                        rememberHole(from: highest, to: segment.sequence)
-                    }
-                    conversation.highestSequenceEnd[from] = end
-                }
+        /// Retransmissions and out-of-order segments, zero windows, bytes.
+        mutating func account(_ segment: TCPSegment, at time: Duration) {
+            let flags = segment.flags
+            if from == .client, flags.contains(.ack), !flags.contains(.syn), conversation.initialRTT == nil, conversation.handshakeRTT != nil,
+                let synTime = conversation.synTimestamp
+            {
+                conversation.initialRTT = time - synTime
             }
-            if segment.window == 0 && !segment.flags.contains(.rst) {
+            if segment.sequenceLength > 0 { classifyResend(segment, at: time) }
+            if segment.window == 0 && !flags.contains(.rst) {
                 conversation.zeroWindows += 1
                 notes.append("zero window")
             }
             conversation.bytes[from, default: 0] += segment.payloadLength
         }
 
-        /// Whether the segment's data lies in a hole this side left (relative to its
-        /// initial sequence number, so the ranges never wrap); the hole shrinks by it.
-        private mutating func fillsHole(_ segment: TCPSegment) -> Bool {
-            let base = conversation.initialSequence[from] ?? 0
-            let start = segment.sequence &- base
-            let end = start &+ segment.sequenceLength
-            guard start < end, var holes = conversation.holes[from],
-                let index = holes.firstIndex(where: { $0.lowerBound <= start && end <= $0.upperBound })
-            else { return false }
-            let hole = holes.remove(at: index)
-            if hole.lowerBound < start { holes.append(hole.lowerBound..<start) }
-            if end < hole.upperBound { holes.append(end..<hole.upperBound) }
-            conversation.holes[from] = holes
-            return true
-        }
-
-        private mutating func rememberHole(from highest: UInt32, to sequence: UInt32) {
-            let base = conversation.initialSequence[from] ?? 0
-            let (start, end) = (highest &- base, sequence &- base)
-            guard start < end else { return }
-            var holes = conversation.holes[from] ?? []
-            if holes.count == 16 { holes.removeFirst() }
-            holes.append(start..<end)
-            conversation.holes[from] = holes
+        /// Wireshark's rules (packet-tcp.c), so the counts agree with tshark's
+        /// `tcp.analysis.retransmission` and `tcp.analysis.out_of_order`: a segment
+        /// starting below the highest sequence number this side sent is out of order when
+        /// it comes within the handshake's round trip (3 ms when unknown) of that number
+        /// moving on and does not end exactly there, else a retransmission; a keep-alive
+        /// (at most one byte at the highest number less one) is neither.
+        private mutating func classifyResend(_ segment: TCPSegment, at time: Duration) {
+            let end = segment.sequence &+ segment.sequenceLength
+            defer {
+                if conversation.highestSequenceEnd[from].map({ Int32(bitPattern: end &- $0) > 0 }) ?? true {
+                    conversation.highestSequenceEnd[from] = end
+                    conversation.advancedAt[from] = time
+                }
+            }
+            guard let next = conversation.highestSequenceEnd[from] else { return }
+            let length = segment.payloadLength
+            let flags = segment.flags
+            let plain = flags.isDisjoint(with: [.syn, .fin, .rst])
+            if plain && length <= 1 && segment.sequence == next &- 1 { return }  // a keep-alive
+            guard Int32(bitPattern: segment.sequence &- next) < 0, !(length > 1 && segment.sequence == next &- 1) else { return }
+            let sinceAdvance = time - (conversation.advancedAt[from] ?? time)
+            if sinceAdvance < conversation.initialRTT ?? .milliseconds(3) && next != end {
+                conversation.outOfOrder += 1
+                notes.append("out of order")
+            } else {
+                conversation.retransmissions += 1
+                notes.append("retransmission")
+            }
         }
 
         /// RST: both sides are CLOSED at once.
@@ -269,6 +265,15 @@ package struct TCPConversationTracker: Sendable {
         /// What sending SYN or FIN does to the sender.
         mutating func sent(_ segment: TCPSegment, at time: Duration) {
             let flags = segment.flags
+            // Acknowledging the other's FIN shows this side has had it, though the
+            // tracker had not moved it on (the FINs crossed; that FIN arrived later).
+            if flags.contains(.ack), let theirs = conversation.finSequence[to], Int32(bitPattern: segment.acknowledgment &- (theirs &+ 1)) >= 0 {
+                switch conversation.states[from] {
+                case .finWait1: enter(from, .closing)
+                case .finWait2: enter(from, .timeWait)
+                default: break
+                }
+            }
             if flags.contains(.syn) {
                 if flags.contains(.ack) {
                     if conversation.states[from] == .synSent { conversation.simultaneousOpen = true }
@@ -287,6 +292,15 @@ package struct TCPConversationTracker: Sendable {
             if flags.contains(.fin) {
                 conversation.finSequence[from] = segment.sequence &+ UInt32(segment.payloadLength)
                 conversation.firstToClose = conversation.firstToClose ?? from
+                // The FINs crossed: this side's ACK does not cover the other's FIN, so
+                // that FIN had not arrived (lost or still on its way) and this side was
+                // not in CLOSE-WAIT but ESTABLISHED: a simultaneous close (RFC 9293 §3.6).
+                if conversation.states[from] == .closeWait, flags.contains(.ack), let theirs = conversation.finSequence[to],
+                    Int32(bitPattern: segment.acknowledgment &- (theirs &+ 1)) < 0
+                {
+                    conversation.states[from] = .established
+                    notes.append("FINs crossed")
+                }
                 switch conversation.states[from] {
                 case .closeWait: enter(from, .lastAck)
                 case .established, .synReceived, .synSent: enter(from, .finWait1)

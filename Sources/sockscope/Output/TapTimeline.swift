@@ -135,8 +135,14 @@ enum TapTimeline {
     static func recordedTimeWait(_ conversation: TCPConversationTracker.Conversation) -> String {
         if let side = conversation.resetBy { return "reset by the \(side.rawValue) (RST): no TIME-WAIT on either side" }
         guard let closer = conversation.firstToClose else { return "the connection did not close within the capture" }
+        let holders = [TCPConversationTracker.Side.client, .server].filter { conversation.states[$0] == .timeWait }
+        if holders.count == 2 { return "the FINs crossed (simultaneous close): both sides held TIME-WAIT after the last ACKs (60 s on Linux)" }
         let local = conversation.address(of: closer)
         let remote = conversation.address(of: closer.other)
+        guard holders == [closer] else {
+            return
+                "the \(closer.rawValue) \(local) → \(remote) closed first; the capture ends with it in \(conversation.states[closer]?.name ?? "?"), before TIME-WAIT"
+        }
         return "the \(closer.rawValue) \(local) → \(remote) closed first, so it held TIME-WAIT after the last ACK (60 s on Linux)"
     }
 

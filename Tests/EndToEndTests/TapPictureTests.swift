@@ -1,0 +1,208 @@
+import Foundation
+import Glibc
+import Testing
+
+/// Captures of TCP scenarios between Python peers (tcpdump, in a network namespace of
+/// their own: Tests/Peers/tcp_scenarios.py) read back by `tap --read`, and drawn with
+/// `--diagram` and `--plot`: every packet as tshark and tcpdump decode it, the summary's
+/// counts as tshark's analysis makes them, the states as the kernel left them (ss).
+@Suite("tap --read against tshark, and the pictures")
+struct TapPictureTests {
+    /// One segment as every decoder can say it: tcpdump's flags, relative seq and ack
+    /// (ack only with the ACK flag), payload length.
+    struct Segment: Equatable, CustomStringConvertible {
+        var flags: String
+        var seq: Int
+        var ack: Int?
+        var length: Int
+
+        var description: String { "[\(flags)] \(seq) \(ack.map(String.init) ?? "-") \(length)" }
+    }
+
+    /// A scenario's capture, and the local ports the kernel held in TIME-WAIT after it.
+    static func capture(_ scenario: String) async throws -> (pcap: String, timeWait: Set<String>) {
+        let pcap = try TemporaryDirectory.make() + "/\(scenario).pcap"
+        let made = try await run(Paths.unshare, ["-n", Paths.python, Paths.peer("tcp_scenarios.py"), scenario, pcap], timeout: .seconds(60))
+        try #require(made.status == 0 && made.stdoutText.contains("done"), "\(scenario): \(made)")
+        let ports = made.stdoutText.split(separator: "\n").filter { $0.hasPrefix("time-wait ") }.map { String($0.dropFirst(10)) }
+        return (pcap, Set(ports))
+    }
+
+    /// tcpdump's spelling of tshark's `tcp.flags` (hex).
+    static func notation(_ hex: Substring) -> String {
+        let value = Int(hex.dropFirst(2), radix: 16) ?? 0
+        let letters: [(Int, String)] = [(0x02, "S"), (0x01, "F"), (0x08, "P"), (0x04, "R"), (0x20, "U"), (0x40, "E"), (0x80, "W"), (0x10, ".")]
+        return letters.filter { value & $0.0 != 0 }.map(\.1).joined()
+    }
+
+    static func tshark(_ pcap: String) async throws -> (segments: [Segment], windows: [Int]) {
+        let fields = try await run(
+            Paths.tshark, ["-r", pcap, "-T", "fields", "-e", "tcp.flags", "-e", "tcp.seq", "-e", "tcp.ack", "-e", "tcp.len", "-e", "tcp.window_size"])
+        var segments: [Segment] = []
+        var windows: [Int] = []
+        for line in fields.stdoutText.split(separator: "\n") {
+            let columns = line.split(separator: "\t", omittingEmptySubsequences: false)
+            guard columns.count == 5 else { continue }
+            let flags = notation(columns[0])
+            segments.append(Segment(flags: flags, seq: Int(columns[1]) ?? -1, ack: flags.contains(".") ? Int(columns[2]) : nil, length: Int(columns[3]) ?? -1))
+            windows.append(Int(columns[4]) ?? -1)
+        }
+        return (segments, windows)
+    }
+
+    /// The packet records of `tap -r FILE --json`.
+    static func ours(_ pcap: String) async throws -> [Segment] {
+        let outcome = try await sockscope("tap", "-r", pcap, "--json")
+        try #require(outcome.status == 0, "\(outcome)")
+        return try outcome.stdoutText.split(separator: "\n").map { line in
+            let record = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            return Segment(
+                flags: record["flags"] as? String ?? "?", seq: record["seq"] as? Int ?? -1, ack: record["ack"] as? Int, length: record["bytes"] as? Int ?? -1)
+        }
+    }
+
+    /// The arrows of a --diagram, in order, and the states written on each lifeline.
+    static func diagram(_ svg: String) throws -> (segments: [Segment], windows: [Int], states: [String: [String]]) {
+        let arrow = try Regex(#"<g class="segment [a-z]+" data-from="[a-z]+" data-flags="([^"]*)" data-seq="(\d+)" data-ack="(\d*)" data-len="(\d+)">"#)
+        let segments = svg.matches(of: arrow).map { match in
+            Segment(
+                flags: String(match.output[1].substring ?? ""), seq: Int(match.output[2].substring ?? "") ?? -1,
+                ack: Int(match.output[3].substring ?? ""), length: Int(match.output[4].substring ?? "") ?? -1)
+        }
+        let label = try Regex(#"class="label" x="[\d.]+" y="[\d.]+" text-anchor="middle">\[[^\]]*\] seq [\d:]+(?: ack \d+)? win (\d+) len"#)
+        let windows = svg.matches(of: label).map { Int($0.output[1].substring ?? "") ?? -1 }
+        let state = try Regex(#"data-side="(client|server)" data-state="([A-Z0-9-]+)""#)
+        var states: [String: [String]] = [:]
+        for match in svg.matches(of: state) {
+            states[String(match.output[1].substring ?? ""), default: []].append(String(match.output[2].substring ?? ""))
+        }
+        return (segments, windows, states)
+    }
+
+    /// xmllint accepts it and rsvg-convert renders it to a PNG.
+    static func expectValidPicture(_ path: String) async throws {
+        let lint = try await run("/usr/bin/xmllint", ["--noout", path])
+        #expect(lint.status == 0, "xmllint \(path): \(lint)")
+        let png = path + ".png"
+        let rendered = try await run("/usr/bin/rsvg-convert", ["-o", png, path])
+        #expect(rendered.status == 0, "rsvg-convert \(path): \(rendered)")
+        let bytes = try readFile(png)
+        #expect(bytes.count > 2_000 && bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]), "a PNG of \(bytes.count) bytes")
+    }
+
+    /// The JSON summary record of conversation 1.
+    static func summary(_ pcap: String) async throws -> [String: Any] {
+        let outcome = try await sockscope("tap", "-r", pcap, "--summary", "--json")
+        let line = try #require(outcome.stdoutText.split(separator: "\n").first, "\(outcome)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+    }
+
+    /// How many packets tshark's display filter matches.
+    static func tsharkCount(_ pcap: String, _ filter: String) async throws -> Int {
+        try await run(Paths.tshark, ["-r", pcap, "-Y", filter, "-T", "fields", "-e", "frame.number"]).stdoutText.split(separator: "\n").count
+    }
+}
+
+extension TapPictureTests {
+    @Test(
+        "captures of a plain connection, forced retransmissions (nftables drops), a RST, zero windows and crossing FINs read back packet for packet as tshark decodes them; the summary's counts are tshark's; the TIME-WAIT holders are the kernel's",
+        .enabled(if: Paths.isRoot, "skipped: needs root for a network namespace, nftables and tcpdump"))
+    func scenariosAgainstTshark() async throws {
+        for scenario in ["plain", "drops", "reset", "zerowindow", "simultaneous"] {
+            let (pcap, timeWait) = try await Self.capture(scenario)
+            let theirs = try await Self.tshark(pcap)
+            let ours = try await Self.ours(pcap)
+            #expect(!ours.isEmpty && ours == theirs.segments, "\(scenario): ours \(ours)\ntshark \(theirs.segments)")
+
+            let record = try await Self.summary(pcap)
+            let client = try #require(record["client_port"] as? Int)
+            let toServer = try await Self.tsharkCount(pcap, "tcp.dstport == 5000")
+            let toClient = try await Self.tsharkCount(pcap, "tcp.srcport == 5000")
+            #expect(record["packets_to_server"] as? Int == toServer && record["packets_to_client"] as? Int == toClient, "\(scenario): \(record)")
+            for (field, filter) in [
+                ("retransmissions", "tcp.analysis.retransmission"), ("out_of_order", "tcp.analysis.out_of_order"),
+                ("zero_windows", "tcp.analysis.zero_window"), ("resets_by_server", "tcp.flags.reset == 1 && tcp.srcport == 5000"),
+                ("resets_by_client", "tcp.flags.reset == 1 && tcp.dstport == 5000"),
+            ] {
+                let count = try await Self.tsharkCount(pcap, filter)
+                #expect(record[field] as? Int == count, "\(scenario): \(field) \(record[field] ?? "nil"), tshark \(count)")
+            }
+            // Who holds TIME-WAIT, told from the packets, is who the kernel lists.
+            var holders: Set<String> = []
+            if record["client_state"] as? String == "TIME-WAIT" { holders.insert("\(client)") }
+            if record["server_state"] as? String == "TIME-WAIT" { holders.insert("5000") }
+            #expect(holders == timeWait, "\(scenario): ours \(holders), ss \(timeWait)")
+        }
+    }
+
+    @Test(
+        "the numbers tcpdump -n -r prints (relative seq ranges and acks) are ours; pcapng written by tshark -w reads the same as the pcap",
+        .enabled(if: Paths.isRoot, "skipped: needs root for a network namespace, nftables and tcpdump"))
+    func tcpdumpNumbersAndPcapng() async throws {
+        let (pcap, _) = try await Self.capture("drops")
+        let ours = try await sockscope("tap", "-r", pcap)
+        let dump = try await run(Paths.tcpdump, ["-n", "-r", pcap])
+        let theirs = dump.stdoutText.split(separator: "\n")
+        let lines = ours.stdoutText.split(separator: "\n").filter { $0.contains("→") }
+        try #require(lines.count == theirs.count && !lines.isEmpty, "ours \(lines.count) lines, tcpdump \(theirs.count)")
+        for (line, their) in zip(lines, theirs) where !their.contains("Flags [S") {
+            // tcpdump: `seq 1:6941, ack 1,` (the range only with data); ours the same words.
+            for field in ["seq", "ack"] {
+                guard let range = their.range(of: ", \(field) ") else { continue }
+                let value = their[range.upperBound...].prefix { $0 != "," }
+                #expect(line.contains("\(field) \(value),"), "tcpdump \(their)\nours \(line)")
+            }
+        }
+        let pcapng = pcap + "ng"
+        let written = try await run(Paths.tshark, ["-r", pcap, "-F", "pcapng", "-w", pcapng])
+        try #require(written.status == 0, "\(written)")
+        let fromNG = try await sockscope("tap", "-r", pcapng)
+        #expect(fromNG.status == 0 && fromNG.stdoutText == ours.stdoutText, "pcapng (tshark -w) reads as the pcap: \(fromNG.stderr)")
+    }
+
+    @Test(
+        "--diagram draws exactly the capture's segments in order (tshark's flags, seq, ack, length, window) with the states of both sides; --plot marks the retransmissions and zero windows the summary counts; both valid SVG that rsvg-convert renders",
+        .enabled(if: Paths.isRoot, "skipped: needs root for a network namespace, nftables and tcpdump"))
+    func pictures() async throws {
+        let expectedStates: [String: [String: [String]]] = [
+            "plain": [
+                "client": ["CLOSED", "SYN-SENT", "ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2", "TIME-WAIT"],
+                "server": ["LISTEN", "SYN-RECEIVED", "ESTABLISHED", "CLOSE-WAIT", "LAST-ACK", "CLOSED"],
+            ],
+            "reset": [
+                "client": ["CLOSED", "SYN-SENT", "ESTABLISHED", "CLOSED"], "server": ["LISTEN", "SYN-RECEIVED", "ESTABLISHED", "CLOSED"],
+            ],
+            "simultaneous": [:], "drops": [:], "zerowindow": [:],
+        ]
+        for (scenario, states) in expectedStates.sorted(by: { $0.key < $1.key }) {
+            let (pcap, _) = try await Self.capture(scenario)
+            let directory = try TemporaryDirectory.make()
+            let outcome = try await sockscope("tap", "-r", pcap, "--summary", "--diagram", directory + "/d.svg", "--plot", directory + "/p.svg")
+            #expect(outcome.status == 0 && outcome.stderr.contains("sequence diagram of TCP conversation 1"), "\(scenario): \(outcome)")
+            let svg = String(decoding: try readFile(directory + "/d.svg"), as: UTF8.self)
+            let drawn = try Self.diagram(svg)
+            let theirs = try await Self.tshark(pcap)
+            #expect(drawn.segments == theirs.segments, "\(scenario): diagram \(drawn.segments)\ntshark \(theirs.segments)")
+            #expect(drawn.windows == theirs.windows, "\(scenario): windows \(drawn.windows), tshark's calculated \(theirs.windows)")
+            if !states.isEmpty { #expect(drawn.states == states, "\(scenario): \(drawn.states)") }
+            if scenario == "simultaneous" {
+                // Either FIN may go first, and either resend may arrive first: each side goes
+                // FIN-WAIT-1, then CLOSING (the other's FIN first) or FIN-WAIT-2 (the ACK of
+                // its own first), then TIME-WAIT. The second side is drawn in CLOSE-WAIT
+                // until its own FIN shows it had not had the other's (left out here).
+                let paths = drawn.states.mapValues { Array($0.filter { $0 != "CLOSE-WAIT" }.suffix(3)) }
+                let valid = [["FIN-WAIT-1", "CLOSING", "TIME-WAIT"], ["FIN-WAIT-1", "FIN-WAIT-2", "TIME-WAIT"]]
+                #expect(paths.count == 2 && paths.values.allSatisfy(valid.contains) && paths.values.contains(valid[0]), "\(drawn.states)")
+            }
+            try await Self.expectValidPicture(directory + "/d.svg")
+            try await Self.expectValidPicture(directory + "/p.svg")
+
+            let plot = String(decoding: try readFile(directory + "/p.svg"), as: UTF8.self)
+            let record = try await Self.summary(pcap)
+            for (mark, field) in [("retransmission", "retransmissions"), ("out-of-order", "out_of_order"), ("zero-window", "zero_windows")] {
+                let counts = try plot.matches(of: Regex("class=\"\(mark)\" data-count=\"(\\d+)\"")).compactMap { Int($0.output[1].substring ?? "") }
+                #expect(counts.count == 2 && counts.reduce(0, +) == record[field] as? Int, "\(scenario): \(mark) marks \(counts), summary \(record)")
+            }
+        }
+    }
+}
