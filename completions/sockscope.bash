@@ -926,13 +926,21 @@ _sockscope_demo() {
     repeating_flags=()
     non_repeating_flags=(-6 --json --no-packets --tls --version -h --help)
     repeating_options=()
-    non_repeating_options=(--pcap-out --color)
+    non_repeating_options=(--pcap-out --diagram --plot --color)
     __sockscope_offer_flags_options 0
 
     # Offer option value completions
     case "${prev}" in
     '--pcap-out')
         __sockscope_add_completions -f
+        return
+        ;;
+    '--diagram')
+        __sockscope_add_completions -o plusdirs -fX '!*.@(svg)'
+        return
+        ;;
+    '--plot')
+        __sockscope_add_completions -o plusdirs -fX '!*.@(svg)'
         return
         ;;
     '--color')

@@ -45,7 +45,7 @@ function __sockscope_parse_tokens -S
         case 'sockets'
             __sockscope_parse_subcommand 0 't/tcp' 'u/udp' 'x/unix' '4' '6' 'port=' 'state=' 'l/listening' 'p/processes' 'pid=' 'json' 'color=' 'version' 'h/help'
         case 'demo'
-            __sockscope_parse_subcommand 0 '6' 'json' 'pcap-out=' 'no-packets' 'tls' 'color=' 'version' 'h/help'
+            __sockscope_parse_subcommand 0 '6' 'json' 'pcap-out=' 'diagram=' 'plot=' 'no-packets' 'tls' 'color=' 'version' 'h/help'
         case 'help'
             __sockscope_parse_subcommand -r 1 'version'
         end
@@ -439,6 +439,8 @@ complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_op
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope demo" 6' -s '6' -d 'Use ::1 instead of 127.0.0.1.'
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope demo" json' -l 'json' -d 'Print JSON Lines (one object per result or event; see JSON in the manual).'
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope demo" pcap-out' -l 'pcap-out' -d 'Also write the demo\'s packets to this pcap file.' -rF
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope demo" diagram' -l 'diagram' -d 'Draw the conversation as a sequence (ladder) diagram in this SVG file: every segment an arrow, the TCP states on both lifelines.' -rfa '(for p in (string match -e -- \'*/\' (commandline -t);or printf \n)*.\'svg\';printf %s\n $p;end;__fish_complete_directories (commandline -t) \'\')'
+complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope demo" plot' -l 'plot' -d 'Draw the conversation\'s time-sequence graph (tcptrace) in this SVG file: sequence numbers over time, ACKs, window, retransmissions, SACK.' -rfa '(for p in (string match -e -- \'*/\' (commandline -t);or printf \n)*.\'svg\';printf %s\n $p;end;__fish_complete_directories (commandline -t) \'\')'
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope demo" no-packets' -l 'no-packets' -d 'Do not capture the packets (capturing needs CAP_NET_RAW; without it the demo says so and goes on).'
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope demo" tls' -l 'tls' -d 'Speak TLS over the connection (OpenSSL 3): the packets show the TLS records — ClientHello, ServerHello, encrypted data, close_notify.'
 complete -c 'sockscope' -n '__sockscope_should_offer_completions_for_flags_or_options "sockscope demo" color' -l 'color' -d 'Colour the output: auto (only on a terminal, and not when NO_COLOR is set), always, never.' -rfka 'auto always never'

@@ -70,7 +70,8 @@ struct ConnectCommand: ParsableCommand {
         if !stream && frame.format != nil { throw ValidationError("--frame is for stream sockets: UDP datagrams keep their boundaries already") }
         if (!stream || transport.unixPath != nil) && tap.enabled {
             throw ValidationError(
-                "--tap (and --tap-interface, --tap-payload, --pcap-out, --follow-timewait) follow TCP connections; for other traffic use `sockscope tap`")
+                "--tap (and --tap-interface, --tap-payload, --pcap-out, --follow-timewait, --diagram, --plot) follow TCP connections; for other traffic use `sockscope tap`"
+            )
         }
         if frame.format != nil && (traffic.hexdump || traffic.output != nil) {
             throw ValidationError("--hexdump and --output show raw traffic; with --frame, use --frame-json")

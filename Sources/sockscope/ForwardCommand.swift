@@ -108,7 +108,7 @@ struct ForwardCommand: ParsableCommand {
             throw ValidationError("the faults (--delay, --rate, --slice, --…-after, --refuse) act on TCP streams; -u forwards datagrams as they come")
         }
         if tap.enabled && (udp || unixPath != nil || targetUnixPath != nil) {
-            throw ValidationError("--tap (and --tap-interface, --tap-payload, --pcap-out) follows TCP connections: both legs must be TCP")
+            throw ValidationError("--tap (and --tap-interface, --tap-payload, --pcap-out, --diagram, --plot) follows TCP connections: both legs must be TCP")
         }
         if tap.values.followTimeWait { throw ValidationError("--follow-timewait follows one connection; forward serves many (use `sockscope sockets`)") }
         if proxy.proxy != nil && (udp || targetUnixPath != nil) {

@@ -81,10 +81,10 @@ struct TapPictureTests {
 
     /// xmllint accepts it and rsvg-convert renders it to a PNG.
     static func expectValidPicture(_ path: String) async throws {
-        let lint = try await run("/usr/bin/xmllint", ["--noout", path])
+        let lint = try await run(Paths.xmllint, ["--noout", path])
         #expect(lint.status == 0, "xmllint \(path): \(lint)")
-        let png = path + ".png"
-        let rendered = try await run("/usr/bin/rsvg-convert", ["-o", png, path])
+        let png = try TemporaryDirectory.make() + "/picture.png"
+        let rendered = try await run(Paths.rsvgConvert, ["-o", png, path])
         #expect(rendered.status == 0, "rsvg-convert \(path): \(rendered)")
         let bytes = try readFile(png)
         #expect(bytes.count > 2_000 && bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]), "a PNG of \(bytes.count) bytes")
@@ -204,5 +204,67 @@ extension TapPictureTests {
                 #expect(counts.count == 2 && counts.reduce(0, +) == record[field] as? Int, "\(scenario): \(mark) marks \(counts), summary \(record)")
             }
         }
+    }
+}
+
+extension TapPictureTests {
+    @Test(
+        "live: connect --tap --diagram --plot and demo --diagram draw the connection the timeline shows, arrow for line, with both sides' states",
+        .enabled(if: Paths.isRoot, "skipped: capturing needs root (CAP_NET_RAW)"))
+    func liveTaps() async throws {
+        let directory = try TemporaryDirectory.make()
+        let server = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "upper"])
+        defer { server.kill() }
+        let port = try await server.announcedPort(marker: "", inStdout: true)
+        let outcome = try await sockscope(
+            "connect", "--diagram", directory + "/c.svg", "--plot", directory + "/c-plot.svg", "127.0.0.1", "\(port)", input: Array("hello".utf8))
+        #expect(outcome.status == 0 && outcome.stdoutText == "HELLO", "\(outcome)")
+        let timeline = TapTests.timeline(outcome.stderr)
+        let drawn = try Self.diagram(String(decoding: try readFile(directory + "/c.svg"), as: UTF8.self))
+        #expect(!drawn.segments.isEmpty && drawn.segments.count == timeline.count, "diagram \(drawn.segments), timeline \(timeline)")
+        #expect(drawn.segments.first?.flags == "S" && drawn.segments.map(\.flags).contains("F."), "\(drawn.segments)")
+        #expect(drawn.states["client"]?.last == "TIME-WAIT" && drawn.states["server"]?.first == "LISTEN", "\(drawn.states)")
+        try await Self.expectValidPicture(directory + "/c.svg")
+        try await Self.expectValidPicture(directory + "/c-plot.svg")
+
+        let demo = try await sockscope("demo", "--diagram", directory + "/demo.svg")
+        #expect(demo.status == 0 && demo.stderr.contains("sequence diagram of the demo's connection"), "\(demo)")
+        let packets = demo.stdoutText.split(separator: "\n").filter { $0.contains("packet ") }
+        let demoDrawn = try Self.diagram(String(decoding: try readFile(directory + "/demo.svg"), as: UTF8.self))
+        #expect(!packets.isEmpty && demoDrawn.segments.count == packets.count, "diagram \(demoDrawn.segments), demo packets \(packets)")
+        #expect(demoDrawn.states["client"] == ["CLOSED", "SYN-SENT", "ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2", "TIME-WAIT"], "\(demoDrawn.states)")
+        try await Self.expectValidPicture(directory + "/demo.svg")
+    }
+
+    @Test(
+        "usage and failures: --conversation without a picture or below 1, probe and demo --no-packets with --diagram, nothing to draw (exit 1, no file left), an unwritable path (73)"
+    )
+    func pictureErrors() async throws {
+        let directory = try TemporaryDirectory.make()
+        try await expectFailure(["tap", "-r", "x.pcap", "--conversation", "2"], "--conversation picks what --diagram or --plot draws")
+        try await expectFailure(["tap", "-r", "x.pcap", "--diagram", directory + "/d.svg", "--conversation", "0"], "--conversation counts from 1")
+        try await expectFailure(["probe", "--diagram", directory + "/d.svg", "127.0.0.1", "1"], "probe makes one per port")
+        try await expectFailure(["demo", "--no-packets", "--plot", directory + "/d.svg"], "--no-packets captures none")
+        try await expectFailure(["connect", "-u", "--diagram", directory + "/d.svg", "127.0.0.1", "9"], "follow TCP connections")
+
+        let empty = try await TapReadTests.syntheticPcap(dlt: 1, count: 2)
+        let nothing = try await sockscope("tap", "-r", empty, "--diagram", directory + "/none.svg", "--conversation", "3")
+        #expect(nothing.status == 1 && nothing.stderr.contains("nothing to draw: TCP conversation 3 was not seen"), "\(nothing)")
+        #expect(access(directory + "/none.svg", F_OK) != 0, "an empty picture is not left behind")
+        try await expectFailure(["tap", "-r", empty, "--plot", "/nonexistent/dir/p.svg"], "cannot create /nonexistent/dir/p.svg", status: 73)
+    }
+}
+
+extension TapPictureTests {
+    @Test("the README's diagram is one sockscope demo --diagram wrote: valid, rendered, the demo's eleven segments and both sides' states")
+    func readmeDiagram() async throws {
+        let path = Paths.packageRoot + "/docs/demo-diagram.svg"
+        let readme = String(decoding: try readFile(Paths.packageRoot + "/README.md"), as: UTF8.self)
+        #expect(readme.contains("](docs/demo-diagram.svg)"))
+        let drawn = try Self.diagram(String(decoding: try readFile(path), as: UTF8.self))
+        #expect(drawn.segments.map(\.flags) == ["S", "S.", ".", "P.", ".", "P.", ".", "F.", ".", "F.", "."], "\(drawn.segments)")
+        #expect(drawn.states["client"] == ["CLOSED", "SYN-SENT", "ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2", "TIME-WAIT"], "\(drawn.states)")
+        #expect(drawn.states["server"] == ["LISTEN", "SYN-RECEIVED", "ESTABLISHED", "CLOSE-WAIT", "LAST-ACK", "CLOSED"], "\(drawn.states)")
+        try await Self.expectValidPicture(path)
     }
 }

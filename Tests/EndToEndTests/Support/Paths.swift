@@ -40,6 +40,8 @@ enum Paths {
     static let ncat = tool("/usr/bin/ncat")
     static let danted = tool("/usr/sbin/danted")
     static let tinyproxy = tool("/usr/bin/tinyproxy")
+    static let xmllint = tool("/usr/bin/xmllint")
+    static let rsvgConvert = tool("/usr/bin/rsvg-convert")
 
     static var isRoot: Bool { geteuid() == 0 }
 }
