@@ -51,6 +51,7 @@ bench: release
 	bash bench/tls.sh
 	bash bench/tls-handshakes.sh
 	bash bench/forward.sh
+	bash bench/read.sh
 
 man: build
 	bash scripts/generate-man.sh $(BIN_DIR) $(MAN_DATE) > man/sockscope.1

@@ -126,6 +126,8 @@ struct TapCommand: ParsableCommand {
         var seen = 0
         var undecoded = 0
         var failure: SockscopeError?
+        // Read once: a property wrapper's getter per packet costs more than the rest of the work.
+        let (summary, json, drawing) = (self.summary, self.json, self.drawing)
         reading: while count.map({ seen < $0 }) ?? true {
             // A large file is read in rounds; Ctrl-C ends it between them, summary first.
             if let signal = Interruption.pending {
@@ -192,6 +194,7 @@ struct TapCommand: ParsableCommand {
         let stamper = Stamper(form: time)
         var seen = 0
         let deadline = duration.map { ContinuousClock.now + $0.duration }
+        let (summary, json, drawing, count) = (self.summary, self.json, self.drawing, self.count)
         // Ctrl-C or SIGTERM ends the capture cleanly: summary printed, pcap file
         // complete, then exit 130/143.
         var stoppedBy: SocketCallError?

@@ -203,6 +203,11 @@ extension TapPictureTests {
                 let counts = try plot.matches(of: Regex("class=\"\(mark)\" data-count=\"(\\d+)\"")).compactMap { Int($0.output[1].substring ?? "") }
                 #expect(counts.count == 2 && counts.reduce(0, +) == record[field] as? Int, "\(scenario): \(mark) marks \(counts), summary \(record)")
             }
+            // Every SACK block tshark decodes is a purple bar.
+            let sackEdges = try await run(Paths.tshark, ["-r", pcap, "-T", "fields", "-e", "tcp.options.sack_le"]).stdoutText
+            let blocks = sackEdges.split(separator: "\n").map { $0.split(separator: ",").count }.reduce(0, +)
+            let bars = try plot.matches(of: Regex(#"class="sack" data-count="(\d+)""#)).compactMap { Int($0.output[1].substring ?? "") }
+            #expect(bars.reduce(0, +) == blocks && (scenario != "drops" || blocks > 0), "\(scenario): SACK bars \(bars), tshark's blocks \(blocks)")
         }
     }
 }
@@ -226,6 +231,22 @@ extension TapPictureTests {
         #expect(drawn.states["client"]?.last == "TIME-WAIT" && drawn.states["server"]?.first == "LISTEN", "\(drawn.states)")
         try await Self.expectValidPicture(directory + "/c.svg")
         try await Self.expectValidPicture(directory + "/c-plot.svg")
+
+        // listen --tap --diagram draws the first client's connection.
+        let listener = try BackgroundProcess(Paths.sockscope, ["listen", "--upper", "--diagram", directory + "/l.svg", "127.0.0.1", "0"])
+        defer { listener.kill() }
+        let listenPort = try await listener.announcedPort()
+        let client = try await run(Paths.python, [Paths.peer("tcp_client.py"), "127.0.0.1", "\(listenPort)", "classic", "hello"])
+        #expect(client.status == 0 && client.stdoutText == "HELLO", "\(client)")
+        let served = try await listener.finish(timeout: .seconds(10))
+        #expect(served == 0 && listener.stderrText.contains("sequence diagram of the first connection captured"), "\(listener.stderrText)")
+        let listened = try Self.diagram(String(decoding: try readFile(directory + "/l.svg"), as: UTF8.self))
+        #expect(listened.segments.first?.flags == "S" && listened.states["server"]?.first == "LISTEN", "\(listened)")
+
+        // demo --tls: the TLS records are written under their segments.
+        let tls = try await sockscope("demo", "--tls", "--diagram", directory + "/tls.svg")
+        let tlsSVG = String(decoding: try readFile(directory + "/tls.svg"), as: UTF8.self)
+        #expect(tls.status == 0 && tlsSVG.contains(">TLS ClientHello: SNI localhost") && tlsSVG.contains(">TLS ServerHello: TLSv1.3"), "\(tls)")
 
         let demo = try await sockscope("demo", "--diagram", directory + "/demo.svg")
         #expect(demo.status == 0 && demo.stderr.contains("sequence diagram of the demo's connection"), "\(demo)")

@@ -41,13 +41,13 @@ package struct TCPConversationTracker: Sendable {
     package struct Conversation: Sendable {
         package var client: SocketAddress
         package var server: SocketAddress
-        package var states: [Side: TCPState]
+        package var states: PerSide<TCPState>
         package var firstTimestamp: Duration
         /// When its last packet was seen.
         package var lastTimestamp: Duration = .zero
         /// SYN → SYN/ACK (the client's view of the round trip), when both were seen.
         package var handshakeRTT: Duration?
-        package var bytes: [Side: Int] = [.client: 0, .server: 0]
+        package var bytes: PerSide<Int> = [.client: 0, .server: 0]
         package var retransmissions = 0
         /// Segments behind the highest sequence number seen that came within the
         /// handshake's round trip of it (reordered on the way), as Wireshark tells them
@@ -61,19 +61,19 @@ package struct TCPConversationTracker: Sendable {
         package var simultaneousClose = false
         package var packets = 0
         /// Packets each side sent.
-        package var packetsBy: [Side: Int] = [.client: 0, .server: 0]
+        package var packetsBy: PerSide<Int> = [.client: 0, .server: 0]
         /// Segments with RST, each side's.
-        package var resets: [Side: Int] = [.client: 0, .server: 0]
+        package var resets: PerSide<Int> = [.client: 0, .server: 0]
         /// Whether the conversation was seen from its SYN (not joined mid-stream).
         package var sawHandshakeStart: Bool { synTimestamp != nil }
 
-        var initialSequence: [Side: UInt32] = [:]
-        var highestSequenceEnd: [Side: UInt32] = [:]
+        var initialSequence: PerSide<UInt32> = [:]
+        var highestSequenceEnd: PerSide<UInt32> = [:]
         /// When each side's highest sequence number last moved on.
-        var advancedAt: [Side: Duration] = [:]
+        var advancedAt: PerSide<Duration> = [:]
         /// SYN → the ACK of the SYN/ACK (Wireshark's iRTT): below it, a resend is out of order.
         var initialRTT: Duration?
-        var finSequence: [Side: UInt32] = [:]
+        var finSequence: PerSide<UInt32> = [:]
         var synTimestamp: Duration?
 
         package func address(of side: Side) -> SocketAddress { side == .client ? client : server }
@@ -89,12 +89,17 @@ package struct TCPConversationTracker: Sendable {
     /// The conversations still followed, oldest first.
     package var conversations: [Conversation] { table.keys.sorted().compactMap { table[$0] } }
 
+    /// A 4-tuple either way round: equal and hashed alike whichever end is first.
     private struct Key: Hashable {
         var a: SocketAddress
         var b: SocketAddress
-        init(_ x: SocketAddress, _ y: SocketAddress) {
-            (a, b) = "\(x)" < "\(y)" ? (x, y) : (y, x)
+        init(_ x: SocketAddress, _ y: SocketAddress) { (a, b) = (x, y) }
+
+        static func == (left: Key, right: Key) -> Bool {
+            (left.a == right.a && left.b == right.b) || (left.a == right.b && left.b == right.a)
         }
+
+        func hash(into hasher: inout Hasher) { hasher.combine(a.hashValue ^ b.hashValue) }
     }
 
     package init() {}
@@ -158,7 +163,8 @@ package struct TCPConversationTracker: Sendable {
     }
 
     private mutating func update(_ number: Int, _ segment: TCPSegment, source: SocketAddress, destination: SocketAddress, at time: Duration) -> Event {
-        let current = table[number] ?? newConversation(segment, source: source, destination: destination, at: time)
+        // Taken out of the table while it changes, so its dictionaries are not copied.
+        let current = table.removeValue(forKey: number) ?? newConversation(segment, source: source, destination: destination, at: time)
         var step = Step(conversation: current, from: source == current.client ? .client : .server)
         step.conversation.packets += 1
         step.conversation.packetsBy[step.from, default: 0] += 1
