@@ -289,3 +289,34 @@ extension TapPictureTests {
         try await Self.expectValidPicture(path)
     }
 }
+
+extension TapPictureTests {
+    @Test("what goes wrong, from a written pcap: SYN unanswered with its ICMP error drawn, half-open, joined mid-stream; --conversation N draws the Nth")
+    func anomalies() async throws {
+        let directory = try TemporaryDirectory.make()
+        let pcap = directory + "/anomalies.pcap"
+        let made = try await run(Paths.python, [Paths.peer("tcp_anomalies_pcap.py"), pcap])
+        try #require(made.status == 0, "\(made)")
+        let summary = try await sockscope("tap", "-r", pcap, "--summary", "--json")
+        let notes = try summary.stdoutText.split(separator: "\n").map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])["notes"] as? [String] ?? []
+        }
+        #expect(
+            notes == [["SYN unanswered"], ["half-open (the handshake's last ACK was not seen)"], ["no handshake seen (joined mid-stream)"]],
+            "\(summary)")
+
+        let first = try await sockscope("tap", "-r", pcap, "--diagram", directory + "/1.svg")
+        let svg = String(decoding: try readFile(directory + "/1.svg"), as: UTF8.self)
+        #expect(first.status == 0 && svg.contains(#"<g class="icmp" data-to="client" data-message="admin prohibited">"#), "\(first)")
+        #expect(try Self.diagram(svg).segments == [Segment(flags: "S", seq: 0, ack: nil, length: 0)])
+
+        let second = try await sockscope("tap", "-r", pcap, "--diagram", directory + "/2.svg", "--conversation", "2")
+        let drawn = try Self.diagram(String(decoding: try readFile(directory + "/2.svg"), as: UTF8.self))
+        #expect(second.status == 0 && drawn.segments.map(\.flags) == ["S", "S."], "\(second) \(drawn)")
+        #expect(drawn.states == ["client": ["CLOSED", "SYN-SENT", "ESTABLISHED"], "server": ["LISTEN", "SYN-RECEIVED"]], "\(drawn.states)")
+        let third = try await sockscope("tap", "-r", pcap, "--diagram", directory + "/3.svg", "--conversation", "3")
+        let thirdSVG = String(decoding: try readFile(directory + "/3.svg"), as: UTF8.self)
+        #expect(third.status == 0 && thirdSVG.contains("joined mid-stream"), "\(third)")
+        try await Self.expectValidPicture(directory + "/1.svg")
+    }
+}

@@ -6,13 +6,17 @@ struct ConversationSummary {
     let conversations: [TCPConversationTracker.Conversation]
     let flows: [UDPFlowTable.Flow]
 
-    /// What looks wrong in a conversation: no handshake seen, an unanswered SYN, a half-open end.
+    /// What looks wrong in a conversation: no handshake seen, an unanswered SYN, a
+    /// half-open handshake, a half-closed end.
     static func anomalies(_ conversation: TCPConversationTracker.Conversation) -> [String] {
         var notes: [String] = []
         if !conversation.sawHandshakeStart { notes.append("no handshake seen (joined mid-stream)") }
         let client = conversation.states[.client]
         let server = conversation.states[.server]
         if client == .synSent && conversation.packetsBy[.server, default: 0] == 0 { notes.append("SYN unanswered") }
+        // The server answered the SYN but the handshake's last ACK never came (what a SYN
+        // flood leaves, and nmap's "half-open" SYN scan).
+        if server == .synReceived && conversation.resetBy == nil { notes.append("half-open (the handshake's last ACK was not seen)") }
         // One direction ended with a FIN, the other still open when the capture ended.
         if conversation.resetBy == nil, [client, server].contains(.closeWait) || [client, server].contains(.finWait2) {
             notes.append("half-closed at the end of the capture")
