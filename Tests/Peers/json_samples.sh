@@ -115,5 +115,10 @@ fi
 # tap --read --summary: a pcap of UDP datagrams written by udp_pcap.py
 python3 "$(dirname "$0")/udp_pcap.py" "$out/udp.pcap" 4000:53:10 53:4000:30
 timeout 10 "$bin" tap -r "$out/udp.pcap" --summary --json > "$out/summary.jsonl" 2> /dev/null
+# … and of TCP conversations that go wrong (tcp_anomalies_pcap.py): the TCP fields, and
+# the packet records of a file
+python3 "$(dirname "$0")/tcp_anomalies_pcap.py" "$out/tcp.pcap"
+timeout 10 "$bin" tap -r "$out/tcp.pcap" --summary --json > "$out/summary-tcp.jsonl" 2> /dev/null
+timeout 10 "$bin" tap -r "$out/tcp.pcap" --json > "$out/packets-read.jsonl" 2> /dev/null
 sleep 1.2  # the UDP listener's idle timeout ends it and its closing record is written
 rm -f "$out"/*.err "$out"/*.pcap
