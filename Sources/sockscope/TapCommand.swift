@@ -170,7 +170,7 @@ struct TapCommand: ParsableCommand {
         }
         if let writeFailure = file.writeFailure { throw writeFailure }
         if let pcapOut { Diagnostics.line("tap: \(counted(seen, "packet")) written to \(pcapOut)") }
-        try pictureFiles.write(recording, what: "TCP conversation \(conversation ?? 1)")
+        try pictureFiles.write(recording, what: "TCP conversation \(conversation ?? 1) of \(annotator.tracker.begun)")
         if let failure { throw failure }
         return seen == 0 ? .nothingFound : .success
     }
@@ -226,7 +226,7 @@ struct TapCommand: ParsableCommand {
         }
         if let failure = capture.writeFailure { throw failure }  // never "N packets written" for a short file
         if let pcapOut { Diagnostics.line("tap: \(counted(seen, "packet")) written to \(pcapOut)") }
-        try pictureFiles.write(recording, what: "TCP conversation \(conversation ?? 1)")
+        try pictureFiles.write(recording, what: "TCP conversation \(conversation ?? 1) of \(annotator.tracker.begun)")
         if let stoppedBy { throw SockscopeError(stoppedBy) }
         return seen == 0 ? .nothingFound : .success
     }

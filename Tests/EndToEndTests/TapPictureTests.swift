@@ -270,7 +270,7 @@ extension TapPictureTests {
 
         let empty = try await TapReadTests.syntheticPcap(dlt: 1, count: 2)
         let nothing = try await sockscope("tap", "-r", empty, "--diagram", directory + "/none.svg", "--conversation", "3")
-        #expect(nothing.status == 1 && nothing.stderr.contains("nothing to draw: TCP conversation 3 was not seen"), "\(nothing)")
+        #expect(nothing.status == 1 && nothing.stderr.contains("nothing to draw: TCP conversation 3 of 0 was not seen"), "\(nothing)")
         #expect(access(directory + "/none.svg", F_OK) != 0, "an empty picture is not left behind")
         try await expectFailure(["tap", "-r", empty, "--plot", "/nonexistent/dir/p.svg"], "cannot create /nonexistent/dir/p.svg", status: 73)
     }
@@ -313,6 +313,7 @@ extension TapPictureTests {
         let second = try await sockscope("tap", "-r", pcap, "--diagram", directory + "/2.svg", "--conversation", "2")
         let drawn = try Self.diagram(String(decoding: try readFile(directory + "/2.svg"), as: UTF8.self))
         #expect(second.status == 0 && drawn.segments.map(\.flags) == ["S", "S."], "\(second) \(drawn)")
+        #expect(second.stderr.contains("sequence diagram of TCP conversation 2 of 3 (2 segments)"), "\(second.stderr)")
         #expect(drawn.states == ["client": ["CLOSED", "SYN-SENT", "ESTABLISHED"], "server": ["LISTEN", "SYN-RECEIVED"]], "\(drawn.states)")
         let third = try await sockscope("tap", "-r", pcap, "--diagram", directory + "/3.svg", "--conversation", "3")
         let thirdSVG = String(decoding: try readFile(directory + "/3.svg"), as: UTF8.self)

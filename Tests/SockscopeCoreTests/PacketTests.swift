@@ -209,6 +209,18 @@ struct TCPTrackerTests {
         #expect(tracker.conversations[0].retransmissions == 1)
     }
 
+    @Test("a resend of what two duplicate ACKs ask for, within 20 ms, is a fast retransmission, even inside the out-of-order window")
+    func fastRetransmission() {
+        var tracker = Self.afterFirstData()  // client data 11..<111 at 3 ms
+        _ = tracker.track(Self.packet(true, 0x18, seq: 111, ack: 21, payload: 100, at: 4))
+        _ = tracker.track(Self.packet(true, 0x18, seq: 211, ack: 21, payload: 100, at: 4))
+        // The server has 11..<111 only: it acks 111 three times (the first an ordinary ACK).
+        for _ in 0..<3 { _ = tracker.track(Self.packet(false, 0x10, seq: 21, ack: 111, at: 4)) }
+        let resend = tracker.track(Self.packet(true, 0x18, seq: 111, ack: 21, payload: 100, at: 5))
+        #expect(resend?.notes == ["fast retransmission"])
+        #expect(tracker.conversations[0].retransmissions == 1 && tracker.conversations[0].outOfOrder == 0)
+    }
+
     @Test("RST closes both sides and names its sender; a repeated segment is a retransmission; window 0 is noted")
     func resetAndRetransmission() {
         var tracker = Self.afterFirstData()

@@ -25,6 +25,10 @@ package struct ConversationRecording: Sendable {
         package var notes: [String]
         /// The TLS records it completed, as the tap writes them (`Handshake: ClientHello`).
         package var tls: [String]
+
+        /// Whether the tracker called it a retransmission (fast or not).
+        package var isRetransmission: Bool { notes.contains { $0.hasSuffix("retransmission") } }
+        package var isOutOfOrder: Bool { notes.contains("out of order") }
     }
 
     /// An ICMP error quoting a packet of this conversation.

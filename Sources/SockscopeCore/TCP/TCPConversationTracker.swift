@@ -73,6 +73,13 @@ package struct TCPConversationTracker: Sendable {
         var advancedAt: PerSide<Duration> = [:]
         /// SYN → the ACK of the SYN/ACK (Wireshark's iRTT): below it, a resend is out of order.
         var initialRTT: Duration?
+        /// Each side's last acknowledgment number, window and when it sent them, and how
+        /// many duplicate ACKs in a row it has sent: a resend of what they ask for,
+        /// soon after the second, is a fast retransmission (RFC 5681 §3.2).
+        var lastAck: PerSide<UInt32> = [:]
+        var lastWindow: PerSide<UInt16> = [:]
+        var lastAckAt: PerSide<Duration> = [:]
+        var duplicateAcks: PerSide<Int> = [:]
         var finSequence: PerSide<UInt32> = [:]
         var synTimestamp: Duration?
 
@@ -82,6 +89,8 @@ package struct TCPConversationTracker: Sendable {
     /// The conversations being followed, by number (in the order they began).
     private var table: [Int: Conversation] = [:]
     private var nextNumber = 0
+    /// How many conversations have begun (ended ones included).
+    package var begun: Int { nextNumber }
     private var index: [Key: Int] = [:]
     /// Conversations dropped by `expireFinished` after their last packet was reported.
     package private(set) var expired = 0
@@ -222,7 +231,11 @@ package struct TCPConversationTracker: Sendable {
             {
                 conversation.initialRTT = time - synTime
             }
+            countDuplicateAck(segment)
             if segment.sequenceLength > 0 { classifyResend(segment, at: time) }
+            conversation.lastAck[from] = flags.contains(.ack) ? segment.acknowledgment : nil
+            conversation.lastWindow[from] = segment.window
+            conversation.lastAckAt[from] = time
             if segment.window == 0 && !flags.contains(.rst) {
                 conversation.zeroWindows += 1
                 notes.append("zero window")
@@ -251,13 +264,35 @@ package struct TCPConversationTracker: Sendable {
             if plain && length <= 1 && segment.sequence == next &- 1 { return }  // a keep-alive
             guard Int32(bitPattern: segment.sequence &- next) < 0, !(length > 1 && segment.sequence == next &- 1) else { return }
             let sinceAdvance = time - (conversation.advancedAt[from] ?? time)
-            if sinceAdvance < conversation.initialRTT ?? .milliseconds(3) && next != end {
+            if isFastRetransmission(segment, at: time) {
+                conversation.retransmissions += 1
+                notes.append("fast retransmission")
+            } else if sinceAdvance < conversation.initialRTT ?? .milliseconds(3) && next != end {
                 conversation.outOfOrder += 1
                 notes.append("out of order")
             } else {
                 conversation.retransmissions += 1
                 notes.append("retransmission")
             }
+        }
+
+        /// Wireshark's duplicate ACK: no data, the same non-zero window and ACK as this
+        /// side's previous segment, at its highest sequence number, no SYN, FIN or RST.
+        private mutating func countDuplicateAck(_ segment: TCPSegment) {
+            let duplicate =
+                segment.payloadLength == 0 && segment.window != 0 && segment.window == conversation.lastWindow[from]
+                && segment.flags.contains(.ack) && segment.flags.isDisjoint(with: [.syn, .fin, .rst])
+                && segment.sequence == conversation.highestSequenceEnd[from] && segment.acknowledgment == conversation.lastAck[from]
+            conversation.duplicateAcks[from] = duplicate ? conversation.duplicateAcks[from, default: 0] + 1 : 0
+        }
+
+        /// A resend of exactly what the other side's two or more duplicate ACKs ask for,
+        /// within 20 ms of the last (Wireshark's rule).
+        private func isFastRetransmission(_ segment: TCPSegment, at time: Duration) -> Bool {
+            guard conversation.duplicateAcks[to, default: 0] >= 2, conversation.lastAck[to] == segment.sequence, let at = conversation.lastAckAt[to] else {
+                return false
+            }
+            return time - at < .milliseconds(20)
         }
 
         /// RST: both sides are CLOSED at once.

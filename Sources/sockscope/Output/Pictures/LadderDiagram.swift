@@ -176,7 +176,7 @@ struct LadderDiagram {
     /// The arrow's colour class: syn, fin, rst, retransmission, data or ack.
     static func kind(_ segment: ConversationRecording.Segment) -> String {
         if segment.flags.contains(.rst) { return "rst" }
-        if segment.notes.contains("retransmission") { return "retransmission" }
+        if segment.isRetransmission { return "retransmission" }
         if segment.flags.contains(.syn) { return "syn" }
         if segment.flags.contains(.fin) { return "fin" }
         return segment.length > 0 ? "data" : "ack"

@@ -63,7 +63,7 @@ struct TimeSequencePlot {
             if segment.from == side {
                 guard segment.length > 0 || segment.flags.contains(.syn) || segment.flags.contains(.fin) else { continue }
                 let kind =
-                    segment.notes.contains("retransmission") ? "retransmission" : segment.notes.contains("out of order") ? "out-of-order" : "data"
+                    segment.isRetransmission ? "retransmission" : segment.isOutOfOrder ? "out-of-order" : "data"
                 let low = Double(segment.sequence)
                 marks.bars[kind, default: []].append((t, low, low + Double(max(segment.length, 1))))
             } else if let ack = segment.acknowledgment, !segment.flags.contains(.rst) {
