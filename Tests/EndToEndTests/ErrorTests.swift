@@ -193,9 +193,13 @@ struct ErrorTests {
         defer { second.kill() }
         let secondPort = try await second.announcedPort(marker: "", inStdout: true)
         let tapped = try await inLookupSandbox(
-            "echo again | exec \(Paths.sockscope) connect --pcap-out \(directory)/tries.pcap multi.test \(secondPort)", netns: false,
-            hosts: hosts)
+            "echo again | exec \(Paths.sockscope) connect --pcap-out \(directory)/tries.pcap --diagram \(directory)/tries.svg multi.test \(secondPort)",
+            netns: false, hosts: hosts)
         #expect(tapped.status == 0 && tapped.stdoutText == "AGAIN\n", "\(tapped)")
+        // The diagram, like the file, is the attempt that connected: no refusal's RST in it.
+        let svg = String(decoding: try readFile(directory + "/tries.svg"), as: UTF8.self)
+        let flags = svg.matches(of: #/data-flags="([^"]*)"/#).map { String($0.output.1) }
+        #expect(flags.prefix(3) == ["S", "S.", "."] && !flags.contains("R."), "\(flags)")
         let tcpdump = try await run(Paths.tcpdump, ["-n", "-r", directory + "/tries.pcap"])
         #expect(tcpdump.status == 0 && !tcpdump.stderr.contains("invalid"), "\(tcpdump)")
         #expect(tcpdump.stdoutText.contains("Flags [S]"), "\(tcpdump.stdoutText)")

@@ -42,6 +42,9 @@ final class TapRecorder: Sendable {
         }) {
             _ = previous.finish(grace: .zero)
             if let failure = previous.writeFailure { throw failure }
+            // Its tracker numbered from 0 as the next one will: the pictures, like the
+            // file, show the attempt that connected.
+            recording.withLock { $0 = ConversationRecording(number: 0) }
         }
         guard let interface = options.interface ?? ConnectionTap.interface(towards: remote) else {
             throw .usage("cannot tell which interface reaches \(remote); name one with --tap-interface")
