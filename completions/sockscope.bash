@@ -726,7 +726,7 @@ _sockscope_probe() {
     repeating_flags=()
     non_repeating_flags=(-u --udp -4 -6 --all-addresses --graceful -a --all --json -q --quiet --tls --ssl --insecure --tap --tap-payload --follow-timewait --version -h --help)
     repeating_options=()
-    non_repeating_options=(--parallel --retries --rate --timeout --payload --ca-file --sni --client-cert --client-key --alpn --tls-min --tls-max --ciphers --keylog --tap-interface --pcap-out --diagram --plot --proxy --proxy-type --proxy-auth --proxy-dns --color)
+    non_repeating_options=(--parallel --retries --rate --timeout --payload -c --count -i --interval --ca-file --sni --client-cert --client-key --alpn --tls-min --tls-max --ciphers --keylog --tap-interface --pcap-out --diagram --plot --proxy --proxy-type --proxy-auth --proxy-dns --color)
     __sockscope_offer_flags_options 2
 
     # Offer option value completions
@@ -744,6 +744,12 @@ _sockscope_probe() {
         return
         ;;
     '--payload')
+        return
+        ;;
+    '-c'|'--count')
+        return
+        ;;
+    '-i'|'--interval')
         return
         ;;
     '--ca-file')

@@ -89,6 +89,17 @@ struct ProbeCommand: ParsableCommand {
     @Flag(name: [.customShort("a"), .customLong("all")], help: "List every port, not only the open ones.")
     var all = false
 
+    @Option(
+        name: [.customShort("c"), .customLong("count")],
+        help: ArgumentHelp(
+            "Time N connects to one port, a line each, then min/avg/max/mdev and loss as ping prints them (0: until Ctrl-C).", valueName: "n"))
+    var count: Int?
+
+    @Option(
+        name: [.customShort("i"), .customLong("interval")],
+        help: ArgumentHelp("Seconds between the starts of --count's connects (default 1).", valueName: "secs"))
+    var interval: Seconds?
+
     @OptionGroup(title: "Output") var jsonOutput: OutputOptions
 
     var json: Bool { jsonOutput.json }
@@ -111,6 +122,7 @@ struct ProbeCommand: ParsableCommand {
         if let timeout, timeout.duration <= .zero { throw ValidationError("--timeout must be more than 0 seconds") }
         if payload != nil && !udp { throw ValidationError("--payload is for UDP probes (-u)") }
         if json && quiet { throw ValidationError("--json and --quiet cannot be used together") }
+        try validateCount()
         if tap.pictures.values.enabled {
             throw ValidationError(
                 "--diagram and --plot draw one conversation and probe makes one per port: keep them with --pcap-out FILE, then `sockscope tap -r FILE --summary` and `--diagram D --conversation N`"
@@ -125,6 +137,21 @@ struct ProbeCommand: ParsableCommand {
         }
     }
 
+    /// --count times one TCP port: the scan's options have nothing to act on.
+    private func validateCount() throws {
+        if let count, count < 0 { throw ValidationError("--count takes 0 (until Ctrl-C) or more, not \(count)") }
+        if let interval, interval.duration <= .zero { throw ValidationError("--interval must be more than 0 seconds") }
+        guard count != nil else {
+            if interval != nil { throw ValidationError("--interval spaces the connects of --count; give --count") }
+            return
+        }
+        let conflicting = [
+            ("-u", udp), ("--tls", tls.tls), ("--tap", tap.enabled), ("--proxy", proxy.proxy != nil), ("--rate", rate != nil),
+            ("--parallel", parallel != nil), ("--retries", retries != 1), ("--all", all), ("--all-addresses", allAddresses),
+        ].filter(\.1)
+        if let first = conflicting.first { throw ValidationError("--count times TCP connects to one port, one at a time; \(first.0) is for scans") }
+    }
+
     func run() throws { try request.run() }
 
     /// What the command line asks for, as plain values.
@@ -132,7 +159,7 @@ struct ProbeCommand: ParsableCommand {
         Request(
             targets: targets, ports: ports, udp: udp, family: family.values, allAddresses: allAddresses, parallel: parallel, retries: retries, rate: rate,
             timeout: timeout, graceful: graceful, payload: payload, all: all, jsonOutput: jsonOutput.values, quiet: quiet, tls: tls.values, tap: tap.values,
-            proxy: proxy.values, color: color.values)
+            proxy: proxy.values, color: color.values, count: count, interval: interval)
     }
 
     /// Every option of `probe`, as the parser reads it; the light path builds the
@@ -156,6 +183,8 @@ struct ProbeCommand: ParsableCommand {
         var tap = TapOptions.Values()
         var proxy = ProxyOptions.Values()
         var color = ColorOptions.Values()
+        var count: Int?
+        var interval: Seconds?
 
         var json: Bool { jsonOutput.json }
     }
@@ -166,7 +195,8 @@ extension ProbeCommand.Request {
     func run() throws {
         color.apply()
         try CommandRunner.run(json: json) { () throws(SockscopeError) -> ExitStatus in
-            try probe() ? .success : .nothingFound
+            if let count { return try time(count: count) ? .success : .nothingFound }
+            return try probe() ? .success : .nothingFound
         }
     }
 
@@ -299,4 +329,48 @@ final class EventBox: Sendable {
     private let events = Mutex<[ConnectionTap.TapEvent]>([])
     func append(_ event: ConnectionTap.TapEvent) { events.withLock { $0.append(event) } }
     var all: [ConnectionTap.TapEvent] { events.withLock { $0 } }
+}
+
+extension ProbeCommand.Request {
+    /// `--count`: connects to one port again and again, each timed, then the
+    /// statistics (printed also when a signal ends it). Returns whether any was open.
+    func time(count: Int) throws(SockscopeError) -> Bool {
+        let portList = try PortList(parsing: ports, protocolName: "tcp")
+        guard portList.ports.count == 1, let port = portList.ports.first else { throw .usage("--count times one port, not \(portList.ports.count)") }
+        let targetList = try TargetList.parse(targets, allAddresses: false, family: family.family).filter {
+            family.family == nil || $0.address.family == family.family
+        }
+        guard let target = targetList.first else { throw .usage("no target address of the requested family in '\(targets)'") }
+        guard targetList.allSatisfy({ $0.name != nil && $0.name == target.name }) || targetList.count == 1 else {
+            throw .usage("--count times one target, not \(targetList.count)")
+        }
+        let destination = SocketAddress(target.address, port: port)
+        let output = ProbeTimingOutput(destination: destination, name: target.name, json: json, quiet: quiet)
+        let wait = timeout?.duration ?? .seconds(2)
+        let spacing = interval?.duration ?? .seconds(1)
+        if !json && !quiet {
+            Diagnostics.line("probe: timing connect() to \(destination)\(target.name.map { " (\($0))" } ?? ""), every \(Timestamp.seconds(spacing))")
+        }
+        var statistics = ConnectTimer.Statistics()
+        var sequence = 0
+        var previousStart: ContinuousClock.Instant?
+        do throws(SockscopeError) {
+            while count == 0 || sequence < count {
+                // Starts are `spacing` apart (ping -i); a slow attempt is followed at once.
+                if let previousStart {
+                    do { try EventLoop.sleep(for: max(.zero, ContinuousClock.now.duration(to: previousStart + spacing))) } catch { throw SockscopeError(error) }
+                }
+                previousStart = ContinuousClock.now
+                sequence += 1
+                let result = try ConnectTimer.attempt(destination, timeout: wait, graceful: graceful)
+                statistics.add(result)
+                output.attempt(result, sequence: sequence, timeout: wait)
+            }
+        } catch {
+            output.statistics(statistics)
+            throw error
+        }
+        output.statistics(statistics)
+        return statistics.open > 0
+    }
 }

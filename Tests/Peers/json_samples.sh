@@ -112,6 +112,12 @@ if [ "$(id -u)" = 0 ]; then
   echo x | timeout 10 "$bin" connect --tls --insecure 127.0.0.1 "$tport" > /dev/null 2>&1
   for _ in $(seq 100); do kill -0 $tap 2>/dev/null || break; sleep 0.05; done
 fi
+# probe --count: one open port (a listener of ours) and one closed, timed twice each
+"$bin" listen -k 127.0.0.1 0 < /dev/null > /dev/null 2> "$out/count-listener.log" & pids+=($!)
+port=$(port_of "$out/count-listener.log")
+timeout 10 "$bin" probe --json -c 2 -i 0.05 127.0.0.1 "$port" > "$out/probe-count.jsonl" 2> /dev/null
+timeout 10 "$bin" probe --json -c 1 127.0.0.1 1 > "$out/probe-count-closed.jsonl" 2> /dev/null
+
 # tap --read --summary: a pcap of UDP datagrams written by udp_pcap.py
 python3 "$(dirname "$0")/udp_pcap.py" "$out/udp.pcap" 4000:53:10 53:4000:30
 timeout 10 "$bin" tap -r "$out/udp.pcap" --summary --json > "$out/summary.jsonl" 2> /dev/null

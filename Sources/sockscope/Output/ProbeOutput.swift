@@ -119,4 +119,11 @@ extension String {
         let fraction = abs(hundredths % 100)
         self = "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
     }
+
+    /// A number with three decimals (ping's milliseconds).
+    init(format3 value: Double) {
+        let thousandths = Int64((value * 1000).rounded())
+        let fraction = String(abs(thousandths % 1000))
+        self = "\(thousandths / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+    }
 }
