@@ -95,3 +95,46 @@ struct ProbeTimingTests {
         #expect(statistics["sent"] as? Int == 6 && statistics["open"] as? Int == 3 && statistics["loss_percent"] as? Double == 50, "\(statistics)")
     }
 }
+
+extension ProbeTimingTests {
+    @Test(
+        "behind a 10 ms each-way link (delay_link.py) with every other SYN dropped (nftables): the times are the 20 ms round trip and the loss is 50%",
+        .enabled(if: Paths.isRoot, "skipped: needs root for network namespaces, a TUN link and nftables"))
+    func delayedLink() async throws {
+        let tag = "\(getpid() % 1000)\(UInt16.random(in: 0...999))"
+        let (a, b) = ("spa\(tag)", "spb\(tag)")
+        for namespace in [a, b] {
+            _ = try await run(Paths.ip, ["netns", "add", namespace])
+            _ = try await run(Paths.ip, ["-n", namespace, "link", "set", "lo", "up"])
+        }
+        defer { for namespace in [a, b] { runNow(Paths.ip, ["netns", "del", namespace]) } }
+        let link = try BackgroundProcess(
+            Paths.sh, ["-c", "sleep 120 | exec \(Paths.python) \(Paths.packageRoot)/scripts/delay_link.py \(a) 10.212.0.1 \(b) 10.212.0.2 10"])
+        defer { link.kill() }
+        _ = try await link.waitForLine(containing: "ready", inStdout: true)
+        let rules = """
+            table inet probe_loss {
+              chain input {
+                type filter hook input priority 0;
+                tcp dport 7020 tcp flags & (syn | ack) == syn numgen inc mod 2 == 0 drop
+              }
+            }
+
+            """
+        let nft = try await run(Paths.ip, ["netns", "exec", b, Paths.nft, "-f", "-"], input: Array(rules.utf8))
+        try #require(nft.status == 0, "\(nft)")
+        let listeners = try BackgroundProcess(Paths.ip, ["netns", "exec", b, Paths.python, Paths.peer("listeners.py"), "7020"])
+        defer { listeners.kill() }
+        _ = try await listeners.waitForLine(containing: "ready", inStdout: true)
+
+        let outcome = try await run(
+            Paths.ip, ["netns", "exec", a, Paths.sockscope, "probe", "--json", "-c", "8", "-i", "0.1", "--timeout", "0.5", "10.212.0.2", "7020"],
+            timeout: .seconds(30))
+        let last = try #require(outcome.stdoutText.split(separator: "\n").last, "\(outcome)")
+        let statistics = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+        #expect(statistics["sent"] as? Int == 8 && statistics["open"] as? Int == 4 && statistics["loss_percent"] as? Double == 50, "\(statistics)")
+        let minimum = statistics["rtt_min_ms"] as? Double ?? 0
+        let average = statistics["rtt_avg_ms"] as? Double ?? 0
+        #expect(minimum >= 19.5 && average < 35, "a 20 ms round trip: \(statistics)")
+    }
+}
