@@ -146,7 +146,7 @@ struct ProbeCommand: ParsableCommand {
             return
         }
         let conflicting = [
-            ("-u", udp), ("--tls", tls.tls), ("--tap", tap.enabled), ("--proxy", proxy.proxy != nil), ("--rate", rate != nil),
+            ("-u", udp), ("--tap", tap.enabled), ("--proxy", proxy.proxy != nil), ("--rate", rate != nil),
             ("--parallel", parallel != nil), ("--retries", retries != 1), ("--all", all), ("--all-addresses", allAddresses),
         ].filter(\.1)
         if let first = conflicting.first { throw ValidationError("--count times TCP connects to one port, one at a time; \(first.0) is for scans") }
@@ -276,20 +276,24 @@ extension ProbeCommand.Request {
         if tap.enabled { throw .usage("probe --tls with --tap or --pcap-out: capture the handshakes with 'sockscope tap' instead") }
     }
 
+    /// The handshakes of --tls: verification reported, not enforced; no read-ahead,
+    /// so a non-TLS answer stays readable.
+    private func handshakeProber(timeout: Duration, parallelism: Int = 1) throws(SockscopeError) -> TLSProber {
+        var configuration = try tls.configuration(role: .client)
+        configuration.verify = false
+        configuration.readAhead = false
+        return TLSProber(context: try TLSContext(configuration), timeout: timeout, parallelism: parallelism, graceful: graceful)
+    }
+
     /// With --tls: a handshake with every open port of the batch (the SNI is --sni or
     /// the target's name), all at once on one event loop.
     private func tlsProbe(_ results: [ProbeResult], targets: [TargetList.Target]) throws(SockscopeError) -> [TLSProbeResult]? {
         guard tls.enabled else { return nil }
-        var configuration = try tls.configuration(role: .client)
-        configuration.verify = false  // reported, not enforced
-        configuration.readAhead = false  // a non-TLS answer stays readable
-        let context = try TLSContext(configuration)
         let names = Dictionary(targets.map { ($0.address, $0.name) }, uniquingKeysWith: { first, _ in first })
         let jobs = results.filter { $0.state == .open }.map { result in
             TLSProber.Job(address: result.target, port: result.port, serverName: tls.sni ?? names[result.target] ?? nil)
         }
-        let prober = TLSProber(context: context, timeout: timeout?.duration ?? .seconds(5), parallelism: min(parallel ?? 64, 256), graceful: graceful)
-        return try prober.run(jobs)
+        return try handshakeProber(timeout: timeout?.duration ?? .seconds(5), parallelism: min(parallel ?? 64, 256)).run(jobs)
     }
 
     /// About how many probes one scan holds in memory at once.
@@ -335,6 +339,7 @@ extension ProbeCommand.Request {
     /// `--count`: connects to one port again and again, each timed, then the
     /// statistics (printed also when a signal ends it). Returns whether any was open.
     func time(count: Int) throws(SockscopeError) -> Bool {
+        try checkTLS()
         let portList = try PortList(parsing: ports, protocolName: "tcp")
         guard portList.ports.count == 1, let port = portList.ports.first else { throw .usage("--count times one port, not \(portList.ports.count)") }
         let targetList = try TargetList.parse(targets, allAddresses: false, family: family.family).filter {
@@ -345,11 +350,14 @@ extension ProbeCommand.Request {
             throw .usage("--count times one target, not \(targetList.count)")
         }
         let destination = SocketAddress(target.address, port: port)
-        let output = ProbeTimingOutput(destination: destination, name: target.name, json: json, quiet: quiet)
+        let output = ProbeTimingOutput(destination: destination, name: target.name, json: json, quiet: quiet, tls: tls.enabled)
+        let prober = try tls.enabled ? handshakeProber(timeout: timeout?.duration ?? .seconds(5)) : nil
+        let serverName = tls.sni ?? target.name
         let wait = timeout?.duration ?? .seconds(2)
         let spacing = interval?.duration ?? .seconds(1)
         if !json && !quiet {
-            Diagnostics.line("probe: timing connect() to \(destination)\(target.name.map { " (\($0))" } ?? ""), every \(Timestamp.seconds(spacing))")
+            let what = tls.enabled ? "TLS handshakes with" : "connect() to"
+            Diagnostics.line("probe: timing \(what) \(destination)\(target.name.map { " (\($0))" } ?? ""), every \(Timestamp.seconds(spacing))")
         }
         var statistics = ConnectTimer.Statistics()
         var sequence = 0
@@ -362,9 +370,16 @@ extension ProbeCommand.Request {
                 }
                 previousStart = ContinuousClock.now
                 sequence += 1
-                let result = try ConnectTimer.attempt(destination, timeout: wait, graceful: graceful)
-                statistics.add(result)
-                output.attempt(result, sequence: sequence, timeout: wait)
+                let attempt: TimedAttempt
+                if let prober {
+                    let started = ContinuousClock.now
+                    guard let result = try prober.run([TLSProber.Job(address: target.address, port: port, serverName: serverName)]).first else { break }
+                    attempt = TimedAttempt(result, elapsed: .now - started)
+                } else {
+                    attempt = TimedAttempt(try ConnectTimer.attempt(destination, timeout: wait, graceful: graceful), timeout: wait)
+                }
+                statistics.add(answered: attempt.answered, open: attempt.succeeded, time: attempt.time)
+                output.attempt(attempt, sequence: sequence)
             }
         } catch {
             output.statistics(statistics)

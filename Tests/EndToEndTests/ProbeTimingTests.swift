@@ -59,11 +59,35 @@ struct ProbeTimingTests {
         #expect(statistics.hasSuffix("0 closed), 0% loss") && !statistics.hasPrefix("0 probes"), "\(statistics)")
     }
 
+    @Test("--count --tls times handshakes with openssl s_server: TLSv1.3 each time, handshake min/avg/max/mdev; a plaintext listener is \"not TLS\" (exit 1)")
+    func tlsHandshakes() async throws {
+        let certs = try await TLSTests.certificates()
+        let port = try freePort()
+        let server = try await TLSTests.opensslServer(certs, "leaf", port: port)
+        defer { server.kill() }
+        let timed = try await sockscope("probe", "--tls", "-c", "3", "-i", "0.2", "127.0.0.1", "\(port)")
+        #expect(timed.status == 0, "\(timed)")
+        #expect(timed.stdoutText.components(separatedBy: ": TLSv1.3 handshake in ").count == 4, "\(timed.stdoutText)")
+        #expect(Self.statisticsLine(timed.stdoutText) == "3 probes, 3 answered (3 TLS handshakes, 0 without), 0% loss", "\(timed.stdoutText)")
+        #expect(timed.stdoutText.contains("handshake min/avg/max/mdev = "), "\(timed.stdoutText)")
+        let json = try await sockscope("probe", "--tls", "--json", "-c", "1", "127.0.0.1", "\(port)")
+        #expect(json.stdoutText.contains(#""tls_version":"TLSv1.3","tls_error":null"#), "\(json)")
+
+        let plainPort = try freePort()
+        let plain = try BackgroundProcess(Paths.python, [Paths.peer("listeners.py"), "--host", "127.0.0.1", "\(plainPort)"])
+        defer { plain.kill() }
+        _ = try await plain.waitForLine(containing: "ready", inStdout: true)
+        let notTLS = try await sockscope("probe", "--tls", "-c", "1", "--timeout", "0.3", "127.0.0.1", "\(plainPort)")
+        #expect(notTLS.status == 1 && notTLS.stdoutText.contains("seq 1: open, not TLS: "), "\(notTLS)")
+        try await expectFailure(["probe", "--tls", "--insecure", "-c", "1", "127.0.0.1", "\(port)"], "never enforces it")
+    }
+
     @Test("usage: --count with scan options, two ports or two targets, a negative count, --interval alone")
     func usage() async throws {
         try await expectFailure(["probe", "--count=-1", "127.0.0.1", "80"], "--count takes 0")
         try await expectFailure(["probe", "-i", "0.5", "127.0.0.1", "80"], "--interval spaces the connects of --count")
         try await expectFailure(["probe", "-c", "3", "-u", "127.0.0.1", "53"], "-u is for scans")
+        try await expectFailure(["probe", "-c", "3", "--tap", "127.0.0.1", "53"], "--tap is for scans")
         try await expectFailure(["probe", "-c", "3", "--all", "127.0.0.1", "80"], "--all is for scans")
         try await expectFailure(["probe", "-c", "3", "127.0.0.1", "80,81"], "--count times one port, not 2")
         try await expectFailure(["probe", "-c", "3", "127.0.0.1,127.0.0.2", "80"], "--count times one target, not 2")

@@ -52,13 +52,17 @@ package enum ConnectTimer {
         package init() {}
 
         package mutating func add(_ result: ProbeResult) {
+            add(answered: result.state == .open || result.state == .closed, open: result.state == .open, time: result.elapsed)
+        }
+
+        /// One attempt: whether the host answered, whether it was the answer sought (open,
+        /// or a finished TLS handshake), and the time counted when it answered.
+        package mutating func add(answered: Bool, open isOpen: Bool, time: Duration?) {
             sent += 1
-            switch result.state {
-            case .open: open += 1
-            case .closed: closed += 1
-            default: return
-            }
-            let milliseconds = Double(result.elapsed.components.seconds) * 1000 + Double(result.elapsed.components.attoseconds) / 1e15
+            guard answered else { return }
+            if isOpen { open += 1 } else { closed += 1 }
+            guard let time else { return }
+            let milliseconds = Double(time.components.seconds) * 1000 + Double(time.components.attoseconds) / 1e15
             times = (
                 times.count + 1, times.sum + milliseconds, times.squares + milliseconds * milliseconds, Swift.min(times.min, milliseconds),
                 Swift.max(times.max, milliseconds)
