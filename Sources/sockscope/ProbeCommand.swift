@@ -89,6 +89,18 @@ struct ProbeCommand: ParsableCommand {
     @Flag(name: [.customShort("a"), .customLong("all")], help: "List every port, not only the open ones.")
     var all = false
 
+    @Flag(
+        name: .customLong("banner"),
+        help: "Read what each open TCP port says first (SSH, SMTP, FTP, Redis' -ERR …), up to 512 bytes within --timeout (default 2 s), shown escaped.")
+    var banner = false
+
+    @Option(
+        name: .customLong("banner-send"),
+        help: ArgumentHelp(
+            "Send this to each open port first and show the answer (implies --banner; \\r \\n \\t \\\\ \\xHH escapes), e.g. 'HEAD / HTTP/1.0\\r\\n\\r\\n'.",
+            valueName: "text"))
+    var bannerSend: String?
+
     @Option(
         name: [.customShort("c"), .customLong("count")],
         help: ArgumentHelp(
@@ -121,6 +133,8 @@ struct ProbeCommand: ParsableCommand {
         if let rate, !(rate > 0 && rate.isFinite) { throw ValidationError("--rate must be a positive number of probes per second") }
         if let timeout, timeout.duration <= .zero { throw ValidationError("--timeout must be more than 0 seconds") }
         if payload != nil && !udp { throw ValidationError("--payload is for UDP probes (-u)") }
+        if udp && (banner || bannerSend != nil) { throw ValidationError("--banner reads what TCP ports say: drop -u (UDP probes take --payload)") }
+        if let bannerSend { _ = try Self.unescape(bannerSend) }
         if json && quiet { throw ValidationError("--json and --quiet cannot be used together") }
         try validateCount()
         if tap.pictures.values.enabled {
@@ -129,7 +143,10 @@ struct ProbeCommand: ParsableCommand {
             )
         }
         if proxy.proxy != nil {
-            let conflicting = [("-u", udp), ("--tls", tls.tls), ("--tap", tap.enabled), ("--rate", rate != nil), ("--graceful", graceful)].filter(\.1)
+            let conflicting = [
+                ("-u", udp), ("--tls", tls.tls), ("--tap", tap.enabled), ("--rate", rate != nil), ("--graceful", graceful),
+                ("--banner", banner || bannerSend != nil),
+            ].filter(\.1)
             if let first = conflicting.first {
                 throw ValidationError("probe --proxy asks the proxy for each port; \(first.0) is for probes sockscope sends itself")
             }
@@ -148,8 +165,34 @@ struct ProbeCommand: ParsableCommand {
         let conflicting = [
             ("-u", udp), ("--tap", tap.enabled), ("--proxy", proxy.proxy != nil), ("--rate", rate != nil),
             ("--parallel", parallel != nil), ("--retries", retries != 1), ("--all", all), ("--all-addresses", allAddresses),
+            ("--banner", banner || bannerSend != nil),
         ].filter(\.1)
         if let first = conflicting.first { throw ValidationError("--count times TCP connects to one port, one at a time; \(first.0) is for scans") }
+    }
+
+    /// `--banner-send`'s text as bytes: `\\r`, `\\n`, `\\t`, `\\\\` and `\\xHH` escapes.
+    static func unescape(_ text: String) throws(ValidationError) -> [UInt8] {
+        var bytes: [UInt8] = []
+        var rest = Substring(text).utf8[...]
+        while let byte = rest.popFirst() {
+            guard byte == UInt8(ascii: "\\") else {
+                bytes.append(byte)
+                continue
+            }
+            switch rest.popFirst() {
+            case UInt8(ascii: "r"): bytes.append(0x0D)
+            case UInt8(ascii: "n"): bytes.append(0x0A)
+            case UInt8(ascii: "t"): bytes.append(0x09)
+            case UInt8(ascii: "\\"): bytes.append(0x5C)
+            case UInt8(ascii: "x"):
+                let hex = String(decoding: rest.prefix(2), as: UTF8.self)
+                guard hex.count == 2, let value = UInt8(hex, radix: 16) else { throw ValidationError("--banner-send: \\x takes two hex digits") }
+                bytes.append(value)
+                rest = rest.dropFirst(2)
+            default: throw ValidationError("--banner-send knows the escapes \\r \\n \\t \\\\ \\xHH")
+            }
+        }
+        return bytes
     }
 
     func run() throws { try request.run() }
@@ -159,7 +202,8 @@ struct ProbeCommand: ParsableCommand {
         Request(
             targets: targets, ports: ports, udp: udp, family: family.values, allAddresses: allAddresses, parallel: parallel, retries: retries, rate: rate,
             timeout: timeout, graceful: graceful, payload: payload, all: all, jsonOutput: jsonOutput.values, quiet: quiet, tls: tls.values, tap: tap.values,
-            proxy: proxy.values, color: color.values, count: count, interval: interval)
+            proxy: proxy.values, color: color.values, count: count, interval: interval, banner: banner || bannerSend != nil,
+            bannerSend: bannerSend.flatMap { try? Self.unescape($0) } ?? [])
     }
 
     /// Every option of `probe`, as the parser reads it; the light path builds the
@@ -185,6 +229,8 @@ struct ProbeCommand: ParsableCommand {
         var color = ColorOptions.Values()
         var count: Int?
         var interval: Seconds?
+        var banner = false
+        var bannerSend: [UInt8] = []
 
         var json: Bool { jsonOutput.json }
     }
@@ -253,7 +299,8 @@ extension ProbeCommand.Request {
             }
             let listAll = all || portList.ports.count <= 25
             if capture != nil { shownForTap += listAll ? report.results : report.results.filter { $0.state == .open } }
-            let output = ProbeOutput(report: report, targets: batch, protocolName: protocolName, listAll: listAll, graceful: graceful)
+            var output = ProbeOutput(report: report, targets: batch, protocolName: protocolName, listAll: listAll, graceful: graceful)
+            output.banners = try grabBanners(report.results)
             let handshakes = try tlsProbe(report.results, targets: batch)
             if json {
                 output.printJSON()
@@ -274,6 +321,16 @@ extension ProbeCommand.Request {
         if udp { throw .usage("--tls is for TCP ports: drop -u") }
         if tls.insecure { throw .usage("probe --tls reports the verification result and never enforces it: drop --insecure") }
         if tap.enabled { throw .usage("probe --tls with --tap or --pcap-out: capture the handshakes with 'sockscope tap' instead") }
+    }
+
+    /// With --banner: what every open port of the batch says first (64 at a time), escaped.
+    private func grabBanners(_ results: [ProbeResult]) throws(SockscopeError) -> [String: String]? {
+        guard banner else { return nil }
+        let jobs = results.filter { $0.state == .open }.map { BannerGrabber.Job(address: $0.target, port: $0.port) }
+        let grabber = BannerGrabber(send: bannerSend, wait: timeout?.duration ?? .seconds(2), limit: 512, parallelism: min(parallel ?? 64, 256))
+        var banners: [String: String] = [:]
+        for grabbed in try grabber.run(jobs) { banners["\(grabbed.address) \(grabbed.port)"] = grabbed.escaped }
+        return banners
     }
 
     /// The handshakes of --tls: verification reported, not enforced; no read-ahead,

@@ -121,6 +121,13 @@ timeout 10 "$bin" probe --json -c 1 127.0.0.1 1 > "$out/probe-count-closed.jsonl
 port=$(port_of "$out/count-tls-listener.log")
 timeout 10 "$bin" probe --json --tls -c 1 127.0.0.1 "$port" > "$out/probe-count-tls.jsonl" 2> /dev/null
 
+# probe --banner: Python servers that greet (SMTP) or answer a HEAD (HTTP)
+python3 "$(dirname "$0")/banner_servers.py" > "$out/banner-ports.txt" & pids+=($!)
+for _ in $(seq 100); do [ -s "$out/banner-ports.txt" ] && break; sleep 0.05; done
+read -r smtp http silent < "$out/banner-ports.txt"
+timeout 10 "$bin" probe --json --banner --timeout 0.5 127.0.0.1 "$smtp,$silent" > "$out/probe-banner.jsonl" 2> /dev/null
+timeout 10 "$bin" probe --json --banner-send 'HEAD / HTTP/1.0\r\n\r\n' 127.0.0.1 "$http" > "$out/probe-banner-send.jsonl" 2> /dev/null
+
 # tap --read --summary: a pcap of UDP datagrams written by udp_pcap.py
 python3 "$(dirname "$0")/udp_pcap.py" "$out/udp.pcap" 4000:53:10 53:4000:30
 timeout 10 "$bin" tap -r "$out/udp.pcap" --summary --json > "$out/summary.jsonl" 2> /dev/null

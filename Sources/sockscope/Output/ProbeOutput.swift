@@ -8,6 +8,9 @@ struct ProbeOutput {
     /// Show every port, not only the open ones.
     let listAll: Bool
     let graceful: Bool
+    /// `--banner`: what each open port said first, escaped, by "ADDRESS PORT"; nil
+    /// without --banner (then the records have no banner field).
+    var banners: [String: String]?
 
     func printTable(style: Style) {
         var text = ""
@@ -19,7 +22,12 @@ struct ProbeOutput {
             }
             if !shown.isEmpty {
                 text += style.dim(header) + "\n"
-                for result in shown { text += row(result, style: style) + "\n" }
+                for result in shown {
+                    text += row(result, style: style) + "\n"
+                    if let banner = banners?["\(result.target) \(result.port)"] {
+                        text += "            " + style.dim("banner ") + String(banner.prefix(160)) + (banner.count > 160 ? "…" : "") + "\n"
+                    }
+                }
             }
             text += summary(rows, target: target.address) + "\n"
         }
@@ -65,7 +73,9 @@ struct ProbeOutput {
             let service = PortList.serviceName(result.port, protocolName: protocolName).map(JSONLine.quote) ?? "null"
             text += prefix + String(result.port) + protocolField + ",\"state\":\"" + result.state.rawValue + "\",\"code\":" + String(result.code)
             text += errorFields + ",\"reason\":" + JSONLine.quote(result.reason) + ",\"service\":" + service
-            text += ",\"rtt_ms\":\(Timestamp.milliseconds(result.elapsed)),\"attempts\":\(result.attempts)}\n"
+            text += ",\"rtt_ms\":\(Timestamp.milliseconds(result.elapsed)),\"attempts\":\(result.attempts)"
+            if let banners { text += ",\"banner\":" + (banners["\(result.target) \(result.port)"].map(JSONLine.quote) ?? "null") }
+            text += "}\n"
             if text.utf8.count > 1 << 16 {
                 Diagnostics.output(text)
                 text = ""
@@ -125,5 +135,25 @@ extension String {
         let thousandths = Int64((value * 1000).rounded())
         let fraction = String(abs(thousandths % 1000))
         self = "\(thousandths / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+    }
+}
+
+extension BannerGrabber.Banner {
+    /// The bytes as one line: printable ASCII as it is, `\r` `\n` `\t` `\\` escaped,
+    /// anything else `\xHH` (what `nc host 22 | cat -v` would leave readable).
+    var escaped: String? {
+        guard let bytes else { return nil }
+        var text = ""
+        for byte in bytes {
+            switch byte {
+            case 0x0D: text += "\\r"
+            case 0x0A: text += "\\n"
+            case 0x09: text += "\\t"
+            case 0x5C: text += "\\\\"
+            case 0x20...0x7E: text.unicodeScalars.append(Unicode.Scalar(byte))
+            default: text += "\\x" + (byte < 16 ? "0" : "") + String(byte, radix: 16)
+            }
+        }
+        return text
     }
 }

@@ -1,0 +1,139 @@
+/// `probe --banner`: what each open port says first (`nc host 22`; nmap -sV's NULL
+/// probe), or answers to `--banner-send`: a new connection per port, the text sent when
+/// given, then up to `limit` bytes read until the peer has been quiet for `wait` or
+/// closes. Many ports at once on one event loop, `parallelism` at a time; each
+/// connection keeps at most `limit` bytes, so memory is bounded by both.
+package final class BannerGrabber {
+    package struct Job: Sendable {
+        package var address: IPAddress
+        package var port: UInt16
+        package init(address: IPAddress, port: UInt16) {
+            self.address = address
+            self.port = port
+        }
+    }
+
+    /// What one port said: its first bytes (nil when it said nothing in time), or why
+    /// there was no connection.
+    package struct Banner: Sendable {
+        package var address: IPAddress
+        package var port: UInt16
+        package var bytes: [UInt8]?
+        package var failure: SockscopeError?
+    }
+
+    private let send: [UInt8]
+    private let wait: Duration
+    private let limit: Int
+    private let parallelism: Int
+
+    /// - Parameters:
+    ///   - send: bytes written first (`--banner-send`), or none.
+    ///   - wait: how long to wait for the first bytes, and for more after each read.
+    ///   - limit: the most bytes kept per port.
+    package init(send: [UInt8] = [], wait: Duration = .seconds(2), limit: Int = 512, parallelism: Int = 64) {
+        self.send = send
+        self.wait = wait
+        self.limit = max(1, limit)
+        self.parallelism = max(1, parallelism)
+    }
+
+    /// One connection under way.
+    private final class Attempt {
+        let job: Job
+        let index: Int
+        let socket: Socket
+        var connected = false
+        var received: [UInt8] = []
+        var timer: EventLoop.Timer?
+        init(job: Job, index: Int, socket: Socket) {
+            self.job = job
+            self.index = index
+            self.socket = socket
+        }
+    }
+
+    /// Grabs every job's banner; results in the jobs' order.
+    package func run(_ jobs: [Job]) throws(SockscopeError) -> [Banner] {
+        let loop: EventLoop
+        do { loop = try EventLoop() } catch { throw SockscopeError(error) }
+        var results = [Banner?](repeating: nil, count: jobs.count)
+        var next = 0
+        var running = 0
+        func record(_ index: Int, _ bytes: [UInt8]?, _ failure: SockscopeError?) {
+            results[index] = Banner(address: jobs[index].address, port: jobs[index].port, bytes: failure == nil ? bytes : nil, failure: failure)
+            running -= 1
+        }
+        func finish(_ attempt: Attempt, _ failure: SockscopeError?) {
+            guard results[attempt.index] == nil else { return }
+            if let timer = attempt.timer { loop.cancel(timer) }
+            loop.forget(attempt.socket.fd)
+            try? attempt.socket.set(.linger(seconds: 0))  // RST: no TIME-WAIT left behind
+            attempt.socket.close()
+            record(attempt.index, attempt.received.isEmpty ? nil : attempt.received, failure)
+        }
+        try loop.run(
+            until: { next == jobs.count && running == 0 },
+            prepare: { () throws(SockscopeError) in
+                while running < parallelism && next < jobs.count {
+                    let index = next
+                    next += 1
+                    running += 1
+                    if let failure = try start(jobs[index], index: index, loop: loop, finish: finish) { record(index, nil, failure) }
+                }
+            })
+        return results.compactMap { $0 }
+    }
+
+    /// Starts one job; returns the failure when it ends at once (no socket, refused).
+    private func start(_ job: Job, index: Int, loop: EventLoop, finish: @escaping (Attempt, SockscopeError?) -> Void) throws(SockscopeError)
+        -> SockscopeError?
+    {
+        let destination = SocketAddress(job.address, port: job.port)
+        let socket: Socket
+        do {
+            socket = try Socket(family: destination.family, type: .stream)
+            _ = try socket.startConnect(to: destination)
+        } catch {
+            if ProbeResult.isLocalResourceLimit(error.errno) { throw SockscopeError(error) }
+            return SockscopeError(error)
+        }
+        let attempt = Attempt(job: job, index: index, socket: socket)
+        attempt.timer = loop.schedule(at: .now + wait) { finish(attempt, nil) }
+        try loop.register(socket.fd, .writable) { [self] _ throws(SockscopeError) in
+            if let outcome = step(attempt, loop: loop, finish: finish) { finish(attempt, outcome.failure) }
+        }
+        return nil
+    }
+
+    private struct Outcome { var failure: SockscopeError? }
+
+    /// The connect's result, the text sent, then reads: returns when the attempt is over.
+    private func step(_ attempt: Attempt, loop: EventLoop, finish: @escaping (Attempt, SockscopeError?) -> Void) -> Outcome? {
+        if !attempt.connected {
+            if let error = attempt.socket.pendingError() {
+                return Outcome(failure: SockscopeError(SocketCallError(.connect, error, address: SocketAddress(attempt.job.address, port: attempt.job.port))))
+            }
+            attempt.connected = true
+            if !send.isEmpty {
+                let written = send.withUnsafeBytes { try? attempt.socket.send($0) }
+                if written == nil { return Outcome(failure: nil) }  // closed at once: it said nothing
+            }
+            do { try loop.update(attempt.socket.fd, .readable) } catch { return Outcome(failure: error) }
+            return nil
+        }
+        var buffer = [UInt8](repeating: 0, count: limit - attempt.received.count)
+        let result: Result<Int?, SocketCallError> = buffer.withUnsafeMutableBytes { raw in
+            do throws(SocketCallError) { return .success(try attempt.socket.receive(into: raw)) } catch { return .failure(error) }
+        }
+        guard case .success(let count) = result else { return Outcome(failure: nil) }  // a reset: what came is the banner
+        guard let read = count else { return nil }  // EAGAIN: wait on
+        guard read > 0 else { return Outcome(failure: nil) }  // end of stream
+        attempt.received += buffer.prefix(read)
+        if attempt.received.count >= limit { return Outcome(failure: nil) }
+        // More may follow (a multi-line greeting): wait a little longer after each read.
+        if let timer = attempt.timer { loop.cancel(timer) }
+        attempt.timer = loop.schedule(at: .now + min(wait, .milliseconds(300))) { finish(attempt, nil) }
+        return nil
+    }
+}
