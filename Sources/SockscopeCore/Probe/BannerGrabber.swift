@@ -58,30 +58,24 @@ package final class BannerGrabber {
         let loop: EventLoop
         do { loop = try EventLoop() } catch { throw SockscopeError(error) }
         var results = [Banner?](repeating: nil, count: jobs.count)
-        var next = 0
-        var running = 0
         func record(_ index: Int, _ bytes: [UInt8]?, _ failure: SockscopeError?) {
             results[index] = Banner(address: jobs[index].address, port: jobs[index].port, bytes: failure == nil ? bytes : nil, failure: failure)
-            running -= 1
         }
-        func finish(_ attempt: Attempt, _ failure: SockscopeError?) {
-            guard results[attempt.index] == nil else { return }
-            if let timer = attempt.timer { loop.cancel(timer) }
-            loop.forget(attempt.socket.fd)
-            try? attempt.socket.set(.linger(seconds: 0))  // RST: no TIME-WAIT left behind
-            attempt.socket.close()
-            record(attempt.index, attempt.received.isEmpty ? nil : attempt.received, failure)
+        try loop.runJobs(count: jobs.count, parallelism: parallelism) { index, done throws(SockscopeError) in
+            let finish = { (attempt: Attempt, failure: SockscopeError?) in
+                guard results[attempt.index] == nil else { return }
+                if let timer = attempt.timer { loop.cancel(timer) }
+                loop.forget(attempt.socket.fd)
+                try? attempt.socket.set(.linger(seconds: 0))  // RST: no TIME-WAIT left behind
+                attempt.socket.close()
+                record(attempt.index, attempt.received.isEmpty ? nil : attempt.received, failure)
+                done()
+            }
+            if let failure = try start(jobs[index], index: index, loop: loop, finish: finish) {
+                record(index, nil, failure)
+                done()
+            }
         }
-        try loop.run(
-            until: { next == jobs.count && running == 0 },
-            prepare: { () throws(SockscopeError) in
-                while running < parallelism && next < jobs.count {
-                    let index = next
-                    next += 1
-                    running += 1
-                    if let failure = try start(jobs[index], index: index, loop: loop, finish: finish) { record(index, nil, failure) }
-                }
-            })
         return results.compactMap { $0 }
     }
 

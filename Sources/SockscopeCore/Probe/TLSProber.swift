@@ -70,8 +70,6 @@ package final class TLSProber {
         let loop: EventLoop
         do { loop = try EventLoop() } catch { throw SockscopeError(error) }
         var results = [TLSProbeResult?](repeating: nil, count: jobs.count)
-        var next = 0
-        var running = 0
         func finish(_ attempt: Attempt, _ outcome: TLSProbeResult.Outcome) {
             if let timer = attempt.timer { loop.cancel(timer) }
             loop.forget(attempt.socket.fd)
@@ -80,22 +78,18 @@ package final class TLSProber {
             attempt.session = nil
             attempt.socket.close()
             results[attempt.index] = TLSProbeResult(address: attempt.job.address, port: attempt.job.port, serverName: attempt.job.serverName, outcome: outcome)
-            running -= 1
         }
-        try loop.run(
-            until: { next == jobs.count && running == 0 },
-            prepare: { () throws(SockscopeError) in
-                while running < parallelism && next < jobs.count {
-                    let index = next
-                    next += 1
-                    running += 1
-                    if let outcome = try start(jobs[index], index: index, loop: loop, finish: finish) {
-                        results[index] = TLSProbeResult(
-                            address: jobs[index].address, port: jobs[index].port, serverName: jobs[index].serverName, outcome: outcome)
-                        running -= 1
-                    }
-                }
-            })
+        try loop.runJobs(count: jobs.count, parallelism: parallelism) { index, done throws(SockscopeError) in
+            let job = jobs[index]
+            let ended = { (attempt: Attempt, outcome: TLSProbeResult.Outcome) in
+                finish(attempt, outcome)
+                done()
+            }
+            if let outcome = try start(job, index: index, loop: loop, finish: ended) {
+                results[index] = TLSProbeResult(address: job.address, port: job.port, serverName: job.serverName, outcome: outcome)
+                done()
+            }
+        }
         return results.compactMap { $0 }
     }
 
