@@ -276,6 +276,11 @@ extension ProbeCommand.Request {
         // is 4.3 billion probes).
         let batchSize = max(1, Self.probesPerBatch / max(1, portList.ports.count))
         var anyOpen = false
+        var totals = (hosts: 0, answering: 0, open: 0)
+        // A line per host when several were named (a name's addresses are one host).
+        let firstHost = targetList.first.map { $0.name ?? "\($0.address)" }
+        let manyHosts = targetList.contains { ($0.name ?? "\($0.address)") != firstHost }
+        let started = ContinuousClock.now
         var shownForTap: [ProbeResult] = []
         defer {
             if let capture {
@@ -310,8 +315,27 @@ extension ProbeCommand.Request {
                 handshakes.map { TLSProbeOutput(results: $0, targets: batch).printTable(style: Style(enabled: Diagnostics.usesColour(1))) }
             }
             anyOpen = anyOpen || report.results.contains { $0.state == .open }
+            if manyHosts { totals = printHosts(report.results, batch, totals) }
+        }
+        if manyHosts && !json && !quiet {
+            let seconds = String(format2: Double((ContinuousClock.now - started).milliseconds) / 1000)
+            Diagnostics.output("\(counted(totals.hosts, "host")) probed in \(seconds) s: \(totals.answering) answering, \(counted(totals.open, "open port"))\n")
         }
         return anyOpen
+    }
+
+    /// Many targets: a line (or a probe_host record) per host of the batch; the totals so far.
+    private func printHosts(
+        _ results: [ProbeResult], _ batch: [TargetList.Target], _ totals: (hosts: Int, answering: Int, open: Int)
+    ) -> (hosts: Int, answering: Int, open: Int) {
+        let summary = ProbeHostSummary(results, targets: batch)
+        if json {
+            Diagnostics.output(summary.json())
+        } else if !quiet {
+            Diagnostics.output(summary.text(style: Style(enabled: Diagnostics.usesColour(1))))
+        }
+        let answering = summary.hosts.filter(\.answering).count
+        return (totals.hosts + summary.hosts.count, totals.answering + answering, totals.open + summary.hosts.reduce(0) { $0 + $1.open.count })
     }
 
     /// Checks the TLS options: only for TCP, never enforcing verification, no capture.
@@ -362,7 +386,8 @@ extension ProbeCommand.Request {
         let request = PortScanner.Request(
             targets: targets.map(\.address), ports: ports, transport: udp ? .udp : .tcp, parallelism: parallel,
             retries: retries, rate: rate, fixedTimeout: timeout?.duration, graceful: graceful, udpPayload: Array((payload ?? "").utf8))
-        let progress = ProgressLine(enabled: !quiet && !json && isatty(2) == 1)
+        // On a terminal even with --json (records go to stdout, most often a file).
+        let progress = ProgressLine(enabled: !quiet && isatty(2) == 1)
         defer { progress.clear() }
         return try PortScanner(request).run(progress: progress.update)
     }

@@ -73,8 +73,9 @@ struct ProbeTests {
         try await network.addClientRoute(["prohibit", "10.203.0.0/24"])
         let outcome = try await network.runInClient(Paths.sockscope, ["probe", "--json", "10.203.0.1,10.204.0.1", "80"])
         #expect(outcome.status == 1, "nothing is open: \(outcome)")
-        let lines = outcome.stdoutText.split(separator: "\n")
+        let lines = outcome.stdoutText.split(separator: "\n").filter { $0.hasPrefix("{\"type\":\"port\"") }
         #expect(lines.count == 2)
+        #expect(outcome.stdoutText.components(separatedBy: #""type":"probe_host""#).count == 3, "a probe_host record per target: \(outcome.stdoutText)")
         #expect(lines.first?.contains("\"state\":\"unreachable\",\"code\":13,\"errno\":\"EACCES\"") == true, "\(outcome.stdoutText)")
         #expect(lines.last?.contains("\"state\":\"unreachable\",\"code\":101,\"errno\":\"ENETUNREACH\"") == true, "\(outcome.stdoutText)")
         #expect(lines.last?.contains("\"reason\":\"net-unreach\"") == true)

@@ -17,7 +17,7 @@ struct SchemaTests {
             "listening", "connected", "accepted", "refused", "closed", "error", "message", "port", "address", "host",
             "reverse", "service", "socket", "datagram", "step", "tls", "tls_identity", "forward_connected", "forward_half_closed",
             "forward_finished", "forward_failed", "forward_faults", "forward_fault", "forward_refused", "proxy", "proxy_request", "conversation",
-            "packet", "probe_attempt", "probe_statistics",
+            "packet", "probe_attempt", "probe_statistics", "probe_host",
         ]
         for type in expected {
             #expect(all.contains("{\"type\":\"\(type)\",\"time\":\"20"), "no \(type) record was produced")

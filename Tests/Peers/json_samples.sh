@@ -117,6 +117,7 @@ fi
 port=$(port_of "$out/count-listener.log")
 timeout 10 "$bin" probe --json -c 2 -i 0.05 127.0.0.1 "$port" > "$out/probe-count.jsonl" 2> /dev/null
 timeout 10 "$bin" probe --json -c 1 127.0.0.1 1 > "$out/probe-count-closed.jsonl" 2> /dev/null
+timeout 10 "$bin" probe --json 127.0.0.1,127.0.0.2 "$port",1 > "$out/probe-hosts.jsonl" 2> /dev/null
 "$bin" listen --tls -k 127.0.0.1 0 < /dev/null > /dev/null 2> "$out/count-tls-listener.log" & pids+=($!)
 port=$(port_of "$out/count-tls-listener.log")
 timeout 10 "$bin" probe --json --tls -c 1 127.0.0.1 "$port" > "$out/probe-count-tls.jsonl" 2> /dev/null

@@ -1,0 +1,63 @@
+import SockscopeCore
+
+/// probe over many targets: a line per host — whether it answered at all (any port
+/// open or closed: SYN/ACK or RST), its open ports, the median round trip of its
+/// answers — and, at the end of the run, the totals. JSON: a `probe_host` record each.
+struct ProbeHostSummary {
+    struct Host {
+        var target: TargetList.Target
+        var open: [UInt16] = []
+        var closed = 0
+        var other = 0
+        var answerTimes: [Duration] = []
+
+        var answering: Bool { !open.isEmpty || closed > 0 }
+        var medianRTT: Duration? { answerTimes.isEmpty ? nil : answerTimes.sorted()[answerTimes.count / 2] }
+    }
+
+    let hosts: [Host]
+
+    init(_ results: [ProbeResult], targets: [TargetList.Target]) {
+        var byAddress = Dictionary(targets.map { ($0.address, Host(target: $0)) }, uniquingKeysWith: { first, _ in first })
+        for result in results {
+            switch result.state {
+            case .open:
+                byAddress[result.target]?.open.append(result.port)
+                byAddress[result.target]?.answerTimes.append(result.elapsed)
+            case .closed:
+                byAddress[result.target]?.closed += 1
+                byAddress[result.target]?.answerTimes.append(result.elapsed)
+            default: byAddress[result.target]?.other += 1
+            }
+        }
+        hosts = targets.compactMap { byAddress[$0.address] }
+    }
+
+    func text(style: Style) -> String {
+        var text = style.dim("HOST".padded(to: 40) + "ANSWERS".padded(to: 9) + "OPEN".padded(to: 6) + "MEDIAN RTT".padded(to: 12) + "OPEN PORTS") + "\n"
+        for host in hosts {
+            let name = host.target.name.map { "\($0) (\(host.target.address))" } ?? "\(host.target.address)"
+            let ports = host.open.sorted().map(String.init).joined(separator: ",")
+            text += name.padded(to: 40) + (host.answering ? "yes" : "no").padded(to: 9) + String(host.open.count).padded(to: 6)
+            text += (host.medianRTT.map(Timestamp.shortMilliseconds) ?? "-").padded(to: 12) + (ports.isEmpty ? "-" : ports) + "\n"
+        }
+        return text
+    }
+
+    func json() -> String {
+        var text = ""
+        for host in hosts {
+            var line = JSONLine(type: "probe_host")
+            line.add("target", host.target.name ?? "\(host.target.address)")
+            line.add("address", "\(host.target.address)")
+            line.add("answering", host.answering)
+            line.add("open", host.open.count)
+            line.add("closed", host.closed)
+            line.add("not_answered", host.other)
+            line.add(raw: "open_ports", "[" + host.open.sorted().map(String.init).joined(separator: ",") + "]")
+            line.add(milliseconds: "rtt_median", host.medianRTT)
+            text += line.text
+        }
+        return text
+    }
+}
