@@ -26,12 +26,12 @@ struct ProbeBannerTests {
         try #require(ports.count == 3, "\(line)")
         let (smtp, http, silent) = (ports[0], ports[1], ports[2])
 
-        let text = try await sockscope("probe", "--banner", "--timeout", "0.5", "127.0.0.1", "\(smtp),\(silent)")
+        let text = try await sockscope("probe", "--banner", "--timeout", "2", "127.0.0.1", "\(smtp),\(silent)")
         #expect(text.status == 0, "\(text)")
         #expect(text.stdoutText.contains("banner 220-mail.test ESMTP\\r\\n220 ready\\r\\n"), "\(text.stdoutText)")
         #expect(text.stdoutText.components(separatedBy: "banner ").count == 2, "the silent port shows none: \(text.stdoutText)")
 
-        let json = try await sockscope("probe", "--json", "--banner", "--timeout", "0.5", "127.0.0.1", "\(smtp),\(silent)")
+        let json = try await sockscope("probe", "--json", "--banner", "--timeout", "2", "127.0.0.1", "\(smtp),\(silent)")
         let banners = try Self.banners(json)
         #expect(banners[smtp] == .some("220-mail.test ESMTP\\r\\n220 ready\\r\\n") && banners[silent] == .some(nil), "\(banners)")
 

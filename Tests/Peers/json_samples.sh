@@ -126,7 +126,7 @@ timeout 10 "$bin" probe --json --tls -c 1 127.0.0.1 "$port" > "$out/probe-count-
 python3 "$(dirname "$0")/banner_servers.py" > "$out/banner-ports.txt" & pids+=($!)
 for _ in $(seq 100); do [ -s "$out/banner-ports.txt" ] && break; sleep 0.05; done
 read -r smtp http silent < "$out/banner-ports.txt"
-timeout 10 "$bin" probe --json --banner --timeout 0.5 127.0.0.1 "$smtp,$silent" > "$out/probe-banner.jsonl" 2> /dev/null
+timeout 10 "$bin" probe --json --banner --timeout 2 127.0.0.1 "$smtp,$silent" > "$out/probe-banner.jsonl" 2> /dev/null
 timeout 10 "$bin" probe --json --banner-send 'HEAD / HTTP/1.0\r\n\r\n' 127.0.0.1 "$http" > "$out/probe-banner-send.jsonl" 2> /dev/null
 
 # tap --read --summary: a pcap of UDP datagrams written by udp_pcap.py

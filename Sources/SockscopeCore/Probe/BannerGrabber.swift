@@ -4,14 +4,7 @@
 /// closes. Many ports at once on one event loop, `parallelism` at a time; each
 /// connection keeps at most `limit` bytes, so memory is bounded by both.
 package final class BannerGrabber {
-    package struct Job: Sendable {
-        package var address: IPAddress
-        package var port: UInt16
-        package init(address: IPAddress, port: UInt16) {
-            self.address = address
-            self.port = port
-        }
-    }
+    package typealias Job = PortJob
 
     /// What one port said: its first bytes (nil when it said nothing in time), or why
     /// there was no connection.

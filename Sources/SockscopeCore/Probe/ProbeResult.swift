@@ -85,3 +85,14 @@ extension ProbeResult {
         ].contains(error)
     }
 }
+
+/// One port of one address for a prober to work on (`probe --proxy`, `--banner`).
+package struct PortJob: Sendable, Hashable {
+    package var address: IPAddress
+    package var port: UInt16
+
+    package init(address: IPAddress, port: UInt16) {
+        self.address = address
+        self.port = port
+    }
+}

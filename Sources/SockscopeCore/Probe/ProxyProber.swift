@@ -8,15 +8,7 @@ import SystemPackage
 /// nothing within the timeout is asked again `retries` times. A proxy that cannot be
 /// reached or refuses our credentials ends the scan: no port could be told.
 package final class ProxyProber {
-    package struct Job: Sendable {
-        package var address: IPAddress
-        package var port: UInt16
-
-        package init(address: IPAddress, port: UInt16) {
-            self.address = address
-            self.port = port
-        }
-    }
+    package typealias Job = PortJob
 
     private final class Flight {
         let index: Int
