@@ -38,7 +38,7 @@ test: build
 	bash scripts/check-generated.sh $(BIN_DIR) $(MAN_DATE)
 	bash scripts/check-install.sh
 	SOCKSCOPE_BIN=$(BIN_DIR)/sockscope SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_WIDTH) \
-		timeout -k 10 1200 $(SWIFT) test
+		bash scripts/run-tests.sh $(SWIFT) 1200
 
 bench: release
 	BENCH=1 bash scripts/setup.sh

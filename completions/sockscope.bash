@@ -726,11 +726,26 @@ _sockscope_probe() {
     repeating_flags=()
     non_repeating_flags=(-u --udp -4 -6 --all-addresses --graceful -a --all --banner --json -q --quiet --tls --ssl --insecure --tap --tap-payload --follow-timewait --version -h --help)
     repeating_options=()
-    non_repeating_options=(--parallel --retries --rate --timeout --payload --banner-send -c --count -i --interval --ca-file --sni --client-cert --client-key --alpn --tls-min --tls-max --ciphers --keylog --tap-interface --pcap-out --diagram --plot --proxy --proxy-type --proxy-auth --proxy-dns --color)
+    non_repeating_options=(-iL --exclude --exclude-file --shard --seed --parallel --retries --rate --timeout --payload --banner-send -c --count -i --interval --ca-file --sni --client-cert --client-key --alpn --tls-min --tls-max --ciphers --keylog --tap-interface --pcap-out --diagram --plot --proxy --proxy-type --proxy-auth --proxy-dns --color)
     __sockscope_offer_flags_options 2
 
     # Offer option value completions
     case "${prev}" in
+    '-iL')
+        return
+        ;;
+    '--exclude')
+        return
+        ;;
+    '--exclude-file')
+        return
+        ;;
+    '--shard')
+        return
+        ;;
+    '--seed')
+        return
+        ;;
     '--parallel')
         return
         ;;

@@ -23,8 +23,15 @@ struct ProbeCommand: ParsableCommand {
             answer (srtt + 4·rttvar), then retried; --timeout fixes the wait instead. Probes close \
             with RST (SO_LINGER 0), so a scan leaves no TIME-WAIT sockets (--graceful closes with FIN).
 
-            TARGETS: a name, IPv4 or IPv6 address, CIDR block (10.200.0.0/29), or a comma list.
-            PORTS: 22, 20-25, 22,80,8000-8100, ssh,http, or - for all 65535.
+            TARGETS: a name, IPv4 or IPv6 address, CIDR block (10.200.0.0/29), range \
+            (10.0.0.1-10.0.0.20), or a comma list; or -iL FILE. PORTS: 22, 20-25, \
+            22,80,8000-8100, ssh,http, or - for all 65535.
+
+            The probes go out in a random order that moves from host to host (a walk around a \
+            multiplicative cyclic group, as zmap's), in windows of whole hosts (about 32,768 \
+            probes), each printed when it finishes: memory does not grow with the targets. \
+            --seed repeats an order; --shard I/N with the same --seed on N machines splits the \
+            scan into disjoint parts that together are the whole, whose JSON Lines concatenate.
 
             Output: open ports (every port with --all, or when 25 or fewer are probed), then a summary. \
             --json prints one "port" record per port: target, peer_address, peer_port, protocol, state, \
@@ -45,16 +52,45 @@ struct ProbeCommand: ParsableCommand {
               sockscope probe --json 127.0.0.1 - | grep '"open"'
               sockscope probe -u 127.0.0.1 53
               sockscope probe --tls --sni example.com 127.0.0.1 443,8443
+              sockscope probe --json --seed 7 --shard 2/4 -iL targets.txt 22,80,443
             """
     )
 
-    @Argument(help: ArgumentHelp("Hosts to probe: names, addresses, CIDR blocks, comma-separated.", valueName: "targets"))
+    @Argument(
+        help: ArgumentHelp("Hosts to probe: names, addresses, CIDR blocks, ranges, comma-separated (with -iL: the ports).", valueName: "targets"))
     var targets: String
 
     @Argument(
         help: ArgumentHelp("Ports: 22, 20-25, 22,80,8000-8100, ssh,http, or - for all.", valueName: "ports"),
         completion: .shellCommand("awk '!/^#/ && NF { split($2, p, \"/\"); print $1; print p[1] }' /etc/services | sort -u"))
-    var ports: String
+    var ports: String?
+
+    @Option(
+        name: .customLong("iL", withSingleDash: true),
+        help: ArgumentHelp(
+            "Read the targets from a file (- for standard input), separated by white space or commas, # comments (nmap -iL); then give only the ports.",
+            valueName: "file"))
+    var inputList: String?
+
+    @Option(
+        name: .customLong("exclude"),
+        help: ArgumentHelp("Leave out these targets (addresses, CIDR blocks, ranges, names; comma-separated).", valueName: "targets"))
+    var exclude: String?
+
+    @Option(name: .customLong("exclude-file"), help: ArgumentHelp("Leave out the targets a file lists (-iL's format).", valueName: "file"))
+    var excludeFile: String?
+
+    @Option(
+        name: .customLong("shard"),
+        help: ArgumentHelp(
+            "Probe only part I of N of the targets × ports: N machines given the same --seed each take one part, disjoint and together complete.",
+            valueName: "i/n"))
+    var shard: Shard?
+
+    @Option(
+        name: .customLong("seed"),
+        help: ArgumentHelp("Seed of the probe order, random by default: the same seed gives the same order (every --shard must share one).", valueName: "n"))
+    var seed: UInt64?
 
     @Flag(name: [.customShort("u"), .customLong("udp")], help: "Probe UDP ports instead of TCP.")
     var udp = false
@@ -136,6 +172,7 @@ struct ProbeCommand: ParsableCommand {
         if udp && (banner || bannerSend != nil) { throw ValidationError("--banner reads what TCP ports say: drop -u (UDP probes take --payload)") }
         if let bannerSend { _ = try Self.unescape(bannerSend) }
         if json && quiet { throw ValidationError("--json and --quiet cannot be used together") }
+        try validateTargets()
         try validateCount()
         if tap.pictures.values.enabled {
             throw ValidationError(
@@ -154,6 +191,18 @@ struct ProbeCommand: ParsableCommand {
         }
     }
 
+    /// Where the targets and ports come from, and how the space is split.
+    private func validateTargets() throws {
+        if inputList != nil && ports != nil {
+            throw ValidationError("with -iL the targets come from the file: give only the ports (probe -iL FILE PORTS)")
+        }
+        if inputList == nil && ports == nil { throw ValidationError("give the ports after the targets, e.g. probe 127.0.0.1 22,80 (or - for every port)") }
+        if let shard, shard.count > 1, seed == nil {
+            throw ValidationError("--shard \(shard) needs --seed N: every shard must walk the same order (use one seed on all \(shard.count) machines)")
+        }
+        if let shard, shard.count > 1, proxy.proxy != nil { throw ValidationError("--shard splits probes sockscope sends itself; --proxy asks the proxy") }
+    }
+
     /// --count times one TCP port: the scan's options have nothing to act on.
     private func validateCount() throws {
         if let count, count < 0 { throw ValidationError("--count takes 0 (until Ctrl-C) or more, not \(count)") }
@@ -165,7 +214,8 @@ struct ProbeCommand: ParsableCommand {
         let conflicting = [
             ("-u", udp), ("--tap", tap.enabled), ("--proxy", proxy.proxy != nil), ("--rate", rate != nil),
             ("--parallel", parallel != nil), ("--retries", retries != 1), ("--all", all), ("--all-addresses", allAddresses),
-            ("--banner", banner || bannerSend != nil),
+            ("--banner", banner || bannerSend != nil), ("-iL", inputList != nil), ("--exclude", exclude != nil), ("--exclude-file", excludeFile != nil),
+            ("--shard", shard != nil), ("--seed", seed != nil),
         ].filter(\.1)
         if let first = conflicting.first { throw ValidationError("--count times TCP connects to one port, one at a time; \(first.0) is for scans") }
     }
@@ -200,7 +250,8 @@ struct ProbeCommand: ParsableCommand {
     /// What the command line asks for, as plain values.
     var request: Request {
         Request(
-            targets: targets, ports: ports, udp: udp, family: family.values, allAddresses: allAddresses, parallel: parallel, retries: retries, rate: rate,
+            targets: inputList == nil ? targets : nil, ports: ports ?? targets, inputList: inputList, exclude: exclude, excludeFile: excludeFile,
+            shard: shard, seed: seed, udp: udp, family: family.values, allAddresses: allAddresses, parallel: parallel, retries: retries, rate: rate,
             timeout: timeout, graceful: graceful, payload: payload, all: all, jsonOutput: jsonOutput.values, quiet: quiet, tls: tls.values, tap: tap.values,
             proxy: proxy.values, color: color.values, count: count, interval: interval, banner: banner || bannerSend != nil,
             bannerSend: bannerSend.flatMap { try? Self.unescape($0) } ?? [])
@@ -209,8 +260,14 @@ struct ProbeCommand: ParsableCommand {
     /// Every option of `probe`, as the parser reads it; the light path builds the
     /// same value for `probe [-q] TARGETS PORTS` without the parser.
     struct Request: Equatable, Sendable {
-        var targets: String
+        /// The positional targets; nil with -iL.
+        var targets: String?
         var ports: String
+        var inputList: String?
+        var exclude: String?
+        var excludeFile: String?
+        var shard: Shard?
+        var seed: UInt64?
         var udp = false
         var family = FamilyOptions.Values()
         var allAddresses = false
@@ -245,169 +302,6 @@ extension ProbeCommand.Request {
             return try probe() ? .success : .nothingFound
         }
     }
-
-    /// Starts capturing the probes' packets (TCP and ICMP to and from the targets).
-    private func startTap(targets: [IPAddress]) throws(SockscopeError) -> (tap: ConnectionTap, events: EventBox)? {
-        guard tap.enabled, let first = targets.first else { return nil }
-        guard let interface = tap.interface ?? ConnectionTap.interface(towards: SocketAddress(first, port: 9)) else {
-            throw .usage("cannot tell which interface reaches \(first); name one with --tap-interface")
-        }
-        let hosts = targets.prefix(64).map { "host \($0)" }.joined(separator: " or ")
-        let filter = "(tcp or icmp or icmp6) and (\(hosts))"
-        let box = EventBox()
-        let capture = try ConnectionTap(tap.captureOptions(interface: interface, filter: filter)) { event in box.append(event) }
-        Diagnostics.line("tap: capturing on \(interface): \(filter)")
-        capture.start()
-        return (capture, box)
-    }
-
-    /// Runs the scan and prints it; returns whether any port is open.
-    private func probe() throws(SockscopeError) -> Bool {
-        try checkTLS()
-        let protocolName = udp ? "udp" : "tcp"
-        let portList = try PortList(parsing: ports, protocolName: protocolName)
-        let wanted = family.family  // read once: the filter below may see 65,536 targets
-        let targetList = try TargetList.parse(targets, allAddresses: allAddresses, family: wanted)
-            .filter { wanted == nil || $0.address.family == wanted }
-        guard !targetList.isEmpty else { throw .usage("no target address of the requested family in '\(targets)'") }
-        let capture = try startTap(targets: targetList.map(\.address))
-        // Targets are scanned in batches of at most about 262,144 probes, each printed
-        // as it finishes, so memory does not grow with targets × ports (a /16 × every port
-        // is 4.3 billion probes).
-        let batchSize = max(1, Self.probesPerBatch / max(1, portList.ports.count))
-        var anyOpen = false
-        var totals = (hosts: 0, answering: 0, open: 0)
-        // A line per host when several were named (a name's addresses are one host).
-        let firstHost = targetList.first.map { $0.name ?? "\($0.address)" }
-        let manyHosts = targetList.contains { ($0.name ?? "\($0.address)") != firstHost }
-        let started = ContinuousClock.now
-        var shownForTap: [ProbeResult] = []
-        defer {
-            if let capture {
-                let (_, statistics) = capture.tap.finish(grace: .milliseconds(200))
-                let events = capture.events.all
-                for line in TapTimeline.probeLines(events, results: shownForTap) { Diagnostics.line(line) }
-                if let statistics {
-                    Diagnostics.line("tap: \(counted(events.count, "packet")) captured, \(statistics.droppedByKernel) dropped by the kernel (pcap_stats)")
-                }
-            }
-        }
-        for start in stride(from: 0, to: targetList.count, by: batchSize) {
-            var batch = Array(targetList[start..<min(start + batchSize, targetList.count)])
-            var report = try scan(batch, ports: portList.ports)
-            if !allAddresses {
-                // A name's port is open when any of its addresses answers (nc -z): one
-                // result per name and port, under the address that answered.
-                report.results = TargetList.answering(report.results, among: batch)
-                let shown = Set(report.results.map(\.target))
-                batch = batch.filter { $0.name == nil || shown.contains($0.address) }
-            }
-            let listAll = all || portList.ports.count <= 25
-            if capture != nil { shownForTap += listAll ? report.results : report.results.filter { $0.state == .open } }
-            var output = ProbeOutput(report: report, targets: batch, protocolName: protocolName, listAll: listAll, graceful: graceful)
-            output.banners = try grabBanners(report.results)
-            let handshakes = try tlsProbe(report.results, targets: batch)
-            if json {
-                output.printJSON()
-                handshakes.map { TLSProbeOutput(results: $0, targets: batch).printJSON() }
-            } else if !quiet {
-                output.printTable(style: Style(enabled: Diagnostics.usesColour(1)))
-                handshakes.map { TLSProbeOutput(results: $0, targets: batch).printTable(style: Style(enabled: Diagnostics.usesColour(1))) }
-            }
-            anyOpen = anyOpen || report.results.contains { $0.state == .open }
-            if manyHosts { totals = printHosts(report.results, batch, totals) }
-        }
-        if manyHosts && !json && !quiet {
-            let seconds = String(format2: Double((ContinuousClock.now - started).milliseconds) / 1000)
-            Diagnostics.output("\(counted(totals.hosts, "host")) probed in \(seconds) s: \(totals.answering) answering, \(counted(totals.open, "open port"))\n")
-        }
-        return anyOpen
-    }
-
-    /// Many targets: a line (or a probe_host record) per host of the batch; the totals so far.
-    private func printHosts(
-        _ results: [ProbeResult], _ batch: [TargetList.Target], _ totals: (hosts: Int, answering: Int, open: Int)
-    ) -> (hosts: Int, answering: Int, open: Int) {
-        let summary = ProbeHostSummary(results, targets: batch)
-        if json {
-            Diagnostics.output(summary.json())
-        } else if !quiet {
-            Diagnostics.output(summary.text(style: Style(enabled: Diagnostics.usesColour(1))))
-        }
-        let answering = summary.hosts.filter(\.answering).count
-        return (totals.hosts + summary.hosts.count, totals.answering + answering, totals.open + summary.hosts.reduce(0) { $0 + $1.open.count })
-    }
-
-    /// Checks the TLS options: only for TCP, never enforcing verification, no capture.
-    func checkTLS() throws(SockscopeError) {
-        guard tls.enabled || !tls.givenOptions.isEmpty || tls.certificate != nil || tls.key != nil else { return }
-        _ = try tls.configuration(role: .client)
-        if udp { throw .usage("--tls is for TCP ports: drop -u") }
-        if tls.insecure { throw .usage("probe --tls reports the verification result and never enforces it: drop --insecure") }
-        if tap.enabled { throw .usage("probe --tls with --tap or --pcap-out: capture the handshakes with 'sockscope tap' instead") }
-    }
-
-    /// With --banner: what every open port of the batch says first (64 at a time), escaped.
-    private func grabBanners(_ results: [ProbeResult]) throws(SockscopeError) -> [String: String]? {
-        guard banner else { return nil }
-        let jobs = results.filter { $0.state == .open }.map { BannerGrabber.Job(address: $0.target, port: $0.port) }
-        let grabber = BannerGrabber(send: bannerSend, wait: timeout?.duration ?? .seconds(2), limit: 512, parallelism: min(parallel ?? 64, 256))
-        var banners: [String: String] = [:]
-        for grabbed in try grabber.run(jobs) { banners["\(grabbed.address) \(grabbed.port)"] = grabbed.escaped }
-        return banners
-    }
-
-    /// The handshakes of --tls: verification reported, not enforced; no read-ahead,
-    /// so a non-TLS answer stays readable.
-    private func handshakeProber(timeout: Duration, parallelism: Int = 1) throws(SockscopeError) -> TLSProber {
-        var configuration = try tls.configuration(role: .client)
-        configuration.verify = false
-        configuration.readAhead = false
-        return TLSProber(context: try TLSContext(configuration), timeout: timeout, parallelism: parallelism, graceful: graceful)
-    }
-
-    /// With --tls: a handshake with every open port of the batch (the SNI is --sni or
-    /// the target's name), all at once on one event loop.
-    private func tlsProbe(_ results: [ProbeResult], targets: [TargetList.Target]) throws(SockscopeError) -> [TLSProbeResult]? {
-        guard tls.enabled else { return nil }
-        let names = Dictionary(targets.map { ($0.address, $0.name) }, uniquingKeysWith: { first, _ in first })
-        let jobs = results.filter { $0.state == .open }.map { result in
-            TLSProber.Job(address: result.target, port: result.port, serverName: tls.sni ?? names[result.target] ?? nil)
-        }
-        return try handshakeProber(timeout: timeout?.duration ?? .seconds(5), parallelism: min(parallel ?? 64, 256)).run(jobs)
-    }
-
-    /// About how many probes one scan holds in memory at once.
-    static let probesPerBatch = 1 << 18
-
-    /// Scans one batch of targets on every port, with progress on a terminal.
-    private func scan(_ targets: [TargetList.Target], ports: [UInt16]) throws(SockscopeError) -> PortScanner.Report {
-        if let proxyURL = try proxy.proxy() { return try scan(targets, ports: ports, through: proxyURL) }
-        let request = PortScanner.Request(
-            targets: targets.map(\.address), ports: ports, transport: udp ? .udp : .tcp, parallelism: parallel,
-            retries: retries, rate: rate, fixedTimeout: timeout?.duration, graceful: graceful, udpPayload: Array((payload ?? "").utf8))
-        // On a terminal even with --json (records go to stdout, most often a file).
-        let progress = ProgressLine(enabled: !quiet && isatty(2) == 1)
-        defer { progress.clear() }
-        return try PortScanner(request).run(progress: progress.update)
-    }
-}
-
-extension ProbeCommand.Request {
-    /// `--proxy`: each port asked of the proxy (64 at a time unless --parallel, 5 s each
-    /// unless --timeout, --retries for silence).
-    private func scan(_ targets: [TargetList.Target], ports: [UInt16], through proxyURL: ProxyURL) throws(SockscopeError) -> PortScanner.Report {
-        guard let address = try HostResolver.resolve(proxyURL.host, port: proxyURL.port, family: nil, type: .stream).first else {
-            throw .usage("no address for the proxy '\(proxyURL.host)'")
-        }
-        let jobs = targets.flatMap { target in ports.map { ProxyProber.Job(address: target.address, port: $0) } }
-        let prober = ProxyProber(
-            proxyAddress: address, proxy: proxyURL, timeout: timeout?.duration ?? .seconds(5), parallelism: parallel ?? 64, retries: retries)
-        let started = ContinuousClock.now
-        let results = try prober.run(jobs)
-        return PortScanner.Report(
-            results: results, elapsed: .now - started, smoothedRTT: nil, probesSent: results.reduce(0) { $0 + $1.attempts }, selfConnects: 0)
-    }
 }
 
 /// Collects the tap's events from its thread.
@@ -424,10 +318,10 @@ extension ProbeCommand.Request {
         try checkTLS()
         let portList = try PortList(parsing: ports, protocolName: "tcp")
         guard portList.ports.count == 1, let port = portList.ports.first else { throw .usage("--count times one port, not \(portList.ports.count)") }
-        let targetList = try TargetList.parse(targets, allAddresses: false, family: family.family).filter {
+        let targetList = try TargetList.parse(targets ?? "", allAddresses: false, family: family.family).filter {
             family.family == nil || $0.address.family == family.family
         }
-        guard let target = targetList.first else { throw .usage("no target address of the requested family in '\(targets)'") }
+        guard let target = targetList.first else { throw .usage("no target address of the requested family in '\(targets ?? "")'") }
         guard targetList.allSatisfy({ $0.name != nil && $0.name == target.name }) || targetList.count == 1 else {
             throw .usage("--count times one target, not \(targetList.count)")
         }

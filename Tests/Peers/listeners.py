@@ -25,7 +25,7 @@ for port in arguments.ports:
         s = socket.socket(family, socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind((arguments.host, port))
-        s.listen(128)
+        s.listen(4096)
     sockets.append(s)
 print("ready", flush=True)
 

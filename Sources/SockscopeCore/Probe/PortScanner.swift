@@ -13,8 +13,10 @@ import SystemPackage
 /// the scanner back off and retry, and are never reported as a port's state.
 package struct PortScanner: Sendable {
     package struct Request: Sendable {
-        package var targets: [IPAddress]
-        package var ports: [UInt16]
+        /// Every probe of the scan (targets × ports).
+        package var space: ProbeSpace
+        /// The probes to send, by index into `space`, in the order to send them.
+        package var indices: [UInt64]
         package var transport: ProbeResult.Transport
         /// Probes in flight at once; nil picks a default for the transport.
         package var parallelism: Int?
@@ -32,12 +34,12 @@ package struct PortScanner: Sendable {
         package var workers: Int?
 
         package init(
-            targets: [IPAddress], ports: [UInt16], transport: ProbeResult.Transport = .tcp, parallelism: Int? = nil,
+            space: ProbeSpace, indices: [UInt64], transport: ProbeResult.Transport = .tcp, parallelism: Int? = nil,
             retries: Int = 1, rate: Double? = nil, fixedTimeout: Duration? = nil, graceful: Bool = false, udpPayload: [UInt8] = [],
             workers: Int? = nil
         ) {
-            self.targets = targets
-            self.ports = ports
+            self.space = space
+            self.indices = indices
             self.transport = transport
             self.parallelism = parallelism
             self.retries = retries
@@ -51,7 +53,7 @@ package struct PortScanner: Sendable {
 
     /// A finished scan.
     package struct Report: Sendable {
-        /// One result per target and port, targets in the order given, ports ascending.
+        /// One result per probe, in index order (targets as the space holds them, ports ascending).
         package var results: [ProbeResult]
         package var elapsed: Duration
         /// The smoothed round-trip time of answered probes, if any answered.
@@ -98,14 +100,15 @@ package struct PortScanner: Sendable {
     /// ports spread evenly); worker 0 runs on the calling thread and reports `progress`
     /// as (done, total) for all of them.
     package func run(progress: (Int, Int) -> Void = { _, _ in }) throws(SockscopeError) -> Report {
-        let total = request.targets.count * request.ports.count
+        let total = request.indices.count
         let cpus = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-        let workers = max(1, min(request.workers ?? min(cpus, 4), total, 64))
+        // --parallel N caps the probes in flight over all workers: fewer than N workers.
+        let workers = max(1, min(request.workers ?? min(cpus, 4), total, 64, request.parallelism ?? .max))
         let limit = ScanWorker.raiseFileLimit()
         let fallback = request.transport == .tcp ? Self.defaultTCPParallelism : Self.defaultUDPParallelism
         let parallelism = max(1, min(request.parallelism ?? fallback, limit - 64) / workers)
         let rate = request.rate.map { $0 / Double(workers) }
-        let shared = SharedScanState(total: total)
+        let shared = SharedScanState(indices: request.indices)
         let started = ContinuousClock.now
         let group = DispatchGroup()
         for index in 1..<workers {
@@ -127,9 +130,11 @@ final class SharedScanState: Sendable {
     private let state:
         Mutex<(results: [ProbeResult?], error: SockscopeError?, selfConnects: Int, probesSent: Int, rtt: Duration?, sources: [PortScanner.GracefulConnection])>
     private let finished = Atomic<Int>(0)
+    private let indices: [UInt64]
 
-    init(total: Int) {
-        state = Mutex((Array(repeating: nil, count: total), nil, 0, 0, nil, []))
+    init(indices: [UInt64]) {
+        self.indices = indices
+        state = Mutex((Array(repeating: nil, count: indices.count), nil, 0, 0, nil, []))
     }
 
     var done: Int { finished.load(ordering: .relaxed) }
@@ -154,8 +159,10 @@ final class SharedScanState: Sendable {
     func report(elapsed: Duration) throws(SockscopeError) -> PortScanner.Report {
         let snapshot = state.withLock { $0 }
         if let error = snapshot.error { throw error }
+        // Sent in the scan's order; reported in index order (a target's ports together).
+        let order = indices.indices.sorted { indices[$0] < indices[$1] }
         return PortScanner.Report(
-            results: snapshot.results.compactMap { $0 }, elapsed: elapsed, smoothedRTT: snapshot.rtt,
+            results: order.compactMap { snapshot.results[$0] }, elapsed: elapsed, smoothedRTT: snapshot.rtt,
             probesSent: snapshot.probesSent, selfConnects: snapshot.selfConnects, gracefulConnections: snapshot.sources)
     }
 }
@@ -218,7 +225,7 @@ final class ScanWorker {
         self.shared = shared
         self.rate = rate
         self.parallelism = parallelism
-        let all = request.targets.count * request.ports.count
+        let all = request.indices.count
         total = all > slice ? (all - slice + workers - 1) / workers : 0
     }
 
@@ -310,11 +317,9 @@ final class ScanWorker {
         retryQueue.append(pending)
     }
 
-    /// The destination of this worker's `index`-th probe (global index slice + index·stride).
+    /// The destination of this worker's `index`-th probe (the request's probe at slice + index·stride).
     private func address(of index: Int) -> SocketAddress {
-        let global = slice + index * stride
-        let target = request.targets[global / request.ports.count]
-        return SocketAddress(target, port: request.ports[global % request.ports.count])
+        request.space.destination(request.indices[slice + index * stride])
     }
 
     // MARK: Probing

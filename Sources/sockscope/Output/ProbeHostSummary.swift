@@ -33,18 +33,27 @@ struct ProbeHostSummary {
         hosts = targets.compactMap { byAddress[$0.address] }
     }
 
-    func text(style: Style) -> String {
+    /// Writes the table to stdout, 64 KiB at a time (a window may hold 65,536 hosts).
+    func printText(style: Style) {
         var text = style.dim("HOST".padded(to: 40) + "ANSWERS".padded(to: 9) + "OPEN".padded(to: 6) + "MEDIAN RTT".padded(to: 12) + "OPEN PORTS") + "\n"
         for host in hosts {
             let name = host.target.name.map { "\($0) (\(host.target.address))" } ?? "\(host.target.address)"
             let ports = host.open.sorted().map(String.init).joined(separator: ",")
             text += name.padded(to: 40) + (host.answering ? "yes" : "no").padded(to: 9) + String(host.open.count).padded(to: 6)
             text += (host.medianRTT.map(Timestamp.shortMilliseconds) ?? "-").padded(to: 12) + (ports.isEmpty ? "-" : ports) + "\n"
+            Self.flush(&text)
         }
-        return text
+        Diagnostics.output(text)
     }
 
-    func json() -> String {
+    private static func flush(_ text: inout String) {
+        guard text.utf8.count > 1 << 16 else { return }
+        Diagnostics.output(text)
+        text = ""
+    }
+
+    /// Writes a `probe_host` record per host to stdout, 64 KiB at a time.
+    func printJSON() {
         var text = ""
         for host in hosts {
             var line = JSONLine(type: "probe_host")
@@ -57,7 +66,8 @@ struct ProbeHostSummary {
             line.add(raw: "open_ports", "[" + host.open.sorted().map(String.init).joined(separator: ",") + "]")
             line.add(milliseconds: "rtt_median", host.medianRTT)
             text += line.text
+            Self.flush(&text)
         }
-        return text
+        Diagnostics.output(text)
     }
 }

@@ -13,23 +13,31 @@ struct ProbeOutput {
     var banners: [String: String]?
 
     func printTable(style: Style) {
+        let reasonWidth = self.reasonWidth
         var text = ""
+        // The results come in the targets' order: each target's rows are one run of them.
+        var rest = report.results[...]
         for target in targets {
-            let rows = report.results.filter { $0.target == target.address }
+            let rows = rest.prefix { $0.target == target.address }
+            rest = rest.dropFirst(rows.count)
             let shown = listAll ? rows : rows.filter { $0.state == .open }
             if targets.count > 1 || target.name != nil {
                 text += style.bold(target.name.map { "\($0) (\(target.address))" } ?? "\(target.address)") + "\n"
             }
             if !shown.isEmpty {
-                text += style.dim(header) + "\n"
+                text += style.dim(header(reasonWidth)) + "\n"
                 for result in shown {
-                    text += row(result, style: style) + "\n"
+                    text += row(result, style: style, reasonWidth: reasonWidth) + "\n"
                     if let banner = banners?["\(result.target) \(result.port)"] {
                         text += "            " + style.dim("banner ") + String(banner.prefix(160)) + (banner.count > 160 ? "…" : "") + "\n"
                     }
                 }
             }
             text += summary(rows, target: target.address) + "\n"
+            if text.utf8.count > 1 << 16 {
+                Diagnostics.output(text)
+                text = ""
+            }
         }
         if graceful {
             let left = report.socketsLeftClosing()
@@ -47,23 +55,25 @@ struct ProbeOutput {
 
     /// One `port` record per result (schema: `port`). A full scan prints 65,535 of
     /// them, so the parts shared by many lines (the target, the errno, the service)
-    /// are quoted once and reused.
+    /// are quoted once per target (its results are consecutive) and reused.
     func printJSON() {
         var text = ""
-        var prefixes: [IPAddress: String] = [:]
+        var previous: (target: IPAddress, prefix: String)?
         var errors: [Int32: String] = [:]
+        var names: [IPAddress: String] = [:]
+        for target in targets { if let name = target.name { names[target.address] = names[target.address] ?? name } }
         let time = JSONLine.quote(Timestamp.now())
         let protocolField = ",\"protocol\":" + JSONLine.quote(protocolName)
         for result in report.results {
+            // A target's results are consecutive: its prefix is made once.
             let prefix =
-                prefixes[result.target]
+                previous.flatMap { $0.target == result.target ? $0.prefix : nil }
                 ?? {
                     let address = JSONLine.quote("\(result.target)")
-                    let name = targets.first { $0.address == result.target }?.name
-                    let target = name.map(JSONLine.quote) ?? address
+                    let target = names[result.target].map(JSONLine.quote) ?? address
                     return "{\"type\":\"port\",\"time\":\(time),\"target\":\(target),\"peer_address\":\(address),\"peer_port\":"
                 }()
-            prefixes[result.target] = prefix
+            previous = (result.target, prefix)
             let errorFields =
                 result.error.map { error in
                     errors[error.rawValue]
@@ -84,15 +94,15 @@ struct ProbeOutput {
         Diagnostics.output(text)
     }
 
-    private var header: String {
+    private func header(_ reasonWidth: Int) -> String {
         "PORT".padded(to: 12) + "STATE".padded(to: 15) + "CODE".padded(to: 6) + "ERRNO".padded(to: 14)
             + "REASON".padded(to: reasonWidth) + "SERVICE".padded(to: 14) + "TIME"
     }
 
-    /// 17, or wider when a reason needs it (probe --proxy's `proxy-conn-refused`).
+    /// 17, or wider when a reason needs it (probe --proxy's `proxy-conn-refused`); computed once per table.
     private var reasonWidth: Int { max(17, (report.results.map(\.reason.count).max() ?? 0) + 1) }
 
-    private func row(_ result: ProbeResult, style: Style) -> String {
+    private func row(_ result: ProbeResult, style: Style, reasonWidth: Int) -> String {
         let state = result.state.rawValue.padded(to: 15)
         let coloured = result.state == .open ? style.green(state) : state
         return "\(result.port)/\(protocolName)".padded(to: 12) + coloured + String(result.code).padded(to: 6)
@@ -102,7 +112,7 @@ struct ProbeOutput {
     }
 
     /// `1000 ports on 10.200.0.2 in 1.32 s: 3 open, 990 closed, 7 filtered`
-    private func summary(_ rows: [ProbeResult], target: IPAddress) -> String {
+    private func summary(_ rows: ArraySlice<ProbeResult>, target: IPAddress) -> String {
         var counts: [String] = []
         for state in PortState.allCases {
             let count = rows.filter { $0.state == state }.count

@@ -1,0 +1,263 @@
+import ArgumentParser
+import Glibc
+import SockscopeCore
+
+/// `--shard I/N`: part I (1-based, as masscan writes it) of N.
+struct Shard: ExpressibleByArgument, Equatable, Sendable, CustomStringConvertible {
+    var index: Int
+    var count: Int
+
+    init(index: Int, count: Int) {
+        self.index = index
+        self.count = count
+    }
+
+    init?(argument: String) {
+        let parts = argument.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]), count >= 1, count <= 1 << 20, (1...count).contains(index) else {
+            return nil
+        }
+        self.init(index: index, count: count)
+    }
+
+    var description: String { "\(index)/\(count)" }
+}
+
+extension ProbeCommand.Request {
+    /// About how many probes one window of the scan holds in memory at once.
+    static let probesPerBatch = 1 << 15
+
+    /// The targets: the positional list or -iL's file, less --exclude and --exclude-file.
+    func targetSpace() throws(SockscopeError) -> TargetSpace {
+        var builder = TargetSpace.Builder(family: family.family)
+        if let inputList {
+            try TargetSpace.Builder.items(ofFile: inputList) { item throws(SockscopeError) in try builder.add(item) }
+        } else {
+            let list = targets ?? ""
+            for item in list.split(separator: ",", omittingEmptySubsequences: false) {
+                if item.isEmpty { throw .usage("bad target list '\(list)': empty item") }
+                try builder.add(String(item))
+            }
+        }
+        for item in (exclude ?? "").split(separator: ",") { try builder.exclude(String(item)) }
+        if let excludeFile { try TargetSpace.Builder.items(ofFile: excludeFile) { item throws(SockscopeError) in try builder.exclude(item) } }
+        let space = builder.build()
+        guard space.count > 0 else {
+            if exclude != nil || excludeFile != nil { throw .usage("every target is excluded: nothing is left to probe") }
+            if let inputList { throw .usage("\(inputList) lists no target\(family.family == nil ? "" : " of the requested family")") }
+            throw .usage("no target address of the requested family in '\(targets ?? "")'")
+        }
+        return space
+    }
+
+    /// Runs the scan and prints it; returns whether any port is open.
+    ///
+    /// The probes are visited as ScanPlan orders them (this shard's part): windows of
+    /// whole hosts, about 32,768 probes each, probed and then printed, so memory does
+    /// not grow with targets × ports.
+    func probe() throws(SockscopeError) -> Bool {
+        try checkTLS()
+        let protocolName = udp ? "udp" : "tcp"
+        let space = ProbeSpace(targets: try targetSpace(), ports: try PortList(parsing: ports, protocolName: protocolName).ports)
+        let plan = try ScanPlan(
+            space: space, seed: seed ?? UInt64.random(in: 0...UInt64.max), shard: (shard?.index ?? 1) - 1, of: shard?.count ?? 1,
+            windowProbes: Self.probesPerBatch)
+        var run = ScanRun(space: space, protocolName: protocolName, sharded: (shard?.count ?? 1) > 1)
+        let capture = try startTap(targets: (0..<min(64, space.targets.count)).map { space.targets.target(at: $0).address })
+        defer { capture.map { finishTap($0, shown: run.shownForTap) } }
+        let progress = ProgressLine(enabled: !quiet && isatty(2) == 1)
+        for window in plan {
+            let probed = run.probed
+            let report = try scan(space, window) { done, _ in progress.update(probed + done, Int(plan.probes)) }
+            progress.clear()
+            try show(report, window: window, run: &run, tapping: capture != nil)
+        }
+        printTotals(run)
+        return run.anyOpen
+    }
+
+    /// Prints one window's results (and its banners and handshakes), and adds them up.
+    private func show(_ report: PortScanner.Report, window: [UInt64], run: inout ScanRun, tapping: Bool) throws(SockscopeError) {
+        var report = report
+        var targets = run.targets(of: window)
+        if !allAddresses && !run.sharded {
+            // A name's port is open when any of its addresses answers (nc -z): one
+            // result per name and port, under the address that answered.
+            report.results = TargetList.answering(report.results, among: targets)
+            let shown = Set(report.results.map(\.target))
+            targets = targets.filter { $0.name == nil || shown.contains($0.address) }
+        }
+        let listAll = all || run.space.ports.count <= 25
+        if tapping { run.shownForTap += listAll ? report.results : report.results.filter { $0.state == .open } }
+        var output = ProbeOutput(report: report, targets: targets, protocolName: run.protocolName, listAll: listAll, graceful: graceful)
+        output.banners = try grabBanners(report.results)
+        let handshakes = try tlsProbe(report.results, targets: targets)
+        let style = Style(enabled: Diagnostics.usesColour(1))
+        if json {
+            output.printJSON()
+            handshakes.map { TLSProbeOutput(results: $0, targets: targets).printJSON() }
+        } else if !quiet {
+            output.printTable(style: style)
+            handshakes.map { TLSProbeOutput(results: $0, targets: targets).printTable(style: style) }
+        }
+        run.add(report.results, window: window)
+        // A window holds every port of its hosts: their lines are complete (a shard's are not).
+        if run.space.targets.hostCount > 1 && !run.sharded && !quiet {
+            let summary = ProbeHostSummary(report.results, targets: targets)
+            run.hostsProbed += summary.hosts.count
+            run.answeringCount += summary.hosts.filter(\.answering).count
+            printHosts(summary)
+        }
+    }
+
+    /// Many hosts: a line (or a probe_host record) per host.
+    private func printHosts(_ summary: ProbeHostSummary) {
+        if json {
+            summary.printJSON()
+        } else if !quiet {
+            summary.printText(style: Style(enabled: Diagnostics.usesColour(1)))
+        }
+    }
+
+    /// After the last window: the totals (a shard's are of its probes).
+    private func printTotals(_ run: ScanRun) {
+        guard !json && !quiet, run.space.targets.hostCount > 1 || run.sharded else { return }
+        let seconds = String(format2: Double((ContinuousClock.now - run.started).milliseconds) / 1000)
+        if let shard, run.sharded {
+            let states = PortState.allCases.compactMap { state in run.states[state].map { "\($0) \(state.rawValue)" } }
+            Diagnostics.output(
+                "\(counted(run.probed, "probe")) (shard \(shard) of \(run.space.count)) in \(seconds) s: " + states.joined(separator: ", ") + "\n")
+        } else {
+            Diagnostics.output(
+                "\(counted(run.hostsProbed, "host")) probed in \(seconds) s: \(run.answeringCount) answering, \(counted(run.openCount, "open port"))\n")
+        }
+    }
+
+    /// Starts capturing the probes' packets (TCP and ICMP to and from the first 64 targets).
+    private func startTap(targets: [IPAddress]) throws(SockscopeError) -> (tap: ConnectionTap, events: EventBox)? {
+        guard tap.enabled, let first = targets.first else { return nil }
+        guard let interface = tap.interface ?? ConnectionTap.interface(towards: SocketAddress(first, port: 9)) else {
+            throw .usage("cannot tell which interface reaches \(first); name one with --tap-interface")
+        }
+        let hosts = targets.prefix(64).map { "host \($0)" }.joined(separator: " or ")
+        let filter = "(tcp or icmp or icmp6) and (\(hosts))"
+        let box = EventBox()
+        let capture = try ConnectionTap(tap.captureOptions(interface: interface, filter: filter)) { event in box.append(event) }
+        Diagnostics.line("tap: capturing on \(interface): \(filter)")
+        capture.start()
+        return (capture, box)
+    }
+
+    private func finishTap(_ capture: (tap: ConnectionTap, events: EventBox), shown: [ProbeResult]) {
+        let (_, statistics) = capture.tap.finish(grace: .milliseconds(200))
+        let events = capture.events.all
+        for line in TapTimeline.probeLines(events, results: shown) { Diagnostics.line(line) }
+        if let statistics {
+            Diagnostics.line("tap: \(counted(events.count, "packet")) captured, \(statistics.droppedByKernel) dropped by the kernel (pcap_stats)")
+        }
+    }
+
+    /// Checks the TLS options: only for TCP, never enforcing verification, no capture.
+    func checkTLS() throws(SockscopeError) {
+        guard tls.enabled || !tls.givenOptions.isEmpty || tls.certificate != nil || tls.key != nil else { return }
+        _ = try tls.configuration(role: .client)
+        if udp { throw .usage("--tls is for TCP ports: drop -u") }
+        if tls.insecure { throw .usage("probe --tls reports the verification result and never enforces it: drop --insecure") }
+        if tap.enabled { throw .usage("probe --tls with --tap or --pcap-out: capture the handshakes with 'sockscope tap' instead") }
+    }
+
+    /// With --banner: what every open port of the window says first (64 at a time), escaped.
+    private func grabBanners(_ results: [ProbeResult]) throws(SockscopeError) -> [String: String]? {
+        guard banner else { return nil }
+        let jobs = results.filter { $0.state == .open }.map { BannerGrabber.Job(address: $0.target, port: $0.port) }
+        let grabber = BannerGrabber(send: bannerSend, wait: timeout?.duration ?? .seconds(2), limit: 512, parallelism: min(parallel ?? 64, 256))
+        var banners: [String: String] = [:]
+        for grabbed in try grabber.run(jobs) { banners["\(grabbed.address) \(grabbed.port)"] = grabbed.escaped }
+        return banners
+    }
+
+    /// The handshakes of --tls: verification reported, not enforced; no read-ahead,
+    /// so a non-TLS answer stays readable.
+    func handshakeProber(timeout: Duration, parallelism: Int = 1) throws(SockscopeError) -> TLSProber {
+        var configuration = try tls.configuration(role: .client)
+        configuration.verify = false
+        configuration.readAhead = false
+        return TLSProber(context: try TLSContext(configuration), timeout: timeout, parallelism: parallelism, graceful: graceful)
+    }
+
+    /// With --tls: a handshake with every open port of the window (the SNI is --sni or
+    /// the target's name), all at once on one event loop.
+    private func tlsProbe(_ results: [ProbeResult], targets: [TargetList.Target]) throws(SockscopeError) -> [TLSProbeResult]? {
+        guard tls.enabled else { return nil }
+        let names = Dictionary(targets.map { ($0.address, $0.name) }, uniquingKeysWith: { first, _ in first })
+        let jobs = results.filter { $0.state == .open }.map { result in
+            TLSProber.Job(address: result.target, port: result.port, serverName: tls.sni ?? names[result.target] ?? nil)
+        }
+        return try handshakeProber(timeout: timeout?.duration ?? .seconds(5), parallelism: min(parallel ?? 64, 256)).run(jobs)
+    }
+
+    /// Probes one window, with progress on a terminal (also with --json: records go
+    /// to stdout, most often a file).
+    private func scan(_ space: ProbeSpace, _ window: [UInt64], progress: @escaping (Int, Int) -> Void) throws(SockscopeError) -> PortScanner.Report {
+        if let proxyURL = try proxy.proxy() { return try scan(space, window, through: proxyURL) }
+        let request = PortScanner.Request(
+            space: space, indices: window, transport: udp ? .udp : .tcp, parallelism: parallel, retries: retries, rate: rate,
+            fixedTimeout: timeout?.duration, graceful: graceful, udpPayload: Array((payload ?? "").utf8))
+        return try PortScanner(request).run(progress: progress)
+    }
+
+    /// `--proxy`: each port asked of the proxy (64 at a time unless --parallel, 5 s each
+    /// unless --timeout, --retries for silence).
+    private func scan(_ space: ProbeSpace, _ window: [UInt64], through proxyURL: ProxyURL) throws(SockscopeError) -> PortScanner.Report {
+        guard let address = try HostResolver.resolve(proxyURL.host, port: proxyURL.port, family: nil, type: .stream).first else {
+            throw .usage("no address for the proxy '\(proxyURL.host)'")
+        }
+        let jobs = window.sorted().map { index in
+            let destination = space.destination(index)
+            return ProxyProber.Job(address: destination.ipAddress ?? .v4(.any), port: destination.port ?? 0)
+        }
+        let prober = ProxyProber(
+            proxyAddress: address, proxy: proxyURL, timeout: timeout?.duration ?? .seconds(5), parallelism: parallel ?? 64, retries: retries)
+        let started = ContinuousClock.now
+        let results = try prober.run(jobs)
+        return PortScanner.Report(
+            results: results, elapsed: .now - started, smoothedRTT: nil, probesSent: results.reduce(0) { $0 + $1.attempts }, selfConnects: 0)
+    }
+}
+
+/// What a scan has found so far, over its windows.
+struct ScanRun {
+    let space: ProbeSpace
+    let protocolName: String
+    /// One shard of several: host lines would describe a part of each host.
+    let sharded: Bool
+    let started = ContinuousClock.now
+    var probed = 0
+    var anyOpen = false
+    var openCount = 0
+    var answeringCount = 0
+    var hostsProbed = 0
+    var states: [PortState: Int] = [:]
+    var shownForTap: [ProbeResult] = []
+
+    /// The window's targets, in the space's order.
+    func targets(of window: [UInt64]) -> [TargetList.Target] {
+        let ports = UInt64(space.ports.count)
+        var previous: UInt64?
+        var targets: [TargetList.Target] = []
+        for index in window.sorted() where index / ports != previous {
+            previous = index / ports
+            targets.append(space.targets.target(at: index / ports))
+        }
+        return targets
+    }
+
+    mutating func add(_ results: [ProbeResult], window: [UInt64]) {
+        probed += window.count
+        for result in results {
+            states[result.state, default: 0] += 1
+            if result.state == .open { openCount += 1 }
+        }
+        anyOpen = anyOpen || openCount > 0
+    }
+}
