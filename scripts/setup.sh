@@ -7,13 +7,15 @@
 #          certificates) and tshark (decrypting a capture with --keylog) for the TLS tests;
 #          curl, dante-server (danted) and tinyproxy for the proxy tests; libxml2-utils (xmllint)
 #          and librsvg2-bin (rsvg-convert) for the SVG pictures; openssh-server (sshd) and
-#          redis-server for probe --banner (started by the tests on loopback ports only)
-#   bench: iperf3, nmap, hyperfine (only with BENCH=1)
+#          redis-server for probe --banner (started by the tests on loopback ports only);
+#          dnsmasq, chrony, snmpd and memcached answer probe -u's service requests, and nmap -sU is
+#          compared with it (all run in a network namespace of the test's own)
+#   bench: iperf3, hyperfine, hping3 (only with BENCH=1)
 # As root it uses apt-get; otherwise it lists what is missing and carries on.
 set -euo pipefail
 
-packages=(libpcap-dev libssl-dev openssl tshark pkg-config netcat-openbsd ncat perl socat python3 python3-jsonschema iproute2 nftables util-linux libcap2-bin coreutils tcpdump man-db curl dante-server tinyproxy libxml2-utils librsvg2-bin openssh-server redis-server)
-if [ "${BENCH:-0}" = 1 ]; then packages+=(iperf3 nmap hyperfine); fi
+packages=(libpcap-dev libssl-dev openssl tshark pkg-config netcat-openbsd ncat perl socat python3 python3-jsonschema iproute2 nftables util-linux libcap2-bin coreutils tcpdump man-db curl dante-server tinyproxy libxml2-utils librsvg2-bin openssh-server redis-server dnsmasq chrony snmpd memcached nmap)
+if [ "${BENCH:-0}" = 1 ]; then packages+=(iperf3 hyperfine hping3); fi
 
 missing=()
 for package in "${packages[@]}"; do

@@ -202,7 +202,7 @@ extension ProbeCommand.Request {
         if let proxyURL = try proxy.proxy() { return try scan(space, window, through: proxyURL) }
         let request = PortScanner.Request(
             space: space, indices: window, transport: udp ? .udp : .tcp, parallelism: parallel, retries: retries, rate: rate,
-            fixedTimeout: timeout?.duration, graceful: graceful, udpPayload: Array((payload ?? "").utf8))
+            fixedTimeout: timeout?.duration, graceful: graceful, udpPayload: payload)
         return try PortScanner(request).run(progress: progress)
     }
 

@@ -12,7 +12,12 @@ struct ProbeCommand: ParsableCommand {
             connect_ex code: 0 (open), ECONNREFUSED (closed: the host answered RST), no answer within the \
             timeout (filtered, reported as ETIMEDOUT), or EHOSTUNREACH / ENETUNREACH / EACCES \
             (unreachable: an ICMP error or a local route). UDP (-u) sends a datagram: a reply means \
-            open, ICMP port-unreachable closed, silence open|filtered.
+            open, ICMP port-unreachable closed, silence open|filtered. Well-known ports get their \
+            service's own request, as nmap -sU sends (DNS 53, TFTP 69, portmapper 111, NTP 123, \
+            NetBIOS-NS 137, SNMP 161 v2c public, IKE 500, SSDP 1900, mDNS 5353, memcached 11211), \
+            so a service that ignores an empty datagram answers; the answer is read ("NTP v4 \
+            server, stratum 2 …") and shown under the row and in the record's answer field. \
+            --payload TEXT or --payload-hex HEX sends the same bytes to every port instead.
 
             --proxy URL asks a SOCKS or HTTP CONNECT proxy for each port instead (64 at a time \
             unless --parallel) and reads the state from its answer: the tunnel opened (open), \
@@ -119,8 +124,15 @@ struct ProbeCommand: ParsableCommand {
     @Flag(name: .customLong("graceful"), help: "Close probes with FIN instead of RST (leaves TIME-WAIT sockets; the summary counts them).")
     var graceful = false
 
-    @Option(name: .customLong("payload"), help: ArgumentHelp("Text a UDP probe carries (default: an empty datagram).", valueName: "text"))
+    @Option(
+        name: .customLong("payload"),
+        help: ArgumentHelp(
+            "Text every UDP probe carries (default: the service's own request on a well-known port — DNS, NTP, SNMP … — else an empty datagram).",
+            valueName: "text"))
     var payload: String?
+
+    @Option(name: .customLong("payload-hex"), help: ArgumentHelp("Bytes every UDP probe carries, in hex (e.g. 0d0a).", valueName: "hex"))
+    var payloadHex: String?
 
     @Flag(name: [.customShort("a"), .customLong("all")], help: "List every port, not only the open ones.")
     var all = false
@@ -168,7 +180,11 @@ struct ProbeCommand: ParsableCommand {
         if retries < 0 || retries > 10 { throw ValidationError("--retries takes 0 to 10, not \(retries)") }
         if let rate, !(rate > 0 && rate.isFinite) { throw ValidationError("--rate must be a positive number of probes per second") }
         if let timeout, timeout.duration <= .zero { throw ValidationError("--timeout must be more than 0 seconds") }
-        if payload != nil && !udp { throw ValidationError("--payload is for UDP probes (-u)") }
+        if (payload != nil || payloadHex != nil) && !udp { throw ValidationError("--payload and --payload-hex are for UDP probes (-u)") }
+        if payload != nil && payloadHex != nil { throw ValidationError("give --payload or --payload-hex, not both") }
+        if let payloadHex, Self.hexBytes(payloadHex) == nil {
+            throw ValidationError("--payload-hex takes pairs of hex digits (e.g. 0d0a or 0d:0a), not '\(payloadHex)'")
+        }
         if udp && (banner || bannerSend != nil) { throw ValidationError("--banner reads what TCP ports say: drop -u (UDP probes take --payload)") }
         if let bannerSend { _ = try Self.unescape(bannerSend) }
         if json && quiet { throw ValidationError("--json and --quiet cannot be used together") }
@@ -220,6 +236,18 @@ struct ProbeCommand: ParsableCommand {
         if let first = conflicting.first { throw ValidationError("--count times TCP connects to one port, one at a time; \(first.0) is for scans") }
     }
 
+    /// `--payload-hex`'s bytes: pairs of hex digits, optionally separated by ':' or spaces.
+    static func hexBytes(_ text: String) -> [UInt8]? {
+        let digits = Array(text.utf8.filter { $0 != UInt8(ascii: ":") && $0 != UInt8(ascii: " ") })
+        guard digits.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        for index in Swift.stride(from: 0, to: digits.count, by: 2) {
+            guard let byte = UInt8(String(decoding: digits[index..<index + 2], as: UTF8.self), radix: 16) else { return nil }
+            bytes.append(byte)
+        }
+        return bytes
+    }
+
     /// `--banner-send`'s text as bytes: `\\r`, `\\n`, `\\t`, `\\\\` and `\\xHH` escapes.
     static func unescape(_ text: String) throws(ValidationError) -> [UInt8] {
         var bytes: [UInt8] = []
@@ -252,7 +280,8 @@ struct ProbeCommand: ParsableCommand {
         Request(
             targets: inputList == nil ? targets : nil, ports: ports ?? targets, inputList: inputList, exclude: exclude, excludeFile: excludeFile,
             shard: shard, seed: seed, udp: udp, family: family.values, allAddresses: allAddresses, parallel: parallel, retries: retries, rate: rate,
-            timeout: timeout, graceful: graceful, payload: payload, all: all, jsonOutput: jsonOutput.values, quiet: quiet, tls: tls.values, tap: tap.values,
+            timeout: timeout, graceful: graceful, payload: payloadHex.flatMap(Self.hexBytes) ?? payload.map { Array($0.utf8) }, all: all,
+            jsonOutput: jsonOutput.values, quiet: quiet, tls: tls.values, tap: tap.values,
             proxy: proxy.values, color: color.values, count: count, interval: interval, banner: banner || bannerSend != nil,
             bannerSend: bannerSend.flatMap { try? Self.unescape($0) } ?? [])
     }
@@ -276,7 +305,8 @@ struct ProbeCommand: ParsableCommand {
         var rate: Double?
         var timeout: Seconds?
         var graceful = false
-        var payload: String?
+        /// --payload or --payload-hex: what every UDP probe carries (nil: the service table).
+        var payload: [UInt8]?
         var all = false
         var jsonOutput = OutputOptions.Values()
         var quiet = false

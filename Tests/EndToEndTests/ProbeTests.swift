@@ -237,7 +237,7 @@ struct ProbeTests {
             (["probe", "127.0.0.1", "80", "--shard", "0/3", "--seed", "1"], "--shard"),
             (["probe", "-c", "2", "127.0.0.1", "80", "--seed", "1"], "--seed is for scans"),
             (["probe", "--retries", "99", "127.0.0.1", "80"], "--retries"),
-            (["probe", "--payload", "x", "127.0.0.1", "80"], "--payload is for UDP"),
+            (["probe", "--payload", "x", "127.0.0.1", "80"], "--payload and --payload-hex are for UDP"),
         ])
     func badInput(arguments: [String], message: String) async throws {
         try await expectFailure(arguments, message)

@@ -24,6 +24,7 @@ struct SchemaTests {
         }
         #expect(all.contains(#""protocol":"tcp","#) && all.contains(#""out_of_order":0"#), "a TCP conversation record was validated")
         #expect(all.contains(#""banner":"220-mail.test"#) && all.contains(#""banner":"HTTP/1.0 200 OK"#), "port records with banners were validated")
+        #expect(all.contains(#""answer":"2 bytes: hi""#) && all.contains(#""protocol":"udp","state":"closed""#), "UDP port records with answers were validated")
         let connect = try await run("/bin/sh", ["-c", "cat \(directory)/connect.jsonl"]).stdoutText
         #expect(connect.contains(#""closed_first":"local""#), "stdin ended first, so the client sent the first FIN: \(connect)")
         let cut = try await run("/bin/sh", ["-c", "cat \(directory)/connect-cut.jsonl"]).stdoutText

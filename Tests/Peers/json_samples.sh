@@ -122,6 +122,11 @@ timeout 10 "$bin" probe --json 127.0.0.1,127.0.0.2 "$port",1 > "$out/probe-hosts
 port=$(port_of "$out/count-tls-listener.log")
 timeout 10 "$bin" probe --json --tls -c 1 127.0.0.1 "$port" > "$out/probe-count-tls.jsonl" 2> /dev/null
 
+# probe -u: an echoing UDP listener of ours (its answer) and a closed port
+"$bin" listen -u --echo 127.0.0.1 0 < /dev/null > /dev/null 2> "$out/udp-echo.log" & pids+=($!)
+port=$(port_of "$out/udp-echo.log")
+timeout 10 "$bin" probe -u --json --payload-hex 6869 127.0.0.1 "$port",1 > "$out/probe-udp.jsonl" 2> /dev/null
+
 # probe --banner: Python servers that greet (SMTP) or answer a HEAD (HTTP)
 python3 "$(dirname "$0")/banner_servers.py" > "$out/banner-ports.txt" & pids+=($!)
 for _ in $(seq 100); do [ -s "$out/banner-ports.txt" ] && break; sleep 0.05; done

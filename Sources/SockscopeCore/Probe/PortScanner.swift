@@ -28,14 +28,15 @@ package struct PortScanner: Sendable {
         package var fixedTimeout: Duration?
         /// Close with FIN instead of RST (leaves TIME-WAIT sockets).
         package var graceful: Bool
-        /// What a UDP probe carries (empty by default).
-        package var udpPayload: [UInt8]
+        /// What every UDP probe carries; nil: the service's request from `UDPService.table`
+        /// for a well-known port, an empty datagram for any other.
+        package var udpPayload: [UInt8]?
         /// Threads probing at once, each with its own epoll loop; nil: one per CPU (at most 4).
         package var workers: Int?
 
         package init(
             space: ProbeSpace, indices: [UInt64], transport: ProbeResult.Transport = .tcp, parallelism: Int? = nil,
-            retries: Int = 1, rate: Double? = nil, fixedTimeout: Duration? = nil, graceful: Bool = false, udpPayload: [UInt8] = [],
+            retries: Int = 1, rate: Double? = nil, fixedTimeout: Duration? = nil, graceful: Bool = false, udpPayload: [UInt8]? = nil,
             workers: Int? = nil
         ) {
             self.space = space
@@ -286,6 +287,9 @@ final class ScanWorker {
     /// Reads a ready probe's result (set while `run` runs).
     private var onReady: EventLoop.Handler?
 
+    /// Where a UDP reply is read (a datagram's first 2,048 bytes are enough to name it).
+    private var datagram = [UInt8](repeating: 0, count: 2048)
+
     // MARK: Queueing
 
     private var hasPending: Bool { retryHead < retryQueue.count || nextFresh < total }
@@ -330,8 +334,10 @@ final class ScanWorker {
         let destination = address(of: pending.index)
         let now = clock.now
         if pending.firstSent == nil { pending.firstSent = now }
-        let type: SocketType = request.transport == .tcp ? .stream : .datagram
-        let (fd, start) = ProbeSocket.start(destination, type: type, payload: request.udpPayload)
+        let (fd, start) =
+            request.transport == .tcp
+            ? ProbeSocket.start(destination, type: .stream, payload: [])
+            : ProbeSocket.startDatagram(destination, payload: request.udpPayload ?? UDPService.request(for: destination.port ?? 0) ?? [])
         switch start {
         case .localShortage(let error):
             if fd >= 0 { Glibc.close(fd) }
@@ -403,24 +409,49 @@ final class ScanWorker {
         loop.forget(fd)
         let now = clock.now
         if request.transport == .udp {
-            var byte: UInt8 = 0
-            let count = recv(fd, &byte, 1, Int32(MSG_TRUNC))
-            let error: Errno? = count >= 0 ? nil : Errno(rawValue: errno)
-            if error == .resourceTemporarilyUnavailable {
-                store(flight, at: fd)  // a spurious wake-up: keep waiting
-                if let onReady { try? loop.register(fd, .readable, handler: onReady) }
-                return
-            }
-            Glibc.close(fd)
-            if let error, ProbeResult.isLocalResourceLimit(error) {
-                retry(flight.pending)
-                return
-            }
-            addSample(attempt: flight.pending.attempt, sentAt: flight.sentAt, now: now)
-            record(flight.pending, error: error, replied: count >= 0, now: now)
+            completeDatagram(fd, flight: flight, loop: loop, now: now)
             return
         }
         finishTCP(flight.pending, fd: fd, error: ProbeSocket.pendingError(fd), now: now, sentAt: flight.sentAt)
+    }
+
+    /// A UDP probe's socket is ready: a reply (from the target, any port of it), or the
+    /// ICMP error IP_RECVERR reports. Anything else — a spurious wake-up, a datagram
+    /// from another host — leaves the probe waiting.
+    private func completeDatagram(_ fd: Int32, flight: Flight, loop: EventLoop, now: ContinuousClock.Instant) {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let count = datagram.withUnsafeMutableBytes { buffer in
+            withUnsafeMutablePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, buffer.baseAddress, buffer.count, 0, $0, &length) }
+            }
+        }
+        let error: Errno? = count >= 0 ? nil : Errno(rawValue: errno)
+        let destination = address(of: flight.pending.index)
+        let sender = count >= 0 ? SocketAddress(storage: storage, length: length) : nil
+        if error == .resourceTemporarilyUnavailable || error == .interrupted || (count >= 0 && sender?.ipAddress != destination.ipAddress) {
+            store(flight, at: fd)  // keep waiting
+            if let onReady { try? loop.register(fd, .readable, handler: onReady) }
+            return
+        }
+        if let sender, sender == ProbeSocket.localAddress(fd) {
+            // Our own datagram: the kernel gave us the probed port as our source port.
+            selfConnects += 1
+            Glibc.close(fd)
+            retry(flight.pending)
+            return
+        }
+        Glibc.close(fd)
+        if let error, ProbeResult.isLocalResourceLimit(error) {
+            retry(flight.pending)
+            return
+        }
+        addSample(attempt: flight.pending.attempt, sentAt: flight.sentAt, now: now)
+        let answer = sender.map { sender in
+            UDPService.describe(
+                Array(datagram.prefix(count)), port: destination.port ?? 0, fromPort: sender.port ?? 0, tableRequest: request.udpPayload == nil)
+        }
+        record(flight.pending, error: error, replied: count >= 0, now: now, answer: answer)
     }
 
     private func finishTCP(_ pending: Pending, fd: Int32, error: Errno?, now: ContinuousClock.Instant, sentAt: ContinuousClock.Instant) {
@@ -508,7 +539,7 @@ final class ScanWorker {
 
     // MARK: Results
 
-    private func record(_ pending: Pending, error: Errno?, replied: Bool, now: ContinuousClock.Instant, reason: String? = nil) {
+    private func record(_ pending: Pending, error: Errno?, replied: Bool, now: ContinuousClock.Instant, reason: String? = nil, answer: String? = nil) {
         let destination = address(of: pending.index)
         let (state, classifiedReason) =
             request.transport == .tcp
@@ -520,7 +551,7 @@ final class ScanWorker {
                 ProbeResult(
                     target: destination.ipAddress ?? .v4(.any), port: destination.port ?? 0, transport: request.transport,
                     state: state, error: error, reason: reason ?? classifiedReason,
-                    elapsed: (pending.firstSent ?? now).duration(to: now), attempts: pending.attempt + 1)
+                    elapsed: (pending.firstSent ?? now).duration(to: now), attempts: pending.attempt + 1, answer: answer)
             ))
         done += 1
         shared.countDone()

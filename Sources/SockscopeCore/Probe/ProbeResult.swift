@@ -36,6 +36,9 @@ package struct ProbeResult: Sendable {
     package var elapsed: Duration
     /// How many probes were sent.
     package var attempts: Int
+    /// UDP: what the reply said (the service's reading of it, or its first bytes); nil
+    /// without a reply, and for TCP.
+    package var answer: String?
 
     /// The numeric result code, as `connect_ex` returns it: 0 or an errno value.
     package var code: Int32 { error?.rawValue ?? 0 }

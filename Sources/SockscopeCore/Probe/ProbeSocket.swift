@@ -42,6 +42,25 @@ enum ProbeSocket {
         return (fd, classify(error, call: .connect))
     }
 
+    /// UDP: an unconnected socket, the payload sent with sendto(). IP_RECVERR (IPV6_RECVERR)
+    /// makes the kernel report an ICMP error (port unreachable: ECONNREFUSED) on it as on a
+    /// connected one, and being unconnected it also hears a reply from another port of the
+    /// target (a TFTP server answers from a new one); the caller checks the sender.
+    static func startDatagram(_ destination: SocketAddress, payload: [UInt8]) -> (fd: Int32, start: Start) {
+        let flags = Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        let fd = socket(destination.family.rawValue, Int32(SOCK_DGRAM.rawValue) | flags, 0)
+        guard fd >= 0 else { return (-1, classify(Errno(rawValue: errno), call: .socket)) }
+        var on: Int32 = 1
+        let v6 = destination.family == .inet6
+        guard setsockopt(fd, v6 ? Int32(IPPROTO_IPV6) : Int32(IPPROTO_IP), v6 ? IPV6_RECVERR : IP_RECVERR, &on, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
+            return (fd, classify(Errno(rawValue: errno), call: .setsockopt))
+        }
+        let sent = payload.withUnsafeBytes { bytes in
+            destination.withSockaddr { Glibc.sendto(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL), $0, $1) }
+        }
+        return sent >= 0 ? (fd, .pending) : (fd, classify(Errno(rawValue: errno), call: .sendto))
+    }
+
     private static func send(_ payload: [UInt8], on fd: Int32) -> Start {
         let sent = payload.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         return sent >= 0 ? .pending : classify(Errno(rawValue: errno), call: .send)

@@ -1,3 +1,5 @@
+import SockscopeCore
+
 /// The one hex dump: `MARK OFFSET  xx xx … (16 bytes)  |ascii|`, offsets in hex, eight
 /// digits, counted from `start` (per direction for a stream). Used for `--hexdump` on
 /// connect and listen (mark `>` sent, `<` received) and for received datagrams.
@@ -32,17 +34,7 @@ enum HexDump {
     /// Payload as one line of text: printable ASCII as is, everything else escaped
     /// (`\n`, `\x80`), at most `limit` bytes then `…` (all of it when nil).
     static func escaped(_ bytes: UnsafeRawBufferPointer, limit: Int? = 4096) -> String {
-        var text = ""
-        for byte in bytes.prefix(limit ?? bytes.count) {
-            switch byte {
-            case 0x0a: text += "\\n"
-            case 0x0d: text += "\\r"
-            case 0x09: text += "\\t"
-            case 0x5c: text += "\\\\"
-            case 0x20...0x7e: text.unicodeScalars.append(Unicode.Scalar(byte))
-            default: text += "\\x" + (byte < 16 ? "0" : "") + String(byte, radix: 16)
-            }
-        }
+        let text = PrintableBytes.escaped(bytes.prefix(limit ?? bytes.count))
         return bytes.count > (limit ?? bytes.count) ? text + "…" : text
     }
 }

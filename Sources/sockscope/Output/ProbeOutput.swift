@@ -28,6 +28,9 @@ struct ProbeOutput {
                 text += style.dim(header(reasonWidth)) + "\n"
                 for result in shown {
                     text += row(result, style: style, reasonWidth: reasonWidth) + "\n"
+                    if let answer = result.answer {
+                        text += "            " + style.dim("answer ") + String(answer.prefix(160)) + (answer.count > 160 ? "…" : "") + "\n"
+                    }
                     if let banner = banners?["\(result.target) \(result.port)"] {
                         text += "            " + style.dim("banner ") + String(banner.prefix(160)) + (banner.count > 160 ? "…" : "") + "\n"
                     }
@@ -85,6 +88,7 @@ struct ProbeOutput {
             text += errorFields + ",\"reason\":" + JSONLine.quote(result.reason) + ",\"service\":" + service
             text += ",\"rtt_ms\":\(Timestamp.milliseconds(result.elapsed)),\"attempts\":\(result.attempts)"
             if let banners { text += ",\"banner\":" + (banners["\(result.target) \(result.port)"].map(JSONLine.quote) ?? "null") }
+            if result.transport == .udp { text += ",\"answer\":" + (result.answer.map(JSONLine.quote) ?? "null") }
             text += "}\n"
             if text.utf8.count > 1 << 16 {
                 Diagnostics.output(text)
@@ -151,19 +155,5 @@ extension String {
 extension BannerGrabber.Banner {
     /// The bytes as one line: printable ASCII as it is, `\r` `\n` `\t` `\\` escaped,
     /// anything else `\xHH` (what `nc host 22 | cat -v` would leave readable).
-    var escaped: String? {
-        guard let bytes else { return nil }
-        var text = ""
-        for byte in bytes {
-            switch byte {
-            case 0x0D: text += "\\r"
-            case 0x0A: text += "\\n"
-            case 0x09: text += "\\t"
-            case 0x5C: text += "\\\\"
-            case 0x20...0x7E: text.unicodeScalars.append(Unicode.Scalar(byte))
-            default: text += "\\x" + (byte < 16 ? "0" : "") + String(byte, radix: 16)
-            }
-        }
-        return text
-    }
+    var escaped: String? { bytes.map(PrintableBytes.escaped) }
 }

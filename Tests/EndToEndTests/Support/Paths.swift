@@ -44,4 +44,10 @@ enum Paths {
     static let rsvgConvert = tool("/usr/bin/rsvg-convert")
 
     static var isRoot: Bool { geteuid() == 0 }
+
+    /// The UDP daemons probe -u's service requests are tested against, and nmap -sU.
+    static var daemonsForUDP: Bool {
+        let paths: [String] = ["/usr/sbin/dnsmasq", "/usr/sbin/chronyd", "/usr/sbin/snmpd", "/usr/bin/memcached", "/usr/bin/nmap"]
+        return paths.allSatisfy { access($0, X_OK) == 0 }
+    }
 }
