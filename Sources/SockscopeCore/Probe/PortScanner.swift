@@ -250,7 +250,11 @@ final class ScanWorker {
         let loop: EventLoop
         do { loop = try EventLoop() } catch { throw SockscopeError(error) }
         onReady = { [unowned self, unowned loop] readiness in complete(readiness.fd, loop: loop) }
-        defer { onReady = nil }
+        defer {
+            onReady = nil
+            for fd in spares.values.joined() { Glibc.close(fd) }
+            spares = [:]
+        }
         var nextSendAllowed = clock.now
         let interval = rate.map { Duration.nanoseconds(Int64(1e9 / max($0, 0.001))) }
         var wake: EventLoop.Timer?
@@ -286,6 +290,20 @@ final class ScanWorker {
 
     /// Reads a ready probe's result (set while `run` runs).
     private var onReady: EventLoop.Handler?
+
+    /// TCP sockets whose connect() was refused, by address family: Linux lets such a
+    /// socket connect again (its ephemeral port was released with the RST), which saves
+    /// a socket() and a close() per closed port — most of a scan's ports.
+    private var spares: [AddressFamily: [Int32]] = [:]
+
+    private func takeSpare(_ family: AddressFamily) -> Int32? { spares[family]?.popLast() }
+
+    /// Keeps a refused socket for the next probe (a few per family); false: close it.
+    private func keepSpare(_ fd: Int32, family: AddressFamily) -> Bool {
+        guard spares[family, default: []].count < 16 else { return false }
+        spares[family, default: []].append(fd)
+        return true
+    }
 
     /// Where a UDP reply is read (a datagram's first 2,048 bytes are enough to name it).
     private var datagram = [UInt8](repeating: 0, count: 2048)
@@ -336,7 +354,7 @@ final class ScanWorker {
         if pending.firstSent == nil { pending.firstSent = now }
         let (fd, start) =
             request.transport == .tcp
-            ? ProbeSocket.start(destination, type: .stream, payload: [])
+            ? ProbeSocket.start(destination, type: .stream, payload: [], reusing: takeSpare(destination.family))
             : ProbeSocket.startDatagram(destination, payload: request.udpPayload ?? UDPService.request(for: destination.port ?? 0) ?? [])
         switch start {
         case .localShortage(let error):
@@ -472,7 +490,9 @@ final class ScanWorker {
         if error == nil, request.graceful, let source = ProbeSocket.localAddress(fd) {
             gracefulConnections.append(.init(local: source, remote: address(of: pending.index)))
         }
-        if fd >= 0 { ProbeSocket.close(fd, connected: error == nil, graceful: request.graceful) }
+        if fd >= 0 && !(error == .connectionRefused && keepSpare(fd, family: address(of: pending.index).family)) {
+            ProbeSocket.close(fd, connected: error == nil, graceful: request.graceful)
+        }
         if let error, ProbeResult.isLocalResourceLimit(error) {
             retry(pending)
             return

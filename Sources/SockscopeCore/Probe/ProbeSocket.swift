@@ -19,9 +19,10 @@ enum ProbeSocket {
     /// connect() right after EINPROGRESS reports the outcome in one call — EISCONN
     /// (connected), EALREADY (still in progress) or the failure — so answers that
     /// arrived during the first call (loopback RSTs) need no epoll round at all.
-    static func start(_ destination: SocketAddress, type: SocketType, payload: [UInt8]) -> (fd: Int32, start: Start) {
+    /// `reusing`: a socket of the same family and type whose connect() was refused.
+    static func start(_ destination: SocketAddress, type: SocketType, payload: [UInt8], reusing spare: Int32? = nil) -> (fd: Int32, start: Start) {
         let flags = Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-        let fd = socket(destination.family.rawValue, type.rawValue | flags, 0)
+        let fd = spare ?? socket(destination.family.rawValue, type.rawValue | flags, 0)
         guard fd >= 0 else { return (-1, classify(Errno(rawValue: errno), call: .socket)) }
         var result = destination.withSockaddr { connect(fd, $0, $1) }
         if result == 0 {
