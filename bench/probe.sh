@@ -126,7 +126,16 @@ for _ in $(seq 1 100); do grep -q ready "$WORK/scale-link.out" && break; sleep 0
 ip -n "$S" route add 10.78.0.0/16 via 10.211.0.2
 ip -n "$T" route add local 10.78.0.0/16 dev lo
 ip -n "$T" route add local 10.79.0.0/20 dev lo
-ip netns exec "$T" python3 Tests/Peers/listeners.py 80 > "$WORK/scale-listener.out" & PIDS+=($!)
+# The TUN queues hold a burst of 20,000 packets (500 by default), and the listener's
+# accept queue 65,535 connections, drained as fast as Python accepts.
+for ns in "$S" "$T"; do ip -n "$ns" link set "$(ip -n "$ns" -o link | grep -o 'dl[ab][0-9]*' | head -1)" txqueuelen 20000; done
+ip netns exec "$T" sysctl -q -w net.core.somaxconn=65535 net.ipv4.tcp_max_syn_backlog=65535
+ip netns exec "$T" python3 -c '
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 80)); s.listen(65535); print("ready", flush=True)
+while True:
+    c, _ = s.accept(); c.close()' > "$WORK/scale-listener.out" & PIDS+=($!)
 for _ in $(seq 1 100); do grep -q ready "$WORK/scale-listener.out" && break; sleep 0.1; done
 cleanup_scale() { ip netns del "$S" 2>/dev/null || true; ip netns del "$T" 2>/dev/null || true; cleanup; }
 trap cleanup_scale EXIT

@@ -13,6 +13,9 @@ enum FuzzTargets {
     static func decoder(_ bytes: [UInt8]) {
         guard let first = bytes.first else { return }
         _ = PacketDecoder.decode(Array(bytes.dropFirst()), linkType: linkTypes[Int(first) % linkTypes.count])
+        // The same bytes as a UDP service's reply (probe -u reads them).
+        let ports = Array(UDPService.table.keys).sorted()
+        _ = UDPService.describe(Array(bytes.dropFirst()), port: ports[Int(first) % ports.count], fromPort: 1, tableRequest: true)
     }
 
     /// Frames separated by a length byte, all decoded as raw IP and fed to one tracker.
@@ -82,6 +85,10 @@ enum FuzzTargets {
         _ = try? PortNumber.parse(text, allowZero: true)
         _ = try? PortList(parsing: text)
         if text.utf8.count < 64 { _ = try? TargetList.expand(cidr: text) }
+        // Target items of numbers only (a name would be looked up).
+        if text.utf8.allSatisfy({ "0123456789abcdefABCDEF.:/-,".utf8.contains($0) }) {
+            _ = try? TargetSpace.parse(text.split(separator: ",").map(String.init), excluding: ["10.0.0.0/9"], family: nil)
+        }
         _ = try? AccessControl.Block(parsing: text)
         _ = try? UnixSocketPath(parsing: text)
         _ = try? Resolver.validateHostName(text)

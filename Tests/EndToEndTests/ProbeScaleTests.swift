@@ -129,3 +129,28 @@ struct ProbeScaleTests {
         }
     }
 }
+
+extension ProbeScaleTests {
+    @Test(
+        "RSTs that arrive while the scanner waits (a 1 ms link): 1,000 closed ports are all closed (conn-refused), 3 open, 100 dropped filtered — a refused socket is reused only when connect() itself said so",
+        .enabled(if: Paths.isRoot, "skipped: needs root for network namespaces and a TUN link"))
+    func refusalsOverALink() async throws {
+        let link = try await DelayedLink.make("sr", subnet: "10.213.0", "1")
+        defer { link.close() }
+        let (a, b) = (link.a, link.b)
+        let rules = "table inet drops {\n  chain input {\n    type filter hook input priority 0;\n    tcp dport 21001-21100 drop\n  }\n}\n"
+        let nft = try await run(Paths.ip, ["netns", "exec", b, Paths.nft, "-f", "-"], input: Array(rules.utf8))
+        try #require(nft.status == 0, "\(nft)")
+        let listeners = try BackgroundProcess(Paths.ip, ["netns", "exec", b, Paths.python, Paths.peer("listeners.py"), "20100", "20200", "20300"])
+        defer { listeners.kill() }
+        _ = try await listeners.waitForLine(containing: "ready", inStdout: true)
+        let outcome = try await run(
+            Paths.ip, ["netns", "exec", a, Paths.sockscope, "probe", "--json", "--timeout", "1", "10.213.0.2", "20001-21100"], timeout: .seconds(60))
+        var counts: [String: Int] = [:]
+        for line in outcome.stdoutText.split(separator: "\n") {
+            let record = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            counts["\(record["state"] as? String ?? "?") \(record["reason"] as? String ?? "?")", default: 0] += 1
+        }
+        #expect(counts == ["closed conn-refused": 997, "open syn-ack": 3, "filtered no-response": 100], "\(counts) \(outcome.stderr)")
+    }
+}

@@ -125,17 +125,9 @@ extension ProbeTimingTests {
         "behind a 10 ms each-way link (delay_link.py) with every other SYN dropped (nftables): the times are the 20 ms round trip and the loss is 50%",
         .enabled(if: Paths.isRoot, "skipped: needs root for network namespaces, a TUN link and nftables"))
     func delayedLink() async throws {
-        let tag = "\(getpid() % 1000)\(UInt16.random(in: 0...999))"
-        let (a, b) = ("spa\(tag)", "spb\(tag)")
-        for namespace in [a, b] {
-            _ = try await run(Paths.ip, ["netns", "add", namespace])
-            _ = try await run(Paths.ip, ["-n", namespace, "link", "set", "lo", "up"])
-        }
-        defer { for namespace in [a, b] { runNow(Paths.ip, ["netns", "del", namespace]) } }
-        let link = try BackgroundProcess(
-            Paths.sh, ["-c", "sleep 120 | exec \(Paths.python) \(Paths.packageRoot)/scripts/delay_link.py \(a) 10.212.0.1 \(b) 10.212.0.2 10"])
-        defer { link.kill() }
-        _ = try await link.waitForLine(containing: "ready", inStdout: true)
+        let link = try await DelayedLink.make("sp", subnet: "10.212.0", "10")
+        defer { link.close() }
+        let (a, b) = (link.a, link.b)
         let rules = """
             table inet probe_loss {
               chain input {

@@ -7,18 +7,9 @@ import Testing
 struct WireFaultTests {
     @Test("5% loss, reordering and 20 ms delay: 64 MiB arrives intact, and the tap counts the retransmissions")
     func lossyLink() async throws {
-        let tag = "\(getpid() % 1000)\(UInt16.random(in: 0...999))"
-        let a = "swa\(tag)"
-        let b = "swb\(tag)"
-        for namespace in [a, b] {
-            _ = try await run(Paths.ip, ["netns", "add", namespace])
-            _ = try await run(Paths.ip, ["-n", namespace, "link", "set", "lo", "up"])
-        }
-        defer { for namespace in [a, b] { runNow(Paths.ip, ["netns", "del", namespace]) } }
-        let link = try BackgroundProcess(
-            Paths.sh, ["-c", "sleep 120 | exec \(Paths.python) \(Paths.packageRoot)/scripts/delay_link.py \(a) 10.211.0.1 \(b) 10.211.0.2 10 5 4 60000"])
-        defer { link.kill() }
-        _ = try await link.waitForLine(containing: "ready", inStdout: true)
+        let link = try await DelayedLink.make("sw", subnet: "10.211.0", "10 5 4 60000")
+        defer { link.close() }
+        let (a, b) = (link.a, link.b)
 
         let directory = try TemporaryDirectory.make()
         let data = try randomFile(megabytes: 64, in: directory)

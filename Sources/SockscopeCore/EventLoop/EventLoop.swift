@@ -112,6 +112,16 @@ package final class EventLoop {
         handlers[fd] = nil
     }
 
+    /// Forgets `fd` that the caller closes next, without epoll_ctl(EPOLL_CTL_DEL):
+    /// close(2) of the last descriptor of an open file takes it out of the epoll set
+    /// (epoll(7)), so a scan that closes tens of thousands of probes saves a call each.
+    /// Only for a descriptor that was never duplicated.
+    package func forgetClosing(_ fd: Int32) {
+        registered.removeValue(forKey: fd)
+        alwaysReady[fd] = nil
+        handlers[fd] = nil
+    }
+
     // MARK: Handlers and timers
 
     /// Watches `fd` for `interest` and calls `handler` whenever it is ready (replacing

@@ -291,12 +291,21 @@ final class ScanWorker {
     /// Reads a ready probe's result (set while `run` runs).
     private var onReady: EventLoop.Handler?
 
-    /// TCP sockets whose connect() was refused, by address family: Linux lets such a
-    /// socket connect again (its ephemeral port was released with the RST), which saves
+    /// TCP sockets whose connect() call returned ECONNREFUSED, by address family: Linux
+    /// lets such a socket connect again (connect() reset it to unconnected, and its
+    /// ephemeral port was released with the RST), which saves
     /// a socket() and a close() per closed port — most of a scan's ports.
     private var spares: [AddressFamily: [Int32]] = [:]
 
     private func takeSpare(_ family: AddressFamily) -> Int32? { spares[family]?.popLast() }
+
+    /// The kernel picks source ports from here: only a destination port in it can be a
+    /// self-connect (the probe's own source port), so only those are checked.
+    private let ephemeralPorts = ProbeSocket.ephemeralPortRange()
+
+    /// Whether a second connect() right after EINPROGRESS may already hold the answer:
+    /// only when answers come back within half a millisecond (loopback, a local bridge).
+    private var answersAtOnce: Bool { (estimator.smoothed ?? 0) < 0.0005 }
 
     /// Keeps a refused socket for the next probe (a few per family); false: close it.
     private func keepSpare(_ fd: Int32, family: AddressFamily) -> Bool {
@@ -354,7 +363,7 @@ final class ScanWorker {
         if pending.firstSent == nil { pending.firstSent = now }
         let (fd, start) =
             request.transport == .tcp
-            ? ProbeSocket.start(destination, type: .stream, payload: [], reusing: takeSpare(destination.family))
+            ? ProbeSocket.start(destination, type: .stream, payload: [], reusing: takeSpare(destination.family), askAgain: answersAtOnce)
             : ProbeSocket.startDatagram(destination, payload: request.udpPayload ?? UDPService.request(for: destination.port ?? 0) ?? [])
         switch start {
         case .localShortage(let error):
@@ -365,7 +374,7 @@ final class ScanWorker {
             localFailures = 0
             let answered = clock.now  // the answer came back during the connect() calls
             if request.transport == .tcp {
-                finishTCP(pending, fd: fd, error: error, now: answered, sentAt: now)
+                finishTCP(pending, fd: fd, error: error, now: answered, sentAt: now, refusedByConnect: true)
             } else {
                 if fd >= 0 { Glibc.close(fd) }
                 record(pending, error: error, replied: false, now: answered)
@@ -424,13 +433,14 @@ final class ScanWorker {
     /// A descriptor became ready: read the probe's result.
     private func complete(_ fd: Int32, loop: EventLoop) {
         guard let flight = takeFlight(fd) else { return }
-        loop.forget(fd)
         let now = clock.now
         if request.transport == .udp {
+            loop.forget(fd)  // it may be registered again (a reply from another host)
             completeDatagram(fd, flight: flight, loop: loop, now: now)
             return
         }
-        finishTCP(flight.pending, fd: fd, error: ProbeSocket.pendingError(fd), now: now, sentAt: flight.sentAt)
+        loop.forgetClosing(fd)  // finishTCP closes it: only a socket refused by connect() itself is kept
+        finishTCP(flight.pending, fd: fd, error: ProbeSocket.pendingError(fd), now: now, sentAt: flight.sentAt, refusedByConnect: false)
     }
 
     /// A UDP probe's socket is ready: a reply (from the target, any port of it), or the
@@ -472,8 +482,13 @@ final class ScanWorker {
         record(flight.pending, error: error, replied: count >= 0, now: now, answer: answer)
     }
 
-    private func finishTCP(_ pending: Pending, fd: Int32, error: Errno?, now: ContinuousClock.Instant, sentAt: ContinuousClock.Instant) {
-        if error == nil && ProbeSocket.isSelfConnected(fd) {
+    /// `refusedByConnect`: the error came from connect() itself, which also resets the
+    /// socket for another connect(); one read from SO_ERROR after a wait does not (its
+    /// next connect() fails with ECONNABORTED), so such a socket is not kept.
+    private func finishTCP(
+        _ pending: Pending, fd: Int32, error: Errno?, now: ContinuousClock.Instant, sentAt: ContinuousClock.Instant, refusedByConnect: Bool
+    ) {
+        if error == nil && ephemeralPorts.contains(address(of: pending.index).port ?? 0) && ProbeSocket.isSelfConnected(fd) {
             // The kernel picked the destination port as our source port and the socket
             // connected to itself: nothing listens there. Probe again from another port.
             selfConnects += 1
@@ -490,7 +505,7 @@ final class ScanWorker {
         if error == nil, request.graceful, let source = ProbeSocket.localAddress(fd) {
             gracefulConnections.append(.init(local: source, remote: address(of: pending.index)))
         }
-        if fd >= 0 && !(error == .connectionRefused && keepSpare(fd, family: address(of: pending.index).family)) {
+        if fd >= 0 && !(error == .connectionRefused && refusedByConnect && keepSpare(fd, family: address(of: pending.index).family)) {
             ProbeSocket.close(fd, connected: error == nil, graceful: request.graceful)
         }
         if let error, ProbeResult.isLocalResourceLimit(error) {
@@ -533,7 +548,7 @@ final class ScanWorker {
             let entry = order[orderHead]
             orderHead += 1
             guard let flight = takeFlight(entry.fd) else { continue }
-            loop.forget(entry.fd)
+            loop.forgetClosing(entry.fd)
             Glibc.close(entry.fd)
             if flight.pending.attempt < request.retries {
                 var again = flight.pending

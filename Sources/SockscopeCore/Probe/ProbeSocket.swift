@@ -20,7 +20,11 @@ enum ProbeSocket {
     /// (connected), EALREADY (still in progress) or the failure — so answers that
     /// arrived during the first call (loopback RSTs) need no epoll round at all.
     /// `reusing`: a socket of the same family and type whose connect() was refused.
-    static func start(_ destination: SocketAddress, type: SocketType, payload: [UInt8], reusing spare: Int32? = nil) -> (fd: Int32, start: Start) {
+    /// `askAgain`: make the second connect() (false when answers take longer than the
+    /// call, as over a real link: it would only say EALREADY).
+    static func start(
+        _ destination: SocketAddress, type: SocketType, payload: [UInt8], reusing spare: Int32? = nil, askAgain: Bool = true
+    ) -> (fd: Int32, start: Start) {
         let flags = Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
         let fd = spare ?? socket(destination.family.rawValue, type.rawValue | flags, 0)
         guard fd >= 0 else { return (-1, classify(Errno(rawValue: errno), call: .socket)) }
@@ -30,6 +34,7 @@ enum ProbeSocket {
             return (fd, .finished(nil))
         }
         var error = Errno(rawValue: errno)
+        if error == .nowInProgress && !askAgain { return (fd, .pending) }
         if error == .nowInProgress {
             result = destination.withSockaddr { connect(fd, $0, $1) }
             if result == 0 { return (fd, .finished(nil)) }
@@ -77,6 +82,14 @@ enum ProbeSocket {
         var length = socklen_t(MemoryLayout<Int32>.size)
         guard getsockopt(fd, SOL_SOCKET, SO_ERROR, &value, &length) == 0 else { return Errno(rawValue: errno) }
         return value == 0 ? nil : Errno(rawValue: value)
+    }
+
+    /// net.ipv4.ip_local_port_range: where connect() picks source ports (32768–60999 by default).
+    static func ephemeralPortRange() -> ClosedRange<UInt16> {
+        let text = KernelTCPTable.readFile("/proc/sys/net/ipv4/ip_local_port_range")
+        let numbers = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).compactMap { UInt16($0) }
+        guard numbers.count == 2, numbers[0] <= numbers[1] else { return 1...65535 }
+        return numbers[0]...numbers[1]
     }
 
     /// Whether a connected socket is connected to itself (source port = destination port).
