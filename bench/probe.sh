@@ -155,22 +155,24 @@ PY
 check_scale() {  # files...
   python3 - "$@" <<'PY'
 import json, sys
-seen, states = set(), {}
+seen, states, rtts = set(), {}, []
 for path in sys.argv[1:]:
     for line in open(path):
         r = json.loads(line)
         if r["type"] != "port": continue
+        rtts.append(r["rtt_ms"])
         key = (r["peer_address"], r["peer_port"])
         if key in seen: print("WRONG: probed twice", key); sys.exit()
         seen.add(key); states[r["state"]] = states.get(r["state"], 0) + 1
 ok = len(seen) == 196608 and states.get("open") == 65536 and states.get("closed") == 131072
-print("ok" if ok else f"WRONG {len(seen)} probes, {states}")
+rtt = sorted(rtts)[len(rtts) // 2] if rtts else 0
+print(f"ok, median RTT {rtt:.1f} ms" if ok else f"WRONG {len(seen)} probes, {states}")
 PY
 }
 {
   echo "(c) 10.78.0.0/16 × 3 ports (22,80,443), 20 ms RTT: 196,608 probes ($RUNS runs)"
   printf "%-34s %8s %10s %9s %10s  %s\n" run wall probes/s "CPU s" "peak RSS" states
-  for parallel in 1024 4096; do
+  for parallel in 1024 2048 4096; do
     for _ in $(seq 1 "$RUNS"); do
       read -r wall cpu rss < <(measure "$WORK/scale.jsonl" ip netns exec "$S" "$BIN" probe --json --parallel "$parallel" 10.78.0.0/16 22,80,443)
       printf "%-34s %8s %10s %9s %7s KiB  %s\n" "probe --parallel $parallel" "$wall" "$(awk -v w="$wall" 'BEGIN { printf "%d", 196608 / w }')" "$cpu" "$rss" "$(check_scale "$WORK/scale.jsonl")"

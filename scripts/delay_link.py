@@ -11,6 +11,7 @@ usage: delay_link.py NS_A ADDR_A NS_B ADDR_B DELAY_MS [LOSS_PERCENT [JITTER_MS [
   random extra delay per packet, so packets overtake each other (reordering).
 Prints "ready" when packets flow, then forwards until killed (SIGTERM) or stdin closes.
 """
+import collections
 import fcntl
 import heapq
 import os
@@ -52,9 +53,17 @@ def main():
             ip("-n", ns, "link", "set", name, "mtu", mtu)
         ip("-n", ns, "link", "set", name, "up")
     other = {fd_a: fd_b, fd_b: fd_a}
+    print("ready", flush=True)
+    if jitter:
+        forward_jittered(fd_a, fd_b, other, delay, loss, jitter)
+    else:
+        forward_fifo(fd_a, fd_b, other, delay, loss)
+
+
+def forward_jittered(fd_a, fd_b, other, delay, loss, jitter):
+    """Each packet held its own random time: a heap by due time (packets overtake)."""
     pending = []  # (due, sequence, out_fd, packet)
     sequence = 0
-    print("ready", flush=True)
     while True:
         timeout = max(0.0, pending[0][0] - time.monotonic()) if pending else 1.0
         readable, _, _ = select.select([fd_a, fd_b, sys.stdin.fileno()], [], [], timeout)
@@ -69,18 +78,56 @@ def main():
                     packet = os.read(fd, 65536)
                 except BlockingIOError:
                     break
+                except OSError:
+                    return  # the device went away with its namespace
                 if loss and random.random() < loss:
                     continue  # lost on the way
-                extra = random.uniform(0, jitter) if jitter else 0.0
-                heapq.heappush(pending, (now + delay + extra, sequence, other[fd], packet))
+                heapq.heappush(pending, (now + delay + random.uniform(0, jitter), sequence, other[fd], packet))
                 sequence += 1
         now = time.monotonic()
         while pending and pending[0][0] <= now:
             _, _, out, packet = heapq.heappop(pending)
-            try:
-                os.write(out, packet)
-            except (BlockingIOError, OSError):
-                pass  # a full queue drops the packet, as a real link would
+            write(out, packet)
+
+
+def forward_fifo(fd_a, fd_b, other, delay, loss):
+    """Every packet held the same time: a queue in arrival order (cheaper per packet, so
+    the link keeps up with a fast scan)."""
+    pending = collections.deque()  # (due, out_fd, packet)
+    stdin = sys.stdin.fileno()
+    watched = [fd_a, fd_b, stdin]
+    read, write_out, monotonic = os.read, write, time.monotonic
+    while True:
+        timeout = max(0.0, pending[0][0] - monotonic()) if pending else 1.0
+        readable, _, _ = select.select(watched, [], [], timeout)
+        due = monotonic() + delay
+        for fd in readable:
+            if fd == stdin:
+                if not read(fd, 4096):
+                    return
+                continue
+            out = other[fd]
+            while True:
+                try:
+                    packet = read(fd, 65536)
+                except BlockingIOError:
+                    break
+                except OSError:
+                    return  # the device went away with its namespace
+                if loss and random.random() < loss:
+                    continue  # lost on the way
+                pending.append((due, out, packet))
+        now = monotonic()
+        while pending and pending[0][0] <= now:
+            _, out, packet = pending.popleft()
+            write_out(out, packet)
+
+
+def write(out, packet):
+    try:
+        os.write(out, packet)
+    except (BlockingIOError, OSError):
+        pass  # a full queue drops the packet, as a real link would
 
 
 if __name__ == "__main__":
