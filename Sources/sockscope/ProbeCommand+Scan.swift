@@ -212,14 +212,17 @@ extension ProbeCommand.Request {
         guard let address = try HostResolver.resolve(proxyURL.host, port: proxyURL.port, family: nil, type: .stream).first else {
             throw .usage("no address for the proxy '\(proxyURL.host)'")
         }
-        let jobs = window.sorted().map { index in
+        // Asked in the window's (seeded) order, reported in index order as the scanner does.
+        let jobs = window.map { index in
             let destination = space.destination(index)
             return ProxyProber.Job(address: destination.ipAddress ?? .v4(.any), port: destination.port ?? 0)
         }
         let prober = ProxyProber(
             proxyAddress: address, proxy: proxyURL, timeout: timeout?.duration ?? .seconds(5), parallelism: parallel ?? 64, retries: retries)
         let started = ContinuousClock.now
-        let results = try prober.run(jobs)
+        let answers = try prober.run(jobs)
+        guard answers.count == jobs.count else { throw SockscopeError("the proxy prober lost a result", status: .internalError) }
+        let results = window.indices.sorted { window[$0] < window[$1] }.map { answers[$0] }
         return PortScanner.Report(
             results: results, elapsed: .now - started, smoothedRTT: nil, probesSent: results.reduce(0) { $0 + $1.attempts }, selfConnects: 0)
     }

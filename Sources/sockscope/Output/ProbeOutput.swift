@@ -28,12 +28,8 @@ struct ProbeOutput {
                 text += style.dim(header(reasonWidth)) + "\n"
                 for result in shown {
                     text += row(result, style: style, reasonWidth: reasonWidth) + "\n"
-                    if let answer = result.answer {
-                        text += "            " + style.dim("answer ") + String(answer.prefix(160)) + (answer.count > 160 ? "…" : "") + "\n"
-                    }
-                    if let banner = banners?["\(result.target) \(result.port)"] {
-                        text += "            " + style.dim("banner ") + String(banner.prefix(160)) + (banner.count > 160 ? "…" : "") + "\n"
-                    }
+                    if let answer = result.answer { text += Self.detail("answer", answer, style: style) }
+                    if let banner = banners?["\(result.target) \(result.port)"] { text += Self.detail("banner", banner, style: style) }
                 }
             }
             text += summary(rows, target: target.address) + "\n"
@@ -96,6 +92,11 @@ struct ProbeOutput {
             }
         }
         Diagnostics.output(text)
+    }
+
+    /// A line under a port's row: what its UDP reply or its banner said, 160 characters at most.
+    private static func detail(_ label: String, _ text: String, style: Style) -> String {
+        "            " + style.dim(label + " ") + String(text.prefix(160)) + (text.count > 160 ? "…" : "") + "\n"
     }
 
     private func header(_ reasonWidth: Int) -> String {
