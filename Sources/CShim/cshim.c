@@ -139,6 +139,12 @@ int cshim_unacknowledged_bytes(int fd) {
     return queued;
 }
 
+int cshim_readable_bytes(int fd) {
+    int waiting = 0;
+    if (ioctl(fd, FIONREAD, &waiting) != 0) return -1;
+    return waiting;
+}
+
 int cshim_move_high(int fd) {
     int moved = fcntl(fd, F_DUPFD_CLOEXEC, 100);
     if (moved < 0) return fd;

@@ -12,9 +12,11 @@ struct ConnectCommand: ParsableCommand {
 
             At the end of stdin the client sends FIN (shutdown SHUT_WR) and keeps reading until the peer \
             closes, so a reply to a request that ended is still received (--no-half-close keeps the write \
-            side open instead). When the peer closes first, what it sent is written, stdout is closed at \
-            once (so `connect … | tar x` ends) and the session ends, as ncat's does; --keep-sending sends \
-            the rest of stdin first. --send-only and --recv-only move bytes one way only (ncat's options). \
+            side open instead). A peer's FIN ends only its direction: what it sent is written, stdout is \
+            closed at once (so `connect … | tar x` ends), and stdin is still sent to its end, then FIN; \
+            the session ends when both directions are done (--stop-at-peer-close stops sending at the \
+            peer's FIN instead). Exit 0 means every byte of stdin went to the socket and everything \
+            received was written; a reset while sending is exit 74 with the bytes not sent. --send-only and --recv-only move bytes one way only (ncat's options). \
             UDP has no end of stream: after stdin ends, replies are printed until none has come for the \
             idle timeout (default 0.5 s). With --linger 0 no FIN is sent: replies are read until the peer \
             has been quiet for that long, and the close is an RST.
@@ -81,15 +83,16 @@ struct ConnectCommand: ParsableCommand {
             throw ValidationError("-w/--timeout must be more than 0 seconds (leave it out to wait as long as the kernel does)")
         }
         if frame.format != nil && session.values.shapesStandardStreams {
-            throw ValidationError("--frame sends whole messages; --send-only, --recv-only, --keep-sending, --crlf and --no-half-close are for raw streams")
+            throw ValidationError(
+                "--frame sends whole messages; --send-only, --recv-only, --keep-sending, --stop-at-peer-close, --crlf and --no-half-close are for raw streams")
         }
         if tls.tls && transport.udp { throw ValidationError("--tls runs over a stream: UDP would need DTLS, which sockscope does not speak") }
         if tls.tls && frame.format != nil { throw ValidationError("--frame works on the socket itself; with --tls, frame the data yourself") }
         if proxy.proxy != nil && (transport.udp || transport.unixPath != nil) {
             throw ValidationError("--proxy tunnels a TCP connection; -u and -U do not go through proxies")
         }
-        if transport.udp && (session.keepSending || session.noHalfClose) {
-            throw ValidationError("--keep-sending and --no-half-close are about a stream's FIN; UDP has none")
+        if transport.udp && (session.keepSending || session.stopAtPeerClose || session.noHalfClose) {
+            throw ValidationError("--keep-sending, --stop-at-peer-close and --no-half-close are about a stream's FIN; UDP has none")
         }
     }
 
@@ -201,6 +204,7 @@ extension ConnectCommand.Request {
         } else {
             let relay = StreamRelay(socket: socket, tls: tls, mode: .standardStreams(input: 0, output: 1), options: session.relayOptions(tuning: tuning))
             if let log { relay.observe { log.record($0, $1) } }
+            relay.peerFinishedFirst = ConnectionReporter.peerFinishedNotice(json: output.json)
             reporter.streamDone(try relay.run())
         }
         try log?.finish()

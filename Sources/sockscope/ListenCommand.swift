@@ -153,9 +153,9 @@ struct ListenCommand: ParsableCommand {
         if broker {
             // A broker's stdin goes to every client: --send-only (stdin only, clients' data not
             // relayed) and -C (its line endings) shape it; the rest has no stream to act on.
-            if session.receiveOnly || session.keepSending || session.noHalfClose {
+            if session.receiveOnly || session.keepSending || session.stopAtPeerClose || session.noHalfClose {
                 throw ValidationError(
-                    "--broker relays between clients: --recv-only would relay nothing (listen -k --recv-only collects what clients send); --keep-sending and --no-half-close need one peer"
+                    "--broker relays between clients: --recv-only would relay nothing (listen -k --recv-only collects what clients send); --keep-sending, --stop-at-peer-close and --no-half-close need one peer"
                 )
             }
             return
@@ -163,11 +163,15 @@ struct ListenCommand: ParsableCommand {
         let served = [("--echo", echo), ("--upper", upper), ("--chat", chat), ("--exec/--sh-exec", request.execCommand != nil)]
         if let (name, _) = served.first(where: { $0.1 }) {
             throw ValidationError(
-                "--send-only, --recv-only, --keep-sending, --crlf and --no-half-close shape a stdin/stdout session; \(name) serves clients itself")
+                "--send-only, --recv-only, --keep-sending, --stop-at-peer-close, --crlf and --no-half-close shape a stdin/stdout session; \(name) serves clients itself"
+            )
         }
-        if frame.format != nil { throw ValidationError("--frame sends whole messages; --send-only, --recv-only, --keep-sending, --crlf are for raw streams") }
-        if session.keepSending && (keepOpen || transport.udp) {
-            throw ValidationError("--keep-sending is about one stream peer closing first; use it without --keep-open and -u")
+        if frame.format != nil {
+            throw ValidationError("--frame sends whole messages; --send-only, --recv-only, --keep-sending, --stop-at-peer-close, --crlf are for raw streams")
+        }
+        if (session.keepSending || session.stopAtPeerClose) && (keepOpen || transport.udp) {
+            throw ValidationError(
+                "--\(session.keepSending ? "keep-sending" : "stop-at-peer-close") is about one stream peer closing first; use it without --keep-open and -u")
         }
         if session.noHalfClose && transport.udp { throw ValidationError("--no-half-close is about TCP's FIN; UDP has none") }
     }
@@ -332,6 +336,7 @@ extension ListenCommand.Request {
                 policy: policy, tracer: tracer, events: events)
             let log = try traffic.log()
             if let log { server.observer = { log.record($0, $1) } }
+            server.peerFinishedFirst = ConnectionReporter.peerFinishedNotice(json: output.json)
             try server.run()
             try log?.finish()
         }

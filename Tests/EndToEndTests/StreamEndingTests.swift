@@ -1,8 +1,10 @@
+import Foundation
 import Glibc
 import Testing
 
-/// How sessions end, as nc and ncat users rely on: the peer's close ends the session and
-/// closes stdout at once; --keep-sending, --send-only, --recv-only and --crlf; one client
+/// How sessions end, as nc and ncat users rely on: the peer's FIN ends only its direction
+/// (stdout closes at once, stdin is still sent); --stop-at-peer-close, --send-only,
+/// --recv-only and --crlf; the stream-ending matrix against ncat, nc and socat; one client
 /// per `listen`; what `listen -k` does with stdin before its first client; --linger 0;
 /// --accept-timeout and -w 0.
 @Suite("Stream endings")
@@ -17,36 +19,121 @@ struct StreamEndingTests {
         (process.stdoutText.split(separator: "\n").last.map(String.init) ?? "") + "\n"
     }
 
-    @Test("the peer closes first: what it sent is written, stdout closes, and the session ends though stdin is still open")
+    @Test("the peer's FIN ends only its direction: stdout closes at once (its reader ends), stdin is still sent to its end")
     func peerClosesFirst() async throws {
         let server = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "close-first"])
         defer { server.kill() }
         let port = try await server.announcedPort(marker: "", inStdout: true)
-        let client = try Self.withOpenStdin("\(Paths.sockscope) connect 127.0.0.1 \(port)")
+        // The reader of our stdout reports its end of file; stdin ends 4 s later with one line.
+        let client = try BackgroundProcess(
+            "/bin/bash", ["-c", "(sleep 4; echo late) | \(Paths.sockscope) connect 127.0.0.1 \(port) | { cat; echo READER-SAW-EOF >&2; }"])
         defer { client.kill() }
-        #expect(try await client.finish(timeout: .seconds(15)) == 0, "it ended long before stdin did: \(client.stderrText)")
+        _ = try await client.waitForLine(containing: "READER-SAW-EOF", timeout: .seconds(3))
+        #expect(server.stdoutText.split(separator: "\n").count == 1, "stdin has not ended yet, so the server is still reading")
+        #expect(try await client.finish(timeout: .seconds(25)) == 0, "\(client.stderrText)")
         #expect(client.stdoutText == "data\n")
-        #expect(client.stderrText.contains("the peer closed before stdin ended; the rest of stdin was not sent (--keep-sending sends it)"))
+        #expect(!client.stderrText.contains("not sent"), "a complete transfer gets no note: \(client.stderrText)")
         #expect(try await server.finish() == 0)
-        #expect(Self.lastLine(server) == "received 0\n")
+        #expect(Self.lastLine(server) == "received 5\n", "the line sent after the peer's FIN arrived")
+
+        // --keep-sending names the default and is still accepted.
+        let again = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "close-first"])
+        defer { again.kill() }
+        let againPort = try await again.announcedPort(marker: "", inStdout: true)
+        let named = try await sockscope("connect", "--keep-sending", "127.0.0.1", "\(againPort)", input: Array("late\n".utf8))
+        #expect(named.status == 0 && named.stdoutText == "data\n", "\(named)")
+        #expect(try await again.finish() == 0)
+        #expect(Self.lastLine(again) == "received 5\n")
     }
 
-    @Test("--keep-sending: after the peer's FIN stdout is closed at once (its reader ends), and stdin is still sent")
-    func keepSending() async throws {
+    @Test("--stop-at-peer-close: the session ends at the peer's FIN, and says what of stdin was not sent only when something was")
+    func stopAtPeerClose() async throws {
+        // stdin held open: nothing more could be read, and the note says stdin had not ended.
         let server = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "close-first"])
         defer { server.kill() }
         let port = try await server.announcedPort(marker: "", inStdout: true)
-        // The reader of our stdout reports its end of file; stdin ends 10 s later with one line.
-        let client = try BackgroundProcess(
-            "/bin/bash",
-            ["-c", "(sleep 10; echo late) | \(Paths.sockscope) connect --keep-sending 127.0.0.1 \(port) | { cat; echo READER-SAW-EOF >&2; }"])
+        let client = try Self.withOpenStdin("\(Paths.sockscope) connect --stop-at-peer-close 127.0.0.1 \(port)")
         defer { client.kill() }
-        _ = try await client.waitForLine(containing: "READER-SAW-EOF", timeout: .seconds(8))
-        #expect(server.stdoutText.split(separator: "\n").count == 1, "stdin has not ended yet, so the server is still reading")
-        #expect(try await client.finish(timeout: .seconds(25)) == 0)
+        #expect(try await client.finish(timeout: .seconds(15)) == 0, "it ended long before stdin did: \(client.stderrText)")
         #expect(client.stdoutText == "data\n")
+        #expect(client.stderrText.contains("the peer closed first (--stop-at-peer-close): stdin had not ended"), "\(client.stderrText)")
         #expect(try await server.finish() == 0)
-        #expect(Self.lastLine(server) == "received 5\n", "the line sent after the peer's FIN arrived")
+        #expect(Self.lastLine(server) == "received 0\n")
+
+        // A 16 MiB file to a listener whose stdin is empty: the note counts what was left.
+        let directory = try TemporaryDirectory.make()
+        let data = try randomFile(megabytes: 16, in: directory)
+        let listener = try BackgroundProcess(Paths.sockscope, ["listen", "127.0.0.1", "0"], stdinPath: "/dev/null")
+        defer { listener.kill() }
+        let listenPort = try await listener.announcedPort()
+        let sender = try BackgroundProcess(
+            "/bin/bash", ["-c", "exec \(Paths.sockscope) connect --stop-at-peer-close 127.0.0.1 \(listenPort) < \(data)"])
+        defer { sender.kill() }
+        #expect(try await sender.finish() == 0)
+        let note = try #require(sender.stderrText.split(separator: "\n").first { $0.contains("--stop-at-peer-close") }, "\(sender.stderrText)")
+        let left = Int(note.split(separator: ": ").last?.split(separator: " ").first ?? "") ?? -1
+        #expect(left > 0 && left < 16 << 20, "\(note)")
+        _ = try await listener.finish()
+        #expect(((try? readFile(listener.stdoutPath))?.count ?? 0) + left <= 16 << 20, "what arrived and what was left add up to no more than the file")
+
+        // stdin that had ended: no note at all.
+        let quiet = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "close-first"])
+        defer { quiet.kill() }
+        let quietPort = try await quiet.announcedPort(marker: "", inStdout: true)
+        let short = try await sockscope("connect", "--stop-at-peer-close", "127.0.0.1", "\(quietPort)", input: Array("x".utf8))
+        #expect(short.status == 0 && !short.stderr.contains("not sent"), "\(short)")
+    }
+
+    @Test("the stream-ending matrix: 16 MiB both ways against sockscope, ncat, nc and socat, every stdin: no byte lost, no exit 0 on a loss")
+    func streamEndingMatrix() async throws {
+        let directory = try TemporaryDirectory.make()
+        let outcome = try await run(Paths.python, [Paths.peer("stream_matrix.py"), Paths.sockscope, directory], timeout: .seconds(300))
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let cases = outcome.stdoutText.split(separator: "\n").compactMap { MatrixCase(String($0)) }
+        #expect(cases.count == 70, "\(outcome.stdoutText)")
+        for item in cases {
+            let ours = item.sender == "sockscope" ? item.senderStatus : item.receiverStatus
+            if item.sender == "sockscope" {
+                // sockscope sends: every byte arrives, whatever the receiver's stdin, and exit 0.
+                #expect(item.complete && item.senderStatus == "0", "\(item.line)")
+                if item.receiver == "sockscope" { #expect(item.receiverStatus == "0", "\(item.line)") }
+            } else if item.listener == "receiver" {
+                // ncat, nc -N and socat -u as clients deliver every byte (measured); sockscope takes it all.
+                #expect(item.complete && ours == "0", "\(item.line)")
+            } else {
+                // ncat -l and nc -l stop sending at the client's FIN (measured): the loss is theirs,
+                // and sockscope wrote everything that arrived (exit 0).
+                #expect(ours == "0", "\(item.line)")
+            }
+        }
+    }
+
+    @Test("the peer resets while stdin is being sent: exit 74 naming the bytes of stdin not sent (a file and a pipe)")
+    func resetWhileSending() async throws {
+        let directory = try TemporaryDirectory.make()
+        let data = try randomFile(megabytes: 16, in: directory)
+        for input in ["< \(data)", "< <(cat \(data))"] {
+            let server = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "read-then-reset"])
+            defer { server.kill() }
+            let port = try await server.announcedPort(marker: "", inStdout: true)
+            let client = try BackgroundProcess("/bin/bash", ["-c", "exec \(Paths.sockscope) connect 127.0.0.1 \(port) \(input)"])
+            defer { client.kill() }
+            #expect(try await client.finish() == 74, "\(input): \(client.stderrText)")
+            #expect(client.stderrText.contains("ECONNRESET") || client.stderrText.contains("EPIPE"), "\(client.stderrText)")
+            if input.hasPrefix("< /") {
+                #expect(client.stderrText.contains("bytes of stdin not sent"), "a file's unsent part is counted: \(client.stderrText)")
+            } else {
+                #expect(client.stderrText.contains("of stdin not sent") || client.stderrText.contains("stdin had not ended"), "\(client.stderrText)")
+            }
+        }
+    }
+
+    @Test("--chat: one client's Ctrl-D (a half-close) keeps it in the conversation; two-terminal listen and connect go on after the other's FIN")
+    func halfCloseKeepsSessions() async throws {
+        let outcome = try await run(Paths.python, [Paths.peer("half_close_sessions.py"), Paths.sockscope], timeout: .seconds(60))
+        #expect(outcome.status == 0, "\(outcome)")
+        #expect(outcome.stdoutText.contains("PASS chat-half-close"), "\(outcome.stdoutText)")
+        #expect(outcome.stdoutText.contains("PASS terminal-half-close"), "\(outcome.stdoutText)")
     }
 
     @Test("--send-only: stdin is sent, what the peer sends is dropped, the session ends with stdin (TCP and UDP)")
@@ -185,17 +272,42 @@ struct StreamEndingTests {
             (["connect", "-w", "0", "127.0.0.1", "9"], "-w/--timeout must be more than 0"),
             (["connect", "--send-only", "--recv-only", "127.0.0.1", "9"], "cannot be used together"),
             (["connect", "--keep-sending", "--send-only", "127.0.0.1", "9"], "--keep-sending"),
+            (["connect", "--stop-at-peer-close", "--recv-only", "127.0.0.1", "9"], "--stop-at-peer-close is for sessions"),
+            (["connect", "--stop-at-peer-close", "--keep-sending", "127.0.0.1", "9"], "are opposites"),
+            (["listen", "-k", "--stop-at-peer-close", "127.0.0.1", "0"], "--stop-at-peer-close is about one stream peer"),
             (["connect", "-u", "--keep-sending", "127.0.0.1", "9"], "UDP has none"),
             (["connect", "--frame", "line", "--crlf", "127.0.0.1", "9"], "--frame"),
             (["listen", "--echo", "--send-only", "127.0.0.1", "0"], "--echo serves clients itself"),
             (["listen", "--chat", "--crlf", "127.0.0.1", "0"], "--chat serves clients itself"),
             (["listen", "--broker", "--recv-only", "127.0.0.1", "0"], "--recv-only would relay nothing"),
-            (["listen", "--broker", "--keep-sending", "127.0.0.1", "0"], "--keep-sending and --no-half-close need one peer"),
+            (["listen", "--broker", "--keep-sending", "127.0.0.1", "0"], "--stop-at-peer-close and --no-half-close need one peer"),
             (["listen", "-k", "--keep-sending", "127.0.0.1", "0"], "--keep-sending"),
             (["listen", "-u", "--accept-timeout", "1", "127.0.0.1", "0"], "--accept-timeout"),
             (["listen", "--accept-timeout", "0", "127.0.0.1", "0"], "--accept-timeout must be more than 0"),
         ])
     func usageErrors(arguments: [String], message: String) async throws {
         try await expectFailure(arguments, message)
+    }
+}
+
+/// One line of stream_matrix.py's output.
+struct MatrixCase {
+    let line: String
+    let sender: String
+    let receiver: String
+    let listener: String
+    let complete: Bool
+    let senderStatus: String
+    let receiverStatus: String
+
+    init?(_ line: String) {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else { return nil }
+        self.line = line
+        sender = object["sender"] as? String ?? ""
+        receiver = object["receiver"] as? String ?? ""
+        listener = object["listener"] as? String ?? ""
+        complete = object["complete"] as? Bool ?? false
+        senderStatus = object["sender_status"].map { "\($0)" } ?? ""
+        receiverStatus = object["receiver_status"].map { "\($0)" } ?? ""
     }
 }

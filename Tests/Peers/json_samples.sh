@@ -28,10 +28,10 @@ json_port() {  # waits for a "listening" record's local_port in a file
 "$bin" listen --json --echo 127.0.0.1 0 > /dev/null 2> "$out/listen.jsonl" & pids+=($!)
 port=$(json_port "$out/listen.jsonl")
 echo hello | timeout 10 "$bin" connect --json 127.0.0.1 "$port" > /dev/null 2> "$out/connect.jsonl"
-# the peer closes first (its stdin is empty) while ours is still open: stdin_unsent
+# the peer closes first (its stdin is empty) while ours is still open, and --stop-at-peer-close: stdin_unsent
 "$bin" listen 127.0.0.1 0 < /dev/null > /dev/null 2> "$out/first.err" & pids+=($!)
 fport=$(port_of "$out/first.err")
-sleep 2 | timeout 10 "$bin" connect --json 127.0.0.1 "$fport" > /dev/null 2> "$out/connect-cut.jsonl"
+sleep 2 | timeout 10 "$bin" connect --json --stop-at-peer-close 127.0.0.1 "$fport" > /dev/null 2> "$out/connect-cut.jsonl"
 # a refused client and a --max-clients refusal, from a keep-open listener
 "$bin" listen --json -k --max-clients 1 --deny 127.0.0.2 127.0.0.1 0 < /dev/null > /dev/null 2> "$out/listen-k.jsonl" & pids+=($!)
 kport=$(json_port "$out/listen-k.jsonl")

@@ -244,8 +244,10 @@ def _(_=None):
 
 
 def send_only_exit(watched):
-    """A --send-only client sends a line and ends: the `watched` end exits with 0."""
-    server, port = listen([])
+    """A --send-only client sends a line and ends: the `watched` end exits with 0. The
+    server's stdin stays open, so it is told to end at the client's FIN as ncat -l does
+    (--stop-at-peer-close); by default it would go on sending its stdin."""
+    server, port = listen(["--stop-at-peer-close"] if watched == "server" else [])
     client = connect(["--send-only"], "127.0.0.1", port)
     client.write(b"abc\n")
     client.close_stdin()
@@ -356,23 +358,23 @@ def ending_case(server_args, client_args, writer, watched, keeps_running):
         ends[reader].write(b"def\n")
         expect_data(ends[writer], b"def\n", "the half-closed " + writer)
     else:
-        check(ends[watched].running_after(1), "the %s stopped with --keep-sending and stdin open" % watched)
+        check(ends[watched].running_after(1), "the %s stopped at the peer's FIN with its stdin open" % watched)
 
 
 ENDINGS = {
     # ncat's "client closes socket write and keeps running after stdin EOF" (an XFAIL
-    # there): the server keeps sending, so it is told to with --keep-sending.
-    "client-half-closes-and-keeps-reading": (["--keep-sending"], [], "client", "client", True),
+    # there): a peer's FIN ends only its direction, so the server keeps sending.
+    "client-half-closes-and-keeps-reading": ([], [], "client", "client", True),
     "send-only-client-stops-after-stdin": ([], ["--send-only"], "client", "client", False),
-    "server-half-closes-and-keeps-reading": ([], ["--keep-sending"], "server", "server", True),
+    "server-half-closes-and-keeps-reading": ([], [], "server", "server", True),
     "send-only-server-stops-after-stdin": (["--send-only"], [], "server", "server", False),
-    # At the peer's close sockscope stops unless --keep-sending: both are checked.
-    "client-closes-stdout-at-peer-eof-and-stops": ([], [], "server", "client", False),
-    "client-closes-stdout-at-peer-eof-keep-sending": ([], ["--keep-sending"], "server", "client", True),
+    # At the peer's FIN sockscope keeps sending unless --stop-at-peer-close: both are checked.
+    "client-closes-stdout-at-peer-eof-and-stops": ([], ["--stop-at-peer-close"], "server", "client", False),
+    "client-closes-stdout-at-peer-eof-keep-sending": ([], [], "server", "client", True),
     "recv-only-client-stops-at-peer-eof": ([], ["--recv-only"], "server", "client", False),
-    "server-closes-stdout-at-peer-eof-and-stops": ([], [], "client", "server", False),
+    "server-closes-stdout-at-peer-eof-and-stops": (["--stop-at-peer-close"], [], "client", "server", False),
     # ncat's "server closes stdout and keeps running after socket EOF" (an XFAIL there).
-    "server-closes-stdout-at-peer-eof-keep-sending": (["--keep-sending"], [], "client", "server", True),
+    "server-closes-stdout-at-peer-eof-keep-sending": ([], [], "client", "server", True),
     "recv-only-server-stops-at-peer-eof": (["--recv-only"], [], "client", "server", False),
 }
 for _name, _spec in ENDINGS.items():
@@ -383,8 +385,10 @@ for _name, _spec in ENDINGS.items():
 
 
 def quits_case(server_args, echoed):
-    """Without --keep-open the server ends when its one client goes (SIGTERM)."""
-    server, port = listen(server_args)
+    """Without --keep-open the server ends when its one client goes (SIGTERM). A plain
+    server's stdin stays open: a FIN cannot tell a client that went from one that only
+    finished sending, so it ends there as ncat -l does only with --stop-at-peer-close."""
+    server, port = listen(server_args or ["--stop-at-peer-close"])
     client = connect([], "127.0.0.1", port)
     client.write(b"abc\n")
     expect_data(client if echoed else server, b"abc\n", "the client of cat" if echoed else "the server")
@@ -758,7 +762,7 @@ def ncat_listen(args):
 
 @case("ncat-send-only-to-sockscope-listener")
 def _(_=None):
-    server, port = listen([])
+    server, port = listen(["--stop-at-peer-close"])  # its stdin stays open: ncat -l's ending asked for
     client = Proc([NCAT, "--send-only", "127.0.0.1", str(port)])
     client.write(b"abc\n")
     client.close_stdin()

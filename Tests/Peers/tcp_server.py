@@ -10,6 +10,7 @@ Binds HOST (default 127.0.0.1) on a free port, prints the port on stdout, serves
   close-first  send b'data\n' and FIN at once, then read until EOF; print 'received N' on stdout
   record     read until EOF; print the bytes received, as hex, on stdout
   flood      send 64 KiB while reading until EOF; print 'received N' on stdout
+  read-then-reset  read 100,000 bytes, then close with unread data pending: RST
   echo-once  read one chunk, send it back, then read again: print 'reset' when that
              read fails with ECONNRESET (the client closed with RST), 'eof' when it returns b''
 """
@@ -17,7 +18,7 @@ import argparse
 import socket
 
 parser = argparse.ArgumentParser()
-parser.add_argument("mode", choices=["upper", "after-eof", "send", "eof", "close-first", "record", "flood", "echo-once"])
+parser.add_argument("mode", choices=["upper", "after-eof", "send", "eof", "close-first", "record", "flood", "echo-once", "read-then-reset"])
 parser.add_argument("--host", default="127.0.0.1")
 parser.add_argument("--file")
 arguments = parser.parse_args()
@@ -60,6 +61,16 @@ elif mode == "close-first":
     while data := conn.recv(65536):
         total += len(data)
     print("received %d" % total, flush=True)
+elif mode == "read-then-reset":
+    import struct
+    total = 0
+    while total < 100_000:
+        data = conn.recv(65536)
+        if not data:
+            break
+        total += len(data)
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    conn.close()
 elif mode == "record":
     received = b""
     while data := conn.recv(65536):

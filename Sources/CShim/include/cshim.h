@@ -47,6 +47,10 @@ int cshim_tcp_idle_ms(int fd, unsigned int *received_ms, unsigned int *sent_ms);
 /// 0 once everything written has reached the peer's kernel. Returns -1 on failure.
 int cshim_unacknowledged_bytes(int fd);
 
+/// Bytes waiting to be read on a pipe, socket or terminal (`ioctl(FIONREAD)`).
+/// Returns -1 on failure.
+int cshim_readable_bytes(int fd);
+
 /// Whether `sig`'s disposition is SIG_IGN (as `nohup` leaves SIGHUP).
 int cshim_signal_is_ignored(int sig);
 

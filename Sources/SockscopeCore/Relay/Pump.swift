@@ -37,7 +37,11 @@ final class Pump {
 
     deinit { buffer.deallocate() }
 
-    var wantsRead: Bool { !sourceEnded && start == end }
+    /// Read no more from the source (what was read is still written): the relay stops
+    /// at the peer's close.
+    var holdsInput = false
+
+    var wantsRead: Bool { !sourceEnded && !holdsInput && start == end }
     var wantsWrite: Bool { start < end || closing || sink.hasPendingOutput }
     /// The source has ended and the sink's close (TLS close_notify) waits for room.
     private var closing = false
@@ -105,8 +109,12 @@ final class Pump {
         return progressed
     }
 
+    /// The rest of the stream was given up (`abandon()`): the source may hold more.
+    private(set) var abandoned = false
+
     /// Gives up on the rest of the stream (after the sink failed).
     func abandon() {
+        abandoned = true
         sourceEnded = true
         finished = true
         closing = false

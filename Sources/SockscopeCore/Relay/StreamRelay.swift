@@ -9,10 +9,12 @@ import SystemPackage
 /// - at end of input the relay sends FIN (`shutdown(SHUT_WR)`, the half-close) and
 ///   keeps reading until the peer closes too, so a reply that comes after the
 ///   request has ended is still received;
-/// - `recv` returning 0 means the peer closed its sending side: what was read is
-///   written out and the output is closed at once (so `connect … | tar x` ends), and
-///   the relay ends, as ncat's does — unless `keepSending` asks to finish sending
-///   the input first (a FIN only says "no more from me");
+/// - `recv` returning 0 means the peer closed its sending side — only its direction:
+///   what was read is written out and the output is closed at once (so
+///   `connect … | tar x` ends), while the input goes on being sent to its end, then
+///   FIN; the relay ends when both directions are done (the receiver of a scripted
+///   transfer often has an empty stdin and half-closes at once). `stopsAtPeerClose`
+///   asks for ncat -l's way instead: stop sending at the peer's FIN;
 /// - every byte read is written (short writes are continued), and every byte that
 ///   arrived before an error or end of stream reaches the output.
 package final class StreamRelay {
@@ -37,8 +39,9 @@ package final class StreamRelay {
 
         /// Which ways bytes move (`--send-only`, `--recv-only`).
         package var directions: RelayDirections = .both
-        /// After the peer has closed, go on sending the input to its end (`--keep-sending`).
-        package var keepSending = false
+        /// At the peer's FIN, stop reading the input and end once what was read is sent
+        /// (`--stop-at-peer-close`); by default the input is sent to its end.
+        package var stopsAtPeerClose = false
         /// Without a half-close (`--linger 0`): once the input is sent, how long the peer
         /// may stay quiet before the relay ends (and close resets the connection).
         package var replyWait: Duration?
@@ -86,9 +89,13 @@ package final class StreamRelay {
         package var ending: Ending
         /// Who sent FIN first, when either did.
         package var closedFirst: Side?
-        /// The relay stopped when the peer closed, before the input had ended: the rest
-        /// of it was not read or sent (`keepSending` sends it).
+        /// The relay stopped when the peer closed, before the input had ended
+        /// (`stopsAtPeerClose`): the rest of it was not read or sent.
         package var inputLeft = false
+        /// How many bytes of input were left unsent when that can be known (a regular
+        /// file's unread part, what a pipe holds); nil when it cannot (an open pipe
+        /// with nothing waiting).
+        package var inputBytesLeft: Int?
     }
 
     private let peer: RelayEndpoint
@@ -186,9 +193,9 @@ package final class StreamRelay {
         if let ending { return report(ending) }
         // A failed send is an error before anything else: --send-only must not turn
         // an abandoned input into "the input was sent".
-        if let sendFailure, let outbound, outbound.bytesRead > outbound.bytesWritten || !outbound.sourceEnded {
+        if let sendFailure, let unsent = unsentInput() {
             var error = SockscopeError(sendFailure)
-            error.message += " (\(counted(outbound.bytesRead - outbound.bytesWritten, "byte")) of input not delivered)"
+            error.message += "; \(unsent)"
             throw error
         }
         return report(options.directions == .sendOnly ? .inputSent : .peerClosed)
@@ -221,7 +228,10 @@ package final class StreamRelay {
             progressed = try inbound.step(sourceReadable: ready(inbound.source, false), sinkWritable: ready(inbound.sink, true))
         } catch {
             switch error {
-            case .source(let failure): throw SockscopeError(failure)
+            case .source(let failure):
+                var error = SockscopeError(failure)
+                if let unsent = unsentInput() { error.message += "; \(unsent)" }
+                throw error
             case .sink(let failure):
                 guard failure.errno == .brokenPipe else { throw SockscopeError(failure) }
                 guard inbound.sink.isSocket else {
@@ -235,6 +245,7 @@ package final class StreamRelay {
             }
         }
         guard let outbound, !outbound.finished else { return progressed }
+        if options.stopsAtPeerClose && inbound.finished { outbound.holdsInput = true }
         do {
             return try outbound.step(sourceReadable: ready(outbound.source, false), sinkWritable: ready(outbound.sink, true)) || progressed
         } catch {
@@ -248,13 +259,33 @@ package final class StreamRelay {
         }
     }
 
+    /// What of the input did not reach the peer, said in words, or nil when all of it
+    /// did (its end reached and every byte read written to the socket): bytes read
+    /// and not sent, and what the input still holds (`SystemCall.unreadBytes`).
+    private func unsentInput() -> String? {
+        guard let outbound else { return nil }
+        let held = outbound.bytesRead - outbound.bytesWritten
+        guard outbound.abandoned || !outbound.sourceEnded else { return held > 0 ? "\(counted(held, "byte")) of input not sent" : nil }
+        guard case .descriptor(let input) = outbound.source else {
+            return "\(counted(held, "byte")) of input not sent, and the rest not read"
+        }
+        guard let left = SystemCall.unreadBytes(input) else {
+            return held > 0 ? "\(counted(held, "byte")) of stdin not sent, and stdin had not ended" : "stdin had not ended: the rest of it was not sent"
+        }
+        return held + left > 0 ? "\(counted(held + left, "byte")) of stdin not sent" : nil
+    }
+
     /// Whether the session is over: the directions it serves have ended.
     private var isDone: Bool {
         let sent = outbound?.finished ?? true
         switch options.directions {
         case .sendOnly: return sent
         case .receiveOnly: return inbound.finished
-        case .both: return inbound.finished && (sent || !options.keepSending)
+        case .both:
+            guard inbound.finished, !sent else { return inbound.finished }
+            // Stopping at the peer's close: what was read from the input still goes out.
+            guard options.stopsAtPeerClose, let outbound else { return false }
+            return outbound.bufferedBytes == 0 && !outbound.sink.hasPendingOutput
         }
     }
 
@@ -280,7 +311,15 @@ package final class StreamRelay {
 
     private var closedFirst: Side?
 
+    /// Called once when the peer's stream ends while the input is still being sent (a
+    /// person at a terminal is told that the session goes on until their Ctrl-D).
+    package var peerFinishedFirst: (() -> Void)?
+
     private func noteFirstClose() {
+        if let peerFinishedFirst, inbound.finished, let outbound, !outbound.finished, !options.stopsAtPeerClose {
+            self.peerFinishedFirst = nil
+            peerFinishedFirst()
+        }
         guard closedFirst == nil else { return }
         if inbound.sourceEnded {
             closedFirst = .peer
@@ -293,7 +332,10 @@ package final class StreamRelay {
         var report = Report(
             bytesSent: outbound?.bytesWritten ?? inbound.bytesWritten, bytesReceived: inbound.bytesRead, ending: ending,
             closedFirst: closedFirst)
-        report.inputLeft = ending == .peerClosed && outbound.map { !$0.finished } == true
+        if ending == .peerClosed, let outbound, !outbound.finished, case .descriptor(let input) = outbound.source {
+            report.inputBytesLeft = SystemCall.unreadBytes(input)
+            report.inputLeft = report.inputBytesLeft != 0
+        }
         return report
     }
 }

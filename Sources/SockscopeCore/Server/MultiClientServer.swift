@@ -165,6 +165,11 @@ package final class MultiClientServer {
     /// A client's socket is ready: send what is queued, receive what came.
     private func serve(_ readiness: EventLoop.Readiness, loop: EventLoop) throws(SockscopeError) {
         guard let client = clients[readiness.fd] else { return }
+        if readiness.hangUpOrError && client.peerClosed && !readiness.writable {
+            // A client that had half-closed has now gone altogether (RST).
+            remove(client, reason: "the client closed", loop: loop)
+            return
+        }
         if readiness.writable { flush(client, loop: loop) }
         if readiness.readable, clients[readiness.fd] != nil { try receive(from: client, loop: loop) }
     }
@@ -230,7 +235,13 @@ package final class MultiClientServer {
             inputWatched = false
             try loop.update(options.input, [])
             // A broker goes on relaying between its clients after its own input ends.
-            if case .standardStreams = mode, options.halfClose { for client in clients.values { client.socket.shutdownWrite() } }
+            // A client still waiting for queued input gets its FIN after the queue (flush).
+            if case .standardStreams = mode {
+                for client in clients.values where client.queued == 0 {
+                    if options.halfClose { client.socket.shutdownWrite() }
+                    if client.peerClosed { remove(client, reason: "the client closed", loop: loop) }
+                }
+            }
             return
         }
         var bytes = Array(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
@@ -254,9 +265,10 @@ package final class MultiClientServer {
                 client.pendingLine = []
                 for other in clients.values where other !== client { enqueue(rest, to: other) }
             }
+            // The client's FIN: it stays while there is more to send it.
             client.peerClosed = true
             dirty.insert(client.socket.fd)
-            if client.queued == 0 || !isReplying { remove(client, reason: "the client closed", loop: loop) }
+            if !sendsMore(to: client) { remove(client, reason: "the client closed", loop: loop) }
             return
         }
         let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
@@ -293,6 +305,16 @@ package final class MultiClientServer {
                 client.pendingLine = []
             }
         }
+    }
+
+    /// Whether the server still sends `client` something after its FIN: what is queued
+    /// for it, and in chat mode what others say (a person's Ctrl-D does not take them out
+    /// of the conversation). With -k and --broker a client's FIN is its leaving, as in
+    /// ncat: its place is free for the next (--max-clients).
+    private func sendsMore(to client: Client) -> Bool {
+        if client.queued > 0 { return true }
+        if case .chat = mode { return true }
+        return false
     }
 
     /// Whether this mode sends the client something back after it closes (an echo still draining).
@@ -399,7 +421,8 @@ package final class MultiClientServer {
         dirty.insert(client.socket.fd)
         client.output = []
         client.outputStart = 0
-        if client.peerClosed {
+        if case .standardStreams = mode, !inputOpen, options.halfClose { client.socket.shutdownWrite() }
+        if client.peerClosed && !sendsMore(to: client) {
             if isReplying { client.socket.shutdownWrite() }
             remove(client, reason: "the client closed", loop: loop)
         }

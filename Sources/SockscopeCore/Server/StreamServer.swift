@@ -15,6 +15,8 @@ package final class StreamServer {
     private let events: (ListenerEvent) -> Void
     /// Sees every chunk each relay reads (for --hexdump and --output).
     package var observer: ((StreamRelay.Direction, UnsafeRawBufferPointer) -> Void)?
+    /// Called once if the client's stream ends while stdin is still being sent.
+    package var peerFinishedFirst: (() -> Void)?
 
     /// Binds and listens at once, so errors such as EADDRINUSE surface here.
     package init(
@@ -44,6 +46,7 @@ package final class StreamServer {
         }
         let relay = StreamRelay(socket: client.socket, tls: client.tls, mode: mode, options: relayOptions)
         if let observer { relay.observe(observer) }
+        relay.peerFinishedFirst = peerFinishedFirst
         let report = try relay.run()
         events(.closed(peer: client.peer, client: client.number, reason: report.ending.description, report: report))
     }

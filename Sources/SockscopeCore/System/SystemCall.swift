@@ -1,3 +1,4 @@
+import CShim
 import Glibc
 import SystemPackage
 
@@ -77,6 +78,28 @@ package enum SystemCall {
         if null != fd {
             _ = dup2(null, fd)
             close(null)
+        }
+    }
+
+    /// How many bytes of an input descriptor are still unread, when that can be known
+    /// without reading them: a regular file's size less its offset (`fstat(2)`,
+    /// `lseek(2)`), what a pipe or socket holds now (`poll(2)` then `ioctl(FIONREAD)`;
+    /// readable with nothing waiting is its end: 0). Nil when it cannot be known: a
+    /// pipe still open with nothing in it, a terminal, a device.
+    package static func unreadBytes(_ fd: Int32) -> Int? {
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { return nil }
+        switch status.st_mode & S_IFMT {
+        case S_IFREG:
+            let offset = lseek(fd, 0, SEEK_CUR)
+            return offset < 0 ? nil : max(0, Int(status.st_size) - Int(offset))
+        case S_IFIFO, S_IFSOCK:
+            var poll = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard Glibc.poll(&poll, 1, 0) == 1 else { return nil }
+            let waiting = cshim_readable_bytes(fd)
+            return waiting < 0 ? nil : Int(waiting)
+        default:
+            return nil
         }
     }
 }

@@ -76,8 +76,7 @@ package enum TLSBridge {
         }
 
         func run() {
-            var options = StreamRelay.Options(bufferSize: 256 << 10)
-            options.keepSending = true
+            let options = StreamRelay.Options(bufferSize: 256 << 10)
             do {
                 _ = try StreamRelay(socket: session.socket, tls: session, mode: .bridge(inner), options: options).run()
             } catch {

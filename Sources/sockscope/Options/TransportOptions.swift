@@ -40,7 +40,12 @@ struct SessionOptions: ParsableArguments {
     @Flag(name: .customLong("recv-only"), help: "Only receive; never read stdin, and end when the peer closes (ncat).")
     var receiveOnly = false
 
-    @Flag(name: .customLong("keep-sending"), help: "When the peer closes first, go on sending stdin to its end instead of stopping.")
+    @Flag(
+        name: .customLong("stop-at-peer-close"),
+        help: "When the peer sends FIN first, stop sending stdin and end (ncat -l's way); by default stdin is sent to its end.")
+    var stopAtPeerClose = false
+
+    @Flag(name: .customLong("keep-sending"), help: "Send stdin to its end after the peer's FIN (the default; the opposite of --stop-at-peer-close).")
     var keepSending = false
 
     @Flag(name: [.customShort("C"), .customLong("crlf")], help: "Send line endings as CR LF (a bare LF in stdin becomes CR LF).")
@@ -51,7 +56,10 @@ struct SessionOptions: ParsableArguments {
 
     func validate() throws {
         if sendOnly && receiveOnly { throw ValidationError("--send-only and --recv-only cannot be used together") }
-        if keepSending && (sendOnly || receiveOnly) { throw ValidationError("--keep-sending is for sessions that both send and receive") }
+        if keepSending && stopAtPeerClose { throw ValidationError("--keep-sending and --stop-at-peer-close are opposites; give one") }
+        if (keepSending || stopAtPeerClose) && (sendOnly || receiveOnly) {
+            throw ValidationError("--\(keepSending ? "keep-sending" : "stop-at-peer-close") is for sessions that both send and receive")
+        }
         if noHalfClose && receiveOnly { throw ValidationError("--no-half-close is about the end of stdin, which --recv-only never reads") }
         if crlf && receiveOnly { throw ValidationError("--crlf converts what is sent, and --recv-only sends nothing") }
     }
@@ -59,7 +67,9 @@ struct SessionOptions: ParsableArguments {
     /// The options' values, as plain data.
     var values: Values {
         Values(
-            idleTimeout: idleTimeout, noHalfClose: noHalfClose, sendOnly: sendOnly, receiveOnly: receiveOnly, keepSending: keepSending, crlf: crlf,
+            idleTimeout: idleTimeout, noHalfClose: noHalfClose, sendOnly: sendOnly, receiveOnly: receiveOnly, stopAtPeerClose: stopAtPeerClose,
+            keepSending: keepSending,
+            crlf: crlf,
             verbose: verbose)
     }
 }
@@ -71,6 +81,7 @@ extension SessionOptions {
         var noHalfClose = false
         var sendOnly = false
         var receiveOnly = false
+        var stopAtPeerClose = false
         var keepSending = false
         var crlf = false
         var verbose = false
@@ -83,7 +94,7 @@ extension SessionOptions.Values {
 
     /// Whether any option that shapes a stdin/stdout session was given (for modes such as
     /// --echo or --exec that have none).
-    var shapesStandardStreams: Bool { sendOnly || receiveOnly || keepSending || crlf || noHalfClose }
+    var shapesStandardStreams: Bool { sendOnly || receiveOnly || stopAtPeerClose || keepSending || crlf || noHalfClose }
 
     /// The relay's options. `--linger 0` asks for an abortive close, so no FIN is sent
     /// at the end of stdin: replies are read until the peer has been quiet for the reply
@@ -92,7 +103,7 @@ extension SessionOptions.Values {
     func relayOptions(tuning: SocketTuningOptions.Values) -> StreamRelay.Options {
         var options = StreamRelay.Options(halfClose: !noHalfClose && tuning.linger != 0, idleTimeout: idleTimeout?.duration)
         options.directions = directions
-        options.keepSending = keepSending
+        options.stopsAtPeerClose = stopAtPeerClose
         options.crlf = crlf
         if tuning.linger == 0 && !noHalfClose { options.replyWait = idleTimeout?.duration ?? .milliseconds(500) }
         return options

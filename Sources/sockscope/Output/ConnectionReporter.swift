@@ -35,11 +35,21 @@ struct ConnectionReporter {
         Self.noteInputLeft(report, json: json)
     }
 
-    /// Says so when the peer's close cut stdin short: data a script piped in was not
-    /// sent, which must not pass unnoticed (a person typing knows already).
+    /// Says so when --stop-at-peer-close left stdin unsent: data a script piped in was
+    /// not sent, which must not pass unnoticed. Only when bytes were left (or may have
+    /// been: a pipe still open), never after a complete transfer.
     static func noteInputLeft(_ report: StreamRelay.Report, json: Bool) {
-        guard report.inputLeft, !json, isatty(0) != 1 else { return }
-        Diagnostics.line("sockscope: the peer closed before stdin ended; the rest of stdin was not sent (--keep-sending sends it)")
+        guard report.inputLeft, !json else { return }
+        let left = report.inputBytesLeft.map { "\(counted($0, "byte")) of stdin were" } ?? "stdin had not ended; what came after was"
+        Diagnostics.line("sockscope: the peer closed first (--stop-at-peer-close): \(left) not sent")
+    }
+
+    /// At a terminal, the peer's FIN does not end the session (it ends only the peer's
+    /// direction): say so once, and how to end it. Nil (nothing said) when stdin is not a
+    /// terminal or with --json.
+    static func peerFinishedNotice(json: Bool) -> (() -> Void)? {
+        guard !json, isatty(0) == 1 else { return nil }
+        return { Diagnostics.line("sockscope: the peer has finished sending (FIN); what you type still goes to it — Ctrl-D ends the session") }
     }
 
     func datagramsDone(_ report: DatagramRelay.Report) {
