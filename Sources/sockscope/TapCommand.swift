@@ -246,10 +246,7 @@ struct TapCommand: ParsableCommand {
     /// A packet record; `capturedAt` (since the epoch, a file's packets) is its "time",
     /// else the time it is printed.
     static func json(_ event: ConnectionTap.TapEvent, capturedAt: Duration? = nil) -> String {
-        let components = capturedAt?.components
-        var line = JSONLine(
-            type: "packet",
-            time: components.map { Timestamp.rfc3339(seconds: Int($0.seconds), microseconds: Int($0.attoseconds / 1_000_000_000_000)) } ?? Timestamp.now())
+        var line = JSONLine(type: "packet", time: capturedAt.map(Timestamp.rfc3339) ?? Timestamp.now())
         switch event {
         case .tcp(let event):
             line.add(milliseconds: "offset", event.elapsed)

@@ -98,6 +98,9 @@ struct ProxyProtocolTests {
         }
         #expect(Base64.encode(Array("alice:s3cret".utf8)) == "YWxpY2U6czNjcmV0")
         #expect(Base64.decode("abc") == nil && Base64.decode("a=bc") == nil)
+        // Padding only at the end, at most two: these once computed prefix(-1) and trapped.
+        for bad in ["AAAA====", "YQ======", "YQ==YQ==", "====", "A===", "YQ=a"] { #expect(Base64.decode(bad) == nil, "\(bad)") }
+        #expect(Base64.decode("YQ==") == [0x61] && Base64.decode("YWI=") == [0x61, 0x62] && Base64.decode("") == [])
     }
 
     @Test("20,000 random requests (each kind's first byte, then noise): the server session never traps and never asks to connect to garbage it could not parse")

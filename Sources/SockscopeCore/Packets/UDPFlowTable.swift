@@ -37,6 +37,8 @@ package struct UDPFlowTable {
             flows[number].packetsToClient += 1
             flows[number].bytesToClient += payload
         }
-        flows[number].lastTimestamp = packet.timestamp
+        // Earliest and latest: a capture's clock may step back.
+        flows[number].firstTimestamp = min(flows[number].firstTimestamp, packet.timestamp)
+        flows[number].lastTimestamp = max(flows[number].lastTimestamp, packet.timestamp)
     }
 }

@@ -81,7 +81,8 @@ package enum Base64 {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Decodes padded Base64; nil for anything else.
+    /// Decodes padded Base64; nil for anything else (a length not a multiple of 4, a
+    /// character outside the alphabet, '=' anywhere but the last one or two places).
     package static func decode(_ text: String) -> [UInt8]? {
         let input = Array(text.utf8)
         guard input.count % 4 == 0 else { return nil }
@@ -100,6 +101,8 @@ package enum Base64 {
                     return nil
                 }
             }
+            // At most two '=', and only in the last group ("AAAA====" and "YQ==YQ==" are not Base64).
+            guard padding <= 2, padding == 0 || index + 4 == input.count else { return nil }
             let decoded = [UInt8(value >> 16 & 0xff), UInt8(value >> 8 & 0xff), UInt8(value & 0xff)]
             out += decoded.prefix(3 - padding)
             index += 4

@@ -43,8 +43,12 @@ package struct TCPConversationTracker: Sendable {
         package var server: SocketAddress
         package var states: PerSide<TCPState>
         package var firstTimestamp: Duration
-        /// When its last packet was seen.
+        /// The latest and the earliest time stamped on its packets (a capture's clock may
+        /// step back: the first packet is not always the earliest).
         package var lastTimestamp: Duration = .zero
+        package var earliestTimestamp: Duration = .zero
+        /// From its earliest packet to its latest (tshark's duration): never negative.
+        package var span: Duration { lastTimestamp - earliestTimestamp }
         /// SYN → SYN/ACK (the client's view of the round trip), when both were seen.
         package var handshakeRTT: Duration?
         package var bytes: PerSide<Int> = [.client: 0, .server: 0]
@@ -163,6 +167,8 @@ package struct TCPConversationTracker: Sendable {
         var conversation = Conversation(
             client: sourceIsClient ? source : destination, server: sourceIsClient ? destination : source,
             states: [.client: initial, .server: isOpening ? .listen : .established], firstTimestamp: time)
+        conversation.lastTimestamp = time
+        conversation.earliestTimestamp = time
         if !isOpening {
             // Joined mid-stream: number from the first packets seen, as tcpdump does.
             conversation.initialSequence[sourceIsClient ? .client : .server] = segment.sequence &- 1
@@ -178,7 +184,8 @@ package struct TCPConversationTracker: Sendable {
         step.conversation.packets += 1
         step.conversation.packetsBy[step.from, default: 0] += 1
         if segment.flags.contains(.rst) { step.conversation.resets[step.from, default: 0] += 1 }
-        step.conversation.lastTimestamp = time
+        step.conversation.lastTimestamp = max(step.conversation.lastTimestamp, time)
+        step.conversation.earliestTimestamp = min(step.conversation.earliestTimestamp, time)
         let (relativeSequence, relativeAck) = step.number(segment)
         step.account(segment, at: time)
         if segment.flags.contains(.rst) {

@@ -30,7 +30,7 @@ struct ConversationSummary {
             var fields = ["\(number + 1)".padded(to: 4) + "\(conversation.client) → \(conversation.server)"]
             fields.append("packets \(conversation.packetsBy[.client, default: 0])/\(conversation.packetsBy[.server, default: 0])")
             fields.append("bytes \(conversation.bytes[.client, default: 0])/\(conversation.bytes[.server, default: 0])")
-            fields.append(Timestamp.shortMilliseconds(conversation.lastTimestamp - conversation.firstTimestamp))
+            fields.append(Timestamp.shortMilliseconds(conversation.span))
             if let rtt = conversation.handshakeRTT { fields.append("rtt \(Timestamp.shortMilliseconds(rtt))") }
             fields.append("retransmissions \(conversation.retransmissions)")
             if conversation.outOfOrder > 0 { fields.append("out of order \(conversation.outOfOrder)") }
@@ -60,7 +60,7 @@ struct ConversationSummary {
                 number + 1, "tcp", conversation.client, conversation.server,
                 packets: (conversation.packetsBy[.client, default: 0], conversation.packetsBy[.server, default: 0]),
                 bytes: (conversation.bytes[.client, default: 0], conversation.bytes[.server, default: 0]),
-                duration: conversation.lastTimestamp - conversation.firstTimestamp)
+                duration: conversation.span)
             line.add(milliseconds: "handshake_rtt", conversation.handshakeRTT)
             line.add("retransmissions", conversation.retransmissions)
             line.add("out_of_order", conversation.outOfOrder)

@@ -133,23 +133,21 @@ struct ProbeOutput {
     }
 }
 
-extension Duration {
-    var microseconds: Int64 { components.seconds * 1_000_000 + components.attoseconds / 1_000_000_000_000 }
-}
-
 extension String {
     /// A number with two decimals, without Foundation's String(format:).
     init(format2 value: Double) {
         let hundredths = Int64((value * 100).rounded())
         let fraction = abs(hundredths % 100)
-        self = "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+        self = "\(hundredths < 0 ? "-" : "")\(abs(hundredths / 100)).\(fraction < 10 ? "0" : "")\(fraction)"
     }
 
     /// A number with three decimals (ping's milliseconds).
     init(format3 value: Double) {
         let thousandths = Int64((value * 1000).rounded())
-        let fraction = String(abs(thousandths % 1000))
-        self = "\(thousandths / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+        let fraction = "\(abs(thousandths % 1000))"
+        let padding = fraction.count < 3 ? "00".suffix(3 - fraction.count) : ""
+        let sign = thousandths < 0 ? "-" : ""
+        self = sign + "\(abs(thousandths / 1000))." + padding + fraction
     }
 }
 

@@ -1,0 +1,102 @@
+import Foundation
+import Glibc
+import Testing
+
+/// Issue 28: hostile input that once crashed a reader or a server — a capture whose clock
+/// steps back, Base64 padding in a proxy's credentials — and what the output must still be.
+@Suite("trust at the seams")
+struct TrustTests {
+    /// A pcap written by Tests/Peers/hostile_pcap.py in `mode`.
+    static func hostilePcap(_ mode: String, _ extra: [String] = []) async throws -> String {
+        let path = try TemporaryDirectory.make() + "/\(mode).pcap"
+        let made = try await run(Paths.python, [Paths.peer("hostile_pcap.py"), mode] + extra + [path])
+        try #require(made.status == 0, "\(made)")
+        return path
+    }
+
+    /// Validates JSON Lines against the schema; returns the validator's outcome.
+    static func validate(_ records: String) async throws -> Outcome {
+        let file = try TemporaryDirectory.make() + "/records.jsonl"
+        try writeFile(file, Array(records.utf8))
+        return try await run(Paths.python, [Paths.peer("validate_json.py"), Paths.packageRoot + "/schema/sockscope.schema.json", file])
+    }
+
+    @Test(
+        "tap -r: a clock that steps back (500 µs, and below the first packet) never traps: text, --time delta/absolute, --json (valid), --summary, --diagram, --plot"
+    )
+    func backwardsTimestamps() async throws {
+        let pcap = try await Self.hostilePcap("backwards")
+        let text = try await sockscope("tap", "-r", pcap)
+        #expect(text.status == 0, "\(text)")
+        let lines = text.stdoutText.split(separator: "\n")
+        #expect(lines.count == 8, "every packet printed, as tcpdump -r does: \(text.stdoutText)")
+        #expect(lines[2].hasPrefix("    +0.500 ms") && lines[7].hasPrefix("    -1.000 ms"), "\(text.stdoutText)")
+        let delta = try await sockscope("tap", "-r", pcap, "--time", "delta")
+        #expect(delta.status == 0 && delta.stdoutText.contains("-00:00:00.000500  "), "\(delta)")
+        let absolute = try await sockscope("tap", "-r", pcap, "--time", "absolute")
+        let dump = try await run(Paths.tcpdump, ["-tttt", "-n", "-r", pcap])
+        let ours = absolute.stdoutText.split(separator: "\n").map { $0.prefix(26) }
+        let theirs = dump.stdoutText.split(separator: "\n").map { $0.prefix(26) }
+        #expect(absolute.status == 0 && ours == theirs, "tcpdump -tttt's times, in its order: \(ours) vs \(theirs)")
+        let json = try await sockscope("tap", "-r", pcap, "--json")
+        #expect(json.status == 0 && json.stdoutText.contains(#""offset_ms":-1.0"#), "\(json)")
+        let validation = try await Self.validate(json.stdoutText)
+        #expect(validation.stdoutText == "valid 8\n", "\(validation)")
+        let summary = try await sockscope("tap", "-r", pcap, "--summary")
+        #expect(summary.status == 0 && summary.stdoutText.contains("  6.00 ms  "), "latest minus earliest, as tshark: \(summary)")
+        let directory = try TemporaryDirectory.make()
+        let pictures = try await sockscope("tap", "-r", pcap, "--diagram", directory + "/d.svg", "--plot", directory + "/p.svg")
+        #expect(pictures.status == 0, "\(pictures)")
+        for picture in ["d.svg", "p.svg"] {
+            let lint = try await run(Paths.xmllint, ["--noout", directory + "/" + picture])
+            #expect(lint.status == 0, "\(picture): \(lint)")
+        }
+    }
+
+    @Test("tap -r: stamps at 0 s and 2^32-1 s, a record of 0 captured bytes: no trap, JSON times valid RFC 3339")
+    func extremeTimestamps() async throws {
+        let pcap = try await Self.hostilePcap("extremes")
+        for arguments in [[], ["--time", "delta"], ["--time", "absolute"], ["--summary"]] {
+            let outcome = try await run(Paths.sockscope, ["tap", "-r", pcap] + arguments)
+            #expect(outcome.status == 0, "\(arguments): \(outcome)")
+        }
+        let json = try await sockscope("tap", "-r", pcap, "--json")
+        #expect(json.status == 0, "\(json)")
+        let validation = try await Self.validate(json.stdoutText)
+        #expect(validation.status == 0, "\(validation)")
+        let times = json.stdoutText.split(separator: "\n").compactMap { line -> String? in
+            guard let range = line.range(of: #""time":""#) else { return nil }
+            return String(line[range.upperBound...].prefix(27))
+        }
+        for time in times {
+            #expect(time.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z/) != nil, "\(time)")
+        }
+    }
+
+    @Test("proxy --auth: Basic credentials with bad Base64 padding (AAAA====, YQ======, YQ==YQ==) get 407, and the proxy goes on serving")
+    func base64Padding() async throws {
+        let (proxy, port) = try await ProxyServerTests.start(["--auth", "a:b"])
+        let (target, targetPort) = try await ProxyClientTests.echoTarget()
+        defer {
+            proxy.kill()
+            target.kill()
+        }
+        let script = """
+            import socket, sys
+            for credentials in ["AAAA====", "YQ======", "YQ==YQ==", "=", "YTpi=", "YTpi"]:
+                s = socket.create_connection(("127.0.0.1", \(port)), timeout=10)
+                s.sendall(b"CONNECT 127.0.0.1:\(targetPort) HTTP/1.1\\r\\nProxy-Authorization: Basic " + credentials.encode() + b"\\r\\n\\r\\n")
+                print(credentials, s.recv(100).split(b"\\r\\n")[0].decode(), flush=True)
+                s.close()
+            """
+        let outcome = try await run(Paths.python, ["-c", script])
+        #expect(outcome.status == 0, "\(outcome)")
+        let answers = outcome.stdoutText.split(separator: "\n").map(String.init)
+        #expect(answers.count == 6, "\(outcome)")
+        for answer in answers.prefix(5) { #expect(answer.hasSuffix(" 407 Proxy Authentication Required"), "\(answer)") }
+        #expect(answers.last?.hasPrefix("YTpi HTTP/1.1 200") == true, "a:b in Base64 is let through: \(answers)")
+        #expect(kill(proxy.pid, 0) == 0, "the proxy is still running: \(proxy.stderrText)")
+        let through = try await sockscope("connect", "--proxy", "http://a:b@127.0.0.1:\(port)", "127.0.0.1", "\(targetPort)", input: Array("ping".utf8))
+        #expect(through.stdoutText == "pingbye", "\(through)")
+    }
+}
