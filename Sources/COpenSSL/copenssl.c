@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -109,6 +110,11 @@ static void set_error(char *error, size_t size, const char *what) {
 // MARK: key log
 
 static int keylog_index = -1;
+/// The errno of the first key log write that failed (0: none has): a full disk must not
+/// leave a key log silently incomplete.
+static _Atomic int keylog_errno;
+
+int cossl_keylog_error(void) { return keylog_errno; }
 
 /// Writes one NSS key log line (what SSLKEYLOGFILE files hold) to the context's file.
 static void write_keylog(const SSL *ssl, const char *line) {
@@ -124,7 +130,11 @@ static void write_keylog(const SSL *ssl, const char *line) {
     while (done < length + 1) {
         ssize_t written = write((int)fd, buffer + done, length + 1 - done);
         if (written < 0 && errno == EINTR) continue;
-        if (written <= 0) return;
+        if (written <= 0) {
+            int expected = 0;
+            atomic_compare_exchange_strong(&keylog_errno, &expected, written < 0 ? errno : ENOSPC);
+            return;
+        }
         done += (size_t)written;
     }
 }
@@ -439,7 +449,8 @@ static int classify(SSL *ssl, int result, int *system_errno) {
     case SSL_ERROR_SSL:
         if (ERR_GET_REASON(p_ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
             p_ERR_clear_error();
-            return COSSL_UNEXPECTED_EOF;
+            // Bytes of a record still in the read buffer: the stream was cut inside it.
+            return p_SSL_has_pending(ssl) ? COSSL_CUT_MID_RECORD : COSSL_UNEXPECTED_EOF;
         }
         return COSSL_FAILED;
     default: return COSSL_FAILED;

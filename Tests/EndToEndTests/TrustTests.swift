@@ -99,4 +99,97 @@ struct TrustTests {
         let through = try await sockscope("connect", "--proxy", "http://a:b@127.0.0.1:\(port)", "127.0.0.1", "\(targetPort)", input: Array("ping".utf8))
         #expect(through.stdoutText == "pingbye", "\(through)")
     }
+
+    /// tls_cut_server.py in `mode`, with the test leaf certificate; its port.
+    static func cutServer(_ certificates: String, _ mode: String) async throws -> (BackgroundProcess, UInt16) {
+        let server = try BackgroundProcess(Paths.python, [Paths.peer("tls_cut_server.py"), certificates + "/leaf.pem", certificates + "/leaf.key", mode])
+        return (server, try await server.announcedPort(marker: "", inStdout: true))
+    }
+
+    @Test(
+        "connect --tls: close_notify is a clean end (0); an end without it at a record boundary is said on stderr and in JSON; a cut inside a record is exit 74 'TLS stream cut after N bytes' (openssl s_client: unexpected eof)"
+    )
+    func tlsTruncation() async throws {
+        let certificates = try await TLSTests.certificates()
+        let ca = certificates + "/ca.pem"
+        let (clean, cleanPort) = try await Self.cutServer(certificates, "close-notify")
+        defer { clean.kill() }
+        let ended = try await sockscope("connect", "--tls", "--ca-file", ca, "--sni", "localhost", "127.0.0.1", "\(cleanPort)")
+        #expect(ended.status == 0 && ended.stdout.count == 50_000 && !ended.stderr.contains("close_notify"), "\(ended)")
+
+        let (boundary, boundaryPort) = try await Self.cutServer(certificates, "boundary")
+        defer { boundary.kill() }
+        let atBoundary = try await sockscope("connect", "--tls", "--ca-file", ca, "--sni", "localhost", "--json", "127.0.0.1", "\(boundaryPort)")
+        #expect(atBoundary.status == 0 && atBoundary.stdout.count == 50_000, "\(atBoundary.stderr)")
+        #expect(atBoundary.stderr.contains(#""close_notify":false"#), "\(atBoundary.stderr)")
+        let closedRecords = atBoundary.stderr.split(separator: "\n").filter { $0.contains(#""type":"closed""#) }.joined(separator: "\n")
+        let validation = try await Self.validate(closedRecords + "\n")
+        #expect(validation.stdoutText == "valid 1\n", "\(validation)")
+        let (boundaryText, textPort) = try await Self.cutServer(certificates, "boundary")
+        defer { boundaryText.kill() }
+        let said = try await sockscope("connect", "--tls", "--ca-file", ca, "--sni", "localhost", "127.0.0.1", "\(textPort)")
+        #expect(said.stderr.contains("the peer ended TLS without close_notify after 50000 bytes"), "without -v: \(said.stderr)")
+
+        let (cut, cutPort) = try await Self.cutServer(certificates, "mid-record")
+        defer { cut.kill() }
+        let truncated = try await sockscope("connect", "--tls", "--ca-file", ca, "--sni", "localhost", "127.0.0.1", "\(cutPort)")
+        #expect(truncated.status == 74, "\(truncated)")
+        #expect(truncated.stderr.contains("TLS stream cut after \(truncated.stdout.count) bytes"), "\(truncated.stderr)")
+        #expect(truncated.stdout.count < 50_000 && truncated.stdout.count > 0, "what arrived whole was written: \(truncated.stdout.count)")
+    }
+
+    @Test("forward --target-tls passes a TLS stream cut inside a record on as a reset, not a clean FIN")
+    func forwardPassesCutAsReset() async throws {
+        let certificates = try await TLSTests.certificates()
+        let (cut, cutPort) = try await Self.cutServer(certificates, "mid-record")
+        defer { cut.kill() }
+        let forward = try BackgroundProcess(
+            Paths.sockscope,
+            ["forward", "--target-tls", "--target-ca-file", certificates + "/ca.pem", "--target-sni", "localhost", "127.0.0.1", "0", "127.0.0.1", "\(cutPort)"])
+        defer { forward.kill() }
+        let port = try await forward.announcedPort()
+        let script = """
+            import socket
+            s = socket.create_connection(("127.0.0.1", \(port)), timeout=10)
+            s.shutdown(socket.SHUT_WR)
+            total = 0
+            try:
+                while data := s.recv(65536):
+                    total += len(data)
+                print("eof", total)
+            except ConnectionResetError:
+                print("reset", total)
+            """
+        let outcome = try await run(Paths.python, ["-c", script])
+        #expect(outcome.stdoutText.hasPrefix("reset "), "\(outcome)\n\(forward.stderrText)")
+    }
+
+    @Test("--keylog /dev/full: the key log cannot be written, exit 74 (as --output), on connect and listen")
+    func keylogFull() async throws {
+        let certificates = try await TLSTests.certificates()
+        let (server, port) = try await Self.cutServer(certificates, "close-notify")
+        defer { server.kill() }
+        let outcome = try await sockscope("connect", "--tls", "--insecure", "--keylog", "/dev/full", "127.0.0.1", "\(port)")
+        #expect(outcome.status == 74, "\(outcome)")
+        #expect(outcome.stderr.contains("cannot write the key log /dev/full: ENOSPC"), "\(outcome.stderr)")
+        let listener = try BackgroundProcess(Paths.sockscope, ["listen", "--tls", "--keylog", "/dev/full", "127.0.0.1", "0"])
+        defer { listener.kill() }
+        let listenPort = try await listener.announcedPort()
+        _ = try await sockscope("connect", "--tls", "--insecure", "127.0.0.1", "\(listenPort)", input: Array("hi".utf8))
+        #expect(try await listener.finish(timeout: .seconds(10)) == 74, "\(listener.stderrText)")
+        #expect(listener.stderrText.contains("cannot write the key log /dev/full"), "\(listener.stderrText)")
+    }
+
+    @Test("a client refused by --deny sees the same outcome every time: a reset (exit 74), with data or without")
+    func denyIsAlwaysReset() async throws {
+        let listener = try BackgroundProcess(Paths.sockscope, ["listen", "-k", "--deny", "127.0.0.1", "127.0.0.1", "0"])
+        defer { listener.kill() }
+        let port = try await listener.announcedPort()
+        for round in 0..<12 {
+            let input: [UInt8] = round % 2 == 0 ? [] : Array(String(repeating: "data\n", count: round * 1000).utf8)
+            let outcome = try await sockscope("connect", "127.0.0.1", "\(port)", input: input)
+            #expect(outcome.status == 74, "round \(round): \(outcome)")
+            #expect(outcome.stderr.contains("ECONNRESET") || outcome.stderr.contains("EPIPE"), "round \(round): \(outcome.stderr)")
+        }
+    }
 }

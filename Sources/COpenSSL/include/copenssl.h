@@ -66,7 +66,11 @@ void cossl_session_free(cossl_session *session);
 #define COSSL_WANT_READ -2         // retry when the socket is readable
 #define COSSL_WANT_WRITE -3        // retry when the socket is writable
 #define COSSL_SYSTEM -4            // a system call failed: *system_errno
-#define COSSL_UNEXPECTED_EOF -5    // the TCP stream ended without close_notify
+#define COSSL_UNEXPECTED_EOF -5    // the TCP stream ended without close_notify, at a record boundary
+#define COSSL_CUT_MID_RECORD -6    // the TCP stream ended inside a record: data was lost
+
+/// The errno of the first key log line that could not be written, or 0.
+int cossl_keylog_error(void);
 
 /// Drives the handshake one step (SSL_do_handshake).
 int cossl_handshake(cossl_session *session, int *system_errno);

@@ -9,6 +9,9 @@ package struct SockscopeError: Error, Sendable, CustomStringConvertible {
     package var explanation: String?
     /// The exit status the process should end with.
     package var status: ExitStatus
+    /// Not one client's failure but the server's own (a key log that cannot be
+    /// written): a server that serves many ends with it instead of logging it.
+    package var endsServer = false
 
     package init(_ message: String, explanation: String? = nil, status: ExitStatus) {
         self.message = message

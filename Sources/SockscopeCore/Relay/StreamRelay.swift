@@ -92,6 +92,9 @@ package final class StreamRelay {
         /// The relay stopped when the peer closed, before the input had ended
         /// (`stopsAtPeerClose`): the rest of it was not read or sent.
         package var inputLeft = false
+        /// A TLS peer ended the TCP stream at a record boundary without close_notify: an
+        /// end that a cut cannot be told from.
+        package var tlsEndedWithoutCloseNotify = false
         /// How many bytes of input were left unsent when that can be known (a regular
         /// file's unread part, what a pipe holds); nil when it cannot (an open pipe
         /// with nothing waiting).
@@ -230,6 +233,11 @@ package final class StreamRelay {
             switch error {
             case .source(let failure):
                 var error = SockscopeError(failure)
+                if failure.tlsCut {
+                    error = SockscopeError(
+                        "TLS stream cut after \(counted(inbound.bytesRead, "byte")): the TCP stream ended inside a record, without close_notify",
+                        explanation: "the rest of that record, and whatever the peer meant to send after it, never arrived", status: .ioError)
+                }
                 if let unsent = unsentInput() { error.message += "; \(unsent)" }
                 throw error
             case .sink(let failure):
@@ -332,6 +340,7 @@ package final class StreamRelay {
         var report = Report(
             bytesSent: outbound?.bytesWritten ?? inbound.bytesWritten, bytesReceived: inbound.bytesRead, ending: ending,
             closedFirst: closedFirst)
+        if case .tls(let session) = peer { report.tlsEndedWithoutCloseNotify = session.endedWithoutCloseNotify }
         if ending == .peerClosed, let outbound, !outbound.finished, case .descriptor(let input) = outbound.source {
             report.inputBytesLeft = SystemCall.unreadBytes(input)
             report.inputLeft = report.inputBytesLeft != 0

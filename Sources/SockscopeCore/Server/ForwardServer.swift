@@ -322,7 +322,9 @@ package final class ForwardServer {
             try loop.update(connection.target.fd, .writable)
             return false
         case .failed(let failure):
-            return failSecuring(connection, session, failure, loop: loop)
+            let handled = failSecuring(connection, session, failure, loop: loop)
+            if failure.endsServer { throw failure }
+            return handled
         case .done:
             connection.securing = nil
             connection.secure(with: session)

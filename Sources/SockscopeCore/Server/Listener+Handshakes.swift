@@ -55,6 +55,7 @@ extension Listener {
     ) throws(SockscopeError) {
         if let failure {
             client.socket.close()
+            if failure.endsServer { throw failure }
             report(.tls(peer: client.peer, client: client.number, handshake: session.handshake, failure: failure))
             report(.closed(peer: client.peer, client: client.number, reason: "the TLS handshake failed", report: nil))
             return

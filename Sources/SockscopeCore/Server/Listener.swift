@@ -160,6 +160,10 @@ package final class Listener {
             }
             guard let (socket, peer) = accepted else { return nil }
             if let reason = refusal(for: peer, serving: serving + handshaking) {
+                // Reset, not FIN: a plain close turned into an RST only when the client's
+                // data had arrived first, so the client saw EOF or a reset by a race. Now
+                // every refused client sees ECONNRESET.
+                try? socket.set(.linger(seconds: 0))
                 socket.close()
                 events(.refused(peer: peer, reason: reason, count: 1))
                 continue
@@ -189,7 +193,7 @@ package final class Listener {
         do {
             try session.performHandshake(deadline: .now + tls.handshakeTimeout)
         } catch {
-            if error.status == .interrupted || error.status == .terminated { throw error }
+            if error.status == .interrupted || error.status == .terminated || error.endsServer { throw error }
             client.socket.close()
             events(.tls(peer: client.peer, client: client.number, handshake: session.handshake, failure: error))
             events(.closed(peer: client.peer, client: client.number, reason: "the TLS handshake failed", report: nil))

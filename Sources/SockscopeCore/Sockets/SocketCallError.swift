@@ -24,6 +24,8 @@ package struct SocketCallError: Error, Sendable, CustomStringConvertible {
     package var detail: String?
     /// A fatal TLS alert the peer sent (its description number), when that ended the session.
     package var tlsAlert: Int?
+    /// The TCP stream ended inside a TLS record: bytes the peer meant to send were lost.
+    package var tlsCut = false
 
     package init(_ call: SocketCall, _ errno: Errno, address: SocketAddress? = nil, waited: Duration? = nil) {
         self.call = call

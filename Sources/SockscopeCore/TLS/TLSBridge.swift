@@ -81,6 +81,9 @@ package enum TLSBridge {
                 _ = try StreamRelay(socket: session.socket, tls: session, mode: .bridge(inner), options: options).run()
             } catch {
                 session.socket.tracer.record("TLS relay for fd \(session.socket.fd) ended: \(error)")
+                // A failure (a stream cut inside a record, a reset) reaches the inner side as
+                // a reset, never as a clean end: SO_LINGER 0 makes the close an RST.
+                try? inner.set(.linger(seconds: 0))
             }
             session.socket.close()
             inner.close()

@@ -68,6 +68,12 @@ package final class TLSSession {
         switch result {
         case COSSL_DONE:
             collectFacts()
+            if let path = context.configuration.keylogFile, case let code = cossl_keylog_error(), code != 0 {
+                // As with --output: a secret that could not be written ends the session.
+                var failure = SockscopeError("cannot write the key log \(path): \(Errno(rawValue: code).nameAndText)", status: .ioError)
+                failure.endsServer = true
+                return .failed(failure)
+            }
             return .done
         case COSSL_WANT_READ: return .wantRead
         case COSSL_WANT_WRITE: return .wantWrite
@@ -128,6 +134,13 @@ package final class TLSSession {
             endedWithoutCloseNotify = true
             socket.tracer.record("SSL_read(fd \(socket.fd)) → the TCP stream ended without close_notify (a cut could not be told from an end)")
             return 0
+        case COSSL_CUT_MID_RECORD:
+            endedWithoutCloseNotify = true
+            socket.tracer.record("SSL_read(fd \(socket.fd)) → the TCP stream ended inside a TLS record")
+            var failure = SocketCallError(.sslRead, .protocolError)
+            failure.detail = "the TCP stream ended inside a TLS record, without close_notify"
+            failure.tlsCut = true
+            throw failure
         case COSSL_WANT_READ, COSSL_WANT_WRITE: return nil
         default: throw ioFailure(.sslRead, result, systemErrno)
         }

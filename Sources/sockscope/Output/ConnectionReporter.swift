@@ -31,8 +31,20 @@ struct ConnectionReporter {
     func streamDone(_ report: StreamRelay.Report) {
         emit(
             bytesSent: report.bytesSent, bytesReceived: report.bytesReceived, reason: report.ending.description,
-            closedFirst: report.closedFirst?.rawValue, inputLeft: report.inputLeft)
+            closedFirst: report.closedFirst?.rawValue, inputLeft: report.inputLeft,
+            closeNotify: report.tlsEndedWithoutCloseNotify ? false : nil)
         Self.noteInputLeft(report, json: json)
+        Self.noteNoCloseNotify(report, json: json)
+    }
+
+    /// Says so, even without -v, when a TLS peer ended TCP without close_notify at a
+    /// record boundary: nothing was seen to be lost, but a cut there cannot be told
+    /// from the end (openssl s_client calls it an unexpected EOF).
+    static func noteNoCloseNotify(_ report: StreamRelay.Report, json: Bool) {
+        guard report.tlsEndedWithoutCloseNotify, !json else { return }
+        Diagnostics.line(
+            "sockscope: the peer ended TLS without close_notify after \(counted(report.bytesReceived, "byte")), at a record boundary: a cut there cannot be told from the end"
+        )
     }
 
     /// Says so when --stop-at-peer-close left stdin unsent: data a script piped in was
@@ -69,7 +81,7 @@ struct ConnectionReporter {
         tracer.record("sent \(counted(report.messagesSent, "message")), received \(report.messagesReceived)")
     }
 
-    private func emit(bytesSent: Int, bytesReceived: Int, reason: String, closedFirst: String?, inputLeft: Bool = false) {
+    private func emit(bytesSent: Int, bytesReceived: Int, reason: String, closedFirst: String?, inputLeft: Bool = false, closeNotify: Bool? = nil) {
         if json {
             var line = JSONLine(type: "closed")
             line.add("protocol", protocolName)
@@ -77,6 +89,7 @@ struct ConnectionReporter {
             line.add("bytes_received", bytesReceived)
             line.add("closed_first", closedFirst)
             if inputLeft { line.add("stdin_unsent", true) }
+            if let closeNotify { line.add("close_notify", closeNotify) }
             line.add("reason", reason)
             Diagnostics.raw(line.text)
             return

@@ -28,7 +28,10 @@ struct ListenerReporter {
         case .closed(let peer, let client, let reason, let report):
             let counts = report.map { ": sent \(counted($0.bytesSent, "byte")), received \(counted($0.bytesReceived, "byte"))" } ?? ""
             tracer.record("client \(client) (\(peer)) gone\(counts); \(reason)")
-            if let report { ConnectionReporter.noteInputLeft(report, json: false) }
+            if let report {
+                ConnectionReporter.noteInputLeft(report, json: false)
+                ConnectionReporter.noteNoCloseNotify(report, json: false)
+            }
         case .started(let peer, let pid):
             tracer.record("\(peer): started pid \(pid)")
         case .hungUp(let peer, let pid):
@@ -75,6 +78,7 @@ struct ListenerReporter {
             line.add("bytes_sent", report?.bytesSent)
             line.add("bytes_received", report?.bytesReceived)
             if report?.inputLeft == true { line.add("stdin_unsent", true) }
+            if report?.tlsEndedWithoutCloseNotify == true { line.add("close_notify", false) }
         case .started(let peer, let pid), .hungUp(let peer, let pid), .terminated(let peer, let pid):
             line = JSONLine(type: Self.processEventName(event))
             line.add(endpoint: "peer", peer)
