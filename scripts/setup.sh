@@ -3,7 +3,7 @@
 #   build: libpcap-dev, libssl-dev (headers only: libpcap and libssl are loaded with dlopen), pkg-config
 #   tests: the real peers (OpenBSD nc, ncat, socat, python3, perl, tcpdump -r), iproute2 (ip netns, ss),
 #          nftables, util-linux (unshare), libcap2-bin (capsh), coreutils (sha256sum);
-#          python3-jsonschema for the JSON schema test; openssl (s_server, s_client, test
+#          python3-jsonschema for the JSON schema test; python3-cryptography for certificates with hostile names; openssl (s_server, s_client, test
 #          certificates) and tshark (decrypting a capture with --keylog) for the TLS tests;
 #          curl, dante-server (danted) and tinyproxy for the proxy tests; libxml2-utils (xmllint)
 #          and librsvg2-bin (rsvg-convert) for the SVG pictures; openssh-server (sshd) and
@@ -14,7 +14,7 @@
 # As root it uses apt-get; otherwise it lists what is missing and carries on.
 set -euo pipefail
 
-packages=(libpcap-dev libssl-dev openssl tshark pkg-config netcat-openbsd ncat perl socat python3 python3-jsonschema iproute2 nftables util-linux libcap2-bin coreutils tcpdump man-db curl dante-server tinyproxy libxml2-utils librsvg2-bin openssh-server redis-server dnsmasq chrony snmpd memcached nmap)
+packages=(libpcap-dev libssl-dev openssl tshark pkg-config netcat-openbsd ncat perl socat python3 python3-jsonschema python3-cryptography iproute2 nftables util-linux libcap2-bin coreutils tcpdump man-db curl dante-server tinyproxy libxml2-utils librsvg2-bin openssh-server redis-server dnsmasq chrony snmpd memcached nmap)
 if [ "${BENCH:-0}" = 1 ]; then packages+=(iperf3 hyperfine hping3); fi
 
 missing=()

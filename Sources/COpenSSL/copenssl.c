@@ -35,7 +35,7 @@
     X(SSL_is_server) X(X509_VERIFY_PARAM_set1_ip_asc) X(X509_verify_cert_error_string) X(ERR_get_error)       \
     X(ERR_peek_error) X(ERR_reason_error_string) X(ERR_error_string_n) X(ERR_clear_error) X(OPENSSL_sk_num)   \
     X(OPENSSL_sk_value) X(X509_get_subject_name) X(X509_get_issuer_name) X(X509_NAME_print_ex) X(BIO_new)     \
-    X(BIO_s_mem) X(BIO_ctrl) X(BIO_free) X(X509_NAME_get_text_by_NID) X(X509_get_ext_d2i) X(GENERAL_NAME_print) \
+    X(BIO_s_mem) X(BIO_ctrl) X(BIO_free) X(X509_NAME_get_index_by_NID) X(X509_NAME_get_entry) X(X509_NAME_ENTRY_get_data) X(ASN1_STRING_get0_data) X(ASN1_STRING_length) X(X509_get_ext_d2i) X(GENERAL_NAME_print) \
     X(GENERAL_NAMES_free) X(X509_get0_notBefore) X(X509_get0_notAfter) X(ASN1_TIME_to_tm) X(X509_get0_pubkey) \
     X(EVP_PKEY_get_base_id) X(EVP_PKEY_get_bits) X(EVP_PKEY_get_group_name) X(OBJ_nid2sn) X(OBJ_nid2ln)        \
     X(X509_get_signature_nid) X(X509_digest) X(EVP_sha256) X(X509_NAME_cmp) X(EVP_PKEY_CTX_new_from_name)      \
@@ -594,38 +594,73 @@ int cossl_peer_chain_length(cossl_session *session) {
     return count;
 }
 
-/// Prints a name as RFC 2253 does ("CN=host,O=org"), into `out`.
-static void print_name(const X509_NAME *name, char *out, size_t size) {
-    out[0] = 0;
+/// Prints a name as RFC 2253 does ("CN=host,O=org") into `out`, with its length: control
+/// characters are left as they are (not OpenSSL's \\1B) for the caller's one escaping rule,
+/// and a NUL inside does not cut the name short.
+static int print_name(const X509_NAME *name, char *out, size_t size) {
     BIO *bio = p_BIO_new(p_BIO_s_mem());
-    if (bio == NULL) return;
-    p_X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+    if (bio == NULL) return 0;
+    p_X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB & ~ASN1_STRFLGS_ESC_CTRL);
     char *data = NULL;
     long length = p_BIO_ctrl(bio, BIO_CTRL_INFO, 0, (char *)&data);
-    if (data != NULL && length > 0) snprintf(out, size, "%.*s", (int)length, data);
+    if (data == NULL || length < 0) length = 0;
+    if ((size_t)length > size) length = (long)size;
+    if (length > 0) memcpy(out, data, (size_t)length);
     p_BIO_free(bio);
+    return (int)length;
 }
 
-/// The subjectAltName entries, as "DNS:host, IP Address:127.0.0.1".
-static void print_alt_names(X509 *certificate, char *out, size_t size) {
-    out[0] = 0;
+/// Appends `length` bytes to `out` (the entries so far), if they fit: false when not.
+static int append_name(cossl_certificate *out, const char *prefix, const unsigned char *bytes, int length) {
+    size_t used = 0;
+    for (int i = 0; i < out->alt_name_count; i++) used += out->alt_name_lengths[i];
+    size_t prefix_length = strlen(prefix);
+    if (length < 0 || out->alt_name_count >= 64 || used + prefix_length + (size_t)length > sizeof out->alt_names) return 0;
+    memcpy(out->alt_names + used, prefix, prefix_length);
+    memcpy(out->alt_names + used + prefix_length, bytes, (size_t)length);
+    out->alt_name_lengths[out->alt_name_count++] = (unsigned short)(prefix_length + (size_t)length);
+    return 1;
+}
+
+/// The subjectAltName entries, each whole ("DNS:host", "IP Address:127.0.0.1"): names
+/// (DNS, email, URI) as their raw bytes with their length, so a NUL or a newline inside
+/// one is kept for the caller to show escaped, never cut or passed on raw.
+static void collect_alt_names(X509 *certificate, cossl_certificate *out) {
+    out->alt_name_count = 0;
     GENERAL_NAMES *names = p_X509_get_ext_d2i(certificate, NID_subject_alt_name, NULL, NULL);
     if (names == NULL) return;
     BIO *bio = p_BIO_new(p_BIO_s_mem());
     int count = p_OPENSSL_sk_num((const OPENSSL_STACK *)names);
     for (int i = 0; bio != NULL && i < count; i++) {
         GENERAL_NAME *name = p_OPENSSL_sk_value((const OPENSSL_STACK *)names, i);
+        const char *prefix = name->type == GEN_DNS ? "DNS:" : name->type == GEN_EMAIL ? "email:" : name->type == GEN_URI ? "URI:" : NULL;
+        if (prefix != NULL) {
+            const ASN1_STRING *text = name->d.ia5;
+            if (!append_name(out, prefix, p_ASN1_STRING_get0_data(text), p_ASN1_STRING_length(text))) break;
+            continue;
+        }
         p_GENERAL_NAME_print(bio, name);
         char *data = NULL;
         long length = p_BIO_ctrl(bio, BIO_CTRL_INFO, 0, (char *)&data);
-        size_t used = strlen(out);
-        if (data != NULL && length > 0 && used + (size_t)length + 3 < size) {
-            snprintf(out + used, size - used, "%s%.*s", used > 0 ? ", " : "", (int)length, data);
-        }
+        if (data != NULL && length > 0 && !append_name(out, "", (const unsigned char *)data, (int)length)) break;
         p_BIO_ctrl(bio, BIO_CTRL_RESET, 0, NULL);
     }
     if (bio != NULL) p_BIO_free(bio);
     p_GENERAL_NAMES_free(names);
+}
+
+/// The subject's common name as its raw bytes (the last CN, as verification reads it).
+static void collect_common_name(const X509_NAME *subject, cossl_certificate *out) {
+    out->common_name_length = 0;
+    int index = -1, found = -1;
+    while ((index = p_X509_NAME_get_index_by_NID((X509_NAME *)subject, NID_commonName, index)) >= 0) found = index;
+    if (found < 0) return;
+    const ASN1_STRING *data = p_X509_NAME_ENTRY_get_data(p_X509_NAME_get_entry(subject, found));
+    int length = data != NULL ? p_ASN1_STRING_length(data) : 0;
+    if (length <= 0) return;
+    if ((size_t)length > sizeof out->common_name) length = (int)sizeof out->common_name;
+    memcpy(out->common_name, p_ASN1_STRING_get0_data(data), (size_t)length);
+    out->common_name_length = length;
 }
 
 static int64_t seconds(const ASN1_TIME *time) {
@@ -641,14 +676,11 @@ int cossl_peer_certificate(cossl_session *session, int index, cossl_certificate 
     if (certificate == NULL) return -1;
     const X509_NAME *subject = p_X509_get_subject_name(certificate);
     const X509_NAME *issuer = p_X509_get_issuer_name(certificate);
-    print_name(subject, out->subject, sizeof out->subject);
-    print_name(issuer, out->issuer, sizeof out->issuer);
+    out->subject_length = print_name(subject, out->subject, sizeof out->subject);
+    out->issuer_length = print_name(issuer, out->issuer, sizeof out->issuer);
     out->self_issued = p_X509_NAME_cmp(subject, issuer) == 0;
-    if (p_X509_NAME_get_text_by_NID((X509_NAME *)subject, NID_commonName, out->common_name,
-                                    sizeof out->common_name) < 0) {
-        out->common_name[0] = 0;
-    }
-    print_alt_names(certificate, out->alt_names, sizeof out->alt_names);
+    collect_common_name(subject, out);
+    collect_alt_names(certificate, out);
     out->not_before = seconds(p_X509_get0_notBefore(certificate));
     out->not_after = seconds(p_X509_get0_notAfter(certificate));
     EVP_PKEY *key = p_X509_get0_pubkey(certificate);

@@ -209,7 +209,7 @@ extension ResolveCommand.Request {
             text +=
                 entry.family.name.padded(to: 10) + entry.socketTypeName.padded(to: 13) + entry.protocolName.padded(to: 10)
                 + (entry.address.ipAddress.map { "\($0)" } ?? "?").padded(to: 28) + String(entry.address.port ?? 0).padded(to: 7)
-                + (entry.canonicalName ?? "-") + "\n"
+                + (entry.canonicalName.map(PrintableBytes.escaped) ?? "-") + "\n"
         }
         let call =
             "getaddrinfo(\(host.map { "\"\($0)\"" } ?? "NULL"), \(service.map { "\"\($0)\"" } ?? "NULL"), "
@@ -242,8 +242,9 @@ extension ResolveCommand.Request {
             Diagnostics.output(line.text)
             return
         }
-        var text = "official name  \(entry.officialName)\n"
-        text += "aliases        \(entry.aliases.isEmpty ? "-" : entry.aliases.joined(separator: " "))\n"
+        // Names from DNS or /etc/hosts are other people's text: escaped, one line each.
+        var text = "official name  \(PrintableBytes.escaped(entry.officialName))\n"
+        text += "aliases        \(entry.aliases.isEmpty ? "-" : entry.aliases.map(PrintableBytes.escaped).joined(separator: " "))\n"
         text += "addresses      \(entry.addresses.map(\.description).joined(separator: " "))\n"
         text += "gethostbyname(\"\(name)\") in \(Timestamp.shortMilliseconds(result.duration)) — legacy and IPv4-only; programs should use getaddrinfo\n"
         Diagnostics.output(text)
@@ -258,7 +259,7 @@ extension ResolveCommand.Request {
             Diagnostics.output(line.text)
             return
         }
-        Diagnostics.output("hostname  \(hostName)\nfqdn      \(fqdn)\n")
+        Diagnostics.output("hostname  \(PrintableBytes.escaped(hostName))\nfqdn      \(PrintableBytes.escaped(fqdn))\n")
     }
 
     /// getnameinfo's answer, or exit 1 with "no name" when it could only give the
@@ -285,7 +286,7 @@ extension ResolveCommand.Request {
             line.add(milliseconds: "duration", result.duration)
             Diagnostics.output(line.text)
         } else if named {
-            Diagnostics.output("\(address)  \(result.name)\n")
+            Diagnostics.output("\(address)  \(PrintableBytes.escaped(result.name))\n")
         } else {
             Diagnostics.output("\(address)  (no name: getnameinfo gave the address back; neither /etc/hosts nor a PTR record names it)\n")
         }

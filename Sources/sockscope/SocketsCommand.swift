@@ -150,7 +150,7 @@ struct SocketsCommand: ParsableCommand {
 
     /// `name(pid)` for each holder, as a table cell: `nc(4211),sh(4210)`.
     static func text(_ owners: [SocketOwners.Owner]) -> String {
-        owners.map { "\($0.command)(\($0.pid))" }.joined(separator: ",")
+        owners.map { "\(PrintableBytes.escaped($0.command))(\($0.pid))" }.joined(separator: ",")
     }
 
     /// `[{"pid":…,"command":…,"fd":…}, …]`.

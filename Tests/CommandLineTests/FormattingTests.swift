@@ -23,7 +23,7 @@ struct FormattingTests {
     @Test("the escaper keeps printable ASCII and escapes the rest; long payloads are cut at 4096 bytes")
     func escaper() {
         let bytes: [UInt8] = Array("a\\b\n\r\t".utf8) + [0x00, 0x80, 0x7f]
-        #expect(bytes.withUnsafeBytes { HexDump.escaped($0) } == #"a\\b\n\r\t\x00\x80\x7f"#)
+        #expect(bytes.withUnsafeBytes { HexDump.escaped($0) } == #"a\\b\n\r\t\0\x80\x7f"#)
         let long = [UInt8](repeating: 0x41, count: 5000)
         let escaped = long.withUnsafeBytes { HexDump.escaped($0) }
         #expect(escaped.hasSuffix("…") && escaped.utf8.count == 4096 + "…".utf8.count)

@@ -260,7 +260,7 @@ struct HardeningTests {
             #expect(outcome.status == 0, "\(mode): \(outcome)")
             outputs[mode] = outcome.stdout
         }
-        #expect(String(decoding: outputs["escaped"] ?? [], as: UTF8.self) == "\\xff\\xfe\\x00ok\\x80\ntwo\\nlines\nplain\n")
+        #expect(String(decoding: outputs["escaped"] ?? [], as: UTF8.self) == "\\xff\\xfe\\0ok\\x80\ntwo\\nlines\nplain\n")
         let raw: [UInt8] = [0xff, 0xfe, 0x00, 0x6f, 0x6b, 0x80] + Array("two\nlinesplain".utf8)
         #expect(outputs["--raw"] == raw)
         let json = String(decoding: outputs["--frame-json"] ?? [], as: UTF8.self)

@@ -192,4 +192,107 @@ struct TrustTests {
             #expect(outcome.stderr.contains("ECONNRESET") || outcome.stderr.contains("EPIPE"), "round \(round): \(outcome.stderr)")
         }
     }
+
+    /// openssl s_server -rev with the certificate hostile_cert.py makes: names with a NUL,
+    /// ESC [2J and newlines in them.
+    static func hostileTLSServer() async throws -> (BackgroundProcess, UInt16) {
+        let directory = try TemporaryDirectory.make()
+        let made = try await run(Paths.python, [Paths.peer("hostile_cert.py"), directory + "/cert.pem", directory + "/key.pem"])
+        try #require(made.status == 0, "\(made)")
+        let port = try freePort()
+        let server = try BackgroundProcess(
+            Paths.openssl, ["s_server", "-accept", "127.0.0.1:\(port)", "-cert", directory + "/cert.pem", "-key", directory + "/key.pem", "-rev"])
+        _ = try await server.waitForLine(containing: "ACCEPT", inStdout: true)
+        return (server, port)
+    }
+
+    /// No byte that moves the cursor or ends a line early: no ESC, NUL or CR anywhere.
+    static func expectNoControl(_ text: [UInt8], _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(
+            !text.contains(0x1b) && !text.contains(0) && !text.contains(0x0d), "\(what): \(String(decoding: text, as: UTF8.self))",
+            sourceLocation: sourceLocation)
+    }
+
+    @Test(
+        "certificate names with NUL, ESC [2J and newlines are shown escaped, one line each (connect -v, --insecure, probe --tls); JSON keeps them whole and valid"
+    )
+    func hostileCertificateNames() async throws {
+        let (server, port) = try await Self.hostileTLSServer()
+        defer { server.kill() }
+        let verbose = try await sockscope("connect", "-v", "--tls", "--insecure", "127.0.0.1", "\(port)", input: Array("hi\n".utf8))
+        Self.expectNoControl(Array(verbose.stderr.utf8), "connect -v")
+        let lines = verbose.stderr.split(separator: "\n")
+        #expect(lines.contains { $0.contains(#"certificate 0: CN=bank.example\0.evil\x1b[2J,O=line one\nforged: line two"#) }, "\(verbose.stderr)")
+        #expect(lines.contains { $0.contains(#"names: DNS:a.example\nforged.example, DNS:b.example\x1b[2J"#) }, "\(verbose.stderr)")
+        #expect(!lines.contains { $0.hasPrefix("forged") }, "no forged line: \(verbose.stderr)")
+
+        let quiet = try await sockscope("connect", "--tls", "--insecure", "127.0.0.1", "\(port)", input: Array("hi\n".utf8))
+        #expect(quiet.status == 0 && quiet.stdoutText == "ih\n", "\(quiet)")
+        #expect(quiet.stderr == "sockscope: not verified (--insecure): X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT (self-signed certificate)\n", "\(quiet.stderr)")
+
+        let json = try await sockscope("connect", "--json", "--tls", "--insecure", "127.0.0.1", "\(port)", input: Array("hi\n".utf8))
+        #expect(json.stderr.contains(#""common_name":"bank.example\u0000.evil\u001b[2J""#), "the whole name, NUL kept: \(json.stderr)")
+        let validation = try await Self.validate(json.stderr)
+        #expect(validation.status == 0, "\(validation)")
+
+        let probe = try await sockscope("probe", "--tls", "127.0.0.1", "\(port)")
+        Self.expectNoControl(probe.stdout, "probe --tls")
+        #expect(probe.stdoutText.contains(#"bank.example\0.evi"#), "\(probe.stdoutText)")
+    }
+
+    @Test("sockscope proxy logs a SOCKS5 name, a SOCKS user and an HTTP request line holding newlines and ESC as one escaped line each: no forged log line")
+    func proxyLogInjection() async throws {
+        let (proxy, port) = try await ProxyServerTests.start(["--auth", "a:b"])
+        defer { proxy.kill() }
+        let script = """
+            import socket, struct
+            name = b"evil.example\\nsockscope: forged line\\x1b[2J"
+            s = socket.create_connection(("127.0.0.1", \(port)), timeout=10)
+            s.sendall(b"\\x05\\x01\\x02"); s.recv(2)
+            user = b"us\\ner\\x1b"
+            s.sendall(b"\\x01" + bytes([len(user)]) + user + b"\\x01b"); s.recv(2)
+            s.close()
+            s = socket.create_connection(("127.0.0.1", \(port)), timeout=10)
+            s.sendall(b"\\x05\\x01\\x02"); s.recv(2)
+            s.sendall(b"\\x01\\x01a\\x01b"); s.recv(2)
+            s.sendall(b"\\x05\\x01\\x00\\x03" + bytes([len(name)]) + name + struct.pack("!H", 9)); s.recv(10)
+            s.close()
+            s = socket.create_connection(("127.0.0.1", \(port)), timeout=10)
+            s.sendall(b"CONNECT evil\\x1b[2J.example:80 HTTP/1.1\\r\\nProxy-Authorization: Basic YTpi\\r\\n\\r\\n"); s.recv(100)
+            s.close()
+            print("done", flush=True)
+            """
+        let outcome = try await run(Paths.python, ["-c", script])
+        #expect(outcome.stdoutText == "done\n", "\(outcome)")
+        _ = try await proxy.waitForLine(containing: "evil\\x1b[2J.example")
+        let log = try readFile(proxy.stderrPath)
+        Self.expectNoControl(log, "the proxy's log")
+        let lines = String(decoding: log, as: UTF8.self).split(separator: "\n")
+        #expect(!lines.contains { $0.hasPrefix("sockscope: forged") }, "\(lines)")
+        #expect(lines.contains { $0.contains(#"for evil.example\nsockscope: forged line\x1b[2J:9"#) }, "\(lines)")
+        #expect(lines.contains { $0.contains(#"'us\ner\x1b'"#) }, "\(lines)")
+    }
+
+    @Test(
+        "sockscope proxy looks names up off its loop: with a DNS server that never answers, an open tunnel keeps echoing within 200 ms, and the name gets SOCKS5 reply 6 at -w",
+        .enabled(if: Paths.isRoot, "skipped: needs root for a network and mount namespace with its own resolv.conf"))
+    func slowDNSBlocksNoOne() async throws {
+        let outcome = try await inLookupSandbox(
+            "\(Paths.ip) link set lo up\n\(Paths.python) \(Paths.peer("slow_dns.py")) \(Paths.sockscope)", netns: true,
+            hosts: "127.0.0.1 localhost\n", nsswitch: "hosts: files dns\n", resolv: "nameserver 127.0.0.1\noptions timeout:5 attempts:2\n",
+            timeout: .seconds(60))
+        let facts = Dictionary(
+            outcome.stdoutText.split(separator: "\n").map { line in
+                (String(line.split(separator: " ")[0]), line.split(separator: " ").dropFirst().map(String.init))
+            },
+            uniquingKeysWith: { first, _ in first })
+        #expect(outcome.status == 0, "\(outcome)")
+        #expect(Int(facts["queries"]?.first ?? "0") ?? 0 >= 1, "the lookup reached the silent DNS server: \(outcome)")
+        #expect(Double(facts["max_rtt_ms"]?.first ?? "") ?? 9999 < 200, "the tunnel kept echoing: \(outcome)")
+        #expect(Int(facts["echoes"]?.first ?? "0") ?? 0 >= 20, "\(outcome)")
+        let reply = facts["name_reply"] ?? []
+        #expect(reply.first == "6", "SOCKS5 reply 6 (TTL expired) for the name: \(outcome)")
+        let took = Double(reply.last ?? "") ?? 0
+        #expect(took >= 2.9 && took < 4.5, "at -w 3: \(outcome)")
+    }
 }

@@ -36,8 +36,8 @@ if mode == "client-from":
     s = socket.socket()
     s.settimeout(5)
     s.bind((source, 0))
-    s.connect(("127.0.0.1", port))
     try:
+        s.connect(("127.0.0.1", port))  # a refusal's RST can come before connect() returns
         if text:
             s.sendall(text)
         s.shutdown(socket.SHUT_WR)

@@ -108,10 +108,15 @@ const char *cossl_verify_text(long code);
 
 /// A certificate, described.
 typedef struct {
-    char subject[512];
+    char subject[512];      // RFC 2253, its bytes as they are (control characters too): subject_length
+    int subject_length;
     char issuer[512];
-    char common_name[256];
-    char alt_names[2048];   // "DNS:a, IP Address:127.0.0.1"
+    int issuer_length;
+    char common_name[256];  // the raw bytes (a NUL inside is kept): common_name_length
+    int common_name_length;
+    char alt_names[2048];   // the entries' raw bytes one after another ("DNS:a", "IP Address:…")
+    unsigned short alt_name_lengths[64];
+    int alt_name_count;
     int64_t not_before;     // seconds since the epoch
     int64_t not_after;
     char key_type[32];      // "RSA", "EC", "ED25519"

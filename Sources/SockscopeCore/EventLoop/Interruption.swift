@@ -49,11 +49,30 @@ package enum Interruption {
     /// Runs `body` — a blocking library call that no event loop can watch, holding no
     /// output — so that SIGINT/SIGTERM end the process at once (exit 128 + signal)
     /// instead of waiting for the call to return.
+    /// On a worker thread that blocks the signals (`blockOnThisThread`) it simply runs
+    /// `body`: the loop's thread handles them, and ends the program its usual way.
     package static func immediately<Result, Failure: Error>(_ body: () throws(Failure) -> Result) throws(Failure) -> Result {
+        if blockedOnThisThread { return try body() }
         if let signal = pending { _exit(128 + signal) }
         immediate.store(true, ordering: .relaxed)
         defer { immediate.store(false, ordering: .relaxed) }
         return try body()
+    }
+
+    /// Blocks SIGINT, SIGTERM and SIGHUP on the calling thread (`pthread_sigmask(2)`): a
+    /// worker thread's, so that they are delivered to the loop's thread.
+    package static func blockOnThisThread() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for number in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&set, number) }
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+    }
+
+    /// Whether this thread blocks SIGINT (a worker's).
+    private static var blockedOnThisThread: Bool {
+        var current = sigset_t()
+        guard pthread_sigmask(SIG_BLOCK, nil, &current) == 0 else { return false }
+        return sigismember(&current, SIGINT) == 1
     }
 
     /// The descriptor that becomes readable when a signal has arrived, or -1 before `install`.

@@ -165,12 +165,12 @@ enum TLSHandshakeMessages {
             case 0:
                 // server_name_list: length, then (type 0, length, name)…
                 if field.skip(2), field.u8() == 0, let length = field.u16(), let name = field.take(Int(length)) {
-                    parts.insert("SNI \(String(decoding: name, as: UTF8.self))", at: 0)
+                    parts.insert("SNI \(PrintableBytes.escaped(name))", at: 0)
                 }
             case 16:
                 var protocols: [String] = []
                 if field.skip(2) {
-                    while let length = field.u8(), let name = field.take(Int(length)) { protocols.append(String(decoding: name, as: UTF8.self)) }
+                    while let length = field.u8(), let name = field.take(Int(length)) { protocols.append(PrintableBytes.escaped(name)) }
                 }
                 parts.append("ALPN " + protocols.joined(separator: ","))
             case 43:

@@ -15,7 +15,7 @@ extension UDPService {
         guard reply.count >= 12, reply[2] & 0x80 != 0 else { return nil }
         let names = 12 + 34 + 10
         guard reply.count >= names + 1 + 18, reply[names] > 0 else { return "NetBIOS-NS reply (\(reply.count) bytes)" }
-        let name = String(decoding: reply[(names + 1)..<(names + 16)], as: UTF8.self).trimmingSpaces
+        let name = escaped(String(decoding: reply[(names + 1)..<(names + 16)], as: UTF8.self).trimmingSpaces.utf8)
         return "NetBIOS-NS: \(reply[names]) name\(reply[names] == 1 ? "" : "s"), the first \(name)"
     }
 
@@ -87,7 +87,7 @@ extension UDPService {
         switch reply[1] {
         case 3: return "TFTP: DATA block \(Int(reply[2]) << 8 | Int(reply[3]))"
         case 5:
-            let message = String(decoding: reply[4...].prefix { $0 != 0 }.prefix(80), as: UTF8.self)
+            let message = escaped(reply[4...].prefix { $0 != 0 }.prefix(80))
             return "TFTP: ERROR \(Int(reply[2]) << 8 | Int(reply[3])) \"\(message)\""
         case 6: return "TFTP: OACK"
         default: return nil
@@ -101,7 +101,7 @@ extension UDPService {
         request: [0x73, 0x6B, 0, 0, 0, 1, 0, 0] + Array("version\r\n".utf8),
         describe: { reply in
             guard reply.count > 8, reply[0] == 0x73, reply[1] == 0x6B else { return nil }
-            let text = String(decoding: reply[8...].prefix { $0 != 0x0D && $0 != 0x0A }.prefix(80), as: UTF8.self)
+            let text = escaped(reply[8...].prefix { $0 != 0x0D && $0 != 0x0A }.prefix(80))
             return "memcached: " + text
         })
 

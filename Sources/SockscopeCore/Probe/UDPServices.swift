@@ -34,25 +34,6 @@ package struct UDPService: Sendable {
     static func escaped(_ bytes: some Collection<UInt8>) -> String { PrintableBytes.escaped(bytes) }
 }
 
-/// Bytes as one line of text: printable ASCII as it is, `\r` `\n` `\t` `\\` escaped,
-/// anything else `\xHH` (what `nc host 22 | cat -v` would leave readable).
-package enum PrintableBytes {
-    package static func escaped(_ bytes: some Collection<UInt8>) -> String {
-        var text = ""
-        for byte in bytes {
-            switch byte {
-            case 0x0D: text += "\\r"
-            case 0x0A: text += "\\n"
-            case 0x09: text += "\\t"
-            case 0x5C: text += "\\\\"
-            case 0x20...0x7E: text.unicodeScalars.append(Unicode.Scalar(byte))
-            default: text += "\\x" + (byte < 16 ? "0" : "") + String(byte, radix: 16)
-            }
-        }
-        return text
-    }
-}
-
 // MARK: DNS and mDNS
 
 extension UDPService {

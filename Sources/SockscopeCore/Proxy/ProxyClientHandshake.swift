@@ -228,7 +228,7 @@ package final class ProxyClientHandshake {
 
     /// An answer in some other protocol, named when it can be.
     private func notProtocol(_ bytes: [UInt8]) -> SockscopeError {
-        let text = String(decoding: bytes.prefix(40).map { $0 >= 0x20 && $0 < 0x7f ? $0 : UInt8(ascii: ".") }, as: UTF8.self)
+        let text = PrintableBytes.escaped(bytes.prefix(40))
         let hint: String
         if bytes.starts(with: Array("HTTP/".utf8)) {
             hint = "it answers in HTTP: use http:// for this proxy"

@@ -58,7 +58,8 @@ extension ProxyClientHandshake {
             (explanation, status) = ("the proxy refused the tunnel", .unavailable)
         }
         return SockscopeError(
-            "the HTTP proxy \(proxy.host):\(proxy.port) answered CONNECT \(destination) with '\(statusLine)'", explanation: explanation, status: status)
+            "the HTTP proxy \(proxy.host):\(proxy.port) answered CONNECT \(destination) with '\(PrintableBytes.escaped(statusLine))'", explanation: explanation,
+            status: status)
     }
 }
 

@@ -80,21 +80,54 @@ extension ForwardServer {
         }
     }
 
-    /// Resolves the destination (a name with getaddrinfo, here), checks --allow-target,
-    /// and starts the connection; the reply waits for the target's answer.
+    /// Resolves the destination (a name off the loop: `BackgroundResolver`, within -w),
+    /// checks --allow-target, and starts the connection; the reply waits for the target's
+    /// answer.
     private func open(_ negotiation: ProxyNegotiation, to destination: ProxyDestination, policy: ProxyServerPolicy, loop: EventLoop) throws(SockscopeError) {
-        let address: SocketAddress
         switch destination {
         case .address(let ip, let port):
-            address = SocketAddress(ip, port: port)
+            try open(negotiation, to: destination, at: SocketAddress(ip, port: port), policy: policy, deadline: .now + setupTimeout, loop: loop)
         case .name(let name, let port):
-            guard let resolved = try? HostResolver.resolve(name, port: port, family: nil, type: .stream).first else {
-                refuse(
-                    negotiation, "no address for '\(name)'", answer: negotiation.session.reply(.failed(.noRouteToHost)), destination: destination, loop: loop)
+            try resolve(negotiation, name: name, port: port, destination: destination, policy: policy, loop: loop)
+        }
+    }
+
+    /// Looks the name up on a worker while the loop serves everyone else. The client is
+    /// not read meanwhile; -w bounds the lookup and the connect together (SOCKS5 reply 6,
+    /// HTTP 504 when it runs out).
+    private func resolve(
+        _ negotiation: ProxyNegotiation, name: String, port: UInt16, destination: ProxyDestination, policy: ProxyServerPolicy, loop: EventLoop
+    ) throws(SockscopeError) {
+        if let timer = negotiation.timer { loop.cancel(timer) }
+        try loop.update(negotiation.client.socket.fd, [])
+        if resolver == nil { resolver = try BackgroundResolver(loop: loop) }
+        guard let resolver else { return }
+        let deadline = ContinuousClock.now + setupTimeout
+        let fd = negotiation.client.socket.fd
+        let lookup = resolver.resolve(name, port: port) { [self, unowned loop] answer throws(SockscopeError) in
+            guard negotiations[fd] === negotiation else { return }
+            if let timer = negotiation.timer { loop.cancel(timer) }
+            guard case .success(let addresses) = answer, let address = addresses.first else {
+                let answer = negotiation.session.reply(.failed(.noRouteToHost))
+                refuse(negotiation, "no address for '\(name)'", answer: answer, destination: destination, loop: loop)
                 return
             }
-            address = resolved
+            try open(negotiation, to: destination, at: address, policy: policy, deadline: deadline, loop: loop)
         }
+        negotiation.timer = loop.schedule(at: deadline) { [self, unowned loop] () throws(SockscopeError) in
+            guard negotiations[fd] === negotiation else { return }
+            negotiation.timer = nil
+            resolver.cancel(lookup)
+            let waited = SockscopeError.seconds(setupTimeout)
+            let answer = negotiation.session.reply(.failed(.timedOut))
+            refuse(negotiation, "no answer for the name '\(name)' within \(waited) (-w)", answer: answer, destination: destination, loop: loop)
+        }
+    }
+
+    private func open(
+        _ negotiation: ProxyNegotiation, to destination: ProxyDestination, at address: SocketAddress, policy: ProxyServerPolicy,
+        deadline: ContinuousClock.Instant, loop: EventLoop
+    ) throws(SockscopeError) {
         if policy.targets.isRestricted, policy.targets.refusal(for: address) != nil {
             refuse(
                 negotiation, "\(address) is not an allowed target (--allow-target)", answer: negotiation.session.reply(.forbidden), destination: destination,
@@ -104,7 +137,7 @@ extension ForwardServer {
         let client = negotiation.client
         report(negotiation, destination: destination, refusal: nil)
         forget(negotiation, loop: loop)
-        try connect(client.socket, id: client.number, peer: client.peer, to: address, tunnel: negotiation.session, loop: loop)
+        try connect(client.socket, id: client.number, peer: client.peer, to: address, tunnel: negotiation.session, setupDeadline: deadline, loop: loop)
     }
 
     private func refuse(_ negotiation: ProxyNegotiation, _ reason: String, answer: [UInt8], destination: ProxyDestination? = nil, loop: EventLoop) {

@@ -115,6 +115,8 @@ package final class ForwardServer {
     private var byDescriptor: [Int32: Connection] = [:]
     /// Proxy clients still saying where they want to go, by descriptor.
     var negotiations: [Int32: ProxyNegotiation] = [:]
+    /// Looks up the names proxy clients ask for, off the loop (made when first needed).
+    var resolver: BackgroundResolver?
     /// Per direction and connection; 64 KiB keeps a thousand connections in 128 MiB at most.
     private let bufferSize = 64 << 10
 
@@ -177,7 +179,7 @@ package final class ForwardServer {
     /// Starts the target leg of a client's connection (non-blocking connect).
     func connect(
         _ client: Socket, id: Int, peer: SocketAddress, to target: SocketAddress, tunnel: ProxyServerSession?,
-        outbound: ProxyClientHandshake? = nil, loop: EventLoop
+        outbound: ProxyClientHandshake? = nil, setupDeadline: ContinuousClock.Instant? = nil, loop: EventLoop
     ) throws(SockscopeError) {
         let socket: Socket
         do {
@@ -202,7 +204,7 @@ package final class ForwardServer {
         connections[connection.id] = connection
         byDescriptor[client.fd] = connection
         byDescriptor[socket.fd] = connection
-        connection.setupTimer = loop.schedule(at: .now + setupTimeout) { [self, unowned loop, connection] () throws(SockscopeError) in
+        connection.setupTimer = loop.schedule(at: setupDeadline ?? .now + setupTimeout) { [self, unowned loop, connection] () throws(SockscopeError) in
             connection.setupTimer = nil
             guard connections[connection.id] === connection else { return }
             let waited = SockscopeError.seconds(setupTimeout)

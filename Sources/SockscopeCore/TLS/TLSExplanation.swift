@@ -17,20 +17,23 @@ package enum TLSExplanation {
         case "X509_V_ERR_CERT_HAS_EXPIRED":
             guard let expired = chain.first(where: { $0.notAfter < now }) else { return "a certificate in the chain has expired" }
             let days = -expired.daysLeft(now: now)
-            let which = expired == leaf ? "the server's certificate" : "the certificate of \(expired.subject)"
+            let which = expired == leaf ? "the server's certificate" : "the certificate of \(PrintableBytes.escaped(expired.subject))"
             return "\(which) expired \(days == 0 ? "today" : "\(days) day\(days == 1 ? "" : "s") ago"), on \(utcDate(expired.notAfter)); "
                 + "it must be renewed (--insecure connects anyway)"
         case "X509_V_ERR_CERT_NOT_YET_VALID":
             guard let early = chain.first(where: { $0.notBefore > now }) else { return "a certificate in the chain is not valid yet" }
-            return "\(early.subject) is valid only from \(utcDate(early.notBefore)): check this machine's clock, or the certificate's dates"
+            return
+                "\(PrintableBytes.escaped(early.subject)) is valid only from \(utcDate(early.notBefore)): check this machine's clock, or the certificate's dates"
         case "X509_V_ERR_HOSTNAME_MISMATCH", "X509_V_ERR_IP_ADDRESS_MISMATCH":
             let names = leaf?.coveredNames ?? []
             let covered =
-                names.isEmpty ? (leaf?.commonName.map { "only the common name \($0) (no subjectAltName)" } ?? "no names") : names.joined(separator: ", ")
-            return "the certificate covers \(covered), not \(verification.expectedName ?? "the name asked for"); "
+                names.isEmpty
+                ? (leaf?.commonName.map { "only the common name \(PrintableBytes.escaped($0)) (no subjectAltName)" } ?? "no names")
+                : names.map(PrintableBytes.escaped).joined(separator: ", ")
+            return "the certificate covers \(covered), not \(verification.expectedName.map(PrintableBytes.escaped) ?? "the name asked for"); "
                 + "connect by one of those names, or give --sni NAME (--insecure skips the check)"
         case "X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT", "X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE":
-            let issuer = chain.last?.issuer ?? "its issuer"
+            let issuer = chain.last.map { PrintableBytes.escaped($0.issuer) } ?? "its issuer"
             return "no trusted certificate for \(issuer): either the server sends an incomplete chain (it must send its intermediates) "
                 + "or the CA is not in the trust store — give it with --ca-file FILE"
         case "X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT":
@@ -38,7 +41,8 @@ package enum TLSExplanation {
             return "the server's certificate signs itself\(fingerprint), so no CA vouches for it: trust it with --ca-file FILE "
                 + "holding that certificate, or skip the check with --insecure"
         case "X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN":
-            return "the chain ends in a root CA this machine does not trust (\(chain.last?.subject ?? "unknown")): give it with --ca-file FILE"
+            return
+                "the chain ends in a root CA this machine does not trust (\(chain.last.map { PrintableBytes.escaped($0.subject) } ?? "unknown")): give it with --ca-file FILE"
         case "X509_V_ERR_INVALID_PURPOSE":
             return "the certificate is not meant for this side of TLS (its extended key usage lacks serverAuth or clientAuth)"
         default:

@@ -244,10 +244,21 @@ extension TLSSession {
     private func certificate(at index: Int32) -> TLSCertificate? {
         var info = cossl_certificate()
         guard cossl_peer_certificate(handle, index, &info) == 0 else { return nil }
-        let names = tupleText(info.alt_names)
+        // Names as their bytes and lengths: a NUL or a newline inside is kept (and shown
+        // escaped), never cut short or passed on raw.
+        let commonName = tupleText(info.common_name, length: info.common_name_length)
+        let lengths = withUnsafeBytes(of: info.alt_name_lengths) { Array($0.bindMemory(to: UInt16.self).prefix(Int(info.alt_name_count))) }
+        let names: [String] = withUnsafeBytes(of: info.alt_names) { raw in
+            var start = 0
+            return lengths.map { length in
+                defer { start += Int(length) }
+                return String(decoding: raw[min(raw.count, start)..<min(raw.count, start + Int(length))], as: UTF8.self)
+            }
+        }
         return TLSCertificate(
-            subject: tupleText(info.subject), issuer: tupleText(info.issuer), commonName: nonEmpty(tupleText(info.common_name)),
-            alternativeNames: names.isEmpty ? [] : names.split(separator: ", ").map(String.init),
+            subject: tupleText(info.subject, length: info.subject_length), issuer: tupleText(info.issuer, length: info.issuer_length),
+            commonName: nonEmpty(commonName),
+            alternativeNames: names,
             notBefore: info.not_before, notAfter: info.not_after, keyType: tupleText(info.key_type), keyBits: Int(info.key_bits),
             keyCurve: nonEmpty(tupleText(info.key_group)), signatureAlgorithm: tupleText(info.signature),
             sha256: withUnsafeBytes(of: info.sha256) { Array($0) }, selfIssued: info.self_issued == 1)
@@ -282,6 +293,12 @@ extension TLSSession {
         }
         return TLSExplanation.protocolFailure(reason, peer: peerText, role: context.configuration.role)
     }
+}
+
+/// The first `length` bytes of a fixed-size C char array (imported as a tuple), NULs
+/// and all, as a String.
+func tupleText<T>(_ tuple: T, length: Int32) -> String {
+    withUnsafeBytes(of: tuple) { String(decoding: $0.prefix(max(0, Int(length))), as: UTF8.self) }
 }
 
 /// A fixed-size C char array (imported as a tuple) as a String, up to its NUL.

@@ -50,14 +50,15 @@ struct ForwardReporter {
             tracer.record("client \(client): TLS with the target \(target)\(failure == nil ? "" : " failed")")
             TLSReporter(json: false, tracer: tracer).handshake(handshake, fd: fd, peer: target, failure: failure)
         case .tunnelled(let client, let proxy, _, let destination, let reply):
-            tracer.record("client \(client): the proxy \(proxy) opened a tunnel to \(destination) (\(reply ?? "ok"))")
+            tracer.record("client \(client): the proxy \(proxy) opened a tunnel to \(destination) (\(PrintableBytes.escaped(reply ?? "ok")))")
         case .proxyRequest(let client, let peer, let dialect, let user, let destination, let refusal):
             let spoke = dialect.map { Self.dialectName($0) } ?? "something"
-            let who = user.map { " as '\($0)'" } ?? ""
-            let asked = destination.map { " for \($0)" } ?? ""
+            // The user name and the destination are the client's words: escaped, one line.
+            let who = user.map { " as '\(PrintableBytes.escaped($0))'" } ?? ""
+            let asked = destination.map { " for \(PrintableBytes.escaped("\($0)"))" } ?? ""
             let text = "client \(client) (\(peer)) asked in \(spoke)\(who)\(asked)"
             // Every request is logged, as a proxy's access log is.
-            Diagnostics.line("sockscope: \(text)" + (refusal.map { ": refused: \($0)" } ?? ""))
+            Diagnostics.line("sockscope: \(text)" + (refusal.map { ": refused: \(PrintableBytes.escaped($0))" } ?? ""))
         }
     }
 

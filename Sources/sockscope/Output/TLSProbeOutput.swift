@@ -23,14 +23,20 @@ struct TLSProbeOutput {
             + "ISSUER".padded(to: 24) + "EXPIRES".padded(to: 18) + "VERIFICATION"
     }
 
+    /// A column of `width`: a longer text is cut with … so a space still parts it from the next.
+    static func cell(_ text: String, _ width: Int) -> String {
+        text.count < width ? text.padded(to: width) : String(text.prefix(width - 2)) + "… "
+    }
+
     private func line(_ outcome: TLSProbeResult.Outcome, now: Int64, style: Style) -> String {
         switch outcome {
         case .established(let facts):
             let leaf = facts.chain.first
             let verification = facts.verification.map { $0.succeeded ? style.green("ok") : $0.name } ?? "-"
-            return (facts.version ?? "?").padded(to: 9) + (facts.alpn ?? "-").padded(to: 10) + (leaf?.commonName ?? "-").padded(to: 22)
-                + (leaf.map { Self.commonName(in: $0.issuer) } ?? "-").padded(to: 24) + (leaf.map { Self.expiry($0, now: now) } ?? "-").padded(to: 18)
-                + verification
+            let subject = leaf?.commonName.map(PrintableBytes.escaped) ?? "-"
+            let issuer = leaf.map { PrintableBytes.escaped(Self.commonName(in: $0.issuer)) } ?? "-"
+            return (facts.version ?? "?").padded(to: 9) + Self.cell(facts.alpn ?? "-", 10) + Self.cell(subject, 22) + Self.cell(issuer, 24)
+                + (leaf.map { Self.expiry($0, now: now) } ?? "-").padded(to: 18) + verification
         case .failed(let facts, let failure):
             let alert = facts.alertReceived.map { "the server sent the alert \($0.name)" } ?? facts.alertSent.map { "we sent the alert \($0.name)" }
             return "TLS, but the handshake failed: " + (alert ?? failure.message)

@@ -13,6 +13,10 @@ struct TLSReporter {
             Diagnostics.raw(Self.record(facts, peer: peer, failure: failure).text)
         } else {
             for line in Self.narration(facts, fd: fd, failed: failure != nil) { tracer.record(line) }
+            // --insecure connects anyway, but says (in one line, without -v) what failed.
+            if failure == nil, !tracer.isActive, let verification = facts.verification, !verification.succeeded, !verification.enforced {
+                Diagnostics.line("sockscope: not verified (--insecure): \(verification.name) (\(verification.text))")
+            }
         }
     }
 
@@ -98,8 +102,14 @@ struct TLSReporter {
         let days = certificate.daysLeft(now: now)
         let left = days >= 0 ? "\(days) day\(days == 1 ? "" : "s") left" : "EXPIRED \(-days) day\(days == -1 ? "" : "s") ago"
         let curve = certificate.keyCurve.map { " (\($0))" } ?? ""
-        var lines = ["certificate \(index): \(certificate.subject)\(certificate.selfIssued ? " (self-issued)" : "")", "  issuer: \(certificate.issuer)"]
-        if !certificate.alternativeNames.isEmpty { lines.append("  names: \(certificate.alternativeNames.joined(separator: ", "))") }
+        // Every name in a certificate is the peer's text: escaped, so one line stays one line.
+        let subject = PrintableBytes.escaped(certificate.subject)
+        var lines = [
+            "certificate \(index): \(subject)\(certificate.selfIssued ? " (self-issued)" : "")", "  issuer: \(PrintableBytes.escaped(certificate.issuer))",
+        ]
+        if !certificate.alternativeNames.isEmpty {
+            lines.append("  names: \(certificate.alternativeNames.map(PrintableBytes.escaped).joined(separator: ", "))")
+        }
         lines.append("  valid: \(TLSExplanation.utcDate(certificate.notBefore)) to \(TLSExplanation.utcDate(certificate.notAfter)) (\(left))")
         lines.append("  key: \(certificate.keyType) \(certificate.keyBits) bits\(curve); signature: \(certificate.signatureAlgorithm)")
         lines.append("  SHA-256: \(colonHex(certificate.sha256))")
