@@ -437,7 +437,7 @@ _sockscope_forward() {
     repeating_flags=()
     non_repeating_flags=(-u --udp -4 -6 --upstream --downstream --tap --tap-payload --follow-timewait --tls --ssl --require-client-cert --target-tls --target-insecure -v --verbose --hexdump --json --version -h --help)
     repeating_options=(--allow --deny)
-    non_repeating_options=(-U --unix --target-unix -i --idle-timeout -w --timeout --max-clients --allow-file --deny-file --delay --jitter --rate --slice --slice-gap --reset-after --close-after --stall-after --refuse --tap-interface --pcap-out --diagram --plot --proxy --proxy-type --proxy-auth --proxy-dns --cert --key --ca-file --alpn --tls-min --tls-max --ciphers --keylog --target-ca-file --target-sni --color)
+    non_repeating_options=(-U --unix --target-unix -i --idle-timeout -w --timeout --max-clients --allow-file --deny-file --backlog --delay --jitter --rate --slice --slice-gap --reset-after --close-after --stall-after --refuse --tap-interface --pcap-out --diagram --plot --proxy --proxy-type --proxy-auth --proxy-dns --cert --key --ca-file --alpn --tls-min --tls-max --ciphers --keylog --target-ca-file --target-sni --color)
     __sockscope_offer_flags_options -1
 
     # Offer option value completions
@@ -471,6 +471,9 @@ _sockscope_forward() {
         ;;
     '--deny-file')
         __sockscope_add_completions -f
+        return
+        ;;
+    '--backlog')
         return
         ;;
     '--delay')
@@ -576,7 +579,7 @@ _sockscope_proxy() {
     repeating_flags=()
     non_repeating_flags=(-4 -6 -v --verbose --json --version -h --help)
     repeating_options=(--allow --deny --allow-target)
-    non_repeating_options=(-w --timeout --max-clients --allow-file --deny-file --auth --color)
+    non_repeating_options=(-w --timeout --max-clients --allow-file --deny-file --backlog --auth --color)
     __sockscope_offer_flags_options -1
 
     # Offer option value completions
@@ -599,6 +602,9 @@ _sockscope_proxy() {
         ;;
     '--deny-file')
         __sockscope_add_completions -f
+        return
+        ;;
+    '--backlog')
         return
         ;;
     '--auth')

@@ -2,6 +2,7 @@
 #include "cshim.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <string.h>
@@ -138,6 +139,8 @@ int cshim_unacknowledged_bytes(int fd) {
     if (ioctl(fd, SIOCOUTQ, &queued) != 0) return -1;
     return queued;
 }
+
+int cshim_release_free_memory(void) { return malloc_trim(0); }
 
 int cshim_readable_bytes(int fd) {
     int waiting = 0;

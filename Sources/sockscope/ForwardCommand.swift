@@ -76,6 +76,12 @@ struct ForwardCommand: ParsableCommand {
 
     @OptionGroup(title: "Access") var access: AccessOptions
 
+    @Option(
+        name: .customLong("backlog"),
+        help: ArgumentHelp(
+            "Queue length for connections not yet accepted (a relay takes bursts: 1024; the kernel caps it at net.core.somaxconn).", valueName: "n"))
+    var backlog: Int32 = 1024
+
     @OptionGroup(title: "Faults") var faults: FaultOptions
 
     @OptionGroup(title: "Packet capture (the tap)") var tap: TapOptions
@@ -102,6 +108,8 @@ struct ForwardCommand: ParsableCommand {
         if hexdump && output.json { throw ValidationError("--hexdump writes text; with --json, count the bytes from the forward_finished records") }
         if idleTimeout != nil && !udp { throw ValidationError("-i/--idle-timeout ends UDP sessions (-u); a TCP connection ends with its FIN") }
         if udp && timeout != nil { throw ValidationError("-w/--timeout bounds a TCP target's connect; a UDP session has none (see -i)") }
+        if backlog < 0 { throw ValidationError("--backlog must be 0 or more") }
+        if udp && backlog != 1024 { throw ValidationError("--backlog is the queue of TCP connections not yet accepted; -u has none") }
         if let timeout, timeout.duration <= .zero { throw ValidationError("-w/--timeout must be more than 0 seconds") }
         if let idleTimeout, idleTimeout.duration <= .zero { throw ValidationError("-i/--idle-timeout must be more than 0 seconds") }
         if udp && !faults.faults.isEmpty {
@@ -183,7 +191,7 @@ struct ForwardCommand: ParsableCommand {
             try server.run()
             return
         }
-        var request = ListenRequest(address: bind, type: .stream)
+        var request = ListenRequest(address: bind, type: .stream, backlog: backlog)
         var policy = try access.policy()
         if let configuration = try tls.values.configurationIfEnabled(role: .server) {
             let context = try TLSContext(configuration)

@@ -39,6 +39,12 @@ struct ProxyCommand: ParsableCommand {
 
     @OptionGroup(title: "Access") var access: AccessOptions
 
+    @Option(
+        name: .customLong("backlog"),
+        help: ArgumentHelp(
+            "Queue length for connections not yet accepted (a relay takes bursts: 1024; the kernel caps it at net.core.somaxconn).", valueName: "n"))
+    var backlog: Int32 = 1024
+
     @Option(name: .customLong("auth"), help: ArgumentHelp("Require this user and password (SOCKS5 user/password, HTTP Basic).", valueName: "user:pass"))
     var auth: String?
 
@@ -58,6 +64,7 @@ struct ProxyCommand: ParsableCommand {
         guard words.count == 1 || words.count == 2 else { throw ValidationError("proxy takes [ADDR] PORT (got \(words.count) words)") }
         if let timeout, timeout.duration <= .zero { throw ValidationError("-w/--timeout must be more than 0 seconds") }
         if let auth, !auth.contains(":") { throw ValidationError("--auth takes USER:PASS") }
+        if backlog < 0 { throw ValidationError("--backlog must be 0 or more") }
     }
 
     func run() throws {
@@ -77,7 +84,7 @@ struct ProxyCommand: ParsableCommand {
         let reporter = ListenerReporter(json: output.json, tracer: tracer, announce: true, dualStack: false, protocolName: "tcp")
         let events = ForwardReporter(json: output.json, tracer: tracer, proxy: true)
         let server = try ForwardServer(
-            ListenRequest(address: bind, type: .stream), route: .proxy(ProxyServerPolicy(credentials: credentials, targets: targets)),
+            ListenRequest(address: bind, type: .stream, backlog: backlog), route: .proxy(ProxyServerPolicy(credentials: credentials, targets: targets)),
             policy: try access.policy(), tracer: tracer, events: reporter.report, forwardEvents: events.report)
         if let timeout { server.setupTimeout = timeout.duration }
         try server.run()

@@ -164,6 +164,7 @@ struct TapCommand: ParsableCommand {
         } else {
             for line in TapTimeline.summary(annotator.tracker.conversations, statistics: nil, packets: seen, fromFile: true) { Diagnostics.line(line) }
         }
+        Self.reportForgotten(annotator.tracker, summary: summary)
         if undecoded > 0 {
             let why = file.linkType == nil ? "sockscope does not decode \(file.linkTypeName)" : "not IPv4 or IPv6"
             Diagnostics.line("tap: \(counted(undecoded, "packet")) not decoded: \(why)")
@@ -173,6 +174,15 @@ struct TapCommand: ParsableCommand {
         try pictureFiles.write(recording, what: "TCP conversation \(conversation ?? 1) of \(annotator.tracker.begun)")
         if let failure { throw failure }
         return seen == 0 ? .nothingFound : .success
+    }
+
+    /// Says how many unanswered SYNs' conversations were forgotten to keep memory bounded.
+    static func reportForgotten(_ tracker: TCPConversationTracker, summary: Bool) {
+        guard tracker.forgottenUnanswered > 0 else { return }
+        let shown = summary ? "they are not listed" : "their packets were shown as they came"
+        Diagnostics.line(
+            "tap: \(counted(tracker.forgottenUnanswered, "conversation")) whose SYN was never answered (a SYN scan or flood?) were forgotten beyond the \(tracker.maximumUnanswered) followed at once; \(shown)"
+        )
     }
 
     /// Captures until the count, the duration, or a signal. Exit 1 when nothing was
@@ -224,6 +234,7 @@ struct TapCommand: ParsableCommand {
         if annotator.tracker.expired > 0 {
             Diagnostics.line("tap: \(annotator.tracker.expired) earlier conversations ended, were reported as they did, and are not summarised again")
         }
+        Self.reportForgotten(annotator.tracker, summary: summary)
         if let failure = capture.writeFailure { throw failure }  // never "N packets written" for a short file
         if let pcapOut { Diagnostics.line("tap: \(counted(seen, "packet")) written to \(pcapOut)") }
         try pictureFiles.write(recording, what: "TCP conversation \(conversation ?? 1) of \(annotator.tracker.begun)")

@@ -295,4 +295,46 @@ struct TrustTests {
         let took = Double(reply.last ?? "") ?? 0
         #expect(took >= 2.9 && took < 4.5, "at -w 3: \(outcome)")
     }
+
+    @Test(
+        "soak: 8 rounds of 1,000 concurrent connections (64 KiB each) through forward, proxy and listen -k: every echo whole, and memory returns (round 2 to 8 grows < 8 MiB)",
+        arguments: ["forward", "socks5", "echo"])
+    func soak(mode: String) async throws {
+        let echo = try BackgroundProcess(Paths.python, [Paths.peer("soak_rounds.py"), "echo-server"])
+        defer { echo.kill() }
+        let echoPort = try await echo.announcedPort(marker: "", inStdout: true)
+        let server: BackgroundProcess
+        switch mode {
+        case "forward": server = try BackgroundProcess(Paths.sockscope, ["forward", "127.0.0.1", "0", "127.0.0.1", "\(echoPort)"])
+        case "socks5": server = try BackgroundProcess(Paths.sockscope, ["proxy", "127.0.0.1", "0"])
+        default: server = try BackgroundProcess(Paths.sockscope, ["listen", "-k", "--echo", "--backlog", "1024", "127.0.0.1", "0"])
+        }
+        defer { server.kill() }
+        let port = try await server.announcedPort()
+        let outcome = try await run(
+            Paths.python, [Paths.peer("soak_rounds.py"), "\(server.pid)", mode, "\(port)", "\(echoPort)", "8", "1000", "65536"], timeout: .seconds(240))
+        let rounds = outcome.stdoutText.split(separator: "\n").map { $0.split(separator: " ") }
+        try #require(rounds.count == 8, "\(outcome)")
+        for round in rounds { #expect(round[5] == "1000", "every echo came back whole: \(outcome)") }
+        let second = Int(rounds[1][3]) ?? 0
+        let last = Int(rounds[7][3]) ?? Int.max
+        #expect(last - second < 8 << 10, "RSS (KiB) after round 2: \(second), after round 8: \(last): \(outcome)")
+    }
+
+    @Test("tap -r of a SYN flood: 200,000 unanswered SYNs under 128 MiB, 400,000 no more (conversations past 16,384 unanswered are forgotten, and said so)")
+    func synFloodMemory() async throws {
+        var peaks: [Int] = []
+        for count in [200_000, 400_000] {
+            let pcap = try await Self.hostilePcap("syns", ["\(count)"])
+            let output = try TemporaryDirectory.make() + "/out"
+            let measured = try await run(
+                Paths.python, [Paths.peer("maxrss.py"), output, Paths.sockscope, "tap", "-r", pcap, "--summary"], timeout: .seconds(120))
+            let fields = measured.stdoutText.split(separator: " ")
+            #expect(fields.first == "0", "\(measured)")
+            peaks.append(Int(fields.last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? Int.max)
+            #expect(measured.stderr.contains("\(count - 16_384) conversations whose SYN was never answered"), "\(measured.stderr)")
+        }
+        #expect(peaks[0] < 128 << 10, "peak RSS (KiB) for 200,000 SYNs: \(peaks)")
+        #expect(peaks[1] < peaks[0] + (16 << 10), "twice the SYNs, the same memory: \(peaks)")
+    }
 }

@@ -51,6 +51,10 @@ int cshim_unacknowledged_bytes(int fd);
 /// Returns -1 on failure.
 int cshim_readable_bytes(int fd);
 
+/// Gives the heap's free memory back to the kernel (`malloc_trim(0)`): after a load of
+/// many connections has gone, so that the server's memory returns to what it was.
+int cshim_release_free_memory(void);
+
 /// Whether `sig`'s disposition is SIG_IGN (as `nohup` leaves SIGHUP).
 int cshim_signal_is_ignored(int sig);
 

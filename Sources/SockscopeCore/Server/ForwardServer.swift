@@ -117,6 +117,8 @@ package final class ForwardServer {
     var negotiations: [Int32: ProxyNegotiation] = [:]
     /// Looks up the names proxy clients ask for, off the loop (made when first needed).
     var resolver: BackgroundResolver?
+    /// Gives memory back after a load of connections has gone.
+    private var memoryRelease = MemoryRelease()
     /// Per direction and connection; 64 KiB keeps a thousand connections in 128 MiB at most.
     private let bufferSize = 64 << 10
 
@@ -202,6 +204,7 @@ package final class ForwardServer {
             connection.downstream.observer = { observe(id, .target, $0) }
         }
         connections[connection.id] = connection
+        memoryRelease.note(live: connections.count + negotiations.count)
         byDescriptor[client.fd] = connection
         byDescriptor[socket.fd] = connection
         connection.setupTimer = loop.schedule(at: setupDeadline ?? .now + setupTimeout) { [self, unowned loop, connection] () throws(SockscopeError) in
@@ -469,5 +472,6 @@ package final class ForwardServer {
             socket.close()
         }
         connections[connection.id] = nil
+        memoryRelease.note(live: connections.count + negotiations.count)
     }
 }

@@ -88,6 +88,10 @@ package final class MultiClientServer {
     private var dirty: Set<Int32> = []
     /// Bytes waiting in every client's output queue together.
     private var totalQueued = 0
+    /// Gives memory back after a load of clients has gone.
+    private var memoryRelease = MemoryRelease()
+    /// Echo clients not read while the total waiting is high.
+    private var pausedEchoes: Set<Int32> = []
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
 
     /// Binds and listens at once, so errors such as EADDRINUSE surface here.
@@ -134,18 +138,7 @@ package final class MultiClientServer {
                 inputWatched.toggle()
                 try loop.update(options.input, inputWatched ? .readable : [])
             }
-            let touched = dirty
-            dirty.removeAll(keepingCapacity: true)
-            for fd in touched {
-                guard let client = clients[fd] else { continue }
-                if let reason = client.dropReason {
-                    remove(client, reason: reason, loop: loop)
-                    continue
-                }
-                var interest: EventLoop.Interest = client.peerClosed ? [] : .readable
-                if client.queued > 0 { interest.insert(.writable) }
-                try loop.update(fd, interest)
-            }
+            try refreshInterest(loop: loop)
         }
         var firstClientLate = false
         if let deadline = listener.acceptDeadline { loop.schedule(at: deadline) { [listener] in firstClientLate = !listener.hasAdmitted } }
@@ -184,6 +177,7 @@ package final class MultiClientServer {
     private func admit(_ admitted: Listener.Client, loop: EventLoop) throws(SockscopeError) {
         let client = Client(id: admitted.number, socket: admitted.socket, peer: admitted.peer, now: clock.now)
         clients[admitted.socket.fd] = client
+        memoryRelease.note(live: clients.count)
         dirty.insert(admitted.socket.fd)
         try loop.register(admitted.socket.fd, .readable) { [self, unowned loop] readiness throws(SockscopeError) in
             try serve(readiness, loop: loop)
@@ -197,8 +191,10 @@ package final class MultiClientServer {
 
     private func remove(_ client: Client, reason: String, loop: EventLoop) {
         guard clients.removeValue(forKey: client.socket.fd) != nil else { return }
+        memoryRelease.note(live: clients.count)
         totalQueued -= client.queued
         dirty.remove(client.socket.fd)
+        pausedEchoes.remove(client.socket.fd)
         loop.forget(client.socket.fd)
         client.socket.close()
         events(.closed(peer: client.peer, client: client.id, reason: reason, report: nil))
@@ -250,6 +246,10 @@ package final class MultiClientServer {
     }
 
     private func receive(from client: Client, loop: EventLoop) throws(SockscopeError) {
+        if echoPaused(client) {
+            dirty.insert(client.socket.fd)  // its interest is brought in step before the next wait
+            return
+        }
         let count: Int?
         do {
             count = try client.socket.receive(into: buffer)
@@ -315,6 +315,41 @@ package final class MultiClientServer {
         if client.queued > 0 { return true }
         if case .chat = mode { return true }
         return false
+    }
+
+    /// How much may wait to be echoed to one client before its socket is not read.
+    static let echoReadLimit = 64 << 10
+
+    /// Whether an echo must not read `client` now: its replies, or everyone's together
+    /// (half the server's bound), wait to go out.
+    private func echoPaused(_ client: Client) -> Bool {
+        guard case .echo = mode else { return false }
+        return client.queued >= Self.echoReadLimit || totalQueued >= options.maximumTotalQueuedBytes / 2
+    }
+
+    /// Brings the interest of the clients this round touched in step with their queues;
+    /// drops those marked to go. An echo reads from a client only while its replies go
+    /// out: a client that sends faster than it reads is slowed by TCP's window, never
+    /// dropped as too slow; clients paused for the total are looked at again once it falls.
+    private func refreshInterest(loop: EventLoop) throws(SockscopeError) {
+        if !pausedEchoes.isEmpty && totalQueued < options.maximumTotalQueuedBytes / 2 {
+            dirty.formUnion(pausedEchoes)
+            pausedEchoes.removeAll(keepingCapacity: true)
+        }
+        let touched = dirty
+        dirty.removeAll(keepingCapacity: true)
+        for fd in touched {
+            guard let client = clients[fd] else { continue }
+            if let reason = client.dropReason {
+                remove(client, reason: reason, loop: loop)
+                continue
+            }
+            let paused = echoPaused(client)
+            if paused { pausedEchoes.insert(fd) }
+            var interest: EventLoop.Interest = client.peerClosed || paused ? [] : .readable
+            if client.queued > 0 { interest.insert(.writable) }
+            try loop.update(fd, interest)
+        }
     }
 
     /// Whether this mode sends the client something back after it closes (an echo still draining).

@@ -86,6 +86,9 @@ package struct TCPConversationTracker: Sendable {
         var duplicateAcks: PerSide<Int> = [:]
         var finSequence: PerSide<UInt32> = [:]
         var synTimestamp: Duration?
+        /// Opened by a SYN that the other side has not answered yet (one of a SYN scan or
+        /// flood, perhaps): such conversations are followed up to a bound.
+        var awaitingAnswer = false
 
         package func address(of side: Side) -> SocketAddress { side == .client ? client : server }
     }
@@ -98,6 +101,17 @@ package struct TCPConversationTracker: Sendable {
     private var index: [Key: Int] = [:]
     /// Conversations dropped by `expireFinished` after their last packet was reported.
     package private(set) var expired = 0
+    /// At most this many conversations whose SYN nobody answered are followed: a SYN
+    /// scan or flood (a million SYNs) must not take memory without bound. Beyond it the
+    /// oldest are forgotten (their packets were reported as they came).
+    package var maximumUnanswered = 16_384
+    /// Conversations forgotten because of `maximumUnanswered`.
+    package private(set) var forgottenUnanswered = 0
+    /// Conversations opened by a SYN, in the order they began; entries answered since are
+    /// skipped when met (`unansweredCount` is exact).
+    private var unansweredOrder: [Int] = []
+    private var unansweredHead = 0
+    private var unansweredCount = 0
 
     /// The conversations still followed, oldest first.
     package var conversations: [Conversation] { table.keys.sorted().compactMap { table[$0] } }
@@ -130,9 +144,41 @@ package struct TCPConversationTracker: Sendable {
             number = nextNumber
             nextNumber += 1
             index[key] = number
-            table[number] = newConversation(segment, source: source, destination: destination, at: packet.timestamp)
+            var conversation = newConversation(segment, source: source, destination: destination, at: packet.timestamp)
+            if segment.flags.contains(.syn) && !segment.flags.contains(.ack) {
+                conversation.awaitingAnswer = true
+                noteUnanswered(number)
+            }
+            table[number] = conversation
         }
         return update(number, segment, source: source, destination: destination, at: packet.timestamp)
+    }
+
+    /// Counts a conversation opened by a SYN, and forgets the oldest unanswered ones past
+    /// `maximumUnanswered`.
+    private mutating func noteUnanswered(_ number: Int) {
+        unansweredOrder.append(number)
+        unansweredCount += 1
+        while unansweredCount > maximumUnanswered, unansweredHead < unansweredOrder.count {
+            let oldest = unansweredOrder[unansweredHead]
+            unansweredHead += 1
+            guard oldest != number, let conversation = table[oldest], conversation.awaitingAnswer else { continue }
+            table[oldest] = nil
+            index[Key(conversation.client, conversation.server)] = nil
+            unansweredCount -= 1
+            forgottenUnanswered += 1
+        }
+        // The order list holds answered conversations too: keep it near what is waiting.
+        if unansweredCount == 0 {
+            unansweredOrder.removeAll(keepingCapacity: true)
+            unansweredHead = 0
+        } else if unansweredHead > 4096 && unansweredHead * 2 > unansweredOrder.count {
+            unansweredOrder.removeFirst(unansweredHead)
+            unansweredHead = 0
+        } else if unansweredOrder.count - unansweredHead > 4 * maximumUnanswered + 4096 {
+            unansweredOrder = unansweredOrder[unansweredHead...].filter { table[$0]?.awaitingAnswer == true }
+            unansweredHead = 0
+        }
     }
 
     /// A fresh SYN on a 4-tuple whose conversation is over (closed or in TIME-WAIT) starts a new one.
@@ -150,6 +196,7 @@ package struct TCPConversationTracker: Sendable {
         where conversation.lastTimestamp + quiet <= now && conversation.states.values.allSatisfy({ $0 == .closed || $0 == .timeWait }) {
             table[number] = nil
             index[Key(conversation.client, conversation.server)] = nil
+            if conversation.awaitingAnswer { unansweredCount -= 1 }
             expired += 1
         }
     }
@@ -183,6 +230,10 @@ package struct TCPConversationTracker: Sendable {
         var step = Step(conversation: current, from: source == current.client ? .client : .server)
         step.conversation.packets += 1
         step.conversation.packetsBy[step.from, default: 0] += 1
+        if step.from == .server && step.conversation.awaitingAnswer {
+            step.conversation.awaitingAnswer = false
+            unansweredCount -= 1
+        }
         if segment.flags.contains(.rst) { step.conversation.resets[step.from, default: 0] += 1 }
         step.conversation.lastTimestamp = max(step.conversation.lastTimestamp, time)
         step.conversation.earliestTimestamp = min(step.conversation.earliestTimestamp, time)
