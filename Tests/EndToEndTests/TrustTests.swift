@@ -337,4 +337,35 @@ struct TrustTests {
         #expect(peaks[0] < 128 << 10, "peak RSS (KiB) for 200,000 SYNs: \(peaks)")
         #expect(peaks[1] < peaks[0] + (16 << 10), "twice the SYNs, the same memory: \(peaks)")
     }
+
+    @Test("probe -iL: a 40 MiB line is refused (file and line named, exit 64) without taking memory; SIGTERM while a long list is parsed ends it (143) within 0.5 s")
+    func targetListBounds() async throws {
+        let directory = try TemporaryDirectory.make()
+        let made = try await run(
+            Paths.python,
+            [
+                "-c",
+                "import sys; open(sys.argv[1], 'wb').write(b'a' * (40 << 20)); open(sys.argv[2], 'wb').write(b'127.0.0.1\\n' * 10_000_000)",
+                directory + "/long.txt", directory + "/many.txt",
+            ])
+        try #require(made.status == 0, "\(made)")
+        let measured = try await run(
+            Paths.python, [Paths.peer("maxrss.py"), directory + "/out", Paths.sockscope, "probe", "-iL", directory + "/long.txt", "80"])
+        let fields = measured.stdoutText.split(separator: " ")
+        #expect(fields.first == "64", "\(measured)")
+        #expect(measured.stderr.contains("long.txt, line 1: longer than 1 MiB"), "\(measured.stderr)")
+        #expect((Int(fields.last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? Int.max) < 48 << 10, "peak RSS (KiB): \(measured)")
+
+        let probe = try BackgroundProcess(Paths.sockscope, ["probe", "-iL", directory + "/many.txt", "80"])
+        defer { probe.kill() }
+        try await Task.sleep(for: .seconds(1))
+        let sent = ContinuousClock.now
+        kill(probe.pid, SIGTERM)
+        let status = try await probe.finish(timeout: .seconds(10))
+        let took = ContinuousClock.now - sent
+        #expect(status == 143, "\(probe.stderrText)")
+        // 14 ms on a quiet machine; the bound leaves room for a loaded one (the suite runs
+        // eight tests at once), and still fails a parse that ignores the signal for seconds.
+        #expect(took < .milliseconds(1500), "ended \(took) after SIGTERM")
+    }
 }

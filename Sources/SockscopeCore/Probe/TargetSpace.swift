@@ -135,18 +135,30 @@ extension TargetSpace {
             var carry: [UInt8] = []
             var line = 0
             while true {
+                // A long file is read without waiting: a signal is looked for between pieces.
+                try Interruption.check()
                 if !regular { _ = try waitReadable(fd, path: path) }
                 let count: Int?
                 do { count = try SystemCall.read(fd, into: chunk) } catch { throw .usage("cannot read \(path): \(error.nameAndText)") }
                 guard let count else { continue }
                 if count == 0 { break }
-                carry += UnsafeRawBufferPointer(rebasing: chunk[0..<count])
-                guard let lastNewline = carry.lastIndex(of: 0x0A) else { continue }
+                let piece = UnsafeRawBufferPointer(rebasing: chunk[0..<count])
+                let newlineInPiece = piece.contains(0x0A)
+                carry += piece
+                guard newlineInPiece, let lastNewline = carry.lastIndex(of: 0x0A) else {
+                    if carry.count > maximumLine {
+                        throw .usage("\(path), line \(line + 1): longer than \(maximumLine >> 20) MiB with no line end (targets are host names, addresses and ranges)")
+                    }
+                    continue
+                }
                 try lines(carry[...lastNewline], path: path, line: &line, body)
                 carry.removeSubrange(...lastNewline)
             }
             try lines(carry[...], path: path, line: &line, body)
         }
+
+        /// The longest line an -iL file may have.
+        static let maximumLine = 1 << 20
 
         private static func waitReadable(_ fd: Int32, path: String) throws(SockscopeError) -> Bool {
             do { return try EventLoop.wait(for: fd, .readable, deadline: nil) } catch { throw SockscopeError(error) }
