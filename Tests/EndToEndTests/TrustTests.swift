@@ -338,7 +338,9 @@ struct TrustTests {
         #expect(peaks[1] < peaks[0] + (16 << 10), "twice the SYNs, the same memory: \(peaks)")
     }
 
-    @Test("probe -iL: a 40 MiB line is refused (file and line named, exit 64) without taking memory; SIGTERM while a long list is parsed ends it (143) within 0.5 s")
+    @Test(
+        "probe -iL: a 40 MiB line is refused (file and line named, exit 64) without taking memory; SIGTERM while a long list is parsed ends it (143) within 0.5 s"
+    )
     func targetListBounds() async throws {
         let directory = try TemporaryDirectory.make()
         let made = try await run(

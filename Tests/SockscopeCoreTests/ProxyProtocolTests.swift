@@ -91,6 +91,45 @@ struct ProxyProtocolTests {
         #expect(throws: SockscopeError.self) { try ProxyURL(parsing: "socks5://h", kind: .http) }
     }
 
+    /// The request a server session makes of `bytes`, fed in pieces of `piece` bytes.
+    static func request(_ bytes: [UInt8], piece: Int = 1, credentials: (user: String, password: String)? = nil) -> ProxyServerSession.Request? {
+        let server = ProxyServerSession(credentials: credentials)
+        var start = 0
+        while start < bytes.count {
+            if let request = server.receive(bytes[start..<min(bytes.count, start + piece)]) { return request }
+            start += piece
+        }
+        return nil
+    }
+
+    @Test(
+        "malformed requests are refused: SOCKS5's version and reserved byte, RFC 1929's version, port 0, HTTP host:+7001, a head over 16 KiB in one piece or many"
+    )
+    func strictParsing() {
+        func refused(_ request: ProxyServerSession.Request?) -> Bool {
+            if case .refused = request { return true }
+            return false
+        }
+        let connect: [UInt8] = [5, 1, 0]
+        #expect(refused(Self.request(connect + [5, 1, 7, 1, 127, 0, 0, 1, 0, 80])), "reserved byte 7")
+        #expect(refused(Self.request(connect + [4, 1, 0, 1, 127, 0, 0, 1, 0, 80])), "version 4 in a SOCKS5 request")
+        #expect(refused(Self.request(connect + [5, 1, 0, 1, 127, 0, 0, 1, 0, 0])), "port 0")
+        #expect(!refused(Self.request(connect + [5, 1, 0, 1, 127, 0, 0, 1, 0, 80])), "a good request")
+        #expect(refused(Self.request([5, 1, 2, 2, 1, 0x61, 1, 0x62], credentials: ("a", "b"))), "RFC 1929 version 2")
+        #expect(refused(Self.request([4, 1, 0, 0, 127, 0, 0, 1, 0])), "SOCKS4 port 0")
+        for target in ["127.0.0.1:+7001", "127.0.0.1:-1", "127.0.0.1:0", "127.0.0.1:70000", "127.0.0.1:", "127.0.0.1: 80", "[::1]:0x50"] {
+            #expect(refused(Self.request(Array("CONNECT \(target) HTTP/1.1\r\n\r\n".utf8))), "\(target)")
+        }
+        let big = Array("CONNECT 127.0.0.1:80 HTTP/1.1\r\nX: \(String(repeating: "a", count: 20_000))\r\n\r\n".utf8)
+        for piece in [1, 4096, big.count] {
+            guard case .refused(let reason, _) = Self.request(big, piece: piece) else {
+                Issue.record("a 20 KB head in pieces of \(piece) was not refused")
+                continue
+            }
+            #expect(reason.contains("16 KiB"), "\(reason)")
+        }
+    }
+
     @Test("Base64 both ways, padding included")
     func base64() {
         for text in ["", "a", "ab", "abc", "alice:s3cret", "\u{0}\u{ff}"] {

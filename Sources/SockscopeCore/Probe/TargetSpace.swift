@@ -147,7 +147,8 @@ extension TargetSpace {
                 carry += piece
                 guard newlineInPiece, let lastNewline = carry.lastIndex(of: 0x0A) else {
                     if carry.count > maximumLine {
-                        throw .usage("\(path), line \(line + 1): longer than \(maximumLine >> 20) MiB with no line end (targets are host names, addresses and ranges)")
+                        throw .usage(
+                            "\(path), line \(line + 1): longer than \(maximumLine >> 20) MiB with no line end (targets are host names, addresses and ranges)")
                     }
                     continue
                 }

@@ -115,6 +115,9 @@ package final class ProxyServerSession {
 
     private func socks5Auth() -> (Request?, Bool) {
         guard input.count >= 2 else { return (nil, false) }
+        guard input[0] == 1 else {  // RFC 1929: the subnegotiation's version is 1
+            return (.refused(reason: "bad user/password request (version \(input[0]), not 1)", answer: [1, 1]), true)
+        }
         let userLength = Int(input[1])
         guard input.count >= 3 + userLength else { return (nil, false) }
         let passwordLength = Int(input[2 + userLength])
@@ -140,10 +143,15 @@ package final class ProxyServerSession {
         default: return (.refused(reason: "address type \(input[3])", answer: Self.socks5Reply(8, bound: nil)), true)
         }
         guard let message = take(4 + addressLength + 2) else { return (nil, false) }
+        // RFC 1928 §4: VER 5, CMD, RSV 0.
+        guard message[0] == 5, message[2] == 0 else {
+            return (.refused(reason: "bad SOCKS5 request (version \(message[0]), reserved byte \(message[2]))", answer: Self.socks5Reply(1, bound: nil)), true)
+        }
         guard message[1] == 1 else {
             return (.refused(reason: "command \(message[1]) (only CONNECT is served)", answer: Self.socks5Reply(7, bound: nil)), true)
         }
         let port = UInt16(message[message.count - 2]) << 8 | UInt16(message[message.count - 1])
+        guard port != 0 else { return (.refused(reason: "port 0", answer: Self.socks5Reply(1, bound: nil)), true) }
         let address = Array(message[4..<(4 + addressLength)])
         switch message[3] {
         case 1:
@@ -195,6 +203,7 @@ package final class ProxyServerSession {
             return (.refused(reason: "SOCKS4 has no password and this proxy wants one", answer: [0, 91, 0, 0, 0, 0, 0, 0]), true)
         }
         let port = UInt16(message[2]) << 8 | UInt16(message[3])
+        guard port != 0 else { return (.refused(reason: "port 0", answer: [0, 91, 0, 0, 0, 0, 0, 0]), true) }
         if let name { return (.connect(.name(name, port: port)), true) }
         return (.connect(.address(.v4(IPv4Address(address.reduce(0) { $0 << 8 | UInt32($1) })), port: port)), true)
     }
@@ -206,6 +215,10 @@ package final class ProxyServerSession {
         guard let range = input.firstRange(of: end) else {
             if input.count > 16 << 10 { return (.refused(reason: "request head over 16 KiB", answer: Self.http(431, "Request Header Fields Too Large")), true) }
             return (nil, false)
+        }
+        // The bound holds however the head arrived: in pieces, or whole in one read.
+        if range.lowerBound > 16 << 10 {
+            return (.refused(reason: "request head over 16 KiB", answer: Self.http(431, "Request Header Fields Too Large")), true)
         }
         let head = String(decoding: input[..<range.lowerBound], as: UTF8.self)
         input.removeFirst(range.upperBound)
@@ -237,7 +250,10 @@ package final class ProxyServerSession {
 
     /// `HOST:PORT` or `[V6]:PORT`.
     private static func authority(_ text: String) -> ProxyDestination? {
-        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]), port > 0 else { return nil }
+        guard let colon = text.lastIndex(of: ":") else { return nil }
+        // Digits only: UInt16("+7001") would read a sign.
+        let digits = text[text.index(after: colon)...]
+        guard !digits.isEmpty, digits.count <= 5, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let port = UInt16(digits), port > 0 else { return nil }
         var host = String(text[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         guard !host.isEmpty else { return nil }
