@@ -183,6 +183,7 @@ struct ForwardCommand: ParsableCommand {
         if udp {
             let idle = idleTimeout?.duration ?? .seconds(60)
             events.idle = idle
+            events.datagrams = true
             let server = try DatagramForwardServer(
                 ListenRequest(address: bind, type: .datagram), target: target, policy: try access.policy(), idle: idle, tracer: tracer,
                 events: reporter.report, forwardEvents: events.report)

@@ -165,10 +165,10 @@ struct TapCommand: ParsableCommand {
             for line in TapTimeline.summary(annotator.tracker.conversations, statistics: nil, packets: seen, fromFile: true) { Diagnostics.line(line) }
         }
         Self.reportForgotten(annotator.tracker, summary: summary)
-        if undecoded > 0 {
-            let why = file.linkType == nil ? "sockscope does not decode \(file.linkTypeName)" : "not IPv4 or IPv6"
-            Diagnostics.line("tap: \(counted(undecoded, "packet")) not decoded: \(why)")
+        if undecoded > 0 && file.linkType == nil {
+            Diagnostics.line("tap: \(counted(undecoded, "packet")) not decoded: sockscope does not decode \(file.linkTypeName)")
         }
+        for (why, count) in file.undecoded.sorted(by: { $0.key < $1.key }) { Diagnostics.line("tap: \(counted(count, "packet")) not decoded: \(why)") }
         if let writeFailure = file.writeFailure { throw writeFailure }
         if let pcapOut { Diagnostics.line("tap: \(counted(seen, "packet")) written to \(pcapOut)") }
         try pictureFiles.write(recording, what: "TCP conversation \(conversation ?? 1) of \(annotator.tracker.begun)")
@@ -285,6 +285,18 @@ struct TapCommand: ParsableCommand {
             line.add(endpoint: "destination", SocketAddress(packet.destination, port: destinationPort))
             line.add("protocol", "udp")
             line.add("bytes", length)
+        case .truncated(let packet, let elapsed):
+            guard case .truncated(let number, let sourcePort, let destinationPort) = packet.transport else { return "" }
+            line.add(milliseconds: "offset", elapsed)
+            if let sourcePort, let destinationPort {
+                line.add(endpoint: "source", SocketAddress(packet.source, port: sourcePort))
+                line.add(endpoint: "destination", SocketAddress(packet.destination, port: destinationPort))
+            } else {
+                line.add(endpoint: "source", host: packet.source)
+                line.add(endpoint: "destination", host: packet.destination)
+            }
+            line.add("protocol", TapTimeline.protocolName(number))
+            line.add("truncated", true)
         }
         return line.text
     }

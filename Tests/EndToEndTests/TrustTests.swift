@@ -370,4 +370,35 @@ struct TrustTests {
         // eight tests at once), and still fails a parse that ignores the signal for seconds.
         #expect(took < .milliseconds(1500), "ended \(took) after SIGTERM")
     }
+
+    @Test("tap -r: a segment the snap length cut inside its TCP header prints [|tcp] as tcpdump does (not dropped); a bad IPv4 header length is named")
+    func cutPackets() async throws {
+        let pcap = try await Self.hostilePcap("cut")
+        let ours = try await sockscope("tap", "-r", pcap)
+        #expect(ours.status == 0, "\(ours)")
+        let lines = ours.stdoutText.split(separator: "\n")
+        #expect(lines.count == 2 && lines[1].hasSuffix("127.0.0.1:40030 → 127.0.0.2:80  [|tcp]"), "\(ours.stdoutText)")
+        let dump = try await run(Paths.tcpdump, ["-n", "-r", pcap])
+        #expect(dump.stdoutText.contains("127.0.0.1.40030 > 127.0.0.2.80:  [|tcp]") && dump.stdoutText.contains("bad-hlen 16"), "\(dump)")
+        #expect(ours.stderr.contains("1 packet not decoded: bad IPv4 header length 16 (under 20)"), "\(ours.stderr)")
+        let json = try await sockscope("tap", "-r", pcap, "--json")
+        #expect(json.stdoutText.contains(#""protocol":"tcp","truncated":true"#), "\(json.stdoutText)")
+        let validation = try await Self.validate(json.stdoutText)
+        #expect(validation.stdoutText == "valid 2\n", "\(validation)")
+    }
+
+    @Test("forward -u out of descriptors names the cause (EMFILE, a socket per source) and says the datagram was dropped, not that a client was reset")
+    func datagramForwardOutOfDescriptors() async throws {
+        let port = try freePort()
+        let forward = try BackgroundProcess("/bin/bash", ["-c", "ulimit -n 12; exec \(Paths.sockscope) forward -u 127.0.0.1 \(port) 127.0.0.1 9"])
+        defer { forward.kill() }
+        _ = try await forward.waitForLine(containing: "listening on")
+        let sent = try await run(
+            Paths.python,
+            ["-c", "import socket\nfor i in range(20): socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'x', ('127.0.0.1', \(port)))"])
+        #expect(sent.status == 0, "\(sent)")
+        let line = try await forward.waitForLine(containing: "EMFILE")
+        #expect(line.contains("no socket for a new session: EMFILE") && line.contains("its datagram was dropped"), "\(forward.stderrText)")
+        #expect(!forward.stderrText.contains("the client is reset"), "\(forward.stderrText)")
+    }
 }

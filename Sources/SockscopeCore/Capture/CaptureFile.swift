@@ -59,6 +59,9 @@ package final class CaptureFile {
     /// IP or its link type is unknown; the length on the wire; the time it was captured,
     /// since the epoch). Returns how many were read, or nil at the end of the file.
     /// - Throws: 74 when the file is damaged or cut short (the packets before were handed over).
+    /// Packets of a known link type that could not be decoded, counted by why.
+    package private(set) var undecoded: [String: Int] = [:]
+
     package func read(limit: Int = 10_000, _ body: (Packet?, _ length: Int, _ time: Duration) -> Void) throws(SockscopeError) -> Int? {
         guard let handle else { return nil }
         var count = 0
@@ -75,7 +78,9 @@ package final class CaptureFile {
             if let dumper { pcap_dump(UnsafeMutablePointer(dumper), header, data) }
             let time = Duration.seconds(header.pointee.ts.tv_sec) + .microseconds(header.pointee.ts.tv_usec)
             let frame = Array(UnsafeBufferPointer(start: data, count: Int(header.pointee.caplen)))
-            body(linkType.flatMap { PacketDecoder.decode(frame, linkType: $0, timestamp: time) }, Int(header.pointee.len), time)
+            let packet = linkType.flatMap { PacketDecoder.decode(frame, linkType: $0, timestamp: time) }
+            if packet == nil, let linkType { undecoded[PacketDecoder.whyNotDecoded(frame, linkType: linkType), default: 0] += 1 }
+            body(packet, Int(header.pointee.len), time)
             count += 1
         }
         return count

@@ -17,6 +17,8 @@ package final class ConnectionTap: @unchecked Sendable {
         case tcp(TCPConversationTracker.Event)
         case icmp(Packet, ICMPMessage, elapsed: Duration)
         case udp(Packet, elapsed: Duration)
+        /// A packet whose transport header the snap length cut short (`[|tcp]`).
+        case truncated(Packet, elapsed: Duration)
     }
 
     private let capture: PacketCapture
@@ -158,6 +160,7 @@ package struct PacketAnnotator {
             return .tcp(event)
         case .icmp(let message): return .icmp(packet, message, elapsed: packet.timestamp - first)
         case .udp: return .udp(packet, elapsed: packet.timestamp - first)
+        case .truncated: return .truncated(packet, elapsed: packet.timestamp - first)
         case .other: return nil
         }
     }

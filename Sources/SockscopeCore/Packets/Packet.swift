@@ -14,6 +14,9 @@ package struct Packet: Sendable {
         case icmp(ICMPMessage)
         /// Another protocol, or a fragment whose transport header is elsewhere.
         case other(protocolNumber: UInt8)
+        /// TCP, UDP or ICMP whose header the capture cut short (its snap length): the
+        /// ports when their four bytes were kept. tcpdump prints it as `[|tcp]`.
+        case truncated(protocolNumber: UInt8, sourcePort: UInt16?, destinationPort: UInt16?)
     }
 }
 

@@ -49,6 +49,38 @@ package enum PacketDecoder {
         }
     }
 
+    /// Why `decode` gave nil for this frame, in a few words (for `tap -r`'s count of
+    /// packets it could not decode): the link header cut short, not IP, a bad IPv4
+    /// header length, an IP header cut short.
+    package static func whyNotDecoded(_ frame: [UInt8], linkType: LinkType) -> String {
+        if frame.isEmpty { return "no bytes captured" }
+        var reader = ByteReader(frame)
+        switch linkType {
+        case .ethernet:
+            guard reader.skip(12), var type = reader.u16() else { return "Ethernet header cut short" }
+            while type == 0x8100 || type == 0x88a8 {
+                guard reader.skip(2), let inner = reader.u16() else { return "VLAN tag cut short" }
+                type = inner
+            }
+            if type != 0x0800 && type != 0x86dd { return "not IPv4 or IPv6 (EtherType 0x\(String(type, radix: 16)))" }
+        case .linuxSLL, .linuxSLL2, .null, .loop:
+            guard frame.count > 20 else { return "link-layer header cut short" }
+            reader = ByteReader(Array(frame.dropFirst(linkType == .linuxSLL2 ? 20 : linkType == .linuxSLL ? 16 : 4)))
+        case .raw, .ipv4, .ipv6:
+            break
+        }
+        let ip = Array(frame[min(frame.count, reader.offset)...])
+        guard let first = ip.first else { return "no IP header captured" }
+        switch first >> 4 {
+        case 4:
+            let words = Int(first & 0x0f)
+            if words < 5 { return "bad IPv4 header length \(words * 4) (under 20)" }
+            return "IPv4 header cut short"
+        case 6: return "IPv6 header cut short"
+        default: return "IP version \(first >> 4)"
+        }
+    }
+
     // MARK: Network layer
 
     static func decodeIPv4(_ packet: ByteReader, timestamp: Duration) -> Packet? {
@@ -123,16 +155,27 @@ package enum PacketDecoder {
 
     static func decodeTransport(_ proto: UInt8, _ segment: ByteReader, payloadLength: Int, isVersion6: Bool) -> Packet.Transport {
         switch proto {
-        case 6: return decodeTCP(segment, segmentLength: payloadLength).map { .tcp($0) } ?? .other(protocolNumber: proto)
+        case 6: return decodeTCP(segment, segmentLength: payloadLength).map { .tcp($0) } ?? truncated(proto, segment)
         case 17:
             var reader = segment
-            guard let source = reader.u16(), let destination = reader.u16(), let length = reader.u16() else { return .other(protocolNumber: proto) }
+            guard let source = reader.u16(), let destination = reader.u16(), let length = reader.u16() else { return truncated(proto, segment) }
             return .udp(sourcePort: source, destinationPort: destination, payloadLength: max(0, Int(length) - 8))
         case 1, 58:
-            return decodeICMP(segment, isVersion6: proto == 58).map { .icmp($0) } ?? .other(protocolNumber: proto)
+            return decodeICMP(segment, isVersion6: proto == 58).map { .icmp($0) } ?? truncated(proto, segment)
         default:
             return .other(protocolNumber: proto)
         }
+    }
+
+    /// A transport header that could not be read whole: cut by the snap length (`.truncated`,
+    /// with the ports if four bytes are there), or otherwise malformed (`.other`).
+    private static func truncated(_ proto: UInt8, _ segment: ByteReader) -> Packet.Transport {
+        let kept = segment.bytes.count - segment.offset
+        let headerLength = proto == 6 ? 20 : 8
+        guard kept < headerLength else { return .other(protocolNumber: proto) }
+        var reader = segment
+        let ports = proto == 6 || proto == 17 ? (reader.u16(), reader.u16()) : (nil, nil)
+        return .truncated(protocolNumber: proto, sourcePort: ports.0, destinationPort: ports.1)
     }
 
     static func decodeTCP(_ segment: ByteReader, segmentLength: Int) -> TCPSegment? {
@@ -192,7 +235,7 @@ package enum PacketDecoder {
                 quoted.protocolNumber = 17
                 (quoted.sourcePort, quoted.destinationPort) = (sourcePort, destinationPort)
             case .icmp: quoted.protocolNumber = isVersion6 ? 58 : 1
-            case .other(let number):
+            case .other(let number), .truncated(let number, _, _):
                 quoted.protocolNumber = number
                 if !isVersion6, let ports = quotedPorts(inner) { quoted = ports }
             }

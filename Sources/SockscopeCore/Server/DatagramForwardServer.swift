@@ -105,7 +105,14 @@ package final class DatagramForwardServer {
             socket = try Socket(family: target.family, type: .datagram, tracer: tracer)
             try socket.connect(to: target, timeout: nil)
         } catch {
-            forwardEvents(.targetFailed(client: nextID + 1, peer: source, error: SockscopeError(error)))
+            var failure = SockscopeError(error)
+            if [.tooManyOpenFiles, .tooManyOpenFilesInSystem].contains(error.errno) {
+                failure = SockscopeError(
+                    "no socket for a new session: \(error.errno.nameAndText)",
+                    explanation: "each source has a socket of its own: raise the descriptor limit (ulimit -n), or end idle sessions sooner with -i",
+                    status: .ioError)
+            }
+            forwardEvents(.targetFailed(client: nextID + 1, peer: source, error: failure))
             return nil
         }
         nextID += 1

@@ -7,6 +7,8 @@ struct ForwardReporter {
     let tracer: SocketTracer
     /// The clients are a proxy's: a failed target is answered in their protocol, not reset.
     var proxy = false
+    /// UDP sessions (`forward -u`): a failed session's datagram is dropped, there is nothing to reset.
+    var datagrams = false
     /// UDP sessions (forward -u): they end after this long without a datagram.
     var idle: Duration?
 
@@ -19,7 +21,10 @@ struct ForwardReporter {
         case .connected(let client, let peer, let target):
             tracer.record("client \(client) (\(peer)): connected to the target \(target)")
         case .targetFailed(let client, let peer, let error):
-            let fate = proxy ? "the client was told so (SOCKS reply, HTTP 502)" : "the client is reset"
+            let fate =
+                proxy
+                ? "the client was told so (SOCKS reply, HTTP 502)"
+                : datagrams ? "its datagram was dropped (UDP has no reset to send)" : "the client is reset"
             Diagnostics.line("sockscope: client \(client) (\(peer)): the target failed: \(error.message); \(fate)")
         case .halfClosed(let client, let leg):
             let other = leg == .client ? "target" : "client"

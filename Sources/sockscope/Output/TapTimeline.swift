@@ -22,7 +22,30 @@ enum TapTimeline {
             guard case .udp(let sourcePort, let destinationPort, let length) = packet.transport else { return "" }
             return (stamp ?? Timestamp.offset(elapsed))
                 + "  \(SocketAddress(packet.source, port: sourcePort)) → \(SocketAddress(packet.destination, port: destinationPort))  UDP, length \(length)"
+        case .truncated(let packet, let elapsed):
+            guard case .truncated(let number, let sourcePort, let destinationPort) = packet.transport else { return "" }
+            let (source, destination) = Self.endpoints(packet, sourcePort, destinationPort)
+            return (stamp ?? Timestamp.offset(elapsed)) + "  \(source) → \(destination)  [|\(Self.protocolName(number))]"
         }
+    }
+
+    /// tcpdump's name for a protocol whose header was cut: `[|tcp]`.
+    static func protocolName(_ number: UInt8) -> String {
+        switch number {
+        case 6: "tcp"
+        case 17: "udp"
+        case 1: "icmp"
+        case 58: "icmp6"
+        default: "proto \(number)"
+        }
+    }
+
+    /// A packet's two ends: with the ports when they are known.
+    static func endpoints(_ packet: Packet, _ sourcePort: UInt16?, _ destinationPort: UInt16?) -> (String, String) {
+        (
+            sourcePort.map { "\(SocketAddress(packet.source, port: $0))" } ?? "\(packet.source)",
+            destinationPort.map { "\(SocketAddress(packet.destination, port: $0))" } ?? "\(packet.destination)"
+        )
     }
 
     static func tcpLine(_ event: TCPConversationTracker.Event, stamp: String? = nil) -> String {
@@ -87,7 +110,7 @@ enum TapTimeline {
                 packets[key, default: []].append("→ ICMP \(message.meaning)")
                 lastTime[key] = elapsed
                 _ = probeTime
-            case .udp:
+            case .udp, .truncated:
                 continue
             }
         }
