@@ -356,6 +356,13 @@ static void watch_alerts(int write_p, int version, int content_type, const void 
         alerts->first_bytes_length = (int)count;
         return;
     }
+    if (content_type == SSL3_RT_HANDSHAKE && length >= 1) {
+        // CertificateRequest (13) received; a Certificate (11) sent whose list is not empty
+        // (TLS 1.2: type, length 3, list length 3; TLS 1.3 adds a context length byte first).
+        if (!write_p && bytes[0] == 13) alerts->certificate_requested = 1;
+        if (write_p && bytes[0] == 11 && length > 10) alerts->certificate_sent = 1;
+        return;
+    }
     if (content_type != SSL3_RT_ALERT || length < 2) return;
     if (write_p) {
         alerts->sent_level = bytes[0];
@@ -404,6 +411,7 @@ cossl_session *cossl_session_new(cossl_context *context, int fd, const char *sni
         alerts->sent_level = alerts->sent_description = -1;
         alerts->received_level = alerts->received_description = -1;
         alerts->first_bytes_length = 0;
+        alerts->certificate_requested = alerts->certificate_sent = 0;
         p_SSL_set_msg_callback(ssl, watch_alerts);
         p_SSL_ctrl(ssl, SSL_CTRL_SET_MSG_CALLBACK_ARG, 0, alerts);
     }

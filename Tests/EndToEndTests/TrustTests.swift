@@ -401,4 +401,58 @@ struct TrustTests {
         #expect(line.contains("no socket for a new session: EMFILE") && line.contains("its datagram was dropped"), "\(forward.stderrText)")
         #expect(!forward.stderrText.contains("the client is reset"), "\(forward.stderrText)")
     }
+
+    @Test(
+        "TLS client certificates, one cause one status: an untrusted one is exit 76 over TLS 1.2 and 1.3; none when the server requires one is named (client and listener), not 'no cipher suite'"
+    )
+    func clientCertificateCauses() async throws {
+        let certificates = try await TLSTests.certificates()
+        let listener = try BackgroundProcess(
+            Paths.sockscope,
+            [
+                "listen", "-k", "--tls", "--cert", certificates + "/leaf.pem", "--key", certificates + "/leaf.key", "--require-client-cert", "--ca-file",
+                certificates + "/ca.pem", "127.0.0.1", "0",
+            ])
+        defer { listener.kill() }
+        let port = try await listener.announcedPort()
+        let common = ["connect", "--tls", "--ca-file", certificates + "/ca.pem", "--sni", "localhost"]
+        for version in ["1.2", "1.3"] {
+            let untrusted = try await run(
+                Paths.sockscope,
+                common + [
+                    "--tls-max", version, "--client-cert", certificates + "/self.pem", "--client-key", certificates + "/self.key", "127.0.0.1", "\(port)",
+                ],
+                input: Array("hi\n".utf8))
+            #expect(untrusted.status == 76, "TLS \(version): \(untrusted)")
+            #expect(untrusted.stderr.contains("unknown_ca"), "TLS \(version): \(untrusted.stderr)")
+            let without = try await run(Paths.sockscope, common + ["--tls-max", version, "127.0.0.1", "\(port)"], input: Array("hi\n".utf8))
+            #expect(without.status == 76, "TLS \(version): \(without)")
+            #expect(without.stderr.contains("requires a client certificate"), "TLS \(version): \(without.stderr)")
+            #expect(!without.stderr.contains("no cipher suite"), "TLS \(version): \(without.stderr)")
+        }
+        _ = try await listener.waitForLine(containing: "the client sent no certificate")
+        #expect(!listener.stderrText.contains("no cipher suite"), "\(listener.stderrText)")
+    }
+
+    @Test("TLS 1.0/1.1: refused by default with the refusal naming --tls-min 1.0; with --tls-min 1.0 an old server is reached (openssl s_server -tls1)")
+    func oldTLSVersions() async throws {
+        let certificates = try await TLSTests.certificates()
+        let port = try freePort()
+        let server = try BackgroundProcess(
+            Paths.openssl,
+            [
+                "s_server", "-accept", "127.0.0.1:\(port)", "-cert", certificates + "/leaf.pem", "-key", certificates + "/leaf.key", "-tls1", "-cipher",
+                "DEFAULT@SECLEVEL=0", "-rev",
+            ])
+        defer { server.kill() }
+        _ = try await server.waitForLine(containing: "ACCEPT", inStdout: true)
+        let refused = try await sockscope("connect", "--tls", "--insecure", "127.0.0.1", "\(port)", input: Array("hi\n".utf8))
+        #expect(refused.status == 76, "\(refused)")
+        #expect(refused.stderr.contains("--tls-min 1.0 or 1.1"), "\(refused.stderr)")
+        let old = try await sockscope("connect", "-v", "--tls", "--insecure", "--tls-min", "1.0", "127.0.0.1", "\(port)", input: Array("hi\n".utf8))
+        #expect(old.stdoutText == "ih\n", "\(old)")
+        #expect(old.stderr.contains("→ TLSv1,"), "\(old.stderr)")
+        try await expectFailure(["connect", "--tls", "--tls-max", "1.1", "127.0.0.1", "9"], "below the lowest version accepted (1.2)")
+        try await expectFailure(["connect", "--tls", "--tls-min", "0.9", "127.0.0.1", "9"], "give 1.0, 1.1, 1.2 or 1.3")
+    }
 }

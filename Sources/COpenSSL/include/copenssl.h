@@ -50,6 +50,8 @@ typedef struct {
     int received_level, received_description;
     unsigned char first_bytes[5];
     int first_bytes_length;
+    int certificate_requested;  // the server sent a CertificateRequest
+    int certificate_sent;       // we sent a Certificate message holding a certificate
 } cossl_alerts;
 
 /// A session on a connected, non-blocking socket. `sni`: the server name to send

@@ -1,15 +1,26 @@
 /// A TLS protocol version sockscope lets the user pin (`--tls-min`, `--tls-max`).
-package enum TLSVersion: String, Sendable, CaseIterable, Equatable {
+package enum TLSVersion: String, Sendable, CaseIterable, Equatable, Comparable {
+    /// TLS 1.0 and 1.1 (RFC 8996 deprecates them) only when asked for with --tls-min, to
+    /// diagnose an old server; the default floor is TLS 1.2.
+    case tls10 = "1.0"
+    case tls11 = "1.1"
     case tls12 = "1.2"
     case tls13 = "1.3"
 
-    /// The wire value (`TLS1_2_VERSION`, `TLS1_3_VERSION`).
+    /// The wire value (`TLS1_VERSION` … `TLS1_3_VERSION`).
     var code: Int32 {
         switch self {
+        case .tls10: 0x0301
+        case .tls11: 0x0302
         case .tls12: 0x0303
         case .tls13: 0x0304
         }
     }
+
+    /// The lowest version sockscope accepts unless --tls-min says otherwise.
+    package static let defaultMinimum = TLSVersion.tls12
+
+    package static func < (left: TLSVersion, right: TLSVersion) -> Bool { left.code < right.code }
 
     /// Parses "1.2", "1.3" (also "tls1.2", "TLSv1.3").
     package init?(parsing text: String) {
@@ -69,10 +80,14 @@ package struct TLSConfiguration: Sendable, Equatable {
 
     /// The cipher names split by version: (TLS 1.2 list, TLS 1.3 suites), nil where none.
     package var cipherLists: (tls12: String?, tls13: String?) {
-        guard let ciphers else { return (nil, nil) }
+        // OpenSSL 3 refuses TLS 1.0/1.1's SHA-1 signatures above security level 0: asked
+        // for with --tls-min 1.0 or 1.1, they are allowed (for that session only).
+        let legacy = (minimumVersion ?? .defaultMinimum) < .tls12
+        guard let ciphers else { return (legacy ? "DEFAULT:@SECLEVEL=0" : nil, nil) }
         let names = ciphers.split(whereSeparator: { $0 == ":" || $0 == "," }).map(String.init)
         let suites = names.filter { $0.hasPrefix("TLS_") }
         let list = names.filter { !$0.hasPrefix("TLS_") }
-        return (list.isEmpty ? nil : list.joined(separator: ":"), suites.isEmpty ? nil : suites.joined(separator: ":"))
+        let tls12 = list.isEmpty ? (legacy ? "DEFAULT" : nil) : list.joined(separator: ":")
+        return (tls12.map { legacy ? $0 + ":@SECLEVEL=0" : $0 }, suites.isEmpty ? nil : suites.joined(separator: ":"))
     }
 }

@@ -41,7 +41,7 @@ package final class TLSContext: @unchecked Sendable {
                 options.cert_file = strings[1]
                 options.key_file = strings[2]
                 options.self_signed = ephemeral ? 1 : 0
-                options.min_version = configuration.minimumVersion?.code ?? 0
+                options.min_version = (configuration.minimumVersion ?? .defaultMinimum).code
                 options.max_version = configuration.maximumVersion?.code ?? 0
                 options.ciphers = strings[3]
                 options.ciphersuites = strings[4]

@@ -50,15 +50,24 @@ package enum TLSExplanation {
         }
     }
 
+    /// The server asked for a client certificate (CertificateRequest), none was sent, and
+    /// its alert followed: whatever the alert's name (TLS 1.2 servers send
+    /// handshake_failure), that is the cause. Exit 76.
+    static func missingClientCertificate(_ alert: TLSAlert, peer: String) -> SockscopeError {
+        SockscopeError(
+            "TLS handshake with \(peer) failed: the server requires a client certificate and none was sent (it asked for one; the alert \(alert.name) followed)",
+            explanation: "give --client-cert FILE and --client-key FILE", status: .tlsHandshake)
+    }
+
     /// A fatal alert ended the handshake: exit 76, the alert by name, and what usually causes it.
     static func alertFailure(_ alert: TLSAlert, sentByPeer: Bool, peer: String, reason: String, configuration: TLSConfiguration) -> SockscopeError {
         let who = sentByPeer ? "\(peer) sent" : "we sent"
-        let status: ExitStatus =
-            alert.name == "certificate_expired" || alert.name == "unknown_ca" || alert.name == "bad_certificate" ? .tlsVerification : .tlsHandshake
+        // An alert is exit 76 whatever it says and whenever it comes (during a TLS 1.2
+        // handshake, or after a TLS 1.3 one): 79 is our own verification of the peer.
         return SockscopeError(
             "TLS handshake with \(peer) failed: \(who) the alert \(alert.name)",
             explanation: alertMeaning(alert.name, sentByPeer: sentByPeer, configuration: configuration)
-                ?? (reason.isEmpty ? nil : "OpenSSL says: \(reason)"), status: status)
+                ?? (reason.isEmpty ? nil : "OpenSSL says: \(reason)"), status: .tlsHandshake)
     }
 
     package static func alertMeaning(_ name: String, sentByPeer: Bool, configuration: TLSConfiguration) -> String? {
@@ -68,7 +77,9 @@ package enum TLSExplanation {
         case "protocol_version":
             let asked = [configuration.minimumVersion.map { "--tls-min \($0.rawValue)" }, configuration.maximumVersion.map { "--tls-max \($0.rawValue)" }]
                 .compactMap { $0 }.joined(separator: ", ")
-            return "no TLS version both sides accept\(asked.isEmpty ? "" : " (we asked for \(asked))")"
+            let floor =
+                configuration.minimumVersion == nil ? "; sockscope accepts TLS 1.2 and later unless --tls-min 1.0 or 1.1 (to diagnose an old server)" : ""
+            return "no TLS version both sides accept\(asked.isEmpty ? "" : " (we asked for \(asked))")\(floor)"
         case "unknown_ca":
             return sentByPeer
                 ? "the peer does not trust the CA that signed our certificate (--client-cert / --cert)"
@@ -79,6 +90,10 @@ package enum TLSExplanation {
             return sentByPeer ? "the peer rejected our certificate" : "we rejected the peer's certificate"
         case "certificate_expired":
             return sentByPeer ? "the peer says our certificate has expired" : "the peer's certificate has expired"
+        case "no_renegotiation":
+            return sentByPeer
+                ? "we asked to renegotiate and the peer refused (TLS 1.3 has no renegotiation; many servers turn it off)"
+                : "the peer asked to renegotiate and we refused (OpenSSL 3 renegotiates only securely, and sockscope not at all)"
         case "no_application_protocol":
             return "none of the ALPN protocols offered is one the server accepts (--alpn)"
         case "unrecognized_name":
@@ -103,7 +118,7 @@ package enum TLSExplanation {
         case "no shared cipher":
             explanation = "no cipher suite both sides accept (check --ciphers)"
         case "unsupported protocol", "no protocols available", "tlsv1 alert protocol version":
-            explanation = "no TLS version both sides accept (check --tls-min and --tls-max)"
+            explanation = "no TLS version both sides accept (check --tls-min and --tls-max; TLS 1.2 is the lowest accepted unless --tls-min 1.0 or 1.1)"
         case "peer did not return a certificate":
             explanation = "the client sent no certificate, and --require-client-cert asks for one"
         default:

@@ -29,7 +29,8 @@ package final class TLSSession {
         let alerts = UnsafeMutablePointer<cossl_alerts>.allocate(capacity: 1)
         alerts.initialize(
             to: cossl_alerts(
-                sent_level: -1, sent_description: -1, received_level: -1, received_description: -1, first_bytes: (0, 0, 0, 0, 0), first_bytes_length: 0))
+                sent_level: -1, sent_description: -1, received_level: -1, received_description: -1, first_bytes: (0, 0, 0, 0, 0), first_bytes_length: 0,
+                certificate_requested: 0, certificate_sent: 0))
         self.alerts = alerts
         handshake = TLSHandshake(role: context.configuration.role)
         handshake.serverName = serverName
@@ -275,7 +276,17 @@ extension TLSSession {
             return TLSExplanation.verificationFailure(verification, chain: handshake.chain, peer: peerText)
         }
         if let alert = handshake.alertReceived, alert.isFatal {
+            if context.configuration.role == .client, alerts.pointee.certificate_requested == 1, alerts.pointee.certificate_sent == 0 {
+                return TLSExplanation.missingClientCertificate(alert, peer: peerText)
+            }
             return TLSExplanation.alertFailure(alert, sentByPeer: true, peer: peerText, reason: reason, configuration: context.configuration)
+        }
+        if context.configuration.role == .server, reason == "peer did not return a certificate" {
+            // Over TLS 1.2 the alert we sent for it is handshake_failure: the cause is the missing certificate.
+            let alert = handshake.alertSent.map { " (we sent the alert \($0.name))" } ?? ""
+            return SockscopeError(
+                "TLS handshake with \(peerText) failed: the client sent no certificate\(alert)",
+                explanation: "--require-client-cert asks for one", status: .tlsHandshake)
         }
         if let alert = handshake.alertSent, alert.isFatal {
             return TLSExplanation.alertFailure(alert, sentByPeer: false, peer: peerText, reason: reason, configuration: context.configuration)

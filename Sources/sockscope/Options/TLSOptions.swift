@@ -88,7 +88,10 @@ struct CommonTLSOptions: ParsableArguments {
         name: .customLong("alpn"), help: ArgumentHelp("Application protocols to offer or accept (ALPN), comma-separated, e.g. h2,http/1.1.", valueName: "list"))
     var alpn: String?
 
-    @Option(name: .customLong("tls-min"), help: ArgumentHelp("The lowest TLS version to accept: 1.2 or 1.3.", valueName: "version"))
+    @Option(
+        name: .customLong("tls-min"),
+        help: ArgumentHelp(
+            "The lowest TLS version to accept: 1.2 (the default) or 1.3; 1.0 or 1.1 to reach an old server, for diagnosis.", valueName: "version"))
     var minimum: String?
 
     @Option(name: .customLong("tls-max"), help: ArgumentHelp("The highest TLS version to offer: 1.2 or 1.3.", valueName: "version"))
@@ -168,8 +171,9 @@ extension TLSOptions.Values {
         configuration.alpn = alpn.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) } ?? []
         configuration.minimumVersion = try Self.version(minimum, option: "--tls-min")
         configuration.maximumVersion = try Self.version(maximum, option: "--tls-max")
-        if let low = configuration.minimumVersion, let high = configuration.maximumVersion, low == .tls13, high == .tls12 {
-            throw .usage("--tls-min 1.3 is above --tls-max 1.2: no version is left")
+        if let high = configuration.maximumVersion, high < (configuration.minimumVersion ?? .defaultMinimum) {
+            let low = configuration.minimumVersion ?? .defaultMinimum
+            throw .usage("--tls-max \(high.rawValue) is below the lowest version accepted (\(low.rawValue)): no version is left (--tls-min sets it)")
         }
         if let ciphers, ciphers.isEmpty { throw .usage("--ciphers needs at least one cipher name") }
         configuration.ciphers = ciphers
@@ -180,7 +184,7 @@ extension TLSOptions.Values {
 
     private static func version(_ text: String?, option: String) throws(SockscopeError) -> TLSVersion? {
         guard let text else { return nil }
-        guard let version = TLSVersion(parsing: text) else { throw .usage("bad \(option) '\(text)': give 1.2 or 1.3") }
+        guard let version = TLSVersion(parsing: text) else { throw .usage("bad \(option) '\(text)': give 1.0, 1.1, 1.2 or 1.3") }
         return version
     }
 }
