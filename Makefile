@@ -8,7 +8,7 @@ MAN_DATE = 2026-11-21
 
 .PHONY: run test build release lean setup bench man completions install uninstall fuzz clean
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = decoder tracker parsers frames filters tls proxy
+FUZZ_TARGETS = decoder tracker parsers frames filters tls proxy text
 PREFIX ?= /usr/local
 DESTDIR ?=
 STATIC_BIN = .build/static/release/sockscope

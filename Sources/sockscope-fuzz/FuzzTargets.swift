@@ -4,7 +4,7 @@ import SockscopeCore
 enum FuzzTargets {
     static let all: [String: @Sendable ([UInt8]) -> Void] = [
         "decoder": decoder, "tracker": tracker, "parsers": parsers, "frames": frames, "filters": filters, "tls": tls,
-        "proxy": proxy,
+        "proxy": proxy, "text": text,
     ]
 
     static let linkTypes: [LinkType] = [.ethernet, .null, .loop, .raw, .linuxSLL, .linuxSLL2, .ipv4, .ipv6]
@@ -75,6 +75,14 @@ enum FuzzTargets {
             _ = session.receive(chunk)
             for client in clients where !client.isOpen { _ = try? client.receive(chunk) }
         }
+    }
+
+    /// Untrusted bytes through the one escaping rule and the Base64 decoder: the escaped
+    /// text must hold no control character, and decoding never traps.
+    static func text(_ bytes: [UInt8]) {
+        let escaped = PrintableBytes.escaped(bytes)
+        if escaped.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) { fatalError("a control character passed: \(bytes)") }
+        _ = Base64.decode(String(decoding: bytes, as: UTF8.self))
     }
 
     /// The input as text, through every parser of user input.

@@ -95,7 +95,7 @@ struct HostileInputTests {
 
     @Test(
         "the fuzz corpus (seeds and every crash ever found) replays through each target without a crash",
-        arguments: ["decoder", "tracker", "parsers", "frames", "filters", "tls", "proxy"])
+        arguments: ["decoder", "tracker", "parsers", "frames", "filters", "tls", "proxy", "text"])
     func fuzzCorpus(target: String) async throws {
         let fuzzer = Paths.sockscope.split(separator: "/").dropLast().joined(separator: "/") + "/sockscope-fuzz"
         let outcome = try await run("/" + fuzzer, [target, Paths.packageRoot + "/Tests/Fuzz/" + target])

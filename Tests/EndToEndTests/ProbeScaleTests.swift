@@ -46,10 +46,17 @@ struct ProbeScaleTests {
             "$1" probe --json --seed 42 10.77.0.0/20 22,80,443 > "$2/all.jsonl"
             "$1" probe --json --seed 42 --shard 1/1 10.77.0.0/20 22,80,443 > "$2/shard-1-1.jsonl"
             for i in 1 2 3 4 5 6 7; do "$1" probe --json --seed 42 --shard $i/7 10.77.0.0/20 22,80,443 > "$2/shard-$i-7.jsonl"; done
-            \(Paths.tcpdump) -i lo -n -B 65536 --immediate-mode -U -w "$2/syn.pcap" 'tcp[13] == 2' 2> "$2/tcpdump.err" & capture=$!
-            for i in $(seq 100); do grep -q listening "$2/tcpdump.err" && break; sleep 0.05; done
-            for i in 1 2 3; do "$1" probe --json --seed 42 --shard $i/3 10.77.0.0/20 22,80,443 > "$2/shard-$i-3.jsonl"; done
-            sleep 0.5; kill -INT $capture; wait $capture
+            # A capture that dropped packets (a loaded machine) proves nothing either way: up
+            # to three tries, and the last one's kernel drop count is printed.
+            for attempt in 1 2 3; do
+              \(Paths.tcpdump) -i lo -n -B 65536 --immediate-mode -U -w "$2/syn.pcap" 'tcp[13] == 2' 2> "$2/tcpdump.err" & capture=$!
+              for i in $(seq 100); do grep -q listening "$2/tcpdump.err" && break; sleep 0.05; done
+              for i in 1 2 3; do "$1" probe --json --seed 42 --shard $i/3 10.77.0.0/20 22,80,443 > "$2/shard-$i-3.jsonl"; done
+              sleep 0.5; kill -INT $capture; wait $capture
+              dropped=$(sed -n 's/^\\([0-9]*\\) packets\\{0,1\\} dropped by kernel.*/\\1/p' "$2/tcpdump.err")
+              [ "${dropped:-0}" = 0 ] && break
+            done
+            echo "dropped ${dropped:-0}"
             \(Paths.tcpdump) -n -r "$2/syn.pcap" 2>/dev/null | awk '{print $5}' | sort | uniq -c | awk '{print $1}' | sort | uniq -c
             """
         let (outcome, directory) = try await Self.inNamespace(route: "10.77.0.0/20", script)
@@ -69,8 +76,18 @@ struct ProbeScaleTests {
             }
             #expect(records == 4096 * 3 && union == whole.states, "\(shards) shards: \(records) records")
         }
-        // tcpdump's count of SYNs per destination, as "how many destinations got N SYNs": all exactly one.
-        #expect(outcome.stdoutText.split(separator: "\n").map { $0.split(separator: " ").map(String.init) } == [["12288", "1"]], "\(outcome.stdoutText)")
+        // tcpdump's count of SYNs per destination, as "how many destinations got N SYNs": all
+        // exactly one. When the capture itself dropped packets (its kernel drop counter, after
+        // three tries), the count proves nothing: only "none twice" is checked then.
+        var lines = outcome.stdoutText.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        let dropped = lines.first.flatMap { $0.first == "dropped" ? Int($0.last ?? "") : nil }
+        try #require(dropped != nil, "\(outcome.stdoutText)")
+        lines.removeFirst()
+        if dropped == 0 {
+            #expect(lines == [["12288", "1"]], "\(outcome.stdoutText)")
+        } else {
+            #expect(lines.count == 1 && lines.first?.last == "1" && (Int(lines.first?.first ?? "") ?? 0) <= 12288, "no SYN twice: \(outcome.stdoutText)")
+        }
     }
 
     @Test(

@@ -136,14 +136,14 @@ struct ProbeOutput {
 extension String {
     /// A number with two decimals, without Foundation's String(format:).
     init(format2 value: Double) {
-        let hundredths = Int64((value * 100).rounded())
+        let hundredths = Int64(Int(saturating: (value * 100).rounded()))
         let fraction = abs(hundredths % 100)
         self = "\(hundredths < 0 ? "-" : "")\(abs(hundredths / 100)).\(fraction < 10 ? "0" : "")\(fraction)"
     }
 
     /// A number with three decimals (ping's milliseconds).
     init(format3 value: Double) {
-        let thousandths = Int64((value * 1000).rounded())
+        let thousandths = Int64(Int(saturating: (value * 1000).rounded()))
         let fraction = "\(abs(thousandths % 1000))"
         let padding = fraction.count < 3 ? "00".suffix(3 - fraction.count) : ""
         let sign = thousandths < 0 ? "-" : ""

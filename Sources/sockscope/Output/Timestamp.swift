@@ -12,7 +12,7 @@ enum Timestamp {
     /// A round trip or a lookup: `0.42 ms` below 10 ms, else whole milliseconds.
     static func shortMilliseconds(_ duration: Duration) -> String {
         let value = Double(duration.microseconds) / 1000
-        return value < 10 ? "\(String(format2: value)) ms" : "\(Int(value.rounded())) ms"
+        return value < 10 ? "\(String(format2: value)) ms" : "\(Int(saturating: value.rounded())) ms"
     }
 
     /// A packet's offset from the first one, right-aligned: `+   12.345 ms`; a packet
@@ -126,5 +126,21 @@ extension BinaryInteger {
     func floorDivided(by divisor: Self) -> (quotient: Self, remainder: Self) {
         let remainder = self % divisor
         return remainder < 0 ? (self / divisor - 1, remainder + divisor) : (self / divisor, remainder)
+    }
+}
+
+extension Int {
+    /// A Double as an Int, the nearest bound when it is out of range (NaN is 0): never
+    /// the trap `Int(_:)` is for a capture's absurd times and lengths.
+    init(saturating value: Double) {
+        if value.isNaN {
+            self = 0
+        } else if value >= Double(Int.max) {
+            self = .max
+        } else if value <= Double(Int.min) {
+            self = .min
+        } else {
+            self = Int(value)
+        }
     }
 }

@@ -51,7 +51,7 @@ struct LadderDiagram {
     var svg: String {
         let rows = Self.layout(items)
         let bottom = (rows.last.map { $0.y + Self.height(of: $0.item) } ?? Self.top) + 20
-        var document = SVGDocument(width: Self.width, height: Int(bottom) + 90)
+        var document = SVGDocument(width: Self.width, height: Int(saturating: bottom) + 90)
         drawHeader(&document, bottom: bottom)
         for row in rows { draw(row, on: &document) }
         drawFooter(&document, at: bottom)

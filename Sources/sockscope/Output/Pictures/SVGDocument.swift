@@ -32,7 +32,8 @@ struct SVGDocument {
     /// A number as SVG wants it: at most one decimal, no exponent.
     static func number(_ value: Double) -> String {
         guard value.isFinite else { return "0" }
-        let tenths = (value * 10).rounded()
+        // Far outside any picture: kept finite and printable (a capture's absurd times).
+        let tenths = (min(max(value, -1e12), 1e12) * 10).rounded()
         return tenths.truncatingRemainder(dividingBy: 10) == 0 ? String(Int(tenths / 10)) : String(tenths / 10)
     }
 

@@ -153,7 +153,7 @@ struct TimeSequencePlot {
         while magnitude * 10 <= rough { magnitude *= 10 }
         while magnitude > rough { magnitude /= 10 }
         let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= rough } ?? magnitude * 10
-        return (0...Int(maximum / step)).map { Double($0) * step }
+        return (0...min(100, Int(saturating: maximum / step))).map { Double($0) * step }
     }
 
     /// `250 µs`, `12.5 ms`, `3 s`: the unit follows the graph's span.
