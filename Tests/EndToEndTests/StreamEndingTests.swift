@@ -108,6 +108,31 @@ struct StreamEndingTests {
         }
     }
 
+    @Test(
+        "the same rule over Unix sockets and TLS: a listener whose stdin is empty receives every byte of 16 MiB (sha256), both exit 0",
+        arguments: ["unix", "tls"])
+    func halfCloseOverUnixAndTLS(kind: String) async throws {
+        let directory = try TemporaryDirectory.make()
+        let data = try randomFile(megabytes: 16, in: directory)
+        let received = directory + "/received"
+        let path = directory + "/s.sock"
+        let listenArguments = kind == "unix" ? ["listen", "-v", "-U", path] : ["listen", "--tls", "127.0.0.1", "0"]
+        let listener = try BackgroundProcess(Paths.sockscope, listenArguments, stdinPath: "/dev/null", stdoutPath: received)
+        defer { listener.kill() }
+        let target: String
+        if kind == "unix" {
+            _ = try await listener.waitForLine(containing: "listening on")
+            target = "-U \(path)"
+        } else {
+            target = "--tls --insecure 127.0.0.1 \(try await listener.announcedPort())"
+        }
+        let sender = try BackgroundProcess("/bin/bash", ["-c", "exec \(Paths.sockscope) connect \(target) < \(data)"])
+        defer { sender.kill() }
+        #expect(try await sender.finish() == 0, "\(sender.stderrText)")
+        #expect(try await listener.finish() == 0, "\(listener.stderrText)")
+        #expect(try await sha256(received) == (try await sha256(data)), "every byte arrived")
+    }
+
     @Test("the peer resets while stdin is being sent: exit 74 naming the bytes of stdin not sent (a file and a pipe)")
     func resetWhileSending() async throws {
         let directory = try TemporaryDirectory.make()
