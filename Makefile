@@ -52,6 +52,7 @@ bench: release
 	bash bench/tls-handshakes.sh
 	bash bench/forward.sh
 	bash bench/read.sh
+	bash bench/endings.sh
 
 man: build
 	bash scripts/generate-man.sh $(BIN_DIR) $(MAN_DATE) > man/sockscope.1
