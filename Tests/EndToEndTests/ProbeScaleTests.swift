@@ -96,16 +96,28 @@ struct ProbeScaleTests {
     func seededOrder() async throws {
         let script = """
             for seed in 7 7 8; do
-              \(Paths.tcpdump) -i lo -n -B 65536 --immediate-mode -U -w "$2/order-$seed.pcap" 'tcp[13] == 2' 2> "$2/tcpdump.err" & capture=$!
-              for i in $(seq 100); do grep -q listening "$2/tcpdump.err" && break; sleep 0.05; done
-              "$1" probe -q --parallel 1 --seed $seed 10.77.0.0/28 20-23
-              sleep 0.3; kill -INT $capture; wait $capture; rm "$2/tcpdump.err"
+              # A capture that dropped packets (a loaded machine) is taken again, up to three times.
+              for attempt in 1 2 3; do
+                \(Paths.tcpdump) -i lo -n -B 65536 --immediate-mode -U -w "$2/order-$seed.pcap" 'tcp[13] == 2' 2> "$2/tcpdump.err" & capture=$!
+                for i in $(seq 100); do grep -q listening "$2/tcpdump.err" && break; sleep 0.05; done
+                "$1" probe -q --parallel 1 --seed $seed 10.77.0.0/28 20-23
+                sleep 0.3; kill -INT $capture; wait $capture
+                dropped=$(sed -n 's/^\\([0-9]*\\) packets\\{0,1\\} dropped by kernel.*/\\1/p' "$2/tcpdump.err"); rm "$2/tcpdump.err"
+                [ "${dropped:-0}" = 0 ] && break
+              done
               echo "seed $seed: $(\(Paths.tcpdump) -n -r "$2/order-$seed.pcap" 2>/dev/null | awk '{print $5}' | tr '\\n' ' ')"
+              echo "dropped $seed ${dropped:-0}"
             done
             """
         let (outcome, _) = try await Self.inNamespace(route: "10.77.0.0/28", script, timeout: .seconds(60))
         let runs = outcome.stdoutText.split(separator: "\n").filter { $0.hasPrefix("seed ") }.map { $0.split(separator: " ").dropFirst(2).map(String.init) }
         try #require(runs.count == 3, "\(outcome)")
+        // A capture that still dropped SYNs after three tries proves nothing about the order.
+        if outcome.stdoutText.split(separator: "\n").contains(where: { $0.hasPrefix("dropped ") && !$0.hasSuffix(" 0") }) {
+            // Reported as a known issue (not a pass, not a product failure).
+            withKnownIssue("inconclusive: tcpdump dropped packets three times running") { Issue.record("\(outcome.stdoutText)") }
+            return
+        }
         #expect(runs[0].count == 64 && Set(runs[0]).count == 64, "16 hosts × 4 ports, each once: \(runs[0])")
         #expect(runs[0] == runs[1], "the same seed, the same order")
         #expect(runs[0] != runs[2] && Set(runs[0]) == Set(runs[2]), "another seed, another order of the same probes")
