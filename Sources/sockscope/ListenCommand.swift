@@ -13,11 +13,14 @@ struct ListenCommand: ParsableCommand {
             shows the EADDRINUSE you get without it.
 
             Without --keep-open one client is served and the listening socket is closed when it \
-            arrives, so a second is refused, as with nc -l. --keep-open serves clients concurrently on \
+            arrives, so a second is refused, as with nc -l. The client's FIN ends only its direction: \
+            stdin is still sent to its end, then FIN, so `listen PORT < file` delivers the whole file to \
+            a client whose own stdin was empty (--stop-at-peer-close ends at the client's FIN, as ncat -l \
+            does). --keep-open serves clients concurrently on \
             one event loop: stdin goes to all of them (and is read only while one is connected, so what \
             it holds before the first client is kept for it), what they send to stdout; --broker sends stdin to every client and relays each client's \
             data to the others (--send-only: stdin only), --chat does so with names (<user1> text, /nick NAME). --allow/--deny (addresses, CIDR blocks, ranges such as 10.0.0.1-20 or 192.168.*.1, host names; comma lists) are \
-            checked at accept; refused clients are closed at once and logged. UDP (-u) prints each datagram and sends stdin \
+            checked at accept; refused clients are reset at once and logged. UDP (-u) prints each datagram and sends stdin \
             to whoever sent last, like nc -lu. With -U the listener owns its socket file: it removes a \
             stale one (nothing listening) before binding, and its own when done.
 
