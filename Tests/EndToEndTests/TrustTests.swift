@@ -455,4 +455,18 @@ struct TrustTests {
         try await expectFailure(["connect", "--tls", "--tls-max", "1.1", "127.0.0.1", "9"], "below the lowest version accepted (1.2)")
         try await expectFailure(["connect", "--tls", "--tls-min", "0.9", "127.0.0.1", "9"], "give 1.0, 1.1, 1.2 or 1.3")
     }
+
+    @Test("a Unix socket path holding a newline and ESC (any local user can make one) is one escaped line in sockets' table and listen -v; JSON keeps it whole")
+    func hostileSocketPath() async throws {
+        let path = try TemporaryDirectory.make() + "/a\nforged\u{1b}[2J.sock"
+        let listener = try BackgroundProcess(Paths.sockscope, ["listen", "-v", "-U", path])
+        defer { listener.kill() }
+        _ = try await listener.waitForLine(containing: "listening on")
+        Self.expectNoControl(Array(listener.stderrText.utf8), "listen -v")
+        let table = try await sockscope("sockets", "--unix")
+        Self.expectNoControl(table.stdout, "sockets --unix")
+        #expect(table.stdoutText.contains(#"/a\nforged\x1b[2J.sock"#), "\(table.stdoutText)")
+        let json = try await sockscope("sockets", "--unix", "--json")
+        #expect(json.stdoutText.contains(#"/a\nforged\u001b[2J.sock""#), "the path whole, in JSON's escapes: \(json.stdoutText)")
+    }
 }

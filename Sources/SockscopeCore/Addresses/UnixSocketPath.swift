@@ -35,7 +35,12 @@ package enum UnixSocketPath: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    package var description: String {
+    /// As text for a person: the one escaping rule, so a path or an abstract name holding
+    /// a newline or ESC (any local user can make one) stays one line.
+    package var description: String { PrintableBytes.escaped(text) }
+
+    /// The path as it is (`@name` for an abstract one), for JSON, which escapes it itself.
+    package var text: String {
         switch self {
         case .path(let path): path
         case .abstract(let name): "@\(name)"

@@ -53,7 +53,7 @@ struct JSONLine {
         }
         switch address {
         case .unix(let path):
-            add("\(role)_address", "\(path)")
+            add("\(role)_address", path.text)
             add("\(role)_port", Int?.none)
         default:
             add("\(role)_address", address.ipAddress.map { "\($0)" })
