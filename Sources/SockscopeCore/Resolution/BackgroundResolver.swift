@@ -103,22 +103,10 @@ package final class BackgroundResolver {
     package var pending: Int { callbacks.count }
 
     private func spawn() {
-        let job = Unmanaged.passRetained(shared).toOpaque()
-        var thread = pthread_t()
-        let started = pthread_create(
-            &thread, nil,
-            { argument in
-                guard let argument else { return nil }
-                Unmanaged<Shared>.fromOpaque(argument).takeRetainedValue().work()
-                return nil
-            }, job)
-        if started == 0 {
-            pthread_detach(thread)
-            return
-        }
+        let shared = self.shared
+        if DetachedThread.start({ shared.work() }) { return }
         // No thread could be had: the lookups already queued wait for a worker running
         // now, or fail here if none runs.
-        Unmanaged<Shared>.fromOpaque(job).release()
         let orphaned = shared.state.withLock { state -> [Shared.Job] in
             state.workers -= 1
             guard state.workers == 0 else { return [] }

@@ -34,25 +34,14 @@ package enum TLSBridge {
         }
         let inner = Socket(adopting: pair[0], family: .unix, type: .stream, tracer: .silent)
         let outer = Socket(adopting: pair[1], family: .unix, type: .stream, tracer: tracer)
-        let job = Unmanaged.passRetained(Job(session: session, inner: inner)).toOpaque()
+        let job = Job(session: session, inner: inner)
         active.withLock { $0 += 1 }
-        var thread = pthread_t()
-        guard
-            pthread_create(
-                &thread, nil,
-                { argument in
-                    guard let argument else { return nil }
-                    Unmanaged<Job>.fromOpaque(argument).takeRetainedValue().run()
-                    return nil
-                }, job) == 0
-        else {
-            Unmanaged<Job>.fromOpaque(job).release()
+        guard DetachedThread.start({ job.run() }) else {
             active.withLock { $0 -= 1 }
             inner.close()
             outer.close()
             throw SockscopeError("cannot start a thread for the TLS client", status: .internalError)
         }
-        pthread_detach(thread)
         return outer
     }
 
