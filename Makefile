@@ -91,7 +91,7 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/sockscope.fish
 
 # libFuzzer on every target for FUZZ_SECONDS each, starting from the corpus in
-# Tests/Fuzz/TARGET. A crash leaves its input in .build/fuzz-crashes/: add it to the
+# Tests/Fuzz/TARGET; then the formatters' random captures. A crash leaves its input in .build/fuzz-crashes/: add it to the
 # corpus so that `make test` replays it from then on.
 fuzz: setup
 	$(SWIFT) build -c release --product sockscope-fuzz --build-path .build/fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
@@ -102,6 +102,10 @@ fuzz: setup
 			-artifact_prefix=.build/fuzz-crashes/$$target- $$work 2>&1 | tail -2; \
 		rm -rf $$work; \
 	done
+	# The tap's formatters live in the executable, which libFuzzer cannot link: they get
+	# seeded random captures instead, about 100 a second for FUZZ_SECONDS (after a trap,
+	# .build/fuzz-crashes/formatters-last holds the capture: add it to Tests/Fuzz/formatters).
+	SOCKSCOPE_FUZZ_ROUNDS=$$(($(FUZZ_SECONDS) * 100)) SOCKSCOPE_FUZZ_SEED=$$(date +%s) $(SWIFT) test --filter FormatterFuzzTests 2>&1 | tail -3
 
 clean:
 	rm -rf .build

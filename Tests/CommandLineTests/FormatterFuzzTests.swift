@@ -66,37 +66,96 @@ struct FormatterFuzzTests {
         }
     }
 
-    @Test("1,000 random captures of 40 hostile packets each through every tap formatter: no trap, every JSON record parses")
+    /// The corpus format: records of a frame length (1 byte), a capture time in
+    /// microseconds (8 bytes, big-endian, signed) and the raw IPv4 frame.
+    static func records(_ bytes: [UInt8]) -> [(time: Duration, frame: [UInt8])] {
+        var records: [(Duration, [UInt8])] = []
+        var index = 0
+        while index + 9 <= bytes.count {
+            let length = Int(bytes[index])
+            let micro = bytes[(index + 1)..<(index + 9)].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            index += 9
+            let frame = Array(bytes[index..<min(bytes.count, index + length)])
+            index += length
+            records.append((.microseconds(Int64(bitPattern: micro)), frame))
+        }
+        return records
+    }
+
+    /// A random capture in the corpus format: 40 hostile packets.
+    static func capture(_ random: inout Generator) -> [UInt8] {
+        var bytes: [UInt8] = []
+        var last = Duration.seconds(1_700_000_000)
+        for _ in 0..<40 {
+            last = time(after: last, &random)
+            let frame = Array(Self.frame(&random).prefix(255))
+            let micro = UInt64(bitPattern: last.components.seconds &* 1_000_000 &+ last.components.attoseconds / 1_000_000_000_000)
+            bytes += [UInt8(frame.count)] + (0..<8).map { UInt8(truncatingIfNeeded: micro >> (56 - 8 * UInt64($0))) } + frame
+        }
+        return bytes
+    }
+
+    /// One capture through every tap formatter, in the time form `form`.
+    static func format(_ capture: [UInt8], form: TapCommand.TimeForm) -> [String] {
+        var annotator = PacketAnnotator()
+        var recording = ConversationRecording(number: 0)
+        var flows = UDPFlowTable()
+        let stamper = Stamper(form: form)
+        var records: [String] = []
+        var seen = 0
+        for (time, frame) in Self.records(capture) {
+            guard let packet = PacketDecoder.decode(frame, linkType: .raw, timestamp: time) else { continue }
+            seen += 1
+            flows.add(packet)
+            guard let event = annotator.annotate(packet) else { continue }
+            recording.add(event)
+            _ = stamper.line(event, at: time)
+            _ = TapTimeline.line(event)
+            records.append(TapCommand.json(event, capturedAt: time))
+        }
+        let summary = ConversationSummary(conversations: annotator.tracker.conversations, flows: flows.flows)
+        _ = summary.text
+        records += summary.json.split(separator: "\n").map(String.init)
+        _ = TapTimeline.summary(annotator.tracker.conversations, statistics: nil, packets: seen, fromFile: true)
+        _ = LadderDiagram(recording: recording).svg
+        _ = TimeSequencePlot(recording: recording).svg
+        return records
+    }
+
+    static let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fuzz/formatters")
+
+    @Test(
+        "random captures of 40 hostile packets each through every tap formatter (1,000, or SOCKSCOPE_FUZZ_ROUNDS from make fuzz): no trap, every JSON record parses"
+    )
     func formatters() throws {
-        var random = Generator(state: 28)
-        for round in 0..<1000 {
-            var annotator = PacketAnnotator()
-            var recording = ConversationRecording(number: 0)
-            var flows = UDPFlowTable()
-            let stamper = Stamper(form: TapCommand.TimeForm.allCases[round % TapCommand.TimeForm.allCases.count])
-            var last = Duration.seconds(1_700_000_000)
-            var seen = 0
-            for _ in 0..<40 {
-                let time = Self.time(after: last, &random)
-                last = time
-                guard let packet = PacketDecoder.decode(Self.frame(&random), linkType: .raw, timestamp: time) else { continue }
-                seen += 1
-                flows.add(packet)
-                guard let event = annotator.annotate(packet) else { continue }
-                recording.add(event)
-                _ = stamper.line(event, at: time)
-                _ = TapTimeline.line(event)
-                let json = TapCommand.json(event, capturedAt: time)
-                #expect((try? JSONSerialization.jsonObject(with: Data(json.utf8))) != nil, "round \(round): \(json)")
+        let rounds = ProcessInfo.processInfo.environment["SOCKSCOPE_FUZZ_ROUNDS"].flatMap(Int.init) ?? 1000
+        var random = Generator(state: ProcessInfo.processInfo.environment["SOCKSCOPE_FUZZ_SEED"].flatMap(UInt64.init) ?? 28)
+        // Under make fuzz, each round's capture is written first: after a trap, the file
+        // holds the input that caused it, ready for the corpus.
+        let last =
+            ProcessInfo.processInfo.environment["SOCKSCOPE_FUZZ_ROUNDS"] == nil
+            ? nil : Self.corpus.appendingPathComponent("../../../.build/fuzz-crashes/formatters-last").standardized
+        if let last { try? FileManager.default.createDirectory(at: last.deletingLastPathComponent(), withIntermediateDirectories: true) }
+        for round in 0..<rounds {
+            let capture = Self.capture(&random)
+            if let last { try Data(capture).write(to: last) }
+            for record in Self.format(capture, form: TapCommand.TimeForm.allCases[round % TapCommand.TimeForm.allCases.count]) {
+                #expect((try? JSONSerialization.jsonObject(with: Data(record.utf8))) != nil, "round \(round): \(record)")
             }
-            let summary = ConversationSummary(conversations: annotator.tracker.conversations, flows: flows.flows)
-            _ = summary.text
-            for line in summary.json.split(separator: "\n") {
-                #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil, "round \(round): \(line)")
+        }
+    }
+
+    @Test("the formatters' seed corpus (Tests/Fuzz/formatters: the hostile captures that once trapped) replays in every time form")
+    func corpusReplays() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.corpus.path).sorted()
+        #expect(!files.isEmpty)
+        for file in files {
+            let capture = [UInt8](try Data(contentsOf: Self.corpus.appendingPathComponent(file)))
+            for form in TapCommand.TimeForm.allCases {
+                for record in Self.format(capture, form: form) {
+                    #expect((try? JSONSerialization.jsonObject(with: Data(record.utf8))) != nil, "\(file): \(record)")
+                }
             }
-            _ = TapTimeline.summary(annotator.tracker.conversations, statistics: nil, packets: seen, fromFile: true)
-            _ = LadderDiagram(recording: recording).svg
-            _ = TimeSequencePlot(recording: recording).svg
         }
     }
 }
