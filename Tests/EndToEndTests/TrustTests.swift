@@ -314,8 +314,11 @@ struct TrustTests {
         let outcome = try await run(
             Paths.python, [Paths.peer("soak_rounds.py"), "\(server.pid)", mode, "\(port)", "\(echoPort)", "8", "1000", "65536"], timeout: .seconds(240))
         let rounds = outcome.stdoutText.split(separator: "\n").map { $0.split(separator: " ") }
-        try #require(rounds.count == 8, "\(outcome)")
-        for round in rounds { #expect(round[5] == "1000", "every echo came back whole: \(outcome)") }
+        try #require(rounds.count == 8 && rounds.allSatisfy { $0.count == 10 }, "\(outcome)")
+        for round in rounds {
+            #expect(round[5] == "1000", "every echo came back whole: \(outcome)")
+            #expect(Int(round[7]) ?? .max <= Int(round[9]) ?? 0, "every connection's descriptor closed: \(outcome)")
+        }
         let second = Int(rounds[1][3]) ?? 0
         let last = Int(rounds[7][3]) ?? Int.max
         #expect(last - second < 8 << 10, "RSS (KiB) after round 2: \(second), after round 8: \(last): \(outcome)")

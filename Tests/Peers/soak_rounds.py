@@ -8,10 +8,13 @@ soak_rounds.py PID MODE PORT TARGET_PORT ROUNDS CLIENTS [SIZE]
   MODE socks5    clients ask the SOCKS5 proxy at PORT for 127.0.0.1:TARGET_PORT
   MODE echo      clients connect to 127.0.0.1:PORT (listen -k --echo)
 Each round opens CLIENTS connections at once, sends SIZE bytes (default 1 KiB) on each, waits for each echo
-whole, then closes them all; after a 0.5 s pause the server's VmRSS (KiB, from
-/proc/PID/status) is printed: "round N rss KIB echoed M". Bounded: 60 s a round.
+whole, then closes them all; once the server holds no more descriptors than before the
+first round (its side of every connection closed: under CPU load that can take seconds,
+and memory measured earlier counts live connections, not a leak; at most 30 s), and after a
+0.5 s pause, the server's VmRSS (KiB, from /proc/PID/status) is printed:
+"round N rss KIB echoed M fds F of BASELINE". Bounded: 60 s a round.
 """
-import selectors, socket, struct, sys, threading, time
+import os, selectors, socket, struct, sys, threading, time
 
 if sys.argv[1] == "echo-server":
     listener = socket.socket()
@@ -43,6 +46,21 @@ def rss():
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return -1
+
+
+def descriptors():
+    try:
+        return len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return -1
+
+
+def settle(baseline):
+    deadline = time.monotonic() + 30
+    while descriptors() > baseline and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.5)
+    return descriptors()
 
 
 problems = {}
@@ -96,10 +114,11 @@ def one_round():
     return echoed
 
 
+baseline = descriptors()
 for number in range(1, rounds + 1):
     echoed = one_round()
-    time.sleep(0.5)
-    print("round %d rss %d echoed %d" % (number, rss(), echoed), flush=True)
+    fds = settle(baseline)
+    print("round %d rss %d echoed %d fds %d of %d" % (number, rss(), echoed, fds, baseline), flush=True)
     if problems:
         print("problems", problems, file=sys.stderr, flush=True)
         problems.clear()
