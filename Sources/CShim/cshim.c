@@ -7,6 +7,8 @@
 #include <netdb.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -105,18 +107,30 @@ int cshim_send_batch(int fd, const void *base, const size_t *lengths, int count,
     return sendmmsg(fd, messages, (unsigned int)count, MSG_NOSIGNAL);
 }
 
+/* Moves a descriptor of the program's own plumbing out of the way (fd 100 and up, when
+   the limit allows), so the program's sockets keep the small numbers -v narrates
+   (socket() → fd 3). */
+static int move_high(int fd) {
+    int moved = fcntl(fd, F_DUPFD_CLOEXEC, 100);
+    if (moved < 0) return fd;
+    close(fd);
+    return moved;
+}
+
 int cshim_pipe_cloexec_nonblock(int ends[2]) {
     if (pipe2(ends, O_CLOEXEC | O_NONBLOCK) != 0) return -1;
-    /* Move both ends out of the way (fd 100 and up, when the limit allows), so the
-       program's sockets keep the small numbers -v narrates (socket() → fd 3). */
-    for (int i = 0; i < 2; i++) {
-        int moved = fcntl(ends[i], F_DUPFD_CLOEXEC, 100);
-        if (moved >= 0) {
-            close(ends[i]);
-            ends[i] = moved;
-        }
-    }
+    for (int i = 0; i < 2; i++) ends[i] = move_high(ends[i]);
     return 0;
+}
+
+int cshim_eventfd(void) {
+    int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    return fd < 0 ? -1 : move_high(fd);
+}
+
+int cshim_pidfd_open(int pid) {
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    return fd < 0 ? -1 : move_high(fd);
 }
 
 int cshim_signal_is_ignored(int sig) {

@@ -1,6 +1,7 @@
 import Glibc
 import SockscopeCore
 import SystemPackage
+import TestSupport
 import Testing
 
 /// The one event loop: handlers per descriptor, timers in deadline order, the
@@ -52,6 +53,72 @@ struct EventLoopTests {
         try loop.run { fired.count >= 2 }
         #expect(fired == [1, 3])
         #expect(start.duration(to: .now) < .seconds(2))
+    }
+
+    @Test("2,000 timers, a third cancelled: the rest fire in (deadline, scheduling) order, each once (the heap against a sort)")
+    func timerHeapOrder() throws {
+        let loop = try EventLoop()
+        var generator = SystemRandomNumberGenerator()
+        let base = ContinuousClock.now - .seconds(10)
+        var expected: [(deadline: ContinuousClock.Instant, id: Int)] = []
+        var fired: [Int] = []
+        var timers: [EventLoop.Timer] = []
+        for id in 0..<2_000 {
+            let deadline = base + .milliseconds(Int.random(in: 0..<500, using: &generator))
+            timers.append(loop.schedule(at: deadline) { fired.append(id) })
+            expected.append((deadline, id))
+        }
+        var cancelled = Set<Int>()
+        for id in (0..<2_000).shuffled(using: &generator).prefix(667) {
+            loop.cancel(timers[id])
+            cancelled.insert(id)
+        }
+        loop.cancel(timers[0])  // cancelling twice changes nothing
+        loop.cancel(timers[0])
+        cancelled.insert(0)
+        var late = false
+        loop.schedule(at: .now + .seconds(10)) { late = true }
+        try loop.run { fired.count == 2_000 - cancelled.count || late }
+        let order = expected.filter { !cancelled.contains($0.id) }.sorted { ($0.deadline, $0.id) < ($1.deadline, $1.id) }.map(\.id)
+        #expect(fired == order)
+    }
+
+    @Test("execute from another thread wakes a loop that waits with nothing scheduled, and the work runs on the loop's thread")
+    func remoteExecute() throws {
+        let loop = try EventLoop()
+        let remote = try loop.remote()
+        let loopThread = pthread_self()
+        var ranOnLoop = false
+        let bound = LoopBound(Box())
+        let started = ContinuousClock.now
+        OwnThread.detach {
+            usleep(50_000)
+            remote.execute {
+                bound.value.count += 1
+            }
+        }
+        try loop.run { bound.value.count == 1 }
+        ranOnLoop = pthread_equal(loopThread, pthread_self()) != 0
+        #expect(ranOnLoop && bound.value.count == 1)
+        #expect(ContinuousClock.now - started < .seconds(2))
+    }
+
+    @Test("a stop request from another thread ends a server loop at once (no tick asks for it)")
+    func stopRequest() throws {
+        let stop = EventLoop.StopRequest()
+        let (loop, stopped) = try EventLoop.serving(stoppedBy: stop)
+        OwnThread.detach {
+            usleep(50_000)
+            stop.stop()
+        }
+        let started = ContinuousClock.now
+        try loop.run(until: stopped)
+        #expect(stop.isRequested)
+        #expect(ContinuousClock.now - started < .seconds(2))
+    }
+
+    final class Box {
+        var count = 0
     }
 
     @Test("prepare runs before every wait and can end the loop")

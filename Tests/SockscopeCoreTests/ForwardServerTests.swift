@@ -10,7 +10,7 @@ struct ForwardServerTests {
     /// The forwarder's state, handed between the test and the forwarder's thread.
     final class Running: @unchecked Sendable {
         let server: ForwardServer
-        let stop = Atomic<Bool>(false)
+        let stop = EventLoop.StopRequest()
         let events = Mutex<[ForwardEvent]>([])
         let ended = Atomic<Bool>(false)
         init(_ server: ForwardServer) { self.server = server }
@@ -26,7 +26,7 @@ struct ForwardServerTests {
         let made = Running(server)
         running = made
         OwnThread.detach {
-            try? made.server.run(until: { made.stop.load(ordering: .relaxed) })
+            try? made.server.run(stoppedBy: made.stop)
             made.ended.store(true, ordering: .relaxed)
         }
         return (target, made)
@@ -54,7 +54,7 @@ struct ForwardServerTests {
     @Test("bytes both ways; the client's FIN reaches the target as end of stream while the target still answers; then the target's FIN")
     func halfClose() throws {
         let (target, running) = try Self.start()
-        defer { running.stop.store(true, ordering: .relaxed) }
+        defer { running.stop.stop() }
         let client = try Socket(family: .inet, type: .stream)
         try client.connect(to: running.server.address, timeout: .seconds(5))
         let upstream = try Self.accept(target)
@@ -82,7 +82,7 @@ struct ForwardServerTests {
     @Test("a reset from the target is passed on to the client as a reset")
     func resetPassedOn() throws {
         let (target, running) = try Self.start()
-        defer { running.stop.store(true, ordering: .relaxed) }
+        defer { running.stop.stop() }
         let client = try Socket(family: .inet, type: .stream)
         try client.connect(to: running.server.address, timeout: .seconds(5))
         let upstream = try Self.accept(target)
@@ -98,7 +98,7 @@ struct ForwardServerTests {
     @Test("a target that refuses: the client is reset and the failure reported")
     func targetRefuses() throws {
         let (target, running) = try Self.start()
-        defer { running.stop.store(true, ordering: .relaxed) }
+        defer { running.stop.stop() }
         target.socket.close()  // nothing listens there any more
         let client = try Socket(family: .inet, type: .stream)
         try client.connect(to: running.server.address, timeout: .seconds(5))

@@ -61,6 +61,11 @@ int cshim_signal_is_ignored(int sig);
 /// pipe2(2) with O_CLOEXEC | O_NONBLOCK (pipe2 needs _GNU_SOURCE), both ends moved to
 /// descriptors 100 and up when the limit allows.
 int cshim_pipe_cloexec_nonblock(int ends[2]);
+/// eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), moved to fd 100 and up: an event loop's wake-up counter.
+int cshim_eventfd(void);
+/// pidfd_open(2) (Linux 5.3), moved to fd 100 and up: readable when the process has exited.
+/// -1 with errno ENOSYS on an older kernel.
+int cshim_pidfd_open(int pid);
 
 struct sockaddr;
 /// accept4(2), which needs _GNU_SOURCE.

@@ -24,7 +24,8 @@ package final class ConnectionTap: @unchecked Sendable {
     private let capture: PacketCapture
     private let report: Report
     private var annotator = PacketAnnotator()
-    private let stopAt = Mutex<ContinuousClock.Instant?>(nil)
+    /// Set by `finish`: when to stop at the latest, and the capture loop to wake for it.
+    private let stop = Mutex<(deadline: ContinuousClock.Instant?, remote: EventLoop.Remote?)>((nil, nil))
     private let done = DispatchSemaphore(value: 0)
     private var started = false
     package private(set) var packetsSeen = 0
@@ -45,26 +46,37 @@ package final class ConnectionTap: @unchecked Sendable {
         }
     }
 
+    /// The capture thread's loop: the capture's selectable descriptor drained as it is
+    /// ready; `finish` wakes the loop (through its `Remote`) to set the deadline.
     private func run() {
-        while true {
-            do {
-                try capture.waitAndDrain(until: .now + .milliseconds(20)) { packet, _ in handle(packet) }
-            } catch {
-                // SIGINT or SIGTERM: keep what has arrived, and stop.
-                capture.drain { packet, _ in handle(packet) }
-                return
-            }
-            guard let deadline = stopAt.withLock({ $0 }) else { continue }
-            let everyoneClosed =
-                !annotator.tracker.conversations.isEmpty
-                && annotator.tracker.conversations.allSatisfy { conversation in
-                    conversation.states.values.allSatisfy { $0 == .closed || $0 == .timeWait }
-                }
-            if everyoneClosed || ContinuousClock.now >= deadline {
-                capture.drain { packet, _ in handle(packet) }
-                return
-            }
+        do {
+            let loop = try EventLoop()
+            let remote = try loop.remote()
+            stop.withLock { $0.remote = remote }
+            try loop.register(capture.selectableFD, .readable) { [self] _ in capture.drain { packet, _ in handle(packet) } }
+            var deadlineSet = false
+            try loop.run(
+                until: { [self] in
+                    guard let deadline = stop.withLock({ $0.deadline }) else { return false }
+                    return everyoneClosed || ContinuousClock.now >= deadline
+                },
+                prepare: { [self] in
+                    guard !deadlineSet, let deadline = stop.withLock({ $0.deadline }) else { return }
+                    deadlineSet = true
+                    loop.schedule(at: deadline) {}
+                })
+        } catch {
+            // SIGINT or SIGTERM (or no loop could be made): keep what has arrived, and stop.
         }
+        capture.drain { packet, _ in handle(packet) }
+    }
+
+    /// Every conversation seen has closed (CLOSED or TIME-WAIT).
+    private var everyoneClosed: Bool {
+        !annotator.tracker.conversations.isEmpty
+            && annotator.tracker.conversations.allSatisfy { conversation in
+                conversation.states.values.allSatisfy { $0 == .closed || $0 == .timeWait }
+            }
     }
 
     private func handle(_ packet: Packet?) {
@@ -77,7 +89,10 @@ package final class ConnectionTap: @unchecked Sendable {
     /// `grace` has passed, flushes the pcap file, and returns what was tracked.
     package func finish(grace: Duration) -> (conversations: [TCPConversationTracker.Conversation], statistics: PacketCapture.Statistics?) {
         guard started else { return ([], capture.statistics) }
-        stopAt.withLock { $0 = ContinuousClock.now + grace }
+        stop.withLock { state in
+            state.deadline = ContinuousClock.now + grace
+            return state.remote
+        }?.wake()
         done.wait()
         started = false
         let statistics = capture.statistics

@@ -58,9 +58,15 @@ package final class EventLoop {
     private var registered: [Int32: Interest] = [:]
     private var alwaysReady: [Int32: Interest] = [:]
     private var handlers: [Int32: Handler] = [:]
-    private var timers: [(deadline: Instant, id: Int, action: () throws(SockscopeError) -> Void)] = []
+    private var timers = TimerHeap()
     private var nextTimerID = 0
     private static let signalToken: UInt64 = 1 << 40
+    static let remoteToken: UInt64 = 1 << 41
+    /// Made by `remote()`; its work runs in `run`.
+    var remoteHandle: Remote?
+    /// The remote's counter fired in the last wait.
+    private var remoteWoken = false
+    var epollDescriptor: Int32 { epoll.rawValue }
 
     /// `epoll_create1(EPOLL_CLOEXEC)`, with the signal pipe already watched.
     package init() throws(SocketCallError) {
@@ -137,30 +143,17 @@ package final class EventLoop {
         do { try setInterest(interest, for: fd) } catch { throw SockscopeError(error) }
     }
 
-    /// A loop for a server that runs until a signal, or until `done` (when given) says
-    /// so: a timer every 50 ms makes the loop ask it even when nothing happens (tests).
-    package static func serving(until done: (() -> Bool)?) throws(SockscopeError) -> EventLoop {
-        let loop: EventLoop
-        do { loop = try EventLoop() } catch { throw SockscopeError(error) }
-        if done != nil {
-            func tick() { loop.schedule(at: .now + .milliseconds(50), tick) }
-            tick()
-        }
-        return loop
-    }
-
     /// Calls `action` once, at `deadline` or as soon after as the loop runs.
     @discardableResult
     package func schedule(at deadline: Instant, _ action: @escaping () throws(SockscopeError) -> Void) -> Timer {
         nextTimerID += 1
-        let index = timers.firstIndex { $0.deadline > deadline } ?? timers.endIndex
-        timers.insert((deadline, nextTimerID, action), at: index)
+        timers.insert(.init(deadline: deadline, id: nextTimerID, action: action))
         return Timer(id: nextTimerID)
     }
 
     /// Cancels a timer that has not fired yet.
     package func cancel(_ timer: Timer) {
-        timers.removeAll { $0.id == timer.id }
+        timers.cancel(timer.id)
     }
 
     /// Dispatches readiness to the registered handlers and due timers to their actions
@@ -182,15 +175,16 @@ package final class EventLoop {
             try prepare()
             if done() { return }
             let ready: [Readiness]
-            do { ready = try wait(until: timers.first?.deadline, capacity: 256) } catch { throw SockscopeError(error) }
+            do { ready = try wait(until: timers.nextDeadline, capacity: 256) } catch { throw SockscopeError(error) }
             for readiness in ready {
                 try handlers[readiness.fd]?(readiness)
             }
-            let now = ContinuousClock.now
-            while let first = timers.first, first.deadline <= now {
-                timers.removeFirst()
-                try first.action()
+            if remoteWoken, let remoteHandle {
+                remoteWoken = false
+                for work in remoteHandle.take() { try work() }
             }
+            let now = ContinuousClock.now
+            while let due = timers.popDue(at: now) { try due.action() }
         }
     }
 
@@ -216,6 +210,10 @@ package final class EventLoop {
         }
         for event in events.prefix(Int(count)) {
             if event.data == Self.signalToken { throw SocketCallError(.epollWait, .interrupted) }
+            if event.data == Self.remoteToken {
+                remoteWoken = true
+                continue
+            }
             let flags = event.events
             let problem = flags & UInt32(CSHIM_EPOLLERR | CSHIM_EPOLLHUP | CSHIM_EPOLLRDHUP) != 0
             ready.append(

@@ -60,12 +60,12 @@ package final class DatagramForwardServer {
 
     package var address: SocketAddress { listener.address }
 
-    /// Serves until SIGINT/SIGTERM, or until `done()` says so (asked every 50 ms).
-    package func run(until done: (() -> Bool)? = nil) throws(SockscopeError) {
+    /// Serves until SIGINT/SIGTERM, or until `stop` (when given) is requested.
+    package func run(stoppedBy stop: EventLoop.StopRequest? = nil) throws(SockscopeError) {
         listener.announce()
-        let loop = try EventLoop.serving(until: done)
+        let (loop, stopped) = try EventLoop.serving(stoppedBy: stop)
         try loop.register(listener.socket.fd, .readable) { [self, unowned loop] _ throws(SockscopeError) in try fromClients(loop: loop) }
-        try loop.run(until: done ?? { false })
+        try loop.run(until: stopped)
     }
 
     /// What waits on the listening socket: each datagram to its source's session.

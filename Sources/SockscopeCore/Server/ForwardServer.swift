@@ -140,16 +140,16 @@ package final class ForwardServer {
     package var observe: ((_ client: Int, _ from: ForwardEvent.Leg, _ bytes: UnsafeRawBufferPointer) -> Void)?
 
     /// Serves until SIGINT/SIGTERM (thrown as the error that ends the program), or until
-    /// `done()` says so, which is asked every 50 ms (tests).
-    package func run(until done: (() -> Bool)? = nil) throws(SockscopeError) {
+    /// `stop` (when given) is requested from another thread (tests).
+    package func run(stoppedBy stop: EventLoop.StopRequest? = nil) throws(SockscopeError) {
         listener.announce()
-        let loop = try EventLoop.serving(until: done)
+        let (loop, stopped) = try EventLoop.serving(stoppedBy: stop)
         try loop.register(listener.socket.fd, .readable) { [self, unowned loop] _ throws(SockscopeError) in
             for client in try listener.acceptWaiting(serving: connections.count + negotiations.count) { try open(client, loop: loop) }
         }
         // With --tls, each client's handshake is stepped here and its plaintext admitted after.
         listener.handshake(in: loop) { [self, unowned loop] client throws(SockscopeError) in try open(client, loop: loop) }
-        try loop.run(until: done ?? { false })
+        try loop.run(until: stopped)
     }
 
     /// A new client: refused (--refuse), asked where to go (a proxy), or connected to the target.

@@ -24,7 +24,7 @@ package struct TLSService: Sendable {
 /// the client's close_notify or FIN becomes a FIN on the pair, and the server's close
 /// becomes close_notify and FIN to the client. The thread's waits go through the event
 /// loop, so a signal ends them too; `finishAll` lets the process wait for every bridge
-/// to deliver what it holds before exiting.
+/// to deliver what it holds before exiting (each wakes it as it ends).
 package enum TLSBridge {
     /// Starts relaying `session`; returns the server's end of the pair (non-blocking).
     package static func start(_ session: TLSSession, tracer: SocketTracer) throws(SockscopeError) -> Socket {
@@ -35,9 +35,9 @@ package enum TLSBridge {
         let inner = Socket(adopting: pair[0], family: .unix, type: .stream, tracer: .silent)
         let outer = Socket(adopting: pair[1], family: .unix, type: .stream, tracer: tracer)
         let job = Job(session: session, inner: inner)
-        active.withLock { $0 += 1 }
+        active.withLock { $0.count += 1 }
         guard DetachedThread.start({ job.run() }) else {
-            active.withLock { $0 -= 1 }
+            active.withLock { $0.count -= 1 }
             inner.close()
             outer.close()
             throw SockscopeError("cannot start a thread for the TLS client", status: .internalError)
@@ -45,15 +45,31 @@ package enum TLSBridge {
         return outer
     }
 
-    /// Waits until every bridge has finished, or `limit` has passed (a signal ends the wait).
+    /// Waits until every bridge has finished, or `limit` has passed (a signal ends the
+    /// wait). Each bridge wakes the waiting loop as it ends: nothing polls.
     package static func finishAll(within limit: Duration) {
-        let deadline = ContinuousClock.now + limit
-        while active.withLock({ $0 }) > 0, ContinuousClock.now < deadline {
-            guard (try? EventLoop.sleep(for: .milliseconds(10))) != nil else { return }
-        }
+        guard let loop = try? EventLoop(), let remote = try? loop.remote() else { return }
+        guard
+            active.withLock({ state in
+                state.waiter = remote
+                return state.count > 0
+            })
+        else { return }
+        defer { active.withLock { $0.waiter = nil } }
+        var late = false
+        loop.schedule(at: .now + limit) { late = true }
+        try? loop.run { late || active.withLock { $0.count } == 0 }
     }
 
-    private static let active = Mutex(0)
+    /// Bridges still relaying, and the loop of a `finishAll` waiting for them.
+    private static let active = Mutex<(count: Int, waiter: EventLoop.Remote?)>((0, nil))
+
+    private static func ended() {
+        active.withLock { state in
+            state.count -= 1
+            return state.waiter
+        }?.wake()
+    }
 
     private final class Job: @unchecked Sendable {
         let session: TLSSession
@@ -76,7 +92,7 @@ package enum TLSBridge {
             }
             session.socket.close()
             inner.close()
-            TLSBridge.active.withLock { $0 -= 1 }
+            TLSBridge.ended()
         }
     }
 }
