@@ -30,11 +30,13 @@ run: build
 # At most TEST_WIDTH tests run at once: unbounded, all ~260 start together on two
 # cores and their 10 s waits for a spawned server expire under the load alone.
 # First: the code must be formatted (.swift-format; `swift format -i -r Sources Tests`
-# fixes it), and the committed man page and completions must be what the commands generate.
+# fixes it), no function in Sources may pass 60 lines (scripts/check-function-length.py),
+# and the committed man page and completions must be what the commands generate.
 TEST_WIDTH ?= 8
 
 test: build
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+	python3 scripts/check-function-length.py 60 Sources
 	bash scripts/check-generated.sh $(BIN_DIR) $(MAN_DATE)
 	bash scripts/check-install.sh
 	SOCKSCOPE_BIN=$(BIN_DIR)/sockscope SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_WIDTH) \

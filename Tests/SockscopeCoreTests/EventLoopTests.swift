@@ -117,6 +117,26 @@ struct EventLoopTests {
         #expect(ContinuousClock.now - started < .seconds(2))
     }
 
+    @Test("a child's exit is a readiness (pidfd): the loop, waiting with no timer, gets its status as it exits; two children, each once")
+    func childExit() throws {
+        let loop = try EventLoop()
+        let devNull = open("/dev/null", O_RDWR)
+        defer { close(devNull) }
+        var statuses: [pid_t: Int32] = [:]
+        var pids: [pid_t] = []
+        for code in [3, 0] {
+            let pid = try ProcessSpawner.spawn(["/bin/sh", "-c", "sleep 0.1; exit \(code)"], streams: devNull, mergeStderr: true)
+            pids.append(pid)
+            #expect(try loop.watchExit(of: pid) { status in statuses[pid] = status }, "this kernel has pidfds: no fallback tick")
+        }
+        var late = false
+        loop.schedule(at: .now + .seconds(10)) { late = true }
+        try loop.run { statuses.count == 2 || late }
+        #expect(statuses.count == 2)
+        let codes = pids.map { pid in statuses[pid].map { ($0 >> 8) & 0xff } }
+        #expect(codes == [3, 0])
+    }
+
     final class Box {
         var count = 0
     }

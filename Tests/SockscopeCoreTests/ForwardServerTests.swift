@@ -105,6 +105,10 @@ struct ForwardServerTests {
         var failure: SocketCallError?
         do { _ = try Self.read(client, count: 1) } catch { failure = error as? SocketCallError }
         #expect(failure?.errno == .connectionReset)
-        #expect(running.events.withLock { $0.contains { if case .targetFailed = $0 { true } else { false } } })
+        // The server's thread reports the failure after resetting the client: give it 2 s.
+        let deadline = ContinuousClock.now + .seconds(2)
+        func reported() -> Bool { running.events.withLock { $0.contains { if case .targetFailed = $0 { true } else { false } } } }
+        while !reported() && ContinuousClock.now < deadline { usleep(5_000) }
+        #expect(reported())
     }
 }

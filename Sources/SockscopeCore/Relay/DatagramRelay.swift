@@ -103,20 +103,7 @@ package final class DatagramRelay {
                     inputOpen = false
                     return
                 }
-                var bytes = Array(UnsafeRawBufferPointer(rebasing: sendBuffer[0..<count]))
-                if options.crlf { bytes = lineEndings.convert(bytes) }
-                let failure = bytes.withUnsafeBytes { datagram -> SockscopeError? in
-                    observer?(.sent, datagram)
-                    do throws(SockscopeError) {
-                        try send(datagram, to: peerMode == .connected ? nil : lastSender)
-                    } catch {
-                        return error
-                    }
-                    return nil
-                }
-                if let failure { throw failure }
-                report.datagramsSent += 1
-                report.bytesSent += bytes.count
+                try sendInput(UnsafeRawBufferPointer(rebasing: sendBuffer[0..<count]), lineEndings: &lineEndings, report: &report)
             }
         }
         try loop.run {
@@ -141,6 +128,25 @@ package final class DatagramRelay {
             }
         }
         return report
+    }
+
+    /// Sends what one read of the input gave as a datagram (to the last sender, for a
+    /// listener), with --crlf's line endings.
+    private func sendInput(_ read: UnsafeRawBufferPointer, lineEndings: inout LineEndingConverter, report: inout Report) throws(SockscopeError) {
+        var bytes = Array(read)
+        if options.crlf { bytes = lineEndings.convert(bytes) }
+        let failure = bytes.withUnsafeBytes { datagram -> SockscopeError? in
+            observer?(.sent, datagram)
+            do throws(SockscopeError) {
+                try send(datagram, to: peerMode == .connected ? nil : lastSender)
+            } catch {
+                return error
+            }
+            return nil
+        }
+        if let failure { throw failure }
+        report.datagramsSent += 1
+        report.bytesSent += bytes.count
     }
 
     /// One read from the input: a datagram's worth, 0 at its end, nil when nothing is ready.

@@ -48,11 +48,6 @@ package final class DatagramExecServer {
         let loop: EventLoop
         do { loop = try EventLoop() } catch { throw SockscopeError(error) }
         try watch(listener, loop: loop)
-        func tick() {
-            reap()
-            loop.schedule(at: .now + .milliseconds(100), tick)
-        }
-        loop.schedule(at: .now + .milliseconds(100), tick)
         do {
             try loop.run { !options.keepOpen && served > 0 && children.isEmpty }
         } catch {
@@ -87,16 +82,20 @@ package final class DatagramExecServer {
             "SOCKSCOPE_LOCAL_PORT": listener.address.port.map { "\($0)" } ?? "",
         ]
         let handedOver = listener
+        var started: pid_t?
         do {
-            let pid = try ProcessSpawner.spawn(options.command, streams: socket.fd, mergeStderr: options.mergeStderr, environment: environment)
-            children[pid] = (handedOver, source)
-            served += 1
-            events(.started(peer: source, pid: pid))
+            started = try ProcessSpawner.spawn(options.command, streams: socket.fd, mergeStderr: options.mergeStderr, environment: environment)
         } catch {
             // No process to be had (EAGAIN, ENOMEM): this source is refused, its socket
             // closed with what it sent, and the next source is served as usual.
             handedOver.stopListening()
             events(.refused(peer: source, reason: .exhausted(error.message), count: 1))
+        }
+        if let pid = started {
+            children[pid] = (handedOver, source)
+            served += 1
+            events(.started(peer: source, pid: pid))
+            try loop.watchExit(of: pid) { [self] status in exited(pid, status: status) }
         }
         guard options.keepOpen || served == 0 else { return }
         // The next source gets a socket of its own on the same address.
@@ -104,12 +103,11 @@ package final class DatagramExecServer {
         try watch(listener, loop: loop)
     }
 
-    private func reap() {
-        for (pid, status) in ProcessSpawner.reapExited(among: Array(children.keys)) {
-            guard let child = children.removeValue(forKey: pid) else { continue }
-            child.listener.stopListening()
-            events(.exited(peer: child.peer, pid: pid, status: status))
-        }
+    /// The program has exited (its pidfd said so): its socket is closed.
+    private func exited(_ pid: pid_t, status: Int32) {
+        guard let child = children.removeValue(forKey: pid) else { return }
+        child.listener.stopListening()
+        events(.exited(peer: child.peer, pid: pid, status: status))
     }
 
     private func endEveryProgram() {

@@ -54,7 +54,7 @@ package final class ExecServer {
     private var children: [pid_t: Child] = [:]
     private var served = 0
     /// Sockets whose program has exited, drained until their client closes.
-    private var lingering: [Int32: (socket: Socket, deadline: ContinuousClock.Instant)] = [:]
+    private var lingering: [Int32: Socket] = [:]
     private let protocolName: String
 
     package init(
@@ -81,23 +81,13 @@ package final class ExecServer {
         if options.keepOpen {
             listener.handshake(in: loop) { [self, unowned loop] client throws(SockscopeError) in try start(client, loop: loop) }
         }
-        // Exits are not descriptors: children are reaped, and lingering ones
-        // terminated, on a short period.
-        func tick() {
-            expireIdle(loop: loop)
-            terminateLingering()
-            reap(loop: loop)
-            closeDrained(loop: loop, force: false)
-            loop.schedule(at: .now + .milliseconds(100), tick)
-        }
-        loop.schedule(at: .now + .milliseconds(100), tick)
         var firstClientLate = false
         if let deadline = listener.acceptDeadline { loop.schedule(at: deadline) { [listener] in firstClientLate = !listener.hasAdmitted } }
         do {
             try loop.run { firstClientLate || !options.keepOpen && served > 0 && children.isEmpty && lingering.isEmpty }
         } catch {
             endEveryGroup()
-            closeDrained(loop: loop, force: true)
+            closeDrained(loop: loop)
             throw error
         }
         if firstClientLate { throw listener.acceptTimeoutError }
@@ -109,17 +99,25 @@ package final class ExecServer {
     }
 
     /// With an idle timeout: a client whose connection moved no data either way for
-    /// that long is treated as gone (the kernel's TCP_INFO says when data last moved).
-    private func expireIdle(loop: EventLoop) {
+    /// that long is treated as gone. The kernel's TCP_INFO says when data last moved,
+    /// so the next check is set for when the timeout could first be reached.
+    private func watchIdle(_ pid: pid_t, loop: EventLoop) {
         guard let idle = options.idleTimeout else { return }
         let limit = UInt32(clamping: idle.milliseconds)
-        for (pid, child) in children where child.hangUpTime == nil {
+        func check() {
+            guard let child = children[pid], child.hangUpTime == nil else { return }
             var received: UInt32 = 0
             var sent: UInt32 = 0
-            guard cshim_tcp_idle_ms(child.socket.fd, &received, &sent) == 0, received >= limit, sent >= limit else { continue }
+            guard cshim_tcp_idle_ms(child.socket.fd, &received, &sent) == 0 else { return }
+            guard received >= limit, sent >= limit else {
+                let quiet = min(received, sent)
+                loop.schedule(at: .now + .milliseconds(Int(max(limit - quiet, 10))), check)
+                return
+            }
             _ = shutdown(child.socket.fd, Int32(SHUT_RDWR))  // the program reads EOF, its writes fail
             hungUp(pid, loop: loop)
         }
+        loop.schedule(at: .now + idle, check)
     }
 
     /// Only the hang-up is watched: the client has gone.
@@ -129,15 +127,15 @@ package final class ExecServer {
         guard child.hangUpTime == nil else { return }
         children[pid]?.hangUpTime = .now
         events(.hungUp(peer: child.peer, pid: pid))
+        loop.schedule(at: .now + options.grace) { [self] in terminate(pid) }
     }
 
-    private func reap(loop: EventLoop) {
-        for (pid, status) in ProcessSpawner.reapExited(among: Array(children.keys)) {
-            guard let child = children.removeValue(forKey: pid) else { continue }
-            loop.forget(child.socket.fd)
-            events(.exited(peer: child.peer, pid: pid, status: status))
-            closeLingering(child.socket, loop: loop)
-        }
+    /// The program has exited (its pidfd said so): its client gets the lingering close.
+    private func exited(_ pid: pid_t, status: Int32, loop: EventLoop) {
+        guard let child = children.removeValue(forKey: pid) else { return }
+        loop.forget(child.socket.fd)
+        events(.exited(peer: child.peer, pid: pid, status: status))
+        closeLingering(child.socket, loop: loop)
     }
 
     /// The lingering close of a client whose program has exited: FIN now, then what
@@ -146,7 +144,13 @@ package final class ExecServer {
         let fd = socket.fd
         socket.shutdownWrite()
         _ = cshim_set_status_flags(fd, cshim_get_status_flags(fd) | O_NONBLOCK)
-        lingering[fd] = (socket, .now + options.lingerLimit)
+        lingering[fd] = socket
+        loop.schedule(at: .now + options.lingerLimit) { [self] in
+            guard lingering[fd] === socket else { return }
+            loop.forget(fd)
+            lingering[fd] = nil
+            socket.close()
+        }
         do {
             try loop.register(fd, .readable) { [self] _ in
                 let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
@@ -167,12 +171,11 @@ package final class ExecServer {
         }
     }
 
-    /// Closes drained sockets whose limit has passed (all of them when `force`).
-    private func closeDrained(loop: EventLoop, force: Bool) {
-        let now = ContinuousClock.now
-        for (fd, entry) in lingering where force || entry.deadline <= now {
+    /// Closes every socket still being drained (the server is ending).
+    private func closeDrained(loop: EventLoop) {
+        for (fd, socket) in lingering {
             loop.forget(fd)
-            entry.socket.close()
+            socket.close()
             lingering[fd] = nil
         }
     }
@@ -222,6 +225,8 @@ package final class ExecServer {
         events(.started(peer: client.peer, pid: pid))
         // Only a failure (RST) means the client is gone; its FIN is a half-close.
         try loop.register(fd, .failure) { [self] _ throws(SockscopeError) in hungUp(pid, loop: loop) }
+        try loop.watchExit(of: pid) { [self] status in exited(pid, status: status, loop: loop) }
+        watchIdle(pid, loop: loop)
     }
 
     /// Without --keep-open, one client is served: once it is, later ones are refused,
@@ -232,14 +237,11 @@ package final class ExecServer {
         listener.stopListening()
     }
 
-    /// SIGTERM for programs still running `grace` after their client hung up.
-    private func terminateLingering() {
-        let now = ContinuousClock.now
-        for (pid, child) in children where !child.terminated {
-            guard let hungUp = child.hangUpTime, hungUp.duration(to: now) >= options.grace else { continue }
-            kill(-pid, SIGTERM)  // the program's whole process group
-            children[pid]?.terminated = true
-            events(.terminated(peer: child.peer, pid: pid))
-        }
+    /// SIGTERM for a program still running `grace` after its client hung up.
+    private func terminate(_ pid: pid_t) {
+        guard let child = children[pid], !child.terminated else { return }
+        kill(-pid, SIGTERM)  // the program's whole process group
+        children[pid]?.terminated = true
+        events(.terminated(peer: child.peer, pid: pid))
     }
 }

@@ -123,13 +123,13 @@ package final class MultiClientServer {
             inputOpen = false
         }
         if let idle = options.idleTimeout {
-            // One sweep over the clients now and then, not on every event.
-            let period = max(.milliseconds(50), min(idle / 4, .seconds(1)))
+            // One sweep when the quietest client could first have been idle that long
+            // (a client admitted later cannot expire before now + idle), not on a tick.
             func sweep() {
                 expireIdle(loop: loop)
-                loop.schedule(at: .now + period, sweep)
+                loop.schedule(at: nextIdleDeadline() ?? .now + idle, sweep)
             }
-            loop.schedule(at: .now + period, sweep)
+            loop.schedule(at: .now + idle, sweep)
         }
         // Only the clients a round touched are looked at again: the work per event does
         // not grow with the number of idle clients.
@@ -281,18 +281,7 @@ package final class MultiClientServer {
             enqueue(Array(reply), to: client)
         case .broker:
             guard options.directions.receives else { return }  // --send-only: only stdin goes out
-            client.pendingLine += bytes
-            let cut: Int?
-            if let newline = client.pendingLine.lastIndex(of: 0x0a) {
-                cut = newline + 1
-            } else {
-                cut = client.pendingLine.count > 64 << 10 ? client.pendingLine.count : nil  // no newline for 64 KiB: pass it on
-            }
-            if let cut {
-                let lines = Array(client.pendingLine[..<cut])
-                client.pendingLine.removeFirst(cut)
-                for other in clients.values where other !== client { enqueue(lines, to: other) }
-            }
+            broker(bytes, from: client)
         case .chat:
             client.pendingLine += bytes
             while let newline = client.pendingLine.firstIndex(of: 0x0a) {
@@ -305,6 +294,22 @@ package final class MultiClientServer {
                 client.pendingLine = []
             }
         }
+    }
+
+    /// A broker passes whole lines from one client to all the others (or 64 KiB
+    /// without a newline, as it is).
+    private func broker(_ bytes: UnsafeRawBufferPointer, from client: Client) {
+        client.pendingLine += bytes
+        let cut: Int?
+        if let newline = client.pendingLine.lastIndex(of: 0x0a) {
+            cut = newline + 1
+        } else {
+            cut = client.pendingLine.count > 64 << 10 ? client.pendingLine.count : nil
+        }
+        guard let cut else { return }
+        let lines = Array(client.pendingLine[..<cut])
+        client.pendingLine.removeFirst(cut)
+        for other in clients.values where other !== client { enqueue(lines, to: other) }
     }
 
     /// Whether the server still sends `client` something after its FIN: what is queued

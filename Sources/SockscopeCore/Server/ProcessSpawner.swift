@@ -77,9 +77,10 @@ package enum ProcessSpawner {
     }
 
     /// Ends the process groups led by `pids` as a server ends: SIGTERM to each group,
-    /// up to 200 ms for them to go (10 ms sleeps, not a loop: the signal that ends the
-    /// server has already arrived), then SIGKILL to what is left. Returns every child
-    /// reaped meanwhile, with its status.
+    /// up to 200 ms for them to go, then SIGKILL to what is left. The wait is on the
+    /// children's pidfds (`poll(2)`; not the event loop: the signal that ends the server
+    /// has already arrived), 10 ms sleeps only on a kernel without pidfds. Returns every
+    /// child reaped meanwhile, with its status.
     package static func endGroups(_ pids: [pid_t]) -> [(pid: pid_t, status: Int32)] {
         var left = Set(pids)
         var reaped: [(pid: pid_t, status: Int32)] = []
@@ -89,11 +90,24 @@ package enum ProcessSpawner {
                 left.remove(child.pid)
             }
         }
-        for pid in left { kill(-pid, SIGTERM) }
+        var exits: [pid_t: Int32] = [:]
+        for pid in left {
+            kill(-pid, SIGTERM)
+            let fd = cshim_pidfd_open(pid)
+            if fd >= 0 { exits[pid] = fd }
+        }
+        defer { for fd in exits.values { close(fd) } }
         let deadline = ContinuousClock.now + .milliseconds(200)
+        collect()
         while !left.isEmpty && ContinuousClock.now < deadline {
+            var waiting = left.compactMap { exits[$0] }.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            if waiting.count == left.count {
+                let milliseconds = Int32(clamping: ContinuousClock.now.duration(to: deadline).milliseconds + 1)
+                _ = poll(&waiting, nfds_t(waiting.count), milliseconds)
+            } else {
+                usleep(10_000)
+            }
             collect()
-            if !left.isEmpty { usleep(10_000) }
         }
         for pid in left { kill(-pid, SIGKILL) }
         collect()
