@@ -188,7 +188,7 @@ _sockscope_connect() {
     repeating_flags=()
     non_repeating_flags=(-u --udp -4 -6 --nodelay --keepalive --tap --tap-payload --follow-timewait --frame-json --raw --hexdump --tls --ssl --insecure --no-half-close --send-only --recv-only --stop-at-peer-close --keep-sending -C --crlf --verbose -v --json --version -h --help)
     repeating_options=()
-    non_repeating_options=(-U --unix -s --source -p --source-port -w --timeout --keepalive-time --linger --recv-buffer --send-buffer --ttl --tap-interface --pcap-out --diagram --plot --frame --max-frame -o --output --ca-file --sni --client-cert --client-key --alpn --tls-min --tls-max --ciphers --keylog --proxy --proxy-type --proxy-auth --proxy-dns -i --idle-timeout)
+    non_repeating_options=(-U --unix -s --source -p --source-port -w --timeout --keepalive-time --linger --recv-buffer --send-buffer --ttl --tap-interface --pcap-out --diagram --plot --frame --max-frame -o --output --ca-file --sni --client-cert --client-key --alpn --tls-min --tls-max --ciphers --keylog --proxy --proxy-type --proxy-auth --proxy-dns -i --idle-timeout --color)
     __sockscope_offer_flags_options 2
 
     # Offer option value completions
@@ -267,9 +267,11 @@ _sockscope_connect() {
         return
         ;;
     '--tls-min')
+        __sockscope_add_completions -W '1.0'$'\n''1.1'$'\n''1.2'$'\n''1.3'
         return
         ;;
     '--tls-max')
+        __sockscope_add_completions -W '1.0'$'\n''1.1'$'\n''1.2'$'\n''1.3'
         return
         ;;
     '--ciphers')
@@ -296,6 +298,10 @@ _sockscope_connect() {
     '-i'|'--idle-timeout')
         return
         ;;
+    '--color')
+        __sockscope_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
     esac
 
     # Offer positional completions
@@ -311,7 +317,7 @@ _sockscope_listen() {
     repeating_flags=()
     non_repeating_flags=(-u --udp -4 -6 --no-reuseaddr -k --keep-open --echo --upper --broker --chat --stderr --nodelay --keepalive --tap --tap-payload --follow-timewait --frame-json --raw --hexdump --tls --ssl --require-client-cert --no-half-close --send-only --recv-only --stop-at-peer-close --keep-sending -C --crlf --verbose -v --json --version -h --help)
     repeating_options=(--allow --deny)
-    non_repeating_options=(-U --unix --backlog -e --exec -c --sh-exec --accept-timeout --max-clients --allow-file --deny-file --keepalive-time --linger --recv-buffer --send-buffer --ttl --tap-interface --pcap-out --diagram --plot --frame --max-frame -o --output --cert --key --ca-file --alpn --tls-min --tls-max --ciphers --keylog -i --idle-timeout)
+    non_repeating_options=(-U --unix --backlog -e --exec -c --sh-exec --accept-timeout --max-clients --allow-file --deny-file --keepalive-time --linger --recv-buffer --send-buffer --ttl --tap-interface --pcap-out --diagram --plot --frame --max-frame -o --output --cert --key --ca-file --alpn --tls-min --tls-max --ciphers --keylog -i --idle-timeout --color)
     __sockscope_offer_flags_options 2
 
     # Offer option value completions
@@ -407,9 +413,11 @@ _sockscope_listen() {
         return
         ;;
     '--tls-min')
+        __sockscope_add_completions -W '1.0'$'\n''1.1'$'\n''1.2'$'\n''1.3'
         return
         ;;
     '--tls-max')
+        __sockscope_add_completions -W '1.0'$'\n''1.1'$'\n''1.2'$'\n''1.3'
         return
         ;;
     '--ciphers')
@@ -420,6 +428,10 @@ _sockscope_listen() {
         return
         ;;
     '-i'|'--idle-timeout')
+        return
+        ;;
+    '--color')
+        __sockscope_add_completions -W 'auto'$'\n''always'$'\n''never'
         return
         ;;
     esac
@@ -549,9 +561,11 @@ _sockscope_forward() {
         return
         ;;
     '--tls-min')
+        __sockscope_add_completions -W '1.0'$'\n''1.1'$'\n''1.2'$'\n''1.3'
         return
         ;;
     '--tls-max')
+        __sockscope_add_completions -W '1.0'$'\n''1.1'$'\n''1.2'$'\n''1.3'
         return
         ;;
     '--ciphers')
@@ -624,7 +638,7 @@ _sockscope_send() {
     repeating_flags=()
     non_repeating_flags=(--lines --connect -4 -6 --loop --hexdump --raw --json --verbose -v --version -h --help)
     repeating_options=()
-    non_repeating_options=(--size --wait --count -s --source --ttl --group --interface --color)
+    non_repeating_options=(--size --wait --replies --count -s --source --ttl --group --interface --color)
     __sockscope_offer_flags_options 3
 
     # Offer option value completions
@@ -635,7 +649,7 @@ _sockscope_send() {
     '--wait')
         return
         ;;
-    '--count')
+    '--replies'|'--count')
         return
         ;;
     '-s'|'--source')
@@ -700,7 +714,7 @@ _sockscope_broadcast() {
     repeating_flags=()
     non_repeating_flags=(--no-so-broadcast --hexdump --raw --json --verbose -v --version -h --help)
     repeating_options=()
-    non_repeating_options=(--to --interface --wait --count -s --source --color)
+    non_repeating_options=(--to --interface --wait --replies --count -s --source --color)
     __sockscope_offer_flags_options 2
 
     # Offer option value completions
@@ -715,7 +729,7 @@ _sockscope_broadcast() {
     '--wait')
         return
         ;;
-    '--count')
+    '--replies'|'--count')
         return
         ;;
     '-s'|'--source')
@@ -798,9 +812,11 @@ _sockscope_probe() {
         return
         ;;
     '--tls-min')
+        __sockscope_add_completions -W '1.0'$'\n''1.1'$'\n''1.2'$'\n''1.3'
         return
         ;;
     '--tls-max')
+        __sockscope_add_completions -W '1.0'$'\n''1.1'$'\n''1.2'$'\n''1.3'
         return
         ;;
     '--ciphers')
@@ -857,7 +873,7 @@ _sockscope_probe() {
 
 _sockscope_resolve() {
     repeating_flags=()
-    non_repeating_flags=(-4 -6 --passive --numeric-host --numeric-service --addrconfig --v4mapped --all --gethostbyname --fqdn --name-required --json --version -h --help)
+    non_repeating_flags=(-4 -6 --passive --numeric-host --numeric-service --addrconfig --v4mapped --ai-all --all --gethostbyname --fqdn --name-required --json --version -h --help)
     repeating_options=()
     non_repeating_options=(--type --reverse --service --port --color)
     __sockscope_offer_flags_options 2
@@ -888,7 +904,7 @@ _sockscope_tap() {
     repeating_flags=()
     non_repeating_flags=(--tap-payload --summary --json --version -h --help)
     repeating_options=()
-    non_repeating_options=(-i --interface -r --read -c --count --duration -w --pcap-out --time --diagram --plot --conversation)
+    non_repeating_options=(-i --interface -r --read -c --count --duration -w --pcap-out --time --diagram --plot --conversation --color)
     __sockscope_offer_flags_options -1
 
     # Offer option value completions
@@ -924,6 +940,10 @@ _sockscope_tap() {
         return
         ;;
     '--conversation')
+        return
+        ;;
+    '--color')
+        __sockscope_add_completions -W 'auto'$'\n''always'$'\n''never'
         return
         ;;
     esac

@@ -38,7 +38,9 @@ struct BroadcastCommand: ParsableCommand {
     @Option(name: .customLong("wait"), help: ArgumentHelp("Print replies until none has come for this many seconds.", valueName: "secs"))
     var wait: Seconds?
 
-    @Option(name: .customLong("count"), help: ArgumentHelp("With --wait: stop after this many replies.", valueName: "n"))
+    @Option(
+        name: [.customLong("replies"), .customLong("count")],
+        help: ArgumentHelp("With --wait: stop after this many replies (--count is the older spelling).", valueName: "n"))
     var count: Int?
 
     @Flag(name: .customLong("no-so-broadcast"), help: "Do not set SO_BROADCAST (see the kernel's EACCES).")
@@ -56,7 +58,7 @@ struct BroadcastCommand: ParsableCommand {
 
     func validate() throws {
         if to != nil && interface != nil { throw ValidationError("--to and --interface cannot be used together") }
-        if count != nil && wait == nil { throw ValidationError("--count goes with --wait") }
+        if count != nil && wait == nil { throw ValidationError("--replies goes with --wait") }
     }
 
     func run() throws {

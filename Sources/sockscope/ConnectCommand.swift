@@ -67,6 +67,8 @@ struct ConnectCommand: ParsableCommand {
 
     @OptionGroup(title: "Output") var output: OutputOptions
 
+    @OptionGroup(title: "Output") var color: ColorOptions
+
     func validate() throws {
         let stream = !transport.udp
         if !stream && frame.format != nil { throw ValidationError("--frame is for stream sockets: UDP datagrams keep their boundaries already") }
@@ -103,7 +105,7 @@ struct ConnectCommand: ParsableCommand {
         Request(
             host: host, port: port, transport: transport.values, family: family.values, sourceAddress: sourceAddress, sourcePort: sourcePort, timeout: timeout,
             tuning: tuning.values, tap: tap.values, frame: frame.values, traffic: traffic.values, tls: tls.values, proxy: proxy.values,
-            session: session.values, output: output.values)
+            session: session.values, output: output.values, color: color.values)
     }
 
     /// Every option of `connect`, as the parser reads it; the light path builds the
@@ -124,12 +126,14 @@ struct ConnectCommand: ParsableCommand {
         var proxy = ProxyOptions.Values()
         var session = SessionOptions.Values()
         var output = OutputOptions.Values()
+        var color = ColorOptions.Values()
     }
 }
 
 extension ConnectCommand.Request {
     /// Runs the command, through the command runner.
     func run() throws {
+        color.apply()
         try CommandRunner.run(json: output.json) { () throws(SockscopeError) in try connectAndRelay() }
     }
 

@@ -99,6 +99,8 @@ struct ListenCommand: ParsableCommand {
 
     @OptionGroup(title: "Output") var output: OutputOptions
 
+    @OptionGroup(title: "Output") var color: ColorOptions
+
     func validate() throws {
         if backlog < 0 { throw ValidationError("--backlog must be 0 or more") }
         if [echo, upper, broker, chat].filter({ $0 }).count > 1 { throw ValidationError("choose one of --echo, --upper, --broker, --chat") }
@@ -189,7 +191,7 @@ struct ListenCommand: ParsableCommand {
             maxClients: access.maxClients, allow: access.allow, deny: access.deny, acceptTimeout: acceptTimeout, allowFile: access.allowFile,
             denyFile: access.denyFile, tuning: tuning.values,
             tap: tap.values, frame: frame.values, traffic: traffic.values, tls: tls.values, session: session.values,
-            output: output.values)
+            output: output.values, color: color.values)
     }
 
     /// Every option of `listen`, as the parser reads it; the light path builds the
@@ -222,12 +224,14 @@ struct ListenCommand: ParsableCommand {
         var tls = TLSOptions.Values()
         var session = SessionOptions.Values()
         var output = OutputOptions.Values()
+        var color = ColorOptions.Values()
     }
 }
 
 extension ListenCommand.Request {
     /// Runs the command, through the command runner.
     func run() throws {
+        color.apply()
         try CommandRunner.run(json: output.json) { () throws(SockscopeError) in try listenAndServe() }
     }
 

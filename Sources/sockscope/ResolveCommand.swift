@@ -58,7 +58,9 @@ struct ResolveCommand: ParsableCommand {
     @Flag(name: .customLong("v4mapped"), help: "AI_V4MAPPED: with -6, return IPv4 addresses as ::ffff:a.b.c.d when there is no IPv6 one.")
     var v4Mapped = false
 
-    @Flag(name: .customLong("all"), help: "AI_ALL (with --v4mapped): IPv6 and mapped IPv4 addresses both.")
+    @Flag(
+        name: [.customLong("ai-all"), .customLong("all")],
+        help: "AI_ALL (with --v4mapped): IPv6 and mapped IPv4 addresses both (--all is the older spelling).")
     var all = false
 
     @Flag(name: .customLong("gethostbyname"), help: "Use the legacy gethostbyname() instead (IPv4 only; official name, aliases, addresses).")

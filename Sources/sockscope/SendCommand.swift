@@ -45,7 +45,9 @@ struct SendCommand: ParsableCommand {
     @Option(name: .customLong("wait"), help: ArgumentHelp("Print replies until none has come for this many seconds.", valueName: "secs"))
     var wait: Seconds?
 
-    @Option(name: .customLong("count"), help: ArgumentHelp("With --wait: stop after this many replies.", valueName: "n"))
+    @Option(
+        name: [.customLong("replies"), .customLong("count")],
+        help: ArgumentHelp("With --wait: stop after this many replies (--count is the older spelling).", valueName: "n"))
     var count: Int?
 
     @OptionGroup(title: "Address family") var family: FamilyOptions
@@ -81,7 +83,7 @@ struct SendCommand: ParsableCommand {
         }
         if let ttl, ttl < 1 || ttl > 255, group == nil { throw ValidationError("--ttl takes 1 to 255 (IP_TTL 0 is refused by the kernel)") }
         if let ttl, ttl < 0 || ttl > 255 { throw ValidationError("--ttl takes 0 to 255 with --group (IP_MULTICAST_TTL)") }
-        if count != nil && wait == nil { throw ValidationError("--count goes with --wait") }
+        if count != nil && wait == nil { throw ValidationError("--replies goes with --wait") }
         if (loop || interface != nil) && group == nil { throw ValidationError("--loop and --interface go with --group") }
     }
 

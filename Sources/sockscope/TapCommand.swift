@@ -85,6 +85,8 @@ struct TapCommand: ParsableCommand {
 
     @OptionGroup(title: "Output") var jsonOutput: OutputOptions
 
+    @OptionGroup(title: "Output") var color: ColorOptions
+
     var json: Bool { jsonOutput.json }
 
     func validate() throws {
@@ -102,6 +104,7 @@ struct TapCommand: ParsableCommand {
     }
 
     func run() throws {
+        color.values.apply()
         try CommandRunner.run(json: json) { () throws(SockscopeError) -> ExitStatus in
             if let readPath { return try read(readPath) }
             return try capture()
@@ -122,7 +125,7 @@ struct TapCommand: ParsableCommand {
         Diagnostics.line("tap: reading \(path) (\(file.linkTypeName)): \(expression)")
         var annotator = PacketAnnotator(expireAfter: summary ? nil : .seconds(10))
         var flows = UDPFlowTable()
-        let stamper = Stamper(form: time)
+        let stamper = Stamper(form: time, style: json ? .plain : Style(enabled: Diagnostics.usesColour(1)))
         var seen = 0
         var undecoded = 0
         var failure: SockscopeError?
@@ -201,7 +204,7 @@ struct TapCommand: ParsableCommand {
         // as they ended and are forgotten.
         var annotator = PacketAnnotator(expireAfter: summary ? nil : .seconds(10))
         var flows = UDPFlowTable()
-        let stamper = Stamper(form: time)
+        let stamper = Stamper(form: time, style: json ? .plain : Style(enabled: Diagnostics.usesColour(1)))
         var seen = 0
         let deadline = duration.map { ContinuousClock.now + $0.duration }
         let (summary, json, drawing, count) = (self.summary, self.json, self.drawing, self.count)
@@ -306,16 +309,20 @@ struct TapCommand: ParsableCommand {
 /// and time (tcpdump -tttt), or the gap since the previous packet printed (tcpdump -ttt).
 final class Stamper {
     let form: TapCommand.TimeForm
+    let style: Style
     private var previous: Duration?
 
-    init(form: TapCommand.TimeForm) { self.form = form }
+    init(form: TapCommand.TimeForm, style: Style) {
+        self.form = form
+        self.style = style
+    }
 
     func line(_ event: ConnectionTap.TapEvent, at time: Duration) -> String {
         defer { previous = time }
         switch form {
-        case .relative: return TapTimeline.line(event)
-        case .absolute: return TapTimeline.line(event, stamp: Timestamp.localDateTime(time))
-        case .delta: return TapTimeline.line(event, stamp: Timestamp.delta(previous.map { time - $0 } ?? .zero))
+        case .relative: return TapTimeline.line(event, style: style)
+        case .absolute: return TapTimeline.line(event, stamp: Timestamp.localDateTime(time), style: style)
+        case .delta: return TapTimeline.line(event, stamp: Timestamp.delta(previous.map { time - $0 } ?? .zero), style: style)
         }
     }
 }

@@ -100,7 +100,7 @@ struct FormatterFuzzTests {
         var annotator = PacketAnnotator()
         var recording = ConversationRecording(number: 0)
         var flows = UDPFlowTable()
-        let stamper = Stamper(form: form)
+        let stamper = Stamper(form: form, style: .plain)
         var records: [String] = []
         var seen = 0
         for (time, frame) in Self.records(capture) {

@@ -51,6 +51,7 @@ struct ResolveTests {
             ("resolve --json --type stream multi.test http", "getaddrinfo multi.test http unspec stream AI_CANONNAME"),
             ("resolve --json -4 multi.test", "getaddrinfo multi.test - inet 0 AI_CANONNAME"),
             ("resolve --json -6 --v4mapped v4only.test", "getaddrinfo v4only.test - inet6 0 AI_CANONNAME,AI_V4MAPPED"),
+            ("resolve --json -6 --v4mapped --ai-all multi.test", "getaddrinfo multi.test - inet6 0 AI_CANONNAME,AI_V4MAPPED,AI_ALL"),
             ("resolve --json -6 --v4mapped --all multi.test", "getaddrinfo multi.test - inet6 0 AI_CANONNAME,AI_V4MAPPED,AI_ALL"),
             ("resolve --json --passive --type stream '' 8080", "getaddrinfo - 8080 unspec stream AI_PASSIVE"),
             ("resolve --json --numeric-host --type dgram ::1 53", "getaddrinfo ::1 53 unspec dgram AI_CANONNAME,AI_NUMERICHOST"),

@@ -410,7 +410,7 @@ struct TLSTests {
         arguments: [
             (["connect", "--ca-file", "x.pem", "127.0.0.1", "9"], "--ca-file is for TLS: add --tls"),
             (["connect", "--tls", "-u", "127.0.0.1", "9"], "DTLS"),
-            (["connect", "--tls", "--tls-min", "1.4", "127.0.0.1", "9"], "bad --tls-min '1.4'"),
+            (["connect", "--tls", "--tls-min", "1.4", "127.0.0.1", "9"], "The value '1.4' is invalid for '--tls-min <version>'"),
             (["connect", "--tls", "--tls-min", "1.3", "--tls-max", "1.2", "127.0.0.1", "9"], "no version is left"),
             (["connect", "--tls", "--client-key", "k.pem", "127.0.0.1", "9"], "give --client-cert too"),
             (["listen", "--tls", "--require-client-cert", "9"], "--require-client-cert needs --ca-file"),

@@ -456,7 +456,7 @@ struct TrustTests {
         #expect(old.stdoutText == "ih\n", "\(old)")
         #expect(old.stderr.contains("→ TLSv1,"), "\(old.stderr)")
         try await expectFailure(["connect", "--tls", "--tls-max", "1.1", "127.0.0.1", "9"], "below the lowest version accepted (1.2)")
-        try await expectFailure(["connect", "--tls", "--tls-min", "0.9", "127.0.0.1", "9"], "give 1.0, 1.1, 1.2 or 1.3")
+        try await expectFailure(["connect", "--tls", "--tls-min", "0.9", "127.0.0.1", "9"], "Please provide one of '1.0', '1.1', '1.2' or '1.3'")
     }
 
     @Test("a Unix socket path holding a newline and ESC (any local user can make one) is one escaped line in sockets' table and listen -v; JSON keeps it whole")

@@ -17,6 +17,20 @@ struct UDPTests {
             "\(outcome.stdoutText)")
     }
 
+    @Test(
+        "send --wait --replies 2 against a server that answers three times: two replies shown, then it ends (the older --count too)",
+        arguments: ["--replies", "--count"])
+    func sendStopsAfterReplies(option: String) async throws {
+        let server = try BackgroundProcess(Paths.python, [Paths.peer("udp_peer.py"), "chorus"])
+        defer { server.kill() }
+        let port = try await server.announcedPort(marker: "", inStdout: true)
+        let started = ContinuousClock.now
+        let outcome = try await sockscope("send", "--wait", "8", option, "2", "--raw", "127.0.0.1", "\(port)", "hi")
+        #expect(outcome.status == 0, "\(outcome)")
+        #expect(outcome.stdoutText == "1 HI2 HI", "\(outcome)")
+        #expect(ContinuousClock.now - started < .seconds(6), "ended at the second reply, not at --wait: \(outcome)")
+    }
+
     @Test("recv --upper answers the Python client (sendto / recvfrom(1024)) and shows what came")
     func recvForPythonClient() async throws {
         let receiver = try BackgroundProcess(Paths.sockscope, ["recv", "--upper", "--count", "1", "127.0.0.1", "0"])

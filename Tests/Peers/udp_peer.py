@@ -4,6 +4,8 @@
 usage:
   udp_peer.py echo-server [HOST]     bind a free port, print it, answer each datagram
                                      (recvfrom(1024)) with data.upper(), until 10 s of silence
+  udp_peer.py chorus                 the same on 127.0.0.1, answering each datagram three times
+                                     ("1 DATA", "2 DATA", "3 DATA")
   udp_peer.py client HOST PORT TEXT  sendto TEXT, print the reply from recvfrom(1024)
   udp_peer.py send HOST PORT SIZE    sendto one datagram of SIZE bytes of 'x' (0: empty)
   udp_peer.py spray HOST PORT N      send N one-byte datagrams, each from a new socket (a new source port)
@@ -25,6 +27,18 @@ if mode == "echo-server":
         while True:
             data, address = server.recvfrom(1024)
             server.sendto(data.upper(), address)
+    except socket.timeout:
+        pass
+elif mode == "chorus":
+    server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    server.bind(("127.0.0.1", 0))
+    print(server.getsockname()[1], flush=True)
+    server.settimeout(10)
+    try:
+        while True:
+            data, address = server.recvfrom(1024)
+            for number in (1, 2, 3):
+                server.sendto(b"%d %s" % (number, data.upper()), address)
     except socket.timeout:
         pass
 elif mode == "send":

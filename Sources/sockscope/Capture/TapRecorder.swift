@@ -13,6 +13,8 @@ final class TapRecorder: Sendable {
     private let recording = Mutex(ConversationRecording(number: 0))
 
     private let pictures: PictureFiles?
+    /// The timeline goes to stderr: coloured when that is a terminal (`--color`).
+    private let style = Style(enabled: Diagnostics.usesColour(2))
 
     /// - Throws: exit 73 when a --diagram or --plot file cannot be created.
     init(options: TapOptions.Values) throws(SockscopeError) {
@@ -22,7 +24,7 @@ final class TapRecorder: Sendable {
 
     /// The timeline line on stderr, and the segment kept for the pictures.
     private func report(_ event: ConnectionTap.TapEvent) {
-        Diagnostics.line(TapTimeline.line(event))
+        Diagnostics.line(TapTimeline.line(event, style: style))
         if options.pictures.enabled { recording.withLock { $0.add(event) } }
     }
 

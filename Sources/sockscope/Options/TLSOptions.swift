@@ -92,10 +92,11 @@ struct CommonTLSOptions: ParsableArguments {
         name: .customLong("tls-min"),
         help: ArgumentHelp(
             "The lowest TLS version to accept: 1.2 (the default) or 1.3; 1.0 or 1.1 to reach an old server, for diagnosis.", valueName: "version"))
-    var minimum: String?
+    var minimum: TLSVersion?
 
-    @Option(name: .customLong("tls-max"), help: ArgumentHelp("The highest TLS version to offer: 1.2 or 1.3.", valueName: "version"))
-    var maximum: String?
+    @Option(
+        name: .customLong("tls-max"), help: ArgumentHelp("The highest TLS version to offer: 1.2 or 1.3 (1.0 and 1.1 with --tls-min).", valueName: "version"))
+    var maximum: TLSVersion?
 
     @Option(
         name: .customLong("ciphers"),
@@ -117,8 +118,8 @@ enum TLSOptions {
     struct Values: Equatable, Sendable {
         var enabled = false
         var alpn: String?
-        var minimum: String?
-        var maximum: String?
+        var minimum: TLSVersion?
+        var maximum: TLSVersion?
         var ciphers: String?
         var keylog: String?
         var caFile: String?
@@ -169,8 +170,8 @@ extension TLSOptions.Values {
         configuration.certificateFile = certificate
         configuration.keyFile = key
         configuration.alpn = alpn.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) } ?? []
-        configuration.minimumVersion = try Self.version(minimum, option: "--tls-min")
-        configuration.maximumVersion = try Self.version(maximum, option: "--tls-max")
+        configuration.minimumVersion = minimum
+        configuration.maximumVersion = maximum
         if let high = configuration.maximumVersion, high < (configuration.minimumVersion ?? .defaultMinimum) {
             let low = configuration.minimumVersion ?? .defaultMinimum
             throw .usage("--tls-max \(high.rawValue) is below the lowest version accepted (\(low.rawValue)): no version is left (--tls-min sets it)")
@@ -182,11 +183,13 @@ extension TLSOptions.Values {
         return configuration
     }
 
-    private static func version(_ text: String?, option: String) throws(SockscopeError) -> TLSVersion? {
-        guard let text else { return nil }
-        guard let version = TLSVersion(parsing: text) else { throw .usage("bad \(option) '\(text)': give 1.0, 1.1, 1.2 or 1.3") }
-        return version
-    }
+}
+
+/// A TLS version as an option's value: "1.0" to "1.3" (also "tls1.2", "TLSv1.3"), checked
+/// by the parser like any other value.
+extension TLSVersion: ExpressibleByArgument {
+    public init?(argument: String) { self.init(parsing: argument) }
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
 }
 
 /// `forward --target-tls` and what goes with it: TLS to the target (the client's side of

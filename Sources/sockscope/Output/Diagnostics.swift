@@ -80,6 +80,9 @@ enum Diagnostics {
 struct Style {
     let enabled: Bool
 
+    /// No colour (JSON, files, pipes).
+    static let plain = Style(enabled: false)
+
     func bold(_ text: String) -> String { wrap(text, "1") }
     func dim(_ text: String) -> String { wrap(text, "2") }
     func cyan(_ text: String) -> String { wrap(text, "36") }

@@ -5,14 +5,18 @@ import SockscopeCore
 ///
 ///     +0.000 ms  127.0.0.1:51234 → 127.0.0.1:8080  [S]   seq 0, win 65495, <mss 65495,sackOK,TS val 1 ecr 0,wscale 7>   client: SYN-SENT
 enum TapTimeline {
-    /// - Parameter stamp: what begins the line instead of the offset within the
-    /// conversation (`tap --time absolute|delta`).
-    static func line(_ event: ConnectionTap.TapEvent, stamp: String? = nil) -> String {
+    /// - Parameters:
+    ///   - stamp: what begins the line instead of the offset within the conversation
+    ///     (`tap --time absolute|delta`).
+    ///   - style: on a terminal (`--color`), flags in bold, the states each side enters
+    ///     in cyan, notes and ICMP errors in yellow.
+    static func line(_ event: ConnectionTap.TapEvent, stamp: String? = nil, style: Style = .plain) -> String {
         switch event {
-        case .tcp(let event): return tcpLine(event, stamp: stamp)
+        case .tcp(let event): return tcpLine(event, stamp: stamp, style: style)
         case .icmp(let packet, let message, let elapsed):
             var text =
-                (stamp ?? Timestamp.offset(elapsed)) + "  \(packet.source) → \(packet.destination)  ICMP\(message.isVersion6 ? "v6" : "") \(message.meaning)"
+                (stamp ?? Timestamp.offset(elapsed)) + "  \(packet.source) → \(packet.destination)  "
+                + style.yellow("ICMP\(message.isVersion6 ? "v6" : "") \(message.meaning)")
             if let quoted = message.quoted, let port = quoted.destinationPort {
                 text +=
                     " for \(quoted.protocolNumber == 6 ? "tcp" : quoted.protocolNumber == 17 ? "udp" : "proto \(quoted.protocolNumber)") → \(quoted.destination):\(port)"
@@ -48,7 +52,7 @@ enum TapTimeline {
         )
     }
 
-    static func tcpLine(_ event: TCPConversationTracker.Event, stamp: String? = nil) -> String {
+    static func tcpLine(_ event: TCPConversationTracker.Event, stamp: String? = nil, style: Style = .plain) -> String {
         let segment = event.segment
         let flags = "[\(segment.flags.tcpdumpNotation)]"
         var fields: [String] = []
@@ -61,11 +65,12 @@ enum TapTimeline {
         }
         fields.append("len \(segment.payloadLength)")
         var text =
-            (stamp ?? Timestamp.offset(event.elapsed)) + "  " + "\(event.source) → \(event.destination)".padded(to: 44) + "  " + flags.padded(to: 5) + "  "
+            (stamp ?? Timestamp.offset(event.elapsed)) + "  " + "\(event.source) → \(event.destination)".padded(to: 44) + "  " + style.bold(flags.padded(to: 5))
+            + "  "
             + fields.joined(separator: ", ")
         let changes = stateChanges(event)
-        if !changes.isEmpty { text += "   " + changes.joined(separator: ", ") }
-        if !event.notes.isEmpty { text += "   (" + event.notes.joined(separator: ", ") + ")" }
+        if !changes.isEmpty { text += "   " + style.cyan(changes.joined(separator: ", ")) }
+        if !event.notes.isEmpty { text += "   " + style.yellow("(" + event.notes.joined(separator: ", ") + ")") }
         // The TLS records the segment completed, each on a line under it.
         for record in event.tls { text += "\n" + String(repeating: " ", count: 13) + "TLS " + record.text }
         return text
