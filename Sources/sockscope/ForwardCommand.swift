@@ -197,7 +197,7 @@ struct ForwardCommand: ParsableCommand {
         if let configuration = try tls.values.configurationIfEnabled(role: .server) {
             let context = try TLSContext(configuration)
             context.announceIfEphemeral(json: output.json)
-            policy.tls = TLSService(context: context, bridged: true)
+            policy.tls = TLSService(context: context, bridged: false)
         }
         let recorder = try TapRecorder(options: tap.values)
         if tap.enabled { request.beforeListen = { bound throws(SockscopeError) in try recorder.startForwarding(bound, target: target) } }

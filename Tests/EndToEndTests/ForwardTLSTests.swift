@@ -63,6 +63,21 @@ struct ForwardTLSTests {
         #expect(outcome.stdoutText == "ok 5\n", "\(outcome)\n\(both.stderrText.suffix(1500))")
     }
 
+    @Test("--tls relays each TLS client on the forwarder's own loop: with 20 TLS clients open at once it runs one thread, as with none")
+    func noThreadPerClient() async throws {
+        let certificates = try await TLSTests.certificates()
+        let leaf = ["--cert", certificates + "/leaf.pem", "--key", certificates + "/leaf.key"]
+        let (plain, forward, port) = try await Self.start(["target"], ["--tls"] + leaf)
+        defer {
+            plain.kill()
+            forward.kill()
+        }
+        let held = try await run(
+            Paths.python, [Paths.peer("forward_peer.py"), "tls-hold", certificates + "/ca.pem", "127.0.0.1", "\(port)", "20", "\(forward.pid)"],
+            timeout: .seconds(60))
+        #expect(held.stdoutText == "threads 1 connections 20\n", "\(held)\n\(forward.stderrText.suffix(1500))")
+    }
+
     @Test("--target-tls against a certificate the CA did not sign: the client is reset, the failure named (X509), JSON tls record")
     func failedVerification() async throws {
         let certificates = try await TLSTests.certificates()

@@ -180,6 +180,20 @@ elif sys.argv[1] == "tls-target":
     target(lambda connection: server_context.wrap_socket(connection, server_side=True))
 elif sys.argv[1] == "tls-client":
     tls_client(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]) if len(sys.argv) > 6 else 1)
+elif sys.argv[1] == "tls-hold":
+    # tls-hold CA HOST PORT N PID: N TLS connections at once, each echoing a line; then
+    # the thread count of process PID (/proc/PID/status) while all are open
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.load_verify_locations(sys.argv[2])
+    held = []
+    for number in range(int(sys.argv[5])):
+        connection = context.wrap_socket(socket.create_connection((sys.argv[3], int(sys.argv[4])), timeout=20), server_hostname=sys.argv[3])
+        connection.sendall(b"line %d\n" % number)
+        if connection.recv(100) != b"line %d\n" % number:
+            sys.exit("no echo on connection %d" % number)
+        held.append(connection)
+    threads = [line.split()[1] for line in open("/proc/%s/status" % sys.argv[6]) if line.startswith("Threads:")]
+    print("threads", threads[0], "connections", len(held), flush=True)
 elif sys.argv[1] == "probe":
     probe(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]))
 elif sys.argv[1] == "rtt":

@@ -42,6 +42,9 @@ package final class ForwardServer {
         let peer: SocketAddress
         let client: Socket
         let target: Socket
+        /// The client leg as the pumps see it: the socket, or TLS over it (`forward --tls`:
+        /// the session the listener's handshake made, relayed on this loop).
+        let clientEndpoint: RelayEndpoint
         let started = ContinuousClock.now
         var connected = false
         private(set) var upstream: any RelayDirection
@@ -70,25 +73,28 @@ package final class ForwardServer {
         /// Where the target leg connects.
         let targetAddress: SocketAddress
 
-        init(id: Int, peer: SocketAddress, client: Socket, target: Socket, targetAddress: SocketAddress, faults: Faults, bufferSize: Int) {
+        init(
+            id: Int, peer: SocketAddress, client: Socket, tls: TLSSession?, target: Socket, targetAddress: SocketAddress, faults: Faults, bufferSize: Int
+        ) {
             self.targetAddress = targetAddress
             self.id = id
             self.peer = peer
             self.client = client
+            clientEndpoint = tls.map { .tls($0) } ?? .socket(client)
             self.target = target
             self.faults = faults
             self.bufferSize = bufferSize
             targetEndpoint = .socket(target)
-            upstream = Self.direction(from: .socket(client), to: .socket(target), plan: faults.upstream, bufferSize: bufferSize)
-            downstream = Self.direction(from: .socket(target), to: .socket(client), plan: faults.downstream, bufferSize: bufferSize)
+            upstream = Self.direction(from: clientEndpoint, to: .socket(target), plan: faults.upstream, bufferSize: bufferSize)
+            downstream = Self.direction(from: .socket(target), to: clientEndpoint, plan: faults.downstream, bufferSize: bufferSize)
         }
 
         /// The target leg speaks TLS from now on: the pumps read and write through `session`.
         func secure(with session: TLSSession) {
             targetEndpoint = .tls(session)
             let observers = (upstream.observer, downstream.observer)
-            upstream = Self.direction(from: .socket(client), to: targetEndpoint, plan: faults.upstream, bufferSize: bufferSize)
-            downstream = Self.direction(from: targetEndpoint, to: .socket(client), plan: faults.downstream, bufferSize: bufferSize)
+            upstream = Self.direction(from: clientEndpoint, to: targetEndpoint, plan: faults.upstream, bufferSize: bufferSize)
+            downstream = Self.direction(from: targetEndpoint, to: clientEndpoint, plan: faults.downstream, bufferSize: bufferSize)
             (upstream.observer, downstream.observer) = observers
         }
 
@@ -162,7 +168,7 @@ package final class ForwardServer {
         }
         switch route {
         case .fixed(let target):
-            try connect(client.socket, id: client.number, peer: client.peer, to: target, tunnel: nil, loop: loop)
+            try connect(client.socket, tls: client.tls, id: client.number, peer: client.peer, to: target, tunnel: nil, loop: loop)
         case .proxy(let policy):
             try negotiate(client, policy: policy, loop: loop)
         case .throughProxy(let address, let proxy, let destination):
@@ -174,13 +180,13 @@ package final class ForwardServer {
                 forwardEvents(.targetFailed(client: client.number, peer: client.peer, error: error))
                 return
             }
-            try connect(client.socket, id: client.number, peer: client.peer, to: address, tunnel: nil, outbound: handshake, loop: loop)
+            try connect(client.socket, tls: client.tls, id: client.number, peer: client.peer, to: address, tunnel: nil, outbound: handshake, loop: loop)
         }
     }
 
     /// Starts the target leg of a client's connection (non-blocking connect).
     func connect(
-        _ client: Socket, id: Int, peer: SocketAddress, to target: SocketAddress, tunnel: ProxyServerSession?,
+        _ client: Socket, tls: TLSSession? = nil, id: Int, peer: SocketAddress, to target: SocketAddress, tunnel: ProxyServerSession?,
         outbound: ProxyClientHandshake? = nil, setupDeadline: ContinuousClock.Instant? = nil, loop: EventLoop
     ) throws(SockscopeError) {
         let socket: Socket
@@ -195,7 +201,8 @@ package final class ForwardServer {
             forwardEvents(.targetFailed(client: id, peer: peer, error: SockscopeError(error)))
             return
         }
-        let connection = Connection(id: id, peer: peer, client: client, target: socket, targetAddress: target, faults: faults, bufferSize: bufferSize)
+        let connection = Connection(
+            id: id, peer: peer, client: client, tls: tls, target: socket, targetAddress: target, faults: faults, bufferSize: bufferSize)
         connection.tunnel = tunnel
         connection.outbound = outbound
         if let observe {
@@ -366,7 +373,9 @@ package final class ForwardServer {
     /// without readiness (a delayed chunk, the rate's next bytes).
     private func schedule(_ connection: Connection, loop: EventLoop) {
         // Records OpenSSL has read ahead are never announced by epoll: step again at once.
-        let buffered = connection.downstream.wantsRead && connection.targetEndpoint.hasBufferedInput ? ContinuousClock.now : nil
+        let buffered =
+            (connection.downstream.wantsRead && connection.targetEndpoint.hasBufferedInput)
+                || (connection.upstream.wantsRead && connection.clientEndpoint.hasBufferedInput) ? ContinuousClock.now : nil
         let due = [connection.upstream.wake, connection.downstream.wake, buffered].compactMap { $0 }.min()
         if connection.timer?.due == due { return }
         if let timer = connection.timer { loop.cancel(timer.timer) }
@@ -385,7 +394,7 @@ package final class ForwardServer {
     private func move(_ connection: Connection, _ readiness: EventLoop.Readiness) -> ForwardEvent.Leg? {
         let clientSide = readiness.fd == connection.client.fd
         // A TLS leg may read on writability and write on readability: any readiness counts.
-        let tls = !clientSide && connection.targetEndpoint.isTLS
+        let tls = clientSide ? connection.clientEndpoint.isTLS : connection.targetEndpoint.isTLS
         let readable = readiness.readable || readiness.hangUpOrError || tls
         let writable = readiness.writable || readiness.hangUpOrError || tls
         // Upstream reads the client and writes the target; downstream the reverse.
@@ -415,7 +424,7 @@ package final class ForwardServer {
     private func watch(_ connection: Connection, loop: EventLoop) throws(SockscopeError) {
         var client: EventLoop.Interest = []
         var target: EventLoop.Interest = []
-        if connection.upstream.wantsRead { client.insert(.readable) }
+        if connection.upstream.wantsRead { client.insert(connection.clientEndpoint.readInterest) }
         if connection.upstream.wantsWrite { target.insert(.writable) }
         if connection.downstream.wantsRead { target.insert(connection.targetEndpoint.readInterest) }
         if connection.downstream.wantsWrite { client.insert(.writable) }

@@ -3,8 +3,9 @@
 /// `TLSService.handshakeTimeout`, while the listener goes on accepting, so a client that
 /// connects and stays silent delays no other (ncat: "does not block during handshake").
 extension Listener {
-    /// Has the handshakes of bridged TLS clients made in `loop`; `admit` gets each client
-    /// (its plaintext end) once its handshake has succeeded. Without this call a
+    /// Has the handshakes of TLS clients made in `loop`; `admit` gets each client once its
+    /// handshake has succeeded: its plaintext end when TLS is bridged, else its socket
+    /// and session (the server relays TLS on its own loop). Without this call a
     /// handshake is made at accept time, before the client is returned.
     package func handshake(in loop: EventLoop, then admit: @escaping (Client) throws(SockscopeError) -> Void) {
         handshakes = (loop, admit)
@@ -28,7 +29,7 @@ extension Listener {
             if let timer { loop.cancel(timer) }
             loop.forget(fd)
             session.noteDuration(.now - started)
-            try finishHandshake(client, session, failure: failure, admit: handshakes.admit)
+            try finishHandshake(client, session, bridged: tls.bridged, failure: failure, admit: handshakes.admit)
         }
         func step() throws(SockscopeError) {
             switch session.stepHandshake() {
@@ -51,7 +52,7 @@ extension Listener {
 
     /// Reports the handshake's end; a failed client is closed, a secured one bridged and admitted.
     private func finishHandshake(
-        _ client: Client, _ session: TLSSession, failure: SockscopeError?, admit: (Client) throws(SockscopeError) -> Void
+        _ client: Client, _ session: TLSSession, bridged: Bool, failure: SockscopeError?, admit: (Client) throws(SockscopeError) -> Void
     ) throws(SockscopeError) {
         if let failure {
             client.socket.close()
@@ -61,6 +62,7 @@ extension Listener {
             return
         }
         report(.tls(peer: client.peer, client: client.number, handshake: session.handshake, failure: nil))
+        guard bridged else { return try admit(Client(socket: client.socket, peer: client.peer, number: client.number, tls: session)) }
         let plain = try TLSBridge.start(session, tracer: client.socket.tracer)
         try admit(Client(socket: plain, peer: client.peer, number: client.number))
     }

@@ -34,7 +34,8 @@ package final class Listener {
     /// An admitted stream client.
     package struct Client {
         /// The client's socket; with TLS bridged (`TLSService.bridged`), the server's end
-        /// of a Unix socket pair that carries the client's plaintext.
+        /// of a Unix socket pair that carries the client's plaintext. Not bridged, the
+        /// client's own socket, which `tls` speaks over.
         package var socket: Socket
         package var peer: SocketAddress
         /// 1 for the first client admitted, then 2, 3, …
@@ -176,7 +177,7 @@ package final class Listener {
             events(.accepted(peer: peer, client: admitted))
             let client = Client(socket: socket, peer: peer, number: admitted)
             guard let tls = policy.tls else { return client }
-            if let handshakes, tls.bridged {
+            if let handshakes {
                 // Many clients: the handshake goes on in the server's loop; the next
                 // connection is accepted meanwhile (a silent client holds up no one).
                 try startHandshake(client, tls, handshakes)
