@@ -252,10 +252,9 @@ extension ListenCommand.Request {
         guard let configuration = try tls.configurationIfEnabled(role: .server) else { return nil }
         let context = try TLSContext(configuration)
         context.announceIfEphemeral(json: output.json)
-        // One stream client is relayed over its session directly; every other mode gets
-        // each client's plaintext through a bridge.
-        let direct = execCommand == nil && !(keepOpen || broker || chat || maxClients != nil)
-        return TLSService(context: context, bridged: !direct)
+        // Every server relays TLS on its own loop; a program (--exec) needs a real
+        // descriptor, so its clients' plaintext comes through a bridge.
+        return TLSService(context: context, bridged: execCommand != nil)
     }
 
     /// The program to run per client: --exec split on spaces, or /bin/sh -c for --sh-exec.

@@ -11,6 +11,18 @@ struct ForwardTLSTests {
         return (server, forward, options.contains("--json") ? try await ForwardTests.jsonPort(forward) : try await forward.announcedPort())
     }
 
+    /// forward's options to serve with the leaf certificate of `certificates`.
+    static func leaf(_ certificates: String) -> [String] {
+        ["--cert", certificates + "/leaf.pem", "--key", certificates + "/leaf.key"]
+    }
+
+    /// forward --tls (the leaf certificate) to a plain target.
+    static func terminating() async throws -> (certificates: String, forward: BackgroundProcess, port: UInt16, target: BackgroundProcess) {
+        let certificates = try await TLSTests.certificates()
+        let (plain, forward, port) = try await start(["target"], ["--tls"] + leaf(certificates))
+        return (certificates, forward, port, plain)
+    }
+
     @Test("--target-tls: plain clients reach a TLS target (verified with --target-ca-file); --hexdump shows the clear text; -v the handshake")
     func originate() async throws {
         let certificates = try await TLSTests.certificates()
@@ -41,13 +53,12 @@ struct ForwardTLSTests {
 
     @Test("--tls terminates: TLS clients (Python ssl, verifying the CA) reach a plain target; both legs TLS at once")
     func terminateAndBoth() async throws {
-        let certificates = try await TLSTests.certificates()
-        let leaf = ["--cert", certificates + "/leaf.pem", "--key", certificates + "/leaf.key"]
-        let (plain, forward, port) = try await Self.start(["target"], ["--tls"] + leaf)
+        let (certificates, forward, port, plain) = try await Self.terminating()
         defer {
             plain.kill()
             forward.kill()
         }
+        let leaf = Self.leaf(certificates)
         let clients = [Paths.peer("forward_peer.py"), "tls-client", certificates + "/ca.pem", "127.0.0.1"]
         let terminated = try await run(Paths.python, clients + ["\(port)", "\(1 << 20)", "10"], timeout: .seconds(60))
         #expect(terminated.stdoutText == "ok 10\n", "\(terminated)\n\(forward.stderrText.suffix(1500))")
@@ -65,9 +76,7 @@ struct ForwardTLSTests {
 
     @Test("--tls relays each TLS client on the forwarder's own loop: with 20 TLS clients open at once it runs one thread, as with none")
     func noThreadPerClient() async throws {
-        let certificates = try await TLSTests.certificates()
-        let leaf = ["--cert", certificates + "/leaf.pem", "--key", certificates + "/leaf.key"]
-        let (plain, forward, port) = try await Self.start(["target"], ["--tls"] + leaf)
+        let (certificates, forward, port, plain) = try await Self.terminating()
         defer {
             plain.kill()
             forward.kill()

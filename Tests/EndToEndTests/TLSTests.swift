@@ -102,6 +102,32 @@ struct TLSTests {
         #expect(socat.stdoutText == "FROM SOCAT\n", "\(socat)")
     }
 
+    @Test("listen --tls -k relays every TLS client on its own loop: with 20 TLS clients open (each echoed) it runs one thread")
+    func keepOpenWithoutThreads() async throws {
+        let certs = try await Self.certificates()
+        let server = try BackgroundProcess(
+            Paths.sockscope, ["listen", "--tls", "-k", "--echo", "--cert", "\(certs)/leaf.pem", "--key", "\(certs)/leaf.key", "127.0.0.1", "0"])
+        defer { server.kill() }
+        let port = try await server.announcedPort()
+        let held = try await run(
+            Paths.python, [Paths.peer("forward_peer.py"), "tls-hold", "\(certs)/ca.pem", "127.0.0.1", "\(port)", "20", "\(server.pid)"],
+            timeout: .seconds(60))
+        #expect(held.stdoutText == "threads 1 connections 20\n", "\(held)\n\(server.stderrText.suffix(1500))")
+    }
+
+    @Test("listen --tls --broker and --chat: a 50,000-byte line from one TLS client reaches the two others whole", arguments: ["--broker", "--chat"])
+    func brokerOverTLS(mode: String) async throws {
+        let certs = try await Self.certificates()
+        let server = try BackgroundProcess(
+            Paths.sockscope, ["listen", "--tls", mode, "--cert", "\(certs)/leaf.pem", "--key", "\(certs)/leaf.key", "127.0.0.1", "0"])
+        defer { server.kill() }
+        let port = try await server.announcedPort()
+        let outcome = try await run(
+            Paths.python, [Paths.peer("forward_peer.py"), "tls-broker", "\(certs)/ca.pem", "127.0.0.1", "\(port)", "3"], timeout: .seconds(60))
+        let line = mode == "--broker" ? "got 50004 xxxxxxxxxxxxxxxxxxxx" : "got 50012 <user1> xxxxxxxxxxxx"
+        #expect(outcome.stdoutText == "\(line)\n\(line)\n", "\(outcome)\n\(server.stderrText.suffix(1500))")
+    }
+
     @Test("mutual TLS: a client certificate from the CA is accepted; none is refused with certificate_required")
     func mutualTLS() async throws {
         let certs = try await Self.certificates()

@@ -194,6 +194,26 @@ elif sys.argv[1] == "tls-hold":
         held.append(connection)
     threads = [line.split()[1] for line in open("/proc/%s/status" % sys.argv[6]) if line.startswith("Threads:")]
     print("threads", threads[0], "connections", len(held), flush=True)
+elif sys.argv[1] == "tls-broker":
+    # tls-broker CA HOST PORT N: N TLS clients of a broker or chat; the first sends a line
+    # of 50,000 bytes (several TLS records, under the chat's 64 KiB line) and each of the others prints the line it got ("got LENGTH TEXT[:20]")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.load_verify_locations(sys.argv[2])
+    clients = [
+        context.wrap_socket(socket.create_connection((sys.argv[3], int(sys.argv[4])), timeout=20), server_hostname=sys.argv[3])
+        for _ in range(int(sys.argv[5]))
+    ]
+    time.sleep(0.5)  # every client admitted (and, in a chat, its greeting sent) before the line
+    clients[0].sendall(b"x" * 50000 + b" end\n")
+    for other in clients[1:]:
+        received = b""
+        while not received.endswith(b" end\n"):
+            data = other.recv(65536)
+            if not data:
+                break
+            received += data
+        line = received.split(b"\n")[-2]
+        print("got", len(line), line[:20].decode(), flush=True)
 elif sys.argv[1] == "probe":
     probe(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]))
 elif sys.argv[1] == "rtt":

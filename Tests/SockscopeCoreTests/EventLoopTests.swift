@@ -83,6 +83,19 @@ struct EventLoopTests {
         #expect(fired == order)
     }
 
+    @Test("cancelled timers do not pile up: 10,000 armed and 9,990 cancelled (none at the top first), at most 64 entries stay, and the 10 left fire in order")
+    func timerHeapCompacts() {
+        var heap = TimerHeap()
+        let base = ContinuousClock.now
+        for id in 0..<10_000 { heap.insert(.init(deadline: base + .seconds(10_000 - id), id: id) {}) }
+        let kept = Set((0..<10).map { $0 * 1_000 + 500 })
+        for id in 0..<10_000 where !kept.contains(id) { heap.cancel(id) }
+        #expect(heap.count == 10 && heap.storedCount <= 64, "\(heap.storedCount) entries for \(heap.count) timers")
+        var fired: [Int] = []
+        while let due = heap.popDue(at: base + .seconds(20_000)) { fired.append(due.id) }
+        #expect(fired == kept.sorted(by: >))
+    }
+
     @Test("execute from another thread wakes a loop that waits with nothing scheduled, and the work runs on the loop's thread")
     func remoteExecute() throws {
         let loop = try EventLoop()

@@ -2,14 +2,22 @@
 /// O(log n) however many timers a server holds (one per connection's deadline; swift-nio
 /// keeps its scheduled tasks in a heap too). Timers with the same deadline fire in the
 /// order they were scheduled. Cancelling forgets the timer's id; a cancelled entry is
-/// dropped when it reaches the top.
-struct TimerHeap {
-    typealias Instant = ContinuousClock.Instant
+/// dropped when it reaches the top, or all at once when cancelled entries outnumber the
+/// live ones (a server that arms a 10 s set-up timer per connection and cancels it at
+/// once would otherwise carry 10 s worth of them).
+package struct TimerHeap {
+    package typealias Instant = ContinuousClock.Instant
 
-    struct Entry {
-        var deadline: Instant
-        var id: Int
-        var action: () throws(SockscopeError) -> Void
+    package struct Entry {
+        package var deadline: Instant
+        package var id: Int
+        package var action: () throws(SockscopeError) -> Void
+
+        package init(deadline: Instant, id: Int, action: @escaping () throws(SockscopeError) -> Void) {
+            self.deadline = deadline
+            self.id = id
+            self.action = action
+        }
 
         func precedes(_ other: Entry) -> Bool {
             deadline < other.deadline || (deadline == other.deadline && id < other.id)
@@ -20,26 +28,38 @@ struct TimerHeap {
     /// The ids scheduled and neither fired nor cancelled.
     private var live: Set<Int> = []
 
-    /// How many timers are scheduled (cancelled ones not counted).
-    var count: Int { live.count }
+    package init() {}
 
-    mutating func insert(_ entry: Entry) {
+    /// How many timers are scheduled (cancelled ones not counted).
+    package var count: Int { live.count }
+
+    /// Entries held, cancelled ones included (at most twice `count` past 64).
+    package var storedCount: Int { entries.count }
+
+    package mutating func insert(_ entry: Entry) {
         live.insert(entry.id)
         entries.append(entry)
         siftUp(entries.count - 1)
     }
 
     /// Forgets a timer that has not fired; nothing when it has.
-    mutating func cancel(_ id: Int) {
-        live.remove(id)
+    package mutating func cancel(_ id: Int) {
+        guard live.remove(id) != nil else { return }
         dropCancelledTop()
+        if entries.count > 64 && entries.count > 2 * live.count { compact() }
+    }
+
+    /// Drops every cancelled entry and restores the heap order (Floyd's O(n) build).
+    private mutating func compact() {
+        entries.removeAll { !live.contains($0.id) }
+        for index in stride(from: entries.count / 2 - 1, through: 0, by: -1) { siftDown(index) }
     }
 
     /// The earliest deadline still scheduled.
-    var nextDeadline: Instant? { entries.first?.deadline }
+    package var nextDeadline: Instant? { entries.first?.deadline }
 
     /// Takes the earliest timer if it is due at `now`.
-    mutating func popDue(at now: Instant) -> Entry? {
+    package mutating func popDue(at now: Instant) -> Entry? {
         guard let first = entries.first, first.deadline <= now else { return nil }
         removeTop()
         live.remove(first.id)
@@ -47,7 +67,7 @@ struct TimerHeap {
         return first
     }
 
-    mutating func removeAll() {
+    package mutating func removeAll() {
         entries.removeAll()
         live.removeAll()
     }

@@ -393,19 +393,25 @@ package final class ForwardServer {
     /// or write failed (a reset, most often), if one did.
     private func move(_ connection: Connection, _ readiness: EventLoop.Readiness) -> ForwardEvent.Leg? {
         let clientSide = readiness.fd == connection.client.fd
-        // A TLS leg may read on writability and write on readability: any readiness counts.
-        let tls = clientSide ? connection.clientEndpoint.isTLS : connection.targetEndpoint.isTLS
-        let readable = readiness.readable || readiness.hangUpOrError || tls
-        let writable = readiness.writable || readiness.hangUpOrError || tls
+        // A TLS leg may read on writability and write on readability, and holds records
+        // epoll does not announce: it is tried on every step (a read or write that cannot
+        // go on says so). A plain leg moves on its own readiness.
+        func ready(_ side: Bool, _ endpoint: RelayEndpoint) -> (readable: Bool, writable: Bool) {
+            if endpoint.isTLS { return (true, true) }
+            guard side else { return (false, false) }
+            return (readiness.readable || readiness.hangUpOrError, readiness.writable || readiness.hangUpOrError)
+        }
+        let client = ready(clientSide, connection.clientEndpoint)
+        let target = ready(!clientSide, connection.targetEndpoint)
         // Upstream reads the client and writes the target; downstream the reverse.
         do {
-            _ = try connection.upstream.step(sourceReadable: clientSide && readable, sinkWritable: !clientSide && writable)
+            _ = try connection.upstream.step(sourceReadable: client.readable, sinkWritable: target.writable)
         } catch {
             if case .source = error { return .client }
             return .target
         }
         do {
-            _ = try connection.downstream.step(sourceReadable: !clientSide && readable, sinkWritable: clientSide && writable)
+            _ = try connection.downstream.step(sourceReadable: target.readable, sinkWritable: client.writable)
         } catch {
             if case .source = error { return .target }
             return .client

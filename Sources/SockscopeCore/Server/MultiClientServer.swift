@@ -2,7 +2,8 @@ import Glibc
 import SystemPackage
 
 /// A TCP or Unix stream server that serves many clients at once on one event loop
-/// (no thread per client): `listen --keep-open`, `--broker`, `--chat`.
+/// (no thread per client, TLS clients included: each is a `RelayEndpoint`, its session
+/// stepped on this loop): `listen --keep-open`, `--broker`, `--chat`.
 ///
 /// Each client has a bounded output queue; a client that stops reading until its
 /// queue passes `maximumQueuedBytes` is disconnected (with the reason logged) rather
@@ -52,6 +53,8 @@ package final class MultiClientServer {
     private final class Client {
         let id: Int
         let socket: Socket
+        /// What the server reads and writes: the socket, or TLS over it.
+        let endpoint: RelayEndpoint
         let peer: SocketAddress
         var name: String
         var output: [UInt8] = []
@@ -59,12 +62,16 @@ package final class MultiClientServer {
         var lastActivity: ContinuousClock.Instant
         var pendingLine: [UInt8] = []
         var peerClosed = false
+        /// Our end of the stream is due (FIN, after close_notify on TLS) but TLS could not
+        /// send close_notify yet (the socket was full): tried again when writable.
+        var finishing = false
         /// Set when the client must go (too slow); acted on after the current round.
         var dropReason: String?
 
-        init(id: Int, socket: Socket, peer: SocketAddress, now: ContinuousClock.Instant) {
+        init(id: Int, socket: Socket, tls: TLSSession?, peer: SocketAddress, now: ContinuousClock.Instant) {
             self.id = id
             self.socket = socket
+            endpoint = tls.map { .tls($0) } ?? .socket(socket)
             self.peer = peer
             self.name = "user\(id)"
             self.lastActivity = now
@@ -138,6 +145,7 @@ package final class MultiClientServer {
                 inputWatched.toggle()
                 try loop.update(options.input, inputWatched ? .readable : [])
             }
+            try readBuffered(loop: loop)
             try refreshInterest(loop: loop)
         }
         var firstClientLate = false
@@ -163,8 +171,25 @@ package final class MultiClientServer {
             remove(client, reason: "the client closed", loop: loop)
             return
         }
-        if readiness.writable { flush(client, loop: loop) }
-        if readiness.readable, clients[readiness.fd] != nil { try receive(from: client, loop: loop) }
+        // TLS may read on writability and write on readability: any readiness counts.
+        let tls = client.endpoint.isTLS
+        if readiness.writable || tls { flush(client, loop: loop) }
+        if readiness.readable || tls, clients[readiness.fd] != nil { try receive(from: client, loop: loop) }
+    }
+
+    /// Records OpenSSL has already read are never announced by epoll: a TLS client with
+    /// some is read again before the next wait (unless paused or finished).
+    private func readBuffered(loop: EventLoop) throws(SockscopeError) {
+        for client in clients.values where client.endpoint.hasBufferedInput && !client.peerClosed && client.dropReason == nil && !echoPaused(client) {
+            try receive(from: client, loop: loop)
+        }
+    }
+
+    /// Ends our direction to `client`: FIN, after close_notify on TLS (retried when the
+    /// socket is full).
+    private func finishSending(to client: Client) {
+        client.finishing = !client.endpoint.finishSending()
+        if client.finishing { dirty.insert(client.socket.fd) }
     }
 
     // MARK: Clients coming and going
@@ -175,7 +200,7 @@ package final class MultiClientServer {
 
     /// Serves a new client (accepted, and with TLS, its handshake done).
     private func admit(_ admitted: Listener.Client, loop: EventLoop) throws(SockscopeError) {
-        let client = Client(id: admitted.number, socket: admitted.socket, peer: admitted.peer, now: clock.now)
+        let client = Client(id: admitted.number, socket: admitted.socket, tls: admitted.tls, peer: admitted.peer, now: clock.now)
         clients[admitted.socket.fd] = client
         memoryRelease.note(live: clients.count)
         dirty.insert(admitted.socket.fd)
@@ -186,7 +211,7 @@ package final class MultiClientServer {
             announce("\(client.name) (\(client.peer)) has joined", except: client)
             enqueue(Array("<announce> you are \(client.name); send /nick NAME to change it\n".utf8), to: client)
         }
-        if case .standardStreams = mode, options.directions.sends, !inputOpen, options.halfClose { client.socket.shutdownWrite() }
+        if case .standardStreams = mode, options.directions.sends, !inputOpen, options.halfClose { finishSending(to: client) }
     }
 
     private func remove(_ client: Client, reason: String, loop: EventLoop) {
@@ -234,7 +259,7 @@ package final class MultiClientServer {
             // A client still waiting for queued input gets its FIN after the queue (flush).
             if case .standardStreams = mode {
                 for client in clients.values where client.queued == 0 {
-                    if options.halfClose { client.socket.shutdownWrite() }
+                    if options.halfClose { finishSending(to: client) }
                     if client.peerClosed { remove(client, reason: "the client closed", loop: loop) }
                 }
             }
@@ -252,7 +277,7 @@ package final class MultiClientServer {
         }
         let count: Int?
         do {
-            count = try client.socket.receive(into: buffer)
+            count = try client.endpoint.read(into: buffer)
         } catch {
             remove(client, reason: error.errno.nameAndText, loop: loop)
             return
@@ -351,8 +376,8 @@ package final class MultiClientServer {
             }
             let paused = echoPaused(client)
             if paused { pausedEchoes.insert(fd) }
-            var interest: EventLoop.Interest = client.peerClosed || paused ? [] : .readable
-            if client.queued > 0 { interest.insert(.writable) }
+            var interest: EventLoop.Interest = client.peerClosed || paused ? [] : client.endpoint.readInterest
+            if client.queued > 0 || client.finishing || client.endpoint.hasPendingOutput { interest.insert(.writable) }
             try loop.update(fd, interest)
         }
     }
@@ -438,10 +463,17 @@ package final class MultiClientServer {
     }
 
     private func flush(_ client: Client, loop: EventLoop) {
+        if client.endpoint.hasPendingOutput {
+            do { _ = try client.endpoint.flushPending() } catch {
+                remove(client, reason: error.errno.nameAndText, loop: loop)
+                return
+            }
+        }
+        if client.finishing { finishSending(to: client) }
         while client.queued > 0 {
             let result: Result<Int?, SocketCallError> = client.output.withUnsafeBytes { bytes in
                 do throws(SocketCallError) {
-                    return .success(try client.socket.send(UnsafeRawBufferPointer(rebasing: bytes[client.outputStart...])))
+                    return .success(try client.endpoint.write(UnsafeRawBufferPointer(rebasing: bytes[client.outputStart...])))
                 } catch {
                     return .failure(error)
                 }
@@ -461,9 +493,10 @@ package final class MultiClientServer {
         dirty.insert(client.socket.fd)
         client.output = []
         client.outputStart = 0
-        if case .standardStreams = mode, !inputOpen, options.halfClose { client.socket.shutdownWrite() }
+        if case .standardStreams = mode, !inputOpen, options.halfClose { finishSending(to: client) }
         if client.peerClosed && !sendsMore(to: client) {
-            if isReplying { client.socket.shutdownWrite() }
+            if isReplying && !client.finishing { finishSending(to: client) }
+            guard !client.finishing else { return }  // close_notify first, then the close
             remove(client, reason: "the client closed", loop: loop)
         }
     }
