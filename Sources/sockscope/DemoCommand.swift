@@ -129,17 +129,11 @@ struct DemoCommand: ParsableCommand {
     }
 
     static func jsonLine(_ step: DemoStep) -> String {
-        var line = JSONLine(type: "step")
-        line.add("step", step.number)
-        line.add("side", step.side.rawValue)
-        line.add("call", step.call)
-        line.add("explanation", step.explanation)
-        line.add("listener_state", step.listenerState?.lowercased())
-        line.add("client_state", step.clientState?.lowercased())
-        line.add("server_state", step.serverState?.lowercased())
-        line.add(milliseconds: "time_wait_left", step.timeWaitLeft)
-        line.add("packets", step.packets.map(packetLine))
-        return line.text
+        let record = StepRecord(
+            step: step.number, side: step.side.rawValue, call: step.call, explanation: step.explanation, listenerState: step.listenerState?.lowercased(),
+            clientState: step.clientState?.lowercased(), serverState: step.serverState?.lowercased(), timeWaitLeftMs: step.timeWaitLeft?.jsonMilliseconds,
+            packets: step.packets.map(packetLine))
+        return JSONLine.text(record)
     }
 }
 

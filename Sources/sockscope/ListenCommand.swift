@@ -424,12 +424,9 @@ extension TLSContext {
     func announceIfEphemeral(json: Bool) {
         guard isEphemeral, let fingerprint else { return }
         if json {
-            var line = JSONLine(type: "tls_identity")
-            line.add("ephemeral", true)
-            line.add("subject", "CN=sockscope")
-            line.add("alt_names", ["DNS:localhost", "IP Address:127.0.0.1", "IP Address:::1"])
-            line.add("sha256", colonHex(fingerprint))
-            Diagnostics.raw(line.text)
+            let record = TLSIdentityRecord(
+                ephemeral: true, subject: "CN=sockscope", altNames: ["DNS:localhost", "IP Address:127.0.0.1", "IP Address:::1"], sha256: colonHex(fingerprint))
+            Diagnostics.raw(JSONLine.text(record))
         } else {
             Diagnostics.line(
                 "sockscope: TLS with an ephemeral self-signed certificate (CN=sockscope; localhost, 127.0.0.1, ::1), SHA-256 fingerprint \(colonHex(fingerprint))"

@@ -187,17 +187,11 @@ extension ResolveCommand.Request {
         if json {
             var text = ""
             for entry in result.entries {
-                var line = JSONLine(type: "address")
-                line.add("name", host)
-                line.add("service", service)
-                line.add("family", entry.family.name)
-                line.add("socket_type", entry.socketTypeName)
-                line.add("protocol", entry.protocolName)
-                line.add("address", entry.address.ipAddress.map { "\($0)" })
-                line.add("port", Int(entry.address.port ?? 0))
-                line.add("canonname", entry.canonicalName)
-                line.add(milliseconds: "duration", result.duration)
-                text += line.text
+                let record = AddressRecord(
+                    name: host, service: service, family: entry.family.name, socketType: entry.socketTypeName, protocol: entry.protocolName,
+                    address: entry.address.ipAddress.map { "\($0)" }, port: Int(entry.address.port ?? 0), canonname: entry.canonicalName,
+                    durationMs: result.duration.jsonMilliseconds)
+                text += JSONLine.text(record)
             }
             Diagnostics.output(text)
             return
@@ -235,13 +229,10 @@ extension ResolveCommand.Request {
         }
         let entry = result.entry
         if json {
-            var line = JSONLine(type: "host")
-            line.add("name", name)
-            line.add("official_name", entry.officialName)
-            line.add("aliases", entry.aliases)
-            line.add("addresses", entry.addresses.map(\.description))
-            line.add(milliseconds: "duration", result.duration)
-            Diagnostics.output(line.text)
+            let record = HostRecord(
+                name: name, officialName: entry.officialName, aliases: entry.aliases, addresses: entry.addresses.map(\.description),
+                durationMs: result.duration.jsonMilliseconds)
+            Diagnostics.output(JSONLine.text(record))
             return
         }
         // Names from DNS or /etc/hosts are other people's text: escaped, one line each.
@@ -255,10 +246,7 @@ extension ResolveCommand.Request {
     private func printFQDN() {
         let (hostName, fqdn) = Resolver.fullyQualifiedName()
         if json {
-            var line = JSONLine(type: "fqdn")
-            line.add("hostname", hostName)
-            line.add("fqdn", fqdn)
-            Diagnostics.output(line.text)
+            Diagnostics.output(JSONLine.text(FQDNRecord(hostname: hostName, fqdn: fqdn)))
             return
         }
         Diagnostics.output("hostname  \(PrintableBytes.escaped(hostName))\nfqdn      \(PrintableBytes.escaped(fqdn))\n")
@@ -282,11 +270,8 @@ extension ResolveCommand.Request {
         // Without NI_NAMEREQD, getnameinfo answers an unnamed address with its numeric form.
         let named = IPAddress(result.name) == nil
         if json {
-            var line = JSONLine(type: "reverse")
-            line.add("address", "\(address)")
-            line.add("name", named ? result.name : nil)
-            line.add(milliseconds: "duration", result.duration)
-            Diagnostics.output(line.text)
+            let record = ReverseRecord(address: "\(address)", name: named ? result.name : nil, durationMs: result.duration.jsonMilliseconds)
+            Diagnostics.output(JSONLine.text(record))
         } else if named {
             Diagnostics.output("\(address)  \(PrintableBytes.escaped(result.name))\n")
         } else {
@@ -315,12 +300,7 @@ extension ResolveCommand.Request {
         var output = ""
         for entry in entries {
             if json {
-                var line = JSONLine(type: "service")
-                line.add("name", entry.name)
-                line.add("port", Int(entry.port))
-                line.add("protocol", entry.protocolName)
-                line.add("aliases", entry.aliases)
-                output += line.text
+                output += JSONLine.text(ServiceRecord(name: entry.name, port: Int(entry.port), protocol: entry.protocolName, aliases: entry.aliases))
             } else {
                 output +=
                     entry.name.padded(to: 22) + "\(entry.port)/\(entry.protocolName)"

@@ -113,18 +113,15 @@ struct SocketsCommand: ParsableCommand {
             var text = ""
             let time = Timestamp.now()
             for entry in entries {
-                var line = JSONLine(type: "socket", time: time)
-                line.add("protocol", entry.kind.rawValue)
-                line.add("state", stateName(entry).lowercased())
-                line.add("recv_q", Int(entry.receiveQueue))
-                line.add("send_q", Int(entry.sendQueue))
-                line.add(endpoint: "local", entry.local)
-                line.add(endpoint: "peer", entry.remote)
-                line.add("timer", timerName(entry.timer))
-                line.add(milliseconds: "timer", timerDuration(entry.timer))
-                line.add("inode", Int(entry.inode))
-                if processes { line.add(raw: "processes", Self.json(owners[entry.inode] ?? [])) }
-                text += line.text
+                let (local, peer) = (JSONEndpoint(entry.local), JSONEndpoint(entry.remote))
+                var record = SocketRecord(
+                    protocol: entry.kind.rawValue, state: stateName(entry).lowercased(), recvQ: Int(entry.receiveQueue), sendQ: Int(entry.sendQueue),
+                    localAddress: local.address, localPort: local.port, peerAddress: peer?.address, peerPort: peer?.port, timer: timerName(entry.timer),
+                    timerMs: timerDuration(entry.timer)?.jsonMilliseconds, inode: Int(entry.inode))
+                if processes {
+                    record.processes = (owners[entry.inode] ?? []).map { SocketProcessObject(pid: Int($0.pid), command: $0.command, fd: Int($0.fd)) }
+                }
+                text += JSONLine.text(record, time: time)
             }
             Diagnostics.output(text)
             return entries.isEmpty ? .nothingFound : .success
@@ -154,10 +151,6 @@ struct SocketsCommand: ParsableCommand {
     }
 
     /// `[{"pid":…,"command":…,"fd":…}, …]`.
-    static func json(_ owners: [SocketOwners.Owner]) -> String {
-        "[" + owners.map { "{\"pid\":\($0.pid),\"command\":\(JSONLine.quote($0.command)),\"fd\":\($0.fd)}" }.joined(separator: ",") + "]"
-    }
-
     private func stateName(_ entry: SocketDiagnostics.Entry) -> String {
         if entry.kind == .udp { return entry.state == .established ? "ESTABLISHED" : "UNCONN" }
         if entry.kind == .unix, entry.state == .closed { return "UNCONN" }

@@ -245,63 +245,50 @@ struct TapCommand: ParsableCommand {
         return seen == 0 ? .nothingFound : .success
     }
 
-    /// One TLS record of a packet as a JSON object (schema: `packet.tls`).
-    static func json(_ record: TLSRecordSummary) -> String {
-        var object = JSONLine()
-        let names: [UInt8: String] = [20: "change_cipher_spec", 21: "alert", 22: "handshake", 23: "application_data", 24: "heartbeat"]
-        object.add("content_type", names[record.contentType] ?? "unknown")
-        object.add("length", record.length)
-        object.add("messages", record.messages)
-        object.add("alert", record.alert)
-        object.add("text", record.text)
-        return String(object.text.dropLast())
-    }
-
     /// A packet record; `capturedAt` (since the epoch, a file's packets) is its "time",
     /// else the time it is printed.
     static func json(_ event: ConnectionTap.TapEvent, capturedAt: Duration? = nil) -> String {
-        var line = JSONLine(type: "packet", time: capturedAt.map(Timestamp.rfc3339) ?? Timestamp.now())
+        guard let record = record(event) else { return "" }
+        return JSONLine.text(record, time: capturedAt.map(Timestamp.rfc3339) ?? Timestamp.now())
+    }
+
+    private static func record(_ event: ConnectionTap.TapEvent) -> PacketRecord? {
         switch event {
         case .tcp(let event):
-            line.add(milliseconds: "offset", event.elapsed)
-            line.add(endpoint: "source", event.source)
-            line.add(endpoint: "destination", event.destination)
-            line.add("protocol", "tcp")
-            line.add("flags", event.segment.flags.tcpdumpNotation)
-            line.add("seq", Int(event.relativeSequence))
-            line.add("ack", event.relativeAcknowledgment.map { Int($0) })
-            line.add("window", Int(event.segment.window))
-            line.add("bytes", event.segment.payloadLength)
-            line.add("states", event.stateChanges.map { "\($0.side.rawValue): \($0.state.name.lowercased())" })
-            line.add("notes", event.notes)
-            if !event.tls.isEmpty { line.add(raw: "tls", "[" + event.tls.map(Self.json).joined(separator: ",") + "]") }
+            var record = PacketRecord(offset: event.elapsed, source: JSONEndpoint(event.source), destination: JSONEndpoint(event.destination), protocol: "tcp")
+            record.flags = event.segment.flags.tcpdumpNotation
+            record.seq = Int(event.relativeSequence)
+            record.ack = .some(event.relativeAcknowledgment.map { Int($0) })
+            record.window = Int(event.segment.window)
+            record.bytes = event.segment.payloadLength
+            record.states = event.stateChanges.map { "\($0.side.rawValue): \($0.state.name.lowercased())" }
+            record.notes = event.notes
+            if !event.tls.isEmpty { record.tls = event.tls.map(TLSRecordObject.init) }
+            return record
         case .icmp(let packet, let message, let elapsed):
-            line.add(milliseconds: "offset", elapsed)
-            line.add(endpoint: "source", host: packet.source)
-            line.add(endpoint: "destination", host: packet.destination)
-            line.add("protocol", message.isVersion6 ? "icmp6" : "icmp")
-            line.add("message", message.meaning)
+            var record = PacketRecord(
+                offset: elapsed, source: JSONEndpoint(host: packet.source), destination: JSONEndpoint(host: packet.destination),
+                protocol: message.isVersion6 ? "icmp6" : "icmp")
+            record.message = message.meaning
+            return record
         case .udp(let packet, let elapsed):
-            guard case .udp(let sourcePort, let destinationPort, let length) = packet.transport else { return "" }
-            line.add(milliseconds: "offset", elapsed)
-            line.add(endpoint: "source", SocketAddress(packet.source, port: sourcePort))
-            line.add(endpoint: "destination", SocketAddress(packet.destination, port: destinationPort))
-            line.add("protocol", "udp")
-            line.add("bytes", length)
+            guard case .udp(let sourcePort, let destinationPort, let length) = packet.transport else { return nil }
+            var record = PacketRecord(
+                offset: elapsed, source: JSONEndpoint(SocketAddress(packet.source, port: sourcePort)),
+                destination: JSONEndpoint(SocketAddress(packet.destination, port: destinationPort)), protocol: "udp")
+            record.bytes = length
+            return record
         case .truncated(let packet, let elapsed):
-            guard case .truncated(let number, let sourcePort, let destinationPort) = packet.transport else { return "" }
-            line.add(milliseconds: "offset", elapsed)
+            guard case .truncated(let number, let sourcePort, let destinationPort) = packet.transport else { return nil }
+            var (source, destination) = (JSONEndpoint(host: packet.source), JSONEndpoint(host: packet.destination))
             if let sourcePort, let destinationPort {
-                line.add(endpoint: "source", SocketAddress(packet.source, port: sourcePort))
-                line.add(endpoint: "destination", SocketAddress(packet.destination, port: destinationPort))
-            } else {
-                line.add(endpoint: "source", host: packet.source)
-                line.add(endpoint: "destination", host: packet.destination)
+                source = JSONEndpoint(SocketAddress(packet.source, port: sourcePort))
+                destination = JSONEndpoint(SocketAddress(packet.destination, port: destinationPort))
             }
-            line.add("protocol", TapTimeline.protocolName(number))
-            line.add("truncated", true)
+            var record = PacketRecord(offset: elapsed, source: source, destination: destination, protocol: TapTimeline.protocolName(number))
+            record.truncated = true
+            return record
         }
-        return line.text
     }
 }
 

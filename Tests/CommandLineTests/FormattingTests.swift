@@ -33,13 +33,11 @@ struct FormattingTests {
     func jsonQuoting() {
         #expect(JSONLine.quote("plain") == #""plain""#)
         #expect(JSONLine.quote("a\"b\\c\n\u{01}") == #""a\"b\\c\n\u0001""#)
-        var line = JSONLine(type: "port", time: "2026-11-21T00:00:00.000000Z")
-        line.add(endpoint: "peer", .ipv4(.loopback, port: 80))
-        line.add(milliseconds: "rtt", .microseconds(1500))
-        line.add("errno", String?.none)
+        let record = AcceptedRecord(client: 2, peer: .ipv4(.loopback, port: 80))
         #expect(
-            line.text
-                == #"{"type":"port","time":"2026-11-21T00:00:00.000000Z","peer_address":"127.0.0.1","peer_port":80,"rtt_ms":1.5,"errno":null}"# + "\n")
+            JSONLine.text(record, time: "2026-11-21T00:00:00.000000Z")
+                == #"{"type":"accepted","time":"2026-11-21T00:00:00.000000Z","client":2,"peer_address":"127.0.0.1","peer_port":80}"# + "\n")
+        #expect(Duration.microseconds(1500).jsonMilliseconds == 1.5)
     }
 
     @Test("times: RFC 3339 with a date, milliseconds as numbers, and the human forms")

@@ -103,7 +103,7 @@ struct ForwardFaultTests {
             let fault = option.dropFirst(2).prefix { $0 != "-" }
             let record = try await forward.waitForLine(containing: "\"type\":\"forward_fault\"")
             #expect(
-                record.contains(#""direction":"target_to_client","fault":"\#(fault)","after_bytes":300"#), "\(option): \(record)")
+                record.contains(#""direction":"target_to_client","fault":"\#(fault)","bytes_after":300"#), "\(option): \(record)")
         }
     }
 

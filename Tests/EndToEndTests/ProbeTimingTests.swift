@@ -71,7 +71,7 @@ struct ProbeTimingTests {
         #expect(Self.statisticsLine(timed.stdoutText) == "3 probes, 3 answered (3 TLS handshakes, 0 without), 0% loss", "\(timed.stdoutText)")
         #expect(timed.stdoutText.contains("handshake min/avg/max/mdev = "), "\(timed.stdoutText)")
         let json = try await sockscope("probe", "--tls", "--json", "-c", "1", "127.0.0.1", "\(port)")
-        #expect(json.stdoutText.contains(#""tls_version":"TLSv1.3","tls_error":null"#), "\(json)")
+        #expect(json.stdoutText.contains(#""tls_version":"TLSv1.3","error":null"#), "\(json)")
 
         let plainPort = try freePort()
         let plain = try BackgroundProcess(Paths.python, [Paths.peer("listeners.py"), "--host", "127.0.0.1", "\(plainPort)"])

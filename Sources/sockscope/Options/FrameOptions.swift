@@ -56,11 +56,9 @@ extension FrameOptions.Values {
     /// Prints one received message: as a line, or as a JSON object.
     func deliver(_ message: [UInt8]) {
         if json {
-            var line = JSONLine(type: "message")
-            line.add("bytes", message.count)
-            line.add("text", String(validating: message, as: UTF8.self))
-            line.add("hex", message.withUnsafeBytes { HexDump.hex($0) })
-            Diagnostics.output(line.text)
+            let record = MessageRecord(
+                bytes: message.count, text: String(validating: message, as: UTF8.self), hex: message.withUnsafeBytes { HexDump.hex($0) })
+            Diagnostics.output(JSONLine.text(record))
         } else if raw {
             Diagnostics.output(bytes: message)
         } else {

@@ -10,29 +10,26 @@ struct ConnectionReporter {
 
     func connected(_ socket: Socket) {
         guard json else { return }  // -v already narrated connect()
-        var line = JSONLine(type: "connected")
-        line.add("protocol", protocolName)
-        line.add(endpoint: "local", socket.localAddress)
-        line.add(endpoint: "peer", socket.remoteAddress)
-        Diagnostics.raw(line.text)
+        Diagnostics.raw(JSONLine.text(ConnectedRecord(protocol: protocolName, local: socket.localAddress, peer: socket.remoteAddress)))
     }
 
     /// The proxy opened the tunnel (-v has said so): a `proxy` record with --json.
     func tunnelled(_ tunnel: ProxyClientHandshake) {
         guard json else { return }
-        var line = JSONLine(type: "proxy")
-        line.add("proxy", "\(tunnel.proxy)")
-        line.add("proxy_type", tunnel.proxy.kind.rawValue)
-        line.add("destination", "\(tunnel.destination)")
-        line.add("reply", tunnel.reply)
-        Diagnostics.raw(line.text)
+        let record = ProxyRecord(proxy: "\(tunnel.proxy)", proxyType: tunnel.proxy.kind.rawValue, destination: "\(tunnel.destination)", reply: tunnel.reply)
+        Diagnostics.raw(JSONLine.text(record))
     }
 
     func streamDone(_ report: StreamRelay.Report) {
-        emit(
-            bytesSent: report.bytesSent, bytesReceived: report.bytesReceived, reason: report.ending.description,
-            closedFirst: report.closedFirst?.rawValue, inputLeft: report.inputLeft,
-            closeNotify: report.tlsEndedWithoutCloseNotify ? false : nil)
+        if json {
+            var record = ClosedRecord(protocol: protocolName, reason: report.ending.description)
+            record.add(report)
+            Diagnostics.raw(JSONLine.text(record))
+        } else {
+            let first = report.closedFirst.map { "; \($0 == .local ? "we" : "the peer") closed first" } ?? ""
+            tracer.record(
+                "sent \(counted(report.bytesSent, "byte")), received \(counted(report.bytesReceived, "byte")); \(report.ending.description)\(first)")
+        }
         Self.noteInputLeft(report, json: json)
         Self.noteNoCloseNotify(report, json: json)
     }
@@ -70,32 +67,13 @@ struct ConnectionReporter {
 
     func messagesDone(_ report: FramedRelay.Report) {
         if json {
-            var line = JSONLine(type: "closed")
-            line.add("protocol", protocolName)
-            line.add("messages_sent", report.messagesSent)
-            line.add("messages_received", report.messagesReceived)
-            line.add("reason", "finished")
-            Diagnostics.raw(line.text)
+            var record = ClosedRecord(protocol: protocolName, reason: "finished")
+            record.messagesSent = report.messagesSent
+            record.messagesReceived = report.messagesReceived
+            Diagnostics.raw(JSONLine.text(record))
             return
         }
         tracer.record("sent \(counted(report.messagesSent, "message")), received \(report.messagesReceived)")
-    }
-
-    private func emit(bytesSent: Int, bytesReceived: Int, reason: String, closedFirst: String?, inputLeft: Bool = false, closeNotify: Bool? = nil) {
-        if json {
-            var line = JSONLine(type: "closed")
-            line.add("protocol", protocolName)
-            line.add("bytes_sent", bytesSent)
-            line.add("bytes_received", bytesReceived)
-            line.add("closed_first", closedFirst)
-            if inputLeft { line.add("stdin_unsent", true) }
-            if let closeNotify { line.add("close_notify", closeNotify) }
-            line.add("reason", reason)
-            Diagnostics.raw(line.text)
-            return
-        }
-        let first = closedFirst.map { "; \($0 == "local" ? "we" : "the peer") closed first" } ?? ""
-        tracer.record("sent \(counted(bytesSent, "byte")), received \(counted(bytesReceived, "byte")); \(reason)\(first)")
     }
 }
 
@@ -104,14 +82,12 @@ struct ConnectionReporter {
 enum DatagramSummary {
     static func report(_ report: DatagramRelay.Report, json: Bool, tracer: SocketTracer, protocolName: String, reason: String) {
         if json {
-            var line = JSONLine(type: "closed")
-            line.add("protocol", protocolName)
-            line.add("bytes_sent", report.bytesSent)
-            line.add("bytes_received", report.bytesReceived)
-            line.add("datagrams_sent", report.datagramsSent)
-            line.add("datagrams_received", report.datagramsReceived)
-            line.add("reason", reason)
-            Diagnostics.raw(line.text)
+            var record = ClosedRecord(protocol: protocolName, reason: reason)
+            record.bytesSent = report.bytesSent
+            record.bytesReceived = report.bytesReceived
+            record.datagramsSent = report.datagramsSent
+            record.datagramsReceived = report.datagramsReceived
+            Diagnostics.raw(JSONLine.text(record))
             return
         }
         tracer.record(

@@ -56,47 +56,29 @@ struct ConversationSummary {
     var json: String {
         var text = ""
         for (number, conversation) in conversations.enumerated() {
-            var line = Self.record(
-                number + 1, "tcp", conversation.client, conversation.server,
+            var record = ConversationRecord(
+                number: number + 1, protocol: "tcp", client: conversation.client, server: conversation.server,
                 packets: (conversation.packetsBy[.client, default: 0], conversation.packetsBy[.server, default: 0]),
                 bytes: (conversation.bytes[.client, default: 0], conversation.bytes[.server, default: 0]),
                 duration: conversation.span)
-            line.add(milliseconds: "handshake_rtt", conversation.handshakeRTT)
-            line.add("retransmissions", conversation.retransmissions)
-            line.add("out_of_order", conversation.outOfOrder)
-            line.add("zero_windows", conversation.zeroWindows)
-            line.add("resets_by_client", conversation.resets[.client, default: 0])
-            line.add("resets_by_server", conversation.resets[.server, default: 0])
-            line.add("closed_first", conversation.firstToClose?.rawValue)
-            line.add("client_state", conversation.states[.client]?.name)
-            line.add("server_state", conversation.states[.server]?.name)
-            line.add("notes", Self.anomalies(conversation))
-            text += line.text
+            record.handshakeRttMs = .some(conversation.handshakeRTT?.jsonMilliseconds)
+            record.retransmissions = conversation.retransmissions
+            record.outOfOrder = conversation.outOfOrder
+            record.zeroWindows = conversation.zeroWindows
+            record.resetsByClient = conversation.resets[.client, default: 0]
+            record.resetsByServer = conversation.resets[.server, default: 0]
+            record.closedFirst = .some(conversation.firstToClose?.rawValue)
+            record.clientState = .some(conversation.states[.client]?.name)
+            record.serverState = .some(conversation.states[.server]?.name)
+            record.notes = Self.anomalies(conversation)
+            text += JSONLine.text(record)
         }
         for (number, flow) in flows.enumerated() {
-            text +=
-                Self.record(
-                    number + 1, "udp", flow.client, flow.server, packets: (flow.packetsToServer, flow.packetsToClient),
-                    bytes: (flow.bytesToServer, flow.bytesToClient), duration: flow.lastTimestamp - flow.firstTimestamp
-                ).text
+            let record = ConversationRecord(
+                number: number + 1, protocol: "udp", client: flow.client, server: flow.server, packets: (flow.packetsToServer, flow.packetsToClient),
+                bytes: (flow.bytesToServer, flow.bytesToClient), duration: flow.lastTimestamp - flow.firstTimestamp)
+            text += JSONLine.text(record)
         }
         return text
-    }
-
-    /// The fields every conversation record has, TCP or UDP.
-    private static func record(
-        _ number: Int, _ transport: String, _ client: SocketAddress, _ server: SocketAddress, packets: (Int, Int), bytes: (Int, Int), duration: Duration
-    ) -> JSONLine {
-        var line = JSONLine(type: "conversation")
-        line.add("number", number)
-        line.add("protocol", transport)
-        line.add(endpoint: "client", client)
-        line.add(endpoint: "server", server)
-        line.add("packets_to_server", packets.0)
-        line.add("packets_to_client", packets.1)
-        line.add("bytes_to_server", bytes.0)
-        line.add("bytes_to_client", bytes.1)
-        line.add(milliseconds: "duration", duration)
-        return line
     }
 }

@@ -27,14 +27,11 @@ final class DatagramPrinter {
         case .raw:
             pending.append(contentsOf: datagram.payload)
         case .json:
-            var line = JSONLine(type: "datagram")
-            line.add(endpoint: "source", datagram.source)
-            line.add("bytes", datagram.payload.count)
-            line.add("bytes_arrived", datagram.arrivedBytes)
-            line.add("truncated", datagram.isTruncated)
-            line.add("text", String(validating: datagram.payload, as: UTF8.self))
-            line.add("hex", HexDump.hex(datagram.payload))
-            pending.append(contentsOf: line.text.utf8)
+            let source = JSONEndpoint(datagram.source)
+            let record = DatagramRecord(
+                sourceAddress: source?.address, sourcePort: source?.port, bytes: datagram.payload.count, bytesArrived: datagram.arrivedBytes,
+                truncated: datagram.isTruncated, text: String(validating: datagram.payload, as: UTF8.self), hex: HexDump.hex(datagram.payload))
+            pending.append(contentsOf: JSONLine.text(record).utf8)
         case .text, .hexdump:
             var header = style.dim(Timestamp.clock()) + "  " + style.cyan(source) + "  " + size(datagram)
             if format == .text, !datagram.payload.isEmpty { header += "  " + HexDump.escaped(datagram.payload) }

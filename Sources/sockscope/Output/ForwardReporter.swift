@@ -14,7 +14,7 @@ struct ForwardReporter {
 
     func report(_ event: ForwardEvent) {
         if json {
-            Diagnostics.raw(Self.record(event).text)
+            Diagnostics.raw(Self.record(event))
             return
         }
         switch event {
@@ -79,11 +79,7 @@ struct ForwardReporter {
     func announce(_ faults: Faults) {
         guard !faults.isEmpty else { return }
         if json {
-            var line = JSONLine(type: "forward_faults")
-            line.add(raw: "upstream", Self.object(faults.upstream))
-            line.add(raw: "downstream", Self.object(faults.downstream))
-            line.add("refuse", faults.refuse)
-            Diagnostics.raw(line.text)
+            Diagnostics.raw(JSONLine.text(ForwardFaultsRecord(faults)))
             return
         }
         for (plan, direction) in [(faults.upstream, "client→target"), (faults.downstream, "target→client")] where !plan.isEmpty {
@@ -112,76 +108,36 @@ struct ForwardReporter {
         return value == value.rounded() ? "\(Int(value))%" : "\(value)%"
     }
 
-    /// One direction's plan as a JSON object, or null when it has no fault.
-    static func object(_ plan: FaultPlan) -> String {
-        guard !plan.isEmpty else { return "null" }
-        var object = JSONLine()
-        object.add(milliseconds: "delay", plan.delay)
-        object.add(milliseconds: "jitter", plan.jitter)
-        object.add("rate", plan.rate)
-        object.add("slice", plan.slice)
-        object.add(milliseconds: "slice_gap", plan.slice == nil ? nil : plan.sliceGap)
-        object.add("limit", plan.limit?.action.rawValue)
-        object.add("limit_bytes", plan.limit?.bytes)
-        return String(object.text.dropLast())
-    }
-
-    static func record(_ event: ForwardEvent) -> JSONLine {
-        var line: JSONLine
+    /// The JSON line of `event`.
+    static func record(_ event: ForwardEvent) -> String {
         switch event {
         case .connected(let client, let peer, let target):
-            line = JSONLine(type: "forward_connected")
-            line.add("client", client)
-            line.add(endpoint: "peer", peer)
-            line.add(endpoint: "target", target)
+            return JSONLine.text(ForwardConnectedRecord(client: client, peer: peer, target: target))
         case .targetFailed(let client, let peer, let error):
-            line = JSONLine(type: "forward_failed")
-            line.add("client", client)
-            line.add(endpoint: "peer", peer)
-            line.add("error", error.message)
-            line.add("explanation", error.explanation)
+            return JSONLine.text(ForwardFailedRecord(client: client, peer: peer, failure: error))
         case .halfClosed(let client, let leg):
-            line = JSONLine(type: "forward_half_closed")
-            line.add("client", client)
-            line.add("by", leg.rawValue)
+            return JSONLine.text(ForwardHalfClosedRecord(client: client, by: leg.rawValue))
         case .finished(let client, let peer, let toTarget, let toClient, let first, let reset, let duration):
-            line = JSONLine(type: "forward_finished")
-            line.add("client", client)
-            line.add(endpoint: "peer", peer)
-            line.add("bytes_to_target", toTarget)
-            line.add("bytes_to_client", toClient)
-            line.add("closed_first", first?.rawValue)
-            line.add("reset_by", reset?.rawValue)
-            line.add(milliseconds: "duration", duration)
+            let endpoint = JSONEndpoint(peer)
+            let record = ForwardFinishedRecord(
+                client: client, peerAddress: endpoint.address, peerPort: endpoint.port, bytesToTarget: toTarget, bytesToClient: toClient,
+                closedFirst: first?.rawValue, resetBy: reset?.rawValue, durationMs: duration.jsonMilliseconds)
+            return JSONLine.text(record)
         case .fault(let client, let from, let outcome, let after):
-            line = JSONLine(type: "forward_fault")
-            line.add("client", client)
-            line.add("direction", from == .client ? "client_to_target" : "target_to_client")
-            line.add("fault", outcome.rawValue)
-            line.add("after_bytes", after)
+            let direction = from == .client ? "client_to_target" : "target_to_client"
+            return JSONLine.text(ForwardFaultRecord(client: client, direction: direction, fault: outcome.rawValue, bytesAfter: after))
         case .refused(let client, let peer):
-            line = JSONLine(type: "forward_refused")
-            line.add("client", client)
-            line.add(endpoint: "peer", peer)
+            return JSONLine.text(ForwardRefusedRecord(client: client, peer: peer))
         case .targetTLS(let client, _, let target, let handshake, let failure):
-            line = TLSReporter.record(handshake, peer: target, client: client, failure: failure)
+            return JSONLine.text(TLSRecord(handshake, peer: target, client: client, failure: failure))
         case .tunnelled(let client, let proxy, let kind, let destination, let reply):
-            line = JSONLine(type: "proxy")
-            line.add("proxy", proxy)
-            line.add("proxy_type", kind.rawValue)
-            line.add("destination", destination)
-            line.add("reply", reply)
-            line.add("client", client)
+            return JSONLine.text(ProxyRecord(proxy: proxy, proxyType: kind.rawValue, destination: destination, reply: reply, client: client))
         case .proxyRequest(let client, let peer, let dialect, let user, let destination, let refusal):
-            line = JSONLine(type: "proxy_request")
-            line.add("client", client)
-            line.add(endpoint: "peer", peer)
-            line.add("protocol", dialect?.rawValue)
-            line.add("user", user)
-            line.add("destination", destination)
-            line.add("allowed", refusal == nil)
-            line.add("refusal", refusal)
+            let endpoint = JSONEndpoint(peer)
+            let record = ProxyRequestRecord(
+                client: client, peerAddress: endpoint.address, peerPort: endpoint.port, proxyType: dialect?.rawValue, user: user,
+                destination: destination.map { "\($0)" }, allowed: refusal == nil, refusal: refusal)
+            return JSONLine.text(record)
         }
-        return line
     }
 }

@@ -13,7 +13,7 @@ struct ListenerReporter {
 
     func report(_ event: ListenerEvent) {
         if json {
-            Diagnostics.raw(Self.record(event, protocolName: protocolName).text)
+            Diagnostics.raw(Self.record(event, protocolName: protocolName))
             return
         }
         switch event {
@@ -51,47 +51,32 @@ struct ListenerReporter {
         DatagramSummary.report(report, json: json, tracer: tracer, protocolName: protocolName, reason: report.timedOut ? "idle timeout" : "finished")
     }
 
-    static func record(_ event: ListenerEvent, protocolName: String) -> JSONLine {
-        var line: JSONLine
+    /// The JSON line of `event`.
+    static func record(_ event: ListenerEvent, protocolName: String) -> String {
         switch event {
         case .listening(let bound):
-            line = JSONLine(type: "listening")
-            line.add("protocol", protocolName)
-            line.add(endpoint: "local", bound)
+            return JSONLine.text(ListeningRecord(protocol: protocolName, local: bound))
         case .accepted(let peer, let client):
-            line = JSONLine(type: "accepted")
-            line.add("client", client)
-            line.add(endpoint: "peer", peer)
+            return JSONLine.text(AcceptedRecord(client: client, peer: peer))
         case .refused(let peer, let reason, let count):
-            line = JSONLine(type: "refused")
-            line.add(endpoint: "peer", peer)
-            line.add("reason", Self.text(reason))
-            line.add("count", count)
+            return JSONLine.text(RefusedRecord(peer: peer, reason: Self.text(reason), count: count))
         case .acceptFailed(let reason):
-            line = JSONLine(type: "accept_failed")
-            line.add("reason", reason)
+            return JSONLine.text(AcceptFailedRecord(reason: reason))
         case .closed(let peer, let client, let reason, let report):
-            line = JSONLine(type: "closed")
-            line.add("client", client)
-            line.add(endpoint: "peer", peer)
-            line.add("reason", reason)
-            line.add("bytes_sent", report?.bytesSent)
-            line.add("bytes_received", report?.bytesReceived)
-            if report?.inputLeft == true { line.add("stdin_unsent", true) }
-            if report?.tlsEndedWithoutCloseNotify == true { line.add("close_notify", false) }
-        case .started(let peer, let pid), .hungUp(let peer, let pid), .terminated(let peer, let pid):
-            line = JSONLine(type: Self.processEventName(event))
-            line.add(endpoint: "peer", peer)
-            line.add("pid", Int(pid))
+            var record = ClosedRecord(protocol: protocolName, reason: reason, client: client, peer: peer)
+            if let report { record.add(report) }
+            return JSONLine.text(record)
+        case .started(let peer, let pid):
+            return JSONLine.text(ProgramEventRecord<ProgramStarted>(peer: peer, pid: pid))
+        case .hungUp(let peer, let pid):
+            return JSONLine.text(ProgramEventRecord<ProgramHungUp>(peer: peer, pid: pid))
+        case .terminated(let peer, let pid):
+            return JSONLine.text(ProgramEventRecord<ProgramTerminated>(peer: peer, pid: pid))
         case .exited(let peer, let pid, let status):
-            line = JSONLine(type: "exited")
-            line.add(endpoint: "peer", peer)
-            line.add("pid", Int(pid))
-            line.add("wait_status", Int(status))
+            return JSONLine.text(ExitedRecord(peer: peer, pid: pid, status: status))
         case .tls(let peer, let client, let handshake, let failure):
-            line = TLSReporter.record(handshake, peer: peer, client: client, failure: failure)
+            return JSONLine.text(TLSRecord(handshake, peer: peer, client: client, failure: failure))
         }
-        return line
     }
 
     /// A refusal in the words of the options that caused it.
@@ -101,14 +86,6 @@ struct ListenerReporter {
         case .notAllowed: "not in any --allow block"
         case .full(let maximum): "already serving \(maximum) client\(maximum == 1 ? "" : "s") (--max-clients)"
         case .exhausted(let what): "the server is out of resources (\(what)); serving the clients it has"
-        }
-    }
-
-    private static func processEventName(_ event: ListenerEvent) -> String {
-        switch event {
-        case .started: "started"
-        case .hungUp: "hung_up"
-        default: "terminated"
         }
     }
 }

@@ -56,16 +56,10 @@ struct ProbeHostSummary {
     func printJSON() {
         var text = ""
         for host in hosts {
-            var line = JSONLine(type: "probe_host")
-            line.add("target", host.target.name ?? "\(host.target.address)")
-            line.add("address", "\(host.target.address)")
-            line.add("answering", host.answering)
-            line.add("open", host.open.count)
-            line.add("closed", host.closed)
-            line.add("not_answered", host.other)
-            line.add(raw: "open_ports", "[" + host.open.sorted().map(String.init).joined(separator: ",") + "]")
-            line.add(milliseconds: "rtt_median", host.medianRTT)
-            text += line.text
+            let record = ProbeHostRecord(
+                target: host.target.name ?? "\(host.target.address)", address: "\(host.target.address)", answering: host.answering, open: host.open.count,
+                closed: host.closed, notAnswered: host.other, openPorts: host.open.sorted().map(Int.init), rttMedianMs: host.medianRTT?.jsonMilliseconds)
+            text += JSONLine.text(record)
             Self.flush(&text)
         }
         Diagnostics.output(text)

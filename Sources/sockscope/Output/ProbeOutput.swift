@@ -52,40 +52,21 @@ struct ProbeOutput {
         Diagnostics.output(text)
     }
 
-    /// One `port` record per result (schema: `port`). A full scan prints 65,535 of
-    /// them, so the parts shared by many lines (the target, the errno, the service)
-    /// are quoted once per target (its results are consecutive) and reused.
+    /// One `port` record per result (schema: `port`), written 64 KiB at a time.
     func printJSON() {
         var text = ""
-        var previous: (target: IPAddress, prefix: String)?
-        var errors: [Int32: String] = [:]
         var names: [IPAddress: String] = [:]
         for target in targets { if let name = target.name { names[target.address] = names[target.address] ?? name } }
-        let time = JSONLine.quote(Timestamp.now())
-        let protocolField = ",\"protocol\":" + JSONLine.quote(protocolName)
+        let time = Timestamp.now()
         for result in report.results {
-            // A target's results are consecutive: its prefix is made once.
-            let prefix =
-                previous.flatMap { $0.target == result.target ? $0.prefix : nil }
-                ?? {
-                    let address = JSONLine.quote("\(result.target)")
-                    let target = names[result.target].map(JSONLine.quote) ?? address
-                    return "{\"type\":\"port\",\"time\":\(time),\"target\":\(target),\"peer_address\":\(address),\"peer_port\":"
-                }()
-            previous = (result.target, prefix)
-            let errorFields =
-                result.error.map { error in
-                    errors[error.rawValue]
-                        ?? ",\"errno\":\(JSONLine.quote(error.symbolicName)),\"error_text\":\(JSONLine.quote(error.text))"
-                } ?? ",\"errno\":null,\"error_text\":null"
-            if let error = result.error { errors[error.rawValue] = errorFields }
-            let service = PortList.serviceName(result.port, protocolName: protocolName).map(JSONLine.quote) ?? "null"
-            text += prefix + String(result.port) + protocolField + ",\"state\":\"" + result.state.rawValue + "\",\"code\":" + String(result.code)
-            text += errorFields + ",\"reason\":" + JSONLine.quote(result.reason) + ",\"service\":" + service
-            text += ",\"rtt_ms\":\(Timestamp.milliseconds(result.elapsed)),\"attempts\":\(result.attempts)"
-            if let banners { text += ",\"banner\":" + (banners["\(result.target) \(result.port)"].map(JSONLine.quote) ?? "null") }
-            if result.transport == .udp { text += ",\"answer\":" + (result.answer.map(JSONLine.quote) ?? "null") }
-            text += "}\n"
+            let address = "\(result.target)"
+            var record = PortRecord(
+                target: names[result.target] ?? address, peerAddress: address, peerPort: Int(result.port), protocol: protocolName,
+                state: result.state.rawValue, code: Int(result.code), errno: result.error?.symbolicName, error: result.error?.text, reason: result.reason,
+                service: PortList.serviceName(result.port, protocolName: protocolName), rttMs: result.elapsed.jsonMilliseconds, attempts: result.attempts)
+            if let banners { record.banner = .some(banners["\(result.target) \(result.port)"]) }
+            if result.transport == .udp { record.answer = .some(result.answer) }
+            text += JSONLine.text(record, time: time)
             if text.utf8.count > 1 << 16 {
                 Diagnostics.output(text)
                 text = ""

@@ -70,40 +70,28 @@ struct ProbeTimingOutput {
     func attempt(_ attempt: TimedAttempt, sequence: Int) {
         guard !quiet else { return }
         guard json else { return Diagnostics.output("probe \(destination): seq \(sequence): \(attempt.summary)\n") }
-        var line = JSONLine(type: "probe_attempt")
-        line.add("target", name ?? destination.ipAddress.map { "\($0)" })
-        line.add(endpoint: "peer", destination)
-        line.add("protocol", "tcp")
-        line.add("sequence", sequence)
-        line.add("state", attempt.state.rawValue)
-        line.add("code", Int(attempt.code))
-        line.add("errno", attempt.errno)
-        line.add("reason", attempt.reason)
-        line.add(milliseconds: "rtt", attempt.time)
+        let peer = JSONEndpoint(destination)
+        var record = ProbeAttemptRecord(
+            target: name ?? peer.address, peerAddress: peer.address, peerPort: peer.port ?? 0, protocol: "tcp", sequence: sequence,
+            state: attempt.state.rawValue, code: Int(attempt.code), errno: attempt.errno, reason: attempt.reason, rttMs: attempt.time?.jsonMilliseconds)
         if tls {
-            line.add("tls_version", attempt.tlsVersion)
-            line.add("tls_error", attempt.tlsError)
+            record.tlsVersion = String??.some(attempt.tlsVersion)
+            record.error = String??.some(attempt.tlsError)
         }
-        Diagnostics.output(line.text)
+        Diagnostics.output(JSONLine.text(record))
     }
 
     func statistics(_ statistics: ConnectTimer.Statistics) {
         guard !quiet else { return }
         let times = statistics.milliseconds
         if json {
-            var line = JSONLine(type: "probe_statistics")
-            line.add("target", name ?? destination.ipAddress.map { "\($0)" })
-            line.add(endpoint: "peer", destination)
-            line.add("sent", statistics.sent)
-            line.add("answered", statistics.answered)
-            line.add("open", statistics.open)
-            line.add("closed", statistics.closed)
-            line.add("loss_percent", statistics.lossPercent.rounded(toPlaces: 1))
-            line.add("rtt_min_ms", times?.min.rounded(toPlaces: 3))
-            line.add("rtt_avg_ms", times?.average.rounded(toPlaces: 3))
-            line.add("rtt_max_ms", times?.max.rounded(toPlaces: 3))
-            line.add("rtt_mdev_ms", times?.deviation.rounded(toPlaces: 3))
-            return Diagnostics.output(line.text)
+            let peer = JSONEndpoint(destination)
+            let record = ProbeStatisticsRecord(
+                target: name ?? peer.address, peerAddress: peer.address, peerPort: peer.port ?? 0, sent: statistics.sent,
+                answered: statistics.answered, open: statistics.open, closed: statistics.closed, lossPercent: statistics.lossPercent.rounded(toPlaces: 1),
+                rttMinMs: times?.min.rounded(toPlaces: 3), rttAvgMs: times?.average.rounded(toPlaces: 3), rttMaxMs: times?.max.rounded(toPlaces: 3),
+                rttMdevMs: times?.deviation.rounded(toPlaces: 3))
+            return Diagnostics.output(JSONLine.text(record))
         }
         let kinds = tls ? ("TLS handshakes", "without") : ("open", "closed")
         var text = "--- \(name.map { "\($0) (\(destination))" } ?? "\(destination)") \(tls ? "TLS handshake" : "connect") statistics ---\n"

@@ -71,29 +71,26 @@ struct TLSProbeOutput {
         let names = Dictionary(targets.map { ($0.address, $0.name) }, uniquingKeysWith: { first, _ in first })
         for result in results {
             let peer = SocketAddress(result.address, port: result.port)
-            var line: JSONLine
+            var record: TLSRecord
             switch result.outcome {
             case .established(let facts):
-                line = TLSReporter.record(facts, peer: peer, failure: nil)
+                record = TLSRecord(facts, peer: peer, failure: nil)
+                record.speaksTls = .some(true)
             case .failed(let facts, let failure):
-                line = TLSReporter.record(facts, peer: peer, failure: failure)
-            case .notTLS(let reason, _):
+                record = TLSRecord(facts, peer: peer, failure: failure)
+                record.speaksTls = .some(true)
+            case .notTLS(let reason, let answer):
                 var facts = TLSHandshake(role: .client)
                 facts.serverName = result.serverName
-                line = TLSReporter.record(facts, peer: peer, failure: SockscopeError("not TLS: \(reason)", status: .tlsHandshake))
+                record = TLSRecord(facts, peer: peer, failure: SockscopeError("not TLS: \(reason)", status: .tlsHandshake))
+                record.speaksTls = .some(false)
+                record.answer = .some(answer)
             case .unreachable(let failure):
-                line = TLSReporter.record(TLSHandshake(role: .client), peer: peer, failure: failure)
+                record = TLSRecord(TLSHandshake(role: .client), peer: peer, failure: failure)
+                record.speaksTls = .some(nil)
             }
-            line.add("target", (names[result.address] ?? nil) ?? "\(result.address)")
-            if case .notTLS(_, let answer) = result.outcome {
-                line.add("speaks_tls", false)
-                line.add("answer", answer)
-            } else if case .unreachable = result.outcome {
-                line.add(raw: "speaks_tls", "null")
-            } else {
-                line.add("speaks_tls", true)
-            }
-            text += line.text
+            record.target = (names[result.address] ?? nil) ?? "\(result.address)"
+            text += JSONLine.text(record)
         }
         Diagnostics.output(text)
     }

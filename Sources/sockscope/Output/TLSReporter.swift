@@ -10,7 +10,7 @@ struct TLSReporter {
     /// Reports a finished (or failed) handshake on descriptor `fd`.
     func handshake(_ facts: TLSHandshake, fd: Int32, peer: SocketAddress?, failure: SockscopeError? = nil) {
         if json {
-            Diagnostics.raw(Self.record(facts, peer: peer, failure: failure).text)
+            Diagnostics.raw(JSONLine.text(TLSRecord(facts, peer: peer, failure: failure)))
         } else {
             for line in Self.narration(facts, fd: fd, failed: failure != nil) { tracer.record(line) }
             // --insecure connects anyway, but says (in one line, without -v) what failed.
@@ -19,60 +19,6 @@ struct TLSReporter {
             }
         }
     }
-
-    /// The `tls` JSON record.
-    static func record(_ facts: TLSHandshake, peer: SocketAddress?, client: Int? = nil, failure: SockscopeError?) -> JSONLine {
-        var line = JSONLine(type: "tls")
-        line.add("role", facts.role == .client ? "client" : "server")
-        if let client { line.add("client", client) }
-        line.add(endpoint: "peer", peer)
-        line.add("established", failure == nil)
-        line.add("version", facts.version)
-        line.add("cipher", facts.cipher)
-        line.add("group", facts.group)
-        line.add("alpn", facts.alpn)
-        line.add("resumed", facts.resumed)
-        line.add("server_name", facts.serverName)
-        line.add(milliseconds: "handshake", facts.duration)
-        if let verification = facts.verification {
-            line.add("verify_result", verification.name)
-            line.add("verify_code", verification.code)
-            line.add("verify_text", verification.text)
-            line.add("verify_enforced", verification.enforced)
-            line.add("verify_name", verification.expectedName)
-        }
-        line.add("alert_sent", facts.alertSent?.name)
-        line.add("alert_received", facts.alertReceived?.name)
-        let now = Int64(time(nil))
-        line.add(raw: "certificates", "[" + facts.chain.map { certificate($0, now: now) }.joined(separator: ",") + "]")
-        if let failure {
-            line.add("error", failure.message)
-            line.add("explanation", failure.explanation)
-            line.add("exit_status", Int(failure.status.rawValue))
-        }
-        return line
-    }
-
-    /// One certificate as a JSON object.
-    static func certificate(_ certificate: TLSCertificate, now: Int64) -> String {
-        var object = JSONLine()
-        object.add("subject", certificate.subject)
-        object.add("issuer", certificate.issuer)
-        object.add("common_name", certificate.commonName)
-        object.add("alt_names", certificate.alternativeNames)
-        object.add("not_before", rfc3339(certificate.notBefore))
-        object.add("not_after", rfc3339(certificate.notAfter))
-        object.add("days_left", Int(certificate.daysLeft(now: now)))
-        object.add("key_type", certificate.keyType)
-        object.add("key_bits", certificate.keyBits)
-        object.add("key_curve", certificate.keyCurve)
-        object.add("signature_algorithm", certificate.signatureAlgorithm)
-        object.add("sha256", colonHex(certificate.sha256))
-        object.add("self_issued", certificate.selfIssued)
-        return String(object.text.dropLast())
-    }
-
-    static func rfc3339(_ seconds: Int64) -> String { Timestamp.rfc3339(seconds: Int(seconds), microseconds: 0) }
 
     /// The `-v` lines: the outcome, each certificate, the verification.
     static func narration(_ facts: TLSHandshake, fd: Int32, failed: Bool) -> [String] {

@@ -34,11 +34,7 @@ enum CommandRunner {
     /// `sockscope: message — explanation` on stderr, or one JSON error record there.
     static func report(_ error: SockscopeError, json: Bool) {
         if json {
-            var line = JSONLine(type: "error")
-            line.add("message", error.message)
-            line.add("explanation", error.explanation)
-            line.add("exit_status", Int(error.status.rawValue))
-            Diagnostics.raw(line.text)
+            Diagnostics.raw(JSONLine.text(ErrorRecord(error)))
         } else {
             Diagnostics.report(error)
         }
