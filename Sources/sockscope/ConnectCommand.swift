@@ -47,9 +47,7 @@ struct ConnectCommand: ParsableCommand {
     @Option(name: [.customShort("p"), .customLong("source-port")], help: ArgumentHelp("Bind to this local port before connecting.", valueName: "port"))
     var sourcePort: String?
 
-    @Option(
-        name: [.customShort("w"), .customLong("timeout")], help: ArgumentHelp("Give up on a connection attempt after this many seconds.", valueName: "secs"))
-    var timeout: Seconds?
+    @OptionGroup var setup: SetupTimeoutOptions
 
     @OptionGroup(title: "Socket options") var tuning: SocketTuningOptions
 
@@ -81,9 +79,6 @@ struct ConnectCommand: ParsableCommand {
             throw ValidationError("--hexdump and --output show raw traffic; with --frame, use --frame-json")
         }
         if transport.unixPath != nil && sourcePort != nil { throw ValidationError("-p/--source-port applies to IP sockets; with -U give -s PATH") }
-        if let timeout, timeout.duration <= .zero {
-            throw ValidationError("-w/--timeout must be more than 0 seconds (leave it out to wait as long as the kernel does)")
-        }
         if frame.format != nil && session.values.shapesStandardStreams {
             throw ValidationError(
                 "--frame sends whole messages; --send-only, --recv-only, --keep-sending, --stop-at-peer-close, --crlf and --no-half-close are for raw streams")
@@ -103,7 +98,8 @@ struct ConnectCommand: ParsableCommand {
     /// What the command line asks for, as plain values.
     var request: Request {
         Request(
-            host: host, port: port, transport: transport.values, family: family.values, sourceAddress: sourceAddress, sourcePort: sourcePort, timeout: timeout,
+            host: host, port: port, transport: transport.values, family: family.values, sourceAddress: sourceAddress, sourcePort: sourcePort,
+            timeout: setup.timeout,
             tuning: tuning.values, tap: tap.values, frame: frame.values, traffic: traffic.values, tls: tls.values, proxy: proxy.values,
             session: session.values, output: output.values, color: color.values)
     }

@@ -65,12 +65,7 @@ struct ForwardCommand: ParsableCommand {
         help: ArgumentHelp("With -u: end a source's session after this many seconds without a datagram either way (default 60).", valueName: "secs"))
     var idleTimeout: Seconds?
 
-    @Option(
-        name: [.customShort("w"), .customLong("timeout")],
-        help: ArgumentHelp(
-            "Reset a client whose target leg is not ready within this many seconds: connect, proxy tunnel and TLS handshake (default 10).",
-            valueName: "secs"))
-    var timeout: Seconds?
+    @OptionGroup var setup: SetupTimeoutOptions
 
     @OptionGroup(title: "Address family") var family: FamilyOptions
 
@@ -79,8 +74,9 @@ struct ForwardCommand: ParsableCommand {
     @Option(
         name: .customLong("backlog"),
         help: ArgumentHelp(
-            "Queue length for connections not yet accepted (a relay takes bursts: 1024; the kernel caps it at net.core.somaxconn).", valueName: "n"))
-    var backlog: Int32 = 1024
+            "Queue length for connections not yet accepted (default \(ListenRequest.relayBacklog): a relay takes bursts; the kernel caps it at net.core.somaxconn).",
+            valueName: "n"))
+    var backlog: Int32?
 
     @OptionGroup(title: "Faults") var faults: FaultOptions
 
@@ -107,10 +103,9 @@ struct ForwardCommand: ParsableCommand {
     func validate() throws {
         if hexdump && output.json { throw ValidationError("--hexdump writes text; with --json, count the bytes from the forward_finished records") }
         if idleTimeout != nil && !udp { throw ValidationError("-i/--idle-timeout ends UDP sessions (-u); a TCP connection ends with its FIN") }
-        if udp && timeout != nil { throw ValidationError("-w/--timeout bounds a TCP target's connect; a UDP session has none (see -i)") }
-        if backlog < 0 { throw ValidationError("--backlog must be 0 or more") }
-        if udp && backlog != 1024 { throw ValidationError("--backlog is the queue of TCP connections not yet accepted; -u has none") }
-        if let timeout, timeout.duration <= .zero { throw ValidationError("-w/--timeout must be more than 0 seconds") }
+        if udp && setup.timeout != nil { throw ValidationError("-w/--timeout bounds a TCP target's connect; a UDP session has none (see -i)") }
+        if let backlog, backlog < 0 { throw ValidationError("--backlog must be 0 or more") }
+        if udp && backlog != nil { throw ValidationError("--backlog is the queue of TCP connections not yet accepted; -u has none") }
         if let idleTimeout, idleTimeout.duration <= .zero { throw ValidationError("-i/--idle-timeout must be more than 0 seconds") }
         if udp && !faults.faults.isEmpty {
             throw ValidationError("the faults (--delay, --rate, --slice, --…-after, --refuse) act on TCP streams; -u forwards datagrams as they come")
@@ -192,7 +187,7 @@ struct ForwardCommand: ParsableCommand {
             try server.run()
             return
         }
-        var request = ListenRequest(address: bind, type: .stream, backlog: backlog)
+        var request = ListenRequest(address: bind, type: .stream, backlog: backlog ?? ListenRequest.relayBacklog)
         var policy = try access.policy()
         if let configuration = try tls.values.configurationIfEnabled(role: .server) {
             let context = try TLSContext(configuration)
@@ -205,7 +200,7 @@ struct ForwardCommand: ParsableCommand {
             request, route: proxyRoute ?? .fixed(target), policy: policy, tracer: tracer, faults: faults.faults,
             events: reporter.report, forwardEvents: events.report)
         if hexdump { server.observe = ForwardHexDump().record }
-        if let timeout { server.setupTimeout = timeout.duration }
+        if let timeout = setup.timeout { server.setupTimeout = timeout.duration }
         if let configuration = try targetTLS.values.configurationIfEnabled(role: .client) {
             let host = targetUnixPath == nil ? words[words.count - 2] : nil
             let isAddress = host.map { IPAddress($0) != nil } ?? true

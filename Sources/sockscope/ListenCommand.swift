@@ -45,8 +45,10 @@ struct ListenCommand: ParsableCommand {
 
     @OptionGroup(title: "Address family") var family: FamilyOptions
 
-    @Option(name: .customLong("backlog"), help: ArgumentHelp("Queue length for connections not yet accepted.", valueName: "n"))
-    var backlog: Int32 = 128
+    @Option(
+        name: .customLong("backlog"),
+        help: ArgumentHelp("Queue length for connections not yet accepted (default \(ListenRequest.defaultBacklog)).", valueName: "n"))
+    var backlog: Int32?
 
     @Flag(name: .customLong("no-reuseaddr"), help: "Do not set SO_REUSEADDR (binding then fails while TIME-WAIT sockets hold the port).")
     var noReuseAddress = false
@@ -54,17 +56,8 @@ struct ListenCommand: ParsableCommand {
     @Flag(name: [.customShort("k"), .customLong("keep-open")], help: "Keep listening and serve clients concurrently.")
     var keepOpen = false
 
-    @Flag(name: .customLong("echo"), help: "Send back everything a client sends.")
-    var echo = false
-
-    @Flag(name: .customLong("upper"), help: "Send back everything a client sends, upper-cased (ASCII letters).")
-    var upper = false
-
-    @Flag(name: .customLong("broker"), help: "Send stdin to every client and relay what each sends to every other (implies --keep-open).")
-    var broker = false
-
-    @Flag(name: .customLong("chat"), help: "A broker with names: <user1> text, join and leave notices, /nick NAME (implies --keep-open).")
-    var chat = false
+    @Flag(help: "How clients are served, when not through stdin/stdout (one of these).")
+    var serve: ServeMode?
 
     @Option(
         name: [.customShort("e"), .customLong("exec")],
@@ -102,14 +95,13 @@ struct ListenCommand: ParsableCommand {
     @OptionGroup(title: "Output") var color: ColorOptions
 
     func validate() throws {
-        if backlog < 0 { throw ValidationError("--backlog must be 0 or more") }
-        if [echo, upper, broker, chat].filter({ $0 }).count > 1 { throw ValidationError("choose one of --echo, --upper, --broker, --chat") }
+        if let backlog, backlog < 0 { throw ValidationError("--backlog must be 0 or more") }
         let exec = request.execCommand != nil
         if self.exec != nil && shellExec != nil { throw ValidationError("--exec and --sh-exec cannot be used together") }
         if transport.udp {
             let streamOnly = [
                 ("--broker", broker), ("--chat", chat), ("--max-clients", access.maxClients != nil),
-                ("--frame", frame.format != nil), ("--tap", tap.enabled), ("--backlog", backlog != 128),
+                ("--frame", frame.format != nil), ("--tap", tap.enabled), ("--backlog", backlog != nil),
             ]
             if let (name, _) = streamOnly.first(where: { $0.1 }) {
                 throw ValidationError("\(name) serves stream (TCP or Unix) clients, not -u datagrams")
@@ -183,11 +175,17 @@ struct ListenCommand: ParsableCommand {
 
     func run() throws { try request.run() }
 
+    private var echo: Bool { serve == .echo }
+    private var upper: Bool { serve == .upper }
+    private var broker: Bool { serve == .broker }
+    private var chat: Bool { serve == .chat }
+
     /// What the command line asks for, as plain values.
     var request: Request {
         Request(
-            first: first, second: second, transport: transport.values, family: family.values, backlog: backlog, noReuseAddress: noReuseAddress,
-            keepOpen: keepOpen, echo: echo, upper: upper, broker: broker, chat: chat, exec: exec, shellExec: shellExec, mergeStderr: mergeStderr,
+            first: first, second: second, transport: transport.values, family: family.values, backlog: backlog ?? ListenRequest.defaultBacklog,
+            noReuseAddress: noReuseAddress,
+            keepOpen: keepOpen, serve: serve, exec: exec, shellExec: shellExec, mergeStderr: mergeStderr,
             maxClients: access.maxClients, allow: access.allow, deny: access.deny, acceptTimeout: acceptTimeout, allowFile: access.allowFile,
             denyFile: access.denyFile, tuning: tuning.values,
             tap: tap.values, frame: frame.values, traffic: traffic.values, tls: tls.values, session: session.values,
@@ -201,13 +199,10 @@ struct ListenCommand: ParsableCommand {
         var second: String?
         var transport = TransportOptions.Values()
         var family = FamilyOptions.Values()
-        var backlog: Int32 = 128
+        var backlog = ListenRequest.defaultBacklog
         var noReuseAddress = false
         var keepOpen = false
-        var echo = false
-        var upper = false
-        var broker = false
-        var chat = false
+        var serve: ServeMode?
         var exec: String?
         var shellExec: String?
         var mergeStderr = false
@@ -228,7 +223,27 @@ struct ListenCommand: ParsableCommand {
     }
 }
 
+/// How a listener serves its clients itself, rather than relaying them to stdin and
+/// stdout: one flag of four, so two are a usage error from the parser.
+enum ServeMode: String, EnumerableFlag, Sendable {
+    case echo, upper, broker, chat
+
+    static func help(for value: ServeMode) -> ArgumentHelp? {
+        switch value {
+        case .echo: "Send back everything a client sends."
+        case .upper: "Send back everything a client sends, upper-cased (ASCII letters)."
+        case .broker: "Send stdin to every client and relay what each sends to every other (implies --keep-open)."
+        case .chat: "A broker with names: <user1> text, join and leave notices, /nick NAME (implies --keep-open)."
+        }
+    }
+}
+
 extension ListenCommand.Request {
+    var echo: Bool { serve == .echo }
+    var upper: Bool { serve == .upper }
+    var broker: Bool { serve == .broker }
+    var chat: Bool { serve == .chat }
+
     /// Runs the command, through the command runner.
     func run() throws {
         color.apply()

@@ -110,8 +110,10 @@ struct ProbeCommand: ParsableCommand {
     @Option(name: .customLong("parallel"), help: ArgumentHelp("Probes in flight at once (default 1024 for TCP, 128 for UDP).", valueName: "n"))
     var parallel: Int?
 
-    @Option(name: .customLong("retries"), help: ArgumentHelp("Extra probes for a port that does not answer.", valueName: "n"))
-    var retries: Int = 1
+    @Option(
+        name: .customLong("retries"),
+        help: ArgumentHelp("Extra probes for a port that does not answer (default \(PortScanner.Request.defaultRetries)).", valueName: "n"))
+    var retries: Int?
 
     @Option(name: .customLong("rate"), help: ArgumentHelp("Send at most this many probes per second.", valueName: "pps"))
     var rate: Double?
@@ -177,7 +179,7 @@ struct ProbeCommand: ParsableCommand {
 
     func validate() throws {
         if let parallel, parallel < 1 || parallel > 65536 { throw ValidationError("--parallel takes 1 to 65536, not \(parallel)") }
-        if retries < 0 || retries > 10 { throw ValidationError("--retries takes 0 to 10, not \(retries)") }
+        if let retries, retries < 0 || retries > 10 { throw ValidationError("--retries takes 0 to 10, not \(retries)") }
         if let rate, !(rate > 0 && rate.isFinite) { throw ValidationError("--rate must be a positive number of probes per second") }
         if let timeout, timeout.duration <= .zero { throw ValidationError("--timeout must be more than 0 seconds") }
         if (payload != nil || payloadHex != nil) && !udp { throw ValidationError("--payload and --payload-hex are for UDP probes (-u)") }
@@ -229,7 +231,7 @@ struct ProbeCommand: ParsableCommand {
         }
         let conflicting = [
             ("-u", udp), ("--tap", tap.enabled), ("--proxy", proxy.proxy != nil), ("--rate", rate != nil),
-            ("--parallel", parallel != nil), ("--retries", retries != 1), ("--all", all), ("--all-addresses", allAddresses),
+            ("--parallel", parallel != nil), ("--retries", retries != nil), ("--all", all), ("--all-addresses", allAddresses),
             ("--banner", banner || bannerSend != nil), ("-iL", inputList != nil), ("--exclude", exclude != nil), ("--exclude-file", excludeFile != nil),
             ("--shard", shard != nil), ("--seed", seed != nil),
         ].filter(\.1)
@@ -279,7 +281,8 @@ struct ProbeCommand: ParsableCommand {
     var request: Request {
         Request(
             targets: inputList == nil ? targets : nil, ports: ports ?? targets, inputList: inputList, exclude: exclude, excludeFile: excludeFile,
-            shard: shard, seed: seed, udp: udp, family: family.values, allAddresses: allAddresses, parallel: parallel, retries: retries, rate: rate,
+            shard: shard, seed: seed, udp: udp, family: family.values, allAddresses: allAddresses, parallel: parallel,
+            retries: retries ?? PortScanner.Request.defaultRetries, rate: rate,
             timeout: timeout, graceful: graceful, payload: payloadHex.flatMap(Self.hexBytes) ?? payload.map { Array($0.utf8) }, all: all,
             jsonOutput: jsonOutput.values, quiet: quiet, tls: tls.values, tap: tap.values,
             proxy: proxy.values, color: color.values, count: count, interval: interval, banner: banner || bannerSend != nil,
@@ -301,7 +304,7 @@ struct ProbeCommand: ParsableCommand {
         var family = FamilyOptions.Values()
         var allAddresses = false
         var parallel: Int?
-        var retries = 1
+        var retries = PortScanner.Request.defaultRetries
         var rate: Double?
         var timeout: Seconds?
         var graceful = false

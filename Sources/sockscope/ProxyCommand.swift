@@ -30,10 +30,7 @@ struct ProxyCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("[ADDR] PORT", valueName: "address-and-port"))
     var words: [String] = []
 
-    @Option(
-        name: [.customShort("w"), .customLong("timeout")],
-        help: ArgumentHelp("Give up on a destination that does not accept within this many seconds (default 10): SOCKS5 reply 6, HTTP 504.", valueName: "secs"))
-    var timeout: Seconds?
+    @OptionGroup var setup: SetupTimeoutOptions
 
     @OptionGroup(title: "Address family") var family: FamilyOptions
 
@@ -42,8 +39,9 @@ struct ProxyCommand: ParsableCommand {
     @Option(
         name: .customLong("backlog"),
         help: ArgumentHelp(
-            "Queue length for connections not yet accepted (a relay takes bursts: 1024; the kernel caps it at net.core.somaxconn).", valueName: "n"))
-    var backlog: Int32 = 1024
+            "Queue length for connections not yet accepted (default \(ListenRequest.relayBacklog): a relay takes bursts; the kernel caps it at net.core.somaxconn).",
+            valueName: "n"))
+    var backlog: Int32?
 
     @Option(name: .customLong("auth"), help: ArgumentHelp("Require this user and password (SOCKS5 user/password, HTTP Basic).", valueName: "user:pass"))
     var auth: String?
@@ -62,9 +60,8 @@ struct ProxyCommand: ParsableCommand {
 
     func validate() throws {
         guard words.count == 1 || words.count == 2 else { throw ValidationError("proxy takes [ADDR] PORT (got \(words.count) words)") }
-        if let timeout, timeout.duration <= .zero { throw ValidationError("-w/--timeout must be more than 0 seconds") }
         if let auth, !auth.contains(":") { throw ValidationError("--auth takes USER:PASS") }
-        if backlog < 0 { throw ValidationError("--backlog must be 0 or more") }
+        if let backlog, backlog < 0 { throw ValidationError("--backlog must be 0 or more") }
     }
 
     func run() throws {
@@ -84,9 +81,10 @@ struct ProxyCommand: ParsableCommand {
         let reporter = ListenerReporter(json: output.json, tracer: tracer, announce: true, dualStack: false, protocolName: "tcp")
         let events = ForwardReporter(json: output.json, tracer: tracer, proxy: true)
         let server = try ForwardServer(
-            ListenRequest(address: bind, type: .stream, backlog: backlog), route: .proxy(ProxyServerPolicy(credentials: credentials, targets: targets)),
+            ListenRequest(address: bind, type: .stream, backlog: backlog ?? ListenRequest.relayBacklog),
+            route: .proxy(ProxyServerPolicy(credentials: credentials, targets: targets)),
             policy: try access.policy(), tracer: tracer, events: reporter.report, forwardEvents: events.report)
-        if let timeout { server.setupTimeout = timeout.duration }
+        if let timeout = setup.timeout { server.setupTimeout = timeout.duration }
         try server.run()
     }
 }

@@ -128,7 +128,7 @@ struct ServerTests {
         arguments: [
             (["listen", "--allow", "10.0.0.0/33", "0"], "prefix length is 0 to 32"),
             (["listen", "--deny", "10.0.0.1-300", "0"], "bad address range"),
-            (["listen", "--broker", "--chat", "0"], "choose one of"),
+            (["listen", "--broker", "--chat", "0"], "had already been set with flag"),
             (["listen", "--max-clients=-1", "0"], "--max-clients must be 0 or more"),
         ])
     func badRules(arguments: [String], message: String) async throws {

@@ -34,9 +34,13 @@ package struct PortScanner: Sendable {
         /// Threads probing at once, each with its own epoll loop; nil: one per CPU (at most 4).
         package var workers: Int?
 
+        /// Extra probes for a port that did not answer, when nobody says (nmap's
+        /// first retransmission).
+        package static let defaultRetries = 1
+
         package init(
             space: ProbeSpace, indices: [UInt64], transport: ProbeResult.Transport = .tcp, parallelism: Int? = nil,
-            retries: Int = 1, rate: Double? = nil, fixedTimeout: Duration? = nil, graceful: Bool = false, udpPayload: [UInt8]? = nil,
+            retries: Int = defaultRetries, rate: Double? = nil, fixedTimeout: Duration? = nil, graceful: Bool = false, udpPayload: [UInt8]? = nil,
             workers: Int? = nil
         ) {
             self.space = space

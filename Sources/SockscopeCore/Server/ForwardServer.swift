@@ -116,7 +116,9 @@ package final class ForwardServer {
     package var targetTLS: (context: TLSContext, serverName: String?, verifyName: String?)?
     /// How long the target leg may take to be ready: the connect, a --proxy tunnel and a
     /// --target-tls handshake together (-w); the client is reset when it runs out.
-    package var setupTimeout: Duration = .seconds(10)
+    package var setupTimeout = defaultSetupTimeout
+    /// How long a target leg's set-up may take when nobody says (forward and proxy -w).
+    package static let defaultSetupTimeout = Duration.seconds(10)
     private var connections: [Int: Connection] = [:]
     private var byDescriptor: [Int32: Connection] = [:]
     /// Proxy clients still saying where they want to go, by descriptor.

@@ -18,8 +18,17 @@ package struct ListenRequest: Sendable {
     /// 127.0.0.1 and ::1); port 0 there means the port the first address was given.
     package var alsoListenOn: [SocketAddress] = []
 
-    package init(address: SocketAddress, type: SocketType, backlog: Int32 = 128, reuseAddress: Bool = true, ipv6Only: Bool? = nil, options: [SocketOption] = [])
-    {
+    /// listen()'s queue for one program's clients (nc's and ncat's 128 … the kernel's
+    /// somaxconn of old).
+    package static let defaultBacklog: Int32 = 128
+    /// A relay's queue (forward, proxy): they take bursts — 1,000 simultaneous
+    /// connects overflowed 128 — and the kernel caps it at net.core.somaxconn.
+    package static let relayBacklog: Int32 = 1024
+
+    package init(
+        address: SocketAddress, type: SocketType, backlog: Int32 = defaultBacklog, reuseAddress: Bool = true, ipv6Only: Bool? = nil,
+        options: [SocketOption] = []
+    ) {
         self.address = address
         self.type = type
         self.backlog = backlog
