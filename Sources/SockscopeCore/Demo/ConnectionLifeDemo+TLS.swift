@@ -1,22 +1,25 @@
-/// `demo --tls`: the same connection with a TLS session on each end, both driven from
-/// this one thread (each handshake step runs until it must wait for the other side).
+/// `demo --tls`: the same connection with a TLS session on each end, both handshakes
+/// driven on one event loop in this thread (each steps when its socket is ready).
 extension DemoRun {
-    /// Both handshakes, stepped in turn until both are done (bounded to 5 s).
+    /// Both handshakes, driven on one loop until both are done (bounded to 5 s).
     mutating func tlsHandshake(client: Socket, server: Socket) throws {
         let serverContext = try TLSContext(TLSConfiguration(role: .server, verify: false))
         let clientContext = try TLSContext(TLSConfiguration(role: .client, verify: false))
         let serverSide = try TLSSession(context: serverContext, socket: server)
         let clientSide = try TLSSession(context: clientContext, socket: client, serverName: "localhost")
         let started = ContinuousClock.now
-        var clientDone = false
-        var serverDone = false
-        while !(clientDone && serverDone) {
-            guard ContinuousClock.now < started + .seconds(5) else {
-                throw SockscopeError("the demo's TLS handshake stalled", status: .internalError)
+        let loop = try EventLoop()
+        var ended = 0
+        var failure: SockscopeError?
+        for (session, socket) in [(clientSide, client), (serverSide, server)] {
+            try loop.drive(session, on: socket, deadline: started + .seconds(5)) { error in
+                ended += 1
+                failure = failure ?? error
             }
-            clientDone = try clientDone || advance(clientSide)
-            serverDone = try serverDone || advance(serverSide)
-            if !(clientDone && serverDone) { try pause(.milliseconds(1)) }
+        }
+        try loop.run(until: { ended == 2 })
+        if let failure {
+            throw failure.status == .timedOut ? SockscopeError("the demo's TLS handshake stalled", status: .internalError) : failure
         }
         clientSide.noteDuration(.now - started)
         clientSessionFacts(clientSide)
@@ -26,15 +29,6 @@ extension DemoRun {
             .client,
             "the TLS handshake rides on the open TCP connection: ClientHello → ServerHello, the server's certificate and Finished, the client's Finished; the TCP states do not change, and from here on what TCP carries is encrypted"
         )
-    }
-
-    /// One handshake step; true once that side is done.
-    private func advance(_ session: TLSSession) throws -> Bool {
-        switch session.stepHandshake() {
-        case .done: return true
-        case .wantRead, .wantWrite: return false
-        case .failed(let failure): throw failure
-        }
     }
 
     private func clientSessionFacts(_ session: TLSSession) {

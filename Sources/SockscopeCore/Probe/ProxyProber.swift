@@ -104,8 +104,8 @@ package final class ProxyProber {
             flight.connected = true
         }
         do {
-            guard try flight.handshake.step(on: flight.socket) else {
-                try loop.update(flight.socket.fd, flight.handshake.output.isEmpty ? .readable : [.readable, .writable])
+            if case .waiting(let interest) = try flight.handshake.step(on: flight.socket) {
+                try loop.update(flight.socket.fd, interest)
                 return
             }
             record(flight, state: .open, error: nil, reason: "proxy-granted")

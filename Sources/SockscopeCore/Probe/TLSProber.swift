@@ -127,20 +127,19 @@ package final class TLSProber {
                 verifyName: attempt.job.serverName ?? "\(attempt.job.address)")
         }
         guard let session = attempt.session else { return nil }
-        switch session.stepHandshake() {
-        case .done:
+        let progress: StageProgress
+        do {
+            progress = try session.step(on: attempt.socket)
+        } catch {
+            session.noteDuration(.now - attempt.started)
+            return classify(error, session: session)
+        }
+        guard case .waiting(let interest) = progress else {
             session.noteDuration(.now - attempt.started)
             return .established(session.handshake)
-        case .wantRead:
-            try loop.update(attempt.socket.fd, .readable)
-            return nil
-        case .wantWrite:
-            try loop.update(attempt.socket.fd, .writable)
-            return nil
-        case .failed(let failure):
-            session.noteDuration(.now - attempt.started)
-            return classify(failure, session: session)
         }
+        try loop.update(attempt.socket.fd, interest)
+        return nil
     }
 
     /// A failed handshake: TLS refused, or not TLS at all (judged by the first bytes).

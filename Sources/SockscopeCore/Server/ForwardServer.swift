@@ -285,17 +285,17 @@ package final class ForwardServer {
     /// Steps the target leg's tunnel; true once it is open (then the leg relays as any
     /// other). A refusal resets the client, as a refusing target does.
     private func openTunnel(_ handshake: ProxyClientHandshake, _ connection: Connection, loop: EventLoop) throws(SockscopeError) -> Bool {
-        let open: Bool
+        let progress: StageProgress
         do {
-            open = try handshake.step(on: connection.target)
+            progress = try handshake.step(on: connection.target)
         } catch {
             forwardEvents(.targetFailed(client: connection.id, peer: connection.peer, error: error))
             try? connection.client.set(.linger(seconds: 0))
             close(connection, loop: loop)
             return false
         }
-        guard open else {
-            try loop.update(connection.target.fd, handshake.output.isEmpty ? .readable : [.readable, .writable])
+        if case .waiting(let interest) = progress {
+            try loop.update(connection.target.fd, interest)
             return false
         }
         connection.outbound = nil
@@ -328,17 +328,18 @@ package final class ForwardServer {
             }
             connection.securing = session
         }
-        switch session.stepHandshake() {
-        case .wantRead:
-            try loop.update(connection.target.fd, .readable)
-            return false
-        case .wantWrite:
-            try loop.update(connection.target.fd, .writable)
-            return false
-        case .failed(let failure):
-            let handled = failSecuring(connection, session, failure, loop: loop)
-            if failure.endsServer { throw failure }
+        let progress: StageProgress
+        do {
+            progress = try session.step(on: connection.target)
+        } catch {
+            let handled = failSecuring(connection, session, error, loop: loop)
+            if error.endsServer { throw error }
             return handled
+        }
+        switch progress {
+        case .waiting(let interest):
+            try loop.update(connection.target.fd, interest)
+            return false
         case .done:
             connection.securing = nil
             connection.secure(with: session)

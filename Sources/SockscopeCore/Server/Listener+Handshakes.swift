@@ -11,43 +11,18 @@ extension Listener {
         handshakes = (loop, admit)
     }
 
-    /// Starts the handshake with `client` and watches its socket until it ends.
+    /// Starts the handshake with `client` and drives it on the loop until it ends.
     func startHandshake(
         _ client: Client, _ tls: TLSService, _ handshakes: (loop: EventLoop, admit: (Client) throws(SockscopeError) -> Void)
     ) throws(SockscopeError) {
         let session = try TLSSession(context: tls.context, socket: client.socket)
-        let loop = handshakes.loop
-        let fd = client.socket.fd
         let started = ContinuousClock.now
-        var timer: EventLoop.Timer?
-        var ended = false
         handshaking += 1
-        func end(_ failure: SockscopeError?) throws(SockscopeError) {
-            guard !ended else { return }
-            ended = true
+        try handshakes.loop.drive(session, on: client.socket, deadline: started + tls.handshakeTimeout) { [self] failure throws(SockscopeError) in
             handshaking -= 1
-            if let timer { loop.cancel(timer) }
-            loop.forget(fd)
             session.noteDuration(.now - started)
             try finishHandshake(client, session, bridged: tls.bridged, failure: failure, admit: handshakes.admit)
         }
-        func step() throws(SockscopeError) {
-            switch session.stepHandshake() {
-            case .done: try end(nil)
-            case .failed(let failure): try end(failure)
-            case .wantRead: try loop.update(fd, .readable)
-            case .wantWrite: try loop.update(fd, .writable)
-            }
-        }
-        timer = loop.schedule(at: started + tls.handshakeTimeout) { () throws(SockscopeError) in
-            let waited = SockscopeError.seconds(tls.handshakeTimeout)
-            try end(
-                SockscopeError(
-                    "TLS handshake with \(client.peer) timed out after \(waited)",
-                    explanation: "the client accepted TCP but did not finish the handshake (is it TLS?)", status: .timedOut))
-        }
-        try loop.register(fd, .readable) { _ throws(SockscopeError) in try step() }
-        try step()  // the ClientHello may be here already
     }
 
     /// Reports the handshake's end; a failed client is closed, a secured one bridged and admitted.

@@ -53,71 +53,26 @@ package final class TLSSession {
         alerts.deallocate()
     }
 
-    /// Where a handshake stands after a step.
-    package enum HandshakeStep {
-        case done
-        /// Call `stepHandshake` again when the socket is readable (or writable).
-        case wantRead, wantWrite
-        case failed(SockscopeError)
-    }
-
-    /// One step of the handshake (`SSL_do_handshake` until it must wait); the facts are
-    /// collected when it ends either way.
-    package func stepHandshake() -> HandshakeStep {
-        var systemErrno: Int32 = 0
-        let result = cossl_handshake(handle, &systemErrno)
-        switch result {
-        case COSSL_DONE:
-            collectFacts()
-            if let path = context.configuration.keylogFile, case let code = cossl_keylog_error(), code != 0 {
-                // As with --output: a secret that could not be written ends the session.
-                var failure = SockscopeError("cannot write the key log \(path): \(Errno(rawValue: code).nameAndText)", status: .ioError)
-                failure.endsServer = true
-                return .failed(failure)
-            }
-            return .done
-        case COSSL_WANT_READ: return .wantRead
-        case COSSL_WANT_WRITE: return .wantWrite
-        default: return .failed(handshakeFailure(result, systemErrno: systemErrno))
-        }
-    }
-
     /// The first bytes the peer sent, if any: a TLS record header, or the start of a
     /// non-TLS answer.
     package var firstBytesReceived: [UInt8] {
         withUnsafeBytes(of: alerts.pointee.first_bytes) { Array($0.prefix(Int(alerts.pointee.first_bytes_length))) }
     }
 
-    /// Runs the handshake to its end, or until `deadline`.
+    /// Runs the handshake to its end, or until `deadline` (the stage run on its own).
     /// - Throws: exit 79 when the peer's certificate fails verification, 76 for any other
     ///   TLS failure (an alert, no common version), 75 at the deadline, 130/143 for a
     ///   signal, or the failed system call. `handshake` then holds what was learned.
     package func performHandshake(deadline: ContinuousClock.Instant?) throws(SockscopeError) {
         let start = ContinuousClock.now
         defer { handshake.duration = .now - start }
-        while true {
-            let interest: EventLoop.Interest
-            switch stepHandshake() {
-            case .done: return
-            case .failed(let failure): throw failure
-            case .wantRead: interest = .readable
-            case .wantWrite: interest = .writable
-            }
-            let ready: Bool
-            do { ready = try EventLoop.wait(for: socket.fd, interest, deadline: deadline) } catch { throw SockscopeError(error) }
-            if !ready {
-                collectFacts()
-                throw SockscopeError(
-                    "TLS handshake with \(peerText) timed out", explanation: "the peer accepted TCP but did not finish the handshake (is it TLS?)",
-                    status: .timedOut)
-            }
-        }
+        try run(on: socket, deadline: deadline)
     }
 
-    /// Notes how long the handshake took (for callers that drive `stepHandshake`).
+    /// Notes how long the handshake took (for callers that drive the stage).
     package func noteDuration(_ duration: Duration) { handshake.duration = duration }
 
-    private var peerText: String { socket.remoteAddress.map { "\($0)" } ?? "the peer" }
+    var peerText: String { socket.remoteAddress.map { "\($0)" } ?? "the peer" }
 
     /// Reads decrypted bytes. Returns the count, 0 at the end of the stream (close_notify,
     /// or a TCP end without it: `endedWithoutCloseNotify`), nil when nothing is ready.

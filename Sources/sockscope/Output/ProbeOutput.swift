@@ -52,27 +52,40 @@ struct ProbeOutput {
         Diagnostics.output(text)
     }
 
-    /// One `port` record per result (schema: `port`), written 64 KiB at a time.
+    /// One `port` record per result (schema: `port`), written 64 KiB at a time. A full
+    /// scan writes 65,535 of them: a target's texts (its results are consecutive) and
+    /// an errno's are made once.
     func printJSON() {
-        var text = ""
+        let output = JSONTextEncoder.Output()
         var names: [IPAddress: String] = [:]
         for target in targets { if let name = target.name { names[target.address] = names[target.address] ?? name } }
+        var errors: [Int32: (name: String, text: String)] = [:]
+        var current: (target: IPAddress, address: String, name: String)?
         let time = Timestamp.now()
         for result in report.results {
-            let address = "\(result.target)"
+            if current?.target != result.target {
+                let address = "\(result.target)"
+                current = (result.target, address, names[result.target] ?? address)
+            }
+            guard let (_, address, name) = current else { continue }
+            var error: (name: String, text: String)?
+            if let code = result.error {
+                error = errors[code.rawValue] ?? (code.symbolicName, code.text)
+                errors[code.rawValue] = error
+            }
             var record = PortRecord(
-                target: names[result.target] ?? address, peerAddress: address, peerPort: Int(result.port), protocol: protocolName,
-                state: result.state.rawValue, code: Int(result.code), errno: result.error?.symbolicName, error: result.error?.text, reason: result.reason,
-                service: PortList.serviceName(result.port, protocolName: protocolName), rttMs: result.elapsed.jsonMilliseconds, attempts: result.attempts)
+                target: name, peerAddress: address, peerPort: Int(result.port), protocol: protocolName, state: result.state.rawValue, code: Int(result.code),
+                errno: error?.name, error: error?.text, reason: result.reason, service: PortList.serviceName(result.port, protocolName: protocolName),
+                rttMs: result.elapsed.jsonMilliseconds, attempts: result.attempts)
             if let banners { record.banner = .some(banners["\(result.target) \(result.port)"]) }
             if result.transport == .udp { record.answer = .some(result.answer) }
-            text += JSONLine.text(record, time: time)
-            if text.utf8.count > 1 << 16 {
-                Diagnostics.output(text)
-                text = ""
+            JSONLine.append(record, time: time, to: output)
+            if output.text.utf8.count > 1 << 16 {
+                Diagnostics.output(output.text)
+                output.text = ""
             }
         }
-        Diagnostics.output(text)
+        Diagnostics.output(output.text)
     }
 
     /// A line under a port's row: what its UDP reply or its banner said, 160 characters at most.

@@ -13,7 +13,15 @@ enum JSONLine {
     /// `record` as one line: `{"type":…,"time":…,fields…}` and a newline. `time` is
     /// when it happened, RFC 3339 with a date (default: now).
     static func text<Record: JSONRecord>(_ record: Record, time: String = Timestamp.now()) -> String {
-        JSONTextEncoder.text(Stamped(time: time, record: record)) + "\n"
+        let output = JSONTextEncoder.Output()
+        append(record, time: time, to: output)
+        return output.text
+    }
+
+    /// Appends `record`'s line to `output`: for writers of many records at once.
+    static func append<Record: JSONRecord>(_ record: Record, time: String, to output: JSONTextEncoder.Output) {
+        JSONTextEncoder.write(Stamped(time: time, record: record), to: output)
+        output.text += "\n"
     }
 
     /// A JSON string literal, escaping quotes, backslashes and control characters.

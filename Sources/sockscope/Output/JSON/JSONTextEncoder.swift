@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Writes an `Encodable` value as JSON text without Foundation: the subset the
 /// records of `schema/sockscope.schema.json` use — objects whose keys keep the order
 /// they were encoded in (a record's declaration order), strings, integers, doubles,
@@ -77,9 +79,19 @@ final class JSONTextEncoder: Encoder {
         return ValueContainer(encoder: self)
     }
 
-    /// `bytesSent` → `bytes_sent`: the schema's names from Swift's.
+    /// `bytesSent` → `bytes_sent`: the schema's names from Swift's. Each name is
+    /// converted once (a scan writes the same dozen keys 65,535 times).
     static func snakeCase(_ name: String) -> String {
         guard name.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) else { return name }
+        if let known = snakeNames.withLock({ $0[name] }) { return known }
+        let converted = convertToSnakeCase(name)
+        snakeNames.withLock { $0[name] = converted }
+        return converted
+    }
+
+    private static let snakeNames = Mutex<[String: String]>([:])
+
+    private static func convertToSnakeCase(_ name: String) -> String {
         var result = ""
         for character in name.unicodeScalars {
             if character.properties.isUppercase {

@@ -1,0 +1,72 @@
+/// Where a stage stands after a step.
+package enum StageProgress: Equatable, Sendable {
+    /// The stage is over: the next one (or the payload) may use the socket.
+    case done
+    /// Step again when the socket is ready for this.
+    case waiting(EventLoop.Interest)
+}
+
+/// One stage of setting up a connection — a non-blocking connect's outcome, a proxy
+/// tunnel, a TLS handshake — stepped whenever its socket is ready, as swift-nio's
+/// handlers are fed: `step` does what it can without blocking and says what it waits
+/// for, or throws the stage's failure, explained. The same stage runs among thousands
+/// on a server's loop (``EventLoop/drive(_:on:deadline:then:)`` or a connection's own
+/// handler) and to its end for one `connect` (``run(on:deadline:)``), so its rules —
+/// what a failure means, what a timeout says — are written once.
+package protocol ConnectionStage: AnyObject {
+    /// One step on `socket` (the connection's; a TLS session's own).
+    func step(on socket: Socket) throws(SockscopeError) -> StageProgress
+
+    /// The failure when `waited` passed before the stage ended (exit 75).
+    func timedOut(after waited: Duration) -> SockscopeError
+}
+
+extension ConnectionStage {
+    /// Runs the stage to its end on `socket`, each wait through the event loop's
+    /// one-descriptor wait (`EventLoop.wait`: a signal ends it, 130/143), bounded by
+    /// `deadline` (nil: as long as the peer takes).
+    /// - Throws: the stage's failure, its timeout, the signal.
+    package func run(on socket: Socket, deadline: ContinuousClock.Instant?) throws(SockscopeError) {
+        let started = ContinuousClock.now
+        while true {
+            guard case .waiting(let interest) = try step(on: socket) else { return }
+            let ready: Bool
+            do { ready = try EventLoop.wait(for: socket.fd, interest, deadline: deadline) } catch { throw SockscopeError(error) }
+            if !ready { throw timedOut(after: .now - started) }
+        }
+    }
+}
+
+extension EventLoop {
+    /// Steps `stage` on `socket` in this loop whenever the socket is ready, until it
+    /// ends; `then` gets nil when it is done, or the failure — its own, or its timeout
+    /// when `deadline` passes first. The loop has forgotten the socket before `then`
+    /// runs, so the next stage may register it again.
+    package func drive(
+        _ stage: any ConnectionStage, on socket: Socket, deadline: ContinuousClock.Instant,
+        then: @escaping (SockscopeError?) throws(SockscopeError) -> Void
+    ) throws(SockscopeError) {
+        let started = ContinuousClock.now
+        let fd = socket.fd
+        var timer: Timer?
+        var ended = false
+        func end(_ failure: SockscopeError?) throws(SockscopeError) {
+            guard !ended else { return }
+            ended = true
+            if let timer { cancel(timer) }
+            forget(fd)
+            try then(failure)
+        }
+        func step() throws(SockscopeError) {
+            let progress: StageProgress
+            do { progress = try stage.step(on: socket) } catch { return try end(error) }
+            switch progress {
+            case .done: try end(nil)
+            case .waiting(let interest): try update(fd, interest)
+            }
+        }
+        timer = schedule(at: deadline) { () throws(SockscopeError) in try end(stage.timedOut(after: .now - started)) }
+        try register(fd, .readable) { _ throws(SockscopeError) in try step() }
+        try step()  // what the stage needs may be there already
+    }
+}

@@ -1,0 +1,74 @@
+import Glibc
+import SockscopeCore
+import Testing
+
+/// Connection stages: the TLS handshake and the proxy client handshake, each stepped
+/// by the loop's driver or run to the end on its own — the same code either way.
+@Suite("Connection stages", .serialized)
+struct ConnectionStageTests {
+    /// A connected pair over loopback TCP: (client, server).
+    static func pair() throws -> (client: Socket, server: Socket) {
+        let listener = try BoundSocket(ListenRequest(address: .ipv4(.loopback, port: 0), type: .stream), tracer: .silent)
+        let client = try Socket(family: .inet, type: .stream)
+        try client.connect(to: listener.address, timeout: .seconds(5))
+        _ = try EventLoop.wait(for: listener.socket.fd, .readable, deadline: .now + .seconds(5))
+        let server = try #require(try listener.socket.accept()).socket
+        return (client, server)
+    }
+
+    @Test("two TLS handshakes driven on one loop both end, and the client learns the version and the server's certificate")
+    func tlsOnOneLoop() throws {
+        let (client, server) = try Self.pair()
+        let clientSide = try TLSSession(context: try TLSContext(TLSConfiguration(role: .client, verify: false)), socket: client, serverName: "localhost")
+        let serverSide = try TLSSession(context: try TLSContext(TLSConfiguration(role: .server, verify: false)), socket: server)
+        let loop = try EventLoop()
+        var results: [SockscopeError?] = []
+        for (session, socket) in [(clientSide, client), (serverSide, server)] {
+            try loop.drive(session, on: socket, deadline: .now + .seconds(5)) { results.append($0) }
+        }
+        try loop.run(until: { results.count == 2 })
+        #expect(results.count == 2 && results.allSatisfy { $0 == nil }, "\(results)")
+        #expect(clientSide.handshake.version?.hasPrefix("TLSv1.") == true && !clientSide.handshake.chain.isEmpty)
+    }
+
+    @Test("a peer that never speaks TLS: the driver ends the stage at its deadline with the stage's own timeout (exit 75)")
+    func tlsDeadline() throws {
+        let (client, silentServer) = try Self.pair()
+        defer { withExtendedLifetime(silentServer) {} }  // open and silent, never closed early
+        let session = try TLSSession(context: try TLSContext(TLSConfiguration(role: .client, verify: false)), socket: client)
+        let loop = try EventLoop()
+        var result: SockscopeError??
+        let started = ContinuousClock.now
+        try loop.drive(session, on: client, deadline: .now + .milliseconds(200)) { result = .some($0) }
+        try loop.run(until: { result != nil })
+        let failure = try #require(result ?? nil)
+        #expect(failure.status == .timedOut && failure.message.contains("timed out after"), "\(failure)")
+        #expect(ContinuousClock.now - started >= .milliseconds(190))
+        // Run on its own, the same stage says the same.
+        let (other, otherServer) = try Self.pair()
+        defer { withExtendedLifetime(otherServer) {} }
+        let alone = try TLSSession(context: try TLSContext(TLSConfiguration(role: .client, verify: false)), socket: other)
+        #expect(throws: SockscopeError.self) { try alone.performHandshake(deadline: .now + .milliseconds(100)) }
+    }
+
+    @Test("the proxy client handshake as a stage: SOCKS5 answered by hand opens the tunnel, the bytes after the reply are kept; silence times out")
+    func proxyStage() throws {
+        let (client, server) = try Self.pair()
+        let proxy = ProxyURL(kind: .socks5, host: "127.0.0.1", port: 1080)
+        let handshake = try ProxyClientHandshake(proxy: proxy, destination: .address(.v4(.loopback), port: 80))
+        #expect(try handshake.step(on: client) == .waiting(.readable))  // the greeting is sent; the method is awaited
+        var buffer = [UInt8](repeating: 0, count: 64)
+        _ = try EventLoop.wait(for: server.fd, .readable, deadline: .now + .seconds(5))
+        #expect(try buffer.withUnsafeMutableBytes { try server.receive(into: $0) } == 3)  // 05 01 00
+        let answer: [UInt8] = [5, 0, 5, 0, 0, 1, 127, 0, 0, 1, 0, 80] + Array("hi".utf8)
+        _ = try answer.withUnsafeBytes { try server.send($0) }
+        let leftover = try handshake.perform(on: client, deadline: .now + .seconds(5), tracer: .silent)
+        #expect(leftover == Array("hi".utf8))
+        let (quiet, quietServer) = try Self.pair()
+        defer { withExtendedLifetime(quietServer) {} }
+        let silent = try ProxyClientHandshake(proxy: proxy, destination: .address(.v4(.loopback), port: 80))
+        #expect {
+            _ = try silent.perform(on: quiet, deadline: .now + .milliseconds(100), tracer: .silent)
+        } throws: { ($0 as? SockscopeError)?.status == .timedOut }
+    }
+}
