@@ -20,7 +20,7 @@ package struct TLSRecordSummary: Sendable, Equatable {
 package struct TLSStreamDecoder: Sendable {
     /// The next relative sequence number expected.
     private var next: UInt32?
-    private var pending: [UInt8] = []
+    private var pending: ByteQueue = []
     /// The direction is not TLS, or could no longer be followed.
     package private(set) var stopped = false
     /// After the peer's ChangeCipherSpec (TLS 1.2) or a TLS 1.3 ServerHello, records are encrypted.

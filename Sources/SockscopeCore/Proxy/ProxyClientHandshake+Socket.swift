@@ -18,13 +18,7 @@ extension ProxyClientHandshake: ConnectionStage {
     /// `.done` once the tunnel is open; throws the proxy's refusal, explained
     /// (`refusal` then holds its code).
     package func step(on socket: Socket) throws(SockscopeError) -> StageProgress {
-        while !output.isEmpty {
-            let result = output.withUnsafeBytes { raw in Result { () throws(SocketCallError) in try socket.send(raw) } }
-            let sent: Int?
-            do { sent = try result.get() } catch { throw SockscopeError(error) }
-            guard let sent else { break }
-            self.sent(sent)
-        }
+        do { _ = try flush { raw throws(SocketCallError) in try socket.send(raw) } } catch { throw SockscopeError(error) }
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
             let result = buffer.withUnsafeMutableBytes { raw in Result { () throws(SocketCallError) in try socket.receive(into: raw) } }

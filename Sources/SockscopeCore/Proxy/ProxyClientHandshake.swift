@@ -7,7 +7,7 @@ package final class ProxyClientHandshake {
     package let proxy: ProxyURL
     package let destination: ProxyDestination
     /// Bytes to send the proxy now (`sent(_:)` drops what went).
-    package private(set) var output: [UInt8] = []
+    package private(set) var output: ByteQueue = []
     /// Bytes that came after the proxy's answer: the destination's first data.
     package private(set) var leftover: [UInt8] = []
     /// The proxy's answer once the tunnel is open: the address it connected from (SOCKS)
@@ -16,7 +16,7 @@ package final class ProxyClientHandshake {
     /// The proxy's refusal code once it refused: the SOCKS 5 or SOCKS 4 reply code, or
     /// the HTTP status.
     package private(set) var refusal: Int?
-    private var input: [UInt8] = []
+    private var input: ByteQueue = []
     private var stage: Stage
 
     private enum Stage {
@@ -30,21 +30,26 @@ package final class ProxyClientHandshake {
         case .socks5:
             stage = .socks5Method
             let methods: [UInt8] = proxy.username == nil ? [0] : [0, 2]
-            output = [5, UInt8(methods.count)] + methods
+            output = ByteQueue([5, UInt8(methods.count)] + methods)
         case .socks4, .socks4a:
             stage = .socks4Reply
-            output = try socks4Request()
+            output = ByteQueue(try socks4Request())
         case .http:
             stage = .httpReply
-            output = httpRequest()
+            output = ByteQueue(httpRequest())
         }
     }
 
     /// The tunnel is open.
     package var isOpen: Bool { stage == .open }
 
-    /// Drops the first `count` bytes of `output` (they were sent).
-    package func sent(_ count: Int) { output.removeFirst(min(count, output.count)) }
+    /// Drops the first `count` bytes of `output` (they went another way).
+    package func sent(_ count: Int) { output.removeFirst(count) }
+
+    /// Writes `output` with `write` (send()) until it is sent or would block; true when all went.
+    package func flush<Failure: Error>(_ write: (UnsafeRawBufferPointer) throws(Failure) -> Int?) throws(Failure) -> Bool {
+        try output.drain(write)
+    }
 
     /// Takes bytes the proxy sent. Returns true once the tunnel is open (then `leftover`
     /// holds what came after the answer).
@@ -54,7 +59,7 @@ package final class ProxyClientHandshake {
         while stage != .open {
             guard try step() else { return false }
         }
-        leftover = input
+        leftover = Array(input)
         input = []
         return true
     }
@@ -130,13 +135,13 @@ package final class ProxyClientHandshake {
 
     private func socks5Reply() throws(SockscopeError) -> Bool {
         guard input.count >= 5 else { return false }
-        guard input[0] == 5 else { throw notProtocol(input) }
+        guard input[0] == 5 else { throw notProtocol(Array(input)) }
         let addressLength: Int
         switch input[3] {
         case 1: addressLength = 4
         case 4: addressLength = 16
         case 3: addressLength = 1 + Int(input[4])
-        default: throw notProtocol(input)
+        default: throw notProtocol(Array(input))
         }
         guard let answer = take(4 + addressLength + 2) else { return false }
         guard answer[1] == 0 else {
@@ -208,8 +213,8 @@ package final class ProxyClientHandshake {
     private func httpReply() throws(SockscopeError) -> Bool {
         let end: [UInt8] = Array("\r\n\r\n".utf8)
         guard let range = input.firstRange(of: end) else {
-            if input.count > 16 << 10 { throw notProtocol(input) }
-            if input.count >= 5 && !input.starts(with: Array("HTTP/".utf8)) { throw notProtocol(input) }
+            if input.count > 16 << 10 { throw notProtocol(Array(input)) }
+            if input.count >= 5 && !input.starts(with: Array("HTTP/".utf8)) { throw notProtocol(Array(input)) }
             return false
         }
         let head = String(decoding: input[..<range.lowerBound], as: UTF8.self)

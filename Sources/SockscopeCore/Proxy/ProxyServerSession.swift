@@ -30,10 +30,10 @@ package final class ProxyServerSession {
     /// The user the client authenticated as (SOCKS 5 user/password, HTTP Basic, SOCKS 4 user id).
     package private(set) var user: String?
     /// Bytes to send the client now.
-    package private(set) var output: [UInt8] = []
+    package private(set) var output: ByteQueue = []
     /// Bytes after the request: the client's first data for the destination.
     package private(set) var leftover: [UInt8] = []
-    private var input: [UInt8] = []
+    private var input: ByteQueue = []
     private var stage = Stage.start
 
     private enum Stage {
@@ -46,8 +46,13 @@ package final class ProxyServerSession {
         self.credentials = credentials
     }
 
-    /// Drops the first `count` bytes of `output` (they were sent).
-    package func sent(_ count: Int) { output.removeFirst(min(count, output.count)) }
+    /// Drops the first `count` bytes of `output` (they went another way).
+    package func sent(_ count: Int) { output.removeFirst(count) }
+
+    /// Writes `output` with `write` (send()) until it is sent or would block; true when all went.
+    package func flush<Failure: Error>(_ write: (UnsafeRawBufferPointer) throws(Failure) -> Int?) throws(Failure) -> Bool {
+        try output.drain(write)
+    }
 
     /// Takes bytes from the client; returns the request once it is whole.
     package func receive(_ bytes: some Collection<UInt8>) -> Request? {
@@ -67,7 +72,7 @@ package final class ProxyServerSession {
             }
             if let result {
                 stage = .done
-                leftover = input
+                leftover = Array(input)
                 input = []
                 return result
             }

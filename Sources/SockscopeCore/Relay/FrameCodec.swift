@@ -42,7 +42,7 @@ package enum FrameFormat: String, Sendable, CaseIterable {
 package struct FrameDecoder: Sendable {
     package let format: FrameFormat
     package let maximumFrame: Int
-    private var buffer: [UInt8] = []
+    private var buffer: ByteQueue = []
 
     package init(format: FrameFormat, maximumFrame: Int) {
         self.format = format

@@ -54,13 +54,13 @@ package final class FramedRelay {
         }
         let terminal = input.map { isatty($0) == 1 } ?? false
         try loop.run {
-            idle || !(inputOpen || peerOpen || pendingOutput > 0) || (!peerOpen && terminal)
+            idle || !(inputOpen || peerOpen || !output.isEmpty) || (!peerOpen && terminal)
         } prepare: { [self] () throws(SockscopeError) in
             var interest: EventLoop.Interest = peerOpen ? .readable : []
-            if pendingOutput > 0 { interest.insert(.writable) }
+            if !output.isEmpty { interest.insert(.writable) }
             try loop.update(socket.fd, interest)
             // Input waits while a megabyte of frames waits for the peer: memory stays bounded.
-            if let input { try loop.update(input, inputOpen && pendingOutput < Self.outputLimit ? .readable : []) }
+            if let input { try loop.update(input, inputOpen && output.count < Self.outputLimit ? .readable : []) }
             guard let limit = options.idleTimeout else { return }
             if let idleTimer { loop.cancel(idleTimer) }
             idleTimer = loop.schedule(at: lastActivity + limit) { idle = true }
@@ -69,9 +69,7 @@ package final class FramedRelay {
     }
 
     /// Frames encoded but not yet taken by the socket, and how far they were sent.
-    private var output: [UInt8] = []
-    private var outputStart = 0
-    private var pendingOutput: Int { output.count - outputStart }
+    private var output: ByteQueue = []
     private static let outputLimit = 1 << 20
     /// Input has ended: send FIN once the frames queued before it are sent.
     private var finishAfterOutput = false
@@ -79,7 +77,7 @@ package final class FramedRelay {
     private var report = Report()
     private var inputOpen = false
     private var peerOpen = true
-    private var pendingLine: [UInt8] = []
+    private var pendingLine: ByteQueue = []
 
     /// Reads what the peer sent and delivers every whole frame in it.
     private func receiveFrames() throws(SockscopeError) {
@@ -107,8 +105,8 @@ package final class FramedRelay {
         guard let count = result else { return }
         if count == 0 {
             inputOpen = false
-            if !pendingLine.isEmpty { try queue(pendingLine[...]) }
-            pendingLine = []
+            if !pendingLine.isEmpty { try queue(Array(pendingLine)[...]) }
+            pendingLine.removeAll()
             finishAfterOutput = options.halfClose
             try flush()
             return
@@ -116,7 +114,7 @@ package final class FramedRelay {
         pendingLine += UnsafeRawBufferPointer(rebasing: buffer[0..<count])
         var start = 0
         while let newline = pendingLine[start...].firstIndex(of: 0x0a) {
-            try queue(pendingLine[start..<newline])
+            try queue(ArraySlice(pendingLine[start..<newline]))
             start = newline + 1
         }
         pendingLine.removeFirst(start)
@@ -131,29 +129,12 @@ package final class FramedRelay {
 
     /// Sends what the socket takes now, without waiting; then FIN when input has ended.
     private func flush() throws(SockscopeError) {
-        while pendingOutput > 0 {
-            let result: Result<Int?, SocketCallError> = output.withUnsafeBytes { bytes in
-                do throws(SocketCallError) {
-                    return .success(try socket.send(UnsafeRawBufferPointer(rebasing: bytes[outputStart...])))
-                } catch {
-                    return .failure(error)
-                }
-            }
-            let sent: Int?
-            do { sent = try result.get() } catch { throw SockscopeError(error) }
-            guard let sent else { break }
-            outputStart += sent
-        }
-        if pendingOutput == 0 {
-            output.removeAll(keepingCapacity: true)
-            outputStart = 0
-            if finishAfterOutput {
-                finishAfterOutput = false
-                socket.shutdownWrite()
-            }
-        } else if outputStart > 1 << 16 {
-            output.removeFirst(outputStart)
-            outputStart = 0
+        let socket = socket
+        let sentAll: Bool
+        do { sentAll = try output.drain { raw throws(SocketCallError) in try socket.send(raw) } } catch { throw SockscopeError(error) }
+        if sentAll && finishAfterOutput {
+            finishAfterOutput = false
+            socket.shutdownWrite()
         }
     }
 }

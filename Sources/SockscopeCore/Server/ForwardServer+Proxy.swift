@@ -71,8 +71,7 @@ extension ForwardServer {
             return
         }
         let request = negotiation.session.receive(buffer.prefix(count))
-        send(negotiation.session.output, to: socket)
-        negotiation.session.sent(negotiation.session.output.count)
+        _ = try? negotiation.session.flush { raw throws(SocketCallError) in try socket.send(raw) }
         switch request {
         case nil: return
         case .refused(let reason, let answer): refuse(negotiation, reason, answer: answer, loop: loop)

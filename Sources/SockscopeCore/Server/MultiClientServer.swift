@@ -57,10 +57,9 @@ package final class MultiClientServer {
         let endpoint: RelayEndpoint
         let peer: SocketAddress
         var name: String
-        var output: [UInt8] = []
-        var outputStart = 0
+        var output: ByteQueue = []
         var lastActivity: ContinuousClock.Instant
-        var pendingLine: [UInt8] = []
+        var pendingLine: ByteQueue = []
         var peerClosed = false
         /// Our end of the stream is due (FIN, after close_notify on TLS) but TLS could not
         /// send close_notify yet (the socket was full): tried again when writable.
@@ -77,7 +76,7 @@ package final class MultiClientServer {
             self.lastActivity = now
         }
 
-        var queued: Int { output.count - outputStart }
+        var queued: Int { output.count }
     }
 
     private let listener: Listener
@@ -286,8 +285,8 @@ package final class MultiClientServer {
         client.lastActivity = clock.now
         if count == 0 {
             if case .broker = mode, !client.pendingLine.isEmpty {
-                let rest = client.pendingLine
-                client.pendingLine = []
+                let rest = Array(client.pendingLine)
+                client.pendingLine.removeAll()
                 for other in clients.values where other !== client { enqueue(rest, to: other) }
             }
             // The client's FIN: it stays while there is more to send it.
@@ -315,8 +314,8 @@ package final class MultiClientServer {
                 chatLine(line, from: client)
             }
             if client.pendingLine.count > 64 << 10 {  // no newline for 64 KiB: pass it on as it is
-                chatLine(client.pendingLine, from: client)
-                client.pendingLine = []
+                chatLine(Array(client.pendingLine), from: client)
+                client.pendingLine.removeAll()
             }
         }
     }
@@ -437,10 +436,6 @@ package final class MultiClientServer {
             drop(client, because: "too slow: more than \(options.maximumQueuedBytes) bytes were waiting for it")
             return
         }
-        if client.outputStart > 1 << 16, client.outputStart * 2 > client.output.count {
-            client.output.removeFirst(client.outputStart)
-            client.outputStart = 0
-        }
         client.output += bytes
         totalQueued += bytes.count
         // A bound for all clients together, not only for each: past it, the client with
@@ -456,8 +451,7 @@ package final class MultiClientServer {
     /// Marks a client to be dropped after this round, releasing what was queued for it.
     private func drop(_ client: Client, because reason: String) {
         totalQueued -= client.queued
-        client.output = []
-        client.outputStart = 0
+        client.output.removeAll()
         client.dropReason = reason
         dirty.insert(client.socket.fd)
     }
@@ -470,29 +464,21 @@ package final class MultiClientServer {
             }
         }
         if client.finishing { finishSending(to: client) }
-        while client.queued > 0 {
-            let result: Result<Int?, SocketCallError> = client.output.withUnsafeBytes { bytes in
-                do throws(SocketCallError) {
-                    return .success(try client.endpoint.write(UnsafeRawBufferPointer(rebasing: bytes[client.outputStart...])))
-                } catch {
-                    return .failure(error)
-                }
-            }
-            let sent: Int?
-            switch result {
-            case .success(let count): sent = count
-            case .failure(let error):
-                remove(client, reason: error.errno.nameAndText, loop: loop)
-                return
-            }
-            guard let sent, sent > 0 else { return }
-            client.outputStart += sent
-            totalQueued -= sent
+        let endpoint = client.endpoint
+        let before = client.queued
+        let drained = Result { () throws(SocketCallError) in try client.output.drain { raw throws(SocketCallError) in try endpoint.write(raw) } }
+        if client.queued < before {
+            totalQueued -= before - client.queued
             client.lastActivity = clock.now
         }
+        switch drained {
+        case .success(true): break
+        case .success(false): return
+        case .failure(let error):
+            remove(client, reason: error.errno.nameAndText, loop: loop)
+            return
+        }
         dirty.insert(client.socket.fd)
-        client.output = []
-        client.outputStart = 0
         if case .standardStreams = mode, !inputOpen, options.halfClose { finishSending(to: client) }
         if client.peerClosed && !sendsMore(to: client) {
             if isReplying && !client.finishing { finishSending(to: client) }
