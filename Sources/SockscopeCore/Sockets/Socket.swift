@@ -179,15 +179,7 @@ package final class Socket {
 
     /// Sends every byte, waiting for buffer space as needed (Python's `sendall`).
     package func sendAll(_ bytes: UnsafeRawBufferPointer) throws(SocketCallError) {
-        var offset = 0
-        while offset < bytes.count {
-            let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
-            if let count = try send(rest) {
-                offset += count
-            } else {
-                _ = try EventLoop.wait(for: fd, .writable, deadline: nil)
-            }
-        }
+        try SystemCall.writeEverything(bytes, to: fd) { raw throws(SocketCallError) in try send(raw) }
     }
 
     /// One non-blocking `recv`. Returns the byte count (0 means the peer closed its

@@ -37,15 +37,21 @@ package enum SystemCall {
     /// - Throws: `SocketCallError` for the failing `write` (EPIPE, ENOSPC, …), or
     ///   EINTR when a signal stopped the wait.
     package static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws(SocketCallError) {
+        try writeEverything(bytes, to: fd) { raw throws(SocketCallError) in
+            do throws(Errno) { return try write(fd, raw) } catch { throw SocketCallError(.write, error) }
+        }
+    }
+
+    /// The one blocking write-everything path: hands `bytes` to `write` (one
+    /// non-blocking call — write(), send() — returning what it took, nil when `fd` is
+    /// full), continuing short writes and waiting for `fd` through the event loop's
+    /// one-descriptor wait, so a signal ends the wait.
+    package static func writeEverything(
+        _ bytes: UnsafeRawBufferPointer, to fd: Int32, with write: (UnsafeRawBufferPointer) throws(SocketCallError) -> Int?
+    ) throws(SocketCallError) {
         var offset = 0
         while offset < bytes.count {
-            let written: Int?
-            do {
-                written = try write(fd, UnsafeRawBufferPointer(rebasing: bytes[offset...]))
-            } catch {
-                throw SocketCallError(.write, error)
-            }
-            if let written {
+            if let written = try write(UnsafeRawBufferPointer(rebasing: bytes[offset...])) {
                 offset += written
             } else {
                 _ = try EventLoop.wait(for: fd, .writable, deadline: nil)
