@@ -59,6 +59,7 @@ struct BroadcastCommand: ParsableCommand {
     func validate() throws {
         if to != nil && interface != nil { throw ValidationError("--to and --interface cannot be used together") }
         if count != nil && wait == nil { throw ValidationError("--replies goes with --wait") }
+        if let to, IPv4Address(to) == nil { throw ValidationError("--to takes an IPv4 address, not '\(to)'") }
     }
 
     func run() throws {

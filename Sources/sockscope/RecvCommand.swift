@@ -78,6 +78,12 @@ struct RecvCommand: ParsableCommand {
         if [reply != nil, echo, upper].filter({ $0 }).count > 1 { throw ValidationError("choose one of --reply, --echo, --upper") }
         if let count, count < 1 { throw ValidationError("--count must be at least 1") }
         if interface != nil && group == nil { throw ValidationError("--interface goes with --group") }
+        if let group, IPAddress(group)?.isMulticast != true {
+            throw ValidationError("--group takes a multicast address (224.0.0.0/4 or ff00::/8), not '\(group)'")
+        }
+        if let wanted = family.family, let group = group.flatMap(IPAddress.init), group.family != wanted {
+            throw ValidationError("\(group) is not an \(wanted == .inet ? "IPv4" : "IPv6") address (-\(wanted == .inet ? "4" : "6"))")
+        }
     }
 
     func run() throws {

@@ -13,6 +13,30 @@ struct CombinationTests {
     }
 
     @Test(
+        "contradictions are the parser's usage errors, found before anything runs ('Error:', exit 64): TLS options, probe --tls, the listen modes, recv --group, broadcast --to, --backlog with -u",
+        arguments: [
+            (["connect", "--client-key", "k.pem", "--tls", "127.0.0.1", "9"], "--client-key is the key of a certificate"),
+            (["connect", "--alpn", "h2", "127.0.0.1", "9"], "is for TLS: add --tls"),
+            (["connect", "--tls", "--tls-min", "1.3", "--tls-max", "1.2", "127.0.0.1", "9"], "no version is left"),
+            (["listen", "--tls", "--require-client-cert", "127.0.0.1", "0"], "--require-client-cert needs --ca-file"),
+            (["forward", "--tls", "--ciphers", "", "127.0.0.1", "0", "127.0.0.1", "9"], "--ciphers needs at least one cipher name"),
+            (["probe", "--tls", "-u", "127.0.0.1", "443"], "--tls is for TCP ports"),
+            (["probe", "--tls", "--insecure", "127.0.0.1", "443"], "never enforces it"),
+            (["listen", "--echo", "--broker", "127.0.0.1", "0"], "had already been set with flag"),
+            (["listen", "-u", "--backlog", "128", "127.0.0.1", "0"], "--backlog serves stream"),
+            (["forward", "-u", "--backlog", "1024", "127.0.0.1", "0", "127.0.0.1", "9"], "--backlog is the queue of TCP connections"),
+            (["recv", "--group", "10.0.0.1", "5000"], "--group takes a multicast address"),
+            (["recv", "-4", "--group", "ff02::1", "5000"], "is not an IPv4 address"),
+            (["broadcast", "--to", "1.2.3", "9", "hi"], "--to takes an IPv4 address"),
+        ])
+    func parserRefuses(arguments: [String], message: String) async throws {
+        let outcome = try await run(Paths.sockscope, arguments)
+        #expect(outcome.status == 64, "\(arguments): \(outcome)")
+        #expect(outcome.stderr.hasPrefix("Error: ") && outcome.stderr.contains(message), "\(arguments): \(outcome.stderr)")
+        #expect(outcome.stdout.isEmpty)
+    }
+
+    @Test(
         "listen -u --allow/--deny: datagrams from a refused source are dropped and logged; allowed ones pass",
         arguments: [["--allow", "127.0.0.1"], ["--deny", "127.0.0.2"], ["--deny", "::ffff:127.0.0.2"]])
     func udpAccessControl(_ rule: [String]) async throws {

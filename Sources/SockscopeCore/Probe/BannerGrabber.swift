@@ -98,8 +98,8 @@ package final class BannerGrabber {
     /// The connect's result, the text sent, then reads: returns when the attempt is over.
     private func step(_ attempt: Attempt, loop: EventLoop, finish: @escaping (Attempt, SockscopeError?) -> Void) -> Outcome? {
         if !attempt.connected {
-            if let error = attempt.socket.pendingError() {
-                return Outcome(failure: SockscopeError(SocketCallError(.connect, error, address: SocketAddress(attempt.job.address, port: attempt.job.port))))
+            do throws(SocketCallError) { try attempt.socket.finishConnect(to: SocketAddress(attempt.job.address, port: attempt.job.port)) } catch {
+                return Outcome(failure: SockscopeError(error))
             }
             attempt.connected = true
             if !send.isEmpty {

@@ -96,8 +96,8 @@ package final class ProxyProber {
 
     private func step(_ flight: Flight, loop: EventLoop) throws(SockscopeError) {
         if !flight.connected {
-            if let error = flight.socket.pendingError() {
-                fatal = Self.proxyUnreachable(SocketCallError(.connect, error, address: proxyAddress), proxy: proxy)
+            do throws(SocketCallError) { try flight.socket.finishConnect(to: proxyAddress) } catch {
+                fatal = Self.proxyUnreachable(error, proxy: proxy)
                 end(flight, loop: loop)
                 return
             }

@@ -119,8 +119,8 @@ package final class TLSProber {
     /// Moves an attempt on after readiness: the connect's result, then handshake steps.
     private func advance(_ attempt: Attempt, loop: EventLoop) throws(SockscopeError) -> TLSProbeResult.Outcome? {
         if attempt.session == nil {
-            if let error = attempt.socket.pendingError() {
-                return .unreachable(SockscopeError(SocketCallError(.connect, error, address: SocketAddress(attempt.job.address, port: attempt.job.port))))
+            do throws(SocketCallError) { try attempt.socket.finishConnect(to: SocketAddress(attempt.job.address, port: attempt.job.port)) } catch {
+                return .unreachable(SockscopeError(error))
             }
             attempt.session = try TLSSession(
                 context: context, socket: attempt.socket, serverName: attempt.job.serverName,

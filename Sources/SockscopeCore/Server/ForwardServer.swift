@@ -242,8 +242,8 @@ package final class ForwardServer {
         guard let connection = byDescriptor[readiness.fd] else { return }
         if !connection.connected {
             guard readiness.fd == connection.target.fd else { return }
-            if let error = connection.target.pendingError() {
-                fail(connection, error, loop: loop)
+            do throws(SocketCallError) { try connection.target.finishConnect(to: connection.targetAddress) } catch {
+                fail(connection, error.errno, loop: loop)
                 return
             }
             connection.connected = true

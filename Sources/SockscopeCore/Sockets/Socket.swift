@@ -119,6 +119,13 @@ package final class Socket {
             tracer.record("connect(fd \(fd), \(address)) → no answer within \(waited): ETIMEDOUT")
             throw SocketCallError(.connect, .timedOut, address: address, waited: timeout)
         }
+        try finishConnect(to: address)
+    }
+
+    /// The outcome of a non-blocking connect once the socket is writable: SO_ERROR read
+    /// (and cleared), traced, and thrown as the connect() that failed — the one place a
+    /// connect's result is read, whoever waited for it (connect, forward, the probers).
+    package func finishConnect(to address: SocketAddress) throws(SocketCallError) {
         if let error = pendingError() {
             tracer.record("connect(fd \(fd), \(address)) → \(error.nameAndText)")
             throw SocketCallError(.connect, error, address: address)

@@ -43,6 +43,10 @@ struct ClientTLSOptions: ParsableArguments {
         values.key = clientKey
         return values
     }
+
+    /// Every combination checked before anything runs: TLS options without --tls,
+    /// a key without its certificate, versions that leave none, an empty cipher list.
+    func validate() throws { try values.validate(role: .client) }
 }
 
 /// `--tls` and what goes with it, on the server side (`listen`).
@@ -80,6 +84,10 @@ struct ServerTLSOptions: ParsableArguments {
         values.caFile = caFile
         return values
     }
+
+    /// Every combination checked before anything runs (as on the client side, and
+    /// --require-client-cert with its --ca-file).
+    func validate() throws { try values.validate(role: .server) }
 }
 
 /// The TLS options both sides have.
@@ -140,6 +148,12 @@ extension TLSOptions.Values {
             (caFile != nil, "--ca-file"), (insecure, "--insecure"), (sni != nil, "--sni"), (requireClientCert, "--require-client-cert"),
         ]
         return given.filter(\.0).map(\.1)
+    }
+
+    /// The parser's check of these options: the configuration they describe is made and
+    /// dropped, so every contradiction is a usage error before anything runs.
+    func validate(role: TLSConfiguration.Role) throws {
+        do { _ = try configurationIfEnabled(role: role) } catch { throw ValidationError(error.message) }
     }
 
     /// The configuration, when --tls is given; nil when no TLS option is.
