@@ -19,6 +19,8 @@ struct ByteQueueTests {
         head.removeFirst(2)
         #expect(head.firstRange(of: Array("\r\n\r\n".utf8)) == 4..<8 && head.firstRange(of: Array("\r\n\r\n\r".utf8)) == nil)
         #expect(head.firstIndex(of: UInt8(ascii: "c")) == 8 && head.firstRange(of: Array("c".utf8)) == 8..<9)
+        #expect(head.firstIndex(of: 0x0a, from: 2) == 5 && head.firstIndex(of: 0x0a, from: 8) == nil && head.lastIndex(of: 0x0a) == 7)
+        #expect(Array(head.bytes(2..<4)) == Array("ab".utf8) && Array(head.waiting) == Array("\r\nab\r\n\r\nc".utf8))
     }
 
     @Test("1,000 random appends and takes keep the bytes in order through compactions (against an array)")

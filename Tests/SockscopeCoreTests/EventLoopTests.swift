@@ -25,6 +25,50 @@ struct EventLoopTests {
         }
     }
 
+    @Test("registration identities: readiness reported for a descriptor closed and reused in the same wait is not its new owner's")
+    func staleReadinessDropped() throws {
+        var tested = 0
+        for _ in 0..<20 where tested == 0 {
+            // Two readable pipes, both in one wait's events: whichever handler runs first
+            // closes the other's read end and makes a new pipe, whose read end takes the
+            // freed number; the other's event, still to be dispatched, names that number.
+            func makePipe() -> [Int32] {
+                var ends: [Int32] = [-1, -1]
+                _ = pipe(&ends)
+                _ = fcntl(ends[0], F_SETFL, fcntl(ends[0], F_GETFL) | O_NONBLOCK)
+                return ends
+            }
+            var open = [makePipe(), makePipe()]
+            let loop = try EventLoop()
+            var handled = 0
+            var reused = false
+            var newOwnerCalled = false
+            for index in 0..<2 {
+                try loop.register(open[index][0], .readable) { _ throws(SockscopeError) in
+                    handled += 1
+                    guard handled == 1 else { return }
+                    let other = open[1 - index][0]
+                    loop.forget(other)
+                    close(other)
+                    let made = makePipe()
+                    open.append(made)
+                    open[1 - index][0] = -1
+                    guard made[0] == other else { return }
+                    reused = true
+                    try loop.register(made[0], .readable) { _ throws(SockscopeError) in newOwnerCalled = true }
+                }
+            }
+            for ends in open { #expect(write(ends[1], "x", 1) == 1) }
+            try loop.run(until: { handled >= 1 })
+            if reused {
+                tested += 1
+                #expect(!newOwnerCalled, "the new pipe never had data: the old descriptor's event reached its new owner")
+            }
+            for ends in open { for fd in ends where fd >= 0 { close(fd) } }
+        }
+        #expect(tested > 0, "the freed descriptor number was never reused: nothing was tested")
+    }
+
     @Test("a registered handler is called with its descriptor's readiness; run ends when done says so")
     func handlers() throws {
         let pipe = try Pipe()

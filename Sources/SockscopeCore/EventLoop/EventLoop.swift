@@ -39,6 +39,17 @@ package final class EventLoop {
         /// EPOLLHUP, EPOLLERR or EPOLLRDHUP: the peer hung up, or an error is
         /// pending; a read or write will tell which.
         package var hangUpOrError: Bool
+        /// Which registration of `fd` the event was for (see `register`): an event
+        /// for a descriptor closed and reused within the same wait is not its new owner's.
+        package var registration: UInt32 = 0
+
+        package init(fd: Int32, readable: Bool, writable: Bool, hangUpOrError: Bool, registration: UInt32 = 0) {
+            self.fd = fd
+            self.readable = readable
+            self.writable = writable
+            self.hangUpOrError = hangUpOrError
+            self.registration = registration
+        }
     }
 
     /// The clock every deadline is on.
@@ -60,8 +71,13 @@ package final class EventLoop {
     private var handlers: [Int32: Handler] = [:]
     private var timers = TimerHeap()
     private var nextTimerID = 0
-    private static let signalToken: UInt64 = 1 << 40
-    static let remoteToken: UInt64 = 1 << 41
+    /// Each `register` call's identity, per descriptor: the high half of its epoll token
+    /// (the low half is the descriptor), as swift-nio's registration IDs.
+    private var registrations: [Int32: UInt32] = [:]
+    private var lastRegistration: UInt32 = 0
+    /// Tokens no descriptor can have (its low half would be -1 or -2).
+    private static let signalToken = UInt64(UInt32.max)
+    static let remoteToken = UInt64(UInt32.max - 1)
     /// Made by `remote()`; its work runs in `run`.
     var remoteHandle: Remote?
     /// The remote's counter fired in the last wait.
@@ -90,9 +106,15 @@ package final class EventLoop {
             alwaysReady[fd] = interest
             return
         }
+        try setInterest(interest, for: fd, renewing: false)
+    }
+
+    /// `setInterest`, and with `renewing` the epoll token brought up to the descriptor's
+    /// current registration even when the interest is unchanged.
+    private func setInterest(_ interest: Interest, for fd: Int32, renewing: Bool) throws(SocketCallError) {
         let current = registered[fd]
-        if current == interest || (current == nil && interest.isEmpty) { return }
-        let token = UInt64(UInt32(bitPattern: fd))
+        if (current == interest && !renewing) || (current == nil && interest.isEmpty) { return }
+        let token = UInt64(registrations[fd] ?? 0) << 32 | UInt64(UInt32(bitPattern: fd))
         let result: Int32
         if interest.isEmpty {
             result = cshim_epoll_remove(epollFD, fd)
@@ -116,6 +138,7 @@ package final class EventLoop {
         if registered.removeValue(forKey: fd) != nil { _ = cshim_epoll_remove(epollFD, fd) }
         alwaysReady[fd] = nil
         handlers[fd] = nil
+        registrations[fd] = nil
     }
 
     /// Forgets `fd` that the caller closes next, without epoll_ctl(EPOLL_CTL_DEL):
@@ -126,15 +149,20 @@ package final class EventLoop {
         registered.removeValue(forKey: fd)
         alwaysReady[fd] = nil
         handlers[fd] = nil
+        registrations[fd] = nil
     }
 
     // MARK: Handlers and timers
 
     /// Watches `fd` for `interest` and calls `handler` whenever it is ready (replacing
     /// any handler it had). Change the interest later with `setInterest`.
+    /// Each call is a new registration: readiness reported for an earlier one (the same
+    /// number, closed and reused while one wait's events are dispatched) is dropped.
     package func register(_ fd: Int32, _ interest: Interest, handler: @escaping Handler) throws(SockscopeError) {
         handlers[fd] = handler
-        do { try setInterest(interest, for: fd) } catch { throw SockscopeError(error) }
+        lastRegistration = lastRegistration == UInt32.max ? 1 : lastRegistration + 1
+        registrations[fd] = lastRegistration
+        do { try setInterest(interest, for: fd, renewing: true) } catch { throw SockscopeError(error) }
     }
 
     /// Changes what a registered descriptor waits for (see `setInterest`), as an error
@@ -176,7 +204,7 @@ package final class EventLoop {
             if done() { return }
             let ready: [Readiness]
             do { ready = try wait(until: timers.nextDeadline, capacity: 256) } catch { throw SockscopeError(error) }
-            for readiness in ready {
+            for readiness in ready where readiness.registration == registrations[readiness.fd] ?? 0 {
                 try handlers[readiness.fd]?(readiness)
             }
             if remoteWoken, let remoteHandle {
@@ -198,7 +226,7 @@ package final class EventLoop {
             ready.append(
                 Readiness(
                     fd: fd, readable: interest.contains(.readable), writable: interest.contains(.writable),
-                    hangUpOrError: false))
+                    hangUpOrError: false, registration: registrations[fd] ?? 0))
         }
         try Self.checkSignal()
         let milliseconds = ready.isEmpty ? Self.milliseconds(timeout) : 0
@@ -221,7 +249,7 @@ package final class EventLoop {
                     fd: Int32(bitPattern: UInt32(truncatingIfNeeded: event.data)),
                     readable: flags & UInt32(CSHIM_EPOLLIN) != 0 || problem,
                     writable: flags & UInt32(CSHIM_EPOLLOUT) != 0 || problem,
-                    hangUpOrError: problem))
+                    hangUpOrError: problem, registration: UInt32(truncatingIfNeeded: event.data >> 32)))
         }
         return ready
     }

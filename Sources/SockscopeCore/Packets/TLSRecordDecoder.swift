@@ -64,7 +64,7 @@ package struct TLSStreamDecoder: Sendable {
             }
             let length = Int(pending[3]) << 8 | Int(pending[4])
             guard pending.count >= 5 + length else { break }
-            let fragment = Array(pending[5..<5 + length])
+            let fragment = Array(pending.bytes(5..<5 + length))
             pending.removeFirst(5 + length)
             records.append(describe(type: type, fragment: fragment))
         }

@@ -59,7 +59,7 @@ package final class ProxyClientHandshake {
         while stage != .open {
             guard try step() else { return false }
         }
-        leftover = Array(input)
+        leftover = Array(input.waiting)
         input = []
         return true
     }
@@ -78,8 +78,7 @@ package final class ProxyClientHandshake {
 
     private func take(_ count: Int) -> [UInt8]? {
         guard input.count >= count else { return nil }
-        defer { input.removeFirst(count) }
-        return Array(input.prefix(count))
+        return input.take(count)
     }
 
     // MARK: SOCKS 5

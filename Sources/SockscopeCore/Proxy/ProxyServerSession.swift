@@ -72,7 +72,7 @@ package final class ProxyServerSession {
             }
             if let result {
                 stage = .done
-                leftover = Array(input)
+                leftover = Array(input.waiting)
                 input = []
                 return result
             }
@@ -100,8 +100,7 @@ package final class ProxyServerSession {
 
     private func take(_ count: Int) -> [UInt8]? {
         guard input.count >= count else { return nil }
-        defer { input.removeFirst(count) }
-        return Array(input.prefix(count))
+        return input.take(count)
     }
 
     // MARK: SOCKS 5
@@ -184,7 +183,7 @@ package final class ProxyServerSession {
     // MARK: SOCKS 4 and 4a
 
     private func socks4Request() -> (Request?, Bool) {
-        guard input.count > 8, let userEnd = input[8...].firstIndex(of: 0) else {
+        guard input.count > 8, let userEnd = input.firstIndex(of: 0, from: 8) else {
             if input.count > 1024 { return (.refused(reason: "SOCKS4 user id over 1 KiB", answer: [0, 91, 0, 0, 0, 0, 0, 0]), true) }
             return (nil, false)
         }
@@ -193,7 +192,7 @@ package final class ProxyServerSession {
         var end = userEnd + 1
         var name: String?
         if isSocks4a {
-            guard let nameEnd = input[end...].firstIndex(of: 0) else {
+            guard let nameEnd = input.firstIndex(of: 0, from: end) else {
                 if input.count > 1024 { return (.refused(reason: "SOCKS4a name over 1 KiB", answer: [0, 91, 0, 0, 0, 0, 0, 0]), true) }
                 return (nil, false)
             }

@@ -50,9 +50,18 @@ package struct ByteQueue: RandomAccessCollection, ExpressibleByArrayLiteral, Sen
         }
     }
 
+    /// The waiting bytes at `offsets` (from the front), sharing the storage: an
+    /// ArraySlice, so copying it out is one memcpy rather than a walk through the queue.
+    package func bytes(_ offsets: Range<Int>) -> ArraySlice<UInt8> {
+        storage[(head + offsets.lowerBound)..<(head + offsets.upperBound)]
+    }
+
+    /// All the waiting bytes (see `bytes(_:)`).
+    package var waiting: ArraySlice<UInt8> { storage[head...] }
+
     /// Takes the first `count` bytes off the front and returns them.
     package mutating func take(_ count: Int) -> [UInt8] {
-        let taken = Array(prefix(count))
+        let taken = Array(bytes(0..<Swift.min(Swift.max(count, 0), self.count)))
         removeFirst(taken.count)
         return taken
     }
@@ -91,11 +100,21 @@ package struct ByteQueue: RandomAccessCollection, ExpressibleByArrayLiteral, Sen
     }
 
     /// The first waiting `byte` (memchr(3)).
-    package func firstIndex(of byte: UInt8) -> Int? {
-        withUnsafeBytes { raw in
-            guard let base = raw.baseAddress, let found = memchr(base, Int32(byte), raw.count) else { return nil }
+    package func firstIndex(of byte: UInt8) -> Int? { firstIndex(of: byte, from: 0) }
+
+    /// The first `byte` at or after offset `start` (memchr(3)): parsers scanning for
+    /// line ends call this, never a generic walk through the collection.
+    package func firstIndex(of byte: UInt8, from start: Int) -> Int? {
+        guard start < count else { return nil }
+        return withUnsafeBytes { raw in
+            guard let base = raw.baseAddress, let found = memchr(base + start, Int32(byte), raw.count - start) else { return nil }
             return UnsafeRawPointer(found) - base
         }
+    }
+
+    /// The last waiting `byte`, found from the back.
+    package func lastIndex(of byte: UInt8) -> Int? {
+        withUnsafeBytes { raw in raw.lastIndex(of: byte) }
     }
 
     /// Hands the waiting bytes to `write` (send(), SSL_write) until they are all gone or

@@ -62,14 +62,14 @@ package struct FrameDecoder: Sendable {
             let available = buffer.count - start
             switch format {
             case .line:
-                guard let newline = buffer[start...].firstIndex(of: 0x0a) else {
+                guard let newline = buffer.firstIndex(of: 0x0a, from: start) else {
                     if available > maximumFrame { throw tooLong(available, complete: false) }
                     buffer.removeFirst(start)
                     return messages
                 }
                 // A line is held to the limit however it arrived, whole or in pieces.
                 if newline - start > maximumFrame { throw tooLong(newline - start, complete: true) }
-                messages.append(Array(buffer[start..<newline]))
+                messages.append(Array(buffer.bytes(start..<newline)))
                 start = newline + 1
             case .u32be, .u16be:
                 let headerLength = format == .u32be ? 4 : 2
@@ -84,7 +84,7 @@ package struct FrameDecoder: Sendable {
                     buffer.removeFirst(start)
                     return messages
                 }
-                messages.append(Array(buffer[(start + headerLength)..<(start + headerLength + length)]))
+                messages.append(Array(buffer.bytes((start + headerLength)..<(start + headerLength + length))))
                 start += headerLength + length
             }
         }

@@ -105,7 +105,7 @@ package final class FramedRelay {
         guard let count = result else { return }
         if count == 0 {
             inputOpen = false
-            if !pendingLine.isEmpty { try queue(Array(pendingLine)[...]) }
+            if !pendingLine.isEmpty { try queue(pendingLine.waiting) }
             pendingLine.removeAll()
             finishAfterOutput = options.halfClose
             try flush()
@@ -113,8 +113,8 @@ package final class FramedRelay {
         }
         pendingLine += UnsafeRawBufferPointer(rebasing: buffer[0..<count])
         var start = 0
-        while let newline = pendingLine[start...].firstIndex(of: 0x0a) {
-            try queue(ArraySlice(pendingLine[start..<newline]))
+        while let newline = pendingLine.firstIndex(of: 0x0a, from: start) {
+            try queue(pendingLine.bytes(start..<newline))
             start = newline + 1
         }
         pendingLine.removeFirst(start)

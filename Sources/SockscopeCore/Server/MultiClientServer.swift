@@ -285,7 +285,7 @@ package final class MultiClientServer {
         client.lastActivity = clock.now
         if count == 0 {
             if case .broker = mode, !client.pendingLine.isEmpty {
-                let rest = Array(client.pendingLine)
+                let rest = Array(client.pendingLine.waiting)
                 client.pendingLine.removeAll()
                 for other in clients.values where other !== client { enqueue(rest, to: other) }
             }
@@ -309,12 +309,12 @@ package final class MultiClientServer {
         case .chat:
             client.pendingLine += bytes
             while let newline = client.pendingLine.firstIndex(of: 0x0a) {
-                let line = Array(client.pendingLine[..<newline])
+                let line = Array(client.pendingLine.bytes(0..<newline))
                 client.pendingLine.removeFirst(newline + 1)
                 chatLine(line, from: client)
             }
             if client.pendingLine.count > 64 << 10 {  // no newline for 64 KiB: pass it on as it is
-                chatLine(Array(client.pendingLine), from: client)
+                chatLine(Array(client.pendingLine.waiting), from: client)
                 client.pendingLine.removeAll()
             }
         }
@@ -331,7 +331,7 @@ package final class MultiClientServer {
             cut = client.pendingLine.count > 64 << 10 ? client.pendingLine.count : nil
         }
         guard let cut else { return }
-        let lines = Array(client.pendingLine[..<cut])
+        let lines = Array(client.pendingLine.bytes(0..<cut))
         client.pendingLine.removeFirst(cut)
         for other in clients.values where other !== client { enqueue(lines, to: other) }
     }
