@@ -71,4 +71,30 @@ struct ConnectionStageTests {
             _ = try silent.perform(on: quiet, deadline: .now + .milliseconds(100), tracer: .silent)
         } throws: { ($0 as? SockscopeError)?.status == .timedOut }
     }
+
+    @Test("the connect stage: a listener is connected, a closed port is ECONNREFUSED with the errno kept, both through the same driver")
+    func connectStage() throws {
+        let listener = try BoundSocket(ListenRequest(address: .ipv4(.loopback, port: 0), type: .stream), tracer: .silent)
+        let closedPort: SocketAddress = try {
+            let probe = try BoundSocket(ListenRequest(address: .ipv4(.loopback, port: 0), type: .stream), tracer: .silent)
+            defer { probe.socket.close() }
+            return probe.address
+        }()
+        let loop = try EventLoop()
+        var outcomes: [SocketAddress: SockscopeError?] = [:]
+        var stages: [ConnectStage] = []
+        for destination in [listener.address, closedPort] {
+            let socket = try Socket(family: .inet, type: .stream)
+            let stage = ConnectStage(to: destination)
+            stages.append(stage)
+            try loop.drive(stage, on: socket, deadline: .now + .seconds(5)) { failure in
+                outcomes[destination] = .some(failure)
+                withExtendedLifetime(socket) {}
+            }
+        }
+        try loop.run(until: { outcomes.count == 2 })
+        let connected = try #require(outcomes[listener.address])
+        #expect(connected == nil && stages[0].failure == nil)
+        #expect(stages[1].failure?.errno == .connectionRefused, "\(String(describing: outcomes[closedPort]))")
+    }
 }

@@ -57,7 +57,6 @@ package final class TLSProber {
         let socket: Socket
         var session: TLSSession?
         let started = ContinuousClock.now
-        var timer: EventLoop.Timer?
         init(job: Job, index: Int, socket: Socket) {
             self.job = job
             self.index = index
@@ -71,7 +70,6 @@ package final class TLSProber {
         do { loop = try EventLoop() } catch { throw SockscopeError(error) }
         var results = [TLSProbeResult?](repeating: nil, count: jobs.count)
         func finish(_ attempt: Attempt, _ outcome: TLSProbeResult.Outcome) {
-            if let timer = attempt.timer { loop.cancel(timer) }
             loop.forget(attempt.socket.fd)
             // As the scan's probes: RST (no TIME-WAIT left behind) unless --graceful.
             if !graceful { try? attempt.socket.set(.linger(seconds: 0)) }
@@ -93,52 +91,34 @@ package final class TLSProber {
         return results.compactMap { $0 }
     }
 
-    /// Starts one job; returns its outcome when it ends at once (no socket, refused).
+    /// Starts one job: the connect stage, then the handshake stage, both driven on the
+    /// loop within one deadline; returns the outcome when it ends at once (no socket).
     private func start(
         _ job: Job, index: Int, loop: EventLoop, finish: @escaping (Attempt, TLSProbeResult.Outcome) -> Void
     ) throws(SockscopeError) -> TLSProbeResult.Outcome? {
         let destination = SocketAddress(job.address, port: job.port)
         let socket: Socket
-        do {
-            socket = try Socket(family: destination.family, type: .stream)
-            _ = try socket.startConnect(to: destination)
-        } catch {
+        do { socket = try Socket(family: destination.family, type: .stream) } catch {
             if ProbeResult.isLocalResourceLimit(error.errno) { throw SockscopeError(error) }
             return .unreachable(SockscopeError(error))
         }
         let attempt = Attempt(job: job, index: index, socket: socket)
-        attempt.timer = loop.schedule(at: attempt.started + timeout) { [self] in
-            finish(attempt, timedOut(attempt))
-        }
-        try loop.register(socket.fd, .writable) { [self] _ throws(SockscopeError) in
-            if let outcome = try advance(attempt, loop: loop) { finish(attempt, outcome) }
-        }
-        return nil
-    }
-
-    /// Moves an attempt on after readiness: the connect's result, then handshake steps.
-    private func advance(_ attempt: Attempt, loop: EventLoop) throws(SockscopeError) -> TLSProbeResult.Outcome? {
-        if attempt.session == nil {
-            do throws(SocketCallError) { try attempt.socket.finishConnect(to: SocketAddress(attempt.job.address, port: attempt.job.port)) } catch {
-                return .unreachable(SockscopeError(error))
+        let deadline = attempt.started + timeout
+        let connect = ConnectStage(to: destination)
+        try loop.drive(connect, on: socket, deadline: deadline) { [self] failure throws(SockscopeError) in
+            if let failure {
+                if let errno = connect.failure?.errno, ProbeResult.isLocalResourceLimit(errno) { throw failure }
+                let waited = SocketCallError(.connect, .timedOut, address: destination, waited: timeout)
+                return finish(attempt, .unreachable(failure.status == .timedOut ? SockscopeError(waited) : failure))
             }
-            attempt.session = try TLSSession(
-                context: context, socket: attempt.socket, serverName: attempt.job.serverName,
-                verifyName: attempt.job.serverName ?? "\(attempt.job.address)")
+            let session = try TLSSession(context: context, socket: socket, serverName: job.serverName, verifyName: job.serverName ?? "\(job.address)")
+            attempt.session = session
+            try loop.drive(session, on: socket, deadline: deadline) { [self] failure in
+                session.noteDuration(.now - attempt.started)
+                guard let failure else { return finish(attempt, .established(session.handshake)) }
+                finish(attempt, failure.status == .timedOut ? timedOut(attempt) : classify(failure, session: session))
+            }
         }
-        guard let session = attempt.session else { return nil }
-        let progress: StageProgress
-        do {
-            progress = try session.step(on: attempt.socket)
-        } catch {
-            session.noteDuration(.now - attempt.started)
-            return classify(error, session: session)
-        }
-        guard case .waiting(let interest) = progress else {
-            session.noteDuration(.now - attempt.started)
-            return .established(session.handshake)
-        }
-        try loop.update(attempt.socket.fd, interest)
         return nil
     }
 

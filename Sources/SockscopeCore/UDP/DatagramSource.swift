@@ -30,7 +30,7 @@ package struct DatagramSource {
     /// Reads to the end of the input, handing over datagrams in groups as they are
     /// complete (each group: the datagrams cut from one read).
     package func forEachGroup(_ body: ([ArraySlice<UInt8>]) throws(SockscopeError) -> Void) throws(SockscopeError) {
-        var pending: [UInt8] = []
+        var pending = ByteQueue()
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
         defer { chunk.deallocate() }
         while true {
@@ -50,7 +50,7 @@ package struct DatagramSource {
             switch cutting {
             case .whole:
                 if pending.count >= Self.wholeLimit {
-                    try body([pending[...]])
+                    try body([pending.waiting])
                     return
                 }
             case .lines:
@@ -64,20 +64,23 @@ package struct DatagramSource {
                     }
                     continue
                 }
-                try body(
-                    pending[...last].split(separator: 0x0a, omittingEmptySubsequences: false).dropLast().map { line in
-                        pending[line.startIndex...line.endIndex]  // keep the newline
-                    })
+                var lines: [ArraySlice<UInt8>] = []
+                var start = 0
+                while let newline = pending.firstIndex(of: 0x0a, from: start), newline <= last {
+                    lines.append(pending.bytes(start..<(newline + 1)))  // keep the newline
+                    start = newline + 1
+                }
+                try body(lines)
                 pending.removeFirst(last + 1)
             case .size(let size):
                 let whole = pending.count / size * size
                 guard whole > 0 else { continue }
-                try body(stride(from: 0, to: whole, by: size).map { pending[$0..<($0 + size)] })
+                try body(stride(from: 0, to: whole, by: size).map { pending.bytes($0..<($0 + size)) })
                 pending.removeFirst(whole)
             }
         }
         if cutting == .whole || !pending.isEmpty {
-            try body([pending[...]])
+            try body([pending.waiting])
         }
     }
 }
