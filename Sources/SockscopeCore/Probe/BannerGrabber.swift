@@ -36,7 +36,6 @@ package final class BannerGrabber {
         let job: Job
         let index: Int
         let socket: Socket
-        var connected = false
         var received: [UInt8] = []
         var timer: EventLoop.Timer?
         init(job: Job, index: Int, socket: Socket) {
@@ -72,55 +71,51 @@ package final class BannerGrabber {
         return results.compactMap { $0 }
     }
 
-    /// Starts one job; returns the failure when it ends at once (no socket, refused).
+    /// Starts one job: the connect stage on the driver, then the text sent and the
+    /// reads; returns the failure when it ends at once (no socket).
     private func start(_ job: Job, index: Int, loop: EventLoop, finish: @escaping (Attempt, SockscopeError?) -> Void) throws(SockscopeError)
         -> SockscopeError?
     {
         let destination = SocketAddress(job.address, port: job.port)
         let socket: Socket
-        do {
-            socket = try Socket(family: destination.family, type: .stream)
-            _ = try socket.startConnect(to: destination)
-        } catch {
+        do { socket = try Socket(family: destination.family, type: .stream) } catch {
             if ProbeResult.isLocalResourceLimit(error.errno) { throw SockscopeError(error) }
             return SockscopeError(error)
         }
         let attempt = Attempt(job: job, index: index, socket: socket)
-        attempt.timer = loop.schedule(at: .now + wait) { finish(attempt, nil) }
-        try loop.register(socket.fd, .writable) { [self] _ throws(SockscopeError) in
-            if let outcome = step(attempt, loop: loop, finish: finish) { finish(attempt, outcome.failure) }
+        let connect = ConnectStage(to: destination)
+        try loop.drive(connect, on: socket, deadline: .now + wait) { [self] failure throws(SockscopeError) in
+            if let failure {
+                if let errno = connect.failure?.errno, ProbeResult.isLocalResourceLimit(errno) { throw failure }
+                // No connection in time is no banner, as before: only a refusal is a failure.
+                return finish(attempt, failure.status == .timedOut ? nil : failure)
+            }
+            if !send.isEmpty, send.withUnsafeBytes({ try? socket.send($0) }) == nil {
+                return finish(attempt, nil)  // closed at once: it said nothing
+            }
+            attempt.timer = loop.schedule(at: .now + wait) { finish(attempt, nil) }
+            try loop.register(socket.fd, .readable) { [self] _ throws(SockscopeError) in
+                if read(attempt, loop: loop, finish: finish) { finish(attempt, nil) }
+            }
         }
         return nil
     }
 
-    private struct Outcome { var failure: SockscopeError? }
-
-    /// The connect's result, the text sent, then reads: returns when the attempt is over.
-    private func step(_ attempt: Attempt, loop: EventLoop, finish: @escaping (Attempt, SockscopeError?) -> Void) -> Outcome? {
-        if !attempt.connected {
-            do throws(SocketCallError) { try attempt.socket.finishConnect(to: SocketAddress(attempt.job.address, port: attempt.job.port)) } catch {
-                return Outcome(failure: SockscopeError(error))
-            }
-            attempt.connected = true
-            if !send.isEmpty {
-                let written = send.withUnsafeBytes { try? attempt.socket.send($0) }
-                if written == nil { return Outcome(failure: nil) }  // closed at once: it said nothing
-            }
-            do { try loop.update(attempt.socket.fd, .readable) } catch { return Outcome(failure: error) }
-            return nil
-        }
+    /// Reads what came; true when the attempt is over (the limit, the end, a reset — what
+    /// came before a reset is the banner).
+    private func read(_ attempt: Attempt, loop: EventLoop, finish: @escaping (Attempt, SockscopeError?) -> Void) -> Bool {
         var buffer = [UInt8](repeating: 0, count: limit - attempt.received.count)
         let result: Result<Int?, SocketCallError> = buffer.withUnsafeMutableBytes { raw in
             do throws(SocketCallError) { return .success(try attempt.socket.receive(into: raw)) } catch { return .failure(error) }
         }
-        guard case .success(let count) = result else { return Outcome(failure: nil) }  // a reset: what came is the banner
-        guard let read = count else { return nil }  // EAGAIN: wait on
-        guard read > 0 else { return Outcome(failure: nil) }  // end of stream
+        guard case .success(let count) = result else { return true }
+        guard let read = count else { return false }  // EAGAIN: wait on
+        guard read > 0 else { return true }  // end of stream
         attempt.received += buffer.prefix(read)
-        if attempt.received.count >= limit { return Outcome(failure: nil) }
+        if attempt.received.count >= limit { return true }
         // More may follow (a multi-line greeting): wait a little longer after each read.
         if let timer = attempt.timer { loop.cancel(timer) }
         attempt.timer = loop.schedule(at: .now + min(wait, .milliseconds(300))) { finish(attempt, nil) }
-        return nil
+        return false
     }
 }

@@ -15,8 +15,6 @@ package final class ProxyProber {
         let socket: Socket
         let handshake: ProxyClientHandshake
         let started = ContinuousClock.now
-        var connected = false
-        var timer: EventLoop.Timer?
 
         init(index: Int, socket: Socket, handshake: ProxyClientHandshake) {
             self.index = index
@@ -64,57 +62,58 @@ package final class ProxyProber {
         return results.compactMap { $0 }
     }
 
+    /// Starts asking for one port: the connect stage to the proxy, then the proxy
+    /// handshake stage, on the driver within one timeout.
     private func launch(_ index: Int, loop: EventLoop) throws(SockscopeError) {
         attempts[index] += 1
         let job = jobs[index]
         let socket: Socket
         let handshake: ProxyClientHandshake
-        do {
-            handshake = try ProxyClientHandshake(proxy: proxy, destination: .address(job.address, port: job.port))
-            socket = try Socket(family: proxyAddress.family, type: .stream)
-            _ = try socket.startConnect(to: proxyAddress)
-        } catch {
+        do { handshake = try ProxyClientHandshake(proxy: proxy, destination: .address(job.address, port: job.port)) } catch {
+            fatal = Self.proxyUnreachable(error, proxy: proxy)
+            return
+        }
+        do { socket = try Socket(family: proxyAddress.family, type: .stream) } catch {
             fatal = Self.proxyUnreachable(error, proxy: proxy)
             return
         }
         let flight = Flight(index: index, socket: socket, handshake: handshake)
         flights[socket.fd] = flight
-        flight.timer = loop.schedule(at: flight.started + timeout) { [self, unowned loop, flight] () throws(SockscopeError) in
-            flight.timer = nil
-            end(flight, loop: loop)
-            if attempts[flight.index] <= retries {
-                pending.append(flight.index)
-            } else {
-                record(flight, state: .filtered, error: .timedOut, reason: "proxy-no-response")
+        let deadline = flight.started + timeout
+        let connect = ConnectStage(to: proxyAddress)
+        try loop.drive(connect, on: socket, deadline: deadline) { [self, unowned loop] failure throws(SockscopeError) in
+            if let failure {
+                if failure.status == .timedOut { return silent(flight, loop: loop) }
+                fatal = connect.failure.map { Self.proxyUnreachable($0, proxy: proxy) } ?? failure
+                return end(flight, loop: loop)
             }
-        }
-        try loop.register(socket.fd, .writable) { [self, unowned loop] readiness throws(SockscopeError) in
-            guard let flight = flights[readiness.fd] else { return }
-            try step(flight, loop: loop)
+            try loop.drive(handshake, on: socket, deadline: deadline) { [self, unowned loop] failure in
+                answered(flight, failure, loop: loop)
+            }
         }
     }
 
-    private func step(_ flight: Flight, loop: EventLoop) throws(SockscopeError) {
-        if !flight.connected {
-            do throws(SocketCallError) { try flight.socket.finishConnect(to: proxyAddress) } catch {
-                fatal = Self.proxyUnreachable(error, proxy: proxy)
-                end(flight, loop: loop)
-                return
-            }
-            flight.connected = true
+    /// The proxy said nothing in time: ask again, or the port is filtered.
+    private func silent(_ flight: Flight, loop: EventLoop) {
+        end(flight, loop: loop)
+        if attempts[flight.index] <= retries {
+            pending.append(flight.index)
+        } else {
+            record(flight, state: .filtered, error: .timedOut, reason: "proxy-no-response")
         }
-        do {
-            if case .waiting(let interest) = try flight.handshake.step(on: flight.socket) {
-                try loop.update(flight.socket.fd, interest)
-                return
-            }
+    }
+
+    /// The handshake ended: the tunnel opened, or the proxy's refusal says what the port is.
+    private func answered(_ flight: Flight, _ failure: SockscopeError?, loop: EventLoop) {
+        guard let failure else {
             record(flight, state: .open, error: nil, reason: "proxy-granted")
-        } catch {
-            if let code = flight.handshake.refusal, let verdict = Self.verdict(proxy.kind, code: code) {
-                record(flight, state: verdict.state, error: verdict.error, reason: verdict.reason)
-            } else {
-                fatal = error  // credentials refused, or not a proxy of this kind: no port can be told
-            }
+            return end(flight, loop: loop)
+        }
+        if failure.status == .timedOut { return silent(flight, loop: loop) }
+        if let code = flight.handshake.refusal, let verdict = Self.verdict(proxy.kind, code: code) {
+            record(flight, state: verdict.state, error: verdict.error, reason: verdict.reason)
+        } else {
+            fatal = failure  // credentials refused, or not a proxy of this kind: no port can be told
         }
         end(flight, loop: loop)
     }
@@ -128,8 +127,6 @@ package final class ProxyProber {
 
     /// Closes a probe's connection to the proxy with a reset, as probe does.
     private func end(_ flight: Flight, loop: EventLoop) {
-        if let timer = flight.timer { loop.cancel(timer) }
-        flight.timer = nil
         loop.forget(flight.socket.fd)
         flights[flight.socket.fd] = nil
         try? flight.socket.set(.linger(seconds: 0))
