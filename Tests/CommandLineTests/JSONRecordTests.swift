@@ -81,6 +81,17 @@ struct JSONRecordTests {
         packet.ack = Int?.none
         packet.states = []
         #expect(JSONLine.text(packet, time: "T").hasSuffix(#""protocol":"tcp","ack":null,"states":[]}"# + "\n"))
+        // Member names are learned per type from the first record: records of the same type
+        // with other fields left out, in any order, still name every field right.
+        for round in 0..<3 {
+            var tcp = PacketRecord(offset: .zero, source: JSONEndpoint(host: .v4(.loopback)), destination: JSONEndpoint(host: .v4(.loopback)), protocol: "tcp")
+            if round != 1 { tcp.flags = "S" }
+            if round != 2 { tcp.truncated = true }
+            let text = JSONLine.text(tcp, time: "T")
+            #expect(
+                text.contains(#""protocol":"tcp""#) && text.contains(#""flags":"S""#) == (round != 1)
+                    && text.hasSuffix(round != 2 ? #""truncated":true}"# + "\n" : "\"tcp\",\"flags\":\"S\"}\n"), "\(text)")
+        }
         #expect(JSONTextEncoder.snakeCase("timeWaitLeftMs") == "time_wait_left_ms" && JSONTextEncoder.snakeCase("sha256") == "sha256")
         #expect(JSONTextEncoder.text(Double.infinity) == "null" && JSONTextEncoder.text([UInt64.max]) == "[18446744073709551615]")
     }

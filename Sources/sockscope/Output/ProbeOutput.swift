@@ -80,12 +80,12 @@ struct ProbeOutput {
             if let banners { record.banner = .some(banners["\(result.target) \(result.port)"]) }
             if result.transport == .udp { record.answer = .some(result.answer) }
             JSONLine.append(record, time: time, to: output)
-            if output.text.utf8.count > 1 << 16 {
-                Diagnostics.output(output.text)
-                output.text = ""
+            if output.bytes.count > 1 << 16 {
+                Diagnostics.output(bytes: output.bytes)
+                output.bytes.removeAll(keepingCapacity: true)
             }
         }
-        Diagnostics.output(output.text)
+        Diagnostics.output(bytes: output.bytes)
     }
 
     /// A line under a port's row: what its UDP reply or its banner said, 160 characters at most.

@@ -20,8 +20,15 @@ enum JSONLine {
 
     /// Appends `record`'s line to `output`: for writers of many records at once.
     static func append<Record: JSONRecord>(_ record: Record, time: String, to output: JSONTextEncoder.Output) {
-        JSONTextEncoder.write(Stamped(time: time, record: record), to: output)
-        output.text += "\n"
+        // The envelope — type and time first, as every record has — written directly,
+        // then the record's own fields in the same object.
+        output.append("{\"type\":")
+        JSONTextEncoder.appendQuoted(Record.type, to: output)
+        output.append(",\"time\":")
+        JSONTextEncoder.appendQuoted(time, to: output)
+        // The encoder never throws: every value a record holds is representable.
+        try? record.encode(to: JSONTextEncoder(continuing: output, members: 2))
+        output.append("}\n")
     }
 
     /// A JSON string literal, escaping quotes, backslashes and control characters.
@@ -47,21 +54,6 @@ enum JSONLine {
             }
         }
         return result + "\""
-    }
-
-    /// The envelope: `type` and `time`, then the record's own fields in the same object.
-    private struct Stamped<Record: JSONRecord>: Encodable {
-        let time: String
-        let record: Record
-
-        private enum Keys: String, CodingKey { case type, time }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: Keys.self)
-            try container.encode(Record.type, forKey: .type)
-            try container.encode(time, forKey: .time)
-            try record.encode(to: encoder)
-        }
     }
 }
 

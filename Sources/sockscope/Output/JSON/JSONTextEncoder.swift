@@ -11,7 +11,19 @@ import Synchronization
 final class JSONTextEncoder: Encoder {
     /// Where the text goes; shared by the encoders of nested values.
     final class Output {
-        var text = ""
+        /// The UTF-8 written so far. One writer appends at a time (an Output is never
+        /// shared between threads), so the per-append exclusivity check is not paid.
+        @exclusivity(unchecked) var bytes: [UInt8] = []
+
+        /// What was written, as text.
+        var text: String { String(decoding: bytes, as: UTF8.self) }
+
+        func append(_ text: String) {
+            bytes.append(contentsOf: text.utf8)
+        }
+        /// Member names learned for this output's record types (see `memberNames`),
+        /// looked up without the lock.
+        @exclusivity(unchecked) var names: [ObjectIdentifier: [(key: String, name: String)]] = [:]
     }
 
     private enum Opened { case none, object, array, value }
@@ -27,6 +39,14 @@ final class JSONTextEncoder: Encoder {
         self.output = output
     }
 
+    /// An encoder for the rest of an object whose `{` and first `members` members are
+    /// written already (a record's `type` and `time`).
+    init(continuing output: Output, members: Int) {
+        self.output = output
+        opened = .object
+        self.members = members
+    }
+
     /// The JSON text of `value`.
     static func text(_ value: some Encodable) -> String {
         let output = Output()
@@ -38,21 +58,21 @@ final class JSONTextEncoder: Encoder {
     /// through its `encode(to:)`, closing the object or array it opened.
     static func write(_ value: some Encodable, to output: Output) {
         switch value {
-        case let string as String: output.text += JSONLine.quote(string)
-        case let integer as Int: output.text += String(integer)
-        case let flag as Bool: output.text += flag ? "true" : "false"
-        case let number as Double: output.text += number.isFinite ? "\(number)" : "null"
-        case let integer as any BinaryInteger: output.text += "\(integer)"
+        case let string as String: appendQuoted(string, to: output)
+        case let integer as Int: output.append(String(integer))
+        case let flag as Bool: output.append(flag ? "true" : "false")
+        case let number as Double: output.append(number.isFinite ? "\(number)" : "null")
+        case let integer as any BinaryInteger: output.append("\(integer)")
         case let number as Float: write(Double(number), to: output)
         default:
             let encoder = JSONTextEncoder(output: output)
             // The encoders here never throw: every value is representable.
             try? value.encode(to: encoder)
             switch encoder.opened {
-            case .object: output.text += "}"
-            case .array: output.text += "]"
+            case .object: output.append("}")
+            case .array: output.append("]")
             case .value: break
-            case .none: output.text += "{}"
+            case .none: output.append("{}")
             }
         }
     }
@@ -61,7 +81,7 @@ final class JSONTextEncoder: Encoder {
         // A value may encode in parts (a record's envelope, then its fields): one object.
         if opened == .none {
             opened = .object
-            output.text += "{"
+            output.append("{")
         }
         return KeyedEncodingContainer(ObjectContainer<Key>(encoder: self))
     }
@@ -69,7 +89,7 @@ final class JSONTextEncoder: Encoder {
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
         if opened == .none {
             opened = .array
-            output.text += "["
+            output.append("[")
         }
         return ArrayContainer(encoder: self)
     }
@@ -104,15 +124,45 @@ final class JSONTextEncoder: Encoder {
         return result
     }
 
-    /// Starts the next member of the open object: the comma before all but the first.
-    fileprivate func startMember(_ key: some CodingKey) {
-        if members > 0 { output.text += "," }
+    /// Starts the next member of the open object: the comma before all but the first,
+    /// then its name, already quoted (`"bytes_sent":`).
+    fileprivate func startMember(_ name: String) {
+        if members > 0 { output.bytes.append(UInt8(ascii: ",")) }
         members += 1
-        output.text += "\"" + Self.snakeCase(key.stringValue) + "\":"
+        output.append(name)
+    }
+
+    /// Each coding-key type's member names, quoted, in the order its records write them:
+    /// learned from the first record of the type, so the many after it (65,535 port
+    /// records in a scan) neither convert nor look up a name.
+    private static let memberNames = Mutex<[ObjectIdentifier: [(key: String, name: String)]]>([:])
+
+    fileprivate func memberNames<Key: CodingKey>(of type: Key.Type) -> [(key: String, name: String)] {
+        let id = ObjectIdentifier(type)
+        if let known = output.names[id] { return known }
+        let shared = Self.memberNames.withLock { $0[id] ?? [] }
+        output.names[id] = shared
+        return shared
+    }
+
+    fileprivate func learn<Key: CodingKey>(_ names: [(key: String, name: String)], of type: Key.Type) {
+        output.names[ObjectIdentifier(type)] = names
+        Self.memberNames.withLock { $0[ObjectIdentifier(type)] = names }
+    }
+
+    /// Appends `text` as a JSON string literal (see `JSONLine.quote`).
+    static func appendQuoted(_ text: String, to output: Output) {
+        if text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            output.append(JSONLine.quote(text))
+        } else {
+            output.bytes.append(UInt8(ascii: "\""))
+            output.append(text)
+            output.bytes.append(UInt8(ascii: "\""))
+        }
     }
 
     fileprivate func startElement() {
-        if members > 0 { output.text += "," }
+        if members > 0 { output.append(",") }
         members += 1
     }
 }
@@ -148,10 +198,33 @@ protocol OmittableValue {
 private struct ObjectContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let encoder: JSONTextEncoder
     var codingPath: [any CodingKey] { [] }
+    /// The names this key type's records write, in order (see `memberNames`), and
+    /// which of them comes next.
+    private var names: [(key: String, name: String)]
+    private var next = 0
+
+    init(encoder: JSONTextEncoder) {
+        self.encoder = encoder
+        names = encoder.memberNames(of: Key.self)
+    }
+
+    /// The quoted name of `key`, the next member: from the learned list when it is the
+    /// one expected there, else made (and learned when it extends the list).
+    private mutating func name(of key: Key) -> String {
+        defer { next += 1 }
+        let source = key.stringValue
+        if next < names.count, names[next].key == source { return names[next].name }
+        let name = "\"" + JSONTextEncoder.snakeCase(source) + "\":"
+        if next == names.count {
+            names.append((source, name))
+            encoder.learn(names, of: Key.self)
+        }
+        return name
+    }
 
     mutating func encodeNil(forKey key: Key) {
-        encoder.startMember(key)
-        encoder.output.text += "null"
+        encoder.startMember(name(of: key))
+        encoder.output.append("null")
     }
 
     mutating func encode(_ value: Bool, forKey key: Key) { member(value, key) }
@@ -169,7 +242,10 @@ private struct ObjectContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     mutating func encode(_ value: UInt32, forKey key: Key) { member(value, key) }
     mutating func encode(_ value: UInt64, forKey key: Key) { member(value, key) }
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) {
-        if let omittable = value as? any OmittableValue, omittable.isAbsent { return }
+        if let omittable = value as? any OmittableValue, omittable.isAbsent {
+            _ = name(of: key)  // its place in the order is kept (and learned)
+            return
+        }
         member(value, key)
     }
 
@@ -190,15 +266,15 @@ private struct ObjectContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     mutating func encodeIfPresent(_ value: UInt64?, forKey key: Key) { optional(value, key) }
     mutating func encodeIfPresent<T: Encodable>(_ value: T?, forKey key: Key) { optional(value, key) }
 
-    private func member(_ value: some Encodable, _ key: Key) {
-        encoder.startMember(key)
+    private mutating func member(_ value: some Encodable, _ key: Key) {
+        encoder.startMember(name(of: key))
         JSONTextEncoder.write(value, to: encoder.output)
     }
 
-    private func optional(_ value: (some Encodable)?, _ key: Key) {
-        encoder.startMember(key)
+    private mutating func optional(_ value: (some Encodable)?, _ key: Key) {
+        encoder.startMember(name(of: key))
         guard let value else {
-            encoder.output.text += "null"
+            encoder.output.append("null")
             return
         }
         JSONTextEncoder.write(value, to: encoder.output)
@@ -233,7 +309,7 @@ private struct ArrayContainer: UnkeyedEncodingContainer {
 
     mutating func encodeNil() {
         encoder.startElement()
-        encoder.output.text += "null"
+        encoder.output.append("null")
     }
 
     mutating func encode<T: Encodable>(_ value: T) {
@@ -276,7 +352,7 @@ private struct ValueContainer: SingleValueEncodingContainer {
     let encoder: JSONTextEncoder
     var codingPath: [any CodingKey] { [] }
 
-    mutating func encodeNil() { encoder.output.text += "null" }
+    mutating func encodeNil() { encoder.output.append("null") }
     mutating func encode<T: Encodable>(_ value: T) { JSONTextEncoder.write(value, to: encoder.output) }
     mutating func encode(_ value: Bool) { JSONTextEncoder.write(value, to: encoder.output) }
     mutating func encode(_ value: String) { JSONTextEncoder.write(value, to: encoder.output) }
