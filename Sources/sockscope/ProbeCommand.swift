@@ -40,7 +40,7 @@ struct ProbeCommand: ParsableCommand {
 
             Output: open ports (every port with --all, or when 25 or fewer are probed), then a summary. \
             --json prints one "port" record per port: target, peer_address, peer_port, protocol, state, \
-            code, errno, error_text, reason, service, rtt_ms, attempts.
+            code, errno, error, reason, service, rtt_ms, attempts.
 
             --tls then makes a TLS handshake with each open TCP port and prints one line per port: \
             version, ALPN, the certificate's subject CN and issuer, days until it expires, and the \
