@@ -63,6 +63,15 @@ struct JSONRecordTests {
         }
     }
 
+    @Test("the fields probe's help lists for its port record are the schema's")
+    func helpNamesSchemaFields() throws {
+        let discussion = ProbeCommand.configuration.discussion
+        let start = try #require(discussion.range(of: "\"port\" record per port: "))
+        let listed = discussion[start.upperBound...].prefix { $0 != "." }.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        let properties = Set((Self.definitions["port"]?["properties"] as? [String: Any] ?? [:]).keys)
+        #expect(listed.count > 5 && Set(listed).isSubset(of: properties), "not in the schema: \(Set(listed).subtracting(properties))")
+    }
+
     @Test("the encoder: keys in snake case and in order, nil as null, an omitted field left out, strings escaped")
     func encoder() {
         var record = ClosedRecord(protocol: "tcp", reason: "a \"quoted\"\nline")
