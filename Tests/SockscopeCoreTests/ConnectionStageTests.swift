@@ -97,4 +97,41 @@ struct ConnectionStageTests {
         #expect(connected == nil && stages[0].failure == nil)
         #expect(stages[1].failure?.errno == .connectionRefused, "\(String(describing: outcomes[closedPort]))")
     }
+
+    @Test("a stage sequence (connect, then TLS) reports each stage as it ends, in order; a failure or the deadline names the stage that was running")
+    func sequence() throws {
+        let listener = try BoundSocket(ListenRequest(address: .ipv4(.loopback, port: 0), type: .stream), tracer: .silent)
+        let clientContext = try TLSContext(TLSConfiguration(role: .client, verify: false))
+        let loop = try EventLoop()
+        // A listener that accepts (the kernel completes the handshake) but never speaks TLS:
+        // connect ends, TLS is cut by the deadline.
+        let socket = try Socket(family: .inet, type: .stream)
+        let connect = ConnectStage(to: listener.address)
+        let session = try TLSSession(context: clientContext, socket: socket)
+        var ended: [String] = []
+        let setup = StageSequence([connect, session]) { ended.append($0 is ConnectStage ? "connect" : "tls") }
+        var result: SockscopeError??
+        try loop.drive(setup, on: socket, deadline: .now + .milliseconds(300)) { result = .some($0) }
+        try loop.run(until: { result != nil })
+        let failure = try #require(result ?? nil)
+        #expect(ended == ["connect"])
+        #expect(setup.expired && setup.current === session && failure.status == .timedOut, "\(failure)")
+        #expect(failure.message.contains("TLS handshake"), "the TLS stage's own words: \(failure)")
+        // A closed port: the connect stage fails; nothing ended, the connect stage is current, not expired.
+        let closedPort: SocketAddress = try {
+            let probe = try BoundSocket(ListenRequest(address: .ipv4(.loopback, port: 0), type: .stream), tracer: .silent)
+            defer { probe.socket.close() }
+            return probe.address
+        }()
+        let refusedSocket = try Socket(family: .inet, type: .stream)
+        let refusedConnect = ConnectStage(to: closedPort)
+        var refusedEnded = 0
+        let refused = StageSequence([refusedConnect, try TLSSession(context: clientContext, socket: refusedSocket)]) { _ in refusedEnded += 1 }
+        var refusal: SockscopeError??
+        try loop.drive(refused, on: refusedSocket, deadline: .now + .seconds(5)) { refusal = .some($0) }
+        try loop.run(until: { refusal != nil })
+        #expect((refusal ?? nil) != nil && refusedEnded == 0 && !refused.expired)
+        #expect(refused.current === refusedConnect && refusedConnect.failure?.errno == .connectionRefused)
+        withExtendedLifetime(listener) {}
+    }
 }

@@ -80,16 +80,14 @@ package final class ProxyProber {
         let flight = Flight(index: index, socket: socket, handshake: handshake)
         flights[socket.fd] = flight
         let deadline = flight.started + timeout
-        let connect = ConnectStage(to: proxyAddress)
-        try loop.drive(connect, on: socket, deadline: deadline) { [self, unowned loop] failure throws(SockscopeError) in
-            if let failure {
+        let setup = StageSequence([ConnectStage(to: proxyAddress), handshake])
+        try loop.drive(setup, on: socket, deadline: deadline) { [self, unowned loop] failure throws(SockscopeError) in
+            if let connect = setup.current as? ConnectStage, let failure {
                 if failure.status == .timedOut { return silent(flight, loop: loop) }
                 fatal = connect.failure.map { Self.proxyUnreachable($0, proxy: proxy) } ?? failure
                 return end(flight, loop: loop)
             }
-            try loop.drive(handshake, on: socket, deadline: deadline) { [self, unowned loop] failure in
-                answered(flight, failure, loop: loop)
-            }
+            answered(flight, failure, loop: loop)
         }
     }
 

@@ -104,20 +104,18 @@ package final class TLSProber {
         }
         let attempt = Attempt(job: job, index: index, socket: socket)
         let deadline = attempt.started + timeout
-        let connect = ConnectStage(to: destination)
-        try loop.drive(connect, on: socket, deadline: deadline) { [self] failure throws(SockscopeError) in
-            if let failure {
+        let session = try TLSSession(context: context, socket: socket, serverName: job.serverName, verifyName: job.serverName ?? "\(job.address)")
+        attempt.session = session
+        let setup = StageSequence([ConnectStage(to: destination), session])
+        try loop.drive(setup, on: socket, deadline: deadline) { [self] failure throws(SockscopeError) in
+            if let connect = setup.current as? ConnectStage, let failure {
                 if let errno = connect.failure?.errno, ProbeResult.isLocalResourceLimit(errno) { throw failure }
                 let waited = SocketCallError(.connect, .timedOut, address: destination, waited: timeout)
                 return finish(attempt, .unreachable(failure.status == .timedOut ? SockscopeError(waited) : failure))
             }
-            let session = try TLSSession(context: context, socket: socket, serverName: job.serverName, verifyName: job.serverName ?? "\(job.address)")
-            attempt.session = session
-            try loop.drive(session, on: socket, deadline: deadline) { [self] failure in
-                session.noteDuration(.now - attempt.started)
-                guard let failure else { return finish(attempt, .established(session.handshake)) }
-                finish(attempt, failure.status == .timedOut ? timedOut(attempt) : classify(failure, session: session))
-            }
+            session.noteDuration(.now - attempt.started)
+            guard let failure else { return finish(attempt, .established(session.handshake)) }
+            finish(attempt, failure.status == .timedOut ? timedOut(attempt) : classify(failure, session: session))
         }
         return nil
     }

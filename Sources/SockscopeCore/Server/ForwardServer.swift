@@ -46,13 +46,10 @@ package final class ForwardServer {
         /// the session the listener's handshake made, relayed on this loop).
         let clientEndpoint: RelayEndpoint
         let started = ContinuousClock.now
-        var connected = false
         private(set) var upstream: any RelayDirection
         private(set) var downstream: any RelayDirection
         /// The target leg as the pumps see it: the socket, or TLS over it once secured.
         private(set) var targetEndpoint: RelayEndpoint
-        /// The TLS session with the target while its handshake runs (`--target-tls`).
-        var securing: TLSSession?
         private let faults: Faults
         private let bufferSize: Int
         var closedFirst: ForwardEvent.Leg?
@@ -62,13 +59,13 @@ package final class ForwardServer {
         var faultsReported: Set<ForwardEvent.Leg> = []
         /// The proxy client's session (`sockscope proxy`): its reply is sent when the target answers.
         var tunnel: ProxyServerSession?
-        /// The target leg's tunnel through a proxy (`forward --proxy`), until it is open.
+        /// The target leg's tunnel through a proxy (`forward --proxy`).
         var outbound: ProxyClientHandshake?
+        /// The target leg's set-up — connect, then the --proxy tunnel, then the
+        /// --target-tls handshake — while it runs on the loop's driver; nil once the legs relay.
+        var setup: StageSequence?
         /// The timer that steps the connection when a fault's wait ends.
         var timer: (due: ContinuousClock.Instant, timer: EventLoop.Timer)?
-        /// Ends the target leg's set-up (connect, proxy tunnel, TLS handshake) when it
-        /// takes longer than `setupTimeout`.
-        var setupTimer: EventLoop.Timer?
 
         /// Where the target leg connects.
         let targetAddress: SocketAddress
@@ -186,16 +183,15 @@ package final class ForwardServer {
         }
     }
 
-    /// Starts the target leg of a client's connection (non-blocking connect).
+    /// Starts the target leg of a client's connection: its set-up stages (connect, the
+    /// --proxy tunnel, the --target-tls handshake) on the loop's driver, within the
+    /// set-up time (-w); the client waits — its data stays in the kernel — until they end.
     func connect(
         _ client: Socket, tls: TLSSession? = nil, id: Int, peer: SocketAddress, to target: SocketAddress, tunnel: ProxyServerSession?,
         outbound: ProxyClientHandshake? = nil, setupDeadline: ContinuousClock.Instant? = nil, loop: EventLoop
     ) throws(SockscopeError) {
         let socket: Socket
-        do {
-            socket = try Socket(family: target.family, type: .stream, tracer: tracer)
-            _ = try socket.startConnect(to: target)
-        } catch {
+        do { socket = try Socket(family: target.family, type: .stream, tracer: tracer) } catch {
             if let tunnel {
                 _ = try? tunnel.reply(.failed(error.errno)).withUnsafeBytes { bytes throws(SocketCallError) in try client.send(bytes) }
             }
@@ -208,7 +204,6 @@ package final class ForwardServer {
         connection.tunnel = tunnel
         connection.outbound = outbound
         if let observe {
-            let id = connection.id
             connection.upstream.observer = { observe(id, .client, $0) }
             connection.downstream.observer = { observe(id, .target, $0) }
         }
@@ -216,55 +211,95 @@ package final class ForwardServer {
         memoryRelease.note(live: connections.count + negotiations.count)
         byDescriptor[client.fd] = connection
         byDescriptor[socket.fd] = connection
-        connection.setupTimer = loop.schedule(at: setupDeadline ?? .now + setupTimeout) { [self, unowned loop, connection] () throws(SockscopeError) in
-            connection.setupTimer = nil
-            guard connections[connection.id] === connection else { return }
-            let waited = SockscopeError.seconds(setupTimeout)
-            let stage = !connection.connected ? "connect()" : connection.outbound != nil ? "the proxy's answer" : "the TLS handshake"
-            let error = SockscopeError(
-                "the target \(connection.targetAddress) was not ready within \(waited) (waiting for \(stage))",
-                explanation: "it may drop SYNs, or not answer; -w sets the limit", status: .timedOut)
-            forwardEvents(.targetFailed(client: connection.id, peer: connection.peer, error: error))
-            if let tunnel = connection.tunnel {  // a proxy's client is told: SOCKS5 reply 6, HTTP 504
-                _ = try? tunnel.reply(.failed(.timedOut)).withUnsafeBytes { bytes throws(SocketCallError) in try connection.client.send(bytes) }
-            } else {
-                try? connection.client.set(.linger(seconds: 0))
+        try loop.register(client.fd, []) { [self, unowned loop] readiness throws(SockscopeError) in try step(readiness, loop: loop) }
+        guard let setup = setupStages(connection, loop: loop) else { return }
+        connection.setup = setup
+        try loop.drive(setup, on: socket, deadline: setupDeadline ?? .now + setupTimeout) { [self, unowned loop, connection] failure throws(SockscopeError) in
+            connection.setup = nil
+            if let failure { return try setupFailed(connection, setup, failure, loop: loop) }
+            try relay(connection, loop: loop)
+        }
+    }
+
+    /// The target leg's stages, each reported as it ends; nil when one could not be
+    /// made (then the connection is closed, reported).
+    private func setupStages(_ connection: Connection, loop: EventLoop) -> StageSequence? {
+        var stages: [any ConnectionStage] = [ConnectStage(to: connection.targetAddress)]
+        if let outbound = connection.outbound { stages.append(outbound) }
+        if let tls = targetTLS {
+            do {
+                stages.append(try TLSSession(context: tls.context, socket: connection.target, serverName: tls.serverName, verifyName: tls.verifyName))
+            } catch {
+                failSecuring(connection, nil, error, loop: loop)
+                return nil
             }
+        }
+        return StageSequence(stages) { [self, unowned connection] stage in ended(stage, connection) }
+    }
+
+    /// A set-up stage ended: the target answered, the tunnel opened, the leg is secured.
+    private func ended(_ stage: any ConnectionStage, _ connection: Connection) {
+        switch stage {
+        case is ConnectStage:
+            if connection.outbound == nil {
+                forwardEvents(.connected(client: connection.id, peer: connection.peer, target: connection.targetAddress))
+            }
+        case let handshake as ProxyClientHandshake:
+            forwardEvents(
+                .tunnelled(
+                    client: connection.id, proxy: "\(handshake.proxy)", kind: handshake.proxy.kind, destination: "\(handshake.destination)",
+                    reply: handshake.reply))
+        case let session as TLSSession:
+            connection.secure(with: session)
+            forwardEvents(
+                .targetTLS(client: connection.id, fd: connection.target.fd, target: connection.targetAddress, handshake: session.handshake, failure: nil))
+        default: break
+        }
+    }
+
+    /// The target leg is ready: a proxy client gets its success reply, a --proxy
+    /// tunnel's early bytes go to the client, and both legs relay from now on.
+    private func relay(_ connection: Connection, loop: EventLoop) throws(SockscopeError) {
+        if let tunnel = connection.tunnel, !answer(tunnel, connection) {
+            return reset(connection, failedLeg: .client, loop: loop)
+        }
+        // What the destination sent with the proxy's answer goes to the client first.
+        if let leftover = connection.outbound?.leftover, !leftover.isEmpty,
+            (try? leftover.withUnsafeBytes { raw throws(SocketCallError) in try connection.client.send(raw) }) != leftover.count
+        {
+            return reset(connection, failedLeg: .client, loop: loop)
+        }
+        try loop.register(connection.target.fd, []) { [self, unowned loop] readiness throws(SockscopeError) in try step(readiness, loop: loop) }
+        try step(EventLoop.Readiness(fd: connection.target.fd, readable: false, writable: true, hangUpOrError: false), loop: loop)
+    }
+
+    /// The set-up failed or ran out of time: the client is reset, as the target reset us
+    /// (a proxy's client is told in its protocol instead: SOCKS5 reply 6, HTTP 504 …).
+    private func setupFailed(_ connection: Connection, _ setup: StageSequence, _ failure: SockscopeError, loop: EventLoop) throws(SockscopeError) {
+        let stage = setup.current
+        if setup.expired {
+            let waiting = stage is ConnectStage ? "connect()" : stage is ProxyClientHandshake ? "the proxy's answer" : "the TLS handshake"
+            let error = SockscopeError(
+                "the target \(connection.targetAddress) was not ready within \(SockscopeError.seconds(setupTimeout)) (waiting for \(waiting))",
+                explanation: "it may drop SYNs, or not answer; -w sets the limit", status: .timedOut)
+            return fail(connection, error, errno: .timedOut, loop: loop)
+        }
+        switch stage {
+        case let connect as ConnectStage:
+            fail(connection, failure, errno: connect.failure?.errno ?? .connectionRefused, loop: loop)
+        case let session as TLSSession:
+            failSecuring(connection, session, failure, loop: loop)
+            if failure.endsServer { throw failure }
+        default:  // the proxy refused the tunnel
+            forwardEvents(.targetFailed(client: connection.id, peer: connection.peer, error: failure))
+            try? connection.client.set(.linger(seconds: 0))
             close(connection, loop: loop)
         }
-        // The client waits (its data stays in the kernel) until the target has answered.
-        try loop.register(client.fd, []) { [self, unowned loop] readiness throws(SockscopeError) in try step(readiness, loop: loop) }
-        try loop.register(socket.fd, .writable) { [self, unowned loop] readiness throws(SockscopeError) in try step(readiness, loop: loop) }
     }
 
     /// Moves what readiness allows on one of a connection's legs.
     private func step(_ readiness: EventLoop.Readiness, loop: EventLoop) throws(SockscopeError) {
-        guard let connection = byDescriptor[readiness.fd] else { return }
-        if !connection.connected {
-            guard readiness.fd == connection.target.fd else { return }
-            do throws(SocketCallError) { try connection.target.finishConnect(to: connection.targetAddress) } catch {
-                fail(connection, error.errno, loop: loop)
-                return
-            }
-            connection.connected = true
-            if let tunnel = connection.tunnel, !answer(tunnel, connection) {
-                reset(connection, failedLeg: .client, loop: loop)
-                return
-            }
-            if connection.outbound == nil {
-                forwardEvents(.connected(client: connection.id, peer: connection.peer, target: connection.targetAddress))
-            }
-        }
-        if let outbound = connection.outbound {
-            guard try openTunnel(outbound, connection, loop: loop) else { return }
-        }
-        if let targetTLS, case .socket = connection.targetEndpoint {
-            guard try secure(connection, targetTLS, loop: loop) else { return }
-        }
-        if let setupTimer = connection.setupTimer {  // the target leg is ready
-            loop.cancel(setupTimer)
-            connection.setupTimer = nil
-        }
+        guard let connection = byDescriptor[readiness.fd], connection.setup == nil else { return }
         if let failed = move(connection, readiness) {
             reset(connection, failedLeg: failed, loop: loop)
             return
@@ -282,74 +317,8 @@ package final class ForwardServer {
         schedule(connection, loop: loop)
     }
 
-    /// Steps the target leg's tunnel; true once it is open (then the leg relays as any
-    /// other). A refusal resets the client, as a refusing target does.
-    private func openTunnel(_ handshake: ProxyClientHandshake, _ connection: Connection, loop: EventLoop) throws(SockscopeError) -> Bool {
-        let progress: StageProgress
-        do {
-            progress = try handshake.step(on: connection.target)
-        } catch {
-            forwardEvents(.targetFailed(client: connection.id, peer: connection.peer, error: error))
-            try? connection.client.set(.linger(seconds: 0))
-            close(connection, loop: loop)
-            return false
-        }
-        if case .waiting(let interest) = progress {
-            try loop.update(connection.target.fd, interest)
-            return false
-        }
-        connection.outbound = nil
-        forwardEvents(
-            .tunnelled(
-                client: connection.id, proxy: "\(handshake.proxy)", kind: handshake.proxy.kind, destination: "\(handshake.destination)",
-                reply: handshake.reply))
-        // What the destination sent with the proxy's answer goes to the client first.
-        let leftover = handshake.leftover
-        if !leftover.isEmpty, (try? leftover.withUnsafeBytes { raw throws(SocketCallError) in try connection.client.send(raw) }) != leftover.count {
-            reset(connection, failedLeg: .client, loop: loop)
-            return false
-        }
-        return true
-    }
-
-    /// Steps the TLS handshake with the target; true once the leg is secured (then the
-    /// pumps speak TLS to it). A failed handshake resets the client, as a refusing target does.
-    private func secure(
-        _ connection: Connection, _ tls: (context: TLSContext, serverName: String?, verifyName: String?), loop: EventLoop
-    ) throws(SockscopeError) -> Bool {
-        let session: TLSSession
-        if let securing = connection.securing {
-            session = securing
-        } else {
-            do {
-                session = try TLSSession(context: tls.context, socket: connection.target, serverName: tls.serverName, verifyName: tls.verifyName)
-            } catch {
-                return failSecuring(connection, nil, error, loop: loop)
-            }
-            connection.securing = session
-        }
-        let progress: StageProgress
-        do {
-            progress = try session.step(on: connection.target)
-        } catch {
-            let handled = failSecuring(connection, session, error, loop: loop)
-            if error.endsServer { throw error }
-            return handled
-        }
-        switch progress {
-        case .waiting(let interest):
-            try loop.update(connection.target.fd, interest)
-            return false
-        case .done:
-            connection.securing = nil
-            connection.secure(with: session)
-            forwardEvents(
-                .targetTLS(client: connection.id, fd: connection.target.fd, target: connection.targetAddress, handshake: session.handshake, failure: nil))
-            return true
-        }
-    }
-
-    private func failSecuring(_ connection: Connection, _ session: TLSSession?, _ failure: SockscopeError, loop: EventLoop) -> Bool {
+    /// The TLS handshake with the target failed: reported, and the client reset, as a refusing target does.
+    private func failSecuring(_ connection: Connection, _ session: TLSSession?, _ failure: SockscopeError, loop: EventLoop) {
         if let session {
             forwardEvents(
                 .targetTLS(client: connection.id, fd: connection.target.fd, target: connection.targetAddress, handshake: session.handshake, failure: failure))
@@ -357,7 +326,6 @@ package final class ForwardServer {
         forwardEvents(.targetFailed(client: connection.id, peer: connection.peer, error: failure))
         try? connection.client.set(.linger(seconds: 0))
         close(connection, loop: loop)
-        return false
     }
 
     /// Reports each direction's fault outcome once; true when one asks for a reset.
@@ -443,9 +411,8 @@ package final class ForwardServer {
 
     /// The target could not be reached: the client is reset, as the target reset us; a
     /// proxy client gets its protocol's failure reply instead.
-    private func fail(_ connection: Connection, _ errno: Errno, loop: EventLoop) {
-        let error = SocketCallError(.connect, errno, address: connection.targetAddress)
-        forwardEvents(.targetFailed(client: connection.id, peer: connection.peer, error: SockscopeError(error)))
+    private func fail(_ connection: Connection, _ error: SockscopeError, errno: Errno, loop: EventLoop) {
+        forwardEvents(.targetFailed(client: connection.id, peer: connection.peer, error: error))
         if let tunnel = connection.tunnel {
             _ = try? tunnel.reply(.failed(errno)).withUnsafeBytes { bytes throws(SocketCallError) in try connection.client.send(bytes) }
         } else {
@@ -482,8 +449,6 @@ package final class ForwardServer {
     private func close(_ connection: Connection, loop: EventLoop) {
         if let timer = connection.timer { loop.cancel(timer.timer) }
         connection.timer = nil
-        if let setupTimer = connection.setupTimer { loop.cancel(setupTimer) }
-        connection.setupTimer = nil
         for socket in [connection.client, connection.target] {
             loop.forget(socket.fd)
             byDescriptor[socket.fd] = nil
