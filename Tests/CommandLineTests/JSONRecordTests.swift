@@ -105,6 +105,34 @@ struct JSONRecordTests {
         #expect(JSONTextEncoder.text(Double.infinity) == "null" && JSONTextEncoder.text([UInt64.max]) == "[18446744073709551615]")
     }
 
+    @Test("a record written directly (a scan's ports) is byte for byte what Encodable writes: filled, empty, a null banner, text to escape")
+    func directRecordsMatchEncodable() throws {
+        // Every type with a direct writer is checked here: a new one must be added below.
+        #expect(JSONLine.recordTypes.filter { $0 is any JSONDirectRecord.Type }.map { $0.type } == ["port"])
+        func both<R: JSONDirectRecord>(_ record: R) -> (direct: String, encoded: String) {
+            let output = JSONTextEncoder.Output()
+            JSONLine.append(record, time: "T", to: output)
+            return (output.text, JSONLine.encodedText(record, time: "T"))
+        }
+        var records = [try PortRecord(from: SampleDecoder(filled: true)), try PortRecord(from: SampleDecoder(filled: false))]
+        var port = PortRecord(
+            target: "h\"ost\n", peerAddress: "::1", peerPort: 22, protocol: "tcp", state: "open", code: 0, errno: nil, error: nil, reason: "syn-ack",
+            service: nil, rttMs: 0.125, attempts: 1)
+        records.append(port)
+        port.banner = .some(nil)
+        port.answer = .some("\u{1}\\")
+        records.append(port)
+        port.errno = "ECONNREFUSED"
+        port.error = "Connection refused"
+        port.rttMs = 1e-7
+        records.append(port)
+        for record in records {
+            let (direct, encoded) = both(record)
+            #expect(direct == encoded)
+            #expect(try JSONSerialization.jsonObject(with: Data(direct.utf8)) is [String: Any], "\(direct)")
+        }
+    }
+
     static func line(_ type: any JSONRecord.Type, filled: Bool) throws -> String {
         func make<R: JSONRecord>(_ type: R.Type) throws -> String { JSONLine.text(try R(from: SampleDecoder(filled: filled))) }
         return try make(type)

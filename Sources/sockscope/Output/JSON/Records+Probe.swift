@@ -23,6 +23,25 @@ struct PortRecord: JSONRecord {
     @Omitted var answer: String??
 }
 
+extension PortRecord: JSONDirectRecord {
+    func appendFields(to fields: inout JSONFieldWriter) {
+        fields.field("target", target)
+        fields.field("peer_address", peerAddress)
+        fields.field("peer_port", peerPort)
+        fields.field("protocol", `protocol`)
+        fields.field("state", state)
+        fields.field("code", code)
+        fields.field("errno", errno)
+        fields.field("error", error)
+        fields.field("reason", reason)
+        fields.field("service", service)
+        fields.field("rtt_ms", rttMs)
+        fields.field("attempts", attempts)
+        fields.field("banner", _banner)
+        fields.field("answer", _answer)
+    }
+}
+
 /// `probe_attempt`: one timed attempt of probe --count (a TLS handshake with --tls).
 struct ProbeAttemptRecord: JSONRecord {
     static let type = "probe_attempt"
