@@ -60,6 +60,7 @@ struct BroadcastCommand: ParsableCommand {
         if to != nil && interface != nil { throw ValidationError("--to and --interface cannot be used together") }
         if count != nil && wait == nil { throw ValidationError("--replies goes with --wait") }
         if let to, IPv4Address(to) == nil { throw ValidationError("--to takes an IPv4 address, not '\(to)'") }
+        if let source, IPv4Address(source) == nil { throw ValidationError("bad source address '\(source)': give an IPv4 address") }
     }
 
     func run() throws {

@@ -68,6 +68,7 @@ struct ConnectCommand: ParsableCommand {
     @OptionGroup(title: "Output") var color: ColorOptions
 
     func validate() throws {
+        try ValidationError.check { () throws(SockscopeError) in _ = try request.target() }
         let stream = !transport.udp
         if !stream && frame.format != nil { throw ValidationError("--frame is for stream sockets: UDP datagrams keep their boundaries already") }
         if (!stream || transport.unixPath != nil) && tap.enabled {
@@ -220,18 +221,23 @@ extension ConnectCommand.Request {
         do { try SystemCall.writeAll(1, leftover) } catch { throw SockscopeError(error) }
     }
 
-    /// Where to connect (the proxy, with --proxy, and the tunnel to ask it for), and the
-    /// host as given (brackets removed), which TLS names.
-    private func connectRequest(type: SocketType) throws(SockscopeError) -> (Connector.Request, String?, ProxyClientHandshake?) {
+    /// Where the command line says to connect, read without any lookup: a Unix path, or
+    /// a host (brackets removed, HOST:PORT split), its port and the source to bind.
+    enum Target {
+        case unix(UnixSocketPath, source: UnixSocketPath?)
+        case host(String, port: UInt16, sourcePort: UInt16?, sourceAddress: IPAddress?)
+    }
+
+    /// The positionals and the source options, read — validate() reads them too.
+    /// - Throws: a usage error for a missing or malformed HOST, PORT or source.
+    func target() throws(SockscopeError) -> Target {
         let protocolName = transport.protocolName
-        var request = Connector.Request(destinations: [], type: type, options: tuning.socketOptions, timeout: timeout?.duration)
         if let unixPath = transport.unixPath {
             if host != nil || port != nil {
                 throw .usage("with -U/--unix give only the socket path, not HOST PORT")
             }
-            request.destinations = [.unix(try UnixSocketPath(parsing: unixPath))]
-            request.sourcePath = try sourceAddress.map { (path) throws(SockscopeError) in try UnixSocketPath(parsing: path) }
-            return (request, nil, nil)
+            return .unix(
+                try UnixSocketPath(parsing: unixPath), source: try sourceAddress.map { (path) throws(SockscopeError) in try UnixSocketPath(parsing: path) })
         }
         guard var host else { throw .usage("connect needs HOST and PORT (or -U PATH)") }
         var port = self.port
@@ -242,14 +248,30 @@ extension ConnectCommand.Request {
         }
         guard let port else { throw .usage("connect needs a PORT after the host '\(host)' (HOST PORT, HOST:PORT or [V6]:PORT)") }
         let portNumber = try PortNumber.parse(port, allowZero: false, protocolName: protocolName)
-        if let sourcePort {
-            request.sourcePort = try PortNumber.parse(sourcePort, allowZero: true, protocolName: protocolName)
-        }
+        let source = try sourcePort.map { (text) throws(SockscopeError) in try PortNumber.parse(text, allowZero: true, protocolName: protocolName) }
+        var address: IPAddress?
         if let sourceAddress {
-            guard let address = IPAddress(sourceAddress) else {
+            guard let parsed = IPAddress(sourceAddress) else {
                 throw .usage("bad source address '\(sourceAddress)': give a numeric IPv4 or IPv6 address")
             }
-            request.sourceAddress = address
+            address = parsed
+        }
+        return .host(host, port: portNumber, sourcePort: source, sourceAddress: address)
+    }
+
+    /// Where to connect (the proxy, with --proxy, and the tunnel to ask it for), and the
+    /// host as given (brackets removed), which TLS names.
+    private func connectRequest(type: SocketType) throws(SockscopeError) -> (Connector.Request, String?, ProxyClientHandshake?) {
+        var request = Connector.Request(destinations: [], type: type, options: tuning.socketOptions, timeout: timeout?.duration)
+        let host: String
+        let portNumber: UInt16
+        switch try target() {
+        case .unix(let path, let source):
+            request.destinations = [.unix(path)]
+            request.sourcePath = source
+            return (request, nil, nil)
+        case .host(let name, let port, let sourcePort, let sourceAddress):
+            (host, portNumber, request.sourcePort, request.sourceAddress) = (name, port, sourcePort, sourceAddress)
         }
         var tunnel: ProxyClientHandshake?
         if let proxyURL = try proxy.proxy() {

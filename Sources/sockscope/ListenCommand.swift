@@ -95,6 +95,7 @@ struct ListenCommand: ParsableCommand {
     @OptionGroup(title: "Output") var color: ColorOptions
 
     func validate() throws {
+        try ValidationError.check { () throws(SockscopeError) in _ = try request.positionals() }
         if let backlog, backlog < 0 { throw ValidationError("--backlog must be 0 or more") }
         let exec = request.execCommand != nil
         if self.exec != nil && shellExec != nil { throw ValidationError("--exec and --sh-exec cannot be used together") }
@@ -377,23 +378,37 @@ extension ListenCommand.Request {
         try ExecServer(request, options: options, policy: policy, tracer: tracer, events: events).run()
     }
 
-    /// Works out the address to bind: a Unix path, a given address, or all addresses
-    /// (dual-stack `[::]` unless -4/-6 says otherwise).
-    private func bindAddress(type: SocketType) throws(SockscopeError) -> (SocketAddress, ipv6Only: Bool?, askedForAnyPort: Bool) {
+    /// What the positionals say, read without any lookup: a Unix path (-U), or an
+    /// address as given (nil: every address) and the port.
+    enum Positionals {
+        case unix(UnixSocketPath)
+        case address(String?, port: UInt16)
+    }
+
+    /// The positionals, read — validate() reads them too.
+    /// - Throws: a usage error for a missing or malformed PORT, or ADDR PORT beside -U.
+    func positionals() throws(SockscopeError) -> Positionals {
         if let unixPath = transport.unixPath {
             if first != nil || second != nil {
                 throw .usage("with -U/--unix give only the socket path, not ADDR PORT")
             }
-            return (.unix(try UnixSocketPath(parsing: unixPath)), nil, false)
+            return .unix(try UnixSocketPath(parsing: unixPath))
         }
-        let addressText: String?
-        let portText: String
         switch (first, second) {
-        case (let address?, let port?): (addressText, portText) = (address, port)
-        case (let port?, nil): (addressText, portText) = (nil, port)
+        case (let address?, let port?): return .address(address, port: try PortNumber.parse(port, allowZero: true, protocolName: transport.protocolName))
+        case (let port?, nil): return .address(nil, port: try PortNumber.parse(port, allowZero: true, protocolName: transport.protocolName))
         default: throw .usage("listen needs a PORT (or -U PATH)")
         }
-        let port = try PortNumber.parse(portText, allowZero: true, protocolName: transport.protocolName)
+    }
+
+    /// Works out the address to bind: a Unix path, a given address, or all addresses
+    /// (dual-stack `[::]` unless -4/-6 says otherwise).
+    private func bindAddress(type: SocketType) throws(SockscopeError) -> (SocketAddress, ipv6Only: Bool?, askedForAnyPort: Bool) {
+        let (addressText, port): (String?, UInt16)
+        switch try positionals() {
+        case .unix(let path): return (.unix(path), nil, false)
+        case .address(let text, let number): (addressText, port) = (text, number)
+        }
         guard let addressText else {
             if execCommand != nil {
                 let loopbacks =

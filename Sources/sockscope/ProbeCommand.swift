@@ -238,6 +238,7 @@ struct ProbeCommand: ParsableCommand {
             ("--shard", shard != nil), ("--seed", seed != nil),
         ].filter(\.1)
         if let first = conflicting.first { throw ValidationError("--count times TCP connects to one port, one at a time; \(first.0) is for scans") }
+        try ValidationError.check { () throws(SockscopeError) in _ = try request.timedPort() }
     }
 
     /// `--payload-hex`'s bytes: pairs of hex digits, optionally separated by ':' or spaces.
@@ -347,12 +348,18 @@ final class EventBox: Sendable {
 }
 
 extension ProbeCommand.Request {
+    /// The one port --count times, read from PORTS — validate() reads it too.
+    func timedPort() throws(SockscopeError) -> UInt16 {
+        let portList = try PortList(parsing: ports, protocolName: "tcp")
+        guard portList.ports.count == 1, let port = portList.ports.first else { throw .usage("--count times one port, not \(portList.ports.count)") }
+        return port
+    }
+
     /// `--count`: connects to one port again and again, each timed, then the
     /// statistics (printed also when a signal ends it). Returns whether any was open.
     func time(count: Int) throws(SockscopeError) -> Bool {
         try checkTLS()
-        let portList = try PortList(parsing: ports, protocolName: "tcp")
-        guard portList.ports.count == 1, let port = portList.ports.first else { throw .usage("--count times one port, not \(portList.ports.count)") }
+        let port = try timedPort()
         let targetList = try TargetList.parse(targets ?? "", allAddresses: false, family: family.family).filter {
             family.family == nil || $0.address.family == family.family
         }

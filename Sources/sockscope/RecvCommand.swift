@@ -74,16 +74,11 @@ struct RecvCommand: ParsableCommand {
     @OptionGroup(title: "Output") var color: ColorOptions
 
     func validate() throws {
+        try ValidationError.check { () throws(SockscopeError) in _ = try bindAddress() }
         if buffer < 0 || buffer > 65535 { throw ValidationError("--buffer takes 0 to 65535 bytes") }
         if [reply != nil, echo, upper].filter({ $0 }).count > 1 { throw ValidationError("choose one of --reply, --echo, --upper") }
         if let count, count < 1 { throw ValidationError("--count must be at least 1") }
         if interface != nil && group == nil { throw ValidationError("--interface goes with --group") }
-        if let group, IPAddress(group)?.isMulticast != true {
-            throw ValidationError("--group takes a multicast address (224.0.0.0/4 or ff00::/8), not '\(group)'")
-        }
-        if let wanted = family.family, let group = group.flatMap(IPAddress.init), group.family != wanted {
-            throw ValidationError("\(group) is not an \(wanted == .inet ? "IPv4" : "IPv6") address (-\(wanted == .inet ? "4" : "6"))")
-        }
     }
 
     func run() throws {
@@ -131,6 +126,8 @@ struct RecvCommand: ParsableCommand {
         }
     }
 
+    /// The address to bind and the group to join, from the positionals and --group,
+    /// without any lookup — validate() reads them (its usage errors are the parser's).
     private func bindAddress() throws(SockscopeError) -> (SocketAddress, IPAddress?) {
         guard let first else { throw .usage("recv needs a PORT ([ADDR] PORT; port 0 picks a free one)") }
         let addressText = second == nil ? nil : first

@@ -105,6 +105,7 @@ struct ResolveCommand: ParsableCommand {
         if (fqdn || reverse != nil || serviceName != nil || servicePort != nil) && (name != nil || service != nil) {
             throw ValidationError("this mode takes no NAME or SERVICE argument")
         }
+        try ValidationError.check { () throws(SockscopeError) in try request.checkArguments() }
     }
 
     func run() throws { try request.run() }
@@ -166,9 +167,29 @@ extension ResolveCommand.Request {
 
     // MARK: getaddrinfo
 
-    private func printAddressInfo() throws(SockscopeError) {
+    /// What each mode needs from the command line, read without any lookup — validate()
+    /// reads it too: a NAME (getaddrinfo, gethostbyname), an address (--reverse), a service.
+    func checkArguments() throws(SockscopeError) {
+        if let reverse {
+            _ = try Self.reverseAddress(reverse)
+        } else if let serviceName {
+            _ = try Self.serviceQuery(serviceName, byPort: false)
+        } else if let servicePort {
+            _ = try Self.serviceQuery(servicePort, byPort: true)
+        } else if legacy {
+            _ = try legacyName()
+        } else if !fqdn {
+            try checkName()
+        }
+    }
+
+    private func checkName() throws(SockscopeError) {
         if name == nil && !passive { throw SockscopeError.usage("resolve needs a NAME (or --passive for the wildcard addresses)") }
         if let name, !name.isEmpty || !passive { try Resolver.validateHostName(name) }
+    }
+
+    private func printAddressInfo() throws(SockscopeError) {
+        try checkName()
         let host = name.flatMap { $0.isEmpty ? nil : $0 }
         var flags = host == nil ? 0 : AI_CANONNAME  // a canonical name needs a name (else EAI_BADFLAGS)
         if passive { flags |= AI_PASSIVE }
@@ -217,9 +238,14 @@ extension ResolveCommand.Request {
 
     // MARK: Legacy calls
 
-    private func printGethostbyname() throws(SockscopeError) {
+    private func legacyName() throws(SockscopeError) -> String {
         guard let name else { throw SockscopeError.usage("--gethostbyname needs a NAME") }
         try Resolver.validateHostName(name)
+        return name
+    }
+
+    private func printGethostbyname() throws(SockscopeError) {
+        let name = try legacyName()
         let result: (entry: HostEntry, duration: Duration)
         do {
             result = try Resolver.hostByName(name)
@@ -254,10 +280,15 @@ extension ResolveCommand.Request {
 
     /// getnameinfo's answer, or exit 1 with "no name" when it could only give the
     /// address back (no PTR record, nothing in /etc/hosts).
-    private func printReverse(_ text: String) throws(SockscopeError) -> ExitStatus {
+    private static func reverseAddress(_ text: String) throws(SockscopeError) -> IPAddress {
         guard let address = IPAddress(text) else {
             throw SockscopeError.usage("--reverse takes a numeric IPv4 or IPv6 address, not '\(text)'")
         }
+        return address
+    }
+
+    private func printReverse(_ text: String) throws(SockscopeError) -> ExitStatus {
+        let address = try Self.reverseAddress(text)
         let result: (name: String, duration: Duration)
         do {
             result = try Resolver.nameInfo(address, nameRequired: nameRequired)
@@ -280,16 +311,24 @@ extension ResolveCommand.Request {
         return named ? .success : .nothingFound
     }
 
-    private func printServices(lookup text: String, byPort: Bool) throws(SockscopeError) {
+    /// `NAME[/PROTOCOL]` or `PORT[/PROTOCOL]` read: the name (or the port's digits), the
+    /// protocol when given, and the port number for a lookup by port.
+    private static func serviceQuery(_ text: String, byPort: Bool) throws(SockscopeError) -> (key: String, protocolName: String?, port: UInt16?) {
         let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
         guard let key = parts.first, !key.isEmpty else { throw SockscopeError.usage("empty service") }
         let protocolName = parts.count == 2 ? parts[1] : nil
         if let protocolName, protocolName != "tcp" && protocolName != "udp" {
             throw SockscopeError.usage("unknown protocol '\(protocolName)': use tcp or udp")
         }
+        guard byPort else { return (key, protocolName, nil) }
+        guard let port = UInt16(key), port > 0 else { throw SockscopeError.usage("bad port '\(key)': a number from 1 to 65535") }
+        return (key, protocolName, port)
+    }
+
+    private func printServices(lookup text: String, byPort: Bool) throws(SockscopeError) {
+        let (key, protocolName, port) = try Self.serviceQuery(text, byPort: byPort)
         let entries: [ServiceEntry]
-        if byPort {
-            guard let port = UInt16(key), port > 0 else { throw SockscopeError.usage("bad port '\(key)': a number from 1 to 65535") }
+        if let port {
             entries = Resolver.services(port: port, protocolName: protocolName)
         } else {
             entries = Resolver.services(named: key, protocolName: protocolName)

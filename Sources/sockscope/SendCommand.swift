@@ -85,6 +85,7 @@ struct SendCommand: ParsableCommand {
         if let ttl, ttl < 0 || ttl > 255 { throw ValidationError("--ttl takes 0 to 255 with --group (IP_MULTICAST_TTL)") }
         if count != nil && wait == nil { throw ValidationError("--replies goes with --wait") }
         if (loop || interface != nil) && group == nil { throw ValidationError("--loop and --interface go with --group") }
+        try ValidationError.check { () throws(SockscopeError) in _ = try request.destination() }
     }
 
     func run() throws { try request.run() }
@@ -186,7 +187,15 @@ extension SendCommand.Request {
         return try output.printReplies(on: socket, idle: wait.duration, count: count)
     }
 
-    private func destinationAndMessage() throws(SockscopeError) -> (SocketAddress, String?) {
+    /// Where the positionals say to send, read without any lookup — validate() reads
+    /// them too: a multicast group and its port (--group), or a host as given and a port;
+    /// and the message, if one is given.
+    enum Destination {
+        case group(SocketAddress, message: String?)
+        case host(String, port: UInt16, message: String?)
+    }
+
+    func destination() throws(SockscopeError) -> Destination {
         if let group {
             // With --group the positionals shift: PORT [MESSAGE].
             guard let portText = host else { throw .usage("send --group GROUP needs a PORT") }
@@ -194,13 +203,20 @@ extension SendCommand.Request {
             guard let address = IPAddress(group), address.isMulticast else {
                 throw .usage("--group takes a multicast address (224.0.0.0/4 or ff00::/8), not '\(group)'")
             }
-            return (SocketAddress(address, port: try PortNumber.parse(portText, allowZero: false, protocolName: "udp")), port)
+            return .group(SocketAddress(address, port: try PortNumber.parse(portText, allowZero: false, protocolName: "udp")), message: port)
         }
         guard let host, let port else { throw .usage("send needs HOST and PORT") }
-        let number = try PortNumber.parse(port, allowZero: false, protocolName: "udp")
-        guard let first = try HostResolver.resolve(host, port: number, family: family.family, type: .datagram).first else {
-            throw .usage("no address for '\(host)'")
+        return .host(host, port: try PortNumber.parse(port, allowZero: false, protocolName: "udp"), message: message)
+    }
+
+    private func destinationAndMessage() throws(SockscopeError) -> (SocketAddress, String?) {
+        switch try destination() {
+        case .group(let address, let message): return (address, message)
+        case .host(let host, let number, let message):
+            guard let first = try HostResolver.resolve(host, port: number, family: family.family, type: .datagram).first else {
+                throw .usage("no address for '\(host)'")
+            }
+            return (first, message)
         }
-        return (first, message)
     }
 }

@@ -28,6 +28,28 @@ struct CombinationTests {
             (["recv", "--group", "10.0.0.1", "5000"], "--group takes a multicast address"),
             (["recv", "-4", "--group", "ff02::1", "5000"], "is not an IPv4 address"),
             (["broadcast", "--to", "1.2.3", "9", "hi"], "--to takes an IPv4 address"),
+            // The positionals and addresses given as options, read before anything runs
+            // (the run reads them again for the light path, which skips the parser).
+            (["broadcast", "--source", "::1", "9", "hi"], "bad source address '::1'"),
+            (["connect", "--tls"], "connect needs HOST and PORT"),
+            (["connect", "-v", "127.0.0.1"], "needs a PORT after the host '127.0.0.1'"),
+            (["connect", "-v", "[::1", "80"], "brackets go around a whole IPv6 address"),
+            (["connect", "-s", "nowhere", "127.0.0.1", "80"], "bad source address 'nowhere'"),
+            (["connect", "-U", "/tmp/x.sock", "127.0.0.1", "80"], "give only the socket path"),
+            (["connect", "--proxy", "socks5://u@127.0.0.1:1080", "--proxy-auth", "a:b", "127.0.0.1", "80"], "give the proxy's user once"),
+            (["listen", "-k"], "listen needs a PORT"),
+            (["listen", "-k", "127.0.0.1", "99999"], "99999"),
+            (["send", "--group", "239.1.2.3"], "needs a PORT"),
+            (["send", "--group", "239.1.2.3", "9", "hi", "extra"], "give PORT [MESSAGE], not a HOST"),
+            (["send", "-v", "127.0.0.1"], "send needs HOST and PORT"),
+            (["recv", "-v"], "recv needs a PORT"),
+            (["recv", "-v", "nowhere", "9"], "bad address 'nowhere'"),
+            (["resolve", "-4"], "resolve needs a NAME"),
+            (["resolve", "--gethostbyname"], "--gethostbyname needs a NAME"),
+            (["resolve", "--reverse", "nowhere"], "--reverse takes a numeric IPv4 or IPv6 address"),
+            (["resolve", "--port", "0/tcp"], "bad port '0'"),
+            (["resolve", "--service", "http/sctp"], "unknown protocol 'sctp'"),
+            (["probe", "-c", "3", "127.0.0.1", "80,81"], "--count times one port, not 2"),
         ])
     func parserRefuses(arguments: [String], message: String) async throws {
         let outcome = try await run(Paths.sockscope, arguments)

@@ -32,7 +32,7 @@ struct ProxyOptions: ParsableArguments {
     var values: Values { Values(url: proxy, type: proxyType, auth: proxyAuth, dns: proxyDNS) }
 
     func validate() throws {
-        guard proxy == nil else { return }
+        guard proxy == nil else { return try ValidationError.check { () throws(SockscopeError) in _ = try values.proxy() } }
         let stray = [("--proxy-type", proxyType != nil), ("--proxy-auth", proxyAuth != nil), ("--proxy-dns", proxyDNS != nil)].filter(\.1)
         if let first = stray.first { throw ValidationError("\(first.0) describes the proxy given with --proxy; there is none") }
     }

@@ -41,14 +41,16 @@ enum LightPath {
         // Every option at its default: no command's validate() refuses these shapes (the
         // agreement test has the parser accept each one).
         let second = words.count > 1 ? words[1] : nil
+        let invocation: Invocation
         switch (name, words.count) {
-        case ("resolve", 1...2): return .resolve(.init(name: words[0], service: second))
-        case ("probe", 2): return .probe(.init(targets: words[0], ports: words[1], quiet: quiet))
-        case ("connect", 1...2): return .connect(.init(host: words[0], port: second))
-        case ("listen", 1...2): return .listen(.init(first: words[0], second: second))
-        case ("send", 2...3): return .send(.init(host: words[0], port: words[1], message: words.count > 2 ? words[2] : nil))
+        case ("resolve", 1...2): invocation = .resolve(.init(name: words[0], service: second))
+        case ("probe", 2): invocation = .probe(.init(targets: words[0], ports: words[1], quiet: quiet))
+        case ("connect", 1...2): invocation = .connect(.init(host: words[0], port: second))
+        case ("listen", 1...2): invocation = .listen(.init(first: words[0], second: second))
+        case ("send", 2...3): invocation = .send(.init(host: words[0], port: words[1], message: words.count > 2 ? words[2] : nil))
         default: return nil
         }
+        return invocation.passesValidation ? invocation : nil
     }
 
     /// Runs `invocation` and ends the process. A command reports its own failures
@@ -74,4 +76,24 @@ enum LightPath {
 
     /// What `--version` prints on stdout.
     static var versionLine: String { Sockscope.version + "\n" }
+}
+
+extension LightPath.Invocation {
+    /// Whether the parser's validate() would take these words: the checks of the
+    /// positionals it makes (a missing PORT, a bad port, brackets…), run here too, so
+    /// that a line the parser refuses is left to the parser and its usage error.
+    var passesValidation: Bool {
+        do throws(SockscopeError) {
+            switch self {
+            case .version, .probe: break  // probe's validate() has nothing to say about TARGETS PORTS alone
+            case .resolve(let request): try request.checkArguments()
+            case .connect(let request): _ = try request.target()
+            case .listen(let request): _ = try request.positionals()
+            case .send(let request): _ = try request.destination()
+            }
+            return true
+        } catch {
+            return error.status != .usage
+        }
+    }
 }
