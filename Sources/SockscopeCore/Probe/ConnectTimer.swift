@@ -20,7 +20,7 @@ package enum ConnectTimer {
         var error: Errno?
         switch start {
         case .localShortage(let failure):
-            if fd >= 0 { Glibc.close(fd) }
+            if fd >= 0 { ProbeSocket.discard(fd) }
             throw SockscopeError(failure)
         case .finished(let result):
             error = result

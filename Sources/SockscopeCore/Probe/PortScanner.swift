@@ -256,7 +256,7 @@ final class ScanWorker {
         onReady = { [unowned self, unowned loop] readiness in complete(readiness.fd, loop: loop) }
         defer {
             onReady = nil
-            for fd in spares.values.joined() { Glibc.close(fd) }
+            for fd in spares.values.joined() { ProbeSocket.discard(fd) }
             spares = [:]
         }
         var nextSendAllowed = clock.now
@@ -371,7 +371,7 @@ final class ScanWorker {
             : ProbeSocket.startDatagram(destination, payload: request.udpPayload ?? UDPService.request(for: destination.port ?? 0) ?? [])
         switch start {
         case .localShortage(let error):
-            if fd >= 0 { Glibc.close(fd) }
+            if fd >= 0 { ProbeSocket.discard(fd) }
             return try backOff(pending, error)
         case .finished(let error):
             probesSent += 1
@@ -380,7 +380,7 @@ final class ScanWorker {
             if request.transport == .tcp {
                 finishTCP(pending, fd: fd, error: error, now: answered, sentAt: now, refusedByConnect: true)
             } else {
-                if fd >= 0 { Glibc.close(fd) }
+                if fd >= 0 { ProbeSocket.discard(fd) }
                 record(pending, error: error, replied: false, now: answered)
             }
             return true
@@ -391,7 +391,7 @@ final class ScanWorker {
                 guard let onReady else { throw SockscopeError("probe launched outside the loop", status: .internalError) }
                 try loop.register(fd, request.transport == .tcp ? .writable : .readable, handler: onReady)
             } catch {
-                Glibc.close(fd)
+                ProbeSocket.discard(fd)
                 throw error
             }
             nextToken += 1
@@ -469,11 +469,11 @@ final class ScanWorker {
         if let sender, sender == ProbeSocket.localAddress(fd) {
             // Our own datagram: the kernel gave us the probed port as our source port.
             selfConnects += 1
-            Glibc.close(fd)
+            ProbeSocket.discard(fd)
             retry(flight.pending)
             return
         }
-        Glibc.close(fd)
+        ProbeSocket.discard(fd)
         if let error, ProbeResult.isLocalResourceLimit(error) {
             retry(flight.pending)
             return
@@ -496,7 +496,7 @@ final class ScanWorker {
             // The kernel picked the destination port as our source port and the socket
             // connected to itself: nothing listens there. Probe again from another port.
             selfConnects += 1
-            Glibc.close(fd)
+            ProbeSocket.discard(fd)
             var again = pending
             again.selfConnects += 1
             if again.selfConnects <= 3 {
@@ -553,7 +553,7 @@ final class ScanWorker {
             orderHead += 1
             guard let flight = takeFlight(entry.fd) else { continue }
             loop.forgetClosing(entry.fd)
-            Glibc.close(entry.fd)
+            ProbeSocket.discard(entry.fd)
             if flight.pending.attempt < request.retries {
                 var again = flight.pending
                 again.attempt += 1

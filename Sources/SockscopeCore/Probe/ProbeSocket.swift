@@ -4,6 +4,8 @@ import SystemPackage
 
 /// The raw calls of one probe, kept to the fewest system calls: a scan makes
 /// tens of thousands of them, so each saved call is a measurable share of its time.
+/// The probe's fast path keeps its descriptors as plain numbers (no object per probe);
+/// they are made, asked and closed only through this type.
 enum ProbeSocket {
     /// What starting a probe led to.
     enum Start {
@@ -119,6 +121,12 @@ enum ProbeSocket {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
         return result == 0 ? SocketAddress(storage: storage, length: length) : nil
+    }
+
+    /// Closes a probe's socket that never connected, or one kept spare: close(2), nothing
+    /// to reset. Probe descriptors are made, asked and closed here only.
+    static func discard(_ fd: Int32) {
+        Glibc.close(fd)
     }
 
     /// Closes a probe. A connected TCP probe is reset (SO_LINGER 0) unless `graceful`,
