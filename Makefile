@@ -6,7 +6,7 @@ BIN_DIR = $(shell $(SWIFT) build --show-bin-path 2>/dev/null)
 # The manual's date: fixed, so that regenerating it gives the same file.
 MAN_DATE = 2026-11-21
 
-.PHONY: run test build release lean setup bench man completions install uninstall fuzz clean
+.PHONY: run test build release lean setup bench man completions generate install uninstall fuzz clean
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS = decoder tracker parsers frames filters tls proxy text
 PREFIX ?= /usr/local
@@ -31,12 +31,14 @@ run: build
 # cores and their 10 s waits for a spawned server expire under the load alone.
 # First: the code must be formatted (.swift-format; `swift format -i -r Sources Tests`
 # fixes it), no function in Sources may pass 60 lines (scripts/check-function-length.py),
-# and the committed man page and completions must be what the commands generate.
+# and the committed man page, completions and Sources/sockscope/Generated must be what
+# the commands generate.
 TEST_WIDTH ?= 8
 
 test: build
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
 	python3 scripts/check-function-length.py 60 Sources
+	python3 scripts/generate-requests.py --check
 	bash scripts/check-generated.sh $(BIN_DIR) $(MAN_DATE)
 	bash scripts/check-install.sh
 	SOCKSCOPE_BIN=$(BIN_DIR)/sockscope SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_WIDTH) \
@@ -58,6 +60,11 @@ bench: release
 
 man: build
 	bash scripts/generate-man.sh $(BIN_DIR) $(MAN_DATE) > man/sockscope.1
+
+# The commands' Request and some option groups' Values: plain-data mirrors of the option
+# declarations, generated from them (make test checks they are current).
+generate:
+	python3 scripts/generate-requests.py
 
 completions: build
 	$(BIN_DIR)/sockscope --generate-completion-script bash > completions/sockscope.bash

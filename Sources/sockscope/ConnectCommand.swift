@@ -95,39 +95,12 @@ struct ConnectCommand: ParsableCommand {
     }
 
     func run() throws { try request.run() }
-
-    /// What the command line asks for, as plain values.
-    var request: Request {
-        Request(
-            host: host, port: port, transport: transport.values, family: family.values, sourceAddress: sourceAddress, sourcePort: sourcePort,
-            timeout: setup.timeout,
-            tuning: tuning.values, tap: tap.values, frame: frame.values, traffic: traffic.values, tls: tls.values, proxy: proxy.values,
-            session: session.values, output: output.values, color: color.values)
-    }
-
-    /// Every option of `connect`, as the parser reads it; the light path builds the
-    /// same value for `connect HOST [PORT]` without the parser.
-    struct Request: Equatable, Sendable {
-        var host: String?
-        var port: String?
-        var transport = TransportOptions.Values()
-        var family = FamilyOptions.Values()
-        var sourceAddress: String?
-        var sourcePort: String?
-        var timeout: Seconds?
-        var tuning = SocketTuningOptions.Values()
-        var tap = TapOptions.Values()
-        var frame = FrameOptions.Values()
-        var traffic = TrafficOptions.Values()
-        var tls = TLSOptions.Values()
-        var proxy = ProxyOptions.Values()
-        var session = SessionOptions.Values()
-        var output = OutputOptions.Values()
-        var color = ColorOptions.Values()
-    }
 }
 
 extension ConnectCommand.Request {
+    /// -w: how long connecting may take (nil: as long as the kernel tries).
+    var timeout: Seconds? { setup.timeout }
+
     /// Runs the command, through the command runner.
     func run() throws {
         color.apply()

@@ -181,47 +181,6 @@ struct ListenCommand: ParsableCommand {
     private var broker: Bool { serve == .broker }
     private var chat: Bool { serve == .chat }
 
-    /// What the command line asks for, as plain values.
-    var request: Request {
-        Request(
-            first: first, second: second, transport: transport.values, family: family.values, backlog: backlog ?? ListenRequest.defaultBacklog,
-            noReuseAddress: noReuseAddress,
-            keepOpen: keepOpen, serve: serve, exec: exec, shellExec: shellExec, mergeStderr: mergeStderr,
-            maxClients: access.maxClients, allow: access.allow, deny: access.deny, acceptTimeout: acceptTimeout, allowFile: access.allowFile,
-            denyFile: access.denyFile, tuning: tuning.values,
-            tap: tap.values, frame: frame.values, traffic: traffic.values, tls: tls.values, session: session.values,
-            output: output.values, color: color.values)
-    }
-
-    /// Every option of `listen`, as the parser reads it; the light path builds the
-    /// same value for `listen [ADDR] PORT` without the parser.
-    struct Request: Equatable, Sendable {
-        var first: String?
-        var second: String?
-        var transport = TransportOptions.Values()
-        var family = FamilyOptions.Values()
-        var backlog = ListenRequest.defaultBacklog
-        var noReuseAddress = false
-        var keepOpen = false
-        var serve: ServeMode?
-        var exec: String?
-        var shellExec: String?
-        var mergeStderr = false
-        var maxClients: Int?
-        var allow: [String] = []
-        var deny: [String] = []
-        var acceptTimeout: Seconds?
-        var allowFile: String?
-        var denyFile: String?
-        var tuning = SocketTuningOptions.Values()
-        var tap = TapOptions.Values()
-        var frame = FrameOptions.Values()
-        var traffic = TrafficOptions.Values()
-        var tls = TLSOptions.Values()
-        var session = SessionOptions.Values()
-        var output = OutputOptions.Values()
-        var color = ColorOptions.Values()
-    }
 }
 
 /// How a listener serves its clients itself, rather than relaying them to stdin and
@@ -253,9 +212,9 @@ extension ListenCommand.Request {
 
     /// The access rules from --allow, --deny and --allow-file.
     private func policy() throws(SockscopeError) -> Listener.Policy {
-        let control = try AccessOptions.control(allow: allow, deny: deny, allowFile: allowFile, denyFile: denyFile)
+        let control = try AccessOptions.control(allow: access.allow, deny: access.deny, allowFile: access.allowFile, denyFile: access.denyFile)
         var policy = Listener.Policy(
-            access: control, maxClients: maxClients, acceptedOptions: tuning.socketOptions.filter { !$0.isListenerOption },
+            access: control, maxClients: access.maxClients, acceptedOptions: tuning.socketOptions.filter { !$0.isListenerOption },
             acceptTimeout: acceptTimeout?.duration)
         policy.tls = try tlsService()
         return policy
@@ -292,7 +251,7 @@ extension ListenCommand.Request {
         let type = transport.socketType
         let (address, ipv6Only, askedForAnyPort) = try bindAddress(type: type)
         var request = ListenRequest(
-            address: address, type: type, backlog: backlog, reuseAddress: !noReuseAddress,
+            address: address, type: type, backlog: backlog ?? ListenRequest.defaultBacklog, reuseAddress: !noReuseAddress,
             ipv6Only: ipv6Only, options: tuning.socketOptions.filter(\.isListenerOption))
         if execCommand != nil, !transport.udp, second == nil, transport.unixPath == nil, family.family == nil, Self.ipv6Available {
             request.alsoListenOn = [.ipv6(.loopback, port: 0)]  // the same port as 127.0.0.1's
@@ -344,7 +303,7 @@ extension ListenCommand.Request {
                 .closed(
                     peer: client.peer, client: client.number,
                     reason: "sent \(counted(counts.messagesSent, "message")), received \(counts.messagesReceived)", report: nil))
-        } else if keepOpen || broker || chat || maxClients != nil {
+        } else if keepOpen || broker || chat || access.maxClients != nil {
             let mode: MultiClientServer.Mode = broker ? .broker : chat ? .chat : transform.map { .echo($0) } ?? .standardStreams
             var options = MultiClientServer.Options(idleTimeout: session.idleTimeout?.duration)
             options.directions = session.directions
@@ -374,7 +333,7 @@ extension ListenCommand.Request {
                 "sockscope: warning: \(command.joined(separator: " ")) is served to anyone who can reach \(request.address); restrict it with --allow")
         }
         let options = ExecServer.Options(
-            command: command, mergeStderr: mergeStderr, keepOpen: keepOpen || maxClients != nil, idleTimeout: session.idleTimeout?.duration)
+            command: command, mergeStderr: mergeStderr, keepOpen: keepOpen || access.maxClients != nil, idleTimeout: session.idleTimeout?.duration)
         try ExecServer(request, options: options, policy: policy, tracer: tracer, events: events).run()
     }
 

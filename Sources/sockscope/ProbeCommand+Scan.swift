@@ -33,7 +33,7 @@ extension ProbeCommand.Request {
         if let inputList {
             try TargetSpace.Builder.items(ofFile: inputList) { item throws(SockscopeError) in try builder.add(item) }
         } else {
-            let list = targets ?? ""
+            let list = targetText ?? ""
             for item in list.split(separator: ",", omittingEmptySubsequences: false) {
                 if item.isEmpty { throw .usage("bad target list '\(list)': empty item") }
                 try builder.add(String(item))
@@ -45,7 +45,7 @@ extension ProbeCommand.Request {
         guard space.count > 0 else {
             if exclude != nil || excludeFile != nil { throw .usage("every target is excluded: nothing is left to probe") }
             if let inputList { throw .usage("\(inputList) lists no target\(family.family == nil ? "" : " of the requested family")") }
-            throw .usage("no target address of the requested family in '\(targets ?? "")'")
+            throw .usage("no target address of the requested family in '\(targetText ?? "")'")
         }
         return space
     }
@@ -58,7 +58,7 @@ extension ProbeCommand.Request {
     func probe() throws(SockscopeError) -> Bool {
         try checkTLS()
         let protocolName = udp ? "udp" : "tcp"
-        let space = ProbeSpace(targets: try targetSpace(), ports: try PortList(parsing: ports, protocolName: protocolName).ports)
+        let space = ProbeSpace(targets: try targetSpace(), ports: try PortList(parsing: portText, protocolName: protocolName).ports)
         let plan = try ScanPlan(
             space: space, seed: seed ?? UInt64.random(in: 0...UInt64.max), shard: (shard?.index ?? 1) - 1, of: shard?.count ?? 1,
             windowProbes: Self.probesPerBatch)
@@ -168,9 +168,9 @@ extension ProbeCommand.Request {
 
     /// With --banner: what every open port of the window says first (64 at a time), escaped.
     private func grabBanners(_ results: [ProbeResult]) throws(SockscopeError) -> [String: String]? {
-        guard banner else { return nil }
+        guard grabsBanners else { return nil }
         let jobs = results.filter { $0.state == .open }.map { BannerGrabber.Job(address: $0.target, port: $0.port) }
-        let grabber = BannerGrabber(send: bannerSend, wait: timeout?.duration ?? .seconds(2), limit: 512, parallelism: min(parallel ?? 64, 256))
+        let grabber = BannerGrabber(send: bannerBytes, wait: timeout?.duration ?? .seconds(2), limit: 512, parallelism: min(parallel ?? 64, 256))
         var banners: [String: String] = [:]
         for grabbed in try grabber.run(jobs) { banners["\(grabbed.address) \(grabbed.port)"] = grabbed.escaped }
         return banners
@@ -201,8 +201,8 @@ extension ProbeCommand.Request {
     private func scan(_ space: ProbeSpace, _ window: [UInt64], progress: @escaping (Int, Int) -> Void) throws(SockscopeError) -> PortScanner.Report {
         if let proxyURL = try proxy.proxy() { return try scan(space, window, through: proxyURL) }
         let request = PortScanner.Request(
-            space: space, indices: window, transport: udp ? .udp : .tcp, parallelism: parallel, retries: retries, rate: rate,
-            fixedTimeout: timeout?.duration, graceful: graceful, udpPayload: payload)
+            space: space, indices: window, transport: udp ? .udp : .tcp, parallelism: parallel, retries: retryCount, rate: rate,
+            fixedTimeout: timeout?.duration, graceful: graceful, udpPayload: payloadBytes)
         return try PortScanner(request).run(progress: progress)
     }
 
@@ -218,7 +218,7 @@ extension ProbeCommand.Request {
             return ProxyProber.Job(address: destination.ipAddress ?? .v4(.any), port: destination.port ?? 0)
         }
         let prober = ProxyProber(
-            proxyAddress: address, proxy: proxyURL, timeout: timeout?.duration ?? .seconds(5), parallelism: parallel ?? 64, retries: retries)
+            proxyAddress: address, proxy: proxyURL, timeout: timeout?.duration ?? .seconds(5), parallelism: parallel ?? 64, retries: retryCount)
         let started = ContinuousClock.now
         let answers = try prober.run(jobs)
         guard answers.count == jobs.count else { throw SockscopeError("the proxy prober lost a result", status: .internalError) }

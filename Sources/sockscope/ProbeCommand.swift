@@ -279,57 +279,30 @@ struct ProbeCommand: ParsableCommand {
     }
 
     func run() throws { try request.run() }
-
-    /// What the command line asks for, as plain values.
-    var request: Request {
-        Request(
-            targets: inputList == nil ? targets : nil, ports: ports ?? targets, inputList: inputList, exclude: exclude, excludeFile: excludeFile,
-            shard: shard, seed: seed, udp: udp, family: family.values, allAddresses: allAddresses, parallel: parallel,
-            retries: retries ?? PortScanner.Request.defaultRetries, rate: rate,
-            timeout: timeout, graceful: graceful, payload: payloadHex.flatMap(Self.hexBytes) ?? payload.map { Array($0.utf8) }, all: all,
-            jsonOutput: jsonOutput.values, quiet: quiet, tls: tls.values, tap: tap.values,
-            proxy: proxy.values, color: color.values, count: count, interval: interval, banner: banner || bannerSend != nil,
-            bannerSend: bannerSend.flatMap { try? Self.unescape($0) } ?? [])
-    }
-
-    /// Every option of `probe`, as the parser reads it; the light path builds the
-    /// same value for `probe [-q] TARGETS PORTS` without the parser.
-    struct Request: Equatable, Sendable {
-        /// The positional targets; nil with -iL.
-        var targets: String?
-        var ports: String
-        var inputList: String?
-        var exclude: String?
-        var excludeFile: String?
-        var shard: Shard?
-        var seed: UInt64?
-        var udp = false
-        var family = FamilyOptions.Values()
-        var allAddresses = false
-        var parallel: Int?
-        var retries = PortScanner.Request.defaultRetries
-        var rate: Double?
-        var timeout: Seconds?
-        var graceful = false
-        /// --payload or --payload-hex: what every UDP probe carries (nil: the service table).
-        var payload: [UInt8]?
-        var all = false
-        var jsonOutput = OutputOptions.Values()
-        var quiet = false
-        var tls = TLSOptions.Values()
-        var tap = TapOptions.Values()
-        var proxy = ProxyOptions.Values()
-        var color = ColorOptions.Values()
-        var count: Int?
-        var interval: Seconds?
-        var banner = false
-        var bannerSend: [UInt8] = []
-
-        var json: Bool { jsonOutput.json }
-    }
 }
 
 extension ProbeCommand.Request {
+    /// --json: JSON Lines instead of text.
+    var json: Bool { jsonOutput.json }
+
+    /// The targets given as words; nil with -iL (whose one word is the ports).
+    var targetText: String? { inputList == nil ? targets : nil }
+
+    /// The ports: the second word, or with -iL the only one.
+    var portText: String { ports ?? targets }
+
+    /// How often an unanswered probe is sent again (--retries, or the scanner's default).
+    var retryCount: Int { retries ?? PortScanner.Request.defaultRetries }
+
+    /// --payload or --payload-hex: what every UDP probe carries (nil: the service table).
+    var payloadBytes: [UInt8]? { payloadHex.flatMap(ProbeCommand.hexBytes) ?? payload.map { Array($0.utf8) } }
+
+    /// Whether to read what open ports say (--banner, or --banner-send, which implies it).
+    var grabsBanners: Bool { banner || bannerSend != nil }
+
+    /// --banner-send's text with its escapes undone (validate() has refused bad ones).
+    var bannerBytes: [UInt8] { bannerSend.flatMap { try? ProbeCommand.unescape($0) } ?? [] }
+
     /// Runs the command, through the command runner.
     func run() throws {
         color.apply()
@@ -350,7 +323,7 @@ final class EventBox: Sendable {
 extension ProbeCommand.Request {
     /// The one port --count times, read from PORTS — validate() reads it too.
     func timedPort() throws(SockscopeError) -> UInt16 {
-        let portList = try PortList(parsing: ports, protocolName: "tcp")
+        let portList = try PortList(parsing: portText, protocolName: "tcp")
         guard portList.ports.count == 1, let port = portList.ports.first else { throw .usage("--count times one port, not \(portList.ports.count)") }
         return port
     }
@@ -360,10 +333,10 @@ extension ProbeCommand.Request {
     func time(count: Int) throws(SockscopeError) -> Bool {
         try checkTLS()
         let port = try timedPort()
-        let targetList = try TargetList.parse(targets ?? "", allAddresses: false, family: family.family).filter {
+        let targetList = try TargetList.parse(targetText ?? "", allAddresses: false, family: family.family).filter {
             family.family == nil || $0.address.family == family.family
         }
-        guard let target = targetList.first else { throw .usage("no target address of the requested family in '\(targets ?? "")'") }
+        guard let target = targetList.first else { throw .usage("no target address of the requested family in '\(targetText ?? "")'") }
         guard targetList.allSatisfy({ $0.name != nil && $0.name == target.name }) || targetList.count == 1 else {
             throw .usage("--count times one target, not \(targetList.count)")
         }

@@ -109,42 +109,12 @@ struct ResolveCommand: ParsableCommand {
     }
 
     func run() throws { try request.run() }
-
-    /// What the command line asks for, as plain values.
-    var request: Request {
-        Request(
-            name: name, service: service, family: family.values, socketType: socketType, passive: passive, numericHost: numericHost,
-            numericService: numericService, addressConfig: addressConfig, v4Mapped: v4Mapped, all: all, legacy: legacy, fqdn: fqdn, reverse: reverse,
-            nameRequired: nameRequired, serviceName: serviceName, servicePort: servicePort, jsonOutput: jsonOutput.values, color: color.values)
-    }
-
-    /// Every option of `resolve`, as the parser reads it; the light path builds the
-    /// same value for `resolve NAME [SERVICE]` without the parser.
-    struct Request: Equatable, Sendable {
-        var name: String?
-        var service: String?
-        var family = FamilyOptions.Values()
-        var socketType: SocketTypeHint?
-        var passive = false
-        var numericHost = false
-        var numericService = false
-        var addressConfig = false
-        var v4Mapped = false
-        var all = false
-        var legacy = false
-        var fqdn = false
-        var reverse: String?
-        var nameRequired = false
-        var serviceName: String?
-        var servicePort: String?
-        var jsonOutput = OutputOptions.Values()
-        var color = ColorOptions.Values()
-
-        var json: Bool { jsonOutput.json }
-    }
 }
 
 extension ResolveCommand.Request {
+    /// --json: JSON Lines instead of text.
+    var json: Bool { jsonOutput.json }
+
     /// Resolves and prints, through the command runner.
     func run() throws {
         color.apply()

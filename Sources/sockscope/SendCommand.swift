@@ -89,35 +89,6 @@ struct SendCommand: ParsableCommand {
     }
 
     func run() throws { try request.run() }
-
-    /// What the command line asks for, as plain values.
-    var request: Request {
-        Request(
-            host: host, port: port, message: message, lines: lines, size: size, connect: connect, wait: wait, count: count, family: family.values,
-            source: source, ttl: ttl, group: group, loop: loop, interface: interface, output: output.values, verbose: verbose, color: color.values)
-    }
-
-    /// Every option of `send`, as the parser reads it; the light path builds the
-    /// same value for `send HOST PORT [MESSAGE]` without the parser.
-    struct Request: Equatable, Sendable {
-        var host: String?
-        var port: String?
-        var message: String?
-        var lines = false
-        var size: Int?
-        var connect = false
-        var wait: Seconds?
-        var count: Int?
-        var family = FamilyOptions.Values()
-        var source: String?
-        var ttl: Int?
-        var group: String?
-        var loop = false
-        var interface: String?
-        var output = DatagramOutputOptions.Values()
-        var verbose = false
-        var color = ColorOptions.Values()
-    }
 }
 
 extension SendCommand.Request {

@@ -9,7 +9,8 @@ import SockscopeCore
 /// `send HOST PORT [MESSAGE]`, whose arguments are plain words (none starts with `-`);
 /// anything else — help, errors, any other option — goes through swift-argument-parser
 /// as before, so messages, help, completions and the manual do not change. A taken
-/// shape builds the command's request — every option's value, plain data — that the
+/// shape builds the command's request — every option's value, plain data, generated
+/// from the option declarations (Sources/sockscope/Generated, `make generate`) — that the
 /// parser's path builds from the parsed command (`ResolveCommand.request`, …), and
 /// runs it the same way; the tests check that the two agree over generated command
 /// lines. Building a command struct instead would cost most of what is saved: its
