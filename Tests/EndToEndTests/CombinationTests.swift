@@ -13,7 +13,7 @@ struct CombinationTests {
     }
 
     @Test(
-        "contradictions are the parser's usage errors, found before anything runs ('Error:', exit 64): TLS options, probe --tls, the listen modes, recv --group, broadcast --to, --backlog with -u",
+        "contradictions and malformed positionals are the parser's usage errors, found before anything runs ('Error:', exit 64): TLS options, probe --tls, the listen modes, recv --group, broadcast --to, --backlog with -u, missing or bad HOST, PORT, NAME and addresses",
         arguments: [
             (["connect", "--client-key", "k.pem", "--tls", "127.0.0.1", "9"], "--client-key is the key of a certificate"),
             (["connect", "--alpn", "h2", "127.0.0.1", "9"], "is for TLS: add --tls"),
