@@ -179,7 +179,7 @@ struct ProbeCommand: ParsableCommand {
 
     func validate() throws {
         // --tls's combinations (-u, --insecure, --tap) are the parser's usage errors too.
-        do { try request.checkTLS() } catch { throw ValidationError(error.message) }
+        try ValidationError.check { () throws(SockscopeError) in try request.checkTLS() }
         if let parallel, parallel < 1 || parallel > 65536 { throw ValidationError("--parallel takes 1 to 65536, not \(parallel)") }
         if let retries, retries < 0 || retries > 10 { throw ValidationError("--retries takes 0 to 10, not \(retries)") }
         if let rate, !(rate > 0 && rate.isFinite) { throw ValidationError("--rate must be a positive number of probes per second") }

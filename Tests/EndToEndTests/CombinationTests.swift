@@ -36,6 +36,8 @@ struct CombinationTests {
             (["connect", "-v", "[::1", "80"], "brackets go around a whole IPv6 address"),
             (["connect", "-s", "nowhere", "127.0.0.1", "80"], "bad source address 'nowhere'"),
             (["connect", "-U", "/tmp/x.sock", "127.0.0.1", "80"], "give only the socket path"),
+            // The explanation comes with the message, as the runner prints it.
+            (["connect", "-U", "/tmp/" + String(repeating: "a", count: 120)], "over the limit of 107 — sun_path in struct sockaddr_un holds 108 bytes"),
             (["connect", "--proxy", "socks5://u@127.0.0.1:1080", "--proxy-auth", "a:b", "127.0.0.1", "80"], "give the proxy's user once"),
             (["listen", "-k"], "listen needs a PORT"),
             (["listen", "-k", "127.0.0.1", "99999"], "99999"),

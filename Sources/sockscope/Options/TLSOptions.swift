@@ -153,7 +153,7 @@ extension TLSOptions.Values {
     /// The parser's check of these options: the configuration they describe is made and
     /// dropped, so every contradiction is a usage error before anything runs.
     func validate(role: TLSConfiguration.Role) throws {
-        do { _ = try configurationIfEnabled(role: role) } catch { throw ValidationError(error.message) }
+        try ValidationError.check { () throws(SockscopeError) in _ = try configurationIfEnabled(role: role) }
     }
 
     /// The configuration, when --tls is given; nil when no TLS option is.

@@ -8,7 +8,8 @@ extension ValidationError {
     /// anything runs. The run keeps the check for the light path, which skips the
     /// parser. Only usage errors become the parser's: any other failure (a service
     /// name /etc/services lacks…) is left for the run to report with its own status.
+    /// The parser's text is the runner's: `message — explanation`.
     static func check(_ body: () throws(SockscopeError) -> Void) throws {
-        do { try body() } catch  where error.status == .usage { throw ValidationError(error.message) } catch {}
+        do { try body() } catch  where error.status == .usage { throw ValidationError(error.message + (error.explanation.map { " — " + $0 } ?? "")) } catch {}
     }
 }
