@@ -169,7 +169,7 @@ extension ConnectCommand.Request {
             var options = DatagramRelay.Options(idleTimeout: wait, replyWait: wait ?? .milliseconds(500))
             options.directions = session.directions
             options.crlf = session.crlf
-            let relay = DatagramRelay(socket: socket, input: 0, output: 1, peer: .connected, options: options, notices: Diagnostics.notices)
+            let relay = DatagramRelay(socket: socket, input: .standardInput, output: 1, peer: .connected, options: options, notices: Diagnostics.notices)
             if let log { relay.observer = { log.record($0, $1) } }
             reporter.datagramsDone(try relay.run())
         } else if frame.format != nil {

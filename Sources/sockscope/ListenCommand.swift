@@ -287,7 +287,7 @@ extension ListenCommand.Request {
             let server = try DatagramServer(request, options: options, policy: policy, tracer: tracer, notices: Diagnostics.notices, events: events)
             let log = try traffic.log()
             if let log { server.observer = { log.record($0, $1) } }
-            let report = try server.run(input: 0, output: 1)
+            let report = try server.run(input: .standardInput, output: 1)
             try log?.finish()
             reporter.datagramsDone(report)
         } else if let command = execCommand {
@@ -389,10 +389,7 @@ extension ListenCommand.Request {
 
     /// Whether this kernel can create IPv6 sockets (it may be built or booted without IPv6).
     private static var ipv6Available: Bool {
-        let fd = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        close(fd)
-        return true
+        (try? Socket(family: .inet6, type: .stream)) != nil  // closed as it goes
     }
 }
 

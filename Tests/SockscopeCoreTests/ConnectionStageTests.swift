@@ -11,7 +11,7 @@ struct ConnectionStageTests {
         let listener = try BoundSocket(ListenRequest(address: .ipv4(.loopback, port: 0), type: .stream), tracer: .silent)
         let client = try Socket(family: .inet, type: .stream)
         try client.connect(to: listener.address, timeout: .seconds(5))
-        _ = try EventLoop.wait(for: listener.socket.fd, .readable, deadline: .now + .seconds(5))
+        _ = try EventLoop.wait(for: listener.socket.descriptor, .readable, deadline: .now + .seconds(5))
         let server = try #require(try listener.socket.accept()).socket
         return (client, server)
     }
@@ -58,7 +58,7 @@ struct ConnectionStageTests {
         let handshake = try ProxyClientHandshake(proxy: proxy, destination: .address(.v4(.loopback), port: 80))
         #expect(try handshake.step(on: client) == .waiting(.readable))  // the greeting is sent; the method is awaited
         var buffer = [UInt8](repeating: 0, count: 64)
-        _ = try EventLoop.wait(for: server.fd, .readable, deadline: .now + .seconds(5))
+        _ = try EventLoop.wait(for: server.descriptor, .readable, deadline: .now + .seconds(5))
         #expect(try buffer.withUnsafeMutableBytes { try server.receive(into: $0) } == 3)  // 05 01 00
         let answer: [UInt8] = [5, 0, 5, 0, 0, 1, 127, 0, 0, 1, 0, 80] + Array("hi".utf8)
         _ = try answer.withUnsafeBytes { try server.send($0) }

@@ -44,18 +44,18 @@ struct EventLoopTests {
             var reused = false
             var newOwnerCalled = false
             for index in 0..<2 {
-                try loop.register(open[index][0], .readable) { _ throws(SockscopeError) in
+                try loop.register(FileDescriptor(rawValue: open[index][0]), .readable) { _ throws(SockscopeError) in
                     handled += 1
                     guard handled == 1 else { return }
                     let other = open[1 - index][0]
-                    loop.forget(other)
+                    loop.forget(FileDescriptor(rawValue: other))
                     close(other)
                     let made = makePipe()
                     open.append(made)
                     open[1 - index][0] = -1
                     guard made[0] == other else { return }
                     reused = true
-                    try loop.register(made[0], .readable) { _ throws(SockscopeError) in newOwnerCalled = true }
+                    try loop.register(FileDescriptor(rawValue: made[0]), .readable) { _ throws(SockscopeError) in newOwnerCalled = true }
                 }
             }
             for ends in open { #expect(write(ends[1], "x", 1) == 1) }
@@ -74,8 +74,8 @@ struct EventLoopTests {
         let pipe = try Pipe()
         let loop = try EventLoop()
         var received: [UInt8] = []
-        try loop.register(pipe.read, .readable) { readiness throws(SockscopeError) in
-            #expect(readiness.fd == pipe.read && readiness.readable)
+        try loop.register(FileDescriptor(rawValue: pipe.read), .readable) { readiness throws(SockscopeError) in
+            #expect(readiness.descriptor.rawValue == pipe.read && readiness.readable)
             var buffer = [UInt8](repeating: 0, count: 16)
             let count = buffer.withUnsafeMutableBytes { (try? SystemCall.read(pipe.read, into: $0)) ?? nil } ?? 0
             received += buffer.prefix(count)

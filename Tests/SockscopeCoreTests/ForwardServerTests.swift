@@ -33,7 +33,7 @@ struct ForwardServerTests {
     }
 
     static func accept(_ listener: BoundSocket) throws -> Socket {
-        _ = try EventLoop.wait(for: listener.socket.fd, .readable, deadline: .now + .seconds(5))
+        _ = try EventLoop.wait(for: listener.socket.descriptor, .readable, deadline: .now + .seconds(5))
         return try #require(try listener.socket.accept()).socket
     }
 
@@ -43,7 +43,7 @@ struct ForwardServerTests {
         var buffer = [UInt8](repeating: 0, count: 4096)
         let deadline = ContinuousClock.now + .seconds(5)
         while bytes.count < count && ContinuousClock.now < deadline {
-            _ = try EventLoop.wait(for: socket.fd, .readable, deadline: .now + .milliseconds(100))
+            _ = try EventLoop.wait(for: socket.descriptor, .readable, deadline: .now + .milliseconds(100))
             guard let got = try buffer.withUnsafeMutableBytes({ try socket.receive(into: $0) }) else { continue }
             if got == 0 { return (bytes, true) }
             bytes += buffer.prefix(got)

@@ -14,7 +14,7 @@ struct RelayTests {
         let listener = try BoundSocket(ListenRequest(address: .ipv4(.loopback, port: 0), type: .stream), tracer: .silent)
         let client = try Socket(family: .inet, type: .stream)
         try client.connect(to: listener.address, timeout: .seconds(2))
-        _ = try EventLoop.wait(for: listener.socket.fd, .readable, deadline: .now + .seconds(2))
+        _ = try EventLoop.wait(for: listener.socket.descriptor, .readable, deadline: .now + .seconds(2))
         let (server, _) = try #require(try listener.socket.accept())
         return (listener, client, server)
     }
@@ -36,7 +36,7 @@ struct RelayTests {
         var sawEndOfStream = false
         let deadline = ContinuousClock.now.advanced(by: .seconds(5))
         while !sawEndOfStream && ContinuousClock.now < deadline {
-            _ = try EventLoop.wait(for: client.fd, .readable, deadline: .now + .milliseconds(100))
+            _ = try EventLoop.wait(for: client.descriptor, .readable, deadline: .now + .milliseconds(100))
             guard let count = try buffer.withUnsafeMutableBytes({ try client.receive(into: $0) }) else { continue }
             if count == 0 { sawEndOfStream = true }
             received += buffer.prefix(count)
@@ -70,7 +70,7 @@ struct RelayTests {
         #expect(Array(buffer.prefix(max(0, count))) == Array("reply".utf8))
 
         var serverGot = [UInt8](repeating: 0, count: 64)
-        _ = try EventLoop.wait(for: server.fd, .readable, deadline: .now + .seconds(2))
+        _ = try EventLoop.wait(for: server.descriptor, .readable, deadline: .now + .seconds(2))
         let got = try serverGot.withUnsafeMutableBytes { try server.receive(into: $0) } ?? 0
         #expect(Array(serverGot.prefix(got)) == payload)
         close(input[0])

@@ -53,7 +53,7 @@ package final class ConnectionTap: @unchecked Sendable {
             let loop = try EventLoop()
             let remote = try loop.remote()
             stop.withLock { $0.remote = remote }
-            try loop.register(capture.selectableFD, .readable) { [self] _ in capture.drain { packet, _ in handle(packet) } }
+            try loop.register(capture.selectableDescriptor, .readable) { [self] _ in capture.drain { packet, _ in handle(packet) } }
             var deadlineSet = false
             try loop.run(
                 until: { [self] in

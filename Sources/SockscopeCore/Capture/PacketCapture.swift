@@ -6,7 +6,7 @@ import SystemPackage
 ///
 /// Opened with pcap_create + immediate mode + pcap_activate (not pcap_open_live), and
 /// read without blocking: libpcap's read timeout does not bound a blocking read on
-/// Linux, so callers poll `selectableFD` with their own deadline and then `drain`.
+/// Linux, so callers poll `selectableDescriptor` with their own deadline and then `drain`.
 package final class PacketCapture {
     package struct Options: Sendable {
         package var interface: String
@@ -116,7 +116,7 @@ package final class PacketCapture {
     deinit { close() }
 
     /// A descriptor that becomes readable when packets wait (for poll/epoll).
-    package var selectableFD: Int32 { handle.map { pcap_get_selectable_fd($0) } ?? -1 }
+    package var selectableDescriptor: FileDescriptor { FileDescriptor(rawValue: handle.map { pcap_get_selectable_fd($0) } ?? -1) }
 
     /// Reads every packet waiting, without blocking; hands each to `body` decoded
     /// (nil when it is not IP) with its timestamp since the epoch. Returns the count.
@@ -144,7 +144,7 @@ package final class PacketCapture {
     /// - Throws: EINTR when SIGINT or SIGTERM arrived (drain what is left, then stop).
     @discardableResult
     package func waitAndDrain(until deadline: ContinuousClock.Instant, _ body: (Packet?, Int) -> Void) throws(SocketCallError) -> Int {
-        _ = try EventLoop.wait(for: selectableFD, .readable, deadline: deadline)
+        _ = try EventLoop.wait(for: selectableDescriptor, .readable, deadline: deadline)
         return drain(body)
     }
 

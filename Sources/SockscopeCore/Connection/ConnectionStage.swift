@@ -31,7 +31,7 @@ extension ConnectionStage {
         while true {
             guard case .waiting(let interest) = try step(on: socket) else { return }
             let ready: Bool
-            do { ready = try EventLoop.wait(for: socket.fd, interest, deadline: deadline) } catch { throw SockscopeError(error) }
+            do { ready = try EventLoop.wait(for: socket.descriptor, interest, deadline: deadline) } catch { throw SockscopeError(error) }
             if !ready { throw timedOut(after: .now - started) }
         }
     }
@@ -47,14 +47,14 @@ extension EventLoop {
         then: @escaping (SockscopeError?) throws(SockscopeError) -> Void
     ) throws(SockscopeError) {
         let started = ContinuousClock.now
-        let fd = socket.fd
+        let descriptor = socket.descriptor
         var timer: Timer?
         var ended = false
         func end(_ failure: SockscopeError?) throws(SockscopeError) {
             guard !ended else { return }
             ended = true
             if let timer { cancel(timer) }
-            forget(fd)
+            forget(descriptor)
             try then(failure)
         }
         func step() throws(SockscopeError) {
@@ -62,11 +62,11 @@ extension EventLoop {
             do { progress = try stage.step(on: socket) } catch { return try end(error) }
             switch progress {
             case .done: try end(nil)
-            case .waiting(let interest): try update(fd, interest)
+            case .waiting(let interest): try update(descriptor, interest)
             }
         }
         timer = schedule(at: deadline) { () throws(SockscopeError) in try end(stage.timedOut(after: .now - started)) }
-        try register(fd, .readable) { _ throws(SockscopeError) in try step() }
+        try register(descriptor, .readable) { _ throws(SockscopeError) in try step() }
         try step()  // what the stage needs may be there already
     }
 }

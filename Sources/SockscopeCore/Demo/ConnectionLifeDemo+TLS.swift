@@ -52,7 +52,7 @@ extension DemoRun {
             if sent < bytes.count, let count = try bytes[sent...].withUnsafeBytes({ try session.write($0) }) {
                 sent += count
             } else if session.hasPendingOutput, try !session.flushPending() {
-                _ = try EventLoop.wait(for: socket.fd, .writable, deadline: .now + .milliseconds(100))
+                _ = try EventLoop.wait(for: socket.descriptor, .writable, deadline: .now + .milliseconds(100))
             }
         }
         record("SSL_write(fd \(socket.fd), \(bytes.count) bytes) → \(bytes.count)")
@@ -76,7 +76,7 @@ extension DemoRun {
                 return received
             }
             if !session.hasBufferedInput {
-                _ = try EventLoop.wait(for: socket.fd, session.readWaitsForWritable ? .writable : .readable, deadline: .now + .milliseconds(100))
+                _ = try EventLoop.wait(for: socket.descriptor, session.readWaitsForWritable ? .writable : .readable, deadline: .now + .milliseconds(100))
             }
         }
         throw SockscopeError("the demo's TLS connection stalled", status: .internalError)
@@ -91,7 +91,7 @@ extension DemoRun {
         let deadline = ContinuousClock.now + .seconds(5)
         while !session.closeWrite() {
             guard ContinuousClock.now < deadline else { throw SockscopeError("the demo's TLS connection stalled", status: .internalError) }
-            _ = try EventLoop.wait(for: socket.fd, .writable, deadline: .now + .milliseconds(100))
+            _ = try EventLoop.wait(for: socket.descriptor, .writable, deadline: .now + .milliseconds(100))
         }
     }
 }

@@ -133,7 +133,7 @@ struct DemoRun {
             "SYN → SYN/ACK → ACK: the kernel finished the three-way handshake before the server called accept(); the client got port \(clientAddress?.port.map(String.init) ?? "?")",
             expect: (listener: .listen, client: .established, server: .established))
 
-        _ = try EventLoop.wait(for: listener.fd, .readable, deadline: .now + .seconds(5))
+        _ = try EventLoop.wait(for: listener.descriptor, .readable, deadline: .now + .seconds(5))
         guard let (server, peer) = try listener.accept() else { throw SockscopeError("accept found no connection", status: .internalError) }
         try step(.server, "accept() takes the finished connection off the queue as a new socket; the listener keeps listening (peer \(peer))")
         return (client, server)
@@ -219,7 +219,7 @@ struct DemoRun {
         var buffer = [UInt8](repeating: 0, count: 1024)
         let deadline = ContinuousClock.now.advanced(by: .seconds(5))
         while ContinuousClock.now < deadline {
-            _ = try EventLoop.wait(for: socket.fd, .readable, deadline: .now + .milliseconds(100))
+            _ = try EventLoop.wait(for: socket.descriptor, .readable, deadline: .now + .milliseconds(100))
             if let count = try buffer.withUnsafeMutableBytes({ try socket.receive(into: $0) }) {
                 return Array(buffer.prefix(count))
             }

@@ -2,13 +2,6 @@ import CShim
 import Glibc
 
 extension EventLoop {
-    /// A process descriptor (`pidfd_open(2)`), closed when the watch ends or is dropped.
-    private final class ProcessDescriptor {
-        let fd: Int32
-        init(_ fd: Int32) { self.fd = fd }
-        deinit { close(fd) }
-    }
-
     /// Calls `exited` on this loop with the wait status once child `pid` has exited; the
     /// child is reaped then (`waitpid(pid, WNOHANG)`, never `waitpid(-1)`). The exit is a
     /// readiness: a pidfd (`pidfd_open(2)`, Linux 5.3) becomes readable when its process
@@ -22,10 +15,10 @@ extension EventLoop {
             pollExit(of: pid, exited)
             return false
         }
-        let process = ProcessDescriptor(opened)
-        try register(opened, .readable) { [unowned self] _ throws(SockscopeError) in
+        let process = OwnedDescriptor(adopting: opened)  // closed when the watch ends or is dropped
+        try register(process.descriptor, .readable) { [unowned self] _ throws(SockscopeError) in
             guard let (_, status) = ProcessSpawner.reapExited(among: [pid]).first else { return }
-            forget(process.fd)
+            forget(process.descriptor)
             _ = process  // owned by this handler until the exit is seen
             try exited(status)
         }

@@ -33,18 +33,19 @@ package final class EventLoop {
 
     /// What the kernel reported for one descriptor.
     package struct Readiness: Sendable {
-        package var fd: Int32
+        /// The descriptor, as registered (swift-system's `FileDescriptor`, not owned).
+        package var descriptor: FileDescriptor
         package var readable: Bool
         package var writable: Bool
         /// EPOLLHUP, EPOLLERR or EPOLLRDHUP: the peer hung up, or an error is
         /// pending; a read or write will tell which.
         package var hangUpOrError: Bool
-        /// Which registration of `fd` the event was for (see `register`): an event
+        /// Which registration of `descriptor` the event was for (see `register`): an event
         /// for a descriptor closed and reused within the same wait is not its new owner's.
         package var registration: UInt32 = 0
 
-        package init(fd: Int32, readable: Bool, writable: Bool, hangUpOrError: Bool, registration: UInt32 = 0) {
-            self.fd = fd
+        package init(_ descriptor: FileDescriptor, readable: Bool, writable: Bool, hangUpOrError: Bool, registration: UInt32 = 0) {
+            self.descriptor = descriptor
             self.readable = readable
             self.writable = writable
             self.hangUpOrError = hangUpOrError
@@ -101,7 +102,8 @@ package final class EventLoop {
 
     /// Sets what to wait for on `fd` (`epoll_ctl` ADD, MOD or DEL, only when it
     /// changes); an empty interest stops watching it.
-    package func setInterest(_ interest: Interest, for fd: Int32) throws(SocketCallError) {
+    package func setInterest(_ interest: Interest, for descriptor: FileDescriptor) throws(SocketCallError) {
+        let fd = descriptor.rawValue
         if alwaysReady[fd] != nil {
             alwaysReady[fd] = interest
             return
@@ -134,7 +136,8 @@ package final class EventLoop {
     }
 
     /// Stops watching `fd` and drops its handler (call before closing it).
-    package func forget(_ fd: Int32) {
+    package func forget(_ descriptor: FileDescriptor) {
+        let fd = descriptor.rawValue
         if registered.removeValue(forKey: fd) != nil { _ = cshim_epoll_remove(epollFD, fd) }
         alwaysReady[fd] = nil
         handlers[fd] = nil
@@ -145,7 +148,8 @@ package final class EventLoop {
     /// close(2) of the last descriptor of an open file takes it out of the epoll set
     /// (epoll(7)), so a scan that closes tens of thousands of probes saves a call each.
     /// Only for a descriptor that was never duplicated.
-    package func forgetClosing(_ fd: Int32) {
+    package func forgetClosing(_ descriptor: FileDescriptor) {
+        let fd = descriptor.rawValue
         registered.removeValue(forKey: fd)
         alwaysReady[fd] = nil
         handlers[fd] = nil
@@ -158,7 +162,8 @@ package final class EventLoop {
     /// any handler it had). Change the interest later with `setInterest`.
     /// Each call is a new registration: readiness reported for an earlier one (the same
     /// number, closed and reused while one wait's events are dispatched) is dropped.
-    package func register(_ fd: Int32, _ interest: Interest, handler: @escaping Handler) throws(SockscopeError) {
+    package func register(_ descriptor: FileDescriptor, _ interest: Interest, handler: @escaping Handler) throws(SockscopeError) {
+        let fd = descriptor.rawValue
         handlers[fd] = handler
         lastRegistration = lastRegistration == UInt32.max ? 1 : lastRegistration + 1
         registrations[fd] = lastRegistration
@@ -167,8 +172,8 @@ package final class EventLoop {
 
     /// Changes what a registered descriptor waits for (see `setInterest`), as an error
     /// the handlers can throw.
-    package func update(_ fd: Int32, _ interest: Interest) throws(SockscopeError) {
-        do { try setInterest(interest, for: fd) } catch { throw SockscopeError(error) }
+    package func update(_ descriptor: FileDescriptor, _ interest: Interest) throws(SockscopeError) {
+        do { try setInterest(interest, for: descriptor) } catch { throw SockscopeError(error) }
     }
 
     /// Calls `action` once, at `deadline` or as soon after as the loop runs.
@@ -204,8 +209,8 @@ package final class EventLoop {
             if done() { return }
             let ready: [Readiness]
             do { ready = try wait(until: timers.nextDeadline, capacity: 256) } catch { throw SockscopeError(error) }
-            for readiness in ready where readiness.registration == registrations[readiness.fd] ?? 0 {
-                try handlers[readiness.fd]?(readiness)
+            for readiness in ready where readiness.registration == registrations[readiness.descriptor.rawValue] ?? 0 {
+                try handlers[readiness.descriptor.rawValue]?(readiness)
             }
             if remoteWoken, let remoteHandle {
                 remoteWoken = false
@@ -225,7 +230,7 @@ package final class EventLoop {
         for (fd, interest) in alwaysReady where !interest.isEmpty {
             ready.append(
                 Readiness(
-                    fd: fd, readable: interest.contains(.readable), writable: interest.contains(.writable),
+                    FileDescriptor(rawValue: fd), readable: interest.contains(.readable), writable: interest.contains(.writable),
                     hangUpOrError: false, registration: registrations[fd] ?? 0))
         }
         try Self.checkSignal()
@@ -246,7 +251,7 @@ package final class EventLoop {
             let problem = flags & UInt32(CSHIM_EPOLLERR | CSHIM_EPOLLHUP | CSHIM_EPOLLRDHUP) != 0
             ready.append(
                 Readiness(
-                    fd: Int32(bitPattern: UInt32(truncatingIfNeeded: event.data)),
+                    FileDescriptor(rawValue: Int32(bitPattern: UInt32(truncatingIfNeeded: event.data))),
                     readable: flags & UInt32(CSHIM_EPOLLIN) != 0 || problem,
                     writable: flags & UInt32(CSHIM_EPOLLOUT) != 0 || problem,
                     hangUpOrError: problem, registration: UInt32(truncatingIfNeeded: event.data >> 32)))
@@ -264,7 +269,8 @@ package final class EventLoop {
     /// Waits for one descriptor (`poll(2)` on it and the signal pipe) until `deadline`
     /// (forever when nil). Returns false when the deadline passed first.
     /// - Throws: EINTR when SIGINT or SIGTERM has arrived; a `poll` failure.
-    package static func wait(for fd: Int32, _ interest: Interest, deadline: Instant?) throws(SocketCallError) -> Bool {
+    package static func wait(for descriptor: FileDescriptor, _ interest: Interest, deadline: Instant?) throws(SocketCallError) -> Bool {
+        let fd = descriptor.rawValue
         var events: Int16 = 0
         if interest.contains(.readable) { events |= Int16(POLLIN) }
         if interest.contains(.writable) { events |= Int16(POLLOUT) }

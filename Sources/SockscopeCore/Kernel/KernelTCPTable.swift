@@ -114,9 +114,9 @@ package enum KernelTCPTable {
     }
 
     static func readFile(_ path: String) -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return "" }
-        defer { close(fd) }
+        guard let file = OwnedDescriptor.open(path, O_RDONLY) else { return "" }
+        defer { file.close() }
+        let fd = file.rawValue
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {

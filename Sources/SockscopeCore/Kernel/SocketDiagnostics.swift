@@ -64,9 +64,11 @@ package enum SocketDiagnostics {
 
     /// Sends one dump request and collects every reply message's payload.
     private static func dump(_ payload: [UInt8]) throws(SockscopeError) -> [[UInt8]] {
-        let fd = socket(AF_NETLINK, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), netlinkSockDiag)
-        guard fd >= 0 else { throw SockscopeError("cannot open a sock_diag netlink socket: \(Errno(rawValue: errno).nameAndText)", status: .ioError) }
-        defer { close(fd) }
+        let raw = socket(AF_NETLINK, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), netlinkSockDiag)
+        guard raw >= 0 else { throw SockscopeError("cannot open a sock_diag netlink socket: \(Errno(rawValue: errno).nameAndText)", status: .ioError) }
+        let netlink = OwnedDescriptor(adopting: raw)
+        defer { netlink.close() }
+        let fd = netlink.rawValue
         let length = 16 + payload.count
         var message = le32(UInt32(length)) + le16(sockDiagByFamily) + le16(0x1 | 0x300) + le32(1) + le32(0) + payload
         let sent = message.withUnsafeMutableBytes { send(fd, $0.baseAddress, $0.count, 0) }

@@ -57,7 +57,7 @@ package final class BannerGrabber {
             let finish = { (attempt: Attempt, failure: SockscopeError?) in
                 guard results[attempt.index] == nil else { return }
                 if let timer = attempt.timer { loop.cancel(timer) }
-                loop.forget(attempt.socket.fd)
+                loop.forget(attempt.socket.descriptor)
                 try? attempt.socket.set(.linger(seconds: 0))  // RST: no TIME-WAIT left behind
                 attempt.socket.close()
                 record(attempt.index, attempt.received.isEmpty ? nil : attempt.received, failure)
@@ -94,7 +94,7 @@ package final class BannerGrabber {
                 return finish(attempt, nil)  // closed at once: it said nothing
             }
             attempt.timer = loop.schedule(at: .now + wait) { finish(attempt, nil) }
-            try loop.register(socket.fd, .readable) { [self] _ throws(SockscopeError) in
+            try loop.register(socket.descriptor, .readable) { [self] _ throws(SockscopeError) in
                 if read(attempt, loop: loop, finish: finish) { finish(attempt, nil) }
             }
         }

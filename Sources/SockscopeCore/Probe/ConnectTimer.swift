@@ -20,7 +20,7 @@ package enum ConnectTimer {
         var error: Errno?
         switch start {
         case .localShortage(let failure):
-            if fd >= 0 { ProbeSocket.discard(fd) }
+            if ProbeSocket.exists(fd) { ProbeSocket.discard(fd) }
             throw SockscopeError(failure)
         case .finished(let result):
             error = result
@@ -35,8 +35,8 @@ package enum ConnectTimer {
         let elapsed = ContinuousClock.now - started
         // Connected to itself (no listener, and the kernel picked the port as the source):
         // nothing answered, as a refusal would have said.
-        if error == nil && fd >= 0 && ProbeSocket.isSelfConnected(fd) { error = .connectionRefused }
-        if fd >= 0 { ProbeSocket.close(fd, connected: error == nil, graceful: graceful) }
+        if error == nil && ProbeSocket.exists(fd) && ProbeSocket.isSelfConnected(fd) { error = .connectionRefused }
+        if ProbeSocket.exists(fd) { ProbeSocket.close(fd, connected: error == nil, graceful: graceful) }
         let (state, reason) = ProbeResult.verdict(tcp: error)
         return ProbeResult(target: target, port: port, transport: .tcp, state: state, error: error, reason: reason, elapsed: elapsed, attempts: 1)
     }

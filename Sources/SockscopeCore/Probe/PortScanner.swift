@@ -201,7 +201,7 @@ final class ScanWorker {
     /// Probes in flight, indexed by descriptor (descriptors are small and reused).
     private var flights: [Flight?] = []
     private var inFlight = 0
-    private var order: [(fd: Int32, token: UInt64, sentAt: ContinuousClock.Instant)] = []
+    private var order: [(fd: FileDescriptor, token: UInt64, sentAt: ContinuousClock.Instant)] = []
     private var orderHead = 0
     private var nextToken: UInt64 = 0
     private var done = 0
@@ -253,7 +253,7 @@ final class ScanWorker {
     private func run(progress: () -> Void) throws(SockscopeError) {
         let loop: EventLoop
         do { loop = try EventLoop() } catch { throw SockscopeError(error) }
-        onReady = { [unowned self, unowned loop] readiness in complete(readiness.fd, loop: loop) }
+        onReady = { [unowned self, unowned loop] readiness in complete(readiness.descriptor, loop: loop) }
         defer {
             onReady = nil
             for fd in spares.values.joined() { ProbeSocket.discard(fd) }
@@ -299,9 +299,9 @@ final class ScanWorker {
     /// lets such a socket connect again (connect() reset it to unconnected, and its
     /// ephemeral port was released with the RST), which saves
     /// a socket() and a close() per closed port — most of a scan's ports.
-    private var spares: [AddressFamily: [Int32]] = [:]
+    private var spares: [AddressFamily: [FileDescriptor]] = [:]
 
-    private func takeSpare(_ family: AddressFamily) -> Int32? { spares[family]?.popLast() }
+    private func takeSpare(_ family: AddressFamily) -> FileDescriptor? { spares[family]?.popLast() }
 
     /// The kernel picks source ports from here: only a destination port in it can be a
     /// self-connect (the probe's own source port), so only those are checked.
@@ -312,7 +312,7 @@ final class ScanWorker {
     private var answersAtOnce: Bool { (estimator.smoothed ?? 0) < 0.0005 }
 
     /// Keeps a refused socket for the next probe (a few per family); false: close it.
-    private func keepSpare(_ fd: Int32, family: AddressFamily) -> Bool {
+    private func keepSpare(_ fd: FileDescriptor, family: AddressFamily) -> Bool {
         guard spares[family, default: []].count < 16 else { return false }
         spares[family, default: []].append(fd)
         return true
@@ -371,7 +371,7 @@ final class ScanWorker {
             : ProbeSocket.startDatagram(destination, payload: request.udpPayload ?? UDPService.request(for: destination.port ?? 0) ?? [])
         switch start {
         case .localShortage(let error):
-            if fd >= 0 { ProbeSocket.discard(fd) }
+            if ProbeSocket.exists(fd) { ProbeSocket.discard(fd) }
             return try backOff(pending, error)
         case .finished(let error):
             probesSent += 1
@@ -380,7 +380,7 @@ final class ScanWorker {
             if request.transport == .tcp {
                 finishTCP(pending, fd: fd, error: error, now: answered, sentAt: now, refusedByConnect: true)
             } else {
-                if fd >= 0 { ProbeSocket.discard(fd) }
+                if ProbeSocket.exists(fd) { ProbeSocket.discard(fd) }
                 record(pending, error: error, replied: false, now: answered)
             }
             return true
@@ -401,23 +401,23 @@ final class ScanWorker {
         }
     }
 
-    private func store(_ flight: Flight, at fd: Int32) {
-        let index = Int(fd)
+    private func store(_ flight: Flight, at fd: FileDescriptor) {
+        let index = Int(fd.rawValue)
         if index >= flights.count { flights += Array(repeating: nil, count: index - flights.count + 256) }
         flights[index] = flight
         inFlight += 1
     }
 
-    private func takeFlight(_ fd: Int32) -> Flight? {
-        let index = Int(fd)
+    private func takeFlight(_ fd: FileDescriptor) -> Flight? {
+        let index = Int(fd.rawValue)
         guard index >= 0, index < flights.count, let flight = flights[index] else { return nil }
         flights[index] = nil
         inFlight -= 1
         return flight
     }
 
-    private func flight(at fd: Int32) -> Flight? {
-        let index = Int(fd)
+    private func flight(at fd: FileDescriptor) -> Flight? {
+        let index = Int(fd.rawValue)
         return index >= 0 && index < flights.count ? flights[index] : nil
     }
 
@@ -435,7 +435,7 @@ final class ScanWorker {
     }
 
     /// A descriptor became ready: read the probe's result.
-    private func complete(_ fd: Int32, loop: EventLoop) {
+    private func complete(_ fd: FileDescriptor, loop: EventLoop) {
         guard let flight = takeFlight(fd) else { return }
         let now = clock.now
         if request.transport == .udp {
@@ -450,12 +450,12 @@ final class ScanWorker {
     /// A UDP probe's socket is ready: a reply (from the target, any port of it), or the
     /// ICMP error IP_RECVERR reports. Anything else — a spurious wake-up, a datagram
     /// from another host — leaves the probe waiting.
-    private func completeDatagram(_ fd: Int32, flight: Flight, loop: EventLoop, now: ContinuousClock.Instant) {
+    private func completeDatagram(_ fd: FileDescriptor, flight: Flight, loop: EventLoop, now: ContinuousClock.Instant) {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let count = datagram.withUnsafeMutableBytes { buffer in
             withUnsafeMutablePointer(to: &storage) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, buffer.baseAddress, buffer.count, 0, $0, &length) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd.rawValue, buffer.baseAddress, buffer.count, 0, $0, &length) }
             }
         }
         let error: Errno? = count >= 0 ? nil : Errno(rawValue: errno)
@@ -490,7 +490,7 @@ final class ScanWorker {
     /// socket for another connect(); one read from SO_ERROR after a wait does not (its
     /// next connect() fails with ECONNABORTED), so such a socket is not kept.
     private func finishTCP(
-        _ pending: Pending, fd: Int32, error: Errno?, now: ContinuousClock.Instant, sentAt: ContinuousClock.Instant, refusedByConnect: Bool
+        _ pending: Pending, fd: FileDescriptor, error: Errno?, now: ContinuousClock.Instant, sentAt: ContinuousClock.Instant, refusedByConnect: Bool
     ) {
         if error == nil && ephemeralPorts.contains(address(of: pending.index).port ?? 0) && ProbeSocket.isSelfConnected(fd) {
             // The kernel picked the destination port as our source port and the socket
@@ -509,7 +509,7 @@ final class ScanWorker {
         if error == nil, request.graceful, let source = ProbeSocket.localAddress(fd) {
             gracefulConnections.append(.init(local: source, remote: address(of: pending.index)))
         }
-        if fd >= 0 && !(error == .connectionRefused && refusedByConnect && keepSpare(fd, family: address(of: pending.index).family)) {
+        if ProbeSocket.exists(fd) && !(error == .connectionRefused && refusedByConnect && keepSpare(fd, family: address(of: pending.index).family)) {
             ProbeSocket.close(fd, connected: error == nil, graceful: request.graceful)
         }
         if let error, ProbeResult.isLocalResourceLimit(error) {

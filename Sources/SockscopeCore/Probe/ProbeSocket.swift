@@ -4,8 +4,9 @@ import SystemPackage
 
 /// The raw calls of one probe, kept to the fewest system calls: a scan makes
 /// tens of thousands of them, so each saved call is a measurable share of its time.
-/// The probe's fast path keeps its descriptors as plain numbers (no object per probe);
-/// they are made, asked and closed only through this type.
+/// The probe's fast path keeps its descriptors as swift-system `FileDescriptor` values
+/// (no object per probe, unlike `Socket`); they are made, asked and closed only through
+/// this type, which is their owner.
 enum ProbeSocket {
     /// What starting a probe led to.
     enum Start {
@@ -25,12 +26,13 @@ enum ProbeSocket {
     /// `askAgain`: make the second connect() (false when answers take longer than the
     /// call, as over a real link: it would only say EALREADY).
     static func start(
-        _ destination: SocketAddress, type: SocketType, payload: [UInt8], reusing spare: Int32? = nil, askAgain: Bool = true
-    ) -> (fd: Int32, start: Start) {
+        _ destination: SocketAddress, type: SocketType, payload: [UInt8], reusing spare: FileDescriptor? = nil, askAgain: Bool = true
+    ) -> (fd: FileDescriptor, start: Start) {
         let flags = Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-        let fd = spare ?? socket(destination.family.rawValue, type.rawValue | flags, 0)
-        guard fd >= 0 else { return (-1, classify(Errno(rawValue: errno), call: .socket)) }
-        var result = destination.withSockaddr { connect(fd, $0, $1) }
+        let raw = spare?.rawValue ?? socket(destination.family.rawValue, type.rawValue | flags, 0)
+        let fd = FileDescriptor(rawValue: raw)
+        guard raw >= 0 else { return (fd, classify(Errno(rawValue: errno), call: .socket)) }
+        var result = destination.withSockaddr { connect(raw, $0, $1) }
         if result == 0 {
             if type == .datagram { return (fd, send(payload, on: fd)) }
             return (fd, .finished(nil))
@@ -38,7 +40,7 @@ enum ProbeSocket {
         var error = Errno(rawValue: errno)
         if error == .nowInProgress && !askAgain { return (fd, .pending) }
         if error == .nowInProgress {
-            result = destination.withSockaddr { connect(fd, $0, $1) }
+            result = destination.withSockaddr { connect(raw, $0, $1) }
             if result == 0 { return (fd, .finished(nil)) }
             error = Errno(rawValue: errno)
             switch error {
@@ -54,23 +56,25 @@ enum ProbeSocket {
     /// makes the kernel report an ICMP error (port unreachable: ECONNREFUSED) on it as on a
     /// connected one, and being unconnected it also hears a reply from another port of the
     /// target (a TFTP server answers from a new one); the caller checks the sender.
-    static func startDatagram(_ destination: SocketAddress, payload: [UInt8]) -> (fd: Int32, start: Start) {
+    static func startDatagram(_ destination: SocketAddress, payload: [UInt8]) -> (fd: FileDescriptor, start: Start) {
         let flags = Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-        let fd = socket(destination.family.rawValue, Int32(SOCK_DGRAM.rawValue) | flags, 0)
-        guard fd >= 0 else { return (-1, classify(Errno(rawValue: errno), call: .socket)) }
+        let raw = socket(destination.family.rawValue, Int32(SOCK_DGRAM.rawValue) | flags, 0)
+        let fd = FileDescriptor(rawValue: raw)
+        guard raw >= 0 else { return (fd, classify(Errno(rawValue: errno), call: .socket)) }
         var on: Int32 = 1
         let v6 = destination.family == .inet6
-        guard setsockopt(fd, v6 ? Int32(IPPROTO_IPV6) : Int32(IPPROTO_IP), v6 ? IPV6_RECVERR : IP_RECVERR, &on, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
+        guard setsockopt(raw, v6 ? Int32(IPPROTO_IPV6) : Int32(IPPROTO_IP), v6 ? IPV6_RECVERR : IP_RECVERR, &on, socklen_t(MemoryLayout<Int32>.size)) == 0
+        else {
             return (fd, classify(Errno(rawValue: errno), call: .setsockopt))
         }
         let sent = payload.withUnsafeBytes { bytes in
-            destination.withSockaddr { Glibc.sendto(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL), $0, $1) }
+            destination.withSockaddr { Glibc.sendto(raw, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL), $0, $1) }
         }
         return sent >= 0 ? (fd, .pending) : (fd, classify(Errno(rawValue: errno), call: .sendto))
     }
 
-    private static func send(_ payload: [UInt8], on fd: Int32) -> Start {
-        let sent = payload.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    private static func send(_ payload: [UInt8], on fd: FileDescriptor) -> Start {
+        let sent = payload.withUnsafeBytes { Glibc.send(fd.rawValue, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         return sent >= 0 ? .pending : classify(Errno(rawValue: errno), call: .send)
     }
 
@@ -79,10 +83,10 @@ enum ProbeSocket {
     }
 
     /// SO_ERROR: the result of a connect that finished while we waited.
-    static func pendingError(_ fd: Int32) -> Errno? {
+    static func pendingError(_ fd: FileDescriptor) -> Errno? {
         var value: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)
-        guard getsockopt(fd, SOL_SOCKET, SO_ERROR, &value, &length) == 0 else { return Errno(rawValue: errno) }
+        guard getsockopt(fd.rawValue, SOL_SOCKET, SO_ERROR, &value, &length) == 0 else { return Errno(rawValue: errno) }
         return value == 0 ? nil : Errno(rawValue: value)
     }
 
@@ -95,7 +99,7 @@ enum ProbeSocket {
     }
 
     /// Whether a connected socket is connected to itself (source port = destination port).
-    static func isSelfConnected(_ fd: Int32) -> Bool {
+    static func isSelfConnected(_ fd: FileDescriptor) -> Bool {
         var local = sockaddr_storage()
         var remote = sockaddr_storage()
         var localLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
@@ -104,7 +108,7 @@ enum ProbeSocket {
             withUnsafeMutablePointer(to: &remote) { remotePointer in
                 localPointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { l in
                     remotePointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { r in
-                        getsockname(fd, l, &localLength) == 0 && getpeername(fd, r, &remoteLength) == 0
+                        getsockname(fd.rawValue, l, &localLength) == 0 && getpeername(fd.rawValue, r, &remoteLength) == 0
                     }
                 }
             }
@@ -114,28 +118,31 @@ enum ProbeSocket {
     }
 
     /// getsockname: the probe's own address.
-    static func localAddress(_ fd: Int32) -> SocketAddress? {
+    static func localAddress(_ fd: FileDescriptor) -> SocketAddress? {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let result = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd.rawValue, $0, &length) }
         }
         return result == 0 ? SocketAddress(storage: storage, length: length) : nil
     }
 
     /// Closes a probe's socket that never connected, or one kept spare: close(2), nothing
     /// to reset. Probe descriptors are made, asked and closed here only.
-    static func discard(_ fd: Int32) {
-        Glibc.close(fd)
+    static func discard(_ fd: FileDescriptor) {
+        Glibc.close(fd.rawValue)
     }
 
     /// Closes a probe. A connected TCP probe is reset (SO_LINGER 0) unless `graceful`,
     /// so it leaves no TIME-WAIT; other probes have nothing to reset.
-    static func close(_ fd: Int32, connected: Bool, graceful: Bool) {
+    static func close(_ fd: FileDescriptor, connected: Bool, graceful: Bool) {
         if connected && !graceful {
             var value = linger(l_onoff: 1, l_linger: 0)
-            setsockopt(fd, SOL_SOCKET, SO_LINGER, &value, socklen_t(MemoryLayout<linger>.size))
+            setsockopt(fd.rawValue, SOL_SOCKET, SO_LINGER, &value, socklen_t(MemoryLayout<linger>.size))
         }
-        Glibc.close(fd)
+        Glibc.close(fd.rawValue)
     }
+
+    /// Whether `start` made a descriptor (false: socket() itself failed).
+    static func exists(_ fd: FileDescriptor) -> Bool { fd.rawValue >= 0 }
 }

@@ -125,7 +125,7 @@ package final class ProxyProber {
 
     /// Closes a probe's connection to the proxy with a reset, as probe does.
     private func end(_ flight: Flight, loop: EventLoop) {
-        loop.forget(flight.socket.fd)
+        loop.forget(flight.socket.descriptor)
         flights[flight.socket.fd] = nil
         try? flight.socket.set(.linger(seconds: 0))
         flight.socket.close()

@@ -70,7 +70,7 @@ package final class TLSProber {
         do { loop = try EventLoop() } catch { throw SockscopeError(error) }
         var results = [TLSProbeResult?](repeating: nil, count: jobs.count)
         func finish(_ attempt: Attempt, _ outcome: TLSProbeResult.Outcome) {
-            loop.forget(attempt.socket.fd)
+            loop.forget(attempt.socket.descriptor)
             // As the scan's probes: RST (no TIME-WAIT left behind) unless --graceful.
             if !graceful { try? attempt.socket.set(.linger(seconds: 0)) }
             attempt.session = nil

@@ -125,11 +125,12 @@ extension TargetSpace {
         /// read in 64 KiB pieces; a wait on a pipe or terminal goes through the event loop.
         /// - Throws: usage (64) for an unreadable file or a bad item (with its line).
         package static func items(ofFile path: String, _ body: (String) throws(SockscopeError) -> Void) throws(SockscopeError) {
-            let fd = path == "-" ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw .usage("cannot read \(path): \(Errno.current.nameAndText)") }
-            defer { if fd != STDIN_FILENO { close(fd) } }
+            let opened = path == "-" ? nil : OwnedDescriptor.open(path, O_RDONLY)
+            if path != "-" && opened == nil { throw .usage("cannot read \(path): \(Errno.current.nameAndText)") }
+            defer { opened?.close() }  // standard input is borrowed, not closed
+            let fd = opened?.descriptor ?? .standardInput
             var status = stat()
-            let regular = fstat(fd, &status) == 0 && status.st_mode & S_IFMT == S_IFREG
+            let regular = fstat(fd.rawValue, &status) == 0 && status.st_mode & S_IFMT == S_IFREG
             let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 16)
             defer { chunk.deallocate() }
             var carry: [UInt8] = []
@@ -139,7 +140,7 @@ extension TargetSpace {
                 try Interruption.check()
                 if !regular { _ = try waitReadable(fd, path: path) }
                 let count: Int?
-                do { count = try SystemCall.read(fd, into: chunk) } catch { throw .usage("cannot read \(path): \(error.nameAndText)") }
+                do { count = try SystemCall.read(fd.rawValue, into: chunk) } catch { throw .usage("cannot read \(path): \(error.nameAndText)") }
                 guard let count else { continue }
                 if count == 0 { break }
                 let piece = UnsafeRawBufferPointer(rebasing: chunk[0..<count])
@@ -161,7 +162,7 @@ extension TargetSpace {
         /// The longest line an -iL file may have.
         static let maximumLine = 1 << 20
 
-        private static func waitReadable(_ fd: Int32, path: String) throws(SockscopeError) -> Bool {
+        private static func waitReadable(_ fd: FileDescriptor, path: String) throws(SockscopeError) -> Bool {
             do { return try EventLoop.wait(for: fd, .readable, deadline: nil) } catch { throw SockscopeError(error) }
         }
 

@@ -56,7 +56,7 @@ package final class DatagramRelay {
     }
 
     private let socket: Socket
-    private let input: Int32?
+    private let input: FileDescriptor?
     private let output: Int32
     private let peerMode: Peer
     private let options: Options
@@ -69,7 +69,7 @@ package final class DatagramRelay {
     package var observer: ((StreamRelay.Direction, UnsafeRawBufferPointer) -> Void)?
 
     /// - Parameter notices: where warnings go (a truncated datagram), shown even without `-v`.
-    package init(socket: Socket, input: Int32?, output: Int32, peer: Peer, options: Options, notices: SocketTracer) {
+    package init(socket: Socket, input: FileDescriptor?, output: Int32, peer: Peer, options: Options, notices: SocketTracer) {
         self.socket = socket
         self.input = input
         self.output = output
@@ -92,7 +92,7 @@ package final class DatagramRelay {
         var lineEndings = LineEndingConverter()
         var timer: EventLoop.Timer?
         var finished = false
-        try loop.register(socket.fd, .readable) { [self] _ throws(SockscopeError) in
+        try loop.register(socket.descriptor, .readable) { [self] _ throws(SockscopeError) in
             if try receiveAll(into: receiveBuffer, report: &report) { lastActivity = .now }
         }
         if let input {
@@ -150,9 +150,9 @@ package final class DatagramRelay {
     }
 
     /// One read from the input: a datagram's worth, 0 at its end, nil when nothing is ready.
-    private func readFromInput(_ input: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(SockscopeError) -> Int? {
+    private func readFromInput(_ input: FileDescriptor, into buffer: UnsafeMutableRawBufferPointer) throws(SockscopeError) -> Int? {
         do {
-            return try SystemCall.read(input, into: buffer)
+            return try SystemCall.read(input.rawValue, into: buffer)
         } catch {
             throw SockscopeError(SocketCallError(.read, error))
         }

@@ -12,12 +12,14 @@ package final class FramedRelay {
     private let socket: Socket
     private let format: FrameFormat
     private var decoder: FrameDecoder
-    private let input: Int32?
+    private let input: FileDescriptor?
     private let options: StreamRelay.Options
     private let deliver: ([UInt8]) -> Void
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
 
-    package init(socket: Socket, format: FrameFormat, maximumFrame: Int, input: Int32?, options: StreamRelay.Options, deliver: @escaping ([UInt8]) -> Void) {
+    package init(
+        socket: Socket, format: FrameFormat, maximumFrame: Int, input: FileDescriptor?, options: StreamRelay.Options, deliver: @escaping ([UInt8]) -> Void
+    ) {
         self.socket = socket
         self.format = format
         self.decoder = FrameDecoder(format: format, maximumFrame: maximumFrame)
@@ -38,7 +40,7 @@ package final class FramedRelay {
         var lastActivity = ContinuousClock.now
         var idleTimer: EventLoop.Timer?
         var idle = false
-        try loop.register(socket.fd, .readable) { [self] readiness throws(SockscopeError) in
+        try loop.register(socket.descriptor, .readable) { [self] readiness throws(SockscopeError) in
             lastActivity = .now
             // Read and write in the same round: a peer that answers while it reads
             // must never find both directions blocked (the framed relay once waited
@@ -52,13 +54,13 @@ package final class FramedRelay {
                 try readLines(from: input)
             }
         }
-        let terminal = input.map { isatty($0) == 1 } ?? false
+        let terminal = input.map { isatty($0.rawValue) == 1 } ?? false
         try loop.run {
             idle || !(inputOpen || peerOpen || !output.isEmpty) || (!peerOpen && terminal)
         } prepare: { [self] () throws(SockscopeError) in
             var interest: EventLoop.Interest = peerOpen ? .readable : []
             if !output.isEmpty { interest.insert(.writable) }
-            try loop.update(socket.fd, interest)
+            try loop.update(socket.descriptor, interest)
             // Input waits while a megabyte of frames waits for the peer: memory stays bounded.
             if let input { try loop.update(input, inputOpen && output.count < Self.outputLimit ? .readable : []) }
             guard let limit = options.idleTimeout else { return }
@@ -99,9 +101,9 @@ package final class FramedRelay {
     }
 
     /// Reads input and queues each whole line as one frame; at its end, the rest, then FIN.
-    private func readLines(from input: Int32) throws(SockscopeError) {
+    private func readLines(from input: FileDescriptor) throws(SockscopeError) {
         let result: Int?
-        do { result = try SystemCall.read(input, into: buffer) } catch { throw SockscopeError(SocketCallError(.read, error)) }
+        do { result = try SystemCall.read(input.rawValue, into: buffer) } catch { throw SockscopeError(SocketCallError(.read, error)) }
         guard let count = result else { return }
         if count == 0 {
             inputOpen = false

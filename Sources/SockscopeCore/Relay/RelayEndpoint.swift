@@ -16,6 +16,9 @@ enum RelayEndpoint {
         }
     }
 
+    /// The descriptor, borrowed, for the loop.
+    var descriptor: FileDescriptor { FileDescriptor(rawValue: fd) }
+
     /// TLS over a socket.
     var isTLS: Bool {
         if case .tls = self { return true }
@@ -38,7 +41,7 @@ enum RelayEndpoint {
     /// Whether readiness of its descriptor may let a read or write go on: TLS reads may
     /// wait for writability (and the reverse), so any readiness of its socket counts.
     func isReady(_ readiness: EventLoop.Readiness, writing: Bool) -> Bool {
-        guard readiness.fd == fd else { return false }
+        guard readiness.descriptor == descriptor else { return false }
         if case .tls = self { return true }
         return writing ? readiness.writable : readiness.readable
     }

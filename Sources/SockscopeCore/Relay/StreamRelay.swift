@@ -169,9 +169,9 @@ package final class StreamRelay {
         var sendFailure: SocketCallError?
         var lastActivity = ContinuousClock.now
         var idleTimer: EventLoop.Timer?
-        let descriptors = Set([inbound.source.fd, inbound.sink.fd, outbound?.source.fd, outbound?.sink.fd].compactMap { $0 })
-        for fd in descriptors {
-            try loop.register(fd, []) { [self] readiness throws(SockscopeError) in
+        let descriptors = Set([inbound.source.descriptor, inbound.sink.descriptor, outbound?.source.descriptor, outbound?.sink.descriptor].compactMap { $0 })
+        for descriptor in descriptors {
+            try loop.register(descriptor, []) { [self] readiness throws(SockscopeError) in
                 if try step(readiness, ending: &ending, sendFailure: &sendFailure) { lastActivity = .now }
                 noteFirstClose()
             }
@@ -211,7 +211,7 @@ package final class StreamRelay {
         for _ in 0..<64 where ending == nil {
             let pumps = [inbound, outbound].compactMap { $0 }
             guard let pump = pumps.first(where: { !$0.finished && $0.wantsRead && $0.source.hasBufferedInput }) else { break }
-            let readiness = EventLoop.Readiness(fd: pump.source.fd, readable: true, writable: false, hangUpOrError: false)
+            let readiness = EventLoop.Readiness(pump.source.descriptor, readable: true, writable: false, hangUpOrError: false)
             guard try step(readiness, ending: &ending, sendFailure: &sendFailure) else { break }
             progressed = true
             noteFirstClose()
@@ -307,13 +307,13 @@ package final class StreamRelay {
     }
 
     private func updateInterest(_ loop: EventLoop) throws(SockscopeError) {
-        var interest: [Int32: EventLoop.Interest] = [:]
+        var interest: [FileDescriptor: EventLoop.Interest] = [:]
         for pump in [inbound, outbound].compactMap({ $0 }) where !pump.finished {
-            if pump.wantsRead { interest[pump.source.fd, default: []].formUnion(pump.source.readInterest) }
-            if pump.wantsWrite { interest[pump.sink.fd, default: []].insert(.writable) }
+            if pump.wantsRead { interest[pump.source.descriptor, default: []].formUnion(pump.source.readInterest) }
+            if pump.wantsWrite { interest[pump.sink.descriptor, default: []].insert(.writable) }
         }
-        for fd in Set([inbound.source.fd, inbound.sink.fd, outbound?.source.fd, outbound?.sink.fd].compactMap({ $0 })) {
-            try loop.update(fd, interest[fd] ?? [])
+        for descriptor in Set([inbound.source.descriptor, inbound.sink.descriptor, outbound?.source.descriptor, outbound?.sink.descriptor].compactMap({ $0 })) {
+            try loop.update(descriptor, interest[descriptor] ?? [])
         }
     }
 

@@ -223,9 +223,11 @@ package struct AccessControl: Sendable {
 
     /// The bytes of a regular file of at most `limit` bytes.
     private static func readRegularFile(_ path: String, limit: Int) throws(SockscopeError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard fd >= 0 else { throw .usage("cannot read \(path): \(Errno.current.nameAndText)") }
-        defer { close(fd) }
+        guard let file = OwnedDescriptor.open(path, O_RDONLY | O_NONBLOCK) else {
+            throw .usage("cannot read \(path): \(Errno.current.nameAndText)")
+        }
+        defer { file.close() }
+        let fd = file.rawValue
         var status = stat()
         guard fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { throw .usage("\(path) is not a regular file") }
         guard status.st_size <= limit else { throw .usage("\(path) is \(status.st_size) bytes; an allow file is at most \(limit)") }

@@ -57,7 +57,7 @@ package final class DatagramExecServer {
     }
 
     private func watch(_ listener: Listener, loop: EventLoop) throws(SockscopeError) {
-        try loop.register(listener.socket.fd, .readable) { [self] _ throws(SockscopeError) in try serveNext(loop: loop) }
+        try loop.register(listener.socket.descriptor, .readable) { [self] _ throws(SockscopeError) in try serveNext(loop: loop) }
     }
 
     /// The first datagram of a new source is waiting: hand the socket to a program.
@@ -73,7 +73,7 @@ package final class DatagramExecServer {
             return
         }
         do { try socket.connect(to: source, timeout: nil) } catch { throw SockscopeError(error) }
-        loop.forget(socket.fd)
+        loop.forget(socket.descriptor)
         _ = cshim_set_status_flags(socket.fd, cshim_get_status_flags(socket.fd) & ~O_NONBLOCK)
         let environment = [
             "SOCKSCOPE_PROTO": "udp", "SOCKSCOPE_REMOTE_ADDR": source.ipAddress.map { "\($0)" } ?? "",

@@ -35,7 +35,7 @@ package final class DatagramForwardServer {
     private let listenerEvents: (ListenerEvent) -> Void
     private let forwardEvents: (ForwardEvent) -> Void
     private var sessions: [SocketAddress: Session] = [:]
-    private var byDescriptor: [Int32: Session] = [:]
+    private var byDescriptor: [FileDescriptor: Session] = [:]
     private var nextID = 0
     private let receiver = DatagramBatchReceiver(bufferSize: 65536)
     private var buffer = [UInt8](repeating: 0, count: 65536)
@@ -64,7 +64,7 @@ package final class DatagramForwardServer {
     package func run(stoppedBy stop: EventLoop.StopRequest? = nil) throws(SockscopeError) {
         listener.announce()
         let (loop, stopped) = try EventLoop.serving(stoppedBy: stop)
-        try loop.register(listener.socket.fd, .readable) { [self, unowned loop] _ throws(SockscopeError) in try fromClients(loop: loop) }
+        try loop.register(listener.socket.descriptor, .readable) { [self, unowned loop] _ throws(SockscopeError) in try fromClients(loop: loop) }
         try loop.run(until: stopped)
     }
 
@@ -118,15 +118,15 @@ package final class DatagramForwardServer {
         nextID += 1
         let session = Session(id: nextID, peer: source, socket: socket)
         sessions[source] = session
-        byDescriptor[socket.fd] = session
-        try loop.register(socket.fd, .readable) { [self] readiness throws(SockscopeError) in fromTarget(readiness.fd) }
+        byDescriptor[socket.descriptor] = session
+        try loop.register(socket.descriptor, .readable) { [self] readiness throws(SockscopeError) in fromTarget(readiness.descriptor) }
         forwardEvents(.connected(client: session.id, peer: source, target: target))
         expire(session, loop: loop)
         return session
     }
 
     /// The target's answers on one session's socket, each sent on to the session's source.
-    private func fromTarget(_ fd: Int32) {
+    private func fromTarget(_ fd: FileDescriptor) {
         guard let session = byDescriptor[fd] else { return }
         for _ in 0..<64 {
             let result = buffer.withUnsafeMutableBytes { bytes in
@@ -164,8 +164,8 @@ package final class DatagramForwardServer {
                 .finished(
                     client: session.id, peer: session.peer, toTarget: session.toTarget, toClient: session.toClient, closedFirst: nil, reset: nil,
                     duration: .now - session.started))
-            loop.forget(session.socket.fd)
-            byDescriptor[session.socket.fd] = nil
+            loop.forget(session.socket.descriptor)
+            byDescriptor[session.socket.descriptor] = nil
             sessions[session.peer] = nil
             session.socket.close()
         }

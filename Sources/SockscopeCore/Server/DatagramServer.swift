@@ -1,3 +1,5 @@
+import SystemPackage
+
 /// A UDP or Unix datagram listener: prints what arrives and sends stdin to whoever
 /// sent last (like `nc -lu`), or echoes each datagram back to its sender. Datagrams
 /// from sources the policy refuses are dropped (and logged) before anything else.
@@ -21,7 +23,7 @@ package final class DatagramServer {
     package var address: SocketAddress { listener.address }
 
     /// Runs until the idle timeout passes (forever without one).
-    package func run(input: Int32, output: Int32) throws(SockscopeError) -> DatagramRelay.Report {
+    package func run(input: FileDescriptor, output: Int32) throws(SockscopeError) -> DatagramRelay.Report {
         listener.announce()
         let relay = DatagramRelay(
             socket: listener.socket, input: options.echo == nil ? input : nil, output: output, peer: .lastSender,

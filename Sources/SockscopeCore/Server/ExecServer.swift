@@ -54,7 +54,7 @@ package final class ExecServer {
     private var children: [pid_t: Child] = [:]
     private var served = 0
     /// Sockets whose program has exited, drained until their client closes.
-    private var lingering: [Int32: Socket] = [:]
+    private var lingering: [FileDescriptor: Socket] = [:]
     private let protocolName: String
 
     package init(
@@ -74,7 +74,7 @@ package final class ExecServer {
         let loop: EventLoop
         do { loop = try EventLoop() } catch { throw SockscopeError(error) }
         for socket in listener.sockets {
-            try loop.register(socket.fd, .readable) { [self] _ throws(SockscopeError) in try acceptClients(from: socket, loop: loop) }
+            try loop.register(socket.descriptor, .readable) { [self] _ throws(SockscopeError) in try acceptClients(from: socket, loop: loop) }
         }
         // With --keep-open, TLS handshakes go on in this loop while others are accepted
         // (one client's program at a time otherwise: its handshake is made at accept).
@@ -123,7 +123,7 @@ package final class ExecServer {
     /// Only the hang-up is watched: the client has gone.
     private func hungUp(_ pid: pid_t, loop: EventLoop) {
         guard let child = children[pid] else { return }
-        loop.forget(child.socket.fd)
+        loop.forget(child.socket.descriptor)
         guard child.hangUpTime == nil else { return }
         children[pid]?.hangUpTime = .now
         events(.hungUp(peer: child.peer, pid: pid))
@@ -133,7 +133,7 @@ package final class ExecServer {
     /// The program has exited (its pidfd said so): its client gets the lingering close.
     private func exited(_ pid: pid_t, status: Int32, loop: EventLoop) {
         guard let child = children.removeValue(forKey: pid) else { return }
-        loop.forget(child.socket.fd)
+        loop.forget(child.socket.descriptor)
         events(.exited(peer: child.peer, pid: pid, status: status))
         closeLingering(child.socket, loop: loop)
     }
@@ -141,9 +141,9 @@ package final class ExecServer {
     /// The lingering close of a client whose program has exited: FIN now, then what
     /// the client still sends is read and dropped until it closes, fails, or the limit.
     private func closeLingering(_ socket: Socket, loop: EventLoop) {
-        let fd = socket.fd
+        let fd = socket.descriptor
         socket.shutdownWrite()
-        _ = cshim_set_status_flags(fd, cshim_get_status_flags(fd) | O_NONBLOCK)
+        _ = cshim_set_status_flags(fd.rawValue, cshim_get_status_flags(fd.rawValue) | O_NONBLOCK)
         lingering[fd] = socket
         loop.schedule(at: .now + options.lingerLimit) { [self] in
             guard lingering[fd] === socket else { return }
@@ -224,7 +224,7 @@ package final class ExecServer {
         served += 1
         events(.started(peer: client.peer, pid: pid))
         // Only a failure (RST) means the client is gone; its FIN is a half-close.
-        try loop.register(fd, .failure) { [self] _ throws(SockscopeError) in hungUp(pid, loop: loop) }
+        try loop.register(client.socket.descriptor, .failure) { [self] _ throws(SockscopeError) in hungUp(pid, loop: loop) }
         try loop.watchExit(of: pid) { [self] status in exited(pid, status: status, loop: loop) }
         watchIdle(pid, loop: loop)
     }
@@ -233,7 +233,7 @@ package final class ExecServer {
     /// not queued for nobody.
     private func stopListeningAfterOne(loop: EventLoop) {
         guard !options.keepOpen && served > 0 else { return }
-        for socket in listener.sockets { loop.forget(socket.fd) }
+        for socket in listener.sockets { loop.forget(socket.descriptor) }
         listener.stopListening()
     }
 

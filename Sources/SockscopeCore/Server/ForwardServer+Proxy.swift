@@ -45,7 +45,7 @@ extension ForwardServer {
     /// timeout), answering the SOCKS 5 method and auth steps on the way.
     func negotiate(_ client: Listener.Client, policy: ProxyServerPolicy, loop: EventLoop) throws(SockscopeError) {
         let negotiation = ProxyNegotiation(client: client, session: ProxyServerSession(credentials: policy.credentials))
-        let fd = client.socket.fd
+        let fd = client.socket.descriptor
         negotiations[fd] = negotiation
         negotiation.timer = loop.schedule(at: .now + policy.requestTimeout) { [self, unowned loop] () throws(SockscopeError) in
             guard let negotiation = negotiations[fd] else { return }
@@ -98,11 +98,11 @@ extension ForwardServer {
         _ negotiation: ProxyNegotiation, name: String, port: UInt16, destination: ProxyDestination, policy: ProxyServerPolicy, loop: EventLoop
     ) throws(SockscopeError) {
         if let timer = negotiation.timer { loop.cancel(timer) }
-        try loop.update(negotiation.client.socket.fd, [])
+        try loop.update(negotiation.client.socket.descriptor, [])
         if resolver == nil { resolver = try BackgroundResolver(loop: loop) }
         guard let resolver else { return }
         let deadline = ContinuousClock.now + setupTimeout
-        let fd = negotiation.client.socket.fd
+        let fd = negotiation.client.socket.descriptor
         let lookup = resolver.resolve(name, port: port) { [self, unowned loop] answer throws(SockscopeError) in
             guard negotiations[fd] === negotiation else { return }
             if let timer = negotiation.timer { loop.cancel(timer) }
@@ -157,8 +157,8 @@ extension ForwardServer {
     private func forget(_ negotiation: ProxyNegotiation, loop: EventLoop) {
         if let timer = negotiation.timer { loop.cancel(timer) }
         negotiation.timer = nil
-        loop.forget(negotiation.client.socket.fd)
-        negotiations[negotiation.client.socket.fd] = nil
+        loop.forget(negotiation.client.socket.descriptor)
+        negotiations[negotiation.client.socket.descriptor] = nil
     }
 
     /// A short answer on a socket with room for it (a reply of a few bytes).

@@ -117,9 +117,9 @@ package final class ForwardServer {
     /// How long a target leg's set-up may take when nobody says (forward and proxy -w).
     package static let defaultSetupTimeout = Duration.seconds(10)
     private var connections: [Int: Connection] = [:]
-    private var byDescriptor: [Int32: Connection] = [:]
+    private var byDescriptor: [FileDescriptor: Connection] = [:]
     /// Proxy clients still saying where they want to go, by descriptor.
-    var negotiations: [Int32: ProxyNegotiation] = [:]
+    var negotiations: [FileDescriptor: ProxyNegotiation] = [:]
     /// Looks up the names proxy clients ask for, off the loop (made when first needed).
     var resolver: BackgroundResolver?
     /// Gives memory back after a load of connections has gone.
@@ -149,7 +149,7 @@ package final class ForwardServer {
     package func run(stoppedBy stop: EventLoop.StopRequest? = nil) throws(SockscopeError) {
         listener.announce()
         let (loop, stopped) = try EventLoop.serving(stoppedBy: stop)
-        try loop.register(listener.socket.fd, .readable) { [self, unowned loop] _ throws(SockscopeError) in
+        try loop.register(listener.socket.descriptor, .readable) { [self, unowned loop] _ throws(SockscopeError) in
             for client in try listener.acceptWaiting(serving: connections.count + negotiations.count) { try open(client, loop: loop) }
         }
         // With --tls, each client's handshake is stepped here and its plaintext admitted after.
@@ -209,9 +209,9 @@ package final class ForwardServer {
         }
         connections[connection.id] = connection
         memoryRelease.note(live: connections.count + negotiations.count)
-        byDescriptor[client.fd] = connection
-        byDescriptor[socket.fd] = connection
-        try loop.register(client.fd, []) { [self, unowned loop] readiness throws(SockscopeError) in try step(readiness, loop: loop) }
+        byDescriptor[client.descriptor] = connection
+        byDescriptor[socket.descriptor] = connection
+        try loop.register(client.descriptor, []) { [self, unowned loop] readiness throws(SockscopeError) in try step(readiness, loop: loop) }
         guard let setup = setupStages(connection, loop: loop) else { return }
         connection.setup = setup
         try loop.drive(setup, on: socket, deadline: setupDeadline ?? .now + setupTimeout) { [self, unowned loop, connection] failure throws(SockscopeError) in
@@ -269,8 +269,8 @@ package final class ForwardServer {
         {
             return reset(connection, failedLeg: .client, loop: loop)
         }
-        try loop.register(connection.target.fd, []) { [self, unowned loop] readiness throws(SockscopeError) in try step(readiness, loop: loop) }
-        try step(EventLoop.Readiness(fd: connection.target.fd, readable: false, writable: true, hangUpOrError: false), loop: loop)
+        try loop.register(connection.target.descriptor, []) { [self, unowned loop] readiness throws(SockscopeError) in try step(readiness, loop: loop) }
+        try step(EventLoop.Readiness(connection.target.descriptor, readable: false, writable: true, hangUpOrError: false), loop: loop)
     }
 
     /// The set-up failed or ran out of time: the client is reset, as the target reset us
@@ -299,7 +299,7 @@ package final class ForwardServer {
 
     /// Moves what readiness allows on one of a connection's legs.
     private func step(_ readiness: EventLoop.Readiness, loop: EventLoop) throws(SockscopeError) {
-        guard let connection = byDescriptor[readiness.fd], connection.setup == nil else { return }
+        guard let connection = byDescriptor[readiness.descriptor], connection.setup == nil else { return }
         if let failed = move(connection, readiness) {
             reset(connection, failedLeg: failed, loop: loop)
             return
@@ -352,7 +352,7 @@ package final class ForwardServer {
         if let timer = connection.timer { loop.cancel(timer.timer) }
         connection.timer = nil
         guard let due else { return }
-        let quiet = EventLoop.Readiness(fd: connection.target.fd, readable: false, writable: false, hangUpOrError: false)
+        let quiet = EventLoop.Readiness(connection.target.descriptor, readable: false, writable: false, hangUpOrError: false)
         let timer = loop.schedule(at: due) { [self, unowned loop, connection] () throws(SockscopeError) in
             connection.timer = nil
             try step(quiet, loop: loop)
@@ -363,7 +363,7 @@ package final class ForwardServer {
     /// Both pumps, with this readiness; notes the first FIN. Returns the leg whose read
     /// or write failed (a reset, most often), if one did.
     private func move(_ connection: Connection, _ readiness: EventLoop.Readiness) -> ForwardEvent.Leg? {
-        let clientSide = readiness.fd == connection.client.fd
+        let clientSide = readiness.descriptor == connection.client.descriptor
         // A TLS leg may read on writability and write on readability, and holds records
         // epoll does not announce: it is tried on every step (a read or write that cannot
         // go on says so). A plain leg moves on its own readiness.
@@ -405,8 +405,8 @@ package final class ForwardServer {
         if connection.upstream.wantsWrite { target.insert(.writable) }
         if connection.downstream.wantsRead { target.insert(connection.targetEndpoint.readInterest) }
         if connection.downstream.wantsWrite { client.insert(.writable) }
-        try loop.update(connection.client.fd, client)
-        try loop.update(connection.target.fd, target)
+        try loop.update(connection.client.descriptor, client)
+        try loop.update(connection.target.descriptor, target)
     }
 
     /// The target could not be reached: the client is reset, as the target reset us; a
@@ -450,8 +450,8 @@ package final class ForwardServer {
         if let timer = connection.timer { loop.cancel(timer.timer) }
         connection.timer = nil
         for socket in [connection.client, connection.target] {
-            loop.forget(socket.fd)
-            byDescriptor[socket.fd] = nil
+            loop.forget(socket.descriptor)
+            byDescriptor[socket.descriptor] = nil
             socket.close()
         }
         connections[connection.id] = nil

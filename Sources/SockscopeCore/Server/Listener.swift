@@ -130,7 +130,7 @@ package final class Listener {
         while true {
             let ready: Bool
             do {
-                ready = try EventLoop.wait(for: bound.socket.fd, .readable, deadline: hasAdmitted ? nil : acceptDeadline)
+                ready = try EventLoop.wait(for: bound.socket.descriptor, .readable, deadline: hasAdmitted ? nil : acceptDeadline)
             } catch {
                 throw SockscopeError(error)
             }
@@ -214,28 +214,26 @@ package final class Listener {
 
     /// A descriptor kept open for one purpose: to accept (and close) a connection when
     /// the process has no other descriptor left.
-    private var reserve: Int32 = -1
+    private var reserve: OwnedDescriptor?
 
     /// Opens the reserve descriptor, out of the way of the numbers -v narrates.
-    private static func openReserve() -> Int32 {
+    private static func openReserve() -> OwnedDescriptor? {
         let fd = open("/dev/null", O_RDONLY | O_CLOEXEC)
-        return fd >= 0 ? cshim_move_high(fd) : fd
+        return fd >= 0 ? OwnedDescriptor(adopting: cshim_move_high(fd)) : nil  // the number moved keeps it open
     }
 
     private func refuseWithReserve(_ error: Errno, from listening: Socket) {
-        guard reserve >= 0 else {
+        guard let held = reserve else {
             events(.acceptFailed(error.nameAndText))
             return
         }
-        close(reserve)
+        held.close()
         if let (socket, peer) = try? listening.accept() {
             socket.close()
             events(.refused(peer: peer, reason: .exhausted(error.nameAndText), count: 1))
         }
         reserve = Self.openReserve()
     }
-
-    deinit { if reserve >= 0 { close(reserve) } }
 
     private func refusal(for peer: SocketAddress, serving: Int) -> Refusal? {
         if let reason = policy.access.refusal(for: peer) { return reason }

@@ -28,7 +28,7 @@ package final class MultiClientServer {
         /// The most bytes waiting for all clients together (a broker with many slow readers).
         package var maximumTotalQueuedBytes: Int
         /// Where stdin comes from and clients' data goes (standard streams mode).
-        package var input: Int32
+        package var input: FileDescriptor
         package var output: Int32
         /// Standard streams mode: which ways bytes move (`--send-only`, `--recv-only`); a
         /// broker with `--send-only` sends stdin and relays nothing between clients.
@@ -39,7 +39,7 @@ package final class MultiClientServer {
         package var crlf = false
 
         package init(
-            idleTimeout: Duration? = nil, maximumQueuedBytes: Int = 4 << 20, maximumTotalQueuedBytes: Int = 32 << 20, input: Int32 = 0,
+            idleTimeout: Duration? = nil, maximumQueuedBytes: Int = 4 << 20, maximumTotalQueuedBytes: Int = 32 << 20, input: FileDescriptor = .standardInput,
             output: Int32 = 1
         ) {
             self.idleTimeout = idleTimeout
@@ -83,7 +83,7 @@ package final class MultiClientServer {
     private let mode: Mode
     private let options: Options
     private let events: (ListenerEvent) -> Void
-    private var clients: [Int32: Client] = [:]
+    private var clients: [FileDescriptor: Client] = [:]
     private var inputOpen = true
     /// Whether stdin is being read now: only while there is a client to send it to, so
     /// what stdin holds before the first client is kept for it (as `ncat -lk` does).
@@ -91,13 +91,13 @@ package final class MultiClientServer {
     private var lineEndings = LineEndingConverter()
     private let clock = ContinuousClock()
     /// Clients whose interest or fate may have changed this round.
-    private var dirty: Set<Int32> = []
+    private var dirty: Set<FileDescriptor> = []
     /// Bytes waiting in every client's output queue together.
     private var totalQueued = 0
     /// Gives memory back after a load of clients has gone.
     private var memoryRelease = MemoryRelease()
     /// Echo clients not read while the total waiting is high.
-    private var pausedEchoes: Set<Int32> = []
+    private var pausedEchoes: Set<FileDescriptor> = []
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
 
     /// Binds and listens at once, so errors such as EADDRINUSE surface here.
@@ -121,7 +121,7 @@ package final class MultiClientServer {
         listener.announce()
         let loop: EventLoop
         do { loop = try EventLoop() } catch { throw SockscopeError(error) }
-        try loop.register(listener.socket.fd, .readable) { [self, unowned loop] _ throws(SockscopeError) in try acceptAll(loop: loop) }
+        try loop.register(listener.socket.descriptor, .readable) { [self, unowned loop] _ throws(SockscopeError) in try acceptAll(loop: loop) }
         listener.handshake(in: loop) { [self, unowned loop] client throws(SockscopeError) in try admit(client, loop: loop) }
         if readsInput {
             try loop.register(options.input, []) { [self, unowned loop] _ throws(SockscopeError) in try readInput(loop: loop) }
@@ -164,7 +164,7 @@ package final class MultiClientServer {
 
     /// A client's socket is ready: send what is queued, receive what came.
     private func serve(_ readiness: EventLoop.Readiness, loop: EventLoop) throws(SockscopeError) {
-        guard let client = clients[readiness.fd] else { return }
+        guard let client = clients[readiness.descriptor] else { return }
         if readiness.hangUpOrError && client.peerClosed && !readiness.writable {
             // A client that had half-closed has now gone altogether (RST).
             remove(client, reason: "the client closed", loop: loop)
@@ -173,7 +173,7 @@ package final class MultiClientServer {
         // TLS may read on writability and write on readability: any readiness counts.
         let tls = client.endpoint.isTLS
         if readiness.writable || tls { flush(client, loop: loop) }
-        if readiness.readable || tls, clients[readiness.fd] != nil { try receive(from: client, loop: loop) }
+        if readiness.readable || tls, clients[readiness.descriptor] != nil { try receive(from: client, loop: loop) }
     }
 
     /// Records OpenSSL has already read are never announced by epoll: a TLS client with
@@ -188,7 +188,7 @@ package final class MultiClientServer {
     /// socket is full).
     private func finishSending(to client: Client) {
         client.finishing = !client.endpoint.finishSending()
-        if client.finishing { dirty.insert(client.socket.fd) }
+        if client.finishing { dirty.insert(client.socket.descriptor) }
     }
 
     // MARK: Clients coming and going
@@ -200,10 +200,10 @@ package final class MultiClientServer {
     /// Serves a new client (accepted, and with TLS, its handshake done).
     private func admit(_ admitted: Listener.Client, loop: EventLoop) throws(SockscopeError) {
         let client = Client(id: admitted.number, socket: admitted.socket, tls: admitted.tls, peer: admitted.peer, now: clock.now)
-        clients[admitted.socket.fd] = client
+        clients[admitted.socket.descriptor] = client
         memoryRelease.note(live: clients.count)
-        dirty.insert(admitted.socket.fd)
-        try loop.register(admitted.socket.fd, .readable) { [self, unowned loop] readiness throws(SockscopeError) in
+        dirty.insert(admitted.socket.descriptor)
+        try loop.register(admitted.socket.descriptor, .readable) { [self, unowned loop] readiness throws(SockscopeError) in
             try serve(readiness, loop: loop)
         }
         if case .chat = mode {
@@ -214,12 +214,12 @@ package final class MultiClientServer {
     }
 
     private func remove(_ client: Client, reason: String, loop: EventLoop) {
-        guard clients.removeValue(forKey: client.socket.fd) != nil else { return }
+        guard clients.removeValue(forKey: client.socket.descriptor) != nil else { return }
         memoryRelease.note(live: clients.count)
         totalQueued -= client.queued
-        dirty.remove(client.socket.fd)
-        pausedEchoes.remove(client.socket.fd)
-        loop.forget(client.socket.fd)
+        dirty.remove(client.socket.descriptor)
+        pausedEchoes.remove(client.socket.descriptor)
+        loop.forget(client.socket.descriptor)
         client.socket.close()
         events(.closed(peer: client.peer, client: client.id, reason: reason, report: nil))
         if case .chat = mode { announce("\(client.name) has left", except: nil) }
@@ -243,7 +243,7 @@ package final class MultiClientServer {
     private func readInput(loop: EventLoop) throws(SockscopeError) {
         let count: Int?
         do {
-            count = try SystemCall.read(options.input, into: buffer)
+            count = try SystemCall.read(options.input.rawValue, into: buffer)
         } catch  where error == .badFileDescriptor {
             count = 0  // no stdin at all: input has ended
         } catch {
@@ -271,7 +271,7 @@ package final class MultiClientServer {
 
     private func receive(from client: Client, loop: EventLoop) throws(SockscopeError) {
         if echoPaused(client) {
-            dirty.insert(client.socket.fd)  // its interest is brought in step before the next wait
+            dirty.insert(client.socket.descriptor)  // its interest is brought in step before the next wait
             return
         }
         let count: Int?
@@ -291,7 +291,7 @@ package final class MultiClientServer {
             }
             // The client's FIN: it stays while there is more to send it.
             client.peerClosed = true
-            dirty.insert(client.socket.fd)
+            dirty.insert(client.socket.descriptor)
             if !sendsMore(to: client) { remove(client, reason: "the client closed", loop: loop) }
             return
         }
@@ -430,7 +430,7 @@ package final class MultiClientServer {
 
     private func enqueue(_ bytes: [UInt8], to client: Client) {
         guard client.dropReason == nil else { return }
-        dirty.insert(client.socket.fd)
+        dirty.insert(client.socket.descriptor)
         if client.queued + bytes.count > options.maximumQueuedBytes {
             // Removing it here would disturb the caller's iteration: mark it, drop it after this round.
             drop(client, because: "too slow: more than \(options.maximumQueuedBytes) bytes were waiting for it")
@@ -453,7 +453,7 @@ package final class MultiClientServer {
         totalQueued -= client.queued
         client.output.removeAll()
         client.dropReason = reason
-        dirty.insert(client.socket.fd)
+        dirty.insert(client.socket.descriptor)
     }
 
     private func flush(_ client: Client, loop: EventLoop) {
@@ -478,7 +478,7 @@ package final class MultiClientServer {
             remove(client, reason: error.errno.nameAndText, loop: loop)
             return
         }
-        dirty.insert(client.socket.fd)
+        dirty.insert(client.socket.descriptor)
         if case .standardStreams = mode, !inputOpen, options.halfClose { finishSending(to: client) }
         if client.peerClosed && !sendsMore(to: client) {
             if isReplying && !client.finishing { finishSending(to: client) }

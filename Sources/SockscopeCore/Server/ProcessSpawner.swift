@@ -90,17 +90,17 @@ package enum ProcessSpawner {
                 left.remove(child.pid)
             }
         }
-        var exits: [pid_t: Int32] = [:]
+        var exits: [pid_t: OwnedDescriptor] = [:]  // pidfds, closed with the dictionary
         for pid in left {
             kill(-pid, SIGTERM)
             let fd = cshim_pidfd_open(pid)
-            if fd >= 0 { exits[pid] = fd }
+            if fd >= 0 { exits[pid] = OwnedDescriptor(adopting: fd) }
         }
-        defer { for fd in exits.values { close(fd) } }
+        defer { exits.removeAll() }
         let deadline = ContinuousClock.now + .milliseconds(200)
         collect()
         while !left.isEmpty && ContinuousClock.now < deadline {
-            var waiting = left.compactMap { exits[$0] }.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            var waiting = left.compactMap { exits[$0] }.map { pollfd(fd: $0.rawValue, events: Int16(POLLIN), revents: 0) }
             if waiting.count == left.count {
                 let milliseconds = Int32(clamping: ContinuousClock.now.duration(to: deadline).milliseconds + 1)
                 _ = poll(&waiting, nfds_t(waiting.count), milliseconds)

@@ -10,9 +10,11 @@ import SystemPackage
 /// failure is thrown as a `SocketCallError` carrying the errno.
 package final class Socket {
     /// The owned descriptor (swift-system), nil after `close()`.
-    private var descriptor: FileDescriptor?
+    private var owned: FileDescriptor?
+    /// The descriptor, borrowed (for the loop and for system calls); -1 after `close()`.
+    package var descriptor: FileDescriptor { owned ?? FileDescriptor(rawValue: -1) }
     /// The descriptor's number for system calls, or -1 after `close()`.
-    package var fd: Int32 { descriptor?.rawValue ?? -1 }
+    package var fd: Int32 { owned?.rawValue ?? -1 }
     package let family: AddressFamily
     package let type: SocketType
     let tracer: SocketTracer
@@ -28,7 +30,7 @@ package final class Socket {
             tracer.record("socket(\(family.name), \(type.name)) → \(error.nameAndText)")
             throw SocketCallError(.socket, error)
         }
-        self.descriptor = FileDescriptor(rawValue: fd)
+        self.owned = FileDescriptor(rawValue: fd)
         self.family = family
         self.type = type
         self.tracer = tracer
@@ -37,14 +39,14 @@ package final class Socket {
 
     /// Takes ownership of a descriptor returned by `accept`.
     init(adopting fd: Int32, family: AddressFamily, type: SocketType, tracer: SocketTracer) {
-        self.descriptor = FileDescriptor(rawValue: fd)
+        self.owned = FileDescriptor(rawValue: fd)
         self.family = family
         self.type = type
         self.tracer = tracer
     }
 
     deinit {
-        try? descriptor?.close()
+        try? owned?.close()
     }
 
     // MARK: Setting up
@@ -114,7 +116,7 @@ package final class Socket {
     package func connect(to address: SocketAddress, timeout: Duration?) throws(SocketCallError) {
         if try startConnect(to: address) { return }
         let deadline = timeout.map { ContinuousClock.now + $0 }
-        guard try EventLoop.wait(for: fd, .writable, deadline: deadline) else {
+        guard try EventLoop.wait(for: descriptor, .writable, deadline: deadline) else {
             let waited = SockscopeError.seconds(timeout ?? .zero)
             tracer.record("connect(fd \(fd), \(address)) → no answer within \(waited): ETIMEDOUT")
             throw SocketCallError(.connect, .timedOut, address: address, waited: timeout)
@@ -260,7 +262,7 @@ package final class Socket {
             }
             if sent != nil { return }
             // EAGAIN, or ENOBUFS (which readiness does not signal): look again after a short wait.
-            _ = try EventLoop.wait(for: fd, .writable, deadline: .now + .milliseconds(10))
+            _ = try EventLoop.wait(for: descriptor, .writable, deadline: .now + .milliseconds(10))
         }
     }
 
@@ -293,8 +295,8 @@ package final class Socket {
 
     /// `close`. Safe to call twice.
     package func close() {
-        guard let descriptor else { return }
-        self.descriptor = nil
+        guard let descriptor = owned else { return }
+        owned = nil
         try? descriptor.close()  // Linux releases the descriptor even when close reports an error
         tracer.record("close(fd \(descriptor.rawValue))")
     }

@@ -54,7 +54,7 @@ package enum SystemCall {
             if let written = try write(UnsafeRawBufferPointer(rebasing: bytes[offset...])) {
                 offset += written
             } else {
-                _ = try EventLoop.wait(for: fd, .writable, deadline: nil)
+                _ = try EventLoop.wait(for: FileDescriptor(rawValue: fd), .writable, deadline: nil)
             }
         }
     }
@@ -76,15 +76,12 @@ package enum SystemCall {
     /// its number taken: `dup2(2)` puts /dev/null in its place, so a later `open` cannot
     /// be given the number and receive writes meant for the old file.
     package static func retire(_ fd: Int32) {
-        let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
-        guard null >= 0 else {
+        guard let null = OwnedDescriptor.open("/dev/null", O_WRONLY) else {
             close(fd)
             return
         }
-        if null != fd {
-            _ = dup2(null, fd)
-            close(null)
-        }
+        _ = dup2(null.rawValue, fd)  // fd is open, so open() returned another number
+        null.close()
     }
 
     /// How many bytes of an input descriptor are still unread, when that can be known

@@ -14,7 +14,7 @@ package final class TLSContext: @unchecked Sendable {
     package let fingerprint: [UInt8]?
     /// Whether the certificate was made in memory for this run (a server without --cert).
     package let isEphemeral: Bool
-    private let keylog: Int32
+    private let keylog: OwnedDescriptor?
 
     /// Makes the context (`SSL_CTX_new`, then the certificate, trust store, versions,
     /// ciphers, ALPN and key log the configuration names).
@@ -47,13 +47,12 @@ package final class TLSContext: @unchecked Sendable {
                 options.ciphersuites = strings[4]
                 options.alpn = alpnBytes.isEmpty ? nil : alpnBytes.baseAddress
                 options.alpn_length = UInt32(alpnBytes.count)
-                options.keylog_fd = keylog
+                options.keylog_fd = keylog?.rawValue ?? -1
                 options.exact_reads = configuration.readAhead ? 0 : 1
                 return cossl_context_new(&options, &digest, &error, error.count)
             }
         }
         guard let made else {
-            if keylog >= 0 { Glibc.close(keylog) }
             throw SockscopeError(TLSContext.text(error), status: .usage)
         }
         handle = made
@@ -62,8 +61,7 @@ package final class TLSContext: @unchecked Sendable {
     }
 
     deinit {
-        cossl_context_free(handle)
-        if keylog >= 0 { Glibc.close(keylog) }
+        cossl_context_free(handle)  // before the key log closes (a stored property, after deinit)
     }
 
     /// Loads OpenSSL if it is not loaded yet.
@@ -74,13 +72,12 @@ package final class TLSContext: @unchecked Sendable {
     }
 
     /// Opens the key log for appending (0600: it holds secrets), as browsers treat SSLKEYLOGFILE.
-    private static func openKeylog(_ path: String?) throws(SockscopeError) -> Int32 {
-        guard let path else { return -1 }
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
+    private static func openKeylog(_ path: String?) throws(SockscopeError) -> OwnedDescriptor? {
+        guard let path else { return nil }
+        guard let file = OwnedDescriptor.open(path, O_WRONLY | O_CREAT | O_APPEND, mode: 0o600) else {
             throw SockscopeError("cannot open the key log \(path): \(Errno(rawValue: errno).nameAndText)", status: .cannotCreate)
         }
-        return fd
+        return file
     }
 
     static func text(_ buffer: [CChar]) -> String {

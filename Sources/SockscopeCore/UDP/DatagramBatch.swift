@@ -92,7 +92,7 @@ package enum DatagramBatchSender {
             }
             let error = Errno(rawValue: errno)
             if sent == 0 || error == .resourceTemporarilyUnavailable || error == .noBufferSpace || error == .interrupted {
-                _ = try EventLoop.wait(for: socket.fd, .writable, deadline: .now + .milliseconds(10))
+                _ = try EventLoop.wait(for: socket.descriptor, .writable, deadline: .now + .milliseconds(10))
                 continue
             }
             throw SocketCallError(destination == nil ? .send : .sendto, error, address: destination ?? socket.remoteAddress)

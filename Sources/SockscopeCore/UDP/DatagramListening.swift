@@ -19,7 +19,7 @@ package enum DatagramListening {
         var quiet = false
         let result: Result<Void, SockscopeError> = withoutActuallyEscaping(handle) { handle in
             do throws(SockscopeError) {
-                try loop.register(socket.fd, .readable) { _ throws(SockscopeError) in
+                try loop.register(socket.descriptor, .readable) { _ throws(SockscopeError) in
                     if try receiveBatch(receiver, on: socket, total: &total, count: count, handle: handle) > 0 { lastArrival = .now }
                 }
                 try loop.run {

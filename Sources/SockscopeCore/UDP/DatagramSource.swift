@@ -37,7 +37,7 @@ package struct DatagramSource {
             let result: Int?
             do {
                 // Wait through the event loop, so Ctrl-C ends a quiet input at once.
-                _ = try EventLoop.wait(for: fd, .readable, deadline: nil)
+                _ = try EventLoop.wait(for: FileDescriptor(rawValue: fd), .readable, deadline: nil)
                 result = try SystemCall.read(fd, into: chunk)
             } catch let error as SocketCallError {
                 throw SockscopeError(error)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Glibc
 import SockscopeCore
+import SystemPackage
 
 extension FrameFormat: ExpressibleByArgument {}
 
@@ -68,7 +69,8 @@ extension FrameOptions.Values {
     }
 
     /// Runs a framed relay on a connected socket; returns (sent, received) message counts.
-    func relay(_ socket: Socket, session: SessionOptions.Values, tuning: SocketTuningOptions.Values, input: Int32? = 0) throws(SockscopeError)
+    func relay(_ socket: Socket, session: SessionOptions.Values, tuning: SocketTuningOptions.Values, input: FileDescriptor? = .standardInput)
+        throws(SockscopeError)
         -> FramedRelay.Report
     {
         guard let format else { throw .usage("no --frame format") }
