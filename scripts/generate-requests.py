@@ -4,7 +4,9 @@
 A command the light path runs without the argument parser (resolve, probe, connect,
 listen, send) runs on a `Request`: every option's value as plain data, which the
 parser's path builds from the parsed command and the light path builds from a few
-words. An option group without a hand-written `values` gets a `Values` the same way.
+words. Every option group whose options are plain data gets its `Values` the same way
+(the TLS groups share one hand-written `TLSOptions.Values`: client, server and target
+options merged into one configuration).
 Both are generated here from the one source, the `@Option`/`@Flag`/`@Argument`/
 `@OptionGroup` declarations: each stored option a field of the same name, type and
 default; a group a field holding the group's values. Values derived from options
@@ -33,6 +35,18 @@ TARGETS = [
     ("SendCommand", "Request", "SendCommand.swift"),
     ("AccessOptions", "Values", "Options/AccessOptions.swift"),
     ("SetupTimeoutOptions", "Values", "Options/SetupTimeoutOptions.swift"),
+    ("ColorOptions", "Values", "Options/ColorOptions.swift"),
+    ("OutputOptions", "Values", "Options/OutputOptions.swift"),
+    ("PictureOptions", "Values", "Options/PictureOptions.swift"),
+    ("DatagramOutputOptions", "Values", "Options/DatagramOutputOptions.swift"),
+    ("FrameOptions", "Values", "Options/FrameOptions.swift"),
+    ("TapOptions", "Values", "Options/TapOptions.swift"),
+    ("SocketTuningOptions", "Values", "Options/SocketTuningOptions.swift"),
+    ("FamilyOptions", "Values", "Options/SocketTuningOptions.swift"),
+    ("TransportOptions", "Values", "Options/TransportOptions.swift"),
+    ("SessionOptions", "Values", "Options/TransportOptions.swift"),
+    ("ProxyOptions", "Values", "Options/ProxyOptions.swift"),
+    ("TrafficOptions", "Values", "Output/TrafficLog.swift"),
 ]
 
 WRAPPER = re.compile(r"^    @(Option|Flag|Argument|OptionGroup)\b")

@@ -247,7 +247,7 @@ extension ConnectCommand.Request {
             (host, portNumber, request.sourcePort, request.sourceAddress) = (name, port, sourcePort, sourceAddress)
         }
         var tunnel: ProxyClientHandshake?
-        if let proxyURL = try proxy.proxy() {
+        if let proxyURL = try proxy.proxyURL() {
             let destination = try proxy.destination(host: host, port: portNumber, proxy: proxyURL, family: family.family)
             tunnel = try ProxyClientHandshake(proxy: proxyURL, destination: destination)
             request.destinations = try HostResolver.resolve(proxyURL.host, port: proxyURL.port, family: family.family, type: type)

@@ -141,7 +141,7 @@ struct ForwardCommand: ParsableCommand {
         let target: SocketAddress
         var listenWords = words[...]
         var route: ForwardRoute?
-        if let proxyURL = try proxy.values.proxy() {
+        if let proxyURL = try proxy.values.proxyURL() {
             listenWords = words.dropLast(2)
             let targetPort = try PortNumber.parse(words[words.count - 1], allowZero: false, protocolName: "tcp")
             let destination = try proxy.values.destination(host: words[words.count - 2], port: targetPort, proxy: proxyURL, family: family.family)

@@ -199,7 +199,7 @@ extension ProbeCommand.Request {
     /// Probes one window, with progress on a terminal (also with --json: records go
     /// to stdout, most often a file).
     private func scan(_ space: ProbeSpace, _ window: [UInt64], progress: @escaping (Int, Int) -> Void) throws(SockscopeError) -> PortScanner.Report {
-        if let proxyURL = try proxy.proxy() { return try scan(space, window, through: proxyURL) }
+        if let proxyURL = try proxy.proxyURL() { return try scan(space, window, through: proxyURL) }
         let request = PortScanner.Request(
             space: space, indices: window, transport: udp ? .udp : .tcp, parallelism: parallel, retries: retryCount, rate: rate,
             fixedTimeout: timeout?.duration, graceful: graceful, udpPayload: payloadBytes)

@@ -10,17 +10,11 @@ struct ColorOptions: ParsableArguments {
         name: .customLong("color"),
         help: ArgumentHelp("Colour the output: auto (only on a terminal, and not when NO_COLOR is set), always, never.", valueName: "when"))
     var choice: Choice = .auto
+}
 
-    /// The option's value, as plain data.
-    var values: Values { Values(choice: choice) }
-
-    /// `--color` as a value (what a command's request holds).
-    struct Values: Equatable, Sendable {
-        var choice = Choice.auto
-
-        /// Makes the choice the one every output in this process follows.
-        func apply() {
-            Diagnostics.colourChoice.store(choice == .always ? 1 : choice == .never ? 2 : 0, ordering: .relaxed)
-        }
+extension ColorOptions.Values {
+    /// Makes the choice the one every output in this process follows.
+    func apply() {
+        Diagnostics.colourChoice.store(choice == .always ? 1 : choice == .never ? 2 : 0, ordering: .relaxed)
     }
 }

@@ -16,18 +16,6 @@ struct DatagramOutputOptions: ParsableArguments {
     func validate() throws {
         if [hexdump, raw, json].filter({ $0 }).count > 1 { throw ValidationError("choose one of --hexdump, --raw, --json") }
     }
-
-    /// The options' values, as plain data.
-    var values: Values { Values(hexdump: hexdump, raw: raw, jsonOutput: jsonOutput.values) }
-}
-
-extension DatagramOutputOptions {
-    /// How datagrams are shown, as values (what a command's request holds).
-    struct Values: Equatable, Sendable {
-        var hexdump = false
-        var raw = false
-        var jsonOutput = OutputOptions.Values()
-    }
 }
 
 extension DatagramOutputOptions.Values {

@@ -36,19 +36,6 @@ struct FrameOptions: ParsableArguments {
         if raw && format == nil { throw ValidationError("--raw goes with --frame") }
         if raw && json { throw ValidationError("choose one of --raw and --frame-json") }
     }
-
-    /// The options' values, as plain data.
-    var values: Values { Values(format: format, maximumFrame: maximumFrame, json: json, raw: raw) }
-}
-
-extension FrameOptions {
-    /// The framing options as values (what a command's request holds).
-    struct Values: Equatable, Sendable {
-        var format: FrameFormat?
-        var maximumFrame: ByteCount?
-        var json = false
-        var raw = false
-    }
 }
 
 extension FrameOptions.Values {

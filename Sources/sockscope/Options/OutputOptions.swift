@@ -5,12 +5,4 @@ import ArgumentParser
 struct OutputOptions: ParsableArguments {
     @Flag(name: .customLong("json"), help: "Print JSON Lines (one object per result or event; see JSON in the manual).")
     var json = false
-
-    /// The option's value, as plain data.
-    var values: Values { Values(json: json) }
-
-    /// `--json` as a value (what a command's request holds).
-    struct Values: Equatable, Sendable {
-        var json = false
-    }
 }

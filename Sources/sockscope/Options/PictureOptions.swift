@@ -16,14 +16,8 @@ struct PictureOptions: ParsableArguments {
             "Draw the conversation's time-sequence graph (tcptrace) in this SVG file: sequence numbers over time, ACKs, window, retransmissions, SACK.",
             valueName: "file.svg"), completion: .file(extensions: ["svg"]))
     var plot: String?
+}
 
-    var values: Values { Values(diagram: diagram, plot: plot) }
-
-    /// The options as plain values.
-    struct Values: Equatable, Sendable {
-        var diagram: String?
-        var plot: String?
-
-        var enabled: Bool { diagram != nil || plot != nil }
-    }
+extension PictureOptions.Values {
+    var enabled: Bool { diagram != nil || plot != nil }
 }

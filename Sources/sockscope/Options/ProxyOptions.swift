@@ -29,49 +29,41 @@ struct ProxyOptions: ParsableArguments {
         case local, remote
     }
 
-    var values: Values { Values(url: proxy, type: proxyType, auth: proxyAuth, dns: proxyDNS) }
-
     func validate() throws {
-        guard proxy == nil else { return try ValidationError.check { () throws(SockscopeError) in _ = try values.proxy() } }
+        guard proxy == nil else { return try ValidationError.check { () throws(SockscopeError) in _ = try values.proxyURL() } }
         let stray = [("--proxy-type", proxyType != nil), ("--proxy-auth", proxyAuth != nil), ("--proxy-dns", proxyDNS != nil)].filter(\.1)
         if let first = stray.first { throw ValidationError("\(first.0) describes the proxy given with --proxy; there is none") }
-    }
-
-    /// The options as plain values (a command's request holds them).
-    struct Values: Equatable, Sendable {
-        var url: String?
-        var type: ProxyURL.Kind?
-        var auth: String?
-        var dns: Resolution?
-
-        /// The proxy, read from the options; nil without --proxy.
-        func proxy() throws(SockscopeError) -> ProxyURL? {
-            guard let url else { return nil }
-            var proxy = try ProxyURL(parsing: url, kind: type)
-            if let auth {
-                guard proxy.username == nil else { throw .usage("give the proxy's user once: in the URL or with --proxy-auth") }
-                let parts = auth.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
-                proxy.username = String(parts[0])
-                proxy.password = parts.count > 1 ? String(parts[1]) : ""
-            }
-            if proxy.kind == .socks4 && dns == .remote {
-                throw .usage("SOCKS4 cannot resolve names at the proxy: use socks4a:// or socks5://, or --proxy-dns local")
-            }
-            return proxy
-        }
-
-        /// What the proxy is asked to connect to: an address as it is; a name sent for the
-        /// proxy to resolve, unless --proxy-dns local (or SOCKS4) resolves it here.
-        func destination(host: String, port: UInt16, proxy: ProxyURL, family: AddressFamily?) throws(SockscopeError) -> ProxyDestination {
-            if let address = IPAddress(host) { return .address(address, port: port) }
-            guard dns == .local || proxy.kind == .socks4 else { return .name(host, port: port) }
-            let wanted = proxy.kind == .socks4 ? .inet : family
-            guard let address = try HostResolver.resolve(host, port: port, family: wanted, type: .stream).first?.ipAddress else {
-                throw .usage("no \(wanted == .inet ? "IPv4 " : "")address for '\(host)'")
-            }
-            return .address(address, port: port)
-        }
     }
 }
 
 extension ProxyURL.Kind: ExpressibleByArgument {}
+
+extension ProxyOptions.Values {
+    /// The proxy, read from the options; nil without --proxy.
+    func proxyURL() throws(SockscopeError) -> ProxyURL? {
+        guard let url = self.proxy else { return nil }
+        var proxy = try ProxyURL(parsing: url, kind: proxyType)
+        if let auth = proxyAuth {
+            guard proxy.username == nil else { throw .usage("give the proxy's user once: in the URL or with --proxy-auth") }
+            let parts = auth.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+            proxy.username = String(parts[0])
+            proxy.password = parts.count > 1 ? String(parts[1]) : ""
+        }
+        if proxy.kind == .socks4 && proxyDNS == .remote {
+            throw .usage("SOCKS4 cannot resolve names at the proxy: use socks4a:// or socks5://, or --proxy-dns local")
+        }
+        return proxy
+    }
+
+    /// What the proxy is asked to connect to: an address as it is; a name sent for the
+    /// proxy to resolve, unless --proxy-dns local (or SOCKS4) resolves it here.
+    func destination(host: String, port: UInt16, proxy: ProxyURL, family: AddressFamily?) throws(SockscopeError) -> ProxyDestination {
+        if let address = IPAddress(host) { return .address(address, port: port) }
+        guard proxyDNS == .local || proxy.kind == .socks4 else { return .name(host, port: port) }
+        let wanted = proxy.kind == .socks4 ? .inet : family
+        guard let address = try HostResolver.resolve(host, port: port, family: wanted, type: .stream).first?.ipAddress else {
+            throw .usage("no \(wanted == .inet ? "IPv4 " : "")address for '\(host)'")
+        }
+        return .address(address, port: port)
+    }
+}

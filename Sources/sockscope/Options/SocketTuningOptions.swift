@@ -42,26 +42,6 @@ struct SocketTuningOptions: ParsableArguments {
             throw ValidationError("--ttl takes 1 to 255 hops, not \(ttl)")
         }
     }
-
-    /// The options' values, as plain data.
-    var values: Values {
-        Values(
-            noDelay: noDelay, keepAlive: keepAlive, keepAliveTime: keepAliveTime, linger: linger, receiveBuffer: receiveBuffer, sendBuffer: sendBuffer,
-            ttl: ttl)
-    }
-}
-
-extension SocketTuningOptions {
-    /// The socket options as values (what a command's request holds).
-    struct Values: Equatable, Sendable {
-        var noDelay = false
-        var keepAlive = false
-        var keepAliveTime: Int?
-        var linger: Int?
-        var receiveBuffer: ByteCount?
-        var sendBuffer: ByteCount?
-        var ttl: Int?
-    }
 }
 
 extension SocketTuningOptions.Values {
@@ -104,19 +84,12 @@ struct FamilyOptions: ParsableArguments {
         }
         return resolved
     }
+}
 
-    /// The options' values, as plain data.
-    var values: Values { Values(ipv4Only: ipv4Only, ipv6Only: ipv6Only) }
-
-    /// `-4` / `-6` as values (what a command's request holds).
-    struct Values: Equatable, Sendable {
-        var ipv4Only = false
-        var ipv6Only = false
-
-        var family: AddressFamily? {
-            if ipv4Only { return .inet }
-            if ipv6Only { return .inet6 }
-            return nil
-        }
+extension FamilyOptions.Values {
+    var family: AddressFamily? {
+        if ipv4Only { return .inet }
+        if ipv6Only { return .inet6 }
+        return nil
     }
 }

@@ -30,23 +30,6 @@ struct TapOptions: ParsableArguments {
 
     /// Whether to capture: --tap, or any option that only makes sense with it.
     var enabled: Bool { values.enabled }
-
-    /// The options' values, as plain data.
-    var values: Values {
-        Values(tap: tap, interface: interface, payload: payload, pcapOut: pcapOut, followTimeWait: followTimeWait, pictures: pictures.values)
-    }
-}
-
-extension TapOptions {
-    /// The tap's options as values (what a command's request holds).
-    struct Values: Equatable, Sendable {
-        var tap = false
-        var interface: String?
-        var payload = false
-        var pcapOut: String?
-        var followTimeWait = false
-        var pictures = PictureOptions.Values()
-    }
 }
 
 extension TapOptions.Values {

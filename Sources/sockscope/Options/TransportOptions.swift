@@ -10,18 +10,6 @@ struct TransportOptions: ParsableArguments {
         name: [.customShort("U"), .customLong("unix")],
         help: ArgumentHelp("Use a Unix socket at this path (@name: a Linux abstract socket).", valueName: "path"), completion: .file())
     var unixPath: String?
-
-    /// The options' values, as plain data.
-    var values: Values { Values(udp: udp, unixPath: unixPath) }
-
-    /// `-u` and `-U PATH` as values (what a command's request holds).
-    struct Values: Equatable, Sendable {
-        var udp = false
-        var unixPath: String?
-
-        var socketType: SocketType { udp ? .datagram : .stream }
-        var protocolName: String { udp ? "udp" : "tcp" }
-    }
 }
 
 /// How a session with one peer runs: idle timeout, half-close, narration.
@@ -63,29 +51,6 @@ struct SessionOptions: ParsableArguments {
         if noHalfClose && receiveOnly { throw ValidationError("--no-half-close is about the end of stdin, which --recv-only never reads") }
         if crlf && receiveOnly { throw ValidationError("--crlf converts what is sent, and --recv-only sends nothing") }
     }
-
-    /// The options' values, as plain data.
-    var values: Values {
-        Values(
-            idleTimeout: idleTimeout, noHalfClose: noHalfClose, sendOnly: sendOnly, receiveOnly: receiveOnly, stopAtPeerClose: stopAtPeerClose,
-            keepSending: keepSending,
-            crlf: crlf,
-            verbose: verbose)
-    }
-}
-
-extension SessionOptions {
-    /// The session options as values (what a command's request holds).
-    struct Values: Equatable, Sendable {
-        var idleTimeout: Seconds?
-        var noHalfClose = false
-        var sendOnly = false
-        var receiveOnly = false
-        var stopAtPeerClose = false
-        var keepSending = false
-        var crlf = false
-        var verbose = false
-    }
 }
 
 extension SessionOptions.Values {
@@ -108,4 +73,9 @@ extension SessionOptions.Values {
         if tuning.linger == 0 && !noHalfClose { options.replyWait = idleTimeout?.duration ?? .milliseconds(500) }
         return options
     }
+}
+
+extension TransportOptions.Values {
+    var socketType: SocketType { udp ? .datagram : .stream }
+    var protocolName: String { udp ? "udp" : "tcp" }
 }

@@ -58,18 +58,11 @@ struct TrafficOptions: ParsableArguments {
         name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Also write the traffic, both ways, raw to this file.", valueName: "file"),
         completion: .file())
     var output: String?
+}
 
-    /// The options' values, as plain data.
-    var values: Values { Values(hexdump: hexdump, output: output) }
-
-    /// `--hexdump` and `--output` as values (what a command's request holds).
-    struct Values: Equatable, Sendable {
-        var hexdump = false
-        var output: String?
-
-        func log() throws(SockscopeError) -> TrafficLog? {
-            guard hexdump || output != nil else { return nil }
-            return try TrafficLog(hexdump: hexdump, outputPath: output)
-        }
+extension TrafficOptions.Values {
+    func log() throws(SockscopeError) -> TrafficLog? {
+        guard hexdump || output != nil else { return nil }
+        return try TrafficLog(hexdump: hexdump, outputPath: output)
     }
 }
