@@ -162,6 +162,10 @@ int cshim_readable_bytes(int fd) {
     return waiting;
 }
 
+int cshim_dup3_cloexec(int old, int new) {
+    return dup3(old, new, O_CLOEXEC);
+}
+
 int cshim_move_high(int fd) {
     int moved = fcntl(fd, F_DUPFD_CLOEXEC, 100);
     if (moved < 0) return fd;

@@ -819,6 +819,129 @@ def _(_=None):
     expect_data(client, (source + "\n").encode(), "ncat, told its own source port")
 
 
+# HTTP proxy client authentication ------------------------------------------------------
+# As ncat's suite: a `listen -k` plays the proxy. The client asks without credentials
+# first; the test answers 407 with challenges; the client asks again, on a new connection
+# (ncat's way), answering the challenge it prefers: Digest before Basic.
+
+DIGEST_NONCE, DIGEST_REALM = "0123456789abcdef", "realm"
+
+
+def proxy_header(value):
+    """A Proxy-Authorization value as (scheme, attributes), as ncat's suite parses it."""
+    scheme = re.match(r"\s*(\w+)", value)
+    attributes = {m.group(1): m.group(2) if m.group(2) is not None else m.group(3)
+                  for m in re.finditer(r'(\w+)\s*=\s*(?:"([^"]*)"|(\w+))', value)}
+    return (scheme.group(1) if scheme else ""), attributes
+
+
+def authorizations(request):
+    return [line.split(b":", 1)[1].strip().decode() for line in request.split(b"\r\n")
+            if line.lower().startswith(b"proxy-authorization:")]
+
+
+def challenged_client(challenge, auth="user:pass"):
+    """A `listen -k` as the proxy, a client through it, the first request read and the
+    407 with `challenge` (the header lines) written; returns the follow-up request."""
+    server, port = listen(["-k"])
+    client = Proc([SOCKSCOPE, "connect", "--proxy", "127.0.0.1:%d" % port, "--proxy-auth", auth,
+                   "--proxy-type", "http", "127.0.0.1", str(port)])
+    first, _ = server.read()
+    check(first.startswith(b"CONNECT "), "no first request from the client: %r" % first)
+    check(not authorizations(first), "the first request carried credentials unasked: %r" % first)
+    server.write(b"HTTP/1.0 407 Authentication Required\r\n" + challenge + b"\r\n")
+    follow, _ = server.read()
+    check(follow.startswith(b"CONNECT "), "no follow-up request from the client: %r" % follow)
+    return follow
+
+
+def digest_response(attributes, qop):
+    import hashlib
+    h = lambda text: hashlib.md5(text.encode()).hexdigest()
+    a1, a2 = h("user:%s:pass" % DIGEST_REALM), h("CONNECT:%s" % attributes["uri"])
+    if qop:
+        return h("%s:%s:%s:%s:%s:%s" % (a1, DIGEST_NONCE, attributes["nc"], attributes["cnonce"], qop, a2))
+    return h("%s:%s:%s" % (a1, DIGEST_NONCE, a2))
+
+
+def expect_no_basic(follow):
+    schemes = [proxy_header(value)[0] for value in authorizations(follow)]
+    check(schemes and "Basic" not in schemes, "the client used %r when Digest was offered" % schemes)
+
+
+@case("proxy-client-prefers-digest")
+def _(_=None):
+    expect_no_basic(challenged_client(
+        b'Proxy-Authenticate: Basic realm="realm"\r\n'
+        b'Proxy-Authenticate: Digest realm="realm", nonce="0123456789abcdef", qop="auth"\r\n'))
+
+
+@case("proxy-client-prefers-digest-comma-separated")
+def _(_=None):
+    expect_no_basic(challenged_client(
+        b'Proxy-Authenticate: Basic realm="realm", Digest realm="realm", nonce="0123456789abcdef", qop="auth"\r\n'))
+
+
+@case("proxy-client-digest-auth")
+def _(_=None):
+    follow = challenged_client(b'Proxy-Authenticate: Digest realm="realm", nonce="0123456789abcdef", qop="auth", opaque="abcd"\r\n')
+    digests = [a for s, a in map(proxy_header, authorizations(follow)) if s == "Digest"]
+    check(digests, "no Proxy-Authorization: Digest in %r" % follow)
+    attributes = digests[0]
+    for name in ("qop", "nonce", "uri", "nc", "cnonce", "response", "opaque"):
+        check(attributes.get(name), "no %s in %r" % (name, attributes))
+    check(attributes["qop"] == "auth" and attributes["nonce"] == DIGEST_NONCE and attributes["opaque"] == "abcd",
+          "qop, nonce or opaque changed: %r" % attributes)
+    check(attributes["response"] == digest_response(attributes, "auth"), "a wrong response: %r" % attributes)
+
+
+@case("proxy-client-digest-auth-no-qop")
+def _(_=None):
+    follow = challenged_client(b'Proxy-Authenticate: Digest realm="realm", nonce="0123456789abcdef", opaque="abcd"\r\n')
+    digests = [a for s, a in map(proxy_header, authorizations(follow)) if s == "Digest"]
+    check(digests, "no Proxy-Authorization: Digest in %r" % follow)
+    attributes = digests[0]
+    check("nc" not in attributes and "cnonce" not in attributes, "nc or cnonce without qop: %r" % attributes)
+    check(attributes.get("opaque") == "abcd", "opaque changed: %r" % attributes)
+    check(attributes.get("response") == digest_response(attributes, None), "a wrong response: %r" % attributes)
+
+
+@case("proxy-client-scheme-without-params")
+def _(_=None):
+    follow = challenged_client(
+        b'Proxy-Authenticate: Basic realm="realm"\r\nProxy-Authenticate: NTLM\r\n'
+        b'Proxy-Authenticate: Digest realm="realm", nonce="0123456789abcdef", qop="auth"\r\n')
+    check(authorizations(follow), "no Proxy-Authorization after NTLM was offered: %r" % follow)
+
+
+@case("proxy-client-scheme-without-params-comma-separated")
+def _(_=None):
+    follow = challenged_client(b'Proxy-Authenticate: Basic realm="realm", NTLM, Digest realm="realm", nonce="0123456789abcdef", qop="auth"\r\n')
+    check(authorizations(follow), "no Proxy-Authorization after NTLM was offered: %r" % follow)
+
+
+@case("proxy-client-basic-sends-credentials-as-given")
+def _(_=None):
+    # ncat sends --proxy-auth as it is given: `a` is base64 "a" (YQ==), not "a:".
+    follow = challenged_client(b'Proxy-Authenticate: Basic realm="realm"\r\n', auth="a")
+    check(authorizations(follow) == ["Basic YQ=="], "Basic for 'a' was %r" % authorizations(follow))
+
+
+@case("proxy-client-digest-through-ncat-proxy")
+def _(_=None):
+    # ncat's own HTTP proxy with --proxy-auth offers Digest and closes after its 407.
+    target, target_port = ncat_listen([])
+    proxy_port = free_port()
+    Proc([NCAT, "-l", "--proxy-type", "http", "--proxy-auth", "user:pass", "127.0.0.1", str(proxy_port)])
+    time.sleep(0.3)
+    client = Proc([SOCKSCOPE, "connect", "-v", "--proxy", "127.0.0.1:%d" % proxy_port, "--proxy-auth", "user:pass",
+                   "127.0.0.1", str(target_port)])
+    client.wait_stderr("tunnel to 127.0.0.1:%d open" % target_port)
+    check("answered its digest challenge" in client.stderr_text(), "not Digest: %r" % client.stderr_text()[-400:])
+    target.write(b"through ncat's proxy\n")
+    expect_data(client, b"through ncat's proxy\n", "sockscope's client")
+
+
 # ncat -z: probe ---------------------------------------------------------------------------
 
 

@@ -85,6 +85,25 @@ struct EventLoopTests {
         #expect(received == Array("abc".utf8))
     }
 
+    @Test("a number given a new file (dup3, as Socket.reconnect does) is watched again when its interest changes")
+    func replacedFileWatchedAgain() throws {
+        let pipe = try Pipe()
+        let loop = try EventLoop()
+        var writable = false
+        let watched = FileDescriptor(rawValue: pipe.read)
+        try loop.register(watched, .readable) { readiness throws(SockscopeError) in writable = writable || readiness.writable }
+        var ends: [Int32] = [-1, -1]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &ends) == 0)
+        defer { close(ends[1]) }
+        #expect(dup2(ends[0], pipe.read) == pipe.read)  // the pipe's read end closes: epoll drops it
+        close(ends[0])
+        try loop.update(watched, .writable)  // EPOLL_CTL_MOD finds no entry (ENOENT): added anew
+        var expired = false
+        loop.schedule(at: .now + .seconds(5)) { expired = true }  // bounded: a lost registration ends the test
+        try loop.run { writable || expired }
+        #expect(writable, "the new file's readiness never came")
+    }
+
     @Test("timers fire in deadline order, a cancelled one never; the wait ends at the earliest")
     func timers() throws {
         let loop = try EventLoop()

@@ -38,6 +38,8 @@ int cshim_set_status_flags(int fd, int flags);
 /// Moves a descriptor to 100 or above (F_DUPFD_CLOEXEC), closing the original, when the
 /// limit allows; returns the descriptor it now has.
 int cshim_move_high(int fd);
+/// dup3(old, new, O_CLOEXEC) (a GNU extension Glibc's module hides): `new` becomes `old`'s file.
+int cshim_dup3_cloexec(int old, int new);
 
 /// TCP_INFO's milliseconds since data was last received and sent on a TCP socket.
 /// Returns 0, or -1 (not a TCP socket).

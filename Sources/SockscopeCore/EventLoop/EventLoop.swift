@@ -117,9 +117,10 @@ package final class EventLoop {
         let current = registered[fd]
         if (current == interest && !renewing) || (current == nil && interest.isEmpty) { return }
         let token = UInt64(registrations[fd] ?? 0) << 32 | UInt64(UInt32(bitPattern: fd))
-        let result: Int32
+        var result: Int32
         if interest.isEmpty {
             result = cshim_epoll_remove(epollFD, fd)
+            if result != 0 && Errno.current == .noSuchFileOrDirectory { result = 0 }  // its file went (see below)
             registered[fd] = nil
         } else if current == nil {
             result = cshim_epoll_add(epollFD, fd, Self.events(for: interest), token)
@@ -130,6 +131,11 @@ package final class EventLoop {
             registered[fd] = interest
         } else {
             result = cshim_epoll_modify(epollFD, fd, Self.events(for: interest), token)
+            if result != 0 && Errno.current == .noSuchFileOrDirectory {
+                // The number names another file now (dup3 onto it: Socket.reconnect), and
+                // epoll dropped the old one when it closed: watch the new one.
+                result = cshim_epoll_add(epollFD, fd, Self.events(for: interest), token)
+            }
             registered[fd] = interest
         }
         if result != 0 { throw SocketCallError(.epollWait, Errno.current) }

@@ -9,6 +9,7 @@ extension ProxyClientHandshake: ConnectionStage {
     package func perform(on socket: Socket, deadline: ContinuousClock.Instant?, tracer: SocketTracer) throws(SockscopeError) -> [UInt8] {
         tracer.record("proxy \(proxy): asking it to connect to \(destination)")
         try run(on: socket, deadline: deadline)
+        if let answeredScheme { tracer.record("proxy \(proxy): answered its \(answeredScheme) challenge on a new connection") }
         tracer.record("proxy \(proxy): tunnel to \(destination) open (\(reply ?? "ok"))")
         return leftover
     }
@@ -18,6 +19,11 @@ extension ProxyClientHandshake: ConnectionStage {
     /// `.done` once the tunnel is open; throws the proxy's refusal, explained
     /// (`refusal` then holds its code).
     package func step(on socket: Socket) throws(SockscopeError) -> StageProgress {
+        if proxyAddress == nil { proxyAddress = socket.remoteAddress }
+        if let address = reconnecting {
+            reconnecting = nil
+            do { try socket.finishConnect(to: address) } catch { throw SockscopeError(error) }
+        }
         do { _ = try flush { raw throws(SocketCallError) in try socket.send(raw) } } catch { throw SockscopeError(error) }
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
@@ -31,7 +37,23 @@ extension ProxyClientHandshake: ConnectionStage {
                     explanation: "it may not be a \(proxy.kind.rawValue) proxy, or it refused this client", status: .ioError)
             }
             if try receive(buffer.prefix(count)) { return .done }
+            if reconnectPending { return try reconnect(socket) }
         }
+    }
+
+    /// Answers the proxy's challenge on a new connection to it, under the socket's
+    /// number (`Socket.reconnect`): ncat's way, and the only one a proxy that closes
+    /// after its 407 (ncat's own) allows.
+    private func reconnect(_ socket: Socket) throws(SockscopeError) -> StageProgress {
+        reconnectPending = false
+        guard let address = proxyAddress else {
+            throw SockscopeError("the proxy's address is unknown: cannot connect again to answer its challenge", status: .ioError)
+        }
+        do { _ = try socket.reconnect(to: address) } catch { throw SockscopeError(error) }
+        // Writability next, even when the connect completed at once: a loop watching the
+        // number registers the new file when the interest changes (it was readable).
+        reconnecting = address
+        return .waiting(.writable)
     }
 
     /// The proxy did not answer in time (exit 75).

@@ -1,8 +1,10 @@
 /// The client's side of opening a tunnel through a proxy, as bytes in and bytes out, so
 /// any loop can drive it: send `output`, pass what the proxy answers to `receive`, until
 /// it returns true. SOCKS 5 (RFC 1928: no auth, or user and password, RFC 1929),
-/// SOCKS 4 and 4a, and HTTP CONNECT (Basic auth). A refusal throws, explained by the
-/// proxy's own code (SOCKS reply, HTTP status).
+/// SOCKS 4 and 4a, and HTTP CONNECT. HTTP asks without credentials first and answers a
+/// 407's challenge — Digest (RFC 7616) when offered, else Basic — on a new connection, as
+/// ncat does (`reconnectTo` says so to the stepping code). A refusal throws, explained by
+/// the proxy's own code (SOCKS reply, HTTP status).
 package final class ProxyClientHandshake {
     package let proxy: ProxyURL
     package let destination: ProxyDestination
@@ -18,6 +20,17 @@ package final class ProxyClientHandshake {
     package private(set) var refusal: Int?
     private var input: ByteQueue = []
     private var stage: Stage
+    /// Whether a 407's challenge was answered (a second 407 is a refusal).
+    private var answeredChallenge = false
+    /// The scheme of the challenge answered (`digest`, `basic`), for -v and errors.
+    package private(set) var answeredScheme: String?
+    /// Set when the proxy's challenge is to be answered on a new connection: the
+    /// stepping code reconnects the socket to the proxy, then sends `output`.
+    package var reconnectPending = false
+    /// The proxy's address (read when the first step finds the socket connected), and the
+    /// new connection to it while that is under way.
+    var proxyAddress: SocketAddress?
+    var reconnecting: SocketAddress?
 
     private enum Stage {
         case socks5Method, socks5Auth, socks5Reply, socks4Reply, httpReply, open
@@ -36,7 +49,7 @@ package final class ProxyClientHandshake {
             output = ByteQueue(try socks4Request())
         case .http:
             stage = .httpReply
-            output = ByteQueue(httpRequest())
+            output = ByteQueue(httpRequest(authorization: nil))
         }
     }
 
@@ -201,12 +214,42 @@ package final class ProxyClientHandshake {
 
     // MARK: HTTP CONNECT
 
-    private func httpRequest() -> [UInt8] {
+    private func httpRequest(authorization: String?) -> [UInt8] {
         var text = "CONNECT \(destination) HTTP/1.1\r\nHost: \(destination)\r\n"
-        if let username = proxy.username {
-            text += "Proxy-Authorization: Basic \(Base64.encode(Array("\(username):\(proxy.password ?? "")".utf8)))\r\n"
-        }
+        if let authorization { text += "Proxy-Authorization: \(authorization)\r\n" }
         return Array((text + "\r\n").utf8)
+    }
+
+    /// A 407 with credentials in hand: the request again, answering the challenge the
+    /// proxy offered (Digest before Basic), to be sent on a new connection.
+    /// - Throws: when no challenge is one sockscope speaks, or Digest has no USER:PASS.
+    private func answerChallenge(in head: String, credentials: String) throws(SockscopeError) {
+        let values = head.split(separator: "\r\n").dropFirst().compactMap { line -> String? in
+            guard let colon = line.firstIndex(of: ":"), line[..<colon].lowercased() == "proxy-authenticate" else { return nil }
+            return String(line[line.index(after: colon)...])
+        }
+        let offered = HTTPChallenge.parse(values)
+        guard let challenge = HTTPAuthorization.preferred(offered) else {
+            let schemes = offered.isEmpty ? "no challenge at all" : offered.map(\.scheme).joined(separator: ", ")
+            throw SockscopeError(
+                "the HTTP proxy \(proxy.host):\(proxy.port) wants credentials in a scheme sockscope does not speak (\(PrintableBytes.escaped(schemes)))",
+                explanation: "sockscope answers Basic and Digest (MD5, SHA-256) challenges", status: .noPermission)
+        }
+        let authorization: String
+        if challenge.scheme == "basic" {
+            authorization = HTTPAuthorization.basic(credentials)
+        } else if let digest = HTTPAuthorization.digest(
+            challenge, credentials: credentials, method: "CONNECT", uri: destination.description, cnonce: HTTPAuthorization.clientNonce())
+        {
+            authorization = digest
+        } else {
+            throw .usage("the HTTP proxy asks for Digest authentication, which needs USER:PASS (--proxy-auth USER:PASS)")
+        }
+        answeredChallenge = true
+        answeredScheme = challenge.scheme
+        output = ByteQueue(httpRequest(authorization: authorization))
+        input = []
+        reconnectPending = true
     }
 
     private func httpReply() throws(SockscopeError) -> Bool {
@@ -221,6 +264,10 @@ package final class ProxyClientHandshake {
         let statusLine = head.split(separator: "\r\n", maxSplits: 1).first.map(String.init) ?? ""
         let words = statusLine.split(separator: " ", maxSplits: 2)
         guard words.count >= 2, words[0].hasPrefix("HTTP/"), let code = Int(words[1]) else { throw notProtocol(Array(head.utf8)) }
+        if code == 407, !answeredChallenge, let credentials = proxy.credentials {
+            try answerChallenge(in: head, credentials: credentials)
+            return false
+        }
         guard (200..<300).contains(code) else {
             refusal = code
             throw Self.httpFailure(code, statusLine: statusLine, destination: destination, proxy: proxy)

@@ -8,7 +8,7 @@ package struct ProxyURL: Sendable, Equatable, CustomStringConvertible {
         case socks4a
         /// SOCKS 5 (RFC 1928), user and password auth (RFC 1929).
         case socks5
-        /// HTTP CONNECT (RFC 9110), Basic auth.
+        /// HTTP CONNECT (RFC 9110), Basic or Digest auth when the proxy asks.
         case http
 
         /// The port a proxy of this kind listens on when none is given (ncat's defaults).
@@ -20,6 +20,9 @@ package struct ProxyURL: Sendable, Equatable, CustomStringConvertible {
     package var port: UInt16
     package var username: String?
     package var password: String?
+    /// The credentials as given (`USER:PASS`, or a single word): HTTP Basic sends them as
+    /// they are (ncat: `--proxy-auth a` is `YQ==`); Digest splits them at the first colon.
+    package var credentials: String?
 
     package init(kind: Kind, host: String, port: UInt16, username: String? = nil, password: String? = nil) {
         self.kind = kind
@@ -27,6 +30,7 @@ package struct ProxyURL: Sendable, Equatable, CustomStringConvertible {
         self.port = port
         self.username = username
         self.password = password
+        self.credentials = username.map { user in password.map { "\(user):\($0)" } ?? user }
     }
 
     /// Reads `SCHEME://[USER[:PASS]@]HOST[:PORT]`, or ncat's `HOST[:PORT]` with the kind
@@ -51,6 +55,7 @@ package struct ProxyURL: Sendable, Equatable, CustomStringConvertible {
             let parts = credentials.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
             username = try Self.percentDecoded(String(parts[0]))
             password = try parts.count > 1 ? Self.percentDecoded(String(parts[1])) : ""
+            self.credentials = parts.count > 1 ? "\(username ?? ""):\(password ?? "")" : username
         }
         guard !rest.isEmpty else { throw .usage("no proxy host in '\(text)'") }
         let hostAndPort = String(rest)

@@ -20,6 +20,10 @@ package final class Socket {
     let tracer: SocketTracer
     /// Where the socket is about to connect (set just before connect(), for the tap).
     package internal(set) var pendingDestination: SocketAddress?
+    /// The options set and the address bound, in order: what `reconnect(to:)` gives a
+    /// new connection under the same number.
+    var settings: [SocketOption] = []
+    var boundAddress: SocketAddress?
 
     /// Creates a socket: `socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)`.
     package init(family: AddressFamily, type: SocketType, tracer: SocketTracer = .silent) throws(SocketCallError) {
@@ -59,6 +63,7 @@ package final class Socket {
             tracer.record("setsockopt(fd \(fd), \(option)) → \(failure.nameAndText)")
             throw SocketCallError(.setsockopt, failure)
         }
+        settings.append(option)
         tracer.record("setsockopt(fd \(fd), \(option)) → ok")
     }
 
@@ -66,6 +71,7 @@ package final class Socket {
     package func bind(to address: SocketAddress) throws(SocketCallError) {
         let result = address.withSockaddr { Glibc.bind(fd, $0, $1) }
         try check(result, .bind, "bind(fd \(fd), \(address))", address: address)
+        boundAddress = address
     }
 
     /// `listen`: marks a stream socket as accepting connections; `backlog` bounds the

@@ -16,7 +16,10 @@ struct ProxyOptions: ParsableArguments {
     var proxyType: ProxyURL.Kind?
 
     @Option(
-        name: .customLong("proxy-auth"), help: ArgumentHelp("The proxy's user and password (ncat), instead of putting them in the URL.", valueName: "user:pass")
+        name: .customLong("proxy-auth"),
+        help: ArgumentHelp(
+            "The proxy's user and password (ncat), instead of putting them in the URL. HTTP: answers the proxy's 407 challenge, Digest before Basic.",
+            valueName: "user:pass")
     )
     var proxyAuth: String?
 
@@ -48,6 +51,7 @@ extension ProxyOptions.Values {
             let parts = auth.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
             proxy.username = String(parts[0])
             proxy.password = parts.count > 1 ? String(parts[1]) : ""
+            proxy.credentials = auth  // as given: HTTP Basic sends it so (ncat)
         }
         if proxy.kind == .socks4 && proxyDNS == .remote {
             throw .usage("SOCKS4 cannot resolve names at the proxy: use socks4a:// or socks5://, or --proxy-dns local")

@@ -1,0 +1,38 @@
+import CShim
+import Glibc
+import SystemPackage
+
+extension Socket {
+    /// Starts a new connection to `address` under this socket's descriptor number, as a
+    /// client that must ask again does (an HTTP proxy's 407 answered on a new connection,
+    /// as ncat does): `socket()` a fresh one, `dup3(2)` it onto this number (which closes
+    /// the old connection: the kernel sends its FIN, and epoll forgets the old file), the
+    /// options set and the address bound before given to it again, then a non-blocking
+    /// `connect()`. A loop that watched the number must register it anew (`EventLoop`
+    /// does when changing its interest finds the file gone).
+    /// - Returns: true when the connect completed at once; false while it is in progress
+    ///   (wait for writability, then `finishConnect(to:)`).
+    package func reconnect(to address: SocketAddress) throws(SocketCallError) -> Bool {
+        let flags = Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        let fresh = Glibc.socket(family.rawValue, type.rawValue | flags, 0)
+        guard fresh >= 0 else {
+            let error = Errno.current
+            tracer.record("socket(\(family.name), \(type.name)) → \(error.nameAndText)")
+            throw SocketCallError(.socket, error)
+        }
+        let result = cshim_dup3_cloexec(fresh, fd)
+        let error = Errno.current
+        Glibc.close(fresh)
+        guard result >= 0 else {
+            tracer.record("dup3(fd \(fresh), fd \(fd)) → \(error.nameAndText)")
+            throw SocketCallError(.socket, error)
+        }
+        tracer.record("socket(\(family.name), \(type.name)) → dup3 onto fd \(fd): a new connection under the same number")
+        let options = settings
+        settings = []
+        for option in options { try set(option) }
+        if let bound = boundAddress { try bind(to: bound) }
+        pendingDestination = address
+        return try startConnect(to: address)
+    }
+}
