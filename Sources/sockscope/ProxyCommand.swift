@@ -12,8 +12,11 @@ struct ProxyCommand: ParsableCommand {
             other methods get 405). The destination may be an address or a name (resolved here \
             with getaddrinfo); --allow-target limits where clients may go (refused: SOCKS5 reply \
             2, SOCKS4 91, HTTP 403). The reply waits for the destination's answer, so a refused \
-            port is SOCKS5 reply 5 or HTTP 502, as the client's tools expect. Then bytes pass \
-            both ways on one event loop, as with `forward`.
+            port is SOCKS5 reply 5 or HTTP 502, as the client's tools expect. -4 and -6 limit \
+            the destinations too (the other family: HTTP 504, SOCKS5 reply 8, as ncat's proxy). \
+            HTTP heads may end their lines with CR LF or LF and fold a field over lines; a \
+            request line over 8 KiB is 414, a head over 16 KiB 413, text that is no request \
+            400. Then bytes pass both ways on one event loop, as with `forward`.
 
             Every request is logged on stderr (-v: also the connection's end), or with --json \
             one proxy_request record each, then forward_connected, forward_finished and \
@@ -80,9 +83,11 @@ struct ProxyCommand: ParsableCommand {
         let tracer = Diagnostics.tracer(verbose: verbose)
         let reporter = ListenerReporter(json: output.json, tracer: tracer, announce: true, dualStack: false, protocolName: "tcp")
         let events = ForwardReporter(json: output.json, tracer: tracer, proxy: true)
+        var proxyPolicy = ProxyServerPolicy(credentials: credentials, targets: targets)
+        proxyPolicy.family = family.values.family
         let server = try ForwardServer(
             ListenRequest(address: bind, type: .stream, backlog: backlog ?? ListenRequest.relayBacklog),
-            route: .proxy(ProxyServerPolicy(credentials: credentials, targets: targets)),
+            route: .proxy(proxyPolicy),
             policy: try access.policy(), tracer: tracer, events: reporter.report, forwardEvents: events.report)
         if let timeout = setup.timeout { server.setupTimeout = timeout.duration }
         try server.run()

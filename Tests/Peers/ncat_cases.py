@@ -942,6 +942,113 @@ def _(_=None):
     expect_data(client, b"through ncat's proxy\n", "sockscope's client")
 
 
+# HTTP proxy server: what it answers to odd requests ----------------------------------------
+# `sockscope proxy` (ncat -l --proxy-type http); a raw client writes the request.
+
+
+def proxy_server(args=(), where=("127.0.0.1", "0")):
+    server = Proc([SOCKSCOPE, "proxy"] + list(args) + list(where))
+    line = server.wait_stderr("listening on")
+    return server, int(re.findall(r":(\d+)", line.split("listening on")[1])[-1])
+
+
+def proxy_answer(port, request, family=socket.AF_INET, host="127.0.0.1", close=True):
+    """Writes `request` (bytes or a list of pieces), closing its side when `close`;
+    returns the proxy's status code, or None when it closed without one."""
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.settimeout(5)
+        s.connect((host, port))
+        for piece in request if isinstance(request, list) else [request]:
+            s.sendall(piece)
+        if close:
+            s.shutdown(socket.SHUT_WR)
+        answer = b""
+        try:
+            while b"\r\n" not in answer:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                answer += chunk
+        except socket.timeout:
+            pass
+    match = re.match(rb"HTTP/1\.\d (\d{3})", answer)
+    return int(match.group(1)) if match else None
+
+
+def expect_status(port, request, wanted, **options):
+    got = proxy_answer(port, request, **options)
+    check(got in (wanted if isinstance(wanted, tuple) else (wanted,)), "the proxy answered %r, not %r" % (got, wanted))
+
+
+@case("proxy-server-bad-request")
+def _(_=None):
+    _, port = proxy_server()
+    expect_status(port, b"bad\r\n\r\n", 400)
+
+
+@case("proxy-server-connect-no-port")
+def _(_=None):
+    _, port = proxy_server()
+    expect_status(port, b"CONNECT 127.0.0.1 HTTP/1.0\r\n\r\n", 400)
+    expect_status(port, b"CONNECT 127.0.0.1: HTTP/1.0\r\n\r\n", 400)
+    expect_status(port, b"CONNECT [::1] HTTP/1.0\r\n\r\n", 400)
+    expect_status(port, b"CONNECT [::1]: HTTP/1.0\r\n\r\n", 400)
+
+
+@case("proxy-server-overlong-request-line")
+def _(_=None):
+    _, port = proxy_server()
+    expect_status(port, b"CONNECT " + b"A" * 24000 + b":%d HTTP/1.0\r\n\r\n" % port, (413, 414))
+
+
+@case("proxy-server-overlong-header")
+def _(_=None):
+    _, port = proxy_server()
+    expect_status(port, [b"CONNECT 127.0.0.1:%d HTTP/1.0\r\n" % port] + [b"Header: Value\r\n"] * 10000 + [b"\r\n"], 413)
+
+
+@case("proxy-server-bare-lf")
+def _(_=None):
+    _, port = proxy_server()
+    target, target_port = ncat_listen([])
+    expect_status(port, b"CONNECT 127.0.0.1:%d HTTP/1.0\nUser-Agent: test\n\n" % target_port, 200, close=False)
+
+
+@case("proxy-server-lws")
+def _(_=None):
+    # A Proxy-Authorization folded over lines (obs-fold), with tabs and a bare LF.
+    _, port = proxy_server(["--auth", "user:pass"])
+    target, target_port = ncat_listen(["-k"])
+    head = b"CONNECT 127.0.0.1:%d HTTP/1.0\r\n" % target_port
+    expect_status(port, [head, b"Proxy-Authorization:\t  Basic  \r\n\t  \n dXNlcjpwYXNz\r\n", b"\r\n"], 200, close=False)
+    expect_status(port, [head, b"Proxy-Authorization: Basic\r\n dXNlcjpwYXNz\r\n", b"\r\n"], 200, close=False)
+
+
+@case("proxy-server-basic-auth")
+def _(_=None):
+    _, port = proxy_server(["--auth", "user:pass"])
+    target, target_port = ncat_listen(["-k"])
+    head = b"CONNECT 127.0.0.1:%d HTTP/1.0\r\n" % target_port
+    expect_status(port, head + b"\r\n", 407)
+    expect_status(port, head + b"Proxy-Authorization: Basic dXNlcjpwYXNz\r\n\r\n", 200, close=False)
+    expect_status(port, head + b"pROXY-aUTHORIZATION: BASIC dXNlcjpwYXNz\r\n\r\n", 200, close=False)
+    for wrong in (b"Basic bm9ib2R5OnBhc3M=", b"Basic dXNlcjp3b3Jk", b"", b"French fries", b"Basic dXNlcjpwYXNz extra"):
+        got = proxy_answer(port, head + b"Proxy-Authorization: " + wrong + b"\r\n\r\n")
+        check(got is not None and got != 200, "%r was let through (%r)" % (wrong, got))
+
+
+@case("proxy-server-4-refuses-ipv6-destination")
+def _(_=None):
+    _, port = proxy_server(["-4"])
+    expect_status(port, b"CONNECT [::1]:%d HTTP/1.0\r\n\r\n" % free_port(), 504)
+
+
+@case("proxy-server-6-refuses-ipv4-destination")
+def _(_=None):
+    _, port = proxy_server(["-6"], where=("::1", "0"))
+    expect_status(port, b"CONNECT 127.0.0.1:%d HTTP/1.0\r\n\r\n" % free_port(), 504, family=socket.AF_INET6, host="::1")
+
+
 # ncat -z: probe ---------------------------------------------------------------------------
 
 

@@ -89,7 +89,7 @@ package final class ProxyServerSession {
         case 4:
             kind = .socks4
             stage = .socks4Request
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"):
+        case 0x0A, 0x0D, 0x21...0x7E:  // text: HTTP, answered 400 when it is not a request
             kind = .http
             stage = .httpRequest
         default:
@@ -215,27 +215,19 @@ package final class ProxyServerSession {
     // MARK: HTTP CONNECT
 
     private func httpRequest() -> (Request?, Bool) {
-        let end: [UInt8] = Array("\r\n\r\n".utf8)
-        guard let range = input.firstRange(of: end) else {
-            if input.count > 16 << 10 { return (.refused(reason: "request head over 16 KiB", answer: Self.http(431, "Request Header Fields Too Large")), true) }
-            return (nil, false)
+        let head: HTTPRequestHead
+        switch HTTPRequestHead.read(input) {
+        case .incomplete: return (nil, false)
+        case .refused(let status, let reason): return (.refused(reason: reason, answer: Self.http(status, Self.statusText(status))), true)
+        case .head(let read, let length):
+            head = read
+            input.removeFirst(length)
         }
-        // The bound holds however the head arrived: in pieces, or whole in one read.
-        if range.lowerBound > 16 << 10 {
-            return (.refused(reason: "request head over 16 KiB", answer: Self.http(431, "Request Header Fields Too Large")), true)
-        }
-        let head = String(decoding: input[..<range.lowerBound], as: UTF8.self)
-        input.removeFirst(range.upperBound)
-        let lines = head.split(separator: "\r\n", omittingEmptySubsequences: false)
-        let words = (lines.first ?? "").split(separator: " ")
-        guard words.count == 3, words[2].hasPrefix("HTTP/1.") else {
-            return (.refused(reason: "not an HTTP request", answer: Self.http(400, "Bad Request")), true)
-        }
-        guard words[0] == "CONNECT" else {
-            return (.refused(reason: "\(words[0]) (only CONNECT is served; curl needs -p)", answer: Self.http(405, "Method Not Allowed")), true)
+        guard head.method == "CONNECT" else {
+            return (.refused(reason: "\(head.method) (only CONNECT is served; curl needs -p)", answer: Self.http(405, "Method Not Allowed")), true)
         }
         if let credentials {
-            let given = lines.dropFirst().compactMap { Self.basicCredentials($0) }.first
+            let given = head.values("Proxy-Authorization").compactMap { Self.basicCredentials($0) }.first
             user = given?.user
             guard let given, given.user == credentials.user, given.password == credentials.password else {
                 let reason = given == nil ? "no Proxy-Authorization" : "wrong user or password for '\(given?.user ?? "")'"
@@ -246,10 +238,20 @@ package final class ProxyServerSession {
                 )
             }
         }
-        guard let destination = Self.authority(String(words[1])) else {
-            return (.refused(reason: "bad CONNECT target '\(words[1])'", answer: Self.http(400, "Bad Request")), true)
+        guard let destination = Self.authority(head.target) else {
+            return (.refused(reason: "bad CONNECT target '\(head.target)'", answer: Self.http(400, "Bad Request")), true)
         }
         return (.connect(destination), true)
+    }
+
+    /// The reason phrase of a status this proxy answers with.
+    static func statusText(_ status: Int) -> String {
+        switch status {
+        case 400: "Bad Request"
+        case 413: "Content Too Large"
+        case 414: "URI Too Long"
+        default: "Error"
+        }
     }
 
     /// `HOST:PORT` or `[V6]:PORT`.
@@ -265,10 +267,8 @@ package final class ProxyServerSession {
         return .name(host, port: port)
     }
 
-    private static func basicCredentials(_ line: Substring) -> (user: String, password: String)? {
-        let parts = line.split(separator: ":", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "proxy-authorization" else { return nil }
-        let value = parts[1].split(separator: " ")
+    private static func basicCredentials(_ field: String) -> (user: String, password: String)? {
+        let value = field.split(whereSeparator: { $0 == " " || $0 == "\t" })
         guard value.count == 2, value[0].lowercased() == "basic", let decoded = Base64.decode(String(value[1])) else { return nil }
         let text = String(decoding: decoded, as: UTF8.self)
         let pair = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
@@ -291,7 +291,9 @@ package final class ProxyServerSession {
         case (.socks4, _): [0, 91, 0, 0, 0, 0, 0, 0]
         case (_, .connected): Array("HTTP/1.1 200 Connection established\r\n\r\n".utf8)
         case (_, .forbidden): Self.http(403, "Forbidden")
-        case (_, .failed(let error)): error == .timedOut ? Self.http(504, "Gateway Timeout") : Self.http(502, "Bad Gateway")
+        // ncat answers 504 for a destination of a family it does not use (-4, -6).
+        case (_, .failed(let error)):
+            error == .timedOut || error == .addressFamilyNotSupported ? Self.http(504, "Gateway Timeout") : Self.http(502, "Bad Gateway")
         }
     }
 
@@ -302,6 +304,7 @@ package final class ProxyServerSession {
         case .networkUnreachable: 3
         case .noRouteToHost, .hostIsDown: 4
         case .timedOut: 6
+        case .addressFamilyNotSupported: 8
         default: 1
         }
     }

@@ -54,7 +54,7 @@ package final class ExecServer {
     private var children: [pid_t: Child] = [:]
     private var served = 0
     /// Sockets whose program has exited, drained until their client closes.
-    private var lingering: [FileDescriptor: Socket] = [:]
+    private lazy var lingering = LingeringCloses(limit: options.lingerLimit)
     private let protocolName: String
 
     package init(
@@ -87,7 +87,7 @@ package final class ExecServer {
             try loop.run { firstClientLate || !options.keepOpen && served > 0 && children.isEmpty && lingering.isEmpty }
         } catch {
             endEveryGroup()
-            closeDrained(loop: loop)
+            lingering.closeAll(loop: loop)
             throw error
         }
         if firstClientLate { throw listener.acceptTimeoutError }
@@ -135,49 +135,7 @@ package final class ExecServer {
         guard let child = children.removeValue(forKey: pid) else { return }
         loop.forget(child.socket.descriptor)
         events(.exited(peer: child.peer, pid: pid, status: status))
-        closeLingering(child.socket, loop: loop)
-    }
-
-    /// The lingering close of a client whose program has exited: FIN now, then what
-    /// the client still sends is read and dropped until it closes, fails, or the limit.
-    private func closeLingering(_ socket: Socket, loop: EventLoop) {
-        let fd = socket.descriptor
-        socket.shutdownWrite()
-        _ = cshim_set_status_flags(fd.rawValue, cshim_get_status_flags(fd.rawValue) | O_NONBLOCK)
-        lingering[fd] = socket
-        loop.schedule(at: .now + options.lingerLimit) { [self] in
-            guard lingering[fd] === socket else { return }
-            loop.forget(fd)
-            lingering[fd] = nil
-            socket.close()
-        }
-        do {
-            try loop.register(fd, .readable) { [self] _ in
-                let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
-                defer { scratch.deallocate() }
-                while true {
-                    let count: Int?
-                    do { count = try socket.receive(into: scratch) } catch { count = 0 }
-                    guard let count else { return }  // drained for now
-                    if count == 0 { break }
-                }
-                loop.forget(fd)
-                lingering[fd] = nil
-                socket.close()
-            }
-        } catch {
-            lingering[fd] = nil
-            socket.close()
-        }
-    }
-
-    /// Closes every socket still being drained (the server is ending).
-    private func closeDrained(loop: EventLoop) {
-        for (fd, socket) in lingering {
-            loop.forget(fd)
-            socket.close()
-            lingering[fd] = nil
-        }
+        lingering.close(child.socket, loop: loop)
     }
 
     /// What the program learns of its connection from the environment (ncat's NCAT_*).

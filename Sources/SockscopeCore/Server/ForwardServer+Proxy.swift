@@ -21,6 +21,9 @@ package struct ProxyServerPolicy: Sendable {
     package var targets: AccessControl
     /// How long a client may take to say where it wants to go.
     package var requestTimeout: Duration = .seconds(10)
+    /// The family destinations must be of (-4, -6, as ncat's proxy): one of the other is
+    /// refused (HTTP 504, SOCKS5 reply 8); a name's addresses of this family are used.
+    package var family: AddressFamily?
 
     package init(credentials: (user: String, password: String)?, targets: AccessControl) {
         self.credentials = credentials
@@ -106,7 +109,8 @@ extension ForwardServer {
         let lookup = resolver.resolve(name, port: port) { [self, unowned loop] answer throws(SockscopeError) in
             guard negotiations[fd] === negotiation else { return }
             if let timer = negotiation.timer { loop.cancel(timer) }
-            guard case .success(let addresses) = answer, let address = addresses.first else {
+            let usable = { (address: SocketAddress) in policy.family == nil || address.family == policy.family }
+            guard case .success(let addresses) = answer, let address = addresses.first(where: usable) else {
                 let answer = negotiation.session.reply(.failed(.noRouteToHost))
                 refuse(negotiation, "no address for '\(name)'", answer: answer, destination: destination, loop: loop)
                 return
@@ -127,6 +131,13 @@ extension ForwardServer {
         _ negotiation: ProxyNegotiation, to destination: ProxyDestination, at address: SocketAddress, policy: ProxyServerPolicy,
         deadline: ContinuousClock.Instant, loop: EventLoop
     ) throws(SockscopeError) {
+        if let family = policy.family, address.family != family {
+            refuse(
+                negotiation,
+                "\(address) is not \(family == .inet ? "IPv4" : "IPv6"), and this proxy connects over \(family == .inet ? "IPv4 (-4)" : "IPv6 (-6)") only",
+                answer: negotiation.session.reply(.failed(.addressFamilyNotSupported)), destination: destination, loop: loop)
+            return
+        }
         if policy.targets.isRestricted, policy.targets.refusal(for: address) != nil {
             refuse(
                 negotiation, "\(address) is not an allowed target (--allow-target)", answer: negotiation.session.reply(.forbidden), destination: destination,
@@ -143,7 +154,7 @@ extension ForwardServer {
         report(negotiation, destination: destination, refusal: reason)
         send(answer, to: negotiation.client.socket)
         forget(negotiation, loop: loop)
-        negotiation.client.socket.close()
+        lingering.close(negotiation.client.socket, loop: loop)  // the client may still be writing its request
     }
 
     private func report(_ negotiation: ProxyNegotiation, destination: ProxyDestination?, refusal: String?) {

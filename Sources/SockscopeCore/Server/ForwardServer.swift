@@ -120,6 +120,8 @@ package final class ForwardServer {
     private var byDescriptor: [FileDescriptor: Connection] = [:]
     /// Proxy clients still saying where they want to go, by descriptor.
     var negotiations: [FileDescriptor: ProxyNegotiation] = [:]
+    /// Refused proxy clients, drained before they are closed (their request may still be arriving).
+    let lingering = LingeringCloses(limit: .seconds(2))
     /// Looks up the names proxy clients ask for, off the loop (made when first needed).
     var resolver: BackgroundResolver?
     /// Gives memory back after a load of connections has gone.

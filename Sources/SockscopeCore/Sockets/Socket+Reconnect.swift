@@ -13,13 +13,7 @@ extension Socket {
     /// - Returns: true when the connect completed at once; false while it is in progress
     ///   (wait for writability, then `finishConnect(to:)`).
     package func reconnect(to address: SocketAddress) throws(SocketCallError) -> Bool {
-        let flags = Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-        let fresh = Glibc.socket(family.rawValue, type.rawValue | flags, 0)
-        guard fresh >= 0 else {
-            let error = Errno.current
-            tracer.record("socket(\(family.name), \(type.name)) → \(error.nameAndText)")
-            throw SocketCallError(.socket, error)
-        }
+        let fresh = try Self.open(family, type, tracer: tracer)
         let result = cshim_dup3_cloexec(fresh, fd)
         let error = Errno.current
         Glibc.close(fresh)

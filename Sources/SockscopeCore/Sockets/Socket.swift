@@ -27,6 +27,16 @@ package final class Socket {
 
     /// Creates a socket: `socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)`.
     package init(family: AddressFamily, type: SocketType, tracer: SocketTracer = .silent) throws(SocketCallError) {
+        let fd = try Self.open(family, type, tracer: tracer)
+        self.owned = FileDescriptor(rawValue: fd)
+        self.family = family
+        self.type = type
+        self.tracer = tracer
+        tracer.record("socket(\(family.name), \(type.name)) → fd \(fd)")
+    }
+
+    /// `socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)`: a new descriptor; a failure traced and thrown.
+    static func open(_ family: AddressFamily, _ type: SocketType, tracer: SocketTracer) throws(SocketCallError) -> Int32 {
         let flags = Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
         let fd = Glibc.socket(family.rawValue, type.rawValue | flags, 0)
         guard fd >= 0 else {
@@ -34,11 +44,7 @@ package final class Socket {
             tracer.record("socket(\(family.name), \(type.name)) → \(error.nameAndText)")
             throw SocketCallError(.socket, error)
         }
-        self.owned = FileDescriptor(rawValue: fd)
-        self.family = family
-        self.type = type
-        self.tracer = tracer
-        tracer.record("socket(\(family.name), \(type.name)) → fd \(fd)")
+        return fd
     }
 
     /// Takes ownership of a descriptor returned by `accept`.
