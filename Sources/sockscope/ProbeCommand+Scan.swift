@@ -260,6 +260,8 @@ struct ScanRun {
         for result in results {
             states[result.state, default: 0] += 1
             if result.state == .open { openCount += 1 }
+            // UDP: no ICMP error counts for the exit status, as nc -zu and ncat -zu count it.
+            if result.state == .openFiltered { anyOpen = true }
         }
         anyOpen = anyOpen || openCount > 0
     }

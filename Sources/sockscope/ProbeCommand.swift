@@ -15,7 +15,8 @@ struct ProbeCommand: ParsableCommand {
             open, ICMP port-unreachable closed, silence open|filtered. Well-known ports get their \
             service's own request, as nmap -sU sends (DNS 53, TFTP 69, portmapper 111, NTP 123, \
             NetBIOS-NS 137, SNMP 161 v2c public, IKE 500, SSDP 1900, mDNS 5353, memcached 11211), \
-            so a service that ignores an empty datagram answers; the answer is read ("NTP v4 \
+            so a service that ignores a stray byte answers (other ports get one NUL byte, as ncat -zu \
+            sends); the answer is read ("NTP v4 \
             server, stratum 2 …") and shown under the row and in the record's answer field. \
             --payload TEXT or --payload-hex HEX sends the same bytes to every port instead.
 
@@ -49,7 +50,8 @@ struct ProbeCommand: ParsableCommand {
             target's name, or --sni; the certificate is checked against that name or the address. \
             With --json, a "tls" record follows each open port's "port" record.
 
-            Exit status: 0 when at least one port is open, 1 when none is, 68 unknown host, 64 bad input.
+            Exit status: 0 when at least one port is open — with -u, or open|filtered, as nc -zu and \
+            ncat -zu exit 0 when no ICMP error came back — 1 when none is, 68 unknown host, 64 bad input.
 
             Examples:
               sockscope probe 127.0.0.1 1-1024
@@ -166,7 +168,7 @@ struct ProbeCommand: ParsableCommand {
 
     var json: Bool { jsonOutput.json }
 
-    @Flag(name: [.customShort("q"), .customLong("quiet")], help: "Print nothing; the exit status says whether a port is open.")
+    @Flag(name: [.customShort("q"), .customLong("quiet")], help: "Print nothing; the exit status says whether a port is open (with -u: or open|filtered).")
     var quiet = false
 
     @OptionGroup(title: "TLS (each open TCP port)") var tls: ClientTLSOptions

@@ -451,12 +451,12 @@ for _name, _spec in PROGRAMS.items():
     case(_name, protos=("tcp", "udp"))(lambda proto, spec=_spec: program_case(proto, *spec))
 
 
-def environment_case(proto, how):
+def environment_case(proto, how, tls=False):
     script = os.path.join(TMP, "environment.sh")
     with open(script, "w") as out:
         out.write("env | grep '^SOCKSCOPE_' | sort\n")
-    server, port = listen(udp(proto) + how(script))
-    client = connect(udp(proto), "127.0.0.1", port)
+    server, port = listen(udp(proto) + (["--tls"] if tls else []) + how(script))
+    client = connect(udp(proto) + (["--tls", "--insecure"] if tls else []), "127.0.0.1", port)
     client.write(b"abc\n")
     text = client.read()[0].decode(errors="replace")
     variables = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
@@ -474,6 +474,32 @@ def _(proto):
 @case("sh-exec-environment", protos=("tcp", "udp"))
 def _(proto):
     environment_case(proto, lambda script: ["--sh-exec", "sh " + script])
+
+
+@case("exec-environment-tls")
+def _(_=None):
+    # Through the TLS bridge the program's socket is a socket pair: the addresses are the TCP connection's.
+    environment_case("tcp", lambda script: ["--exec", "/bin/sh " + script], tls=True)
+
+
+@case("sh-exec-environment-tls")
+def _(_=None):
+    environment_case("tcp", lambda script: ["--sh-exec", "sh " + script], tls=True)
+
+
+@case("tls-listener-ends-after-failed-handshake")
+def _(_=None):
+    # ncat -l --ssl ends when its one client's handshake fails; so does listen --tls without -k.
+    server, port = listen(["--tls"])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as plain:
+        plain.sendall(b"plain text, not a ClientHello\r\n\r\n")
+        try:
+            plain.recv(100)
+        except OSError:
+            pass
+    status = server.exit_status(5)
+    check(status is not None and status != 0, "the listener went on (or ended with 0) after its one client's failed handshake: %r" % status)
+    check("failed" in server.stderr_text(), "no word of the failed handshake: %r" % server.stderr_text()[-300:])
 
 
 # Line endings ----------------------------------------------------------------------
@@ -1073,6 +1099,23 @@ def _(_=None):
     proc.exit_status()
     text = proc.read(first=1)[0].decode()
     check('"state":"open|filtered"' in text, "a UDP listener probed as %r" % text)
+
+
+@case("probe-udp-sends-nul-exit-0")
+def _(_=None):
+    # ncat -zu sends one NUL byte and exits 0 when no ICMP error comes back; probe -u (and -q) too.
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        port = listener.getsockname()[1]
+        for args in (["probe", "-u"], ["probe", "-u", "-q"]):
+            proc = Proc([SOCKSCOPE] + args + ["127.0.0.1", str(port)])
+            status = proc.exit_status(10)
+            check(status == 0, "%s: exit %r for a silent UDP listener, not 0 (nc -zu, ncat -zu)" % (" ".join(args), status))
+        listener.settimeout(1)
+        got = listener.recvfrom(100)[0]
+        check(got == b"\0", "the probe carried %r, not one NUL byte" % got)
+    closed = Proc([SOCKSCOPE, "probe", "-u", "-q", "127.0.0.1", str(free_port())])
+    check(closed.exit_status(10) == 1, "a closed UDP port (ICMP port unreachable) is not exit 1")
 
 
 def run_case(name):

@@ -12,6 +12,10 @@ import SystemPackage
 /// leaves no TIME-WAIT pile-up; local shortages (EMFILE, EADDRNOTAVAIL, ENOBUFS) make
 /// the scanner back off and retry, and are never reported as a port's state.
 package struct PortScanner: Sendable {
+    /// What a UDP probe carries when no service's request applies: one NUL byte, as
+    /// `ncat -zu` sends (an empty datagram is dropped unread by some services and stacks).
+    static let defaultDatagram: [UInt8] = [0]
+
     package struct Request: Sendable {
         /// Every probe of the scan (targets × ports).
         package var space: ProbeSpace
@@ -368,7 +372,8 @@ final class ScanWorker {
         let (fd, start) =
             request.transport == .tcp
             ? ProbeSocket.start(destination, type: .stream, payload: [], reusing: takeSpare(destination.family), askAgain: answersAtOnce)
-            : ProbeSocket.startDatagram(destination, payload: request.udpPayload ?? UDPService.request(for: destination.port ?? 0) ?? [])
+            : ProbeSocket.startDatagram(
+                destination, payload: request.udpPayload ?? UDPService.request(for: destination.port ?? 0) ?? PortScanner.defaultDatagram)
         switch start {
         case .localShortage(let error):
             if ProbeSocket.exists(fd) { ProbeSocket.discard(fd) }

@@ -145,7 +145,7 @@ package final class ExecServer {
             environment["SOCKSCOPE_REMOTE_ADDR"] = "\(address)"
             environment["SOCKSCOPE_REMOTE_PORT"] = "\(port)"
         }
-        let local = client.socket.localAddress
+        let local = client.localAddress  // the TCP socket's, also when TLS is bridged
         if let address = local?.ipAddress, let port = local?.port {
             environment["SOCKSCOPE_LOCAL_ADDR"] = "\(address)"
             environment["SOCKSCOPE_LOCAL_PORT"] = "\(port)"

@@ -39,6 +39,6 @@ extension Listener {
         report(.tls(peer: client.peer, client: client.number, handshake: session.handshake, failure: nil))
         guard bridged else { return try admit(Client(socket: client.socket, peer: client.peer, number: client.number, tls: session)) }
         let plain = try TLSBridge.start(session, tracer: client.socket.tracer)
-        try admit(Client(socket: plain, peer: client.peer, number: client.number))
+        try admit(Client(socket: plain, peer: client.peer, number: client.number, bridgedLocal: client.socket.localAddress))
     }
 }

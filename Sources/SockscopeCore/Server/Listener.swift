@@ -42,6 +42,12 @@ package final class Listener {
         package var number: Int
         /// The TLS session over `socket`, when TLS is not bridged.
         package var tls: TLSSession?
+        /// The address the client connected to, kept when `socket` is a bridge's end
+        /// (whose own address is an unnamed Unix socket's).
+        package var bridgedLocal: SocketAddress?
+
+        /// The address the client connected to (getsockname of its TCP socket).
+        package var localAddress: SocketAddress? { bridgedLocal ?? socket.localAddress }
     }
 
     private let bound: BoundSocket
@@ -135,12 +141,14 @@ package final class Listener {
                 throw SockscopeError(error)
             }
             if !ready { throw acceptTimeoutError }
-            if let client = try acceptOne(serving: 0, from: bound.socket) { return client }
+            if let client = try acceptOne(serving: 0, from: bound.socket, single: true) { return client }
         }
     }
 
     /// One `accept4`; nil when none is waiting. A refused client is closed and the next tried.
-    private func acceptOne(serving: Int, from listening: Socket) throws(SockscopeError) -> Client? {
+    /// `single`: the server waits for one client (no -k), so a failed TLS handshake ends
+    /// it, as `ncat -l --ssl` ends: the one client it was waiting for is gone.
+    private func acceptOne(serving: Int, from listening: Socket, single: Bool = false) throws(SockscopeError) -> Client? {
         while true {
             let accepted: (socket: Socket, peer: SocketAddress)?
             do {
@@ -183,13 +191,13 @@ package final class Listener {
                 try startHandshake(client, tls, handshakes)
                 continue
             }
-            if let secured = try secure(client, tls) { return secured }
+            if let secured = try secure(client, tls, single: single) { return secured }
         }
     }
 
     /// The TLS handshake with a new client (bounded by `TLSService.handshakeTimeout`),
     /// reported; nil when it failed (the client is closed). A signal ends it at once.
-    private func secure(_ client: Client, _ tls: TLSService) throws(SockscopeError) -> Client? {
+    private func secure(_ client: Client, _ tls: TLSService, single: Bool) throws(SockscopeError) -> Client? {
         let session = try TLSSession(context: tls.context, socket: client.socket)
         do {
             try session.performHandshake(deadline: .now + tls.handshakeTimeout)
@@ -198,12 +206,15 @@ package final class Listener {
             client.socket.close()
             events(.tls(peer: client.peer, client: client.number, handshake: session.handshake, failure: error))
             events(.closed(peer: client.peer, client: client.number, reason: "the TLS handshake failed", report: nil))
-            return nil
+            guard single else { return nil }
+            throw SockscopeError(
+                "the one client's TLS handshake failed (\(client.peer)); a listener without -k serves one client",
+                explanation: "-k keeps listening after a failed handshake", status: error.status)
         }
         events(.tls(peer: client.peer, client: client.number, handshake: session.handshake, failure: nil))
         guard tls.bridged else { return Client(socket: client.socket, peer: client.peer, number: client.number, tls: session) }
         let plain = try TLSBridge.start(session, tracer: client.socket.tracer)
-        return Client(socket: plain, peer: client.peer, number: client.number)
+        return Client(socket: plain, peer: client.peer, number: client.number, bridgedLocal: client.socket.localAddress)
     }
 
     /// Where the TLS handshakes of a many-client server go on: its loop, and what to do
