@@ -1,11 +1,19 @@
 import ArgumentParser
 
-/// A length of time given in seconds on the command line (`5`, `0.25`).
+/// A length of time on the command line: seconds (`5`, `0.25`), or with ncat's units
+/// `500ms`, `3s`, `2m`, `1h` (`1.5s` too). At most 1,000,000 seconds.
 struct Seconds: ExpressibleByArgument, Equatable, Sendable {
     let duration: Duration
 
+    /// The units, longest suffix first (`ms` before `s` and `m`), in seconds.
+    private static let units: [(suffix: String, seconds: Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+
     init?(argument: String) {
-        guard let value = Double(argument), value.isFinite, value >= 0, value <= 1_000_000 else { return nil }
+        let unit = Self.units.first { argument.hasSuffix($0.suffix) }
+        let number = unit.map { String(argument.dropLast($0.suffix.count)) } ?? argument
+        guard number.first?.isNumber == true || number.first == ".", let given = Double(number) else { return nil }
+        let value = given * (unit?.seconds ?? 1)
+        guard value.isFinite, value >= 0, value <= 1_000_000 else { return nil }
         duration = .milliseconds(Int64((value * 1000).rounded()))
     }
 
