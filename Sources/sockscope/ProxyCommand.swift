@@ -8,7 +8,7 @@ struct ProxyCommand: ParsableCommand {
         discussion: """
             Listens on [ADDR] PORT (loopback when no address is given) and tells each client's \
             protocol by its first byte: SOCKS 5 (CONNECT; no auth, or user and password with \
-            --auth), SOCKS 4 and 4a (no auth only), or HTTP CONNECT (Basic auth with --auth; \
+            --auth), SOCKS 4 and 4a (no auth only), or HTTP CONNECT (Digest or Basic auth with --auth; \
             other methods get 405). The destination may be an address or a name (resolved here \
             with getaddrinfo); --allow-target limits where clients may go (refused: SOCKS5 reply \
             2, SOCKS4 91, HTTP 403). The reply waits for the destination's answer, so a refused \
@@ -46,7 +46,8 @@ struct ProxyCommand: ParsableCommand {
             valueName: "n"))
     var backlog: Int32?
 
-    @Option(name: .customLong("auth"), help: ArgumentHelp("Require this user and password (SOCKS5 user/password, HTTP Basic).", valueName: "user:pass"))
+    @Option(
+        name: .customLong("auth"), help: ArgumentHelp("Require this user and password (SOCKS5 user/password, HTTP Digest or Basic).", valueName: "user:pass"))
     var auth: String?
 
     @Option(

@@ -56,13 +56,22 @@ struct ProxyServerTests {
             server.kill()
         }
         let page = "http://127.0.0.1:\(webPort)/hello.txt"
-        for proxyArguments in [["--socks5", "127.0.0.1:\(port)"], ["-p", "-x", "http://127.0.0.1:\(port)"]] {
+        for proxyArguments in [
+            ["--socks5", "127.0.0.1:\(port)"], ["-p", "-x", "http://127.0.0.1:\(port)"], ["--proxy-digest", "-p", "-x", "http://127.0.0.1:\(port)"],
+        ] {
             let outcome = try await run(Paths.curl, ["-s", "--max-time", "10", "--proxy-user", "alice:s3cret"] + proxyArguments + [page])
             #expect(outcome.stdoutText == "hello through the proxy\n", "\(proxyArguments): \(outcome)")
         }
         let noAuth = try await run(
             Paths.curl, ["-s", "-o", "/dev/null", "-w", "%{http_connect}", "--max-time", "10", "-p", "-x", "http://127.0.0.1:\(port)", page])
         #expect(noAuth.stdoutText == "407", "\(noAuth)")
+        let wrongDigest = try await run(
+            Paths.curl,
+            [
+                "-s", "-o", "/dev/null", "-w", "%{http_connect}", "--max-time", "10", "--proxy-digest", "--proxy-user", "alice:nope", "-p", "-x",
+                "http://127.0.0.1:\(port)", page,
+            ])
+        #expect(wrongDigest.stdoutText == "407", "Digest with a wrong password: \(wrongDigest)")
         let wrong = try await run(Paths.curl, ["-s", "--max-time", "10", "--proxy-user", "alice:nope", "--socks5", "127.0.0.1:\(port)", page])
         #expect(wrong.status != 0 && wrong.stdoutText.isEmpty, "\(wrong)")
         let elsewhere = try await run(

@@ -786,6 +786,16 @@ def ncat_listen(args):
     return server, port
 
 
+@case("ncat-digest-client-through-sockscope-proxy")
+def _(_=None):
+    # ncat's proxy client prefers Digest; sockscope proxy --auth offers it beside Basic.
+    _, port = proxy_server(["--auth", "user:pass"])
+    target, target_port = ncat_listen([])
+    client = Proc([NCAT, "--proxy", "127.0.0.1:%d" % port, "--proxy-type", "http", "--proxy-auth", "user:pass", "127.0.0.1", str(target_port)])
+    target.write(b"through sockscope's proxy\n")
+    expect_data(client, b"through sockscope's proxy\n", "ncat's client")
+
+
 @case("ncat-send-only-to-sockscope-listener")
 def _(_=None):
     server, port = listen(["--stop-at-peer-close"])  # its stdin stays open: ncat -l's ending asked for
@@ -1061,6 +1071,87 @@ def _(_=None):
     for wrong in (b"Basic bm9ib2R5OnBhc3M=", b"Basic dXNlcjp3b3Jk", b"", b"French fries", b"Basic dXNlcjpwYXNz extra"):
         got = proxy_answer(port, head + b"Proxy-Authorization: " + wrong + b"\r\n\r\n")
         check(got is not None and got != 200, "%r was let through (%r)" % (wrong, got))
+
+
+def digest_challenge(port, target_port):
+    """A first request without credentials; returns the Digest challenge's attributes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(b"CONNECT 127.0.0.1:%d HTTP/1.0\r\n\r\n" % target_port)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+    check(answer.startswith(b"HTTP/1.1 407"), "no 407 for a request without credentials: %r" % answer)
+    for line in answer.split(b"\r\n"):
+        if line.lower().startswith(b"proxy-authenticate:"):
+            scheme, attributes = proxy_header(line.split(b":", 1)[1].decode())
+            if scheme == "Digest":
+                check(attributes.get("nonce") and attributes.get("realm"), "a Digest challenge without nonce or realm: %r" % line)
+                return attributes
+    raise Failure("no Proxy-Authenticate: Digest in %r" % answer)
+
+
+def digest_request(target_port, attributes, user, password, qop=True, nc="00000001", fields=None):
+    import hashlib
+    h = lambda text: hashlib.md5(text.encode()).hexdigest()
+    uri = "127.0.0.1:%d" % target_port
+    a1, a2, nonce = h("%s:%s:%s" % (user, attributes["realm"], password)), h("CONNECT:" + uri), attributes["nonce"]
+    response = h("%s:%s:%s:abcdefg:auth:%s" % (a1, nonce, nc, a2)) if qop else h("%s:%s:%s" % (a1, nonce, a2))
+    extra = ', qop="auth", nc="%s", cnonce="abcdefg"' % nc if qop else ""
+    value = fields or 'username="%s", realm="%s", nonce="%s", uri="%s"%s, response="%s"' % (user, attributes["realm"], nonce, uri, extra, response)
+    return b"CONNECT %s HTTP/1.0\r\nProxy-Authorization: Digest %s\r\n\r\n" % (uri.encode(), value.encode())
+
+
+def digest_server():
+    _, port = proxy_server(["--auth", "user:pass"])
+    target, target_port = ncat_listen(["-k"])
+    return port, target_port, digest_challenge(port, target_port)
+
+
+@case("proxy-server-digest-wrong-user")
+def _(_=None):
+    port, target_port, attributes = digest_server()
+    expect_status(port, digest_request(target_port, attributes, "xxx", "pass", qop=False), 407)
+
+
+@case("proxy-server-digest-wrong-pass")
+def _(_=None):
+    port, target_port, attributes = digest_server()
+    expect_status(port, digest_request(target_port, attributes, "user", "xxx", qop=False), 407)
+
+
+@case("proxy-server-digest-correct-auth")
+def _(_=None):
+    port, target_port, attributes = digest_server()
+    expect_status(port, digest_request(target_port, attributes, "user", "pass"), 200, close=False)
+
+
+@case("proxy-server-digest-correct-auth-no-qop")
+def _(_=None):
+    port, target_port, attributes = digest_server()
+    expect_status(port, digest_request(target_port, attributes, "user", "pass", qop=False), 200, close=False)
+
+
+@case("proxy-server-digest-missing-fields")
+def _(_=None):
+    port, target_port, attributes = digest_server()
+    fields = 'username="user", nonce="%s", response="0123456789abcdef0123456789abcdef"' % attributes["nonce"]
+    expect_status(port, digest_request(target_port, attributes, "user", "pass", fields=fields), 407)
+
+
+@case("proxy-server-digest-prevents-replay")
+def _(_=None):
+    # An XFAIL in ncat's suite: the same answer twice is refused the second time here.
+    port, target_port, attributes = digest_server()
+    request = digest_request(target_port, attributes, "user", "pass")
+    expect_status(port, request, 200, close=False)
+    expect_status(port, request, 407)
+    expect_status(port, digest_request(target_port, attributes, "user", "pass", nc="00000002"), 200, close=False)
+    once = digest_request(target_port, attributes, "user", "pass", qop=False)
+    expect_status(port, once, 200, close=False)
+    expect_status(port, once, 407)
 
 
 @case("proxy-server-4-refuses-ipv6-destination")

@@ -78,6 +78,20 @@ struct HTTPAuthenticationTests {
         #expect(HTTPAuthorization.basic("") == "Basic ")
     }
 
+    @Test("the server's nonces: used once without qop, counts must rise with qop, unknown and expired ones refused")
+    func serverNonces() async throws {
+        let nonces = DigestNonces(lifetime: .milliseconds(200))
+        let once = nonces.make()
+        #expect(nonces.use(once, count: nil) == .fresh && nonces.use(once, count: nil) == .unknown)
+        let counted = nonces.make()
+        #expect(nonces.use(counted, count: 1) == .fresh && nonces.use(counted, count: 1) == .replayed && nonces.use(counted, count: 2) == .fresh)
+        #expect(nonces.use("not-ours", count: 1) == .unknown)
+        let ageing = nonces.make()
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(nonces.use(ageing, count: 1) == .stale)
+        #expect(nonces.challenges(stale: true).contains("stale=true") && nonces.challenges().contains("Proxy-Authenticate: Basic"))
+    }
+
     @Test("Digest answers RFC 7616's example (section 3.9.1) with MD5 and with SHA-256")
     func rfc7616Example() throws {
         for (algorithm, response) in [

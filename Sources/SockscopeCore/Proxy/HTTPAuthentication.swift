@@ -121,7 +121,7 @@ package enum HTTPAuthorization {
     }
 
     /// The Digest challenge's algorithm: its hash, and whether it is a -sess variant.
-    static func digestAlgorithm(_ challenge: HTTPChallenge) -> (hash: MessageDigest.Algorithm, session: Bool)? {
+    package static func digestAlgorithm(_ challenge: HTTPChallenge) -> (hash: MessageDigest.Algorithm, session: Bool)? {
         let name = (challenge.parameters["algorithm"] ?? "MD5").uppercased()
         let session = name.hasSuffix("-SESS")
         guard let hash = MessageDigest.Algorithm(rawValue: session ? String(name.dropLast(5)) : name) else { return nil }
@@ -150,10 +150,8 @@ package enum HTTPAuthorization {
         let qop: String? = offered.isEmpty ? nil : offered.contains("auth") ? "auth" : offered.contains("auth-int") ? "auth-int" : nil
         if !offered.isEmpty && qop == nil { return nil }
         let nc = String(repeating: "0", count: max(0, 8 - String(count, radix: 16).count)) + String(count, radix: 16)
-        var ha1 = algorithm.hash.hex("\(user):\(realm):\(password)")
-        if algorithm.session { ha1 = algorithm.hash.hex("\(ha1):\(nonce):\(cnonce)") }
-        let ha2 = algorithm.hash.hex(qop == "auth-int" ? "\(method):\(uri):\(algorithm.hash.hex(""))" : "\(method):\(uri)")
-        let response = algorithm.hash.hex(qop.map { "\(ha1):\(nonce):\(nc):\(cnonce):\($0):\(ha2)" } ?? "\(ha1):\(nonce):\(ha2)")
+        let response = digestResponse(
+            algorithm, user: user, realm: realm, password: password, nonce: nonce, cnonce: cnonce, nc: nc, qop: qop, method: method, uri: uri)
         var fields = [
             "username=\(quoted(user))", "realm=\(quoted(realm))", "nonce=\(quoted(nonce))", "uri=\(quoted(uri))",
             "response=\"\(response)\"", "algorithm=\(challenge.parameters["algorithm"] ?? "MD5")",
@@ -161,6 +159,19 @@ package enum HTTPAuthorization {
         if let qop { fields += ["qop=\(qop)", "nc=\(nc)", "cnonce=\"\(cnonce)\""] }
         if let opaque = challenge.parameters["opaque"] { fields.append("opaque=\(quoted(opaque))") }
         return "Digest " + fields.joined(separator: ", ")
+    }
+
+    /// The Digest `response` (RFC 7616 §3.4.1): H(HA1:nonce:nc:cnonce:qop:HA2), or
+    /// H(HA1:nonce:HA2) without qop (RFC 2069); HA1 per algorithm (-sess: with the nonces),
+    /// HA2 H(method:uri), with auth-int the (empty) body's hash too.
+    package static func digestResponse(
+        _ algorithm: (hash: MessageDigest.Algorithm, session: Bool), user: String, realm: String, password: String, nonce: String,
+        cnonce: String, nc: String, qop: String?, method: String, uri: String
+    ) -> String {
+        var ha1 = algorithm.hash.hex("\(user):\(realm):\(password)")
+        if algorithm.session { ha1 = algorithm.hash.hex("\(ha1):\(nonce):\(cnonce)") }
+        let ha2 = algorithm.hash.hex(qop == "auth-int" ? "\(method):\(uri):\(algorithm.hash.hex(""))" : "\(method):\(uri)")
+        return algorithm.hash.hex(qop.map { "\(ha1):\(nonce):\(nc):\(cnonce):\($0):\(ha2)" } ?? "\(ha1):\(nonce):\(ha2)")
     }
 
     /// A quoted string, its quotes and backslashes escaped.

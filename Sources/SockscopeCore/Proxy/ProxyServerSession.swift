@@ -42,9 +42,14 @@ package final class ProxyServerSession {
 
     /// - Parameter credentials: the user and password clients must give (SOCKS 5
     ///   user/password, HTTP Basic); nil for none. SOCKS 4 has no password and is refused then.
-    package init(credentials: (user: String, password: String)?) {
+    /// - Parameter nonces: the server's Digest nonces: with them, HTTP clients are offered
+    ///   Digest as well as Basic (ncat's proxy offers both).
+    package init(credentials: (user: String, password: String)?, nonces: DigestNonces? = nil) {
         self.credentials = credentials
+        self.nonces = nonces
     }
+
+    private let nonces: DigestNonces?
 
     /// Drops the first `count` bytes of `output` (they went another way).
     package func sent(_ count: Int) { output.removeFirst(count) }
@@ -226,22 +231,61 @@ package final class ProxyServerSession {
         guard head.method == "CONNECT" else {
             return (.refused(reason: "\(head.method) (only CONNECT is served; curl needs -p)", answer: Self.http(405, "Method Not Allowed")), true)
         }
-        if let credentials {
-            let given = head.values("Proxy-Authorization").compactMap { Self.basicCredentials($0) }.first
-            user = given?.user
-            guard let given, given.user == credentials.user, given.password == credentials.password else {
-                let reason = given == nil ? "no Proxy-Authorization" : "wrong user or password for '\(given?.user ?? "")'"
-                return (
-                    .refused(
-                        reason: reason, answer: Self.http(407, "Proxy Authentication Required", extra: "Proxy-Authenticate: Basic realm=\"sockscope\"\r\n")),
-                    true
-                )
-            }
+        if let credentials, let refusal = authorize(head, credentials: credentials) {
+            let challenges = nonces?.challenges(stale: refusal.stale) ?? "Proxy-Authenticate: Basic realm=\"sockscope\"\r\n"
+            return (.refused(reason: refusal.reason, answer: Self.http(407, "Proxy Authentication Required", extra: challenges)), true)
         }
         guard let destination = Self.authority(head.target) else {
             return (.refused(reason: "bad CONNECT target '\(head.target)'", answer: Self.http(400, "Bad Request")), true)
         }
         return (.connect(destination), true)
+    }
+
+    /// Checks the request's Proxy-Authorization (Basic, or Digest when offered); nil when
+    /// it is the right user and password. Sets `user` to the user it names.
+    private func authorize(_ head: HTTPRequestHead, credentials: (user: String, password: String)) -> (reason: String, stale: Bool)? {
+        let values = head.values("Proxy-Authorization")
+        guard !values.isEmpty else { return ("no Proxy-Authorization", false) }
+        for value in values {
+            if let given = Self.basicCredentials(value) {
+                user = given.user
+                if given.user == credentials.user && given.password == credentials.password { return nil }
+                return ("wrong user or password for '\(given.user)'", false)
+            }
+            if let digest = HTTPChallenge.parse([value]).first, digest.scheme == "digest", let nonces {
+                user = digest.parameters["username"]
+                return checkDigest(digest.parameters, head: head, credentials: credentials, nonces: nonces)
+            }
+        }
+        return ("a Proxy-Authorization in no scheme this proxy offered", false)
+    }
+
+    /// A Digest answer (RFC 7616) to one of this server's challenges; nil when it is right.
+    private func checkDigest(
+        _ fields: [String: String], head: HTTPRequestHead, credentials: (user: String, password: String), nonces: DigestNonces
+    ) -> (reason: String, stale: Bool)? {
+        guard let name = fields["username"], let nonce = fields["nonce"], let uri = fields["uri"], let response = fields["response"],
+            fields["realm"] == nonces.realm
+        else { return ("a Digest answer without its username, realm, nonce, uri or response", false) }
+        guard uri == head.target else { return ("a Digest answer for '\(uri)', not this request's '\(head.target)'", false) }
+        guard let algorithm = HTTPAuthorization.digestAlgorithm(HTTPChallenge(scheme: "digest", parameters: fields)) else {
+            return ("a Digest answer with an algorithm this proxy did not offer", false)
+        }
+        let qop = fields["qop"]
+        let count = fields["nc"].flatMap { UInt64($0, radix: 16) }
+        if let qop, qop != "auth" && qop != "auth-int" || count == nil || fields["cnonce"] == nil {
+            return ("a Digest answer with qop '\(qop)' but no valid nc and cnonce", false)
+        }
+        let expected = HTTPAuthorization.digestResponse(
+            algorithm, user: name, realm: nonces.realm, password: credentials.password, nonce: nonce, cnonce: fields["cnonce"] ?? "",
+            nc: fields["nc"] ?? "", qop: qop, method: head.method, uri: uri)
+        guard name == credentials.user, expected == response.lowercased() else { return ("wrong user or password for '\(name)'", false) }
+        switch nonces.use(nonce, count: qop == nil ? nil : count) {
+        case .fresh: return nil
+        case .stale: return ("a Digest nonce past its lifetime (stale)", true)
+        case .unknown: return ("a Digest nonce this proxy did not give", false)
+        case .replayed: return ("a replayed Digest request (its nonce count is not above the last one)", false)
+        }
     }
 
     /// The reason phrase of a status this proxy answers with.

@@ -24,6 +24,8 @@ package struct ProxyServerPolicy: Sendable {
     /// The family destinations must be of (-4, -6, as ncat's proxy): one of the other is
     /// refused (HTTP 504, SOCKS5 reply 8); a name's addresses of this family are used.
     package var family: AddressFamily?
+    /// The nonces of the Digest challenges offered beside Basic (with credentials only).
+    package let nonces = DigestNonces()
 
     package init(credentials: (user: String, password: String)?, targets: AccessControl) {
         self.credentials = credentials
@@ -47,7 +49,7 @@ extension ForwardServer {
     /// Reads the new proxy client's request on the event loop (bounded by the policy's
     /// timeout), answering the SOCKS 5 method and auth steps on the way.
     func negotiate(_ client: Listener.Client, policy: ProxyServerPolicy, loop: EventLoop) throws(SockscopeError) {
-        let negotiation = ProxyNegotiation(client: client, session: ProxyServerSession(credentials: policy.credentials))
+        let negotiation = ProxyNegotiation(client: client, session: ProxyServerSession(credentials: policy.credentials, nonces: policy.nonces))
         let fd = client.socket.descriptor
         negotiations[fd] = negotiation
         negotiation.timer = loop.schedule(at: .now + policy.requestTimeout) { [self, unowned loop] () throws(SockscopeError) in
