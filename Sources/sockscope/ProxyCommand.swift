@@ -8,8 +8,11 @@ struct ProxyCommand: ParsableCommand {
         discussion: """
             Listens on [ADDR] PORT (loopback when no address is given) and tells each client's \
             protocol by its first byte: SOCKS 5 (CONNECT; no auth, or user and password with \
-            --auth), SOCKS 4 and 4a (no auth only), or HTTP CONNECT (Digest or Basic auth with --auth; \
-            other methods get 405). The destination may be an address or a name (resolved here \
+            --auth), SOCKS 4 and 4a (no auth only), or HTTP: CONNECT, and GET, HEAD, POST, PUT, \
+            DELETE, OPTIONS and PATCH of an absolute http:// URL forwarded as a forward proxy does \
+            (hop-by-hop fields removed, Via added, one request per connection; curl -x without \
+            -p); Digest or Basic auth with --auth; other methods get 405, and an error's body \
+            says why. The destination may be an address or a name (resolved here \
             with getaddrinfo); --allow-target limits where clients may go (refused: SOCKS5 reply \
             2, SOCKS4 91, HTTP 403). The reply waits for the destination's answer, so a refused \
             port is SOCKS5 reply 5 or HTTP 502, as the client's tools expect. -4 and -6 limit \

@@ -30,7 +30,9 @@ struct ProxyServerTests {
             server.kill()
         }
         let page = "http://127.0.0.1:\(webPort)/hello.txt"
-        for proxyArguments in [["--socks5", "127.0.0.1:\(port)"], ["-p", "-x", "http://127.0.0.1:\(port)"], ["--socks4", "127.0.0.1:\(port)"]] {
+        for proxyArguments in [
+            ["--socks5", "127.0.0.1:\(port)"], ["-p", "-x", "http://127.0.0.1:\(port)"], ["--socks4", "127.0.0.1:\(port)"], ["-x", "http://127.0.0.1:\(port)"],
+        ] {
             let outcome = try await run(Paths.curl, ["-s", "--max-time", "10"] + proxyArguments + [page])
             #expect(outcome.stdoutText == "hello through the proxy\n", "\(proxyArguments): \(outcome)")
         }
@@ -45,6 +47,14 @@ struct ProxyServerTests {
             Paths.curl,
             ["-s", "-o", "/dev/null", "-w", "%{http_connect}", "--max-time", "10", "-p", "-x", "http://127.0.0.1:\(port)", "http://127.0.0.1:\(closed)/"])
         #expect(http.stdoutText == "502", "\(http)")
+        // Forwarded (curl -x without -p): the origin's answer comes back; a dead origin is 502 with a body saying why.
+        let forwarded = try await run(
+            Paths.curl, ["-s", "-w", "%{http_code}", "--max-time", "10", "-x", "http://127.0.0.1:\(port)", "http://127.0.0.1:\(closed)/"])
+        #expect(
+            forwarded.stdoutText.hasPrefix("sockscope proxy: the destination could not be reached") && forwarded.stdoutText.hasSuffix("502"), "\(forwarded)")
+        let posted = try await run(
+            Paths.curl, ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10", "-x", "http://127.0.0.1:\(port)", "-d", "x=1", page])
+        #expect(posted.stdoutText == "501", "POST reaches the origin (Python's http.server answers 501 to POST): \(posted)")
     }
 
     @Test("--auth: curl with --proxy-user gets through SOCKS5 and HTTP, without it 407 (HTTP) and no method (SOCKS5); --allow-target refuses with 403")

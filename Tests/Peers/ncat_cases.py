@@ -1154,6 +1154,72 @@ def _(_=None):
     expect_status(port, once, 407)
 
 
+def forwarded(request):
+    """`request` written to sockscope proxy; returns the bytes an ncat listener got."""
+    _, port = proxy_server()
+    target, target_port = ncat_listen([])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(request.replace(b"TARGET", b"127.0.0.1:%d" % target_port))
+        s.shutdown(socket.SHUT_WR)
+        return target.read()[0]
+
+
+def forwarded_head(request):
+    got = forwarded(request)
+    head, _, body = got.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    fields = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        fields.setdefault(name.strip().lower(), []).append(value.strip())
+    return lines[0], fields, body
+
+
+@case("proxy-server-get-hostname-only")
+def _(_=None):
+    _, port = proxy_server()
+    expect_status(port, b"GET 127.0.0.1 HTTP/1.0\r\n\r\n", 400)
+
+
+@case("proxy-server-get-path-only")
+def _(_=None):
+    _, port = proxy_server()
+    expect_status(port, b"GET / HTTP/1.0\r\n\r\n", 400)
+
+
+@case("proxy-server-get-absolute-uri")
+def _(_=None):
+    for target, wanted in ((b"http://TARGET/", b"GET / HTTP/1."), (b"http://TARGET", b"GET / HTTP/1."), (b"http://TARGET/%41", b"GET /%41 HTTP/1.")):
+        line, fields, _ = forwarded_head(b"GET " + target + b" HTTP/1.0\r\n\r\n")
+        check(line.startswith(wanted), "the proxy sent %r for %r" % (line, target))
+        check(fields.get(b"host") and fields.get(b"via"), "no Host or Via in what the proxy sent: %r" % fields)
+
+
+@case("proxy-server-get-removes-connection-fields")
+def _(_=None):
+    for request in (
+        b"GET http://TARGET/ HTTP/1.0\r\nKeep-Alive: 300\r\nOne: 1\r\nConnection: keep-alive, two, close\r\nTwo: 2\r\nThree: 3\r\n\r\n",
+        b"GET http://TARGET/ HTTP/1.0\r\nConnection: keep-alive\r\nKeep-Alive: 300\r\nConnection: two\r\nOne: 1\r\nConnection: close\r\nTwo: 2\r\nThree: 3\r\n\r\n",
+    ):
+        _, fields, _ = forwarded_head(request)
+        check(b"keep-alive" not in fields and b"two" not in fields, "hop-by-hop fields passed on: %r" % fields)
+        check(fields.get(b"one") == [b"1"] and fields.get(b"three") == [b"3"], "end-to-end fields changed: %r" % fields)
+
+
+@case("proxy-server-post-bodies")
+def _(_=None):
+    line, fields, body = forwarded_head(b"POST http://TARGET/ HTTP/1.1\r\nContent-Length: 4\r\n\r\nabc\n")
+    check(line.startswith(b"POST / HTTP/1.1") and body == b"abc\n", "Content-Length body: %r %r" % (line, body))
+    line, fields, body = forwarded_head(b"POST http://TARGET/ HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabc\n\r\n0\r\n\r\n")
+    check(line.startswith(b"POST / HTTP/1.1") and body == b"4\r\nabc\n\r\n0\r\n\r\n", "chunked body: %r %r" % (line, body))
+
+
+@case("proxy-server-unknown-method")
+def _(_=None):
+    _, port = proxy_server()
+    expect_status(port, b"NOTHING http://127.0.0.1:1/ HTTP/1.0\r\n\r\n", 405)
+
+
 @case("proxy-server-4-refuses-ipv6-destination")
 def _(_=None):
     _, port = proxy_server(["-4"])

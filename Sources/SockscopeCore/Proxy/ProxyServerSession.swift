@@ -33,6 +33,8 @@ package final class ProxyServerSession {
     package private(set) var output: ByteQueue = []
     /// Bytes after the request: the client's first data for the destination.
     package private(set) var leftover: [UInt8] = []
+    /// A forwarded HTTP request's rewritten head (see +Forwarding), sent ahead of `leftover`.
+    private var forwardedHead: [UInt8]?
     private var input: ByteQueue = []
     private var stage = Stage.start
 
@@ -77,7 +79,7 @@ package final class ProxyServerSession {
             }
             if let result {
                 stage = .done
-                leftover = Array(input.waiting)
+                leftover = (forwardedHead ?? []) + Array(input.waiting)
                 input = []
                 return result
             }
@@ -223,20 +225,29 @@ package final class ProxyServerSession {
         let head: HTTPRequestHead
         switch HTTPRequestHead.read(input) {
         case .incomplete: return (nil, false)
-        case .refused(let status, let reason): return (.refused(reason: reason, answer: Self.http(status, Self.statusText(status))), true)
+        case .refused(let status, let reason): return (.refused(reason: reason, answer: Self.http(status, body: reason)), true)
         case .head(let read, let length):
             head = read
             input.removeFirst(length)
         }
-        guard head.method == "CONNECT" else {
-            return (.refused(reason: "\(head.method) (only CONNECT is served; curl needs -p)", answer: Self.http(405, "Method Not Allowed")), true)
+        var forwarded: (destination: ProxyDestination, head: [UInt8])?
+        if head.method != "CONNECT" {
+            switch Self.forwarding(head) {
+            case .failure(let refusal): return (.refused(reason: refusal.reason, answer: Self.http(refusal.status, body: refusal.reason)), true)
+            case .success(let request): forwarded = request
+            }
         }
         if let credentials, let refusal = authorize(head, credentials: credentials) {
             let challenges = nonces?.challenges(stale: refusal.stale) ?? "Proxy-Authenticate: Basic realm=\"sockscope\"\r\n"
-            return (.refused(reason: refusal.reason, answer: Self.http(407, "Proxy Authentication Required", extra: challenges)), true)
+            return (.refused(reason: refusal.reason, answer: Self.http(407, extra: challenges, body: refusal.reason)), true)
         }
-        guard let destination = Self.authority(head.target) else {
-            return (.refused(reason: "bad CONNECT target '\(head.target)'", answer: Self.http(400, "Bad Request")), true)
+        if let forwarded {
+            forwardedHead = forwarded.head
+            return (.connect(forwarded.destination), true)
+        }
+        guard let destination = Self.parseAuthority(head.target) else {
+            let reason = "bad CONNECT target '\(head.target)' (HOST:PORT)"
+            return (.refused(reason: reason, answer: Self.http(400, body: reason)), true)
         }
         return (.connect(destination), true)
     }
@@ -292,14 +303,21 @@ package final class ProxyServerSession {
     static func statusText(_ status: Int) -> String {
         switch status {
         case 400: "Bad Request"
+        case 403: "Forbidden"
+        case 405: "Method Not Allowed"
+        case 407: "Proxy Authentication Required"
         case 413: "Content Too Large"
         case 414: "URI Too Long"
+        case 431: "Request Header Fields Too Large"
+        case 502: "Bad Gateway"
+        case 504: "Gateway Timeout"
+        case 508: "Loop Detected"
         default: "Error"
         }
     }
 
     /// `HOST:PORT` or `[V6]:PORT`.
-    private static func authority(_ text: String) -> ProxyDestination? {
+    static func parseAuthority(_ text: String) -> ProxyDestination? {
         guard let colon = text.lastIndex(of: ":") else { return nil }
         // Digits only: UInt16("+7001") would read a sign.
         let digits = text[text.index(after: colon)...]
@@ -319,8 +337,12 @@ package final class ProxyServerSession {
         return (String(pair[0]), pair.count > 1 ? String(pair[1]) : "")
     }
 
-    static func http(_ code: Int, _ reason: String, extra: String = "") -> [UInt8] {
-        Array("HTTP/1.1 \(code) \(reason)\r\n\(extra)Content-Length: 0\r\nConnection: close\r\n\r\n".utf8)
+    /// An answer in HTTP, its body saying why (escaped: it may quote the client's words).
+    static func http(_ code: Int, extra: String = "", body: String) -> [UInt8] {
+        let text = "sockscope proxy: " + PrintableBytes.escaped(Array(body.utf8)) + "\n"
+        return Array(
+            ("HTTP/1.1 \(code) \(statusText(code))\r\n\(extra)Content-Type: text/plain; charset=utf-8\r\n"
+                + "Content-Length: \(text.utf8.count)\r\nConnection: close\r\n\r\n\(text)").utf8)
     }
 
     // MARK: Replies
@@ -333,11 +355,13 @@ package final class ProxyServerSession {
         case (.socks5, .failed(let error)): Self.socks5Reply(Self.socks5Code(error), bound: nil)
         case (.socks4, .connected): [0, 90, 0, 0, 0, 0, 0, 0]
         case (.socks4, _): [0, 91, 0, 0, 0, 0, 0, 0]
-        case (_, .connected): Array("HTTP/1.1 200 Connection established\r\n\r\n".utf8)
-        case (_, .forbidden): Self.http(403, "Forbidden")
+        case (_, .connected): forwardedHead == nil ? Array("HTTP/1.1 200 Connection established\r\n\r\n".utf8) : []  // the origin answers
+        case (_, .forbidden): Self.http(403, body: "the destination is not an allowed target (--allow-target)")
         // ncat answers 504 for a destination of a family it does not use (-4, -6).
         case (_, .failed(let error)):
-            error == .timedOut || error == .addressFamilyNotSupported ? Self.http(504, "Gateway Timeout") : Self.http(502, "Bad Gateway")
+            error == .timedOut || error == .addressFamilyNotSupported
+                ? Self.http(504, body: "no connection to the destination: \(error.nameAndText)")
+                : Self.http(502, body: "the destination could not be reached: \(error.nameAndText)")
         }
     }
 
