@@ -591,9 +591,9 @@ _sockscope_forward() {
 
 _sockscope_proxy() {
     repeating_flags=()
-    non_repeating_flags=(-4 -6 -v --verbose --json --version -h --help)
+    non_repeating_flags=(-4 -6 --tls --ssl --require-client-cert -v --verbose --json --version -h --help)
     repeating_options=(--allow --deny --allow-target)
-    non_repeating_options=(-w --timeout --max-clients --allow-file --deny-file --backlog --auth --color)
+    non_repeating_options=(-w --timeout --max-clients --allow-file --deny-file --cert --key --ca-file --alpn --tls-min --tls-max --ciphers --keylog --backlog --auth --color)
     __sockscope_offer_flags_options -1
 
     # Offer option value completions
@@ -615,6 +615,36 @@ _sockscope_proxy() {
         return
         ;;
     '--deny-file')
+        __sockscope_add_completions -f
+        return
+        ;;
+    '--cert')
+        __sockscope_add_completions -f
+        return
+        ;;
+    '--key')
+        __sockscope_add_completions -f
+        return
+        ;;
+    '--ca-file')
+        __sockscope_add_completions -f
+        return
+        ;;
+    '--alpn')
+        return
+        ;;
+    '--tls-min')
+        __sockscope_add_completions -W '1.0'$'\n''1.1'$'\n''1.2'$'\n''1.3'
+        return
+        ;;
+    '--tls-max')
+        __sockscope_add_completions -W '1.0'$'\n''1.1'$'\n''1.2'$'\n''1.3'
+        return
+        ;;
+    '--ciphers')
+        return
+        ;;
+    '--keylog')
         __sockscope_add_completions -f
         return
         ;;

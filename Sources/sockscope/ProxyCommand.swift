@@ -12,7 +12,10 @@ struct ProxyCommand: ParsableCommand {
             DELETE, OPTIONS and PATCH of an absolute http:// URL forwarded as a forward proxy does \
             (hop-by-hop fields removed, Via added, one request per connection; curl -x without \
             -p); Digest or Basic auth with --auth; other methods get 405, and an error's body \
-            says why. The destination may be an address or a name (resolved here \
+            says why. --tls puts the proxy's own listener under TLS (--cert and --key, or an \
+            ephemeral certificate), as ncat --ssl --proxy-type http does: clients speak to it \
+            through TLS (curl --proxy https://…), and a CONNECT tunnel then carries theirs. The \
+            destination may be an address or a name (resolved here \
             with getaddrinfo); --allow-target limits where clients may go (refused: SOCKS5 reply \
             2, SOCKS4 91, HTTP 403). The reply waits for the destination's answer, so a refused \
             port is SOCKS5 reply 5 or HTTP 502, as the client's tools expect. -4 and -6 limit \
@@ -41,6 +44,8 @@ struct ProxyCommand: ParsableCommand {
     @OptionGroup(title: "Address family") var family: FamilyOptions
 
     @OptionGroup(title: "Access") var access: AccessOptions
+
+    @OptionGroup(title: "TLS with clients (the proxy's own listener over TLS)") var tls: ServerTLSOptions
 
     @Option(
         name: .customLong("backlog"),
@@ -89,10 +94,16 @@ struct ProxyCommand: ParsableCommand {
         let events = ForwardReporter(json: output.json, tracer: tracer, proxy: true)
         var proxyPolicy = ProxyServerPolicy(credentials: credentials, targets: targets)
         proxyPolicy.family = family.values.family
+        var policy = try access.policy()
+        if let configuration = try tls.values.configurationIfEnabled(role: .server) {
+            let context = try TLSContext(configuration)
+            context.announceIfEphemeral(json: output.json)
+            policy.tls = TLSService(context: context, bridged: false)
+        }
         let server = try ForwardServer(
             ListenRequest(address: bind, type: .stream, backlog: backlog ?? ListenRequest.relayBacklog),
             route: .proxy(proxyPolicy),
-            policy: try access.policy(), tracer: tracer, events: reporter.report, forwardEvents: events.report)
+            policy: policy, tracer: tracer, events: reporter.report, forwardEvents: events.report)
         if let timeout = setup.timeout { server.setupTimeout = timeout.duration }
         try server.run()
     }

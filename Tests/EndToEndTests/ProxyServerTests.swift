@@ -57,6 +57,28 @@ struct ProxyServerTests {
         #expect(posted.stdoutText == "501", "POST reaches the origin (Python's http.server answers 501 to POST): \(posted)")
     }
 
+    @Test("--tls: curl --proxy https:// (ncat --ssl --proxy-type http) tunnels and forwards, with Basic and Digest; plain HTTP to it fails its handshake")
+    func tlsListener() async throws {
+        let (proxy, port) = try await Self.start(["--tls", "--auth", "alice:s3cret"])
+        let (server, webPort) = try await Self.httpServer()
+        defer {
+            proxy.kill()
+            server.kill()
+        }
+        let page = "http://127.0.0.1:\(webPort)/hello.txt"
+        let proxyURL = "https://127.0.0.1:\(port)"
+        for extra in [["-p"], [], ["--proxy-digest"], ["--proxy-digest", "-p"]] {
+            let outcome = try await run(
+                Paths.curl, ["-s", "--max-time", "10", "--proxy-insecure", "-x", proxyURL, "--proxy-user", "alice:s3cret"] + extra + [page])
+            #expect(outcome.stdoutText == "hello through the proxy\n", "\(extra): \(outcome)")
+        }
+        let noAuth = try await run(Paths.curl, ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10", "--proxy-insecure", "-x", proxyURL, page])
+        #expect(noAuth.stdoutText == "407", "\(noAuth)")
+        let plain = try await run(Paths.curl, ["-s", "--max-time", "10", "-x", "http://127.0.0.1:\(port)", page])
+        #expect(plain.status != 0 && plain.stdoutText.isEmpty, "\(plain)")
+        _ = try await proxy.waitForLine(containing: "TLS handshake with 127.0.0.1")
+    }
+
     @Test("--auth: curl with --proxy-user gets through SOCKS5 and HTTP, without it 407 (HTTP) and no method (SOCKS5); --allow-target refuses with 403")
     func authAndTargets() async throws {
         let (proxy, port) = try await Self.start(["--json", "--auth", "alice:s3cret", "--allow-target", "127.0.0.1"])

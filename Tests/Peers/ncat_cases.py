@@ -988,15 +988,22 @@ def proxy_server(args=(), where=("127.0.0.1", "0")):
     return server, int(re.findall(r":(\d+)", line.split("listening on")[1])[-1])
 
 
-def proxy_answer(port, request, family=socket.AF_INET, host="127.0.0.1", close=True):
+def proxy_answer(port, request, family=socket.AF_INET, host="127.0.0.1", close=True, tls=False):
     """Writes `request` (bytes or a list of pieces), closing its side when `close`;
-    returns the proxy's status code, or None when it closed without one."""
-    with socket.socket(family, socket.SOCK_STREAM) as s:
-        s.settimeout(5)
-        s.connect((host, port))
+    returns the proxy's status code, or None when it closed without one. With `tls`,
+    over TLS (the proxy's certificate not checked: an ephemeral one)."""
+    raw = socket.socket(family, socket.SOCK_STREAM)
+    raw.settimeout(5)
+    raw.connect((host, port))
+    if tls:
+        import ssl
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        raw = context.wrap_socket(raw)
+    with raw as s:
         for piece in request if isinstance(request, list) else [request]:
             s.sendall(piece)
-        if close:
+        if close and not tls:
             s.shutdown(socket.SHUT_WR)
         answer = b""
         try:
@@ -1050,26 +1057,32 @@ def _(_=None):
     expect_status(port, b"CONNECT 127.0.0.1:%d HTTP/1.0\nUser-Agent: test\n\n" % target_port, 200, close=False)
 
 
-@case("proxy-server-lws")
-def _(_=None):
+def tls_args(proto):
+    return ["--tls"] if proto == "tls" else []
+
+
+@case("proxy-server-lws", protos=("tcp", "tls"))
+def _(proto):
     # A Proxy-Authorization folded over lines (obs-fold), with tabs and a bare LF.
-    _, port = proxy_server(["--auth", "user:pass"])
+    _, port = proxy_server(["--auth", "user:pass"] + tls_args(proto))
     target, target_port = ncat_listen(["-k"])
     head = b"CONNECT 127.0.0.1:%d HTTP/1.0\r\n" % target_port
-    expect_status(port, [head, b"Proxy-Authorization:\t  Basic  \r\n\t  \n dXNlcjpwYXNz\r\n", b"\r\n"], 200, close=False)
-    expect_status(port, [head, b"Proxy-Authorization: Basic\r\n dXNlcjpwYXNz\r\n", b"\r\n"], 200, close=False)
+    tls = proto == "tls"
+    expect_status(port, [head, b"Proxy-Authorization:\t  Basic  \r\n\t  \n dXNlcjpwYXNz\r\n", b"\r\n"], 200, close=False, tls=tls)
+    expect_status(port, [head, b"Proxy-Authorization: Basic\r\n dXNlcjpwYXNz\r\n", b"\r\n"], 200, close=False, tls=tls)
 
 
-@case("proxy-server-basic-auth")
-def _(_=None):
-    _, port = proxy_server(["--auth", "user:pass"])
+@case("proxy-server-basic-auth", protos=("tcp", "tls"))
+def _(proto):
+    _, port = proxy_server(["--auth", "user:pass"] + tls_args(proto))
     target, target_port = ncat_listen(["-k"])
     head = b"CONNECT 127.0.0.1:%d HTTP/1.0\r\n" % target_port
-    expect_status(port, head + b"\r\n", 407)
-    expect_status(port, head + b"Proxy-Authorization: Basic dXNlcjpwYXNz\r\n\r\n", 200, close=False)
-    expect_status(port, head + b"pROXY-aUTHORIZATION: BASIC dXNlcjpwYXNz\r\n\r\n", 200, close=False)
+    tls = proto == "tls"
+    expect_status(port, head + b"\r\n", 407, tls=tls)
+    expect_status(port, head + b"Proxy-Authorization: Basic dXNlcjpwYXNz\r\n\r\n", 200, close=False, tls=tls)
+    expect_status(port, head + b"pROXY-aUTHORIZATION: BASIC dXNlcjpwYXNz\r\n\r\n", 200, close=False, tls=tls)
     for wrong in (b"Basic bm9ib2R5OnBhc3M=", b"Basic dXNlcjp3b3Jk", b"", b"French fries", b"Basic dXNlcjpwYXNz extra"):
-        got = proxy_answer(port, head + b"Proxy-Authorization: " + wrong + b"\r\n\r\n")
+        got = proxy_answer(port, head + b"Proxy-Authorization: " + wrong + b"\r\n\r\n", tls=tls)
         check(got is not None and got != 200, "%r was let through (%r)" % (wrong, got))
 
 

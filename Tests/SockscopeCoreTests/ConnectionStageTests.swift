@@ -16,6 +16,40 @@ struct ConnectionStageTests {
         return (client, server)
     }
 
+    /// Waits for writability, then reconnects its socket (as the proxy client does at a
+    /// 407) and waits for writability again — the same interest as before.
+    final class ReconnectingStage: ConnectionStage {
+        let address: SocketAddress
+        var steps = 0
+        init(to address: SocketAddress) { self.address = address }
+        func step(on socket: Socket) throws(SockscopeError) -> StageProgress {
+            steps += 1
+            switch steps {
+            case 1: return .waiting(.writable)
+            case 2:
+                do { _ = try socket.reconnect(to: address) } catch { throw SockscopeError(error) }
+                return .waiting(.writable)
+            default: return .done
+            }
+        }
+        func timedOut(after waited: Duration) -> SockscopeError { SockscopeError("timed out after \(steps) steps", status: .timedOut) }
+    }
+
+    @Test("a stage that reconnects its socket and waits as before is stepped again: the driver registers the number's new file")
+    func reconnectedSocketRenewed() throws {
+        let (client, server) = try Self.pair()
+        defer { withExtendedLifetime(server) {} }
+        let listener = try BoundSocket(ListenRequest(address: .ipv4(.loopback, port: 0), type: .stream), tracer: .silent)
+        let stage = ReconnectingStage(to: listener.address)
+        let loop = try EventLoop()
+        var result: SockscopeError??
+        try loop.drive(stage, on: client, deadline: .now + .seconds(3)) { result = .some($0) }
+        try loop.run(until: { result != nil })
+        let failure: SockscopeError? = result ?? nil
+        #expect(result != nil && failure == nil, "the reconnected socket's readiness never came: \(String(describing: failure?.message))")
+        #expect(stage.steps == 3)
+    }
+
     @Test("two TLS handshakes driven on one loop both end, and the client learns the version and the server's certificate")
     func tlsOnOneLoop() throws {
         let (client, server) = try Self.pair()

@@ -62,7 +62,9 @@ extension EventLoop {
             do { progress = try stage.step(on: socket) } catch { return try end(error) }
             switch progress {
             case .done: try end(nil)
-            case .waiting(let interest): try update(descriptor, interest)
+            case .waiting(let interest):
+                // A stage that reconnected (a proxy's 407) put a new file under the number.
+                if socket.takeReplacedFile() { try renew(descriptor, interest) } else { try update(descriptor, interest) }
             }
         }
         timer = schedule(at: deadline) { () throws(SockscopeError) in try end(stage.timedOut(after: .now - started)) }

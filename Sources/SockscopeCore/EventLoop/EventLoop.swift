@@ -176,6 +176,12 @@ package final class EventLoop {
         do { try setInterest(interest, for: fd, renewing: true) } catch { throw SockscopeError(error) }
     }
 
+    /// Watches `descriptor` for `interest` again even when the interest is unchanged: its
+    /// number was given a new file (dup3), which epoll does not know yet.
+    package func renew(_ descriptor: FileDescriptor, _ interest: Interest) throws(SockscopeError) {
+        do { try setInterest(interest, for: descriptor.rawValue, renewing: true) } catch { throw SockscopeError(error) }
+    }
+
     /// Changes what a registered descriptor waits for (see `setInterest`), as an error
     /// the handlers can throw.
     package func update(_ descriptor: FileDescriptor, _ interest: Interest) throws(SockscopeError) {

@@ -31,10 +31,8 @@ extension ProxyServerSession {
             return .failure(ForwardRefusal(status: 400, reason: reason))
         }
         let rest = head.target.dropFirst("http://".count)
-        let pathStart = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
-        let authority = String(rest[..<pathStart])
-        var path = String(rest[pathStart...])
-        if path.isEmpty || path.hasPrefix("?") { path = "/" + path }
+        let authority = String(rest[..<(rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex)])
+        let path = originForm(head.target) ?? "/"
         guard !authority.isEmpty, !authority.contains("@"), let destination = destination(authority) else {
             return .failure(ForwardRefusal(status: 400, reason: "no host in '\(head.target)'"))
         }
@@ -46,6 +44,15 @@ extension ProxyServerSession {
             return .failure(ForwardRefusal(status: 431, reason: "a forwarded head over \(maximumForwardedHead >> 10) KiB"))
         }
         return .success((destination, bytes))
+    }
+
+    /// The path (and query) of an absolute http:// target: what the origin is asked for.
+    static func originForm(_ target: String) -> String? {
+        guard target.lowercased().hasPrefix("http://") else { return nil }
+        let rest = target.dropFirst("http://".count)
+        let pathStart = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
+        let path = String(rest[pathStart...])
+        return path.isEmpty || path.hasPrefix("?") ? "/" + path : path
     }
 
     /// Why a request is not forwarded.

@@ -278,7 +278,10 @@ package final class ProxyServerSession {
         guard let name = fields["username"], let nonce = fields["nonce"], let uri = fields["uri"], let response = fields["response"],
             fields["realm"] == nonces.realm
         else { return ("a Digest answer without its username, realm, nonce, uri or response", false) }
-        guard uri == head.target else { return ("a Digest answer for '\(uri)', not this request's '\(head.target)'", false) }
+        // curl answers a forwarded request's challenge for the path (origin-form): either is this request.
+        guard uri == head.target || uri == Self.originForm(head.target) else {
+            return ("a Digest answer for '\(uri)', not this request's '\(head.target)'", false)
+        }
         guard let algorithm = HTTPAuthorization.digestAlgorithm(HTTPChallenge(scheme: "digest", parameters: fields)) else {
             return ("a Digest answer with an algorithm this proxy did not offer", false)
         }

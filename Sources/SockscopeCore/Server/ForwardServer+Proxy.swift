@@ -38,10 +38,14 @@ final class ProxyNegotiation {
     let client: Listener.Client
     let session: ProxyServerSession
     var timer: EventLoop.Timer?
+    /// Where the request is read and the answers written: the socket, or the TLS
+    /// session over it (`proxy --tls`).
+    let endpoint: RelayEndpoint
 
     init(client: Listener.Client, session: ProxyServerSession) {
         self.client = client
         self.session = session
+        endpoint = client.tls.map { .tls($0) } ?? .socket(client.socket)
     }
 }
 
@@ -61,13 +65,16 @@ extension ForwardServer {
             guard let negotiation = negotiations[fd] else { return }
             try read(negotiation, policy: policy, loop: loop)
         }
+        // A TLS client's request may have come with its handshake (a resumed session's
+        // does): already read off the socket, so no readiness will announce it.
+        if negotiation.endpoint.hasBufferedInput { try read(negotiation, policy: policy, loop: loop) }
     }
 
     private func read(_ negotiation: ProxyNegotiation, policy: ProxyServerPolicy, loop: EventLoop) throws(SockscopeError) {
         var buffer = [UInt8](repeating: 0, count: 4096)
-        let socket = negotiation.client.socket
-        let result = buffer.withUnsafeMutableBytes { bytes in Result { () throws(SocketCallError) in try socket.receive(into: bytes) } }
-        guard case .success(let read) = result, let count = read else {
+        let endpoint = negotiation.endpoint
+        let result = buffer.withUnsafeMutableBytes { bytes in Result { () throws(SocketCallError) in try endpoint.read(into: bytes) } }
+        guard case .success(let got) = result, let count = got else {
             if case .failure = result { refuse(negotiation, "the client failed before its request", answer: [], loop: loop) }
             return
         }
@@ -76,9 +83,13 @@ extension ForwardServer {
             return
         }
         let request = negotiation.session.receive(buffer.prefix(count))
-        _ = try? negotiation.session.flush { raw throws(SocketCallError) in try socket.send(raw) }
+        _ = try? negotiation.session.flush { raw throws(SocketCallError) in try endpoint.write(raw) }
+        _ = try? endpoint.flushPending()
         switch request {
-        case nil: return
+        case nil:
+            // TLS may hold more of the request already read off the socket: no readiness will say so.
+            if endpoint.hasBufferedInput { try self.read(negotiation, policy: policy, loop: loop) }
+            return
         case .refused(let reason, let answer): refuse(negotiation, reason, answer: answer, loop: loop)
         case .connect(let destination): try open(negotiation, to: destination, policy: policy, loop: loop)
         }
@@ -149,12 +160,13 @@ extension ForwardServer {
         let client = negotiation.client
         report(negotiation, destination: destination, refusal: nil)
         forget(negotiation, loop: loop)
-        try connect(client.socket, id: client.number, peer: client.peer, to: address, tunnel: negotiation.session, setupDeadline: deadline, loop: loop)
+        try connect(
+            client.socket, tls: client.tls, id: client.number, peer: client.peer, to: address, tunnel: negotiation.session, setupDeadline: deadline, loop: loop)
     }
 
     private func refuse(_ negotiation: ProxyNegotiation, _ reason: String, answer: [UInt8], destination: ProxyDestination? = nil, loop: EventLoop) {
         report(negotiation, destination: destination, refusal: reason)
-        send(answer, to: negotiation.client.socket)
+        send(answer, to: negotiation.endpoint)
         forget(negotiation, loop: loop)
         lingering.close(negotiation.client.socket, loop: loop)  // the client may still be writing its request
     }
@@ -175,8 +187,9 @@ extension ForwardServer {
     }
 
     /// A short answer on a socket with room for it (a reply of a few bytes).
-    private func send(_ bytes: [UInt8], to socket: Socket) {
+    private func send(_ bytes: [UInt8], to endpoint: RelayEndpoint) {
         guard !bytes.isEmpty else { return }
-        _ = try? bytes.withUnsafeBytes { raw throws(SocketCallError) in try socket.send(raw) }
+        _ = try? bytes.withUnsafeBytes { raw throws(SocketCallError) in try endpoint.write(raw) }
+        _ = try? endpoint.flushPending()
     }
 }

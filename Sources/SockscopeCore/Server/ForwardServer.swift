@@ -195,7 +195,9 @@ package final class ForwardServer {
         let socket: Socket
         do { socket = try Socket(family: target.family, type: .stream, tracer: tracer) } catch {
             if let tunnel {
-                _ = try? tunnel.reply(.failed(error.errno)).withUnsafeBytes { bytes throws(SocketCallError) in try client.send(bytes) }
+                let endpoint = tls.map { RelayEndpoint.tls($0) } ?? .socket(client)
+                _ = try? tunnel.reply(.failed(error.errno)).withUnsafeBytes { bytes throws(SocketCallError) in try endpoint.write(bytes) }
+                _ = try? endpoint.flushPending()
             }
             client.close()
             forwardEvents(.targetFailed(client: id, peer: peer, error: SockscopeError(error)))
@@ -416,7 +418,8 @@ package final class ForwardServer {
     private func fail(_ connection: Connection, _ error: SockscopeError, errno: Errno, loop: EventLoop) {
         forwardEvents(.targetFailed(client: connection.id, peer: connection.peer, error: error))
         if let tunnel = connection.tunnel {
-            _ = try? tunnel.reply(.failed(errno)).withUnsafeBytes { bytes throws(SocketCallError) in try connection.client.send(bytes) }
+            _ = try? tunnel.reply(.failed(errno)).withUnsafeBytes { bytes throws(SocketCallError) in try connection.clientEndpoint.write(bytes) }
+            _ = try? connection.clientEndpoint.flushPending()
         } else {
             try? connection.client.set(.linger(seconds: 0))
         }
@@ -427,9 +430,10 @@ package final class ForwardServer {
     /// Both are small and the sockets new, so each fits at once; false if one did not.
     private func answer(_ tunnel: ProxyServerSession, _ connection: Connection) -> Bool {
         let reply = tunnel.reply(.connected(bound: connection.target.localAddress))
-        for (bytes, socket) in [(reply, connection.client), (tunnel.leftover, connection.target)] where !bytes.isEmpty {
-            let sent = try? bytes.withUnsafeBytes { raw throws(SocketCallError) in try socket.send(raw) }
+        for (bytes, endpoint) in [(reply, connection.clientEndpoint), (tunnel.leftover, RelayEndpoint.socket(connection.target))] where !bytes.isEmpty {
+            let sent = try? bytes.withUnsafeBytes { raw throws(SocketCallError) in try endpoint.write(raw) }
             guard sent == bytes.count else { return false }
+            _ = try? endpoint.flushPending()
         }
         return true
     }

@@ -8,8 +8,8 @@ extension Socket {
     /// as ncat does): `socket()` a fresh one, `dup3(2)` it onto this number (which closes
     /// the old connection: the kernel sends its FIN, and epoll forgets the old file), the
     /// options set and the address bound before given to it again, then a non-blocking
-    /// `connect()`. A loop that watched the number must register it anew (`EventLoop`
-    /// does when changing its interest finds the file gone).
+    /// `connect()`. A loop that watched the number must register it anew: the stage
+    /// driver asks `takeReplacedFile()` after each step and renews its registration.
     /// - Returns: true when the connect completed at once; false while it is in progress
     ///   (wait for writability, then `finishConnect(to:)`).
     package func reconnect(to address: SocketAddress) throws(SocketCallError) -> Bool {
@@ -22,6 +22,7 @@ extension Socket {
             throw SocketCallError(.socket, error)
         }
         tracer.record("socket(\(family.name), \(type.name)) → dup3 onto fd \(fd): a new connection under the same number")
+        replacedFile = true
         let options = settings
         settings = []
         for option in options { try set(option) }

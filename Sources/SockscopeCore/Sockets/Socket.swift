@@ -24,6 +24,15 @@ package final class Socket {
     /// new connection under the same number.
     var settings: [SocketOption] = []
     var boundAddress: SocketAddress?
+    /// Set by `reconnect(to:)`: the number names a new file, which a loop watching it
+    /// must register anew (`takeReplacedFile()`).
+    var replacedFile = false
+
+    /// Whether the number was given a new file since last asked (see `reconnect(to:)`).
+    package func takeReplacedFile() -> Bool {
+        defer { replacedFile = false }
+        return replacedFile
+    }
 
     /// Creates a socket: `socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)`.
     package init(family: AddressFamily, type: SocketType, tracer: SocketTracer = .silent) throws(SocketCallError) {
