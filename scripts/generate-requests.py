@@ -47,6 +47,7 @@ TARGETS = [
     ("SessionOptions", "Values", "Options/TransportOptions.swift"),
     ("ProxyOptions", "Values", "Options/ProxyOptions.swift"),
     ("TrafficOptions", "Values", "Output/TrafficLog.swift"),
+    ("ProgramOptions", "Values", "Options/ProgramOptions.swift"),
 ]
 
 WRAPPER = re.compile(r"^    @(Option|Flag|Argument|OptionGroup)\b")

@@ -63,6 +63,8 @@ struct ConnectCommand: ParsableCommand {
 
     @OptionGroup(title: "Session") var session: SessionOptions
 
+    @OptionGroup(title: "Program") var program: ProgramOptions
+
     @OptionGroup(title: "Output") var output: OutputOptions
 
     @OptionGroup(title: "Output") var color: ColorOptions
@@ -91,6 +93,20 @@ struct ConnectCommand: ParsableCommand {
         }
         if transport.udp && (session.keepSending || session.stopAtPeerClose || session.noHalfClose) {
             throw ValidationError("--keep-sending, --stop-at-peer-close and --no-half-close are about a stream's FIN; UDP has none")
+        }
+        if program.exec != nil || program.shellExec != nil { try validateProgram() }
+    }
+
+    /// --exec/--sh-exec hand the connection to a program: what shapes sockscope's own
+    /// relay of stdin and stdout has no meaning then.
+    private func validateProgram() throws {
+        if frame.format != nil || session.values.shapesStandardStreams || session.idleTimeout != nil {
+            throw ValidationError(
+                "--exec/--sh-exec give the connection to the program: --frame, --send-only, --recv-only, --keep-sending, --stop-at-peer-close, --crlf, --no-half-close and -i shape sockscope's own relay"
+            )
+        }
+        if traffic.hexdump || traffic.output != nil {
+            throw ValidationError("--hexdump and --output log sockscope's relay; the program's traffic does not pass through it")
         }
     }
 
@@ -131,7 +147,11 @@ extension ConnectCommand.Request {
         do {
             if let tunnel { try openTunnel(tunnel, on: socket, tls: context != nil, tracer: tracer) }
             let session = try context.map { (context) throws(SockscopeError) in try startTLS(socket, context: context, host: host, tracer: tracer) }
-            try relay(socket, tls: session, reporter: reporter, log: log)
+            if let command = program.command {
+                try runProgram(command, on: socket, tls: session, tracer: tracer)
+            } else {
+                try relay(socket, tls: session, reporter: reporter, log: log)
+            }
         } catch {
             socket.close()
             try? recorder.finish()
@@ -142,6 +162,22 @@ extension ConnectCommand.Request {
     }
 
     private var protocolName: String { transport.unixPath != nil ? "unix" : transport.protocolName }
+
+    /// --exec/--sh-exec: the program gets the connection (through the TLS bridge with
+    /// --tls) as stdin and stdout; sockscope waits for it and exits 0, as ncat does (the
+    /// connection was served); a program that failed or was killed is said on stderr.
+    private func runProgram(_ command: [String], on socket: Socket, tls: TLSSession?, tracer: SocketTracer) throws(SockscopeError) {
+        let environment = ProcessSpawner.connectionEnvironment(protocolName: protocolName, remote: socket.remoteAddress, local: socket.localAddress)
+        let stream = try tls.map { (session) throws(SockscopeError) in try TLSBridge.start(session, tracer: tracer) } ?? socket
+        let status = try ProcessSpawner.run(command, on: stream, mergeStderr: program.mergeStderr, environment: environment)
+        if tls != nil { TLSBridge.finishAll(within: .seconds(2)) }
+        let ending = status & 0x7f == 0 ? "exited with status \((status >> 8) & 0xff)" : "was killed by signal \(status & 0x7f)"
+        if status != 0 {
+            Diagnostics.line("sockscope: the program \(PrintableBytes.escaped(Array(command[0].utf8))) \(ending)")
+        } else {
+            tracer.record("the program \(command[0]) \(ending)")
+        }
+    }
 
     /// The TLS handshake over the new connection, reported (-v, --json) whether it
     /// succeeds or not. SNI is the host when it is a name (--sni overrides); the

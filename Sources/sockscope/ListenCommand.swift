@@ -59,17 +59,7 @@ struct ListenCommand: ParsableCommand {
     @Flag(help: "How clients are served, when not through stdin/stdout (one of these).")
     var serve: ServeMode?
 
-    @Option(
-        name: [.customShort("e"), .customLong("exec")],
-        help: ArgumentHelp(
-            "Serve each client with this program (split on spaces, run without a shell), its stdin and stdout the client's socket.", valueName: "command"))
-    var exec: String?
-
-    @Option(name: [.customShort("c"), .customLong("sh-exec")], help: ArgumentHelp("Serve each client with /bin/sh -c STRING.", valueName: "string"))
-    var shellExec: String?
-
-    @Flag(name: .customLong("stderr"), help: "With --exec/--sh-exec: send the program's stderr to the client too.")
-    var mergeStderr = false
+    @OptionGroup(title: "Program") var program: ProgramOptions
 
     @Option(
         name: .customLong("accept-timeout"),
@@ -98,7 +88,6 @@ struct ListenCommand: ParsableCommand {
         try ValidationError.check { () throws(SockscopeError) in _ = try request.positionals() }
         if let backlog, backlog < 0 { throw ValidationError("--backlog must be 0 or more") }
         let exec = request.execCommand != nil
-        if self.exec != nil && shellExec != nil { throw ValidationError("--exec and --sh-exec cannot be used together") }
         if transport.udp {
             let streamOnly = [
                 ("--broker", broker), ("--chat", chat), ("--max-clients", access.maxClients != nil),
@@ -111,7 +100,6 @@ struct ListenCommand: ParsableCommand {
         if exec && ([echo, upper, broker, chat].contains(true) || frame.format != nil) {
             throw ValidationError("--exec/--sh-exec serve clients with a program, not with --echo, --upper, --broker, --chat or --frame")
         }
-        if mergeStderr && !exec { throw ValidationError("--stderr goes with --exec or --sh-exec") }
         if exec && transport.udp && session.idleTimeout != nil {
             throw ValidationError("-i/--idle-timeout with --exec reads TCP's own idle time (TCP_INFO); a UDP program runs until it exits")
         }
@@ -234,8 +222,7 @@ extension ListenCommand.Request {
 
     /// The program to run per client: --exec split on spaces, or /bin/sh -c for --sh-exec.
     var execCommand: [String]? {
-        if let exec { return exec.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
-        if let shellExec { return ["/bin/sh", "-c", shellExec] }
+        if let command = program.command { return command }
         return nil
     }
 
@@ -278,7 +265,7 @@ extension ListenCommand.Request {
     private func serve(_ request: ListenRequest, policy: Listener.Policy, reporter: ListenerReporter, tracer: SocketTracer) throws(SockscopeError) {
         let events: (ListenerEvent) -> Void = { reporter.report($0) }
         if request.type == .datagram, let command = execCommand {
-            let options = ExecServer.Options(command: command, mergeStderr: mergeStderr, keepOpen: keepOpen)
+            let options = ExecServer.Options(command: command, mergeStderr: program.mergeStderr, keepOpen: keepOpen)
             try DatagramExecServer(request, options: options, policy: policy, tracer: tracer, events: events).run()
         } else if request.type == .datagram {
             var options = DatagramRelay.Options(idleTimeout: session.idleTimeout?.duration, echo: transform)
@@ -333,7 +320,7 @@ extension ListenCommand.Request {
                 "sockscope: warning: \(command.joined(separator: " ")) is served to anyone who can reach \(request.address); restrict it with --allow")
         }
         let options = ExecServer.Options(
-            command: command, mergeStderr: mergeStderr, keepOpen: keepOpen || access.maxClients != nil, idleTimeout: session.idleTimeout?.duration)
+            command: command, mergeStderr: program.mergeStderr, keepOpen: keepOpen || access.maxClients != nil, idleTimeout: session.idleTimeout?.duration)
         try ExecServer(request, options: options, policy: policy, tracer: tracer, events: events).run()
     }
 

@@ -52,6 +52,11 @@ struct CombinationTests {
             (["resolve", "--port", "0/tcp"], "bad port '0'"),
             (["resolve", "--service", "http/sctp"], "unknown protocol 'sctp'"),
             (["probe", "-c", "3", "127.0.0.1", "80,81"], "--count times one port, not 2"),
+            (["connect", "-C", "-e", "cat", "127.0.0.1", "1"], "give the connection to the program"),
+            (["connect", "--frame", "line", "--sh-exec", "cat", "127.0.0.1", "1"], "give the connection to the program"),
+            (["connect", "--hexdump", "-e", "cat", "127.0.0.1", "1"], "the program's traffic does not pass through it"),
+            (["connect", "-e", "cat", "-c", "cat", "127.0.0.1", "1"], "--exec and --sh-exec cannot be used together"),
+            (["connect", "--stderr", "127.0.0.1", "1"], "--stderr goes with --exec or --sh-exec"),
         ])
     func parserRefuses(arguments: [String], message: String) async throws {
         let outcome = try await run(Paths.sockscope, arguments)

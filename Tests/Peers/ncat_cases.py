@@ -487,6 +487,49 @@ def _(_=None):
     environment_case("tcp", lambda script: ["--sh-exec", "sh " + script], tls=True)
 
 
+@case("connect-exec-environment", protos=("tcp", "udp"))
+def _(proto):
+    # connect --sh-exec: the program's stdout is the connection; it learns both ends.
+    server, port = listen(udp(proto))
+    client = Proc([SOCKSCOPE, "connect"] + udp(proto) + ["--sh-exec", "env | grep ^SOCKSCOPE_ | sort", "127.0.0.1", str(port)])
+    text = server.read()[0].decode(errors="replace")
+    variables = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+    wanted = {"SOCKSCOPE_REMOTE_ADDR": "127.0.0.1", "SOCKSCOPE_REMOTE_PORT": str(port), "SOCKSCOPE_LOCAL_ADDR": "127.0.0.1", "SOCKSCOPE_PROTO": proto}
+    for name, value in wanted.items():
+        check(variables.get(name) == value, "%s=%r, not %r, in %r" % (name, variables.get(name), value, text))
+    check(client.exit_status(5) == 0, "connect --sh-exec did not end with 0 after its program")
+
+
+@case("connect-exec-both-ways")
+def _(_=None):
+    # The program reads what the server sends and answers it: tr as a one-line filter.
+    server, port = listen([])
+    client = Proc([SOCKSCOPE, "connect", "-e", "/usr/bin/tr a-z A-Z", "127.0.0.1", str(port)])
+    time.sleep(0.3)
+    server.write(b"abc\n")
+    server.close_stdin()
+    expect_data(server, b"ABC\n", "the server")
+    check(client.exit_status(5) == 0, "connect -e did not end with 0")
+
+
+@case("connect-exec-through-proxy")
+def _(_=None):
+    # ncat's "--exec through proxy": the program talks through the tunnel.
+    _, proxy_port = proxy_server()
+    server, port = listen([])
+    Proc([SOCKSCOPE, "connect", "--proxy", "127.0.0.1:%d" % proxy_port, "--sh-exec", "echo through the tunnel", "127.0.0.1", str(port)])
+    expect_data(server, b"through the tunnel\n", "the server")
+
+
+@case("connect-exec-tls")
+def _(_=None):
+    server, port = listen(["--tls"])
+    client = Proc([SOCKSCOPE, "connect", "--tls", "--insecure", "--sh-exec", "echo over tls; exit 3", "127.0.0.1", str(port)])
+    expect_data(server, b"over tls\n", "the server")
+    check(client.exit_status(5) == 0, "connect --sh-exec ends with 0 as ncat's does, whatever the program's status")
+    check("exited with status 3" in client.stderr_text(), "the program's status not said: %r" % client.stderr_text()[-300:])
+
+
 @case("tls-listener-ends-after-failed-handshake")
 def _(_=None):
     # ncat -l --ssl ends when its one client's handshake fails; so does listen --tls without -k.

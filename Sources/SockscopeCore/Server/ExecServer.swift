@@ -140,19 +140,8 @@ package final class ExecServer {
 
     /// What the program learns of its connection from the environment (ncat's NCAT_*).
     private func environment(for client: Listener.Client) -> [String: String] {
-        var environment = ["SOCKSCOPE_PROTO": protocolName]
-        if let address = client.peer.ipAddress, let port = client.peer.port {
-            environment["SOCKSCOPE_REMOTE_ADDR"] = "\(address)"
-            environment["SOCKSCOPE_REMOTE_PORT"] = "\(port)"
-        }
-        let local = client.localAddress  // the TCP socket's, also when TLS is bridged
-        if let address = local?.ipAddress, let port = local?.port {
-            environment["SOCKSCOPE_LOCAL_ADDR"] = "\(address)"
-            environment["SOCKSCOPE_LOCAL_PORT"] = "\(port)"
-        } else if let local {
-            environment["SOCKSCOPE_LOCAL_ADDR"] = "\(local)"
-        }
-        return environment
+        // The TCP socket's local address, also when TLS is bridged.
+        ProcessSpawner.connectionEnvironment(protocolName: protocolName, remote: client.peer, local: client.localAddress)
     }
 
     private func acceptClients(from socket: Socket, loop: EventLoop) throws(SockscopeError) {

@@ -21,6 +21,7 @@ extension ConnectCommand {
         var tls = TLSOptions.Values()
         var proxy = ProxyOptions.Values()
         var session = SessionOptions.Values()
+        var program = ProgramOptions.Values()
         var output = OutputOptions.Values()
         var color = ColorOptions.Values()
     }
@@ -42,6 +43,7 @@ extension ConnectCommand {
             tls: tls.values,
             proxy: proxy.values,
             session: session.values,
+            program: program.values,
             output: output.values,
             color: color.values
         )

@@ -15,9 +15,7 @@ extension ListenCommand {
         var noReuseAddress = false
         var keepOpen = false
         var serve: ServeMode?
-        var exec: String?
-        var shellExec: String?
-        var mergeStderr = false
+        var program = ProgramOptions.Values()
         var acceptTimeout: Seconds?
         var access = AccessOptions.Values()
         var tuning = SocketTuningOptions.Values()
@@ -41,9 +39,7 @@ extension ListenCommand {
             noReuseAddress: noReuseAddress,
             keepOpen: keepOpen,
             serve: serve,
-            exec: exec,
-            shellExec: shellExec,
-            mergeStderr: mergeStderr,
+            program: program.values,
             acceptTimeout: acceptTimeout,
             access: access.values,
             tuning: tuning.values,
