@@ -108,6 +108,11 @@ struct ConnectCommand: ParsableCommand {
         if traffic.hexdump || traffic.output != nil {
             throw ValidationError("--hexdump and --output log sockscope's relay; the program's traffic does not pass through it")
         }
+        // A program that cannot run is a usage error before anything connects.
+        try ValidationError.check { () throws(SockscopeError) in
+            guard let name = program.values.command?.first else { throw .usage("--exec needs a program to run") }
+            try ProcessSpawner.checkRunnable(name)
+        }
     }
 
     func run() throws { try request.run() }

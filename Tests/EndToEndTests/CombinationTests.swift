@@ -57,6 +57,8 @@ struct CombinationTests {
             (["connect", "--hexdump", "-e", "cat", "127.0.0.1", "1"], "the program's traffic does not pass through it"),
             (["connect", "-e", "cat", "-c", "cat", "127.0.0.1", "1"], "--exec and --sh-exec cannot be used together"),
             (["connect", "--stderr", "127.0.0.1", "1"], "--stderr goes with --exec or --sh-exec"),
+            (["connect", "-e", "", "127.0.0.1", "1"], "--exec needs a program to run"),
+            (["connect", "-e", "/nonexistent/program", "127.0.0.1", "1"], "cannot run /nonexistent/program"),
         ])
     func parserRefuses(arguments: [String], message: String) async throws {
         let outcome = try await run(Paths.sockscope, arguments)

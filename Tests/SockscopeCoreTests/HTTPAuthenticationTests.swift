@@ -90,6 +90,11 @@ struct HTTPAuthenticationTests {
         try await Task.sleep(for: .milliseconds(300))
         #expect(nonces.use(ageing, count: 1) == .stale)
         #expect(nonces.challenges(stale: true).contains("stale=true") && nonces.challenges().contains("Proxy-Authenticate: Basic"))
+        let flooded = DigestNonces()
+        let first = flooded.make()
+        for _ in 0..<10_000 { _ = flooded.make() }
+        #expect(flooded.count <= 4096, "a flood of challenges grew the nonce table to \(flooded.count)")
+        #expect(flooded.use(first, count: 1) == .unknown, "the oldest nonce is the one forgotten")
     }
 
     @Test("Digest answers RFC 7616's example (section 3.9.1) with MD5 and with SHA-256")

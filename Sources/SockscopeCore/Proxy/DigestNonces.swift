@@ -25,16 +25,29 @@ package final class DigestNonces: Sendable {
         self.lifetime = lifetime
     }
 
+    /// The most nonces remembered: every unauthenticated request gets one, so a flood of
+    /// them must not grow the table without bound (the oldest quarter then goes; a client
+    /// answering one of those is challenged again).
+    static let capacity = 4096
+
     /// A new nonce; expired ones are forgotten meanwhile (the table stays small).
     package func make() -> String {
         let nonce = HTTPAuthorization.clientNonce()
         let now = ContinuousClock.now
         issued.withLock { table in
-            if table.count > 1024 { table = table.filter { $0.value.expires > now } }
+            if table.count >= Self.capacity {
+                table = table.filter { $0.value.expires > now }
+                if table.count >= Self.capacity {
+                    for (old, _) in table.sorted(by: { $0.value.expires < $1.value.expires }).prefix(Self.capacity / 4) { table[old] = nil }
+                }
+            }
             table[nonce] = (now + lifetime, 0)
         }
         return nonce
     }
+
+    /// How many nonces are remembered (for tests).
+    package var count: Int { issued.withLock { $0.count } }
 
     /// Records a request's use of `nonce` with nonce count `count` (nil without qop: the
     /// nonce is then used up).
