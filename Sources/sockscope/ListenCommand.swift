@@ -90,7 +90,7 @@ struct ListenCommand: ParsableCommand {
         let exec = request.execCommand != nil
         if transport.udp {
             let streamOnly = [
-                ("--broker", broker), ("--chat", chat), ("--max-clients", access.maxClients != nil),
+                ("--broker", broker), ("--chat", chat),
                 ("--frame", frame.format != nil), ("--tap", tap.enabled), ("--backlog", backlog != nil),
             ]
             if let (name, _) = streamOnly.first(where: { $0.1 }) {
@@ -265,7 +265,7 @@ extension ListenCommand.Request {
     private func serve(_ request: ListenRequest, policy: Listener.Policy, reporter: ListenerReporter, tracer: SocketTracer) throws(SockscopeError) {
         let events: (ListenerEvent) -> Void = { reporter.report($0) }
         if request.type == .datagram, let command = execCommand {
-            let options = ExecServer.Options(command: command, mergeStderr: program.mergeStderr, keepOpen: keepOpen)
+            let options = ExecServer.Options(command: command, mergeStderr: program.mergeStderr, keepOpen: keepOpen || access.maxClients != nil)
             try DatagramExecServer(request, options: options, policy: policy, tracer: tracer, events: events).run()
         } else if request.type == .datagram {
             var options = DatagramRelay.Options(idleTimeout: session.idleTimeout?.duration, echo: transform)

@@ -132,7 +132,7 @@ struct CombinationTests {
         "combinations that cannot work are usage errors naming the conflict",
         arguments: [
             (["listen", "-u", "--frame", "line", "127.0.0.1", "0"], "--frame"),
-            (["listen", "-u", "--max-clients", "2", "127.0.0.1", "0"], "--max-clients"),
+            (["listen", "-u", "--tap", "127.0.0.1", "0"], "--tap"),
             (["listen", "-u", "--broker", "127.0.0.1", "0"], "--broker"),
             (["listen", "-U", "/tmp/sockscope-never.sock", "--allow", "127.0.0.1"], "--allow"),
             (["listen", "-k", "--hexdump", "127.0.0.1", "0"], "--hexdump"),

@@ -816,6 +816,52 @@ def _(_=None):
     expect_data(second, b"abc\n", "the second client")
 
 
+def udp_sources(port, count):
+    sources = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(count)]
+    for s in sources:
+        s.settimeout(1.0)
+        s.connect(("127.0.0.1", port))
+    return sources
+
+
+@case("udp-max-clients", protos=("0", "1", "3"))
+def _(limit):
+    # ncat's --max-conns N with -u: the first N sources (address and port) are served, later ones dropped and logged.
+    server, port = listen(["-u", "--max-clients", limit])
+    n = int(limit)
+    sources = udp_sources(port, n + 2)
+    for index, s in enumerate(sources):
+        s.send(b"from %d\n" % index)
+        time.sleep(0.05)
+    for index, s in enumerate(sources):
+        s.send(b"again %d\n" % index)
+        time.sleep(0.05)
+    got = server.read(first=2.0)[0]
+    wanted = b"".join(b"from %d\n" % i for i in range(n)) + b"".join(b"again %d\n" % i for i in range(n))
+    check(got == wanted, "served %r, not %r" % (got, wanted))
+    check("(--max-clients)" in server.stderr_text(), "the refusal was not logged: %r" % server.stderr_text()[-300:])
+
+
+@case("udp-max-clients-1-exec")
+def _(_=None):
+    # With --exec, N programs at once: a second source waits until the first one's program exits.
+    # dd takes one whole datagram (a byte-wise read of a datagram socket would lose the rest of it).
+    server, port = listen(["-u", "--max-clients", "1", "--sh-exec", "dd bs=100 count=1 2>/dev/null | sed 's/^/got /'; sleep 1"])
+    first, second = udp_sources(port, 2)
+    first.send(b"one\n")
+    time.sleep(0.3)
+    second.send(b"two\n")
+    check(first.recv(100) == b"got one\n", "the first source was not served")
+    try:
+        answer = second.recv(100)
+    except socket.timeout:
+        answer = None
+    check(answer is None, "a second source was served beside the first: %r" % answer)
+    time.sleep(0.8)  # the first program (1 s) has exited
+    second.send(b"three\n")
+    check(second.recv(100) == b"got three\n", "the second source was not served after the first program exited")
+
+
 # ncat itself as the peer -----------------------------------------------------------------
 
 NCAT = "/usr/bin/ncat"

@@ -21,6 +21,10 @@ package final class DatagramExecServer {
     /// Each program's listener (its socket), kept open until the program has exited.
     private var children: [pid_t: (listener: Listener, peer: SocketAddress)] = [:]
     private var served = 0
+    /// --max-clients: how many programs run at once (a source beyond them is dropped,
+    /// said at most once a second per source, until one exits).
+    private let maxPrograms: Int?
+    private var refusalsSaid: [SocketAddress: ContinuousClock.Instant] = [:]
 
     package init(
         _ request: ListenRequest, options: ExecServer.Options, policy: Listener.Policy, tracer: SocketTracer,
@@ -29,11 +33,14 @@ package final class DatagramExecServer {
         guard request.address.family != .unix else {
             throw .usage("--exec over datagrams rebinds the address for each source; a Unix socket path cannot be bound twice")
         }
-        listener = try Listener(request, policy: policy, tracer: tracer, events: events)
+        var perSource = policy
+        perSource.maxClients = nil  // counted here, in programs; each listener serves one source
+        maxPrograms = policy.maxClients
+        listener = try Listener(request, policy: perSource, tracer: tracer, events: events)
         var again = request
         again.address = listener.address  // port 0 became a port: later sockets bind the same one
         self.request = again
-        self.policy = policy
+        self.policy = perSource
         self.options = options
         self.tracer = tracer
         self.events = events
@@ -68,7 +75,7 @@ package final class DatagramExecServer {
         let waiting: Socket.Datagram?
         do { waiting = try socket.receiveDatagram(into: peek, peek: true) } catch { throw SockscopeError(error) }
         guard let waiting, let source = waiting.source else { return }
-        guard listener.admits(datagramFrom: source) else {
+        guard listener.admits(datagramFrom: source), !isFull(refusing: source) else {
             _ = try? socket.receiveDatagram(into: peek)  // refused: dropped unseen
             return
         }
@@ -101,6 +108,17 @@ package final class DatagramExecServer {
         // The next source gets a socket of its own on the same address.
         listener = try Listener(request, policy: policy, tracer: tracer, events: events)
         try watch(listener, loop: loop)
+    }
+
+    /// Whether --max-clients programs run already; the refusal of `source` is said then.
+    private func isFull(refusing source: SocketAddress) -> Bool {
+        guard let maximum = maxPrograms, children.count >= maximum else { return false }
+        let now = ContinuousClock.now
+        if refusalsSaid.count > 1024 { refusalsSaid.removeAll() }
+        if let said = refusalsSaid[source], said.duration(to: now) < .seconds(1) { return true }
+        refusalsSaid[source] = now
+        events(.refused(peer: source.unmapped, reason: .full(maximum: maximum), count: 1))
+        return true
     }
 
     /// The program has exited (its pidfd said so): its socket is closed.

@@ -14,7 +14,6 @@ package final class DatagramServer {
         _ request: ListenRequest, options: DatagramRelay.Options, policy: Listener.Policy, tracer: SocketTracer,
         notices: SocketTracer, events: @escaping (ListenerEvent) -> Void
     ) throws(SockscopeError) {
-        if policy.maxClients != nil { throw .usage("a client limit counts stream clients; a datagram listener has none") }
         listener = try Listener(request, policy: policy, tracer: tracer, events: events)
         self.options = options
         self.notices = notices

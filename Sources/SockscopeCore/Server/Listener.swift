@@ -60,6 +60,9 @@ package final class Listener {
     private var admitted = 0
     /// Datagrams refused per source since their last report (rate-limited logging).
     private var refusedDatagrams: [IPAddress: (count: Int, reported: ContinuousClock.Instant)] = [:]
+    /// The sources a datagram listener serves under --max-clients (address and port, as
+    /// ncat counts its UDP "connections"): the first N to send; later ones are refused.
+    private var datagramPeers: Set<SocketAddress> = []
 
     /// Binds (and for streams listens) at once, so EADDRINUSE and friends surface here.
     package init(_ request: ListenRequest, policy: Policy, tracer: SocketTracer, events: @escaping (ListenerEvent) -> Void) throws(SockscopeError) {
@@ -252,11 +255,21 @@ package final class Listener {
         return nil
     }
 
-    /// Whether a datagram from `source` may be served. A refused one is dropped; the
-    /// first from each host is reported at once, later ones at most once a second
+    /// Whether a datagram from `source` may be served: --allow/--deny, then --max-clients
+    /// (the first N sources are served, by address and port). A refused one is dropped;
+    /// the first from each host is reported at once, later ones at most once a second
     /// per host, with how many were dropped since.
     package func admits(datagramFrom source: SocketAddress?) -> Bool {
-        guard let source, let reason = policy.access.refusal(for: source), let host = source.ipAddress else { return true }
+        guard let source else { return true }
+        var refusal = policy.access.refusal(for: source)
+        if refusal == nil, let maximum = policy.maxClients, !datagramPeers.contains(source) {
+            if datagramPeers.count < maximum { datagramPeers.insert(source) } else { refusal = .full(maximum: maximum) }
+        }
+        guard let reason = refusal else { return true }
+        guard let host = source.ipAddress else {
+            events(.refused(peer: source, reason: reason, count: 1))  // a Unix socket's path: each is said
+            return false
+        }
         let now = ContinuousClock.now
         if let previous = refusedDatagrams[host] {
             let count = previous.count + 1

@@ -7,7 +7,7 @@ struct AccessOptions: ParsableArguments {
     @Option(
         name: .customLong("max-clients"),
         help: ArgumentHelp(
-            "Serve at most N clients at once (0 refuses every client); more are refused and logged. On listen it implies --keep-open.",
+            "Serve at most N clients at once (0 refuses every client); more are refused and logged. On listen it implies --keep-open; with -u a client is a source (address and port): the first N are served, with --exec N programs at once.",
             valueName: "n"))
     var maxClients: Int?
 
