@@ -100,9 +100,9 @@ struct ConnectCommand: ParsableCommand {
     /// --exec/--sh-exec hand the connection to a program: what shapes sockscope's own
     /// relay of stdin and stdout has no meaning then.
     private func validateProgram() throws {
-        if frame.format != nil || session.values.shapesStandardStreams || session.idleTimeout != nil {
+        if frame.format != nil || session.values.shapesBeyondLineEnds || session.idleTimeout != nil || (session.crlf && transport.udp) {
             throw ValidationError(
-                "--exec/--sh-exec give the connection to the program: --frame, --send-only, --recv-only, --keep-sending, --stop-at-peer-close, --crlf, --no-half-close and -i shape sockscope's own relay"
+                "--exec/--sh-exec give the connection to the program: --frame, --send-only, --recv-only, --keep-sending, --stop-at-peer-close, --no-half-close, -i and (over UDP) -C shape sockscope's own relay"
             )
         }
         if traffic.hexdump || traffic.output != nil {
@@ -173,9 +173,10 @@ extension ConnectCommand.Request {
     /// connection was served); a program that failed or was killed is said on stderr.
     private func runProgram(_ command: [String], on socket: Socket, tls: TLSSession?, tracer: SocketTracer) throws(SockscopeError) {
         let environment = ProcessSpawner.connectionEnvironment(protocolName: protocolName, remote: socket.remoteAddress, local: socket.localAddress)
-        let stream = try tls.map { (session) throws(SockscopeError) in try TLSBridge.start(session, tracer: tracer) } ?? socket
+        // With --tls or -C, a relay between the program and the connection (ncat's -C converts the program's line ends).
+        let stream = tls != nil || session.crlf ? try TLSBridge.start(socket, tls: tls, crlf: session.crlf, tracer: tracer) : socket
         let status = try ProcessSpawner.run(command, on: stream, mergeStderr: program.mergeStderr, environment: environment)
-        if tls != nil { TLSBridge.finishAll(within: .seconds(2)) }
+        if stream !== socket { TLSBridge.finishAll(within: .seconds(2)) }
         let ending = status & 0x7f == 0 ? "exited with status \((status >> 8) & 0xff)" : "was killed by signal \(status & 0x7f)"
         if status != 0 {
             Diagnostics.line("sockscope: the program \(PrintableBytes.escaped(Array(command[0].utf8))) \(ending)")

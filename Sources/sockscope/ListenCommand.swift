@@ -136,6 +136,14 @@ struct ListenCommand: ParsableCommand {
             throw ValidationError("--accept-timeout waits for a stream client; a UDP listener stops with -i/--idle-timeout")
         }
         guard session.values.shapesStandardStreams else { return }
+        if request.execCommand != nil && session.crlf && !session.values.shapesBeyondLineEnds {
+            // -C with a program: a relay converts its line ends (ncat's -C with --exec).
+            if transport.udp { throw ValidationError("-C with --exec converts a stream's line ends; a UDP program has the datagram socket itself") }
+            if session.idleTimeout != nil {
+                throw ValidationError("-i/--idle-timeout with --exec reads TCP's own idle time, which the -C relay in between hides")
+            }
+            return
+        }
         if broker {
             // A broker's stdin goes to every client: --send-only (stdin only, clients' data not
             // relayed) and -C (its line endings) shape it; the rest has no stream to act on.
@@ -319,8 +327,9 @@ extension ListenCommand.Request {
             Diagnostics.line(
                 "sockscope: warning: \(command.joined(separator: " ")) is served to anyone who can reach \(request.address); restrict it with --allow")
         }
-        let options = ExecServer.Options(
+        var options = ExecServer.Options(
             command: command, mergeStderr: program.mergeStderr, keepOpen: keepOpen || access.maxClients != nil, idleTimeout: session.idleTimeout?.duration)
+        options.crlf = session.crlf
         try ExecServer(request, options: options, policy: policy, tracer: tracer, events: events).run()
     }
 

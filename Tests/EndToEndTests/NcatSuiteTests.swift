@@ -64,6 +64,8 @@ struct NcatSuiteTests {
         "connect-exec-both-ways",
         "connect-exec-through-proxy",
         "connect-exec-tls",
+        "sh-exec-crlf-listen",
+        "sh-exec-crlf-connect",
         "udp-max-clients-0",
         "udp-max-clients-1",
         "udp-max-clients-3",

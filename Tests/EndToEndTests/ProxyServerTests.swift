@@ -55,6 +55,7 @@ struct ProxyServerTests {
         let posted = try await run(
             Paths.curl, ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10", "-x", "http://127.0.0.1:\(port)", "-d", "x=1", page])
         #expect(posted.stdoutText == "501", "POST reaches the origin (Python's http.server answers 501 to POST): \(posted)")
+        _ = try await proxy.waitForLine(containing: "asked in HTTP POST for 127.0.0.1:\(webPort)")  // the log names the method
     }
 
     @Test("--tls: curl --proxy https:// (ncat --ssl --proxy-type http) tunnels and forwards, with Basic and Digest; plain HTTP to it fails its handshake")

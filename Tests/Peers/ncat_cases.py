@@ -487,6 +487,26 @@ def _(_=None):
     environment_case("tcp", lambda script: ["--sh-exec", "sh " + script], tls=True)
 
 
+@case("sh-exec-crlf", protos=("listen", "connect"))
+def _(side):
+    # ncat's "--sh-exec with -C": the program's line ends go out as CR LF (a relay between it and the peer).
+    script = "printf 'one\\ntwo\\r\\nthree\\n'"
+    if side == "listen":
+        _, port = listen(["-C", "--sh-exec", script])
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            got = b""
+            while True:
+                chunk = s.recv(100)
+                if not chunk:
+                    break
+                got += chunk
+    else:
+        server, port = listen([])
+        Proc([SOCKSCOPE, "connect", "-C", "--sh-exec", script, "127.0.0.1", str(port)])
+        got = server.read()[0]
+    check(got == b"one\r\ntwo\r\nthree\r\n", "the program's lines arrived as %r" % got)
+
+
 @case("connect-exec-environment", protos=("tcp", "udp"))
 def _(proto):
     # connect --sh-exec: the program's stdout is the connection; it learns both ends.

@@ -33,6 +33,8 @@ package final class ProxyServerSession {
     package private(set) var output: ByteQueue = []
     /// Bytes after the request: the client's first data for the destination.
     package private(set) var leftover: [UInt8] = []
+    /// The HTTP request's method (CONNECT, or a forwarded GET …), once its head is read.
+    package private(set) var method: String?
     /// A forwarded HTTP request's rewritten head (see +Forwarding), sent ahead of `leftover`.
     private var forwardedHead: [UInt8]?
     private var input: ByteQueue = []
@@ -228,6 +230,7 @@ package final class ProxyServerSession {
         case .refused(let status, let reason): return (.refused(reason: reason, answer: Self.http(status, body: reason)), true)
         case .head(let read, let length):
             head = read
+            method = read.method
             input.removeFirst(length)
         }
         var forwarded: (destination: ProxyDestination, head: [UInt8])?

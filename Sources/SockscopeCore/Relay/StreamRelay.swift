@@ -137,6 +137,7 @@ package final class StreamRelay {
         case .bridge(let other):
             inbound = Pump(from: peer, to: .socket(other), bufferSize: options.bufferSize, shutsDownSinkAtEnd: true)
             outbound = Pump(from: .socket(other), to: peer, bufferSize: options.bufferSize, shutsDownSinkAtEnd: true)
+            if options.crlf { outbound?.lineEndings = LineEndingConverter() }  // -C with --exec: the program's lines
             self.output = nil
         }
     }

@@ -31,6 +31,9 @@ package final class ExecServer {
 
         /// How long a finished client's socket is drained before it is closed anyway.
         package var lingerLimit: Duration = .seconds(2)
+        /// -C: the program's line ends go out as CR LF, through a relay between it and the
+        /// client (ncat's -C with --exec); without it the program has the socket itself.
+        package var crlf = false
 
         package init(command: [String], mergeStderr: Bool, keepOpen: Bool, grace: Duration = .seconds(2), idleTimeout: Duration? = nil) {
             self.command = command
@@ -152,14 +155,17 @@ package final class ExecServer {
     }
 
     /// Runs the program for a new client (accepted, and with TLS, its handshake done).
-    private func start(_ client: Listener.Client, loop: EventLoop) throws(SockscopeError) {
+    private func start(_ accepted: Listener.Client, loop: EventLoop) throws(SockscopeError) {
+        let environment = environment(for: accepted)  // the client's own addresses, before any relay
+        var client = accepted
+        if options.crlf { client.socket = try TLSBridge.start(accepted.socket, tls: nil, crlf: true, tracer: accepted.socket.tracer) }
         // The program gets a blocking socket, as programs expect of stdin and stdout.
         let fd = client.socket.fd
         _ = cshim_set_status_flags(fd, cshim_get_status_flags(fd) & ~O_NONBLOCK)
         let pid: pid_t
         do {
             pid = try ProcessSpawner.spawn(
-                options.command, streams: fd, mergeStderr: options.mergeStderr, environment: environment(for: client))
+                options.command, streams: fd, mergeStderr: options.mergeStderr, environment: environment)
         } catch {
             // No process to be had (EAGAIN at the process limit, ENOMEM): this client
             // is refused; the others keep their programs.

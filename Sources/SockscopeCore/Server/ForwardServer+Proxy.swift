@@ -175,7 +175,7 @@ extension ForwardServer {
         let session = negotiation.session
         forwardEvents(
             .proxyRequest(
-                client: negotiation.client.number, peer: negotiation.client.peer, dialect: session.kind, user: session.user,
+                client: negotiation.client.number, peer: negotiation.client.peer, dialect: session.kind, method: session.method, user: session.user,
                 destination: destination.map { "\($0)" }, refusal: refusal))
     }
 

@@ -14,7 +14,8 @@ package enum ForwardEvent: Sendable {
     case finished(client: Int, peer: SocketAddress, toTarget: Int, toClient: Int, closedFirst: Leg?, reset: Leg?, duration: Duration)
     /// A proxy client asked for a destination (`sockscope proxy`): what it spoke, the user
     /// it gave, where it asked to go, and why it was refused (nil: the connection is tried).
-    case proxyRequest(client: Int, peer: SocketAddress, dialect: ProxyServerSession.Dialect?, user: String?, destination: String?, refusal: String?)
+    case proxyRequest(
+        client: Int, peer: SocketAddress, dialect: ProxyServerSession.Dialect?, method: String?, user: String?, destination: String?, refusal: String?)
     /// A fault plan's limit ended the direction whose bytes come from `from` after `after`
     /// bytes (`--reset-after`, `--close-after`, `--stall-after`).
     case fault(client: Int, from: Leg, outcome: FaultOutcome, after: Int)

@@ -28,19 +28,26 @@ package struct TLSService: Sendable {
 package enum TLSBridge {
     /// Starts relaying `session`; returns the server's end of the pair (non-blocking).
     package static func start(_ session: TLSSession, tracer: SocketTracer) throws(SockscopeError) -> Socket {
+        try start(session.socket, tls: session, crlf: false, tracer: tracer)
+    }
+
+    /// Starts relaying a connection — its TLS session, or the socket itself — to a pair
+    /// whose other end a program gets; with `crlf`, the program's line ends go out as
+    /// CR LF (`-C` with `--exec`, as ncat converts them), what comes in unchanged.
+    package static func start(_ socket: Socket, tls session: TLSSession?, crlf: Bool, tracer: SocketTracer) throws(SockscopeError) -> Socket {
         var pair: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
             throw SockscopeError(SocketCallError(.socket, .current))
         }
         let inner = Socket(adopting: pair[0], family: .unix, type: .stream, tracer: .silent)
         let outer = Socket(adopting: pair[1], family: .unix, type: .stream, tracer: tracer)
-        let job = Job(session: session, inner: inner)
+        let job = Job(socket: socket, session: session, inner: inner, crlf: crlf)
         active.withLock { $0.count += 1 }
         guard DetachedThread.start({ job.run() }) else {
             active.withLock { $0.count -= 1 }
             inner.close()
             outer.close()
-            throw SockscopeError("cannot start a thread for the TLS client", status: .internalError)
+            throw SockscopeError("cannot start a thread to relay the client", status: .internalError)
         }
         return outer
     }
@@ -72,25 +79,30 @@ package enum TLSBridge {
     }
 
     private final class Job: @unchecked Sendable {
-        let session: TLSSession
+        let socket: Socket
+        let session: TLSSession?
         let inner: Socket
+        let crlf: Bool
 
-        init(session: TLSSession, inner: Socket) {
+        init(socket: Socket, session: TLSSession?, inner: Socket, crlf: Bool) {
+            self.socket = socket
             self.session = session
             self.inner = inner
+            self.crlf = crlf
         }
 
         func run() {
-            let options = StreamRelay.Options(bufferSize: 256 << 10)
+            var options = StreamRelay.Options(bufferSize: 256 << 10)
+            options.crlf = crlf  // what the inner side (the program) sends
             do {
-                _ = try StreamRelay(socket: session.socket, tls: session, mode: .bridge(inner), options: options).run()
+                _ = try StreamRelay(socket: socket, tls: session, mode: .bridge(inner), options: options).run()
             } catch {
-                session.socket.tracer.record("TLS relay for fd \(session.socket.fd) ended: \(error)")
+                socket.tracer.record("relay for fd \(socket.fd) ended: \(error)")
                 // A failure (a stream cut inside a record, a reset) reaches the inner side as
                 // a reset, never as a clean end: SO_LINGER 0 makes the close an RST.
                 try? inner.set(.linger(seconds: 0))
             }
-            session.socket.close()
+            socket.close()
             inner.close()
             TLSBridge.ended()
         }

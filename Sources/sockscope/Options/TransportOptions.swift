@@ -61,6 +61,10 @@ extension SessionOptions.Values {
     /// --echo or --exec that have none).
     var shapesStandardStreams: Bool { sendOnly || receiveOnly || stopAtPeerClose || keepSending || crlf || noHalfClose }
 
+    /// Whether an option other than -C shapes the session (-C alone can also convert a
+    /// program's line ends, with --exec).
+    var shapesBeyondLineEnds: Bool { sendOnly || receiveOnly || stopAtPeerClose || keepSending || noHalfClose }
+
     /// The relay's options. `--linger 0` asks for an abortive close, so no FIN is sent
     /// at the end of stdin: replies are read until the peer has been quiet for the reply
     /// wait (the idle timeout, or 0.5 s), and the final close() then resets the

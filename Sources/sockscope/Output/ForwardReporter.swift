@@ -56,8 +56,9 @@ struct ForwardReporter {
             TLSReporter(json: false, tracer: tracer).handshake(handshake, fd: fd, peer: target, failure: failure)
         case .tunnelled(let client, let proxy, _, let destination, let reply):
             tracer.record("client \(client): the proxy \(proxy) opened a tunnel to \(destination) (\(PrintableBytes.escaped(reply ?? "ok")))")
-        case .proxyRequest(let client, let peer, let dialect, let user, let destination, let refusal):
-            let spoke = dialect.map { Self.dialectName($0) } ?? "something"
+        case .proxyRequest(let client, let peer, let dialect, let method, let user, let destination, let refusal):
+            // HTTP names its method (CONNECT, or a forwarded GET …): the client's word, escaped.
+            let spoke = dialect == .http ? "HTTP \(PrintableBytes.escaped(method ?? "CONNECT"))" : dialect.map { Self.dialectName($0) } ?? "something"
             // The user name and the destination are the client's words: escaped, one line.
             let who = user.map { " as '\(PrintableBytes.escaped($0))'" } ?? ""
             let asked = destination.map { " for \(PrintableBytes.escaped("\($0)"))" } ?? ""
@@ -132,7 +133,7 @@ struct ForwardReporter {
             return JSONLine.text(TLSRecord(handshake, peer: target, client: client, failure: failure))
         case .tunnelled(let client, let proxy, let kind, let destination, let reply):
             return JSONLine.text(ProxyRecord(proxy: proxy, proxyType: kind.rawValue, destination: destination, reply: reply, client: client))
-        case .proxyRequest(let client, let peer, let dialect, let user, let destination, let refusal):
+        case .proxyRequest(let client, let peer, let dialect, _, let user, let destination, let refusal):
             let endpoint = JSONEndpoint(peer)
             let record = ProxyRequestRecord(
                 client: client, peerAddress: endpoint.address, peerPort: endpoint.port, proxyType: dialect?.rawValue, user: user,
