@@ -176,7 +176,14 @@ extension ConnectCommand.Request {
         // With --tls or -C, a relay between the program and the connection (ncat's -C converts the program's line ends).
         let stream = tls != nil || session.crlf ? try TLSBridge.start(socket, tls: tls, crlf: session.crlf, tracer: tracer) : socket
         let status = try ProcessSpawner.run(command, on: stream, mergeStderr: program.mergeStderr, environment: environment)
-        if stream !== socket { TLSBridge.finishAll(within: .seconds(2)) }
+        if stream !== socket {
+            TLSBridge.finishAll(within: .seconds(2))
+            // The relay between program and connection failed: bytes may not have arrived.
+            if var failure = TLSBridge.takeFailure() {
+                failure.message = "the connection failed while relaying the program's data: " + failure.message
+                throw failure
+            }
+        }
         let ending = status & 0x7f == 0 ? "exited with status \((status >> 8) & 0xff)" : "was killed by signal \(status & 0x7f)"
         if status != 0 {
             Diagnostics.line("sockscope: the program \(PrintableBytes.escaped(Array(command[0].utf8))) \(ending)")

@@ -66,6 +66,7 @@ struct NcatSuiteTests {
         "connect-exec-tls",
         "sh-exec-crlf-listen",
         "sh-exec-crlf-connect",
+        "connect-exec-relay-reset-is-not-success",
         "udp-max-clients-0",
         "udp-max-clients-1",
         "udp-max-clients-3",

@@ -507,6 +507,23 @@ def _(side):
     check(got == b"one\r\ntwo\r\nthree\r\n", "the program's lines arrived as %r" % got)
 
 
+@case("connect-exec-relay-reset-is-not-success")
+def _(_=None):
+    # sockscope's own: with -C a relay carries the program's output; a peer that resets
+    # mid-stream is exit 74 (bytes were lost), not the 0 of a program that simply ended.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        client = Proc([SOCKSCOPE, "connect", "-C", "--sh-exec", "head -c 20000000 /dev/zero", "127.0.0.1", str(listener.getsockname()[1])])
+        listener.settimeout(5)
+        peer, _ = listener.accept()
+        peer.recv(1000)
+        peer.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        peer.close()
+    status = client.exit_status(10)
+    check(status == 74, "exit %r after the peer reset the relayed stream, not 74: %r" % (status, client.stderr_text()[-300:]))
+
+
 @case("connect-exec-environment", protos=("tcp", "udp"))
 def _(proto):
     # connect --sh-exec: the program's stdout is the connection; it learns both ends.

@@ -71,6 +71,18 @@ package enum TLSBridge {
     /// Bridges still relaying, and the loop of a `finishAll` waiting for them.
     private static let active = Mutex<(count: Int, waiter: EventLoop.Remote?)>((0, nil))
 
+    /// The last failure of any bridge (a reset, a stream cut inside a record), for a
+    /// caller whose exit status must say that bytes may not have arrived.
+    private static let lastFailure = Mutex<SockscopeError?>(nil)
+
+    /// Takes the failure a bridge met since the last call, if any.
+    package static func takeFailure() -> SockscopeError? {
+        lastFailure.withLock { failure in
+            defer { failure = nil }
+            return failure
+        }
+    }
+
     private static func ended() {
         active.withLock { state in
             state.count -= 1
@@ -98,6 +110,7 @@ package enum TLSBridge {
                 _ = try StreamRelay(socket: socket, tls: session, mode: .bridge(inner), options: options).run()
             } catch {
                 socket.tracer.record("relay for fd \(socket.fd) ended: \(error)")
+                TLSBridge.lastFailure.withLock { $0 = error }
                 // A failure (a stream cut inside a record, a reset) reaches the inner side as
                 // a reset, never as a clean end: SO_LINGER 0 makes the close an RST.
                 try? inner.set(.linger(seconds: 0))
