@@ -1371,6 +1371,158 @@ def _(_=None):
     expect_status(port, b"CONNECT 127.0.0.1:%d HTTP/1.0\r\n\r\n" % free_port(), 504, family=socket.AF_INET6, host="::1")
 
 
+# SOCKS5 client: a Python proxy checks sockscope's bytes, as ncat's suite does ---------------
+
+
+def socks5_client_case(auth, family_flag, destination, answer_auth=b"\x01\x00"):
+    """A fake SOCKS5 proxy on loopback: checks the greeting, the RFC 1929 user/password
+    when `auth` is given, and the request's destination; grants it, then expects the
+    client's data through. Returns (client process, what the proxy saw)."""
+    v6 = family_flag == "-6"  # as ncat's suite: with -6 the proxy listens on ::1
+    with socket.socket(socket.AF_INET6 if v6 else socket.AF_INET) as listener:
+        listener.bind(("::1" if v6 else "127.0.0.1", 0))
+        listener.listen(1)
+        listener.settimeout(5)
+        proxy_port = listener.getsockname()[1]
+        proxy_host = "[::1]" if v6 else "127.0.0.1"
+        args = [SOCKSCOPE, "connect", "--proxy", "socks5://%s:%d" % (proxy_host, proxy_port)] + (["--proxy-auth", auth] if auth else [])
+        client = Proc(args + ([family_flag] if family_flag else []) + [destination, "4242"])
+        peer, _ = listener.accept()
+        peer.settimeout(5)
+        with peer:
+            greeting = peer.recv(10)
+            check(greeting[0] == 5 and len(greeting) >= 3, "not a SOCKS5 greeting: %r" % greeting)
+            if auth:
+                check(2 in greeting[2:], "the user/password method (2) not offered: %r" % greeting)
+                peer.sendall(b"\x05\x02")
+                sub = peer.recv(600)
+                check(sub[0] == 1, "not an RFC 1929 request: %r" % sub)
+                user = sub[2:2 + sub[1]]
+                password = sub[3 + sub[1]:]
+                peer.sendall(answer_auth if (user, password) == (b"vasek", b"admin") else b"\x01\x11")
+                if (user, password) != (b"vasek", b"admin"):
+                    return client, None
+            else:
+                peer.sendall(b"\x05\x00")
+            request = peer.recv(300)
+            check(request[:3] == b"\x05\x01\x00", "not a CONNECT request: %r" % request)
+            kind, body = request[3], request[4:-2]
+            seen = {1: lambda: socket.inet_ntop(socket.AF_INET, body), 4: lambda: socket.inet_ntop(socket.AF_INET6, body),
+                    3: lambda: body[1:].decode()}.get(kind, lambda: None)()
+            check(int.from_bytes(request[-2:], "big") == 4242, "the wrong port: %r" % request)
+            peer.sendall(b"\x05\x00\x00\x01\x00\x00\x00\x00\x00\x00")
+            client.write(b"abc\n")
+            data = peer.recv(10)
+            check(data == b"abc\n", "the client's data did not come through: %r" % data)
+            return client, seen
+
+
+@case("socks5-client-auth-allowed", protos=("ipv4", "ipv6", "name"))
+def _(kind):
+    destination = {"ipv4": "127.0.0.1", "ipv6": "::1", "name": "www.seznam.cz"}[kind]
+    _, seen = socks5_client_case("vasek:admin", "-6" if kind == "ipv6" else "-4", destination)
+    check(seen == destination, "the proxy was asked for %r, not %r" % (seen, destination))
+
+
+@case("connect-through-proxy-source-port", protos=("http", "socks4"))
+def _(kind):
+    # ncat's "Connect through HTTP / SOCKS4 proxy with -p": the connection to the proxy has that source port.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        listener.settimeout(5)
+        source = free_port()
+        Proc([SOCKSCOPE, "connect", "--proxy-type", kind, "--proxy", "127.0.0.1:%d" % listener.getsockname()[1], "-p", str(source), "127.0.0.1", "4242"])
+        peer, address = listener.accept()
+        peer.close()
+    check(address[1] == source, "the proxy saw source port %d, not %d" % (address[1], source))
+
+
+def http_proxy_client(answer):
+    """A fake HTTP proxy that answers the client's CONNECT with `answer`; returns what
+    the client printed."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        listener.settimeout(5)
+        client = Proc([SOCKSCOPE, "connect", "--proxy", "127.0.0.1:%d" % listener.getsockname()[1], "--proxy-type", "http", "127.0.0.1", "4242"])
+        peer, _ = listener.accept()
+        with peer:
+            peer.settimeout(5)
+            request = b""
+            while b"\r\n\r\n" not in request:
+                chunk = peer.recv(1000)
+                check(chunk, "the client closed before its request was whole: %r" % request)
+                request += chunk
+            peer.sendall(answer)
+            return client.read()[0]
+
+
+@case("http-proxy-client-hides-response", protos=("ok", "go-ahead", "header"))
+def _(kind):
+    # ncat's "HTTP CONNECT client hides proxy server response", "…, different Status-Line", "…, server sends header".
+    answer = {"ok": b"HTTP/1.0 200 OK\r\n\r\nabc\n", "go-ahead": b"HTTP/1.1 200 Go ahead\r\n\r\nabc\n",
+              "header": b"HTTP/1.0 200 OK\r\nServer: ncat-test 1.2.3\r\n\r\nabc\n"}[kind]
+    got = http_proxy_client(answer)
+    check(got == b"abc\n", "the client printed %r, not only what came after the proxy's answer" % got)
+
+
+@case("proxy-server-keeps-data-after-request")
+def _(_=None):
+    # ncat's "HTTP CONNECT server doesn't consume anything after request" and "HTTP CONNECT proxy relays".
+    _, port = proxy_server()
+    target, target_port = ncat_listen([])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(b"CONNECT 127.0.0.1:%d HTTP/1.0\r\nUser-Agent: ncat-test\r\n\r\nabc\n" % target_port)
+        answer = s.recv(100)
+        check(answer.startswith(b"HTTP/1.1 200"), "no 200: %r" % answer)
+        expect_data(target, b"abc\n", "the target")
+        target.write(b"def\n")
+        check(s.recv(100) == b"def\n", "the target's answer did not come back")
+
+
+@case("socks5-client-no-auth")
+def _(_=None):
+    _, seen = socks5_client_case(None, "-4", "127.0.0.1")
+    check(seen == "127.0.0.1", "the proxy was asked for %r" % seen)
+
+
+@case("socks5-client-auth-denied")
+def _(_=None):
+    # An XFAIL in ncat's suite: here the refusal ends the client with exit 77, named.
+    client, _ = socks5_client_case("klara:admin", "-4", "127.0.0.1")
+    check(client.exit_status(5) == 77, "a refused user did not end the client with 77: %r" % client.stderr_text()[-300:])
+    check("rejected the user 'klara'" in client.stderr_text(), "the refusal not named: %r" % client.stderr_text()[-300:])
+
+
+@case("socks5-client-login-too-long")
+def _(_=None):
+    # An XFAIL in ncat's suite: RFC 1929 allows 255 bytes; a longer user is a usage error before any connection.
+    client = Proc([SOCKSCOPE, "connect", "--proxy", "socks5://127.0.0.1:9", "--proxy-auth", "monika" * 100 + ":admindd", "127.0.0.1", "4242"])
+    status = client.exit_status(5)
+    check(status in (64, 69), "exit %r for a 600-byte SOCKS5 user" % status)
+
+
+@case("socks5-client-bad-answers", protos=("short", "no-method", "unknown-code"))
+def _(answer):
+    # XFAILs in ncat's suite: a short answer, no acceptable method (0xFF), an unknown code
+    # end the client with a named failure (74 or 77), never a hang or 0.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        listener.settimeout(5)
+        client = Proc([SOCKSCOPE, "connect", "-w", "2", "--proxy", "socks5://127.0.0.1:%d" % listener.getsockname()[1], "127.0.0.1", "4242"])
+        peer, _ = listener.accept()
+        with peer:
+            peer.recv(10)
+            peer.sendall({"short": b"\x05", "no-method": b"\x05\xff", "unknown-code": b"\x05\xaa"}[answer])
+            if answer == "short":
+                peer.shutdown(socket.SHUT_WR)
+            status = client.exit_status(5)
+    check(status not in (None, 0), "a bad SOCKS5 answer (%s) ended with %r" % (answer, status))
+    check(client.stderr_text().startswith("sockscope: "), "no named failure: %r" % client.stderr_text()[-200:])
+
+
 # ncat -z: probe ---------------------------------------------------------------------------
 
 
