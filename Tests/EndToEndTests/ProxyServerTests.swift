@@ -115,6 +115,7 @@ struct ProxyServerTests {
             ])
         #expect(elsewhere.stdoutText == "403", "\(elsewhere)")
         _ = try await proxy.waitForLine(containing: "127.0.0.2:\(webPort) is not an allowed target")
+        #expect(proxy.stderrText.contains(#""proxy_type":"http","method":"CONNECT","user":"alice""#), "the record names the HTTP method: \(proxy.stderrText)")
         let log = proxy.stderrText
         #expect(log.contains(#""type":"proxy_request""#) && log.contains(#""user":"alice","destination":"127.0.0.1:\#(webPort)","allowed":true"#), "\(log)")
         #expect(log.contains(#""refusal":"wrong user or password for 'alice'""#), "\(log)")

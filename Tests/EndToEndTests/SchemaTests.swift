@@ -35,7 +35,7 @@ struct SchemaTests {
                 && failed.contains(#""exit_status":79"#), "a failed verification is a tls record with the error: \(failed)")
         let proxied = try await run("/bin/sh", ["-c", "cat \(directory)/proxy.jsonl"]).stdoutText
         #expect(
-            proxied.contains(#""proxy_type":"socks5","user":null,"destination":"127.0.0.2:"#) && proxied.contains(#""allowed":false"#),
+            proxied.contains(#""proxy_type":"socks5","method":null,"user":null,"destination":"127.0.0.2:"#) && proxied.contains(#""allowed":false"#),
             "the proxy logs a refused request: \(proxied)")
         let tunnelled = try await run("/bin/sh", ["-c", "cat \(directory)/forward-proxy.jsonl"]).stdoutText
         #expect(tunnelled.contains(#""type":"proxy""#) && tunnelled.contains(#","client":1}"#), "forward --proxy: a proxy record per client: \(tunnelled)")

@@ -133,10 +133,10 @@ struct ForwardReporter {
             return JSONLine.text(TLSRecord(handshake, peer: target, client: client, failure: failure))
         case .tunnelled(let client, let proxy, let kind, let destination, let reply):
             return JSONLine.text(ProxyRecord(proxy: proxy, proxyType: kind.rawValue, destination: destination, reply: reply, client: client))
-        case .proxyRequest(let client, let peer, let dialect, _, let user, let destination, let refusal):
+        case .proxyRequest(let client, let peer, let dialect, let method, let user, let destination, let refusal):
             let endpoint = JSONEndpoint(peer)
             let record = ProxyRequestRecord(
-                client: client, peerAddress: endpoint.address, peerPort: endpoint.port, proxyType: dialect?.rawValue, user: user,
+                client: client, peerAddress: endpoint.address, peerPort: endpoint.port, proxyType: dialect?.rawValue, method: method, user: user,
                 destination: destination.map { "\($0)" }, allowed: refusal == nil, refusal: refusal)
             return JSONLine.text(record)
         }

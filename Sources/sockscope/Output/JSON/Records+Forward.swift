@@ -125,6 +125,7 @@ struct ProxyRequestRecord: JSONRecord {
     var peerAddress: String?
     var peerPort: Int?
     var proxyType: String?
+    var method: String?
     var user: String?
     var destination: String?
     var allowed: Bool
