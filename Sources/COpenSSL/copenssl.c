@@ -2,6 +2,7 @@
 #include "copenssl.h"
 
 #include <arpa/inet.h>
+#include <sys/socket.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdatomic.h>
@@ -43,7 +44,10 @@
     X(EVP_PKEY_free) X(X509_new) X(X509_free) X(X509_set_version) X(X509_get_serialNumber) X(ASN1_INTEGER_set) \
     X(X509_gmtime_adj) X(X509_getm_notBefore) X(X509_getm_notAfter) X(X509_set_pubkey)                        \
     X(X509_NAME_add_entry_by_txt) X(X509_set_issuer_name) X(X509V3_EXT_conf_nid) X(X509_add_ext)              \
-    X(X509_EXTENSION_free) X(X509_sign) X(RAND_bytes) X(SSL_CTX_get0_certificate)
+    X(X509_EXTENSION_free) X(X509_sign) X(RAND_bytes) X(SSL_CTX_get0_certificate) X(DTLS_client_method)          \
+    X(DTLS_server_method) X(BIO_new_dgram) X(SSL_set_bio) X(SSL_get_rbio) X(SSL_is_dtls) X(DTLSv1_listen)       \
+    X(BIO_ADDR_new) X(BIO_ADDR_free) X(SSL_CTX_set_cookie_generate_cb) X(SSL_CTX_set_cookie_verify_cb) X(EVP_Q_mac) \
+    X(SSL_clear)
 
 #define COSSL_POINTER(name) static __typeof__(&name) p_##name;
 COSSL_FUNCTIONS(COSSL_POINTER)
@@ -299,13 +303,64 @@ static int apply_protocols(SSL_CTX *context, const cossl_context_options *option
     return 0;
 }
 
+
+// MARK: DTLS cookies
+
+/// The key of this process's DTLS cookies (RFC 6347 §4.2.1): a server answers a
+/// ClientHello without a valid cookie with HelloVerifyRequest, keeping no state, so a
+/// forged source address gets nothing but one small datagram back.
+static unsigned char cookie_secret[32];
+static pthread_once_t cookie_once = PTHREAD_ONCE_INIT;
+static int cookie_ready;
+
+static void make_cookie_secret(void) { cookie_ready = p_RAND_bytes(cookie_secret, sizeof cookie_secret) == 1; }
+
+/// HMAC-SHA256 over the peer's address (as the datagram BIO saw it): its cookie.
+static int peer_cookie(SSL *ssl, unsigned char *cookie, size_t *length) {
+    struct sockaddr_storage peer;
+    memset(&peer, 0, sizeof peer);
+    long size = p_BIO_ctrl(p_SSL_get_rbio(ssl), BIO_CTRL_DGRAM_GET_PEER, sizeof peer, &peer);
+    if (size <= 0 || !cookie_ready) return 0;
+    return p_EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, cookie_secret, sizeof cookie_secret, (unsigned char *)&peer,
+                       (size_t)size, cookie, 32, length) != NULL;
+}
+
+static int generate_cookie(SSL *ssl, unsigned char *cookie, unsigned int *length) {
+    size_t made = 0;
+    if (!peer_cookie(ssl, cookie, &made)) return 0;
+    *length = (unsigned int)made;
+    return 1;
+}
+
+static int verify_cookie(SSL *ssl, const unsigned char *cookie, unsigned int length) {
+    unsigned char expected[32];
+    size_t made = 0;
+    if (!peer_cookie(ssl, expected, &made) || length != made) return 0;
+    unsigned char difference = 0;
+    for (size_t index = 0; index < made; index++) difference |= expected[index] ^ cookie[index];
+    return difference == 0;
+}
+
+static int use_cookies(SSL_CTX *context, char *error, size_t size) {
+    pthread_once(&cookie_once, make_cookie_secret);
+    if (!cookie_ready) {
+        set_error(error, size, "cannot make the DTLS cookie key");
+        return -1;
+    }
+    p_SSL_CTX_set_cookie_generate_cb(context, generate_cookie);
+    p_SSL_CTX_set_cookie_verify_cb(context, verify_cookie);
+    return 0;
+}
+
 cossl_context *cossl_context_new(const cossl_context_options *options, unsigned char fingerprint[32], char *error,
                                  size_t size) {
     if (cossl_load(error, size) != 0) return NULL;
     if (keylog_index < 0) keylog_index = p_CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL_CTX, 0, NULL, NULL, NULL, NULL);
     if (alpn_index < 0) alpn_index = p_CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL_CTX, 0, NULL, NULL, NULL, NULL);
     p_ERR_clear_error();
-    SSL_CTX *context = p_SSL_CTX_new(options->server ? p_TLS_server_method() : p_TLS_client_method());
+    const SSL_METHOD *method = options->datagram ? (options->server ? p_DTLS_server_method() : p_DTLS_client_method())
+                                                 : (options->server ? p_TLS_server_method() : p_TLS_client_method());
+    SSL_CTX *context = p_SSL_CTX_new(method);
     if (context == NULL) {
         set_error(error, size, "cannot make a TLS context");
         return NULL;
@@ -316,12 +371,16 @@ cossl_context *cossl_context_new(const cossl_context_options *options, unsigned 
                    NULL);
     // Read-ahead: one recv() takes in as many records as have arrived (up to 64 KiB),
     // instead of a recv() for each record's header and another for its body.
-    if (!options->exact_reads) {
+    if (!options->exact_reads && !options->datagram) {
         p_SSL_CTX_ctrl(context, SSL_CTRL_SET_READ_AHEAD, 1, NULL);
         p_SSL_CTX_set_default_read_buffer_len(context, 64 * 1024);
     }
     if (load_identity(context, options, error, size) != 0 || load_trust(context, options, error, size) != 0 ||
         apply_protocols(context, options, error, size) != 0) {
+        cossl_context_free((cossl_context *)context);
+        return NULL;
+    }
+    if (options->datagram && options->server && use_cookies(context, error, size) != 0) {
         cossl_context_free((cossl_context *)context);
         return NULL;
     }
@@ -397,12 +456,69 @@ static int buffer_writes(SSL *ssl) {
     return 0;
 }
 
+
+/// A DTLS session reads and writes datagrams (BIO_s_datagram): one record per send,
+/// no write buffer in front. On a connected socket the BIO is told its peer, so it
+/// uses send/recv and asks the kernel for the path MTU (IP_MTU).
+static int use_datagrams(SSL *ssl, int fd) {
+    BIO *bio = p_BIO_new_dgram(fd, BIO_NOCLOSE);
+    if (bio == NULL) return -1;
+    struct sockaddr_storage peer;
+    socklen_t length = sizeof peer;
+    if (getpeername(fd, (struct sockaddr *)&peer, &length) == 0) p_BIO_ctrl(bio, BIO_CTRL_DGRAM_SET_CONNECTED, 0, &peer);
+    p_SSL_set_bio(ssl, bio, bio);
+    return 0;
+}
+
+int cossl_dtls_listen(cossl_session *session, void *peer, unsigned int *peer_length, int *system_errno) {
+    SSL *ssl = (SSL *)session;
+    BIO_ADDR *address = p_BIO_ADDR_new();
+    if (address == NULL) return COSSL_FAILED;
+    p_ERR_clear_error();
+    errno = 0;
+    int result = p_DTLSv1_listen(ssl, address);
+    p_BIO_ADDR_free(address);
+    if (result == 0) return COSSL_WANT_READ;
+    if (result < 0) {
+        int saved = errno;
+        if (p_ERR_peek_error() == 0 && (saved == EAGAIN || saved == EWOULDBLOCK || saved == 0)) return COSSL_WANT_READ;
+        if (p_ERR_peek_error() == 0) {
+            *system_errno = saved;
+            return COSSL_SYSTEM;
+        }
+        return COSSL_FAILED;
+    }
+    long size = p_BIO_ctrl(p_SSL_get_rbio(ssl), BIO_CTRL_DGRAM_GET_PEER, *peer_length, peer);
+    if (size <= 0) return COSSL_FAILED;
+    *peer_length = (unsigned int)size;
+    return COSSL_DONE;
+}
+
+int cossl_dtls_move(cossl_session *session, int fd) {
+    return use_datagrams((SSL *)session, fd);
+}
+
+long cossl_dtls_timeout(cossl_session *session) {
+    struct timeval left;
+    if (p_SSL_ctrl((SSL *)session, DTLS_CTRL_GET_TIMEOUT, 0, &left) <= 0) return -1;
+    return (long)left.tv_sec * 1000 + left.tv_usec / 1000;
+}
+
+int cossl_dtls_retransmit(cossl_session *session) {
+    p_ERR_clear_error();
+    return p_SSL_ctrl((SSL *)session, DTLS_CTRL_HANDLE_TIMEOUT, 0, NULL) < 0 ? COSSL_FAILED : COSSL_DONE;
+}
+
+int cossl_is_datagram(cossl_session *session) { return p_SSL_is_dtls((SSL *)session); }
+
 cossl_session *cossl_session_new(cossl_context *context, int fd, const char *sni, const char *verify_name,
                                  cossl_alerts *alerts, char *error, size_t size) {
     SSL_CTX *ctx = (SSL_CTX *)context;
     p_ERR_clear_error();
     SSL *ssl = p_SSL_new(ctx);
-    if (ssl == NULL || p_SSL_set_fd(ssl, fd) != 1 || buffer_writes(ssl) != 0) {
+    int ready = ssl != NULL && (p_SSL_is_dtls(ssl) ? use_datagrams(ssl, fd) == 0
+                                                   : p_SSL_set_fd(ssl, fd) == 1 && buffer_writes(ssl) == 0);
+    if (!ready) {
         set_error(error, size, "cannot make a TLS session");
         if (ssl != NULL) p_SSL_free(ssl);
         return NULL;

@@ -86,7 +86,6 @@ struct ConnectCommand: ParsableCommand {
             throw ValidationError(
                 "--frame sends whole messages; --send-only, --recv-only, --keep-sending, --stop-at-peer-close, --crlf and --no-half-close are for raw streams")
         }
-        if tls.tls && transport.udp { throw ValidationError("--tls runs over a stream: UDP would need DTLS, which sockscope does not speak") }
         if tls.tls && frame.format != nil { throw ValidationError("--frame works on the socket itself; with --tls, frame the data yourself") }
         if proxy.proxy != nil && (transport.udp || transport.unixPath != nil) {
             throw ValidationError("--proxy tunnels a TCP connection; -u and -U do not go through proxies")
@@ -132,7 +131,11 @@ extension ConnectCommand.Request {
         let tracer = Diagnostics.tracer(verbose: session.verbose)
         var (request, host, tunnel) = try connectRequest(type: transport.socketType)
         // Bad TLS options and a missing libssl are errors before any connection.
-        let context = try tls.configurationIfEnabled(role: .client).map { (configuration) throws(SockscopeError) in try TLSContext(configuration) }
+        let context = try tls.configurationIfEnabled(role: .client).map { (configuration) throws(SockscopeError) in
+            var configuration = configuration
+            configuration.datagram = transport.udp  // DTLS
+            return try TLSContext(configuration)
+        }
         let log = try traffic.log()  // a file that cannot be written is an error before any connection
         // A TLS session's tap keeps whole packets: its timeline shows the TLS records, and
         // a capture meant for decryption (--keylog with --pcap-out) needs the data.
@@ -218,7 +221,9 @@ extension ConnectCommand.Request {
             var options = DatagramRelay.Options(idleTimeout: wait, replyWait: wait ?? .milliseconds(500))
             options.directions = session.directions
             options.crlf = session.crlf
-            let relay = DatagramRelay(socket: socket, input: .standardInput, output: 1, peer: .connected, options: options, notices: Diagnostics.notices)
+            if tls != nil { options.datagramSize = TLSSession.largestDatagramRecord }  // one record per datagram
+            let relay = DatagramRelay(
+                socket: socket, tls: tls, input: .standardInput, output: 1, peer: .connected, options: options, notices: Diagnostics.notices)
             if let log { relay.observer = { log.record($0, $1) } }
             reporter.datagramsDone(try relay.run())
         } else if frame.format != nil {

@@ -121,7 +121,11 @@ struct ListenCommand: ParsableCommand {
             throw ValidationError("--allow/--deny match IP addresses; a Unix socket's clients are limited by its file's permissions")
         }
         if transport.unixPath != nil && tap.enabled { throw ValidationError("--tap follows TCP connections, not Unix sockets") }
-        if tls.tls && transport.udp { throw ValidationError("--tls serves stream clients: UDP would need DTLS, which sockscope does not speak") }
+        if tls.tls && transport.udp && (keepOpen || access.maxClients != nil || exec) {
+            throw ValidationError(
+                "-u --tls (DTLS) serves one client, its socket connected to that client's address; --keep-open, --max-clients and --exec are for TCP with --tls, or -u without it"
+            )
+        }
         if tls.tls && frame.format != nil { throw ValidationError("--frame works on the socket itself; with --tls, frame the data yourself") }
         if tls.tls && exec && session.idleTimeout != nil {
             throw ValidationError("-i/--idle-timeout with --exec reads TCP's own idle time, which the TLS relay in between hides")
@@ -220,7 +224,8 @@ extension ListenCommand.Request {
     /// or a missing libssl is an error before listening. An ephemeral certificate's
     /// fingerprint is printed, for clients to check.
     private func tlsService() throws(SockscopeError) -> TLSService? {
-        guard let configuration = try tls.configurationIfEnabled(role: .server) else { return nil }
+        guard var configuration = try tls.configurationIfEnabled(role: .server) else { return nil }
+        configuration.datagram = transport.udp  // DTLS
         let context = try TLSContext(configuration)
         context.announceIfEphemeral(json: output.json)
         // Every server relays TLS on its own loop; a program (--exec) needs a real
@@ -279,10 +284,18 @@ extension ListenCommand.Request {
             var options = DatagramRelay.Options(idleTimeout: session.idleTimeout?.duration, echo: transform)
             options.directions = session.directions
             options.crlf = session.crlf
-            let server = try DatagramServer(request, options: options, policy: policy, tracer: tracer, notices: Diagnostics.notices, events: events)
             let log = try traffic.log()
-            if let log { server.observer = { log.record($0, $1) } }
-            let report = try server.run(input: .standardInput, output: 1)
+            let report: DatagramRelay.Report
+            if let service = policy.tls {
+                let server = try DatagramTLSServer(
+                    request, service: service, options: options, policy: policy, tracer: tracer, notices: Diagnostics.notices, events: events)
+                if let log { server.observer = { log.record($0, $1) } }
+                report = try server.run(input: .standardInput, output: 1)
+            } else {
+                let server = try DatagramServer(request, options: options, policy: policy, tracer: tracer, notices: Diagnostics.notices, events: events)
+                if let log { server.observer = { log.record($0, $1) } }
+                report = try server.run(input: .standardInput, output: 1)
+            }
             try log?.finish()
             reporter.datagramsDone(report)
         } else if let command = execCommand {

@@ -34,6 +34,7 @@ typedef struct {
     unsigned int alpn_length;
     int keylog_fd;                 // write NSS key log lines (SSLKEYLOGFILE) here, or -1
     int exact_reads;               // 1: no read-ahead (what follows a record stays in the socket)
+    int datagram;                  // 1: DTLS over a UDP socket (versions DTLS1_VERSION, DTLS1_2_VERSION)
 } cossl_context_options;
 
 /// Makes a context; NULL with the reason in `error`. When the context has a
@@ -92,6 +93,22 @@ int cossl_flush(cossl_session *session, int *system_errno);
 /// Sends close_notify (SSL_shutdown once) after what is buffered, and sends it on:
 /// COSSL_DONE once all of it has left, or a want/failure result (call again).
 int cossl_shutdown(cossl_session *session, int *system_errno);
+/// DTLS server: answers ClientHellos on an unconnected UDP socket (HelloVerifyRequest
+/// with a cookie, no state kept) until one comes back with a valid cookie: COSSL_DONE
+/// with its source in `peer` (`*peer_length` bytes of a sockaddr), COSSL_WANT_READ
+/// when none has yet, or a failure. SSL_do_handshake then goes on with that client.
+int cossl_dtls_listen(cossl_session *session, void *peer, unsigned int *peer_length, int *system_errno);
+/// Moves a DTLS session to another UDP socket (connected to the peer): 0 on success.
+int cossl_dtls_move(cossl_session *session, int fd);
+/// Milliseconds until the DTLS retransmission timer fires (DTLSv1_get_timeout), or -1
+/// when none runs.
+long cossl_dtls_timeout(cossl_session *session);
+/// The timer fired: resend the last flight (DTLSv1_handle_timeout); COSSL_FAILED after
+/// too many tries.
+int cossl_dtls_retransmit(cossl_session *session);
+/// 1 when the session is DTLS.
+int cossl_is_datagram(cossl_session *session);
+
 /// The first queued OpenSSL error's reason ("certificate verify failed"), and clears the queue.
 void cossl_error(char *buffer, size_t size);
 

@@ -19,6 +19,18 @@ package protocol ConnectionStage: AnyObject {
 
     /// The failure when `waited` passed before the stage ended (exit 75).
     func timedOut(after waited: Duration) -> SockscopeError
+
+    /// When the stage must act even if its socket stays quiet (a DTLS flight to resend),
+    /// or nil; read after each step that waits.
+    var wakeTime: ContinuousClock.Instant? { get }
+
+    /// That time has come: the stage acts on it (resends its last flight).
+    func wake() throws(SockscopeError)
+}
+
+extension ConnectionStage {
+    package var wakeTime: ContinuousClock.Instant? { nil }
+    package func wake() throws(SockscopeError) {}
 }
 
 extension ConnectionStage {
@@ -28,11 +40,15 @@ extension ConnectionStage {
     /// - Throws: the stage's failure, its timeout, the signal.
     package func run(on socket: Socket, deadline: ContinuousClock.Instant?) throws(SockscopeError) {
         let started = ContinuousClock.now
-        while true {
-            guard case .waiting(let interest) = try step(on: socket) else { return }
+        var progress = try step(on: socket)
+        while case .waiting(let interest) = progress {
+            let wakeTime = self.wakeTime
+            let until = [deadline, wakeTime].compactMap { $0 }.min()
             let ready: Bool
-            do { ready = try EventLoop.wait(for: socket.descriptor, interest, deadline: deadline) } catch { throw SockscopeError(error) }
-            if !ready { throw timedOut(after: .now - started) }
+            do { ready = try EventLoop.wait(for: socket.descriptor, interest, deadline: until) } catch { throw SockscopeError(error) }
+            if !ready, let deadline, ContinuousClock.now >= deadline { throw timedOut(after: .now - started) }
+            if !ready, let wakeTime, ContinuousClock.now >= wakeTime { try wake() }
+            progress = try step(on: socket)
         }
     }
 }
@@ -49,11 +65,13 @@ extension EventLoop {
         let started = ContinuousClock.now
         let descriptor = socket.descriptor
         var timer: Timer?
+        var waker: Timer?
         var ended = false
         func end(_ failure: SockscopeError?) throws(SockscopeError) {
             guard !ended else { return }
             ended = true
             if let timer { cancel(timer) }
+            if let waker { cancel(waker) }
             forget(descriptor)
             try then(failure)
         }
@@ -65,6 +83,14 @@ extension EventLoop {
             case .waiting(let interest):
                 // A stage that reconnected (a proxy's 407) put a new file under the number.
                 if socket.takeReplacedFile() { try renew(descriptor, interest) } else { try update(descriptor, interest) }
+                if let waker { cancel(waker) }
+                waker = stage.wakeTime.map { time in
+                    schedule(at: time) { () throws(SockscopeError) in
+                        waker = nil
+                        do throws(SockscopeError) { try stage.wake() } catch { return try end(error) }
+                        try step()
+                    }
+                }
             }
         }
         timer = schedule(at: deadline) { () throws(SockscopeError) in try end(stage.timedOut(after: .now - started)) }

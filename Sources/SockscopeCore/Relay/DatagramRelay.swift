@@ -35,6 +35,9 @@ package final class DatagramRelay {
         package var directions: RelayDirections = .both
         /// Bare LF in each outgoing datagram becomes CR LF (`--crlf`).
         package var crlf = false
+        /// A connected client's input ending ends the relay (after `replyWait`); a DTLS
+        /// server's does not: it serves its client until close_notify or the idle timeout.
+        package var endsWithInput = true
 
         package init(
             idleTimeout: Duration? = nil, replyWait: Duration = .milliseconds(500), datagramSize: Int = DatagramRelay.maximumPayload, echo: ByteTransform? = nil
@@ -56,6 +59,10 @@ package final class DatagramRelay {
     }
 
     private let socket: Socket
+    /// DTLS over the (connected) socket: each datagram is one record.
+    private let tls: TLSSession?
+    /// The peer sent close_notify: nothing more will come.
+    private var peerEnded = false
     private let input: FileDescriptor?
     private let output: Int32
     private let peerMode: Peer
@@ -69,8 +76,11 @@ package final class DatagramRelay {
     package var observer: ((StreamRelay.Direction, UnsafeRawBufferPointer) -> Void)?
 
     /// - Parameter notices: where warnings go (a truncated datagram), shown even without `-v`.
-    package init(socket: Socket, input: FileDescriptor?, output: Int32, peer: Peer, options: Options, notices: SocketTracer) {
+    package init(
+        socket: Socket, tls: TLSSession? = nil, input: FileDescriptor?, output: Int32, peer: Peer, options: Options, notices: SocketTracer
+    ) {
         self.socket = socket
+        self.tls = tls
         self.input = input
         self.output = output
         self.peerMode = peer
@@ -107,13 +117,13 @@ package final class DatagramRelay {
             }
         }
         try loop.run {
-            finished
+            finished || peerEnded
         } prepare: { [self] () throws(SockscopeError) in
             // Stdin is read once there is someone to send to (a listener: the last sender).
             if let input { try loop.update(input, inputOpen && (peerMode == .connected || lastSender != nil) ? .readable : []) }
             // A client's input ending means "wait a little for the last replies"; a
             // listener keeps serving whatever its stdin does.
-            let waitingForLastReplies = !inputOpen && peerMode == .connected
+            let waitingForLastReplies = !inputOpen && peerMode == .connected && options.endsWithInput
             if waitingForLastReplies && options.directions == .sendOnly {
                 finished = true  // nothing to wait for: replies are not wanted
                 return
@@ -127,6 +137,7 @@ package final class DatagramRelay {
                 }
             }
         }
+        tls?.sendCloseNotify()
         return report
     }
 
@@ -165,7 +176,7 @@ package final class DatagramRelay {
         for _ in 0..<64 {
             let datagram: Socket.Datagram?
             do {
-                datagram = try socket.receiveDatagram(into: buffer)
+                datagram = try receiveDatagram(into: buffer)
             } catch {
                 throw SockscopeError(error, peer: socket.remoteAddress)
             }
@@ -196,8 +207,21 @@ package final class DatagramRelay {
         return admitted
     }
 
+    /// The next datagram: from the socket, or one DTLS record's plaintext (nil also
+    /// once the peer's close_notify has come).
+    private func receiveDatagram(into buffer: UnsafeMutableRawBufferPointer) throws(SocketCallError) -> Socket.Datagram? {
+        guard let tls else { return try socket.receiveDatagram(into: buffer) }
+        guard !peerEnded, let count = try tls.read(into: buffer) else { return nil }
+        if count == 0 {
+            peerEnded = true
+            return nil
+        }
+        return Socket.Datagram(source: socket.remoteAddress, keptBytes: count, arrivedBytes: count)
+    }
+
     private func send(_ bytes: UnsafeRawBufferPointer, to destination: SocketAddress?) throws(SockscopeError) {
         do {
+            if let tls { return try tls.sendRecord(bytes) }
             try socket.sendDatagram(bytes, to: destination)
         } catch {
             throw SockscopeError(error, peer: socket.remoteAddress)

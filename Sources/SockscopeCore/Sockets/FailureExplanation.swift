@@ -40,7 +40,9 @@ extension SockscopeError {
     /// Datagram errors: ICMP port-unreachable, EMSGSIZE, a broadcast without SO_BROADCAST.
     private static func datagramFailure(_ failure: SocketCallError, _ code: String, _ target: String) -> SockscopeError? {
         switch (failure.call, failure.errno) {
-        case (.recv, .connectionRefused), (.recvfrom, .connectionRefused), (.send, .connectionRefused), (.sendto, .connectionRefused):
+        case (.recv, .connectionRefused), (.recvfrom, .connectionRefused), (.send, .connectionRefused), (.sendto, .connectionRefused),
+            (.sslHandshake, .connectionRefused), (.sslRead, .connectionRefused), (.sslWrite, .connectionRefused):
+            // Only a UDP socket hears ECONNREFUSED after connect(): DTLS's records are datagrams.
             return SockscopeError(
                 "no one is receiving at \(target): \(code)",
                 explanation: "an ICMP port-unreachable came back for a datagram sent there", status: .unavailable)

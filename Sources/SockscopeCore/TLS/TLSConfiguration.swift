@@ -17,6 +17,16 @@ package enum TLSVersion: String, Sendable, CaseIterable, Equatable, Comparable {
         }
     }
 
+    /// The DTLS version for a datagram session (RFC 6347): DTLS 1.0 stands for TLS 1.1
+    /// (`DTLS1_VERSION`), DTLS 1.2 for TLS 1.2 (`DTLS1_2_VERSION`); OpenSSL 3 has no DTLS 1.3.
+    var datagramCode: Int32? {
+        switch self {
+        case .tls10, .tls11: 0xFEFF
+        case .tls12: 0xFEFD
+        case .tls13: nil
+        }
+    }
+
     /// The lowest version sockscope accepts unless --tls-min says otherwise.
     package static let defaultMinimum = TLSVersion.tls12
 
@@ -58,6 +68,9 @@ package struct TLSConfiguration: Sendable, Equatable {
     /// follows the first record header, so a non-TLS answer can be read back (probe --tls).
     package var readAhead = true
 
+    /// DTLS over UDP (`--tls` with `-u`) instead of TLS over a stream.
+    package var datagram = false
+
     package init(role: Role, verify: Bool = true) {
         self.role = role
         self.verify = verify
@@ -89,5 +102,20 @@ package struct TLSConfiguration: Sendable, Equatable {
         let list = names.filter { !$0.hasPrefix("TLS_") }
         let tls12 = list.isEmpty ? (legacy ? "DEFAULT" : nil) : list.joined(separator: ":")
         return (tls12.map { legacy ? $0 + ":@SECLEVEL=0" : $0 }, suites.isEmpty ? nil : suites.joined(separator: ":"))
+    }
+}
+
+extension TLSConfiguration {
+    /// The lowest and highest protocol versions as OpenSSL's codes (0: no limit): TLS's,
+    /// or for DTLS the DTLS version each stands for.
+    /// - Throws: a usage error for TLS 1.3 with DTLS (OpenSSL 3 speaks DTLS 1.2 at most).
+    func versionCodes() throws(SockscopeError) -> (minimum: Int32, maximum: Int32) {
+        let minimum = minimumVersion ?? .defaultMinimum
+        guard datagram else { return (minimum.code, maximumVersion?.code ?? 0) }
+        guard let low = minimum.datagramCode else {
+            throw .usage("--tls-min 1.3: DTLS goes up to 1.2 here (OpenSSL 3 has no DTLS 1.3)")
+        }
+        // A --tls-max of 1.3 is no limit for DTLS.
+        return (low, maximumVersion.flatMap(\.datagramCode) ?? 0)
     }
 }

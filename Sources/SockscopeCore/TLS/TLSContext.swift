@@ -27,6 +27,7 @@ package final class TLSContext: @unchecked Sendable {
         self.keylog = keylog
         let ephemeral = configuration.role == .server && configuration.certificateFile == nil
         let alpn = try configuration.alpnWireFormat()
+        let (minimum, maximum) = try configuration.versionCodes()
         let (list, suites) = configuration.cipherLists
         var digest = [UInt8](repeating: 0, count: 32)
         var error = [CChar](repeating: 0, count: 1024)
@@ -41,8 +42,9 @@ package final class TLSContext: @unchecked Sendable {
                 options.cert_file = strings[1]
                 options.key_file = strings[2]
                 options.self_signed = ephemeral ? 1 : 0
-                options.min_version = (configuration.minimumVersion ?? .defaultMinimum).code
-                options.max_version = configuration.maximumVersion?.code ?? 0
+                options.min_version = minimum
+                options.max_version = maximum
+                options.datagram = configuration.datagram ? 1 : 0
                 options.ciphers = strings[3]
                 options.ciphersuites = strings[4]
                 options.alpn = alpnBytes.isEmpty ? nil : alpnBytes.baseAddress

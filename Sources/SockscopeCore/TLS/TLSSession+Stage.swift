@@ -33,6 +33,12 @@ extension TLSSession: ConnectionStage {
     /// facts learned so far are kept.
     package func timedOut(after waited: Duration) -> SockscopeError {
         collectFacts()
+        if isDatagram {
+            return SockscopeError(
+                "DTLS handshake with \(peerText) timed out after \(SockscopeError.seconds(waited))",
+                explanation: "no DTLS answer came (each unanswered flight was sent again): nothing serves DTLS on this UDP port, or a firewall drops it",
+                status: .timedOut)
+        }
         return SockscopeError(
             "TLS handshake with \(peerText) timed out after \(SockscopeError.seconds(waited))",
             explanation: "the peer accepted TCP but did not finish the handshake (is it TLS?)", status: .timedOut)

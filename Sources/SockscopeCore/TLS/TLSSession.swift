@@ -139,7 +139,7 @@ package final class TLSSession {
         let result = cossl_shutdown(handle, &systemErrno)
         if result == COSSL_WANT_WRITE || result == COSSL_WANT_READ { return false }
         socket.tracer.record("SSL_shutdown(fd \(socket.fd)) → close_notify sent")
-        socket.shutdownWrite()
+        if !isDatagram { socket.shutdownWrite() }  // UDP has no FIN
         return true
     }
 
@@ -248,7 +248,7 @@ extension TLSSession {
         }
         if result == COSSL_SYSTEM {
             var error = SockscopeError(SocketCallError(.sslHandshake, Errno(rawValue: systemErrno)))
-            error.message = "TLS handshake with \(peerText) failed: \(Errno(rawValue: systemErrno).nameAndText)"
+            error.message = "\(isDatagram ? "DTLS" : "TLS") handshake with \(peerText) failed: \(Errno(rawValue: systemErrno).nameAndText)"
             return error
         }
         if result == COSSL_UNEXPECTED_EOF {
