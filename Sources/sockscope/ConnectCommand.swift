@@ -177,7 +177,12 @@ extension ConnectCommand.Request {
     private func runProgram(_ command: [String], on socket: Socket, tls: TLSSession?, tracer: SocketTracer) throws(SockscopeError) {
         let environment = ProcessSpawner.connectionEnvironment(protocolName: protocolName, remote: socket.remoteAddress, local: socket.localAddress)
         // With --tls or -C, a relay between the program and the connection (ncat's -C converts the program's line ends).
-        let stream = tls != nil || session.crlf ? try TLSBridge.start(socket, tls: tls, crlf: session.crlf, tracer: tracer) : socket
+        let stream: Socket
+        if let tls, tls.isDatagram {
+            stream = try TLSBridge.startDatagrams(tls, tracer: tracer)  // DTLS: one message per datagram
+        } else {
+            stream = tls != nil || session.crlf ? try TLSBridge.start(socket, tls: tls, crlf: session.crlf, tracer: tracer) : socket
+        }
         let status = try ProcessSpawner.run(command, on: stream, mergeStderr: program.mergeStderr, environment: environment)
         if stream !== socket {
             TLSBridge.finishAll(within: .seconds(2))

@@ -121,9 +121,9 @@ struct ListenCommand: ParsableCommand {
             throw ValidationError("--allow/--deny match IP addresses; a Unix socket's clients are limited by its file's permissions")
         }
         if transport.unixPath != nil && tap.enabled { throw ValidationError("--tap follows TCP connections, not Unix sockets") }
-        if tls.tls && transport.udp && (keepOpen || access.maxClients != nil || exec) {
+        if tls.tls && transport.udp && (keepOpen || access.maxClients != nil) {
             throw ValidationError(
-                "-u --tls (DTLS) serves one client, its socket connected to that client's address; --keep-open, --max-clients and --exec are for TCP with --tls, or -u without it"
+                "-u --tls (DTLS) serves one client, its socket connected to that client's address; --keep-open and --max-clients are for TCP with --tls, or -u without it"
             )
         }
         if tls.tls && frame.format != nil { throw ValidationError("--frame works on the socket itself; with --tls, frame the data yourself") }
@@ -277,7 +277,14 @@ extension ListenCommand.Request {
     /// Serves in the mode the options chose; every mode goes through the one `Listener`.
     private func serve(_ request: ListenRequest, policy: Listener.Policy, reporter: ListenerReporter, tracer: SocketTracer) throws(SockscopeError) {
         let events: (ListenerEvent) -> Void = { reporter.report($0) }
-        if request.type == .datagram, let command = execCommand {
+        if request.type == .datagram, let command = execCommand, let service = policy.tls {
+            let server = try DatagramTLSServer(
+                request, service: service, options: DatagramRelay.Options(), policy: policy, tracer: tracer, notices: Diagnostics.notices, events: events)
+            if let status = try server.runProgram(command, mergeStderr: program.mergeStderr), status != 0 {
+                let ending = status & 0x7f == 0 ? "exited with status \((status >> 8) & 0xff)" : "was killed by signal \(status & 0x7f)"
+                Diagnostics.line("sockscope: the program \(PrintableBytes.escaped(Array(command[0].utf8))) \(ending)")
+            }
+        } else if request.type == .datagram, let command = execCommand {
             let options = ExecServer.Options(command: command, mergeStderr: program.mergeStderr, keepOpen: keepOpen || access.maxClients != nil)
             try DatagramExecServer(request, options: options, policy: policy, tracer: tracer, events: events).run()
         } else if request.type == .datagram {

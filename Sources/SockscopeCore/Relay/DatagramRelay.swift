@@ -116,6 +116,8 @@ package final class DatagramRelay {
                 try sendInput(UnsafeRawBufferPointer(rebasing: sendBuffer[0..<count]), lineEndings: &lineEndings, report: &report)
             }
         }
+        // Records that came with the handshake's last flight wait in the session, unannounced.
+        if tls != nil, try receiveAll(into: receiveBuffer, report: &report) { lastActivity = .now }
         try loop.run {
             finished || peerEnded
         } prepare: { [self] () throws(SockscopeError) in

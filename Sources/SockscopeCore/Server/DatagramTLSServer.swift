@@ -35,28 +35,50 @@ package final class DatagramTLSServer {
     /// - Throws: the handshake's failure (the one client is gone, so the listener ends,
     ///   as `listen --tls` does), a relay failure, a signal.
     package func run(input: FileDescriptor, output: Int32) throws(SockscopeError) -> DatagramRelay.Report {
-        listener.announce()
-        guard let (session, peer) = try nextClient() else {
+        guard let (session, peer) = try secureClient() else {
             var report = DatagramRelay.Report()
             report.timedOut = true
             return report
         }
-        listener.report(.accepted(peer: peer.unmapped, client: 1))
-        let started = ContinuousClock.now
-        do {
-            try session.performHandshake(deadline: started + service.handshakeTimeout)
-        } catch {
-            listener.report(.tls(peer: peer.unmapped, client: 1, handshake: session.handshake, failure: error))
-            listener.report(.closed(peer: peer.unmapped, client: 1, reason: "the DTLS handshake failed", report: nil))
-            throw error
-        }
-        listener.report(.tls(peer: peer.unmapped, client: 1, handshake: session.handshake, failure: nil))
         let relay = DatagramRelay(socket: listener.socket, tls: session, input: input, output: output, peer: .connected, options: options, notices: notices)
         relay.observer = observer
         let report = try relay.run()
         let reason = report.timedOut ? "idle timeout" : "the client sent close_notify"
-        listener.report(.closed(peer: peer.unmapped, client: 1, reason: reason, report: nil))
+        listener.report(.closed(peer: peer, client: 1, reason: reason, report: nil))
         return report
+    }
+
+    /// `--exec`: the client's plaintext is the program's stdin and stdout (a stream, each
+    /// read of its output one datagram: ``TLSBridge/startDatagrams(_:tracer:)``), with
+    /// the environment a UDP program gets; waits for the program and the relay.
+    /// - Returns: the program's wait status (nil when no client came before the idle timeout).
+    package func runProgram(_ command: [String], mergeStderr: Bool) throws(SockscopeError) -> Int32? {
+        guard let (session, peer) = try secureClient() else { return nil }
+        let environment = ProcessSpawner.connectionEnvironment(protocolName: "udp", remote: peer, local: listener.socket.localAddress?.unmapped)
+        let stream = try TLSBridge.startDatagrams(session, tracer: listener.socket.tracer)
+        let status = try ProcessSpawner.run(command, on: stream, mergeStderr: mergeStderr, environment: environment)
+        TLSBridge.finishAll(within: .seconds(2))
+        if let failure = TLSBridge.takeFailure() { throw failure }
+        listener.report(.closed(peer: peer, client: 1, reason: "the program ended", report: nil))
+        return status
+    }
+
+    /// Announces the listener, waits for the first admitted client and makes the handshake.
+    /// - Returns: the session and the client's address; nil when the idle timeout passed first.
+    private func secureClient() throws(SockscopeError) -> (TLSSession, SocketAddress)? {
+        listener.announce()
+        guard let (session, address) = try nextClient() else { return nil }
+        let peer = address.unmapped
+        listener.report(.accepted(peer: peer, client: 1))
+        do {
+            try session.performHandshake(deadline: .now + service.handshakeTimeout)
+        } catch {
+            listener.report(.tls(peer: peer, client: 1, handshake: session.handshake, failure: error))
+            listener.report(.closed(peer: peer, client: 1, reason: "the DTLS handshake failed", report: nil))
+            throw error
+        }
+        listener.report(.tls(peer: peer, client: 1, handshake: session.handshake, failure: nil))
+        return (session, peer)
     }
 
     /// The first client that proves its address and that the policy admits, its session

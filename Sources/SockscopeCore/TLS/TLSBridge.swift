@@ -69,11 +69,11 @@ package enum TLSBridge {
     }
 
     /// Bridges still relaying, and the loop of a `finishAll` waiting for them.
-    private static let active = Mutex<(count: Int, waiter: EventLoop.Remote?)>((0, nil))
+    static let active = Mutex<(count: Int, waiter: EventLoop.Remote?)>((0, nil))
 
     /// The last failure of any bridge (a reset, a stream cut inside a record), for a
     /// caller whose exit status must say that bytes may not have arrived.
-    private static let lastFailure = Mutex<SockscopeError?>(nil)
+    static let lastFailure = Mutex<SockscopeError?>(nil)
 
     /// Takes the failure a bridge met since the last call, if any.
     package static func takeFailure() -> SockscopeError? {
@@ -83,7 +83,7 @@ package enum TLSBridge {
         }
     }
 
-    private static func ended() {
+    static func ended() {
         active.withLock { state in
             state.count -= 1
             return state.waiter
