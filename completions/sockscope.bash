@@ -188,7 +188,7 @@ _sockscope_connect() {
     repeating_flags=()
     non_repeating_flags=(-u --udp -4 -6 --nodelay --keepalive --tap --tap-payload --follow-timewait --frame-json --raw --hexdump --tls --ssl --insecure --no-half-close --send-only --recv-only --stop-at-peer-close --keep-sending -C --crlf --verbose -v --stderr --json --version -h --help)
     repeating_options=()
-    non_repeating_options=(-U --unix -s --source -p --source-port -w --timeout --keepalive-time --linger --recv-buffer --send-buffer --ttl --tap-interface --pcap-out --diagram --plot --frame --max-frame -o --output --ca-file --sni --client-cert --client-key --alpn --tls-min --tls-max --ciphers --keylog --proxy --proxy-type --proxy-auth --proxy-dns -i --idle-timeout -e --exec -c --sh-exec --color)
+    non_repeating_options=(-U --unix -s --source -p --source-port -w --timeout --size --keepalive-time --linger --recv-buffer --send-buffer --ttl --tap-interface --pcap-out --diagram --plot --frame --max-frame -o --output --ca-file --sni --client-cert --client-key --alpn --tls-min --tls-max --ciphers --keylog --proxy --proxy-type --proxy-auth --proxy-dns -i --idle-timeout -e --exec -c --sh-exec --color)
     __sockscope_offer_flags_options 2
 
     # Offer option value completions
@@ -204,6 +204,9 @@ _sockscope_connect() {
         return
         ;;
     '-w'|'--timeout')
+        return
+        ;;
+    '--size')
         return
         ;;
     '--keepalive-time')

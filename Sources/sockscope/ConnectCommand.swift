@@ -49,6 +49,11 @@ struct ConnectCommand: ParsableCommand {
 
     @OptionGroup var setup: SetupTimeoutOptions
 
+    @Option(
+        name: .customLong("size"),
+        help: ArgumentHelp("With -u: one datagram per N bytes of stdin, the last maybe shorter (default: one per read).", valueName: "n"))
+    var size: Int?
+
     @OptionGroup(title: "Socket options") var tuning: SocketTuningOptions
 
     @OptionGroup(title: "Packet capture (the tap)") var tap: TapOptions
@@ -89,6 +94,15 @@ struct ConnectCommand: ParsableCommand {
         if tls.tls && frame.format != nil { throw ValidationError("--frame works on the socket itself; with --tls, frame the data yourself") }
         if proxy.proxy != nil && (transport.udp || transport.unixPath != nil) {
             throw ValidationError("--proxy tunnels a TCP connection; -u and -U do not go through proxies")
+        }
+        if let size {
+            guard transport.udp else { throw ValidationError("--size cuts stdin into datagrams: it needs -u") }
+            let most = tls.tls ? TLSSession.largestDatagramRecord : 65_527
+            if size < 1 || size > most {
+                throw ValidationError(
+                    tls.tls ? "--size takes 1 to 16384 bytes with --tls: a DTLS record holds no more" : "--size takes 1 to 65507 bytes (65527 over IPv6)")
+            }
+            if program.exec != nil || program.shellExec != nil { throw ValidationError("--size cuts sockscope's stdin; with --exec the program writes") }
         }
         if transport.udp && (session.keepSending || session.stopAtPeerClose || session.noHalfClose) {
             throw ValidationError("--keep-sending, --stop-at-peer-close and --no-half-close are about a stream's FIN; UDP has none")
@@ -227,6 +241,10 @@ extension ConnectCommand.Request {
             options.directions = session.directions
             options.crlf = session.crlf
             if tls != nil { options.datagramSize = TLSSession.largestDatagramRecord }  // one record per datagram
+            if let size {
+                options.datagramSize = size
+                options.exactSize = true
+            }
             let relay = DatagramRelay(
                 socket: socket, tls: tls, input: .standardInput, output: 1, peer: .connected, options: options, notices: Diagnostics.notices)
             if let log { relay.observer = { log.record($0, $1) } }

@@ -253,6 +253,8 @@ extension ListenCommand.Request {
         var request = ListenRequest(
             address: address, type: type, backlog: backlog ?? ListenRequest.defaultBacklog, reuseAddress: !noReuseAddress,
             ipv6Only: ipv6Only, options: tuning.socketOptions.filter(\.isListenerOption))
+        // A UDP listener holds 4 MiB of datagrams that arrive faster than it prints them, as recv does.
+        if transport.udp && tuning.receiveBuffer == nil { request.options.append(.receiveBufferSize(RecvCommand.defaultReceiveBuffer)) }
         if execCommand != nil, !transport.udp, second == nil, transport.unixPath == nil, family.family == nil, Self.ipv6Available {
             request.alsoListenOn = [.ipv6(.loopback, port: 0)]  // the same port as 127.0.0.1's
         }
@@ -278,12 +280,7 @@ extension ListenCommand.Request {
     private func serve(_ request: ListenRequest, policy: Listener.Policy, reporter: ListenerReporter, tracer: SocketTracer) throws(SockscopeError) {
         let events: (ListenerEvent) -> Void = { reporter.report($0) }
         if request.type == .datagram, let command = execCommand, let service = policy.tls {
-            let server = try DatagramTLSServer(
-                request, service: service, options: DatagramRelay.Options(), policy: policy, tracer: tracer, notices: Diagnostics.notices, events: events)
-            if let status = try server.runProgram(command, mergeStderr: program.mergeStderr), status != 0 {
-                let ending = status & 0x7f == 0 ? "exited with status \((status >> 8) & 0xff)" : "was killed by signal \(status & 0x7f)"
-                Diagnostics.line("sockscope: the program \(PrintableBytes.escaped(Array(command[0].utf8))) \(ending)")
-            }
+            try serveDTLSProgram(command, request: request, service: service, policy: policy, events: events, tracer: tracer)
         } else if request.type == .datagram, let command = execCommand {
             let options = ExecServer.Options(command: command, mergeStderr: program.mergeStderr, keepOpen: keepOpen || access.maxClients != nil)
             try DatagramExecServer(request, options: options, policy: policy, tracer: tracer, events: events).run()
@@ -335,6 +332,19 @@ extension ListenCommand.Request {
             server.peerFinishedFirst = ConnectionReporter.peerFinishedNotice(json: output.json)
             try server.run()
             try log?.finish()
+        }
+    }
+
+    /// `-u --tls --exec`: one DTLS client's plaintext is the program's stdin and stdout.
+    private func serveDTLSProgram(
+        _ command: [String], request: ListenRequest, service: TLSService, policy: Listener.Policy, events: @escaping (ListenerEvent) -> Void,
+        tracer: SocketTracer
+    ) throws(SockscopeError) {
+        let server = try DatagramTLSServer(
+            request, service: service, options: DatagramRelay.Options(), policy: policy, tracer: tracer, notices: Diagnostics.notices, events: events)
+        if let status = try server.runProgram(command, mergeStderr: program.mergeStderr), status != 0 {
+            let ending = status & 0x7f == 0 ? "exited with status \((status >> 8) & 0xff)" : "was killed by signal \(status & 0x7f)"
+            Diagnostics.line("sockscope: the program \(PrintableBytes.escaped(Array(command[0].utf8))) \(ending)")
         }
     }
 

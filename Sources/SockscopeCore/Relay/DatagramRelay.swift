@@ -28,6 +28,9 @@ package final class DatagramRelay {
         package var replyWait: Duration = .milliseconds(500)
         /// Bytes read from stdin per datagram.
         package var datagramSize: Int = DatagramRelay.maximumPayload
+        /// Every datagram but the last holds exactly `datagramSize` bytes (`--size`): short
+        /// reads are gathered; without it each read of the input is one datagram.
+        package var exactSize = false
         /// Echo each received datagram back to its sender (transformed), instead of writing it out.
         package var echo: ByteTransform?
         /// Which ways datagrams move (`--send-only`: received ones are dropped, and a
@@ -63,6 +66,10 @@ package final class DatagramRelay {
     private let tls: TLSSession?
     /// The peer sent close_notify: nothing more will come.
     private var peerEnded = false
+    /// The DTLS peer's address (the connected socket's).
+    private var tlsPeer: SocketAddress?
+    /// Payloads received in this batch, not yet written to the output.
+    private var pendingOutput: [UInt8] = []
     private let input: FileDescriptor?
     private let output: Int32
     private let peerMode: Peer
@@ -106,14 +113,16 @@ package final class DatagramRelay {
             if try receiveAll(into: receiveBuffer, report: &report) { lastActivity = .now }
         }
         if let input {
+            var filled = 0  // bytes of a --size datagram read so far
             try loop.register(input, []) { [self] _ throws(SockscopeError) in
-                guard let count = try readFromInput(input, into: sendBuffer) else { return }
+                guard let count = try readFromInput(input, into: UnsafeMutableRawBufferPointer(rebasing: sendBuffer[filled...])) else { return }
                 lastActivity = .now
-                guard count > 0 else {
-                    inputOpen = false
-                    return
-                }
-                try sendInput(UnsafeRawBufferPointer(rebasing: sendBuffer[0..<count]), lineEndings: &lineEndings, report: &report)
+                inputOpen = count > 0
+                filled += count
+                // With --size a datagram is sent once it is full (the last one at the input's end).
+                guard filled > 0, !inputOpen || !options.exactSize || filled == sendBuffer.count else { return }
+                try sendInput(UnsafeRawBufferPointer(rebasing: sendBuffer[0..<filled]), lineEndings: &lineEndings, report: &report)
+                filled = 0
             }
         }
         // Records that came with the handshake's last flight wait in the session, unannounced.
@@ -174,6 +183,20 @@ package final class DatagramRelay {
     /// Reads every datagram waiting (up to a bound, to stay fair to stdin). Returns
     /// whether any was admitted.
     private func receiveAll(into buffer: UnsafeMutableRawBufferPointer, report: inout Report) throws(SockscopeError) -> Bool {
+        let admitted = try receiveBatch(into: buffer, report: &report)
+        try flushOutput()
+        return admitted
+    }
+
+    /// Writes out what a batch of datagrams gathered: one write for many small
+    /// payloads, so a receiver keeps ahead of a sender that pays a syscall per datagram.
+    private func flushOutput() throws(SockscopeError) {
+        guard !pendingOutput.isEmpty else { return }
+        defer { pendingOutput.removeAll(keepingCapacity: true) }
+        do { try SystemCall.writeAll(output, pendingOutput) } catch { throw SockscopeError(error) }
+    }
+
+    private func receiveBatch(into buffer: UnsafeMutableRawBufferPointer, report: inout Report) throws(SockscopeError) -> Bool {
         var admitted = false
         for _ in 0..<64 {
             let datagram: Socket.Datagram?
@@ -203,7 +226,8 @@ package final class DatagramRelay {
                     report.bytesSent += payload.count
                 }
             } else if options.directions.receives {
-                do { try SystemCall.writeAll(output, UnsafeRawBufferPointer(payload)) } catch { throw SockscopeError(error) }
+                pendingOutput.append(contentsOf: UnsafeRawBufferPointer(payload))
+                if pendingOutput.count >= 64 << 10 { try flushOutput() }
             }
         }
         return admitted
@@ -218,7 +242,8 @@ package final class DatagramRelay {
             peerEnded = true
             return nil
         }
-        return Socket.Datagram(source: socket.remoteAddress, keptBytes: count, arrivedBytes: count)
+        if tlsPeer == nil { tlsPeer = socket.remoteAddress }  // getpeername once, not per record
+        return Socket.Datagram(source: tlsPeer, keptBytes: count, arrivedBytes: count)
     }
 
     private func send(_ bytes: UnsafeRawBufferPointer, to destination: SocketAddress?) throws(SockscopeError) {

@@ -14,6 +14,7 @@ extension ConnectCommand {
         var sourceAddress: String?
         var sourcePort: String?
         var setup = SetupTimeoutOptions.Values()
+        var size: Int?
         var tuning = SocketTuningOptions.Values()
         var tap = TapOptions.Values()
         var frame = FrameOptions.Values()
@@ -36,6 +37,7 @@ extension ConnectCommand {
             sourceAddress: sourceAddress,
             sourcePort: sourcePort,
             setup: setup.values,
+            size: size,
             tuning: tuning.values,
             tap: tap.values,
             frame: frame.values,
