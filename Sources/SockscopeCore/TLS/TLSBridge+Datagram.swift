@@ -18,14 +18,7 @@ extension TLSBridge {
         let inner = Socket(adopting: pair[0], family: .unix, type: .stream, tracer: .silent)
         let outer = Socket(adopting: pair[1], family: .unix, type: .stream, tracer: tracer)
         let job = DatagramJob(session: session, inner: inner)
-        active.withLock { $0.count += 1 }
-        guard DetachedThread.start({ job.run() }) else {
-            active.withLock { $0.count -= 1 }
-            inner.close()
-            outer.close()
-            throw SockscopeError("cannot start a thread to relay the client", status: .internalError)
-        }
-        return outer
+        return try launch(job.run, inner: inner, outer: outer)
     }
 
     private final class DatagramJob: @unchecked Sendable {

@@ -42,8 +42,14 @@ package enum TLSBridge {
         let inner = Socket(adopting: pair[0], family: .unix, type: .stream, tracer: .silent)
         let outer = Socket(adopting: pair[1], family: .unix, type: .stream, tracer: tracer)
         let job = Job(socket: socket, session: session, inner: inner, crlf: crlf)
+        return try launch(job.run, inner: inner, outer: outer)
+    }
+
+    /// Runs a bridge's relay on a thread of its own, counted until it ends; returns the
+    /// outer end, or closes both ends when no thread can be started.
+    static func launch(_ relay: @escaping @Sendable () -> Void, inner: Socket, outer: Socket) throws(SockscopeError) -> Socket {
         active.withLock { $0.count += 1 }
-        guard DetachedThread.start({ job.run() }) else {
+        guard DetachedThread.start(relay) else {
             active.withLock { $0.count -= 1 }
             inner.close()
             outer.close()
