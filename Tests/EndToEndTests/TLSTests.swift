@@ -435,7 +435,9 @@ struct TLSTests {
         "TLS options that contradict each other, or lack --tls, are usage errors",
         arguments: [
             (["connect", "--ca-file", "x.pem", "127.0.0.1", "9"], "--ca-file is for TLS: add --tls"),
-            (["connect", "--tls", "-u", "127.0.0.1", "9"], "DTLS"),
+            (["connect", "--tls", "-u", "--tls-min", "1.3", "127.0.0.1", "9"], "DTLS goes up to 1.2"),
+            (["connect", "--tls", "-u", "--size", "20000", "127.0.0.1", "9"], "a DTLS record holds no more"),
+            (["listen", "--tls", "-u", "-k", "9"], "-u --tls (DTLS) serves one client"),
             (["connect", "--tls", "--tls-min", "1.4", "127.0.0.1", "9"], "The value '1.4' is invalid for '--tls-min <version>'"),
             (["connect", "--tls", "--tls-min", "1.3", "--tls-max", "1.2", "127.0.0.1", "9"], "no version is left"),
             (["connect", "--tls", "--client-key", "k.pem", "127.0.0.1", "9"], "give --client-cert too"),
