@@ -149,7 +149,19 @@ package final class DatagramRelay {
             }
         }
         tls?.sendCloseNotify()
+        if peerEnded, inputOpen, let input { try checkNothingLeft(in: input, report: report) }
         return report
+    }
+
+    /// A DTLS peer's close_notify ends the session both ways (DTLS has no half-close):
+    /// stdin that was waiting then cannot be sent, and a script must not take exit 0
+    /// for a delivery (`SSL_read` → `SSL_ERROR_ZERO_RETURN` with input still readable).
+    /// - Throws: an I/O error naming the bytes left, when the input held some.
+    private func checkNothingLeft(in input: FileDescriptor, report: Report) throws(SockscopeError) {
+        guard let left = SystemCall.unreadBytes(input.rawValue), left > 0 else { return }
+        throw SockscopeError(
+            "the peer ended the DTLS session (close_notify) after \(counted(report.datagramsSent, "datagram")) sent: \(counted(left, "byte")) of stdin were not sent",
+            explanation: "DTLS has no half-close: after close_notify the peer reads nothing more", status: .ioError)
     }
 
     /// Sends what one read of the input gave as a datagram (to the last sender, for a

@@ -1,0 +1,184 @@
+import Testing
+
+/// `--tls` with `-u` (DTLS 1.2) on connect and listen, against openssl s_server and
+/// s_client (`-dtls1_2`) and ncat's `-u --ssl` client (ncat has no DTLS listener), with
+/// Tests/Peers/lossy_udp.py losing chosen handshake datagrams so each side's
+/// retransmission timer has to move the handshake on.
+@Suite("DTLS", .serialized)
+struct DTLSTests {
+    /// A shell script with the certificate directory and sockscope at hand.
+    private static func script(_ certs: String, _ body: String) async throws -> Outcome {
+        try await run(Paths.sh, ["-c", "cd \(certs) && S=\(Paths.sockscope) && O=\(Paths.openssl)\n" + body], timeout: .seconds(40))
+    }
+
+    /// Runs `client` (a shell command given the port) against openssl s_server -dtls1_2,
+    /// serving one client with `certificate` in the background, its stdin from `input` (a
+    /// shell command). Prints the client's output, "rc=STATUS", then "server got: " and
+    /// what the server printed.
+    private static func againstSServer(_ certificate: String = "leaf", input: String, client: (UInt16) -> String) async throws -> (Outcome, UInt16) {
+        let certs = try await TLSTests.certificates()
+        let port = try freePort()
+        let outcome = try await script(
+            certs,
+            """
+            \(input) | timeout 15 $O s_server -dtls1_2 -naccept 1 -quiet -accept 127.0.0.1:\(port) \
+              -cert \(certificate).pem -key \(certificate).key > server.out 2>&1 &
+            sleep 0.7
+            \(client(port)); echo "rc=$?"
+            wait; echo "server got: $(cat server.out)"
+            """)
+        return (outcome, port)
+    }
+
+    /// One JSON record of `type` from a stream of JSON lines.
+    private static func record(_ type: String, in text: String) -> String {
+        text.split(separator: "\n").first { $0.contains("\"type\":\"\(type)\"") }.map(String.init) ?? ""
+    }
+
+    @Test("openssl s_client -dtls1_2 into listen -u --tls --cert: the data arrives, the server reports DTLSv1.2 and ends at close_notify")
+    func opensslClient() async throws {
+        let certs = try await TLSTests.certificates()
+        let port = try freePort()
+        let server = try BackgroundProcess(
+            Paths.sockscope, ["listen", "-u", "--tls", "--json", "--cert", "\(certs)/leaf.pem", "--key", "\(certs)/leaf.key", "127.0.0.1", "\(port)"])
+        defer { server.kill() }
+        _ = try await server.waitForLine(containing: "\"listening\"")
+        let client = try await Self.script(
+            certs, "(echo hello dtls; sleep 1) | $O s_client -dtls1_2 -connect 127.0.0.1:\(port) -CAfile ca.pem -verify_return_error -quiet -no_ign_eof")
+        #expect(client.status == 0, "\(client)")
+        #expect(try await server.finish(timeout: .seconds(10)) == 0, "\(server.stderrText)")
+        #expect(server.stdoutText == "hello dtls\n", "\(server.stdoutText)")
+        let tls = Self.record("tls", in: server.stderrText)
+        for field in ["\"role\":\"server\"", "\"version\":\"DTLSv1.2\"", "\"established\":true"] {
+            #expect(tls.contains(field), "\(field) in \(tls)")
+        }
+        #expect(server.stderrText.contains("the client sent close_notify"), "\(server.stderrText)")
+    }
+
+    @Test("connect -u --tls with openssl s_server -dtls1_2: verified, data both ways, the JSON tls record says DTLSv1.2")
+    func opensslServer() async throws {
+        let (outcome, _) = try await Self.againstSServer(input: "(sleep 1; echo from s_server; sleep 2)") {
+            "(echo from sockscope; sleep 2) | $S connect -u --tls --json --ca-file ca.pem 127.0.0.1 \($0)"
+        }
+        #expect(outcome.stdoutText.contains("from s_server\nrc=0\n"), "\(outcome)")
+        #expect(outcome.stdoutText.contains("server got: from sockscope"), "\(outcome)")
+        let tls = Self.record("tls", in: outcome.stderr)
+        for field in ["\"role\":\"client\"", "\"version\":\"DTLSv1.2\"", "\"verify_result\":\"X509_V_OK\"", "\"subject\":\"CN=localhost\""] {
+            #expect(tls.contains(field), "\(field) in \(tls)")
+        }
+    }
+
+    @Test("ncat -u --ssl into listen -u --tls with an ephemeral certificate")
+    func ncatClient() async throws {
+        let server = try BackgroundProcess(Paths.sockscope, ["listen", "-u", "--tls", "127.0.0.1", "0"])
+        defer { server.kill() }
+        let port = try await server.announcedPort()
+        let client = try await run(Paths.sh, ["-c", "(echo from ncat; sleep 1) | \(Paths.ncat) -u --ssl 127.0.0.1 \(port)"])
+        #expect(client.status == 0, "\(client)")
+        _ = try await server.waitForLine(containing: "from ncat", inStdout: true)
+    }
+
+    @Test("a certificate that fails verification: named, explained, exit 79, nothing relayed")
+    func verificationFailure() async throws {
+        let (outcome, _) = try await Self.againstSServer("expired", input: "sleep 4") {
+            "echo secret | $S connect -u --tls --ca-file ca.pem 127.0.0.1 \($0)"
+        }
+        #expect(outcome.stdoutText.contains("rc=79\n"), "\(outcome)")
+        #expect(!outcome.stdoutText.contains("secret"), "\(outcome)")
+        #expect(outcome.stderr.contains("X509_V_ERR_CERT_HAS_EXPIRED"), "\(outcome)")
+    }
+
+    @Test("the peer's close_notify with stdin still waiting: exit 74 naming the bytes not sent (DTLS has no half-close)")
+    func closeNotifyWithInputLeft() async throws {
+        // s_server sends its input and, at the input's end, close_notify — before our stdin is read.
+        let (outcome, _) = try await Self.againstSServer(input: "echo bye") {
+            "(echo unsent; sleep 2) | $S connect -u --tls --ca-file ca.pem 127.0.0.1 \($0)"
+        }
+        #expect(outcome.stdoutText == "bye\nrc=74\nserver got: \n", "\(outcome)")
+        #expect(outcome.stderr.contains("7 bytes of stdin were not sent"), "\(outcome)")
+    }
+
+    @Test("--deny: the client's handshake gets no answer (exit 75 at -w 2) and the refusal is logged")
+    func denied() async throws {
+        let server = try BackgroundProcess(Paths.sockscope, ["listen", "-u", "--tls", "--deny", "127.0.0.1", "127.0.0.1", "0"])
+        defer { server.kill() }
+        let port = try await server.announcedPort()
+        let client = try await sockscope("connect", "-u", "--tls", "--insecure", "-w", "2", "127.0.0.1", "\(port)", input: Array("x\n".utf8))
+        #expect(client.status == 75, "\(client)")
+        #expect(client.stderr.contains("DTLS handshake with 127.0.0.1:\(port) timed out"), "\(client.stderr)")
+        _ = try await server.waitForLine(containing: "denied by --deny 127.0.0.1/32")
+        #expect(server.stdoutText.isEmpty)
+    }
+
+    @Test("--sh-exec on both sides: the program talks DTLS through the bridge, with the UDP environment")
+    func execBothSides() async throws {
+        let certs = try await TLSTests.certificates()
+        let server = try BackgroundProcess(
+            Paths.sockscope,
+            [
+                "listen", "-u", "--tls", "--cert", "\(certs)/leaf.pem", "--key", "\(certs)/leaf.key", "--sh-exec",
+                "read line; echo \"got $line from $SOCKSCOPE_REMOTE_ADDR to $SOCKSCOPE_LOCAL_PORT over $SOCKSCOPE_PROTO\"", "127.0.0.1", "0",
+            ])
+        defer { server.kill() }
+        let port = try await server.announcedPort()
+        let client = try await Self.script(
+            certs, "(echo one; sleep 1.5) | $O s_client -dtls1_2 -connect 127.0.0.1:\(port) -CAfile ca.pem -verify_return_error -quiet -no_ign_eof")
+        #expect(client.stdoutText == "got one from 127.0.0.1 to \(port) over udp\n", "\(client)")
+        // The client side: connect --sh-exec against s_server.
+        let (outcome, serverPort) = try await Self.againstSServer(input: "(sleep 0.5; echo ping; sleep 2)") {
+            "$S connect -u --tls --ca-file ca.pem --sh-exec 'read l; echo \"$l back to $SOCKSCOPE_REMOTE_PORT\"' 127.0.0.1 \($0)"
+        }
+        #expect(outcome.stdoutText == "rc=0\nserver got: ping back to \(serverPort)\n", "\(outcome)")
+    }
+
+    @Test("1 MiB from a file in 1,200-byte datagrams (--size) through connect -u --tls into listen -u --tls: sha256 intact")
+    func fileIntact() async throws {
+        let directory = try TemporaryDirectory.make()
+        let input = try randomFile(megabytes: 1, in: directory)
+        let output = directory + "/received"
+        let server = try BackgroundProcess(Paths.sockscope, ["listen", "-u", "--tls", "127.0.0.1", "0"], stdoutPath: output)
+        defer { server.kill() }
+        let port = try await server.announcedPort()
+        let client = try BackgroundProcess(
+            Paths.sockscope, ["connect", "-u", "--tls", "--insecure", "--size", "1200", "127.0.0.1", "\(port)"], stdinPath: input)
+        #expect(try await client.finish(timeout: .seconds(30)) == 0, "\(client.stderrText)")
+        #expect(try await server.finish(timeout: .seconds(10)) == 0, "\(server.stderrText)")
+        #expect(try await sha256(output) == (try await sha256(input)))
+    }
+
+    @Test("the client's timer: its first ClientHello is lost, it sends it again after 1 s and the handshake completes")
+    func clientRetransmits() async throws {
+        let server = try BackgroundProcess(Paths.sockscope, ["listen", "-u", "--tls", "127.0.0.1", "0"])
+        defer { server.kill() }
+        let port = try await server.announcedPort()
+        let lossy = try BackgroundProcess(Paths.python, [Paths.peer("lossy_udp.py"), "\(port)", "--drop-to-server", "1"])
+        defer { lossy.kill() }
+        let front = try await lossy.announcedPort(marker: "port", inStdout: true)
+        let client = try await sockscope(
+            "connect", "-v", "-u", "--tls", "--insecure", "--json", "127.0.0.1", "\(front)", input: Array("through loss\n".utf8))
+        #expect(client.status == 0, "\(client)")
+        #expect(client.stderr.contains("DTLSv1_handle_timeout"), "\(client.stderr)")
+        let milliseconds = Self.record("tls", in: client.stderr).split(separator: ",").first { $0.hasPrefix("\"handshake_ms\":") }
+            .flatMap { Double($0.dropFirst("\"handshake_ms\":".count)) }
+        #expect((900...5000).contains(milliseconds ?? 0), "one retransmission timeout: \(milliseconds ?? -1) ms")
+        _ = try await lossy.waitForLine(containing: "dropped to-server 1", inStdout: true)
+        _ = try await server.waitForLine(containing: "through loss", inStdout: true)
+    }
+
+    @Test("the server's timer: its flight is lost and the client stays deaf, so only the server's retransmission completes the handshake")
+    func serverRetransmits() async throws {
+        let server = try BackgroundProcess(Paths.sockscope, ["listen", "-v", "-u", "--tls", "127.0.0.1", "0"])
+        defer { server.kill() }
+        let port = try await server.announcedPort()
+        // Datagram 1 to the client is the HelloVerifyRequest; 2 is the server's flight.
+        let lossy = try BackgroundProcess(
+            Paths.python, [Paths.peer("lossy_udp.py"), "\(port)", "--drop-to-client", "2", "--deaf-after-drop", "1.2"])
+        defer { lossy.kill() }
+        let front = try await lossy.announcedPort(marker: "port", inStdout: true)
+        let client = try await sockscope("connect", "-u", "--tls", "--insecure", "127.0.0.1", "\(front)", input: Array("server timer\n".utf8))
+        #expect(client.status == 0, "\(client)")
+        _ = try await lossy.waitForLine(containing: "dropped to-client 2", inStdout: true)
+        _ = try await server.waitForLine(containing: "server timer", inStdout: true)
+        #expect(server.stderrText.contains("DTLSv1_handle_timeout"), "\(server.stderrText)")
+    }
+}
