@@ -178,6 +178,27 @@ struct NcatSuiteTests {
         "ncat-broker-sockscope-clients",
         "sockscope-broker-ncat-clients",
         "exec-environment-seen-by-ncat-client",
+        "output-file-both-ends-dtls",
+        "exec-upper-case-dtls",
+        "sh-exec-upper-case-dtls",
+        "exec-program-exits-at-once-dtls",
+        "exec-environment-dtls",
+        "sh-exec-environment-dtls",
+        "connect-exec-environment-dtls",
+        "crlf-on-what-is-sent-dtls",
+        "crlf-server-leaves-what-it-receives-dtls",
+        "idle-timeout-connect-dtls",
+        "idle-timeout-listen-dtls",
+        "send-only-client-dtls",
+        "send-only-server-dtls",
+        "recv-only-server-dtls",
+        "allow-ipv4-address-dtls",
+        "allow-other-refuses-dtls",
+        "allow-accumulates-dtls",
+        "deny-ipv4-address-dtls",
+        "deny-other-serves-dtls",
+        "deny-accumulates-dtls",
+        "allow-and-deny-deny-wins-dtls",
     ]
 
     /// Cases that resolve `localhost`: run in a lookup sandbox whose /etc/hosts has
@@ -197,6 +218,12 @@ struct NcatSuiteTests {
         "allow-file-one-line-udp",
         "deny-file-one-line-tcp",
         "deny-file-one-line-udp",
+        "allow-host-name-dtls",
+        "deny-host-name-dtls",
+        "allow-file-lines-dtls",
+        "deny-file-lines-dtls",
+        "allow-file-one-line-dtls",
+        "deny-file-one-line-dtls",
     ]
 
     /// The plain cases run in this many lanes at once, each lane's one after another: a

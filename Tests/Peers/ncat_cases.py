@@ -133,7 +133,19 @@ def connect(args, host, port, settle=0.2):
 
 
 def udp(proto):
-    return ["-u"] if proto == "udp" else []
+    """A listener's options for `proto`: "udp", or "dtls" (ncat's "udp ssl", which ncat
+    itself cannot listen for) — DTLS with an ephemeral certificate."""
+    return {"udp": ["-u"], "dtls": ["-u", "--tls"]}.get(proto, [])
+
+
+def client_udp(proto):
+    """A client's options for `proto`; a DTLS client takes the ephemeral certificate unverified."""
+    return udp(proto) + (["--insecure"] if proto == "dtls" else [])
+
+
+def proto_name(proto):
+    """What SOCKSCOPE_PROTO says for `proto`."""
+    return "udp" if proto == "dtls" else proto
 
 
 def case(name, protos=(None,), named=False):
@@ -304,11 +316,11 @@ def _(_=None):
 # Logs and diagnostics ------------------------------------------------------------
 
 
-@case("output-file-both-ends", protos=("tcp", "udp"))
+@case("output-file-both-ends", protos=("tcp", "udp", "dtls"))
 def _(proto):
     server_log, client_log = os.path.join(TMP, "server.log"), os.path.join(TMP, "client.log")
     server, port = listen(udp(proto) + ["-o", server_log])
-    client = connect(udp(proto) + ["-o", client_log], "127.0.0.1", port)
+    client = connect(client_udp(proto) + ["-o", client_log], "127.0.0.1", port)
     client.write(b"abc\n")
     expect_data(server, b"abc\n", "the server")
     server.write(b"def\n")
@@ -424,7 +436,7 @@ def _(_=None):
 def _(proto):
     server, port = listen(udp(proto) + ["--keep-open", "--exec", "/bin/cat"])
     for number in (1, 2):
-        client = connect(udp(proto), "127.0.0.1", port)
+        client = connect(client_udp(proto), "127.0.0.1", port)
         client.write(b"abc\n")
         expect_data(client, b"abc\n", "client %d of cat" % number)
 
@@ -437,7 +449,7 @@ UPPER = "perl -e $|=1;while(<>){tr/a-z/A-Z/;print}"
 def program_case(proto, server_args, sent, wanted):
     """A client of a program server sends `sent` and must get `wanted` back."""
     server, port = listen(udp(proto) + server_args)
-    client = connect(udp(proto), "127.0.0.1", port)
+    client = connect(client_udp(proto), "127.0.0.1", port)
     client.write(sent)
     expect_data(client, wanted, "the client")
 
@@ -448,7 +460,7 @@ PROGRAMS = {
     "exec-program-exits-at-once": (["--exec", "/bin/echo abc"], b"test\n", b"abc\n"),
 }
 for _name, _spec in PROGRAMS.items():
-    case(_name, protos=("tcp", "udp"))(lambda proto, spec=_spec: program_case(proto, *spec))
+    case(_name, protos=("tcp", "udp", "dtls"))(lambda proto, spec=_spec: program_case(proto, *spec))
 
 
 def environment_case(proto, how, tls=False):
@@ -456,22 +468,22 @@ def environment_case(proto, how, tls=False):
     with open(script, "w") as out:
         out.write("env | grep '^SOCKSCOPE_' | sort\n")
     server, port = listen(udp(proto) + (["--tls"] if tls else []) + how(script))
-    client = connect(udp(proto) + (["--tls", "--insecure"] if tls else []), "127.0.0.1", port)
+    client = connect(client_udp(proto) + (["--tls", "--insecure"] if tls else []), "127.0.0.1", port)
     client.write(b"abc\n")
     text = client.read()[0].decode(errors="replace")
     variables = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
-    wanted = {"SOCKSCOPE_REMOTE_ADDR": "127.0.0.1", "SOCKSCOPE_LOCAL_ADDR": "127.0.0.1", "SOCKSCOPE_LOCAL_PORT": str(port), "SOCKSCOPE_PROTO": proto}
+    wanted = {"SOCKSCOPE_REMOTE_ADDR": "127.0.0.1", "SOCKSCOPE_LOCAL_ADDR": "127.0.0.1", "SOCKSCOPE_LOCAL_PORT": str(port), "SOCKSCOPE_PROTO": proto_name(proto)}
     for name, value in wanted.items():
         check(variables.get(name) == value, "%s=%r, not %r, in %r" % (name, variables.get(name), value, text))
     check(variables.get("SOCKSCOPE_REMOTE_PORT", "").isdigit(), "no SOCKSCOPE_REMOTE_PORT in %r" % text)
 
 
-@case("exec-environment", protos=("tcp", "udp"))
+@case("exec-environment", protos=("tcp", "udp", "dtls"))
 def _(proto):
     environment_case(proto, lambda script: ["--exec", "/bin/sh " + script])
 
 
-@case("sh-exec-environment", protos=("tcp", "udp"))
+@case("sh-exec-environment", protos=("tcp", "udp", "dtls"))
 def _(proto):
     environment_case(proto, lambda script: ["--sh-exec", "sh " + script])
 
@@ -524,14 +536,14 @@ def _(_=None):
     check(status == 74, "exit %r after the peer reset the relayed stream, not 74: %r" % (status, client.stderr_text()[-300:]))
 
 
-@case("connect-exec-environment", protos=("tcp", "udp"))
+@case("connect-exec-environment", protos=("tcp", "udp", "dtls"))
 def _(proto):
     # connect --sh-exec: the program's stdout is the connection; it learns both ends.
     server, port = listen(udp(proto))
-    client = Proc([SOCKSCOPE, "connect"] + udp(proto) + ["--sh-exec", "env | grep ^SOCKSCOPE_ | sort", "127.0.0.1", str(port)])
+    client = Proc([SOCKSCOPE, "connect"] + client_udp(proto) + ["--sh-exec", "env | grep ^SOCKSCOPE_ | sort", "127.0.0.1", str(port)])
     text = server.read()[0].decode(errors="replace")
     variables = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
-    wanted = {"SOCKSCOPE_REMOTE_ADDR": "127.0.0.1", "SOCKSCOPE_REMOTE_PORT": str(port), "SOCKSCOPE_LOCAL_ADDR": "127.0.0.1", "SOCKSCOPE_PROTO": proto}
+    wanted = {"SOCKSCOPE_REMOTE_ADDR": "127.0.0.1", "SOCKSCOPE_REMOTE_PORT": str(port), "SOCKSCOPE_LOCAL_ADDR": "127.0.0.1", "SOCKSCOPE_PROTO": proto_name(proto)}
     for name, value in wanted.items():
         check(variables.get(name) == value, "%s=%r, not %r, in %r" % (name, variables.get(name), value, text))
     check(client.exit_status(5) == 0, "connect --sh-exec did not end with 0 after its program")
@@ -588,10 +600,10 @@ MIXED = [b"\na\nb\n", b"---", b"\r\nc\r\nd\r\n", b"---", b"e\n\nf\n", b"---\r", 
 MIXED_AS_CRLF = b"\r\na\r\nb\r\n---\r\nc\r\nd\r\n---e\r\n\r\nf\r\n---\r\n"
 
 
-@case("crlf-on-what-is-sent", protos=("tcp", "udp"))
+@case("crlf-on-what-is-sent", protos=("tcp", "udp", "dtls"))
 def _(proto):
     server, port = listen(udp(proto) + ["-C"])
-    client = connect(udp(proto) + ["-C"], "127.0.0.1", port)
+    client = connect(client_udp(proto) + ["-C"], "127.0.0.1", port)
     for chunk in MIXED:
         client.delaywrite(chunk)
     expect_data(server, MIXED_AS_CRLF, "the server")
@@ -600,10 +612,10 @@ def _(proto):
     expect_data(client, MIXED_AS_CRLF, "the client")
 
 
-@case("crlf-server-leaves-what-it-receives", protos=("tcp", "udp"))
+@case("crlf-server-leaves-what-it-receives", protos=("tcp", "udp", "dtls"))
 def _(proto):
     server, port = listen(udp(proto) + ["-C"])
-    client = connect(udp(proto), "127.0.0.1", port)
+    client = connect(client_udp(proto), "127.0.0.1", port)
     for chunk in MIXED[:3]:
         client.delaywrite(chunk)
     expect_data(server, b"".join(MIXED[:3]), "the server")
@@ -623,7 +635,7 @@ def _(_=None):
 
 def idle_case(proto, idle_side):
     server, port = listen(udp(proto) + (["-i", "3"] if idle_side == "server" else []))
-    client = connect(udp(proto) + (["-i", "3"] if idle_side == "client" else []), "127.0.0.1", port)
+    client = connect(client_udp(proto) + (["-i", "3"] if idle_side == "client" else []), "127.0.0.1", port)
     client.write(b"abc\n")  # a UDP server learns its peer from the first datagram
     expect_data(server, b"abc\n", "the server")
     time.sleep(2)
@@ -643,12 +655,12 @@ def idle_case(proto, idle_side):
         expect_nothing(server, "the timed-out server")
 
 
-@case("idle-timeout-connect", protos=("tcp", "udp"))
+@case("idle-timeout-connect", protos=("tcp", "udp", "dtls"))
 def _(proto):
     idle_case(proto, "client")
 
 
-@case("idle-timeout-listen", protos=("tcp", "udp"))
+@case("idle-timeout-listen", protos=("tcp", "udp", "dtls"))
 def _(proto):
     idle_case(proto, "server")
 
@@ -660,7 +672,7 @@ def direction_case(proto, server_args, client_args, server_prints, client_prints
     """The client sends a line, then the server does: each end prints the other's line
     or, when it only sends, nothing."""
     server, port = listen(udp(proto) + server_args)
-    client = connect(udp(proto) + client_args, "127.0.0.1", port)
+    client = connect(client_udp(proto) + client_args, "127.0.0.1", port)
     client.write(b"abc\n")  # a UDP server learns its peer from the first datagram
     (expect_data(server, b"abc\n", "the server") if server_prints else expect_nothing(server, "the server"))
     server.write(b"abc\n")
@@ -668,11 +680,11 @@ def direction_case(proto, server_args, client_args, server_prints, client_prints
 
 
 DIRECTIONS = {
-    "send-only-client": ([], ["--send-only"], True, False, ("tcp", "udp")),
-    "send-only-server": (["--send-only"], [], False, True, ("tcp", "udp")),
+    "send-only-client": ([], ["--send-only"], True, False, ("tcp", "udp", "dtls")),
+    "send-only-server": (["--send-only"], [], False, True, ("tcp", "udp", "dtls")),
     # Not over UDP: a client that never sends is unknown to a UDP server (as in ncat's suite).
     "recv-only-client": ([], ["--recv-only"], False, True, ("tcp",)),
-    "recv-only-server": (["--recv-only"], [], True, False, ("tcp", "udp")),
+    "recv-only-server": (["--recv-only"], [], True, False, ("tcp", "udp", "dtls")),
 }
 for _name, (_server, _client, _server_prints, _client_prints, _protos) in DIRECTIONS.items():
     case(_name, protos=_protos)(
@@ -757,7 +769,7 @@ def _(_=None):
 
 def access_case(proto, rules, served):
     server, port = listen(udp(proto) + rules)
-    client = connect(udp(proto), "127.0.0.1", port)
+    client = connect(client_udp(proto), "127.0.0.1", port)
     client.write(b"abc\n")
     if served:
         expect_data(server, b"abc\n", "the server")
@@ -784,12 +796,12 @@ ACCESS = {
     "allow-and-deny-deny-wins": (["--allow", "127.0.0.1", "--deny", "127.0.0.1"], False, False),
 }
 for _name, (_rules, _served, _named) in ACCESS.items():
-    case(_name, protos=("tcp", "udp"), named=_named)(lambda proto, r=_rules, s=_served: access_case(proto, r, s))
+    case(_name, protos=("tcp", "udp", "dtls"), named=_named)(lambda proto, r=_rules, s=_served: access_case(proto, r, s))
 
 for _label, _text in (("lines", "1.2.3.4\n\nlocalhost\n"), ("one-line", "1.2.3.4 localhost\n")):
-    case("allow-file-" + _label, protos=("tcp", "udp"), named=True)(
+    case("allow-file-" + _label, protos=("tcp", "udp", "dtls"), named=True)(
         lambda proto, t=_text: access_case(proto, ["--allow-file", rules_file(t)], True))
-    case("deny-file-" + _label, protos=("tcp", "udp"), named=True)(
+    case("deny-file-" + _label, protos=("tcp", "udp", "dtls"), named=True)(
         lambda proto, t=_text: access_case(proto, ["--deny-file", rules_file(t)], False))
 
 
