@@ -95,10 +95,10 @@ extension ProbeCommand.Request {
         let style = Style(enabled: Diagnostics.usesColour(1))
         if json {
             output.printJSON()
-            handshakes.map { TLSProbeOutput(results: $0, targets: targets).printJSON() }
+            handshakes.map { TLSProbeOutput(results: $0, targets: targets, protocolName: run.protocolName).printJSON() }
         } else if !quiet {
             output.printTable(style: style)
-            handshakes.map { TLSProbeOutput(results: $0, targets: targets).printTable(style: style) }
+            handshakes.map { TLSProbeOutput(results: $0, targets: targets, protocolName: run.protocolName).printTable(style: style) }
         }
         run.add(report.results, window: window)
         // A window holds every port of its hosts: their lines are complete (a shard's are not).
@@ -157,11 +157,10 @@ extension ProbeCommand.Request {
         }
     }
 
-    /// Checks the TLS options: only for TCP, never enforcing verification, no capture.
+    /// Checks the TLS options: DTLS with -u, never enforcing verification, no capture.
     func checkTLS() throws(SockscopeError) {
         guard tls.enabled || !tls.givenOptions.isEmpty || tls.certificate != nil || tls.key != nil else { return }
-        _ = try tls.configuration(role: .client)
-        if udp { throw .usage("--tls is for TCP ports: drop -u") }
+        _ = try tlsConfiguration()
         if tls.insecure { throw .usage("probe --tls reports the verification result and never enforces it: drop --insecure") }
         if tap.enabled { throw .usage("probe --tls with --tap or --pcap-out: capture the handshakes with 'sockscope tap' instead") }
     }
@@ -179,18 +178,28 @@ extension ProbeCommand.Request {
     /// The handshakes of --tls: verification reported, not enforced; no read-ahead,
     /// so a non-TLS answer stays readable.
     func handshakeProber(timeout: Duration, parallelism: Int = 1) throws(SockscopeError) -> TLSProber {
-        var configuration = try tls.configuration(role: .client)
+        var configuration = try tlsConfiguration()
         configuration.verify = false
         configuration.readAhead = false
         return TLSProber(context: try TLSContext(configuration), timeout: timeout, parallelism: parallelism, graceful: graceful)
     }
 
+    /// The client configuration of --tls; DTLS (1.2, the only DTLS OpenSSL 3.0 has) with -u.
+    private func tlsConfiguration() throws(SockscopeError) -> TLSConfiguration {
+        var configuration = try tls.configuration(role: .client)
+        configuration.datagram = udp
+        _ = try configuration.versionCodes()  // --tls-min 1.3 with -u: no DTLS 1.3
+        return configuration
+    }
+
     /// With --tls: a handshake with every open port of the window (the SNI is --sni or
-    /// the target's name), all at once on one event loop.
+    /// the target's name), all at once on one event loop. With -u, with every port not
+    /// closed: a DTLS service is silent to a UDP probe (open|filtered) until a
+    /// ClientHello comes, and the handshake is what tells it from a silent port.
     private func tlsProbe(_ results: [ProbeResult], targets: [TargetList.Target]) throws(SockscopeError) -> [TLSProbeResult]? {
         guard tls.enabled else { return nil }
         let names = Dictionary(targets.map { ($0.address, $0.name) }, uniquingKeysWith: { first, _ in first })
-        let jobs = results.filter { $0.state == .open }.map { result in
+        let jobs = results.filter { $0.state == .open || (udp && $0.state == .openFiltered) }.map { result in
             TLSProber.Job(address: result.target, port: result.port, serverName: tls.sni ?? names[result.target] ?? nil)
         }
         return try handshakeProber(timeout: timeout?.duration ?? .seconds(5), parallelism: min(parallel ?? 64, 256)).run(jobs)

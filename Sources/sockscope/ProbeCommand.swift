@@ -48,7 +48,9 @@ struct ProbeCommand: ParsableCommand {
             verification result (reported, never enforced: X509_V_OK or the X509_V_ERR_* name), or \
             why the port is not TLS (no TLS reply, an HTTP or other plaintext answer). SNI is the \
             target's name, or --sni; the certificate is checked against that name or the address. \
-            With --json, a "tls" record follows each open port's "port" record.
+            With -u the handshake is DTLS 1.2, with each UDP port that is open or open|filtered (a \
+            DTLS service is silent to other probes), and its retransmissions are resent as OpenSSL's \
+            timer says. With --json, a "tls" record follows each open port's "port" record.
 
             Exit status: 0 when at least one port is open — with -u, or open|filtered, as nc -zu and \
             ncat -zu exit 0 when no ICMP error came back — 1 when none is, 68 unknown host, 64 bad input.
@@ -59,6 +61,7 @@ struct ProbeCommand: ParsableCommand {
               sockscope probe --json 127.0.0.1 - | grep '"open"'
               sockscope probe -u 127.0.0.1 53
               sockscope probe --tls --sni example.com 127.0.0.1 443,8443
+              sockscope probe -u --tls 127.0.0.1 4433
               sockscope probe --json --seed 7 --shard 2/4 -iL targets.txt 22,80,443
             """
     )
@@ -171,7 +174,7 @@ struct ProbeCommand: ParsableCommand {
     @Flag(name: [.customShort("q"), .customLong("quiet")], help: "Print nothing; the exit status says whether a port is open (with -u: or open|filtered).")
     var quiet = false
 
-    @OptionGroup(title: "TLS (each open TCP port)") var tls: ClientTLSOptions
+    @OptionGroup(title: "TLS (each open TCP port; DTLS with -u)") var tls: ClientTLSOptions
 
     @OptionGroup(title: "Packet capture (the tap)") var tap: TapOptions
 

@@ -20,7 +20,7 @@ struct CombinationTests {
             (["connect", "--tls", "--tls-min", "1.3", "--tls-max", "1.2", "127.0.0.1", "9"], "no version is left"),
             (["listen", "--tls", "--require-client-cert", "127.0.0.1", "0"], "--require-client-cert needs --ca-file"),
             (["forward", "--tls", "--ciphers", "", "127.0.0.1", "0", "127.0.0.1", "9"], "--ciphers needs at least one cipher name"),
-            (["probe", "--tls", "-u", "127.0.0.1", "443"], "--tls is for TCP ports"),
+            (["probe", "--tls", "-u", "--tls-min", "1.3", "127.0.0.1", "443"], "DTLS goes up to 1.2 here"),
             (["probe", "--tls", "--insecure", "127.0.0.1", "443"], "never enforces it"),
             (["listen", "--echo", "--broker", "127.0.0.1", "0"], "had already been set with flag"),
             (["listen", "-u", "--backlog", "128", "127.0.0.1", "0"], "--backlog serves stream"),

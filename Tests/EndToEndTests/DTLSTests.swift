@@ -181,4 +181,48 @@ struct DTLSTests {
         _ = try await server.waitForLine(containing: "server timer", inStdout: true)
         #expect(server.stderrText.contains("DTLSv1_handle_timeout"), "\(server.stderrText)")
     }
+
+    @Test(
+        "probe -u --tls: a DTLS handshake with each port not closed — the listener's certificate verified, a plaintext UDP answer not DTLS, a closed port left out"
+    )
+    func probeHandshakes() async throws {
+        let certs = try await TLSTests.certificates()
+        let server = try BackgroundProcess(
+            Paths.sockscope, ["listen", "-u", "--tls", "--cert", "\(certs)/leaf.pem", "--key", "\(certs)/leaf.key", "127.0.0.1", "0"])
+        defer { server.kill() }
+        let dtls = try await server.announcedPort()
+        // A UDP service that answers everything in plaintext, for 20 s at most.
+        let plain = try BackgroundProcess(
+            Paths.python,
+            [
+                "-c",
+                "import socket,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.bind(('127.0.0.1',0));s.settimeout(0.5)\n"
+                    + "print(s.getsockname()[1],flush=True)\nend=time.time()+20\nwhile time.time()<end:\n"
+                    + " try:\n  d,a=s.recvfrom(4096);s.sendto(b'HELLO plain',a)\n except OSError: pass",
+            ])
+        defer { plain.kill() }
+        let plainPort = try await plain.announcedPort(marker: "", inStdout: true)
+        let closed = try freePort()
+        let ports = "\(dtls),\(plainPort),\(closed)"
+        let outcome = try await sockscope(
+            "probe", "-u", "--tls", "--timeout", "1", "--ca-file", "\(certs)/ca.pem", "--sni", "localhost", "127.0.0.1", ports, timeout: .seconds(30))
+        #expect(outcome.status == 0, "\(outcome)")
+        let lines = outcome.stdoutText.split(separator: "\n").map(String.init)
+        let table = lines.drop { $0 != "DTLS:" }
+        let dtlsLine = table.first { $0.hasPrefix("\(dtls)/udp") } ?? ""
+        #expect(dtlsLine.contains("DTLSv1.2") && dtlsLine.contains("localhost") && dtlsLine.hasSuffix("ok"), "\(outcome.stdoutText)")
+        let plainLine = table.first { $0.hasPrefix("\(plainPort)/udp") } ?? ""
+        #expect(plainLine.contains("not DTLS: no DTLS reply within 1 s"), "\(outcome.stdoutText)")
+        #expect(!table.contains { $0.hasPrefix("\(closed)/udp") }, "a closed port gets no handshake: \(outcome.stdoutText)")
+        // The probe ended its session with close_notify, so the one-client listener is done.
+        #expect(try await server.finish(timeout: .seconds(5)) == 0, "\(server.stderrText)")
+        let second = try BackgroundProcess(Paths.sockscope, ["listen", "-u", "--tls", "127.0.0.1", "0"])
+        defer { second.kill() }
+        let secondPort = try await second.announcedPort()
+        let json = try await sockscope("probe", "-u", "--tls", "--json", "--timeout", "1", "127.0.0.1", "\(secondPort)", timeout: .seconds(30))
+        let record = Self.record("tls", in: json.stdoutText)
+        for field in ["\"version\":\"DTLSv1.2\"", "\"established\":true", "\"speaks_tls\":true", "\"verify_enforced\":false"] {
+            #expect(record.contains(field), "\(field) in \(record)")
+        }
+    }
 }

@@ -405,7 +405,7 @@ struct TLSTests {
 
     @Test("probe --tls: bad combinations are usage errors")
     func probeUsage() async throws {
-        try await expectFailure(["probe", "--tls", "-u", "127.0.0.1", "53"], "--tls is for TCP ports")
+        try await expectFailure(["probe", "--tls", "-u", "--tls-min", "1.3", "127.0.0.1", "53"], "DTLS goes up to 1.2 here")
         try await expectFailure(["probe", "--tls", "--insecure", "127.0.0.1", "443"], "never enforces it")
         try await expectFailure(["probe", "--sni", "x.example", "127.0.0.1", "443"], "--sni is for TLS: add --tls")
         try await expectFailure(["probe", "--tls", "--pcap-out", "/tmp/x.pcap", "127.0.0.1", "443"], "capture the handshakes with 'sockscope tap'")

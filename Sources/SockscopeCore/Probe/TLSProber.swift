@@ -1,6 +1,6 @@
 import Glibc
 
-/// What a TLS handshake with one port showed (`probe --tls`).
+/// What a TLS handshake with one port showed (`probe --tls`; DTLS with `-u`).
 package struct TLSProbeResult: Sendable {
     package var address: IPAddress
     package var port: UInt16
@@ -16,14 +16,17 @@ package struct TLSProbeResult: Sendable {
         case failed(TLSHandshake, SockscopeError)
         /// The port does not speak TLS: why we think so, and the start of its answer.
         case notTLS(reason: String, answer: String?)
-        /// No TCP connection this time (the port closed since the scan, a reset).
+        /// No TCP connection this time (the port closed since the scan, a reset); over
+        /// UDP, an ICMP error (port unreachable: ECONNREFUSED) answered the ClientHello.
         case unreachable(SockscopeError)
     }
 }
 
 /// Makes a TLS handshake with each of many ports at once, on one event loop: a
 /// non-blocking connect, then `SSL_do_handshake` stepped as the socket allows, each
-/// bounded by `timeout`. Ctrl-C ends the whole run as it ends any wait.
+/// bounded by `timeout`. With a DTLS context the socket is UDP (connected, so an ICMP
+/// port-unreachable comes back as ECONNREFUSED) and a lost flight is resent on the
+/// retransmission timer the stage driver keeps. Ctrl-C ends the whole run as it ends any wait.
 package final class TLSProber {
     package struct Job: Sendable {
         package var address: IPAddress
@@ -40,6 +43,8 @@ package final class TLSProber {
     private let timeout: Duration
     private let parallelism: Int
     private let graceful: Bool
+    /// DTLS over UDP (the context's configuration is a datagram one).
+    private let datagram: Bool
 
     /// `context` must be a client context; `timeout` bounds each connection and handshake;
     /// connections end with RST unless `graceful` (FIN).
@@ -48,7 +53,11 @@ package final class TLSProber {
         self.timeout = timeout
         self.parallelism = max(1, parallelism)
         self.graceful = graceful
+        self.datagram = context.configuration.datagram
     }
+
+    /// "TLS", or "DTLS" over UDP.
+    private var name: String { datagram ? "DTLS" : "TLS" }
 
     /// One handshake under way.
     private final class Attempt {
@@ -72,7 +81,10 @@ package final class TLSProber {
         func finish(_ attempt: Attempt, _ outcome: TLSProbeResult.Outcome) {
             loop.forget(attempt.socket.descriptor)
             // As the scan's probes: RST (no TIME-WAIT left behind) unless --graceful.
-            if !graceful { try? attempt.socket.set(.linger(seconds: 0)) }
+            if !graceful && !datagram { try? attempt.socket.set(.linger(seconds: 0)) }
+            // UDP has no RST: close_notify tells a DTLS server the session is over, so it
+            // does not keep serving a client that is gone.
+            if datagram, case .established = outcome { attempt.session?.sendCloseNotify() }
             attempt.session = nil
             attempt.socket.close()
             results[attempt.index] = TLSProbeResult(address: attempt.job.address, port: attempt.job.port, serverName: attempt.job.serverName, outcome: outcome)
@@ -98,15 +110,25 @@ package final class TLSProber {
     ) throws(SockscopeError) -> TLSProbeResult.Outcome? {
         let destination = SocketAddress(job.address, port: job.port)
         let socket: Socket
-        do { socket = try Socket(family: destination.family, type: .stream) } catch {
+        do { socket = try Socket(family: destination.family, type: datagram ? .datagram : .stream) } catch {
             if ProbeResult.isLocalResourceLimit(error.errno) { throw SockscopeError(error) }
             return .unreachable(SockscopeError(error))
         }
         let attempt = Attempt(job: job, index: index, socket: socket)
         let deadline = attempt.started + timeout
+        // A UDP connect() only sets the peer, at once; the DTLS session takes it then
+        // (BIO_CTRL_DGRAM_SET_CONNECTED), so it must come first.
+        let connect = ConnectStage(to: destination)
+        if datagram {
+            do { _ = try connect.step(on: socket) } catch {
+                socket.close()
+                if let errno = connect.failure?.errno, ProbeResult.isLocalResourceLimit(errno) { throw error }
+                return .unreachable(error)
+            }
+        }
         let session = try TLSSession(context: context, socket: socket, serverName: job.serverName, verifyName: job.serverName ?? "\(job.address)")
         attempt.session = session
-        let setup = StageSequence([ConnectStage(to: destination), session])
+        let setup = StageSequence(datagram ? [session] : [connect, session])
         try loop.drive(setup, on: socket, deadline: deadline) { [self] failure throws(SockscopeError) in
             if let connect = setup.current as? ConnectStage, let failure {
                 if let errno = connect.failure?.errno, ProbeResult.isLocalResourceLimit(errno) { throw failure }
@@ -124,16 +146,13 @@ package final class TLSProber {
     private func classify(_ failure: SockscopeError, session: TLSSession) -> TLSProbeResult.Outcome {
         let first = session.firstBytesReceived
         if first.isEmpty {
+            if datagram && failure.status == .unavailable { return .unreachable(failure) }
             if failure.status == .tlsHandshake || failure.status == .ioError {
-                return .notTLS(reason: "closed the connection without a TLS reply", answer: nil)
+                return .notTLS(reason: "closed the connection without a \(name) reply", answer: nil)
             }
             return .failed(session.handshake, failure)
         }
-        // A TLS record starts with a content type from 20 (change_cipher_spec) to 24
-        // (heartbeat) and major version 3.
-        if (20...24).contains(first[0]) && first.count > 1 && first[1] == 3 {
-            return .failed(session.handshake, failure)
-        }
+        if Self.isRecordHeader(first) { return .failed(session.handshake, failure) }
         let answer = Self.firstLine(first + Self.rest(of: session.socket))
         return .notTLS(reason: Self.kind(of: answer), answer: answer)
     }
@@ -145,13 +164,20 @@ package final class TLSProber {
                 SockscopeError(SocketCallError(.connect, .timedOut, address: SocketAddress(attempt.job.address, port: attempt.job.port), waited: timeout)))
         }
         let first = session.firstBytesReceived
-        if first.isEmpty { return .notTLS(reason: "no TLS reply within \(waited)", answer: nil) }
-        if (20...24).contains(first[0]) {
+        if first.isEmpty { return .notTLS(reason: "no \(name) reply within \(waited)", answer: nil) }
+        if Self.isRecordHeader(first) {
             session.noteDuration(.now - attempt.started)
-            return .failed(session.handshake, SockscopeError("the TLS handshake did not finish within \(waited)", status: .timedOut))
+            return .failed(session.handshake, SockscopeError("the \(name) handshake did not finish within \(waited)", status: .timedOut))
         }
         let answer = Self.firstLine(first + Self.rest(of: session.socket))
         return .notTLS(reason: Self.kind(of: answer), answer: answer)
+    }
+
+    /// Whether `bytes` start like a TLS or DTLS record: a content type from 20
+    /// (change_cipher_spec) to 24 (heartbeat), then major version 3 (TLS) or 254 (DTLS,
+    /// whose versions count down from 0xFEFF).
+    static func isRecordHeader(_ bytes: [UInt8]) -> Bool {
+        bytes.count > 1 && (20...24).contains(bytes[0]) && (bytes[1] == 3 || bytes[1] == 0xfe)
     }
 
     /// "an HTTP answer" for a status line or an HTML page (an HTTP/0.9-style error), else

@@ -109,7 +109,7 @@ extension TLSConfiguration {
     /// The lowest and highest protocol versions as OpenSSL's codes (0: no limit): TLS's,
     /// or for DTLS the DTLS version each stands for.
     /// - Throws: a usage error for TLS 1.3 with DTLS (OpenSSL 3 speaks DTLS 1.2 at most).
-    func versionCodes() throws(SockscopeError) -> (minimum: Int32, maximum: Int32) {
+    package func versionCodes() throws(SockscopeError) -> (minimum: Int32, maximum: Int32) {
         let minimum = minimumVersion ?? .defaultMinimum
         guard datagram else { return (minimum.code, maximumVersion?.code ?? 0) }
         guard let low = minimum.datagramCode else {

@@ -4,7 +4,8 @@ import SockscopeCore
 /// `--tls` and what goes with it, on the client side (`connect`, `probe`).
 struct ClientTLSOptions: ParsableArguments {
     @Flag(
-        name: [.customLong("tls"), .customLong("ssl")], help: "Speak TLS over the connection (OpenSSL 3, loaded when needed); verifies the server by default.")
+        name: [.customLong("tls"), .customLong("ssl")],
+        help: "Speak TLS over the connection (OpenSSL 3, loaded when needed); verifies the server by default. With -u: DTLS 1.2.")
     var tls = false
 
     @Option(
@@ -51,7 +52,7 @@ struct ClientTLSOptions: ParsableArguments {
 
 /// `--tls` and what goes with it, on the server side (`listen`).
 struct ServerTLSOptions: ParsableArguments {
-    @Flag(name: [.customLong("tls"), .customLong("ssl")], help: "Speak TLS with each client (OpenSSL 3, loaded when needed).")
+    @Flag(name: [.customLong("tls"), .customLong("ssl")], help: "Speak TLS with each client (OpenSSL 3, loaded when needed); listen -u: DTLS 1.2, one client.")
     var tls = false
 
     @Option(

@@ -1,18 +1,24 @@
 import Glibc
 import SockscopeCore
 
-/// Prints `probe --tls` results: a line per open port, or `tls` JSON records.
+/// Prints `probe --tls` results: a line per open port, or `tls` JSON records; over UDP
+/// (`-u`) the handshakes are DTLS.
 struct TLSProbeOutput {
     let results: [TLSProbeResult]
     let targets: [TargetList.Target]
+    /// "tcp", or "udp" for DTLS.
+    var protocolName = "tcp"
+
+    /// "TLS", or "DTLS" over UDP.
+    private var name: String { protocolName == "udp" ? "DTLS" : "TLS" }
 
     func printTable(style: Style) {
         guard !results.isEmpty else { return }
         let now = Int64(time(nil))
         let many = Set(results.map(\.address)).count > 1
-        var text = "TLS:\n" + style.dim(header(many: many)) + "\n"
+        var text = "\(name):\n" + style.dim(header(many: many)) + "\n"
         for result in results {
-            let port = (many ? "\(result.address) " : "") + "\(result.port)/tcp"
+            let port = (many ? "\(result.address) " : "") + "\(result.port)/\(protocolName)"
             text += port.padded(to: many ? 28 : 10) + line(result.outcome, now: now, style: style) + "\n"
         }
         Diagnostics.output(text)
@@ -39,11 +45,11 @@ struct TLSProbeOutput {
                 + (leaf.map { Self.expiry($0, now: now) } ?? "-").padded(to: 18) + verification
         case .failed(let facts, let failure):
             let alert = facts.alertReceived.map { "the server sent the alert \($0.name)" } ?? facts.alertSent.map { "we sent the alert \($0.name)" }
-            return "TLS, but the handshake failed: " + (alert ?? failure.message)
+            return "\(name), but the handshake failed: " + (alert ?? failure.message)
         case .notTLS(let reason, let answer):
-            return "not TLS: " + reason + (answer.map { " \"\($0)\"" } ?? "")
+            return "not \(name): " + reason + (answer.map { " \"\($0)\"" } ?? "")
         case .unreachable(let failure):
-            return "no connection: " + failure.message
+            return (protocolName == "udp" ? "closed: " : "no connection: ") + failure.message
         }
     }
 
@@ -82,7 +88,7 @@ struct TLSProbeOutput {
             case .notTLS(let reason, let answer):
                 var facts = TLSHandshake(role: .client)
                 facts.serverName = result.serverName
-                record = TLSRecord(facts, peer: peer, failure: SockscopeError("not TLS: \(reason)", status: .tlsHandshake))
+                record = TLSRecord(facts, peer: peer, failure: SockscopeError("not \(name): \(reason)", status: .tlsHandshake))
                 record.speaksTls = .some(false)
                 record.answer = .some(answer)
             case .unreachable(let failure):
