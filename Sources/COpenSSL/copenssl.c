@@ -2,6 +2,7 @@
 #include "copenssl.h"
 
 #include <arpa/inet.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 #include <dlfcn.h>
 #include <errno.h>
@@ -47,7 +48,10 @@
     X(X509_EXTENSION_free) X(X509_sign) X(RAND_bytes) X(SSL_CTX_get0_certificate) X(DTLS_client_method)          \
     X(DTLS_server_method) X(BIO_new_dgram) X(SSL_set_bio) X(SSL_get_rbio) X(SSL_is_dtls) X(DTLSv1_listen)       \
     X(BIO_ADDR_new) X(BIO_ADDR_free) X(SSL_CTX_set_cookie_generate_cb) X(SSL_CTX_set_cookie_verify_cb) X(EVP_Q_mac) \
-    X(SSL_clear)
+    X(SSL_clear) X(BIO_meth_new) X(BIO_meth_set_write) X(BIO_meth_set_ctrl) X(BIO_meth_set_create)               \
+    X(BIO_meth_set_destroy) X(BIO_set_data) X(BIO_get_data) X(BIO_set_init) X(BIO_next) X(BIO_get_new_index)    \
+    X(BIO_set_flags) X(BIO_clear_flags) X(BIO_copy_next_retry) X(BIO_write) X(BIO_find_type) X(BIO_read)        \
+    X(BIO_meth_set_read)
 
 #define COSSL_POINTER(name) static __typeof__(&name) p_##name;
 COSSL_FUNCTIONS(COSSL_POINTER)
@@ -375,6 +379,10 @@ cossl_context *cossl_context_new(const cossl_context_options *options, unsigned 
         p_SSL_CTX_ctrl(context, SSL_CTRL_SET_READ_AHEAD, 1, NULL);
         p_SSL_CTX_set_default_read_buffer_len(context, 64 * 1024);
     }
+    // DTLS reads whole datagrams: with UDP_GRO (use_datagrams) one may hold a sender's
+    // whole GSO batch of records, up to a UDP payload's 65,507 bytes, and a shorter
+    // buffer would cut it (MSG_TRUNC) and lose the records past its end.
+    if (options->datagram) p_SSL_CTX_set_default_read_buffer_len(context, 65536 + 1024);
     if (load_identity(context, options, error, size) != 0 || load_trust(context, options, error, size) != 0 ||
         apply_protocols(context, options, error, size) != 0) {
         cossl_context_free((cossl_context *)context);
@@ -457,17 +465,256 @@ static int buffer_writes(SSL *ssl) {
 }
 
 
+// MARK: DTLS filters: records gathered for one send (UDP GSO), datagrams read a record at a time
+
+static int classify(SSL *ssl, int result, int *system_errno);
+
+/// At most this many records in one send (UDP_MAX_SEGMENTS is 64 on older kernels) and
+/// this many bytes (a UDP payload's limit is 65,507).
+#define GATHER_RECORDS 64
+#define GATHER_BYTES 65000
+
+/// The state of a gathering BIO: a filter in front of the datagram BIO that, while
+/// `gathering`, keeps the records SSL_write makes instead of sending each; otherwise
+/// (handshake flights, alerts, close_notify) it passes every write through.
+typedef struct {
+    int gathering;
+    int unsegmented;   // 1 once the kernel refused UDP_SEGMENT: one send per record from then on
+    int count, sent;   // records kept; of them, sent already (one send each, after a refusal)
+    size_t used;
+    int lengths[GATHER_RECORDS];
+    unsigned char bytes[GATHER_BYTES];
+} gather_state;
+
+/// The largest datagram: with UDP_GRO, a sender's whole GSO batch.
+#define SPLIT_BYTES 65536
+
+/// The state of a splitting BIO: a filter in front of the datagram BIO (reads only)
+/// that hands OpenSSL one record of a datagram per read. OpenSSL's DTLS record layer
+/// takes several records from one datagram itself, but moves the rest of the datagram
+/// to its buffer's front after each record (ssl3_read_n's memmove): quadratic in a
+/// 64 KB GRO datagram of 50 records, linear here.
+typedef struct {
+    size_t length, offset;
+    unsigned char bytes[SPLIT_BYTES];
+} split_state;
+
+/// Whether a record of `length` can join the kept ones in one UDP_SEGMENT send: every
+/// segment but the last has the first one's size, the last may be shorter.
+static int gather_fits(const gather_state *state, int length) {
+    if (state->count == GATHER_RECORDS || state->used + (size_t)length > GATHER_BYTES) return 0;
+    if (state->count == 0) return 1;
+    return length <= state->lengths[0] && state->lengths[state->count - 1] == state->lengths[0];
+}
+
+static int gather_write(BIO *bio, const char *data, int length) {
+    gather_state *state = p_BIO_get_data(bio);
+    BIO *next = p_BIO_next(bio);
+    p_BIO_clear_flags(bio, BIO_FLAGS_RWS | BIO_FLAGS_SHOULD_RETRY);
+    if (!state->gathering || length <= 0 || length > GATHER_BYTES) {
+        if (next == NULL) return -1;
+        int written = p_BIO_write(next, data, length);
+        if (written <= 0) p_BIO_copy_next_retry(bio);
+        return written;
+    }
+    if (!gather_fits(state, length)) {  // full: the caller sends the kept records, then SSL_write again
+        p_BIO_set_flags(bio, BIO_FLAGS_WRITE | BIO_FLAGS_SHOULD_RETRY);
+        return -1;
+    }
+    memcpy(state->bytes + state->used, data, (size_t)length);
+    state->lengths[state->count++] = length;
+    state->used += (size_t)length;
+    return length;
+}
+
+/// Every control (the peer, the MTU, timeouts) is the datagram BIO's.
+static long filter_ctrl(BIO *bio, int command, long number, void *pointer) {
+    BIO *next = p_BIO_next(bio);
+    return next == NULL ? 0 : p_BIO_ctrl(next, command, number, pointer);
+}
+
+static int split_read(BIO *bio, char *out, int size);
+
+/// Each filter's state, zeroed: a gather_state or a split_state (both about 64 KiB).
+static int filter_create(BIO *bio) {
+    void *state = calloc(1, sizeof(gather_state) > sizeof(split_state) ? sizeof(gather_state) : sizeof(split_state));
+    if (state == NULL) return 0;
+    p_BIO_set_data(bio, state);
+    p_BIO_set_init(bio, 1);
+    return 1;
+}
+
+static int filter_destroy(BIO *bio) {
+    free(p_BIO_get_data(bio));
+    p_BIO_set_data(bio, NULL);
+    return 1;
+}
+
+static BIO_METHOD *gather_method, *split_method;
+static int gather_type, split_type;
+static pthread_once_t filters_once = PTHREAD_ONCE_INIT;
+
+/// A filter BIO method in front of the datagram BIO, with its own reads or writes.
+static BIO_METHOD *make_filter(int *type, const char *name, int (*read)(BIO *, char *, int), int (*write)(BIO *, const char *, int)) {
+    *type = p_BIO_get_new_index() | BIO_TYPE_FILTER;
+    BIO_METHOD *method = p_BIO_meth_new(*type, name);
+    if (method == NULL) return NULL;
+    if (read != NULL) p_BIO_meth_set_read(method, read);
+    if (write != NULL) p_BIO_meth_set_write(method, write);
+    p_BIO_meth_set_ctrl(method, filter_ctrl);
+    p_BIO_meth_set_create(method, filter_create);
+    p_BIO_meth_set_destroy(method, filter_destroy);
+    return method;
+}
+
+static void make_filter_methods(void) {
+    gather_method = make_filter(&gather_type, "sockscope DTLS gather", NULL, gather_write);
+    split_method = make_filter(&split_type, "sockscope DTLS split", split_read, NULL);
+}
+
+/// The session's gathering BIO (its write BIO), or NULL when it has none.
+static BIO *gather_bio(SSL *ssl) {
+    BIO *bio = p_SSL_get_wbio(ssl);
+    return gather_method != NULL && bio != NULL ? p_BIO_find_type(bio, gather_type) : NULL;
+}
+
+static int split_read(BIO *bio, char *out, int size) {
+    split_state *state = p_BIO_get_data(bio);
+    BIO *next = p_BIO_next(bio);
+    p_BIO_clear_flags(bio, BIO_FLAGS_RWS | BIO_FLAGS_SHOULD_RETRY);
+    if (next == NULL || size <= 0) return -1;
+    if (state->offset >= state->length) {
+        int got = p_BIO_read(next, state->bytes, SPLIT_BYTES);
+        if (got <= 0) {
+            p_BIO_copy_next_retry(bio);
+            return got;
+        }
+        state->length = (size_t)got;
+        state->offset = 0;
+    }
+    const unsigned char *record = state->bytes + state->offset;
+    size_t left = state->length - state->offset;
+    size_t take = left;
+    // A DTLS record: type, version (2), epoch (2), sequence (6), length (2), body.
+    if (left >= DTLS1_RT_HEADER_LENGTH) {
+        size_t whole = DTLS1_RT_HEADER_LENGTH + ((size_t)record[11] << 8 | record[12]);
+        if (whole <= left) take = whole;  // else the rest is malformed: OpenSSL drops it
+    }
+    if (take > (size_t)size) take = (size_t)size;
+    memcpy(out, record, take);
+    state->offset += take;
+    return (int)take;
+}
+
+/// Records of a datagram the splitting BIO holds, not yet read by OpenSSL.
+static int split_pending(SSL *ssl) {
+    BIO *bio = p_SSL_get_rbio(ssl);
+    bio = split_method != NULL && bio != NULL ? p_BIO_find_type(bio, split_type) : NULL;
+    if (bio == NULL) return 0;
+    split_state *state = p_BIO_get_data(bio);
+    return state != NULL && state->offset < state->length;
+}
+
 /// A DTLS session reads and writes datagrams (BIO_s_datagram): one record per send,
-/// no write buffer in front. On a connected socket the BIO is told its peer, so it
-/// uses send/recv and asks the kernel for the path MTU (IP_MTU).
+/// no write buffer in front, unless records are gathered (cossl_dtls_gather). On a
+/// connected socket the BIO is told its peer, so it uses send/recv and asks the kernel
+/// for the path MTU (IP_MTU).
 static int use_datagrams(SSL *ssl, int fd) {
     BIO *bio = p_BIO_new_dgram(fd, BIO_NOCLOSE);
     if (bio == NULL) return -1;
     struct sockaddr_storage peer;
     socklen_t length = sizeof peer;
-    if (getpeername(fd, (struct sockaddr *)&peer, &length) == 0) p_BIO_ctrl(bio, BIO_CTRL_DGRAM_SET_CONNECTED, 0, &peer);
-    p_SSL_set_bio(ssl, bio, bio);
+    int connected = getpeername(fd, (struct sockaddr *)&peer, &length) == 0;
+    if (connected) p_BIO_ctrl(bio, BIO_CTRL_DGRAM_SET_CONNECTED, 0, &peer);
+    // UDP_GRO: a sender's GSO batch arrives as one datagram of many records (DTLS allows
+    // several per datagram), one recv for all of them; without it the kernel cuts the
+    // batch into one datagram per record. Ignored where the kernel lacks it.
+    int one = 1;
+    (void)setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof one);
+    pthread_once(&filters_once, make_filter_methods);
+    BIO *gather = gather_method != NULL ? p_BIO_new(gather_method) : NULL;
+    // Records are split on a connected socket only: DTLSv1_listen peeks at datagrams.
+    BIO *split = split_method != NULL && connected ? p_BIO_new(split_method) : NULL;
+    // The read chain (split → datagram) and the write chain (gather → datagram) each
+    // hold a reference to the datagram BIO.
+    BIO *reads = bio, *writes = bio;
+    if (split != NULL) {
+        p_BIO_up_ref(bio);
+        reads = p_BIO_push(split, bio);
+    }
+    if (gather != NULL) {
+        p_BIO_up_ref(bio);
+        writes = p_BIO_push(gather, bio);
+    }
+    if (reads != bio && writes != bio) p_BIO_free(bio);  // both chains hold one: drop BIO_new's
+    p_SSL_set_bio(ssl, reads, writes);
     return 0;
+}
+
+int cossl_dtls_gather(cossl_session *session, int on) {
+    BIO *bio = gather_bio((SSL *)session);
+    if (bio == NULL) return -1;
+    ((gather_state *)p_BIO_get_data(bio))->gathering = on;
+    return 0;
+}
+
+int cossl_dtls_seal(cossl_session *session, const void *buffer, int size, int *system_errno) {
+    SSL *ssl = (SSL *)session;
+    p_ERR_clear_error();
+    errno = 0;
+    int result = p_SSL_write(ssl, buffer, size);
+    if (result > 0) return result;
+    int outcome = classify(ssl, result, system_errno);
+    return outcome == COSSL_CLOSED ? COSSL_FAILED : outcome;
+}
+
+/// One UDP_SEGMENT send of every kept record: 1 sent, 0 refused by the kernel (send
+/// them one by one), -1 with errno.
+static int send_segments(gather_state *state, int fd) {
+    struct iovec part = {.iov_base = state->bytes, .iov_len = state->used};
+    char control[CMSG_SPACE(sizeof(uint16_t))];
+    memset(control, 0, sizeof control);
+    struct msghdr message = {.msg_iov = &part, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+    struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_UDP;
+    header->cmsg_type = UDP_SEGMENT;
+    header->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+    uint16_t segment = (uint16_t)state->lengths[0];
+    memcpy(CMSG_DATA(header), &segment, sizeof segment);
+    if (sendmsg(fd, &message, MSG_NOSIGNAL) >= 0) return 1;
+    int refused = errno == EINVAL || errno == EIO || errno == ENOPROTOOPT || errno == EOPNOTSUPP || errno == EMSGSIZE;
+    return refused ? 0 : -1;
+}
+
+int cossl_dtls_send_gathered(cossl_session *session, int *system_errno) {
+    BIO *bio = gather_bio((SSL *)session);
+    if (bio == NULL) return COSSL_DONE;
+    gather_state *state = p_BIO_get_data(bio);
+    int fd = -1;
+    p_BIO_ctrl(bio, BIO_C_GET_FD, 0, &fd);
+    while (state->sent < state->count) {
+        if (!state->unsegmented && state->sent == 0 && state->count > 1) {
+            int result = send_segments(state, fd);
+            if (result == 1) break;
+            if (result == 0) {
+                state->unsegmented = 1;  // this path or kernel has no UDP GSO
+                continue;
+            }
+        } else {
+            size_t offset = 0;
+            for (int index = 0; index < state->sent; index++) offset += (size_t)state->lengths[index];
+            if (send(fd, state->bytes + offset, (size_t)state->lengths[state->sent], MSG_NOSIGNAL) >= 0) {
+                state->sent++;
+                continue;
+            }
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) return COSSL_WANT_WRITE;
+        *system_errno = errno;
+        return COSSL_SYSTEM;
+    }
+    state->count = state->sent = 0;
+    state->used = 0;
+    return COSSL_DONE;
 }
 
 int cossl_dtls_listen(cossl_session *session, void *peer, unsigned int *peer_length, int *system_errno) {
@@ -616,7 +863,26 @@ int cossl_pending_output(cossl_session *session) {
     return buffer != NULL && p_BIO_ctrl(buffer, BIO_CTRL_WPENDING, 0, NULL) > 0;
 }
 
-int cossl_has_pending(cossl_session *session) { return p_SSL_has_pending((SSL *)session); }
+int cossl_read_records(cossl_session *session, void *buffer, int capacity, int *lengths, int most, int *count,
+                       int *system_errno) {
+    SSL *ssl = (SSL *)session;
+    // Once per call: a successful SSL_read leaves the error queue as it found it.
+    p_ERR_clear_error();
+    int used = 0;
+    *count = 0;
+    while (*count < most && capacity - used >= SSL3_RT_MAX_PLAIN_LENGTH) {
+        errno = 0;
+        int result = p_SSL_read(ssl, (char *)buffer + used, capacity - used);
+        if (result <= 0) return classify(ssl, result, system_errno);
+        lengths[(*count)++] = result;
+        used += result;
+    }
+    return COSSL_DONE;
+}
+
+int cossl_has_pending(cossl_session *session) {
+    return p_SSL_has_pending((SSL *)session) || split_pending((SSL *)session);
+}
 
 int cossl_flush(cossl_session *session, int *system_errno) { return flush_buffered((SSL *)session, system_errno); }
 

@@ -108,6 +108,27 @@ long cossl_dtls_timeout(cossl_session *session);
 int cossl_dtls_retransmit(cossl_session *session);
 /// 1 when the session is DTLS.
 int cossl_is_datagram(cossl_session *session);
+/// DTLS: while on, the records SSL_write makes are kept to be sent together
+/// (cossl_dtls_send_gathered) instead of one send each; 0, or -1 when the session
+/// cannot gather (it then sends each record at once).
+int cossl_dtls_gather(cossl_session *session, int on);
+/// DTLS: encrypts `size` bytes as one record (SSL_write): `size` once it is kept or
+/// sent, COSSL_WANT_WRITE when the kept records must be sent first (then call again
+/// with the same bytes), or a failure.
+int cossl_dtls_seal(cossl_session *session, const void *buffer, int size, int *system_errno);
+/// DTLS: sends the kept records, all in one sendmsg with UDP_SEGMENT (GSO: the kernel
+/// cuts it into one datagram per record) when every one but the last has the same
+/// size, else one send each (also from the first time the kernel refuses GSO on):
+/// COSSL_DONE once all have gone, COSSL_WANT_WRITE when the socket is full (call again
+/// when it is writable), COSSL_SYSTEM with the errno.
+int cossl_dtls_send_gathered(cossl_session *session, int *system_errno);
+/// DTLS: SSL_read again and again, each record's plaintext after the last in `buffer`
+/// and its length in `lengths`, while `most` records and a whole record's room (16 KiB)
+/// are left: `*count` records. Returns COSSL_DONE when it stopped for room, else why
+/// the last SSL_read stopped (COSSL_WANT_READ, COSSL_CLOSED, a failure) — after the
+/// records read before it, which are the caller's either way.
+int cossl_read_records(cossl_session *session, void *buffer, int capacity, int *lengths, int most, int *count,
+                       int *system_errno);
 
 /// The first queued OpenSSL error's reason ("certificate verify failed"), and clears the queue.
 void cossl_error(char *buffer, size_t size);

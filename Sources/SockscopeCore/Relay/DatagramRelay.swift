@@ -70,6 +70,10 @@ package final class DatagramRelay {
     private var tlsPeer: SocketAddress?
     /// Payloads received in this batch, not yet written to the output.
     private var pendingOutput: [UInt8] = []
+    /// The lengths of the DTLS records one read gave (``receiveRecords(into:report:)``).
+    private let recordLengths = UnsafeMutableBufferPointer<Int32>.allocate(capacity: 64)
+    /// Where datagrams (or records' plaintexts) are received.
+    private let receiveBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 16)
     private let input: FileDescriptor?
     private let output: Int32
     private let peerMode: Peer
@@ -95,13 +99,16 @@ package final class DatagramRelay {
         self.notices = notices
     }
 
+    deinit {
+        recordLengths.deallocate()
+        receiveBuffer.deallocate()
+    }
+
     package func run() throws(SockscopeError) -> Report {
         var report = Report()
         let loop: EventLoop
         do { loop = try EventLoop() } catch { throw SockscopeError(error) }
-        let receiveBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 16)
-        defer { receiveBuffer.deallocate() }
-        let sendBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, options.datagramSize), alignment: 16)
+        let (sendBuffer, batched) = inputBuffer()
         defer { sendBuffer.deallocate() }
         var lastActivity = ContinuousClock.now
         let input = options.directions.sends ? input : nil
@@ -119,6 +126,10 @@ package final class DatagramRelay {
                 lastActivity = .now
                 inputOpen = count > 0
                 filled += count
+                guard !batched else {
+                    filled = try sendBatch(sendBuffer, filled: filled, ended: !inputOpen, report: &report)
+                    return
+                }
                 // With --size a datagram is sent once it is full (the last one at the input's end).
                 guard filled > 0, !inputOpen || !options.exactSize || filled == sendBuffer.count else { return }
                 try sendInput(UnsafeRawBufferPointer(rebasing: sendBuffer[0..<filled]), lineEndings: &lineEndings, report: &report)
@@ -162,6 +173,38 @@ package final class DatagramRelay {
         throw SockscopeError(
             "the peer ended the DTLS session (close_notify) after \(counted(report.datagramsSent, "datagram")) sent: \(counted(left, "byte")) of stdin were not sent",
             explanation: "DTLS has no half-close: after close_notify the peer reads nothing more", status: .ioError)
+    }
+
+    /// The input's buffer: one datagram, or with DTLS and --size as many as one GSO
+    /// batch holds (read at once, sent as one batch of records).
+    private func inputBuffer() -> (buffer: UnsafeMutableRawBufferPointer, batched: Bool) {
+        let batched = tls != nil && options.exactSize && !options.crlf && options.datagramSize > 0
+        let perRead = batched ? max(1, Self.batchBytes / (options.datagramSize + 64)) : 1
+        return (.allocate(byteCount: max(1, options.datagramSize * perRead), alignment: 16), batched)
+    }
+
+    /// Input bytes per batch of DTLS records: as many datagrams as fit, with each
+    /// record's overhead, in one UDP GSO send (a UDP payload is at most 65,507 bytes).
+    static let batchBytes = 60_000
+
+    /// Sends every whole `--size` datagram of `buffer[0..<filled]` as one batch of DTLS
+    /// records (and, at the input's end, the short last one); returns how many bytes are
+    /// left, moved to the buffer's start.
+    private func sendBatch(_ buffer: UnsafeMutableRawBufferPointer, filled: Int, ended: Bool, report: inout Report) throws(SockscopeError) -> Int {
+        guard let tls else { return filled }
+        let size = options.datagramSize
+        let whole = ended ? filled : filled - filled % size
+        guard whole > 0 else { return filled }
+        let datagrams = stride(from: 0, to: whole, by: size).map { start in
+            UnsafeRawBufferPointer(rebasing: buffer[start..<min(start + size, whole)])
+        }
+        for datagram in datagrams { observer?(.sent, datagram) }
+        do { try tls.sendRecords(datagrams) } catch { throw SockscopeError(error, peer: socket.remoteAddress) }
+        report.datagramsSent += datagrams.count
+        report.bytesSent += whole
+        let left = filled - whole
+        if left > 0, let base = buffer.baseAddress { base.copyMemory(from: base + whole, byteCount: left) }
+        return left
     }
 
     /// Sends what one read of the input gave as a datagram (to the last sender, for a
@@ -209,53 +252,77 @@ package final class DatagramRelay {
     }
 
     private func receiveBatch(into buffer: UnsafeMutableRawBufferPointer, report: inout Report) throws(SockscopeError) -> Bool {
+        if tls != nil { return try receiveRecords(into: buffer, report: &report) }
         var admitted = false
         for _ in 0..<64 {
             let datagram: Socket.Datagram?
             do {
-                datagram = try receiveDatagram(into: buffer)
+                datagram = try socket.receiveDatagram(into: buffer)
             } catch {
                 throw SockscopeError(error, peer: socket.remoteAddress)
             }
             guard let datagram else { return admitted }
             if let admit, !admit(datagram.source) { continue }
             admitted = true
-            report.datagramsReceived += 1
-            report.bytesReceived += datagram.keptBytes
-            if datagram.isTruncated {
-                notices.record(
-                    "datagram from \(datagram.source.map { "\($0)" } ?? "?") truncated: \(counted(datagram.arrivedBytes, "byte")) arrived, \(datagram.keptBytes) kept (MSG_TRUNC)"
-                )
-            }
-            if let source = datagram.source, source != .unix(.unnamed) { lastSender = source }
-            let payload = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<datagram.keptBytes])
-            observer?(.received, UnsafeRawBufferPointer(payload))
-            if let transform = options.echo {
-                transform.apply(to: payload)
-                if let source = datagram.source, source != .unix(.unnamed) {
-                    try send(UnsafeRawBufferPointer(payload), to: peerMode == .connected ? nil : source)
-                    report.datagramsSent += 1
-                    report.bytesSent += payload.count
-                }
-            } else if options.directions.receives {
-                pendingOutput.append(contentsOf: UnsafeRawBufferPointer(payload))
-                if pendingOutput.count >= 64 << 10 { try flushOutput() }
-            }
+            try take(datagram, UnsafeMutableRawBufferPointer(rebasing: buffer[0..<datagram.keptBytes]), report: &report)
         }
         return admitted
     }
 
-    /// The next datagram: from the socket, or one DTLS record's plaintext (nil also
-    /// once the peer's close_notify has come).
-    private func receiveDatagram(into buffer: UnsafeMutableRawBufferPointer) throws(SocketCallError) -> Socket.Datagram? {
-        guard let tls else { return try socket.receiveDatagram(into: buffer) }
-        guard !peerEnded, let count = try tls.read(into: buffer) else { return nil }
-        if count == 0 {
-            peerEnded = true
-            return nil
-        }
+    /// DTLS: the records that have arrived, many per call (``TLSSession/readRecords(into:lengths:)``),
+    /// each taken as a datagram — 64 calls' worth at a time, to stay fair to stdin, and
+    /// then every record the session holds already (a GRO datagram carries dozens), for
+    /// which no readiness would come. Returns whether any record came.
+    private func receiveRecords(into buffer: UnsafeMutableRawBufferPointer, report: inout Report) throws(SockscopeError) -> Bool {
+        guard let tls, !peerEnded else { return false }
         if tlsPeer == nil { tlsPeer = socket.remoteAddress }  // getpeername once, not per record
-        return Socket.Datagram(source: tlsPeer, keptBytes: count, arrivedBytes: count)
+        var any = false
+        var calls = 0
+        while calls < 64 || tls.hasBufferedInput {
+            calls += 1
+            let (count, end) = tls.readRecords(into: buffer, lengths: recordLengths)
+            var offset = 0
+            for length in recordLengths.prefix(count).map(Int.init) {
+                any = true
+                let payload = UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<offset + length])
+                try take(Socket.Datagram(source: tlsPeer, keptBytes: length, arrivedBytes: length), payload, report: &report)
+                offset += length
+            }
+            switch end {
+            case .room: continue
+            case .waiting: if !tls.hasBufferedInput { return any }
+            case .closed:
+                peerEnded = true
+                return any
+            case .failed(let failure): throw SockscopeError(failure, peer: socket.remoteAddress)
+            }
+        }
+        return any
+    }
+
+    /// One datagram received (and admitted): counted, seen by the observer, then echoed
+    /// back or gathered for the output.
+    private func take(_ datagram: Socket.Datagram, _ payload: UnsafeMutableRawBufferPointer, report: inout Report) throws(SockscopeError) {
+        report.datagramsReceived += 1
+        report.bytesReceived += datagram.keptBytes
+        if datagram.isTruncated {
+            notices.record(
+                "datagram from \(datagram.source.map { "\($0)" } ?? "?") truncated: \(counted(datagram.arrivedBytes, "byte")) arrived, \(datagram.keptBytes) kept (MSG_TRUNC)"
+            )
+        }
+        if let source = datagram.source, source != .unix(.unnamed) { lastSender = source }
+        observer?(.received, UnsafeRawBufferPointer(payload))
+        if let transform = options.echo {
+            transform.apply(to: payload)
+            if let source = datagram.source, source != .unix(.unnamed) {
+                try send(UnsafeRawBufferPointer(payload), to: peerMode == .connected ? nil : source)
+                report.datagramsSent += 1
+                report.bytesSent += payload.count
+            }
+        } else if options.directions.receives {
+            pendingOutput.append(contentsOf: UnsafeRawBufferPointer(payload))
+            if pendingOutput.count >= 64 << 10 { try flushOutput() }
+        }
     }
 
     private func send(_ bytes: UnsafeRawBufferPointer, to destination: SocketAddress?) throws(SockscopeError) {

@@ -74,6 +74,74 @@ extension TLSSession {
         }
     }
 
+    /// Encrypts `datagrams` (each one record) and sends them together: one `sendmsg`
+    /// with `UDP_SEGMENT` (GSO) for a batch of records of one size, which the kernel cuts
+    /// into one datagram per record — a syscall for dozens of records instead of one
+    /// each. Where the session cannot gather, or the kernel refuses GSO, each record is
+    /// sent alone, as ``sendRecord(_:)`` does. Waits (through the event loop: a signal
+    /// ends it) while the socket is full.
+    package func sendRecords(_ datagrams: some Sequence<UnsafeRawBufferPointer>) throws(SocketCallError) {
+        guard cossl_dtls_gather(handle, 1) == 0 else {
+            for datagram in datagrams { try sendRecord(datagram) }
+            return
+        }
+        defer { _ = cossl_dtls_gather(handle, 0) }
+        for datagram in datagrams {
+            while true {
+                var systemErrno: Int32 = 0
+                let result = cossl_dtls_seal(handle, datagram.baseAddress, Int32(clamping: datagram.count), &systemErrno)
+                if result > 0 { break }
+                guard result == COSSL_WANT_WRITE else { throw ioFailure(.sslWrite, result, systemErrno) }
+                try sendGathered()  // the batch is full: send it, then seal this record again
+            }
+        }
+        try sendGathered()
+    }
+
+    /// Sends the records kept so far, waiting while the socket is full.
+    private func sendGathered() throws(SocketCallError) {
+        while true {
+            var systemErrno: Int32 = 0
+            switch cossl_dtls_send_gathered(handle, &systemErrno) {
+            case COSSL_DONE: return
+            case COSSL_WANT_WRITE: _ = try EventLoop.wait(for: socket.descriptor, .writable, deadline: .now + .milliseconds(10))
+            default: throw ioFailure(.send, COSSL_SYSTEM, systemErrno)
+            }
+        }
+    }
+
+    /// Why ``readRecords(into:lengths:)`` stopped.
+    package enum RecordsEnd: Error {
+        /// The buffer or the lengths ran out of room: more may be there.
+        case room
+        /// Nothing more has arrived.
+        case waiting
+        /// The peer's close_notify: nothing more will come.
+        case closed
+        /// The session failed (an alert, a failed recv: ICMP port unreachable is ECONNREFUSED).
+        case failed(SocketCallError)
+    }
+
+    /// Reads the records that have arrived, one C call for many (`SSL_read` in a loop,
+    /// the error queue cleared once): their plaintexts one after another in `buffer`,
+    /// their lengths in `lengths`. The records come first, then why it stopped.
+    package func readRecords(
+        into buffer: UnsafeMutableRawBufferPointer, lengths: UnsafeMutableBufferPointer<Int32>
+    ) -> (count: Int, end: RecordsEnd) {
+        var count: Int32 = 0
+        var systemErrno: Int32 = 0
+        let result = cossl_read_records(
+            handle, buffer.baseAddress, Int32(clamping: buffer.count), lengths.baseAddress, Int32(clamping: lengths.count), &count, &systemErrno)
+        switch result {
+        case COSSL_DONE: return (Int(count), .room)
+        case COSSL_WANT_READ, COSSL_WANT_WRITE: return (Int(count), .waiting)
+        case COSSL_CLOSED:
+            socket.tracer.record("SSL_read(fd \(socket.fd)) → close_notify received (the peer's end of data)")
+            return (Int(count), .closed)
+        default: return (Int(count), .failed(ioFailure(.sslRead, result, systemErrno)))
+        }
+    }
+
     /// Sends close_notify (one datagram: the peer's end of data), without the stream's FIN.
     package func sendCloseNotify() {
         var systemErrno: Int32 = 0

@@ -143,7 +143,7 @@ package final class TLSSession {
         return true
     }
 
-    private func ioFailure(_ call: SocketCall, _ result: Int32, _ systemErrno: Int32) -> SocketCallError {
+    func ioFailure(_ call: SocketCall, _ result: Int32, _ systemErrno: Int32) -> SocketCallError {
         if result == COSSL_SYSTEM { return SocketCallError(call, Errno(rawValue: systemErrno)) }
         var failure = SocketCallError(call, .protocolError)
         var reason = TLSSession.queuedError()
