@@ -83,7 +83,7 @@ run() {  # TOOL → "sender_ns end_to_end_ns received_bytes intact(1/0)" for one
 TOOLS="sockscope-1200 sockscope-16384 openssl"
 for tool in $TOOLS; do : > "$WORK/$tool"; done
 for _ in $(seq 1 "$RUNS"); do
-  for tool in $TOOLS; do run "$tool" >> "$WORK/$tool"; done
+  for tool in $TOOLS; do run "$tool" | tee -a "$WORK/$tool" | sed "s/^/$tool: sender_ns end_ns bytes intact = /" >&2; done
 done
 
 # summary TOOL → "sender_MB/s end_to_end_MB/s lost_bytes intact_runs" (medians; worst loss)

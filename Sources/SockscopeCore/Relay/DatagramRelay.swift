@@ -243,6 +243,12 @@ package final class DatagramRelay {
         return admitted
     }
 
+    /// Writes `bytes` out after what was gathered before them.
+    private func writeOut(_ bytes: UnsafeRawBufferPointer) throws(SockscopeError) {
+        try flushOutput()
+        do { try SystemCall.writeAll(output, bytes) } catch { throw SockscopeError(error) }
+    }
+
     /// Writes out what a batch of datagrams gathered: one write for many small
     /// payloads, so a receiver keeps ahead of a sender that pays a syscall per datagram.
     private func flushOutput() throws(SockscopeError) {
@@ -281,13 +287,16 @@ package final class DatagramRelay {
         while calls < 64 || tls.hasBufferedInput {
             calls += 1
             let (count, end) = tls.readRecords(into: buffer, lengths: recordLengths)
+            // The plaintexts lie one after another: written out as they are, in one write.
+            let direct = options.echo == nil && options.directions.receives
             var offset = 0
             for length in recordLengths.prefix(count).map(Int.init) {
                 any = true
                 let payload = UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<offset + length])
-                try take(Socket.Datagram(source: tlsPeer, keptBytes: length, arrivedBytes: length), payload, report: &report)
+                try take(Socket.Datagram(source: tlsPeer, keptBytes: length, arrivedBytes: length), payload, gather: !direct, report: &report)
                 offset += length
             }
+            if direct && offset > 0 { try writeOut(UnsafeRawBufferPointer(rebasing: buffer[0..<offset])) }
             switch end {
             case .room: continue
             case .waiting: if !tls.hasBufferedInput { return any }
@@ -301,8 +310,10 @@ package final class DatagramRelay {
     }
 
     /// One datagram received (and admitted): counted, seen by the observer, then echoed
-    /// back or gathered for the output.
-    private func take(_ datagram: Socket.Datagram, _ payload: UnsafeMutableRawBufferPointer, report: inout Report) throws(SockscopeError) {
+    /// back or (unless the caller writes it itself) gathered for the output.
+    private func take(
+        _ datagram: Socket.Datagram, _ payload: UnsafeMutableRawBufferPointer, gather: Bool = true, report: inout Report
+    ) throws(SockscopeError) {
         report.datagramsReceived += 1
         report.bytesReceived += datagram.keptBytes
         if datagram.isTruncated {
@@ -319,7 +330,7 @@ package final class DatagramRelay {
                 report.datagramsSent += 1
                 report.bytesSent += payload.count
             }
-        } else if options.directions.receives {
+        } else if options.directions.receives && gather {
             pendingOutput.append(contentsOf: UnsafeRawBufferPointer(payload))
             if pendingOutput.count >= 64 << 10 { try flushOutput() }
         }
