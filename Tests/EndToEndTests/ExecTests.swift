@@ -34,6 +34,41 @@ struct ExecTests {
         #expect(try await sha256(directory + "/back") == (try await sha256(data)))
     }
 
+    @Test(
+        "connect -c through the relay (--tls, -C): 16 MiB from the program to a listener and 16 MiB from a listener to the program, sha256 intact (with -C the program's bare LFs go out as CR LF)",
+        arguments: ["--tls", "-C"])
+    func connectProgramThroughRelay(mode: String) async throws {
+        let directory = try TemporaryDirectory.make()
+        let data = try randomFile(megabytes: 16, in: directory)
+        let serverTLS = mode == "--tls" ? ["--tls"] : []
+        let clientOptions = mode == "--tls" ? ["--tls", "--insecure"] : ["-C"]
+        // The program's output goes out.
+        let sink = try BackgroundProcess(Paths.sockscope, ["listen", "--recv-only"] + serverTLS + ["127.0.0.1", "0"], stdoutPath: directory + "/sent")
+        defer { sink.kill() }
+        let sinkPort = try await sink.announcedPort()
+        let sending = try await run(
+            Paths.sockscope, ["connect"] + clientOptions + ["-c", "cat \(data)", "127.0.0.1", "\(sinkPort)"], timeout: .seconds(60))
+        #expect(sending.status == 0, "\(sending)")
+        #expect(try await sink.finish(timeout: .seconds(30)) == 0, "\(sink.stderrText)")
+        var expected = data
+        if mode == "-C" {
+            expected = directory + "/expected"
+            let converted = try await run(
+                Paths.python,
+                ["-c", "import re,sys; open(sys.argv[2],'wb').write(re.sub(rb'(?<!\\r)\\n', b'\\r\\n', open(sys.argv[1],'rb').read()))", data, expected])
+            try #require(converted.status == 0, "\(converted)")
+        }
+        #expect(try await sha256(directory + "/sent") == (try await sha256(expected)))
+        // What arrives reaches the program unchanged.
+        let source = try BackgroundProcess(Paths.sockscope, ["listen", "--send-only"] + serverTLS + ["127.0.0.1", "0"], stdinPath: data)
+        defer { source.kill() }
+        let sourcePort = try await source.announcedPort()
+        let receiving = try await run(
+            Paths.sockscope, ["connect"] + clientOptions + ["-c", "cat > \(directory)/received", "127.0.0.1", "\(sourcePort)"], timeout: .seconds(60))
+        #expect(receiving.status == 0, "\(receiving)")
+        #expect(try await sha256(directory + "/received") == (try await sha256(data)))
+    }
+
     @Test("a program that exits early: its output arrives, the connection ends, nothing hangs")
     func earlyExit() async throws {
         let server = try BackgroundProcess(Paths.sockscope, ["listen", "--exec", "head -c 5", "127.0.0.1", "0"])

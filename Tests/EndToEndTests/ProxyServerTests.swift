@@ -58,6 +58,33 @@ struct ProxyServerTests {
         _ = try await proxy.waitForLine(containing: "asked in HTTP POST for 127.0.0.1:\(webPort)")  // the log names the method
     }
 
+    @Test(
+        "16 MiB bodies through the proxy: curl POSTs with Content-Length and chunked (forwarded), GETs forwarded and through CONNECT — sha256 intact each way")
+    func largeBodies() async throws {
+        let directory = try TemporaryDirectory.make()
+        let data = try randomFile(megabytes: 16, in: directory)
+        let (proxy, port) = try await Self.start()
+        let origin = try BackgroundProcess(Paths.python, [Paths.peer("http_origin.py"), data])
+        defer {
+            proxy.kill()
+            origin.kill()
+        }
+        let originPort = try await origin.announcedPort(marker: "", inStdout: true)
+        let expected = String(try await sha256(data).prefix(64))
+        let through = ["-s", "--max-time", "60", "-x", "http://127.0.0.1:\(port)"]
+        for extra in [[], ["-H", "Transfer-Encoding: chunked"]] {
+            let posted = try await run(
+                Paths.curl, through + extra + ["--data-binary", "@\(data)", "http://127.0.0.1:\(originPort)/sha256"], timeout: .seconds(90))
+            #expect(posted.stdoutText == expected, "POST \(extra): \(posted.stderr)")
+        }
+        for tunnel in [[], ["-p"]] {
+            let fetched = directory + "/fetched"
+            let got = try await run(Paths.curl, through + tunnel + ["-o", fetched, "http://127.0.0.1:\(originPort)/file"], timeout: .seconds(90))
+            #expect(got.status == 0, "\(got)")
+            #expect(try await sha256(fetched).prefix(64) == expected, "GET \(tunnel)")
+        }
+    }
+
     @Test("--tls: curl --proxy https:// (ncat --ssl --proxy-type http) tunnels and forwards, with Basic and Digest; plain HTTP to it fails its handshake")
     func tlsListener() async throws {
         let (proxy, port) = try await Self.start(["--tls", "--auth", "alice:s3cret"])
