@@ -297,8 +297,8 @@ struct TrustTests {
     }
 
     @Test(
-        "soak: 8 rounds of 1,000 concurrent connections (64 KiB each) through forward, proxy and listen -k: every echo whole, and memory returns (round 2 to 8 grows < 8 MiB)",
-        arguments: ["forward", "socks5", "echo"])
+        "soak: 8 rounds of 1,000 concurrent connections (64 KiB each) through forward, proxy (SOCKS5 and HTTP CONNECT) and listen -k: every echo whole, and memory returns (round 2 to 8 grows < 8 MiB)",
+        arguments: ["forward", "socks5", "connect", "echo"])
     func soak(mode: String) async throws {
         let echo = try BackgroundProcess(Paths.python, [Paths.peer("soak_rounds.py"), "echo-server"])
         defer { echo.kill() }
@@ -306,7 +306,7 @@ struct TrustTests {
         let server: BackgroundProcess
         switch mode {
         case "forward": server = try BackgroundProcess(Paths.sockscope, ["forward", "127.0.0.1", "0", "127.0.0.1", "\(echoPort)"])
-        case "socks5": server = try BackgroundProcess(Paths.sockscope, ["proxy", "127.0.0.1", "0"])
+        case "socks5", "connect": server = try BackgroundProcess(Paths.sockscope, ["proxy", "127.0.0.1", "0"])
         default: server = try BackgroundProcess(Paths.sockscope, ["listen", "-k", "--echo", "--backlog", "1024", "127.0.0.1", "0"])
         }
         defer { server.kill() }

@@ -6,6 +6,7 @@ soak_rounds.py echo-server                      an echo server on 127.0.0.1 (one
 soak_rounds.py PID MODE PORT TARGET_PORT ROUNDS CLIENTS [SIZE]
   MODE forward   clients connect to 127.0.0.1:PORT (a forwarder to an echo server)
   MODE socks5    clients ask the SOCKS5 proxy at PORT for 127.0.0.1:TARGET_PORT
+  MODE connect   clients ask the HTTP proxy at PORT (HTTP CONNECT) for 127.0.0.1:TARGET_PORT
   MODE echo      clients connect to 127.0.0.1:PORT (listen -k --echo)
 Each round opens CLIENTS connections at once, sends SIZE bytes (default 1 KiB) on each, waits for each echo
 whole, then closes them all; once the server holds no more descriptors than before the
@@ -73,10 +74,14 @@ def one_round():
         s = socket.socket()
         s.setblocking(False)
         s.connect_ex(("127.0.0.1", port))
-        greeting = b""
+        greeting, skip = b"", 0
         if mode == "socks5":
             greeting = b"\x05\x01\x00" + b"\x05\x01\x00\x01" + socket.inet_aton("127.0.0.1") + struct.pack("!H", target_port)
-        state[s] = {"out": greeting + PAYLOAD, "skip": 2 + 10 if mode == "socks5" else 0, "got": 0}
+            skip = 2 + 10
+        elif mode == "connect":
+            greeting = b"CONNECT 127.0.0.1:%d HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % (target_port, target_port)
+            skip = None  # the proxy's answer head, however long: known once its blank line came
+        state[s] = {"out": greeting + PAYLOAD, "skip": skip, "got": 0, "head": b""}
         selector.register(s, selectors.EVENT_WRITE | selectors.EVENT_READ)
     echoed = 0
     deadline = time.monotonic() + 60
@@ -97,6 +102,14 @@ def one_round():
                     if not data:
                         raise OSError("closed early")
                     st["got"] += len(data)
+                    if st["skip"] is None:
+                        st["head"] += data
+                        end = st["head"].find(b"\r\n\r\n")
+                        if end < 0:
+                            continue
+                        if not st["head"].startswith(b"HTTP/1.1 200"):
+                            raise OSError("refused: " + st["head"][:40].decode(errors="replace"))
+                        st["skip"] = end + 4
                     if st["got"] >= len(PAYLOAD) + st["skip"]:
                         echoed += 1
                         selector.unregister(s)
