@@ -135,6 +135,18 @@ struct DTLSTests {
         #expect(outcome.stdoutText == "rc=0\nserver got: ping back to \(serverPort)\n", "\(outcome)")
     }
 
+    @Test("--exec of a program that never reads: its output reaches a client that keeps writing, and the server ends 0 (as ncat -l --exec)")
+    func programThatNeverReads() async throws {
+        let server = try BackgroundProcess(Paths.sockscope, ["listen", "-u", "--tls", "--sh-exec", "sleep 0.5; echo abc", "127.0.0.1", "0"])
+        defer { server.kill() }
+        let port = try await server.announcedPort()
+        // "one" waits unread in the program's stdin, so its exit resets that end; "two" comes after.
+        let client = try await run(
+            Paths.sh, ["-c", "(echo one; sleep 1; echo two; sleep 1) | \(Paths.sockscope) connect -u --tls --insecure 127.0.0.1 \(port)"])
+        #expect(client.stdoutText == "abc\n", "\(client)")
+        #expect(try await server.finish(timeout: .seconds(10)) == 0, "\(server.stderrText)")
+    }
+
     @Test(
         "16 MiB through connect -u --tls into listen -u --tls (a 64 MiB queue, so no speed can lose any): sha256 intact, from a file or a pipe, in --size 1200 GSO batches or a record per read",
         .enabled(if: Paths.isRoot, "skipped: a 64 MiB receive queue needs root (SO_RCVBUFFORCE)"),

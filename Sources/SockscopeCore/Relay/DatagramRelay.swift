@@ -41,6 +41,10 @@ package final class DatagramRelay {
         /// A connected client's input ending ends the relay (after `replyWait`); a DTLS
         /// server's does not: it serves its client until close_notify or the idle timeout.
         package var endsWithInput = true
+        /// The output is a program's stdin, which it may close before it ends (`/bin/echo`
+        /// never reads): what arrives after that (EPIPE) is dropped, and the program's own
+        /// output still goes out, as ncat -l --exec serves a client that keeps writing.
+        package var outputMayClose = false
 
         package init(
             idleTimeout: Duration? = nil, replyWait: Duration = .milliseconds(500), datagramSize: Int = DatagramRelay.maximumPayload, echo: ByteTransform? = nil
@@ -70,6 +74,8 @@ package final class DatagramRelay {
     private var tlsPeer: SocketAddress?
     /// Payloads received in this batch, not yet written to the output.
     private var pendingOutput: [UInt8] = []
+    /// The output (a program's stdin) was closed by its reader: nothing more is written.
+    private var outputClosed = false
     /// The lengths of the DTLS records one read gave (``receiveRecords(into:report:)``).
     private let recordLengths = UnsafeMutableBufferPointer<Int32>.allocate(capacity: 64)
     /// Where datagrams (or records' plaintexts) are received.
@@ -227,10 +233,13 @@ package final class DatagramRelay {
     }
 
     /// One read from the input: a datagram's worth, 0 at its end, nil when nothing is ready.
+    /// A program that exits with our writes unread resets its end (ECONNRESET, after
+    /// its output): with ``Options/outputMayClose`` that is its output's end.
     private func readFromInput(_ input: FileDescriptor, into buffer: UnsafeMutableRawBufferPointer) throws(SockscopeError) -> Int? {
         do {
             return try SystemCall.read(input.rawValue, into: buffer)
         } catch {
+            if options.outputMayClose && error == .connectionReset { return 0 }
             throw SockscopeError(SocketCallError(.read, error))
         }
     }
@@ -246,7 +255,8 @@ package final class DatagramRelay {
     /// Writes `bytes` out after what was gathered before them.
     private func writeOut(_ bytes: UnsafeRawBufferPointer) throws(SockscopeError) {
         try flushOutput()
-        do { try SystemCall.writeAll(output, bytes) } catch { throw SockscopeError(error) }
+        guard !outputClosed else { return }
+        do { try SystemCall.writeAll(output, bytes) } catch { try outputFailed(error) }
     }
 
     /// Writes out what a batch of datagrams gathered: one write for many small
@@ -254,7 +264,17 @@ package final class DatagramRelay {
     private func flushOutput() throws(SockscopeError) {
         guard !pendingOutput.isEmpty else { return }
         defer { pendingOutput.removeAll(keepingCapacity: true) }
-        do { try SystemCall.writeAll(output, pendingOutput) } catch { throw SockscopeError(error) }
+        guard !outputClosed else { return }
+        do { try SystemCall.writeAll(output, pendingOutput) } catch { try outputFailed(error) }
+    }
+
+    /// A failed write of the output: the end, unless it is a program that stopped
+    /// reading (``Options/outputMayClose``), whose input is dropped from then on.
+    private func outputFailed(_ error: SocketCallError) throws(SockscopeError) {
+        guard options.outputMayClose, error.errno == .brokenPipe || error.errno == .connectionReset else { throw SockscopeError(error) }
+        outputClosed = true
+        socket.tracer.record(
+            "write(fd \(output)) → \(error.errno == .brokenPipe ? "EPIPE" : "ECONNRESET"): the program stopped reading; what arrives is dropped")
     }
 
     private func receiveBatch(into buffer: UnsafeMutableRawBufferPointer, report: inout Report) throws(SockscopeError) -> Bool {

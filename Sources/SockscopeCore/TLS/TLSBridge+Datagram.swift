@@ -33,6 +33,7 @@ extension TLSBridge {
         func run() {
             var options = DatagramRelay.Options(replyWait: .zero, datagramSize: TLSSession.largestDatagramRecord)
             options.endsWithInput = true  // the program closed its end: the association ends
+            options.outputMayClose = true  // a program that never reads still has its output sent
             let relay = DatagramRelay(
                 socket: session.socket, tls: session, input: FileDescriptor(rawValue: inner.fd), output: inner.fd, peer: .connected, options: options,
                 notices: session.socket.tracer)
