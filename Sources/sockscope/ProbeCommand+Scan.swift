@@ -27,19 +27,26 @@ extension ProbeCommand.Request {
     /// About how many probes one window of the scan holds in memory at once.
     static let probesPerBatch = 1 << 15
 
+    /// Each item of a comma-separated list as nmap reads it (a comma inside an octet list
+    /// is the list's); a failure names the item and its place.
+    static func each(of list: String, _ what: String, _ body: (String) throws(SockscopeError) -> Void) throws(SockscopeError) {
+        let items = IPv4OctetPattern.items(ofList: list)
+        for (index, item) in items.enumerated() {
+            let place = items.count > 1 ? "\(what) \(index + 1) of \(items.count)" : what
+            if item.isEmpty { throw .usage("bad list '\(list)': \(place) is empty") }
+            do throws(SockscopeError) { try body(item) } catch { throw SockscopeError("\(place): \(error.message)", status: error.status) }
+        }
+    }
+
     /// The targets: the positional list or -iL's file, less --exclude and --exclude-file.
     func targetSpace() throws(SockscopeError) -> TargetSpace {
         var builder = TargetSpace.Builder(family: family.family)
         if let inputList {
             try TargetSpace.Builder.items(ofFile: inputList) { item throws(SockscopeError) in try builder.add(item) }
         } else {
-            let list = targetText ?? ""
-            for item in list.split(separator: ",", omittingEmptySubsequences: false) {
-                if item.isEmpty { throw .usage("bad target list '\(list)': empty item") }
-                try builder.add(String(item))
-            }
+            try Self.each(of: targetText ?? "", "target") { item throws(SockscopeError) in try builder.add(item) }
         }
-        for item in (exclude ?? "").split(separator: ",") { try builder.exclude(String(item)) }
+        if let exclude { try Self.each(of: exclude, "--exclude item") { item throws(SockscopeError) in try builder.exclude(item) } }
         if let excludeFile { try TargetSpace.Builder.items(ofFile: excludeFile) { item throws(SockscopeError) in try builder.exclude(item) } }
         let space = builder.build()
         guard space.count > 0 else {

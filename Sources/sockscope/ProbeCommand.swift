@@ -29,9 +29,10 @@ struct ProbeCommand: ParsableCommand {
             answer (srtt + 4·rttvar), then retried; --timeout fixes the wait instead. Probes close \
             with RST (SO_LINGER 0), so a scan leaves no TIME-WAIT sockets (--graceful closes with FIN).
 
-            TARGETS: a name, IPv4 or IPv6 address, CIDR block (10.200.0.0/29), range \
-            (10.0.0.1-10.0.0.20), or a comma list; or -iL FILE. PORTS: 22, 20-25, \
-            22,80,8000-8100, ssh,http, or - for all 65535.
+            TARGETS (nmap's grammar): a name, IPv4 or IPv6 address, CIDR block (10.200.0.0/29), \
+            octet ranges and lists (192.168.1-3.1,5,7-9, 10.*.*.1), a range (10.0.0.1-10.0.0.20), \
+            or a comma list of them; or -iL FILE. Text shaped like an address is never looked up. \
+            PORTS: 22, 20-25, 22,80,8000-8100, ssh,http, or - for all 65535.
 
             The probes go out in a random order that moves from host to host (a walk around a \
             multiplicative cyclic group, as zmap's), in windows of whole hosts (about 32,768 \

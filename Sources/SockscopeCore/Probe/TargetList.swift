@@ -1,5 +1,6 @@
 /// The hosts of a probe: names, IPv4 and IPv6 addresses, CIDR blocks
-/// (`10.200.0.0/29`), in a comma-separated list.
+/// (`10.200.0.0/29`) and ranges (`10.0.0.1-20`, `10.0.0.1-10.0.0.9`), in a
+/// comma-separated list read as nmap reads one (``IPv4OctetPattern/items(ofList:)``).
 package enum TargetList {
     /// The largest block a CIDR may expand to.
     package static let maximumHosts = 65_536
@@ -21,16 +22,16 @@ package enum TargetList {
     /// - Throws: `SockscopeError`: usage (64) for a malformed CIDR or address, unknown host (68).
     package static func parse(_ text: String, allAddresses: Bool, family: AddressFamily?) throws(SockscopeError) -> [Target] {
         var targets: [Target] = []
-        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
-            let item = String(item)
+        for item in IPv4OctetPattern.items(ofList: text) {
             if item.isEmpty { throw .usage("bad target list '\(text)': empty item") }
-            if item.contains("/") {
-                targets += try expand(cidr: item).map { Target(address: $0, name: nil) }
-            } else if let address = IPAddress(item) {
-                targets.append(Target(address: address, name: nil))
-            } else {
+            if IPv4OctetPattern.looksLikeName(item) && !item.contains("/") {
                 let addresses = try HostResolver.resolve(item, port: 0, family: family, type: .stream).compactMap(\.ipAddress)
                 for (rank, address) in addresses.enumerated() { targets.append(Target(address: address, name: item, rank: rank)) }
+            } else {
+                // Addresses, blocks and ranges: the scan's own grammar, never a lookup.
+                let space = try TargetSpace.parse([item], family: nil)
+                guard space.count <= UInt64(maximumHosts) else { throw .usage("'\(item)' holds \(space.count) addresses; at most \(maximumHosts) here") }
+                targets += (0..<space.count).map { space.target(at: $0) }
             }
         }
         var seen = Set<IPAddress>()

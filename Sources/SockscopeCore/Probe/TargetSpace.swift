@@ -121,7 +121,8 @@ extension TargetSpace {
         package func build() -> TargetSpace { TargetSpace(normalise(segments, excluding: excluded, family: family)) }
 
         /// Reads items from a file (`-`: standard input): separated by white space or
-        /// commas, `#` to the end of a line a comment (nmap's -iL format). The file is
+        /// commas (a comma inside an octet list is the list's: `10.0.0.1,5`), `#` to the
+        /// end of a line a comment (nmap's -iL format). The file is
         /// read in 64 KiB pieces; a wait on a pipe or terminal goes through the event loop.
         /// - Throws: usage (64) for an unreadable file or a bad item (with its line).
         package static func items(ofFile path: String, _ body: (String) throws(SockscopeError) -> Void) throws(SockscopeError) {
@@ -173,8 +174,9 @@ extension TargetSpace {
                 line += 1
                 let content = text.prefix { $0 != UInt8(ascii: "#") }
                 guard let text = String(validating: content, as: UTF8.self) else { throw .usage("\(path), line \(line): not text (UTF-8)") }
-                for item in text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "," }) {
-                    do throws(SockscopeError) { try body(String(item)) } catch {
+                let words = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
+                for item in words.flatMap({ IPv4OctetPattern.items(ofList: String($0)) }) where !item.isEmpty {
+                    do throws(SockscopeError) { try body(item) } catch {
                         throw SockscopeError("\(path), line \(line): \(error.message)", status: error.status)
                     }
                 }
@@ -200,12 +202,18 @@ extension TargetSpace {
     /// The segments one item stands for.
     static func segments(of item: String, family: AddressFamily?) throws(SockscopeError) -> [Segment] {
         if item.isEmpty { throw .usage("bad target: empty item") }
+        if let pattern = try IPv4OctetPattern(parsing: item) { return try segments(of: pattern, text: item) }
         if item.contains("/") { return [try block(item)] }
         if let address = IPAddress(item) { return [single(address)] }
         if let dash = item.firstIndex(of: "-"), let first = IPAddress(String(item[..<dash])),
             let last = IPAddress(String(item[item.index(after: dash)...]))
         {
             return [try range(first, last, text: item)]
+        }
+        // Text shaped like an address is never sent to the resolver (DNS leaves the machine).
+        guard IPv4OctetPattern.looksLikeName(item) else {
+            throw .usage(
+                "bad target '\(item)': not an address, a CIDR block, a range (FIRST-LAST, or octets as in 10.0.0.1-20 or 192.168.1-3.*) or a host name")
         }
         let addresses = try HostResolver.resolve(item, port: 0, family: family, type: .stream).compactMap(\.ipAddress)
         var seen = Set<IPAddress>()
@@ -215,6 +223,15 @@ extension TargetSpace {
             segment.rank = rank
             return segment
         }
+    }
+
+    /// nmap's octet ranges (`10.0.0.1-20`, `192.168.1-3.1,5`, `10.*.*.1`): a run of
+    /// addresses for each range of the last octet that varies.
+    static func segments(of pattern: IPv4OctetPattern, text: String) throws(SockscopeError) -> [Segment] {
+        guard pattern.prefixLength == 32 else {
+            throw .usage("bad target '\(text)': a prefix length goes with an address (a CIDR block), not with octet ranges")
+        }
+        return try pattern.runs(limit: 1 << 20).map { Segment(isV6: false, high: 0, low: UInt64($0.first), count: $0.count) }
     }
 
     static func single(_ address: IPAddress) -> Segment {

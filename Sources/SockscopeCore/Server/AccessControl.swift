@@ -31,8 +31,8 @@ package struct AccessControl: Sendable {
         /// /32 or /128), or octet lists and ranges such as `10.0.0.1-20`.
         package init(parsing text: String) throws(SockscopeError) {
             self.text = text
-            if let (octets, prefixLength) = try Self.octetLists(text) {
-                kind = .octets(octets, prefixLength: prefixLength)
+            if let pattern = try IPv4OctetPattern(parsing: text) {
+                kind = .octets(pattern.octets, prefixLength: pattern.prefixLength)
                 return
             }
             var network = try IPNetwork(parsing: text)
@@ -73,72 +73,17 @@ package struct AccessControl: Sendable {
             if case .network(let network) = kind, text.contains("/") || IPAddress(text) != nil { return network.description }
             return text
         }
-
-        /// `a.b.c.d[/N]` where each octet is a comma list of `N`, `N-M`, `-M`, `N-`, `-`
-        /// or `*`, with at least one list, range or wildcard; nil for anything else (a
-        /// plain address goes to IPNetwork).
-        private static func octetLists(_ text: String) throws(SockscopeError) -> ([[ClosedRange<UInt8>]], Int)? {
-            let pieces = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
-            let parts = pieces[0].split(separator: ".", omittingEmptySubsequences: false)
-            guard parts.count == 4, pieces[0].contains(where: { "*-,".contains($0) }) else { return nil }
-            let bad = SockscopeError.usage("bad address range '\(text)': each octet is a comma list of N, N-M, -M, N-, - or * (0 to 255, low to high)")
-            var octets: [[ClosedRange<UInt8>]] = []
-            for part in parts {
-                var ranges: [ClosedRange<UInt8>] = []
-                for item in part.split(separator: ",", omittingEmptySubsequences: false) {
-                    guard let range = Self.octetRange(item) else { throw bad }
-                    ranges.append(range)
-                }
-                octets.append(ranges)
-            }
-            var prefixLength = 32
-            if pieces.count == 2 {
-                let digits = pieces[1]
-                guard !digits.isEmpty, digits.count <= 2, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let length = Int(digits), length <= 32 else {
-                    throw .usage("bad address range '\(text)': the prefix length is 0 to 32")
-                }
-                prefixLength = length
-            }
-            return (octets, prefixLength)
-        }
-
-        /// One item of an octet list: `N`, `N-M`, `-M`, `N-`, `-` or `*`.
-        private static func octetRange(_ item: Substring) -> ClosedRange<UInt8>? {
-            if item == "*" || item == "-" { return 0...255 }
-            func number(_ text: Substring) -> UInt8? {
-                guard !text.isEmpty, text.count <= 3, text.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
-                return UInt8(text)
-            }
-            let bounds = item.split(separator: "-", omittingEmptySubsequences: false)
-            switch bounds.count {
-            case 1:
-                return number(bounds[0]).map { $0...$0 }
-            case 2:
-                let low = bounds[0].isEmpty ? 0 : number(bounds[0])
-                let high = bounds[1].isEmpty ? 255 : number(bounds[1])
-                guard let low, let high, low <= high else { return nil }
-                return low...high
-            default:
-                return nil
-            }
-        }
     }
 
-    /// The blocks of one rule as ncat reads it: an entry of octet lists (whose commas
-    /// belong to the octets, `192.168.0.2,3`), or a comma-separated list of addresses,
-    /// CIDR blocks, ranges and host names (`10.0.0.1,10.0.0.9,db.example`). A name is
+    /// The blocks of one rule, in the grammar of probe's targets (nmap's and ncat's): a
+    /// comma-separated list of addresses, CIDR blocks, octet lists (whose commas belong
+    /// to the octets, `192.168.0.2,3`) and host names (`10.0.0.1,10.0.0.9,db.example`). A name is
     /// resolved once, now, to every address it has (each a /32 or /128, or the block
     /// of the prefix given after it: `name/24`).
     /// - Throws: usage (64) for a malformed item; unknown host (68) for a name that does not resolve.
     package static func blocks(parsing text: String) throws(SockscopeError) -> [Block] {
-        let entries: [String]
-        if text.split(separator: "/", maxSplits: 1).first?.split(separator: ".", omittingEmptySubsequences: false).count == 4 && !text.contains(":") {
-            entries = [text]
-        } else {
-            entries = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-        }
         var blocks: [Block] = []
-        for item in entries {
+        for item in IPv4OctetPattern.items(ofList: text) {
             guard !item.isEmpty else { throw .usage("bad address list '\(text)': empty item") }
             if Self.looksLikeName(item) {
                 blocks += try Self.nameBlocks(item)
@@ -164,11 +109,8 @@ package struct AccessControl: Sendable {
         return blocks
     }
 
-    /// A host name rather than an address, block or range: a letter, and no `:` or `*`.
-    private static func looksLikeName(_ item: String) -> Bool {
-        let head = item.split(separator: "/", maxSplits: 1).first ?? ""
-        return head.contains(where: { $0.isLetter }) && !head.contains(where: { ":*".contains($0) })
-    }
+    /// A host name rather than an address, block or range (``IPv4OctetPattern/looksLikeName(_:)``).
+    private static func looksLikeName(_ item: String) -> Bool { IPv4OctetPattern.looksLikeName(item) }
 
     package var allow: [Block]
     package var deny: [Block]
