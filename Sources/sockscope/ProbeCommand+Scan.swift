@@ -57,6 +57,9 @@ extension ProbeCommand.Request {
         return space
     }
 
+    /// -oX - or -oG -: stdout is that format's, and the table is not printed.
+    var nmapFormatOnStdout: Bool { xmlOutput == "-" || grepableOutput == "-" }
+
     /// Runs the scan and prints it; returns whether any port is open.
     ///
     /// The probes are visited as ScanPlan orders them (this shard's part): windows of
@@ -70,6 +73,13 @@ extension ProbeCommand.Request {
             space: space, seed: seed ?? UInt64.random(in: 0...UInt64.max), shard: (shard?.index ?? 1) - 1, of: shard?.count ?? 1,
             windowProbes: Self.probesPerBatch)
         var run = ScanRun(space: space, protocolName: protocolName, sharded: (shard?.count ?? 1) > 1)
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        run.xml = try xmlOutput.map { path throws(SockscopeError) in
+            try NmapXMLOutput(path: path, arguments: arguments, protocolName: protocolName, ports: space.ports)
+        }
+        run.grepable = try grepableOutput.map { path throws(SockscopeError) in
+            try NmapGrepableOutput(path: path, arguments: arguments, protocolName: protocolName)
+        }
         let capture = try startTap(targets: (0..<min(64, space.targets.count)).map { space.targets.target(at: $0).address })
         defer { capture.map { finishTap($0, shown: run.shownForTap) } }
         let progress = ProgressLine(enabled: !quiet && isatty(2) == 1)
@@ -79,7 +89,9 @@ extension ProbeCommand.Request {
             progress.clear()
             try show(report, window: window, run: &run, tapping: capture != nil)
         }
-        printTotals(run)
+        if !nmapFormatOnStdout { printTotals(run) }
+        try run.xml?.finish()
+        try run.grepable?.finish()
         return run.anyOpen
     }
 
@@ -100,7 +112,11 @@ extension ProbeCommand.Request {
         output.banners = try grabBanners(report.results)
         let handshakes = try tlsProbe(report.results, targets: targets)
         let style = Style(enabled: Diagnostics.usesColour(1))
-        if json {
+        try run.xml?.write(report.results, targets: targets)
+        try run.grepable?.write(report.results, targets: targets)
+        if nmapFormatOnStdout {
+            // stdout holds nmap's format alone.
+        } else if json {
             output.printJSON()
             handshakes.map { TLSProbeOutput(results: $0, targets: targets, protocolName: run.protocolName).printJSON() }
         } else if !quiet {
@@ -109,7 +125,7 @@ extension ProbeCommand.Request {
         }
         run.add(report.results, window: window)
         // A window holds every port of its hosts: their lines are complete (a shard's are not).
-        if run.space.targets.hostCount > 1 && !run.sharded && !quiet {
+        if run.space.targets.hostCount > 1 && !run.sharded && !quiet && !nmapFormatOnStdout {
             let summary = ProbeHostSummary(report.results, targets: targets)
             run.hostsProbed += summary.hosts.count
             run.answeringCount += summary.hosts.filter(\.answering).count
@@ -258,6 +274,9 @@ struct ScanRun {
     var hostsProbed = 0
     var states: [PortState: Int] = [:]
     var shownForTap: [ProbeResult] = []
+    /// -oX and -oG: nmap's XML and grepable format, written window by window.
+    var xml: NmapXMLOutput?
+    var grepable: NmapGrepableOutput?
 
     /// The window's targets, in the space's order.
     func targets(of window: [UInt64]) -> [TargetList.Target] {

@@ -92,6 +92,18 @@ struct ProbeCommand: ParsableCommand {
     var excludeFile: String?
 
     @Option(
+        name: .customLong("oX", withSingleDash: true),
+        help: ArgumentHelp(
+            "Also write nmap's XML of the scan to this file (- for stdout, instead of the table), as nmap -oX: it validates against nmap.dtd; ndiff, python-libnmap and Metasploit read it.",
+            valueName: "file"))
+    var xmlOutput: String?
+
+    @Option(
+        name: .customLong("oG", withSingleDash: true),
+        help: ArgumentHelp("Also write nmap's grepable format to this file (- for stdout, instead of the table), as nmap -oG.", valueName: "file"))
+    var grepableOutput: String?
+
+    @Option(
         name: .customLong("shard"),
         help: ArgumentHelp(
             "Probe only part I of N of the targets × ports: N machines given the same --seed each take one part, disjoint and together complete.",
@@ -198,6 +210,7 @@ struct ProbeCommand: ParsableCommand {
         if udp && (banner || bannerSend != nil) { throw ValidationError("--banner reads what TCP ports say: drop -u (UDP probes take --payload)") }
         if let bannerSend { _ = try Self.unescape(bannerSend) }
         if json && quiet { throw ValidationError("--json and --quiet cannot be used together") }
+        try validateNmapFormats()
         try validateTargets()
         try validateCount()
         if tap.pictures.values.enabled {
@@ -214,6 +227,18 @@ struct ProbeCommand: ParsableCommand {
                 throw ValidationError("probe --proxy asks the proxy for each port; \(first.0) is for probes sockscope sends itself")
             }
             if proxy.proxyDNS != nil { throw ValidationError("probe resolves its targets here and asks the proxy for addresses: drop --proxy-dns") }
+        }
+    }
+
+    /// -oX and -oG: at most one thing on stdout, and only results they can carry.
+    private func validateNmapFormats() throws {
+        let formats = [("-oX", xmlOutput), ("-oG", grepableOutput)].compactMap { name, path in path.map { (name, $0) } }
+        let onStdout = formats.filter { $0.1 == "-" }.map(\.0) + (json ? ["--json"] : [])
+        if formats.contains(where: { $0.1 == "-" }) && onStdout.count > 1 {
+            throw ValidationError("\(onStdout.joined(separator: " and ")) would all write to stdout: give a file to all but one")
+        }
+        if let first = formats.first, tls.tls || banner || bannerSend != nil {
+            throw ValidationError("\(first.0) does not carry --tls or --banner results yet: use --json for them")
         }
     }
 
@@ -241,7 +266,7 @@ struct ProbeCommand: ParsableCommand {
             ("-u", udp), ("--tap", tap.enabled), ("--proxy", proxy.proxy != nil), ("--rate", rate != nil),
             ("--parallel", parallel != nil), ("--retries", retries != nil), ("--all", all), ("--all-addresses", allAddresses),
             ("--banner", banner || bannerSend != nil), ("-iL", inputList != nil), ("--exclude", exclude != nil), ("--exclude-file", excludeFile != nil),
-            ("--shard", shard != nil), ("--seed", seed != nil),
+            ("--shard", shard != nil), ("--seed", seed != nil), ("-oX", xmlOutput != nil), ("-oG", grepableOutput != nil),
         ].filter(\.1)
         if let first = conflicting.first { throw ValidationError("--count times TCP connects to one port, one at a time; \(first.0) is for scans") }
         try ValidationError.check { () throws(SockscopeError) in _ = try request.timedPort() }

@@ -113,18 +113,6 @@ package enum KernelTCPTable {
         return address
     }
 
-    static func readFile(_ path: String) -> String {
-        guard let file = OwnedDescriptor.open(path, O_RDONLY) else { return "" }
-        defer { file.close() }
-        let fd = file.rawValue
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0, errno == EINTR { continue }
-            guard count > 0 else { break }
-            bytes += chunk[0..<count]
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
+    /// A whole file as text ("" when it cannot be read): /proc tables, small files.
+    static func readFile(_ path: String) -> String { String(decoding: SystemCall.readWholeFile(path) ?? [], as: UTF8.self) }
 }

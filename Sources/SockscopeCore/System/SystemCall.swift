@@ -89,6 +89,22 @@ package enum SystemCall {
     /// `lseek(2)`), what a pipe or socket holds now (`poll(2)` then `ioctl(FIONREAD)`;
     /// readable with nothing waiting is its end: 0). Nil when it cannot be known: a
     /// pipe still open with nothing in it, a terminal, a device.
+    /// A whole file's bytes (`open`, `read` until 0), or nil when it cannot be opened:
+    /// /proc tables and small databases, read at once.
+    package static func readWholeFile(_ path: String) -> [UInt8]? {
+        guard let file = OwnedDescriptor.open(path, O_RDONLY) else { return nil }
+        defer { file.close() }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(file.rawValue, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { break }
+            bytes += chunk[0..<count]
+        }
+        return bytes
+    }
+
     package static func unreadBytes(_ fd: Int32) -> Int? {
         var status = stat()
         guard fstat(fd, &status) == 0 else { return nil }

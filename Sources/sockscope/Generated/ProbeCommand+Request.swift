@@ -12,6 +12,8 @@ extension ProbeCommand {
         var inputList: String?
         var exclude: String?
         var excludeFile: String?
+        var xmlOutput: String?
+        var grepableOutput: String?
         var shard: Shard?
         var seed: UInt64?
         var udp = false
@@ -45,6 +47,8 @@ extension ProbeCommand {
             inputList: inputList,
             exclude: exclude,
             excludeFile: excludeFile,
+            xmlOutput: xmlOutput,
+            grepableOutput: grepableOutput,
             shard: shard,
             seed: seed,
             udp: udp,

@@ -1,0 +1,55 @@
+import Glibc
+import SockscopeCore
+import SystemPackage
+
+/// Where one of nmap's formats goes (`-oX`, `-oG`): a file, created or truncated when the
+/// scan starts, or standard output for `-`.
+final class NmapOutputFile {
+    /// The file (nil: standard output).
+    private let file: OwnedDescriptor?
+    private let path: String
+
+    /// - Throws: exit 73 when the file cannot be created.
+    init(path: String, option: String) throws(SockscopeError) {
+        self.path = path
+        if path == "-" {
+            file = nil
+            return
+        }
+        guard let opened = OwnedDescriptor.open(path, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644) else {
+            throw SockscopeError("cannot create \(path) (\(option)): \(Errno.current.nameAndText)", status: .cannotCreate)
+        }
+        file = opened
+    }
+
+    /// Writes all of `text`, or fails with exit 74 (a full disk loses no line unsaid).
+    func write(_ text: String) throws(SockscopeError) {
+        do { try SystemCall.writeAll(file?.descriptor.rawValue ?? 1, Array(text.utf8)) } catch {
+            throw SockscopeError("cannot write \(path == "-" ? "stdout" : path): \(error.errno.nameAndText)", status: .ioError)
+        }
+    }
+
+    func close() { file?.close() }
+
+    /// `Sun Dec  6 03:27:07 2026`, as nmap writes times (ctime, local time).
+    static func ctime(_ seconds: Int) -> String {
+        var value = time_t(seconds)
+        var buffer = [CChar](repeating: 0, count: 32)
+        guard ctime_r(&value, &buffer) != nil else { return "" }
+        return String(decoding: buffer.prefix { $0 != 0 && $0 != 10 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// `0.05`: the seconds since `start`, in hundredths, as nmap's summary gives them.
+    static func seconds(since start: ContinuousClock.Instant) -> String {
+        let elapsed = (ContinuousClock.now - start).components
+        let hundredths = Int(elapsed.seconds) * 100 + Int(elapsed.attoseconds / 10_000_000_000_000_000)
+        return "\(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100)"
+    }
+
+    /// Each target of a window that has results, with its results: a host of nmap's output.
+    static func hosts(_ results: [ProbeResult], targets: [TargetList.Target]) -> [(TargetList.Target, [ProbeResult])] {
+        var byHost: [IPAddress: [ProbeResult]] = [:]
+        for result in results { byHost[result.target, default: []].append(result) }
+        return targets.compactMap { target in byHost.removeValue(forKey: target.address).map { (target, $0) } }
+    }
+}

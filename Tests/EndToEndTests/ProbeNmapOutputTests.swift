@@ -1,0 +1,120 @@
+import Testing
+
+/// `probe -oX`: nmap's XML, checked with nmap's own tools — xmllint against nmap.dtd,
+/// nmap's -oX of the same loopback scan port by port, ndiff between two of our files,
+/// python3-libnmap's parser.
+@Suite("probe -oX")
+struct ProbeNmapOutputTests {
+    static let dtd = "/usr/share/nmap/nmap.dtd"
+
+    /// A listener on a free loopback port (open), discard's port 9 and another free port (closed).
+    static func scanPorts() async throws -> (BackgroundProcess, [UInt16]) {
+        let open = try freePort()
+        let server = try BackgroundProcess(Paths.python, ["-m", "http.server", "--bind", "127.0.0.1", "\(open)"])
+        _ = try await server.waitForLine(containing: "Serving HTTP", inStdout: true)
+        return (server, [open, 9, try freePort()])
+    }
+
+    /// `(host, protocol, port) → state reason service` of an nmap XML file, by Python's parser.
+    static func ports(_ path: String) async throws -> [String] {
+        let script = """
+            import sys, xml.etree.ElementTree as ET
+            for host in ET.parse(sys.argv[1]).getroot().iter('host'):
+                address = host.find('address').get('addr')
+                assert host.find('status') is not None
+                for port in host.iter('port'):
+                    state, service = port.find('state'), port.find('service')
+                    print(address, port.get('protocol'), port.get('portid'), state.get('state'), state.get('reason'),
+                          service.get('name') if service is not None else '-')
+            """
+        let outcome = try await run(Paths.python, ["-c", script, path])
+        #expect(outcome.status == 0, "\(outcome)")
+        return outcome.stdoutText.split(separator: "\n").map(String.init).sorted()
+    }
+
+    @Test("a loopback scan's XML validates against nmap.dtd and says, port by port, what nmap -sT -Pn -n -oX says of the same ports")
+    func agreesWithNmap() async throws {
+        let (server, ports) = try await Self.scanPorts()
+        defer { server.kill() }
+        let directory = try TemporaryDirectory.make()
+        let list = ports.map(String.init).joined(separator: ",")
+        let ours = try await run(Paths.sockscope, ["probe", "-oX", directory + "/ours.xml", "127.0.0.1-2", list])
+        #expect(ours.status == 0, "\(ours)")
+        #expect(ours.stdoutText.contains("1 open"), "the table still goes to stdout: \(ours.stdoutText)")
+        let valid = try await run(Paths.xmllint, ["--noout", "--dtdvalid", Self.dtd, directory + "/ours.xml"])
+        #expect(valid.status == 0, "\(valid)")
+        let nmap = try await run("/usr/bin/nmap", ["-sT", "-Pn", "-n", "-p", list, "-oX", directory + "/nmap.xml", "127.0.0.1-2"], timeout: .seconds(60))
+        #expect(nmap.status == 0, "\(nmap)")
+        let mine = try await Self.ports(directory + "/ours.xml")
+        #expect(mine.count == 6, "\(mine)")
+        #expect(mine == (try await Self.ports(directory + "/nmap.xml")))
+        // -oX -: the XML alone on stdout.
+        let toStdout = try await run(Paths.sockscope, ["probe", "-oX", "-", "127.0.0.1", list])
+        #expect(toStdout.stdoutText.hasPrefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE nmaprun>"), "\(toStdout)")
+        #expect(toStdout.stdoutText.hasSuffix("</runstats>\n</nmaprun>\n"), "\(toStdout)")
+    }
+
+    @Test("ndiff compares two of our files and names the port that changed; python3-libnmap reads hosts, ports, states and reasons")
+    func nmapTools() async throws {
+        let (server, ports) = try await Self.scanPorts()
+        let directory = try TemporaryDirectory.make()
+        let list = ports.map(String.init).joined(separator: ",")
+        _ = try await run(Paths.sockscope, ["probe", "-oX", directory + "/before.xml", "127.0.0.1", list])
+        server.kill()
+        _ = try await server.finish(timeout: .seconds(5))
+        _ = try await run(Paths.sockscope, ["probe", "-oX", directory + "/after.xml", "127.0.0.1", list])
+        let diff = try await run("/usr/bin/ndiff", [directory + "/before.xml", directory + "/after.xml"])
+        #expect(diff.status == 1, "ndiff: 1 when the scans differ: \(diff)")
+        #expect(diff.stdoutText.contains("-\(ports[0])/tcp open") && diff.stdoutText.contains("+\(ports[0])/tcp closed"), "\(diff.stdoutText)")
+        let script = """
+            import sys
+            from libnmap.parser import NmapParser
+            report = NmapParser.parse_fromfile(sys.argv[1])
+            for host in report.hosts:
+                for service in host.services:
+                    print(host.address, host.status, service.port, service.protocol, service.state, service.reason)
+            """
+        let parsed = try await run(Paths.python, ["-c", script, directory + "/before.xml"])
+        #expect(parsed.stdoutText.contains("127.0.0.1 up \(ports[0]) tcp open syn-ack"), "\(parsed)")
+        #expect(parsed.stdoutText.contains("127.0.0.1 up 9 tcp closed conn-refused"), "\(parsed)")
+    }
+
+    @Test(
+        "-oG: the host lines nmap -sT -Pn -n -oG writes for the same scan, line for line — a state over 25 ports summed up as Ignored State — and extraports in the XML"
+    )
+    func grepableAgreesWithNmap() async throws {
+        let (server, ports) = try await Self.scanPorts()
+        defer { server.kill() }
+        let directory = try TemporaryDirectory.make()
+        let many = try freePort()
+        for list in [ports.map(String.init).joined(separator: ","), "\(ports[0]),\(many)-\(many + 30)"] {
+            let ours = try await run(Paths.sockscope, ["probe", "-oG", "-", "-oX", directory + "/ours.xml", "127.0.0.1-2", list])
+            let nmap = try await run("/usr/bin/nmap", ["-sT", "-Pn", "-n", "-p", list, "-oG", "-", "-oX", directory + "/nmap.xml", "127.0.0.1-2"])
+            let hostLines = { (text: String) in text.split(separator: "\n").filter { !$0.hasPrefix("#") } }
+            #expect(hostLines(ours.stdoutText) == hostLines(nmap.stdoutText), "\(ours.stdoutText)\n\(nmap.stdoutText)")
+            #expect(ours.stdoutText.hasPrefix("# Nmap 7.93 scan initiated ") && ours.stdoutText.contains("\n# Nmap done at "), "\(ours.stdoutText)")
+            let valid = try await run(Paths.xmllint, ["--noout", "--dtdvalid", Self.dtd, directory + "/ours.xml"])
+            #expect(valid.status == 0, "\(valid)")
+            let extraports = { (path: String) async throws in
+                try await run("/usr/bin/grep", ["-o", "<extraports [^>]*>\\|<extrareasons [^>]*>", path]).stdoutText
+            }
+            #expect(try await extraports(directory + "/ours.xml") == (try await extraports(directory + "/nmap.xml")))
+        }
+    }
+
+    @Test(
+        "-oX's usage errors",
+        arguments: [
+            (["probe", "-oX", "-", "--json", "127.0.0.1", "9"], "-oX and --json would all write to stdout"),
+            (["probe", "-oX", "-", "-oG", "-", "127.0.0.1", "9"], "-oX and -oG would all write to stdout"),
+            (["probe", "-oG", "x.gnmap", "--banner", "127.0.0.1", "9"], "-oG does not carry --tls or --banner results yet"),
+            (["probe", "-oX", "x.xml", "--tls", "127.0.0.1", "9"], "-oX does not carry --tls or --banner results yet"),
+            (["probe", "-oX", "x.xml", "-c", "2", "127.0.0.1", "9"], "-oX is for scans"),
+            (["probe", "-oX", "/nonexistent/x.xml", "127.0.0.1", "9"], "cannot create /nonexistent/x.xml (-oX)"),
+        ])
+    func usage(arguments: [String], message: String) async throws {
+        let outcome = try await run(Paths.sockscope, arguments)
+        #expect(outcome.status == (message.hasPrefix("cannot create") ? 73 : 64), "\(outcome)")
+        #expect(outcome.stderr.contains(message), "\(message) in \(outcome.stderr)")
+    }
+}
