@@ -94,9 +94,10 @@ enum FuzzTargets {
         _ = try? PortList(parsing: text)
         if text.utf8.count < 64 { _ = try? TargetList.expand(cidr: text) }
         // Target items of numbers only (a name would be looked up).
-        if text.utf8.allSatisfy({ "0123456789abcdefABCDEF.:/-,".utf8.contains($0) }) {
-            _ = try? TargetSpace.parse(text.split(separator: ",").map(String.init), excluding: ["10.0.0.0/9"], family: nil)
+        if text.utf8.allSatisfy({ "0123456789abcdefABCDEF.:/-,*".utf8.contains($0) }) {
+            _ = try? TargetSpace.parse(IPv4OctetPattern.items(ofList: text), excluding: ["10.0.0.0/9"], family: nil)
         }
+        if let pattern = try? IPv4OctetPattern(parsing: text) { _ = try? pattern.runs(limit: 1 << 12) }
         _ = try? AccessControl.Block(parsing: text)
         _ = try? UnixSocketPath(parsing: text)
         _ = try? Resolver.validateHostName(text)
