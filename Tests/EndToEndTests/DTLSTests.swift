@@ -23,7 +23,8 @@ struct DTLSTests {
             """
             \(input) | timeout 15 $O s_server -dtls1_2 -naccept 1 -quiet -accept 127.0.0.1:\(port) \
               -cert \(certificate).pem -key \(certificate).key > server.out 2>&1 &
-            sleep 0.7
+            # Until it has bound its port (a loaded machine can take seconds to start it).
+            for i in $(seq 1 100); do \(Paths.ss) -Huln "sport = :\(port)" | grep -q . && break; sleep 0.05; done
             \(client(port)); echo "rc=$?"
             wait; echo "server got: $(cat server.out)"
             """)
