@@ -57,6 +57,28 @@ extension ProbeCommand.Request {
         return space
     }
 
+    /// -oX, -oG and -oA's files, created before the first probe; -oA's .nmap gets a copy
+    /// of what stdout gets.
+    private func openNmapFormats(_ run: inout ScanRun, protocolName: String) throws(SockscopeError) {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        run.xml = try (xmlOutput ?? allOutputs.map { $0 + ".xml" }).map { path throws(SockscopeError) in
+            try NmapXMLOutput(path: path, arguments: arguments, protocolName: protocolName, ports: run.space.ports)
+        }
+        run.grepable = try (grepableOutput ?? allOutputs.map { $0 + ".gnmap" }).map { path throws(SockscopeError) in
+            try NmapGrepableOutput(path: path, arguments: arguments, protocolName: protocolName)
+        }
+        if let base = allOutputs {
+            let copy = try NmapOutputFile(path: base + ".nmap", option: "-oA")
+            run.tableCopy = copy
+            Diagnostics.outputCopy.withLock { $0 = copy.rawDescriptor }
+        }
+    }
+
+    private func closeTableCopy(_ copy: NmapOutputFile?) {
+        Diagnostics.outputCopy.withLock { $0 = nil }
+        copy?.close()
+    }
+
     /// -oX - or -oG -: stdout is that format's, and the table is not printed.
     var nmapFormatOnStdout: Bool { xmlOutput == "-" || grepableOutput == "-" }
 
@@ -73,13 +95,8 @@ extension ProbeCommand.Request {
             space: space, seed: seed ?? UInt64.random(in: 0...UInt64.max), shard: (shard?.index ?? 1) - 1, of: shard?.count ?? 1,
             windowProbes: Self.probesPerBatch)
         var run = ScanRun(space: space, protocolName: protocolName, sharded: (shard?.count ?? 1) > 1)
-        let arguments = Array(CommandLine.arguments.dropFirst())
-        run.xml = try xmlOutput.map { path throws(SockscopeError) in
-            try NmapXMLOutput(path: path, arguments: arguments, protocolName: protocolName, ports: space.ports)
-        }
-        run.grepable = try grepableOutput.map { path throws(SockscopeError) in
-            try NmapGrepableOutput(path: path, arguments: arguments, protocolName: protocolName)
-        }
+        try openNmapFormats(&run, protocolName: protocolName)
+        defer { closeTableCopy(run.tableCopy) }
         let capture = try startTap(targets: (0..<min(64, space.targets.count)).map { space.targets.target(at: $0).address })
         defer { capture.map { finishTap($0, shown: run.shownForTap) } }
         let progress = ProgressLine(enabled: !quiet && isatty(2) == 1)
@@ -111,7 +128,7 @@ extension ProbeCommand.Request {
         var output = ProbeOutput(report: report, targets: targets, protocolName: run.protocolName, listAll: listAll, graceful: graceful)
         output.banners = try grabBanners(report.results)
         let handshakes = try tlsProbe(report.results, targets: targets)
-        let style = Style(enabled: Diagnostics.usesColour(1))
+        let style = Style(enabled: Diagnostics.usesColour(1) && allOutputs == nil)  // -oA copies stdout to a file: no colour
         try run.xml?.write(report.results, targets: targets)
         try run.grepable?.write(report.results, targets: targets)
         if nmapFormatOnStdout {
@@ -138,7 +155,7 @@ extension ProbeCommand.Request {
         if json {
             summary.printJSON()
         } else if !quiet {
-            summary.printText(style: Style(enabled: Diagnostics.usesColour(1)))
+            summary.printText(style: Style(enabled: Diagnostics.usesColour(1) && allOutputs == nil))
         }
     }
 
@@ -277,6 +294,8 @@ struct ScanRun {
     /// -oX and -oG: nmap's XML and grepable format, written window by window.
     var xml: NmapXMLOutput?
     var grepable: NmapGrepableOutput?
+    /// -oA's .nmap: a copy of stdout.
+    var tableCopy: NmapOutputFile?
 
     /// The window's targets, in the space's order.
     func targets(of window: [UInt64]) -> [TargetList.Target] {

@@ -104,6 +104,12 @@ struct ProbeCommand: ParsableCommand {
     var grepableOutput: String?
 
     @Option(
+        name: .customLong("oA", withSingleDash: true),
+        help: ArgumentHelp(
+            "Write BASENAME.xml (-oX), BASENAME.gnmap (-oG) and BASENAME.nmap (a copy of the table), as nmap -oA.", valueName: "basename"))
+    var allOutputs: String?
+
+    @Option(
         name: .customLong("shard"),
         help: ArgumentHelp(
             "Probe only part I of N of the targets × ports: N machines given the same --seed each take one part, disjoint and together complete.",
@@ -232,6 +238,11 @@ struct ProbeCommand: ParsableCommand {
 
     /// -oX and -oG: at most one thing on stdout, and only results they can carry.
     private func validateNmapFormats() throws {
+        if allOutputs != nil {
+            let conflicting = [("-oX", xmlOutput != nil), ("-oG", grepableOutput != nil), ("--json", json), ("-q", quiet)].filter(\.1)
+            if let first = conflicting.first { throw ValidationError("-oA writes the XML, the grepable format and the table (.nmap): drop \(first.0)") }
+            if allOutputs == "-" || allOutputs?.isEmpty == true { throw ValidationError("-oA takes a base name for three files, not stdout") }
+        }
         let formats = [("-oX", xmlOutput), ("-oG", grepableOutput)].compactMap { name, path in path.map { (name, $0) } }
         let onStdout = formats.filter { $0.1 == "-" }.map(\.0) + (json ? ["--json"] : [])
         if formats.contains(where: { $0.1 == "-" }) && onStdout.count > 1 {
@@ -266,7 +277,7 @@ struct ProbeCommand: ParsableCommand {
             ("-u", udp), ("--tap", tap.enabled), ("--proxy", proxy.proxy != nil), ("--rate", rate != nil),
             ("--parallel", parallel != nil), ("--retries", retries != nil), ("--all", all), ("--all-addresses", allAddresses),
             ("--banner", banner || bannerSend != nil), ("-iL", inputList != nil), ("--exclude", exclude != nil), ("--exclude-file", excludeFile != nil),
-            ("--shard", shard != nil), ("--seed", seed != nil), ("-oX", xmlOutput != nil), ("-oG", grepableOutput != nil),
+            ("--shard", shard != nil), ("--seed", seed != nil), ("-oX", xmlOutput != nil), ("-oG", grepableOutput != nil), ("-oA", allOutputs != nil),
         ].filter(\.1)
         if let first = conflicting.first { throw ValidationError("--count times TCP connects to one port, one at a time; \(first.0) is for scans") }
         try ValidationError.check { () throws(SockscopeError) in _ = try request.timedPort() }

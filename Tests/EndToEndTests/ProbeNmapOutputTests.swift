@@ -102,12 +102,30 @@ struct ProbeNmapOutputTests {
         }
     }
 
+    @Test("-oA BASENAME: BASENAME.xml (valid), BASENAME.gnmap and BASENAME.nmap (what stdout got, without colour), as nmap -oA")
+    func allFormats() async throws {
+        let (server, ports) = try await Self.scanPorts()
+        defer { server.kill() }
+        let base = try TemporaryDirectory.make() + "/scan"
+        let list = ports.map(String.init).joined(separator: ",")
+        let outcome = try await run(Paths.sockscope, ["probe", "-oA", base, "127.0.0.1", list])
+        #expect(outcome.status == 0, "\(outcome)")
+        #expect(String(decoding: try readFile(base + ".nmap"), as: UTF8.self) == outcome.stdoutText)
+        let valid = try await run(Paths.xmllint, ["--noout", "--dtdvalid", Self.dtd, base + ".xml"])
+        #expect(valid.status == 0, "\(valid)")
+        let grepable = String(decoding: try readFile(base + ".gnmap"), as: UTF8.self)
+        #expect(grepable.contains("Host: 127.0.0.1 ()\tPorts: 9/closed/tcp//discard///, "), "\(grepable)")
+        #expect(grepable.contains(" \(ports[0])/open/tcp//") && grepable.contains(" \(ports[2])/closed/tcp//"), "\(grepable)")
+    }
+
     @Test(
         "-oX's usage errors",
         arguments: [
             (["probe", "-oX", "-", "--json", "127.0.0.1", "9"], "-oX and --json would all write to stdout"),
             (["probe", "-oX", "-", "-oG", "-", "127.0.0.1", "9"], "-oX and -oG would all write to stdout"),
             (["probe", "-oG", "x.gnmap", "--banner", "127.0.0.1", "9"], "-oG does not carry --tls or --banner results yet"),
+            (["probe", "-oA", "scan", "--json", "127.0.0.1", "9"], "-oA writes the XML, the grepable format and the table (.nmap): drop --json"),
+            (["probe", "-oA", "-", "127.0.0.1", "9"], "-oA takes a base name for three files, not stdout"),
             (["probe", "-oX", "x.xml", "--tls", "127.0.0.1", "9"], "-oX does not carry --tls or --banner results yet"),
             (["probe", "-oX", "x.xml", "-c", "2", "127.0.0.1", "9"], "-oX is for scans"),
             (["probe", "-oX", "/nonexistent/x.xml", "127.0.0.1", "9"], "cannot create /nonexistent/x.xml (-oX)"),

@@ -14,6 +14,7 @@ extension ProbeCommand {
         var excludeFile: String?
         var xmlOutput: String?
         var grepableOutput: String?
+        var allOutputs: String?
         var shard: Shard?
         var seed: UInt64?
         var udp = false
@@ -49,6 +50,7 @@ extension ProbeCommand {
             excludeFile: excludeFile,
             xmlOutput: xmlOutput,
             grepableOutput: grepableOutput,
+            allOutputs: allOutputs,
             shard: shard,
             seed: seed,
             udp: udp,

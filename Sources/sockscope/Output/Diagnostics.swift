@@ -32,15 +32,20 @@ enum Diagnostics {
     /// the command with it (exit 74) rather than report success with output lost.
     static func output(bytes: [UInt8]) {
         guard outputFailure.withLock({ $0 == nil }) else { return }
-        do {
-            try SystemCall.writeAll(1, bytes)
-        } catch  where error.errno != .interrupted {
-            outputFailure.withLock { $0 = $0 ?? error }
-        } catch {}
+        for fd in [1] + (outputCopy.withLock { $0 }.map { [$0] } ?? []) {
+            do {
+                try SystemCall.writeAll(fd, bytes)
+            } catch  where error.errno != .interrupted {
+                outputFailure.withLock { $0 = $0 ?? error }
+            } catch {}
+        }
     }
 
-    /// The first write to stdout that failed.
+    /// The first write to stdout (or its copy) that failed.
     static let outputFailure = Mutex<SocketCallError?>(nil)
+
+    /// A file that gets a copy of everything written to stdout (`probe -oA`'s .nmap).
+    static let outputCopy = Mutex<Int32?>(nil)
 
     /// Prints a failure as `sockscope: message — explanation`.
     static func report(_ error: SockscopeError) {

@@ -24,12 +24,15 @@ final class NmapOutputFile {
 
     /// Writes all of `text`, or fails with exit 74 (a full disk loses no line unsaid).
     func write(_ text: String) throws(SockscopeError) {
-        do { try SystemCall.writeAll(file?.descriptor.rawValue ?? 1, Array(text.utf8)) } catch {
+        do { try SystemCall.writeAll(rawDescriptor, Array(text.utf8)) } catch {
             throw SockscopeError("cannot write \(path == "-" ? "stdout" : path): \(error.errno.nameAndText)", status: .ioError)
         }
     }
 
     func close() { file?.close() }
+
+    /// The file's descriptor (1 for standard output).
+    var rawDescriptor: Int32 { file?.descriptor.rawValue ?? 1 }
 
     /// `Sun Dec  6 03:27:07 2026`, as nmap writes times (ctime, local time).
     static func ctime(_ seconds: Int) -> String {
