@@ -100,11 +100,18 @@ extension ProbeCommand.Request {
         let capture = try startTap(targets: (0..<min(64, space.targets.count)).map { space.targets.target(at: $0).address })
         defer { capture.map { finishTap($0, shown: run.shownForTap) } }
         let progress = ProgressLine(enabled: !quiet && isatty(2) == 1)
-        for window in plan {
-            let probed = run.probed
-            let report = try scan(space, window) { done, _ in progress.update(probed + done, Int(plan.probes)) }
-            progress.clear()
-            try show(report, window: window, run: &run, tapping: capture != nil)
+        do throws(SockscopeError) {
+            for window in plan {
+                let probed = run.probed
+                let report = try scan(space, window) { done, _ in progress.update(probed + done, Int(plan.probes)) }
+                progress.clear()
+                try show(report, window: window, run: &run, tapping: capture != nil)
+            }
+        } catch {
+            // nmap's formats stay whole documents: the windows that finished, and why it ended.
+            try? run.xml?.finish(error: error.message)
+            try? run.grepable?.finish()
+            throw error
         }
         if !nmapFormatOnStdout { printTotals(run) }
         try run.xml?.finish()

@@ -118,6 +118,29 @@ struct ProbeNmapOutputTests {
         #expect(grepable.contains(" \(ports[0])/open/tcp//") && grepable.contains(" \(ports[2])/closed/tcp//"), "\(grepable)")
     }
 
+    @Test("Ctrl-C mid-scan: -oX stays a whole document that validates (exit=\"error\", errormsg \"stopped by SIGINT\"), -oG has its last line, exit 130")
+    func interrupted() async throws {
+        let directory = try TemporaryDirectory.make()
+        let script = """
+            \(Paths.sockscope) probe --rate 20 -oX \(directory)/cut.xml -oG \(directory)/cut.gnmap 127.0.0.1-200 9 > /dev/null 2>&1 &
+            probe=$!
+            # Once the scan has begun (the XML's head is written), however slow the start.
+            for i in $(seq 1 200); do grep -q "<debugging" \(directory)/cut.xml 2>/dev/null && break; sleep 0.05; done
+            sleep 0.5
+            kill -INT $probe
+            wait $probe
+            echo "rc=$?"
+            """
+        let outcome = try await run(Paths.sh, ["-c", script])
+        #expect(outcome.stdoutText == "rc=130\n", "\(outcome)")
+        let valid = try await run(Paths.xmllint, ["--noout", "--dtdvalid", Self.dtd, directory + "/cut.xml"])
+        #expect(valid.status == 0, "\(valid)")
+        let xml = String(decoding: try readFile(directory + "/cut.xml"), as: UTF8.self)
+        #expect(xml.contains("exit=\"error\" errormsg=\"stopped by SIGINT\"") && xml.hasSuffix("</nmaprun>\n"), "\(xml.suffix(300))")
+        let grepable = String(decoding: try readFile(directory + "/cut.gnmap"), as: UTF8.self)
+        #expect(grepable.split(separator: "\n").last?.hasPrefix("# Nmap done at ") == true, "\(grepable)")
+    }
+
     @Test(
         "-oX's usage errors",
         arguments: [

@@ -70,15 +70,16 @@ final class NmapXMLOutput {
         return text + "</ports>\n</host>\n"
     }
 
-    /// `<runstats>` and the end of the document.
-    func finish() throws(SockscopeError) {
+    /// `<runstats>` and the end of the document; `error` when the scan ended early
+    /// (Ctrl-C: `exit="error"` with the reason, as the DTD has it).
+    func finish(error: String? = nil) throws(SockscopeError) {
         let now = Int(time(nil))
         let seconds = NmapOutputFile.seconds(since: clock)
         let summary =
             "Nmap done at \(NmapOutputFile.ctime(now)); \(hosts) IP address\(hosts == 1 ? "" : "es") (\(hosts) host\(hosts == 1 ? "" : "s") up) scanned in \(seconds) seconds"
         try file.write(
             """
-            <runstats><finished time="\(now)" timestr="\(NmapOutputFile.ctime(now))" summary="\(summary)" elapsed="\(seconds)" exit="success"/><hosts up="\(hosts)" down="0" total="\(hosts)"/>
+            <runstats><finished time="\(now)" timestr="\(NmapOutputFile.ctime(now))" summary="\(summary)" elapsed="\(seconds)" \(error.map { "exit=\"error\" errormsg=\"\(Self.escaped($0))\"" } ?? "exit=\"success\"")/><hosts up="\(hosts)" down="0" total="\(hosts)"/>
             </runstats>
             </nmaprun>
 
