@@ -61,11 +61,12 @@ extension ProbeCommand.Request {
     /// of what stdout gets.
     private func openNmapFormats(_ run: inout ScanRun, protocolName: String) throws(SockscopeError) {
         let arguments = Array(CommandLine.arguments.dropFirst())
+        let option = { (own: String) in allOutputs == nil ? own : "-oA" }  // errors name the option given
         run.xml = try (xmlOutput ?? allOutputs.map { $0 + ".xml" }).map { path throws(SockscopeError) in
-            try NmapXMLOutput(path: path, arguments: arguments, protocolName: protocolName, ports: run.space.ports)
+            try NmapXMLOutput(path: path, option: option("-oX"), arguments: arguments, protocolName: protocolName, ports: run.space.ports)
         }
         run.grepable = try (grepableOutput ?? allOutputs.map { $0 + ".gnmap" }).map { path throws(SockscopeError) in
-            try NmapGrepableOutput(path: path, arguments: arguments, protocolName: protocolName)
+            try NmapGrepableOutput(path: path, option: option("-oG"), arguments: arguments, protocolName: protocolName)
         }
         if let base = allOutputs {
             let copy = try NmapOutputFile(path: base + ".nmap", option: "-oA")

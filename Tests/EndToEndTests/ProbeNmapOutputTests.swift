@@ -152,6 +152,7 @@ struct ProbeNmapOutputTests {
             (["probe", "-oX", "x.xml", "--tls", "127.0.0.1", "9"], "-oX does not carry --tls or --banner results yet"),
             (["probe", "-oX", "x.xml", "-c", "2", "127.0.0.1", "9"], "-oX is for scans"),
             (["probe", "-oX", "/nonexistent/x.xml", "127.0.0.1", "9"], "cannot create /nonexistent/x.xml (-oX)"),
+            (["probe", "-oA", "/nonexistent/x", "127.0.0.1", "9"], "cannot create /nonexistent/x.xml (-oA)"),
         ])
     func usage(arguments: [String], message: String) async throws {
         let outcome = try await run(Paths.sockscope, arguments)

@@ -89,9 +89,9 @@ package enum SystemCall {
     /// `lseek(2)`), what a pipe or socket holds now (`poll(2)` then `ioctl(FIONREAD)`;
     /// readable with nothing waiting is its end: 0). Nil when it cannot be known: a
     /// pipe still open with nothing in it, a terminal, a device.
-    /// A whole file's bytes (`open`, `read` until 0), or nil when it cannot be opened:
-    /// /proc tables and small databases, read at once.
-    package static func readWholeFile(_ path: String) -> [UInt8]? {
+    /// A whole file's bytes (`open`, `read` until 0, at most `limit`), or nil when it
+    /// cannot be opened: /proc tables and small databases, read at once.
+    package static func readWholeFile(_ path: String, limit: Int = 64 << 20) -> [UInt8]? {
         guard let file = OwnedDescriptor.open(path, O_RDONLY) else { return nil }
         defer { file.close() }
         var bytes: [UInt8] = []
@@ -101,6 +101,7 @@ package enum SystemCall {
             if count < 0, errno == EINTR { continue }
             guard count > 0 else { break }
             bytes += chunk[0..<count]
+            if bytes.count >= limit { break }  // a runaway file is not read to its end
         }
         return bytes
     }

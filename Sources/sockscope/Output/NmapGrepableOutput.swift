@@ -11,8 +11,8 @@ final class NmapGrepableOutput {
     private let clock = ContinuousClock.now
     private var hosts = 0
 
-    init(path: String, arguments: [String], protocolName: String) throws(SockscopeError) {
-        file = try NmapOutputFile(path: path, option: "-oG")
+    init(path: String, option: String = "-oG", arguments: [String], protocolName: String) throws(SockscopeError) {
+        file = try NmapOutputFile(path: path, option: option)
         self.protocolName = protocolName
         let command = (["sockscope"] + arguments).joined(separator: " ")
         try file.write("# Nmap 7.93 scan initiated \(NmapOutputFile.ctime(Int(time(nil)))) as: \(Self.printable(command))\n")

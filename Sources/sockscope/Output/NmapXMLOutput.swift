@@ -16,8 +16,8 @@ final class NmapXMLOutput {
     private var hosts = 0
 
     /// Opens `path` (`-`: standard output) and writes the scan's head.
-    init(path: String, arguments: [String], protocolName: String, ports: [UInt16]) throws(SockscopeError) {
-        file = try NmapOutputFile(path: path, option: "-oX")
+    init(path: String, option: String = "-oX", arguments: [String], protocolName: String, ports: [UInt16]) throws(SockscopeError) {
+        file = try NmapOutputFile(path: path, option: option)
         self.protocolName = protocolName
         let command = (["sockscope"] + arguments).joined(separator: " ")
         let startText = NmapOutputFile.ctime(started)
