@@ -21,10 +21,12 @@ struct DTLSTests {
         let outcome = try await script(
             certs,
             """
-            \(input) | timeout 15 $O s_server -dtls1_2 -naccept 1 -quiet -accept 127.0.0.1:\(port) \
+            \(input) | timeout 40 $O s_server -dtls1_2 -naccept 1 -quiet -accept 127.0.0.1:\(port) \
               -cert \(certificate).pem -key \(certificate).key > server.out 2>&1 &
-            # Until it has bound its port (a loaded machine can take seconds to start it).
-            for i in $(seq 1 100); do \(Paths.ss) -Huln "sport = :\(port)" | grep -q . && break; sleep 0.05; done
+            # Until it has bound its port (a loaded machine can take seconds to start it:
+            # a CI run under a full suite took over 5).
+            for i in $(seq 1 400); do \(Paths.ss) -Huln "sport = :\(port)" | grep -q . && break; sleep 0.05; done
+            \(Paths.ss) -Huln "sport = :\(port)" | grep -q . || echo "s_server never bound its port"
             \(client(port)); echo "rc=$?"
             wait; echo "server got: $(cat server.out)"
             """)

@@ -209,6 +209,19 @@ struct TCPTrackerTests {
         #expect(tracker.conversations[0].retransmissions == 1)
     }
 
+    @Test(
+        "a resend of data the other side has acknowledged is a spurious retransmission, counted as a retransmission, even inside the out-of-order window (tshark 4.0 checks it first)"
+    )
+    func spuriousRetransmission() {
+        var tracker = Self.afterFirstData()  // client data 11..<111 at 3 ms; the handshake took 2 ms
+        _ = tracker.track(Self.packet(true, 0x18, seq: 211, ack: 21, payload: 100, at: 3))  // 111..<211 not seen yet
+        _ = tracker.track(Self.packet(true, 0x18, seq: 111, ack: 21, payload: 100, at: 3))  // out of order
+        _ = tracker.track(Self.packet(false, 0x10, seq: 21, ack: 311, at: 3))  // the server has it all
+        let resend = tracker.track(Self.packet(true, 0x18, seq: 111, ack: 21, payload: 100, at: 4))
+        #expect(resend?.notes == ["spurious retransmission"])
+        #expect(tracker.conversations[0].retransmissions == 1 && tracker.conversations[0].outOfOrder == 1)
+    }
+
     @Test("a resend of what two duplicate ACKs ask for, within 20 ms, is a fast retransmission, even inside the out-of-order window")
     func fastRetransmission() {
         var tracker = Self.afterFirstData()  // client data 11..<111 at 3 ms

@@ -301,12 +301,14 @@ package struct TCPConversationTracker: Sendable {
             conversation.bytes[from, default: 0] += segment.payloadLength
         }
 
-        /// Wireshark's rules (packet-tcp.c), so the counts agree with tshark's
-        /// `tcp.analysis.retransmission` and `tcp.analysis.out_of_order`: a segment
-        /// starting below the highest sequence number this side sent is out of order when
-        /// it comes within the handshake's round trip (3 ms when unknown) of that number
-        /// moving on and does not end exactly there, else a retransmission; a keep-alive
-        /// (at most one byte at the highest number less one) is neither.
+        /// Wireshark's rules (packet-tcp.c, in its order), so the counts agree with tshark's
+        /// `tcp.analysis.retransmission` and `tcp.analysis.out_of_order`: a keep-alive (at
+        /// most one byte at the highest number less one) is neither; data the other side
+        /// has already acknowledged is a spurious retransmission (tshark flags it a
+        /// retransmission too); a segment starting below the highest sequence number this
+        /// side sent is a fast retransmission when it answers duplicate ACKs, out of order
+        /// when it comes within the handshake's round trip (3 ms when unknown) of that
+        /// number moving on and does not end exactly there, else a retransmission.
         private mutating func classifyResend(_ segment: TCPSegment, at time: Duration) {
             let end = segment.sequence &+ segment.sequenceLength
             defer {
@@ -317,9 +319,15 @@ package struct TCPConversationTracker: Sendable {
             }
             guard let next = conversation.highestSequenceEnd[from] else { return }
             let length = segment.payloadLength
-            let flags = segment.flags
-            let plain = flags.isDisjoint(with: [.syn, .fin, .rst])
+            let plain = segment.flags.isDisjoint(with: [.syn, .fin, .rst])
             if plain && length <= 1 && segment.sequence == next &- 1 { return }  // a keep-alive
+            if length > 0, let acknowledged = conversation.lastAck[to], acknowledged != 0,
+                Int32(bitPattern: segment.sequence &+ UInt32(truncatingIfNeeded: length) &- acknowledged) <= 0
+            {
+                conversation.retransmissions += 1
+                notes.append("spurious retransmission")
+                return
+            }
             guard Int32(bitPattern: segment.sequence &- next) < 0, !(length > 1 && segment.sequence == next &- 1) else { return }
             let sinceAdvance = time - (conversation.advancedAt[from] ?? time)
             if isFastRetransmission(segment, at: time) {
