@@ -785,7 +785,7 @@ _sockscope_probe() {
     repeating_flags=()
     non_repeating_flags=(-u --udp -4 -6 --all-addresses --graceful -a --all --banner --json -q --quiet --tls --ssl --insecure --tap --tap-payload --follow-timewait --version -h --help)
     repeating_options=()
-    non_repeating_options=(-iL --exclude --exclude-file -oX -oG -oA --shard --seed --parallel --retries --rate --timeout --payload --payload-hex --banner-send -c --count -i --interval --ca-file --sni --client-cert --client-key --alpn --tls-min --tls-max --ciphers --keylog --tap-interface --pcap-out --diagram --plot --proxy --proxy-type --proxy-auth --proxy-dns --color)
+    non_repeating_options=(-iL --exclude --exclude-file -oX -oG -oA --shard --resume --seed --parallel --retries --rate --timeout --payload --payload-hex --banner-send -c --count -i --interval --ca-file --sni --client-cert --client-key --alpn --tls-min --tls-max --ciphers --keylog --tap-interface --pcap-out --diagram --plot --proxy --proxy-type --proxy-auth --proxy-dns --color)
     __sockscope_offer_flags_options 2
 
     # Offer option value completions
@@ -809,6 +809,9 @@ _sockscope_probe() {
         return
         ;;
     '--shard')
+        return
+        ;;
+    '--resume')
         return
         ;;
     '--seed')

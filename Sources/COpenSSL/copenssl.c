@@ -51,7 +51,8 @@
     X(SSL_clear) X(BIO_meth_new) X(BIO_meth_set_write) X(BIO_meth_set_ctrl) X(BIO_meth_set_create)               \
     X(BIO_meth_set_destroy) X(BIO_set_data) X(BIO_get_data) X(BIO_set_init) X(BIO_next) X(BIO_get_new_index)    \
     X(BIO_set_flags) X(BIO_clear_flags) X(BIO_copy_next_retry) X(BIO_write) X(BIO_find_type) X(BIO_read)        \
-    X(BIO_meth_set_read)
+    X(BIO_meth_set_read) X(X509_NAME_entry_count) X(X509_NAME_ENTRY_get_object) X(OBJ_obj2nid) X(OBJ_obj2txt) \
+    X(EVP_md5) X(EVP_sha1) X(i2d_X509)
 
 #define COSSL_POINTER(name) static __typeof__(&name) p_##name;
 COSSL_FUNCTIONS(COSSL_POINTER)
@@ -1058,6 +1059,57 @@ static int64_t seconds(const ASN1_TIME *time) {
     memset(&parts, 0, sizeof parts);
     if (time == NULL || p_ASN1_TIME_to_tm(time, &parts) != 1) return 0;
     return (int64_t)timegm(&parts);
+}
+
+/// Each entry of a name, in the certificate's order, as "longName=value" (the value's
+/// raw bytes; an OID in dotted form when OpenSSL has no name for it).
+static void collect_entries(const X509_NAME *name, char *out, size_t size, unsigned short *lengths, int *count) {
+    size_t used = 0;
+    *count = 0;
+    int entries = p_X509_NAME_entry_count(name);
+    for (int i = 0; i < entries && *count < 32; i++) {
+        X509_NAME_ENTRY *entry = p_X509_NAME_get_entry(name, i);
+        ASN1_OBJECT *object = p_X509_NAME_ENTRY_get_object(entry);
+        const ASN1_STRING *data = p_X509_NAME_ENTRY_get_data(entry);
+        char key[80];
+        int nid = p_OBJ_obj2nid(object);
+        const char *long_name = nid != NID_undef ? p_OBJ_nid2ln(nid) : NULL;
+        if (long_name != NULL) {
+            snprintf(key, sizeof key, "%s", long_name);
+        } else if (p_OBJ_obj2txt(key, sizeof key, object, 1) <= 0) {
+            snprintf(key, sizeof key, "unknown");
+        }
+        int length = data != NULL ? p_ASN1_STRING_length(data) : 0;
+        size_t key_length = strlen(key);
+        if (length < 0 || used + key_length + 1 + (size_t)length > size) break;
+        memcpy(out + used, key, key_length);
+        out[used + key_length] = '=';
+        if (length > 0) memcpy(out + used + key_length + 1, p_ASN1_STRING_get0_data(data), (size_t)length);
+        lengths[(*count)++] = (unsigned short)(key_length + 1 + (size_t)length);
+        used += key_length + 1 + (size_t)length;
+    }
+}
+
+int cossl_peer_certificate_details(cossl_session *session, int index, cossl_certificate_details *out) {
+    memset(out, 0, sizeof *out);
+    X509 *certificate = peer_certificate((SSL *)session, index);
+    if (certificate == NULL) return -1;
+    collect_entries(p_X509_get_subject_name(certificate), out->subject, sizeof out->subject, out->subject_lengths, &out->subject_count);
+    collect_entries(p_X509_get_issuer_name(certificate), out->issuer, sizeof out->issuer, out->issuer_lengths, &out->issuer_count);
+    unsigned int length = 16;
+    p_X509_digest(certificate, p_EVP_md5(), out->md5, &length);
+    length = 20;
+    p_X509_digest(certificate, p_EVP_sha1(), out->sha1, &length);
+    return 0;
+}
+
+int cossl_peer_certificate_der(cossl_session *session, int index, unsigned char *buffer, int size) {
+    X509 *certificate = peer_certificate((SSL *)session, index);
+    if (certificate == NULL) return -1;
+    int needed = p_i2d_X509(certificate, NULL);
+    if (needed <= 0 || needed > size) return needed;
+    unsigned char *cursor = buffer;
+    return p_i2d_X509(certificate, &cursor);
 }
 
 int cossl_peer_certificate(cossl_session *session, int index, cossl_certificate *out) {

@@ -57,19 +57,25 @@ extension ProbeCommand.Request {
         return space
     }
 
-    /// -oX, -oG and -oA's files, created before the first probe; -oA's .nmap gets a copy
-    /// of what stdout gets.
-    private func openNmapFormats(_ run: inout ScanRun, protocolName: String) throws(SockscopeError) {
-        let arguments = Array(CommandLine.arguments.dropFirst())
+    /// -oX, -oG and -oA's files, created before the first probe (a resumed scan's are
+    /// continued); -oA's .nmap gets a copy of what stdout gets.
+    private func openNmapFormats(_ run: inout ScanRun, protocolName: String, resume: ScanResume?) throws(SockscopeError) {
+        let arguments = resume.map { ["probe"] + $0.checkpoint.arguments } ?? Array(CommandLine.arguments.dropFirst())
+        let resumed = resume.flatMap { $0.checkpoint.blocksDone > 0 ? $0.checkpoint : nil }
         let option = { (own: String) in allOutputs == nil ? own : "-oA" }  // errors name the option given
+        let before = run.before
         run.xml = try (xmlOutput ?? allOutputs.map { $0 + ".xml" }).map { path throws(SockscopeError) in
-            try NmapXMLOutput(path: path, option: option("-oX"), arguments: arguments, protocolName: protocolName, ports: run.space.ports)
+            try NmapXMLOutput(
+                path: path, option: option("-oX"), arguments: arguments, protocolName: protocolName, ports: run.space.ports,
+                continuing: resumed?.outputs["xml"], before: before)
         }
         run.grepable = try (grepableOutput ?? allOutputs.map { $0 + ".gnmap" }).map { path throws(SockscopeError) in
-            try NmapGrepableOutput(path: path, option: option("-oG"), arguments: arguments, protocolName: protocolName)
+            try NmapGrepableOutput(
+                path: path, option: option("-oG"), arguments: arguments, protocolName: protocolName, continuing: resumed?.outputs["grepable"],
+                before: before)
         }
         if let base = allOutputs {
-            let copy = try NmapOutputFile(path: base + ".nmap", option: "-oA")
+            let copy = try NmapOutputFile(path: base + ".nmap", option: "-oA", continuingAt: resumed?.outputs["nmap"]?.offset)
             run.tableCopy = copy
             Diagnostics.outputCopy.withLock { $0 = copy.rawDescriptor }
         }
@@ -87,27 +93,28 @@ extension ProbeCommand.Request {
     ///
     /// The probes are visited as ScanPlan orders them (this shard's part): windows of
     /// whole hosts, about 32,768 probes each, probed and then printed, so memory does
-    /// not grow with targets × ports.
-    func probe() throws(SockscopeError) -> Bool {
+    /// not grow with targets × ports. With --resume, FILE is brought up to date after
+    /// each window, and a resumed scan skips the windows it records as done.
+    func probe(resuming resume: ScanResume? = nil) throws(SockscopeError) -> Bool {
         try checkTLS()
         let protocolName = udp ? "udp" : "tcp"
         let space = ProbeSpace(targets: try targetSpace(), ports: try PortList(parsing: portText, protocolName: protocolName).ports)
         let plan = try ScanPlan(
             space: space, seed: seed ?? UInt64.random(in: 0...UInt64.max), shard: (shard?.index ?? 1) - 1, of: shard?.count ?? 1,
             windowProbes: Self.probesPerBatch)
+        var resume = resume
+        try resume?.check(space)
         var run = ScanRun(space: space, protocolName: protocolName, sharded: (shard?.count ?? 1) > 1)
-        try openNmapFormats(&run, protocolName: protocolName)
+        if let resumed = resume?.checkpoint, resumed.blocksDone > 0 { run.restore(resumed) }
+        try openNmapFormats(&run, protocolName: protocolName, resume: resume)
         defer { closeTableCopy(run.tableCopy) }
         let capture = try startTap(targets: (0..<min(64, space.targets.count)).map { space.targets.target(at: $0).address })
         defer { capture.map { finishTap($0, shown: run.shownForTap) } }
-        let progress = ProgressLine(enabled: !quiet && isatty(2) == 1)
+        var windows = plan.makeIterator()
+        windows.skip(blocks: resume?.checkpoint.blocksDone ?? 0)
         do throws(SockscopeError) {
-            for window in plan {
-                let probed = run.probed
-                let report = try scan(space, window) { done, _ in progress.update(probed + done, Int(plan.probes)) }
-                progress.clear()
-                try show(report, window: window, run: &run, tapping: capture != nil)
-            }
+            try resume?.save(run, blocks: windows.blocksTaken)
+            try scanWindows(&windows, plan: plan, run: &run, resume: &resume, tapping: capture != nil)
         } catch {
             // nmap's formats stay whole documents: the windows that finished, and why it ended.
             try? run.xml?.finish(error: error.message)
@@ -117,7 +124,22 @@ extension ProbeCommand.Request {
         if !nmapFormatOnStdout { printTotals(run) }
         try run.xml?.finish()
         try run.grepable?.finish()
+        try resume?.save(run, blocks: windows.blocksTaken, finished: true)
         return run.anyOpen
+    }
+
+    /// Probes and prints the windows left, recording each in --resume's FILE when done.
+    private func scanWindows(
+        _ windows: inout ScanPlan.Iterator, plan: ScanPlan, run: inout ScanRun, resume: inout ScanResume?, tapping: Bool
+    ) throws(SockscopeError) {
+        let progress = ProgressLine(enabled: !quiet && isatty(2) == 1)
+        while let window = windows.next() {
+            let probed = run.probed
+            let report = try scan(plan.space, window) { done, _ in progress.update(probed + done, Int(plan.probes)) }
+            progress.clear()
+            try show(report, window: window, run: &run, tapping: tapping)
+            try resume?.save(run, blocks: windows.blocksTaken)
+        }
     }
 
     /// Prints one window's results (and its banners and handshakes), and adds them up.
@@ -134,10 +156,13 @@ extension ProbeCommand.Request {
         let listAll = all || run.space.ports.count <= 25
         if tapping { run.shownForTap += listAll ? report.results : report.results.filter { $0.state == .open } }
         var output = ProbeOutput(report: report, targets: targets, protocolName: run.protocolName, listAll: listAll, graceful: graceful)
-        output.banners = try grabBanners(report.results)
+        let banners = try grabBanners(report.results)
+        output.banners = banners.map { $0.mapValues { PrintableBytes.escaped($0) } }
         let handshakes = try tlsProbe(report.results, targets: targets)
         let style = Style(enabled: Diagnostics.usesColour(1) && allOutputs == nil)  // -oA copies stdout to a file: no colour
-        try run.xml?.write(report.results, targets: targets)
+        var extras = NmapPortExtras(banners: banners ?? [:])
+        for handshake in handshakes ?? [] { extras.handshakes[NmapPortExtras.key(handshake.address, handshake.port)] = handshake }
+        try run.xml?.write(report.results, targets: targets, extras: extras)
         try run.grepable?.write(report.results, targets: targets)
         if nmapFormatOnStdout {
             // stdout holds nmap's format alone.
@@ -170,7 +195,7 @@ extension ProbeCommand.Request {
     /// After the last window: the totals (a shard's are of its probes).
     private func printTotals(_ run: ScanRun) {
         guard !json && !quiet, run.space.targets.hostCount > 1 || run.sharded else { return }
-        let seconds = String(format2: Double((ContinuousClock.now - run.started).milliseconds) / 1000)
+        let seconds = String(format2: Double((ContinuousClock.now - run.started + run.before).milliseconds) / 1000)
         if let shard, run.sharded {
             let states = PortState.allCases.compactMap { state in run.states[state].map { "\($0) \(state.rawValue)" } }
             Diagnostics.output(
@@ -213,13 +238,14 @@ extension ProbeCommand.Request {
         if tap.enabled { throw .usage("probe --tls with --tap or --pcap-out: capture the handshakes with 'sockscope tap' instead") }
     }
 
-    /// With --banner: what every open port of the window says first (64 at a time), escaped.
-    private func grabBanners(_ results: [ProbeResult]) throws(SockscopeError) -> [String: String]? {
+    /// With --banner: what every open port of the window says first (64 at a time), by
+    /// "ADDRESS PORT"; a port that said nothing has no entry.
+    private func grabBanners(_ results: [ProbeResult]) throws(SockscopeError) -> [String: [UInt8]]? {
         guard grabsBanners else { return nil }
         let jobs = results.filter { $0.state == .open }.map { BannerGrabber.Job(address: $0.target, port: $0.port) }
         let grabber = BannerGrabber(send: bannerBytes, wait: timeout?.duration ?? .seconds(2), limit: 512, parallelism: min(parallel ?? 64, 256))
-        var banners: [String: String] = [:]
-        for grabbed in try grabber.run(jobs) { banners["\(grabbed.address) \(grabbed.port)"] = grabbed.escaped }
+        var banners: [String: [UInt8]] = [:]
+        for grabbed in try grabber.run(jobs) { banners[NmapPortExtras.key(grabbed.address, grabbed.port)] = grabbed.bytes }
         return banners
     }
 
@@ -292,6 +318,8 @@ struct ScanRun {
     /// One shard of several: host lines would describe a part of each host.
     let sharded: Bool
     let started = ContinuousClock.now
+    /// A resumed scan's time before this run.
+    var before: Duration = .zero
     var probed = 0
     var anyOpen = false
     var openCount = 0
@@ -304,6 +332,17 @@ struct ScanRun {
     var grepable: NmapGrepableOutput?
     /// -oA's .nmap: a copy of stdout.
     var tableCopy: NmapOutputFile?
+
+    /// A resumed scan's totals so far.
+    mutating func restore(_ checkpoint: ScanCheckpoint) {
+        probed = checkpoint.probed
+        openCount = checkpoint.openCount
+        answeringCount = checkpoint.answering
+        hostsProbed = checkpoint.hostsProbed
+        anyOpen = checkpoint.anyOpen
+        states = checkpoint.states
+        before = .milliseconds(checkpoint.elapsedMilliseconds)
+    }
 
     /// The window's targets, in the space's order.
     func targets(of window: [UInt64]) -> [TargetList.Target] {

@@ -40,6 +40,18 @@ struct ProbeCommand: ParsableCommand {
             --seed repeats an order; --shard I/N with the same --seed on N machines splits the \
             scan into disjoint parts that together are the whole, whose JSON Lines concatenate.
 
+            --resume FILE keeps what the scan needs to continue in FILE (its arguments, seed and \
+            the windows done; replaced atomically after each window). After Ctrl-C, a kill, a \
+            crash or a reboot, 'probe --resume FILE' alone (or the same command again, as a \
+            requeued batch job runs it) probes only the windows not done: stdout gets their \
+            records (append them to the first run's), and -oX, -oG and -oA's files are cut back to \
+            the last window done and completed in place (-oX - starts a second document). Each \
+            --shard keeps its own FILE. A finished scan is not run again.
+
+            -oX carries what probe learns beyond the state where nmap puts it: --banner as \
+            <script id="banner"> and --tls as <script id="ssl-cert">, as nmap's scripts of those \
+            names write them, and a UDP service's answer as <service method="probed" extrainfo=…>.
+
             Output: open ports (every port with --all, or when 25 or fewer are probed), then a summary. \
             --json prints one "port" record per port: target, peer_address, peer_port, protocol, state, \
             code, errno, error, reason, service, rtt_ms, attempts.
@@ -64,12 +76,13 @@ struct ProbeCommand: ParsableCommand {
               sockscope probe --tls --sni example.com 127.0.0.1 443,8443
               sockscope probe -u --tls 127.0.0.1 4433
               sockscope probe --json --seed 7 --shard 2/4 -iL targets.txt 22,80,443
+              sockscope probe -oA scan 10.0.0.0/16 22,443 --resume scan.state
             """
     )
 
     @Argument(
         help: ArgumentHelp("Hosts to probe: names, addresses, CIDR blocks, ranges, comma-separated (with -iL: the ports).", valueName: "targets"))
-    var targets: String
+    var targets: String?
 
     @Argument(
         help: ArgumentHelp("Ports: 22, 20-25, 22,80,8000-8100, ssh,http, or - for all.", valueName: "ports"),
@@ -115,6 +128,13 @@ struct ProbeCommand: ParsableCommand {
             "Probe only part I of N of the targets × ports: N machines given the same --seed each take one part, disjoint and together complete.",
             valueName: "i/n"))
     var shard: Shard?
+
+    @Option(
+        name: .customLong("resume"),
+        help: ArgumentHelp(
+            "Keep the scan's state in this file, after every window; after Ctrl-C, a kill or a reboot, 'probe --resume FILE' alone continues it (the -oX/-oG/-oA files too).",
+            valueName: "file"))
+    var resume: String?
 
     @Option(
         name: .customLong("seed"),
@@ -248,13 +268,23 @@ struct ProbeCommand: ParsableCommand {
         if formats.contains(where: { $0.1 == "-" }) && onStdout.count > 1 {
             throw ValidationError("\(onStdout.joined(separator: " and ")) would all write to stdout: give a file to all but one")
         }
-        if let first = formats.first, tls.tls || banner || bannerSend != nil {
-            throw ValidationError("\(first.0) does not carry --tls or --banner results yet: use --json for them")
-        }
     }
 
     /// Where the targets and ports come from, and how the space is split.
     private func validateTargets() throws {
+        if let resume {
+            if tap.enabled { throw ValidationError("--resume continues a scan; a capture cannot be continued: drop --tap and --pcap-out") }
+            if shard?.count ?? 1 > 1, seed == nil, targets != nil {
+                throw ValidationError("--shard \(shard?.description ?? "") needs --seed N: every shard must walk the same order")
+            }
+            if targets == nil {
+                guard access(resume, F_OK) == 0 else {
+                    throw ValidationError("\(resume) does not exist: give the targets and ports of the scan to start (probe TARGETS PORTS --resume \(resume))")
+                }
+                return
+            }
+        }
+        guard targets != nil else { throw ValidationError("give the targets and the ports, e.g. probe 127.0.0.1 22,80 (or --resume FILE)") }
         if inputList != nil && ports != nil {
             throw ValidationError("with -iL the targets come from the file: give only the ports (probe -iL FILE PORTS)")
         }
@@ -278,6 +308,7 @@ struct ProbeCommand: ParsableCommand {
             ("--parallel", parallel != nil), ("--retries", retries != nil), ("--all", all), ("--all-addresses", allAddresses),
             ("--banner", banner || bannerSend != nil), ("-iL", inputList != nil), ("--exclude", exclude != nil), ("--exclude-file", excludeFile != nil),
             ("--shard", shard != nil), ("--seed", seed != nil), ("-oX", xmlOutput != nil), ("-oG", grepableOutput != nil), ("-oA", allOutputs != nil),
+            ("--resume", resume != nil),
         ].filter(\.1)
         if let first = conflicting.first { throw ValidationError("--count times TCP connects to one port, one at a time; \(first.0) is for scans") }
         try ValidationError.check { () throws(SockscopeError) in _ = try request.timedPort() }
@@ -331,7 +362,7 @@ extension ProbeCommand.Request {
     var targetText: String? { inputList == nil ? targets : nil }
 
     /// The ports: the second word, or with -iL the only one.
-    var portText: String { ports ?? targets }
+    var portText: String { ports ?? targets ?? "" }
 
     /// How often an unanswered probe is sent again (--retries, or the scanner's default).
     var retryCount: Int { retries ?? PortScanner.Request.defaultRetries }
@@ -350,6 +381,7 @@ extension ProbeCommand.Request {
         color.apply()
         try CommandRunner.run(json: json) { () throws(SockscopeError) -> ExitStatus in
             if let count { return try time(count: count) ? .success : .nothingFound }
+            if let resume { return try resumable(resume) ? .success : .nothingFound }
             return try probe() ? .success : .nothingFound
         }
     }

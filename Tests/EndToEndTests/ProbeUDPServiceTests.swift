@@ -49,6 +49,7 @@ struct ProbeUDPServiceTests {
             for i in $(seq 100); do ss -uln | grep -q '127.0.0.1:161 ' && ss -uln | grep -q ':123 ' && ss -uln | grep -q ':11211 ' && break; sleep 0.05; done
             "$1" probe -u --json 127.0.0.1 53,54,123,161,11211 > "$2/probe.jsonl"
             "$1" probe -u --json --payload-hex 00 127.0.0.1 123,161 > "$2/bare.jsonl"
+            "$1" probe -u -oX "$2/probe.xml" 127.0.0.1 53,54,123,161,11211 > /dev/null
             nmap -sU -n -p 53,54,123,161,11211 -oG - 127.0.0.1
             kill $d $c $s $m
             """
@@ -62,6 +63,12 @@ struct ProbeUDPServiceTests {
         let nmap = Self.nmapStates(outcome.stdoutText)
         #expect(nmap.count == 5, "\(outcome.stdoutText)")
         for (port, state) in nmap { #expect(probed[port]?.state == state, "port \(port): nmap says \(state), probe \(String(describing: probed[port]))") }
+        // -oX: each answer where nmap puts what a probe found, in <service> (method probed).
+        let valid = try await run(Paths.xmllint, ["--noout", "--dtdvalid", ProbeNmapOutputTests.dtd, directory + "/probe.xml"])
+        #expect(valid.status == 0, "\(valid)")
+        let xml = String(decoding: try readFile(directory + "/probe.xml"), as: UTF8.self)
+        #expect(xml.contains(#"<service name="ntp" extrainfo="NTP v4 server, stratum 10"#) && xml.contains(#"method="probed" conf="10"/>"#), "\(xml)")
+        #expect(xml.contains(#"<service name="snmp" extrainfo="SNMPv2c: sysDescr &quot;sockscope test agent&quot;" method="probed""#), "\(xml)")
         // One byte is no NTP or SNMP request: the daemons stay silent.
         let bare = try Self.records(try String(contentsOfFile: directory + "/bare.jsonl", encoding: .utf8))
         #expect(bare[123]?.state == "open|filtered" && bare[161]?.state == "open|filtered", "\(bare)")

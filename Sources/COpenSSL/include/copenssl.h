@@ -172,4 +172,23 @@ int cossl_peer_chain_length(cossl_session *session);
 /// Describes the peer's certificate at `index`; 0 on success.
 int cossl_peer_certificate(cossl_session *session, int index, cossl_certificate *out);
 
+/// What nmap's ssl-cert script shows besides: each name's entries as "longName=value"
+/// (raw bytes, in the certificate's order), the MD5 and SHA-1 digests.
+typedef struct {
+    char subject[1024];
+    unsigned short subject_lengths[32];
+    int subject_count;
+    char issuer[1024];
+    unsigned short issuer_lengths[32];
+    int issuer_count;
+    unsigned char md5[16];
+    unsigned char sha1[20];
+} cossl_certificate_details;
+
+/// Fills `out` for the peer's certificate at `index`; 0 on success.
+int cossl_peer_certificate_details(cossl_session *session, int index, cossl_certificate_details *out);
+/// The peer's certificate at `index` in DER, into `buffer`: its length, or the length it
+/// needs when over `size`, or -1 when there is none.
+int cossl_peer_certificate_der(cossl_session *session, int index, unsigned char *buffer, int size);
+
 #endif

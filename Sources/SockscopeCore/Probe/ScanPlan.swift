@@ -38,14 +38,24 @@ package struct ScanPlan: Sendable, Sequence {
     package struct Iterator: IteratorProtocol {
         fileprivate let plan: ScanPlan
         fileprivate var blocks: ProbeOrder.Iterator
+        /// How many blocks of the order it has passed (the windows handed out and the
+        /// empty ones between): where a resumed scan starts again.
+        package private(set) var blocksTaken: UInt64 = 0
 
         /// The next window: global probe indices in the order to send them (never empty).
         package mutating func next() -> [UInt64]? {
             while let block = blocks.next() {
+                blocksTaken += 1
                 let window = plan.window(block)
                 if !window.isEmpty { return window }
             }
             return nil
+        }
+
+        /// Passes over the first `count` blocks without making their windows (a resumed
+        /// scan's done part).
+        package mutating func skip(blocks count: UInt64) {
+            while blocksTaken < count, blocks.next() != nil { blocksTaken += 1 }
         }
     }
 

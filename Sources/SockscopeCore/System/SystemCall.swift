@@ -106,6 +106,41 @@ package enum SystemCall {
         return bytes
     }
 
+    /// Replaces the file at `path` with `bytes` so that a crash or a power cut leaves
+    /// either the old file or the new one, never a mix: the bytes go to `PATH.tmp`,
+    /// which is `fsync`ed and `rename(2)`d over `path`, then the folder is `fsync`ed
+    /// (the rename itself made durable).
+    /// - Throws: the `Errno` of the failing call.
+    package static func replaceFile(_ path: String, with bytes: [UInt8]) throws(Errno) {
+        let temporary = path + ".tmp"
+        guard let file = OwnedDescriptor.open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644) else { throw Errno.current }
+        do {
+            try writeAll(file.rawValue, bytes)
+        } catch {
+            file.close()
+            unlink(temporary)
+            throw error.errno
+        }
+        let synced = fsync(file.rawValue) == 0
+        let syncError = Errno.current
+        file.close()
+        guard synced else {
+            unlink(temporary)
+            throw syncError
+        }
+        guard rename(temporary, path) == 0 else {
+            let error = Errno.current
+            unlink(temporary)
+            throw error
+        }
+        let slash = path.lastIndex(of: "/")
+        let folder = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        if let directory = OwnedDescriptor.open(folder, O_RDONLY | O_DIRECTORY) {
+            _ = fsync(directory.rawValue)
+            directory.close()
+        }
+    }
+
     package static func unreadBytes(_ fd: Int32) -> Int? {
         var status = stat()
         guard fstat(fd, &status) == 0 else { return nil }

@@ -18,6 +18,20 @@ package struct TLSCertificate: Sendable, Equatable {
     package var sha256: [UInt8]
     /// Subject and issuer are the same name (a root or a self-signed certificate).
     package var selfIssued: Bool
+    /// The subject's and issuer's entries in the certificate's order, by OpenSSL's long
+    /// names ("commonName", "organizationName"), as nmap's ssl-cert script lists them.
+    package var subjectEntries: [NameEntry] = []
+    package var issuerEntries: [NameEntry] = []
+    package var md5: [UInt8] = []
+    package var sha1: [UInt8] = []
+    /// The certificate itself (DER), for its PEM.
+    package var der: [UInt8] = []
+
+    /// One attribute of a distinguished name: its long name and value (raw text).
+    package struct NameEntry: Sendable, Equatable {
+        package var key: String
+        package var value: String
+    }
 
     /// Whole days from `now` until it expires (negative once expired).
     package func daysLeft(now: Int64) -> Int64 {

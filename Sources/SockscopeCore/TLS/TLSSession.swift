@@ -217,7 +217,9 @@ extension TLSSession {
             alternativeNames: names,
             notBefore: info.not_before, notAfter: info.not_after, keyType: tupleText(info.key_type), keyBits: Int(info.key_bits),
             keyCurve: nonEmpty(tupleText(info.key_group)), signatureAlgorithm: tupleText(info.signature),
-            sha256: withUnsafeBytes(of: info.sha256) { Array($0) }, selfIssued: info.self_issued == 1)
+            sha256: withUnsafeBytes(of: info.sha256) { Array($0) }, selfIssued: info.self_issued == 1
+        )
+        .withDetails(of: handle, at: index)
     }
 
     private func nonEmpty(_ text: String) -> String? { text.isEmpty ? nil : text }
@@ -263,6 +265,40 @@ extension TLSSession {
 
 /// The first `length` bytes of a fixed-size C char array (imported as a tuple), NULs
 /// and all, as a String.
+extension TLSCertificate {
+    /// With the names' entries, the MD5 and SHA-1 digests and the DER
+    /// (`cossl_peer_certificate_details`, `i2d_X509`).
+    fileprivate func withDetails(of session: OpaquePointer, at index: Int32) -> TLSCertificate {
+        var details = cossl_certificate_details()
+        guard cossl_peer_certificate_details(session, index, &details) == 0 else { return self }
+        var copy = self
+        copy.subjectEntries = Self.entries(details.subject, lengths: details.subject_lengths, count: details.subject_count)
+        copy.issuerEntries = Self.entries(details.issuer, lengths: details.issuer_lengths, count: details.issuer_count)
+        copy.md5 = withUnsafeBytes(of: details.md5) { Array($0) }
+        copy.sha1 = withUnsafeBytes(of: details.sha1) { Array($0) }
+        var der = [UInt8](repeating: 0, count: 16_384)
+        let length = der.withUnsafeMutableBufferPointer { cossl_peer_certificate_der(session, index, $0.baseAddress, Int32($0.count)) }
+        copy.der = length > 0 && Int(length) <= der.count ? Array(der.prefix(Int(length))) : []
+        return copy
+    }
+
+    /// "longName=value" entries, one after another in `text` with their lengths.
+    private static func entries<T, L>(_ text: T, lengths: L, count: Int32) -> [NameEntry] {
+        let sizes = withUnsafeBytes(of: lengths) { Array($0.bindMemory(to: UInt16.self).prefix(max(0, Int(count)))) }
+        return withUnsafeBytes(of: text) { raw in
+            var start = 0
+            return sizes.map { size in
+                defer { start += Int(size) }
+                let bytes = raw[min(raw.count, start)..<min(raw.count, start + Int(size))]
+                let equals = bytes.firstIndex(of: UInt8(ascii: "=")) ?? bytes.endIndex
+                return NameEntry(
+                    key: String(decoding: bytes[bytes.startIndex..<equals], as: UTF8.self),
+                    value: String(decoding: bytes[min(bytes.endIndex, equals + 1)...], as: UTF8.self))
+            }
+        }
+    }
+}
+
 func tupleText<T>(_ tuple: T, length: Int32) -> String {
     withUnsafeBytes(of: tuple) { String(decoding: $0.prefix(max(0, Int(length))), as: UTF8.self) }
 }

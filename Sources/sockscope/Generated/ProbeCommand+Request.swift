@@ -7,7 +7,7 @@ extension ProbeCommand {
     /// Every option of this command as plain data, field for field: what the parser read,
     /// or what the light path builds from a plain command line without the parser.
     struct Request: Equatable, Sendable {
-        var targets: String
+        var targets: String?
         var ports: String?
         var inputList: String?
         var exclude: String?
@@ -16,6 +16,7 @@ extension ProbeCommand {
         var grepableOutput: String?
         var allOutputs: String?
         var shard: Shard?
+        var resume: String?
         var seed: UInt64?
         var udp = false
         var family = FamilyOptions.Values()
@@ -52,6 +53,7 @@ extension ProbeCommand {
             grepableOutput: grepableOutput,
             allOutputs: allOutputs,
             shard: shard,
+            resume: resume,
             seed: seed,
             udp: udp,
             family: family.values,

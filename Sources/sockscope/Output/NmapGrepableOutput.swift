@@ -7,13 +7,27 @@ import SockscopeCore
 /// of the host's ports summed up as `Ignored State`), between comment lines.
 final class NmapGrepableOutput {
     private let file: NmapOutputFile
+    private let path: String
     private let protocolName: String
     private let clock = ContinuousClock.now
+    private let before: Duration
     private var hosts = 0
 
-    init(path: String, option: String = "-oG", arguments: [String], protocolName: String) throws(SockscopeError) {
-        file = try NmapOutputFile(path: path, option: option)
+    /// Opens `path` (`-`: standard output) and writes the head line; a resumed scan
+    /// continues its file where the windows done had left it (`continuing`).
+    init(
+        path: String, option: String = "-oG", arguments: [String], protocolName: String, continuing: ScanCheckpoint.Output? = nil,
+        before: Duration = .zero
+    ) throws(SockscopeError) {
+        let resumed = path == "-" ? nil : continuing
+        file = try NmapOutputFile(path: path, option: option, continuingAt: resumed?.offset)
+        self.path = path
         self.protocolName = protocolName
+        self.before = before
+        if let resumed {
+            hosts = resumed.hosts
+            return
+        }
         let command = (["sockscope"] + arguments).joined(separator: " ")
         try file.write("# Nmap 7.93 scan initiated \(NmapOutputFile.ctime(Int(time(nil)))) as: \(Self.printable(command))\n")
     }
@@ -35,8 +49,16 @@ final class NmapGrepableOutput {
         try file.write(text)
     }
 
+    /// Where the file stands, for a resumed scan (nil on standard output); written
+    /// to disk first.
+    func checkpoint() throws(SockscopeError) -> ScanCheckpoint.Output? {
+        guard let length = file.length else { return nil }
+        try file.sync()
+        return ScanCheckpoint.Output(path: path, offset: length, hosts: hosts)
+    }
+
     func finish() throws(SockscopeError) {
-        let seconds = NmapOutputFile.seconds(since: clock)
+        let seconds = NmapOutputFile.seconds(since: clock, before: before)
         let addresses = "\(hosts) IP address\(hosts == 1 ? "" : "es") (\(hosts) host\(hosts == 1 ? "" : "s") up)"
         try file.write("# Nmap done at \(NmapOutputFile.ctime(Int(time(nil)))) -- \(addresses) scanned in \(seconds) seconds\n")
         file.close()

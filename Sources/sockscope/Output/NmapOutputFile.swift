@@ -9,17 +9,43 @@ final class NmapOutputFile {
     private let file: OwnedDescriptor?
     private let path: String
 
-    /// - Throws: exit 73 when the file cannot be created.
-    init(path: String, option: String) throws(SockscopeError) {
+    /// - Parameter offset: a resumed scan's: the file is kept, cut back to this length
+    ///   (what the windows done had written) and continued.
+    /// - Throws: exit 73 when the file cannot be created, 64 when a resumed scan's file
+    ///   is shorter than it was (it was replaced or cut meanwhile).
+    init(path: String, option: String, continuingAt offset: Int64? = nil) throws(SockscopeError) {
         self.path = path
         if path == "-" {
             file = nil
             return
         }
-        guard let opened = OwnedDescriptor.open(path, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644) else {
+        guard let opened = OwnedDescriptor.open(path, O_WRONLY | O_CREAT | (offset == nil ? O_TRUNC : 0), mode: 0o644) else {
             throw SockscopeError("cannot create \(path) (\(option)): \(Errno.current.nameAndText)", status: .cannotCreate)
         }
         file = opened
+        guard let offset else { return }
+        var status = stat()
+        guard fstat(opened.rawValue, &status) == 0, Int64(status.st_size) >= offset else {
+            throw .usage("cannot continue \(path) (\(option)): it holds \(status.st_size) bytes, fewer than the \(offset) the scan had written")
+        }
+        guard ftruncate(opened.rawValue, off_t(offset)) == 0, lseek(opened.rawValue, 0, SEEK_END) >= 0 else {
+            throw SockscopeError("cannot continue \(path) (\(option)): \(Errno.current.nameAndText)", status: .ioError)
+        }
+    }
+
+    /// How many bytes the file holds now (nil for standard output).
+    var length: Int64? {
+        guard let file else { return nil }
+        let offset = lseek(file.rawValue, 0, SEEK_CUR)
+        return offset < 0 ? nil : Int64(offset)
+    }
+
+    /// `fsync(2)`: what was written survives a crash or a power cut (a resumed scan
+    /// counts on it). Standard output that is not a regular file needs none.
+    func sync() throws(SockscopeError) {
+        guard fsync(rawDescriptor) == 0 || file == nil else {
+            throw SockscopeError("cannot write \(path): \(Errno.current.nameAndText)", status: .ioError)
+        }
     }
 
     /// Writes all of `text`, or fails with exit 74 (a full disk loses no line unsaid).
@@ -43,8 +69,8 @@ final class NmapOutputFile {
     }
 
     /// `0.05`: the seconds since `start`, in hundredths, as nmap's summary gives them.
-    static func seconds(since start: ContinuousClock.Instant) -> String {
-        let elapsed = (ContinuousClock.now - start).components
+    static func seconds(since start: ContinuousClock.Instant, before: Duration = .zero) -> String {
+        let elapsed = (ContinuousClock.now - start + before).components
         let hundredths = Int(elapsed.seconds) * 100 + Int(elapsed.attoseconds / 10_000_000_000_000_000)
         return "\(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100)"
     }

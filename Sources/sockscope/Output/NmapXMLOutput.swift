@@ -10,15 +10,29 @@ import SystemPackage
 /// no host discovery, as nmap -Pn does none.
 final class NmapXMLOutput {
     private let file: NmapOutputFile
+    private let path: String
     private let protocolName: String
     private let started = Int(time(nil))
     private let clock = ContinuousClock.now
+    /// A resumed scan's time before this run.
+    private let before: Duration
     private var hosts = 0
 
-    /// Opens `path` (`-`: standard output) and writes the scan's head.
-    init(path: String, option: String = "-oX", arguments: [String], protocolName: String, ports: [UInt16]) throws(SockscopeError) {
-        file = try NmapOutputFile(path: path, option: option)
+    /// Opens `path` (`-`: standard output) and writes the scan's head; a resumed scan
+    /// continues its file where the windows done had left it (`continuing`).
+    init(
+        path: String, option: String = "-oX", arguments: [String], protocolName: String, ports: [UInt16],
+        continuing: ScanCheckpoint.Output? = nil, before: Duration = .zero
+    ) throws(SockscopeError) {
+        let resumed = path == "-" ? nil : continuing
+        file = try NmapOutputFile(path: path, option: option, continuingAt: resumed?.offset)
+        self.path = path
         self.protocolName = protocolName
+        self.before = before
+        if let resumed {
+            hosts = resumed.hosts
+            return
+        }
         let command = (["sockscope"] + arguments).joined(separator: " ")
         let startText = NmapOutputFile.ctime(started)
         try file.write(
@@ -34,17 +48,18 @@ final class NmapXMLOutput {
             """)
     }
 
-    /// One `<host>` per target of a window, its ports in port order.
-    func write(_ results: [ProbeResult], targets: [TargetList.Target]) throws(SockscopeError) {
+    /// One `<host>` per target of a window, its ports in port order, with what --banner
+    /// and --tls learnt of them.
+    func write(_ results: [ProbeResult], targets: [TargetList.Target], extras: NmapPortExtras = NmapPortExtras()) throws(SockscopeError) {
         var text = ""
         for (target, ports) in NmapOutputFile.hosts(results, targets: targets) {
             hosts += 1
-            text += host(target, ports.sorted { $0.port < $1.port })
+            text += host(target, ports.sorted { $0.port < $1.port }, extras: extras)
         }
         try file.write(text)
     }
 
-    private func host(_ target: TargetList.Target, _ results: [ProbeResult]) -> String {
+    private func host(_ target: TargetList.Target, _ results: [ProbeResult], extras: NmapPortExtras) -> String {
         let now = Int(time(nil))
         var text = "<host starttime=\"\(now)\" endtime=\"\(now)\"><status state=\"up\" reason=\"user-set\" reason_ttl=\"0\"/>\n"
         text += "<address addr=\"\(target.address)\" addrtype=\"\(target.address.family == .inet6 ? "ipv6" : "ipv4")\"/>\n<hostnames>\n"
@@ -62,19 +77,24 @@ final class NmapXMLOutput {
         for result in listing.listed {
             text +=
                 "<port protocol=\"\(protocolName)\" portid=\"\(result.port)\"><state state=\"\(NmapPortListing.state(result.state))\" reason=\"\(result.reason)\" reason_ttl=\"0\"/>"
-            if let service = NmapPortListing.serviceName(result.port, protocolName) {
-                text += "<service name=\"\(Self.escaped(service))\" method=\"table\" conf=\"3\"/>"
-            }
-            text += "</port>\n"
+            text += extras.service(result, protocolName: protocolName) + extras.scripts(result) + "</port>\n"
         }
         return text + "</ports>\n</host>\n"
+    }
+
+    /// Where the file stands, for a resumed scan (nil on standard output); written
+    /// to disk first.
+    func checkpoint() throws(SockscopeError) -> ScanCheckpoint.Output? {
+        guard let length = file.length else { return nil }
+        try file.sync()
+        return ScanCheckpoint.Output(path: path, offset: length, hosts: hosts)
     }
 
     /// `<runstats>` and the end of the document; `error` when the scan ended early
     /// (Ctrl-C: `exit="error"` with the reason, as the DTD has it).
     func finish(error: String? = nil) throws(SockscopeError) {
         let now = Int(time(nil))
-        let seconds = NmapOutputFile.seconds(since: clock)
+        let seconds = NmapOutputFile.seconds(since: clock, before: before)
         let summary =
             "Nmap done at \(NmapOutputFile.ctime(now)); \(hosts) IP address\(hosts == 1 ? "" : "es") (\(hosts) host\(hosts == 1 ? "" : "s") up) scanned in \(seconds) seconds"
         try file.write(
@@ -102,8 +122,52 @@ final class NmapXMLOutput {
         return parts.joined(separator: ",")
     }
 
-    /// Text for an XML attribute (the one XML escaping, SVGDocument's).
+    /// Text for XML (the one XML escaping, SVGDocument's).
     static func escaped(_ text: String) -> String { SVGDocument.escape(text) }
+
+    /// Text for an XML attribute: escaped, and tabs and line ends as character
+    /// references (a parser turns them into spaces otherwise), as nmap writes `&#xa;`.
+    static func attribute(_ text: String) -> String {
+        escaped(text).replacing("\n", with: "&#xa;").replacing("\r", with: "&#xd;").replacing("\t", with: "&#x9;")
+    }
+}
+
+/// What probe learnt of a window's ports besides their state, where nmap puts it: a UDP
+/// service's answer in `<service>` (probed), a TLS port's certificate as
+/// `<script id="ssl-cert">`, what a port said first as `<script id="banner">`.
+struct NmapPortExtras {
+    /// --banner: what each open port said ("ADDRESS PORT").
+    var banners: [String: [UInt8]] = [:]
+    /// --tls: each handshake ("ADDRESS PORT").
+    var handshakes: [String: TLSProbeResult] = [:]
+
+    static func key(_ address: IPAddress, _ port: UInt16) -> String { "\(address) \(port)" }
+
+    /// `<service>`: the port table's name (method table), or the service that answered
+    /// its own request (method probed, the answer as extrainfo).
+    func service(_ result: ProbeResult, protocolName: String) -> String {
+        let name = NmapPortListing.serviceName(result.port, protocolName)
+        if let answer = result.answer, result.state == .open {
+            let info = NmapXMLOutput.attribute(answer)
+            return "<service name=\"\(NmapXMLOutput.attribute(name ?? "unknown"))\" extrainfo=\"\(info)\" method=\"probed\" conf=\"10\"/>"
+        }
+        guard let name else { return "" }
+        return "<service name=\"\(NmapXMLOutput.attribute(name))\" method=\"table\" conf=\"3\"/>"
+    }
+
+    /// banner.nse's and ssl-cert.nse's `<script>` elements for the port, if any.
+    func scripts(_ result: ProbeResult) -> String {
+        let key = Self.key(result.target, result.port)
+        var text = ""
+        if let bytes = banners[key], let banner = NmapScripts.banner(bytes) {
+            text += "<script id=\"banner\" output=\"\(NmapXMLOutput.attribute(banner))\"/>"
+        }
+        if let handshake = handshakes[key], case .established(let facts) = handshake.outcome, let leaf = facts.chain.first {
+            let (output, elements) = NmapScripts.sslCert(leaf)
+            text += "<script id=\"ssl-cert\" output=\"\(NmapXMLOutput.attribute(output))\">" + elements + "</script>"
+        }
+        return text
+    }
 }
 
 /// What nmap shows of one host's ports: those it lists, in port order, and the states

@@ -144,9 +144,3 @@ extension String {
         self = sign + "\(abs(thousandths / 1000))." + padding + fraction
     }
 }
-
-extension BannerGrabber.Banner {
-    /// The bytes as one line: printable ASCII as it is, `\r` `\n` `\t` `\\` escaped,
-    /// anything else `\xHH` (what `nc host 22 | cat -v` would leave readable).
-    var escaped: String? { bytes.map(PrintableBytes.escaped) }
-}
