@@ -173,13 +173,13 @@ _sockscope() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    connect|listen|forward|proxy|send|recv|broadcast|probe|resolve|tap|sockets|demo|help)
+    connect|listen|forward|proxy|send|recv|broadcast|probe|merge|resolve|tap|sockets|demo|help)
         # Offer subcommand argument completions
         "_sockscope_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'connect listen forward proxy send recv broadcast probe resolve tap sockets demo help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'connect listen forward proxy send recv broadcast probe merge resolve tap sockets demo help' -- "${cur}"))
         ;;
     esac
 }
@@ -785,7 +785,7 @@ _sockscope_probe() {
     repeating_flags=()
     non_repeating_flags=(-u --udp -4 -6 --all-addresses --graceful -a --all --banner --json -q --quiet --tls --ssl --insecure --tap --tap-payload --follow-timewait --version -h --help)
     repeating_options=()
-    non_repeating_options=(-iL --exclude --exclude-file -oX -oG -oA --shard --resume --seed --parallel --retries --rate --timeout --payload --payload-hex --banner-send -c --count -i --interval --ca-file --sni --client-cert --client-key --alpn --tls-min --tls-max --ciphers --keylog --tap-interface --pcap-out --diagram --plot --proxy --proxy-type --proxy-auth --proxy-dns --color)
+    non_repeating_options=(-iL --exclude --exclude-file -oX -oG -oA --shard --resume --diff --seed --parallel --retries --rate --timeout --payload --payload-hex --banner-send -c --count -i --interval --ca-file --sni --client-cert --client-key --alpn --tls-min --tls-max --ciphers --keylog --tap-interface --pcap-out --diagram --plot --proxy --proxy-type --proxy-auth --proxy-dns --color)
     __sockscope_offer_flags_options 2
 
     # Offer option value completions
@@ -812,6 +812,9 @@ _sockscope_probe() {
         return
         ;;
     '--resume')
+        return
+        ;;
+    '--diff')
         return
         ;;
     '--seed')
@@ -917,6 +920,28 @@ _sockscope_probe() {
     case "${positional_number}" in
     2)
         __sockscope_add_completions -W "$(eval 'awk '\''!/^#/ && NF { split($2, p, "/"); print $1; print p[1] }'\'' /etc/services | sort -u')"
+        return
+        ;;
+    esac
+}
+
+_sockscope_merge() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-oX -oG --color)
+    __sockscope_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-oX')
+        return
+        ;;
+    '-oG')
+        return
+        ;;
+    '--color')
+        __sockscope_add_completions -W 'auto'$'\n''always'$'\n''never'
         return
         ;;
     esac

@@ -10,12 +10,14 @@
 #          redis-server for probe --banner (started by the tests on loopback ports only);
 #          dnsmasq, chrony, snmpd and memcached answer probe -u's service requests, and nmap -sU is
 #          compared with it (all run in a network namespace of the test's own); ndiff and
-#          python3-libnmap read probe -oX's XML (nmap.dtd, from nmap-common, validates it)
+#          python3-libnmap read probe -oX's XML (nmap.dtd, from nmap-common, validates it);
+#          slurm-wlm and munge run deploy/slurm's job array on a one-node cluster the test
+#          starts, python3-yaml reads deploy/kubernetes's manifest
 #   bench: iperf3, hyperfine, hping3 (only with BENCH=1)
 # As root it uses apt-get; otherwise it lists what is missing and carries on.
 set -euo pipefail
 
-packages=(libpcap-dev libssl-dev openssl tshark pkg-config netcat-openbsd ncat perl socat python3 python3-jsonschema python3-cryptography iproute2 nftables util-linux libcap2-bin coreutils tcpdump man-db curl dante-server tinyproxy libxml2-utils librsvg2-bin openssh-server redis-server dnsmasq chrony snmpd memcached nmap ndiff python3-libnmap)
+packages=(libpcap-dev libssl-dev openssl tshark pkg-config netcat-openbsd ncat perl socat python3 python3-jsonschema python3-cryptography iproute2 nftables util-linux libcap2-bin coreutils tcpdump man-db curl dante-server tinyproxy libxml2-utils librsvg2-bin openssh-server redis-server dnsmasq chrony snmpd memcached nmap ndiff python3-libnmap slurm-wlm munge python3-yaml)
 if [ "${BENCH:-0}" = 1 ]; then packages+=(iperf3 hyperfine hping3); fi
 
 missing=()

@@ -26,6 +26,7 @@ enum Entry {
         case "recv": RecvCommand.self
         case "broadcast": BroadcastCommand.self
         case "probe": ProbeCommand.self
+        case "merge": MergeCommand.self
         case "forward": ForwardCommand.self
         case "proxy": ProxyCommand.self
         case "resolve": ResolveCommand.self
@@ -37,7 +38,7 @@ enum Entry {
     }
 
     /// The subcommands in the order the help lists them.
-    static let order = ["connect", "listen", "forward", "proxy", "send", "recv", "broadcast", "probe", "resolve", "tap", "sockets", "demo"]
+    static let order = ["connect", "listen", "forward", "proxy", "send", "recv", "broadcast", "probe", "merge", "resolve", "tap", "sockets", "demo"]
 
     static func main() {
         // From the first instruction: a closed stdout or stderr is EPIPE, never a fatal

@@ -2,10 +2,14 @@ import ArgumentParser
 import Glibc
 import SockscopeCore
 
-/// `--shard I/N`: part I (1-based, as masscan writes it) of N.
+/// `--shard I/N`: part I (1-based, as masscan writes it) of N; `--shard auto` (or
+/// `auto/N`) takes the part from the batch engine running the task: a Slurm job array's
+/// task, or a Kubernetes Indexed Job's completion index.
 struct Shard: ExpressibleByArgument, Equatable, Sendable, CustomStringConvertible {
     var index: Int
     var count: Int
+    /// `auto`: resolved from the environment when the scan starts (`count`: auto/N's N, or 0).
+    var automatic = false
 
     init(index: Int, count: Int) {
         self.index = index
@@ -13,6 +17,13 @@ struct Shard: ExpressibleByArgument, Equatable, Sendable, CustomStringConvertibl
     }
 
     init?(argument: String) {
+        if argument == "auto" || argument.hasPrefix("auto/") {
+            let count = argument == "auto" ? 0 : Int(argument.dropFirst(5)) ?? -1
+            guard count == 0 && argument == "auto" || (1...(1 << 20)).contains(count) else { return nil }
+            self.init(index: 0, count: count)
+            automatic = true
+            return
+        }
         let parts = argument.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]), count >= 1, count <= 1 << 20, (1...count).contains(index) else {
             return nil
@@ -20,7 +31,42 @@ struct Shard: ExpressibleByArgument, Equatable, Sendable, CustomStringConvertibl
         self.init(index: index, count: count)
     }
 
-    var description: String { "\(index)/\(count)" }
+    var description: String { automatic ? (count > 0 ? "auto/\(count)" : "auto") : "\(index)/\(count)" }
+
+    /// The part this task is: I/N as given, or for `auto` the engine's — Slurm's
+    /// `SLURM_ARRAY_TASK_ID` counted from `SLURM_ARRAY_TASK_MIN` in steps of
+    /// `SLURM_ARRAY_TASK_STEP`, of `SLURM_ARRAY_TASK_COUNT`; else Kubernetes'
+    /// `JOB_COMPLETION_INDEX` (from 0) of auto/N's N. Never guessed.
+    func resolved(_ variable: (String) -> String? = Shard.environment) throws(SockscopeError) -> Shard {
+        guard automatic else { return self }
+        func number(_ name: String) -> Int? { variable(name).flatMap { Int($0) } }
+        if let task = number("SLURM_ARRAY_TASK_ID") {
+            guard let tasks = number("SLURM_ARRAY_TASK_COUNT"), tasks >= 1 else {
+                throw .usage("--shard auto: SLURM_ARRAY_TASK_ID is set but not SLURM_ARRAY_TASK_COUNT (is this a job array?)")
+            }
+            let step = max(1, number("SLURM_ARRAY_TASK_STEP") ?? 1)
+            let position = (task - (number("SLURM_ARRAY_TASK_MIN") ?? 0)) / step
+            guard (0..<tasks).contains(position), count == 0 || count == tasks else {
+                throw .usage(
+                    "--shard \(self): Slurm says task \(task), \(tasks) tasks in all (SLURM_ARRAY_TASK_*): that is no part of \(count > 0 ? "\(count)" : "the array")"
+                )
+            }
+            return Shard(index: position + 1, count: tasks)
+        }
+        if let completion = number("JOB_COMPLETION_INDEX") {
+            guard count > 0 else {
+                throw .usage("--shard auto: JOB_COMPLETION_INDEX is set, but Kubernetes does not say how many: give --shard auto/N (the Job's completions)")
+            }
+            guard (0..<count).contains(completion) else { throw .usage("--shard \(self): JOB_COMPLETION_INDEX \(completion) is no part of \(count)") }
+            return Shard(index: completion + 1, count: count)
+        }
+        throw .usage(
+            "--shard auto takes its part from a Slurm job array (SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT) or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX, with --shard auto/N); neither is set here: give --shard I/N"
+        )
+    }
+
+    /// `getenv(3)`.
+    static func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
 }
 
 extension ProbeCommand.Request {
@@ -99,12 +145,14 @@ extension ProbeCommand.Request {
         try checkTLS()
         let protocolName = udp ? "udp" : "tcp"
         let space = ProbeSpace(targets: try targetSpace(), ports: try PortList(parsing: portText, protocolName: protocolName).ports)
+        let shard = try self.shard?.resolved()
         let plan = try ScanPlan(
             space: space, seed: seed ?? UInt64.random(in: 0...UInt64.max), shard: (shard?.index ?? 1) - 1, of: shard?.count ?? 1,
             windowProbes: Self.probesPerBatch)
         var resume = resume
         try resume?.check(space)
-        var run = ScanRun(space: space, protocolName: protocolName, sharded: (shard?.count ?? 1) > 1)
+        var run = ScanRun(space: space, protocolName: protocolName, shard: (shard?.count ?? 1) > 1 ? shard : nil)
+        run.diff = try diff.map { path throws(SockscopeError) in try ScanDiff(path: path) }
         if let resumed = resume?.checkpoint, resumed.blocksDone > 0 { run.restore(resumed) }
         try openNmapFormats(&run, protocolName: protocolName, resume: resume)
         defer { closeTableCopy(run.tableCopy) }
@@ -121,11 +169,15 @@ extension ProbeCommand.Request {
             try? run.grepable?.finish()
             throw error
         }
-        if !nmapFormatOnStdout { printTotals(run) }
+        if let diff = run.diff {
+            if !json && !quiet { Diagnostics.output(diff.totals + "\n") }
+        } else if !nmapFormatOnStdout {
+            printTotals(run)
+        }
         try run.xml?.finish()
         try run.grepable?.finish()
         try resume?.save(run, blocks: windows.blocksTaken, finished: true)
-        return run.anyOpen
+        return run.diff.map { $0.changes == 0 } ?? run.anyOpen
     }
 
     /// Probes and prints the windows left, recording each in --resume's FILE when done.
@@ -164,7 +216,9 @@ extension ProbeCommand.Request {
         for handshake in handshakes ?? [] { extras.handshakes[NmapPortExtras.key(handshake.address, handshake.port)] = handshake }
         try run.xml?.write(report.results, targets: targets, extras: extras)
         try run.grepable?.write(report.results, targets: targets)
-        if nmapFormatOnStdout {
+        if run.diff != nil {
+            showChanges(report.results, targets: targets, banners: banners, handshakes: handshakes, run: &run)
+        } else if nmapFormatOnStdout {
             // stdout holds nmap's format alone.
         } else if json {
             output.printJSON()
@@ -175,11 +229,23 @@ extension ProbeCommand.Request {
         }
         run.add(report.results, window: window)
         // A window holds every port of its hosts: their lines are complete (a shard's are not).
-        if run.space.targets.hostCount > 1 && !run.sharded && !quiet && !nmapFormatOnStdout {
+        if run.space.targets.hostCount > 1 && !run.sharded && !quiet && !nmapFormatOnStdout && run.diff == nil {
             let summary = ProbeHostSummary(report.results, targets: targets)
             run.hostsProbed += summary.hosts.count
             run.answeringCount += summary.hosts.filter(\.answering).count
             printHosts(summary)
+        }
+    }
+
+    /// --diff: the window's differences from the old scan, instead of its results.
+    private func showChanges(
+        _ results: [ProbeResult], targets: [TargetList.Target], banners: [String: [UInt8]]?, handshakes: [TLSProbeResult]?, run: inout ScanRun
+    ) {
+        guard let changes = run.diff?.compare(results, targets: targets, banners: banners, handshakes: handshakes), !quiet else { return }
+        if json {
+            Diagnostics.output(changes.map { JSONLine.text(PortChangeRecord($0)) }.joined())
+        } else {
+            Diagnostics.output(changes.map { ScanDiff.line($0) + "\n" }.joined())
         }
     }
 
@@ -196,7 +262,7 @@ extension ProbeCommand.Request {
     private func printTotals(_ run: ScanRun) {
         guard !json && !quiet, run.space.targets.hostCount > 1 || run.sharded else { return }
         let seconds = String(format2: Double((ContinuousClock.now - run.started + run.before).milliseconds) / 1000)
-        if let shard, run.sharded {
+        if let shard = run.shard {
             let states = PortState.allCases.compactMap { state in run.states[state].map { "\($0) \(state.rawValue)" } }
             Diagnostics.output(
                 "\(counted(run.probed, "probe")) (shard \(shard) of \(run.space.count)) in \(seconds) s: " + states.joined(separator: ", ") + "\n")
@@ -316,7 +382,8 @@ struct ScanRun {
     let space: ProbeSpace
     let protocolName: String
     /// One shard of several: host lines would describe a part of each host.
-    let sharded: Bool
+    let shard: Shard?
+    var sharded: Bool { shard != nil }
     let started = ContinuousClock.now
     /// A resumed scan's time before this run.
     var before: Duration = .zero
@@ -332,6 +399,8 @@ struct ScanRun {
     var grepable: NmapGrepableOutput?
     /// -oA's .nmap: a copy of stdout.
     var tableCopy: NmapOutputFile?
+    /// --diff: the old scan, and what differs from it so far.
+    var diff: ScanDiff?
 
     /// A resumed scan's totals so far.
     mutating func restore(_ checkpoint: ScanCheckpoint) {

@@ -65,6 +65,13 @@ struct ProbeCommand: ParsableCommand {
             DTLS service is silent to other probes), and its retransmissions are resent as OpenSSL's \
             timer says. With --json, a "tls" record follows each open port's "port" record.
 
+            --diff OLD compares the scan with an earlier one (its --json or -oX output, e.g. \
+            yesterday's from cron) and prints only what changed, window by window: a port whose \
+            state changed ("127.0.0.1 80/tcp: open → closed"), one OLD did not have, a UDP answer, \
+            a banner (--banner) or a certificate (--tls) that changed — as ndiff finds them between \
+            two XML files — then the count; --json prints port_change records. Its exit status \
+            says whether anything changed: 0 nothing, 1 something.
+
             Exit status: 0 when at least one port is open — with -u, or open|filtered, as nc -zu and \
             ncat -zu exit 0 when no ICMP error came back — 1 when none is, 68 unknown host, 64 bad input.
 
@@ -125,7 +132,7 @@ struct ProbeCommand: ParsableCommand {
     @Option(
         name: .customLong("shard"),
         help: ArgumentHelp(
-            "Probe only part I of N of the targets × ports: N machines given the same --seed each take one part, disjoint and together complete.",
+            "Probe only part I of N of the targets × ports: N machines given the same --seed each take one part, disjoint and together complete; auto: the part of this Slurm array task (auto/N: of this Kubernetes Indexed Job's N).",
             valueName: "i/n"))
     var shard: Shard?
 
@@ -135,6 +142,13 @@ struct ProbeCommand: ParsableCommand {
             "Keep the scan's state in this file, after every window; after Ctrl-C, a kill or a reboot, 'probe --resume FILE' alone continues it (the -oX/-oG/-oA files too).",
             valueName: "file"))
     var resume: String?
+
+    @Option(
+        name: .customLong("diff"),
+        help: ArgumentHelp(
+            "Print only what changed since this earlier scan (its --json or -oX output): ports that opened, closed, appeared, changed answer, banner or certificate; exit 0 when nothing did, 1 when something did.",
+            valueName: "old"))
+    var diff: String?
 
     @Option(
         name: .customLong("seed"),
@@ -237,6 +251,7 @@ struct ProbeCommand: ParsableCommand {
         if let bannerSend { _ = try Self.unescape(bannerSend) }
         if json && quiet { throw ValidationError("--json and --quiet cannot be used together") }
         try validateNmapFormats()
+        try validateDiff()
         try validateTargets()
         try validateCount()
         if tap.pictures.values.enabled {
@@ -270,13 +285,19 @@ struct ProbeCommand: ParsableCommand {
         }
     }
 
+    /// --diff prints the changes on stdout, and its exit status says whether there were any.
+    private func validateDiff() throws {
+        guard diff != nil else { return }
+        if xmlOutput == "-" || grepableOutput == "-" { throw ValidationError("--diff prints the changes on stdout: give -oX and -oG a file") }
+        if resume != nil {
+            throw ValidationError("--diff compares a whole scan in one run: drop --resume (resume the scan, then compare with --diff on the next)")
+        }
+    }
+
     /// Where the targets and ports come from, and how the space is split.
     private func validateTargets() throws {
         if let resume {
             if tap.enabled { throw ValidationError("--resume continues a scan; a capture cannot be continued: drop --tap and --pcap-out") }
-            if shard?.count ?? 1 > 1, seed == nil, targets != nil {
-                throw ValidationError("--shard \(shard?.description ?? "") needs --seed N: every shard must walk the same order")
-            }
             if targets == nil {
                 guard access(resume, F_OK) == 0 else {
                     throw ValidationError("\(resume) does not exist: give the targets and ports of the scan to start (probe TARGETS PORTS --resume \(resume))")
@@ -289,10 +310,13 @@ struct ProbeCommand: ParsableCommand {
             throw ValidationError("with -iL the targets come from the file: give only the ports (probe -iL FILE PORTS)")
         }
         if inputList == nil && ports == nil { throw ValidationError("give the ports after the targets, e.g. probe 127.0.0.1 22,80 (or - for every port)") }
-        if let shard, shard.count > 1, seed == nil {
-            throw ValidationError("--shard \(shard) needs --seed N: every shard must walk the same order (use one seed on all \(shard.count) machines)")
+        guard let given = shard else { return }
+        var shard = given
+        try ValidationError.check { () throws(SockscopeError) in shard = try given.resolved() }
+        if shard.count > 1, seed == nil {
+            throw ValidationError("--shard \(given) needs --seed N: every shard must walk the same order (use one seed on all \(shard.count) machines)")
         }
-        if let shard, shard.count > 1, proxy.proxy != nil { throw ValidationError("--shard splits probes sockscope sends itself; --proxy asks the proxy") }
+        if shard.count > 1, proxy.proxy != nil { throw ValidationError("--shard splits probes sockscope sends itself; --proxy asks the proxy") }
     }
 
     /// --count times one TCP port: the scan's options have nothing to act on.
@@ -308,7 +332,7 @@ struct ProbeCommand: ParsableCommand {
             ("--parallel", parallel != nil), ("--retries", retries != nil), ("--all", all), ("--all-addresses", allAddresses),
             ("--banner", banner || bannerSend != nil), ("-iL", inputList != nil), ("--exclude", exclude != nil), ("--exclude-file", excludeFile != nil),
             ("--shard", shard != nil), ("--seed", seed != nil), ("-oX", xmlOutput != nil), ("-oG", grepableOutput != nil), ("-oA", allOutputs != nil),
-            ("--resume", resume != nil),
+            ("--resume", resume != nil), ("--diff", diff != nil),
         ].filter(\.1)
         if let first = conflicting.first { throw ValidationError("--count times TCP connects to one port, one at a time; \(first.0) is for scans") }
         try ValidationError.check { () throws(SockscopeError) in _ = try request.timedPort() }

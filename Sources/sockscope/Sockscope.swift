@@ -87,7 +87,7 @@ struct Sockscope: ParsableCommand {
         version: version,
         subcommands: [
             ConnectCommand.self, ListenCommand.self, ForwardCommand.self, ProxyCommand.self, SendCommand.self, RecvCommand.self, BroadcastCommand.self,
-            ProbeCommand.self,
+            ProbeCommand.self, MergeCommand.self,
             ResolveCommand.self,
             TapCommand.self, SocketsCommand.self, DemoCommand.self,
         ]

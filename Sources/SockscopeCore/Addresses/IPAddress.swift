@@ -153,3 +153,15 @@ package enum IPAddress: Hashable, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension IPAddress: Comparable {
+    /// IPv4 before IPv6, each in numeric order (as nmap and sort -V list addresses).
+    package static func < (left: IPAddress, right: IPAddress) -> Bool {
+        switch (left, right) {
+        case (.v4(let a), .v4(let b)): a.value < b.value
+        case (.v4, .v6): true
+        case (.v6, .v4): false
+        case (.v6(let a), .v6(let b)): a.bytes.lexicographicallyPrecedes(b.bytes)
+        }
+    }
+}

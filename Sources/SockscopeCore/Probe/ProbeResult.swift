@@ -42,6 +42,21 @@ package struct ProbeResult: Sendable {
 
     /// The numeric result code, as `connect_ex` returns it: 0 or an errno value.
     package var code: Int32 { error?.rawValue ?? 0 }
+
+    package init(
+        target: IPAddress, port: UInt16, transport: Transport, state: PortState, error: Errno?, reason: String, elapsed: Duration, attempts: Int,
+        answer: String? = nil
+    ) {
+        self.target = target
+        self.port = port
+        self.transport = transport
+        self.state = state
+        self.error = error
+        self.reason = reason
+        self.elapsed = elapsed
+        self.attempts = attempts
+        self.answer = answer
+    }
 }
 
 extension ProbeResult {

@@ -11,6 +11,12 @@ package enum TargetList {
         package var name: String?
         /// The address's place in the resolver's answer for `name` (0: the first).
         package var rank = 0
+
+        package init(address: IPAddress, name: String?, rank: Int = 0) {
+            self.address = address
+            self.name = name
+            self.rank = rank
+        }
     }
 
     /// Parses and resolves a target specification. A name stands for every address it

@@ -17,6 +17,7 @@ extension ProbeCommand {
         var allOutputs: String?
         var shard: Shard?
         var resume: String?
+        var diff: String?
         var seed: UInt64?
         var udp = false
         var family = FamilyOptions.Values()
@@ -54,6 +55,7 @@ extension ProbeCommand {
             allOutputs: allOutputs,
             shard: shard,
             resume: resume,
+            diff: diff,
             seed: seed,
             udp: udp,
             family: family.values,

@@ -23,10 +23,10 @@ struct ProbeHostSummary {
             switch result.state {
             case .open:
                 byAddress[result.target]?.open.append(result.port)
-                byAddress[result.target]?.answerTimes.append(result.elapsed)
+                if result.elapsed > .zero { byAddress[result.target]?.answerTimes.append(result.elapsed) }  // nmap's XML has none
             case .closed:
                 byAddress[result.target]?.closed += 1
-                byAddress[result.target]?.answerTimes.append(result.elapsed)
+                if result.elapsed > .zero { byAddress[result.target]?.answerTimes.append(result.elapsed) }
             default: byAddress[result.target]?.other += 1
             }
         }

@@ -50,4 +50,10 @@ enum Paths {
         let paths: [String] = ["/usr/sbin/dnsmasq", "/usr/sbin/chronyd", "/usr/sbin/snmpd", "/usr/bin/memcached", "/usr/bin/nmap"]
         return paths.allSatisfy { access($0, X_OK) == 0 }
     }
+
+    /// Slurm's controller, node daemon, munge and sbatch (slurm-wlm and munge).
+    static var slurm: Bool {
+        let paths: [String] = ["/usr/sbin/slurmctld", "/usr/sbin/slurmd", "/usr/sbin/munged", "/usr/bin/sbatch"]
+        return paths.allSatisfy { access($0, X_OK) == 0 }
+    }
 }

@@ -79,6 +79,30 @@ struct ProbeStatisticsRecord: JSONRecord {
 }
 
 /// `probe_host`: one host of a scan, after its window.
+/// `port_change`: with probe --diff, one difference from the old scan.
+struct PortChangeRecord: JSONRecord {
+    static let type = "port_change"
+    var target: String
+    var peerAddress: String
+    var peerPort: Int
+    var `protocol`: String
+    var state: String
+    var change: String
+    var old: String?
+    var new: String?
+
+    init(_ change: ScanDiff.Change) {
+        target = change.target.name ?? "\(change.target.address)"
+        peerAddress = "\(change.target.address)"
+        peerPort = Int(change.result.port)
+        `protocol` = change.result.transport.rawValue
+        state = change.result.state.rawValue
+        self.change = change.what
+        old = change.old
+        new = change.new
+    }
+}
+
 struct ProbeHostRecord: JSONRecord {
     static let type = "probe_host"
     var target: String
