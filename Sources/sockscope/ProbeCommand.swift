@@ -83,7 +83,7 @@ struct ProbeCommand: ParsableCommand {
               sockscope probe --tls --sni example.com 127.0.0.1 443,8443
               sockscope probe -u --tls 127.0.0.1 4433
               sockscope probe --json --seed 7 --shard 2/4 -iL targets.txt 22,80,443
-              sockscope probe -oA scan 10.0.0.0/16 22,443 --resume scan.state
+              sockscope probe -oA scan 127.0.0.0/16 22,443 --resume scan.state
             """
     )
 

@@ -30,6 +30,13 @@ struct ReadmeTests {
         #expect(blocks.count >= 8, "found \(blocks.count) blocks")
         let binaryDirectory = String(Paths.sockscope.split(separator: "/").dropLast().joined(separator: "/"))
         for block in blocks {
+            // Tests send traffic to loopback only: a block naming another address is not run.
+            let addresses = try Regex(#"\b(\d{1,3})\.\d{1,3}\.\d{1,3}\.\d{1,3}\b"#)
+            let elsewhere = block.matches(of: addresses).map { String(block[$0.range]) }.filter { !$0.hasPrefix("127.") && $0 != "0.0.0.0" }
+            guard elsewhere.isEmpty else {
+                Issue.record("README block names addresses off loopback (\(elsewhere)); not run:\n\(block)")
+                continue
+            }
             let directory = try TemporaryDirectory.make()
             let script = """
                 cd \(directory)

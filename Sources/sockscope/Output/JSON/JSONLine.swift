@@ -104,7 +104,7 @@ extension JSONLine {
         ProgramEventRecord<ProgramTerminated>.self, ExitedRecord.self,
         ErrorRecord.self, TLSRecord.self, TLSIdentityRecord.self, ForwardConnectedRecord.self, ForwardFailedRecord.self, ForwardHalfClosedRecord.self,
         ForwardFinishedRecord.self, ForwardFaultsRecord.self, ForwardFaultRecord.self, ForwardRefusedRecord.self, ProxyRecord.self,
-        ProxyRequestRecord.self, ConversationRecord.self, ProbeAttemptRecord.self, ProbeStatisticsRecord.self, ProbeHostRecord.self,
+        ProxyRequestRecord.self, ConversationRecord.self, ProbeAttemptRecord.self, ProbeStatisticsRecord.self, ProbeHostRecord.self, PortChangeRecord.self,
     ]
 
     /// The objects records hold that the schema defines on their own (`$defs` without a type).
