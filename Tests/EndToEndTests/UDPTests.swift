@@ -123,6 +123,26 @@ struct UDPTests {
         #expect(denied.stderr.contains("EACCES (Permission denied)") && denied.stderr.contains("SO_BROADCAST"))
     }
 
+    @Test(
+        "connect -u: a peer that answers and then closes its socket while our sends go on — its answer is written out before the ICMP refusal ends the run (exit 69), every time"
+    )
+    func lastWordsBeforeRefusal() async throws {
+        let input = try randomFile(megabytes: 16, in: try TemporaryDirectory.make())
+        for _ in 0..<5 {
+            let peer = try BackgroundProcess(
+                Paths.python,
+                [
+                    "-c",
+                    "import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.bind(('127.0.0.1',0))\nprint('listening on 127.0.0.1:%d'%s.getsockname()[1],flush=True)\n_,a=s.recvfrom(65535);s.sendto(b'bye\\n',a);s.close()",
+                ])
+            defer { peer.kill() }
+            let port = try await peer.announcedPort(inStdout: true)
+            let outcome = try await run(Paths.sh, ["-c", "\(Paths.sockscope) connect -u --size 1200 127.0.0.1 \(port) < \(input)"])
+            #expect(outcome.status == 69 && outcome.stderr.contains("ECONNREFUSED"), "\(outcome)")
+            #expect(outcome.stdoutText == "bye\n", "the peer's answer came before it closed: \(outcome)")
+        }
+    }
+
     @Test("recv --echo answers with the datagram itself; --timeout with nothing arriving exits 1")
     func echoAndTimeout() async throws {
         let receiver = try BackgroundProcess(Paths.sockscope, ["recv", "--echo", "--count", "1", "127.0.0.1", "0"])

@@ -70,6 +70,8 @@ package final class DatagramRelay {
     private let tls: TLSSession?
     /// The peer sent close_notify: nothing more will come.
     private var peerEnded = false
+    /// Input read but not sent when a send failed (counted among the bytes left).
+    private var unsentInput = 0
     /// The DTLS peer's address (the connected socket's).
     private var tlsPeer: SocketAddress?
     /// Payloads received in this batch, not yet written to the output.
@@ -112,8 +114,7 @@ package final class DatagramRelay {
 
     package func run() throws(SockscopeError) -> Report {
         var report = Report()
-        let loop: EventLoop
-        do { loop = try EventLoop() } catch { throw SockscopeError(error) }
+        let loop = try Self.makeLoop()
         let (sendBuffer, batched) = inputBuffer()
         defer { sendBuffer.deallocate() }
         var lastActivity = ContinuousClock.now
@@ -132,14 +133,16 @@ package final class DatagramRelay {
                 lastActivity = .now
                 inputOpen = count > 0
                 filled += count
-                guard !batched else {
-                    filled = try sendBatch(sendBuffer, filled: filled, ended: !inputOpen, report: &report)
-                    return
-                }
-                // With --size a datagram is sent once it is full (the last one at the input's end).
-                guard filled > 0, !inputOpen || !options.exactSize || filled == sendBuffer.count else { return }
-                try sendInput(UnsafeRawBufferPointer(rebasing: sendBuffer[0..<filled]), lineEndings: &lineEndings, report: &report)
-                filled = 0
+                do throws(SockscopeError) {
+                    guard !batched else {
+                        filled = try sendBatch(sendBuffer, filled: filled, ended: !inputOpen, report: &report)
+                        return
+                    }
+                    // With --size a datagram is sent once it is full (the last one at the input's end).
+                    guard filled > 0, !inputOpen || !options.exactSize || filled == sendBuffer.count else { return }
+                    try sendInput(UnsafeRawBufferPointer(rebasing: sendBuffer[0..<filled]), lineEndings: &lineEndings, report: &report)
+                    filled = 0
+                } catch { try receiveBefore(error, unsent: filled, report: &report) }
             }
         }
         // Records that came with the handshake's last flight wait in the session, unannounced.
@@ -170,12 +173,37 @@ package final class DatagramRelay {
         return report
     }
 
+    private static func makeLoop() throws(SockscopeError) -> EventLoop {
+        do { return try EventLoop() } catch { throw SockscopeError(error) }
+    }
+
+    /// A send failed (an ICMP port-unreachable reported as ECONNREFUSED, most often: the
+    /// peer has gone): what it sent before going — its last datagrams, a DTLS
+    /// close_notify — is still queued, and is read and written out first (up to 64 reads). A close_notify
+    /// among it ends the session as the peer's own end (the send's failure followed from
+    /// it); otherwise the failure stands.
+    private func receiveBefore(_ failure: SockscopeError, unsent: Int, report: inout Report) throws(SockscopeError) {
+        unsentInput = unsent
+        // The kernel reports a pending error before queued datagrams (each recv clears one;
+        // the ICMP errors of the other datagrams in flight follow): read past them.
+        for _ in 0..<64 where !peerEnded {
+            do throws(SockscopeError) {
+                if try !receiveAll(into: receiveBuffer, report: &report) { break }
+            } catch {
+                continue
+            }
+        }
+        if peerEnded { return }
+        throw failure
+    }
+
     /// A DTLS peer's close_notify ends the session both ways (DTLS has no half-close):
     /// stdin that was waiting then cannot be sent, and a script must not take exit 0
     /// for a delivery (`SSL_read` → `SSL_ERROR_ZERO_RETURN` with input still readable).
     /// - Throws: an I/O error naming the bytes left, when the input held some.
     private func checkNothingLeft(in input: FileDescriptor, report: Report) throws(SockscopeError) {
-        guard let left = SystemCall.unreadBytes(input.rawValue), left > 0 else { return }
+        let left = (SystemCall.unreadBytes(input.rawValue) ?? 0) + unsentInput
+        guard left > 0 else { return }
         throw SockscopeError(
             "the peer ended the DTLS session (close_notify) after \(counted(report.datagramsSent, "datagram")) sent: \(counted(left, "byte")) of stdin were not sent",
             explanation: "DTLS has no half-close: after close_notify the peer reads nothing more", status: .ioError)
@@ -280,17 +308,26 @@ package final class DatagramRelay {
     private func receiveBatch(into buffer: UnsafeMutableRawBufferPointer, report: inout Report) throws(SockscopeError) -> Bool {
         if tls != nil { return try receiveRecords(into: buffer, report: &report) }
         var admitted = false
+        var refusal: SocketCallError?
         for _ in 0..<64 {
             let datagram: Socket.Datagram?
             do {
                 datagram = try socket.receiveDatagram(into: buffer)
             } catch {
-                throw SockscopeError(error, peer: socket.remoteAddress)
+                // The kernel reports an ICMP error before the datagrams queued ahead of it
+                // (the peer's last words): read past it, deliver them, then report it.
+                guard error.errno == .connectionRefused, peerMode == .connected else { throw SockscopeError(error, peer: socket.remoteAddress) }
+                refusal = refusal ?? error
+                continue
             }
-            guard let datagram else { return admitted }
+            guard let datagram else { break }
             if let admit, !admit(datagram.source) { continue }
             admitted = true
             try take(datagram, UnsafeMutableRawBufferPointer(rebasing: buffer[0..<datagram.keptBytes]), report: &report)
+        }
+        if let refusal {
+            try flushOutput()
+            throw SockscopeError(refusal, peer: socket.remoteAddress)
         }
         return admitted
     }
@@ -304,6 +341,7 @@ package final class DatagramRelay {
         if tlsPeer == nil { tlsPeer = socket.remoteAddress }  // getpeername once, not per record
         var any = false
         var calls = 0
+        var refusal: SocketCallError?
         while calls < 64 || tls.hasBufferedInput {
             calls += 1
             let (count, end) = tls.readRecords(into: buffer, lengths: recordLengths)
@@ -319,13 +357,18 @@ package final class DatagramRelay {
             if direct && offset > 0 { try writeOut(UnsafeRawBufferPointer(rebasing: buffer[0..<offset])) }
             switch end {
             case .room: continue
-            case .waiting: if !tls.hasBufferedInput { return any }
+            case .waiting:
+                if let refusal { throw SockscopeError(refusal, peer: socket.remoteAddress) }
+                if !tls.hasBufferedInput { return any }
             case .closed:
                 peerEnded = true
                 return any
-            case .failed(let failure): throw SockscopeError(failure, peer: socket.remoteAddress)
+            case .failed(let failure) where failure.errno == .connectionRefused:
+                refusal = refusal ?? failure  // read past it: the records queued ahead of it (a close_notify) come first
+            case .failed(let failure): throw SockscopeError(refusal ?? failure, peer: socket.remoteAddress)
             }
         }
+        if let refusal { throw SockscopeError(refusal, peer: socket.remoteAddress) }
         return any
     }
 
