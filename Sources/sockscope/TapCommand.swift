@@ -33,7 +33,9 @@ struct TapCommand: ParsableCommand {
             """
     )
 
-    @Argument(parsing: .remaining, help: ArgumentHelp("BPF filter expression (default: tcp or udp or icmp).", valueName: "filter"))
+    @Argument(
+        parsing: .remaining,
+        help: ArgumentHelp("BPF filter expression (default: tcp, udp, icmp and icmp6, with or without 802.1Q/QinQ tags).", valueName: "filter"))
     var filter: [String] = []
 
     @Option(
@@ -113,7 +115,13 @@ struct TapCommand: ParsableCommand {
 
     private var drawing: Bool { pictures.values.enabled }
 
-    private var expression: String { filter.isEmpty ? "tcp or udp or icmp or icmp6" : filter.joined(separator: " ") }
+    /// The filter given, or nil for the default (IP, tagged or not: PacketCapture.defaultFilters).
+    private var expression: String? { filter.isEmpty ? nil : filter.joined(separator: " ") }
+
+    /// How the banner names the filter installed.
+    private static func described(_ installed: String) -> String {
+        installed.isEmpty ? "no filter (none compiles for this link type): every frame read, what is not IP skipped" : installed
+    }
 
     /// `--read`: the file's packets through the filter, annotated as a live capture's are,
     /// then the summary. Exit 1 when no packet passed; 74 for a damaged file (after
@@ -122,7 +130,7 @@ struct TapCommand: ParsableCommand {
         let pictureFiles = try PictureFiles(pictures.values)
         var recording = ConversationRecording(number: (conversation ?? 1) - 1)
         let file = try CaptureFile(path: path, filter: expression, pcapOut: pcapOut)
-        Diagnostics.line("tap: reading \(path) (\(file.linkTypeName)): \(expression)")
+        Diagnostics.line("tap: reading \(path) (\(file.linkTypeName)): \(Self.described(file.filterText))")
         var annotator = PacketAnnotator(expireAfter: summary ? nil : .seconds(10))
         var flows = UDPFlowTable()
         let stamper = Stamper(form: time, style: json ? .plain : Style(enabled: Diagnostics.usesColour(1)))
@@ -199,7 +207,7 @@ struct TapCommand: ParsableCommand {
             PacketCapture.Options(
                 interface: interface, filter: expression,
                 snapLength: payload ? 65_535 : 128, pcapOut: pcapOut))
-        Diagnostics.line("tap: capturing on \(interface) (\(capture.linkType.name)): \(expression)")
+        Diagnostics.line("tap: capturing on \(interface) (\(capture.linkType.name)): \(Self.described(capture.filterText))")
         // A capture may see millions of connections: those over for 10 s were reported
         // as they ended and are forgotten.
         var annotator = PacketAnnotator(expireAfter: summary ? nil : .seconds(10))

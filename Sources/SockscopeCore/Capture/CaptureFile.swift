@@ -12,17 +12,20 @@ package final class CaptureFile {
     package let linkType: LinkType?
     /// libpcap's DLT number for the file's link type.
     package let dlt: Int32
+    /// The filter installed (see ``PacketCapture/installFilter(_:_:)``).
+    package private(set) var filterText = ""
     private var handle: OpaquePointer?
     private var dumper: OpaquePointer?
     private let pcapOut: String?
     /// Set by `close` when the --pcap-out copy could not be written completely.
     package private(set) var writeFailure: SockscopeError?
 
-    /// Opens `path` and installs `filter` (empty: everything); with `pcapOut`, the packets
-    /// that pass the filter are copied there (tcpdump -r IN -w OUT).
+    /// Opens `path` and installs `filter` (empty: everything; nil: tap's default, as much
+    /// of it as compiles for the file's link type); with `pcapOut`, the packets that pass
+    /// the filter are copied there (tcpdump -r IN -w OUT).
     /// - Throws: 72 without libpcap, 74 for a file libpcap cannot read (naming why),
     ///   64 for a bad filter, 73 when `pcapOut` cannot be created.
-    package init(path: String, filter: String, pcapOut: String? = nil) throws(SockscopeError) {
+    package init(path: String, filter: String?, pcapOut: String? = nil) throws(SockscopeError) {
         self.path = path
         self.pcapOut = pcapOut
         try PacketCapture.loadLibpcap()
@@ -36,7 +39,7 @@ package final class CaptureFile {
         dlt = pcap_datalink(handle)
         linkType = LinkType(dlt: dlt)
         do throws(SockscopeError) {
-            try PacketCapture.setFilter(handle, filter)
+            filterText = try PacketCapture.installFilter(handle, filter)
             if let pcapOut {
                 guard let dumper = pcap_dump_open(handle, pcapOut) else {
                     throw SockscopeError("cannot create \(pcapOut): \(String(cString: pcap_geterr(handle)))", status: .cannotCreate)

@@ -10,14 +10,15 @@ import SystemPackage
 package final class PacketCapture {
     package struct Options: Sendable {
         package var interface: String
-        /// A BPF filter expression (tcpdump syntax); empty for everything.
-        package var filter: String
+        /// A BPF filter expression (tcpdump syntax); empty for everything; nil for tap's
+        /// default (``PacketCapture/defaultFilters``).
+        package var filter: String?
         /// Bytes kept of each packet: enough for headers by default.
         package var snapLength: Int32
         /// Write every captured packet to this pcap file too.
         package var pcapOut: String?
 
-        package init(interface: String, filter: String, snapLength: Int32 = 128, pcapOut: String? = nil) {
+        package init(interface: String, filter: String?, snapLength: Int32 = 128, pcapOut: String? = nil) {
             self.interface = interface
             self.filter = filter
             self.snapLength = snapLength
@@ -38,6 +39,9 @@ package final class PacketCapture {
     package private(set) var writeFailure: SockscopeError?
     package let linkType: LinkType
     package let options: Options
+    /// The filter installed: the one given, or the default that compiled for the link
+    /// type ("" when none did: every frame comes, and what is not IP is skipped).
+    package private(set) var filterText = ""
 
     /// Opens and activates the capture.
     /// - Throws: `SockscopeError` — exit 77 without CAP_NET_RAW (naming the fixes),
@@ -55,7 +59,7 @@ package final class PacketCapture {
             guard let linkType = LinkType(dlt: dlt) else {
                 throw SockscopeError("cannot decode the link type of \(options.interface) (DLT \(dlt))", status: .ioError)
             }
-            try Self.setFilter(handle, options.filter)
+            filterText = try Self.installFilter(handle, options.filter)
             guard pcap_setnonblock(handle, 1, &errorBuffer) == 0 else {
                 throw SockscopeError("cannot make the capture non-blocking: \(Self.text(errorBuffer))", status: .ioError)
             }
@@ -96,6 +100,37 @@ package final class PacketCapture {
         default:
             throw SockscopeError("cannot capture on \(options.interface): \(message)", status: .ioError)
         }
+    }
+
+    /// tap's default, most to least: IP traffic — IPv6 with extension headers too (a
+    /// jumbogram's hop-by-hop header hides its TCP from `tcp`) — also behind an 802.1Q or
+    /// QinQ tag (a plain `tcp` never matches a tagged frame; each `vlan` moves the offsets
+    /// of everything after it, so the second tag is nested in the first); without the
+    /// tags where the link type has none (libpcap refuses `vlan` there); nothing, where
+    /// no filter compiles for the link type at all (IP over InfiniBand): reading a file
+    /// must not depend on it.
+    package static let defaultFilters = [
+        "\(ipTraffic) or (vlan and (\(ipTraffic) or (vlan and (\(ipTraffic)))))", ipTraffic, "",
+    ]
+
+    private static let ipTraffic = "tcp or udp or icmp or icmp6 or (ip6 and (ip6[6] == 0 or ip6[6] == 43 or ip6[6] == 44 or ip6[6] == 60))"
+
+    /// Installs `filter`, or (nil) the first of ``defaultFilters`` that compiles for the
+    /// handle's link type; returns the expression installed.
+    static func installFilter(_ handle: OpaquePointer, _ filter: String?) throws(SockscopeError) -> String {
+        if let filter {
+            try setFilter(handle, filter)
+            return filter
+        }
+        for candidate in defaultFilters {
+            do throws(SockscopeError) {
+                try setFilter(handle, candidate)
+                return candidate
+            } catch  where error.status == .usage {
+                continue  // does not compile for this link type
+            }
+        }
+        return ""
     }
 
     /// Compiles the BPF filter (`pcap_compile`) and installs it (`pcap_setfilter`).

@@ -92,7 +92,10 @@ package enum PacketDecoder {
             let source = reader.u32(), let destination = reader.u32(),
             reader.skip(headerLength - 20)  // options
         else { return nil }
-        let payloadLength = max(0, Int(totalLength) - headerLength)
+        // A total length of 0 is a segmentation-offload super-packet (TSO, GRO, BIG TCP):
+        // its length is the frame's, as Wireshark reads it.
+        let length = totalLength == 0 ? packet.bytes.count - packet.offset : Int(totalLength)
+        let payloadLength = max(0, length - headerLength)
         let isLaterFragment = fragment & 0x1fff != 0
         let transport =
             isLaterFragment
@@ -110,7 +113,11 @@ package enum PacketDecoder {
             let source = reader.take(16), let destination = reader.take(16),
             let sourceAddress = ipv6(source), let destinationAddress = ipv6(destination)
         else { return nil }
+        // A payload length of 0 before data is a jumbogram (RFC 2675: the hop-by-hop
+        // header's Jumbo Payload option holds the length) or an offloaded super-packet
+        // with no such header (Linux BIG TCP): the length is the option's, or the frame's.
         var remaining = Int(length)
+        if length == 0 && next != 59 { remaining = jumboLength(reader, next: next) ?? (packet.bytes.count - packet.offset - 40) }
         // Extension headers: hop-by-hop, routing, fragment, destination options, (AH).
         for _ in 0..<8 {
             switch next {
@@ -141,6 +148,22 @@ package enum PacketDecoder {
                     timestamp: timestamp, source: sourceAddress, destination: destinationAddress, hopLimit: hops,
                     transport: decodeTransport(next, reader.sub(payloadLength), payloadLength: payloadLength, isVersion6: true))
             }
+        }
+        return nil
+    }
+
+    /// The Jumbo Payload option's length (type 0xC2), when the hop-by-hop header
+    /// (`next` 0) that starts `reader` holds one.
+    private static func jumboLength(_ reader: ByteReader, next: UInt8) -> Int? {
+        guard next == 0 else { return nil }
+        var options = reader
+        guard options.skip(1), let extensionLength = options.u8() else { return nil }
+        var body = options.sub((Int(extensionLength) + 1) * 8 - 2)
+        while let type = body.u8() {
+            if type == 0 { continue }  // Pad1
+            guard let size = body.u8() else { return nil }
+            if type == 0xC2, size == 4, let jumbo = body.u32() { return Int(jumbo) }
+            guard body.skip(Int(size)) else { return nil }
         }
         return nil
     }

@@ -1,0 +1,61 @@
+import Foundation
+import Testing
+
+/// tap --read of what Linux captures hold beyond plain frames — 802.1Q and QinQ tags,
+/// TSO/GRO super-packets (IPv4 total length 0), IPv6 jumbograms and BIG TCP packets —
+/// against tshark's own reading of the same files (Tests/Peers/offload_pcap.py).
+@Suite("tap --read: tags and offloaded segments")
+struct TapOffloadTests {
+    /// Per conversation (client port): frames and payload bytes each way, as tshark reads them.
+    static func tshark(_ path: String) async throws -> [Int: [Int]] {
+        let fields = try await run(Paths.tshark, ["-r", path, "-T", "fields", "-e", "tcp.srcport", "-e", "tcp.dstport", "-e", "tcp.len"])
+        var conversations: [Int: [Int]] = [:]
+        for line in fields.stdoutText.split(separator: "\n") {
+            let columns = line.split(separator: "\t").compactMap { Int($0) }
+            guard columns.count == 3 else { continue }
+            let toServer = columns[1] == 80
+            let client = toServer ? columns[0] : columns[1]
+            var counts = conversations[client] ?? [0, 0, 0, 0]
+            counts[toServer ? 0 : 1] += 1
+            counts[toServer ? 2 : 3] += columns[2]
+            conversations[client] = counts
+        }
+        return conversations
+    }
+
+    /// The same from `tap -r FILE --summary --json`'s conversation records.
+    static func ours(_ path: String) async throws -> ([Int: [Int]], Outcome) {
+        let outcome = try await sockscope("tap", "-r", path, "--summary", "--json")
+        var conversations: [Int: [Int]] = [:]
+        for line in outcome.stdoutText.split(separator: "\n") {
+            guard let record = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], record["type"] as? String == "conversation",
+                let client = record["client_port"] as? Int
+            else { continue }
+            conversations[client] = ["packets_to_server", "packets_to_client", "bytes_to_server", "bytes_to_client"].map { record[$0] as? Int ?? -1 }
+        }
+        return (conversations, outcome)
+    }
+
+    static func files() async throws -> String {
+        let directory = try TemporaryDirectory.make()
+        let made = try await run(Paths.python, [Paths.peer("offload_pcap.py"), directory])
+        try #require(made.status == 0, "\(made)")
+        return directory
+    }
+
+    @Test(
+        "802.1Q and QinQ tagged frames pass the default filter, and TSO super-packets (IPv4 total length 0) and IPv6 jumbograms count the frame's bytes: every conversation's frames and payload each way are tshark's",
+        arguments: ["vlan", "tso", "jumbo6"])
+    func agreesWithTshark(_ name: String) async throws {
+        let path = try await Self.files() + "/\(name).pcap"
+        let theirs = try await Self.tshark(path)
+        let (ours, outcome) = try await Self.ours(path)
+        #expect(!theirs.isEmpty && ours == theirs, "\(name): ours \(ours), tshark \(theirs)\n\(outcome.stderr)")
+    }
+
+    @Test("Linux BIG TCP packets (IPv6 payload length 0, no hop-by-hop header) count the frame's bytes (tshark 4.0 does not decode them)")
+    func bigTCP() async throws {
+        let (ours, outcome) = try await Self.ours(try await Self.files() + "/bigtcp6.pcap")
+        #expect(ours == [40005: [5, 3, 80_000, 5_000]], "\(ours)\n\(outcome.stderr)")
+    }
+}

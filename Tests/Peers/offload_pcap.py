@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""Writes the captures tap --read must read as tshark does, into DIRECTORY:
+  vlan.pcap    a TCP conversation in 802.1Q-tagged frames and another in QinQ (802.1ad
+               outer, 802.1Q inner) frames, with data both ways
+  tso.pcap     a TCP conversation whose data segments are TSO/GRO super-packets: IPv4 total
+               length 0, 3000 to 9000 bytes of payload in one frame
+  jumbo6.pcap  an IPv6 TCP conversation with 70,000- and 66,000-byte segments as RFC 2675
+               jumbograms (payload length 0, hop-by-hop Jumbo Payload option)
+  bigtcp6.pcap the same as Linux BIG TCP captures them: payload length 0 and no hop-by-hop
+               header (tshark 4.0 does not decode these; the lengths are the frames')
+usage: offload_pcap.py DIRECTORY"""
+import os
+import struct
+import sys
+
+from pcap_build import checksum
+
+A4, B4 = bytes([10, 90, 0, 1]), bytes([10, 90, 0, 2])
+A6 = bytes.fromhex("fd000000000000000000000000000001")
+B6 = bytes.fromhex("fd000000000000000000000000000002")
+
+
+def tcp_header(sport, dport, flags, seq, ack):
+    return struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0)
+
+
+def ipv4(source, destination, payload, zero_length=False):
+    length = 0 if zero_length else 20 + len(payload)
+    header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, length, 0, 0x4000, 64, 6, 0, source, destination)
+    return header[:10] + struct.pack("!H", checksum(header)) + header[12:] + payload
+
+
+def ipv6(source, destination, payload, jumbo=None):
+    if jumbo is None:
+        return struct.pack("!IHBB", 6 << 28, len(payload), 6, 64) + source + destination + payload
+    if jumbo == "hop-by-hop":  # next header 6; Jumbo Payload option (0xC2, 4 bytes) fills the 8
+        hop = struct.pack("!BBBBI", 6, 0, 0xC2, 4, 8 + len(payload))
+        return struct.pack("!IHBB", 6 << 28, 0, 0, 64) + source + destination + hop + payload
+    return struct.pack("!IHBB", 6 << 28, 0, 6, 64) + source + destination + payload  # BIG TCP
+
+
+def conversation(make_ip, source, destination, sport, sizes):
+    """A handshake, data segments of `sizes` (positive: client → server, negative: back),
+    then FINs; yields (from client, ip packet, payload size)."""
+    c, s = 1000, 5000
+    yield True, make_ip(source, destination, tcp_header(sport, 80, 0x02, c, 0), 0), 0
+    yield False, make_ip(destination, source, tcp_header(80, sport, 0x12, s, c + 1), 0), 0
+    yield True, make_ip(source, destination, tcp_header(sport, 80, 0x10, c + 1, s + 1), 0), 0
+    c, s = c + 1, s + 1
+    for size in sizes:
+        data = bytes([0x61 + abs(size) % 26]) * abs(size)
+        if size > 0:
+            yield True, make_ip(source, destination, tcp_header(sport, 80, 0x18, c, s) + data, size), size
+            c += size
+        else:
+            yield False, make_ip(destination, source, tcp_header(80, sport, 0x18, s, c) + data, -size), -size
+            s += -size
+    yield True, make_ip(source, destination, tcp_header(sport, 80, 0x11, c, s), 0), 0
+    yield False, make_ip(destination, source, tcp_header(80, sport, 0x11, s, c + 1), 0), 0
+    yield True, make_ip(source, destination, tcp_header(sport, 80, 0x10, c + 1, s + 1), 0), 0
+
+
+def write(path, frames, snaplen=262144):
+    data = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, 1)
+    for number, frame in enumerate(frames):
+        data += struct.pack("<IIII", 1000 + number // 10, (number % 10) * 1000, len(frame), len(frame)) + frame
+    with open(path, "wb") as out:
+        out.write(data)
+
+
+def ethernet(ether_type, payload, tags=()):
+    header = bytes(12)
+    for tpid, vid in tags:
+        header += struct.pack("!HH", tpid, vid)
+    return header + struct.pack("!H", ether_type) + payload
+
+
+def main():
+    directory = sys.argv[1]
+    v4 = lambda source, destination, segment, size: ipv4(source, destination, segment)
+    frames = [ethernet(0x0800, packet, [(0x8100, 100)]) for _, packet, _ in conversation(v4, A4, B4, 40001, [300, -1200, 50])]
+    frames += [ethernet(0x0800, packet, [(0x88A8, 7), (0x8100, 200)]) for _, packet, _ in conversation(v4, A4, B4, 40002, [700, -90])]
+    write(os.path.join(directory, "vlan.pcap"), frames)
+    tso = lambda source, destination, segment, size: ipv4(source, destination, segment, zero_length=size > 0)
+    write(os.path.join(directory, "tso.pcap"), [ethernet(0x0800, p) for _, p, _ in conversation(tso, A4, B4, 40003, [3000, -9000, 4500])])
+    hop = lambda source, destination, segment, size: ipv6(source, destination, segment, "hop-by-hop" if size > 0 else None)
+    big = lambda source, destination, segment, size: ipv6(source, destination, segment, "big-tcp" if size > 0 else None)
+    frames = [ethernet(0x86DD, p) for _, p, _ in conversation(hop, A6, B6, 40004, [70000, -66000])]
+    write(os.path.join(directory, "jumbo6.pcap"), frames)
+    write(os.path.join(directory, "bigtcp6.pcap"), [ethernet(0x86DD, p) for _, p, _ in conversation(big, A6, B6, 40005, [80000, -5000])])
+
+
+main()
