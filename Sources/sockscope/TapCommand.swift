@@ -120,7 +120,7 @@ struct TapCommand: ParsableCommand {
 
     /// How the banner names the filter installed.
     private static func described(_ installed: String) -> String {
-        installed.isEmpty ? "no filter (none compiles for this link type): every frame read, what is not IP skipped" : installed
+        installed.isEmpty ? "no filter (none fits this link type): every frame read, what is not IP skipped" : installed
     }
 
     /// `--read`: the file's packets through the filter, annotated as a live capture's are,

@@ -44,8 +44,8 @@ struct TapOffloadTests {
     }
 
     @Test(
-        "802.1Q and QinQ tagged frames pass the default filter, and TSO super-packets (IPv4 total length 0) and IPv6 jumbograms count the frame's bytes: every conversation's frames and payload each way are tshark's",
-        arguments: ["vlan", "tso", "jumbo6"])
+        "802.1Q and QinQ tagged frames pass the default filter, TSO super-packets (IPv4 total length 0) and IPv6 jumbograms count the frame's bytes, PPP, PPP in HDLC framing and IP over InfiniBand are decoded (IPoIB: no filter compiles, none is needed): every conversation's frames and payload each way are tshark's",
+        arguments: ["vlan", "tso", "jumbo6", "ppp", "ppp_hdlc", "ipoib"])
     func agreesWithTshark(_ name: String) async throws {
         let path = try await Self.files() + "/\(name).pcap"
         let theirs = try await Self.tshark(path)

@@ -8,6 +8,10 @@
                jumbograms (payload length 0, hop-by-hop Jumbo Payload option)
   bigtcp6.pcap the same as Linux BIG TCP captures them: payload length 0 and no hop-by-hop
                header (tshark 4.0 does not decode these; the lengths are the frames')
+  ppp.pcap, ppp_hdlc.pcap, ipoib.pcap
+               a TCP conversation on link types 9 (PPP: the address and control bytes left
+               out on the server's frames, as a compressing peer sends), 50 (PPP in HDLC-like
+               framing) and 242 (IP over InfiniBand: 40 bytes, then the EtherType), IPv4 and IPv6
 usage: offload_pcap.py DIRECTORY"""
 import os
 import struct
@@ -60,8 +64,8 @@ def conversation(make_ip, source, destination, sport, sizes):
     yield True, make_ip(source, destination, tcp_header(sport, 80, 0x10, c + 1, s + 1), 0), 0
 
 
-def write(path, frames, snaplen=262144):
-    data = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, 1)
+def write(path, frames, snaplen=262144, linktype=1):
+    data = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, linktype)
     for number, frame in enumerate(frames):
         data += struct.pack("<IIII", 1000 + number // 10, (number % 10) * 1000, len(frame), len(frame)) + frame
     with open(path, "wb") as out:
@@ -87,6 +91,16 @@ def main():
     big = lambda source, destination, segment, size: ipv6(source, destination, segment, "big-tcp" if size > 0 else None)
     frames = [ethernet(0x86DD, p) for _, p, _ in conversation(hop, A6, B6, 40004, [70000, -66000])]
     write(os.path.join(directory, "jumbo6.pcap"), frames)
+    plain4 = lambda source, destination, segment, size: ipv4(source, destination, segment)
+    plain6 = lambda source, destination, segment, size: ipv6(source, destination, segment)
+    for name, linktype, head4, head6 in [
+        ("ppp", 9, lambda client: (b"\xff\x03" if client else b"") + b"\x00\x21", lambda client: b"\xff\x03\x00\x57"),
+        ("ppp_hdlc", 50, lambda client: b"\xff\x03\x00\x21", lambda client: b"\xff\x03\x00\x57"),
+        ("ipoib", 242, lambda client: bytes(40) + b"\x08\x00\x00\x00", lambda client: bytes(40) + b"\x86\xdd\x00\x00"),
+    ]:
+        frames = [head4(client) + p for client, p, _ in conversation(plain4, A4, B4, 40006, [500, -1500])]
+        frames += [head6(client) + p for client, p, _ in conversation(plain6, A6, B6, 40007, [64, -4000])]
+        write(os.path.join(directory, name + ".pcap"), frames, linktype=linktype)
     write(os.path.join(directory, "bigtcp6.pcap"), [ethernet(0x86DD, p) for _, p, _ in conversation(big, A6, B6, 40005, [80000, -5000])])
 
 

@@ -122,6 +122,9 @@ package final class PacketCapture {
             try setFilter(handle, filter)
             return filter
         }
+        // PPP may leave out its address and control bytes (RFC 1661 §6.6), which libpcap's
+        // compiled offsets take for granted: a default filter would drop those frames.
+        if [9, 50].contains(pcap_datalink(handle)) { return "" }
         for candidate in defaultFilters {
             do throws(SockscopeError) {
                 try setFilter(handle, candidate)

@@ -13,6 +13,13 @@ package enum LinkType: Sendable, Hashable {
     /// Raw IPv4 or IPv6 only.
     case ipv4
     case ipv6
+    /// PPP (RFC 1661/1662: address 0xFF and control 0x03, unless compressed, then the
+    /// protocol) and PPP in HDLC-like framing (Cisco HDLC frames are not PPP's).
+    case ppp
+    case pppHDLC
+    /// IP over InfiniBand (RFC 4391): 40 bytes (the destination address, or a GRH), a
+    /// 2-byte EtherType and 2 reserved bytes, as tcpdump and Wireshark read it.
+    case ipOverInfiniBand
 
     /// From a data-link type as pcap_datalink() or a file header gives it.
     package init?(dlt: Int32) {
@@ -25,6 +32,9 @@ package enum LinkType: Sendable, Hashable {
         case 276: self = .linuxSLL2
         case 228: self = .ipv4
         case 229: self = .ipv6
+        case 9: self = .ppp
+        case 50: self = .pppHDLC
+        case 242: self = .ipOverInfiniBand
         default: return nil
         }
     }
@@ -39,6 +49,9 @@ package enum LinkType: Sendable, Hashable {
         case .linuxSLL2: "LINUX_SLL2"
         case .ipv4: "IPV4"
         case .ipv6: "IPV6"
+        case .ppp: "PPP"
+        case .pppHDLC: "PPP_HDLC"
+        case .ipOverInfiniBand: "IPOIB"
         }
     }
 }

@@ -33,6 +33,12 @@ package enum PacketDecoder {
             etherType = type
         case .raw, .ipv4, .ipv6:
             etherType = nil
+        case .ppp, .pppHDLC:
+            guard let type = pppProtocol(&reader) else { return nil }
+            etherType = type
+        case .ipOverInfiniBand:
+            guard reader.skip(40), let type = reader.u16(), reader.skip(2) else { return nil }
+            etherType = type
         }
         let payload = ByteReader(Array(frame[min(frame.count, reader.offset)...]))
         switch etherType {
@@ -68,6 +74,11 @@ package enum PacketDecoder {
             reader = ByteReader(Array(frame.dropFirst(linkType == .linuxSLL2 ? 20 : linkType == .linuxSLL ? 16 : 4)))
         case .raw, .ipv4, .ipv6:
             break
+        case .ppp, .pppHDLC:
+            guard pppProtocol(&reader) != nil else { return "not IPv4 or IPv6 (a PPP protocol other than 0x0021 and 0x0057)" }
+        case .ipOverInfiniBand:
+            guard reader.skip(40), let type = reader.u16(), reader.skip(2) else { return "link-layer header cut short" }
+            if type != 0x0800 && type != 0x86dd { return "not IPv4 or IPv6 (EtherType 0x\(String(type, radix: 16)))" }
         }
         let ip = Array(frame[min(frame.count, reader.offset)...])
         guard let first = ip.first else { return "no IP header captured" }
@@ -78,6 +89,18 @@ package enum PacketDecoder {
             return "IPv4 header cut short"
         case 6: return "IPv6 header cut short"
         default: return "IP version \(first >> 4)"
+        }
+    }
+
+    /// PPP's protocol as an EtherType (IPv4 0x0021, IPv6 0x0057), after the address and
+    /// control bytes when they are there; nil for any other protocol.
+    private static func pppProtocol(_ reader: inout ByteReader) -> UInt16? {
+        var peek = reader
+        if peek.u8() == 0xFF, peek.u8() == 0x03 { _ = reader.skip(2) }
+        switch reader.u16() {
+        case 0x0021: return 0x0800
+        case 0x0057: return 0x86dd
+        default: return nil
         }
     }
 
