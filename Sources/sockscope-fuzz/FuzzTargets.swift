@@ -7,7 +7,7 @@ enum FuzzTargets {
         "proxy": proxy, "text": text,
     ]
 
-    static let linkTypes: [LinkType] = [.ethernet, .null, .loop, .raw, .linuxSLL, .linuxSLL2, .ipv4, .ipv6]
+    static let linkTypes = LinkType.allCases
 
     /// The first byte picks the link type; the rest is the frame.
     static func decoder(_ bytes: [UInt8]) {

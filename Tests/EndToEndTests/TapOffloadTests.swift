@@ -45,12 +45,19 @@ struct TapOffloadTests {
 
     @Test(
         "802.1Q and QinQ tagged frames pass the default filter, TSO super-packets (IPv4 total length 0) and IPv6 jumbograms count the frame's bytes, PPP, PPP in HDLC framing and IP over InfiniBand are decoded (IPoIB: no filter compiles, none is needed): every conversation's frames and payload each way are tshark's",
-        arguments: ["vlan", "tso", "jumbo6", "ppp", "ppp_hdlc", "ipoib"])
+        arguments: ["vlan", "tso", "jumbo6", "ppp", "ppp_hdlc", "ipoib", "lying"])
     func agreesWithTshark(_ name: String) async throws {
         let path = try await Self.files() + "/\(name).pcap"
         let theirs = try await Self.tshark(path)
         let (ours, outcome) = try await Self.ours(path)
         #expect(!theirs.isEmpty && ours == theirs, "\(name): ours \(ours), tshark \(theirs)\n\(outcome.stderr)")
+    }
+
+    @Test("an IPv4 header that claims more than the wire carried is flagged and counted for what the packet held; one cut by the snap length is not")
+    func lyingLength() async throws {
+        let outcome = try await sockscope("tap", "-r", try await Self.files() + "/lying.pcap")
+        let flagged = outcome.stdoutText.split(separator: "\n").filter { $0.contains("IP length exceeds packet") }
+        #expect(flagged.count == 1 && flagged.first?.contains("len 12") == true, "\(outcome.stdoutText)")
     }
 
     @Test("Linux BIG TCP packets (IPv6 payload length 0, no hop-by-hop header) count the frame's bytes (tshark 4.0 does not decode them)")

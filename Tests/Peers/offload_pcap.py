@@ -8,6 +8,9 @@
                jumbograms (payload length 0, hop-by-hop Jumbo Payload option)
   bigtcp6.pcap the same as Linux BIG TCP captures them: payload length 0 and no hop-by-hop
                header (tshark 4.0 does not decode these; the lengths are the frames')
+  lying.pcap   a conversation where one 66-byte frame's IPv4 header claims 820 bytes (the
+               wire carried 66: the header lies) and another frame was cut by the snap length
+               to 54 bytes of its 854 (the header is right)
   ppp.pcap, ppp_hdlc.pcap, ipoib.pcap
                a TCP conversation on link types 9 (PPP: the address and control bytes left
                out on the server's frames, as a compressing peer sends), 50 (PPP in HDLC-like
@@ -67,7 +70,8 @@ def conversation(make_ip, source, destination, sport, sizes):
 def write(path, frames, snaplen=262144, linktype=1):
     data = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, linktype)
     for number, frame in enumerate(frames):
-        data += struct.pack("<IIII", 1000 + number // 10, (number % 10) * 1000, len(frame), len(frame)) + frame
+        frame, wire = frame if isinstance(frame, tuple) else (frame, len(frame))  # (kept bytes, length on the wire)
+        data += struct.pack("<IIII", 1000 + number // 10, (number % 10) * 1000, len(frame), wire) + frame
     with open(path, "wb") as out:
         out.write(data)
 
@@ -92,6 +96,15 @@ def main():
     frames = [ethernet(0x86DD, p) for _, p, _ in conversation(hop, A6, B6, 40004, [70000, -66000])]
     write(os.path.join(directory, "jumbo6.pcap"), frames)
     plain4 = lambda source, destination, segment, size: ipv4(source, destination, segment)
+    frames = []
+    for client, packet, size in conversation(plain4, A4, B4, 40008, [12, 800, -40]):
+        frame = ethernet(0x0800, packet)
+        if size == 12:  # the header claims 820 bytes; the wire had 66
+            frame = frame[:16] + struct.pack("!H", 820) + frame[18:]
+        elif size == 800:  # kept to the headers, by a snap length of 54
+            frame = (frame[:54], len(frame))
+        frames.append(frame)
+    write(os.path.join(directory, "lying.pcap"), frames)
     plain6 = lambda source, destination, segment, size: ipv6(source, destination, segment)
     for name, linktype, head4, head6 in [
         ("ppp", 9, lambda client: (b"\xff\x03" if client else b"") + b"\x00\x21", lambda client: b"\xff\x03\x00\x57"),

@@ -81,7 +81,7 @@ package final class CaptureFile {
             if let dumper { pcap_dump(UnsafeMutablePointer(dumper), header, data) }
             let time = Duration.seconds(header.pointee.ts.tv_sec) + .microseconds(header.pointee.ts.tv_usec)
             let frame = Array(UnsafeBufferPointer(start: data, count: Int(header.pointee.caplen)))
-            let packet = linkType.flatMap { PacketDecoder.decode(frame, linkType: $0, timestamp: time) }
+            let packet = linkType.flatMap { PacketDecoder.decode(frame, linkType: $0, timestamp: time, wireLength: Int(header.pointee.len)) }
             if packet == nil, let linkType { undecoded[PacketDecoder.whyNotDecoded(frame, linkType: linkType), default: 0] += 1 }
             body(packet, Int(header.pointee.len), time)
             count += 1

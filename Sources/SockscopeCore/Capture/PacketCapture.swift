@@ -171,7 +171,7 @@ package final class PacketCapture {
             let captured = Int(header.pointee.caplen)
             let frame = Array(UnsafeBufferPointer(start: data, count: captured))
             let time = Duration.seconds(header.pointee.ts.tv_sec) + .microseconds(header.pointee.ts.tv_usec)
-            body(PacketDecoder.decode(frame, linkType: linkType, timestamp: time), Int(header.pointee.len))
+            body(PacketDecoder.decode(frame, linkType: linkType, timestamp: time, wireLength: Int(header.pointee.len)), Int(header.pointee.len))
             count += 1
         }
         return count

@@ -1,5 +1,5 @@
 /// The link-layer header types sockscope decodes (libpcap's DLT_/LINKTYPE_ numbers).
-package enum LinkType: Sendable, Hashable {
+package enum LinkType: Sendable, Hashable, CaseIterable {
     /// Ethernet (and `lo`, which has a zeroed 14-byte Ethernet header).
     case ethernet
     /// BSD loopback: a 4-byte address family in host byte order (NULL) or network order (LOOP).

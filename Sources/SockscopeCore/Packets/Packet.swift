@@ -7,6 +7,9 @@ package struct Packet: Sendable {
     /// IPv4 TTL or IPv6 hop limit.
     package var hopLimit: UInt8
     package var transport: Transport
+    /// The IP header claims more bytes than the packet had on the wire (Wireshark's "IP
+    /// length exceeds packet"): the payload counted is what the packet held.
+    package var lengthExceedsPacket = false
 
     package enum Transport: Sendable {
         case tcp(TCPSegment)

@@ -1,8 +1,10 @@
 /// Decodes captured frames into `Packet`s. Any input — truncated, malformed,
 /// hostile — gives a packet or nil, never a trap.
 package enum PacketDecoder {
-    /// Decodes one frame of the given link type. `timestamp` is stored as given.
-    package static func decode(_ frame: [UInt8], linkType: LinkType, timestamp: Duration = .zero) -> Packet? {
+    /// Decodes one frame of the given link type. `timestamp` is stored as given;
+    /// `wireLength`, the frame's length on the wire (pcap's `len`), tells an IP header
+    /// that claims more than the packet had from a capture cut by its snap length.
+    package static func decode(_ frame: [UInt8], linkType: LinkType, timestamp: Duration = .zero, wireLength: Int? = nil) -> Packet? {
         var reader = ByteReader(frame)
         let etherType: UInt16?
         switch linkType {
@@ -41,13 +43,14 @@ package enum PacketDecoder {
             etherType = type
         }
         let payload = ByteReader(Array(frame[min(frame.count, reader.offset)...]))
+        let onWire = wireLength.map { max(0, $0 - reader.offset) }  // the IP packet's bytes on the wire
         switch etherType {
-        case 0x0800: return decodeIPv4(payload, timestamp: timestamp)
+        case 0x0800: return decodeIPv4(payload, timestamp: timestamp, onWire: onWire)
         case 0x86dd: return decodeIPv6(payload, timestamp: timestamp)
         case nil:
             guard let first = payload.bytes.first else { return nil }
             switch first >> 4 {
-            case 4: return decodeIPv4(payload, timestamp: timestamp)
+            case 4: return decodeIPv4(payload, timestamp: timestamp, onWire: onWire)
             case 6: return decodeIPv6(payload, timestamp: timestamp)
             default: return nil
             }
@@ -106,7 +109,7 @@ package enum PacketDecoder {
 
     // MARK: Network layer
 
-    static func decodeIPv4(_ packet: ByteReader, timestamp: Duration) -> Packet? {
+    static func decodeIPv4(_ packet: ByteReader, timestamp: Duration, onWire: Int? = nil) -> Packet? {
         var reader = packet
         guard let versionAndLength = reader.u8(), versionAndLength >> 4 == 4 else { return nil }
         let headerLength = Int(versionAndLength & 0x0f) * 4
@@ -117,16 +120,22 @@ package enum PacketDecoder {
         else { return nil }
         // A total length of 0 is a segmentation-offload super-packet (TSO, GRO, BIG TCP):
         // its length is the frame's, as Wireshark reads it.
-        let length = totalLength == 0 ? packet.bytes.count - packet.offset : Int(totalLength)
+        var length = totalLength == 0 ? packet.bytes.count - packet.offset : Int(totalLength)
+        // A header that claims more than the wire carried lies (a snap length only cuts
+        // what was kept): the payload is what the packet held, as Wireshark counts it.
+        let exceeds = onWire.map { length > $0 } ?? false
+        if exceeds, let onWire { length = onWire }
         let payloadLength = max(0, length - headerLength)
         let isLaterFragment = fragment & 0x1fff != 0
         let transport =
             isLaterFragment
             ? .other(protocolNumber: proto)
             : decodeTransport(proto, reader.sub(payloadLength), payloadLength: payloadLength, isVersion6: false)
-        return Packet(
+        var decoded = Packet(
             timestamp: timestamp, source: .v4(IPv4Address(source)), destination: .v4(IPv4Address(destination)),
             hopLimit: ttl, transport: transport)
+        decoded.lengthExceedsPacket = exceeds
+        return decoded
     }
 
     static func decodeIPv6(_ packet: ByteReader, timestamp: Duration) -> Packet? {

@@ -151,7 +151,9 @@ package struct TCPConversationTracker: Sendable {
             }
             table[number] = conversation
         }
-        return update(number, segment, source: source, destination: destination, at: packet.timestamp)
+        var event = update(number, segment, source: source, destination: destination, at: packet.timestamp)
+        if packet.lengthExceedsPacket { event.notes.append("IP length exceeds packet") }
+        return event
     }
 
     /// Counts a conversation opened by a SYN, and forgets the oldest unanswered ones past
