@@ -13,7 +13,8 @@ struct TapCommand: ParsableCommand {
             retransmissions, zero windows, who reset, and who holds TIME-WAIT at the end. UDP and ICMP \
             packets are listed too (ICMP errors with the packet they answer).
 
-            FILTER is a BPF expression (tcpdump syntax), e.g. 'tcp port 8080'. Capturing needs \
+            FILTER is a BPF expression (tcpdump syntax), e.g. 'tcp port 8080'; without one, TCP, UDP \
+            and ICMP, also behind 802.1Q/QinQ tags and IPv6 extension headers. Capturing needs \
             CAP_NET_RAW: run as root or `sudo setcap cap_net_raw,cap_net_admin+ep $(which sockscope)`. \
             Stops after --count packets, --duration seconds, or Ctrl-C; --pcap-out also writes a pcap \
             file for tcpdump -r or Wireshark.
