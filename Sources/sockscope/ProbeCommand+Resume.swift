@@ -37,10 +37,7 @@ struct ScanResume {
             var outputs: [String: ScanCheckpoint.Output] = [:]
             outputs["xml"] = try run.xml?.checkpoint()
             outputs["grepable"] = try run.grepable?.checkpoint()
-            if let copy = run.tableCopy, let length = copy.length {
-                try copy.sync()
-                outputs["nmap"] = ScanCheckpoint.Output(path: "", offset: length, hosts: 0)
-            }
+            outputs["nmap"] = try run.tableCopy?.checkpoint()
             checkpoint.outputs = outputs
             _ = fsync(1)  // stdout, when it is a file (a pipe or terminal: EINVAL, nothing to do)
         }

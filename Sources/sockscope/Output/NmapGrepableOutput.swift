@@ -7,11 +7,9 @@ import SockscopeCore
 /// of the host's ports summed up as `Ignored State`), between comment lines.
 final class NmapGrepableOutput {
     private let file: NmapOutputFile
-    private let path: String
+    private var hosts: Int { file.hosts }
     private let protocolName: String
     private let clock = ContinuousClock.now
-    private let before: Duration
-    private var hosts = 0
 
     /// Opens `path` (`-`: standard output) and writes the head line; a resumed scan
     /// continues its file where the windows done had left it (`continuing`).
@@ -19,15 +17,9 @@ final class NmapGrepableOutput {
         path: String, option: String = "-oG", arguments: [String], protocolName: String, continuing: ScanCheckpoint.Output? = nil,
         before: Duration = .zero
     ) throws(SockscopeError) {
-        let resumed = path == "-" ? nil : continuing
-        file = try NmapOutputFile(path: path, option: option, continuingAt: resumed?.offset)
-        self.path = path
+        file = try NmapOutputFile(path: path, option: option, continuing: continuing, before: before)
         self.protocolName = protocolName
-        self.before = before
-        if let resumed {
-            hosts = resumed.hosts
-            return
-        }
+        if file.isContinued { return }
         let command = (["sockscope"] + arguments).joined(separator: " ")
         try file.write("# Nmap 7.93 scan initiated \(NmapOutputFile.ctime(Int(time(nil)))) as: \(Self.printable(command))\n")
     }
@@ -36,7 +28,7 @@ final class NmapGrepableOutput {
     func write(_ results: [ProbeResult], targets: [TargetList.Target]) throws(SockscopeError) {
         var text = ""
         for (target, ports) in NmapOutputFile.hosts(results, targets: targets) {
-            hosts += 1
+            file.hosts += 1
             let head = "Host: \(target.address) (\(Self.printable(target.name ?? "")))\t"
             let listing = NmapPortListing(ports)
             let listed = listing.listed.map { result in
@@ -49,16 +41,11 @@ final class NmapGrepableOutput {
         try file.write(text)
     }
 
-    /// Where the file stands, for a resumed scan (nil on standard output); written
-    /// to disk first.
-    func checkpoint() throws(SockscopeError) -> ScanCheckpoint.Output? {
-        guard let length = file.length else { return nil }
-        try file.sync()
-        return ScanCheckpoint.Output(path: path, offset: length, hosts: hosts)
-    }
+    /// Where the file stands, for a resumed scan (nil on standard output).
+    func checkpoint() throws(SockscopeError) -> ScanCheckpoint.Output? { try file.checkpoint() }
 
     func finish() throws(SockscopeError) {
-        let seconds = NmapOutputFile.seconds(since: clock, before: before)
+        let seconds = NmapOutputFile.seconds(since: clock, before: file.before)
         let addresses = "\(hosts) IP address\(hosts == 1 ? "" : "es") (\(hosts) host\(hosts == 1 ? "" : "s") up)"
         try file.write("# Nmap done at \(NmapOutputFile.ctime(Int(time(nil)))) -- \(addresses) scanned in \(seconds) seconds\n")
         file.close()

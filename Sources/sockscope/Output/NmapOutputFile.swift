@@ -33,6 +33,33 @@ final class NmapOutputFile {
         }
     }
 
+    /// Hosts written so far (a resumed scan's count carries on).
+    var hosts = 0
+    /// A resumed scan's file, continued: its head is already there.
+    private(set) var isContinued = false
+    /// A resumed scan's time before this run (for the elapsed times nmap's formats end with).
+    private(set) var before: Duration = .zero
+
+    /// One of nmap's formats for a scan: `continuing` a resumed scan's file where the
+    /// windows done had left it (standard output starts afresh), its hosts counted on.
+    convenience init(path: String, option: String, continuing: ScanCheckpoint.Output?, before: Duration) throws(SockscopeError) {
+        let resumed = path == "-" ? nil : continuing
+        try self.init(path: path, option: option, continuingAt: resumed?.offset)
+        self.before = before
+        if let resumed {
+            hosts = resumed.hosts
+            isContinued = true
+        }
+    }
+
+    /// Where the file stands, for a resumed scan (nil on standard output); written to
+    /// disk first.
+    func checkpoint() throws(SockscopeError) -> ScanCheckpoint.Output? {
+        guard let length else { return nil }
+        try sync()
+        return ScanCheckpoint.Output(path: path, offset: length, hosts: hosts)
+    }
+
     /// How many bytes the file holds now (nil for standard output).
     var length: Int64? {
         guard let file else { return nil }

@@ -10,13 +10,10 @@ import SystemPackage
 /// no host discovery, as nmap -Pn does none.
 final class NmapXMLOutput {
     private let file: NmapOutputFile
-    private let path: String
+    private var hosts: Int { file.hosts }
     private let protocolName: String
     private let started = Int(time(nil))
     private let clock = ContinuousClock.now
-    /// A resumed scan's time before this run.
-    private let before: Duration
-    private var hosts = 0
 
     /// Opens `path` (`-`: standard output) and writes the scan's head; a resumed scan
     /// continues its file where the windows done had left it (`continuing`).
@@ -24,15 +21,9 @@ final class NmapXMLOutput {
         path: String, option: String = "-oX", arguments: [String], protocolName: String, ports: [UInt16],
         continuing: ScanCheckpoint.Output? = nil, before: Duration = .zero
     ) throws(SockscopeError) {
-        let resumed = path == "-" ? nil : continuing
-        file = try NmapOutputFile(path: path, option: option, continuingAt: resumed?.offset)
-        self.path = path
+        file = try NmapOutputFile(path: path, option: option, continuing: continuing, before: before)
         self.protocolName = protocolName
-        self.before = before
-        if let resumed {
-            hosts = resumed.hosts
-            return
-        }
+        if file.isContinued { return }
         let command = (["sockscope"] + arguments).joined(separator: " ")
         let startText = NmapOutputFile.ctime(started)
         try file.write(
@@ -53,7 +44,7 @@ final class NmapXMLOutput {
     func write(_ results: [ProbeResult], targets: [TargetList.Target], extras: NmapPortExtras = NmapPortExtras()) throws(SockscopeError) {
         var text = ""
         for (target, ports) in NmapOutputFile.hosts(results, targets: targets) {
-            hosts += 1
+            file.hosts += 1
             text += host(target, ports.sorted { $0.port < $1.port }, extras: extras)
         }
         try file.write(text)
@@ -82,19 +73,14 @@ final class NmapXMLOutput {
         return text + "</ports>\n</host>\n"
     }
 
-    /// Where the file stands, for a resumed scan (nil on standard output); written
-    /// to disk first.
-    func checkpoint() throws(SockscopeError) -> ScanCheckpoint.Output? {
-        guard let length = file.length else { return nil }
-        try file.sync()
-        return ScanCheckpoint.Output(path: path, offset: length, hosts: hosts)
-    }
+    /// Where the file stands, for a resumed scan (nil on standard output).
+    func checkpoint() throws(SockscopeError) -> ScanCheckpoint.Output? { try file.checkpoint() }
 
     /// `<runstats>` and the end of the document; `error` when the scan ended early
     /// (Ctrl-C: `exit="error"` with the reason, as the DTD has it).
     func finish(error: String? = nil) throws(SockscopeError) {
         let now = Int(time(nil))
-        let seconds = NmapOutputFile.seconds(since: clock, before: before)
+        let seconds = NmapOutputFile.seconds(since: clock, before: file.before)
         let summary =
             "Nmap done at \(NmapOutputFile.ctime(now)); \(hosts) IP address\(hosts == 1 ? "" : "es") (\(hosts) host\(hosts == 1 ? "" : "s") up) scanned in \(seconds) seconds"
         try file.write(
