@@ -108,7 +108,11 @@ enum NmapXMLReader {
         for (name, attributes) in tags(text) {
             switch name {
             case "host": (address, extraState) = (nil, nil)
-            case "address" where attributes["addrtype"] != "mac": address = attributes["addr"].flatMap(IPAddress.init)
+            case "address" where attributes["addrtype"] != "mac":
+                guard let parsed = attributes["addr"].flatMap(IPAddress.init) else {
+                    throw .usage("\(path): a host's address '\(PrintableBytes.escaped(Array((attributes["addr"] ?? "").utf8)))' is not an IP address")
+                }
+                address = parsed
             case "hostname" where attributes["type"] == "user": if let address, let given = attributes["name"] { scan.names[address] = given }
             case "port":
                 guard let address, let result = portResult(address, attributes) else { continue }
