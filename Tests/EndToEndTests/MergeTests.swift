@@ -64,6 +64,23 @@ struct MergeTests {
         #expect(states.records == 13 && states.states["127.0.0.5 9"] == "closed", "\(states)")
     }
 
+    @Test("a target name read from a file reaches the terminal escaped; merge - waiting on a silent pipe ends at SIGINT with 130")
+    func escapedAndInterruptible() async throws {
+        let directory = try TemporaryDirectory.make()
+        let record =
+            #"{"type":"port","target":"evil\u001b[31mname","peer_address":"127.0.0.1","peer_port":9,"protocol":"tcp","state":"open","code":0,"reason":"syn-ack","rtt_ms":1,"attempts":1}"#
+        try writeFile(directory + "/evil.jsonl", Array((record + "\n").utf8))
+        let text = try await run(Paths.sockscope, ["merge", directory + "/evil.jsonl"])
+        #expect(text.status == 0 && text.stdoutText.contains("evil\\x1b[31mname (127.0.0.1)") && !text.stdoutText.contains("\u{1b}"), "\(text)")
+        // stdin a pipe that stays open and silent (a FIFO: a background job's stdin would be /dev/null).
+        let script = """
+            mkfifo \(directory)/fifo; sleep 10 > \(directory)/fifo & w=$!
+            \(Paths.sockscope) merge - < \(directory)/fifo & p=$!; sleep 0.5; kill -INT $p; wait $p; echo "rc=$?"; kill $w
+            """
+        let stopped = try await run(Paths.sh, ["-c", script], timeout: .seconds(20))
+        #expect(stopped.stdoutText.hasSuffix("rc=130\n") && stopped.stderr.contains("stopped by SIGINT"), "\(stopped)")
+    }
+
     @Test(
         "merge's refusals",
         arguments: [

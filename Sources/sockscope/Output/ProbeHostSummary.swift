@@ -37,7 +37,8 @@ struct ProbeHostSummary {
     func printText(style: Style) {
         var text = style.dim("HOST".padded(to: 40) + "ANSWERS".padded(to: 9) + "OPEN".padded(to: 6) + "MEDIAN RTT".padded(to: 12) + "OPEN PORTS") + "\n"
         for host in hosts {
-            let name = host.target.name.map { "\($0) (\(host.target.address))" } ?? "\(host.target.address)"
+            // A name may come from a file (merge): escaped, as all untrusted text.
+            let name = host.target.name.map { "\(PrintableBytes.escaped(Array($0.utf8))) (\(host.target.address))" } ?? "\(host.target.address)"
             let ports = host.open.sorted().map(String.init).joined(separator: ",")
             text += name.padded(to: 40) + (host.answering ? "yes" : "no").padded(to: 9) + String(host.open.count).padded(to: 6)
             text += (host.medianRTT.map(Timestamp.shortMilliseconds) ?? "-").padded(to: 12) + (ports.isEmpty ? "-" : ports) + "\n"

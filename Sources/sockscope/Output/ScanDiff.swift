@@ -76,7 +76,7 @@ struct ScanDiff {
 
     /// `127.0.0.1 80/tcp: open → closed` (escaped: answers and banners are the peer's text).
     static func line(_ change: Change) -> String {
-        let name = change.target.name.map { "\($0) (\(change.target.address))" } ?? "\(change.target.address)"
+        let name = change.target.name.map { "\(PrintableBytes.escaped(Array($0.utf8))) (\(change.target.address))" } ?? "\(change.target.address)"
         let port = "\(change.result.port)/\(change.result.transport.rawValue)"
         let old = change.old.map { PrintableBytes.escaped(Array($0.utf8)) } ?? "none"
         let new = change.new.map { PrintableBytes.escaped(Array($0.utf8)) } ?? "none"

@@ -23,17 +23,10 @@ struct ScanFile {
     static func key(_ address: IPAddress, _ port: UInt16) -> String { "\(address) \(port)" }
 
     /// Reads FILE (`-`: stdin), telling the format from its first character.
-    /// - Throws: exit 74 when it cannot be read, 64 when it is neither format.
+    /// - Throws: exit 74 when it cannot be read, 64 when it is neither format, 130/143
+    ///   when a signal stops the wait for a pipe or terminal.
     static func read(_ path: String) throws(SockscopeError) -> ScanFile {
-        let bytes: [UInt8]
-        if path == "-" {
-            bytes = readStandardInput()
-        } else {
-            guard let read = SystemCall.readWholeFile(path, limit: 4 << 30) else {
-                throw SockscopeError("cannot read \(path): \(Errno.current.nameAndText)", status: .ioError)
-            }
-            bytes = read
-        }
+        let bytes = try contents(of: path)
         let text = String(decoding: bytes, as: UTF8.self)
         switch text.first(where: { !$0.isWhitespace }) {
         case "<": return try NmapXMLReader.scan(text, path: path)
@@ -43,15 +36,38 @@ struct ScanFile {
         }
     }
 
-    private static func readStandardInput() -> [UInt8] {
+    /// The whole file (`-`: stdin): a pipe or terminal is waited on through the event
+    /// loop (`EventLoop.wait`), so Ctrl-C ends the wait at once.
+    private static func contents(of path: String) throws(SockscopeError) -> [UInt8] {
+        let opened = path == "-" ? nil : OwnedDescriptor.open(path, O_RDONLY | O_NONBLOCK)
+        if path != "-" && opened == nil { throw SockscopeError("cannot read \(path): \(Errno.current.nameAndText)", status: .ioError) }
+        defer { opened?.close() }  // standard input is borrowed, not closed
+        let fd = opened?.descriptor ?? .standardInput
+        var status = stat()
+        let regular = fstat(fd.rawValue, &status) == 0 && status.st_mode & S_IFMT == S_IFREG
         var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(0, $0.baseAddress, $0.count) }
-            if count < 0, errno == EINTR { continue }
-            guard count > 0 else { return bytes }
+            try Interruption.check()
+            // stdin may block (its flags are not ours to change): wait for it first.
+            if !regular { try waitReadable(fd) }
+            var count: Int?
+            var failure: Errno?
+            chunk.withUnsafeMutableBytes { buffer in
+                do throws(Errno) { count = try SystemCall.read(fd.rawValue, into: buffer) } catch { failure = error }
+            }
+            if let failure { throw SockscopeError("cannot read \(path == "-" ? "stdin" : path): \(failure.nameAndText)", status: .ioError) }
+            guard let count else {
+                try waitReadable(fd)
+                continue
+            }
+            if count == 0 { return bytes }
             bytes += chunk[0..<count]
         }
+    }
+
+    private static func waitReadable(_ fd: FileDescriptor) throws(SockscopeError) {
+        do { _ = try EventLoop.wait(for: fd, .readable, deadline: nil) } catch { throw SockscopeError(error) }
     }
 
     /// The `port` records of probe --json; other records kept as they are.
