@@ -13,9 +13,6 @@ extension ProxyServerSession {
     /// through it (a loop) is recognised.
     static let viaName = "sockscope-" + String(HTTPAuthorization.clientNonce().prefix(8))
 
-    /// The longest rewritten head forwarded (it is sent on a new socket in one write).
-    static let maximumForwardedHead = 8 << 10
-
     /// What to do with a request that is not CONNECT: the destination and the head to
     /// send it, or the refusal (status and why).
     static func forwarding(_ head: HTTPRequestHead) -> Result<(ProxyDestination, [UInt8]), ForwardRefusal> {
@@ -39,11 +36,7 @@ extension ProxyServerSession {
         if head.values("Via").contains(where: { $0.contains(viaName) }) {
             return .failure(ForwardRefusal(status: 508, reason: "the request came back through this proxy (its Via names it): a loop"))
         }
-        let bytes = Array(rewrittenHead(head, path: path, authority: authority).utf8)
-        guard bytes.count <= maximumForwardedHead else {
-            return .failure(ForwardRefusal(status: 431, reason: "a forwarded head over \(maximumForwardedHead >> 10) KiB"))
-        }
-        return .success((destination, bytes))
+        return .success((destination, Array(rewrittenHead(head, path: path, authority: authority).utf8)))
     }
 
     /// The path (and query) of an absolute http:// target: what the origin is asked for.

@@ -14,6 +14,9 @@ protocol RelayDirection: AnyObject {
     /// What the fault plan's limit did, once it did.
     var outcome: FaultOutcome? { get }
     func step(sourceReadable: Bool, sinkWritable: Bool) throws(PumpFailure) -> Bool
+    /// Bytes written to the sink before anything read from the source (a proxy's
+    /// rewritten request and what its client sent with it), as the sink takes them.
+    func sendFirst(_ bytes: [UInt8])
 }
 
 extension Pump: RelayDirection {
@@ -66,6 +69,12 @@ final class FaultyPump: RelayDirection {
 
     /// The token bucket's size: 50 ms of the rate, at least one byte.
     private static func burst(_ rate: Int) -> Int { max(1, rate / 20) }
+
+    func sendFirst(_ bytes: [UInt8]) {
+        guard !bytes.isEmpty else { return }
+        chunks.insert((.now, bytes), at: head)
+        queuedBytes += bytes.count
+    }
 
     var wantsRead: Bool { !sourceEnded && (discarding || (queuedBytes < Self.queueLimit && outcome == nil && resetDeadline == nil)) }
     var wantsWrite: Bool { blocked }

@@ -41,8 +41,18 @@ final class Pump {
     /// at the peer's close.
     var holdsInput = false
 
-    var wantsRead: Bool { !sourceEnded && !holdsInput && start == end }
-    var wantsWrite: Bool { start < end || closing || sink.hasPendingOutput }
+    var wantsRead: Bool { !sourceEnded && !holdsInput && start == end && preface.isEmpty }
+    var wantsWrite: Bool { start < end || !preface.isEmpty || closing || sink.hasPendingOutput }
+
+    /// Bytes to write before anything read (see `RelayDirection.sendFirst`), and how
+    /// many of them have gone.
+    private var preface: [UInt8] = []
+    private var prefaceSent = 0
+
+    func sendFirst(_ bytes: [UInt8]) {
+        preface = bytes
+        prefaceSent = 0
+    }
     /// The source has ended and the sink's close (TLS close_notify) waits for room.
     private var closing = false
     var bufferedBytes: Int { end - start }
@@ -51,6 +61,10 @@ final class Pump {
     /// Throws the failing call (a read error belongs to the source, a write error to the sink).
     func step(sourceReadable: Bool, sinkWritable: Bool) throws(PumpFailure) -> Bool {
         var progressed = false
+        if !preface.isEmpty {
+            if sinkWritable { progressed = try flushPreface() }
+            if !preface.isEmpty { return progressed }
+        }
         if start < end && sinkWritable {
             progressed = try flush() || progressed
         } else if sinkWritable && sink.hasPendingOutput && !closing {
@@ -106,6 +120,25 @@ final class Pump {
             start = 0
             end = 0
         }
+        return progressed
+    }
+
+    /// Writes as much of the preface as the sink takes now.
+    private func flushPreface() throws(PumpFailure) -> Bool {
+        var progressed = false
+        while prefaceSent < preface.count {
+            let written: Int?
+            let from = prefaceSent
+            let result = preface.withUnsafeBytes { raw in
+                Result { () throws(SocketCallError) in try sink.write(UnsafeRawBufferPointer(rebasing: raw[from...])) }
+            }
+            do { written = try result.get() } catch { throw .sink(error) }
+            guard let written, written > 0 else { break }
+            prefaceSent += written
+            bytesWritten += written
+            progressed = true
+        }
+        if prefaceSent == preface.count { preface = [] }
         return progressed
     }
 

@@ -427,15 +427,17 @@ package final class ForwardServer {
         close(connection, loop: loop)
     }
 
-    /// The proxy client's success reply, then what it sent after its request, to the target.
-    /// Both are small and the sockets new, so each fits at once; false if one did not.
+    /// The proxy client's success reply (small, on a new socket: it fits at once; false if
+    /// not); what the client sent after its request (a forwarded request's rewritten head
+    /// and body) goes to the target first, as the target's socket takes it.
     private func answer(_ tunnel: ProxyServerSession, _ connection: Connection) -> Bool {
         let reply = tunnel.reply(.connected(bound: connection.target.localAddress))
-        for (bytes, endpoint) in [(reply, connection.clientEndpoint), (tunnel.leftover, RelayEndpoint.socket(connection.target))] where !bytes.isEmpty {
-            let sent = try? bytes.withUnsafeBytes { raw throws(SocketCallError) in try endpoint.write(raw) }
-            guard sent == bytes.count else { return false }
-            _ = try? endpoint.flushPending()
+        if !reply.isEmpty {
+            let sent = try? reply.withUnsafeBytes { raw throws(SocketCallError) in try connection.clientEndpoint.write(raw) }
+            guard sent == reply.count else { return false }
+            _ = try? connection.clientEndpoint.flushPending()
         }
+        connection.upstream.sendFirst(tunnel.leftover)
         return true
     }
 
