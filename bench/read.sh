@@ -6,8 +6,11 @@
 #     TCP_NODELAY (a segment per message, the ACKs between: the per-packet work at its
 #     heaviest), then copied end to end, each copy's times shifted past the one before
 #     (editcap -t, mergecap -a), to SIZE_MB (default 1024) of pcap.
+#     The same packets again as pcapng with the tap's annotations as packet comments
+#     (`sockscope tap -r big.pcap --summary -w big.pcapng`).
 #  2. Each reader RUNS times (default 3): wall time and peak RSS (getrusage of the child);
-#     medians, and tshark's and tcpdump's times over sockscope's.
+#     medians, and tshark's and tcpdump's times over sockscope's; then sockscope and tshark
+#     on the pcapng file, tshark's time over sockscope's.
 # Targets: ≥ 5× faster than tshark, at least as fast as tcpdump printing, peak memory < 64 MiB.
 # usage: sudo bash bench/read.sh [SIZE_MB (default 1024)] [RUNS (default 3)]
 # needs: root (tcpdump on lo), a release build, tshark, editcap, mergecap, tcpdump, python3
@@ -43,6 +46,12 @@ printf "capture: %s MiB, %s packets (%s copies of a %s-packet capture of 8 conne
   "$(( $(stat -c %s "$WORK/big.pcap") / 1048576 ))" "$packets" "$copies" \
   "$(capinfos -c -M "$WORK/base.pcap" | awk -F: '/Number of packets/ { gsub(/[^0-9]/, "", $2); print $2 }')"
 
+start=$(date +%s%N)
+"$BIN" tap -r "$WORK/big.pcap" --summary -w "$WORK/big.pcapng" > /dev/null 2>&1
+printf "pcapng copy: %s MiB written in %.1f s, %s packets with comments\n" "$(( $(stat -c %s "$WORK/big.pcapng") / 1048576 ))" \
+  "$(echo "($(date +%s%N) - $start) / 1000000000" | bc -l)" \
+  "$("$BIN" tap -r "$WORK/base.pcap" --summary -w "$WORK/base.pcapng" > /dev/null 2>&1; tshark -r "$WORK/base.pcapng" -Y frame.comment -T fields -e frame.number 2>/dev/null | wc -l) per copy of the base capture"
+
 # 2. Each reader: "seconds peak_kib".
 measure() {
   python3 - "$@" <<'EOF'
@@ -54,13 +63,15 @@ print("%.3f %d %d" % (elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_m
 EOF
 }
 declare -A seconds peak
-readers=(sockscope tshark tcpdump)
+readers=(sockscope tshark tcpdump sockscope-ng tshark-ng)
 for run in $(seq 1 "$RUNS"); do
   for reader in "${readers[@]}"; do
     case $reader in
       sockscope) result=$(measure "$BIN" tap -r "$WORK/big.pcap" --summary) ;;
       tshark) result=$(measure tshark -q -z conv,tcp -r "$WORK/big.pcap") ;;
       tcpdump) result=$(measure tcpdump -n -r "$WORK/big.pcap") ;;
+      sockscope-ng) result=$(measure "$BIN" tap -r "$WORK/big.pcapng" --summary) ;;
+      tshark-ng) result=$(measure tshark -q -z conv,tcp -r "$WORK/big.pcapng") ;;
     esac
     read -r s kib status <<< "$result"
     echo "run $run: $reader ${s} s, peak ${kib} KiB, exit $status"
@@ -69,11 +80,13 @@ for run in $(seq 1 "$RUNS"); do
   done
 done
 echo
-printf "%-10s %12s %16s %14s\n" reader "median s" "peak RSS MiB" "÷ sockscope"
+printf "%-13s %12s %16s %14s\n" reader "median s" "peak RSS MiB" "÷ sockscope (same format)"
 ours=$(echo "${seconds[sockscope]}" | tr ' ' '\n' | grep . | median)
+ours_ng=$(echo "${seconds[sockscope-ng]}" | tr ' ' '\n' | grep . | median)
 for reader in "${readers[@]}"; do
   m=$(echo "${seconds[$reader]}" | tr ' ' '\n' | grep . | median)
+  case $reader in *-ng) ours=$ours_ng ;; esac
   p=$(echo "${peak[$reader]}" | tr ' ' '\n' | grep . | sort -n | tail -1)
-  printf "%-10s %12s %16.1f %14.2f\n" "$reader" "$m" "$(echo "$p / 1024" | bc -l)" "$(echo "$m / $ours" | bc -l)"
+  printf "%-13s %12s %16.1f %14.2f\n" "$reader" "$m" "$(echo "$p / 1024" | bc -l)" "$(echo "$m / $ours" | bc -l)"
 done
 "$BIN" tap -r "$WORK/big.pcap" --summary 2>/dev/null | head -3

@@ -186,7 +186,7 @@ _sockscope() {
 
 _sockscope_connect() {
     repeating_flags=()
-    non_repeating_flags=(-u --udp -4 -6 --nodelay --keepalive --tap --tap-payload --follow-timewait --frame-json --raw --hexdump --tls --ssl --insecure --no-half-close --send-only --recv-only --stop-at-peer-close --keep-sending -C --crlf --verbose -v --stderr --json --version -h --help)
+    non_repeating_flags=(-u --udp -4 -6 --nodelay --keepalive --tap --tap-payload --pcapng --follow-timewait --frame-json --raw --hexdump --tls --ssl --insecure --no-half-close --send-only --recv-only --stop-at-peer-close --keep-sending -C --crlf --verbose -v --stderr --json --version -h --help)
     repeating_options=()
     non_repeating_options=(-U --unix -s --source -p --source-port -w --timeout --size --keepalive-time --linger --recv-buffer --send-buffer --ttl --tap-interface --pcap-out --diagram --plot --frame --max-frame -o --output --ca-file --sni --client-cert --client-key --alpn --tls-min --tls-max --ciphers --keylog --proxy --proxy-type --proxy-auth --proxy-dns -i --idle-timeout -e --exec -c --sh-exec --color)
     __sockscope_offer_flags_options 2
@@ -324,7 +324,7 @@ _sockscope_connect() {
 
 _sockscope_listen() {
     repeating_flags=()
-    non_repeating_flags=(-u --udp -4 -6 --no-reuseaddr -k --keep-open --echo --upper --broker --chat --stderr --nodelay --keepalive --tap --tap-payload --follow-timewait --frame-json --raw --hexdump --tls --ssl --require-client-cert --no-half-close --send-only --recv-only --stop-at-peer-close --keep-sending -C --crlf --verbose -v --json --version -h --help)
+    non_repeating_flags=(-u --udp -4 -6 --no-reuseaddr -k --keep-open --echo --upper --broker --chat --stderr --nodelay --keepalive --tap --tap-payload --pcapng --follow-timewait --frame-json --raw --hexdump --tls --ssl --require-client-cert --no-half-close --send-only --recv-only --stop-at-peer-close --keep-sending -C --crlf --verbose -v --json --version -h --help)
     repeating_options=(--allow --deny)
     non_repeating_options=(-U --unix --backlog -e --exec -c --sh-exec --accept-timeout --max-clients --allow-file --deny-file --keepalive-time --linger --recv-buffer --send-buffer --ttl --tap-interface --pcap-out --diagram --plot --frame --max-frame -o --output --cert --key --ca-file --alpn --tls-min --tls-max --ciphers --keylog -i --idle-timeout --color)
     __sockscope_offer_flags_options 2
@@ -456,7 +456,7 @@ _sockscope_listen() {
 
 _sockscope_forward() {
     repeating_flags=()
-    non_repeating_flags=(-u --udp -4 -6 --upstream --downstream --tap --tap-payload --follow-timewait --tls --ssl --require-client-cert --target-tls --target-insecure -v --verbose --hexdump --json --version -h --help)
+    non_repeating_flags=(-u --udp -4 -6 --upstream --downstream --tap --tap-payload --pcapng --follow-timewait --tls --ssl --require-client-cert --target-tls --target-insecure -v --verbose --hexdump --json --version -h --help)
     repeating_options=(--allow --deny)
     non_repeating_options=(-U --unix --target-unix -i --idle-timeout -w --timeout --max-clients --allow-file --deny-file --backlog --delay --jitter --rate --slice --slice-gap --reset-after --close-after --stall-after --refuse --tap-interface --pcap-out --diagram --plot --proxy --proxy-type --proxy-auth --proxy-dns --cert --key --ca-file --alpn --tls-min --tls-max --ciphers --keylog --target-ca-file --target-sni --color)
     __sockscope_offer_flags_options -1
@@ -783,7 +783,7 @@ _sockscope_broadcast() {
 
 _sockscope_probe() {
     repeating_flags=()
-    non_repeating_flags=(-u --udp -4 -6 --all-addresses --graceful -a --all --banner --json -q --quiet --tls --ssl --insecure --tap --tap-payload --follow-timewait --version -h --help)
+    non_repeating_flags=(-u --udp -4 -6 --all-addresses --graceful -a --all --banner --json -q --quiet --tls --ssl --insecure --tap --tap-payload --pcapng --follow-timewait --version -h --help)
     repeating_options=()
     non_repeating_options=(-iL --exclude --exclude-file -oX -oG -oA --shard --resume --diff --seed --parallel --retries --rate --timeout --payload --payload-hex --banner-send -c --count -i --interval --ca-file --sni --client-cert --client-key --alpn --tls-min --tls-max --ciphers --keylog --tap-interface --pcap-out --diagram --plot --proxy --proxy-type --proxy-auth --proxy-dns --color)
     __sockscope_offer_flags_options 2
@@ -978,7 +978,7 @@ _sockscope_resolve() {
 
 _sockscope_tap() {
     repeating_flags=()
-    non_repeating_flags=(--tap-payload --summary --json --version -h --help)
+    non_repeating_flags=(--pcapng --tap-payload --summary --json --version -h --help)
     repeating_options=()
     non_repeating_options=(-i --interface -r --read -c --count --duration -w --pcap-out --time --diagram --plot --conversation --color)
     __sockscope_offer_flags_options -1
@@ -1053,7 +1053,7 @@ _sockscope_sockets() {
 
 _sockscope_demo() {
     repeating_flags=()
-    non_repeating_flags=(-6 --json --no-packets --tls --version -h --help)
+    non_repeating_flags=(-6 --json --pcapng --no-packets --tls --version -h --help)
     repeating_options=()
     non_repeating_options=(--pcap-out --diagram --plot --color)
     __sockscope_offer_flags_options 0

@@ -32,7 +32,13 @@
     V(pcap_dump, (u_char * a, const struct pcap_pkthdr *b, const u_char *c), (a, b, c))                         \
     X(int, pcap_dump_flush, (pcap_dumper_t * a), (a), PCAP_ERROR)                                               \
     X(FILE *, pcap_dump_file, (pcap_dumper_t * a), (a), NULL)                                                   \
-    V(pcap_dump_close, (pcap_dumper_t * a), (a))
+    V(pcap_dump_close, (pcap_dumper_t * a), (a))                                                                \
+    X(int, pcap_snapshot, (pcap_t * a), (a), PCAP_ERROR)                                                        \
+    X(int, pcap_set_tstamp_precision, (pcap_t * a, int b), (a, b), PCAP_ERROR)                                  \
+    X(pcap_t *, pcap_open_offline_with_tstamp_precision, (const char *a, u_int b, char *c), (a, b, c),          \
+      (copy_error(c), NULL))                                                                                    \
+    X(int, pcap_offline_filter, (const struct bpf_program *a, const struct pcap_pkthdr *b, const u_char *c),    \
+      (a, b, c), 0)
 
 static char load_error[PCAP_ERRBUF_SIZE];
 

@@ -27,8 +27,13 @@ struct DemoCommand: ParsableCommand {
 
     var json: Bool { jsonOutput.json }
 
-    @Option(name: .customLong("pcap-out"), help: ArgumentHelp("Also write the demo's packets to this pcap file.", valueName: "file"), completion: .file())
+    @Option(name: .customLong("pcap-out"), help: ArgumentHelp("Also write the demo's packets to this file: pcap, or pcapng (a .pcapng name) where each packet's comment names the socket call that sent it and the states it caused.", valueName: "file"), completion: .file())
     var pcapOut: String?
+
+    @Flag(
+        name: .customLong("pcapng"),
+        help: "Write --pcap-out as pcapng, each annotated packet with what the tap says of it as its comment (the default for a .pcapng name).")
+    var pcapng = false
 
     @OptionGroup(title: "Pictures") var pictures: PictureOptions
 
@@ -43,6 +48,8 @@ struct DemoCommand: ParsableCommand {
     @OptionGroup(title: "Output") var color: ColorOptions
 
     func validate() throws {
+        if pcapng && pcapOut == nil { throw ValidationError("--pcapng is the format of the --pcap-out file; give one") }
+        if noPackets && pcapOut != nil { throw ValidationError("--pcap-out saves the demo's packets; --no-packets captures none") }
         if noPackets && pictures.values.enabled { throw ValidationError("--diagram and --plot draw the demo's packets; --no-packets captures none") }
     }
 
@@ -63,7 +70,7 @@ struct DemoCommand: ParsableCommand {
         var recording = ConversationRecording(number: 0)
         var lastStep: DemoStep?
         var captureError: SockscopeError?
-        let demo = ConnectionLifeDemo(address: address, capturePackets: !noPackets, pcapOut: pcapOut, tls: tls)
+        let demo = ConnectionLifeDemo(address: address, capturePackets: !noPackets, pcapOut: .requested(pcapOut, pcapng: pcapng), tls: tls)
         do {
             let captureFailure: (SockscopeError) -> Void = { error in
                 captureError = error
@@ -122,7 +129,7 @@ struct DemoCommand: ParsableCommand {
         var text = "\(direction) [\(packet.segment.flags.tcpdumpNotation)] seq \(packet.relativeSequence)"
         if let ack = packet.relativeAcknowledgment { text += " ack \(ack)" }
         if packet.segment.payloadLength > 0 { text += " len \(packet.segment.payloadLength)" }
-        let changes = TapTimeline.stateChanges(packet)
+        let changes = packet.stateChangeText
         if !changes.isEmpty { text += "  " + changes.joined(separator: ", ") }
         if !packet.tls.isEmpty { text += "  TLS: " + packet.tls.map(\.text).joined(separator: " | ") }
         return text

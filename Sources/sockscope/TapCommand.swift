@@ -17,7 +17,9 @@ struct TapCommand: ParsableCommand {
             and ICMP, also behind 802.1Q/QinQ tags and IPv6 extension headers. Capturing needs \
             CAP_NET_RAW: run as root or `sudo setcap cap_net_raw,cap_net_admin+ep $(which sockscope)`. \
             Stops after --count packets, --duration seconds, or Ctrl-C; --pcap-out also writes a pcap \
-            file for tcpdump -r or Wireshark.
+            file for tcpdump -r or Wireshark — or, named .pcapng (or with --pcapng), a pcapng file whose \
+            packets carry what the tap says of them as comments (Wireshark shows them; tshark -T fields \
+            -e frame.comment), with the command line in its section header.
 
             --json prints one "packet" record per packet: offset_ms, source_address, source_port, \
             destination_address, destination_port, protocol, flags, seq, ack, window, bytes, states, notes \
@@ -25,7 +27,10 @@ struct TapCommand: ParsableCommand {
 
             -r FILE reads a pcap or pcapng file instead (tcpdump -w, tshark -w, dumpcap, \
             --pcap-out), through the same filter and annotations; with -w, the packets that pass \
-            are copied to a new file. Packets of a link type sockscope does not decode are counted.
+            are copied to a new file. Packets of a link type sockscope does not decode are counted. A \
+            pcapng file's packet comments are read back: shown under the packet when they say more \
+            than the tap's own annotation (another tool's, or the socket calls `demo` names), and as \
+            "comment" in --json.
 
             Examples:
               sudo sockscope tap 'tcp port 8080'
@@ -56,9 +61,14 @@ struct TapCommand: ParsableCommand {
     var duration: Seconds?
 
     @Option(
-        name: [.customShort("w"), .customLong("pcap-out")], help: ArgumentHelp("Also write the packets to this pcap file.", valueName: "file"),
+        name: [.customShort("w"), .customLong("pcap-out")], help: ArgumentHelp("Also write the packets to this file: pcap, or pcapng with each packet's annotation for a .pcapng name.", valueName: "file"),
         completion: .file())
     var pcapOut: String?
+
+    @Flag(
+        name: .customLong("pcapng"),
+        help: "Write --pcap-out as pcapng, each annotated packet with what the tap says of it as its comment (the default for a .pcapng name).")
+    var pcapng = false
 
     @Flag(name: .customLong("tap-payload"), help: "Keep payload bytes in the capture, not just the headers.")
     var payload = false
@@ -98,6 +108,7 @@ struct TapCommand: ParsableCommand {
             if conversation < 1 { throw ValidationError("--conversation counts from 1 (the numbers --summary prints)") }
             if !pictures.values.enabled { throw ValidationError("--conversation picks what --diagram or --plot draws; give one of them") }
         }
+        if pcapng && pcapOut == nil { throw ValidationError("--pcapng is the format of the --pcap-out file; give one") }
         if summary && time != .relative { throw ValidationError("--time shapes the packet lines; --summary prints none") }
         if json && time != .relative { throw ValidationError("--time shapes the text lines; --json has each packet's time and offset_ms") }
         if readPath != nil {
@@ -130,7 +141,7 @@ struct TapCommand: ParsableCommand {
     private func read(_ path: String) throws(SockscopeError) -> ExitStatus {
         let pictureFiles = try PictureFiles(pictures.values)
         var recording = ConversationRecording(number: (conversation ?? 1) - 1)
-        let file = try CaptureFile(path: path, filter: expression, pcapOut: pcapOut)
+        let file = try CaptureFile(path: path, filter: expression, pcapOut: .requested(pcapOut, pcapng: pcapng))
         Diagnostics.line("tap: reading \(path) (\(file.linkTypeName)): \(Self.described(file.filterText))")
         var annotator = PacketAnnotator(expireAfter: summary ? nil : .seconds(10))
         var flows = UDPFlowTable()
@@ -151,17 +162,22 @@ struct TapCommand: ParsableCommand {
                 guard
                     try file.read(
                         limit: limit,
-                        { packet, _, _ in
+                        { record in
                             seen += 1
-                            guard let packet else {
+                            guard let packet = record.packet else {
                                 undecoded += 1
-                                return
+                                return nil
                             }
                             if summary { flows.add(packet) }
-                            guard let event = annotator.annotate(packet) else { return }
+                            guard let event = annotator.annotate(packet) else { return nil }
                             if drawing { recording.add(event) }
-                            guard !summary else { return }
-                            Diagnostics.output(json ? Self.json(event, capturedAt: packet.timestamp) : stamper.line(event, at: packet.timestamp) + "\n")
+                            let annotation = event.annotation
+                            guard !summary else { return annotation }
+                            Diagnostics.output(
+                                json
+                                    ? Self.json(event, capturedAt: packet.timestamp, comment: record.comment)
+                                    : stamper.line(event, at: packet.timestamp) + Self.commentLine(record.comment, annotation: annotation) + "\n")
+                            return annotation
                         }) != nil
                 else { break reading }
             } catch {
@@ -170,22 +186,32 @@ struct TapCommand: ParsableCommand {
             }
         }
         file.close()
-        if summary {
-            let table = ConversationSummary(conversations: annotator.tracker.conversations, flows: flows.flows)
-            Diagnostics.output(json ? table.json : table.text)
-        } else {
-            for line in TapTimeline.summary(annotator.tracker.conversations, statistics: nil, packets: seen, fromFile: true) { Diagnostics.line(line) }
-        }
+        printEnd(annotator.tracker, flows: flows, packets: seen)
         Self.reportForgotten(annotator.tracker, summary: summary)
-        if undecoded > 0 && file.linkType == nil {
-            Diagnostics.line("tap: \(counted(undecoded, "packet")) not decoded: sockscope does not decode \(file.linkTypeName)")
-        }
-        for (why, count) in file.undecoded.sorted(by: { $0.key < $1.key }) { Diagnostics.line("tap: \(counted(count, "packet")) not decoded: \(why)") }
+        Self.reportUndecoded(file, undecoded: undecoded)
         if let writeFailure = file.writeFailure { throw writeFailure }
         if let pcapOut { Diagnostics.line("tap: \(counted(seen, "packet")) written to \(pcapOut)") }
         try pictureFiles.write(recording, what: "TCP conversation \(conversation ?? 1) of \(annotator.tracker.begun)")
         if let failure { throw failure }
         return seen == 0 ? .nothingFound : .success
+    }
+
+    /// After a file's packets: the --summary table, or the timeline's closing lines.
+    private func printEnd(_ tracker: TCPConversationTracker, flows: UDPFlowTable, packets: Int) {
+        if summary {
+            let table = ConversationSummary(conversations: tracker.conversations, flows: flows.flows)
+            Diagnostics.output(json ? table.json : table.text)
+        } else {
+            for line in TapTimeline.summary(tracker.conversations, statistics: nil, packets: packets, fromFile: true) { Diagnostics.line(line) }
+        }
+    }
+
+    /// Says how many packets were not decoded, and why.
+    private static func reportUndecoded(_ file: CaptureFile, undecoded: Int) {
+        if undecoded > 0 && file.linkType == nil {
+            Diagnostics.line("tap: \(counted(undecoded, "packet")) not decoded: sockscope does not decode \(file.linkTypeName)")
+        }
+        for (why, count) in file.undecoded.sorted(by: { $0.key < $1.key }) { Diagnostics.line("tap: \(counted(count, "packet")) not decoded: \(why)") }
     }
 
     /// Says how many unanswered SYNs' conversations were forgotten to keep memory bounded.
@@ -207,7 +233,7 @@ struct TapCommand: ParsableCommand {
         let capture = try PacketCapture(
             PacketCapture.Options(
                 interface: interface, filter: expression,
-                snapLength: payload ? 65_535 : 128, pcapOut: pcapOut))
+                snapLength: payload ? 65_535 : 128, pcapOut: .requested(pcapOut, pcapng: pcapng)))
         Diagnostics.line("tap: capturing on \(interface) (\(capture.linkType.name)): \(Self.described(capture.filterText))")
         // A capture may see millions of connections: those over for 10 s were reported
         // as they ended and are forgotten.
@@ -224,13 +250,13 @@ struct TapCommand: ParsableCommand {
             if let deadline, ContinuousClock.now >= deadline { break }
             do {
                 try capture.waitAndDrain(until: deadline ?? .now + .seconds(3600)) { packet, _ in
-                    guard let packet, count.map({ seen < $0 }) ?? true else { return }
+                    guard let packet, count.map({ seen < $0 }) ?? true else { return nil }
                     seen += 1
                     if summary { flows.add(packet) }
-                    guard let event = annotator.annotate(packet) else { return }
+                    guard let event = annotator.annotate(packet) else { return nil }
                     if drawing { recording.add(event) }
-                    guard !summary else { return }
-                    Diagnostics.output(json ? Self.json(event) : stamper.line(event, at: packet.timestamp) + "\n")
+                    if !summary { Diagnostics.output(json ? Self.json(event) : stamper.line(event, at: packet.timestamp) + "\n") }
+                    return event.annotation
                 }
             } catch {
                 stoppedBy = error
@@ -255,10 +281,19 @@ struct TapCommand: ParsableCommand {
     }
 
     /// A packet record; `capturedAt` (since the epoch, a file's packets) is its "time",
-    /// else the time it is printed.
-    static func json(_ event: ConnectionTap.TapEvent, capturedAt: Duration? = nil) -> String {
-        guard let record = record(event) else { return "" }
+    /// else the time it is printed; `comment`, the one a pcapng file holds for it.
+    static func json(_ event: ConnectionTap.TapEvent, capturedAt: Duration? = nil, comment: String? = nil) -> String {
+        guard var record = record(event) else { return "" }
+        record.comment = comment
         return JSONLine.text(record, time: capturedAt.map(Timestamp.rfc3339) ?? Timestamp.now())
+    }
+
+    /// Under a packet read from a pcapng file: its comment, when the file holds one that
+    /// says more than the tap's own annotation (another tool's, or the calls `demo`
+    /// named), escaped.
+    static func commentLine(_ comment: String?, annotation: String?) -> String {
+        guard let comment, !comment.isEmpty, comment != annotation else { return "" }
+        return "\n" + String(repeating: " ", count: 13) + "comment: " + PrintableBytes.escaped(comment)
     }
 
     private static func record(_ event: ConnectionTap.TapEvent) -> PacketRecord? {

@@ -10,7 +10,9 @@ import Synchronization
 /// the caller may read `conversations` and `statistics`. That hand-over is why the
 /// class can be shared with the thread (`@unchecked Sendable`).
 package final class ConnectionTap: @unchecked Sendable {
-    package typealias Report = @Sendable (TapEvent) -> Void
+    /// Handed each event as it happens; returns the comment the packet carries in a
+    /// pcapng file (nil for none: ``TapEvent/annotation`` is the tap's own).
+    package typealias Report = @Sendable (TapEvent) -> String?
 
     /// What the tap reports as it goes.
     package enum TapEvent: Sendable {
@@ -34,6 +36,13 @@ package final class ConnectionTap: @unchecked Sendable {
     package init(_ options: PacketCapture.Options, report: @escaping Report) throws(SockscopeError) {
         capture = try PacketCapture(options)
         self.report = report
+    }
+
+    /// Reads the packets waiting now, on the caller's thread (for a tap never started:
+    /// the demo hands over each step's packets with the calls that caused them).
+    package func drainNow() {
+        guard !started else { return }
+        capture.drain { packet, _ in handle(packet) }
     }
 
     /// Starts reading packets on a background thread.
@@ -79,16 +88,22 @@ package final class ConnectionTap: @unchecked Sendable {
             }
     }
 
-    private func handle(_ packet: Packet?) {
-        guard let packet else { return }
+    private func handle(_ packet: Packet?) -> String? {
+        guard let packet else { return nil }
         packetsSeen += 1
-        if let event = annotator.annotate(packet) { report(event) }
+        guard let event = annotator.annotate(packet) else { return nil }
+        return report(event)
     }
 
     /// Stops once every conversation seen has closed (CLOSED or TIME-WAIT) or
     /// `grace` has passed, flushes the pcap file, and returns what was tracked.
     package func finish(grace: Duration) -> (conversations: [TCPConversationTracker.Conversation], statistics: PacketCapture.Statistics?) {
-        guard started else { return ([], capture.statistics) }
+        guard started else {
+            drainNow()
+            let statistics = capture.statistics
+            capture.close()
+            return (annotator.tracker.conversations, statistics)
+        }
         stop.withLock { state in
             state.deadline = ContinuousClock.now + grace
             return state.remote

@@ -15,10 +15,10 @@ package final class PacketCapture {
         package var filter: String?
         /// Bytes kept of each packet: enough for headers by default.
         package var snapLength: Int32
-        /// Write every captured packet to this pcap file too.
-        package var pcapOut: String?
+        /// Write every captured packet to this file too (pcap or pcapng).
+        package var pcapOut: CaptureOutput?
 
-        package init(interface: String, filter: String?, snapLength: Int32 = 128, pcapOut: String? = nil) {
+        package init(interface: String, filter: String?, snapLength: Int32 = 128, pcapOut: CaptureOutput? = nil) {
             self.interface = interface
             self.filter = filter
             self.snapLength = snapLength
@@ -34,7 +34,9 @@ package final class PacketCapture {
     }
 
     private var handle: OpaquePointer?
-    private var dumper: OpaquePointer?
+    private var writer: CaptureWriter?
+    /// pcapng keeps nanoseconds: the capture is opened with that precision for it.
+    private let nanoseconds: Bool
     /// Set by `close` when the pcap file could not be written completely.
     package private(set) var writeFailure: SockscopeError?
     package let linkType: LinkType
@@ -48,12 +50,14 @@ package final class PacketCapture {
     ///   64 for a bad filter or unknown interface, 74 otherwise.
     package init(_ options: Options) throws(SockscopeError) {
         self.options = options
+        nanoseconds = options.pcapOut?.format == .pcapng
         var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
         try Self.loadLibpcap()
         guard let handle = pcap_create(options.interface, &errorBuffer) else {
             throw SockscopeError("cannot open \(options.interface) for capture: \(Self.text(errorBuffer))", status: .ioError)
         }
         do throws(SockscopeError) {
+            if nanoseconds { pcap_set_tstamp_precision(handle, Int32(PCAP_TSTAMP_PRECISION_NANO)) }
             try Self.activate(handle, options)
             let dlt = pcap_datalink(handle)
             guard let linkType = LinkType(dlt: dlt) else {
@@ -63,11 +67,8 @@ package final class PacketCapture {
             guard pcap_setnonblock(handle, 1, &errorBuffer) == 0 else {
                 throw SockscopeError("cannot make the capture non-blocking: \(Self.text(errorBuffer))", status: .ioError)
             }
-            if let path = options.pcapOut {
-                guard let dumper = pcap_dump_open(handle, path) else {
-                    throw SockscopeError("cannot create \(path): \(String(cString: pcap_geterr(handle)))", status: .cannotCreate)
-                }
-                self.dumper = dumper
+            if let output = options.pcapOut {
+                writer = try CaptureWriter(output, handle: handle, interface: options.interface, nanoseconds: nanoseconds)
             }
             self.linkType = linkType
             self.handle = handle
@@ -118,37 +119,29 @@ package final class PacketCapture {
     /// Installs `filter`, or (nil) the first of ``defaultFilters`` that compiles for the
     /// handle's link type; returns the expression installed.
     static func installFilter(_ handle: OpaquePointer, _ filter: String?) throws(SockscopeError) -> String {
-        if let filter {
-            try setFilter(handle, filter)
-            return filter
+        let (text, program) = try chooseFilter(handle, filter)
+        guard let program else { return text }
+        guard program.install(on: handle) else {
+            throw SockscopeError("cannot set the capture filter: \(String(cString: pcap_geterr(handle)))", status: .ioError)
         }
+        return text
+    }
+
+    /// Compiles `filter`, or (nil) the first of ``defaultFilters`` that compiles for the
+    /// handle's link type: the expression and its program (nil for no filter).
+    static func chooseFilter(_ handle: OpaquePointer, _ filter: String?) throws(SockscopeError) -> (String, BPFProgram?) {
+        if let filter { return (filter, try BPFProgram(handle, filter)) }
         // PPP may leave out its address and control bytes (RFC 1661 §6.6), which libpcap's
         // compiled offsets take for granted: a default filter would drop those frames.
-        if [9, 50].contains(pcap_datalink(handle)) { return "" }
+        if [9, 50].contains(pcap_datalink(handle)) { return ("", nil) }
         for candidate in defaultFilters {
             do throws(SockscopeError) {
-                try setFilter(handle, candidate)
-                return candidate
+                return (candidate, try BPFProgram(handle, candidate))
             } catch  where error.status == .usage {
                 continue  // does not compile for this link type
             }
         }
-        return ""
-    }
-
-    /// Compiles the BPF filter (`pcap_compile`) and installs it (`pcap_setfilter`).
-    static func setFilter(_ handle: OpaquePointer, _ filter: String) throws(SockscopeError) {
-        guard !filter.isEmpty else { return }
-        var program = bpf_program()
-        // A filter of thousands of terms can take minutes to compile: Ctrl-C ends it.
-        let compiled = Interruption.immediately { pcap_compile(handle, &program, filter, 1, PCAP_NETMASK_UNKNOWN) }
-        guard compiled == 0 else {
-            throw SockscopeError("bad capture filter '\(filter)': \(String(cString: pcap_geterr(handle)))", status: .usage)
-        }
-        defer { pcap_freecode(&program) }
-        guard pcap_setfilter(handle, &program) == 0 else {
-            throw SockscopeError("cannot set the capture filter: \(String(cString: pcap_geterr(handle)))", status: .ioError)
-        }
+        return ("", nil)
     }
 
     deinit { close() }
@@ -157,9 +150,10 @@ package final class PacketCapture {
     package var selectableDescriptor: FileDescriptor { FileDescriptor(rawValue: handle.map { pcap_get_selectable_fd($0) } ?? -1) }
 
     /// Reads every packet waiting, without blocking; hands each to `body` decoded
-    /// (nil when it is not IP) with its timestamp since the epoch. Returns the count.
+    /// (nil when it is not IP) with its timestamp since the epoch, then saves it (with
+    /// the annotation `body` returns, in a pcapng file). Returns the count.
     @discardableResult
-    package func drain(_ body: (Packet?, _ length: Int) -> Void) -> Int {
+    package func drain(_ body: (Packet?, _ length: Int) -> String?) -> Int {
         guard let handle else { return 0 }
         var count = 0
         while count < 10_000 {
@@ -167,11 +161,12 @@ package final class PacketCapture {
             var data: UnsafePointer<UInt8>?
             let status = pcap_next_ex(handle, &header, &data)
             guard status == 1, let header, let data else { break }
-            if let dumper { pcap_dump(UnsafeMutablePointer(dumper), header, data) }
             let captured = Int(header.pointee.caplen)
             let frame = Array(UnsafeBufferPointer(start: data, count: captured))
-            let time = Duration.seconds(header.pointee.ts.tv_sec) + .microseconds(header.pointee.ts.tv_usec)
-            body(PacketDecoder.decode(frame, linkType: linkType, timestamp: time, wireLength: Int(header.pointee.len)), Int(header.pointee.len))
+            let time = CaptureWriter.time(header.pointee.ts, nanoseconds: nanoseconds)
+            let comment = body(
+                PacketDecoder.decode(frame, linkType: linkType, timestamp: time, wireLength: Int(header.pointee.len)), Int(header.pointee.len))
+            writer?.write(header, data, comment: comment)
             count += 1
         }
         return count
@@ -181,7 +176,7 @@ package final class PacketCapture {
     /// then drains them. Returns how many were handed to `body`.
     /// - Throws: EINTR when SIGINT or SIGTERM arrived (drain what is left, then stop).
     @discardableResult
-    package func waitAndDrain(until deadline: ContinuousClock.Instant, _ body: (Packet?, Int) -> Void) throws(SocketCallError) -> Int {
+    package func waitAndDrain(until deadline: ContinuousClock.Instant, _ body: (Packet?, Int) -> String?) throws(SocketCallError) -> Int {
         _ = try EventLoop.wait(for: selectableDescriptor, .readable, deadline: deadline)
         return drain(body)
     }
@@ -196,29 +191,14 @@ package final class PacketCapture {
 
     /// Flushes the pcap file and releases the capture.
     package func close() {
-        if let dumper {
-            writeFailure = writeFailure ?? Self.closeDumper(dumper, path: options.pcapOut)
-            self.dumper = nil
+        if let writer {
+            writeFailure = writeFailure ?? writer.close()
+            self.writer = nil
         }
         if let handle {
             pcap_close(handle)
             self.handle = nil
         }
-    }
-
-    /// Flushes and closes a pcap file being written; the failure when it is short. A
-    /// write that failed (ENOSPC, EIO) leaves the stream in error; the flush reports what
-    /// was still buffered. Either means the file holds only the packets before it.
-    static func closeDumper(_ dumper: OpaquePointer, path: String?) -> SockscopeError? {
-        let file = pcap_dump_file(dumper)
-        let flushed = pcap_dump_flush(dumper) == 0
-        let failed = !flushed || (file.map { ferror($0) != 0 } ?? false)
-        let error = Errno.current
-        pcap_dump_close(dumper)
-        guard failed else { return nil }
-        return SockscopeError(
-            "cannot write \(path ?? "the pcap file"): \(error.nameAndText)",
-            explanation: "the file holds only the packets written before the failure", status: .ioError)
     }
 
     /// Loads libpcap (dlopen, once: see CPcap) — the first thing every capture does.

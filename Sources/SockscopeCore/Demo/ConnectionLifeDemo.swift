@@ -12,14 +12,16 @@ package struct ConnectionLifeDemo {
     package var message: String
     /// Capture the packets on `lo` and show them next to the calls (needs CAP_NET_RAW).
     package var capturePackets: Bool
-    /// Also write the captured packets to this pcap file.
-    package var pcapOut: String?
+    /// Also write the captured packets to this file (pcapng: each packet with the calls
+    /// of the step that sent it and the states it caused).
+    package var pcapOut: CaptureOutput?
     /// Speak TLS over the connection (an ephemeral certificate; the client does not
     /// verify it): the handshake's records show in the packets, the data is encrypted.
     package var tls: Bool
 
     package init(
-        address: IPAddress = .v4(.loopback), message: String = "hello, sockets\n", capturePackets: Bool = false, pcapOut: String? = nil, tls: Bool = false
+        address: IPAddress = .v4(.loopback), message: String = "hello, sockets\n", capturePackets: Bool = false, pcapOut: CaptureOutput? = nil,
+        tls: Bool = false
     ) {
         self.address = address
         self.message = message
@@ -37,15 +39,15 @@ package struct ConnectionLifeDemo {
         run.pcapOut = pcapOut
         run.captureFailure = captureFailure
         run.tls = tls
-        defer { _ = run.tap?.finish(grace: .zero) }
-        do {
-            try run.play(address: address, message: message)
-        } catch let error as SockscopeError {
-            throw error
-        } catch let error as SocketCallError {
-            throw SockscopeError(error)
-        } catch {
-            throw SockscopeError("demo failed: \(error)", status: .internalError)
+        let played = Result { try run.play(address: address, message: message) }
+        // The capture file is complete only now: a failure to write it is the demo's.
+        _ = run.tap?.finish(grace: .zero)
+        switch played {
+        case .success:
+            if let failure = run.tap?.writeFailure { throw failure }
+        case .failure(let error as SockscopeError): throw error
+        case .failure(let error as SocketCallError): throw SockscopeError(error)
+        case .failure(let error): throw SockscopeError("demo failed: \(error)", status: .internalError)
         }
     }
 }
@@ -54,6 +56,8 @@ package struct ConnectionLifeDemo {
 final class CallLog: Sendable {
     let lines = Mutex<[String]>([])
     let packets = Mutex<[TCPConversationTracker.Event]>([])
+    /// The calls of the step whose packets are being read (for their pcapng comments).
+    let step = Mutex("")
     func take() -> [String] {
         lines.withLock { lines in
             defer { lines = [] }
@@ -75,7 +79,7 @@ struct DemoRun {
     var listenerAddress: SocketAddress?
     var clientAddress: SocketAddress?
     var capturePackets = false
-    var pcapOut: String?
+    var pcapOut: CaptureOutput?
     var captureFailure: ((SockscopeError) -> Void)?
     var tap: ConnectionTap?
     var clientExists = false
@@ -205,11 +209,12 @@ struct DemoRun {
         do {
             // With TLS the whole packets: the timeline shows the records they carry.
             let options = PacketCapture.Options(interface: "lo", filter: "tcp port \(port)", snapLength: tls ? 65_535 : 128, pcapOut: pcapOut)
-            let tap = try ConnectionTap(options) { event in
+            // Not started: each step reads its packets itself, after its calls.
+            self.tap = try ConnectionTap(options) { event in
                 if case .tcp(let packet) = event { log.packets.withLock { $0.append(packet) } }
+                let call = log.step.withLock { $0 }
+                return [call.isEmpty ? nil : "call " + call, event.annotation].compactMap { $0 }.joined(separator: "; ")
             }
-            tap.start()
-            self.tap = tap
         } catch {
             captureFailure?(error)
         }
@@ -261,11 +266,13 @@ struct DemoRun {
             if let socket { return socket.state.name }
             return exists ? TCPState.closed.name : nil
         }
-        if tap != nil {
-            // Give the capture thread a moment to hand over this call's packets.
-            try pause(.milliseconds(30))
-        }
         let call = log.take().joined(separator: "; ")
+        if let tap {
+            // Give the kernel a moment to hand over this step's packets, then read them.
+            try pause(.milliseconds(30))
+            log.step.withLock { $0 = call }
+            tap.drainNow()
+        }
         observe(
             DemoStep(
                 number: number, side: side, call: call, explanation: explanation,

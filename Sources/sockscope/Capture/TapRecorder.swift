@@ -22,10 +22,12 @@ final class TapRecorder: Sendable {
         pictures = options.pictures.enabled ? try PictureFiles(options.pictures) : nil
     }
 
-    /// The timeline line on stderr, and the segment kept for the pictures.
-    private func report(_ event: ConnectionTap.TapEvent) {
+    /// The timeline line on stderr, and the segment kept for the pictures; returns the
+    /// packet's comment for a pcapng file.
+    private func report(_ event: ConnectionTap.TapEvent) -> String? {
         Diagnostics.line(TapTimeline.line(event, style: style))
         if options.pictures.enabled { recording.withLock { $0.add(event) } }
+        return event.annotation
     }
 
     /// For `Connector.Request.beforeConnect`: open the capture for this 4-tuple.

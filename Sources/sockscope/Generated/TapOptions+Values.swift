@@ -11,6 +11,7 @@ extension TapOptions {
         var interface: String?
         var payload = false
         var pcapOut: String?
+        var pcapng = false
         var followTimeWait = false
         var pictures = PictureOptions.Values()
     }
@@ -22,6 +23,7 @@ extension TapOptions {
             interface: interface,
             payload: payload,
             pcapOut: pcapOut,
+            pcapng: pcapng,
             followTimeWait: followTimeWait,
             pictures: pictures.values
         )

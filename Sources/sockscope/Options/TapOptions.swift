@@ -18,9 +18,14 @@ struct TapOptions: ParsableArguments {
     var payload = false
 
     @Option(
-        name: .customLong("pcap-out"), help: ArgumentHelp("Also write the captured packets to this pcap file (implies --tap).", valueName: "file"),
+        name: .customLong("pcap-out"), help: ArgumentHelp("Also write the captured packets to this file (implies --tap): pcap, or pcapng with each packet's annotation for a .pcapng name.", valueName: "file"),
         completion: .file())
     var pcapOut: String?
+
+    @Flag(
+        name: .customLong("pcapng"),
+        help: "Write --pcap-out as pcapng, each annotated packet with what the tap says of it as its comment (the default for a .pcapng name).")
+    var pcapng = false
 
     @Flag(name: .customLong("follow-timewait"), help: "After the close, keep reporting the TIME-WAIT socket until the kernel drops it (60 s; implies --tap).")
     var followTimeWait = false
@@ -30,6 +35,10 @@ struct TapOptions: ParsableArguments {
 
     /// Whether to capture: --tap, or any option that only makes sense with it.
     var enabled: Bool { values.enabled }
+
+    func validate() throws {
+        if pcapng && pcapOut == nil { throw ValidationError("--pcapng is the format of the --pcap-out file; give one") }
+    }
 }
 
 extension TapOptions.Values {
@@ -37,6 +46,7 @@ extension TapOptions.Values {
     var enabled: Bool { tap || interface != nil || pcapOut != nil || payload || followTimeWait || pictures.enabled }
 
     func captureOptions(interface fallback: String, filter: String) -> PacketCapture.Options {
-        PacketCapture.Options(interface: interface ?? fallback, filter: filter, snapLength: payload ? 65_535 : 128, pcapOut: pcapOut)
+        PacketCapture.Options(
+            interface: interface ?? fallback, filter: filter, snapLength: payload ? 65_535 : 128, pcapOut: .requested(pcapOut, pcapng: pcapng))
     }
 }

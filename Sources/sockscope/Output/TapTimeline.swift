@@ -17,10 +17,7 @@ enum TapTimeline {
             var text =
                 (stamp ?? Timestamp.offset(elapsed)) + "  \(packet.source) → \(packet.destination)  "
                 + style.yellow("ICMP\(message.isVersion6 ? "v6" : "") \(message.meaning)")
-            if let quoted = message.quoted, let port = quoted.destinationPort {
-                text +=
-                    " for \(quoted.protocolNumber == 6 ? "tcp" : quoted.protocolNumber == 17 ? "udp" : "proto \(quoted.protocolNumber)") → \(quoted.destination):\(port)"
-            }
+            if let quoted = message.quotedText { text += " " + quoted }
             return text
         case .udp(let packet, let elapsed):
             guard case .udp(let sourcePort, let destinationPort, let length) = packet.transport else { return "" }
@@ -68,23 +65,12 @@ enum TapTimeline {
             (stamp ?? Timestamp.offset(event.elapsed)) + "  " + "\(event.source) → \(event.destination)".padded(to: 44) + "  " + style.bold(flags.padded(to: 5))
             + "  "
             + fields.joined(separator: ", ")
-        let changes = stateChanges(event)
+        let changes = event.stateChangeText
         if !changes.isEmpty { text += "   " + style.cyan(changes.joined(separator: ", ")) }
         if !event.notes.isEmpty { text += "   " + style.yellow("(" + event.notes.joined(separator: ", ") + ")") }
         // The TLS records the segment completed, each on a line under it.
         for record in event.tls { text += "\n" + String(repeating: " ", count: 13) + "TLS " + record.text }
         return text
-    }
-
-    /// State changes grouped by side, in order: `client: FIN-WAIT-2 → TIME-WAIT`.
-    static func stateChanges(_ event: TCPConversationTracker.Event) -> [String] {
-        var order: [TCPConversationTracker.Side] = []
-        var states: [TCPConversationTracker.Side: [String]] = [:]
-        for change in event.stateChanges {
-            if states[change.side] == nil { order.append(change.side) }
-            states[change.side, default: []].append(change.state.name)
-        }
-        return order.map { "\($0.rawValue): " + (states[$0] ?? []).joined(separator: " → ") }
     }
 
     /// One compact line per probed port: what the probe sent and what came back.

@@ -37,6 +37,8 @@ enum Paths {
     static let curl = tool("/usr/bin/curl")
     static let openssl = tool("/usr/bin/openssl")
     static let tshark = tool("/usr/bin/tshark")
+    static let capinfos = tool("/usr/bin/capinfos")
+    static let editcap = tool("/usr/bin/editcap")
     static let ncat = tool("/usr/bin/ncat")
     static let danted = tool("/usr/sbin/danted")
     static let tinyproxy = tool("/usr/bin/tinyproxy")

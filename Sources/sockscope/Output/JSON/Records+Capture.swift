@@ -22,6 +22,7 @@ struct PacketRecord: JSONRecord {
     @Omitted var tls: [TLSRecordObject]?
     @Omitted var message: String?
     @Omitted var truncated: Bool?
+    @Omitted var comment: String?
 
     init(offset: Duration, source: JSONEndpoint, destination: JSONEndpoint, protocol transport: String) {
         offsetMs = offset.jsonMilliseconds

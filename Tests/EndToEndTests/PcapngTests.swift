@@ -1,0 +1,147 @@
+import Foundation
+import Testing
+
+/// pcapng files that carry the tap's annotations: written by connect, tap, probe and
+/// demo, read by tshark, capinfos and editcap (Wireshark's own readers), and read back
+/// by `tap --read`, with another tool's comments (Tests/Peers/pcapng_build.py).
+@Suite("pcapng with annotations")
+struct PcapngTests {
+    /// tshark's packet comments, one per frame ("" for a frame without one).
+    static func comments(_ path: String) async throws -> [String] {
+        let fields = try await run(Paths.tshark, ["-r", path, "-T", "fields", "-e", "frame.comment"])
+        try #require(fields.status == 0, "\(fields)")
+        return fields.stdoutText.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
+    }
+
+    /// What a timeline line says after the packet's fields — the states each side entered
+    /// and the notes — written as a packet comment is: parts separated by "; ".
+    static func annotation(_ line: String) -> String {
+        guard let length = line.range(of: #"len \d+"#, options: .regularExpression) else { return "" }
+        var rest = line[length.upperBound...].trimmingCharacters(in: .whitespaces)
+        var notes: [String] = []
+        if let open = rest.range(of: "("), rest.hasSuffix(")") {
+            notes = rest[open.upperBound..<rest.index(before: rest.endIndex)].components(separatedBy: ", ")
+            rest = rest[..<open.lowerBound].trimmingCharacters(in: .whitespaces)
+        }
+        let states =
+            rest.isEmpty ? [] : rest.replacingOccurrences(of: #", (client|server):"#, with: "; $1:", options: .regularExpression).components(separatedBy: "; ")
+        return (states + notes).joined(separator: "; ")
+    }
+
+    @Test(
+        "connect --pcap-out F.pcapng: tshark shows exactly the tap's annotations, one per annotated packet; capinfos sees the command line, the version, the interface and nanosecond time",
+        .enabled(if: Paths.isRoot, "skipped: capturing needs root (CAP_NET_RAW)"))
+    func connectAnnotations() async throws {
+        let directory = try TemporaryDirectory.make()
+        let server = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "upper"])
+        defer { server.kill() }
+        let port = try await server.announcedPort(marker: "", inStdout: true)
+        let path = directory + "/c.pcapng"
+        let outcome = try await sockscope("connect", "--pcap-out", path, "127.0.0.1", "\(port)", input: Array("pcapng".utf8))
+        #expect(outcome.status == 0 && outcome.stdoutText == "PCAPNG", "\(outcome)")
+        let lines = TapTests.timeline(outcome.stderr)
+        let comments = try await Self.comments(path)
+        #expect(lines.count >= 8 && comments.count == lines.count, "tshark read \(comments.count) frames, the tap showed \(lines.count)")
+        #expect(comments == lines.map(Self.annotation), "tshark: \(comments)\ntap: \(lines)")
+        #expect(comments.first == "client: SYN-SENT" && comments.last == "server: CLOSED", "\(comments)")
+        #expect(comments.contains(""), "a packet without an annotation carries no comment: \(comments)")
+        let info = try await run(Paths.capinfos, [path])
+        #expect(info.status == 0, "\(info)")
+        for fact in [
+            "pcapng", "nanoseconds (9)", "Capture application: sockscope 0.", "Capture comment:     sockscope 0.",
+            "sockscope connect --pcap-out \(path) 127.0.0.1 \(port)", "Name = lo", "Ethernet", "Capture length = 128",
+        ] {
+            #expect(info.stdoutText.contains(fact), "capinfos lacks \(fact): \(info.stdoutText)")
+        }
+    }
+
+    @Test(
+        "tap --read of our pcapng: the comments come back (JSON 'comment'), the same timeline as the live tap; --summary and --diagram work on it; tap -w copies it with its comments; editcap round-trips it (pcapng and pcap)",
+        .enabled(if: Paths.isRoot, "skipped: capturing needs root (CAP_NET_RAW)"))
+    func readBack() async throws {
+        let directory = try TemporaryDirectory.make()
+        let server = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "upper"])
+        defer { server.kill() }
+        let port = try await server.announcedPort(marker: "", inStdout: true)
+        let path = directory + "/c.pcapng"
+        let live = try await sockscope("connect", "--tap", "--pcapng", "--pcap-out", path, "127.0.0.1", "\(port)", input: Array("again".utf8))
+        #expect(live.status == 0, "\(live)")
+        let liveLines = TapTests.timeline(live.stderr).map(Self.annotation)
+        let read = try await sockscope("tap", "-r", path, "--json")
+        #expect(read.status == 0, "\(read)")
+        let records = read.stdoutText.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let readComments = records.map { $0["comment"] as? String ?? "" }
+        #expect(readComments == liveLines, "read back: \(readComments)\nlive: \(liveLines)")
+        let text = try await sockscope("tap", "-r", path)
+        #expect(!text.stdoutText.contains("comment:"), "our own annotations are not repeated under the packet: \(text.stdoutText)")
+        let summary = try await sockscope("tap", "-r", path, "--summary", "--diagram", directory + "/d.svg")
+        #expect(summary.status == 0 && summary.stdoutText.contains("client TIME-WAIT"), "\(summary)")
+        #expect(FileManager.default.fileExists(atPath: directory + "/d.svg"))
+        let copy = try await sockscope("tap", "-r", path, "-w", directory + "/copy.pcapng")
+        #expect(copy.status == 0, "\(copy)")
+        let original = try await Self.comments(path)
+        #expect(try await Self.comments(directory + "/copy.pcapng") == original)
+        let round = try await run(Paths.editcap, ["-F", "pcapng", path, directory + "/round.pcapng"])
+        #expect(round.status == 0, "\(round)")
+        #expect(try await Self.comments(directory + "/round.pcapng") == original, "editcap kept the comments")
+        let again = try await sockscope("tap", "-r", directory + "/round.pcapng", "--json")
+        #expect(again.stdoutText.split(separator: "\n").count == records.count, "\(again)")
+        let classic = try await run(Paths.editcap, ["-F", "pcap", path, directory + "/round.pcap"])
+        #expect(classic.status == 0, "\(classic)")
+        let fromPcap = try await sockscope("tap", "-r", directory + "/round.pcap")
+        #expect(TapTests.timeline(fromPcap.stdoutText) == TapTests.timeline(text.stdoutText), "the same packets and states from the pcap copy")
+    }
+
+    @Test(
+        "demo --pcap-out F.pcapng: each packet's comment names the socket call of the step that sent it and the states it caused; tap --read shows them",
+        .enabled(if: Paths.isRoot, "skipped: capturing needs root (CAP_NET_RAW)"))
+    func demoCalls() async throws {
+        let directory = try TemporaryDirectory.make()
+        let path = directory + "/demo.pcapng"
+        let demo = try await sockscope("demo", "--pcap-out", path)
+        #expect(demo.status == 0, "\(demo)")
+        let comments = try await Self.comments(path)
+        #expect(comments.count >= 10, "\(comments)")
+        #expect(comments.first?.hasPrefix("call connect(fd ") == true && comments.first?.hasSuffix("; client: SYN-SENT") == true, "\(comments)")
+        #expect(comments.contains { $0.contains("call send(") }, "\(comments)")
+        #expect(comments.contains { $0.contains("shutdown(fd ") && $0.contains("client: FIN-WAIT-1") }, "\(comments)")
+        #expect(comments.contains { $0.contains("call close(fd ") && $0.contains("client: TIME-WAIT") }, "\(comments)")
+        let read = try await sockscope("tap", "-r", path)
+        #expect(read.stdoutText.contains("comment: call connect(fd "), "\(read.stdoutText)")
+    }
+
+    @Test(
+        "another tool's pcapng (either byte order, two sections, obsolete and simple packet blocks, blocks without packets): tap --read shows its comments where tshark does, escaped; -w keeps them beside the tap's",
+        arguments: ["big", "little"])
+    func foreignComments(_ order: String) async throws {
+        let directory = try TemporaryDirectory.make()
+        let path = directory + "/\(order).pcapng"
+        let made = try await run(Paths.python, [Paths.peer("pcapng_build.py"), path, order])
+        try #require(made.status == 0, "\(made)")
+        let theirs = try await Self.comments(path)
+        let read = try await sockscope("tap", "-r", path, "--json")
+        #expect(read.status == 0, "\(read)")
+        let ours = read.stdoutText.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .map { ($0["comment"] as? String ?? "").replacingOccurrences(of: "\n", with: "\\n") }
+        #expect(ours == theirs && theirs.filter { !$0.isEmpty }.count == 3, "ours \(ours)\ntshark \(theirs)")
+        let text = try await sockscope("tap", "-r", path)
+        #expect(text.stdoutText.contains(#"comment: escape \x1b[31m and\na newline"#) && !text.stdoutText.contains("\u{1b}"), "\(text.stdoutText)")
+        let copy = try await sockscope("tap", "-r", path, "-w", directory + "/copy.pcapng")
+        #expect(copy.status == 0, "\(copy)")
+        let copied = try await Self.comments(directory + "/copy.pcapng")
+        #expect(copied.first == "SYN from the hand-made client; client: SYN-SENT" && copied[1] == "server: SYN-RECEIVED; client: ESTABLISHED", "\(copied)")
+    }
+
+    @Test("usage and failures: --pcapng without --pcap-out, a pcapng file that cannot be written completely (74)")
+    func failures() async throws {
+        try await expectFailure(["tap", "--pcapng"], "--pcapng is the format of the --pcap-out file")
+        try await expectFailure(["connect", "--pcapng", "127.0.0.1", "9"], "--pcapng is the format of the --pcap-out file")
+        try await expectFailure(["demo", "--pcapng"], "--pcapng is the format of the --pcap-out file")
+        try await expectFailure(["demo", "--no-packets", "--pcap-out", "x.pcapng"], "--no-packets captures none")
+        let directory = try TemporaryDirectory.make()
+        let made = try await run(Paths.python, [Paths.peer("pcapng_build.py"), directory + "/in.pcapng", "little"])
+        try #require(made.status == 0)
+        let full = try await sockscope("tap", "-r", directory + "/in.pcapng", "--pcapng", "-w", "/dev/full")
+        #expect(full.status == 74 && full.stderr.contains("cannot write /dev/full") && !full.stderr.contains("written to"), "\(full)")
+    }
+}
