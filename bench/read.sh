@@ -48,9 +48,9 @@ printf "capture: %s MiB, %s packets (%s copies of a %s-packet capture of 8 conne
 
 start=$(date +%s%N)
 "$BIN" tap -r "$WORK/big.pcap" --summary -w "$WORK/big.pcapng" > /dev/null 2>&1
-printf "pcapng copy: %s MiB written in %.1f s, %s packets with comments\n" "$(( $(stat -c %s "$WORK/big.pcapng") / 1048576 ))" \
+printf "pcapng copy: %s MiB written in %.1f s, %s packets with comments in each copy of the base capture\n" "$(( $(stat -c %s "$WORK/big.pcapng") / 1048576 ))" \
   "$(echo "($(date +%s%N) - $start) / 1000000000" | bc -l)" \
-  "$("$BIN" tap -r "$WORK/base.pcap" --summary -w "$WORK/base.pcapng" > /dev/null 2>&1; tshark -r "$WORK/base.pcapng" -Y frame.comment -T fields -e frame.number 2>/dev/null | wc -l) per copy of the base capture"
+  "$("$BIN" tap -r "$WORK/base.pcap" --summary -w "$WORK/base.pcapng" > /dev/null 2>&1; tshark -r "$WORK/base.pcapng" -Y frame.comment -T fields -e frame.number 2>/dev/null | wc -l)"
 
 # 2. Each reader: "seconds peak_kib".
 measure() {

@@ -142,7 +142,8 @@ extension ConnectCommand.Request {
     }
 
     private func connectAndRelay() throws(SockscopeError) {
-        let tracer = Diagnostics.tracer(verbose: session.verbose)
+        let calls = tap.callLog(verbose: session.verbose)
+        let tracer = Diagnostics.tracer(verbose: session.verbose, calls: calls)
         var (request, host, tunnel) = try connectRequest(type: transport.socketType)
         // Bad TLS options and a missing libssl are errors before any connection.
         let context = try tls.configurationIfEnabled(role: .client).map { (configuration) throws(SockscopeError) in
@@ -155,7 +156,7 @@ extension ConnectCommand.Request {
         // a capture meant for decryption (--keylog with --pcap-out) needs the data.
         var tap = self.tap
         if context != nil && tap.enabled { tap.payload = true }
-        let recorder = try TapRecorder(options: tap)
+        let recorder = try TapRecorder(options: tap, calls: calls)
         if tap.enabled { request.beforeConnect = recorder.start }
         let socket: Socket
         do {

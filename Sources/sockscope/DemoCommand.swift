@@ -27,7 +27,13 @@ struct DemoCommand: ParsableCommand {
 
     var json: Bool { jsonOutput.json }
 
-    @Option(name: .customLong("pcap-out"), help: ArgumentHelp("Also write the demo's packets to this file: pcap, or pcapng (a .pcapng name) where each packet's comment names the socket call that sent it and the states it caused.", valueName: "file"), completion: .file())
+    @Option(
+        name: .customLong("pcap-out"),
+        help: ArgumentHelp(
+            "Also write the demo's packets to this file: pcap, or pcapng (a .pcapng name) where each packet's comment "
+                + "names the socket call that sent it and the states it caused.",
+            valueName: "file"),
+        completion: .file())
     var pcapOut: String?
 
     @Flag(

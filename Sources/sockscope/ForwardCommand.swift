@@ -171,7 +171,8 @@ struct ForwardCommand: ParsableCommand {
     private func forward() throws(SockscopeError) {
         let protocolName = udp ? "udp" : "tcp"
         let (bind, target, proxyRoute) = try addresses(protocolName: protocolName)
-        let tracer = Diagnostics.tracer(verbose: verbose)
+        let calls = tap.values.callLog(verbose: verbose)
+        let tracer = Diagnostics.tracer(verbose: verbose, calls: calls)
         let reporter = ListenerReporter(
             json: output.json, tracer: tracer, announce: true, dualStack: false, protocolName: unixPath != nil ? "unix" : protocolName)
         var events = ForwardReporter(json: output.json, tracer: tracer)
@@ -194,7 +195,7 @@ struct ForwardCommand: ParsableCommand {
             context.announceIfEphemeral(json: output.json)
             policy.tls = TLSService(context: context, bridged: false)
         }
-        let recorder = try TapRecorder(options: tap.values)
+        let recorder = try TapRecorder(options: tap.values, calls: calls)
         if tap.enabled { request.beforeListen = { bound throws(SockscopeError) in try recorder.startForwarding(bound, target: target) } }
         let server = try ForwardServer(
             request, route: proxyRoute ?? .fixed(target), policy: policy, tracer: tracer, faults: faults.faults,

@@ -247,7 +247,8 @@ extension ListenCommand.Request {
 
     private func listenAndServe() throws(SockscopeError) {
         if let program = execCommand?.first { try ProcessSpawner.checkRunnable(program) }
-        let tracer = Diagnostics.tracer(verbose: session.verbose)
+        let calls = tap.callLog(verbose: session.verbose)
+        let tracer = Diagnostics.tracer(verbose: session.verbose, calls: calls)
         let type = transport.socketType
         let (address, ipv6Only, askedForAnyPort) = try bindAddress(type: type)
         var request = ListenRequest(
@@ -260,7 +261,7 @@ extension ListenCommand.Request {
         }
         var tap = self.tap
         if tls.enabled && tap.enabled { tap.payload = true }  // the timeline shows the TLS records
-        let recorder = try TapRecorder(options: tap)
+        let recorder = try TapRecorder(options: tap, calls: calls)
         if tap.enabled { request.beforeListen = recorder.startListening }
         let reporter = ListenerReporter(
             json: output.json, tracer: tracer, announce: askedForAnyPort || session.verbose,

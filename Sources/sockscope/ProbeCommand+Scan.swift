@@ -281,9 +281,10 @@ extension ProbeCommand.Request {
         let hosts = targets.prefix(64).map { "host \($0)" }.joined(separator: " or ")
         let filter = "(tcp or icmp or icmp6) and (\(hosts))"
         let box = EventBox()
+        let annotating = tap.pcapOut != nil
         let capture = try ConnectionTap(tap.captureOptions(interface: interface, filter: filter)) { event in
             box.append(event)
-            return event.annotation
+            return annotating ? event.annotation : nil
         }
         Diagnostics.line("tap: capturing on \(interface): \(filter)")
         capture.start()

@@ -14,7 +14,9 @@ struct TapCommand: ParsableCommand {
             packets are listed too (ICMP errors with the packet they answer).
 
             FILTER is a BPF expression (tcpdump syntax), e.g. 'tcp port 8080'; without one, TCP, UDP \
-            and ICMP, also behind 802.1Q/QinQ tags and IPv6 extension headers. Capturing needs \
+            and ICMP, also behind 802.1Q/QinQ tags and IPv6 extension headers, and GRE. Inside VXLAN \
+            (UDP 4789), Geneve (6081) and GRE tunnels the inner conversation is tracked as its own, each \
+            packet noted "in VXLAN 42 A → B" with the outer endpoints. Capturing needs \
             CAP_NET_RAW: run as root or `sudo setcap cap_net_raw,cap_net_admin+ep $(which sockscope)`. \
             Stops after --count packets, --duration seconds, or Ctrl-C; --pcap-out also writes a pcap \
             file for tcpdump -r or Wireshark — or, named .pcapng (or with --pcapng), a pcapng file whose \
@@ -41,7 +43,7 @@ struct TapCommand: ParsableCommand {
 
     @Argument(
         parsing: .remaining,
-        help: ArgumentHelp("BPF filter expression (default: tcp, udp, icmp and icmp6, with or without 802.1Q/QinQ tags).", valueName: "filter"))
+        help: ArgumentHelp("BPF filter expression (default: tcp, udp, icmp, icmp6 and GRE, with or without 802.1Q/QinQ tags).", valueName: "filter"))
     var filter: [String] = []
 
     @Option(
@@ -61,7 +63,10 @@ struct TapCommand: ParsableCommand {
     var duration: Seconds?
 
     @Option(
-        name: [.customShort("w"), .customLong("pcap-out")], help: ArgumentHelp("Also write the packets to this file: pcap, or pcapng with each packet's annotation for a .pcapng name.", valueName: "file"),
+        name: [.customShort("w"), .customLong("pcap-out")],
+        help: ArgumentHelp(
+            "Also write the packets to this file: pcap, or pcapng with each packet's annotation for a .pcapng name.",
+            valueName: "file"),
         completion: .file())
     var pcapOut: String?
 
@@ -150,7 +155,7 @@ struct TapCommand: ParsableCommand {
         var undecoded = 0
         var failure: SockscopeError?
         // Read once: a property wrapper's getter per packet costs more than the rest of the work.
-        let (summary, json, drawing) = (self.summary, self.json, self.drawing)
+        let (summary, json, drawing, annotating) = (self.summary, self.json, self.drawing, pcapOut != nil)
         reading: while count.map({ seen < $0 }) ?? true {
             // A large file is read in rounds; Ctrl-C ends it between them, summary first.
             if let signal = Interruption.pending {
@@ -171,7 +176,7 @@ struct TapCommand: ParsableCommand {
                             if summary { flows.add(packet) }
                             guard let event = annotator.annotate(packet) else { return nil }
                             if drawing { recording.add(event) }
-                            let annotation = event.annotation
+                            let annotation = annotating || record.comment != nil ? event.annotation : nil
                             guard !summary else { return annotation }
                             Diagnostics.output(
                                 json
@@ -242,7 +247,7 @@ struct TapCommand: ParsableCommand {
         let stamper = Stamper(form: time, style: json ? .plain : Style(enabled: Diagnostics.usesColour(1)))
         var seen = 0
         let deadline = duration.map { ContinuousClock.now + $0.duration }
-        let (summary, json, drawing, count) = (self.summary, self.json, self.drawing, self.count)
+        let (summary, json, drawing, count, annotating) = (self.summary, self.json, self.drawing, self.count, pcapOut != nil)
         // Ctrl-C or SIGTERM ends the capture cleanly: summary printed, pcap file
         // complete, then exit 130/143.
         var stoppedBy: SocketCallError?
@@ -256,7 +261,7 @@ struct TapCommand: ParsableCommand {
                     guard let event = annotator.annotate(packet) else { return nil }
                     if drawing { recording.add(event) }
                     if !summary { Diagnostics.output(json ? Self.json(event) : stamper.line(event, at: packet.timestamp) + "\n") }
-                    return event.annotation
+                    return annotating ? event.annotation : nil
                 }
             } catch {
                 stoppedBy = error

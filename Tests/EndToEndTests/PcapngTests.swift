@@ -93,6 +93,52 @@ struct PcapngTests {
     }
 
     @Test(
+        "connect -v and listen -v with a pcapng --pcap-out: the packets a socket call sent name it (connect: SYN and the handshake's ACK; shutdown: the FIN); the peer's packets and data name none",
+        .enabled(if: Paths.isRoot, "skipped: capturing needs root (CAP_NET_RAW)"))
+    func verboseCalls() async throws {
+        let directory = try TemporaryDirectory.make()
+        let server = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "upper"])
+        defer { server.kill() }
+        let port = Int(try await server.announcedPort(marker: "", inStdout: true))
+        let path = directory + "/v.pcapng"
+        let outcome = try await sockscope("connect", "-v", "--pcap-out", path, "127.0.0.1", "\(port)", input: Array("calls".utf8))
+        #expect(outcome.status == 0 && outcome.stdoutText == "CALLS", "\(outcome)")
+        let fd = try #require(outcome.stderr.firstMatch(of: /socket\(AF_INET, SOCK_STREAM\) → fd (\d+)/)?.1, "\(outcome.stderr)")
+        let frames = try await Self.framesAndComments(path)
+        let ours = frames.filter { $0.source != port }
+        let theirs = frames.filter { $0.source == port }
+        let connect = "call connect(fd \(fd), 127.0.0.1:\(port))"
+        #expect(ours.first?.comment == connect + "; client: SYN-SENT", "\(frames)")
+        #expect(ours.dropFirst().first?.comment.hasPrefix(connect) == true, "the handshake's ACK: \(frames)")
+        #expect(ours.contains { $0.flags.contains("F") && $0.comment.hasPrefix("call shutdown(fd \(fd), SHUT_WR); client: FIN-WAIT-1") }, "\(frames)")
+        #expect(theirs.allSatisfy { !$0.comment.contains("call ") }, "\(frames)")
+        #expect(ours.contains { $0.flags.contains("P") && !$0.comment.contains("call ") }, "writes are not traced: \(frames)")
+
+        let listenPath = directory + "/l.pcapng"
+        let listener = try BackgroundProcess(Paths.sockscope, ["listen", "-v", "--pcap-out", listenPath, "127.0.0.1", "0"])
+        defer { listener.kill() }
+        let listenPort = Int(try await listener.announcedPort())
+        let client = try await sockscope("connect", "127.0.0.1", "\(listenPort)", input: Array("hi".utf8))
+        #expect(client.status == 0, "\(client)")
+        _ = try await listener.finish(timeout: .seconds(10))
+        let served = try await Self.framesAndComments(listenPath)
+        #expect(
+            served.contains { $0.source == listenPort && $0.flags.contains("F") && $0.comment.contains(/^call (shutdown|close)\(fd \d+/) },
+            "\(served)")
+        #expect(served.filter { $0.source != listenPort }.allSatisfy { !$0.comment.contains("call ") }, "\(served)")
+    }
+
+    /// Each frame's TCP source port, flags (tshark's tcp.flags.str) and comment.
+    static func framesAndComments(_ path: String) async throws -> [(source: Int, flags: String, comment: String)] {
+        let fields = try await run(Paths.tshark, ["-r", path, "-T", "fields", "-e", "tcp.srcport", "-e", "tcp.flags.str", "-e", "frame.comment"])
+        try #require(fields.status == 0, "\(fields)")
+        return fields.stdoutText.split(separator: "\n").map { line in
+            let parts = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            return (Int(parts[0]) ?? -1, parts.count > 1 ? parts[1] : "", parts.count > 2 ? parts[2] : "")
+        }
+    }
+
+    @Test(
         "demo --pcap-out F.pcapng: each packet's comment names the socket call of the step that sent it and the states it caused; tap --read shows them",
         .enabled(if: Paths.isRoot, "skipped: capturing needs root (CAP_NET_RAW)"))
     func demoCalls() async throws {

@@ -29,7 +29,7 @@ struct TapOffloadTests {
         var conversations: [Int: [Int]] = [:]
         for line in outcome.stdoutText.split(separator: "\n") {
             guard let record = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], record["type"] as? String == "conversation",
-                let client = record["client_port"] as? Int
+                record["protocol"] as? String == "tcp", let client = record["client_port"] as? Int
             else { continue }
             conversations[client] = ["packets_to_server", "packets_to_client", "bytes_to_server", "bytes_to_client"].map { record[$0] as? Int ?? -1 }
         }

@@ -11,6 +11,13 @@
   lying.pcap   a conversation where one 66-byte frame's IPv4 header claims 820 bytes (the
                wire carried 66: the header lies) and another frame was cut by the snap length
                to 54 bytes of its 854 (the header is right)
+  vxlan.pcap, geneve.pcap, gre.pcap, ip6gre.pcap
+               TCP conversations inside tunnels, as tshark decodes them: VXLAN (UDP 4789,
+               Ethernet inside; IPv4 and IPv6), Geneve (UDP 6081, with an option; Ethernet
+               and bare IPv4 inside), GRE over IPv4 (checksum, key and sequence number
+               present; IPv4 inside, and Ethernet as gretap sends) and GRE over IPv6 (IPv4
+               and IPv6 inside)
+  nested.pcap  a TCP packet inside 12 GRE headers (a hostile nesting), then a plain conversation
   ppp.pcap, ppp_hdlc.pcap, ipoib.pcap
                a TCP conversation on link types 9 (PPP: the address and control bytes left
                out on the server's frames, as a compressing peer sends), 50 (PPP in HDLC-like
@@ -67,6 +74,58 @@ def conversation(make_ip, source, destination, sport, sizes):
     yield True, make_ip(source, destination, tcp_header(sport, 80, 0x10, c + 1, s + 1), 0), 0
 
 
+OUTER4 = (bytes([192, 168, 7, 1]), bytes([192, 168, 7, 2]))
+OUTER6 = (bytes.fromhex("fd070000000000000000000000000001"), bytes.fromhex("fd070000000000000000000000000002"))
+
+
+def outer(proto, payload, version=4):
+    if version == 6:
+        return struct.pack("!IHBB", 6 << 28, len(payload), proto, 64) + OUTER6[0] + OUTER6[1] + payload
+    header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 0, 0x4000, 64, proto, 0, *OUTER4)
+    return header[:10] + struct.pack("!H", checksum(header)) + header[12:] + payload
+
+
+def udp(sport, dport, payload):
+    return struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+
+
+def gre(ether_type, payload, key=None, with_checksum=False, sequence=None):
+    flags = (0x8000 if with_checksum else 0) | (0x2000 if key is not None else 0) | (0x1000 if sequence is not None else 0)
+    header = struct.pack("!HH", flags, ether_type)
+    if with_checksum:
+        header += struct.pack("!HH", 0, 0)
+    if key is not None:
+        header += struct.pack("!I", key)
+    if sequence is not None:
+        header += struct.pack("!I", sequence)
+    return header + payload
+
+
+def tunnels(directory):
+    v4 = lambda source, destination, segment, size: ipv4(source, destination, segment)
+    v6 = lambda source, destination, segment, size: ipv6(source, destination, segment)
+    vxlan = lambda frame: outer(17, udp(51000, 4789, struct.pack("!BBHI", 0x08, 0, 0, 42 << 8) + frame))
+    frames = [ethernet(0x0800, vxlan(ethernet(0x0800, p))) for _, p, _ in conversation(v4, A4, B4, 40010, [300, -1200])]
+    frames += [ethernet(0x0800, vxlan(ethernet(0x86DD, p))) for _, p, _ in conversation(v6, A6, B6, 40011, [64, -900])]
+    write(os.path.join(directory, "vxlan.pcap"), frames)
+    option = struct.pack("!HBB", 0x0102, 0x80, 1) + b"\x00\x00\x00\x07"  # class, type, length 1 word, data
+    geneve = lambda kind, inner: outer(17, udp(52000, 6081, struct.pack("!BBHI", len(option) // 4, 0, kind, 7 << 8) + option + inner))
+    frames = [ethernet(0x0800, geneve(0x6558, ethernet(0x0800, p))) for _, p, _ in conversation(v4, A4, B4, 40012, [500, -40])]
+    frames += [ethernet(0x0800, geneve(0x0800, p)) for _, p, _ in conversation(v4, A4, B4, 40013, [20, -3000])]
+    write(os.path.join(directory, "geneve.pcap"), frames)
+    frames = [ethernet(0x0800, outer(47, gre(0x0800, p, key=5, with_checksum=True, sequence=n))) for n, (_, p, _) in enumerate(conversation(v4, A4, B4, 40014, [100, -700]))]
+    frames += [ethernet(0x0800, outer(47, gre(0x6558, ethernet(0x0800, p), key=9))) for _, p, _ in conversation(v4, A4, B4, 40015, [900, -10])]
+    write(os.path.join(directory, "gre.pcap"), frames)
+    frames = [ethernet(0x86DD, outer(47, gre(0x0800, p), version=6)) for _, p, _ in conversation(v4, A4, B4, 40016, [33, -333])]
+    frames += [ethernet(0x86DD, outer(47, gre(0x86DD, p), version=6)) for _, p, _ in conversation(v6, A6, B6, 40017, [444, -44])]
+    write(os.path.join(directory, "ip6gre.pcap"), frames)
+    deep = next(conversation(v4, A4, B4, 40018, []))[1]
+    for _ in range(12):
+        deep = outer(47, gre(0x0800, deep))
+    frames = [ethernet(0x0800, deep)] + [ethernet(0x0800, p) for _, p, _ in conversation(v4, A4, B4, 40019, [10, -10])]
+    write(os.path.join(directory, "nested.pcap"), frames)
+
+
 def write(path, frames, snaplen=262144, linktype=1):
     data = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, linktype)
     for number, frame in enumerate(frames):
@@ -114,6 +173,7 @@ def main():
         frames = [head4(client) + p for client, p, _ in conversation(plain4, A4, B4, 40006, [500, -1500])]
         frames += [head6(client) + p for client, p, _ in conversation(plain6, A6, B6, 40007, [64, -4000])]
         write(os.path.join(directory, name + ".pcap"), frames, linktype=linktype)
+    tunnels(directory)
     write(os.path.join(directory, "bigtcp6.pcap"), [ethernet(0x86DD, p) for _, p, _ in conversation(big, A6, B6, 40005, [80000, -5000])])
 
 

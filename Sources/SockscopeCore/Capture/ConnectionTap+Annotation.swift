@@ -10,6 +10,7 @@ extension ConnectionTap.TapEvent {
     package var annotation: String? {
         switch self {
         case .tcp(let event):
+            guard !event.stateChanges.isEmpty || !event.notes.isEmpty || !event.tls.isEmpty else { return nil }
             let parts = event.stateChangeText + event.notes + event.tls.map { "TLS " + $0.text }
             return parts.isEmpty ? nil : parts.joined(separator: "; ")
         case .icmp(_, let message, _):

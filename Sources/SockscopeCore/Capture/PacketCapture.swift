@@ -103,8 +103,9 @@ package final class PacketCapture {
         }
     }
 
-    /// tap's default, most to least: IP traffic — IPv6 with extension headers too (a
-    /// jumbogram's hop-by-hop header hides its TCP from `tcp`) — also behind an 802.1Q or
+    /// tap's default, most to least: IP traffic — GRE tunnels (protocol 47) over IPv4 and
+    /// IPv6, IPv6 with extension headers too (a jumbogram's hop-by-hop header hides its
+    /// TCP from `tcp`) — also behind an 802.1Q or
     /// QinQ tag (a plain `tcp` never matches a tagged frame; each `vlan` moves the offsets
     /// of everything after it, so the second tag is nested in the first); without the
     /// tags where the link type has none (libpcap refuses `vlan` there); nothing, where
@@ -114,7 +115,9 @@ package final class PacketCapture {
         "\(ipTraffic) or (vlan and (\(ipTraffic) or (vlan and (\(ipTraffic)))))", ipTraffic, "",
     ]
 
-    private static let ipTraffic = "tcp or udp or icmp or icmp6 or (ip6 and (ip6[6] == 0 or ip6[6] == 43 or ip6[6] == 44 or ip6[6] == 60))"
+    private static let ipTraffic =
+        "tcp or udp or icmp or icmp6 or ip proto 47 or "
+        + "(ip6 and (ip6[6] == 0 or ip6[6] == 43 or ip6[6] == 44 or ip6[6] == 47 or ip6[6] == 60))"
 
     /// Installs `filter`, or (nil) the first of ``defaultFilters`` that compiles for the
     /// handle's link type; returns the expression installed.

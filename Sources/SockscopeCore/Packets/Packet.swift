@@ -10,6 +10,9 @@ package struct Packet: Sendable {
     /// The IP header claims more bytes than the packet had on the wire (Wireshark's "IP
     /// length exceeds packet"): the payload counted is what the packet held.
     package var lengthExceedsPacket = false
+    /// The tunnels the packet arrived in, outermost first (VXLAN, Geneve, GRE): the
+    /// addresses and transport above are the innermost packet's.
+    package var tunnels: [Tunnel] = []
 
     package enum Transport: Sendable {
         case tcp(TCPSegment)

@@ -4,7 +4,8 @@ package enum PacketDecoder {
     /// Decodes one frame of the given link type. `timestamp` is stored as given;
     /// `wireLength`, the frame's length on the wire (pcap's `len`), tells an IP header
     /// that claims more than the packet had from a capture cut by its snap length.
-    package static func decode(_ frame: [UInt8], linkType: LinkType, timestamp: Duration = .zero, wireLength: Int? = nil) -> Packet? {
+    /// `depth` counts the tunnels around the frame (see ``decapsulate(_:_:outer:timestamp:depth:)``).
+    package static func decode(_ frame: [UInt8], linkType: LinkType, timestamp: Duration = .zero, wireLength: Int? = nil, depth: Int = 0) -> Packet? {
         var reader = ByteReader(frame)
         let etherType: UInt16?
         switch linkType {
@@ -42,16 +43,16 @@ package enum PacketDecoder {
             guard reader.skip(40), let type = reader.u16(), reader.skip(2) else { return nil }
             etherType = type
         }
-        let payload = ByteReader(Array(frame[min(frame.count, reader.offset)...]))
+        let payload = ByteReader(frame, offset: reader.offset)
         let onWire = wireLength.map { max(0, $0 - reader.offset) }  // the IP packet's bytes on the wire
         switch etherType {
-        case 0x0800: return decodeIPv4(payload, timestamp: timestamp, onWire: onWire)
-        case 0x86dd: return decodeIPv6(payload, timestamp: timestamp)
+        case 0x0800: return decodeIPv4(payload, timestamp: timestamp, onWire: onWire, depth: depth)
+        case 0x86dd: return decodeIPv6(payload, timestamp: timestamp, depth: depth)
         case nil:
-            guard let first = payload.bytes.first else { return nil }
+            guard let first = payload.peek else { return nil }
             switch first >> 4 {
-            case 4: return decodeIPv4(payload, timestamp: timestamp, onWire: onWire)
-            case 6: return decodeIPv6(payload, timestamp: timestamp)
+            case 4: return decodeIPv4(payload, timestamp: timestamp, onWire: onWire, depth: depth)
+            case 6: return decodeIPv6(payload, timestamp: timestamp, depth: depth)
             default: return nil
             }
         default: return nil
@@ -74,7 +75,7 @@ package enum PacketDecoder {
             if type != 0x0800 && type != 0x86dd { return "not IPv4 or IPv6 (EtherType 0x\(String(type, radix: 16)))" }
         case .linuxSLL, .linuxSLL2, .null, .loop:
             guard frame.count > 20 else { return "link-layer header cut short" }
-            reader = ByteReader(Array(frame.dropFirst(linkType == .linuxSLL2 ? 20 : linkType == .linuxSLL ? 16 : 4)))
+            reader = ByteReader(frame, offset: linkType == .linuxSLL2 ? 20 : linkType == .linuxSLL ? 16 : 4)
         case .raw, .ipv4, .ipv6:
             break
         case .ppp, .pppHDLC:
@@ -109,7 +110,7 @@ package enum PacketDecoder {
 
     // MARK: Network layer
 
-    static func decodeIPv4(_ packet: ByteReader, timestamp: Duration, onWire: Int? = nil) -> Packet? {
+    static func decodeIPv4(_ packet: ByteReader, timestamp: Duration, onWire: Int? = nil, depth: Int = 0) -> Packet? {
         var reader = packet
         guard let versionAndLength = reader.u8(), versionAndLength >> 4 == 4 else { return nil }
         let headerLength = Int(versionAndLength & 0x0f) * 4
@@ -120,25 +121,29 @@ package enum PacketDecoder {
         else { return nil }
         // A total length of 0 is a segmentation-offload super-packet (TSO, GRO, BIG TCP):
         // its length is the frame's, as Wireshark reads it.
-        var length = totalLength == 0 ? packet.bytes.count - packet.offset : Int(totalLength)
+        var length = totalLength == 0 ? packet.remaining : Int(totalLength)
         // A header that claims more than the wire carried lies (a snap length only cuts
         // what was kept): the payload is what the packet held, as Wireshark counts it.
         let exceeds = onWire.map { length > $0 } ?? false
         if exceeds, let onWire { length = onWire }
         let payloadLength = max(0, length - headerLength)
         let isLaterFragment = fragment & 0x1fff != 0
+        let (sourceAddress, destinationAddress) = (IPAddress.v4(IPv4Address(source)), IPAddress.v4(IPv4Address(destination)))
+        if proto == 17 || proto == 47, !isLaterFragment, fragment & 0x2000 == 0,
+            let inner = decapsulate(proto, reader.sub(payloadLength), outer: (sourceAddress, destinationAddress), timestamp: timestamp, depth: depth)
+        {
+            return inner
+        }
         let transport =
             isLaterFragment
             ? .other(protocolNumber: proto)
             : decodeTransport(proto, reader.sub(payloadLength), payloadLength: payloadLength, isVersion6: false)
-        var decoded = Packet(
-            timestamp: timestamp, source: .v4(IPv4Address(source)), destination: .v4(IPv4Address(destination)),
-            hopLimit: ttl, transport: transport)
+        var decoded = Packet(timestamp: timestamp, source: sourceAddress, destination: destinationAddress, hopLimit: ttl, transport: transport)
         decoded.lengthExceedsPacket = exceeds
         return decoded
     }
 
-    static func decodeIPv6(_ packet: ByteReader, timestamp: Duration) -> Packet? {
+    static func decodeIPv6(_ packet: ByteReader, timestamp: Duration, depth: Int = 0) -> Packet? {
         var reader = packet
         guard let first = reader.u8(), first >> 4 == 6, reader.skip(3), let length = reader.u16(),
             var next = reader.u8(), let hops = reader.u8(),
@@ -149,7 +154,7 @@ package enum PacketDecoder {
         // header's Jumbo Payload option holds the length) or an offloaded super-packet
         // with no such header (Linux BIG TCP): the length is the option's, or the frame's.
         var remaining = Int(length)
-        if length == 0 && next != 59 { remaining = jumboLength(reader, next: next) ?? (packet.bytes.count - packet.offset - 40) }
+        if length == 0 && next != 59 { remaining = jumboLength(reader, next: next) ?? (packet.remaining - 40) }
         // Extension headers: hop-by-hop, routing, fragment, destination options, (AH).
         for _ in 0..<8 {
             switch next {
@@ -176,6 +181,13 @@ package enum PacketDecoder {
                 remaining -= size
             default:
                 let payloadLength = max(0, remaining)
+                if next == 17 || next == 47,
+                    let inner = decapsulate(
+                        next, reader.sub(payloadLength), outer: (sourceAddress, destinationAddress),
+                        timestamp: timestamp, depth: depth)
+                {
+                    return inner
+                }
                 return Packet(
                     timestamp: timestamp, source: sourceAddress, destination: destinationAddress, hopLimit: hops,
                     transport: decodeTransport(next, reader.sub(payloadLength), payloadLength: payloadLength, isVersion6: true))
@@ -225,7 +237,7 @@ package enum PacketDecoder {
     /// A transport header that could not be read whole: cut by the snap length (`.truncated`,
     /// with the ports if four bytes are there), or otherwise malformed (`.other`).
     private static func truncated(_ proto: UInt8, _ segment: ByteReader) -> Packet.Transport {
-        let kept = segment.bytes.count - segment.offset
+        let kept = segment.remaining
         let headerLength = proto == 6 ? 20 : 8
         guard kept < headerLength else { return .other(protocolNumber: proto) }
         var reader = segment
@@ -248,7 +260,9 @@ package enum PacketDecoder {
                 options.append(.noOperation)
                 continue
             }
-            guard let length = optionReader.u8(), length >= 2, var body = optionReader.take(Int(length) - 2).map({ ByteReader(Array($0)) }) else { break }
+            guard let length = optionReader.u8(), length >= 2, optionReader.remaining >= Int(length) - 2 else { break }
+            var body = optionReader.sub(Int(length) - 2)
+            _ = optionReader.skip(Int(length) - 2)
             switch (kind, length) {
             case (2, 4): body.u16().map { options.append(.maximumSegmentSize($0)) }
             case (3, 3): body.u8().map { options.append(.windowScale($0)) }
@@ -265,7 +279,7 @@ package enum PacketDecoder {
         let payloadLength = max(0, segmentLength - headerLength)
         // The data bytes the capture kept (a header-only snap length keeps few or none).
         let start = segment.offset + headerLength
-        let end = min(segment.bytes.count, start + payloadLength)
+        let end = min(segment.end, start + payloadLength)
         return TCPSegment(
             sourcePort: source, destinationPort: destination, sequence: sequence, acknowledgment: acknowledgment,
             flags: TCPFlags(rawValue: flags), window: window, options: options.filter { $0 != .noOperation },
@@ -278,8 +292,10 @@ package enum PacketDecoder {
         var message = ICMPMessage(isVersion6: isVersion6, type: type, code: code, quoted: nil)
         let isError = isVersion6 ? type < 128 : [3, 4, 5, 11, 12].contains(type)
         guard isError else { return message }
-        let inner = ByteReader(Array(reader.bytes[min(reader.bytes.count, reader.offset)...]))
-        let quotedPacket = isVersion6 ? decodeIPv6(inner, timestamp: .zero) : decodeIPv4(inner, timestamp: .zero)
+        let inner = reader
+        // The quoted header is the packet that failed, not what it carried: no tunnels opened.
+        let quotedPacket =
+            isVersion6 ? decodeIPv6(inner, timestamp: .zero, depth: maximumTunnelDepth) : decodeIPv4(inner, timestamp: .zero, depth: maximumTunnelDepth)
         if let quotedPacket {
             var quoted = ICMPMessage.Quoted(source: quotedPacket.source, destination: quotedPacket.destination, protocolNumber: 0)
             switch quotedPacket.transport {

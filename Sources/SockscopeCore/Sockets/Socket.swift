@@ -120,13 +120,16 @@ package final class Socket {
     /// false when it is in progress (EINPROGRESS): wait for writability, then
     /// read the result with `pendingError()`.
     package func startConnect(to address: SocketAddress) throws(SocketCallError) -> Bool {
+        callLog?.begin(fd: fd, "connect(fd \(fd), \(address))", local: localAddress, remote: address)
         let result = address.withSockaddr { Glibc.connect(fd, $0, $1) }
         if result == 0 {
+            callLog?.end(fd: fd, local: localAddress)
             tracer.record("connect(fd \(fd), \(address)) → ok")
             return true
         }
         let error = Errno.current
         if error == .nowInProgress || error == .interrupted { return false }
+        callLog?.end(fd: fd)
         tracer.record("connect(fd \(fd), \(address)) → \(error.nameAndText)")
         throw SocketCallError(.connect, error, address: address)
     }
@@ -139,6 +142,7 @@ package final class Socket {
         let deadline = timeout.map { ContinuousClock.now + $0 }
         guard try EventLoop.wait(for: descriptor, .writable, deadline: deadline) else {
             let waited = SockscopeError.seconds(timeout ?? .zero)
+            callLog?.end(fd: fd)
             tracer.record("connect(fd \(fd), \(address)) → no answer within \(waited): ETIMEDOUT")
             throw SocketCallError(.connect, .timedOut, address: address, waited: timeout)
         }
@@ -149,6 +153,7 @@ package final class Socket {
     /// (and cleared), traced, and thrown as the connect() that failed — the one place a
     /// connect's result is read, whoever waited for it (connect, forward, the probers).
     package func finishConnect(to address: SocketAddress) throws(SocketCallError) {
+        callLog?.end(fd: fd, local: localAddress)
         if let error = pendingError() {
             tracer.record("connect(fd \(fd), \(address)) → \(error.nameAndText)")
             throw SocketCallError(.connect, error, address: address)
@@ -302,11 +307,19 @@ package final class Socket {
 
     // MARK: Ending
 
+    /// The log a tap names calls from (`SocketTracer.calls`): TCP sockets only.
+    private var callLog: SocketCallLog? {
+        guard let calls = tracer.calls, type == .stream, family != .unix else { return nil }
+        return calls
+    }
+
     /// `shutdown(SHUT_WR)`: sends FIN (TCP); the peer's `recv` returns 0 once it has
     /// read everything, while this side can still receive. A Unix stream socket has no
     /// FIN: the kernel marks the peer's receive side shut down (RCV_SHUTDOWN) directly.
     package func shutdownWrite() {
+        callLog?.begin(fd: fd, "shutdown(fd \(fd), SHUT_WR)", local: localAddress, remote: remoteAddress)
         let result = Glibc.shutdown(fd, Int32(SHUT_WR))
+        callLog?.end(fd: fd)
         if result == 0 {
             tracer.record("shutdown(fd \(fd), SHUT_WR) → ok (\(family == .unix ? "end of stream: the peer reads EOF; Unix sockets send no FIN" : "FIN sent"))")
         } else {
@@ -317,8 +330,13 @@ package final class Socket {
     /// `close`. Safe to call twice.
     package func close() {
         guard let descriptor = owned else { return }
+        if let callLog {
+            callLog.end(fd: fd)  // a connect nobody finished
+            callLog.begin(fd: fd, "close(fd \(fd))", local: localAddress, remote: remoteAddress)
+        }
         owned = nil
         try? descriptor.close()  // Linux releases the descriptor even when close reports an error
+        callLog?.end(fd: descriptor.rawValue)
         tracer.record("close(fd \(descriptor.rawValue))")
     }
 

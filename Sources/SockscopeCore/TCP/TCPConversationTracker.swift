@@ -153,6 +153,7 @@ package struct TCPConversationTracker: Sendable {
         }
         var event = update(number, segment, source: source, destination: destination, at: packet.timestamp)
         if packet.lengthExceedsPacket { event.notes.append("IP length exceeds packet") }
+        for tunnel in packet.tunnels { event.notes.append("in " + tunnel.description) }
         return event
     }
 

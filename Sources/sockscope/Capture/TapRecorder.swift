@@ -13,21 +13,29 @@ final class TapRecorder: Sendable {
     private let recording = Mutex(ConversationRecording(number: 0))
 
     private let pictures: PictureFiles?
+    /// The socket calls of a `-v` run, named in the pcapng comments.
+    private let calls: SocketCallLog?
     /// The timeline goes to stderr: coloured when that is a terminal (`--color`).
     private let style = Style(enabled: Diagnostics.usesColour(2))
 
     /// - Throws: exit 73 when a --diagram or --plot file cannot be created.
-    init(options: TapOptions.Values) throws(SockscopeError) {
+    init(options: TapOptions.Values, calls: SocketCallLog? = nil) throws(SockscopeError) {
         self.options = options
+        self.calls = calls
         pictures = options.pictures.enabled ? try PictureFiles(options.pictures) : nil
     }
 
     /// The timeline line on stderr, and the segment kept for the pictures; returns the
-    /// packet's comment for a pcapng file.
+    /// packet's comment for a pcapng file: the socket call that sent it (`-v`), then
+    /// the annotation.
     private func report(_ event: ConnectionTap.TapEvent) -> String? {
         Diagnostics.line(TapTimeline.line(event, style: style))
         if options.pictures.enabled { recording.withLock { $0.add(event) } }
-        return event.annotation
+        guard options.pcapOut != nil else { return nil }
+        guard let calls, case .tcp(let segment) = event,
+            let call = calls.call(from: segment.source, to: segment.destination, at: segment.timestamp)
+        else { return event.annotation }
+        return (["call " + call] + [event.annotation].compactMap { $0 }).joined(separator: "; ")
     }
 
     /// For `Connector.Request.beforeConnect`: open the capture for this 4-tuple.

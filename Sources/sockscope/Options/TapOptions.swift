@@ -18,7 +18,11 @@ struct TapOptions: ParsableArguments {
     var payload = false
 
     @Option(
-        name: .customLong("pcap-out"), help: ArgumentHelp("Also write the captured packets to this file (implies --tap): pcap, or pcapng with each packet's annotation for a .pcapng name.", valueName: "file"),
+        name: .customLong("pcap-out"),
+        help: ArgumentHelp(
+            "Also write the captured packets to this file (implies --tap): pcap, or pcapng with each packet's "
+                + "annotation for a .pcapng name.",
+            valueName: "file"),
         completion: .file())
     var pcapOut: String?
 
@@ -44,6 +48,12 @@ struct TapOptions: ParsableArguments {
 extension TapOptions.Values {
     /// Whether to capture: --tap, or any option that only makes sense with it.
     var enabled: Bool { tap || interface != nil || pcapOut != nil || payload || followTimeWait || pictures.enabled }
+
+    /// In a `-v` run writing pcapng, the log of socket calls whose packets the file's
+    /// comments name ("call connect(fd 3, 127.0.0.1:80); client: SYN-SENT"); nil otherwise.
+    func callLog(verbose: Bool) -> SocketCallLog? {
+        verbose && enabled && CaptureOutput.requested(pcapOut, pcapng: pcapng)?.format == .pcapng ? SocketCallLog() : nil
+    }
 
     func captureOptions(interface fallback: String, filter: String) -> PacketCapture.Options {
         PacketCapture.Options(

@@ -52,9 +52,10 @@ enum Diagnostics {
         line("sockscope: \(error)")
     }
 
-    /// A tracer that prints each socket call on stderr, or a silent one.
-    static func tracer(verbose: Bool) -> SocketTracer {
-        verbose ? SocketTracer { line($0) } : .silent
+    /// A tracer that prints each socket call on stderr (noting in `calls` those a tap
+    /// names), or a silent one.
+    static func tracer(verbose: Bool, calls: SocketCallLog? = nil) -> SocketTracer {
+        verbose ? SocketTracer({ line($0) }, calls: calls) : .silent
     }
 
     /// Warnings shown whatever the verbosity (a truncated datagram).
