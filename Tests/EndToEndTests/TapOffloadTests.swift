@@ -60,6 +60,36 @@ struct TapOffloadTests {
         #expect(flagged.count == 1 && flagged.first?.contains("len 12") == true, "\(outcome.stdoutText)")
     }
 
+    @Test(
+        "real super-segments: a 16 MiB transfer between two namespaces, tcpdump on the sender's veth (TSO hands it 64 KiB IP packets, far above the 1,500-byte MTU): tap --read finds tshark's frames and payload bytes each way",
+        .enabled(if: Paths.isRoot, "skipped: namespaces and capturing need root"))
+    func realSuperSegments() async throws {
+        let lan = try await TestLAN.make(hosts: 2)
+        defer { lan.removeNow() }
+        let path = try TemporaryDirectory.make() + "/veth.pcap"
+        let capture = try lan.start(on: 0, Paths.tcpdump, ["-i", lan.hosts[0].interface, "--immediate-mode", "-U", "-s", "128", "-w", path, "tcp"])
+        defer { capture.kill() }
+        _ = try await capture.waitForLine(containing: "listening on")
+        let server = try lan.start(on: 1, Paths.sockscope, ["listen", "-v", "--recv-only", lan.hosts[1].address, "80"])
+        defer { server.kill() }
+        _ = try await server.waitForLine(containing: "listening on")
+        let size = 16 << 20
+        let client = try await run(
+            Paths.ip, ["netns", "exec", lan.hosts[0].namespace, Paths.sockscope, "connect", "--send-only", lan.hosts[1].address, "80"],
+            input: Array(repeating: 0x73, count: size))
+        #expect(client.status == 0, "\(client)")
+        _ = try await server.finish(timeout: .seconds(10))
+        try await Task.sleep(for: .milliseconds(300))
+        kill(capture.pid, SIGINT)
+        _ = try? await capture.finish(timeout: .seconds(5))
+        let lengths = try await run(Paths.tshark, ["-r", path, "-T", "fields", "-e", "ip.len"])
+        let largest = lengths.stdoutText.split(separator: "\n").compactMap { Int($0) }.max() ?? 0
+        #expect(largest > 1500, "no super-segment captured (largest IP packet \(largest) bytes)")
+        let theirs = try await Self.tshark(path)
+        let (ours, outcome) = try await Self.ours(path)
+        #expect(theirs.count == 1 && (theirs.first?.value[2] ?? 0) >= size && ours == theirs, "ours \(ours), tshark \(theirs)\n\(outcome.stderr)")
+    }
+
     @Test("Linux BIG TCP packets (IPv6 payload length 0, no hop-by-hop header) count the frame's bytes (tshark 4.0 does not decode them)")
     func bigTCP() async throws {
         let (ours, outcome) = try await Self.ours(try await Self.files() + "/bigtcp6.pcap")
