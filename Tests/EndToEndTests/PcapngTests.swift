@@ -45,6 +45,11 @@ struct PcapngTests {
         #expect(comments == lines.map(Self.annotation), "tshark: \(comments)\ntap: \(lines)")
         #expect(comments.first == "client: SYN-SENT" && comments.last == "server: CLOSED", "\(comments)")
         #expect(comments.contains(""), "a packet without an annotation carries no comment: \(comments)")
+        let expert = try await run(Paths.tshark, ["-r", path, "-q", "-z", "expert"])
+        let listed = expert.stdoutText.components(separatedBy: "Comments (").dropFirst().first ?? ""
+        let annotated = comments.filter { !$0.isEmpty }
+        #expect(listed.hasPrefix("\(annotated.count))"), "Wireshark's expert info: \(expert.stdoutText)")
+        for comment in annotated { #expect(listed.contains("Frame  " + comment), "expert info lacks \(comment): \(listed)") }
         let info = try await run(Paths.capinfos, [path])
         #expect(info.status == 0, "\(info)")
         for fact in [
@@ -74,9 +79,9 @@ struct PcapngTests {
         #expect(readComments == liveLines, "read back: \(readComments)\nlive: \(liveLines)")
         let text = try await sockscope("tap", "-r", path)
         #expect(!text.stdoutText.contains("comment:"), "our own annotations are not repeated under the packet: \(text.stdoutText)")
-        let summary = try await sockscope("tap", "-r", path, "--summary", "--diagram", directory + "/d.svg")
+        let summary = try await sockscope("tap", "-r", path, "--summary", "--diagram", directory + "/d.svg", "--plot", directory + "/p.svg")
         #expect(summary.status == 0 && summary.stdoutText.contains("client TIME-WAIT"), "\(summary)")
-        #expect(FileManager.default.fileExists(atPath: directory + "/d.svg"))
+        #expect(FileManager.default.fileExists(atPath: directory + "/d.svg") && FileManager.default.fileExists(atPath: directory + "/p.svg"))
         let copy = try await sockscope("tap", "-r", path, "-w", directory + "/copy.pcapng")
         #expect(copy.status == 0, "\(copy)")
         let original = try await Self.comments(path)
