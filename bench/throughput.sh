@@ -3,6 +3,10 @@
 #   TCP:  sockscope listen --recv-only ← sockscope connect (and connect --send-only,
 #         "sockscope-so"), nc -l ← nc -N (OpenBSD), socat, ncat --send-only,
 #         and iperf3 (memory to memory) as the physical reference;
+#         "sockscope-copy" is sockscope with SOCKSCOPE_ZERO_COPY=off (read and write
+#         through buffers instead of splice(2));
+#   pipes: the same file through `cat | connect` to `listen --recv-only | cat > /dev/null`,
+#         sockscope (zero-copy and copying) against nc -N / nc -l;
 #   Unix: the same tools over a Unix stream socket (no iperf3).
 # Every client reads the same SIZE sparse file (zeros straight from the page cache, so
 # no pipe or disk is in the path) and every server writes to /dev/null.
@@ -23,6 +27,10 @@ run() {
   port=$(free_port); path="$WORK/s.sock"; rm -f "$path"
   case "$kind/$tool" in
     tcp/sockscope|tcp/sockscope-so) "$BIN" listen --recv-only 127.0.0.1 "$port" > /dev/null < /dev/null & ;;
+    tcp/sockscope-copy) SOCKSCOPE_ZERO_COPY=off "$BIN" listen --recv-only 127.0.0.1 "$port" > /dev/null < /dev/null & ;;
+    pipe/sockscope) "$BIN" listen --recv-only 127.0.0.1 "$port" < /dev/null | cat > /dev/null & ;;
+    pipe/sockscope-copy) SOCKSCOPE_ZERO_COPY=off "$BIN" listen --recv-only 127.0.0.1 "$port" < /dev/null | cat > /dev/null & ;;
+    pipe/nc) nc -l 127.0.0.1 "$port" < /dev/null | cat > /dev/null & ;;
     tcp/nc) nc -l 127.0.0.1 "$port" > /dev/null < /dev/null & ;;
     tcp/socat) socat -u "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr" - > /dev/null & ;;
     tcp/ncat) ncat -l 127.0.0.1 "$port" > /dev/null < /dev/null & ;;
@@ -33,11 +41,15 @@ run() {
     unix/ncat) ncat -lU "$path" > /dev/null < /dev/null & ;;
   esac
   local server=$!
-  if [ "$kind" = tcp ]; then wait_for tcp "$port"; else wait_for unix "$path"; fi
+  if [ "$kind" != unix ]; then wait_for tcp "$port"; else wait_for unix "$path"; fi
   start=$(now)
   case "$kind/$tool" in
     tcp/sockscope) "$BIN" connect 127.0.0.1 "$port" < "$WORK/input" ;;
     tcp/sockscope-so) "$BIN" connect --send-only 127.0.0.1 "$port" < "$WORK/input" ;;
+    tcp/sockscope-copy) SOCKSCOPE_ZERO_COPY=off "$BIN" connect 127.0.0.1 "$port" < "$WORK/input" ;;
+    pipe/sockscope) cat "$WORK/input" | "$BIN" connect 127.0.0.1 "$port" > /dev/null ;;
+    pipe/sockscope-copy) cat "$WORK/input" | SOCKSCOPE_ZERO_COPY=off "$BIN" connect 127.0.0.1 "$port" > /dev/null ;;
+    pipe/nc) cat "$WORK/input" | nc -N 127.0.0.1 "$port" > /dev/null ;;
     tcp/nc) nc -N 127.0.0.1 "$port" < "$WORK/input" ;;
     tcp/socat) socat -u - "TCP:127.0.0.1:$port" < "$WORK/input" ;;
     tcp/ncat) ncat --send-only 127.0.0.1 "$port" < "$WORK/input" ;;
@@ -70,5 +82,6 @@ report() {  # kind tools...
   echo
 }
 
-report tcp sockscope sockscope-so nc socat ncat iperf3
+report tcp sockscope sockscope-so sockscope-copy nc socat ncat iperf3
+report pipe sockscope sockscope-copy nc
 report unix sockscope sockscope-so nc socat ncat

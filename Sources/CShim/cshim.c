@@ -123,6 +123,16 @@ int cshim_pipe_cloexec_nonblock(int ends[2]) {
     return 0;
 }
 
+int cshim_relay_pipe(int ends[2], int size) {
+    if (pipe2(ends, O_CLOEXEC | O_NONBLOCK) != 0) return -1;
+    if (size > 0) (void)fcntl(ends[1], F_SETPIPE_SZ, size);
+    return fcntl(ends[1], F_GETPIPE_SZ);
+}
+
+ssize_t cshim_splice(int in, int out, size_t length) {
+    return splice(in, NULL, out, NULL, length, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+}
+
 int cshim_eventfd(void) {
     int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     return fd < 0 ? -1 : move_high(fd);

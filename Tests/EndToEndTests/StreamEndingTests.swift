@@ -84,10 +84,14 @@ struct StreamEndingTests {
         #expect(short.status == 0 && !short.stderr.contains("not sent"), "\(short)")
     }
 
-    @Test("the stream-ending matrix: 16 MiB both ways against sockscope, ncat, nc and socat, every stdin: no byte lost, no exit 0 on a loss")
-    func streamEndingMatrix() async throws {
+    @Test(
+        "the stream-ending matrix: 16 MiB both ways against sockscope, ncat, nc and socat, every stdin: no byte lost, no exit 0 on a loss — zero-copy (splice) and copied through buffers (SOCKSCOPE_ZERO_COPY=off)",
+        arguments: ["zero-copy", "buffered"])
+    func streamEndingMatrix(_ path: String) async throws {
         let directory = try TemporaryDirectory.make()
-        let outcome = try await run(Paths.python, [Paths.peer("stream_matrix.py"), Paths.sockscope, directory], timeout: .seconds(300))
+        let environment = path == "buffered" ? ["SOCKSCOPE_ZERO_COPY=off"] : []
+        let outcome = try await run(
+            "/usr/bin/env", environment + [Paths.python, Paths.peer("stream_matrix.py"), Paths.sockscope, directory], timeout: .seconds(300))
         #expect(outcome.status == 0, "\(outcome.stderr)")
         let cases = outcome.stdoutText.split(separator: "\n").compactMap { MatrixCase(String($0)) }
         #expect(cases.count == 70, "\(outcome.stdoutText)")

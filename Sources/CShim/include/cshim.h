@@ -63,6 +63,13 @@ int cshim_signal_is_ignored(int sig);
 /// pipe2(2) with O_CLOEXEC | O_NONBLOCK (pipe2 needs _GNU_SOURCE), both ends moved to
 /// descriptors 100 and up when the limit allows.
 int cshim_pipe_cloexec_nonblock(int ends[2]);
+/// pipe2(2) with O_CLOEXEC | O_NONBLOCK for a zero-copy relay, its capacity raised to
+/// `size` bytes (F_SETPIPE_SZ; kept when the kernel refuses). Returns the capacity in
+/// force (F_GETPIPE_SZ), or -1. Not moved: a relay makes one per direction and connection.
+int cshim_relay_pipe(int ends[2], int size);
+/// splice(2) (needs _GNU_SOURCE) of up to `length` bytes from `in` to `out`, one of them
+/// a pipe, at their own file positions, with SPLICE_F_MOVE | SPLICE_F_NONBLOCK.
+ssize_t cshim_splice(int in, int out, size_t length);
 /// eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), moved to fd 100 and up: an event loop's wake-up counter.
 int cshim_eventfd(void);
 /// pidfd_open(2) (Linux 5.3), moved to fd 100 and up: readable when the process has exited.

@@ -1,9 +1,14 @@
-/// Moves bytes one way, from a source endpoint to a sink, through a fixed buffer.
+import Glibc
+
+/// Moves bytes one way, from a source endpoint to a sink, through a fixed buffer — or,
+/// where nothing needs to see the bytes, through a pipe with `splice(2)`, never copying
+/// them into user space (`SplicePipe`; decided once, at the first step).
 ///
-/// A pump reads only when its buffer is empty and writes until it is empty again,
-/// so every byte read is written (short writes are continued: sendall semantics).
-/// When the source reaches end of stream and the buffer has drained, the pump
-/// finishes, optionally sending FIN on a socket sink (`shutdown(SHUT_WR)`).
+/// A pump reads only when its buffer (or pipe) is empty and writes until it is empty
+/// again, so every byte read is written (short writes are continued: sendall
+/// semantics). When the source reaches end of stream and the buffer has drained, the
+/// pump finishes, optionally sending FIN on a socket sink (`shutdown(SHUT_WR)`). Both
+/// ways count bytes, end streams and report errors alike.
 final class Pump {
     let source: RelayEndpoint
     let sink: RelayEndpoint
@@ -41,8 +46,18 @@ final class Pump {
     /// at the peer's close.
     var holdsInput = false
 
-    var wantsRead: Bool { !sourceEnded && !holdsInput && start == end && preface.isEmpty }
-    var wantsWrite: Bool { start < end || !preface.isEmpty || closing || sink.hasPendingOutput }
+    var wantsRead: Bool { !sourceEnded && !holdsInput && bufferedBytes == 0 && preface.isEmpty }
+    var wantsWrite: Bool { bufferedBytes > 0 || !preface.isEmpty || closing || sink.hasPendingOutput }
+
+    /// The pipe the bytes go through when they need not be seen (zero-copy); nil while
+    /// they are copied through `buffer`.
+    private var splicing: SplicePipe?
+    private var routeChosen = false
+    /// Whether a splice into the sink has worked (after that, EINVAL is an error).
+    private var splicedOut = false
+    /// `SOCKSCOPE_ZERO_COPY=off` in the environment: every direction copies (to compare
+    /// the two ways, or to rule zero-copy out).
+    static let zeroCopyAllowed = getenv("SOCKSCOPE_ZERO_COPY").map { String(cString: $0) != "off" } ?? true
 
     /// Bytes to write before anything read (see `RelayDirection.sendFirst`), and how
     /// many of them have gone.
@@ -55,7 +70,8 @@ final class Pump {
     }
     /// The source has ended and the sink's close (TLS close_notify) waits for room.
     private var closing = false
-    var bufferedBytes: Int { end - start }
+    /// Bytes read and not yet written: in the buffer, or in the pipe.
+    var bufferedBytes: Int { splicing?.held ?? (end - start) }
 
     /// Does what readiness allows. Returns whether any byte moved or the stream ended.
     /// Throws the failing call (a read error belongs to the source, a write error to the sink).
@@ -65,7 +81,8 @@ final class Pump {
             if sinkWritable { progressed = try flushPreface() }
             if !preface.isEmpty { return progressed }
         }
-        if start < end && sinkWritable {
+        if !routeChosen { chooseRoute() }
+        if bufferedBytes > 0 && sinkWritable {
             progressed = try flush() || progressed
         } else if sinkWritable && sink.hasPendingOutput && !closing {
             // Our buffer has gone to the sink, which has not sent all of it yet.
@@ -77,25 +94,15 @@ final class Pump {
         var round = 0
         while round < rounds && wantsRead && (sourceReadable || round > 0) {
             round += 1
-            let space = lineEndings == nil ? buffer : UnsafeMutableRawBufferPointer(rebasing: buffer[0..<buffer.count / 2])
-            let result: Int?
-            do { result = try source.read(into: space) } catch { throw .source(error) }
-            guard var count = result else { break }
+            guard let count = try (splicing != nil ? readSpliced() : readBuffered()) else { break }
             progressed = true
             if count == 0 {
                 sourceEnded = true
                 break
             }
-            bytesRead += count
-            if discardsInput { continue }
-            if lineEndings != nil { count = lineEndings?.convert(buffer, count: count) ?? count }
-            observer?(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-            transform.apply(to: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]))
-            start = 0
-            end = count
             _ = try flush()
         }
-        if sourceEnded && start == end && !finished && !sink.hasPendingOutput {
+        if sourceEnded && bufferedBytes == 0 && !finished && !sink.hasPendingOutput {
             // FIN (and close_notify first on TLS); a TLS sink that is full finishes later.
             closing = shutsDownSinkAtEnd && !sink.finishSending()
             finished = !closing
@@ -104,9 +111,88 @@ final class Pump {
         return progressed
     }
 
-    /// Writes as much of the buffer as the sink takes now.
+    /// Reads once into the buffer, seen and changed as asked: the count read (0 at the
+    /// end of the stream), or nil when the source has nothing now.
+    private func readBuffered() throws(PumpFailure) -> Int? {
+        let space = lineEndings == nil ? buffer : UnsafeMutableRawBufferPointer(rebasing: buffer[0..<buffer.count / 2])
+        let result: Int?
+        do { result = try source.read(into: space) } catch { throw .source(error) }
+        guard let read = result, read > 0 else { return result }
+        bytesRead += read
+        if discardsInput { return read }
+        var count = read
+        if lineEndings != nil { count = lineEndings?.convert(buffer, count: count) ?? count }
+        observer?(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+        transform.apply(to: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]))
+        start = 0
+        end = count
+        return read
+    }
+
+    /// Splices what the source has into the pipe: the count (0 at the end of the
+    /// stream), or nil when it has nothing now. A source that does not take splice
+    /// (EINVAL: a terminal) is read through the buffer from then on.
+    private func readSpliced() throws(PumpFailure) -> Int? {
+        guard let pipe = splicing else { return try readBuffered() }
+        do {
+            let moved = try pipe.fill(from: source.fd)
+            bytesRead += moved ?? 0
+            return moved
+        } catch  where error == .invalidArgument && bytesRead == 0 {
+            splicing = nil
+            trace("fd \(source.fd) → fd \(sink.fd): fd \(source.fd) cannot be spliced from (EINVAL); copying through a buffer")
+            return try readBuffered()
+        } catch  where error == .badFileDescriptor && !source.isSocket {
+            return 0  // as read(2): a descriptor that was never open is at its end
+        } catch {
+            throw .source(source.spliceFailure(error, reading: true))
+        }
+    }
+
+    /// Decides, once, whether the bytes go through a pipe: when nothing needs to see or
+    /// change them (no TLS, --hexdump, --crlf, --upper, dropped input) and a pipe can be
+    /// made. `-v` says which.
+    private func chooseRoute() {
+        routeChosen = true
+        guard Self.zeroCopyAllowed, observer == nil, lineEndings == nil, !discardsInput, !source.isTLS, !sink.isTLS,
+            case .none = transform, let pipe = SplicePipe(capacity: buffer.count)
+        else { return }
+        splicing = pipe
+        trace("fd \(source.fd) → fd \(sink.fd): zero-copy, splice(2) through a pipe of \(pipe.capacity >> 10) KiB")
+    }
+
+    private func trace(_ line: String) {
+        (source.tracer ?? sink.tracer)?.record(line)
+    }
+
+    /// Splices what the pipe holds into the sink: the count, or nil when the sink takes
+    /// none now. A sink that does not take splice (EINVAL: a terminal, a file opened
+    /// with O_APPEND) gets what the pipe holds through the buffer, and so on from then.
+    private func writeSpliced(_ pipe: SplicePipe) throws(PumpFailure) -> Int? {
+        do {
+            let moved = try pipe.drain(to: sink.fd)
+            if moved != nil { splicedOut = true }
+            return moved
+        } catch  where error == .invalidArgument && !splicedOut {
+            start = 0
+            end = pipe.take(into: buffer)
+            splicing = nil
+            trace("fd \(source.fd) → fd \(sink.fd): fd \(sink.fd) cannot be spliced to (EINVAL); copying through a buffer")
+            return 0
+        } catch {
+            throw .sink(sink.spliceFailure(error, reading: false))
+        }
+    }
+
+    /// Writes as much of the buffer (or pipe) as the sink takes now.
     private func flush() throws(PumpFailure) -> Bool {
         var progressed = false
+        while let pipe = splicing, pipe.held > 0 {
+            guard let written = try writeSpliced(pipe) else { return progressed }
+            bytesWritten += written
+            progressed = progressed || written > 0
+            if written == 0 && splicing != nil { return progressed }
+        }
         while start < end {
             let pending = UnsafeRawBufferPointer(rebasing: buffer[start..<end])
             let written: Int?
@@ -153,6 +239,7 @@ final class Pump {
         closing = false
         start = 0
         end = 0
+        splicing = nil  // what the pipe held goes with it
     }
 }
 

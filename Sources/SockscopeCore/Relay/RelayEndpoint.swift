@@ -79,6 +79,29 @@ enum RelayEndpoint {
         }
     }
 
+    /// The tracer of its socket, for `-v` narration; nil for a plain descriptor.
+    var tracer: SocketTracer? {
+        switch self {
+        case .socket(let socket): socket.tracer
+        case .tls(let session): session.socket.tracer
+        case .descriptor: nil
+        }
+    }
+
+    /// A failed splice(2) from (`reading`) or into this endpoint, reported as the
+    /// read or write in its place would have been: recv/send on a socket with its
+    /// peer's address, read/write on a descriptor.
+    func spliceFailure(_ error: Errno, reading: Bool) -> SocketCallError {
+        switch self {
+        case .socket(let socket):
+            return SocketCallError(reading ? .recv : .send, error, address: socket.remoteAddress)
+        case .tls(let session):
+            return SocketCallError(reading ? .recv : .send, error, address: session.socket.remoteAddress)
+        case .descriptor:
+            return SocketCallError(reading ? .read : .write, error)
+        }
+    }
+
     /// Reads once. Returns the byte count (0 at end of stream) or nil when no data
     /// is ready. A descriptor that was never open (EBADF) reads as end of stream.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(SocketCallError) -> Int? {

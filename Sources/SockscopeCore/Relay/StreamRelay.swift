@@ -339,7 +339,10 @@ package final class StreamRelay {
 
     private func report(_ ending: Ending) -> Report {
         var report = Report(
-            bytesSent: outbound?.bytesWritten ?? inbound.bytesWritten, bytesReceived: inbound.bytesRead, ending: ending,
+            // Without an input (--recv-only, no stdin) what the inbound pump wrote went to
+            // stdout, not to the peer; an echo's inbound pump writes to the peer.
+            bytesSent: outbound?.bytesWritten ?? (inbound.sink.isSocket ? inbound.bytesWritten : 0), bytesReceived: inbound.bytesRead,
+            ending: ending,
             closedFirst: closedFirst)
         if case .tls(let session) = peer { report.tlsEndedWithoutCloseNotify = session.endedWithoutCloseNotify }
         if ending == .peerClosed, let outbound, !outbound.finished, case .descriptor(let input) = outbound.source {
