@@ -2,7 +2,8 @@
 # forward against socat and ncat, in one run:
 #  1. throughput: iperf3 sends SIZE (default 4G) through each forwarder to an iperf3
 #     server — sockscope forward, socat TCP-LISTEN:…,fork TCP:…, ncat -l -k --sh-exec
-#     "ncat …" — median of RUNS; sockscope's ratio to each.
+#     "ncat …" — and iperf3 straight to its server ("direct"), interleaved run by run;
+#     medians of RUNS; sockscope's ratio to each. ONLY=throughput stops after this part.
 #  2. short connections: Tests/Peers/short_load.py opens SHORT (default 20000) connections,
 #     CONCURRENCY (default 1000) at a time, each one byte there and back, through sockscope
 #     forward and socat's fork to `sockscope listen -k --echo`: connections per second,
@@ -44,9 +45,10 @@ throughput() {  # TOOL → Gbit/s received by iperf3's server
   target=$(free_port); port=$(free_port)
   iperf3 -s -1 -B 127.0.0.1 -p "$target" > /dev/null 2>&1 & server=$!
   wait_for "$target"
-  fwd=$(forwarder "$1" "$port" "$target"); wait_for "$port"
+  if [ "$1" = direct ]; then port=$target; fwd=; else fwd=$(forwarder "$1" "$port" "$target"); wait_for "$port"; fi
   iperf3 -c 127.0.0.1 -p "$port" -n "$SIZE" -J > "$WORK/iperf.json" 2>/dev/null || true
-  stop "$fwd"; stop "$server"
+  [ -n "$fwd" ] && stop "$fwd"
+  stop "$server"
   python3 -c 'import json, sys; print("%.2f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e9))' "$WORK/iperf.json" 2>/dev/null || echo 0
 }
 
@@ -61,13 +63,16 @@ short() {  # TOOL → connections/s
   awk '{ print $2; if ($4 > 0) print "bench: " $4 " failed connections" > "/dev/stderr" }' "$WORK/short"
 }
 
-echo "forward: $SIZE through iperf3, median of $RUNS"
-for tool in sockscope socat ncat; do
-  for _ in $(seq 1 "$RUNS"); do throughput "$tool"; done | median > "$WORK/$tool.gbps"
+echo "forward: $SIZE through iperf3, median of $RUNS (direct: iperf3 to its server, no forwarder)"
+for round in $(seq 1 "$RUNS"); do
+  for tool in direct sockscope socat ncat; do throughput "$tool" >> "$WORK/$tool.runs"; done
 done
-for tool in sockscope socat ncat; do
+for tool in direct sockscope socat ncat; do median < "$WORK/$tool.runs" > "$WORK/$tool.gbps"; done
+for tool in direct sockscope socat ncat; do
   awk -v t="$tool" -v g="$(cat "$WORK/$tool.gbps")" -v o="$(cat "$WORK/sockscope.gbps")" 'BEGIN { printf "  %-10s %6.2f Gbit/s   sockscope ×%.2f\n", t, g, o / g }'
 done
+
+[ "${ONLY:-}" = throughput ] && exit 0
 
 echo "short connections: $SHORT, $CONCURRENCY at a time, one byte each way, median of $RUNS"
 for tool in sockscope socat; do

@@ -16,14 +16,16 @@ struct ZeroCopyTests {
 
     /// Runs `listen -v` with `serverRedirections` and `connect -v` with
     /// `clientRedirections` through sh on a free port; returns both stderrs and statuses.
-    static func transfer(server serverRedirections: String, client clientRedirections: String, environment: String = "") async throws -> Outcome {
+    static func transfer(server serverRedirections: String, client clientRedirections: String, environment: String = "", before: String = "") async throws
+        -> Outcome
+    {
         let directory = try TemporaryDirectory.make()
         let script = """
             \(environment) "$1" listen -v 127.0.0.1 0 2> "$2/server.err" \(serverRedirections) &
             server=$!
             for i in $(seq 200); do grep -q "listening on" "$2/server.err" && break; sleep 0.02; done
             port=$(sed -n 's/.*listening on 127.0.0.1:\\([0-9]*\\).*/\\1/p' "$2/server.err" | head -1)
-            \(environment) "$1" connect -v 127.0.0.1 "$port" 2> "$2/client.err" \(clientRedirections)
+            { \(before) \(environment) "$1" connect -v 127.0.0.1 "$port" 2> "$2/client.err"; } \(clientRedirections)
             client=$?
             wait $server
             echo "client $client server $?"
@@ -51,6 +53,18 @@ struct ZeroCopyTests {
         for name in ["out1", "out2", "out3"] {
             #expect(try await sha256(directory + "/" + name) == digest, "\(name)")
         }
+    }
+
+    @Test("a regular file on stdin goes by sendfile(2) from where it stands: after dd took its first 1000 bytes, the peer gets the rest")
+    func sendfileFromPosition() async throws {
+        let directory = try TemporaryDirectory.make()
+        let (input, _) = try await Self.randomFile(directory, size: 4 << 20)
+        let tail = try await run("/bin/sh", ["-c", "tail -c +1001 \(input) > \(directory)/tail"])
+        try #require(tail.status == 0)
+        let outcome = try await Self.transfer(
+            server: "< /dev/null > \(directory)/received", client: "< \(input)", before: "dd bs=1000 count=1 of=/dev/null 2> /dev/null;")
+        #expect(outcome.stdoutText.contains("client 0 server 0") && outcome.stdoutText.contains("fd 0 → fd 3: zero-copy, sendfile(2)"), "\(outcome)")
+        #expect(try await sha256(directory + "/received") == (try await sha256(directory + "/tail")))
     }
 
     @Test(

@@ -1,4 +1,5 @@
 import Glibc
+import SystemPackage
 
 /// Moves bytes one way, from a source endpoint to a sink, through a fixed buffer — or,
 /// where nothing needs to see the bytes, through a pipe with `splice(2)`, never copying
@@ -46,8 +47,14 @@ final class Pump {
     /// at the peer's close.
     var holdsInput = false
 
-    var wantsRead: Bool { !sourceEnded && !holdsInput && bufferedBytes == 0 && preface.isEmpty }
-    var wantsWrite: Bool { bufferedBytes > 0 || !preface.isEmpty || closing || sink.hasPendingOutput }
+    var wantsRead: Bool { !sourceEnded && !holdsInput && bufferedBytes == 0 && preface.isEmpty && !sinkFull }
+    var wantsWrite: Bool { bufferedBytes > 0 || !preface.isEmpty || closing || sink.hasPendingOutput || sinkFull }
+
+    /// A regular file to a socket: `sendfile(2)` reads and sends in one call, from the
+    /// page cache, with no pipe and no copy.
+    private var sendsFile = false
+    /// sendfile found the socket full (EAGAIN): sending goes on when it is writable.
+    private var sinkFull = false
 
     /// The pipe the bytes go through when they need not be seen (zero-copy); nil while
     /// they are copied through `buffer`.
@@ -92,9 +99,10 @@ final class Pump {
         // a blocking descriptor is read once per readiness report so it never blocks us.
         let rounds = source.isSocket ? 8 : 1
         var round = 0
-        while round < rounds && wantsRead && (sourceReadable || round > 0) {
+        if sendsFile && sinkWritable { sinkFull = false }
+        while round < rounds && wantsRead && (sourceReadable || round > 0 || (sendsFile && sinkWritable)) {
             round += 1
-            guard let count = try (splicing != nil ? readSpliced() : readBuffered()) else { break }
+            guard let count = try (sendsFile ? sendFile() : splicing != nil ? readSpliced() : readBuffered()) else { break }
             progressed = true
             if count == 0 {
                 sourceEnded = true
@@ -149,16 +157,59 @@ final class Pump {
         }
     }
 
-    /// Decides, once, whether the bytes go through a pipe: when nothing needs to see or
-    /// change them (no TLS, --hexdump, --crlf, --upper, dropped input) and a pipe can be
-    /// made. `-v` says which.
+    /// `sendfile(2)` of up to a buffer's worth from the file to the socket: the count
+    /// (0 at the end of the file), or nil when the socket is full. A failure is the
+    /// socket's when it is one send(2) reports (the peer gone), else the file's.
+    private func sendFile() throws(PumpFailure) -> Int? {
+        let moved: Int?
+        do {
+            moved = try SystemCall.nonBlocking { Glibc.sendfile(sink.fd, source.fd, nil, buffer.count) }
+        } catch  where error == .invalidArgument && bytesRead == 0 {
+            sendsFile = false
+            trace("fd \(source.fd) → fd \(sink.fd): sendfile(2) refused (EINVAL); copying through a buffer")
+            return try readBuffered()
+        } catch {
+            let peerGone: [Errno] = [.brokenPipe, .connectionReset, .socketNotConnected, .timedOut, .connectionAbort, .noRouteToHost, .networkUnreachable]
+            throw peerGone.contains(error) ? .sink(sink.spliceFailure(error, reading: false)) : .source(source.spliceFailure(error, reading: true))
+        }
+        guard let moved else {
+            sinkFull = true
+            return nil
+        }
+        bytesRead += moved
+        bytesWritten += moved
+        return moved
+    }
+
+    /// Decides, once, whether the bytes go without being copied — a regular file to a
+    /// socket with sendfile, anything else through a pipe — when nothing needs to see or
+    /// change them (no TLS, --hexdump, --crlf, --upper, dropped input). `-v` says which.
+    /// The pipe between two sockets (forward, proxy tunnels).
+    static let socketPipeSize = 1 << 20
+
     private func chooseRoute() {
         routeChosen = true
         guard Self.zeroCopyAllowed, observer == nil, lineEndings == nil, !discardsInput, !source.isTLS, !sink.isTLS,
-            case .none = transform, let pipe = SplicePipe(capacity: buffer.count)
+            case .none = transform
         else { return }
+        if case .descriptor(let fd) = source, case .socket = sink, Self.isRegularFile(fd) {
+            sendsFile = true
+            trace("fd \(source.fd) → fd \(sink.fd): zero-copy, sendfile(2)")
+            return
+        }
+        // Between two sockets the pipe need not fit the buffer (no fallback can come: a
+        // socket always takes splice), and a larger one moves more per call; it holds
+        // references to the sockets' pages, not copies.
+        let capacity = source.isSocket && sink.isSocket ? max(buffer.count, Self.socketPipeSize) : buffer.count
+        guard let pipe = SplicePipe(capacity: capacity) else { return }
         splicing = pipe
         trace("fd \(source.fd) → fd \(sink.fd): zero-copy, splice(2) through a pipe of \(pipe.capacity >> 10) KiB")
+    }
+
+    /// `fstat(2)`: whether `fd` is a regular file (sendfile reads only those and block devices).
+    private static func isRegularFile(_ fd: Int32) -> Bool {
+        var status = stat()
+        return fstat(fd, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG
     }
 
     private func trace(_ line: String) {
@@ -173,7 +224,7 @@ final class Pump {
             let moved = try pipe.drain(to: sink.fd)
             if moved != nil { splicedOut = true }
             return moved
-        } catch  where error == .invalidArgument && !splicedOut {
+        } catch  where error == .invalidArgument && !splicedOut && pipe.held <= buffer.count {
             start = 0
             end = pipe.take(into: buffer)
             splicing = nil

@@ -13,8 +13,9 @@ import SystemPackage
 final class SplicePipe {
     private let readEnd: Int32
     private let writeEnd: Int32
-    /// How many bytes one fill may move: the pipe's capacity, at most the buffer the
-    /// direction would otherwise use (so what the pipe holds fits in it).
+    /// How many bytes one fill may move: the pipe's capacity, at most what was asked
+    /// for (a direction that may fall back asks for its buffer's size, so what the pipe
+    /// holds fits in the buffer).
     let capacity: Int
     /// Bytes in the pipe: read from the source, not yet written to the sink.
     private(set) var held = 0
