@@ -46,7 +46,34 @@ struct LightPathTests {
         if command == "probe" {
             lines += [["probe", "-q", "-q", "127.0.0.1", "80"], ["probe", "127.0.0.1", "80", "-q"], ["probe", "--quiet", "::1", "22,80"]]
         }
+        // The options taken besides plain words, alone, together, twice, in conflict, and
+        // -w with good and bad values.
+        for options in [
+            ["--json"], ["-4"], ["-6"], ["-u"], ["--udp"], ["-v"], ["--verbose"], ["--json", "-4"], ["-v", "-u", "--json"], ["-4", "-6"],
+            ["--json", "--json"], ["-u", "--udp"], ["-v", "--verbose"], ["-w", "5"], ["-w", "1.5s"], ["--timeout", "500ms"], ["-w", "-1"],
+            ["-w", "abc"], ["-w"], ["-w", "0"], ["-w", "0ms"], ["--timeout", "2000000"], ["-w", "5", "--timeout", "6"], ["-q", "--json"], ["-vu"], ["--json=1"],
+        ] {
+            lines.append([command] + options + ["127.0.0.1", "80"])
+            lines.append([command, "127.0.0.1"] + options + ["80"])
+            lines.append([command, "127.0.0.1", "80"] + options)
+            lines.append([command] + options + ["127.0.0.1", "9", "hello"])
+        }
         return lines
+    }
+
+    /// The options the light path is meant to take, per command (the list:
+    /// --json, -v, -u, -4/-6, connect's -w): spelling → whether it takes a value.
+    static func takenOptions(_ command: String) -> [String: Bool] {
+        let family = ["-4": false, "-6": false]
+        switch command {
+        case "resolve": return family.merging(["--json": false]) { $1 }
+        case "probe": return family.merging(["--json": false, "-u": false, "--udp": false]) { $1 }
+        case "listen": return family.merging(["--json": false, "-u": false, "--udp": false, "-v": false, "--verbose": false]) { $1 }
+        case "connect":
+            return family.merging(["--json": false, "-u": false, "--udp": false, "-v": false, "--verbose": false, "-w": true, "--timeout": true]) { $1 }
+        case "send": return family.merging(["-v": false, "--verbose": false]) { $1 }
+        default: return [:]
+        }
     }
 
     /// The request the parser's path runs for a parsed command, as the light path's
@@ -105,18 +132,54 @@ struct LightPathTests {
         return taken
     }
 
-    /// `CMD [-q] -- WORDS`: the same command line with its words after `--`.
+    /// `CMD [OPTIONS] -- WORDS`: the same command line with its plain words after `--`.
     static func separated(_ arguments: [String]) -> [String] {
-        let quiet = arguments.filter { $0 == "-q" || $0 == "--quiet" }
-        let words = arguments.dropFirst().filter { $0 != "-q" && $0 != "--quiet" }
-        return [arguments[0]] + quiet + ["--"] + words
+        let taken = takenOptions(arguments[0])
+        var options: [String] = []
+        var words: [String] = []
+        var index = 1
+        while index < arguments.count {
+            let word = arguments[index]
+            index += 1
+            if word == "-q" || word == "--quiet" || taken[word] != nil {
+                options.append(word)
+                if taken[word] == true, index < arguments.count {
+                    options.append(arguments[index])
+                    index += 1
+                }
+            } else {
+                words.append(word)
+            }
+        }
+        return [arguments[0]] + options + ["--"] + words
     }
 
     /// The shapes the light path is meant to take.
     static func isPlain(_ arguments: [String]) -> Bool {
         guard let name = arguments.first else { return false }
-        var words = Array(arguments.dropFirst())
-        if name == "probe", let flag = words.firstIndex(where: { $0 == "-q" || $0 == "--quiet" }) { words.remove(at: flag) }
+        var words: [String] = []
+        var seen: [String] = []
+        let taken = takenOptions(name)
+        let rest = Array(arguments.dropFirst())
+        var index = 0
+        while index < rest.count {
+            let word = rest[index]
+            index += 1
+            if name == "probe" && (word == "-q" || word == "--quiet") {
+                seen.append("-q")
+            } else if let takesValue = taken[word] {
+                seen.append(["--udp": "-u", "--verbose": "-v", "--timeout": "-w"][word] ?? word)
+                if takesValue {
+                    guard index < rest.count, !rest[index].hasPrefix("-") else { return false }
+                    index += 1
+                }
+            } else {
+                words.append(word)
+            }
+        }
+        if Set(seen).count < seen.count || (seen.contains("-4") && seen.contains("-6")) || (seen.contains("-q") && seen.contains("--json")) {
+            return false
+        }
         if words.contains(where: { $0.hasPrefix("-") }) { return false }
         switch name {
         case "resolve", "connect", "listen": return (1...2).contains(words.count)
@@ -154,7 +217,7 @@ struct LightPathTests {
     @Test(
         "every other shape is declined: left to the parser, as before",
         arguments: [
-            ["--version", "--json"], ["--version", "x"], ["-V"], ["--help"], [], ["resolve"], ["resolve", "--json", "127.0.0.1"],
+            ["--version", "--json"], ["--version", "x"], ["-V"], ["--help"], [], ["resolve"], ["resolve", "--json", "--all", "127.0.0.1"],
             ["resolve", "--version"], ["help", "--version"], ["--versio"], ["--version="], ["probe", "127.0.0.1", "-"],
             ["connect", "127.0.0.1", "80", "extra"], ["listen"], ["send", "127.0.0.1"], ["recv", "9000"],
         ])
