@@ -1,3 +1,4 @@
+import CShim
 import Glibc
 import SystemPackage
 
@@ -50,10 +51,14 @@ final class Pump {
     var wantsRead: Bool { !sourceEnded && !holdsInput && bufferedBytes == 0 && preface.isEmpty && !sinkFull }
     var wantsWrite: Bool { bufferedBytes > 0 || !preface.isEmpty || closing || sink.hasPendingOutput || sinkFull }
 
-    /// A regular file to a socket: `sendfile(2)` reads and sends in one call, from the
-    /// page cache, with no pipe and no copy.
-    private var sendsFile = false
-    /// sendfile found the socket full (EAGAIN): sending goes on when it is writable.
+    /// One call that reads and writes at once, with no pipe of ours and no copy:
+    /// `sendfile(2)` from a regular file to a socket, or `splice(2)` straight between a
+    /// pipe (stdin, stdout) and a socket.
+    private enum DirectCall {
+        case sendfile, splice
+    }
+    private var direct: DirectCall?
+    /// The direct call found the sink full (EAGAIN): it goes on when that is writable.
     private var sinkFull = false
 
     /// The pipe the bytes go through when they need not be seen (zero-copy); nil while
@@ -99,10 +104,10 @@ final class Pump {
         // a blocking descriptor is read once per readiness report so it never blocks us.
         let rounds = source.isSocket ? 8 : 1
         var round = 0
-        if sendsFile && sinkWritable { sinkFull = false }
-        while round < rounds && wantsRead && (sourceReadable || round > 0 || (sendsFile && sinkWritable)) {
+        if direct != nil && sinkWritable { sinkFull = false }
+        while round < rounds && wantsRead && (sourceReadable || round > 0 || (direct != nil && sinkWritable)) {
             round += 1
-            guard let count = try (sendsFile ? sendFile() : splicing != nil ? readSpliced() : readBuffered()) else { break }
+            guard let count = try (direct != nil ? moveDirect() : splicing != nil ? readSpliced() : readBuffered()) else { break }
             progressed = true
             if count == 0 {
                 sourceEnded = true
@@ -157,28 +162,51 @@ final class Pump {
         }
     }
 
-    /// `sendfile(2)` of up to a buffer's worth from the file to the socket: the count
-    /// (0 at the end of the file), or nil when the socket is full. A failure is the
-    /// socket's when it is one send(2) reports (the peer gone), else the file's.
-    private func sendFile() throws(PumpFailure) -> Int? {
+    /// The direct call (`direct`) once, for up to a buffer's worth: the count moved (0 at
+    /// the end of the source), or nil when it must wait — for the sink when that is
+    /// full, else for the source. A failure is the socket's when it is one send(2) or
+    /// recv(2) reports of a peer, the other side's (the file or pipe) otherwise.
+    private func moveDirect() throws(PumpFailure) -> Int? {
+        let call = direct
         let moved: Int?
         do {
-            moved = try SystemCall.nonBlocking { Glibc.sendfile(sink.fd, source.fd, nil, buffer.count) }
+            moved = try SystemCall.nonBlocking {
+                call == .sendfile ? Glibc.sendfile(sink.fd, source.fd, nil, buffer.count) : cshim_splice(source.fd, sink.fd, buffer.count)
+            }
         } catch  where error == .invalidArgument && bytesRead == 0 {
-            sendsFile = false
-            trace("fd \(source.fd) → fd \(sink.fd): sendfile(2) refused (EINVAL); copying through a buffer")
+            direct = nil
+            trace("fd \(source.fd) → fd \(sink.fd): \(call == .sendfile ? "sendfile" : "splice")(2) refused (EINVAL); copying through a buffer")
             return try readBuffered()
+        } catch  where error == .badFileDescriptor && !source.isSocket && fcntl(source.fd, F_GETFD) < 0 {
+            return 0  // as read(2): a descriptor that was never open is at its end
         } catch {
-            let peerGone: [Errno] = [.brokenPipe, .connectionReset, .socketNotConnected, .timedOut, .connectionAbort, .noRouteToHost, .networkUnreachable]
-            throw peerGone.contains(error) ? .sink(sink.spliceFailure(error, reading: false)) : .source(source.spliceFailure(error, reading: true))
+            throw Self.directFailure(error, source: source, sink: sink)
         }
         guard let moved else {
-            sinkFull = true
+            // EAGAIN: sendfile's file always has more, so the socket is full; for splice,
+            // either end may be the one not ready — the sink is, when it cannot take more.
+            if call == .sendfile || !Self.isWritableNow(sink.fd) { sinkFull = true }
             return nil
         }
         bytesRead += moved
         bytesWritten += moved
         return moved
+    }
+
+    /// Whose failure a direct call's error is (see `moveDirect`).
+    private static func directFailure(_ error: Errno, source: RelayEndpoint, sink: RelayEndpoint) -> PumpFailure {
+        let peerGone: [Errno] = [.connectionReset, .socketNotConnected, .timedOut, .connectionAbort, .noRouteToHost, .networkUnreachable]
+        let socketIsSink = sink.isSocket
+        if error == .brokenPipe || (peerGone.contains(error) && socketIsSink) || (!peerGone.contains(error) && !socketIsSink) {
+            return .sink(sink.spliceFailure(error, reading: false))
+        }
+        return .source(source.spliceFailure(error, reading: true))
+    }
+
+    /// `poll(2)` with no wait: whether `fd` can take data now.
+    private static func isWritableNow(_ fd: Int32) -> Bool {
+        var entry = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+        return poll(&entry, 1, 0) == 1 && entry.revents & Int16(POLLOUT) != 0
     }
 
     /// Decides, once, whether the bytes go without being copied — a regular file to a
@@ -192,9 +220,18 @@ final class Pump {
         guard Self.zeroCopyAllowed, observer == nil, lineEndings == nil, !discardsInput, !source.isTLS, !sink.isTLS,
             case .none = transform
         else { return }
-        if case .descriptor(let fd) = source, case .socket = sink, Self.isRegularFile(fd) {
-            sendsFile = true
+        if case .descriptor(let fd) = source, case .socket = sink, Self.fileType(fd) == S_IFREG {
+            direct = .sendfile
             trace("fd \(source.fd) → fd \(sink.fd): zero-copy, sendfile(2)")
+            return
+        }
+        if case .descriptor(let fd) = source, case .socket = sink, Self.fileType(fd) == S_IFIFO {
+            direct = .splice
+        } else if case .socket = source, case .descriptor(let fd) = sink, Self.fileType(fd) == S_IFIFO {
+            direct = .splice
+        }
+        if direct != nil {
+            trace("fd \(source.fd) → fd \(sink.fd): zero-copy, splice(2) straight between the pipe and the socket")
             return
         }
         // Between two sockets the pipe need not fit the buffer (no fallback can come: a
@@ -206,10 +243,10 @@ final class Pump {
         trace("fd \(source.fd) → fd \(sink.fd): zero-copy, splice(2) through a pipe of \(pipe.capacity >> 10) KiB")
     }
 
-    /// `fstat(2)`: whether `fd` is a regular file (sendfile reads only those and block devices).
-    private static func isRegularFile(_ fd: Int32) -> Bool {
+    /// `fstat(2)`: the type bits of `fd`'s mode (S_IFREG, S_IFIFO, …); 0 when it fails.
+    private static func fileType(_ fd: Int32) -> mode_t {
         var status = stat()
-        return fstat(fd, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG
+        return fstat(fd, &status) == 0 ? status.st_mode & S_IFMT : 0
     }
 
     private func trace(_ line: String) {
