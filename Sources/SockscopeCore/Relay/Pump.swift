@@ -328,6 +328,7 @@ final class Pump {
         start = 0
         end = 0
         splicing = nil  // what the pipe held goes with it
+        sinkFull = false
     }
 }
 
