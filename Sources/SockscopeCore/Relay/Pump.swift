@@ -209,12 +209,13 @@ final class Pump {
         return poll(&entry, 1, 0) == 1 && entry.revents & Int16(POLLOUT) != 0
     }
 
-    /// Decides, once, whether the bytes go without being copied — a regular file to a
-    /// socket with sendfile, anything else through a pipe — when nothing needs to see or
-    /// change them (no TLS, --hexdump, --crlf, --upper, dropped input). `-v` says which.
     /// The pipe between two sockets (forward, proxy tunnels).
     static let socketPipeSize = 1 << 20
 
+    /// Decides, once, whether the bytes go without being copied — a regular file to a
+    /// socket with sendfile, a pipe to or from a socket with one splice, anything else
+    /// through a pipe of ours — when nothing needs to see or change them (no TLS,
+    /// --hexdump, --crlf, --upper, dropped input). `-v` says which.
     private func chooseRoute() {
         routeChosen = true
         guard Self.zeroCopyAllowed, observer == nil, lineEndings == nil, !discardsInput, !source.isTLS, !sink.isTLS,
