@@ -86,6 +86,7 @@ struct StreamEndingTests {
 
     @Test(
         "the stream-ending matrix: 16 MiB both ways against sockscope, ncat, nc and socat, every stdin: no byte lost, no exit 0 on a loss — zero-copy (splice) and copied through buffers (SOCKSCOPE_ZERO_COPY=off)",
+        .serialized,  // one matrix at a time: two at once load two cores for a minute
         arguments: ["zero-copy", "buffered"])
     func streamEndingMatrix(_ path: String) async throws {
         let directory = try TemporaryDirectory.make()
