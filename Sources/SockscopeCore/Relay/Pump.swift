@@ -221,6 +221,11 @@ final class Pump {
         guard Self.zeroCopyAllowed, observer == nil, lineEndings == nil, !discardsInput, !source.isTLS, !sink.isTLS,
             case .none = transform
         else { return }
+        // Stream sockets only: a datagram's boundaries are its reads (sendfile or splice
+        // would send datagrams of their own sizes).
+        for endpoint in [source, sink] {
+            if case .socket(let socket) = endpoint, socket.type != .stream { return }
+        }
         if case .descriptor(let fd) = source, case .socket = sink, Self.fileType(fd) == S_IFREG {
             direct = .sendfile
             trace("fd \(source.fd) → fd \(sink.fd): zero-copy, sendfile(2)")
