@@ -30,6 +30,19 @@ struct TapTunnelTests {
     }
 
     @Test(
+        "hostile tunnel frames — garbage flags, option lengths past the end, cut frames, 30 tunnels deep — are read to the end: exit 0, with and without --summary",
+        arguments: [1, 2, 3])
+    func hostileTunnels(_ seed: Int) async throws {
+        let path = try TemporaryDirectory.make() + "/hostile.pcap"
+        let made = try await run(Paths.python, [Paths.peer("tunnel_fuzz_pcap.py"), path, "\(seed)", "5000"])
+        try #require(made.status == 0, "\(made)")
+        for extra in [[], ["--summary", "--json"]] {
+            let outcome = try await run(Paths.sockscope, ["tap", "-r", path] + extra)
+            #expect(outcome.status == 0 && !outcome.stdout.isEmpty, "seed \(seed) \(extra): \(outcome.status) \(outcome.stderr)")
+        }
+    }
+
+    @Test(
         "a real VXLAN tunnel between two namespaces, captured by tcpdump on the underlay: tap --read finds the conversations inside as tshark does",
         .enabled(if: Paths.isRoot, "skipped: namespaces and capturing need root"))
     func realVXLAN() async throws {
