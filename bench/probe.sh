@@ -5,9 +5,14 @@
 #  (b) 1000 ports on a host 20 ms away (two namespaces joined by scripts/delay_link.py):
 #      4 open, 100 dropped by nftables, the rest closed (RST):
 #      sockscope probe vs nmap -n -sT -T4 and -T5
+#  (b') the same 1000 ports over a link that drops 5% of packets each way at random
+#      (about one probe in ten loses its SYN or its answer): sockscope with its
+#      default retries (they follow the loss it measures), with --retries 1 fixed, and
+#      nmap -T4, whose retransmissions adapt too
 # Each tool's states are compared with the ground truth the script built.
 #  (c) scale: 10.78.0.0/16 made local (AnyIP) in a namespace 20 ms away, × 3 ports (80 open
-#      everywhere, 22 and 443 closed): probes/s and peak RSS, every state checked; the same
+#      everywhere, 22 and 443 closed): probes/s and peak RSS with default options and with
+#      --parallel ceilings of 1024, 2048 and 4096, every state checked; the same
 #      run as four --shard i/4 processes at once (their union checked); nmap -T4 for
 #      reference on a /20 × 3 ports of the same kind with no delay
 #  (d) --count 1000 -i 0.001 against a loopback listener vs hping3 -S -c 1000 -i u1000:
@@ -18,12 +23,12 @@ cd "$(dirname "$0")/.."
 RUNS=${1:-5}
 BIN=${SOCKSCOPE_BIN:-$(swift build -c release --show-bin-path)/sockscope}
 TAG=$$
-A=bpa$TAG; B=bpb$TAG; L=bpl$TAG
+A=bpa$TAG; B=bpb$TAG; L=bpl$TAG; P=bpp$TAG; Q=bpq$TAG
 WORK=$(mktemp -d)
 PIDS=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  ip netns del "$A" 2>/dev/null || true; ip netns del "$B" 2>/dev/null || true; ip netns del "$L" 2>/dev/null || true
+  for ns in "$A" "$B" "$L" "$P" "$Q"; do ip netns del "$ns" 2>/dev/null || true; done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -40,7 +45,14 @@ ip netns exec "$B" nft add table inet bench
 ip netns exec "$B" nft add chain inet bench in '{ type filter hook input priority 0 ; }'
 ip netns exec "$B" nft add rule inet bench in tcp dport 20501-20600 drop
 ip netns exec "$B" python3 Tests/Peers/listeners.py 20100 20200 20300 20400 > "$WORK/b.out" & PIDS+=($!)
-for _ in $(seq 1 100); do grep -q ready "$WORK/l.out" "$WORK/b.out" "$WORK/link.out" 2>/dev/null && [ "$(cat "$WORK"/l.out "$WORK"/b.out "$WORK"/link.out | grep -c ready)" = 3 ] && break; sleep 0.1; done
+# ---- set-up (b'): the same target over a link that drops 5% each way
+ip netns add "$P"; ip netns add "$Q"; ip -n "$P" link set lo up; ip -n "$Q" link set lo up
+sleep 300 | python3 scripts/delay_link.py "$P" 10.213.0.1 "$Q" 10.213.0.2 10 5 > "$WORK/lossy-link.out" & PIDS+=($!)
+ip netns exec "$Q" nft add table inet bench
+ip netns exec "$Q" nft add chain inet bench in '{ type filter hook input priority 0 ; }'
+ip netns exec "$Q" nft add rule inet bench in tcp dport 20501-20600 drop
+ip netns exec "$Q" python3 Tests/Peers/listeners.py 20100 20200 20300 20400 > "$WORK/q.out" & PIDS+=($!)
+for _ in $(seq 1 100); do [ "$(cat "$WORK"/l.out "$WORK"/b.out "$WORK"/link.out "$WORK"/lossy-link.out "$WORK"/q.out 2>/dev/null | grep -c ready)" = 5 ] && break; sleep 0.1; done
 
 # Checks one tool's output against the truth; prints "ok" or what differs.
 check() {  # kind(sockscope|nmap|nc) file open-ports filtered-ports total
@@ -117,6 +129,12 @@ report() {  # title results-file
 }
 report "(a) all 65535 ports of 127.0.0.1 (3 listening)" "$WORK/a.results"
 report "(b) 1000 ports, 20 ms RTT: 4 open, 100 dropped, 896 closed" "$WORK/b.results"
+{
+  run_tool "sockscope" sockscope "$P" 20100,20200,20300,20400 "$(seq -s, 20501 20600)" 1000 "$BIN" probe --json 10.213.0.2 20001-21000
+  run_tool "--retries-1" sockscope "$P" 20100,20200,20300,20400 "$(seq -s, 20501 20600)" 1000 "$BIN" probe --json --retries 1 10.213.0.2 20001-21000
+  run_tool "nmap-T4" nmap "$P" 20100,20200,20300,20400 "$(seq -s, 20501 20600)" 1000 nmap -n -sT -T4 -p 20001-21000 -oX - 10.213.0.2
+} > "$WORK/b2.results"
+report "(b') the same over a link dropping 5% each way" "$WORK/b2.results"
 
 # ---- (c) scale behind a 20 ms link
 S=bps$TAG; T=bpt$TAG
@@ -172,10 +190,12 @@ PY
 {
   echo "(c) 10.78.0.0/16 × 3 ports (22,80,443), 20 ms RTT: 196,608 probes ($RUNS runs)"
   printf "%-34s %8s %10s %9s %10s  %s\n" run wall probes/s "CPU s" "peak RSS" states
-  for parallel in 1024 2048 4096; do
+  for parallel in default 1024 2048 4096; do
+    options=(--parallel "$parallel"); name="probe --parallel $parallel"
+    [ "$parallel" = default ] && options=() && name="probe (default options)"
     for _ in $(seq 1 "$RUNS"); do
-      read -r wall cpu rss < <(measure "$WORK/scale.jsonl" ip netns exec "$S" "$BIN" probe --json --parallel "$parallel" 10.78.0.0/16 22,80,443)
-      printf "%-34s %8s %10s %9s %7s KiB  %s\n" "probe --parallel $parallel" "$wall" "$(awk -v w="$wall" 'BEGIN { printf "%d", 196608 / w }')" "$cpu" "$rss" "$(check_scale "$WORK/scale.jsonl")"
+      read -r wall cpu rss < <(measure "$WORK/scale.jsonl" ip netns exec "$S" "$BIN" probe --json "${options[@]}" 10.78.0.0/16 22,80,443)
+      printf "%-34s %8s %10s %9s %7s KiB  %s\n" "$name" "$wall" "$(awk -v w="$wall" 'BEGIN { printf "%d", 196608 / w }')" "$cpu" "$rss" "$(check_scale "$WORK/scale.jsonl")"
     done
   done
   for _ in $(seq 1 "$RUNS"); do

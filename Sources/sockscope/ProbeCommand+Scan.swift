@@ -354,7 +354,8 @@ extension ProbeCommand.Request {
     private func scan(_ space: ProbeSpace, _ window: [UInt64], progress: @escaping (Int, Int) -> Void) throws(SockscopeError) -> PortScanner.Report {
         if let proxyURL = try proxy.proxyURL() { return try scan(space, window, through: proxyURL) }
         let request = PortScanner.Request(
-            space: space, indices: window, transport: udp ? .udp : .tcp, parallelism: parallel, retries: retryCount, rate: rate,
+            space: space, indices: window, transport: udp ? .udp : .tcp, parallelism: parallel, retries: retryCount, adaptiveRetries: retries == nil,
+            rate: rate,
             fixedTimeout: timeout?.duration, graceful: graceful, udpPayload: payloadBytes)
         return try PortScanner(request).run(progress: progress)
     }

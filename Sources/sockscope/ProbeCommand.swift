@@ -165,12 +165,20 @@ struct ProbeCommand: ParsableCommand {
         help: "List every address a name resolves to on its own (without it, a name's port is open when any of its addresses answers, as nc -z).")
     var allAddresses = false
 
-    @Option(name: .customLong("parallel"), help: ArgumentHelp("Probes in flight at once (default 1024 for TCP, 128 for UDP).", valueName: "n"))
+    @Option(
+        name: .customLong("parallel"),
+        help: ArgumentHelp(
+            "The most probes in flight at once; below it the number follows the round trip and losses "
+                + "(default \(PortScanner.defaultTCPParallelism) for TCP, \(PortScanner.defaultUDPParallelism) for UDP).",
+            valueName: "n"))
     var parallel: Int?
 
     @Option(
         name: .customLong("retries"),
-        help: ArgumentHelp("Extra probes for a port that does not answer (default \(PortScanner.Request.defaultRetries)).", valueName: "n"))
+        help: ArgumentHelp(
+            "Extra probes for a port that does not answer (default \(PortScanner.Request.defaultRetries), "
+                + "more when answers that came only to a retry show loss).",
+            valueName: "n"))
     var retries: Int?
 
     @Option(name: .customLong("rate"), help: ArgumentHelp("Send at most this many probes per second.", valueName: "pps"))

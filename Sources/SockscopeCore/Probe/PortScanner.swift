@@ -22,10 +22,14 @@ package struct PortScanner: Sendable {
         /// The probes to send, by index into `space`, in the order to send them.
         package var indices: [UInt64]
         package var transport: ProbeResult.Transport
-        /// Probes in flight at once; nil picks a default for the transport.
+        /// The most probes in flight at once (the window adapts below it); nil picks a
+        /// default for the transport.
         package var parallelism: Int?
         /// Extra probes for a port that did not answer.
         package var retries: Int
+        /// Whether `retries` may rise with the loss the scan measures (`LossEstimate`):
+        /// true when nobody chose a number.
+        package var adaptiveRetries: Bool
         /// At most this many probes per second.
         package var rate: Double?
         /// Wait exactly this long for every answer instead of adapting to the RTT.
@@ -44,14 +48,15 @@ package struct PortScanner: Sendable {
 
         package init(
             space: ProbeSpace, indices: [UInt64], transport: ProbeResult.Transport = .tcp, parallelism: Int? = nil,
-            retries: Int = defaultRetries, rate: Double? = nil, fixedTimeout: Duration? = nil, graceful: Bool = false, udpPayload: [UInt8]? = nil,
-            workers: Int? = nil
+            retries: Int = defaultRetries, adaptiveRetries: Bool = false, rate: Double? = nil, fixedTimeout: Duration? = nil,
+            graceful: Bool = false, udpPayload: [UInt8]? = nil, workers: Int? = nil
         ) {
             self.space = space
             self.indices = indices
             self.transport = transport
             self.parallelism = parallelism
             self.retries = retries
+            self.adaptiveRetries = adaptiveRetries
             self.rate = rate
             self.fixedTimeout = fixedTimeout
             self.graceful = graceful
@@ -98,8 +103,12 @@ package struct PortScanner: Sendable {
         }
     }
 
-    package static let defaultTCPParallelism = 1024
+    /// The window's ceiling when `--parallel` does not set one.
+    package static let defaultTCPParallelism = 4096
     package static let defaultUDPParallelism = 128
+    /// Where the window starts (below the ceiling): what a path of a few milliseconds
+    /// carries without a queue; it grows from here when the round trips allow.
+    package static let initialTCPWindow = 1024
 
     private let request: Request
 
@@ -115,7 +124,9 @@ package struct PortScanner: Sendable {
         let workers = max(1, min(request.workers ?? min(cpus, 4), total, 64, request.parallelism ?? .max))
         let limit = ScanWorker.raiseFileLimit()
         let fallback = request.transport == .tcp ? Self.defaultTCPParallelism : Self.defaultUDPParallelism
-        let parallelism = max(1, min(request.parallelism ?? fallback, limit - 64) / workers)
+        let ceiling = max(1, min(request.parallelism ?? fallback, limit - 64) / workers)
+        let initial = request.transport == .tcp ? Self.initialTCPWindow : Self.defaultUDPParallelism
+        let window = ScanWindow(initial: max(1, initial / workers), ceiling: ceiling)
         let rate = request.rate.map { $0 / Double(workers) }
         let shared = SharedScanState(indices: request.indices)
         let started = ContinuousClock.now
@@ -123,10 +134,10 @@ package struct PortScanner: Sendable {
         for index in 1..<workers {
             let request = self.request
             DispatchQueue.global().async(group: group) {
-                shared.finish(worker: ScanWorker(request, slice: index, of: workers, parallelism: parallelism, rate: rate, shared: shared).runCatching())
+                shared.finish(worker: ScanWorker(request, slice: index, of: workers, window: window, rate: rate, shared: shared).runCatching())
             }
         }
-        let first = ScanWorker(request, slice: 0, of: workers, parallelism: parallelism, rate: rate, shared: shared)
+        let first = ScanWorker(request, slice: 0, of: workers, window: window, rate: rate, shared: shared)
         shared.finish(worker: first.runCatching { progress(shared.done, total) })
         group.wait()
         return try shared.report(elapsed: started.duration(to: .now))
@@ -140,6 +151,7 @@ final class SharedScanState: Sendable {
         Mutex<(results: [ProbeResult?], error: SockscopeError?, selfConnects: Int, probesSent: Int, rtt: Duration?, sources: [PortScanner.GracefulConnection])>
     private let finished = Atomic<Int>(0)
     private let indices: [UInt64]
+    private let loss = Mutex(LossEstimate())
 
     init(indices: [UInt64]) {
         self.indices = indices
@@ -149,6 +161,23 @@ final class SharedScanState: Sendable {
     var done: Int { finished.load(ordering: .relaxed) }
 
     func countDone() { finished.add(1, ordering: .relaxed) }
+
+    /// Ports that answered their first probe (`first` of them), and one that answered
+    /// only retry number `retry`, as a worker saw them.
+    func answered(first: Int, retry: Int? = nil) {
+        loss.withLock { loss in
+            loss.firstAnswers += first
+            if let retry {
+                loss.lateAnswers += 1
+                loss.mostRetriesAnswered = max(loss.mostRetriesAnswered, retry)
+            }
+        }
+    }
+
+    /// The retries the loss measured so far calls for (`LossEstimate`).
+    func retries(base: Int) -> Int {
+        loss.withLock { $0.retries(base: base, probes: indices.count) }
+    }
 
     func finish(worker outcome: Result<ScanWorker.Outcome, SockscopeError>) {
         state.withLock { state in
@@ -198,7 +227,13 @@ final class ScanWorker {
     private var results: [(Int, ProbeResult)] = []
     private var gracefulConnections: [PortScanner.GracefulConnection] = []
     private var estimator = RTTEstimator()
-    private var parallelism: Int
+    private var window: ScanWindow
+    /// With adaptive retries: probes whose tries ran out, kept until the worker has
+    /// nothing else to do — the loss measured by then may call for more tries.
+    private var parked: [(pending: Pending, expired: ContinuousClock.Instant)] = []
+    /// First-attempt answers not yet added to the shared loss estimate (added in
+    /// batches: a lock per answer is a loopback scan's 2%).
+    private var unpublishedAnswers = 0
     private var nextFresh = 0
     private var retryQueue: [Pending] = []
     private var retryHead = 0
@@ -227,13 +262,13 @@ final class ScanWorker {
         var sentAt: ContinuousClock.Instant
     }
 
-    init(_ request: Request, slice: Int, of workers: Int, parallelism: Int, rate: Double?, shared: SharedScanState) {
+    init(_ request: Request, slice: Int, of workers: Int, window: ScanWindow, rate: Double?, shared: SharedScanState) {
         self.request = request
         self.slice = slice
         self.stride = workers
         self.shared = shared
         self.rate = rate
-        self.parallelism = parallelism
+        self.window = window
         let all = request.indices.count
         total = all > slice ? (all - slice + workers - 1) / workers : 0
     }
@@ -252,7 +287,7 @@ final class ScanWorker {
 
     /// Probes this worker's share: each probe's descriptor is registered with the
     /// loop (`complete` reads its result); before each wait, overdue probes expire and
-    /// new ones are launched as parallelism and `--rate` pacing allow, and a timer
+    /// new ones are launched as the window and `--rate` pacing allow, and a timer
     /// wakes the loop for the next expiry or the next paced send.
     private func run(progress: () -> Void) throws(SockscopeError) {
         let loop: EventLoop
@@ -270,10 +305,11 @@ final class ScanWorker {
             done >= total
         } prepare: { () throws(SockscopeError) in
             expireOverdue(loop: loop)
+            if inFlight == 0 && !hasPending { settleParked() }
             progress()
-            // Launch what parallelism and rate allow: retries first, then fresh probes.
+            // Launch what the window and rate allow: retries first, then fresh probes.
             var backedOff = false
-            while inFlight < parallelism, let pending = nextPending() {
+            while inFlight < window.limit, let pending = nextPending() {
                 // Probes that fail at once (loopback's RST) never leave this loop for a
                 // wait, and connect() itself can take milliseconds when ephemeral ports
                 // run short: look for a signal before each one (an atomic load).
@@ -289,7 +325,7 @@ final class ScanWorker {
                 if let interval { nextSendAllowed = max(nextSendAllowed, clock.now - interval) + interval }
             }
             var wait = waitUntilNextExpiry()
-            if interval != nil, inFlight < parallelism, hasPending { wait = min(wait ?? .seconds(1), max(.zero, clock.now.duration(to: nextSendAllowed))) }
+            if interval != nil, inFlight < window.limit, hasPending { wait = min(wait ?? .seconds(1), max(.zero, clock.now.duration(to: nextSendAllowed))) }
             if backedOff && inFlight == 0 { wait = .milliseconds(10) }
             if let wake { loop.cancel(wake) }
             wake = wait.map { loop.schedule(at: clock.now + $0) {} }
@@ -402,6 +438,7 @@ final class ScanWorker {
             nextToken += 1
             store(Flight(pending: pending, token: nextToken, sentAt: now), at: fd)
             order.append((fd, nextToken, now))
+            window.sent(inFlight: inFlight)
             return true
         }
     }
@@ -434,7 +471,7 @@ final class ScanWorker {
                 "probing stopped: \(error.call.rawValue) keeps failing with \(error.errno.nameAndText)",
                 explanation: "the machine is short of sockets, ports or buffers; keep fewer probes in flight", status: .ioError)
         }
-        parallelism = max(16, min(parallelism, inFlight * 3 / 4))
+        window.shortage(inFlight: inFlight)
         pushBack(pending)
         return false
     }
@@ -527,12 +564,61 @@ final class ScanWorker {
         record(pending, error: error, replied: false, now: now)
     }
 
-    /// Feeds an answered probe's round trip to the estimator. Only first attempts count
-    /// (Karn's rule: an answer to a retried probe could belong to either send).
+    /// Feeds an answered probe's round trip to the estimator and the window, and the
+    /// answer to the loss estimate. Only first attempts give a round trip (Karn's rule:
+    /// an answer to a retried probe could belong to either send); a retry's answer
+    /// says an earlier attempt was lost.
     private func addSample(attempt: Int, sentAt: ContinuousClock.Instant, now: ContinuousClock.Instant) {
-        guard attempt == 0 else { return }
+        if request.adaptiveRetries {
+            if attempt > 0 {
+                shared.answered(first: unpublishedAnswers, retry: attempt)
+                unpublishedAnswers = 0
+            } else {
+                unpublishedAnswers += 1
+                if unpublishedAnswers >= 256 { publishAnswers() }
+            }
+        }
+        guard attempt == 0 else {
+            window.answered(rtt: nil, now: now, smoothed: estimator.smoothed)
+            return
+        }
         let rtt = sentAt.duration(to: now)
-        estimator.add(Double(rtt.components.seconds) + Double(rtt.components.attoseconds) / 1e18)
+        let seconds = Double(rtt.components.seconds) + Double(rtt.components.attoseconds) / 1e18
+        estimator.add(seconds)
+        window.answered(rtt: seconds, now: now, smoothed: estimator.smoothed)
+    }
+
+    /// Retries a probe of this scan gets now: `--retries`, or what the loss measured
+    /// so far calls for.
+    private var currentRetries: Int {
+        guard request.adaptiveRetries else { return request.retries }
+        publishAnswers()
+        return shared.retries(base: request.retries)
+    }
+
+    private func publishAnswers() {
+        guard unpublishedAnswers > 0 else { return }
+        shared.answered(first: unpublishedAnswers)
+        unpublishedAnswers = 0
+    }
+
+    /// The worker has nothing else in flight or queued: each parked probe is tried
+    /// again if the loss measured since calls for more tries, else it is filtered
+    /// (as of when its last try expired).
+    private func settleParked() {
+        guard !parked.isEmpty else { return }
+        let retries = currentRetries
+        let settled = parked
+        parked = []
+        for (pending, expired) in settled {
+            if pending.attempt < retries {
+                var again = pending
+                again.attempt += 1
+                retry(again)
+            } else {
+                record(pending, error: .timedOut, replied: false, now: expired)
+            }
+        }
     }
 
     // MARK: Timeouts
@@ -551,6 +637,7 @@ final class ScanWorker {
     private func expireOverdue(loop: EventLoop) {
         let now = clock.now
         let timeout = currentTimeout
+        var retries: Int?  // asked of the shared estimate only when a probe expires
         while true {
             skipStaleOrder()
             guard orderHead < order.count, order[orderHead].sentAt + timeout <= now else { break }
@@ -559,10 +646,14 @@ final class ScanWorker {
             guard let flight = takeFlight(entry.fd) else { continue }
             loop.forgetClosing(entry.fd)
             ProbeSocket.discard(entry.fd)
-            if flight.pending.attempt < request.retries {
+            let allowed = retries ?? currentRetries
+            retries = allowed
+            if flight.pending.attempt < allowed {
                 var again = flight.pending
                 again.attempt += 1
                 retry(again)
+            } else if request.adaptiveRetries && flight.pending.attempt < LossEstimate.maximumRetries {
+                parked.append((flight.pending, now))
             } else {
                 record(flight.pending, error: .timedOut, replied: false, now: now)
             }

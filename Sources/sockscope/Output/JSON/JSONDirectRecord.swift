@@ -35,7 +35,19 @@ struct JSONFieldWriter {
 
     mutating func field(_ name: StaticString, _ value: Int) {
         self.name(name)
-        output.append(String(value))
+        guard value >= 0 && value < 1_000_000 else { return output.append(String(value)) }
+        // Ports, counts and codes: the digits written straight, without a String.
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0)
+        var count = 0
+        var rest = value
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[5 - count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+                count += 1
+            } while rest > 0
+            output.bytes.append(contentsOf: buffer[(6 - count)...])
+        }
     }
 
     mutating func field(_ name: StaticString, _ value: Double) {

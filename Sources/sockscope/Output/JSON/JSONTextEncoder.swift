@@ -152,6 +152,16 @@ final class JSONTextEncoder: Encoder {
 
     /// Appends `text` as a JSON string literal (see `JSONLine.quote`).
     static func appendQuoted(_ text: String, to output: Output) {
+        // Native strings are contiguous UTF-8: one pass over the bytes, copied as they are
+        // when nothing needs escaping (the common case, and most of a scan's output).
+        let clean = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+            output.bytes.append(UInt8(ascii: "\""))
+            output.bytes.append(contentsOf: bytes)
+            output.bytes.append(UInt8(ascii: "\""))
+            return true
+        }
+        if clean == true { return }
         if text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
             output.append(JSONLine.quote(text))
         } else {
