@@ -309,7 +309,8 @@ final class ScanWorker {
             progress()
             // Launch what the window and rate allow: retries first, then fresh probes.
             var backedOff = false
-            while inFlight < window.limit, let pending = nextPending() {
+            var young = youngInFlight()
+            while inFlight < window.limit, young < Self.kernelBacklogLimit, let pending = nextPending() {
                 // Probes that fail at once (loopback's RST) never leave this loop for a
                 // wait, and connect() itself can take milliseconds when ephemeral ports
                 // run short: look for a signal before each one (an atomic load).
@@ -318,18 +319,46 @@ final class ScanWorker {
                     pushBack(pending)
                     break
                 }
+                let before = inFlight
                 if !(try launch(pending, loop: loop)) {
                     backedOff = true
                     break
                 }
+                if inFlight > before && sameMachine { young += 1 }
                 if let interval { nextSendAllowed = max(nextSendAllowed, clock.now - interval) + interval }
             }
             var wait = waitUntilNextExpiry()
             if interval != nil, inFlight < window.limit, hasPending { wait = min(wait ?? .seconds(1), max(.zero, clock.now.duration(to: nextSendAllowed))) }
             if backedOff && inFlight == 0 { wait = .milliseconds(10) }
+            if young >= Self.kernelBacklogLimit { wait = min(wait ?? .milliseconds(1), .milliseconds(1)) }
             if let wake { loop.cancel(wake) }
             wake = wait.map { loop.schedule(at: clock.now + $0) {} }
         }
+    }
+
+    /// On a path that answers at once (the same machine), launching stops while this many
+    /// probes sent in the last millisecond are still unanswered: their packets wait in
+    /// the CPU's backlog for ksoftirqd, which runs only when this thread waits, so more
+    /// launches only make them wait longer (a loopback scan stalled 40 ms at a time).
+    /// Older probes do not count: they are unanswered (a firewall), not waiting.
+    static let kernelBacklogLimit = 64
+
+    /// Whether the fastest answer came within 100 µs: the target is on this machine
+    /// (loopback, a veth into a namespace), and its packets are processed on our CPUs.
+    private var sameMachine: Bool { (window.baseRTT ?? 1) < 0.0001 }
+
+    /// Probes in flight sent in the last millisecond, counted only on a path of this
+    /// machine's and with `kernelBacklogLimit` or more in flight (else 0).
+    private func youngInFlight() -> Int {
+        guard sameMachine, inFlight >= Self.kernelBacklogLimit else { return 0 }
+        let since = clock.now - .milliseconds(1)
+        var young = 0
+        var index = order.count - 1
+        while index >= orderHead, order[index].sentAt > since {
+            if let flight = flight(at: order[index].fd), flight.token == order[index].token { young += 1 }
+            index -= 1
+        }
+        return young
     }
 
     /// Reads a ready probe's result (set while `run` runs).

@@ -1,4 +1,7 @@
+import Dispatch
+import Glibc
 import SockscopeCore
+import Synchronization
 
 /// Prints a finished scan as a table with a summary per target, or as JSON Lines.
 struct ProbeOutput {
@@ -52,17 +55,38 @@ struct ProbeOutput {
         Diagnostics.output(text)
     }
 
-    /// One `port` record per result (schema: `port`), written 64 KiB at a time. A full
-    /// scan writes 65,535 of them: a target's texts (its results are consecutive) and
-    /// an errno's are made once.
+    /// One `port` record per result (schema: `port`). A full scan writes 65,535 of them:
+    /// they are encoded in rounds of a few thousand per core, the cores' parts at once,
+    /// and written in order (a round's text at most a few MiB).
     func printJSON() {
-        let output = JSONTextEncoder.Output()
         var names: [IPAddress: String] = [:]
         for target in targets { if let name = target.name { names[target.address] = names[target.address] ?? name } }
+        let time = Timestamp.now()
+        let results = report.results
+        let cores = max(1, min(4, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
+        let part = 4096
+        var start = 0
+        while start < results.count {
+            let parts = min(cores, (results.count - start + part - 1) / part)
+            let texts = Mutex([[UInt8]](repeating: [], count: parts))
+            let (first, names) = (start, names)
+            DispatchQueue.concurrentPerform(iterations: parts) { index in
+                let low = first + index * part
+                let output = JSONTextEncoder.Output()
+                encodeJSON(results[low..<min(results.count, low + part)], names: names, time: time, to: output)
+                texts.withLock { $0[index] = output.bytes }
+            }
+            for text in texts.withLock({ $0 }) { Diagnostics.output(bytes: text) }
+            start += parts * part
+        }
+    }
+
+    /// A run of results' records: a target's texts (its results are consecutive) and
+    /// an errno's are made once.
+    private func encodeJSON(_ results: ArraySlice<ProbeResult>, names: [IPAddress: String], time: String, to output: JSONTextEncoder.Output) {
         var errors: [Int32: (name: String, text: String)] = [:]
         var current: (target: IPAddress, address: String, name: String)?
-        let time = Timestamp.now()
-        for result in report.results {
+        for result in results {
             if current?.target != result.target {
                 let address = "\(result.target)"
                 current = (result.target, address, names[result.target] ?? address)
@@ -80,12 +104,7 @@ struct ProbeOutput {
             if let banners { record.banner = .some(banners["\(result.target) \(result.port)"]) }
             if result.transport == .udp { record.answer = .some(result.answer) }
             JSONLine.append(record, time: time, to: output)
-            if output.bytes.count > 1 << 16 {
-                Diagnostics.output(bytes: output.bytes)
-                output.bytes.removeAll(keepingCapacity: true)
-            }
         }
-        Diagnostics.output(bytes: output.bytes)
     }
 
     /// A line under a port's row: what its UDP reply or its banner said, 160 characters at most.
