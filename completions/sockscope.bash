@@ -785,11 +785,14 @@ _sockscope_probe() {
     repeating_flags=()
     non_repeating_flags=(-u --udp -4 -6 --all-addresses --graceful -a --all --banner --json -q --quiet --tls --ssl --insecure --tap --tap-payload --pcapng --follow-timewait --version -h --help)
     repeating_options=()
-    non_repeating_options=(-iL --exclude --exclude-file -oX -oG -oA --shard --resume --diff --seed --parallel --retries --rate --timeout --payload --payload-hex --banner-send -c --count -i --interval --ca-file --sni --client-cert --client-key --alpn --tls-min --tls-max --ciphers --keylog --tap-interface --pcap-out --diagram --plot --proxy --proxy-type --proxy-auth --proxy-dns --color)
+    non_repeating_options=(-p -iL --exclude --exclude-file -oX -oG -oA --shard --resume --diff --seed --parallel --retries --rate --timeout --payload --payload-hex --banner-send -c --count -i --interval --ca-file --sni --client-cert --client-key --alpn --tls-min --tls-max --ciphers --keylog --tap-interface --pcap-out --diagram --plot --proxy --proxy-type --proxy-auth --proxy-dns --color)
     __sockscope_offer_flags_options 2
 
     # Offer option value completions
     case "${prev}" in
+    '-p')
+        return
+        ;;
     '-iL')
         return
         ;;
@@ -949,18 +952,15 @@ _sockscope_merge() {
 
 _sockscope_resolve() {
     repeating_flags=()
-    non_repeating_flags=(-4 -6 --passive --numeric-host --numeric-service --addrconfig --v4mapped --ai-all --all --gethostbyname --fqdn --name-required --json --version -h --help)
+    non_repeating_flags=(-4 -6 --passive --numeric-host --numeric-service --addrconfig --v4mapped --ai-all --all --gethostbyname --fqdn --reverse --name-required --json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--type --reverse --service --port --color)
+    non_repeating_options=(--type --service --port --color)
     __sockscope_offer_flags_options 2
 
     # Offer option value completions
     case "${prev}" in
     '--type')
         __sockscope_add_completions -W 'stream'$'\n''dgram'$'\n''raw'
-        return
-        ;;
-    '--reverse')
         return
         ;;
     '--service')
@@ -977,8 +977,8 @@ _sockscope_resolve() {
 }
 
 _sockscope_tap() {
-    repeating_flags=()
-    non_repeating_flags=(--pcapng --tap-payload --summary --json --version -h --help)
+    repeating_flags=(-t -n)
+    non_repeating_flags=(--pcapng --tap-payload -q --summary --json --version -h --help)
     repeating_options=()
     non_repeating_options=(-i --interface -r --read -c --count --duration -w --pcap-out --time --diagram --plot --conversation --color)
     __sockscope_offer_flags_options -1
@@ -1004,7 +1004,7 @@ _sockscope_tap() {
         return
         ;;
     '--time')
-        __sockscope_add_completions -W 'relative'$'\n''absolute'$'\n''delta'
+        __sockscope_add_completions -W 'relative'$'\n''none'$'\n''epoch'$'\n''delta'$'\n''absolute'$'\n''start'
         return
         ;;
     '--diagram')
@@ -1027,7 +1027,7 @@ _sockscope_tap() {
 
 _sockscope_sockets() {
     repeating_flags=()
-    non_repeating_flags=(-t --tcp -u --udp -x --unix -4 -6 -l --listening -p --processes --json --version -h --help)
+    non_repeating_flags=(-t --tcp -u --udp -x --unix -4 -6 -l --listening -a --all -n --numeric -p --processes --json --version -h --help)
     repeating_options=()
     non_repeating_options=(--port --state --pid --color)
     __sockscope_offer_flags_options 0

@@ -297,7 +297,10 @@ extension ConnectCommand.Request {
         if host.contains(where: { $0 == "[" || $0 == "]" }) {
             throw .usage("bad host '\(host)': brackets go around a whole IPv6 address, as in [::1]:80 or [::1] 80")
         }
-        guard let port else { throw .usage("connect needs a PORT after the host '\(host)' (HOST PORT, HOST:PORT or [V6]:PORT)") }
+        guard let port else {
+            if Habits.looksLikePath(host) { throw .usage("'\(host)' is a path: connect to a Unix socket with -U \(host)") }
+            throw .usage("connect needs a PORT after the host '\(host)' (HOST PORT, HOST:PORT or [V6]:PORT)")
+        }
         let portNumber = try PortNumber.parse(port, allowZero: false, protocolName: protocolName)
         let source = try sourcePort.map { (text) throws(SockscopeError) in try PortNumber.parse(text, allowZero: true, protocolName: protocolName) }
         var address: IPAddress?

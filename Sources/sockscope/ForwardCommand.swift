@@ -44,8 +44,11 @@ struct ForwardCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("[LISTEN-ADDR] PORT TARGET-HOST TARGET-PORT", valueName: "address-and-target"))
-    var words: [String] = []
+    @Argument(help: ArgumentHelp("[LISTEN-ADDR] PORT TARGET-HOST TARGET-PORT (either pair also as HOST:PORT or [V6]:PORT)", valueName: "address-and-target"))
+    var givenWords: [String] = []
+
+    /// The words, each `HOST:PORT` or `[V6]:PORT` as two.
+    var words: [String] { Habits.splittingHostPorts(givenWords) }
 
     @Option(
         name: [.customShort("U"), .customLong("unix")],

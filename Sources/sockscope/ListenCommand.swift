@@ -382,7 +382,11 @@ extension ListenCommand.Request {
         }
         switch (first, second) {
         case (let address?, let port?): return .address(address, port: try PortNumber.parse(port, allowZero: true, protocolName: transport.protocolName))
-        case (let port?, nil): return .address(nil, port: try PortNumber.parse(port, allowZero: true, protocolName: transport.protocolName))
+        case (let port?, nil):
+            if let split = Habits.hostAndPort(port) {  // listen 127.0.0.1:8080, [::1]:8080
+                return .address(split.host, port: try PortNumber.parse(split.port, allowZero: true, protocolName: transport.protocolName))
+            }
+            return .address(nil, port: try PortNumber.parse(port, allowZero: true, protocolName: transport.protocolName))
         default: throw .usage("listen needs a PORT (or -U PATH)")
         }
     }

@@ -97,6 +97,11 @@ struct ProbeCommand: ParsableCommand {
     var ports: String?
 
     @Option(
+        name: .customShort("p", allowingJoined: true),
+        help: ArgumentHelp("The ports, as nmap -p takes them (-p 22,80, -p1-1024, -p- for all): instead of the ports argument.", valueName: "ports"))
+    var portOption: String?
+
+    @Option(
         name: .customLong("iL", withSingleDash: true),
         help: ArgumentHelp(
             "Read the targets from a file (- for standard input), separated by white space or commas, # comments (nmap -iL); then give only the ports.",
@@ -302,6 +307,12 @@ struct ProbeCommand: ParsableCommand {
         }
     }
 
+    /// `probe HOST:PORT` (one word, and no ports given otherwise): the target and its port.
+    static func hostAndPort(targets: String?, ports: String?, portOption: String?, inputList: String?) -> (host: String, port: String)? {
+        guard ports == nil, portOption == nil, inputList == nil, let targets else { return nil }
+        return Habits.hostAndPort(targets)
+    }
+
     /// Where the targets and ports come from, and how the space is split.
     private func validateTargets() throws {
         if let resume {
@@ -313,11 +324,19 @@ struct ProbeCommand: ParsableCommand {
                 return
             }
         }
-        guard targets != nil else { throw ValidationError("give the targets and the ports, e.g. probe 127.0.0.1 22,80 (or --resume FILE)") }
+        guard targets != nil || (inputList != nil && portOption != nil) else {
+            throw ValidationError("give the targets and the ports, e.g. probe 127.0.0.1 22,80 (or --resume FILE)")
+        }
+        if portOption != nil && (ports != nil || (inputList != nil && targets != nil)) {
+            throw ValidationError("the ports are given twice: -p \(portOption ?? "") and \(ports ?? targets ?? ""); give one")
+        }
         if inputList != nil && ports != nil {
             throw ValidationError("with -iL the targets come from the file: give only the ports (probe -iL FILE PORTS)")
         }
-        if inputList == nil && ports == nil { throw ValidationError("give the ports after the targets, e.g. probe 127.0.0.1 22,80 (or - for every port)") }
+        let split = Self.hostAndPort(targets: targets, ports: ports, portOption: portOption, inputList: inputList)
+        if inputList == nil && ports == nil && portOption == nil && split == nil {
+            throw ValidationError("give the ports after the targets, e.g. probe 127.0.0.1 22,80 (or - for every port)")
+        }
         guard let given = shard else { return }
         var shard = given
         try ValidationError.check { () throws(SockscopeError) in shard = try given.resolved() }
@@ -391,10 +410,15 @@ extension ProbeCommand.Request {
     var json: Bool { jsonOutput.json }
 
     /// The targets given as words; nil with -iL (whose one word is the ports).
-    var targetText: String? { inputList == nil ? targets : nil }
+    var targetText: String? { inputList == nil ? (hostAndPort?.host ?? targets) : nil }
 
-    /// The ports: the second word, or with -iL the only one.
-    var portText: String { ports ?? targets ?? "" }
+    /// The ports: -p's, the second word, HOST:PORT's, or with -iL the only word.
+    var portText: String { portOption ?? ports ?? hostAndPort?.port ?? targets ?? "" }
+
+    /// `probe HOST:PORT` or `[V6]:PORT`, as connect takes them.
+    private var hostAndPort: (host: String, port: String)? {
+        ProbeCommand.hostAndPort(targets: targets, ports: ports, portOption: portOption, inputList: inputList)
+    }
 
     /// How often an unanswered probe is sent again (--retries, or the scanner's default).
     var retryCount: Int { retries ?? PortScanner.Request.defaultRetries }

@@ -37,7 +37,10 @@ struct ProxyCommand: ParsableCommand {
     )
 
     @Argument(help: ArgumentHelp("[ADDR] PORT", valueName: "address-and-port"))
-    var words: [String] = []
+    var givenWords: [String] = []
+
+    /// The words, each `HOST:PORT` or `[V6]:PORT` as two.
+    var words: [String] { Habits.splittingHostPorts(givenWords) }
 
     @OptionGroup var setup: SetupTimeoutOptions
 

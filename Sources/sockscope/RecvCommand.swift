@@ -130,8 +130,9 @@ struct RecvCommand: ParsableCommand {
     /// without any lookup — validate() reads them (its usage errors are the parser's).
     private func bindAddress() throws(SockscopeError) -> (SocketAddress, IPAddress?) {
         guard let first else { throw .usage("recv needs a PORT ([ADDR] PORT; port 0 picks a free one)") }
-        let addressText = second == nil ? nil : first
-        let port = try PortNumber.parse(second ?? first, allowZero: true, protocolName: "udp")
+        let split = second == nil ? Habits.hostAndPort(first) : nil  // recv 127.0.0.1:5353
+        let addressText = split?.host ?? (second == nil ? nil : first)
+        let port = try PortNumber.parse(split?.port ?? second ?? first, allowZero: true, protocolName: "udp")
         var groupAddress: IPAddress?
         if let group {
             guard let parsed = IPAddress(group), parsed.isMulticast else {

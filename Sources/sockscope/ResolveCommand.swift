@@ -69,8 +69,8 @@ struct ResolveCommand: ParsableCommand {
     @Flag(name: .customLong("fqdn"), help: "Print this host's name and fully qualified name as Python's socket.getfqdn() computes it.")
     var fqdn = false
 
-    @Option(name: .customLong("reverse"), help: ArgumentHelp("Look up the name of an address with getnameinfo().", valueName: "addr"))
-    var reverse: String?
+    @Flag(name: .customLong("reverse"), help: "Look up the name of the address given (getnameinfo()): resolve --reverse ADDR.")
+    var reverse = false
 
     @Flag(name: .customLong("name-required"), help: "With --reverse: NI_NAMEREQD, fail when the address has no name.")
     var nameRequired = false
@@ -99,10 +99,11 @@ struct ResolveCommand: ParsableCommand {
     @OptionGroup(title: "Output") var color: ColorOptions
 
     func validate() throws {
-        let modes = [legacy, fqdn, reverse != nil, serviceName != nil, servicePort != nil].filter { $0 }.count
+        let modes = [legacy, fqdn, reverse, serviceName != nil, servicePort != nil].filter { $0 }.count
         if modes > 1 { throw ValidationError("choose one of --gethostbyname, --fqdn, --reverse, --service, --port") }
-        if nameRequired && reverse == nil { throw ValidationError("--name-required goes with --reverse") }
-        if (fqdn || reverse != nil || serviceName != nil || servicePort != nil) && (name != nil || service != nil) {
+        if nameRequired && !reverse { throw ValidationError("--name-required goes with --reverse") }
+        if reverse && (name == nil || service != nil) { throw ValidationError("--reverse takes one address: resolve --reverse ADDR") }
+        if (fqdn || serviceName != nil || servicePort != nil) && (name != nil || service != nil) {
             throw ValidationError("this mode takes no NAME or SERVICE argument")
         }
         try ValidationError.check { () throws(SockscopeError) in try request.checkArguments() }
@@ -119,7 +120,7 @@ extension ResolveCommand.Request {
     func run() throws {
         color.apply()
         try CommandRunner.run(json: json) { () throws(SockscopeError) -> ExitStatus in
-            if let reverse { return try printReverse(reverse) }
+            if reverse, let name { return try printReverse(name) }
             if fqdn {
                 printFQDN()
             } else if let serviceName {
@@ -140,8 +141,8 @@ extension ResolveCommand.Request {
     /// What each mode needs from the command line, read without any lookup — validate()
     /// reads it too: a NAME (getaddrinfo, gethostbyname), an address (--reverse), a service.
     func checkArguments() throws(SockscopeError) {
-        if let reverse {
-            _ = try Self.reverseAddress(reverse)
+        if reverse {
+            _ = try Self.reverseAddress(name ?? "")
         } else if let serviceName {
             _ = try Self.serviceQuery(serviceName, byPort: false)
         } else if let servicePort {

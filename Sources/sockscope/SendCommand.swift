@@ -176,7 +176,12 @@ extension SendCommand.Request {
             }
             return .group(SocketAddress(address, port: try PortNumber.parse(portText, allowZero: false, protocolName: "udp")), message: port)
         }
-        guard let host, let port else { throw .usage("send needs HOST and PORT") }
+        if let host, let split = Habits.hostAndPort(host) {
+            // send HOST:PORT [MESSAGE]: the word after it is the message.
+            if message != nil { throw .usage("send \(host) takes one MESSAGE after it (HOST:PORT MESSAGE or HOST PORT MESSAGE)") }
+            return .host(split.host, port: try PortNumber.parse(split.port, allowZero: false, protocolName: "udp"), message: port)
+        }
+        guard let host, let port else { throw .usage("send needs HOST and PORT (or HOST:PORT)") }
         return .host(host, port: try PortNumber.parse(port, allowZero: false, protocolName: "udp"), message: message)
     }
 

@@ -7,7 +7,8 @@ struct SocketsCommand: ParsableCommand {
         commandName: "sockets",
         abstract: "List the kernel's sockets (netlink sock_diag, as ss does), with queues and timers.",
         discussion: """
-            TCP by default (--udp, --unix, or several). Filters: --port N (local or remote), --state \
+            TCP by default (--udp, --unix, or several), in every state; ss's letters combine as in \
+            ss (-tlnp, -tanp, -uanp, -xl): -a and -n are what sockets always does. Filters: --port N (local or remote), --state \
             (listen, established, syn-sent, syn-recv, fin-wait-1, fin-wait-2, time-wait, close-wait, \
             last-ack, closing, closed, unconn), -4/-6, --pid N. -p adds the processes that hold each \
             socket (from /proc/PID/fd, as ss -p; as root to see every process's). The TIMER column shows what the kernel is waiting for: \
@@ -50,6 +51,14 @@ struct SocketsCommand: ParsableCommand {
         name: [.customShort("l"), .customLong("listening")],
         help: "Only listening sockets, as ss -l: TCP and Unix in LISTEN, UDP and Unix datagram sockets not connected.")
     var listening = false
+
+    @Flag(
+        name: [.customShort("a"), .customLong("all")],
+        help: "Sockets in every state: what sockets lists unless -l or --state narrows it (ss lists only connections without -a).")
+    var all = false
+
+    @Flag(name: [.customShort("n"), .customLong("numeric")], help: "Numeric addresses and ports: what sockets always shows (ss needs -n for it).")
+    var numeric = false
 
     @Flag(name: [.customShort("p"), .customLong("processes")], help: "Show the processes that hold each socket (pid and command, as ss -p).")
     var processes = false

@@ -81,12 +81,29 @@ struct TapCommand: ParsableCommand {
     @Option(
         name: .customLong("time"),
         help: ArgumentHelp(
-            "How each line's time is shown: relative (within its conversation, the default), absolute (date and time, tcpdump -tttt), delta (since the previous packet, tcpdump -ttt).",
+            "How each line's time is shown: relative (within its conversation, the default), none (tcpdump -t), "
+                + "epoch (seconds since 1970, -tt), delta (since the previous packet, -ttt), absolute (date and time, -tttt), "
+                + "start (since the first packet, -ttttt).",
             valueName: "form"))
-    var time: TimeForm = .relative
+    var timeForm: TimeForm?
+
+    @Flag(name: .customShort("t"), help: "tcpdump's letters for --time: -t none, -tt epoch, -ttt delta, -tttt absolute, -ttttt start.")
+    var tcpdumpTime: Int
+
+    @Flag(name: .customShort("n"), help: "Addresses and ports as numbers: what tap always shows (tcpdump -n, -nn).")
+    var numeric: Int
+
+    @Flag(name: .customShort("q"), help: "Shorter lines, as tcpdump -q: flags, length, states and notes, without seq, ack, window and options.")
+    var brief = false
 
     enum TimeForm: String, ExpressibleByArgument, CaseIterable {
-        case relative, absolute, delta
+        case relative, none, epoch, delta, absolute, start
+    }
+
+    /// --time, or -t's count, or relative.
+    var time: TimeForm {
+        if let timeForm { return timeForm }
+        return [.relative, .none, .epoch, .delta, .absolute, .start][min(tcpdumpTime, 5)]
     }
 
     @Flag(
@@ -114,6 +131,9 @@ struct TapCommand: ParsableCommand {
             if !pictures.values.enabled { throw ValidationError("--conversation picks what --diagram or --plot draws; give one of them") }
         }
         if pcapng && pcapOut == nil { throw ValidationError("--pcapng is the format of the --pcap-out file; give one") }
+        if timeForm != nil && tcpdumpTime > 0 { throw ValidationError("-t and --time both choose the time form; give one") }
+        if tcpdumpTime > 5 { throw ValidationError("-t is tcpdump's: -t to -ttttt (five at most)") }
+        if brief && (json || summary) { throw ValidationError("-q shortens the packet lines; \(json ? "--json" : "--summary") prints none") }
         if summary && time != .relative { throw ValidationError("--time shapes the packet lines; --summary prints none") }
         if json && time != .relative { throw ValidationError("--time shapes the text lines; --json has each packet's time and offset_ms") }
         if readPath != nil {
@@ -150,7 +170,7 @@ struct TapCommand: ParsableCommand {
         Diagnostics.line("tap: reading \(path) (\(file.linkTypeName)): \(Self.described(file.filterText))")
         var annotator = PacketAnnotator(expireAfter: summary ? nil : .seconds(10))
         var flows = UDPFlowTable()
-        let stamper = Stamper(form: time, style: json ? .plain : Style(enabled: Diagnostics.usesColour(1)))
+        let stamper = Stamper(form: time, brief: brief, style: json ? .plain : Style(enabled: Diagnostics.usesColour(1)))
         var seen = 0
         var undecoded = 0
         var failure: SockscopeError?
@@ -244,7 +264,7 @@ struct TapCommand: ParsableCommand {
         // as they ended and are forgotten.
         var annotator = PacketAnnotator(expireAfter: summary ? nil : .seconds(10))
         var flows = UDPFlowTable()
-        let stamper = Stamper(form: time, style: json ? .plain : Style(enabled: Diagnostics.usesColour(1)))
+        let stamper = Stamper(form: time, brief: brief, style: json ? .plain : Style(enabled: Diagnostics.usesColour(1)))
         var seen = 0
         let deadline = duration.map { ContinuousClock.now + $0.duration }
         let (summary, json, drawing, count, annotating) = (self.summary, self.json, self.drawing, self.count, pcapOut != nil)
@@ -341,24 +361,36 @@ struct TapCommand: ParsableCommand {
     }
 }
 
-/// `tap --time`: what begins each line — the offset within its conversation, the date
-/// and time (tcpdump -tttt), or the gap since the previous packet printed (tcpdump -ttt).
+/// `tap --time` (or -t…): what begins each line — the offset within its conversation,
+/// nothing (-t), seconds since the epoch (-tt), the gap since the previous packet printed
+/// (-ttt), the date and time (-tttt), or the time since the first packet (-ttttt).
 final class Stamper {
     let form: TapCommand.TimeForm
+    /// -q: the TCP fields left out.
+    let brief: Bool
     let style: Style
     private var previous: Duration?
+    private var first: Duration?
 
-    init(form: TapCommand.TimeForm, style: Style) {
+    init(form: TapCommand.TimeForm, brief: Bool = false, style: Style) {
         self.form = form
+        self.brief = brief
         self.style = style
     }
 
     func line(_ event: ConnectionTap.TapEvent, at time: Duration) -> String {
         defer { previous = time }
-        switch form {
-        case .relative: return TapTimeline.line(event, style: style)
-        case .absolute: return TapTimeline.line(event, stamp: Timestamp.localDateTime(time), style: style)
-        case .delta: return TapTimeline.line(event, stamp: Timestamp.delta(previous.map { time - $0 } ?? .zero), style: style)
-        }
+        if first == nil { first = time }
+        let stamp: String? =
+            switch form {
+            case .relative: nil
+            case .none: ""
+            case .epoch: Timestamp.epoch(time)
+            case .absolute: Timestamp.localDateTime(time)
+            case .delta: Timestamp.delta(previous.map { time - $0 } ?? .zero)
+            case .start: Timestamp.delta(time - (first ?? time))
+            }
+        let line = TapTimeline.line(event, stamp: stamp, brief: brief, style: style)
+        return form == .none ? String(line.drop { $0 == " " }) : line
     }
 }

@@ -15,6 +15,17 @@ struct HabitsTests {
             (["connect", "--ssl-trustfile", "ca.pem", "127.0.0.1", "9"], "--ssl-trustfile is ncat's: with sockscope give --ca-file FILE (with --tls)"),
             (["listen", "--ssl", "--ssl-cert=c.pem", "9"], "--ssl-cert is ncat's: with sockscope give --cert FILE (with --tls)"),
             (["connect", "[::1", "9"], "brackets go around a whole IPv6 address"),
+            (["connect", "-zv", "127.0.0.1", "9"], "-zv is nc's port scan: use 'sockscope probe HOST PORTS'"),
+            (["listen", "-vz", "9"], "-vz is nc's port scan"),
+            (["probe", "-zv", "127.0.0.1", "9"], "probe is nc -z already: leave out -zv; it reports every port it was asked about"),
+            (["probe", "-z", "127.0.0.1", "9"], "probe is nc -z already: leave out -z (for example"),
+            (["connect", "/tmp/app.sock"], "'/tmp/app.sock' is a path: connect to a Unix socket with -U /tmp/app.sock"),
+            (["probe", "-p", "80", "127.0.0.1", "81"], "the ports are given twice: -p 80 and 81"),
+            (["resolve", "--reverse"], "--reverse takes one address"),
+            (["tap", "-t", "--time", "delta"], "-t and --time both choose the time form"),
+            (["tap", "-tttttt"], "-t is tcpdump's: -t to -ttttt"),
+            (["tap", "-q", "--summary"], "-q shortens the packet lines; --summary prints none"),
+            (["send", "127.0.0.1:9", "one", "two"], "send 127.0.0.1:9 takes one MESSAGE after it"),
         ])
     func habits(arguments: [String], message: String) async throws {
         try await expectFailure(arguments, message)
@@ -74,6 +85,16 @@ struct HabitsTests {
         #expect(recv.status == 1 && recv.stderr.contains("no datagram in 0.3 s"), "\(recv)")
         let broadcast = try await sockscope("broadcast", "--wait", "0.3", "--to", "127.255.255.255", "\(port)", "anyone?")
         #expect(broadcast.status == 1 && broadcast.stderr.contains("no reply in 0.3 s"), "\(broadcast)")
+    }
+
+    @Test("resolve --reverse is a flag: --reverse --name-required ADDR and --reverse ADDR --name-required both look up the address")
+    func reverseAsFlag() async throws {
+        for order in ["--reverse --name-required 127.0.0.1", "--reverse 127.0.0.1 --name-required", "--name-required --reverse 127.0.0.1"] {
+            let text = try await inLookupSandbox("exec \(Paths.sockscope) resolve \(order)", netns: true)
+            #expect(text.status == 0 && text.stdoutText.contains("127.0.0.1  localhost"), "\(order): \(text)")
+        }
+        let nameless = try await inLookupSandbox("exec \(Paths.sockscope) resolve --reverse --name-required 10.99.0.7", netns: true)
+        #expect(nameless.status == 68, "NI_NAMEREQD: the name does not exist (68): \(nameless)")
     }
 
     @Test("resolve --reverse of an address with no name says so (exit 1, JSON name null)")
@@ -200,5 +221,77 @@ struct HabitsTests {
             """
         let names = try await inLookupSandbox(script, netns: false, hosts: "127.0.0.11 trusted.test\n127.0.0.12 trusted.test\n", nsswitch: "hosts: files\n")
         #expect(names.stdoutText == "127.0.0.11 \n127.0.0.12 \n\n", "\(names)")
+    }
+}
+
+extension HabitsTests {
+    @Test("ss's letters: -tlnp lists what ss -Htlnp does (the listener, not its connection), -tanp what ss -Htanp does (both); -n and -a change nothing else")
+    func ssLetters() async throws {
+        let listener = try BackgroundProcess(Paths.sockscope, ["listen", "-v", "-k", "127.0.0.1", "0"])
+        defer { listener.kill() }
+        let port = try await listener.announcedPort()
+        let client = try BackgroundProcess(Paths.sh, ["-c", "sleep 20 | exec \(Paths.sockscope) connect 127.0.0.1 \(port)"])
+        defer { client.kill() }
+        var ourSets: [String: Set<String>] = [:]
+        for _ in 0..<100 {
+            for letters in ["-tlnp", "-tanp"] {
+                let ours = try await sockscope("sockets", letters, "--port", "\(port)")
+                ourSets[letters] = Set(ours.stdoutText.split(separator: "\n").filter { $0.hasPrefix("tcp") }.map { String($0.split(separator: " ")[1]) })
+            }
+            if (ourSets["-tanp"]?.count ?? 0) >= 2 { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        for letters in ["-tlnp", "-tanp"] {
+            let theirs = try await run(Paths.ss, ["-H", letters, "( sport = :\(port) or dport = :\(port) )"])
+            let theirStates = Set(
+                theirs.stdoutText.split(separator: "\n").map { String($0.split(separator: " ")[0]).replacingOccurrences(of: "ESTAB", with: "ESTABLISHED") })
+            #expect(ourSets[letters] == theirStates && !theirStates.isEmpty, "\(letters): ours \(ourSets[letters] ?? []), ss \(theirStates)")
+        }
+        // The listener's stdin is empty, so it closes its side at once: the connection's two
+        // sockets are in FIN-WAIT-2 and CLOSE-WAIT (or ESTABLISHED if looked at sooner).
+        #expect(ourSets["-tlnp"] == ["LISTEN"] && (ourSets["-tanp"]?.count ?? 0) >= 2 && ourSets["-tanp"]?.contains("LISTEN") == true, "\(ourSets)")
+        let plain = try await sockscope("sockets", "--port", "\(port)")
+        let lettered = try await sockscope("sockets", "-an", "--port", "\(port)")
+        #expect(plain.stdoutText == lettered.stdoutText, "-a and -n: \(plain) \(lettered)")
+    }
+
+    @Test("HOST:PORT and [V6]:PORT wherever a host and a port go: probe (and nmap's -p), listen, recv, send, forward")
+    func hostColonPortEverywhere() async throws {
+        let server = try BackgroundProcess(Paths.sockscope, ["listen", "-v", "-k", "127.0.0.1:0"])
+        defer { server.kill() }
+        let port = try await server.announcedPort()
+        let v6 = try BackgroundProcess(Paths.sockscope, ["listen", "-v", "-k", "[::1]:0"])
+        defer { v6.kill() }
+        let v6Port = try await v6.announcedPort()
+        func states(_ arguments: [String]) async throws -> String {
+            let outcome = try await run(Paths.sockscope, ["probe", "--json"] + arguments)
+            return outcome.stdoutText.split(separator: "\n").map { line in
+                let fields = line.split(separator: ",").filter {
+                    $0.hasPrefix("\"peer_address\"") || $0.hasPrefix("\"peer_port\"") || $0.hasPrefix("\"state\"")
+                }
+                return fields.joined(separator: ",")
+            }.joined(separator: "\n")
+        }
+        let expected = try await states(["127.0.0.1", "\(port)"])
+        #expect(expected.contains("\"state\":\"open\""), "\(expected)")
+        #expect(try await states(["127.0.0.1:\(port)"]) == expected)
+        #expect(try await states(["-p", "\(port)", "127.0.0.1"]) == expected)
+        #expect(try await states(["-p\(port)", "127.0.0.1"]) == expected)
+        let v6States = try await states(["[::1]:\(v6Port)"])
+        #expect(v6States.contains("\"peer_address\":\"::1\"") && v6States.contains("\"state\":\"open\""), "\(v6States)")
+
+        let receiver = try BackgroundProcess(Paths.sockscope, ["recv", "--count", "1", "127.0.0.1:0"])
+        defer { receiver.kill() }
+        let udpPort = try await receiver.announcedPort(marker: "receiving on")
+        let sent = try await sockscope("send", "127.0.0.1:\(udpPort)", "hello")
+        #expect(sent.status == 0, "\(sent)")
+        #expect(try await receiver.finish() == 0)
+        #expect(receiver.stdoutText.contains("5 bytes  hello"), "\(receiver.stdoutText)")
+
+        let forward = try BackgroundProcess(Paths.sockscope, ["forward", "-v", "127.0.0.1:0", "127.0.0.1:\(port)"])
+        defer { forward.kill() }
+        let forwardPort = try await forward.announcedPort(marker: "forwarding")
+        let through = try await sockscope("probe", "-q", "127.0.0.1:\(forwardPort)")
+        #expect(through.status == 0, "\(through)")
     }
 }

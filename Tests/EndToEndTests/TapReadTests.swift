@@ -60,14 +60,33 @@ struct TapReadTests {
         #expect(ours.stdoutText.contains("client: TIME-WAIT"), "\(ours.stdoutText)")
         #expect(ours.stderr.contains("closed first, so it held TIME-WAIT"), "\(ours.stderr)")
 
-        // --time absolute and delta print tcpdump -tttt's and -ttt's times, line for line.
-        for (form, flag) in [("absolute", "-tttt"), ("delta", "-ttt")] {
-            let stamped = try await sockscope("tap", "-r", pcap, "--time", form)
-            let ourTimes = stamped.stdoutText.split(separator: "\n").filter { $0.contains("→") }.map { $0.components(separatedBy: "  ").first ?? "" }
+        // --time epoch, delta, absolute and start, and tcpdump's own letters for them,
+        // print tcpdump -tt's, -ttt's, -tttt's and -ttttt's times, line for line.
+        for (form, flag) in [("epoch", "-tt"), ("delta", "-ttt"), ("absolute", "-tttt"), ("start", "-ttttt")] {
             let theirLines = try await run(Paths.tcpdump, [flag, "-n", "-r", pcap]).stdoutText.split(separator: "\n")
             let theirTimes = theirLines.map { String($0.trimmingCharacters(in: .whitespaces).components(separatedBy: " IP").first ?? "") }
-            #expect(!ourTimes.isEmpty && ourTimes == theirTimes, "--time \(form): ours \(ourTimes), tcpdump \(flag) \(theirTimes)")
+            for options in [["--time", form], [flag]] {
+                let stamped = try await run(Paths.sockscope, ["tap", "-r", pcap] + options)
+                let ourTimes = stamped.stdoutText.split(separator: "\n").filter { $0.contains("→") }.map { $0.components(separatedBy: "  ").first ?? "" }
+                #expect(!ourTimes.isEmpty && ourTimes == theirTimes, "\(options): ours \(ourTimes), tcpdump \(flag) \(theirTimes)")
+            }
         }
+        // -t: no time, each line starts with its endpoints (tcpdump -t starts with "IP").
+        let untimed = try await sockscope("tap", "-t", "-r", pcap)
+        #expect(untimed.stdoutText.split(separator: "\n").filter { $0.contains("→") }.allSatisfy { $0.hasPrefix("127.0.0.1:") }, "\(untimed)")
+        // -n and -nn are what tap always does; -q keeps the flags and lengths tcpdump
+        // shows and drops seq, ack, window and options.
+        for numeric in ["-n", "-nn"] {
+            let same = try await sockscope("tap", numeric, "-r", pcap)
+            #expect(same.status == 0 && same.stdoutText == ours.stdoutText, "\(numeric): \(same)")
+        }
+        let brief = try await sockscope("tap", "-q", "-r", pcap)
+        let briefLines = brief.stdoutText.split(separator: "\n").filter { $0.contains("→") }
+        let briefFlags = briefLines.compactMap { line -> String? in
+            guard let open = line.firstIndex(of: "["), let lengthRange = line.range(of: "len ") else { return nil }
+            return "\(line[open...].prefix { $0 != "]" })] \(line[lengthRange.upperBound...].prefix { $0.isNumber })"
+        }
+        #expect(briefFlags == theirFlags && !briefLines.contains { $0.contains("seq ") || $0.contains("win ") }, "\(brief)")
 
         // --summary: the packets each way equal tshark -z conv,tcp's frames each way.
         let summary = try await sockscope("tap", "-r", pcap, "--summary")

@@ -9,6 +9,7 @@ extension ProbeCommand {
     struct Request: Equatable, Sendable {
         var targets: String?
         var ports: String?
+        var portOption: String?
         var inputList: String?
         var exclude: String?
         var excludeFile: String?
@@ -47,6 +48,7 @@ extension ProbeCommand {
         Request(
             targets: targets,
             ports: ports,
+            portOption: portOption,
             inputList: inputList,
             exclude: exclude,
             excludeFile: excludeFile,

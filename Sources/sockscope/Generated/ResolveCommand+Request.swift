@@ -19,7 +19,7 @@ extension ResolveCommand {
         var all = false
         var legacy = false
         var fqdn = false
-        var reverse: String?
+        var reverse = false
         var nameRequired = false
         var serviceName: String?
         var servicePort: String?

@@ -49,7 +49,8 @@ struct ProbeOutput {
         if report.selfConnects > 0 {
             text +=
                 style.dim(
-                    "\(report.selfConnects) probe\(report.selfConnects == 1 ? "" : "s") connected to itself (source port = destination port) and were redone")
+                    "\(report.selfConnects) probe\(report.selfConnects == 1 ? "" : "s") connected to itself (source port = destination port) and "
+                        + "\(report.selfConnects == 1 ? "was" : "were") redone")
                 + "\n"
         }
         Diagnostics.output(text)

@@ -10,9 +10,9 @@ enum TapTimeline {
     ///     (`tap --time absolute|delta`).
     ///   - style: on a terminal (`--color`), flags in bold, the states each side enters
     ///     in cyan, notes and ICMP errors in yellow.
-    static func line(_ event: ConnectionTap.TapEvent, stamp: String? = nil, style: Style = .plain) -> String {
+    static func line(_ event: ConnectionTap.TapEvent, stamp: String? = nil, brief: Bool = false, style: Style = .plain) -> String {
         switch event {
-        case .tcp(let event): return tcpLine(event, stamp: stamp, style: style)
+        case .tcp(let event): return tcpLine(event, stamp: stamp, brief: brief, style: style)
         case .icmp(let packet, let message, let elapsed):
             var text =
                 (stamp ?? Timestamp.offset(elapsed)) + "  \(packet.source) → \(packet.destination)  "
@@ -49,15 +49,18 @@ enum TapTimeline {
         )
     }
 
-    static func tcpLine(_ event: TCPConversationTracker.Event, stamp: String? = nil, style: Style = .plain) -> String {
+    /// - Parameter brief: `tap -q`: flags, length, states and notes only.
+    static func tcpLine(_ event: TCPConversationTracker.Event, stamp: String? = nil, brief: Bool = false, style: Style = .plain) -> String {
         let segment = event.segment
         let flags = "[\(segment.flags.tcpdumpNotation)]"
         var fields: [String] = []
         let sequence = event.relativeSequence
-        fields.append(segment.payloadLength > 0 ? "seq \(sequence):\(sequence &+ UInt32(segment.payloadLength))" : "seq \(sequence)")
-        if let ack = event.relativeAcknowledgment { fields.append("ack \(ack)") }
-        fields.append("win \(segment.window)")
-        if segment.flags.contains(.syn), !segment.options.isEmpty {
+        if !brief {
+            fields.append(segment.payloadLength > 0 ? "seq \(sequence):\(sequence &+ UInt32(segment.payloadLength))" : "seq \(sequence)")
+            if let ack = event.relativeAcknowledgment { fields.append("ack \(ack)") }
+            fields.append("win \(segment.window)")
+        }
+        if !brief, segment.flags.contains(.syn), !segment.options.isEmpty {
             fields.append("<" + segment.options.map(\.description).joined(separator: ",") + ">")
         }
         fields.append("len \(segment.payloadLength)")

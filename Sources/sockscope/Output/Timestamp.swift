@@ -78,6 +78,12 @@ enum Timestamp {
     /// A gap between packets as tcpdump -ttt prints it: `00:00:00.000123`; a packet
     /// stamped before the one printed last gives a negative gap, `-00:00:00.000500`
     /// (tcpdump's sign).
+    /// Seconds since the epoch, to the microsecond (tcpdump -tt): `1733510000.123456`.
+    static func epoch(_ sinceEpoch: Duration) -> String {
+        let (seconds, micro) = sinceEpoch.microseconds.floorDivided(by: 1_000_000)
+        return "\(seconds)." + sixDigits(micro)
+    }
+
     static func delta(_ gap: Duration) -> String {
         let microseconds = gap.microseconds
         let magnitude = microseconds.magnitude

@@ -1,3 +1,4 @@
+import Glibc
 import SockscopeCore
 
 /// Answers for command lines typed from nc, ncat or nmap habits, checked before the
@@ -18,6 +19,20 @@ enum Habits {
         return (String(parts[0]), String(parts[1]))
     }
 
+    /// Whether a word given where a host goes names a file instead: it has a slash, or
+    /// names an existing Unix socket (`connect /tmp/app.sock`, `connect ./app.sock`).
+    static func looksLikePath(_ text: String) -> Bool {
+        if text.contains("/") { return true }
+        var status = stat()
+        return stat(text, &status) == 0 && (status.st_mode & S_IFMT) == S_IFSOCK
+    }
+
+    /// Each word that is `HOST:PORT` or `[V6]:PORT` as two words (forward's and proxy's
+    /// lists of words, where an address and its port are two).
+    static func splittingHostPorts(_ words: [String]) -> [String] {
+        words.flatMap { word in hostAndPort(word).map { [$0.host, $0.port] } ?? [word] }
+    }
+
     /// The usage error for `arguments`, when they are one of these habits.
     static func advice(for arguments: [String], subcommands: [String]) -> String? {
         guard let first = arguments.first else { return nil }
@@ -27,9 +42,15 @@ enum Habits {
         if !first.hasPrefix("-"), first != "help", !subcommands.contains(first) {
             return "no command '\(first)'\(suggestion(first, among: subcommands)); see 'sockscope --help'"
         }
-        let options = arguments.dropFirst()
-        if ["connect", "listen"].contains(first), options.contains("-z") {
-            return "-z is nc's port scan: use 'sockscope probe HOST PORTS' (for example: sockscope probe 127.0.0.1 20-25)"
+        let options = arguments.dropFirst().prefix { $0 != "--" }
+        // nc's -z alone or among other letters: -z, -zv, -vz, -nzv.
+        let cluster = options.first { $0.count > 1 && $0.hasPrefix("-") && !$0.hasPrefix("--") && $0.dropFirst().allSatisfy(\.isLetter) && $0.contains("z") }
+        if ["connect", "listen"].contains(first), let cluster {
+            return "\(cluster) is nc's port scan: use 'sockscope probe HOST PORTS' (for example: sockscope probe 127.0.0.1 20-25)"
+        }
+        if first == "probe", let cluster {
+            let verbose = cluster.contains("v") ? "; it reports every port it was asked about, -v is not needed" : ""
+            return "probe is nc -z already: leave out \(cluster)\(verbose) (for example: sockscope probe 127.0.0.1 20-25)"
         }
         if ["connect", "listen", "probe"].contains(first), let flag = options.first(where: { $0.hasPrefix("--ssl-") }) {
             return ncatTLSAdvice(flag, command: first)
