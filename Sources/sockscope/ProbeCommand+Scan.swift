@@ -207,10 +207,12 @@ extension ProbeCommand.Request {
         }
         let listAll = all || run.space.ports.count <= 25
         if tapping { run.shownForTap += listAll ? report.results : report.results.filter { $0.state == .open } }
-        var output = ProbeOutput(report: report, targets: targets, protocolName: run.protocolName, listAll: listAll, graceful: graceful)
+        let followUp = ContinuousClock.now
         let banners = try grabBanners(report.results)
-        output.banners = banners.map { $0.mapValues { PrintableBytes.escaped($0) } }
         let handshakes = try tlsProbe(report.results, targets: targets)
+        report.elapsed += followUp.duration(to: .now)  // the summary's time covers the banners and handshakes too
+        var output = ProbeOutput(report: report, targets: targets, protocolName: run.protocolName, listAll: listAll, graceful: graceful)
+        output.banners = banners.map { $0.mapValues { PrintableBytes.escaped($0) } }
         let style = Style(enabled: Diagnostics.usesColour(1) && allOutputs == nil)  // -oA copies stdout to a file: no colour
         var extras = NmapPortExtras(banners: banners ?? [:])
         for handshake in handshakes ?? [] { extras.handshakes[NmapPortExtras.key(handshake.address, handshake.port)] = handshake }

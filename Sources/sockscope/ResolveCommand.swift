@@ -291,8 +291,16 @@ extension ResolveCommand.Request {
         if let protocolName, protocolName != "tcp" && protocolName != "udp" {
             throw SockscopeError.usage("unknown protocol '\(protocolName)': use tcp or udp")
         }
-        guard byPort else { return (key, protocolName, nil) }
-        guard let port = UInt16(key), port > 0 else { throw SockscopeError.usage("bad port '\(key)': a number from 1 to 65535") }
+        guard byPort else {
+            if key.allSatisfy(\.isNumber) {
+                throw SockscopeError.usage("--service looks up a name; for the service on port \(key) give --port \(text)")
+            }
+            return (key, protocolName, nil)
+        }
+        guard let port = UInt16(key), port > 0 else {
+            if !key.allSatisfy(\.isNumber) { throw SockscopeError.usage("--port takes a number; for the service named '\(key)' give --service \(text)") }
+            throw SockscopeError.usage("bad port '\(key)': a number from 1 to 65535")
+        }
         return (key, protocolName, port)
     }
 

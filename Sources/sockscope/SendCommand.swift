@@ -11,7 +11,8 @@ struct SendCommand: ParsableCommand {
             per line (--lines, the newline kept) or per --size N bytes, as the input arrives. UDP has no \
             connection: a datagram to a port nobody listens on is "sent" and silently lost — unless the \
             socket is connected (--connect), when the ICMP port-unreachable that comes back is reported \
-            as ECONNREFUSED. A datagram over 65,507 bytes (IPv4) fails with EMSGSIZE.
+            as ECONNREFUSED (exit 69): send waits 0.2 s after the last datagram for it (with --wait, as \
+            long as it waits for replies). A datagram over 65,507 bytes (IPv4) fails with EMSGSIZE.
 
             --wait SECS prints replies (source, size, payload) until none has come for SECS; exit 1 when \
             none came.
@@ -39,7 +40,9 @@ struct SendCommand: ParsableCommand {
     @Option(name: .customLong("size"), help: ArgumentHelp("One datagram per N bytes of stdin.", valueName: "n"))
     var size: Int?
 
-    @Flag(name: .customLong("connect"), help: "connect() the socket first, so ICMP errors come back as ECONNREFUSED.")
+    @Flag(
+        name: .customLong("connect"),
+        help: "connect() the socket first, so ICMP errors come back as ECONNREFUSED (waited for 0.2 s after the last datagram, or with --wait).")
     var connect = false
 
     @Option(name: .customLong("wait"), help: ArgumentHelp("Print replies until none has come for this many seconds.", valueName: "secs"))
@@ -61,7 +64,11 @@ struct SendCommand: ParsableCommand {
     @Option(name: .customLong("group"), help: ArgumentHelp("Send to this multicast group (then give only PORT [MESSAGE]).", valueName: "addr"))
     var group: String?
 
-    @Flag(name: .customLong("loop"), help: "With --group: IP_MULTICAST_LOOP, deliver to receivers on this host too.")
+    @Flag(
+        name: .customLong("loop"),
+        help:
+            "With --group: IP_MULTICAST_LOOP, deliver to receivers on this host too when the datagram leaves by a real interface (sent by lo, it reaches them anyway)."
+    )
     var loop = false
 
     @Option(
@@ -154,8 +161,26 @@ extension SendCommand.Request {
             try DatagramSource(fd: 0, cutting: cutting).forEachGroup(deliver)
         }
         tracer.record("sent \(counted(datagrams, "datagram")) (\(counted(bytes, "byte"))) to \(destination)")
-        guard let wait else { return 0 }
+        guard let wait else {
+            if connect { try awaitRefusal(on: socket, destination: destination) }
+            return 0
+        }
         return try output.printReplies(on: socket, idle: wait.duration, count: count)
+    }
+
+    /// How long `--connect` without --wait waits after the last datagram for the ICMP
+    /// error a closed port answers with (it arrives after send() has returned).
+    static let refusalGrace: Duration = .milliseconds(200)
+
+    /// --connect: waits up to `refusalGrace` for the socket to turn readable (a reply, or
+    /// a pending ICMP error), and reports the error if one came.
+    private func awaitRefusal(on socket: Socket, destination: SocketAddress) throws(SockscopeError) {
+        do {
+            _ = try EventLoop.wait(for: socket.descriptor, .readable, deadline: .now + Self.refusalGrace)
+        } catch {
+            throw SockscopeError(error)
+        }
+        if let refused = socket.pendingError() { throw SockscopeError(SocketCallError(.send, refused, address: destination), peer: destination) }
     }
 
     /// Where the positionals say to send, read without any lookup — validate() reads

@@ -26,6 +26,8 @@ struct HabitsTests {
             (["tap", "-tttttt"], "-t is tcpdump's: -t to -ttttt"),
             (["tap", "-q", "--summary"], "-q shortens the packet lines; --summary prints none"),
             (["send", "127.0.0.1:9", "one", "two"], "send 127.0.0.1:9 takes one MESSAGE after it"),
+            (["resolve", "--service", "22"], "--service looks up a name; for the service on port 22 give --port 22"),
+            (["resolve", "--port", "ssh/tcp"], "--port takes a number; for the service named 'ssh' give --service ssh/tcp"),
         ])
     func habits(arguments: [String], message: String) async throws {
         try await expectFailure(arguments, message)
@@ -293,5 +295,24 @@ extension HabitsTests {
         let forwardPort = try await forward.announcedPort(marker: "forwarding")
         let through = try await sockscope("probe", "-q", "127.0.0.1:\(forwardPort)")
         #expect(through.status == 0, "\(through)")
+    }
+}
+
+extension HabitsTests {
+    @Test(
+        "send --connect to a closed port: the ICMP refusal is waited for after the last datagram, ECONNREFUSED and exit 69 without --wait too; to a receiver exit 0"
+    )
+    func sendConnectRefused() async throws {
+        let closed = try freePort()
+        let refused = try await sockscope("send", "--connect", "127.0.0.1", "\(closed)", "hello")
+        #expect(refused.status == 69 && refused.stderr.contains("ECONNREFUSED"), "\(refused)")
+        let plain = try await sockscope("send", "127.0.0.1", "\(closed)", "hello")
+        #expect(plain.status == 0, "unconnected, the refusal never reaches the socket: \(plain)")
+        let receiver = try BackgroundProcess(Paths.sockscope, ["recv", "--count", "1", "127.0.0.1", "0"])
+        defer { receiver.kill() }
+        let port = try await receiver.announcedPort(marker: "receiving on")
+        let delivered = try await sockscope("send", "--connect", "127.0.0.1", "\(port)", "hello")
+        #expect(delivered.status == 0, "\(delivered)")
+        #expect(try await receiver.finish() == 0)
     }
 }

@@ -30,6 +30,10 @@ struct ProbeBannerTests {
         #expect(text.status == 0, "\(text)")
         #expect(text.stdoutText.contains("banner 220-mail.test ESMTP\\r\\n220 ready\\r\\n"), "\(text.stdoutText)")
         #expect(text.stdoutText.components(separatedBy: "banner ").count == 2, "the silent port shows none: \(text.stdoutText)")
+        // The silent port's banner was waited for 2 s: the total says so (it said 0.00 s).
+        let total = try #require(text.stdoutText.split(separator: "\n").last { $0.contains(" in ") }, "\(text.stdoutText)")
+        let seconds = Double(total.components(separatedBy: " in ").last?.split(separator: " ").first ?? "") ?? 0
+        #expect(seconds >= 1.9, "\(total)")
 
         let json = try await sockscope("probe", "--json", "--banner", "--timeout", "2", "127.0.0.1", "\(smtp),\(silent)")
         let banners = try Self.banners(json)

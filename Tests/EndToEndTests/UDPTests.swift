@@ -1,3 +1,4 @@
+import Glibc
 import Testing
 
 /// send, recv and broadcast against Python's socket module, socat and nc -u, and
@@ -266,5 +267,43 @@ struct UDPTests {
             #expect(receiver.stdoutText.contains("hello group"))
             #expect(receiver.stderrText.contains("IP_ADD_MEMBERSHIP, 239.1.2.3"), "\(receiver.stderrText)")
         }
+    }
+}
+
+extension UDPTests {
+    @Test(
+        "send --group and receivers on the same host: by a veth, only --loop (IP_MULTICAST_LOOP) delivers to them; by lo, they get it without",
+        .enabled(if: Paths.isRoot, "skipped: needs root for network namespaces"))
+    func multicastLoop() async throws {
+        let lan = try await TestLAN.make(hosts: 2)
+        defer { lan.removeNow() }
+        let interface = lan.hosts[0].interface
+        for loop in [false, true] {
+            let receiver = try lan.start(
+                on: 0, Paths.sockscope, ["recv", "-v", "--group", "239.1.2.3", "--interface", interface, "--count", "1", "-w", "1", "7781"])
+            _ = try await receiver.waitForLine(containing: "receiving on")
+            let sent = try await lan.run(
+                on: 0, Paths.sockscope, ["send", "--group", "239.1.2.3", "--interface", interface] + (loop ? ["--loop"] : []) + ["7781", "hi"])
+            #expect(sent.status == 0, "\(sent)")
+            let status = try await receiver.finish()
+            #expect(status == (loop ? 0 : 1) && receiver.stdoutText.contains("2 bytes  hi") == loop, "--loop \(loop): \(status) \(receiver.stdoutText)")
+        }
+        // A namespace whose multicast route is lo: what lo sends, it receives.
+        let namespace = "smc\(getpid() % 1000)\(UInt16.random(in: 0...999))"
+        for words in [
+            ["netns", "add", namespace], ["-n", namespace, "link", "set", "lo", "up", "multicast", "on"],
+            ["-n", namespace, "route", "add", "224.0.0.0/4", "dev", "lo"],
+        ] {
+            let step = try await run(Paths.ip, words)
+            try #require(step.status == 0, "\(words): \(step)")
+        }
+        defer { runNow(Paths.ip, ["netns", "del", namespace]) }
+        let receiver = try BackgroundProcess(
+            Paths.ip, ["netns", "exec", namespace, Paths.sockscope, "recv", "-v", "--group", "239.1.2.3", "--count", "1", "-w", "2", "7782"])
+        defer { receiver.kill() }
+        _ = try await receiver.waitForLine(containing: "receiving on")
+        let sent = try await run(Paths.ip, ["netns", "exec", namespace, Paths.sockscope, "send", "--group", "239.1.2.3", "7782", "by lo"])
+        #expect(sent.status == 0, "\(sent)")
+        #expect(try await receiver.finish() == 0 && receiver.stdoutText.contains("5 bytes  by lo"), "\(receiver.stdoutText)")
     }
 }
