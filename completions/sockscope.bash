@@ -187,7 +187,7 @@ _sockscope() {
 _sockscope_connect() {
     repeating_flags=()
     non_repeating_flags=(-u --udp -4 -6 --nodelay --keepalive --tap --tap-payload --pcapng --follow-timewait --frame-json --raw --hexdump --tls --ssl --insecure --no-half-close --send-only --recv-only --stop-at-peer-close --keep-sending -C --crlf --verbose -v --stderr --json --version -h --help)
-    repeating_options=()
+    repeating_options=(--pin-sha256)
     non_repeating_options=(-U --unix -s --source -p --source-port -w --timeout --size --keepalive-time --linger --recv-buffer --send-buffer --ttl --tap-interface --pcap-out --diagram --plot --frame --max-frame -o --output --ca-file --sni --client-cert --client-key --alpn --tls-min --tls-max --ciphers --keylog --proxy --proxy-type --proxy-auth --proxy-dns -i --idle-timeout -e --exec -c --sh-exec --color)
     __sockscope_offer_flags_options 2
 
@@ -253,6 +253,9 @@ _sockscope_connect() {
         ;;
     '--ca-file')
         __sockscope_add_completions -f
+        return
+        ;;
+    '--pin-sha256')
         return
         ;;
     '--sni')
@@ -784,7 +787,7 @@ _sockscope_broadcast() {
 _sockscope_probe() {
     repeating_flags=()
     non_repeating_flags=(-u --udp -4 -6 --all-addresses --graceful -a --all --banner --json -q --quiet --tls --ssl --insecure --tap --tap-payload --pcapng --follow-timewait --version -h --help)
-    repeating_options=()
+    repeating_options=(--pin-sha256)
     non_repeating_options=(-p -iL --exclude --exclude-file -oX -oG -oA --shard --resume --diff --seed --parallel --retries --rate --timeout --payload --payload-hex --banner-send -c --count -i --interval --ca-file --sni --client-cert --client-key --alpn --tls-min --tls-max --ciphers --keylog --tap-interface --pcap-out --diagram --plot --proxy --proxy-type --proxy-auth --proxy-dns --color)
     __sockscope_offer_flags_options 2
 
@@ -852,6 +855,9 @@ _sockscope_probe() {
         ;;
     '--ca-file')
         __sockscope_add_completions -f
+        return
+        ;;
+    '--pin-sha256')
         return
         ;;
     '--sni')

@@ -307,6 +307,7 @@ extension ProbeCommand.Request {
         guard tls.enabled || !tls.givenOptions.isEmpty || tls.certificate != nil || tls.key != nil else { return }
         _ = try tlsConfiguration()
         if tls.insecure { throw .usage("probe --tls reports the verification result and never enforces it: drop --insecure") }
+        if !tls.pins.isEmpty { throw .usage("probe --tls reports each certificate's SHA-256 and never enforces it: drop --pin-sha256 (connect pins)") }
         if tap.enabled { throw .usage("probe --tls with --tap or --pcap-out: capture the handshakes with 'sockscope tap' instead") }
     }
 

@@ -100,6 +100,26 @@ struct TLSTests {
         #expect(ncat.stdoutText == "FROM NCAT\n", "\(ncat)")
         let socat = try await run(Paths.sh, ["-c", "(echo from socat; sleep 2) | \(Paths.socat) - OPENSSL:127.0.0.1:\(port),verify=0"])
         #expect(socat.stdoutText == "FROM SOCAT\n", "\(socat)")
+
+        // connect pins the printed fingerprint (curl's --pinnedpubkey idea, over the
+        // certificate): trusted without a CA; as openssl x509 -fingerprint -sha256 prints it.
+        let served = try await run(
+            Paths.sh,
+            ["-c", "\(Paths.openssl) s_client -connect 127.0.0.1:\(port) < /dev/null 2>/dev/null | \(Paths.openssl) x509 -noout -fingerprint -sha256"])
+        #expect(served.stdoutText.contains("=\(printed)"), "openssl: \(served.stdoutText), printed \(printed)")
+        let lowercase = printed.filter { $0 != ":" }.lowercased()
+        for pin in [printed, lowercase] {
+            let pinned = try await sockscope("connect", "--tls", "--pin-sha256", pin, "127.0.0.1", "\(port)", input: Array("pinned".utf8))
+            #expect(pinned.status == 0 && pinned.stdoutText == "PINNED" && !pinned.stderr.contains("not verified"), "\(pin): \(pinned)")
+        }
+        let other = String(repeating: "ab", count: 32)
+        let mismatch = try await sockscope("connect", "--tls", "--pin-sha256", other, "127.0.0.1", "\(port)", input: Array("x".utf8))
+        #expect(mismatch.status == 79 && mismatch.stderr.contains("the certificate is not the pinned one") && mismatch.stderr.contains(printed), "\(mismatch)")
+        let unpinned = try await sockscope("connect", "--tls", "127.0.0.1", "\(port)", input: Array("x".utf8))
+        #expect(unpinned.status == 79 && unpinned.stderr.contains("--pin-sha256 \(printed)"), "the hint names the pin: \(unpinned)")
+        try await expectFailure(["connect", "--tls", "--pin-sha256", "abc", "127.0.0.1", "\(port)"], "64 hex digits")
+        try await expectFailure(["connect", "--tls", "--insecure", "--pin-sha256", lowercase, "127.0.0.1", "\(port)"], "drop --insecure")
+        try await expectFailure(["connect", "--pin-sha256", lowercase, "127.0.0.1", "\(port)"], "--pin-sha256 is for TLS: add --tls")
     }
 
     @Test("listen --tls -k relays every TLS client on its own loop: with 20 TLS clients open (each echoed) it runs one thread")

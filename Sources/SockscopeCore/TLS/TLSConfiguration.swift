@@ -52,6 +52,9 @@ package struct TLSConfiguration: Sendable, Equatable {
     package var verify: Bool
     /// PEM file of trusted CA certificates; nil: the system store (client).
     package var caFile: String?
+    /// Client (`--pin-sha256`): the SHA-256 fingerprints (over DER) of the certificates
+    /// trusted in place of verification; the leaf must be one of them.
+    package var pinnedCertificates: [[UInt8]] = []
     /// Our certificate chain and key (PEM); a server without them makes an ephemeral one.
     package var certificateFile: String?
     package var keyFile: String?

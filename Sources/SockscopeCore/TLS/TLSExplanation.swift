@@ -38,8 +38,9 @@ package enum TLSExplanation {
                 + "or the CA is not in the trust store — give it with --ca-file FILE"
         case "X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT":
             let fingerprint = leaf.map { " (SHA-256 \(colonHex($0.sha256)))" } ?? ""
+            let pin = leaf.map { ", pin it with --pin-sha256 \(colonHex($0.sha256))" } ?? ""
             return "the server's certificate signs itself\(fingerprint), so no CA vouches for it: trust it with --ca-file FILE "
-                + "holding that certificate, or skip the check with --insecure"
+                + "holding that certificate\(pin), or skip the check with --insecure"
         case "X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN":
             return
                 "the chain ends in a root CA this machine does not trust (\(chain.last.map { PrintableBytes.escaped($0.subject) } ?? "unknown")): give it with --ca-file FILE"

@@ -93,6 +93,8 @@ package struct TLSHandshake: Sendable {
     /// The peer's certificates, leaf first.
     package var chain: [TLSCertificate] = []
     package var verification: TLSVerification?
+    /// With `--pin-sha256`: whether the leaf certificate is a pinned one.
+    package var pinMatched: Bool?
     package var alertSent: TLSAlert?
     package var alertReceived: TLSAlert?
 

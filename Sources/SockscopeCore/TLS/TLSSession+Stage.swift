@@ -16,6 +16,7 @@ extension TLSSession: ConnectionStage {
         switch result {
         case COSSL_DONE:
             collectFacts()
+            if let failure = pinFailure() { throw failure }
             if let path = context.configuration.keylogFile, case let code = cossl_keylog_error(), code != 0 {
                 // As with --output: a secret that could not be written ends the session.
                 var failure = SockscopeError("cannot write the key log \(path): \(Errno(rawValue: code).nameAndText)", status: .ioError)

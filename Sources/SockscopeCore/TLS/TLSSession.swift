@@ -191,6 +191,21 @@ extension TLSSession {
         handshake.alertReceived = received
     }
 
+    /// `--pin-sha256`: the failure when the leaf certificate is not a pinned one (exit
+    /// 79, as a failed verification); nil when it is, or when nothing is pinned.
+    func pinFailure() -> SockscopeError? {
+        let pins = context.configuration.pinnedCertificates
+        guard context.configuration.role == .client, !pins.isEmpty else { return nil }
+        let leaf = handshake.chain.first?.sha256
+        handshake.pinMatched = leaf.map { pins.contains($0) } ?? false
+        if handshake.pinMatched == true { return nil }
+        return SockscopeError(
+            "TLS handshake with \(peerText): the certificate is not the pinned one",
+            explanation: "its SHA-256 fingerprint is \(leaf.map(colonHex) ?? "unknown: no certificate came"); --pin-sha256 expects "
+                + pins.map(colonHex).joined(separator: " or "),
+            status: .tlsVerification)
+    }
+
     private func string(_ pointer: UnsafePointer<CChar>?) -> String? {
         guard let pointer else { return nil }
         let text = String(cString: pointer)

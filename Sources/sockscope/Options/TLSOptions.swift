@@ -17,6 +17,14 @@ struct ClientTLSOptions: ParsableArguments {
     var insecure = false
 
     @Option(
+        name: .customLong("pin-sha256"),
+        help: ArgumentHelp(
+            "Trust the server only if its certificate has this SHA-256 fingerprint (hex, colons allowed, as listen --tls and "
+                + "openssl x509 -fingerprint -sha256 print it), in place of CA and name checks; repeatable.",
+            valueName: "hash"))
+    var pins: [String] = []
+
+    @Option(
         name: .customLong("sni"),
         help: ArgumentHelp("Send this server name (SNI) and verify the certificate against it (default: the host, when it is a name).", valueName: "name"))
     var sni: String?
@@ -39,6 +47,7 @@ struct ClientTLSOptions: ParsableArguments {
         values.enabled = tls
         values.caFile = caFile
         values.insecure = insecure
+        values.pins = pins
         values.sni = sni
         values.certificate = clientCert
         values.key = clientKey
@@ -138,6 +147,8 @@ enum TLSOptions {
         var certificate: String?
         var key: String?
         var requireClientCert = false
+        /// Client: `--pin-sha256`, the certificate fingerprints trusted in place of verification.
+        var pins: [String] = []
     }
 }
 
@@ -147,6 +158,7 @@ extension TLSOptions.Values {
         let given: [(Bool, String)] = [
             (alpn != nil, "--alpn"), (minimum != nil, "--tls-min"), (maximum != nil, "--tls-max"), (ciphers != nil, "--ciphers"), (keylog != nil, "--keylog"),
             (caFile != nil, "--ca-file"), (insecure, "--insecure"), (sni != nil, "--sni"), (requireClientCert, "--require-client-cert"),
+            (!pins.isEmpty, "--pin-sha256"),
         ]
         return given.filter(\.0).map(\.1)
     }
@@ -162,6 +174,25 @@ extension TLSOptions.Values {
     func configurationIfEnabled(role: TLSConfiguration.Role) throws(SockscopeError) -> TLSConfiguration? {
         guard enabled || !givenOptions.isEmpty || certificate != nil || key != nil else { return nil }
         return try configuration(role: role)
+    }
+
+    /// `--pin-sha256`'s fingerprints as bytes.
+    /// - Throws: a usage error for one that is not 32 bytes of hex, or beside --insecure
+    ///   or --ca-file (the pin replaces what they change).
+    func pinnedCertificates() throws(SockscopeError) -> [[UInt8]] {
+        guard !pins.isEmpty else { return [] }
+        if insecure { throw .usage("--pin-sha256 trusts the pinned certificate in place of verification: drop --insecure") }
+        if caFile != nil { throw .usage("--pin-sha256 trusts the pinned certificate in place of the CAs: drop --ca-file") }
+        return try pins.map { (pin: String) throws(SockscopeError) -> [UInt8] in
+            let digits = Array(pin.filter { $0 != ":" && $0 != " " }.lowercased())
+            let bytes = stride(from: 0, to: digits.count - 1, by: 2).compactMap { UInt8(String(digits[$0...$0 + 1]), radix: 16) }
+            guard digits.count == 64, bytes.count == 32 else {
+                throw .usage(
+                    "--pin-sha256 takes a certificate's SHA-256 fingerprint, 64 hex digits (colons allowed), not '\(pin)' "
+                        + "(listen --tls prints its own; openssl x509 -noout -fingerprint -sha256 -in CERT)")
+            }
+            return bytes
+        }
     }
 
     /// The configuration these options describe, checked.
@@ -180,7 +211,8 @@ extension TLSOptions.Values {
         if role == .server && caFile != nil && !requireClientCert {
             throw .usage("--ca-file on listen names the CAs for client certificates: add --require-client-cert")
         }
-        var configuration = TLSConfiguration(role: role, verify: role == .client ? !insecure : requireClientCert)
+        var configuration = TLSConfiguration(role: role, verify: role == .client ? !insecure && pins.isEmpty : requireClientCert)
+        configuration.pinnedCertificates = try pinnedCertificates()
         configuration.caFile = caFile
         configuration.certificateFile = certificate
         configuration.keyFile = key

@@ -14,7 +14,9 @@ struct TLSReporter {
         } else {
             for line in Self.narration(facts, fd: fd, failed: failure != nil) { tracer.record(line) }
             // --insecure connects anyway, but says (in one line, without -v) what failed.
-            if failure == nil, !tracer.isActive, let verification = facts.verification, !verification.succeeded, !verification.enforced {
+            if failure == nil, !tracer.isActive, facts.pinMatched == nil, let verification = facts.verification, !verification.succeeded,
+                !verification.enforced
+            {
                 Diagnostics.line("sockscope: not verified (--insecure): \(verification.name) (\(verification.text))")
             }
         }
@@ -38,6 +40,7 @@ struct TLSReporter {
             let name = verification.expectedName.map { " for \($0)" } ?? ""
             let enforced = verification.enforced ? "" : " (not enforced)"
             lines.append("verify\(name) → \(verification.name) (\(verification.text))\(enforced)")
+            if facts.pinMatched == true { lines.append("pin → the certificate's SHA-256 is the one --pin-sha256 names: trusted") }
         }
         if let alert = facts.alertSent, alert.name != "close_notify" { lines.append("alert sent: \(alert.name)\(alert.isFatal ? " (fatal)" : "")") }
         if let alert = facts.alertReceived, alert.name != "close_notify" { lines.append("alert received: \(alert.name)\(alert.isFatal ? " (fatal)" : "")") }
