@@ -230,7 +230,10 @@ struct ProbeCommand: ParsableCommand {
 
     @Option(
         name: [.customShort("i"), .customLong("interval")],
-        help: ArgumentHelp("Seconds between the starts of --count's connects (default 1).", valueName: "secs"))
+        help: ArgumentHelp(
+            "Seconds between the starts of --count's connects (default 1), kept while a silent port's attempts wait, as ping keeps it "
+                + "(--tls: one handshake at a time).",
+            valueName: "secs"))
     var interval: Seconds?
 
     @OptionGroup(title: "Output") var jsonOutput: OutputOptions
@@ -484,21 +487,24 @@ extension ProbeCommand.Request {
         var sequence = 0
         var previousStart: ContinuousClock.Instant?
         do throws(SockscopeError) {
-            while count == 0 || sequence < count {
-                // Starts are `spacing` apart (ping -i); a slow attempt is followed at once.
+            if prober == nil {
+                // Starts every --interval, as ping sends: a silent port's wait does not hold up the next.
+                try ConnectTimer.series(destination, count: count, spacing: spacing, timeout: wait, graceful: graceful) { sequence, result in
+                    let attempt = TimedAttempt(result, timeout: wait)
+                    statistics.add(answered: attempt.answered, open: attempt.succeeded, time: attempt.time)
+                    output.attempt(attempt, sequence: sequence)
+                }
+            }
+            while let prober, count == 0 || sequence < count {
                 if let previousStart {
                     do { try EventLoop.sleep(for: max(.zero, ContinuousClock.now.duration(to: previousStart + spacing))) } catch { throw SockscopeError(error) }
                 }
                 previousStart = ContinuousClock.now
                 sequence += 1
-                let attempt: TimedAttempt
-                if let prober {
-                    let started = ContinuousClock.now
-                    guard let result = try prober.run([TLSProber.Job(address: target.address, port: port, serverName: serverName)]).first else { break }
-                    attempt = TimedAttempt(result, elapsed: .now - started)
-                } else {
-                    attempt = TimedAttempt(try ConnectTimer.attempt(destination, timeout: wait, graceful: graceful), timeout: wait)
-                }
+                // A handshake at a time (TLSProber): starts are `spacing` apart, a slow one is followed at once.
+                let started = ContinuousClock.now
+                guard let result = try prober.run([TLSProber.Job(address: target.address, port: port, serverName: serverName)]).first else { break }
+                let attempt = TimedAttempt(result, elapsed: .now - started)
                 statistics.add(answered: attempt.answered, open: attempt.succeeded, time: attempt.time)
                 output.attempt(attempt, sequence: sequence)
             }

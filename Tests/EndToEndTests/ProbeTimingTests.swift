@@ -111,6 +111,14 @@ struct ProbeTimingTests {
         #expect(dropped.stdoutText.components(separatedBy: ": filtered (ETIMEDOUT: no answer in 0.3 s)").count == 3, "\(dropped.stdoutText)")
         #expect(Self.statisticsLine(dropped.stdoutText) == "2 probes, 0 answered (0 open, 0 closed), 100% loss", "\(dropped.stdoutText)")
 
+        // -i is kept while a port is silent, as ping keeps it: 5 attempts 0.2 s apart, each
+        // waiting 1 s on its own, end after about 1.8 s — one after another they took 5 s.
+        let started = ContinuousClock.now
+        let spaced = try await network.runInClient(Paths.sockscope, ["probe", "-c", "5", "-i", "0.2", "--timeout", "1", network.targetAddress, "7001"])
+        let took = ContinuousClock.now - started
+        #expect(spaced.status == 1 && spaced.stdoutText.components(separatedBy: ": filtered").count == 6, "\(spaced)")
+        #expect(took < .seconds(4), "the attempts overlap: \(took)")
+
         let lossy = try await network.runInClient(
             Paths.sockscope, ["probe", "--json", "-c", "6", "-i", "0.05", "--timeout", "0.3", network.targetAddress, "7010"])
         #expect(lossy.status == 0, "\(lossy)")

@@ -1,46 +1,11 @@
 import Glibc
 import SystemPackage
 
-/// `probe --count`: one TCP connect() to an address, timed from the call to its outcome
-/// — open (the handshake completed), closed (RST: ECONNREFUSED), unreachable (an ICMP
-/// error or a local route), filtered (nothing within the timeout: ETIMEDOUT) — as
-/// tcping and `hping3 -S` time a port. The wait is the event loop's one-descriptor
-/// wait, so SIGINT or SIGTERM ends it at once.
+/// `probe --count`: TCP connect() calls to an address, each timed from the call to its
+/// outcome — open (the handshake completed), closed (RST: ECONNREFUSED), unreachable (an
+/// ICMP error or a local route), filtered (nothing within the timeout: ETIMEDOUT) — as
+/// tcping and `hping3 -S` time a port (`series`), and ping's statistics of them.
 package enum ConnectTimer {
-    /// Connects once and closes (with RST unless `graceful`, so repeated attempts leave
-    /// no TIME-WAIT sockets).
-    /// - Throws: the interruption when a signal arrives while waiting; a local
-    ///   shortage (EMFILE, EADDRNOTAVAIL) that is not the port's answer.
-    package static func attempt(_ destination: SocketAddress, timeout: Duration, graceful: Bool) throws(SockscopeError) -> ProbeResult {
-        guard let target = destination.ipAddress, let port = destination.port else {
-            throw .usage("probe --count times TCP connects to an IP address and port, not \(destination)")
-        }
-        let started = ContinuousClock.now
-        let (fd, start) = ProbeSocket.start(destination, type: .stream, payload: [])
-        var error: Errno?
-        switch start {
-        case .localShortage(let failure):
-            if ProbeSocket.exists(fd) { ProbeSocket.discard(fd) }
-            throw SockscopeError(failure)
-        case .finished(let result):
-            error = result
-        case .pending:
-            do throws(SocketCallError) {
-                error = try EventLoop.wait(for: fd, .writable, deadline: started + timeout) ? ProbeSocket.pendingError(fd) : .timedOut
-            } catch {
-                ProbeSocket.close(fd, connected: false, graceful: false)
-                throw SockscopeError(error)
-            }
-        }
-        let elapsed = ContinuousClock.now - started
-        // Connected to itself (no listener, and the kernel picked the port as the source):
-        // nothing answered, as a refusal would have said.
-        if error == nil && ProbeSocket.exists(fd) && ProbeSocket.isSelfConnected(fd) { error = .connectionRefused }
-        if ProbeSocket.exists(fd) { ProbeSocket.close(fd, connected: error == nil, graceful: graceful) }
-        let (state, reason) = ProbeResult.verdict(tcp: error)
-        return ProbeResult(target: target, port: port, transport: .tcp, state: state, error: error, reason: reason, elapsed: elapsed, attempts: 1)
-    }
-
     /// ping's summary of repeated attempts: how many were sent and answered (open or
     /// closed: the host replied), and min/avg/max/mdev of the answered ones' times.
     package struct Statistics: Sendable {
