@@ -179,6 +179,17 @@ struct StreamEndingTests {
         #expect(try await server.finish() == 0)
         #expect(Self.lastLine(server) == "received \(4 << 20)\n")
 
+        // A peer that sends and reads slowly: the client is done long before the peer has
+        // read it all, and must not reset it (Linux drops unread data at a reset): it drops
+        // what comes until the peer closes.
+        let slow = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "slow-flood"])
+        defer { slow.kill() }
+        let slowPort = try await slow.announcedPort(marker: "", inStdout: true)
+        let patient = try await run(Paths.sockscope, ["connect", "--send-only", "127.0.0.1", "\(slowPort)"], input: try readFile(data))
+        #expect(patient.status == 0 && patient.stdout.isEmpty, "\(patient)")
+        #expect(try await slow.finish() == 0, "\(slow.stderrText)")
+        #expect(Self.lastLine(slow) == "received \(4 << 20)\n")
+
         let echo = try BackgroundProcess(Paths.python, [Paths.peer("udp_peer.py"), "echo-server"])
         defer { echo.kill() }
         let udpPort = try await echo.announcedPort(marker: "", inStdout: true)

@@ -10,6 +10,8 @@ Binds HOST (default 127.0.0.1) on a free port, prints the port on stdout, serves
   close-first  send b'data\n' and FIN at once, then read until EOF; print 'received N' on stdout
   record     read until EOF; print the bytes received, as hex, on stdout
   flood      send 64 KiB while reading until EOF; print 'received N' on stdout
+  slow-flood the same, the 64 KiB sent after 0.2 s and read 64 KiB every 10 ms (the
+             client is done sending long before this side has read it all or sent)
   read-then-reset  read 100,000 bytes, then close with unread data pending: RST
   echo-once  read one chunk, send it back, then read again: print 'reset' when that
              read fails with ECONNRESET (the client closed with RST), 'eof' when it returns b''
@@ -18,7 +20,7 @@ import argparse
 import socket
 
 parser = argparse.ArgumentParser()
-parser.add_argument("mode", choices=["upper", "after-eof", "send", "eof", "close-first", "record", "flood", "echo-once", "read-then-reset"])
+parser.add_argument("mode", choices=["upper", "after-eof", "send", "eof", "close-first", "record", "flood", "slow-flood", "echo-once", "read-then-reset"])
 parser.add_argument("--host", default="127.0.0.1")
 parser.add_argument("--file")
 arguments = parser.parse_args()
@@ -76,13 +78,17 @@ elif mode == "record":
     while data := conn.recv(65536):
         received += data
     print(received.hex(), flush=True)
-elif mode == "flood":
+elif mode in ("flood", "slow-flood"):
     import threading
-    sender = threading.Thread(target=lambda: conn.sendall(b"x" * (64 << 10)))
+    import time
+    pause = 0.2 if mode == "slow-flood" else 0
+    sender = threading.Thread(target=lambda: (time.sleep(pause), conn.sendall(b"x" * (64 << 10))))
     sender.start()
     total = 0
     while data := conn.recv(65536):
         total += len(data)
+        if mode == "slow-flood":
+            time.sleep(0.01)
     sender.join(30)
     print("received %d" % total, flush=True)
 elif mode == "echo-once":

@@ -178,6 +178,7 @@ package final class StreamRelay {
             }
         }
         var quietTimer: EventLoop.Timer?
+        var sentAt: ContinuousClock.Instant?
         try loop.run {
             ending != nil || isDone
         } prepare: { () throws(SockscopeError) in
@@ -191,6 +192,14 @@ package final class StreamRelay {
             if let wait = options.replyWait, !options.halfClose, outbound?.finished == true {
                 if let quietTimer { loop.cancel(quietTimer) }
                 quietTimer = loop.schedule(at: lastActivity + wait) { ending = .inputSent }
+            }
+            if lingersAfterSending, outbound?.finished == true, !inbound.finished {
+                // --send-only: FIN is out; what the peer still sends is dropped until it
+                // closes or goes quiet, so our close does not reset a peer still reading.
+                let finished = sentAt ?? .now
+                sentAt = finished
+                if let quietTimer { loop.cancel(quietTimer) }
+                quietTimer = loop.schedule(at: min(max(lastActivity, finished) + Self.sendOnlyQuiet, finished + Self.sendOnlyLinger)) { ending = .inputSent }
             }
         }
         retireOutput()
@@ -284,11 +293,21 @@ package final class StreamRelay {
         return held + left > 0 ? "\(counted(held + left, "byte")) of stdin not sent" : nil
     }
 
+    /// `--send-only` with a half-close: after FIN, how long the peer may stay quiet
+    /// before the relay ends without its close, and how long it may go on sending.
+    static let sendOnlyQuiet: Duration = .milliseconds(500)
+    static let sendOnlyLinger: Duration = .seconds(2)
+
+    /// Whether the relay waits for the peer's close after sending (`--send-only` with
+    /// FIN): closing with unread bytes would reset the connection, and a peer still
+    /// reading what we sent would lose it (Linux drops a socket's unread data at a reset).
+    private var lingersAfterSending: Bool { options.directions == .sendOnly && options.halfClose }
+
     /// Whether the session is over: the directions it serves have ended.
     private var isDone: Bool {
         let sent = outbound?.finished ?? true
         switch options.directions {
-        case .sendOnly: return sent
+        case .sendOnly: return sent && (inbound.finished || !lingersAfterSending)
         case .receiveOnly: return inbound.finished
         case .both:
             guard inbound.finished, !sent else { return inbound.finished }

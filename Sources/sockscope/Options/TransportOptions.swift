@@ -22,7 +22,10 @@ struct SessionOptions: ParsableArguments {
     @Flag(name: .customLong("no-half-close"), help: "At the end of stdin, do not send FIN; wait for the peer to close.")
     var noHalfClose = false
 
-    @Flag(name: .customLong("send-only"), help: "Only send stdin; drop what the peer sends, and end when stdin has been sent (ncat).")
+    @Flag(
+        name: .customLong("send-only"),
+        help:
+            "Only send stdin; drop what the peer sends, and end when stdin has been sent (ncat) and the peer has closed or been quiet for 0.5 s (2 s at most).")
     var sendOnly = false
 
     @Flag(name: .customLong("recv-only"), help: "Only receive; never read stdin, and end when the peer closes (ncat).")
