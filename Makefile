@@ -6,7 +6,7 @@ BIN_DIR = $(shell $(SWIFT) build --show-bin-path 2>/dev/null)
 # The manual's date: fixed, so that regenerating it gives the same file.
 MAN_DATE = 2026-11-21
 
-.PHONY: run test build release lean setup bench man completions generate install uninstall fuzz clean
+.PHONY: run test build release lean setup bench man completions readme generate install uninstall fuzz clean
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS = decoder tracker parsers frames filters tls proxy text
 PREFIX ?= /usr/local
@@ -60,6 +60,10 @@ bench: release
 
 man: build
 	bash scripts/generate-man.sh $(BIN_DIR) $(MAN_DATE) > man/sockscope.1
+
+# README.md's generated parts (the exit-code table, from `sockscope --help`).
+readme: build
+	bash scripts/update-readme.sh $(BIN_DIR) > README.md.new && mv README.md.new README.md
 
 # The commands' Request and some option groups' Values: plain-data mirrors of the option
 # declarations, generated from them (make test checks they are current).

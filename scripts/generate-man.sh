@@ -6,4 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build --product generate-manual > /dev/null
-"$1/generate-manual" "$1/sockscope" --date "$2" --authors 'the sockscope developers' -o - | sed 's/^$/.Pp/'
+# The EXIT STATUS section: the table of `sockscope --help` (made from ExitStatus), in
+# place of mdoc's generic ".Ex -std" ("exits 0 on success, and >0 if an error occurs").
+table=$(mktemp); trap 'rm -f "$table"' EXIT
+bash scripts/exit-codes.sh "$1" mdoc > "$table"
+"$1/generate-manual" "$1/sockscope" --date "$2" --authors 'the sockscope developers' -o - | sed 's/^$/.Pp/' \
+  | sed -e "/^\.Ex -std\$/{r $table" -e 'd}'

@@ -14,25 +14,7 @@ struct Sockscope: ParsableCommand {
             Data flows on stdout; diagnostics and -v narration of every socket call
             on stderr.
 
-            EXIT STATUS
-              0   success
-              1   ran, but found nothing (no open port, reply, datagram, packet,
-                  socket or name)
-              64  usage error (bad option, port, address or path; a datagram too
-                  large: EMSGSIZE)
-              68  unknown host
-              69  connection refused, host or network unreachable, address in use
-              70  internal error
-              72  capturing needs libpcap (package libpcap0.8): not installed
-              73  cannot create an output file (-o, --pcap-out)
-              74  I/O error (connection reset, failed read or write)
-              75  timed out, or temporary failure
-              77  missing privilege or permission (a port below 1024; broadcast
-                  without SO_BROADCAST)
-              129 stopped by SIGHUP (the terminal went away), likewise
-              130 stopped by SIGINT (Ctrl-C), after writing out what had arrived;
-                  tap too (tcpdump exits 0 there)
-              143 stopped by SIGTERM, likewise
+            \(ExitStatusTable.help())
 
             JSON
               --json prints one object per result or event (JSON Lines): on
@@ -53,10 +35,11 @@ struct Sockscope: ParsableCommand {
                                         -C crlf -o output file -v
                 send, recv, broadcast   -4 -6 (recv) -s source -v
                   (nc)                  -w idle timeout (recv)
-                probe (nmap)            -u UDP -a all ports -q quiet
+                probe (nmap)            -u UDP -a all ports -q quiet -p ports
                 tap (tcpdump)           -i interface -c count -w pcap file
+                                        -n numeric -q brief -t…-ttttt time
                 sockets (ss)            -t TCP -u UDP -x Unix -l listening
-                                        -p processes -4 -6
+                                        -a all -n numeric -p processes -4 -6
               So -i is the idle timeout in connect and listen but the interface
               in tap; -c is --sh-exec in listen but the packet count in tap; -w
               is the connect timeout in connect, the idle timeout in recv (as

@@ -1,23 +1,6 @@
-/// The process exit codes sockscope uses, following `sysexits.h`.
-///
-/// | code | meaning |
-/// |---|---|
-/// | 0 | success |
-/// | 1 | the operation ran but found nothing (no open port, no reply) |
-/// | 64 | usage error: a bad option, port, address or path |
-/// | 68 | unknown host |
-/// | 69 | refused, unreachable, or the address is unavailable (in use) |
-/// | 70 | internal error |
-/// | 72 | a system library a feature needs is missing (libpcap, for capture) |
-/// | 73 | cannot create an output file (`-o`, `--pcap-out`) |
-/// | 74 | I/O error: reset by the peer, a failed read or write |
-/// | 75 | timed out, or a temporary failure worth retrying |
-/// | 76 | TLS handshake failed: an alert, no common version or cipher, not TLS (EX_PROTOCOL) |
-/// | 77 | missing privilege (a port below 1024, CAP_NET_RAW for the tap) |
-/// | 79 | the peer's TLS certificate failed verification (expired, wrong name, untrusted, self-signed) |
-/// | 129 | stopped by SIGHUP, likewise |
-/// | 130 | stopped by SIGINT (Ctrl-C), after writing out what had arrived |
-/// | 143 | stopped by SIGTERM, likewise |
+/// The process exit codes sockscope uses, following `sysexits.h` (79 beyond it, as
+/// curl's 60 is; 128 + the signal for SIGHUP, SIGINT and SIGTERM). Each case's
+/// `summary` is the one description every table of them is made from.
 package enum ExitStatus: Int32, Sendable, CaseIterable {
     case success = 0
     case nothingFound = 1
@@ -39,24 +22,31 @@ package enum ExitStatus: Int32, Sendable, CaseIterable {
     case interrupted = 130
     case terminated = 143
 
-    /// A short description, for the manual's exit-code table.
+    /// What the status means: the one text the help's EXIT STATUS table, the manual's
+    /// and the README's are made from (`sockscope --help`, scripts/exit-codes.sh).
     package var summary: String {
         switch self {
-        case .success: "success"
-        case .nothingFound: "the operation ran but found nothing (no open port, reply, datagram, packet, socket or name)"
-        case .usage: "usage error (bad option, port, address or path; a datagram too large, EMSGSIZE)"
+        case .success:
+            "success; for a data session, every byte of stdin went to the socket (over TCP, FIN sent) and everything that arrived was written out"
+        case .nothingFound: "the operation ran but found nothing: no open port, reply, datagram, captured packet, matching socket or name"
+        case .usage: "usage error: a bad option, port (0, 65536, abc), address, a Unix path over 107 bytes, a datagram too large (EMSGSIZE)"
         case .unknownHost: "unknown host"
         case .unavailable: "connection refused, host or network unreachable, or address in use"
         case .internalError: "internal error"
-        case .missingLibrary: "a library the feature needs is not installed (libpcap0.8 for capture, libssl3 for TLS)"
-        case .cannotCreate: "cannot create an output file (-o, --pcap-out)"
-        case .ioError: "I/O error (connection reset, failed read or write)"
-        case .timedOut: "timed out, or temporary failure"
-        case .tlsHandshake: "TLS handshake failed (an alert, no common version or cipher, the peer does not speak TLS)"
-        case .tlsVerification: "the peer's TLS certificate failed verification (expired, wrong name, untrusted issuer, self-signed)"
-        case .noPermission: "missing privilege or permission"
-        case .hangUp: "stopped by SIGHUP (the terminal went away), likewise"
-        case .interrupted: "stopped by SIGINT, after writing out what had arrived (tap too: tcpdump says 0)"
+        case .missingLibrary: "a library the feature needs is not installed: libpcap (libpcap0.8) for capture, OpenSSL (libssl3) for --tls"
+        case .cannotCreate: "an output file (-o, --pcap-out) cannot be created"
+        case .ioError:
+            "I/O error: connection reset (with the bytes of stdin not sent), a failed read or write, output that could not be written "
+                + "(a full disk, --output, --pcap-out, stdout)"
+        case .timedOut: "timed out (ETIMEDOUT), or a temporary failure (a name lookup's EAI_AGAIN)"
+        case .tlsHandshake: "TLS handshake failed: an alert (handshake_failure, protocol_version, ...), no common version or cipher, not TLS on that port"
+        case .noPermission:
+            "missing privilege or permission: a port below 1024 without CAP_NET_BIND_SERVICE, capture without CAP_NET_RAW, "
+                + "a broadcast without SO_BROADCAST (EACCES)"
+        case .tlsVerification:
+            "the peer's TLS certificate failed verification (expired, wrong name, untrusted issuer, self-signed), or is not the one --pin-sha256 names"
+        case .hangUp: "stopped by SIGHUP (the terminal went away), after writing out what had arrived"
+        case .interrupted: "stopped by SIGINT (Ctrl-C), after writing out what had arrived; tap too (tcpdump exits 0 there)"
         case .terminated: "stopped by SIGTERM, after writing out what had arrived"
         }
     }
