@@ -6,6 +6,7 @@ struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Walk through the life of one TCP connection on loopback, with the kernel's view at every step.",
+        usage: "sockscope demo [<options>]",
         discussion: """
             Runs a server and a client in this process on loopback and narrates every socket call — \
             socket, bind, listen, connect, accept, send, recv, shutdown, close — with the TCP state the \

@@ -6,6 +6,7 @@ struct MergeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge",
         abstract: "Combine the outputs of a scan's shards (or of a resumed scan's runs) into one scan.",
+        usage: "sockscope merge [<options>] [<file> ...]",
         discussion: """
             Reads probe's JSON Lines (--json) or nmap's XML (-oX, probe's or nmap's own), any mix, and \
             prints the one scan they make: each target's ports together again (a shard holds part of \

@@ -135,23 +135,35 @@ struct SocketsCommand: ParsableCommand {
             Diagnostics.output(text)
             return entries.isEmpty ? .nothingFound : .success
         }
-        let style = Style(enabled: Diagnostics.usesColour(1))
-        let header: [(String, Int)] = [("NETID", 6), ("STATE", 13), ("RECV-Q", 8), ("SEND-Q", 8), ("LOCAL", 42), ("PEER", 42)]
-        var text = style.dim(header.map { $0.0.padded(to: $0.1) }.joined() + (processes ? "TIMER".padded(to: 16) + "PROCESS" : "TIMER")) + "\n"
-        for entry in entries {
-            var timer = timerName(entry.timer) ?? ""
-            if let left = timerDuration(entry.timer) { timer += " " + Timestamp.seconds(left) }
-            let peer = entry.remote.map { "\($0)" } ?? "*"
-            let columns: [(String, Int)] = [
-                (entry.kind.rawValue, 6), (stateName(entry), 13), (String(entry.receiveQueue), 8), (String(entry.sendQueue), 8),
-                ("\(entry.local)", 42), (peer, 42),
-            ]
-            text += columns.map { $0.0.padded(to: $0.1) }.joined() + (processes ? timer.padded(to: 16) + Self.text(owners[entry.inode] ?? []) : timer)
-            text += "\n"
-        }
-        text += style.dim("\(entries.count) socket\(entries.count == 1 ? "" : "s")") + "\n"
+        var text = table(entries, owners: owners, style: Style(enabled: Diagnostics.usesColour(1)))
+        text += Style(enabled: Diagnostics.usesColour(1)).dim("\(entries.count) socket\(entries.count == 1 ? "" : "s")") + "\n"
         Diagnostics.output(text)
         return entries.isEmpty ? .nothingFound : .success
+    }
+
+    /// The rows, as ss prints them: each address column as wide as its widest address
+    /// (an IPv4 table fits 80 columns; ss sizes its columns the same way).
+    private func table(_ entries: [SocketDiagnostics.Entry], owners: [UInt32: [SocketOwners.Owner]], style: Style) -> String {
+        let rows = entries.map { entry in
+            var timer = timerName(entry.timer) ?? ""
+            if let left = timerDuration(entry.timer) { timer += " " + Timestamp.seconds(left) }
+            return (entry: entry, local: "\(entry.local)", peer: entry.remote.map { "\($0)" } ?? "*", timer: timer)
+        }
+        let localWidth = max(5, rows.map(\.local.count).max() ?? 0) + 2
+        let peerWidth = max(4, rows.map(\.peer.count).max() ?? 0) + 2
+        let timerWidth = max(5, rows.map(\.timer.count).max() ?? 0) + 2
+        let header: [(String, Int)] = [("NETID", 6), ("STATE", 13), ("RECV-Q", 7), ("SEND-Q", 7), ("LOCAL", localWidth), ("PEER", peerWidth)]
+        var text = style.dim(header.map { $0.0.padded(to: $0.1) }.joined() + (processes ? "TIMER".padded(to: timerWidth) + "PROCESS" : "TIMER")) + "\n"
+        for row in rows {
+            let columns: [(String, Int)] = [
+                (row.entry.kind.rawValue, 6), (stateName(row.entry), 13), (String(row.entry.receiveQueue), 7), (String(row.entry.sendQueue), 7),
+                (row.local, localWidth), (row.peer, peerWidth),
+            ]
+            text += columns.map { $0.0.padded(to: $0.1) }.joined()
+            text += processes ? row.timer.padded(to: timerWidth) + Self.text(owners[row.entry.inode] ?? []) : row.timer
+            text += "\n"
+        }
+        return text
     }
 
     /// `name(pid)` for each holder, as a table cell: `nc(4211),sh(4210)`.

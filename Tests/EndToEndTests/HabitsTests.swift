@@ -127,6 +127,12 @@ struct HabitsTests {
             #expect(outcome.stdoutText.contains("USAGE: sockscope \(command) "), "\(command): \(outcome.stdoutText.prefix(300))")
         }
         #expect(try await sockscope("recv", "--help").stdoutText.contains("USAGE: sockscope recv [<options>] [<addr>] [<port>]"))
+        // Every command's usage line fits 80 columns (demo's and merge's listed every option).
+        let commands = ["connect", "listen", "forward", "proxy", "send", "recv", "broadcast", "probe", "tap", "sockets", "resolve", "demo", "merge"]
+        for command in commands {
+            let usage = try await sockscope(command, "--help").stdoutText.split(separator: "\n").first { $0.hasPrefix("USAGE:") } ?? ""
+            #expect(!usage.isEmpty && usage.count <= 80, "\(command): \(usage.count) columns: \(usage)")
+        }
         let top = try await sockscope("--help").stdoutText
         let long = top.split(separator: "\n").filter { $0.count > 80 }
         #expect(long.isEmpty, "lines over 80 columns: \(long)")

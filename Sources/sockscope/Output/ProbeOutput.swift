@@ -114,19 +114,21 @@ struct ProbeOutput {
     }
 
     private func header(_ reasonWidth: Int) -> String {
-        "PORT".padded(to: 12) + "STATE".padded(to: 15) + "CODE".padded(to: 6) + "ERRNO".padded(to: 14)
-            + "REASON".padded(to: reasonWidth) + "SERVICE".padded(to: 14) + "TIME"
+        "PORT".padded(to: 11) + "STATE".padded(to: 14) + "CODE".padded(to: 5) + "ERRNO".padded(to: 13)
+            + "REASON".padded(to: reasonWidth) + "SERVICE".padded(to: 13) + "TIME"
     }
 
-    /// 17, or wider when a reason needs it (probe --proxy's `proxy-conn-refused`); computed once per table.
-    private var reasonWidth: Int { max(17, (report.results.map(\.reason.count).max() ?? 0) + 1) }
+    /// 13 ("conn-refused" and a space), or wider when a reason needs it ("admin-prohibited",
+    /// probe --proxy's "proxy-conn-refused"); computed once per table. A row fits 80 columns
+    /// unless a reason or a service name is longer than most.
+    private var reasonWidth: Int { max(13, (report.results.map(\.reason.count).max() ?? 0) + 1) }
 
     private func row(_ result: ProbeResult, style: Style, reasonWidth: Int) -> String {
-        let state = result.state.rawValue.padded(to: 15)
+        let state = result.state.rawValue.padded(to: 14)
         let coloured = result.state == .open ? style.green(state) : state
-        return "\(result.port)/\(protocolName)".padded(to: 12) + coloured + String(result.code).padded(to: 6)
-            + (result.error?.symbolicName ?? "-").padded(to: 14) + result.reason.padded(to: reasonWidth)
-            + (PortList.serviceName(result.port, protocolName: protocolName) ?? "-").padded(to: 14)
+        return "\(result.port)/\(protocolName)".padded(to: 11) + coloured + String(result.code).padded(to: 5)
+            + (result.error?.symbolicName ?? "-").padded(to: 13) + result.reason.padded(to: reasonWidth)
+            + (PortList.serviceName(result.port, protocolName: protocolName) ?? "-").padded(to: 13)
             + Timestamp.shortMilliseconds(result.elapsed)
     }
 
