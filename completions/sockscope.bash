@@ -984,7 +984,7 @@ _sockscope_resolve() {
 
 _sockscope_tap() {
     repeating_flags=(-t -n)
-    non_repeating_flags=(--pcapng --tap-payload -q --summary --json --version -h --help)
+    non_repeating_flags=(--pcapng --tap-payload -q --wide --summary --json --version -h --help)
     repeating_options=()
     non_repeating_options=(-i --interface -r --read -c --count --duration -w --pcap-out --time --diagram --plot --conversation --color)
     __sockscope_offer_flags_options -1

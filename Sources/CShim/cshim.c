@@ -143,6 +143,12 @@ int cshim_pidfd_open(int pid) {
     return fd < 0 ? -1 : move_high(fd);
 }
 
+int cshim_terminal_columns(int fd) {
+    struct winsize size;
+    if (ioctl(fd, TIOCGWINSZ, &size) != 0 || size.ws_col == 0) return -1;
+    return size.ws_col;
+}
+
 int cshim_signal_is_ignored(int sig) {
     struct sigaction current;
     if (sigaction(sig, NULL, &current) != 0) return 0;

@@ -96,6 +96,13 @@ struct TapCommand: ParsableCommand {
     @Flag(name: .customShort("q"), help: "Shorter lines, as tcpdump -q: flags, length, states and notes, without seq, ack, window and options.")
     var brief = false
 
+    @Flag(
+        name: .customLong("wide"),
+        help:
+            "Whole lines on a terminal too (without it a packet's fields, states and notes that do not fit its width go on lines under it; piped output is always whole)."
+    )
+    var wide = false
+
     enum TimeForm: String, ExpressibleByArgument, CaseIterable {
         case relative, none, epoch, delta, absolute, start
     }
@@ -133,6 +140,7 @@ struct TapCommand: ParsableCommand {
         if pcapng && pcapOut == nil { throw ValidationError("--pcapng is the format of the --pcap-out file; give one") }
         if timeForm != nil && tcpdumpTime > 0 { throw ValidationError("-t and --time both choose the time form; give one") }
         if tcpdumpTime > 5 { throw ValidationError("-t is tcpdump's: -t to -ttttt (five at most)") }
+        if wide && (json || summary) { throw ValidationError("--wide keeps the packet lines whole; \(json ? "--json" : "--summary") prints none") }
         if brief && (json || summary) { throw ValidationError("-q shortens the packet lines; \(json ? "--json" : "--summary") prints none") }
         if summary && time != .relative { throw ValidationError("--time shapes the packet lines; --summary prints none") }
         if json && time != .relative { throw ValidationError("--time shapes the text lines; --json has each packet's time and offset_ms") }
@@ -156,8 +164,10 @@ struct TapCommand: ParsableCommand {
     private var expression: String? { filter.isEmpty ? nil : filter.joined(separator: " ") }
 
     /// How the banner names the filter installed.
-    private static func described(_ installed: String) -> String {
-        installed.isEmpty ? "no filter (none fits this link type): every frame read, what is not IP skipped" : installed
+    private func described(_ installed: String) -> String {
+        if installed.isEmpty { return "no filter (none fits this link type): every frame read, what is not IP skipped" }
+        // The default's BPF text is some 460 characters of tag and header cases: named instead.
+        return expression == nil ? "the default filter (TCP, UDP, ICMP, ICMPv6 and GRE, 802.1Q/QinQ-tagged or not)" : installed
     }
 
     /// `--read`: the file's packets through the filter, annotated as a live capture's are,
@@ -167,10 +177,11 @@ struct TapCommand: ParsableCommand {
         let pictureFiles = try PictureFiles(pictures.values)
         var recording = ConversationRecording(number: (conversation ?? 1) - 1)
         let file = try CaptureFile(path: path, filter: expression, pcapOut: .requested(pcapOut, pcapng: pcapng))
-        Diagnostics.line("tap: reading \(path) (\(file.linkTypeName)): \(Self.described(file.filterText))")
+        Diagnostics.line("tap: reading \(path) (\(file.linkTypeName)): \(described(file.filterText))")
         var annotator = PacketAnnotator(expireAfter: summary ? nil : .seconds(10))
         var flows = UDPFlowTable()
-        let stamper = Stamper(form: time, brief: brief, style: json ? .plain : Style(enabled: Diagnostics.usesColour(1)))
+        let stamper = Stamper(
+            form: time, brief: brief, width: json ? nil : TerminalWidth.columns(wide: wide), style: json ? .plain : Style(enabled: Diagnostics.usesColour(1)))
         var seen = 0
         var undecoded = 0
         var failure: SockscopeError?
@@ -259,12 +270,13 @@ struct TapCommand: ParsableCommand {
             PacketCapture.Options(
                 interface: interface, filter: expression,
                 snapLength: payload ? 65_535 : 128, pcapOut: .requested(pcapOut, pcapng: pcapng)))
-        Diagnostics.line("tap: capturing on \(interface) (\(capture.linkType.name)): \(Self.described(capture.filterText))")
+        Diagnostics.line("tap: capturing on \(interface) (\(capture.linkType.name)): \(described(capture.filterText))")
         // A capture may see millions of connections: those over for 10 s were reported
         // as they ended and are forgotten.
         var annotator = PacketAnnotator(expireAfter: summary ? nil : .seconds(10))
         var flows = UDPFlowTable()
-        let stamper = Stamper(form: time, brief: brief, style: json ? .plain : Style(enabled: Diagnostics.usesColour(1)))
+        let stamper = Stamper(
+            form: time, brief: brief, width: json ? nil : TerminalWidth.columns(wide: wide), style: json ? .plain : Style(enabled: Diagnostics.usesColour(1)))
         var seen = 0
         let deadline = duration.map { ContinuousClock.now + $0.duration }
         let (summary, json, drawing, count, annotating) = (self.summary, self.json, self.drawing, self.count, pcapOut != nil)
@@ -368,13 +380,16 @@ final class Stamper {
     let form: TapCommand.TimeForm
     /// -q: the TCP fields left out.
     let brief: Bool
+    /// On a terminal (unless --wide): its width, each line fitted to it.
+    let width: Int?
     let style: Style
     private var previous: Duration?
     private var first: Duration?
 
-    init(form: TapCommand.TimeForm, brief: Bool = false, style: Style) {
+    init(form: TapCommand.TimeForm, brief: Bool = false, width: Int? = nil, style: Style) {
         self.form = form
         self.brief = brief
+        self.width = width
         self.style = style
     }
 
@@ -390,7 +405,7 @@ final class Stamper {
             case .delta: Timestamp.delta(previous.map { time - $0 } ?? .zero)
             case .start: Timestamp.delta(time - (first ?? time))
             }
-        let line = TapTimeline.line(event, stamp: stamp, brief: brief, style: style)
+        let line = TapTimeline.line(event, stamp: stamp, brief: brief, style: style, width: width)
         return form == .none ? String(line.drop { $0 == " " }) : line
     }
 }

@@ -53,3 +53,18 @@ struct FormattingTests {
         #expect(now.count == 27 && now.hasSuffix("Z") && now.contains("T"))
     }
 }
+
+extension FormattingTests {
+    @Test("fitting to a terminal: words move to indented lines, none is cut, leading spaces stay, nothing over the width unless one word is")
+    func terminalWrap() {
+        let text = "  tap: 127.0.0.1:51020 → 127.0.0.1:5000: handshake RTT 0.01 ms (SYN → SYN/ACK); client sent 5 bytes"
+        for width in [20, 40, 80] {
+            let wrapped = TerminalWidth.wrap(text, width: width, indent: 2)
+            let lines = wrapped.split(separator: "\n")
+            #expect(lines.allSatisfy { $0.count <= width || !$0.dropFirst(2).contains(" ") }, "\(width): \(wrapped)")
+            #expect(wrapped.hasPrefix("  tap:"), "\(wrapped)")
+            #expect(wrapped.split(whereSeparator: { $0 == " " || $0 == "\n" }) == text.split(separator: " "), "no word lost or cut: \(wrapped)")
+        }
+        #expect(TerminalWidth.wrap("short", width: 80, indent: 2) == "short")
+    }
+}

@@ -60,6 +60,10 @@ int cshim_release_free_memory(void);
 /// Whether `sig`'s disposition is SIG_IGN (as `nohup` leaves SIGHUP).
 int cshim_signal_is_ignored(int sig);
 
+/// The width of the terminal on `fd` (`ioctl(TIOCGWINSZ)`), or -1 when it is not one
+/// or says nothing.
+int cshim_terminal_columns(int fd);
+
 /// pipe2(2) with O_CLOEXEC | O_NONBLOCK (pipe2 needs _GNU_SOURCE), both ends moved to
 /// descriptors 100 and up when the limit allows.
 int cshim_pipe_cloexec_nonblock(int ends[2]);

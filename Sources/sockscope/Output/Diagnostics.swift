@@ -6,9 +6,15 @@ import Synchronization
 /// TTY and never when `NO_COLOR` is set.
 enum Diagnostics {
     /// Writes a line to stderr (file descriptor 2), completing short writes.
+    /// On a terminal, a line longer than its width is broken between words, the rest
+    /// indented by 2 (`TerminalWidth.wrap`); to a pipe or a file it goes whole.
     static func line(_ text: String) {
-        writeAll(2, text + "\n")
+        guard let width = stderrColumns, text.count > width, !text.contains("\n") else { return writeAll(2, text + "\n") }
+        writeAll(2, TerminalWidth.wrap(text, width: width, indent: 2) + "\n")
     }
+
+    /// The width of the terminal stderr shows on, or nil (looked up once).
+    private static let stderrColumns: Int? = TerminalSize.columns(of: 2)
 
     /// `sockscope: no reply in 0.5 s` when a wait ended with nothing (the exit status,
     /// 1, says it to scripts; with --json that is all).

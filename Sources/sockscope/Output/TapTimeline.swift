@@ -10,9 +10,11 @@ enum TapTimeline {
     ///     (`tap --time absolute|delta`).
     ///   - style: on a terminal (`--color`), flags in bold, the states each side enters
     ///     in cyan, notes and ICMP errors in yellow.
-    static func line(_ event: ConnectionTap.TapEvent, stamp: String? = nil, brief: Bool = false, style: Style = .plain) -> String {
+    ///   - width: on a terminal, the columns a TCP line is fitted to (its fields, states
+    ///     and notes go on indented lines under it); nil: one full line.
+    static func line(_ event: ConnectionTap.TapEvent, stamp: String? = nil, brief: Bool = false, style: Style = .plain, width: Int? = nil) -> String {
         switch event {
-        case .tcp(let event): return tcpLine(event, stamp: stamp, brief: brief, style: style)
+        case .tcp(let event): return tcpLine(event, stamp: stamp, brief: brief, style: style, width: width)
         case .icmp(let packet, let message, let elapsed):
             var text =
                 (stamp ?? Timestamp.offset(elapsed)) + "  \(packet.source) → \(packet.destination)  "
@@ -49,8 +51,12 @@ enum TapTimeline {
         )
     }
 
-    /// - Parameter brief: `tap -q`: flags, length, states and notes only.
-    static func tcpLine(_ event: TCPConversationTracker.Event, stamp: String? = nil, brief: Bool = false, style: Style = .plain) -> String {
+    /// - Parameters:
+    ///   - brief: `tap -q`: flags, length, states and notes only.
+    ///   - width: the terminal's columns to fit the line to (see `line`).
+    static func tcpLine(
+        _ event: TCPConversationTracker.Event, stamp: String? = nil, brief: Bool = false, style: Style = .plain, width: Int? = nil
+    ) -> String {
         let segment = event.segment
         let flags = "[\(segment.flags.tcpdumpNotation)]"
         var fields: [String] = []
@@ -64,16 +70,38 @@ enum TapTimeline {
             fields.append("<" + segment.options.map(\.description).joined(separator: ",") + ">")
         }
         fields.append("len \(segment.payloadLength)")
+        let changes = event.stateChangeText
+        if let width {
+            var text = fitted(event, stamp: stamp, flags: flags, fields: fields, changes: changes, style: style, width: width)
+            for record in event.tls { text += "\n" + String(repeating: " ", count: 13) + "TLS " + record.text }
+            return text
+        }
         var text =
             (stamp ?? Timestamp.offset(event.elapsed)) + "  " + "\(event.source) → \(event.destination)".padded(to: 44) + "  " + style.bold(flags.padded(to: 5))
             + "  "
             + fields.joined(separator: ", ")
-        let changes = event.stateChangeText
         if !changes.isEmpty { text += "   " + style.cyan(changes.joined(separator: ", ")) }
         if !event.notes.isEmpty { text += "   " + style.yellow("(" + event.notes.joined(separator: ", ") + ")") }
         // The TLS records the segment completed, each on a line under it.
         for record in event.tls { text += "\n" + String(repeating: " ", count: 13) + "TLS " + record.text }
         return text
+    }
+
+    /// A TCP line within `width` columns: the time, endpoints and flags, then the fields,
+    /// the states and the notes, each moved under the line (indented 13) when it does
+    /// not fit where it would go.
+    private static func fitted(
+        _ event: TCPConversationTracker.Event, stamp: String?, flags: String, fields: [String], changes: [String], style: Style, width: Int
+    ) -> String {
+        let head = (stamp ?? Timestamp.offset(event.elapsed)) + "  \(event.source) → \(event.destination)  "
+        var pieces: [(shown: String, length: Int, separator: String)] = [(head + style.bold(flags), head.count + flags.count, "")]
+        for (index, field) in fields.enumerated() { pieces.append((field, field.count, index == 0 ? "  " : ", ")) }
+        for (index, change) in changes.enumerated() { pieces.append((style.cyan(change), change.count, index == 0 ? "   " : ", ")) }
+        if !event.notes.isEmpty {
+            let notes = "(" + event.notes.joined(separator: ", ") + ")"
+            pieces.append((style.yellow(notes), notes.count, "   "))
+        }
+        return TerminalWidth.fill(pieces, width: width, indent: 13)
     }
 
     /// One compact line per probed port: what the probe sent and what came back.

@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+
+/// Output fitted to the terminal: on a pseudo-terminal of 80 and 120 columns
+/// (Tests/Peers/pty_run.py) every line of tap, probe and sockets fits; piped, or with
+/// --wide, tap's lines are whole.
+@Suite("output fits the terminal")
+struct TerminalWidthTests {
+    /// The lines a command wrote on a pseudo-terminal `columns` wide, colour codes removed.
+    static func onTerminal(_ columns: Int, _ arguments: [String]) async throws -> [String] {
+        let outcome = try await run(Paths.python, [Paths.peer("pty_run.py"), "\(columns)", Paths.sockscope] + arguments, timeout: .seconds(90))
+        let plain = outcome.stdoutText.replacingOccurrences(of: "\u{1B}\\[[0-9;]*m", with: "", options: .regularExpression)
+        return plain.split(separator: "\n").map(String.init)
+    }
+
+    @Test(
+        "tap -r of a real handshake and transfer: every line within 80 and 120 columns on a terminal, the fields, states and notes under their line; whole lines when piped or with --wide",
+        .enabled(if: Paths.isRoot, "skipped: the capture is made in a network namespace (unshare -n) with tcpdump"))
+    func tapLines() async throws {
+        let pcap = try TemporaryDirectory.make() + "/plain.pcap"
+        let made = try await run(Paths.unshare, ["-n", Paths.python, Paths.peer("tcp_scenarios.py"), "plain", pcap], timeout: .seconds(60))
+        try #require(made.status == 0, "\(made)")
+        for columns in [80, 120] {
+            let lines = try await Self.onTerminal(columns, ["tap", "-r", pcap])
+            #expect(lines.count > 8, "\(lines)")
+            let long = lines.filter { $0.count > columns }
+            #expect(long.isEmpty, "\(columns) columns: \(long)")
+            #expect(lines.contains { $0.contains("client: SYN-SENT") }, "the states are still there: \(lines)")
+        }
+        let piped = try await sockscope("tap", "-r", pcap)
+        let whole = piped.stdoutText.split(separator: "\n").filter { $0.contains("[S]") }
+        #expect(whole.count == 1 && whole[0].count > 120 && whole[0].contains("client: SYN-SENT"), "\(whole)")
+        let wide = try await Self.onTerminal(80, ["tap", "--wide", "-r", pcap])
+        #expect(wide.contains { $0.count > 120 && $0.contains("[S]") && $0.contains("client: SYN-SENT") }, "\(wide)")
+    }
+
+    @Test("probe's table and sockets' table fit 80 columns on a terminal of 80")
+    func tables() async throws {
+        let server = try BackgroundProcess(Paths.sockscope, ["listen", "-v", "-k", "127.0.0.1", "0"])
+        defer { server.kill() }
+        let port = try await server.announcedPort()
+        let probe = try await Self.onTerminal(80, ["probe", "--all", "127.0.0.1", "\(port - 2)-\(port)"])
+        #expect(probe.contains { $0.contains("open") } && probe.allSatisfy { $0.count <= 80 }, "\(probe)")
+        let sockets = try await Self.onTerminal(80, ["sockets", "-tanp", "--port", "\(port)"])
+        #expect(sockets.contains { $0.contains("LISTEN") } && sockets.allSatisfy { $0.count <= 80 }, "\(sockets)")
+    }
+
+    @Test("usage: --wide with --json or --summary")
+    func usage() async throws {
+        try await expectFailure(["tap", "--wide", "--json", "-r", "x.pcap"], "--wide keeps the packet lines whole; --json prints none")
+        try await expectFailure(["tap", "--wide", "--summary", "-r", "x.pcap"], "--wide keeps the packet lines whole; --summary prints none")
+    }
+}
