@@ -160,6 +160,32 @@ extension TapPictureTests {
         #expect(fromNG.status == 0 && fromNG.stdoutText == ours.stdoutText, "pcapng (tshark -w) reads as the pcap: \(fromNG.stderr)")
     }
 
+    /// Pairs of `<text>` elements whose boxes overlap, each box estimated from its
+    /// position, anchor and length in the monospace font the style sheet names (0.6 of
+    /// the font size a character; the size by class: .title 15, .axis .note .tls .time 11,
+    /// else 12).
+    static func overlappingTexts(_ svg: String) throws -> [(String, String)] {
+        let element = try Regex(#"<text class="([^"]*)" x="([-0-9.]+)" y="([-0-9.]+)" text-anchor="([a-z]+)"[^>]*>([^<]*)</text>"#)
+        let sizes = ["title": 15.0, "axis": 11, "note": 11, "tls": 11, "time": 11]
+        let boxes = svg.matches(of: element).compactMap { match -> (text: String, x0: Double, x1: Double, y0: Double, y1: Double)? in
+            guard let x = Double(match.output[2].substring ?? ""), let y = Double(match.output[3].substring ?? "") else { return nil }
+            let text = String(match.output[5].substring ?? "")
+                .replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">").replacingOccurrences(of: "&amp;", with: "&")
+            let size = sizes[String(match.output[1].substring ?? "")] ?? 12
+            let width = Double(text.count) * size * 0.6
+            let anchor = match.output[4].substring ?? "start"
+            let x0 = anchor == "end" ? x - width : anchor == "middle" ? x - width / 2 : x
+            return (text, x0, x0 + width, y - size * 0.8, y + size * 0.2)
+        }
+        var clashes: [(String, String)] = []
+        for (index, a) in boxes.enumerated() {
+            for b in boxes[(index + 1)...] where a.x0 < b.x1 - 0.5 && b.x0 < a.x1 - 0.5 && a.y0 < b.y1 - 0.5 && b.y0 < a.y1 - 0.5 {
+                clashes.append((a.text, b.text))
+            }
+        }
+        return clashes
+    }
+
     @Test(
         "--diagram draws exactly the capture's segments in order (tshark's flags, seq, ack, length, window) with the states of both sides; --plot marks the retransmissions and zero windows the summary counts; both valid SVG that rsvg-convert renders",
         .enabled(if: Paths.isRoot, "skipped: needs root for a network namespace, nftables and tcpdump"))
@@ -198,6 +224,10 @@ extension TapPictureTests {
             try await Self.expectValidPicture(directory + "/p.svg")
 
             let plot = String(decoding: try readFile(directory + "/p.svg"), as: UTF8.self)
+            for (name, picture) in [("plot", plot), ("diagram", svg)] {
+                let clashes = try Self.overlappingTexts(picture)
+                #expect(clashes.isEmpty, "\(scenario): \(name) labels overlap: \(clashes)")
+            }
             let record = try await Self.summary(pcap)
             for (mark, field) in [("retransmission", "retransmissions"), ("out-of-order", "out_of_order"), ("zero-window", "zero_windows")] {
                 let counts = try plot.matches(of: Regex("class=\"\(mark)\" data-count=\"(\\d+)\"")).compactMap { Int($0.output[1].substring ?? "") }

@@ -142,7 +142,8 @@ struct TimeSequencePlot {
             document.line(left - 5, y, left, y, class: "tick")
             document.text(left - 8, y + 4, bytes(tick), class: "axis", anchor: "end")
         }
-        document.text(left + plotWidth, base + 18, "time", class: "axis", anchor: "end")
+        // Past the axis's end, level with it: never on a tick's label (it was "1.5 mstime").
+        document.text(left + plotWidth + 6, base + 4, "time", class: "axis")
     }
 
     /// Round tick values (1, 2 or 5 × 10ⁿ apart), about six of them.
