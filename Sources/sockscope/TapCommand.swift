@@ -98,8 +98,9 @@ struct TapCommand: ParsableCommand {
 
     @Flag(
         name: .customLong("wide"),
-        help:
-            "Whole lines on a terminal too (without it a packet's fields, states and notes that do not fit its width go on lines under it; piped output is always whole)."
+        help: ArgumentHelp(
+            "Whole lines on a terminal too (without it the fields of a packet's line or a --summary row that do not fit its width "
+                + "go on lines under it; piped output is always whole).")
     )
     var wide = false
 
@@ -140,7 +141,7 @@ struct TapCommand: ParsableCommand {
         if pcapng && pcapOut == nil { throw ValidationError("--pcapng is the format of the --pcap-out file; give one") }
         if timeForm != nil && tcpdumpTime > 0 { throw ValidationError("-t and --time both choose the time form; give one") }
         if tcpdumpTime > 5 { throw ValidationError("-t is tcpdump's: -t to -ttttt (five at most)") }
-        if wide && (json || summary) { throw ValidationError("--wide keeps the packet lines whole; \(json ? "--json" : "--summary") prints none") }
+        if wide && json { throw ValidationError("--wide keeps the text lines whole; --json prints none") }
         if brief && (json || summary) { throw ValidationError("-q shortens the packet lines; \(json ? "--json" : "--summary") prints none") }
         if summary && time != .relative { throw ValidationError("--time shapes the packet lines; --summary prints none") }
         if json && time != .relative { throw ValidationError("--time shapes the text lines; --json has each packet's time and offset_ms") }
@@ -236,7 +237,7 @@ struct TapCommand: ParsableCommand {
     private func printEnd(_ tracker: TCPConversationTracker, flows: UDPFlowTable, packets: Int) {
         if summary {
             let table = ConversationSummary(conversations: tracker.conversations, flows: flows.flows)
-            Diagnostics.output(json ? table.json : table.text)
+            Diagnostics.output(json ? table.json : table.text(width: TerminalWidth.columns(wide: wide)))
         } else {
             for line in TapTimeline.summary(tracker.conversations, statistics: nil, packets: packets, fromFile: true) { Diagnostics.line(line) }
         }
@@ -303,7 +304,7 @@ struct TapCommand: ParsableCommand {
         capture.close()
         if summary {
             let table = ConversationSummary(conversations: annotator.tracker.conversations, flows: flows.flows)
-            Diagnostics.output(json ? table.json : table.text)
+            Diagnostics.output(json ? table.json : table.text(width: TerminalWidth.columns(wide: wide)))
         }
         for line in TapTimeline.summary(summary ? [] : annotator.tracker.conversations, statistics: statistics, packets: seen) { Diagnostics.line(line) }
         if annotator.tracker.expired > 0 {

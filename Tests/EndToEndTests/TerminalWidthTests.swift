@@ -32,6 +32,11 @@ struct TerminalWidthTests {
         #expect(whole.count == 1 && whole[0].count > 120 && whole[0].contains("client: SYN-SENT"), "\(whole)")
         let wide = try await Self.onTerminal(80, ["tap", "--wide", "-r", pcap])
         #expect(wide.contains { $0.count > 120 && $0.contains("[S]") && $0.contains("client: SYN-SENT") }, "\(wide)")
+        // --summary's rows too: fitted on a terminal, whole when piped.
+        let summary = try await Self.onTerminal(80, ["tap", "--summary", "-r", pcap])
+        #expect(summary.contains { $0.contains("client TIME-WAIT") } && summary.allSatisfy { $0.count <= 80 }, "\(summary)")
+        let pipedSummary = try await sockscope("tap", "--summary", "-r", pcap)
+        #expect(pipedSummary.stdoutText.split(separator: "\n").contains { $0.count > 80 && $0.contains("client TIME-WAIT") }, "\(pipedSummary)")
     }
 
     @Test("probe's table and sockets' table fit 80 columns on a terminal of 80")
@@ -45,9 +50,8 @@ struct TerminalWidthTests {
         #expect(sockets.contains { $0.contains("LISTEN") } && sockets.allSatisfy { $0.count <= 80 }, "\(sockets)")
     }
 
-    @Test("usage: --wide with --json or --summary")
+    @Test("usage: --wide with --json")
     func usage() async throws {
-        try await expectFailure(["tap", "--wide", "--json", "-r", "x.pcap"], "--wide keeps the packet lines whole; --json prints none")
-        try await expectFailure(["tap", "--wide", "--summary", "-r", "x.pcap"], "--wide keeps the packet lines whole; --summary prints none")
+        try await expectFailure(["tap", "--wide", "--json", "-r", "x.pcap"], "--wide keeps the text lines whole; --json prints none")
     }
 }

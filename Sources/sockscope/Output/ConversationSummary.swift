@@ -24,7 +24,13 @@ struct ConversationSummary {
         return notes
     }
 
-    var text: String {
+    /// The table; on a terminal (`width`), a row's fields that do not fit go on lines
+    /// under it, indented by 4.
+    func text(width: Int? = nil) -> String {
+        func row(_ fields: [String]) -> String {
+            guard let width else { return fields.joined(separator: "  ") }
+            return TerminalWidth.fill(fields.map { ($0, $0.count, "  ") }, width: width, indent: 4)
+        }
         var lines: [String] = []
         for (number, conversation) in conversations.enumerated() {
             var fields = ["\(number + 1)".padded(to: 4) + "\(conversation.client) → \(conversation.server)"]
@@ -42,15 +48,18 @@ struct ConversationSummary {
             }
             fields.append(states.joined(separator: ", "))
             fields += Self.anomalies(conversation)
-            lines.append(fields.joined(separator: "  "))
+            lines.append(row(fields))
         }
         for (number, flow) in flows.enumerated() {
             lines.append(
-                "u\(number + 1)".padded(to: 4) + "\(flow.client) ⇄ \(flow.server)  UDP  packets \(flow.packetsToServer)/\(flow.packetsToClient)  "
-                    + "bytes \(flow.bytesToServer)/\(flow.bytesToClient)  \(Timestamp.shortMilliseconds(flow.lastTimestamp - flow.firstTimestamp))")
+                row([
+                    "u\(number + 1)".padded(to: 4) + "\(flow.client) ⇄ \(flow.server)", "UDP", "packets \(flow.packetsToServer)/\(flow.packetsToClient)",
+                    "bytes \(flow.bytesToServer)/\(flow.bytesToClient)", Timestamp.shortMilliseconds(flow.lastTimestamp - flow.firstTimestamp),
+                ]))
         }
         let counts = "\(counted(conversations.count, "TCP conversation")), \(counted(flows.count, "UDP flow"))"
-        return (["\(counts) (packets and bytes: client→server/server→client)"] + lines).joined(separator: "\n") + "\n"
+        let header = "\(counts) (packets and bytes: client→server/server→client)"
+        return ([width.map { TerminalWidth.wrap(header, width: $0, indent: 2) } ?? header] + lines).joined(separator: "\n") + "\n"
     }
 
     var json: String {
