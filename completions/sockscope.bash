@@ -1033,7 +1033,7 @@ _sockscope_tap() {
 
 _sockscope_sockets() {
     repeating_flags=()
-    non_repeating_flags=(-t --tcp -u --udp -x --unix -4 -6 -l --listening -a --all -n --numeric -p --processes --json --version -h --help)
+    non_repeating_flags=(-t --tcp -u --udp -x --unix -4 -6 -l --listening -a --all -n --numeric --wide -p --processes --json --version -h --help)
     repeating_options=()
     non_repeating_options=(--port --state --pid --color)
     __sockscope_offer_flags_options 0

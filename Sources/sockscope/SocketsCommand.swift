@@ -60,6 +60,11 @@ struct SocketsCommand: ParsableCommand {
     @Flag(name: [.customShort("n"), .customLong("numeric")], help: "Numeric addresses and ports: what sockets always shows (ss needs -n for it).")
     var numeric = false
 
+    @Flag(
+        name: .customLong("wide"),
+        help: "Whole rows on a terminal too (without it a row's timer and process that do not fit its width go under it; piped output is always whole).")
+    var wide = false
+
     @Flag(name: [.customShort("p"), .customLong("processes")], help: "Show the processes that hold each socket (pid and command, as ss -p).")
     var processes = false
 
@@ -93,6 +98,7 @@ struct SocketsCommand: ParsableCommand {
         }
         if let pid, pid < 1 { throw ValidationError("--pid takes a process id (1 or more)") }
         if unix && !tcp && !udp && family.family != nil { throw ValidationError("-4 and -6 choose IP sockets; --unix lists Unix sockets") }
+        if wide && json { throw ValidationError("--wide keeps the table's rows whole; --json prints none") }
         if listening && state != nil { throw ValidationError("-l/--listening and --state each choose the states; give one") }
     }
 
@@ -153,15 +159,30 @@ struct SocketsCommand: ParsableCommand {
         let peerWidth = max(4, rows.map(\.peer.count).max() ?? 0) + 2
         let timerWidth = max(5, rows.map(\.timer.count).max() ?? 0) + 2
         let header: [(String, Int)] = [("NETID", 6), ("STATE", 13), ("RECV-Q", 7), ("SEND-Q", 7), ("LOCAL", localWidth), ("PEER", peerWidth)]
-        var text = style.dim(header.map { $0.0.padded(to: $0.1) }.joined() + (processes ? "TIMER".padded(to: timerWidth) + "PROCESS" : "TIMER")) + "\n"
+        let width = TerminalWidth.columns(wide: wide)
+        let headerBase = header.map { $0.0.padded(to: $0.1) }.joined()
+        var headerText = headerBase + (processes ? "TIMER".padded(to: timerWidth) + "PROCESS" : "TIMER")
+        if let width, headerText.count > width {
+            headerText = headerBase.trimmingTrailingSpaces + "\n      TIMER" + (processes ? "  PROCESS" : "")  // as the rows put them
+        }
+        var text = style.dim(headerText) + "\n"
         for row in rows {
             let columns: [(String, Int)] = [
                 (row.entry.kind.rawValue, 6), (stateName(row.entry), 13), (String(row.entry.receiveQueue), 7), (String(row.entry.sendQueue), 7),
                 (row.local, localWidth), (row.peer, peerWidth),
             ]
-            text += columns.map { $0.0.padded(to: $0.1) }.joined()
-            text += processes ? row.timer.padded(to: timerWidth) + Self.text(owners[row.entry.inode] ?? []) : row.timer
-            text += "\n"
+            let base = columns.map { $0.0.padded(to: $0.1) }.joined()
+            let owner = processes ? Self.text(owners[row.entry.inode] ?? []) : ""
+            let whole = (base + (processes ? row.timer.padded(to: timerWidth) + owner : row.timer)).trimmingTrailingSpaces
+            if let width, whole.count > width {
+                // On a narrow terminal the timer and the process go under the row.
+                var pieces = [(base.trimmingTrailingSpaces, "")]
+                if !row.timer.isEmpty { pieces.append((row.timer, "  ")) }
+                if !owner.isEmpty { pieces.append((owner, "  ")) }
+                text += TerminalWidth.fill(pieces.map { ($0.0, $0.0.count, $0.1) }, width: width, indent: 6) + "\n"
+                continue
+            }
+            text += whole + "\n"
         }
         return text
     }

@@ -46,12 +46,18 @@ struct TerminalWidthTests {
         let port = try await server.announcedPort()
         let probe = try await Self.onTerminal(80, ["probe", "--all", "127.0.0.1", "\(port - 2)-\(port)"])
         #expect(probe.contains { $0.contains("open") } && probe.allSatisfy { $0.count <= 80 }, "\(probe)")
-        let sockets = try await Self.onTerminal(80, ["sockets", "-tanp", "--port", "\(port)"])
-        #expect(sockets.contains { $0.contains("LISTEN") } && sockets.allSatisfy { $0.count <= 80 }, "\(sockets)")
+        for columns in [60, 80] {
+            let sockets = try await Self.onTerminal(columns, ["sockets", "-tanp", "--port", "\(port)"])
+            #expect(sockets.contains { $0.contains("LISTEN") } && sockets.allSatisfy { $0.count <= columns }, "\(columns): \(sockets)")
+            #expect(sockets.contains { $0.contains("sockscope(") }, "the process is still shown: \(sockets)")
+        }
+        let wide = try await Self.onTerminal(60, ["sockets", "--wide", "-tanp", "--port", "\(port)"])
+        #expect(wide.contains { $0.count > 60 && $0.contains("LISTEN") && $0.contains("sockscope(") }, "\(wide)")
     }
 
-    @Test("usage: --wide with --json")
+    @Test("usage: --wide with --json (tap, sockets)")
     func usage() async throws {
         try await expectFailure(["tap", "--wide", "--json", "-r", "x.pcap"], "--wide keeps the text lines whole; --json prints none")
+        try await expectFailure(["sockets", "--wide", "--json"], "--wide keeps the table's rows whole; --json prints none")
     }
 }

@@ -37,3 +37,12 @@ enum TerminalWidth {
         return text
     }
 }
+
+extension String {
+    /// The text without the spaces padding left at its end.
+    var trimmingTrailingSpaces: String {
+        var text = self
+        while text.last == " " { text.removeLast() }
+        return text
+    }
+}
