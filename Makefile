@@ -6,7 +6,7 @@ BIN_DIR = $(shell $(SWIFT) build --show-bin-path 2>/dev/null)
 # The manual's date: fixed, so that regenerating it gives the same file.
 MAN_DATE = 2026-11-21
 
-.PHONY: run test build release lean setup bench man completions readme generate install uninstall fuzz clean
+.PHONY: run test build release lean setup bench man completions readme docs generate install uninstall fuzz clean
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS = decoder tracker parsers frames filters tls proxy text
 PREFIX ?= /usr/local
@@ -60,6 +60,10 @@ bench: release
 
 man: build
 	bash scripts/generate-man.sh $(BIN_DIR) $(MAN_DATE) > man/sockscope.1
+
+# docs/json.md, from the JSON schema.
+docs:
+	python3 scripts/generate-json-doc.py
 
 # README.md's generated parts (the exit-code table, from `sockscope --help`).
 readme: build

@@ -20,5 +20,6 @@ for pair in "man/sockscope.1:sockscope.1" "completions/sockscope.bash:sockscope.
     stale=1
   fi
 done
+python3 scripts/generate-json-doc.py --check || stale=1
 [ "$stale" = 0 ] && echo "generated files: man/sockscope.1, completions/ and README.md's tables are up to date"
 exit "$stale"

@@ -1,12 +1,20 @@
+import Glibc
 import Testing
 
-/// Every `sh` block of the README runs as written (on loopback), so the cookbook
-/// cannot rot. The set-up block (`make …`) is the one not run here: it is what runs
-/// these tests.
+/// Every `sh` block of the README and of the guides in docs/ runs as written (on
+/// loopback), so the cookbook cannot rot. The set-up blocks (`make …`) are the ones not
+/// run here: they are what runs these tests.
 @Suite("README", .serialized)
 struct ReadmeTests {
+    /// The README and the guides in docs/, whose examples are the README's cookbook.
+    static let documents = ["README.md", "CONTRIBUTING.md"] + guideNames.map { "docs/" + $0 }
+    static let guideNames = [
+        "demo.md", "listen.md", "connect.md", "tls.md", "forward.md", "proxy.md", "udp.md", "tap.md", "probe.md", "resolve.md", "conventions.md",
+    ]
+
     static func shellBlocks() throws -> [String] {
-        let text = String(decoding: try readFile(Paths.packageRoot + "/README.md"), as: UTF8.self)
+        var text = ""
+        for document in documents { text += String(decoding: try readFile(Paths.packageRoot + "/" + document), as: UTF8.self) + "\n" }
         var blocks: [String] = []
         var current: [Substring]?
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
@@ -23,11 +31,11 @@ struct ReadmeTests {
     }
 
     @Test(
-        "every shell example in the README runs and succeeds",
+        "every shell example in the README and the guides runs and succeeds",
         .enabled(if: Paths.isRoot, "skipped: the --tap example needs root (CAP_NET_RAW)"))
     func examples() async throws {
         let blocks = try Self.shellBlocks()
-        #expect(blocks.count >= 8, "found \(blocks.count) blocks")
+        #expect(blocks.count >= 30, "found \(blocks.count) blocks")
         let binaryDirectory = String(Paths.sockscope.split(separator: "/").dropLast().joined(separator: "/"))
         for block in blocks {
             // Tests send traffic to loopback only: a block naming another address is not run.
@@ -54,5 +62,22 @@ struct ReadmeTests {
 extension String {
     func replacingOccurrences(of target: String, with replacement: String) -> String {
         split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}
+
+extension ReadmeTests {
+    @Test("the README fits a few screens (at most 250 lines), links every guide, and every relative link in the docs points at a file that exists")
+    func shapeAndLinks() throws {
+        let readme = String(decoding: try readFile(Paths.packageRoot + "/README.md"), as: UTF8.self)
+        #expect(readme.split(separator: "\n", omittingEmptySubsequences: false).count <= 250)
+        for guide in Self.guideNames + ["json.md"] { #expect(readme.contains("(docs/\(guide))"), "the README links docs/\(guide)") }
+        for document in Self.documents + ["ARCHITECTURE.md", "docs/json.md"] {
+            let text = String(decoding: try readFile(Paths.packageRoot + "/" + document), as: UTF8.self)
+            let base = document.contains("/") ? Paths.packageRoot + "/docs/" : Paths.packageRoot + "/"
+            for match in text.matches(of: try Regex(#"\]\(([^)#: ]+)(#[^)]*)?\)"#)) {
+                let target = String(match.output[1].substring ?? "")
+                #expect(access(base + target, F_OK) == 0, "\(document) links \(target), which does not exist")
+            }
+        }
     }
 }
