@@ -65,9 +65,10 @@ man: build
 docs:
 	python3 scripts/generate-json-doc.py
 
-# README.md's generated parts (the exit-code table, from `sockscope --help`).
+# The generated parts of README.md and docs/*.md: the exit-code table (from
+# `sockscope --help`) and each guide's options (from its command's --help).
 readme: build
-	bash scripts/update-readme.sh $(BIN_DIR) > README.md.new && mv README.md.new README.md
+	for file in README.md docs/*.md; do bash scripts/update-readme.sh $(BIN_DIR) $$file > $$file.new && mv $$file.new $$file; done
 
 # The commands' Request and some option groups' Values: plain-data mirrors of the option
 # declarations, generated from them (make test checks they are current).

@@ -12,6 +12,15 @@ bash scripts/generate-man.sh "$bin" "$date" > "$work/sockscope.1"
 "$bin/sockscope" --generate-completion-script fish > "$work/sockscope.fish"
 bash scripts/update-readme.sh "$bin" > "$work/README.md"
 stale=0
+for guide in docs/*.md; do
+  [ "$guide" = docs/json.md ] && continue
+  bash scripts/update-readme.sh "$bin" "$guide" > "$work/guide.md"
+  if ! cmp -s "$guide" "$work/guide.md"; then
+    echo "generated files: $guide is out of date with the commands (run: make readme)" >&2
+    diff -u "$guide" "$work/guide.md" | head -20 >&2 || true
+    stale=1
+  fi
+done
 for pair in "man/sockscope.1:sockscope.1" "completions/sockscope.bash:sockscope.bash" "completions/_sockscope:_sockscope" "completions/sockscope.fish:sockscope.fish" "README.md:README.md"; do
   committed=${pair%%:*}; fresh=$work/${pair##*:}
   if ! cmp -s "$committed" "$fresh"; then
