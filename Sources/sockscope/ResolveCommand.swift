@@ -189,14 +189,18 @@ extension ResolveCommand.Request {
             return
         }
         let style = Style(enabled: Diagnostics.usesColour(1))
+        // The address column as wide as its widest address (IPv4 rows fit 80 columns).
+        let addresses = result.entries.map { entry in entry.address.ipAddress.map { "\($0)" } ?? "?" }
+        let addressWidth = max(7, addresses.map(\.count).max() ?? 0) + 2
         var text =
             style.dim(
-                "FAMILY".padded(to: 10) + "TYPE".padded(to: 13) + "PROTOCOL".padded(to: 10) + "ADDRESS".padded(to: 28) + "PORT".padded(to: 7) + "CANONNAME")
+                "FAMILY".padded(to: 10) + "TYPE".padded(to: 13) + "PROTOCOL".padded(to: 10) + "ADDRESS".padded(to: addressWidth) + "PORT".padded(to: 7)
+                    + "CANONNAME")
             + "\n"
-        for entry in result.entries {
+        for (entry, address) in zip(result.entries, addresses) {
             text +=
                 entry.family.name.padded(to: 10) + entry.socketTypeName.padded(to: 13) + entry.protocolName.padded(to: 10)
-                + (entry.address.ipAddress.map { "\($0)" } ?? "?").padded(to: 28) + String(entry.address.port ?? 0).padded(to: 7)
+                + address.padded(to: addressWidth) + String(entry.address.port ?? 0).padded(to: 7)
                 + (entry.canonicalName.map(PrintableBytes.escaped) ?? "-") + "\n"
         }
         let call =
