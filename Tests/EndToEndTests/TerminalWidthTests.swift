@@ -55,6 +55,22 @@ struct TerminalWidthTests {
         #expect(wide.contains { $0.count > 60 && $0.contains("LISTEN") && $0.contains("sockscope(") }, "\(wide)")
     }
 
+    @Test("probe --tls's certificate table fits a terminal of 80 columns (issuer, expiry and verification under the row); piped, a row is whole")
+    func tlsTable() async throws {
+        let server = try BackgroundProcess(Paths.sockscope, ["listen", "--tls", "-v", "-k", "127.0.0.1", "0"])
+        defer { server.kill() }
+        let port = try await server.announcedPort()
+        for columns in [80] {
+            let lines = try await Self.onTerminal(columns, ["probe", "--tls", "127.0.0.1", "\(port)"])
+            #expect(
+                lines.contains { $0.contains("X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT") } && lines.allSatisfy { $0.count <= columns }, "\(columns): \(lines)")
+        }
+        let piped = try await sockscope("probe", "--tls", "127.0.0.1", "\(port)")
+        #expect(
+            piped.stdoutText.split(separator: "\n").contains { $0.hasPrefix("\(port)/tcp") && $0.contains("TLSv1.3") && $0.contains("X509_V_ERR_DEPTH_ZERO") },
+            "\(piped)")
+    }
+
     @Test("usage: --wide with --json (tap, sockets)")
     func usage() async throws {
         try await expectFailure(["tap", "--wide", "--json", "-r", "x.pcap"], "--wide keeps the text lines whole; --json prints none")

@@ -12,14 +12,32 @@ struct TLSProbeOutput {
     /// "TLS", or "DTLS" over UDP.
     private var name: String { protocolName == "udp" ? "DTLS" : "TLS" }
 
-    func printTable(style: Style) {
+    /// - Parameter width: on a terminal (unless piped), its columns: a row's issuer,
+    ///   expiry and verification that do not fit go under it, indented by 10.
+    func printTable(style: Style, width: Int? = TerminalWidth.columns(wide: false)) {
         guard !results.isEmpty else { return }
         let now = Int64(time(nil))
         let many = Set(results.map(\.address)).count > 1
-        var text = "\(name):\n" + style.dim(header(many: many)) + "\n"
+        var head = header(many: many)
+        if let width, head.count > width {  // as the rows put their columns
+            head =
+                head.components(separatedBy: "ISSUER")[0].trimmingTrailingSpaces + "\n" + String(repeating: " ", count: 10)
+                + "ISSUER  EXPIRES  VERIFICATION"
+        }
+        var text = "\(name):\n" + style.dim(head) + "\n"
         for result in results {
             let port = (many ? "\(result.address) " : "") + "\(result.port)/\(protocolName)"
-            text += port.padded(to: many ? 28 : 10) + line(result.outcome, now: now, style: style) + "\n"
+            let cells = line(result.outcome, now: now, style: style)
+            let whole = port.padded(to: many ? 28 : 10) + cells.map(\.shown).joined()
+            guard let width, cells.count > 1, whole.count > width else {
+                text += whole + "\n"
+                continue
+            }
+            let pieces = [(port.padded(to: many ? 28 : 10) + cells[0].shown, 0)] + cells.dropFirst().map { ($0.shown, $0.length) }
+            text +=
+                TerminalWidth.fill(
+                    pieces.map { (shown: $0.0.trimmingTrailingSpaces, length: $0.1 == 0 ? $0.0.trimmingTrailingSpaces.count : $0.1, separator: "  ") },
+                    width: width, indent: 10) + "\n"
         }
         Diagnostics.output(text)
     }
@@ -34,22 +52,30 @@ struct TLSProbeOutput {
         text.count < width ? text.padded(to: width) : String(text.prefix(width - 2)) + "… "
     }
 
-    private func line(_ outcome: TLSProbeResult.Outcome, now: Int64, style: Style) -> String {
+    /// The row after its port: the columns of a finished handshake (version, ALPN and
+    /// subject as one; then issuer, expiry, verification), or one text for the rest.
+    /// Each cell as shown and its length without colour codes.
+    private func line(_ outcome: TLSProbeResult.Outcome, now: Int64, style: Style) -> [(shown: String, length: Int)] {
+        func one(_ text: String) -> [(shown: String, length: Int)] { [(text, text.count)] }
         switch outcome {
         case .established(let facts):
             let leaf = facts.chain.first
-            let verification = facts.verification.map { $0.succeeded ? style.green("ok") : $0.name } ?? "-"
+            let verification = facts.verification.map { $0.succeeded ? "ok" : $0.name } ?? "-"
             let subject = leaf?.commonName.map(PrintableBytes.escaped) ?? "-"
-            let issuer = leaf.map { PrintableBytes.escaped(Self.commonName(in: $0.issuer)) } ?? "-"
-            return (facts.version ?? "?").padded(to: 9) + Self.cell(facts.alpn ?? "-", 10) + Self.cell(subject, 22) + Self.cell(issuer, 24)
-                + (leaf.map { Self.expiry($0, now: now) } ?? "-").padded(to: 18) + verification
+            let issuer = Self.cell(leaf.map { PrintableBytes.escaped(Self.commonName(in: $0.issuer)) } ?? "-", 24)
+            let expiry = (leaf.map { Self.expiry($0, now: now) } ?? "-").padded(to: 18)
+            let first = (facts.version ?? "?").padded(to: 9) + Self.cell(facts.alpn ?? "-", 10) + Self.cell(subject, 22)
+            return [
+                (first, first.count), (issuer, issuer.count), (expiry, expiry.count),
+                (verification == "ok" ? style.green("ok") : verification, verification.count),
+            ]
         case .failed(let facts, let failure):
             let alert = facts.alertReceived.map { "the server sent the alert \($0.name)" } ?? facts.alertSent.map { "we sent the alert \($0.name)" }
-            return "\(name), but the handshake failed: " + (alert ?? failure.message)
+            return one("\(name), but the handshake failed: " + (alert ?? failure.message))
         case .notTLS(let reason, let answer):
-            return "not \(name): " + reason + (answer.map { " \"\($0)\"" } ?? "")
+            return one("not \(name): " + reason + (answer.map { " \"\($0)\"" } ?? ""))
         case .unreachable(let failure):
-            return (protocolName == "udp" ? "closed: " : "no connection: ") + failure.message
+            return one((protocolName == "udp" ? "closed: " : "no connection: ") + failure.message)
         }
     }
 
