@@ -68,10 +68,14 @@ struct DemoCommand: ParsableCommand {
     private func demonstrate() throws(SockscopeError) {
         let address: IPAddress = ipv6 ? .v6(.loopback) : .v4(.loopback)
         let style = Style(enabled: !json && Diagnostics.usesColour(1))
+        let width = json ? nil : TerminalWidth.columns(wide: false)
+        func fitted(_ text: String, indent: Int) -> String { width.map { TerminalWidth.wrap(text, width: $0, indent: indent) } ?? text }
         if !json {
-            Diagnostics.output(style.bold("The life of one \(tls ? "TLS-over-TCP" : "TCP") connection on \(address), one socket call at a time") + "\n")
             Diagnostics.output(
-                style.dim("states: what the kernel lists for the listening socket, the client's socket and the server's connection socket") + "\n\n")
+                style.bold(fitted("The life of one \(tls ? "TLS-over-TCP" : "TCP") connection on \(address), one socket call at a time", indent: 0)) + "\n")
+            Diagnostics.output(
+                style.dim(fitted("states: what the kernel lists for the listening socket, the client's socket and the server's connection socket", indent: 8))
+                    + "\n\n")
         }
         let pictureFiles = try PictureFiles(pictures.values)
         var recording = ConversationRecording(number: 0)
@@ -87,11 +91,11 @@ struct DemoCommand: ParsableCommand {
             try demo.run(captureFailure: captureFailure) { step in
                 lastStep = step
                 for packet in step.packets { recording.add(.tcp(packet)) }
-                Diagnostics.output(json ? Self.jsonLine(step) : Self.block(step, style: style))
+                Diagnostics.output(json ? Self.jsonLine(step) : Self.block(step, style: style, width: width))
             }
         }
         if !json, let lastStep {
-            Diagnostics.output(Self.summary(lastStep, style: style))
+            Diagnostics.output(Self.summary(lastStep, style: style, width: width))
         }
         if let pcapOut {
             // --pcap-out asked for a file: a demo that could not capture must not claim one.
@@ -105,28 +109,39 @@ struct DemoCommand: ParsableCommand {
         try pictureFiles.write(recording, what: "the demo's connection")
     }
 
-    static func block(_ step: DemoStep, style: Style) -> String {
+    /// - Parameter width: on a terminal, its columns: the explanation and each packet's
+    ///   line are broken between words, under themselves.
+    static func block(_ step: DemoStep, style: Style, width: Int? = nil) -> String {
+        func fitted(_ text: String, indent: Int) -> String { width.map { TerminalWidth.wrap(text, width: $0, indent: indent) } ?? text }
         let number = String(step.number).leftPadded(to: 2)
         let side = step.side.rawValue.padded(to: 7)
         func state(_ value: String?) -> String { value.map { style.yellow($0) } ?? style.dim("—") }
         var text = "\(number) \(style.cyan(side)) \(style.bold(step.call))\n"
-        text += "           \(step.explanation)\n"
-        text +=
-            "           " + style.dim("listener ") + state(step.listenerState) + style.dim("   client ") + state(step.clientState)
-            + style.dim("   server ") + state(step.serverState)
-        if let left = step.timeWaitLeft { text += style.dim("   (TIME-WAIT: \(Timestamp.seconds(left)) left)") }
+        text += fitted("           \(step.explanation)", indent: 11) + "\n"
+        // The three sockets' states (and TIME-WAIT's time left), broken between them on a terminal.
+        var states: [(shown: String, length: Int, separator: String)] = [
+            ("listener", step.listenerState), ("client", step.clientState), ("server", step.serverState),
+        ].map { name, value in (style.dim(name + " ") + state(value), name.count + 1 + (value ?? "—").count, "   ") }
+        if let left = step.timeWaitLeft {
+            let note = "(TIME-WAIT: \(Timestamp.seconds(left)) left)"
+            states.append((style.dim(note), note.count, "   "))
+        }
+        states[0] = ("           " + states[0].shown, states[0].length + 11, "")
+        text += TerminalWidth.fill(states, width: width ?? .max, indent: 11)
         for packet in step.packets {
-            text += "\n           " + style.green("packet") + " " + packetLine(packet)
+            let line = fitted("           packet " + packetLine(packet), indent: 18)
+            text += "\n           " + style.green("packet") + line.dropFirst("           packet".count)
         }
         return text + "\n\n"
     }
 
-    static func summary(_ step: DemoStep, style: Style) -> String {
+    static func summary(_ step: DemoStep, style: Style, width: Int? = nil) -> String {
         guard step.clientState == TCPState.timeWait.name else {
             return "The client's connection is \(step.clientState ?? "gone"): the kernel did not keep TIME-WAIT this time.\n"
         }
         let left = step.timeWaitLeft.map { ", \(Timestamp.seconds($0)) left" } ?? ""
-        return style.bold("The client closed first, so its side of the connection stays in TIME-WAIT\(left).") + "\n"
+        let closing = "The client closed first, so its side of the connection stays in TIME-WAIT\(left)."
+        return style.bold(width.map { TerminalWidth.wrap(closing, width: $0, indent: 0) } ?? closing) + "\n"
             + "Watch it expire with:  sockscope sockets --state time-wait\n"
     }
 

@@ -71,6 +71,15 @@ struct TerminalWidthTests {
             "\(piped)")
     }
 
+    @Test("demo's narration fits a terminal of 80 columns (explanations and packet lines broken between words), whole when piped")
+    func demo() async throws {
+        let packets = Paths.isRoot ? [] : ["--no-packets"]
+        let lines = try await Self.onTerminal(80, ["demo"] + packets)
+        #expect(lines.contains { $0.contains("TIME-WAIT") } && lines.allSatisfy { $0.count <= 80 }, "\(lines.filter { $0.count > 80 })")
+        let piped = try await run(Paths.sockscope, ["demo"] + packets)
+        #expect(piped.stdoutText.split(separator: "\n").contains { $0.count > 80 }, "piped lines are whole")
+    }
+
     @Test("usage: --wide with --json (tap, sockets)")
     func usage() async throws {
         try await expectFailure(["tap", "--wide", "--json", "-r", "x.pcap"], "--wide keeps the text lines whole; --json prints none")
