@@ -1,3 +1,4 @@
+import Glibc
 import Testing
 
 /// Socket options as the kernel sees them: `ss` (iproute2) is the oracle.
@@ -7,21 +8,36 @@ struct SocketOptionTests {
     func lingerZero() async throws {
         let directory = try TemporaryDirectory.make()
         try writeFile(directory + "/reply", Array("the server's reply\n".utf8))
+        // As root, in a network namespace of its own: the rest of the suite leaves tens of
+        // thousands of TIME-WAITs on loopback and reuses their ports (tcp_tw_reuse), which
+        // once ended this test's TIME-WAIT before ss looked.
+        let namespace = Paths.isRoot ? "sso\(getpid() % 1000)\(UInt16.random(in: 0...999))" : nil
+        if let namespace {
+            _ = try await run(Paths.ip, ["netns", "add", namespace])
+            _ = try await run(Paths.ip, ["-n", namespace, "link", "set", "lo", "up"])
+        }
+        defer { if let namespace { runNow(Paths.ip, ["netns", "del", namespace]) } }
+        func inside(_ tool: String, _ arguments: [String]) -> (String, [String]) {
+            namespace.map { (Paths.ip, ["netns", "exec", $0, tool] + arguments) } ?? (tool, arguments)
+        }
         for linger in [false, true] {
             // The server sends its reply and closes; our stdin is empty.
-            let server = try BackgroundProcess(Paths.python, [Paths.peer("tcp_server.py"), "send", "--file", directory + "/reply"])
+            let (serverTool, serverArguments) = inside(Paths.python, [Paths.peer("tcp_server.py"), "send", "--file", directory + "/reply"])
+            let server = try BackgroundProcess(serverTool, serverArguments)
             defer { server.kill() }
             let port = try await server.announcedPort(marker: "", inStdout: true)
             let options = linger ? ["--linger", "0"] : []
-            let outcome = try await run(Paths.sockscope, ["connect", "-v"] + options + ["127.0.0.1", "\(port)"])
+            let (client, clientArguments) = inside(Paths.sockscope, ["connect", "-v"] + options + ["127.0.0.1", "\(port)"])
+            let outcome = try await run(client, clientArguments)
             #expect(outcome.status == 0, "\(outcome)")
             #expect(outcome.stdoutText == "the server's reply\n", "every byte before the close arrives either way")
             #expect(try await server.finish() == 0)
             // The last ACK of a teardown may still be in flight on a loaded machine: look a few times.
-            var ss = try await run(Paths.ss, ["-Htan", "state", "time-wait", "( sport = :\(port) or dport = :\(port) )"])
+            let (ssTool, ssArguments) = inside(Paths.ss, ["-Htan", "state", "time-wait", "( sport = :\(port) or dport = :\(port) )"])
+            var ss = try await run(ssTool, ssArguments)
             for _ in 0..<20 where !linger && ss.stdoutText.isEmpty {
                 try await Task.sleep(for: .milliseconds(50))
-                ss = try await run(Paths.ss, ["-Htan", "state", "time-wait", "( sport = :\(port) or dport = :\(port) )"])
+                ss = try await run(ssTool, ssArguments)
             }
             if linger {
                 #expect(outcome.stderr.contains("setsockopt(fd 3, SO_LINGER, {on, 0 s}) → ok"))
