@@ -321,6 +321,9 @@ struct ProbeCommand: ParsableCommand {
         if let resume {
             if tap.enabled { throw ValidationError("--resume continues a scan; a capture cannot be continued: drop --tap and --pcap-out") }
             if targets == nil {
+                if portOption != nil && inputList == nil {
+                    throw ValidationError("--resume \(resume) alone continues the scan it records, with its ports: drop -p (or give the targets too)")
+                }
                 guard access(resume, F_OK) == 0 else {
                     throw ValidationError("\(resume) does not exist: give the targets and ports of the scan to start (probe TARGETS PORTS --resume \(resume))")
                 }

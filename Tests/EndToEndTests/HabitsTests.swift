@@ -21,6 +21,7 @@ struct HabitsTests {
             (["probe", "-z", "127.0.0.1", "9"], "probe is nc -z already: leave out -z (for example"),
             (["connect", "/tmp/app.sock"], "'/tmp/app.sock' is a path: connect to a Unix socket with -U /tmp/app.sock"),
             (["probe", "-p", "80", "127.0.0.1", "81"], "the ports are given twice: -p 80 and 81"),
+            (["probe", "--resume", "/tmp/no-such-scan.json", "-p", "80"], "alone continues the scan it records, with its ports: drop -p"),
             (["resolve", "--reverse"], "--reverse takes one address"),
             (["tap", "-t", "--time", "delta"], "-t and --time both choose the time form"),
             (["tap", "-tttttt"], "-t is tcpdump's: -t to -ttttt"),
