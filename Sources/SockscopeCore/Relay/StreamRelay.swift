@@ -193,7 +193,7 @@ package final class StreamRelay {
                 if let quietTimer { loop.cancel(quietTimer) }
                 quietTimer = loop.schedule(at: lastActivity + wait) { ending = .inputSent }
             }
-            if lingersAfterSending, outbound?.finished == true, !inbound.finished {
+            if lingersAfterSending, outbound?.finished ?? true, !inbound.finished {
                 // --send-only: FIN is out; what the peer still sends is dropped until it
                 // closes or goes quiet, so our close does not reset a peer still reading.
                 let finished = sentAt ?? .now
